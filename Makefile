@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: MIT
+#
+# pvdma: one build entry point.
+#   make            build lib, tools and pvdmad (build/)
+#   make check      install test dependencies, build with ASan/UBSan
+#                   (build/san/) and run every test; ends "N passed, N failed"
+#   make demo       the end-to-end demonstration (see README.md)
+#   make module     build guest/pvdma.ko against the Debian kernel headers
+#   make deps       install the Debian packages the build and tests need
+
+BUILD	?= build
+CC	?= cc
+SAN	?= 0
+
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter -Werror=implicit-function-declaration \
+	-g -Ilib/include -Ilib
+ifeq ($(SAN),1)
+CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+CFLAGS_OPT := -O2
+endif
+CFLAGS	+= $(CFLAGS_BASE) $(CFLAGS_OPT)
+LDFLAGS	+= $(LDFLAGS_SAN)
+
+PROGS	:=
+TESTS	:=
+
+all: progs
+
+include lib/lib.mk
+-include tools/tools.mk
+-include host/host.mk
+include tests/tests.mk
+
+progs: $(PROGS)
+tests: $(TESTS) $(PROGS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	$(MAKE) SAN=1 BUILD=build/san tests
+	@scripts/run-tests.sh build/san
+
+demo: deps progs
+	@scripts/demo.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all progs tests deps check demo clean

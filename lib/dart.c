@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * DART model: see dart.h. The bus allocator is first-fit from the lowest
+ * address, as IOKit hands out DART addresses; the aperture and mapping-count
+ * limits are checked before the bus space, so the error names the limit a
+ * user can change.
+ */
+#include <pvdma/dart.h>
+#include <pvdma/proto.h>
+
+void pvdma_dart_default_config(struct pvdma_dart_config *cfg)
+{
+	cfg->page_size = PVDMA_DART_PAGE_SIZE;
+	cfg->aperture_bytes = PVDMA_DART_DEFAULT_APERTURE;
+	cfg->max_mappings = PVDMA_DART_DEFAULT_MAX_MAPPINGS;
+	cfg->bus_base = PVDMA_DART_DEFAULT_BUS_BASE;
+	cfg->bus_limit = PVDMA_DART_DEFAULT_BUS_LIMIT;
+}
+
+int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg,
+		    struct pvdma_dart_mapping *slots, u32 nslots)
+{
+	u64 ps = cfg->page_size;
+
+	if (!PVDMA_IS_POW2(ps) || !cfg->aperture_bytes || !cfg->max_mappings ||
+	    nslots < cfg->max_mappings || cfg->bus_base >= cfg->bus_limit ||
+	    (cfg->bus_base | cfg->bus_limit | cfg->aperture_bytes) & (ps - 1))
+		return -EINVAL;
+	memset(dart, 0, sizeof(*dart));
+	dart->cfg = *cfg;
+	dart->slots = slots;
+	dart->nslots = nslots;
+	memset(slots, 0, sizeof(*slots) * nslots);
+	for (u32 i = 0; i < nslots; i++)
+		slots[i].next_free = i + 2 <= nslots ? i + 2 : 0;
+	dart->free_slot = 1;
+	pvdma_iova_init(&dart->bus, cfg->bus_base, cfg->bus_limit, ps);
+	return 0;
+}
+
+static struct pvdma_dart_mapping *dart_get_slot(struct pvdma_dart *dart)
+{
+	struct pvdma_dart_mapping *m;
+
+	if (!dart->free_slot)
+		return NULL;
+	m = &dart->slots[dart->free_slot - 1];
+	dart->free_slot = m->next_free;
+	m->next_free = 0;
+	return m;
+}
+
+static void dart_put_slot(struct pvdma_dart *dart, struct pvdma_dart_mapping *m)
+{
+	m->next_free = dart->free_slot;
+	dart->free_slot = (u32)(m - dart->slots) + 1;
+}
+
+static int dart_check_map(const struct pvdma_dart *dart, u64 host_addr,
+			  u64 len, u32 perm)
+{
+	u64 ps = dart->cfg.page_size, end;
+
+	if (!len || (host_addr | len) & (ps - 1) ||
+	    !pvdma_add_ok(host_addr, len, &end) ||
+	    !perm || perm & ~PVDMA_MAP_FLAGS_KNOWN)
+		return -EINVAL;
+	if (dart->stats.live_bytes + len > dart->cfg.aperture_bytes ||
+	    len > dart->cfg.aperture_bytes)
+		return -ENOSPC;
+	if (dart->stats.live_mappings >= dart->cfg.max_mappings)
+		return -EMFILE;
+	return 0;
+}
+
+int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
+		   u64 *bus)
+{
+	struct pvdma_dart_mapping *m;
+	int ret;
+
+	ret = dart_check_map(dart, host_addr, len, perm);
+	if (ret)
+		goto err;
+	m = dart_get_slot(dart);
+	if (PVDMA_WARN_ON(!m)) {
+		ret = -EMFILE;
+		goto err;
+	}
+	ret = pvdma_iova_alloc(&dart->bus, &m->iova, len, 0, 0);
+	if (ret) {
+		dart_put_slot(dart, m);
+		ret = -EADDRNOTAVAIL;
+		goto err;
+	}
+	m->host_addr = host_addr;
+	m->perm = perm;
+	*bus = m->iova.start;
+
+	dart->stats.map_calls++;
+	dart->stats.live_mappings++;
+	dart->stats.live_bytes += len;
+	dart->stats.peak_mappings = PVDMA_MAX(dart->stats.peak_mappings,
+					      dart->stats.live_mappings);
+	dart->stats.peak_bytes = PVDMA_MAX(dart->stats.peak_bytes,
+					   dart->stats.live_bytes);
+	return 0;
+err:
+	dart->stats.map_errors++;
+	return ret;
+}
+
+static struct pvdma_dart_mapping *dart_find(const struct pvdma_dart *dart,
+					    u64 bus)
+{
+	struct pvdma_iova_node *n = pvdma_iova_find(&dart->bus, bus);
+
+	return n ? container_of(n, struct pvdma_dart_mapping, iova) : NULL;
+}
+
+static void dart_remove(struct pvdma_dart *dart, struct pvdma_dart_mapping *m)
+{
+	dart->stats.live_bytes -= m->iova.end - m->iova.start;
+	dart->stats.live_mappings--;
+	pvdma_iova_free(&dart->bus, &m->iova);
+	dart_put_slot(dart, m);
+	dart->flush_pending = true;
+}
+
+int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len)
+{
+	struct pvdma_dart_mapping *m = dart_find(dart, bus);
+
+	if (!m || m->iova.start != bus) {
+		dart->stats.unmap_errors++;
+		return -ENOENT;
+	}
+	if (m->iova.end - m->iova.start != len) {
+		dart->stats.unmap_errors++;
+		return -ERANGE;
+	}
+	dart_remove(dart, m);
+	dart->stats.unmap_calls++;
+	return 0;
+}
+
+void pvdma_dart_flush(struct pvdma_dart *dart)
+{
+	if (!dart->flush_pending)
+		return;
+	dart->flush_pending = false;
+	dart->stats.tlb_flushes++;
+}
+
+int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
+			 u64 *host_addr)
+{
+	struct pvdma_dart_mapping *m = dart_find(dart, bus);
+	u64 end;
+
+	if (!m || !len || !pvdma_add_ok(bus, len, &end) || end > m->iova.end ||
+	    (perm & ~m->perm)) {
+		dart->stats.faults++;
+		return -EFAULT;
+	}
+	*host_addr = m->host_addr + (bus - m->iova.start);
+	return 0;
+}
+
+void pvdma_dart_reset(struct pvdma_dart *dart)
+{
+	struct pvdma_avl_node *n;
+
+	while ((n = pvdma_avl_first(&dart->bus.root))) {
+		struct pvdma_iova_node *in = container_of(n, struct pvdma_iova_node, avl);
+
+		dart_remove(dart, container_of(in, struct pvdma_dart_mapping, iova));
+		dart->stats.unmap_calls++;
+	}
+	pvdma_dart_flush(dart);
+}
+
+const struct pvdma_dart_mapping *pvdma_dart_lookup(const struct pvdma_dart *dart,
+						   u64 bus)
+{
+	return dart_find(dart, bus);
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * A model of Apple's DART as the original system met it: an IOMMU with
+ * 16 KiB pages, a cap on the bytes mapped at once (the aperture) and on the
+ * number of live mappings, bus addresses picked by the IOMMU side (never by
+ * the caller), one contiguous host range per mapping, and a TLB flush when
+ * mappings go away. Wrong requests (misaligned, zero, unknown or partial
+ * unmaps) are errors, never silently accepted; device accesses outside a
+ * mapping or its permissions are faults, counted.
+ *
+ * "host_addr" is whatever the caller maps: pvdmad uses offsets into the guest
+ * RAM file, the replay uses guest-physical addresses. Two mappings may name
+ * the same host memory, as on the hardware.
+ *
+ * Memory: the caller provides one struct pvdma_dart_mapping per possible
+ * mapping (at least max_mappings). Not thread-safe: callers serialise.
+ * Functions return 0 or a negative errno:
+ *   -EINVAL	misaligned / zero / overflowing arguments
+ *   -ENOSPC	the aperture would be exceeded
+ *   -EMFILE	max_mappings would be exceeded
+ *   -EADDRNOTAVAIL	no free bus range long enough (bus space fragmented)
+ *   -ENOENT	unmap of a bus address that starts no mapping
+ *   -ERANGE	unmap length differs from the mapping's (partial unmap)
+ *   -EFAULT	translate outside any mapping, or without permission
+ */
+#ifndef PVDMA_DART_H
+#define PVDMA_DART_H
+
+#include "iova.h"
+
+#define PVDMA_DART_PAGE_SIZE		(16ull << 10)
+#define PVDMA_DART_DEFAULT_APERTURE	(1536ull << 20)
+#define PVDMA_DART_DEFAULT_MAX_MAPPINGS	65536u
+/* Bus addresses below 4 GiB, as a 32-bit DMA mask needs; page 0 unused. */
+#define PVDMA_DART_DEFAULT_BUS_BASE	PVDMA_DART_PAGE_SIZE
+#define PVDMA_DART_DEFAULT_BUS_LIMIT	(4ull << 30)
+
+struct pvdma_dart_config {
+	u64 page_size;		/* power of two, default 16 KiB */
+	u64 aperture_bytes;	/* most bytes mapped at once */
+	u32 max_mappings;	/* most live mappings */
+	u64 bus_base;		/* bus space handed out: [bus_base, bus_limit) */
+	u64 bus_limit;
+};
+
+/* One live mapping. */
+struct pvdma_dart_mapping {
+	struct pvdma_iova_node iova;	/* bus range; start is the mapping's id */
+	u64 host_addr;
+	u32 perm;			/* PVDMA_MAP_READ | PVDMA_MAP_WRITE */
+	u32 next_free;			/* free list link (index + 1; 0 ends) */
+};
+
+struct pvdma_dart_stats {
+	u64 map_calls;		/* successful maps */
+	u64 unmap_calls;	/* successful unmaps */
+	u64 map_errors;		/* refused maps (any reason) */
+	u64 unmap_errors;	/* refused unmaps */
+	u64 tlb_flushes;
+	u64 faults;		/* translations refused */
+	u64 live_mappings;
+	u64 peak_mappings;
+	u64 live_bytes;		/* aperture in use */
+	u64 peak_bytes;
+};
+
+/**
+ * struct pvdma_dart - one IOMMU domain
+ * @cfg:		its limits
+ * @bus:		bus address allocator, nodes in @slots
+ * @slots:		caller's mapping records
+ * @nslots:		how many
+ * @free_slot:		head of the free slot list (index + 1; 0: none)
+ * @flush_pending:	an unmap happened since the last TLB flush
+ * @stats:		counters
+ */
+struct pvdma_dart {
+	struct pvdma_dart_config cfg;
+	struct pvdma_iova bus;
+	struct pvdma_dart_mapping *slots;
+	u32 nslots;
+	u32 free_slot;
+	bool flush_pending;
+	struct pvdma_dart_stats stats;
+};
+
+/* Fill @cfg with the defaults above. */
+void pvdma_dart_default_config(struct pvdma_dart_config *cfg);
+
+int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg,
+		    struct pvdma_dart_mapping *slots, u32 nslots);
+
+/* Map [host_addr, host_addr + len) with @perm; the model picks *bus. */
+int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
+		   u64 *bus);
+
+/* Unmap exactly one mapping: @bus its start, @len its length. */
+int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len);
+
+/* End of a batch: one TLB invalidation if anything was unmapped. */
+void pvdma_dart_flush(struct pvdma_dart *dart);
+
+/*
+ * A device access of [bus, bus + len) needing @perm: the host address, if
+ * the whole range lies inside one mapping that grants @perm; else -EFAULT
+ * (counted).
+ */
+int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
+			 u64 *host_addr);
+
+/* Unmap everything and flush (guest reset or disconnect). */
+void pvdma_dart_reset(struct pvdma_dart *dart);
+
+/* The mapping containing @bus, or NULL (for tools and tests). */
+const struct pvdma_dart_mapping *pvdma_dart_lookup(const struct pvdma_dart *dart,
+						   u64 bus);
+
+#endif /* PVDMA_DART_H */

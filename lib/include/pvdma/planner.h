@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The window planner: the guest-side brain of pvdma.
+ *
+ * It turns a driver's DMA map request (one range or a scatter-gather list,
+ * with a direction) into bus addresses backed by host IOMMU mappings, and
+ * unmaps and syncs back. It decides which guest memory is mapped, in what
+ * pieces ("windows"), and for how long; every host request of one driver
+ * call goes out as one batch (one host call, one VM exit).
+ *
+ * Policies (docs/planner.md explains each, with its modelling choices):
+ *  PVDMA_POLICY_PVDMA	windows sized to the traffic and the free aperture,
+ *			kept mapped while idle (LRU-evicted under pressure),
+ *			batched; strict mode unmaps exact ranges at once.
+ *  PVDMA_POLICY_RFC	the original QEMU RFC's guest driver, faithfully:
+ *			256 KiB windows / 16 KiB-rounded direct regions keyed
+ *			by exact (base, size), one host call per region made
+ *			or released, unmap at refcount zero, failures final.
+ *  PVDMA_POLICY_PERPAGE every entry its own 16 KiB-rounded mapping, one host
+ *			call per entry.
+ *
+ * Bounce (pvdma policy only): streaming maps that cannot get a window are
+ * copied into a pool the planner maps once, as swiotlb does: data copied to
+ * the pool at map (and sync_for_device) if the device reads, back at unmap
+ * (and sync_for_cpu) if the device writes. Only correct for drivers that
+ * follow the DMA API's ownership rules, hence a per-device choice.
+ *
+ * Memory: the caller provides every array (struct pvdma_planner_mem).
+ * Locking: none inside; the caller serialises all calls on one planner.
+ * The ops are called with the caller's lock held and must not sleep if the
+ * caller maps from atomic context.
+ * Return convention: 0 or a negative errno. A failed map leaves nothing of
+ * that call mapped, and planner->last_failure says why.
+ */
+#ifndef PVDMA_PLANNER_H
+#define PVDMA_PLANNER_H
+
+#include "avl.h"
+#include "iova.h"
+#include "list.h"
+#include "proto.h"
+
+enum pvdma_policy {
+	PVDMA_POLICY_PVDMA	= 0,
+	PVDMA_POLICY_RFC	= 1,
+	PVDMA_POLICY_PERPAGE	= 2,
+	PVDMA_POLICY_COUNT
+};
+
+enum pvdma_bounce_mode {
+	PVDMA_BOUNCE_OFF	= 0,	/* a map that does not fit fails */
+	PVDMA_BOUNCE_SMALL	= 1,	/* streaming maps <= bounce_small_max */
+	PVDMA_BOUNCE_ALL	= 2,	/* every streaming map that does not fit */
+};
+
+/* Same values as the kernel's enum dma_data_direction. */
+enum pvdma_dir {
+	PVDMA_DIR_BIDIRECTIONAL	= 0,
+	PVDMA_DIR_TO_DEVICE	= 1,
+	PVDMA_DIR_FROM_DEVICE	= 2,
+};
+
+/* Map attributes. */
+#define PVDMA_ATTR_COHERENT	(1u << 0)	/* coherent alloc: never bounce */
+#define PVDMA_ATTR_NO_BOUNCE	(1u << 1)	/* caller forbids bounce */
+
+/* Why a map failed (last_failure.reason). */
+enum pvdma_fail_reason {
+	PVDMA_FAIL_NONE		= 0,
+	PVDMA_FAIL_APERTURE	= 1,	/* live windows fill the aperture */
+	PVDMA_FAIL_MAPPINGS	= 2,	/* mapping count at its limit */
+	PVDMA_FAIL_BUS_SPACE	= 3,	/* host bus space fragmented */
+	PVDMA_FAIL_BOUNCE_FULL	= 4,	/* bounce pool has no room */
+	PVDMA_FAIL_HOST		= 5,	/* host refused (status in host_status) */
+	PVDMA_FAIL_TRANSPORT	= 6,	/* host unreachable */
+	PVDMA_FAIL_INVALID	= 7,	/* bad arguments (zero length, overflow) */
+	PVDMA_FAIL_NO_RECORDS	= 8,	/* planner's window records exhausted */
+	PVDMA_FAIL_COUNT
+};
+
+/* One segment of a map or unmap. */
+struct pvdma_seg {
+	u64 gpa;	/* map in: guest-physical start */
+	u64 len;	/* map in / unmap in: bytes */
+	u64 bus;	/* map out / unmap in: bus address the device uses */
+	u64 dev_gpa;	/* map out: guest memory the device reaches (gpa, or
+			 * the bounce slot) - for verification */
+	u32 bounced;	/* map out: nonzero if served by the bounce pool */
+	u32 cookie;	/* the planner's own use during a call */
+};
+
+struct pvdma_planner_ops {
+	/*
+	 * Execute @n requests on the host, in order, synchronously: fill each
+	 * op's status (and bus, for MAP). One call is one host call (VM
+	 * exit). Return 0, or a negative errno if the host could not be
+	 * reached (then no op took effect).
+	 */
+	int (*submit)(void *ctx, struct pvdma_host_op *ops, u32 n);
+	/* Copy @len bytes of guest memory @src -> @dst (bounce); may be NULL
+	 * in a replay that moves no data. */
+	void (*copy)(void *ctx, u64 dst_gpa, u64 src_gpa, u64 len);
+	/*
+	 * The guest RAM range holding @gpa: set [*start, *end) and return
+	 * true, or false if @gpa is not RAM. Windows never extend past it.
+	 * NULL: all addresses are RAM.
+	 */
+	bool (*ram_range)(void *ctx, u64 gpa, u64 *start, u64 *end);
+};
+
+struct pvdma_planner_config {
+	enum pvdma_policy policy;
+	bool strict;			/* pvdma: unmap exact ranges at once */
+	enum pvdma_bounce_mode bounce;
+	/* Host limits (negotiated). */
+	u64 page_size;
+	u64 aperture_bytes;
+	u32 max_mappings;
+	/* pvdma window sizing: the window granule is the largest power of two
+	 * <= free aperture >> headroom_shift, clamped to [page_size,
+	 * max_window]; a request larger than the granule is mapped exactly. */
+	u64 max_window;
+	u32 headroom_shift;
+	/* rfc: window size 2^rfc_window_shift (0: no windows). */
+	u32 rfc_window_shift;
+	/* Bounce: pool of guest memory [bounce_gpa, + bounce_bytes) that the
+	 * caller allocated (page_size aligned); SMALL bounces maps up to
+	 * bounce_small_max bytes. The pool counts against the aperture. */
+	u64 bounce_gpa;
+	u64 bounce_bytes;
+	u64 bounce_small_max;
+};
+
+#define PVDMA_DEFAULT_MAX_WINDOW	(128ull << 20)
+#define PVDMA_DEFAULT_HEADROOM_SHIFT	3
+#define PVDMA_DEFAULT_RFC_WINDOW_SHIFT	18
+#define PVDMA_DEFAULT_BOUNCE_SMALL_MAX	(64ull << 10)
+
+enum pvdma_window_state {
+	PVDMA_WIN_FREE		= 0,	/* record unused */
+	PVDMA_WIN_PENDING	= 1,	/* planned, host map not yet done */
+	PVDMA_WIN_LIVE		= 2,	/* mapped, refs > 0 */
+	PVDMA_WIN_IDLE		= 3,	/* mapped, refs == 0, on the LRU */
+	PVDMA_WIN_FAILED	= 4,	/* the host refused the map */
+};
+
+/**
+ * struct pvdma_window - one host mapping the planner owns
+ * @gpa_node:	in planner->by_gpa (shared windows only)
+ * @bus_node:	in planner->by_bus (every mapped window)
+ * @lru:	idle list link, or free list link
+ * @gpa:	guest-physical start (page aligned)
+ * @len:	bytes (page multiple)
+ * @bus:	bus address the host chose
+ * @refs:	live driver mappings inside
+ * @state:	enum pvdma_window_state
+ * @shared:	reachable through by_gpa (hits may reuse it)
+ * @perm:	PVDMA_MAP_* it was mapped with
+ * @host_status: PVDMA_ST_* of a refused map
+ */
+struct pvdma_window {
+	struct pvdma_avl_node gpa_node;
+	struct pvdma_avl_node bus_node;
+	struct pvdma_list lru;
+	u64 gpa;
+	u64 len;
+	u64 bus;
+	u32 refs;
+	u8 state;
+	u8 shared;
+	u16 perm;
+	u32 host_status;
+};
+
+/* One bounced mapping: a range of the pool. */
+struct pvdma_bounce_slot {
+	struct pvdma_iova_node iova;	/* pool offset range */
+	u64 orig_gpa;			/* the driver's buffer */
+	u64 len;
+	u64 dev_off;			/* pool offset of the data */
+	u32 dir;
+	u32 in_use;
+	struct pvdma_bounce_slot *next_free;
+};
+
+struct pvdma_planner_stats {
+	u64 map_requests;	/* driver map calls (a map_sg is one) */
+	u64 map_segments;
+	u64 unmap_requests;
+	u64 unmap_segments;
+	u64 sync_requests;
+	u64 host_calls;		/* submits: VM exits */
+	u64 host_maps;		/* MAP entries sent */
+	u64 host_unmaps;	/* UNMAP entries sent */
+	u64 hits;		/* segments served by an existing window */
+	u64 misses;		/* segments that needed a new mapping */
+	u64 evictions;		/* idle windows unmapped under pressure */
+	u64 failed_maps;	/* driver map calls that failed */
+	u64 bounced_maps;
+	u64 bounced_bytes;	/* bytes copied to or from the pool */
+	u64 bad_unmaps;		/* unmaps of addresses never handed out */
+	u64 live_windows;
+	u64 peak_windows;
+	u64 live_aperture;	/* bytes in mapped windows and the pool */
+	u64 peak_aperture;
+	u64 live_bytes;		/* bytes the driver has mapped, unrounded */
+	u64 peak_live_bytes;
+	u64 fail_by_reason[PVDMA_FAIL_COUNT];
+};
+
+struct pvdma_fail_info {
+	u32 reason;		/* enum pvdma_fail_reason */
+	u32 host_status;	/* PVDMA_ST_* when the host refused */
+	u64 len;		/* the segment that failed */
+	u64 aperture_live;
+	u64 aperture_peak;
+	u64 aperture_max;
+	u64 mappings_live;
+	u64 mappings_max;
+};
+
+/* Caller-provided memory. nwindows >= max_mappings is sensible. */
+struct pvdma_planner_mem {
+	struct pvdma_window *windows;
+	u32 nwindows;
+	struct pvdma_bounce_slot *slots;	/* NULL if bounce is off */
+	u32 nslots;
+	struct pvdma_host_op *ops;		/* one batch */
+	u32 nops;				/* a batch this long is sent
+						 * at once, mid-call if need be */
+	struct pvdma_window **batch_win;	/* nops entries */
+};
+
+struct pvdma_planner {
+	struct pvdma_planner_config cfg;
+	const struct pvdma_planner_ops *ops;
+	void *ctx;
+	struct pvdma_planner_mem mem;
+	struct pvdma_avl_root by_gpa;
+	struct pvdma_avl_root by_bus;
+	struct pvdma_list idle;		/* LRU: oldest first */
+	struct pvdma_list free_windows;
+	struct pvdma_iova pool;		/* bounce pool offsets */
+	struct pvdma_bounce_slot *free_slots;
+	struct pvdma_window *pool_window;	/* NULL until first bounce */
+	u32 nbatch;			/* ops queued in the current call */
+	struct pvdma_planner_stats stats;
+	struct pvdma_fail_info last_failure;
+};
+
+/* Fill @cfg with defaults for @policy and the host's limits. */
+void pvdma_planner_default_config(struct pvdma_planner_config *cfg,
+				  enum pvdma_policy policy, u64 page_size,
+				  u64 aperture_bytes, u32 max_mappings);
+
+int pvdma_planner_init(struct pvdma_planner *p,
+		       const struct pvdma_planner_config *cfg,
+		       const struct pvdma_planner_ops *ops, void *ctx,
+		       const struct pvdma_planner_mem *mem);
+
+/*
+ * pvdma_map - map @n segments for the device, all or nothing
+ * On success each seg's bus/dev_gpa/bounced are set. At most one host call.
+ * (rfc/perpage: one host call per new region, as the original.)
+ */
+int pvdma_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+	      enum pvdma_dir dir, u32 attrs);
+
+/* Unmap @n segments by (bus, len) as map returned them. */
+int pvdma_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n,
+		enum pvdma_dir dir);
+
+/* dma_sync_*: only bounced mappings need work. */
+int pvdma_sync(struct pvdma_planner *p, u64 bus, u64 len, enum pvdma_dir dir,
+	       bool for_device);
+
+/* Unmap every idle window now (one host call); returns how many. */
+int pvdma_reclaim(struct pvdma_planner *p);
+
+/*
+ * Forget every window and the pool, live or not, without talking to the
+ * host (after a host RESET or loss). Live driver mappings become invalid.
+ */
+void pvdma_planner_forget(struct pvdma_planner *p);
+
+const char *pvdma_policy_name(enum pvdma_policy policy);
+int pvdma_policy_parse(const char *name, enum pvdma_policy *policy);
+const char *pvdma_fail_reason_name(u32 reason);
+const char *pvdma_bounce_mode_name(enum pvdma_bounce_mode mode);
+
+/* The window whose bus range holds @bus, or NULL (diagnostics, tests). */
+const struct pvdma_window *pvdma_window_by_bus(const struct pvdma_planner *p,
+					       u64 bus);
+
+#endif /* PVDMA_PLANNER_H */

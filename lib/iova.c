@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * First-fit address-range allocator over an AVL tree of allocated ranges,
+ * each node summarising the largest free gap in its subtree.
+ */
+#include <pvdma/iova.h>
+
+static inline struct pvdma_iova_node *to_iova(struct pvdma_avl_node *n)
+{
+	return n ? container_of(n, struct pvdma_iova_node, avl) : NULL;
+}
+
+static void iova_augment(struct pvdma_avl_node *n)
+{
+	struct pvdma_iova_node *node = to_iova(n);
+	u64 max = node->gap;
+
+	if (n->left && to_iova(n->left)->max_gap > max)
+		max = to_iova(n->left)->max_gap;
+	if (n->right && to_iova(n->right)->max_gap > max)
+		max = to_iova(n->right)->max_gap;
+	node->max_gap = max;
+}
+
+void pvdma_iova_init(struct pvdma_iova *iova, u64 base, u64 limit, u64 granule)
+{
+	iova->root.node = NULL;
+	iova->base = base;
+	iova->limit = limit;
+	iova->granule = granule;
+	iova->used = 0;
+	iova->count = 0;
+}
+
+/* Lowest node whose preceding gap is at least @need bytes. */
+static struct pvdma_iova_node *iova_lowest_gap(const struct pvdma_iova *iova,
+					       u64 need)
+{
+	struct pvdma_avl_node *n = iova->root.node;
+
+	while (n) {
+		if (n->left && to_iova(n->left)->max_gap >= need)
+			n = n->left;
+		else if (to_iova(n)->gap >= need)
+			return to_iova(n);
+		else if (n->right && to_iova(n->right)->max_gap >= need)
+			n = n->right;
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+static u64 iova_tail_start(const struct pvdma_iova *iova)
+{
+	struct pvdma_iova_node *last = to_iova(pvdma_avl_last(&iova->root));
+
+	return last ? last->end : iova->base;
+}
+
+static void iova_insert(struct pvdma_iova *iova, struct pvdma_iova_node *node)
+{
+	struct pvdma_avl_node **link = &iova->root.node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (node->start < to_iova(parent)->start)
+			link = &parent->left;
+		else
+			link = &parent->right;
+	}
+	pvdma_avl_link(&node->avl, parent, link);
+	pvdma_avl_insert_fixup(&iova->root, &node->avl, iova_augment);
+}
+
+int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
+		     u64 size, u64 align, u64 offset)
+{
+	struct pvdma_iova_node *next;
+	u64 need, gap_start, gap_end, start;
+
+	if (!size || size > iova->limit - iova->base)
+		return -EINVAL;
+	size = PVDMA_ALIGN_UP(size, iova->granule);
+	if (align < iova->granule)
+		align = iova->granule;
+	if (!PVDMA_IS_POW2(align) || offset >= align ||
+	    offset & (iova->granule - 1))
+		return -EINVAL;
+	/* Any gap this long holds an aligned range, wherever it starts. */
+	need = size + align - iova->granule;
+
+	next = iova_lowest_gap(iova, need);
+	if (next) {
+		gap_end = next->start;
+		gap_start = next->start - next->gap;
+	} else {
+		gap_start = iova_tail_start(iova);
+		gap_end = iova->limit;
+		if (gap_end - gap_start < need)
+			return -ENOSPC;
+	}
+	if (gap_start <= offset)
+		start = offset;
+	else
+		start = PVDMA_ALIGN_UP(gap_start - offset, align) + offset;
+
+	node->start = start;
+	node->end = start + size;
+	node->gap = start - gap_start;
+	if (next) {
+		next->gap = next->start - node->end;
+		pvdma_avl_propagate(&next->avl, iova_augment);
+	}
+	iova_insert(iova, node);
+	iova->used += size;
+	iova->count++;
+	return 0;
+}
+
+void pvdma_iova_free(struct pvdma_iova *iova, struct pvdma_iova_node *node)
+{
+	struct pvdma_iova_node *next = to_iova(pvdma_avl_next(&node->avl));
+
+	if (next)
+		next->gap += node->gap + (node->end - node->start);
+	pvdma_avl_erase(&iova->root, &node->avl, iova_augment);
+	if (next)
+		pvdma_avl_propagate(&next->avl, iova_augment);
+	iova->used -= node->end - node->start;
+	iova->count--;
+}
+
+struct pvdma_iova_node *pvdma_iova_find(const struct pvdma_iova *iova, u64 addr)
+{
+	struct pvdma_avl_node *n = iova->root.node;
+
+	while (n) {
+		struct pvdma_iova_node *node = to_iova(n);
+
+		if (addr < node->start)
+			n = n->left;
+		else if (addr >= node->end)
+			n = n->right;
+		else
+			return node;
+	}
+	return NULL;
+}
+
+u64 pvdma_iova_largest_gap(const struct pvdma_iova *iova)
+{
+	u64 tail = iova->limit - iova_tail_start(iova);
+	u64 inner = iova->root.node ? to_iova(iova->root.node)->max_gap : 0;
+
+	return PVDMA_MAX(tail, inner);
+}

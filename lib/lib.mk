@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: MIT
+# lib/: the freestanding core, linked into every user-space program.
+LIB_SRCS := lib/avl.c lib/iova.c lib/dart.c lib/proto.c lib/checksum.c \
+	lib/planner.c lib/planner_rfc.c lib/bounce.c lib/user_warn.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBPVDMA := $(BUILD)/libpvdma.a
+
+$(LIBPVDMA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^

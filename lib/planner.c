@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The window planner: common machinery (records, indexes, batching,
+ * accounting) and the pvdma policy. See planner.h and docs/planner.md.
+ */
+#include "planner_internal.h"
+
+/* ---- window records -------------------------------------------------- */
+
+struct pvdma_window *win_alloc(struct pvdma_planner *p)
+{
+	struct pvdma_window *w;
+
+	if (pvdma_list_empty(&p->free_windows))
+		return NULL;
+	w = pvdma_list_entry(p->free_windows.next, struct pvdma_window, lru);
+	pvdma_list_del(&w->lru);
+	w->refs = 0;
+	w->shared = 0;
+	w->perm = 0;
+	w->host_status = 0;
+	w->bus = 0;
+	w->state = PVDMA_WIN_PENDING;
+	return w;
+}
+
+void win_free(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	w->state = PVDMA_WIN_FREE;
+	pvdma_list_add_tail(&w->lru, &p->free_windows);
+}
+
+/* ---- indexes: by guest-physical start, by bus address ---------------- */
+
+static inline struct pvdma_window *gpa_entry(struct pvdma_avl_node *n)
+{
+	return n ? container_of(n, struct pvdma_window, gpa_node) : NULL;
+}
+
+static inline struct pvdma_window *bus_entry(struct pvdma_avl_node *n)
+{
+	return n ? container_of(n, struct pvdma_window, bus_node) : NULL;
+}
+
+/* Ordered by (gpa, len): unique for pvdma's disjoint windows and for
+ * rfc's exact-key regions alike. */
+static bool gpa_less(const struct pvdma_window *a, const struct pvdma_window *b)
+{
+	return a->gpa < b->gpa || (a->gpa == b->gpa && a->len < b->len);
+}
+
+void gpa_insert(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_avl_node **link = &p->by_gpa.node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = gpa_less(w, gpa_entry(parent)) ? &parent->left :
+							&parent->right;
+	}
+	pvdma_avl_link(&w->gpa_node, parent, link);
+	pvdma_avl_insert_fixup(&p->by_gpa, &w->gpa_node, NULL);
+	w->shared = 1;
+}
+
+void gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (!w->shared)
+		return;
+	pvdma_avl_erase(&p->by_gpa, &w->gpa_node, NULL);
+	w->shared = 0;
+}
+
+struct pvdma_window *gpa_floor(const struct pvdma_planner *p, u64 gpa)
+{
+	struct pvdma_avl_node *n = p->by_gpa.node;
+	struct pvdma_window *best = NULL;
+
+	while (n) {
+		struct pvdma_window *w = gpa_entry(n);
+
+		if (w->gpa <= gpa) {
+			best = w;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+struct pvdma_window *gpa_next(struct pvdma_window *w)
+{
+	return gpa_entry(pvdma_avl_next(&w->gpa_node));
+}
+
+struct pvdma_window *gpa_find_exact(const struct pvdma_planner *p, u64 gpa,
+				    u64 len)
+{
+	struct pvdma_avl_node *n = p->by_gpa.node;
+
+	while (n) {
+		struct pvdma_window *w = gpa_entry(n);
+
+		if (w->gpa == gpa && w->len == len)
+			return w;
+		if (gpa < w->gpa || (gpa == w->gpa && len < w->len))
+			n = n->left;
+		else
+			n = n->right;
+	}
+	return NULL;
+}
+
+static void bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_avl_node **link = &p->by_bus.node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = w->bus < bus_entry(parent)->bus ? &parent->left :
+							 &parent->right;
+	}
+	pvdma_avl_link(&w->bus_node, parent, link);
+	pvdma_avl_insert_fixup(&p->by_bus, &w->bus_node, NULL);
+}
+
+struct pvdma_window *bus_find(const struct pvdma_planner *p, u64 bus)
+{
+	struct pvdma_avl_node *n = p->by_bus.node;
+
+	while (n) {
+		struct pvdma_window *w = bus_entry(n);
+
+		if (bus < w->bus)
+			n = n->left;
+		else if (bus - w->bus >= w->len)
+			n = n->right;
+		else
+			return w;
+	}
+	return NULL;
+}
+
+const struct pvdma_window *pvdma_window_by_bus(const struct pvdma_planner *p,
+					       u64 bus)
+{
+	return bus_find(p, bus);
+}
+
+/* ---- accounting ------------------------------------------------------ */
+
+void win_account_map(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_planner_stats *s = &p->stats;
+
+	s->live_windows++;
+	s->live_aperture += w->len;
+	s->peak_windows = PVDMA_MAX(s->peak_windows, s->live_windows);
+	s->peak_aperture = PVDMA_MAX(s->peak_aperture, s->live_aperture);
+}
+
+void win_account_unmap(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	p->stats.live_windows--;
+	p->stats.live_aperture -= w->len;
+}
+
+/* ---- batching -------------------------------------------------------- */
+
+bool batch_full(const struct pvdma_planner *p)
+{
+	return p->nbatch >= p->mem.nops;
+}
+
+static struct pvdma_host_op *batch_next(struct pvdma_planner *p,
+					struct pvdma_window *w)
+{
+	struct pvdma_host_op *op;
+
+	/* A full batch goes out now: one more host call, nothing lost. */
+	if (batch_full(p))
+		batch_submit(p);
+	op = &p->mem.ops[p->nbatch];
+	p->mem.batch_win[p->nbatch++] = w;
+	memset(op, 0, sizeof(*op));
+	return op;
+}
+
+void batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_host_op *op = batch_next(p, w);
+
+	op->op = PVDMA_OP_MAP;
+	op->flags = w->perm;
+	op->gpa = w->gpa;
+	op->len = w->len;
+	w->state = PVDMA_WIN_PENDING;
+}
+
+void batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len)
+{
+	struct pvdma_host_op *op = batch_next(p, NULL);
+
+	op->op = PVDMA_OP_UNMAP;
+	op->bus = bus;
+	op->len = len;
+}
+
+/* The host answered a MAP for @w. */
+static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
+			      const struct pvdma_host_op *op, int ret)
+{
+	if (!ret && op->status == PVDMA_ST_OK) {
+		w->bus = op->bus;
+		bus_insert(p, w);
+		w->state = PVDMA_WIN_LIVE;
+		return;
+	}
+	w->host_status = ret ? PVDMA_ST_IO : op->status;
+	w->state = PVDMA_WIN_FAILED;
+	win_account_unmap(p, w);
+}
+
+int batch_submit(struct pvdma_planner *p)
+{
+	u32 i, n = p->nbatch;
+	int ret;
+
+	if (!n)
+		return 0;
+	p->nbatch = 0;
+	ret = p->ops->submit(p->ctx, p->mem.ops, n);
+	p->stats.host_calls++;
+	for (i = 0; i < n; i++) {
+		const struct pvdma_host_op *op = &p->mem.ops[i];
+
+		if (op->op == PVDMA_OP_MAP) {
+			p->stats.host_maps++;
+			batch_resolve_map(p, p->mem.batch_win[i], op, ret);
+		} else {
+			p->stats.host_unmaps++;
+		}
+	}
+	return ret;
+}
+
+void win_release(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (w->state == PVDMA_WIN_IDLE)
+		pvdma_list_del(&w->lru);
+	gpa_remove(p, w);
+	pvdma_avl_erase(&p->by_bus, &w->bus_node, NULL);
+	batch_queue_unmap(p, w->bus, w->len);
+	win_account_unmap(p, w);
+	win_free(p, w);
+}
+
+/* ---- failures -------------------------------------------------------- */
+
+void plan_fail(struct pvdma_planner *p, u32 reason, u64 len, u32 host_status)
+{
+	struct pvdma_fail_info *f = &p->last_failure;
+
+	f->reason = reason;
+	f->host_status = host_status;
+	f->len = len;
+	f->aperture_live = p->stats.live_aperture;
+	f->aperture_peak = p->stats.peak_aperture;
+	f->aperture_max = p->cfg.aperture_bytes;
+	f->mappings_live = p->stats.live_windows;
+	f->mappings_max = p->cfg.max_mappings;
+}
+
+u32 fail_reason_from_status(u32 status)
+{
+	switch (status) {
+	case PVDMA_ST_NO_APERTURE:	return PVDMA_FAIL_APERTURE;
+	case PVDMA_ST_NO_MAPPINGS:	return PVDMA_FAIL_MAPPINGS;
+	case PVDMA_ST_NO_BUS_SPACE:	return PVDMA_FAIL_BUS_SPACE;
+	case PVDMA_ST_IO:		return PVDMA_FAIL_TRANSPORT;
+	default:			return PVDMA_FAIL_HOST;
+	}
+}
+
+bool segs_valid(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n)
+{
+	u64 end, ps = p->cfg.page_size;
+	u32 i = 0;
+
+	if (!n)
+		goto bad;
+	/* The page-rounded end must not wrap either. */
+	for (i = 0; i < n; i++)
+		if (!segs[i].len || !pvdma_add_ok(segs[i].gpa, segs[i].len, &end) ||
+		    PVDMA_ALIGN_UP(end, ps) < end)
+			goto bad;
+	return true;
+bad:
+	plan_fail(p, PVDMA_FAIL_INVALID, n ? segs[i].len : 0, 0);
+	return false;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+void pvdma_planner_default_config(struct pvdma_planner_config *cfg,
+				  enum pvdma_policy policy, u64 page_size,
+				  u64 aperture_bytes, u32 max_mappings)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->policy = policy;
+	cfg->page_size = page_size;
+	cfg->aperture_bytes = aperture_bytes;
+	cfg->max_mappings = max_mappings;
+	cfg->max_window = PVDMA_DEFAULT_MAX_WINDOW;
+	cfg->headroom_shift = PVDMA_DEFAULT_HEADROOM_SHIFT;
+	cfg->rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
+	cfg->bounce_small_max = PVDMA_DEFAULT_BOUNCE_SMALL_MAX;
+}
+
+static int planner_check_config(const struct pvdma_planner_config *cfg,
+				const struct pvdma_planner_mem *mem)
+{
+	u64 ps = cfg->page_size;
+
+	if (cfg->policy >= PVDMA_POLICY_COUNT || !PVDMA_IS_POW2(ps) ||
+	    !cfg->aperture_bytes || !cfg->max_mappings ||
+	    !mem->windows || !mem->nwindows || !mem->ops || mem->nops < 2 ||
+	    !mem->batch_win || cfg->headroom_shift > 32 ||
+	    cfg->max_window < ps || cfg->rfc_window_shift > 40)
+		return -EINVAL;
+	if (cfg->bounce != PVDMA_BOUNCE_OFF &&
+	    (cfg->policy != PVDMA_POLICY_PVDMA || !mem->slots || !mem->nslots ||
+	     !cfg->bounce_bytes || (cfg->bounce_gpa | cfg->bounce_bytes) & (ps - 1) ||
+	     cfg->bounce_bytes >= cfg->aperture_bytes || cfg->max_mappings < 2))
+		return -EINVAL;
+	return 0;
+}
+
+int pvdma_planner_init(struct pvdma_planner *p,
+		       const struct pvdma_planner_config *cfg,
+		       const struct pvdma_planner_ops *ops, void *ctx,
+		       const struct pvdma_planner_mem *mem)
+{
+	u32 i;
+
+	if (!ops || !ops->submit || planner_check_config(cfg, mem))
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->ops = ops;
+	p->ctx = ctx;
+	p->mem = *mem;
+	pvdma_list_init(&p->idle);
+	pvdma_list_init(&p->free_windows);
+	for (i = 0; i < mem->nwindows; i++) {
+		mem->windows[i].state = PVDMA_WIN_FREE;
+		pvdma_list_add_tail(&mem->windows[i].lru, &p->free_windows);
+	}
+	bounce_init(p);
+	return 0;
+}
+
+/* ---- the pvdma policy: map ------------------------------------------- */
+
+/* Bytes windows may use: the aperture less the bounce pool's share. */
+static u64 window_budget(const struct pvdma_planner *p)
+{
+	return p->cfg.aperture_bytes - bounce_reserved(p);
+}
+
+/* Mappings windows may use: one stays free for the bounce pool. */
+static u64 window_count_budget(const struct pvdma_planner *p)
+{
+	return p->cfg.max_mappings - (bounce_reserved(p) ? 1 : 0);
+}
+
+/*
+ * The window granule: the largest power of two that leaves most of the
+ * free aperture free (free >> headroom_shift), clamped to
+ * [page_size, max_window]. With the aperture empty windows are large and
+ * few host calls map a whole driver's working set; as it fills, windows
+ * shrink towards the exact range, so speculation never crowds out a map.
+ */
+static u64 window_granule(const struct pvdma_planner *p)
+{
+	u64 budget = window_budget(p), used = p->stats.live_aperture;
+	u64 free = budget > used ? budget - used : 0;
+	u64 g = pvdma_pow2_floor(free >> p->cfg.headroom_shift);
+
+	if (g < p->cfg.page_size)
+		g = p->cfg.page_size;
+	return PVDMA_MIN(g, pvdma_pow2_floor(p->cfg.max_window));
+}
+
+/* A mapped shared window covering [gpa, gpa + len) with @perm, or NULL. */
+static struct pvdma_window *pvdma_lookup(const struct pvdma_planner *p,
+					 u64 gpa, u64 len, u16 perm)
+{
+	struct pvdma_window *w = gpa_floor(p, gpa);
+
+	if (!w || gpa + len - w->gpa > w->len || (perm & ~w->perm))
+		return NULL;
+	return w;
+}
+
+static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (w->state == PVDMA_WIN_IDLE) {
+		pvdma_list_del(&w->lru);
+		w->state = PVDMA_WIN_LIVE;
+	}
+	w->refs++;
+}
+
+/* Drop one reference; an unreferenced window idles or goes (strict). */
+static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (PVDMA_WARN_ON(!w->refs))
+		return;
+	if (--w->refs)
+		return;
+	if (p->cfg.strict || !w->shared) {
+		win_release(p, w);
+		return;
+	}
+	w->state = PVDMA_WIN_IDLE;
+	pvdma_list_add_tail(&w->lru, &p->idle);
+}
+
+static bool evict_one(struct pvdma_planner *p)
+{
+	struct pvdma_window *w;
+
+	if (pvdma_list_empty(&p->idle))
+		return false;
+	w = pvdma_list_entry(p->idle.next, struct pvdma_window, lru);
+	win_release(p, w);
+	p->stats.evictions++;
+	return true;
+}
+
+/*
+ * The range a new window for [lo_req, hi_req) should cover: grown to the
+ * granule, then clipped so it neither overlaps a shared window nor leaves
+ * guest RAM. Returns false if the request itself straddles a shared window
+ * (it then gets a private exact window).
+ */
+static bool window_extent(struct pvdma_planner *p, u64 gpa, u64 lo_req,
+			  u64 hi_req, u64 *lo, u64 *hi)
+{
+	struct pvdma_window *prev = gpa_floor(p, lo_req), *next;
+	u64 g = window_granule(p), ps = p->cfg.page_size, rs, re;
+
+	*lo = lo_req;
+	*hi = hi_req;
+	if (!p->cfg.strict && hi_req - lo_req <= g) {
+		*lo = PVDMA_ALIGN_DOWN(lo_req, g);
+		*hi = PVDMA_ALIGN_UP(hi_req, g);
+		if (*hi < hi_req)	/* the top of the address space */
+			*hi = hi_req;
+	}
+	next = prev ? gpa_next(prev) : gpa_entry(pvdma_avl_first(&p->by_gpa));
+	if (prev && prev->gpa + prev->len > lo_req)
+		return false;
+	if (next && next->gpa < hi_req)
+		return false;
+	if (prev && prev->gpa + prev->len > *lo)
+		*lo = prev->gpa + prev->len;
+	if (next && next->gpa < *hi)
+		*hi = next->gpa;
+	if (p->ops->ram_range && p->ops->ram_range(p->ctx, gpa, &rs, &re)) {
+		*lo = PVDMA_MAX(*lo, PVDMA_MIN(PVDMA_ALIGN_UP(rs, ps), lo_req));
+		*hi = PVDMA_MIN(*hi, PVDMA_MAX(PVDMA_ALIGN_DOWN(re, ps), hi_req));
+	}
+	return true;
+}
+
+/* Make room for @len more bytes and one more mapping, evicting idle
+ * windows oldest first. Returns 0 or the PVDMA_FAIL_* reason. */
+static u32 make_room(struct pvdma_planner *p, u64 len)
+{
+	for (;;) {
+		bool aperture = p->stats.live_aperture + len > window_budget(p);
+		bool count = p->stats.live_windows + 1 > window_count_budget(p);
+		bool records = pvdma_list_empty(&p->free_windows);
+
+		if (!aperture && !count && !records)
+			return 0;
+		if (!evict_one(p))
+			return aperture ? PVDMA_FAIL_APERTURE :
+			       count ? PVDMA_FAIL_MAPPINGS : PVDMA_FAIL_NO_RECORDS;
+	}
+}
+
+/*
+ * Plan a new window for @seg and queue its MAP. Speculative growth is
+ * dropped before any idle window is evicted for it.
+ */
+static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
+					      const struct pvdma_seg *seg,
+					      u16 perm, u32 *reason)
+{
+	u64 ps = p->cfg.page_size;
+	u64 lo_req = PVDMA_ALIGN_DOWN(seg->gpa, ps);
+	u64 hi_req = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps);
+	u64 lo, hi;
+	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, &lo, &hi);
+	struct pvdma_window *w;
+
+	if (!shared || p->stats.live_aperture + (hi - lo) > window_budget(p) ||
+	    p->stats.live_windows + 1 > window_count_budget(p)) {
+		lo = lo_req;
+		hi = hi_req;
+	}
+	*reason = make_room(p, hi - lo);
+	if (*reason)
+		return NULL;
+	w = win_alloc(p);
+	w->gpa = lo;
+	w->len = hi - lo;
+	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
+	if (shared)
+		gpa_insert(p, w);
+	win_account_map(p, w);
+	batch_queue_map(p, w);
+	return w;
+}
+
+/* seg->cookie during a call: window index + 1, or 0 if bounced. */
+static struct pvdma_window *seg_window(struct pvdma_planner *p,
+				       const struct pvdma_seg *seg)
+{
+	return seg->cookie ? &p->mem.windows[seg->cookie - 1] : NULL;
+}
+
+/* Route one segment to a window (hit or new) or, failing that, bounce. */
+static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
+			  enum pvdma_dir dir, u32 attrs)
+{
+	u16 perm = dir_perm(dir);
+	struct pvdma_window *w;
+	u32 reason;
+
+	seg->bounced = 0;
+	seg->cookie = 0;
+	w = pvdma_lookup(p, seg->gpa, seg->len, perm);
+	if (w) {
+		p->stats.hits++;
+	} else {
+		p->stats.misses++;
+		w = pvdma_plan_window(p, seg, perm, &reason);
+		if (!w) {
+			if (!bounce_allowed(p, seg->len, attrs)) {
+				plan_fail(p, reason, seg->len, 0);
+				return -ENOSPC;
+			}
+			return bounce_map(p, seg, dir);
+		}
+	}
+	win_hold(p, w);
+	seg->cookie = win_index(p, w) + 1;
+	return 0;
+}
+
+/*
+ * Give back what segs[0..n) hold after a failed call. Maps still queued
+ * go out first, so every window is in a settled state; the ones that
+ * mapped stay cached (or go, in strict mode) like any other.
+ */
+static void pvdma_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
+{
+	u32 i;
+
+	batch_submit(p);
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (segs[i].bounced)
+			bounce_cancel(p, &segs[i]);
+		else if (w && w->state == PVDMA_WIN_FAILED)
+			w->refs--;
+		else if (w)
+			win_put(p, w);
+	}
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (w && w->state == PVDMA_WIN_FAILED && !w->refs) {
+			gpa_remove(p, w);
+			win_free(p, w);
+		}
+	}
+	batch_submit(p);
+}
+
+/*
+ * After the host refused some maps (it may see less room than we do,
+ * e.g. a fragmented bus space): drop every idle window and try those once
+ * more; whatever still fails is bounced if allowed.
+ */
+static int pvdma_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
+			      u32 n, enum pvdma_dir dir, u32 attrs)
+{
+	u32 i;
+
+	if (!pvdma_list_empty(&p->idle)) {
+		while (evict_one(p))
+			;
+		for (i = 0; i < n; i++) {
+			struct pvdma_window *w = seg_window(p, &segs[i]);
+
+			if (w && w->state == PVDMA_WIN_FAILED &&
+			    w->host_status != PVDMA_ST_IO) {
+				win_account_map(p, w);
+				batch_queue_map(p, w);
+			}
+		}
+		batch_submit(p);
+	}
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+		u32 status;
+
+		if (!w || w->state != PVDMA_WIN_FAILED)
+			continue;
+		status = w->host_status;
+		if (!bounce_allowed(p, segs[i].len, attrs)) {
+			plan_fail(p, fail_reason_from_status(status),
+				  segs[i].len, status);
+			return -EIO;
+		}
+		w->refs--;
+		segs[i].cookie = 0;
+		if (!w->refs) {
+			gpa_remove(p, w);
+			win_free(p, w);
+		}
+		if (bounce_map(p, &segs[i], dir))
+			return -ENOSPC;
+	}
+	return batch_submit(p) ? -EIO : 0;
+}
+
+static bool any_failed(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (w && w->state == PVDMA_WIN_FAILED)
+			return true;
+	}
+	return false;
+}
+
+/* Fill each segment's outputs from its window or bounce slot. */
+static void pvdma_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		live_bytes_add(p, segs[i].len);
+		if (!w) {	/* bounced: dev_gpa set by bounce_map */
+			segs[i].bus = p->pool_window->bus +
+				      (segs[i].dev_gpa - p->cfg.bounce_gpa);
+			continue;
+		}
+		segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
+		segs[i].dev_gpa = segs[i].gpa;
+	}
+}
+
+static int pvdma_map_segs(struct pvdma_planner *p, struct pvdma_seg *segs,
+			  u32 n, enum pvdma_dir dir, u32 attrs)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = pvdma_plan_seg(p, &segs[i], dir, attrs);
+		if (ret) {
+			pvdma_undo(p, segs, i);
+			return ret;
+		}
+	}
+	ret = batch_submit(p);
+	if (!ret && any_failed(p, segs, n))
+		ret = pvdma_retry_failed(p, segs, n, dir, attrs);
+	if (ret || any_failed(p, segs, n) || bounce_prepare(p)) {
+		if (!p->last_failure.reason)
+			plan_fail(p, PVDMA_FAIL_TRANSPORT, 0, PVDMA_ST_IO);
+		pvdma_undo(p, segs, n);
+		return ret ? ret : -EIO;
+	}
+	pvdma_finish(p, segs, n);
+	return 0;
+}
+
+int pvdma_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+	      enum pvdma_dir dir, u32 attrs)
+{
+	int ret;
+
+	p->stats.map_requests++;
+	p->stats.map_segments += n;
+	p->last_failure.reason = PVDMA_FAIL_NONE;
+	if (!segs_valid(p, segs, n)) {
+		ret = -EINVAL;
+	} else if (p->cfg.policy == PVDMA_POLICY_PVDMA) {
+		ret = pvdma_map_segs(p, segs, n, dir, attrs);
+	} else {
+		ret = rfc_map(p, segs, n, dir);
+	}
+	if (ret) {
+		p->stats.failed_maps++;
+		p->stats.fail_by_reason[p->last_failure.reason]++;
+	}
+	return ret;
+}
+
+/* ---- unmap, sync, reclaim -------------------------------------------- */
+
+static int pvdma_unmap_seg(struct pvdma_planner *p, const struct pvdma_seg *seg,
+			   enum pvdma_dir dir)
+{
+	struct pvdma_window *w = bus_find(p, seg->bus);
+
+	if (w && w == p->pool_window)
+		return bounce_unmap(p, seg, dir);
+	if (!w || w->state != PVDMA_WIN_LIVE || !seg->len ||
+	    seg->len > w->len - (seg->bus - w->bus)) {
+		p->stats.bad_unmaps++;
+		return -ENOENT;
+	}
+	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, seg->len);
+	win_put(p, w);
+	return 0;
+}
+
+int pvdma_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n,
+		enum pvdma_dir dir)
+{
+	int ret = 0;
+	u32 i;
+
+	p->stats.unmap_requests++;
+	p->stats.unmap_segments += n;
+	if (p->cfg.policy != PVDMA_POLICY_PVDMA)
+		return rfc_unmap(p, segs, n);
+	for (i = 0; i < n; i++)
+		if (pvdma_unmap_seg(p, &segs[i], dir))
+			ret = -ENOENT;
+	if (batch_submit(p))
+		ret = ret ? ret : -EIO;
+	return ret;
+}
+
+int pvdma_sync(struct pvdma_planner *p, u64 bus, u64 len, enum pvdma_dir dir,
+	       bool for_device)
+{
+	struct pvdma_window *w = bus_find(p, bus);
+
+	p->stats.sync_requests++;
+	if (w && w == p->pool_window)
+		return bounce_sync(p, bus, len, dir, for_device);
+	return w ? 0 : -ENOENT;
+}
+
+int pvdma_reclaim(struct pvdma_planner *p)
+{
+	int n = 0;
+
+	while (evict_one(p))
+		n++;
+	batch_submit(p);
+	return n;
+}
+
+void pvdma_planner_forget(struct pvdma_planner *p)
+{
+	u32 i;
+
+	p->by_gpa.node = NULL;
+	p->by_bus.node = NULL;
+	pvdma_list_init(&p->idle);
+	pvdma_list_init(&p->free_windows);
+	for (i = 0; i < p->mem.nwindows; i++)
+		win_free(p, &p->mem.windows[i]);
+	p->nbatch = 0;
+	p->stats.live_windows = 0;
+	p->stats.live_aperture = 0;
+	p->stats.live_bytes = 0;
+	bounce_init(p);
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+static const char *const policy_names[PVDMA_POLICY_COUNT] = {
+	[PVDMA_POLICY_PVDMA] = "pvdma",
+	[PVDMA_POLICY_RFC] = "rfc",
+	[PVDMA_POLICY_PERPAGE] = "perpage",
+};
+
+const char *pvdma_policy_name(enum pvdma_policy policy)
+{
+	return policy < PVDMA_POLICY_COUNT ? policy_names[policy] : "unknown";
+}
+
+int pvdma_policy_parse(const char *name, enum pvdma_policy *policy)
+{
+	int i;
+
+	for (i = 0; i < PVDMA_POLICY_COUNT; i++) {
+		if (!strcmp(name, policy_names[i])) {
+			*policy = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const fail_names[PVDMA_FAIL_COUNT] = {
+	[PVDMA_FAIL_NONE]	 = "none",
+	[PVDMA_FAIL_APERTURE]	 = "aperture full",
+	[PVDMA_FAIL_MAPPINGS]	 = "mapping count at limit",
+	[PVDMA_FAIL_BUS_SPACE]	 = "host bus space fragmented",
+	[PVDMA_FAIL_BOUNCE_FULL] = "bounce pool full",
+	[PVDMA_FAIL_HOST]	 = "host refused",
+	[PVDMA_FAIL_TRANSPORT]	 = "host unreachable",
+	[PVDMA_FAIL_INVALID]	 = "invalid request",
+	[PVDMA_FAIL_NO_RECORDS]	 = "window records exhausted",
+};
+
+const char *pvdma_fail_reason_name(u32 reason)
+{
+	return reason < PVDMA_FAIL_COUNT ? fail_names[reason] : "unknown";
+}
+
+const char *pvdma_bounce_mode_name(enum pvdma_bounce_mode mode)
+{
+	switch (mode) {
+	case PVDMA_BOUNCE_OFF:	 return "off";
+	case PVDMA_BOUNCE_SMALL: return "small";
+	case PVDMA_BOUNCE_ALL:	 return "all";
+	}
+	return "unknown";
+}

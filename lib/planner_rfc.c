@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The baselines: the original QEMU RFC guest driver (rfc) and naive
+ * per-entry mapping (perpage), modelled by what they cost the host.
+ *
+ * rfc, as BRIEF.md section 2 describes it:
+ *  - a segment of at most W = 2^rfc_window_shift bytes inside one W-aligned
+ *    block uses the window (block, W); any other segment a direct region,
+ *    its ends rounded out to the page;
+ *  - regions are keyed by exact (base, size) and reference-counted; a new
+ *    region is one MAP host call, a region whose count drops to zero one
+ *    UNMAP host call, at once; nothing is batched or cached;
+ *  - the host's table is keyed by base address alone, so a region whose
+ *    base equals a live region of another size is refused (one host call);
+ *  - a region longer than the host's 1.5 GiB chunk comes back short, which
+ *    costs a second call (UNMAP) and fails;
+ *  - every failure is final: map_sg undoes what it mapped and fails.
+ * Modelling choices: the original's 4096-bucket hash and its linear
+ * searches on unmap/sync are served by the same O(log n) indexes as the
+ * other policies (their counts, not their speed, are what is compared);
+ * its windows are mapped for both directions, as it sends no access flags.
+ *
+ * perpage: every segment its own page-rounded mapping, never shared, one
+ * host call per segment mapped and per segment unmapped.
+ */
+#include "planner_internal.h"
+
+static void rfc_region(const struct pvdma_planner *p, u64 gpa, u64 len,
+		       u64 *base, u64 *size)
+{
+	u64 ps = p->cfg.page_size, w = 0;
+
+	if (p->cfg.rfc_window_shift)
+		w = 1ull << p->cfg.rfc_window_shift;
+	if (p->cfg.policy == PVDMA_POLICY_RFC && w && len <= w &&
+	    gpa / w == (gpa + len - 1) / w) {
+		*base = PVDMA_ALIGN_DOWN(gpa, w);
+		*size = w;
+		return;
+	}
+	*base = PVDMA_ALIGN_DOWN(gpa, ps);
+	*size = PVDMA_ALIGN_UP(gpa + len, ps) - *base;
+}
+
+/* Release one reference; the last one costs an UNMAP host call. */
+static void rfc_put(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (PVDMA_WARN_ON(!w->refs))
+		return;
+	if (--w->refs)
+		return;
+	win_release(p, w);
+	batch_submit(p);
+}
+
+/* A new region: one MAP host call. NULL with last_failure set if refused. */
+static struct pvdma_window *rfc_new_region(struct pvdma_planner *p, u64 base,
+					   u64 size)
+{
+	struct pvdma_window *w;
+	u32 status;
+
+	if (size > p->cfg.aperture_bytes) {
+		p->stats.host_calls += 2;	/* short reply, then UNMAP */
+		plan_fail(p, PVDMA_FAIL_APERTURE, size, PVDMA_ST_NO_APERTURE);
+		return NULL;
+	}
+	w = win_alloc(p);
+	if (!w) {
+		plan_fail(p, PVDMA_FAIL_NO_RECORDS, size, 0);
+		return NULL;
+	}
+	w->gpa = base;
+	w->len = size;
+	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
+	win_account_map(p, w);
+	batch_queue_map(p, w);
+	batch_submit(p);
+	if (w->state == PVDMA_WIN_LIVE) {
+		if (p->cfg.policy == PVDMA_POLICY_RFC)
+			gpa_insert(p, w);
+		return w;
+	}
+	status = w->host_status;
+	win_free(p, w);
+	plan_fail(p, fail_reason_from_status(status), size, status);
+	return NULL;
+}
+
+static struct pvdma_window *rfc_get(struct pvdma_planner *p,
+				    const struct pvdma_seg *seg)
+{
+	struct pvdma_window *w;
+	u64 base, size;
+
+	rfc_region(p, seg->gpa, seg->len, &base, &size);
+	if (p->cfg.policy == PVDMA_POLICY_RFC) {
+		w = gpa_find_exact(p, base, size);
+		if (w) {
+			p->stats.hits++;
+			return w;
+		}
+		w = gpa_floor(p, base);
+		if (w && w->gpa == base) {	/* duplicate id on the host */
+			p->stats.misses++;
+			p->stats.host_calls++;
+			plan_fail(p, PVDMA_FAIL_HOST, size, PVDMA_ST_INVALID);
+			return NULL;
+		}
+	}
+	p->stats.misses++;
+	return rfc_new_region(p, base, size);
+}
+
+int rfc_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+	    enum pvdma_dir dir)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = rfc_get(p, &segs[i]);
+
+		if (!w) {
+			while (i--)
+				rfc_put(p, &p->mem.windows[segs[i].cookie - 1]);
+			return -ENOSPC;
+		}
+		w->refs++;
+		segs[i].cookie = win_index(p, w) + 1;
+		segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
+		segs[i].dev_gpa = segs[i].gpa;
+		segs[i].bounced = 0;
+	}
+	for (i = 0; i < n; i++)
+		live_bytes_add(p, segs[i].len);
+	return 0;
+}
+
+int rfc_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n)
+{
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = bus_find(p, segs[i].bus);
+
+		if (!w || !w->refs || !segs[i].len ||
+		    segs[i].len > w->len - (segs[i].bus - w->bus)) {
+			p->stats.bad_unmaps++;
+			ret = -ENOENT;
+			continue;
+		}
+		p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, segs[i].len);
+		rfc_put(p, w);
+	}
+	return ret;
+}

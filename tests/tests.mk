@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: MIT
+# Unit tests: one cmocka binary per lib/ module, linking only lib/.
+UNIT_TESTS := avl iova dart proto planner
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+TESTS += $(UNIT_BINS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
