@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/* Range allocator: first fit, alignment, and a brute-force reference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pvdma/iova.h>
+
+#define PAGE	16384ull
+
+static void test_first_fit_and_reuse(void **state)
+{
+	struct pvdma_iova io;
+	struct pvdma_iova_node a, b, c, d;
+
+	pvdma_iova_init(&io, PAGE, 64 * PAGE, PAGE);
+	assert_int_equal(pvdma_iova_alloc(&io, &a, PAGE, 0, 0), 0);
+	assert_int_equal(a.start, PAGE);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 3 * PAGE, 0, 0), 0);
+	assert_int_equal(b.start, 2 * PAGE);
+	assert_int_equal(pvdma_iova_alloc(&io, &c, 1, 0, 0), 0); /* rounds up */
+	assert_int_equal(c.end - c.start, PAGE);
+	pvdma_iova_free(&io, &b);
+	/* the hole b left is the lowest fit */
+	assert_int_equal(pvdma_iova_alloc(&io, &d, 2 * PAGE, 0, 0), 0);
+	assert_int_equal(d.start, 2 * PAGE);
+	assert_ptr_equal(pvdma_iova_find(&io, 3 * PAGE + 5), &d);
+	assert_null(pvdma_iova_find(&io, 4 * PAGE));
+	assert_int_equal(io.used, 4 * PAGE);
+	assert_int_equal(io.count, 3);
+}
+
+static void test_alignment_and_offset(void **state)
+{
+	struct pvdma_iova io;
+	struct pvdma_iova_node a, b;
+
+	pvdma_iova_init(&io, 0, 1 << 20, 64);
+	assert_int_equal(pvdma_iova_alloc(&io, &a, 100, 0, 0), 0);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 4096, 4096, 128), 0);
+	assert_int_equal(b.start % 4096, 128);
+	assert_true(b.start >= a.end);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 64, 4096, 100), -EINVAL);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 64, 3000, 0), -EINVAL);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 0, 0, 0), -EINVAL);
+}
+
+static void test_full(void **state)
+{
+	struct pvdma_iova io;
+	struct pvdma_iova_node n[4];
+
+	pvdma_iova_init(&io, 0, 4 * PAGE, PAGE);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pvdma_iova_alloc(&io, &n[i], PAGE, 0, 0), 0);
+	assert_int_equal(pvdma_iova_alloc(&io, &n[0], PAGE, 0, 0), -ENOSPC);
+	assert_int_equal(pvdma_iova_largest_gap(&io), 0);
+	pvdma_iova_free(&io, &n[1]);
+	pvdma_iova_free(&io, &n[2]);
+	assert_int_equal(pvdma_iova_largest_gap(&io), 2 * PAGE);
+}
+
+/* Random alloc/free against a page bitmap: no overlap, first fit. */
+static void test_random_against_bitmap(void **state)
+{
+	enum { PAGES = 512, N = 300 };
+	static struct pvdma_iova_node nodes[N];
+	static int live[N];
+	static unsigned char used[PAGES];
+	struct pvdma_iova io;
+	int round;
+
+	srand(7);
+	memset(used, 0, sizeof(used));
+	pvdma_iova_init(&io, 0, PAGES * PAGE, PAGE);
+	for (round = 0; round < 50000; round++) {
+		int i = rand() % N;
+		u64 p;
+
+		if (live[i]) {
+			for (p = nodes[i].start / PAGE; p < nodes[i].end / PAGE; p++)
+				used[p] = 0;
+			pvdma_iova_free(&io, &nodes[i]);
+			live[i] = 0;
+		} else {
+			u64 pages = 1 + rand() % 8, first = PAGES, run = 0;
+			int ret = pvdma_iova_alloc(&io, &nodes[i], pages * PAGE, 0, 0);
+
+			for (p = 0; p < PAGES; p++) {	/* reference first fit */
+				run = used[p] ? 0 : run + 1;
+				if (run == pages) {
+					first = p + 1 - pages;
+					break;
+				}
+			}
+			if (first == PAGES) {
+				assert_int_equal(ret, -ENOSPC);
+				continue;
+			}
+			assert_int_equal(ret, 0);
+			assert_int_equal(nodes[i].start, first * PAGE);
+			for (p = first; p < first + pages; p++) {
+				assert_int_equal(used[p], 0);
+				used[p] = 1;
+			}
+			live[i] = 1;
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_fit_and_reuse),
+		cmocka_unit_test(test_alignment_and_offset),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_random_against_bitmap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

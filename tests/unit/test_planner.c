@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Planner tests against the DART model as the host: host-call counts of
+ * each policy, eviction, strict mode, failure reporting, bounce data flow,
+ * and a randomized run checked against a reference of what is mapped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pvdma/dart.h>
+#include <pvdma/planner.h>
+
+#define PAGE	PVDMA_DART_PAGE_SIZE
+#define MEM	(32ull << 20)		/* guest memory the copy test uses */
+#define POOL_GPA (24ull << 20)
+
+struct harness {
+	struct pvdma_dart dart;
+	struct pvdma_dart_mapping dslots[65536];
+	struct pvdma_planner p;
+	struct pvdma_window windows[4096];
+	struct pvdma_bounce_slot slots[1024];
+	struct pvdma_host_op ops[64];
+	struct pvdma_window *batch_win[64];
+	unsigned char mem[MEM];
+	int fail_transport;
+};
+
+static int h_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+{
+	struct harness *h = ctx;
+	u32 i;
+
+	if (h->fail_transport)
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		int ret = -EOPNOTSUPP;
+
+		if (ops[i].op == PVDMA_OP_MAP)
+			ret = pvdma_dart_map(&h->dart, ops[i].gpa, ops[i].len,
+					     ops[i].flags, &ops[i].bus);
+		else if (ops[i].op == PVDMA_OP_UNMAP)
+			ret = pvdma_dart_unmap(&h->dart, ops[i].bus, ops[i].len);
+		ops[i].status = pvdma_status_from_errno(ret);
+	}
+	pvdma_dart_flush(&h->dart);
+	return 0;
+}
+
+static void h_copy(void *ctx, u64 dst, u64 src, u64 len)
+{
+	struct harness *h = ctx;
+
+	assert_true(dst + len <= MEM && src + len <= MEM);
+	memmove(h->mem + dst, h->mem + src, len);
+}
+
+static const struct pvdma_planner_ops h_ops = {
+	.submit = h_submit,
+	.copy = h_copy,
+};
+
+static struct harness *setup(enum pvdma_policy policy, u64 aperture,
+			     u32 max_mappings, enum pvdma_bounce_mode bounce,
+			     bool strict)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct pvdma_dart_config dcfg;
+	struct pvdma_planner_config cfg;
+	struct pvdma_planner_mem mem = {
+		.windows = h->windows, .nwindows = 4096,
+		.slots = h->slots, .nslots = 1024,
+		.ops = h->ops, .nops = 64, .batch_win = h->batch_win,
+	};
+
+	pvdma_dart_default_config(&dcfg);
+	dcfg.aperture_bytes = aperture;
+	dcfg.max_mappings = max_mappings;
+	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
+	pvdma_planner_default_config(&cfg, policy, PAGE, aperture, max_mappings);
+	cfg.strict = strict;
+	cfg.bounce = bounce;
+	cfg.bounce_gpa = POOL_GPA;
+	cfg.bounce_bytes = 1ull << 20;
+	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), 0);
+	return h;
+}
+
+static struct pvdma_seg seg(u64 gpa, u64 len)
+{
+	struct pvdma_seg s = { .gpa = gpa, .len = len };
+
+	return s;
+}
+
+/* Every segment translates through the DART to the bytes it names. */
+static void assert_translates_dir(struct harness *h, const struct pvdma_seg *s,
+				  u32 n, int dir)
+{
+	u32 perm = dir == PVDMA_DIR_FROM_DEVICE ? PVDMA_MAP_WRITE : PVDMA_MAP_READ;
+
+	for (u32 i = 0; i < n; i++) {
+		u64 host;
+
+		assert_int_equal(pvdma_dart_translate(&h->dart, s[i].bus, s[i].len,
+						      perm, &host), 0);
+		assert_int_equal(host, s[i].dev_gpa);
+		if (!s[i].bounced)
+			assert_int_equal(s[i].dev_gpa, s[i].gpa);
+	}
+}
+
+static void assert_translates(struct harness *h, const struct pvdma_seg *s,
+			      u32 n)
+{
+	assert_translates_dir(h, s, n, PVDMA_DIR_TO_DEVICE);
+}
+
+/* The planner's view of the host matches the host's. */
+static void assert_in_sync(struct harness *h)
+{
+	assert_int_equal(h->p.stats.live_windows, h->dart.stats.live_mappings);
+	assert_int_equal(h->p.stats.live_aperture, h->dart.stats.live_bytes);
+	assert_true(h->dart.stats.peak_bytes <= h->dart.cfg.aperture_bytes);
+	assert_int_equal(pvdma_warn_count, 0);
+}
+
+static void test_pvdma_lazy_and_hits(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 << 20, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg a = seg(0x100000, 4096), b = seg(0x105000, 4096);
+
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, &a, 1);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	/* a neighbour falls in the same window: no host call */
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_FROM_DEVICE, 0), 0);
+	assert_translates(h, &b, 1);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_int_equal(h->p.stats.hits, 1);
+	/* lazy unmap: nothing goes to the host, the window stays */
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_FROM_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_int_equal(h->dart.stats.live_mappings, 1);
+	assert_int_equal(h->p.stats.live_bytes, 0);
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_in_sync(h);
+	/* unmap of an address never handed out is refused and counted */
+	b.bus = 3;
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), -ENOENT);
+	assert_int_equal(h->p.stats.bad_unmaps, 1);
+	/* reclaim gives the idle window back */
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_reclaim(&h->p), 1);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_one_call_per_sg(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536ull << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg s[40];
+	u32 i;
+
+	/* 40 pages scattered over 2.5 GiB: several windows, one call */
+	for (i = 0; i < 40; i++)
+		s[i] = seg(0x40000000ull + i * (64ull << 20) + 4096, 4096);
+	assert_int_equal(pvdma_map(&h->p, s, 40, PVDMA_DIR_BIDIRECTIONAL, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_true(h->p.stats.host_maps > 1);
+	assert_translates(h, s, 40);
+	assert_int_equal(pvdma_unmap(&h->p, s, 40, PVDMA_DIR_BIDIRECTIONAL), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_strict(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 << 20, 1024,
+				  PVDMA_BOUNCE_OFF, true);
+	struct pvdma_seg s[3] = { seg(0x10000, 100), seg(0x900000, 20000),
+				  seg(0x10010, 8) };
+	u64 host;
+
+	assert_int_equal(pvdma_map(&h->p, s, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, s, 3);
+	/* exact: page-rounded ranges only, read-only for TO_DEVICE */
+	assert_int_equal(h->dart.stats.live_bytes, PAGE + 2 * PAGE);
+	assert_int_equal(pvdma_dart_translate(&h->dart, s[0].bus, 1,
+					      PVDMA_MAP_WRITE, &host), -EFAULT);
+	assert_int_equal(pvdma_unmap(&h->p, s, 3, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 2);	/* one map, one unmap */
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_int_equal(h->dart.stats.tlb_flushes, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_evicts_idle(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 4 << 20, 64,
+				  PVDMA_BOUNCE_OFF, false);
+	u32 i;
+
+	/* 200 buffers of 1 MiB, one at a time, through a 4 MiB aperture */
+	for (i = 0; i < 200; i++) {
+		struct pvdma_seg s = seg((u64)i * (3ull << 20), 1 << 20);
+
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_translates(h, &s, 1);
+		assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+		assert_in_sync(h);
+	}
+	assert_true(h->p.stats.evictions > 0);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	/* evictions ride in the next map's batch: one call per miss */
+	assert_int_equal(h->p.stats.host_calls, h->p.stats.misses);
+	free(h);
+}
+
+static void test_pvdma_fails_cleanly(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1 << 20, 64,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg a = seg(0, 768 << 10), b[2] = { seg(4 << 20, 16384),
+							 seg(8 << 20, 512 << 10) };
+
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_not_equal(pvdma_map(&h->p, b, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(h->p.last_failure.aperture_max, 1 << 20);
+	assert_int_equal(h->p.last_failure.len, 512 << 10);
+	assert_int_equal(h->p.stats.failed_maps, 1);
+	assert_int_equal(h->p.stats.fail_by_reason[PVDMA_FAIL_APERTURE], 1);
+	/* nothing of the failed call is held; the first map still works */
+	assert_int_equal(h->p.stats.live_bytes, 768 << 10);
+	assert_translates(h, &a, 1);
+	assert_in_sync(h);
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_map(&h->p, b, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, b, 2);
+	/* a transport failure is reported as such */
+	h->fail_transport = 1;
+	a = seg(32 << 20, 4096);
+	assert_int_not_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_TRANSPORT);
+	h->fail_transport = 0;
+	assert_int_equal(pvdma_warn_count, 0);
+	free(h);
+}
+
+static void test_bounce_data(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 2 << 20, 64,
+				  PVDMA_BOUNCE_ALL, false);
+	struct pvdma_seg big = seg(0, 1 << 20), s[8];
+	u32 i;
+
+	/* the pool takes 1 MiB of 2: a live 1 MiB buffer fills the rest */
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 8; i++) {
+		s[i] = seg((2 << 20) + i * (256 << 10) + 100, 3000);
+		memset(h->mem + s[i].gpa, 0xa0 + i, 3000);
+	}
+	assert_int_equal(pvdma_map(&h->p, s, 8, PVDMA_DIR_BIDIRECTIONAL, 0), 0);
+	assert_translates(h, s, 8);
+	for (i = 0; i < 8; i++) {
+		assert_true(s[i].bounced);
+		assert_int_equal(s[i].bus % 64, 100 % 64);
+		/* the device sees the CPU's bytes */
+		assert_int_equal(h->mem[s[i].dev_gpa + 2999], 0xa0 + i);
+		/* and writes its own, which the CPU sees after unmap */
+		memset(h->mem + s[i].dev_gpa, 0x50 + i, 1000);
+	}
+	assert_int_equal(pvdma_sync(&h->p, s[0].bus, 3000,
+				    PVDMA_DIR_BIDIRECTIONAL, false), 0);
+	assert_int_equal(h->mem[s[0].gpa], 0x50);
+	assert_int_equal(pvdma_unmap(&h->p, s, 8, PVDMA_DIR_BIDIRECTIONAL), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(h->mem[s[i].gpa + 999], 0x50 + i);
+		assert_int_equal(h->mem[s[i].gpa + 1000], 0xa0 + i);
+	}
+	assert_true(h->p.stats.bounced_bytes >= 8 * 3000 * 2);
+	/* coherent memory never bounces */
+	big = seg(5 << 20, 4096);
+	assert_int_not_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_BIDIRECTIONAL,
+				       PVDMA_ATTR_COHERENT), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_rfc_counts(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_RFC, 1536ull << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg a = seg(0x40001000, 4096), b = seg(0x40002000, 4096);
+	struct pvdma_seg sg[3] = { seg(0x50000000, 4096), seg(0x60000000, 4096),
+				   seg(0x7003f000, 8192) };	/* straddles */
+	struct pvdma_seg d = seg(0x40000000, 512 << 10);	/* same base */
+
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);	/* one 256 KiB window */
+	assert_int_equal(h->dart.stats.live_bytes, 256 << 10);
+	assert_int_equal(pvdma_map(&h->p, sg, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 4);	/* one per region */
+	assert_translates(h, sg, 3);
+	assert_int_equal(h->dart.stats.live_bytes, 3 * (256 << 10) + 2 * PAGE);
+	/* a direct region with a live window's base: duplicate id, fails */
+	assert_int_not_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 5);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_HOST);
+	/* unmap at zero, one call per region */
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 5);
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 6);
+	assert_int_equal(pvdma_unmap(&h->p, sg, 3, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 9);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_int_equal(h->dart.stats.tlb_flushes, 4);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_rfc_failure_is_final(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_RFC, 1 << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg sg[5];
+	u32 i;
+
+	for (i = 0; i < 5; i++)		/* 5 windows of 256 KiB > 1 MiB */
+		sg[i] = seg((u64)i << 24, 4096);
+	assert_int_not_equal(pvdma_map(&h->p, sg, 5, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* 4 maps, 1 refused, 4 unmaps undoing them */
+	assert_int_equal(h->p.stats.host_calls, 9);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	/* larger than the host's chunk: a short reply costs two calls */
+	sg[0] = seg(0, 2 << 20);
+	assert_int_not_equal(pvdma_map(&h->p, sg, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 11);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_perpage(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PERPAGE, 64 << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg s[4] = { seg(0x1000, 4096), seg(0x2000, 4096),
+				  seg(0x2000, 4096), seg(0x9000, 30000) };
+
+	assert_int_equal(pvdma_map(&h->p, s, 4, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 4);
+	assert_int_equal(h->dart.stats.live_bytes, 3 * PAGE + 3 * PAGE);
+	assert_translates(h, s, 4);
+	assert_int_equal(pvdma_unmap(&h->p, s, 4, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, 8);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * Random traffic under every policy and bounce mode: whatever is mapped
+ * translates to the right bytes, the planner agrees with the host, failed
+ * calls hold nothing, and once everything is unmapped (and reclaimed) the
+ * host holds nothing.
+ */
+struct live_map {
+	struct pvdma_seg s[4];
+	u32 n;
+	int dir;
+};
+
+static void random_run(enum pvdma_policy policy, enum pvdma_bounce_mode bounce,
+		       bool strict, unsigned int seed)
+{
+	enum { SLOTS = 64 };
+	struct harness *h = setup(policy, 8 << 20, 48, bounce, strict);
+	static struct live_map live[SLOTS];
+	u64 live_bytes = 0;
+	int round;
+
+	memset(live, 0, sizeof(live));
+	srand(seed);
+	for (round = 0; round < 4000; round++) {
+		struct live_map *m = &live[rand() % SLOTS];
+
+		if (m->n) {
+			for (u32 i = 0; i < m->n; i++)
+				live_bytes -= m->s[i].len;
+			assert_int_equal(pvdma_unmap(&h->p, m->s, m->n, m->dir), 0);
+			m->n = 0;
+		} else {
+			u64 before = h->p.stats.live_bytes;
+
+			m->n = 1 + rand() % 4;
+			m->dir = rand() % 3;
+			for (u32 i = 0; i < m->n; i++) {
+				u64 len = rand() % 3 ? 1 + rand() % 8192 :
+						       1 + rand() % (600 << 10);
+
+				m->s[i] = seg((u64)(rand() % 4096) * 4096 +
+					      rand() % 4096, len);
+			}
+			if (pvdma_map(&h->p, m->s, m->n, m->dir, 0)) {
+				assert_int_equal(h->p.stats.live_bytes, before);
+				m->n = 0;
+			} else {
+				assert_translates_dir(h, m->s, m->n, m->dir);
+				for (u32 i = 0; i < m->n; i++)
+					live_bytes += m->s[i].len;
+			}
+		}
+		assert_int_equal(h->p.stats.live_bytes, live_bytes);
+		assert_in_sync(h);
+	}
+	for (int i = 0; i < SLOTS; i++)
+		if (live[i].n)
+			assert_int_equal(pvdma_unmap(&h->p, live[i].s, live[i].n,
+						     live[i].dir), 0);
+	pvdma_reclaim(&h->p);
+	assert_in_sync(h);
+	/* only the bounce pool, mapped once, may remain */
+	assert_true(h->dart.stats.live_mappings <= (h->p.pool_window ? 1 : 0));
+	assert_true(h->p.stats.map_requests > 1000);
+	free(h);
+}
+
+static void test_random_all_policies(void **state)
+{
+	random_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, false, 11);
+	random_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, true, 12);
+	random_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_ALL, false, 13);
+	random_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_SMALL, false, 14);
+	random_run(PVDMA_POLICY_RFC, PVDMA_BOUNCE_OFF, false, 15);
+	random_run(PVDMA_POLICY_PERPAGE, PVDMA_BOUNCE_OFF, false, 16);
+}
+
+static void test_config_checks(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct pvdma_planner_config cfg;
+	struct pvdma_planner_mem mem = {
+		.windows = h->windows, .nwindows = 16,
+		.ops = h->ops, .nops = 64, .batch_win = h->batch_win,
+	};
+
+	pvdma_planner_default_config(&cfg, PVDMA_POLICY_PVDMA, 3000, 1 << 20, 16);
+	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), -EINVAL);
+	pvdma_planner_default_config(&cfg, PVDMA_POLICY_PVDMA, PAGE, 1 << 20, 16);
+	cfg.bounce = PVDMA_BOUNCE_ALL;	/* no slots, no pool */
+	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), -EINVAL);
+	cfg.bounce = PVDMA_BOUNCE_OFF;
+	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), 0);
+	{
+		struct pvdma_seg bad[2] = { seg(0, 0), seg((u64)-100, 50) };
+
+		assert_int_equal(pvdma_map(&h->p, bad, 1, 0, 0), -EINVAL);
+		assert_int_equal(pvdma_map(&h->p, bad + 1, 1, 0, 0), -EINVAL);
+		assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	}
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pvdma_lazy_and_hits),
+		cmocka_unit_test(test_pvdma_one_call_per_sg),
+		cmocka_unit_test(test_pvdma_strict),
+		cmocka_unit_test(test_pvdma_evicts_idle),
+		cmocka_unit_test(test_pvdma_fails_cleanly),
+		cmocka_unit_test(test_bounce_data),
+		cmocka_unit_test(test_rfc_counts),
+		cmocka_unit_test(test_rfc_failure_is_final),
+		cmocka_unit_test(test_perpage),
+		cmocka_unit_test(test_random_all_policies),
+		cmocka_unit_test(test_config_checks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
