@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The companion device's request path: ring validation, one snapshot per
+ * slot, per-entry checks and execution against the IOMMU backend.
+ *
+ * A bad sq_tail (behind sq_head or more than ring_slots ahead) is counted,
+ * logged (rate-limited) and ignored: nothing is consumed, sq_head is
+ * republished, and the guest recovers by writing sq_tail = sq_head.
+ */
+#include <stdlib.h>
+
+#include "companion.h"
+#include "log.h"
+#include "shm_access.h"
+
+static struct pvdma_shm_header *companion_hdr(struct pvdma_companion *c)
+{
+	return c->shm;
+}
+
+int companion_config_check(const struct companion_config *cfg)
+{
+	if (!PVDMA_IS_POW2(cfg->ring_slots) || cfg->ring_slots > COMPANION_MAX_SLOTS)
+		return -EINVAL;
+	if (!cfg->max_batch || cfg->max_batch > COMPANION_MAX_BATCH)
+		return -EINVAL;
+	if (!PVDMA_IS_POW2(cfg->iommu.page_size) || !cfg->iommu.max_mappings)
+		return -EINVAL;
+	return 0;
+}
+
+u64 companion_shm_size(const struct companion_config *cfg)
+{
+	u64 need = COMPANION_RING_OFFSET +
+		   (u64)cfg->ring_slots * PVDMA_SLOT_SIZE(cfg->max_batch);
+	u64 size = pvdma_pow2_floor(need);
+
+	return size < need ? size << 1 : size;
+}
+
+static void companion_fill_header(struct pvdma_companion *c)
+{
+	struct pvdma_shm_header *h = companion_hdr(c);
+	const struct pvdma_iommu_config *ic = &c->iommu->cfg;
+
+	h->magic = pvdma_le32(PVDMA_MAGIC);
+	h->version = pvdma_le32(PVDMA_PROTO_VERSION);
+	h->host_features = pvdma_le32(PVDMA_FEAT_KNOWN);
+	h->host_peer_id = pvdma_le32(c->host_peer_id);
+	h->ring_offset = pvdma_le32(COMPANION_RING_OFFSET);
+	h->ring_slots = pvdma_le32(c->ring_slots);
+	h->slot_size = pvdma_le32(c->slot_size);
+	h->max_batch = pvdma_le32(c->max_batch);
+	h->iommu_page_size = pvdma_le64(ic->page_size);
+	h->aperture_bytes = pvdma_le64(ic->aperture_bytes);
+	h->max_mappings = pvdma_le32(ic->max_mappings);
+	h->bus_base = pvdma_le64(ic->bus_base);
+	h->bus_limit = pvdma_le64(ic->bus_limit);
+	h->sq_head = 0;
+	/* READY last: a guest polling host_state sees a complete header. */
+	shm_store_release32(&h->host_state, PVDMA_HOST_READY);
+}
+
+int companion_init(struct pvdma_companion *c, void *shm, u64 shm_size,
+		   const struct companion_config *cfg, struct pvdma_iommu *iommu,
+		   u32 host_peer_id, u32 id)
+{
+	*c = (struct pvdma_companion){ 0 };
+	c->iommu = iommu;
+	if (!iommu || companion_config_check(cfg) ||
+	    shm_size < companion_shm_size(cfg))
+		return -EINVAL;
+	c->snap = calloc(cfg->max_batch, sizeof(*c->snap));
+	if (!c->snap)
+		return -ENOMEM;
+	c->id = id;
+	c->host_peer_id = host_peer_id;
+	c->shm = shm;
+	c->shm_size = shm_size;
+	c->ring_slots = cfg->ring_slots;
+	c->max_batch = cfg->max_batch;
+	c->slot_size = PVDMA_SLOT_SIZE(cfg->max_batch);
+	c->ram_cfg = cfg->ram.path ? &cfg->ram : NULL;
+	companion_fill_header(c);
+	return 0;
+}
+
+void companion_release_mappings(struct pvdma_companion *c)
+{
+	struct pvdma_iommu_stats st = { 0 };
+
+	c->iommu->ops->stats(c->iommu, &st);
+	c->stats.released += st.live_mappings;
+	c->iommu->ops->reset(c->iommu);
+}
+
+void companion_destroy(struct pvdma_companion *c)
+{
+	if (c->iommu) {
+		companion_release_mappings(c);
+		pvdma_iommu_destroy(c->iommu);
+		c->iommu = NULL;
+	}
+	if (c->shm)
+		shm_store_release32(&companion_hdr(c)->host_state, PVDMA_HOST_DOWN);
+	guest_ram_close(&c->ram);
+	free(c->snap);
+	c->snap = NULL;
+	c->ready = false;
+}
+
+/* HELLO: a fresh session. Old mappings go whatever the outcome. */
+static u32 companion_hello(struct pvdma_companion *c)
+{
+	struct pvdma_shm_header *h = companion_hdr(c);
+	u32 version = shm_read32(&h->guest_version);
+	u32 features = shm_read32(&h->guest_features);
+	int err;
+
+	companion_release_mappings(c);
+	c->ready = false;
+	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR ||
+	    features & ~(u32)PVDMA_FEAT_KNOWN)
+		return PVDMA_ST_BAD_VERSION;
+	if (!guest_ram_is_open(&c->ram)) {
+		if (!c->ram_cfg)
+			return PVDMA_ST_IO;
+		err = guest_ram_open(&c->ram, c->ram_cfg);
+		if (err) {
+			pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+				"companion %u: guest RAM %s: %s", c->id,
+				c->ram_cfg->path, strerror(-err));
+			return PVDMA_ST_IO;
+		}
+	}
+	c->ready = true;
+	c->features = features;
+	c->stats.hellos++;
+	return PVDMA_ST_OK;
+}
+
+static u32 companion_map(struct pvdma_companion *c, struct pvdma_host_op *op)
+{
+	u64 offset;
+	int err;
+
+	if (guest_ram_gpa_to_offset(&c->ram, op->gpa, op->len, &offset))
+		return PVDMA_ST_BAD_GPA;
+	err = c->iommu->ops->map(c->iommu, offset, op->len, op->flags, &op->bus);
+	if (err) {
+		/* -EFAULT from a backend is its own failure, not a bad GPA. */
+		return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
+	}
+	return PVDMA_ST_OK;
+}
+
+static u32 companion_unmap(struct pvdma_companion *c,
+			   const struct pvdma_host_op *op)
+{
+	int err = c->iommu->ops->unmap(c->iommu, op->bus, op->len);
+
+	return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
+}
+
+/* Execute one decoded entry; fills op->bus for a MAP. */
+static u32 companion_exec(struct pvdma_companion *c, struct pvdma_host_op *op)
+{
+	u32 st = pvdma_op_check(op, c->iommu->cfg.page_size);
+
+	if (st != PVDMA_ST_OK)
+		return st;
+	switch (op->op) {
+	case PVDMA_OP_NOP:
+		return PVDMA_ST_OK;
+	case PVDMA_OP_HELLO:
+		return companion_hello(c);
+	case PVDMA_OP_RESET:
+		companion_release_mappings(c);
+		c->stats.resets++;
+		return PVDMA_ST_OK;
+	case PVDMA_OP_MAP:
+		return c->ready ? companion_map(c, op) : PVDMA_ST_NOT_READY;
+	case PVDMA_OP_UNMAP:
+		return c->ready ? companion_unmap(c, op) : PVDMA_ST_NOT_READY;
+	default:
+		return PVDMA_ST_BAD_OP;
+	}
+}
+
+static void companion_count(struct pvdma_companion *c, u32 status)
+{
+	if (status != PVDMA_ST_OK && status < PVDMA_ST_COUNT)
+		c->stats.rejected[status]++;
+}
+
+/* Run the entries of a slot whose header passed; results go to @out. */
+static u32 companion_run_entries(struct pvdma_companion *c,
+				 struct pvdma_entry *out, u32 count)
+{
+	struct pvdma_host_op op;
+	u32 i;
+
+	shm_snapshot(c->snap, out, count * sizeof(*out));
+	for (i = 0; i < count; i++) {
+		pvdma_entry_decode(&op, &c->snap[i]);
+		op.bus = op.op == PVDMA_OP_MAP ? 0 : op.bus;
+		op.status = companion_exec(c, &op);
+		companion_count(c, op.status);
+		if (op.op == PVDMA_OP_MAP)
+			shm_write64(&out[i].bus, op.bus);
+		shm_write32(&out[i].status, op.status);
+	}
+	c->stats.entries += count;
+	return count;
+}
+
+static void companion_run_slot(struct pvdma_companion *c, u32 index)
+{
+	u8 *base = (u8 *)c->shm + COMPANION_RING_OFFSET + (u64)index * c->slot_size;
+	struct pvdma_slot_hdr *slot = (struct pvdma_slot_hdr *)base;
+	struct pvdma_slot_hdr snap;
+	u32 status = PVDMA_ST_OK, done = 0, count, seq;
+
+	shm_snapshot(&snap, slot, sizeof(snap));
+	seq = pvdma_le32(snap.seq);
+	count = pvdma_le16(snap.count);
+	if (!count || count > c->max_batch || snap.flags) {
+		status = PVDMA_ST_BAD_SLOT;
+		companion_count(c, status);
+	} else {
+		done = companion_run_entries(c, (struct pvdma_entry *)(slot + 1),
+					     count);
+	}
+	/* Unmapped ranges must be gone from the IOTLB before the guest sees
+	 * its UNMAPs complete and reuses the memory. */
+	c->iommu->ops->flush(c->iommu);
+	shm_write32(&slot->status, status);
+	shm_write32(&slot->completed, done);
+	shm_store_release32(&slot->done_seq, seq);
+}
+
+int companion_process(struct pvdma_companion *c)
+{
+	struct pvdma_shm_header *h = companion_hdr(c);
+	u32 tail = shm_load_acquire32(&h->sq_tail);
+	int pending = pvdma_ring_pending(c->sq_head, tail, c->ring_slots);
+	int i;
+
+	c->stats.doorbells++;
+	if (pending < 0) {
+		c->stats.bad_tail++;
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion %u: impossible sq_tail %u (sq_head %u), ignored",
+			c->id, tail, c->sq_head);
+		shm_store_release32(&h->sq_head, c->sq_head);
+		return 0;
+	}
+	for (i = 0; i < pending; i++) {
+		companion_run_slot(c, c->sq_head & (c->ring_slots - 1));
+		c->sq_head++;
+		c->stats.slots++;
+		shm_store_release32(&h->sq_head, c->sq_head);
+	}
+	return pending;
+}

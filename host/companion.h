@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pvdma companion device, host side: one per guest connection. It owns
+ * the guest's shared region (struct pvdma_shm_header and the request ring
+ * of lib/include/pvdma/proto.h), the guest's IOMMU domain and its view of
+ * guest RAM, and executes posted batches.
+ *
+ * companion_process() is a pure function of the region and this state: no
+ * sockets, no eventfds. The transport calls it on a doorbell; unit tests and
+ * the fuzzer call it directly. Everything the guest wrote is untrusted and
+ * read once; the host's own copies of the layout (ring offset, slots, batch
+ * size) are kept here, never re-read from the region.
+ *
+ * Not thread-safe: the daemon's loop serialises all calls.
+ */
+#ifndef PVDMAD_COMPANION_H
+#define PVDMAD_COMPANION_H
+
+#include <pvdma/proto.h>
+
+#include "guest_ram.h"
+#include "iommu.h"
+
+#define COMPANION_RING_OFFSET	4096u	/* slot 0 starts on the second page */
+#define COMPANION_MAX_SLOTS	1024u
+#define COMPANION_MAX_BATCH	1024u
+
+/**
+ * struct companion_config - what every companion offers
+ * @ring_slots:	slots in the ring, a power of two <= COMPANION_MAX_SLOTS
+ * @max_batch:	entries per slot, 1..COMPANION_MAX_BATCH
+ * @iommu:	limits of each guest's IOMMU domain
+ * @ram:	where guest RAM is (NULL path: the caller sets up c->ram)
+ */
+struct companion_config {
+	u32 ring_slots;
+	u32 max_batch;
+	struct pvdma_iommu_config iommu;
+	struct guest_ram_config ram;
+};
+
+/**
+ * struct companion_stats - counters of one guest
+ * @doorbells:		companion_process() calls
+ * @slots:		slots consumed
+ * @entries:		entries executed (any status)
+ * @rejected:		entries (and slots, as BAD_SLOT) refused, by status
+ * @bad_tail:		doorbells with an impossible sq_tail (ignored)
+ * @hellos:		successful HELLOs
+ * @resets:		RESETs
+ * @released:		mappings dropped by HELLO, RESET or disconnect
+ * @dma_cmds:		DMA device commands executed through this domain
+ * @dma_bytes:		bytes those commands moved, filled or summed
+ * @dma_faults:		DMA commands refused with a translation fault
+ */
+struct companion_stats {
+	u64 doorbells;
+	u64 slots;
+	u64 entries;
+	u64 rejected[PVDMA_ST_COUNT];
+	u64 bad_tail;
+	u64 hellos;
+	u64 resets;
+	u64 released;
+	u64 dma_cmds;
+	u64 dma_bytes;
+	u64 dma_faults;
+};
+
+/**
+ * struct pvdma_companion - one guest's companion device
+ * @id:		the guest's ivshmem peer id (its IVPOSITION)
+ * @host_peer_id: the daemon's peer id the guest rings
+ * @shm:	the shared region
+ * @shm_size:	its size
+ * @ring_slots:	host copy of the layout
+ * @max_batch:
+ * @slot_size:
+ * @sq_head:	slots consumed (host copy; the region's is only published)
+ * @ready:	a HELLO succeeded: MAP/UNMAP accepted
+ * @features:	PVDMA_FEAT_* agreed in HELLO
+ * @iommu:	this guest's IOMMU domain (owned)
+ * @ram:	this guest's RAM (mapped at the first HELLO if @ram_cfg names it)
+ * @ram_cfg:	where to find it
+ * @snap:	max_batch entries: the snapshot of the slot being executed
+ * @stats:	counters
+ */
+struct pvdma_companion {
+	u32 id;
+	u32 host_peer_id;
+	void *shm;
+	u64 shm_size;
+	u32 ring_slots;
+	u32 max_batch;
+	u32 slot_size;
+	u32 sq_head;
+	bool ready;
+	u32 features;
+	struct pvdma_iommu *iommu;
+	struct guest_ram ram;
+	const struct guest_ram_config *ram_cfg;
+	struct pvdma_entry *snap;
+	struct companion_stats stats;
+};
+
+/* Check @cfg; 0 or -EINVAL. */
+int companion_config_check(const struct companion_config *cfg);
+
+/* Bytes the shared region needs: a power of two. */
+u64 companion_shm_size(const struct companion_config *cfg);
+
+/*
+ * companion_init - set up a companion over a zeroed region
+ * @c:		the state to fill
+ * @shm:	the region, at least companion_shm_size(@cfg) bytes
+ * @shm_size:	its size
+ * @cfg:	limits and layout (kept by pointer for the RAM path)
+ * @iommu:	the guest's domain; owned by @c from now on, even on error
+ * @host_peer_id, @id: ivshmem ids
+ *
+ * Fills the header and sets host_state READY. Returns 0 or a negative errno.
+ */
+int companion_init(struct pvdma_companion *c, void *shm, u64 shm_size,
+		   const struct companion_config *cfg, struct pvdma_iommu *iommu,
+		   u32 host_peer_id, u32 id);
+
+/*
+ * companion_process - run every posted slot (a doorbell)
+ * Returns the number of slots completed; > 0 means the guest should be
+ * interrupted.
+ */
+int companion_process(struct pvdma_companion *c);
+
+/* Drop every mapping of the guest (counted in stats.released). */
+void companion_release_mappings(struct pvdma_companion *c);
+
+/* Disconnect: release everything, mark the region DOWN, free the domain. */
+void companion_destroy(struct pvdma_companion *c);
+
+#endif /* PVDMAD_COMPANION_H */

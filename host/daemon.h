@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdmad's core: the companion server and the DMA device server, glued to
+ * the request handlers, plus the control socket. main() (pvdmad.c) only
+ * parses options, handles signals and runs the loop.
+ */
+#ifndef PVDMAD_DAEMON_H
+#define PVDMAD_DAEMON_H
+
+#include <stdio.h>
+
+#include "companion.h"
+#include "dmadev.h"
+#include "evloop.h"
+#include "ivshmem_server.h"
+
+/**
+ * struct pvdmad_config - everything the options set
+ * @socket_path:	companion ivshmem socket
+ * @dma_socket_path:	DMA device ivshmem socket (NULL: no DMA device)
+ * @control_path:	stats socket (NULL: none)
+ * @companion:		companion limits, IOMMU limits, guest RAM
+ * @dmadev:		DMA device queue
+ */
+struct pvdmad_config {
+	const char *socket_path;
+	const char *dma_socket_path;
+	const char *control_path;
+	struct companion_config companion;
+	struct dmadev_config dmadev;
+};
+
+/**
+ * struct pvdmad_totals - what outlives the guests
+ * @guests:		companions ever connected
+ * @released:		mappings released on disconnect
+ * @dma_devices:	DMA devices ever connected
+ */
+struct pvdmad_totals {
+	u64 guests;
+	u64 released;
+	u64 dma_devices;
+};
+
+/**
+ * struct pvdmad - the daemon
+ * @cfg:		options
+ * @loop:		the event loop
+ * @companions:		companion server
+ * @dma:		DMA device server
+ * @control_fd:		listening stats socket, or -1
+ * @control_watch:
+ * @next_id:		last client id handed out
+ * @totals:		counters across guests
+ * @reopen_logs:	a control command asked to reopen the log file
+ */
+struct pvdmad {
+	struct pvdmad_config cfg;
+	struct evloop loop;
+	struct ivshmem_server companions;
+	struct ivshmem_server dma;
+	int control_fd;
+	struct evloop_watch control_watch;
+	u32 next_id;
+	struct pvdmad_totals totals;
+	bool reopen_logs;
+};
+
+void pvdmad_default_config(struct pvdmad_config *cfg);
+
+/* Open the sockets. 0 or a negative errno (everything undone). */
+int pvdmad_start(struct pvdmad *d);
+
+/* One loop round: dispatch events, free dead clients. */
+int pvdmad_run_once(struct pvdmad *d, int timeout_ms);
+
+/* Disconnect every guest, close and remove every socket. */
+void pvdmad_stop(struct pvdmad *d);
+
+/* Stats as JSON or as a table (control.c). */
+void pvdmad_stats_json(struct pvdmad *d, FILE *out);
+void pvdmad_stats_table(struct pvdmad *d, FILE *out);
+
+/* The control socket (control.c). */
+int pvdmad_control_start(struct pvdmad *d);
+void pvdmad_control_stop(struct pvdmad *d);
+
+#endif /* PVDMAD_DAEMON_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The DMA device model: command snapshot, validation, translation of every
+ * range through the bound companion's IOMMU domain, then the data moves.
+ */
+#include <stdlib.h>
+
+#include "companion.h"
+#include "dmadev.h"
+#include "log.h"
+#include "shm_access.h"
+
+/* A decoded command (native endian, a private copy). */
+struct dmadev_cmd {
+	u16 op;
+	u16 flags;
+	u32 seq;
+	u64 src;
+	u64 dst;
+	u64 len;
+	u64 pattern;
+};
+
+/* The outcome written back. */
+struct dmadev_result {
+	u32 status;
+	u64 result;
+	u64 fault_bus;
+};
+
+int dmadev_config_check(const struct dmadev_config *cfg)
+{
+	if (!PVDMA_IS_POW2(cfg->queue_entries) ||
+	    cfg->queue_entries > DMADEV_MAX_ENTRIES || !cfg->max_len)
+		return -EINVAL;
+	return 0;
+}
+
+u64 dmadev_shm_size(const struct dmadev_config *cfg)
+{
+	u64 need = DMADEV_QUEUE_OFFSET +
+		   (u64)cfg->queue_entries * sizeof(struct pvdma_dev_cmd);
+	u64 size = pvdma_pow2_floor(need);
+
+	size = size < need ? size << 1 : size;
+	return PVDMA_MAX(size, 4096);
+}
+
+int dmadev_init(struct pvdma_dmadev *d, void *shm, u64 shm_size,
+		const struct dmadev_config *cfg, u32 host_peer_id, u32 id,
+		dmadev_resolve_fn resolve, void *resolve_ctx)
+{
+	struct pvdma_dev_header *h = shm;
+
+	*d = (struct pvdma_dmadev){ 0 };
+	if (dmadev_config_check(cfg) || shm_size < dmadev_shm_size(cfg))
+		return -EINVAL;
+	d->id = id;
+	d->host_peer_id = host_peer_id;
+	d->shm = shm;
+	d->queue_entries = cfg->queue_entries;
+	d->max_len = cfg->max_len;
+	d->resolve = resolve;
+	d->resolve_ctx = resolve_ctx;
+	h->version = pvdma_le32(PVDMA_DEV_VERSION);
+	h->host_peer_id = pvdma_le32(host_peer_id);
+	h->queue_offset = pvdma_le32(DMADEV_QUEUE_OFFSET);
+	h->queue_entries = pvdma_le32(cfg->queue_entries);
+	h->max_len = pvdma_le32(cfg->max_len);
+	h->sq_head = 0;
+	/* The magic last: a guest that sees it sees the whole header. */
+	shm_store_release32(&h->magic, PVDMA_DEV_MAGIC);
+	return 0;
+}
+
+void dmadev_destroy(struct pvdma_dmadev *d)
+{
+	struct pvdma_dev_header *h = d->shm;
+
+	if (h)
+		shm_store_release32(&h->magic, 0);
+	d->shm = NULL;
+}
+
+/*
+ * Host pointer for the first piece of [bus, bus + len) that lies in one
+ * IOMMU page; *chunk gets its length. NULL: a translation fault (counted
+ * by the backend) or a mapping outside the RAM file.
+ */
+static u8 *dmadev_xlate(struct pvdma_companion *c, u64 bus, u64 len, u32 perm,
+			u64 *chunk)
+{
+	struct pvdma_iommu *iommu = c->iommu;
+	u64 page = iommu->cfg.page_size;
+	u64 host_addr;
+
+	*chunk = PVDMA_MIN(len, page - (bus & (page - 1)));
+	if (iommu->ops->translate(iommu, bus, *chunk, perm, &host_addr))
+		return NULL;
+	return guest_ram_ptr(&c->ram, host_addr, *chunk);
+}
+
+/* Is every byte of [bus, bus + len) mapped with @perm? Sets *fault if not. */
+static bool dmadev_range_ok(struct pvdma_companion *c, u64 bus, u64 len,
+			    u32 perm, u64 *fault)
+{
+	u64 chunk;
+
+	while (len) {
+		if (!dmadev_xlate(c, bus, len, perm, &chunk)) {
+			*fault = bus;
+			return false;
+		}
+		bus += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*
+ * Chunks where neither side crosses an IOMMU page. Overlapping ranges are
+ * copied in ascending order, chunk by chunk (memmove within a chunk).
+ */
+static void dmadev_copy(struct pvdma_companion *c, u64 src, u64 dst, u64 len)
+{
+	u64 schunk, dchunk, n;
+	u8 *s, *d;
+
+	while (len) {
+		s = dmadev_xlate(c, src, len, PVDMA_MAP_READ, &schunk);
+		d = dmadev_xlate(c, dst, len, PVDMA_MAP_WRITE, &dchunk);
+		if (PVDMA_WARN_ON(!s || !d))
+			return;	/* checked before; mappings can't change here */
+		n = PVDMA_MIN(schunk, dchunk);
+		memmove(d, s, n);
+		src += n;
+		dst += n;
+		len -= n;
+	}
+}
+
+static void dmadev_fill(struct pvdma_companion *c, u64 dst, u64 len, u8 byte)
+{
+	u64 chunk;
+	u8 *d;
+
+	while (len) {
+		d = dmadev_xlate(c, dst, len, PVDMA_MAP_WRITE, &chunk);
+		if (PVDMA_WARN_ON(!d))
+			return;
+		memset(d, byte, chunk);
+		dst += chunk;
+		len -= chunk;
+	}
+}
+
+static u64 dmadev_sum(struct pvdma_companion *c, u64 src, u64 len)
+{
+	u64 sum = PVDMA_CHECKSUM_SEED, chunk;
+	const u8 *s;
+
+	while (len) {
+		s = dmadev_xlate(c, src, len, PVDMA_MAP_READ, &chunk);
+		if (PVDMA_WARN_ON(!s))
+			return 0;
+		sum = pvdma_checksum(sum, s, chunk);
+		src += chunk;
+		len -= chunk;
+	}
+	return sum;
+}
+
+/* Shape checks that need no domain: op, flags, length, wrap-around. */
+static u32 dmadev_check(const struct pvdma_dmadev *d, const struct dmadev_cmd *cmd)
+{
+	u64 end;
+
+	if (cmd->flags || cmd->op > PVDMA_DEV_CHECKSUM)
+		return PVDMA_DEV_ST_INVALID;
+	if (cmd->op == PVDMA_DEV_NOP)
+		return PVDMA_DEV_ST_OK;
+	if (!cmd->len || cmd->len > d->max_len)
+		return PVDMA_DEV_ST_INVALID;
+	if (cmd->op != PVDMA_DEV_FILL && !pvdma_add_ok(cmd->src, cmd->len, &end))
+		return PVDMA_DEV_ST_INVALID;
+	if (cmd->op != PVDMA_DEV_CHECKSUM && !pvdma_add_ok(cmd->dst, cmd->len, &end))
+		return PVDMA_DEV_ST_INVALID;
+	return PVDMA_DEV_ST_OK;
+}
+
+/* Every range the command touches, checked before anything moves. */
+static bool dmadev_ranges_ok(struct pvdma_companion *c,
+			     const struct dmadev_cmd *cmd, u64 *fault)
+{
+	if (cmd->op != PVDMA_DEV_FILL &&
+	    !dmadev_range_ok(c, cmd->src, cmd->len, PVDMA_MAP_READ, fault))
+		return false;
+	if (cmd->op != PVDMA_DEV_CHECKSUM &&
+	    !dmadev_range_ok(c, cmd->dst, cmd->len, PVDMA_MAP_WRITE, fault))
+		return false;
+	return true;
+}
+
+/* The companion whose domain the guest asked for, if this device may use it. */
+static struct pvdma_companion *dmadev_domain(struct pvdma_dmadev *d)
+{
+	struct pvdma_dev_header *h = d->shm;
+
+	if (!d->resolve)
+		return NULL;
+	return d->resolve(d->resolve_ctx, shm_read32(&h->domain_peer));
+}
+
+static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
+			struct dmadev_result *res)
+{
+	struct pvdma_companion *c;
+
+	res->status = dmadev_check(d, cmd);
+	if (res->status != PVDMA_DEV_ST_OK || cmd->op == PVDMA_DEV_NOP)
+		return;
+	c = dmadev_domain(d);
+	if (!c || !c->iommu) {
+		res->status = PVDMA_DEV_ST_NOT_BOUND;
+		return;
+	}
+	if (!dmadev_ranges_ok(c, cmd, &res->fault_bus)) {
+		res->status = PVDMA_DEV_ST_FAULT;
+		c->stats.dma_faults++;
+		return;
+	}
+	if (cmd->op == PVDMA_DEV_COPY)
+		dmadev_copy(c, cmd->src, cmd->dst, cmd->len);
+	else if (cmd->op == PVDMA_DEV_FILL)
+		dmadev_fill(c, cmd->dst, cmd->len, (u8)cmd->pattern);
+	else
+		res->result = dmadev_sum(c, cmd->src, cmd->len);
+	c->stats.dma_cmds++;
+	c->stats.dma_bytes += cmd->len;
+	d->stats.bytes += cmd->len;
+}
+
+static void dmadev_decode(struct dmadev_cmd *cmd, const struct pvdma_dev_cmd *w)
+{
+	cmd->op = pvdma_le16(w->op);
+	cmd->flags = pvdma_le16(w->flags);
+	cmd->seq = pvdma_le32(w->seq);
+	cmd->src = pvdma_le64(w->src);
+	cmd->dst = pvdma_le64(w->dst);
+	cmd->len = pvdma_le64(w->len);
+	cmd->pattern = pvdma_le64(w->pattern);
+}
+
+static void dmadev_count(struct pvdma_dmadev *d, u32 status)
+{
+	switch (status) {
+	case PVDMA_DEV_ST_OK:		d->stats.ok++;		break;
+	case PVDMA_DEV_ST_INVALID:	d->stats.invalid++;	break;
+	case PVDMA_DEV_ST_FAULT:	d->stats.faults++;	break;
+	default:			d->stats.not_bound++;	break;
+	}
+}
+
+static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
+{
+	struct pvdma_dev_cmd *w = (struct pvdma_dev_cmd *)((u8 *)d->shm +
+		DMADEV_QUEUE_OFFSET) + index;
+	struct dmadev_result res = { 0 };
+	struct pvdma_dev_cmd snap;
+	struct dmadev_cmd cmd;
+
+	shm_snapshot(&snap, w, sizeof(snap));
+	dmadev_decode(&cmd, &snap);
+	dmadev_exec(d, &cmd, &res);
+	dmadev_count(d, res.status);
+	shm_write64(&w->result, res.result);
+	shm_write64(&w->fault_bus, res.fault_bus);
+	shm_write32(&w->status, res.status);
+	shm_store_release32(&w->done_seq, cmd.seq);
+}
+
+int dmadev_process(struct pvdma_dmadev *d)
+{
+	struct pvdma_dev_header *h = d->shm;
+	u32 tail = shm_load_acquire32(&h->sq_tail);
+	int pending = pvdma_ring_pending(d->sq_head, tail, d->queue_entries);
+	int i;
+
+	d->stats.doorbells++;
+	if (pending < 0) {
+		d->stats.bad_tail++;
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"dma device %u: impossible sq_tail %u (sq_head %u), ignored",
+			d->id, tail, d->sq_head);
+		shm_store_release32(&h->sq_head, d->sq_head);
+		return 0;
+	}
+	for (i = 0; i < pending; i++) {
+		dmadev_run_cmd(d, d->sq_head & (d->queue_entries - 1));
+		d->sq_head++;
+		d->stats.cmds++;
+		shm_store_release32(&h->sq_head, d->sq_head);
+	}
+	return pending;
+}

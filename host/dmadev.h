@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DMA device model, host side: a stand-in for the passed-through GPU.
+ * Its shared region (lib/include/pvdma/dmadev.h) holds a command queue of
+ * COPY/FILL/CHECKSUM on bus addresses; each command is executed by
+ * translating every byte through the IOMMU domain of the companion the
+ * guest bound the device to, then through that guest's RAM.
+ *
+ * Translation goes IOMMU page by IOMMU page, so one command may span
+ * several mappings that are adjacent in bus space (as a real device's
+ * scatter-gather would); every page must be mapped with the needed
+ * permission (READ for sources, WRITE for destinations). All ranges of a
+ * command are checked before any byte moves: a fault changes nothing.
+ *
+ * dmadev_process() is pure (no sockets): tests and the fuzzer call it.
+ * Not thread-safe: the daemon's loop serialises all calls.
+ */
+#ifndef PVDMAD_DMADEV_H
+#define PVDMAD_DMADEV_H
+
+#include <pvdma/dmadev.h>
+
+struct pvdma_companion;
+
+#define DMADEV_QUEUE_OFFSET	256u
+#define DMADEV_MAX_ENTRIES	4096u
+
+/**
+ * struct dmadev_config - what every DMA device offers
+ * @queue_entries:	commands in the queue, a power of two
+ * @max_len:		longest length one command may move
+ */
+struct dmadev_config {
+	u32 queue_entries;
+	u32 max_len;
+};
+
+/* Counters of one DMA device. */
+struct dmadev_stats {
+	u64 doorbells;
+	u64 cmds;		/* commands consumed */
+	u64 ok;
+	u64 invalid;
+	u64 faults;
+	u64 not_bound;
+	u64 bytes;		/* bytes copied, filled or summed */
+	u64 bad_tail;
+};
+
+/*
+ * Find the companion a device may use as its domain: @domain_peer is what
+ * the guest wrote; the resolver decides whether this device may use it
+ * (pvdmad: only a companion of the same QEMU process). NULL: not bound.
+ */
+typedef struct pvdma_companion *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
+
+/**
+ * struct pvdma_dmadev - one DMA device instance
+ * @id:		the guest's ivshmem peer id on the DMA socket
+ * @host_peer_id: the daemon's peer id the guest rings
+ * @shm:	the shared region
+ * @queue_entries: host copies of the layout
+ * @max_len:
+ * @sq_head:	commands consumed (host copy)
+ * @resolve:	domain lookup
+ * @resolve_ctx: its argument
+ * @stats:	counters
+ */
+struct pvdma_dmadev {
+	u32 id;
+	u32 host_peer_id;
+	void *shm;
+	u32 queue_entries;
+	u32 max_len;
+	u32 sq_head;
+	dmadev_resolve_fn resolve;
+	void *resolve_ctx;
+	struct dmadev_stats stats;
+};
+
+int dmadev_config_check(const struct dmadev_config *cfg);
+
+/* Bytes the region needs: a power of two. */
+u64 dmadev_shm_size(const struct dmadev_config *cfg);
+
+/* Fill the header of a zeroed region. 0 or -EINVAL. */
+int dmadev_init(struct pvdma_dmadev *d, void *shm, u64 shm_size,
+		const struct dmadev_config *cfg, u32 host_peer_id, u32 id,
+		dmadev_resolve_fn resolve, void *resolve_ctx);
+
+/* Run every posted command; returns how many completed (> 0: interrupt). */
+int dmadev_process(struct pvdma_dmadev *d);
+
+/* Mark the region DOWN (magic cleared) on disconnect. */
+void dmadev_destroy(struct pvdma_dmadev *d);
+
+#endif /* PVDMAD_DMADEV_H */

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: MIT
+# host/: pvdmad (the host daemon) and pvdmactl, their unit tests, the
+# integration client and the fuzz targets. Included by the top Makefile.
+
+HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c \
+	host/companion.c host/dmadev.c
+HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
+	host/control.c
+HOST_CORE_OBJS := $(HOST_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+HOST_DAEMON_OBJS := $(HOST_DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+
+PVDMAD := $(BUILD)/pvdmad
+PVDMACTL := $(BUILD)/pvdmactl
+HOST_CLIENT := $(BUILD)/tests/host/client
+PROGS += $(PVDMAD) $(PVDMACTL)
+
+$(PVDMAD): $(BUILD)/obj/host/pvdmad.o $(HOST_DAEMON_OBJS) $(HOST_CORE_OBJS) $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# Unit tests of the request path and the DMA command parser.
+HOST_UNIT_TESTS := companion dmadev
+HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
+TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
+
+$(HOST_UNIT_TESTS:%=$(BUILD)/obj/tests/unit/test_%.o): CFLAGS += -I.
+$(BUILD)/obj/tests/host/client.o: CFLAGS += -I.
+
+$(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
+		$(HOST_CORE_OBJS) $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# The integration client plays QEMU's part (tests/host/run-host.sh).
+$(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+host: $(PVDMAD) $(PVDMACTL) $(HOST_CLIENT)
+.PHONY: host

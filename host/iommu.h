@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdmad's IOMMU backend seam. One struct pvdma_iommu is one translation
+ * domain (one guest's). The DART model from lib/ is the backend here
+ * (iommu_dart.c); a macOS DriverKit or a Linux VFIO backend would be one
+ * more file filling the same ops table.
+ *
+ * "host_addr" is an offset into the guest RAM file. Every op returns 0 or
+ * a negative errno with the meanings of lib/include/pvdma/dart.h (-EINVAL,
+ * -ENOSPC aperture, -EMFILE mapping count, -EADDRNOTAVAIL bus space,
+ * -ENOENT unknown, -ERANGE partial, -EFAULT translation fault, -EIO the
+ * backend itself failed). Not thread-safe: callers serialise a domain.
+ */
+#ifndef PVDMAD_IOMMU_H
+#define PVDMAD_IOMMU_H
+
+#include <pvdma/compat.h>
+
+struct pvdma_iommu;
+
+/**
+ * struct pvdma_iommu_config - limits of a domain
+ * @page_size:		IOMMU page, a power of two
+ * @aperture_bytes:	most bytes mapped at once
+ * @max_mappings:	most live mappings
+ * @bus_base:		bus space handed out: [bus_base, bus_limit)
+ * @bus_limit:
+ */
+struct pvdma_iommu_config {
+	u64 page_size;
+	u64 aperture_bytes;
+	u32 max_mappings;
+	u64 bus_base;
+	u64 bus_limit;
+};
+
+/* Counters of a domain; the same meaning whatever the backend. */
+struct pvdma_iommu_stats {
+	u64 map_calls;
+	u64 unmap_calls;
+	u64 map_errors;
+	u64 unmap_errors;
+	u64 tlb_flushes;
+	u64 faults;
+	u64 live_mappings;
+	u64 peak_mappings;
+	u64 live_bytes;
+	u64 peak_bytes;
+	u64 largest_free_bus;	/* largest free bus range: fragmentation */
+};
+
+/**
+ * struct pvdma_iommu_ops - what a backend provides
+ * @name:	for logs and stats
+ * @map:	map [host_addr, +len) with PVDMA_MAP_* @perm; the backend picks *bus
+ * @unmap:	release exactly one mapping (@bus its start, @len its length)
+ * @flush:	end of a batch: invalidate the IOTLB if anything was unmapped
+ * @translate:	a device access of [bus, +len) needing @perm -> host_addr
+ * @stats:	fill the counters
+ * @reset:	release every mapping and flush
+ * @destroy:	reset and free the domain
+ */
+struct pvdma_iommu_ops {
+	const char *name;
+	int (*map)(struct pvdma_iommu *iommu, u64 host_addr, u64 len, u32 perm,
+		   u64 *bus);
+	int (*unmap)(struct pvdma_iommu *iommu, u64 bus, u64 len);
+	void (*flush)(struct pvdma_iommu *iommu);
+	int (*translate)(struct pvdma_iommu *iommu, u64 bus, u64 len, u32 perm,
+			 u64 *host_addr);
+	void (*stats)(struct pvdma_iommu *iommu, struct pvdma_iommu_stats *st);
+	void (*reset)(struct pvdma_iommu *iommu);
+	void (*destroy)(struct pvdma_iommu *iommu);
+};
+
+/**
+ * struct pvdma_iommu - a domain, embedded in the backend's own struct
+ * @ops:	the backend
+ * @cfg:	the limits it was created with
+ */
+struct pvdma_iommu {
+	const struct pvdma_iommu_ops *ops;
+	struct pvdma_iommu_config cfg;
+};
+
+/* Defaults: the DART's (16 KiB pages, 1.5 GiB aperture, 65536 mappings). */
+void pvdma_iommu_default_config(struct pvdma_iommu_config *cfg);
+
+/* A domain of the lib/ DART model; NULL on bad config or no memory. */
+struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg);
+
+static inline void pvdma_iommu_destroy(struct pvdma_iommu *iommu)
+{
+	if (iommu)
+		iommu->ops->destroy(iommu);
+}
+
+#endif /* PVDMAD_IOMMU_H */

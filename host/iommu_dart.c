@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU backend: the DART model of lib/dart.c, one instance per guest.
+ * The model never allocates; this file owns its mapping records.
+ */
+#include <stdlib.h>
+
+#include <pvdma/dart.h>
+
+#include "iommu.h"
+
+/**
+ * struct iommu_dart - a DART domain
+ * @iommu:	the generic part, handed to callers
+ * @dart:	the model
+ * @slots:	one record per possible mapping (cfg.max_mappings)
+ */
+struct iommu_dart {
+	struct pvdma_iommu iommu;
+	struct pvdma_dart dart;
+	struct pvdma_dart_mapping *slots;
+};
+
+static struct pvdma_dart *to_dart(struct pvdma_iommu *iommu)
+{
+	return &container_of(iommu, struct iommu_dart, iommu)->dart;
+}
+
+void pvdma_iommu_default_config(struct pvdma_iommu_config *cfg)
+{
+	struct pvdma_dart_config dc;
+
+	pvdma_dart_default_config(&dc);
+	cfg->page_size = dc.page_size;
+	cfg->aperture_bytes = dc.aperture_bytes;
+	cfg->max_mappings = dc.max_mappings;
+	cfg->bus_base = dc.bus_base;
+	cfg->bus_limit = dc.bus_limit;
+}
+
+static int iommu_dart_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
+			  u32 perm, u64 *bus)
+{
+	return pvdma_dart_map(to_dart(iommu), host_addr, len, perm, bus);
+}
+
+static int iommu_dart_unmap(struct pvdma_iommu *iommu, u64 bus, u64 len)
+{
+	return pvdma_dart_unmap(to_dart(iommu), bus, len);
+}
+
+static void iommu_dart_flush(struct pvdma_iommu *iommu)
+{
+	pvdma_dart_flush(to_dart(iommu));
+}
+
+static int iommu_dart_translate(struct pvdma_iommu *iommu, u64 bus, u64 len,
+				u32 perm, u64 *host_addr)
+{
+	return pvdma_dart_translate(to_dart(iommu), bus, len, perm, host_addr);
+}
+
+static void iommu_dart_stats(struct pvdma_iommu *iommu,
+			     struct pvdma_iommu_stats *st)
+{
+	struct pvdma_dart *dart = to_dart(iommu);
+	const struct pvdma_dart_stats *ds = &dart->stats;
+
+	st->map_calls = ds->map_calls;
+	st->unmap_calls = ds->unmap_calls;
+	st->map_errors = ds->map_errors;
+	st->unmap_errors = ds->unmap_errors;
+	st->tlb_flushes = ds->tlb_flushes;
+	st->faults = ds->faults;
+	st->live_mappings = ds->live_mappings;
+	st->peak_mappings = ds->peak_mappings;
+	st->live_bytes = ds->live_bytes;
+	st->peak_bytes = ds->peak_bytes;
+	st->largest_free_bus = pvdma_iova_largest_gap(&dart->bus);
+}
+
+static void iommu_dart_reset(struct pvdma_iommu *iommu)
+{
+	pvdma_dart_reset(to_dart(iommu));
+}
+
+static void iommu_dart_destroy(struct pvdma_iommu *iommu)
+{
+	struct iommu_dart *d = container_of(iommu, struct iommu_dart, iommu);
+
+	pvdma_dart_reset(&d->dart);
+	free(d->slots);
+	free(d);
+}
+
+static const struct pvdma_iommu_ops iommu_dart_ops = {
+	.name		= "dart-model",
+	.map		= iommu_dart_map,
+	.unmap		= iommu_dart_unmap,
+	.flush		= iommu_dart_flush,
+	.translate	= iommu_dart_translate,
+	.stats		= iommu_dart_stats,
+	.reset		= iommu_dart_reset,
+	.destroy	= iommu_dart_destroy,
+};
+
+struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg)
+{
+	struct pvdma_dart_config dc = {
+		.page_size	= cfg->page_size,
+		.aperture_bytes	= cfg->aperture_bytes,
+		.max_mappings	= cfg->max_mappings,
+		.bus_base	= cfg->bus_base,
+		.bus_limit	= cfg->bus_limit,
+	};
+	struct iommu_dart *d;
+
+	if (!cfg->max_mappings)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->slots = calloc(cfg->max_mappings, sizeof(*d->slots));
+	if (!d->slots)
+		goto err_free;
+	if (pvdma_dart_init(&d->dart, &dc, d->slots, cfg->max_mappings))
+		goto err_free_slots;
+	d->iommu.ops = &iommu_dart_ops;
+	d->iommu.cfg = *cfg;
+	return &d->iommu;
+
+err_free_slots:
+	free(d->slots);
+err_free:
+	free(d);
+	return NULL;
+}

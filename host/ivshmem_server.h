@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server end of QEMU's ivshmem-doorbell chardev socket, as one
+ * reusable core: pvdmad runs two (the companion and the DMA device).
+ *
+ * Each connecting QEMU (a "client") gets its own shared-memory region (a
+ * sealed memfd, QEMU's BAR2), its own id, and sees exactly two peers: the
+ * daemon (host_peer_id, whose vector eventfds the guest rings through the
+ * doorbell register) and itself (its vector eventfds, which the daemon
+ * writes to raise MSI-X vector 0). Clients never learn of each other.
+ *
+ * Connect sequence (8-byte little-endian signed values, the fd as
+ * SCM_RIGHTS): protocol version 0; the client's id; -1 with the shm fd;
+ * host_peer_id with each host vector eventfd; the client's id with each of
+ * its own vector eventfds.
+ *
+ * The caller owns the event loop; the server adds its watches to it and
+ * frees disconnected clients in ivshmem_server_reap(), after a loop round.
+ */
+#ifndef PVDMAD_IVSHMEM_SERVER_H
+#define PVDMAD_IVSHMEM_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "evloop.h"
+
+#define IVSHMEM_PROTOCOL_VERSION	0
+#define IVSHMEM_VECTORS			1	/* -device ivshmem-doorbell,vectors=1 */
+#define IVSHMEM_HOST_PEER_ID		0	/* the daemon's own peer id */
+#define IVSHMEM_MAX_CLIENTS		64	/* per server */
+#define IVSHMEM_MAX_PEER_ID		65535	/* QEMU keeps ids in 16 bits */
+
+struct ivshmem_server;
+
+/**
+ * struct ivshmem_client - one connected QEMU
+ * @next:	in the server's list
+ * @server:	owner
+ * @sock:	the connection
+ * @id:		its peer id
+ * @pid:	the connecting process (SO_PEERCRED)
+ * @shm_fd:	its region's memfd
+ * @shm:	the region, mapped
+ * @shm_size:
+ * @host_efd:	daemon's vectors: the guest's doorbell writes them
+ * @guest_efd:	the client's vectors: written to interrupt the guest
+ * @priv:	the device state (companion or DMA device)
+ * @dead:	disconnected, freed at the next reap
+ * @sock_watch, @bell_watch: loop registrations
+ */
+struct ivshmem_client {
+	struct ivshmem_client *next;
+	struct ivshmem_server *server;
+	int sock;
+	uint32_t id;
+	pid_t pid;
+	int shm_fd;
+	void *shm;
+	uint64_t shm_size;
+	int host_efd[IVSHMEM_VECTORS];
+	int guest_efd[IVSHMEM_VECTORS];
+	void *priv;
+	bool dead;
+	struct evloop_watch sock_watch;
+	struct evloop_watch bell_watch;
+};
+
+/**
+ * struct ivshmem_server_ops - the device behind a server
+ * @client_init:	the region is mapped and zeroed: fill it, set cl->priv.
+ *			0 or a negative errno (the client is refused).
+ * @doorbell:		the guest rang: return > 0 to interrupt it
+ * @client_fini:	the client is going: release cl->priv
+ */
+struct ivshmem_server_ops {
+	int (*client_init)(void *ctx, struct ivshmem_client *cl);
+	int (*doorbell)(void *ctx, struct ivshmem_client *cl);
+	void (*client_fini)(void *ctx, struct ivshmem_client *cl);
+};
+
+/* Counters of one server. */
+struct ivshmem_server_stats {
+	uint64_t accepted;
+	uint64_t refused;	/* setup failed or too many clients */
+	uint64_t disconnected;
+	uint64_t violations;	/* a client sent bytes or fds: disconnected */
+	uint64_t doorbells;
+	uint64_t notify_errors;
+};
+
+/**
+ * struct ivshmem_server - one listening socket
+ * @name:	"companion" or "dma", for logs and the memfd name
+ * @path:	socket path
+ * @listen_fd:
+ * @shm_size:	bytes per client region, a power of two
+ * @ops, @ctx:	the device
+ * @loop:	the caller's loop
+ * @clients:	connected (and dead, until reaped)
+ * @nclients:	live ones
+ * @id_alloc:	allocator of client ids (unique across the daemon's
+ *		servers); returns 0 when none is free
+ * @id_ctx:	its argument
+ * @stats:	counters
+ */
+struct ivshmem_server {
+	const char *name;
+	const char *path;
+	int listen_fd;
+	uint64_t shm_size;
+	const struct ivshmem_server_ops *ops;
+	void *ctx;
+	struct evloop *loop;
+	struct ivshmem_client *clients;
+	unsigned int nclients;
+	uint32_t (*id_alloc)(void *id_ctx);
+	void *id_ctx;
+	struct evloop_watch listen_watch;
+	struct ivshmem_server_stats stats;
+};
+
+/*
+ * ivshmem_server_start - listen on @path (a stale socket file is replaced)
+ * Returns 0 or a negative errno.
+ */
+int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop);
+
+/* Disconnect everyone, close and unlink the socket. */
+void ivshmem_server_stop(struct ivshmem_server *srv);
+
+/* Free the clients that disconnected during the last loop round. */
+void ivshmem_server_reap(struct ivshmem_server *srv);
+
+/* Raise @vector in the client's guest. 0 or a negative errno. */
+int ivshmem_client_notify(struct ivshmem_client *cl, unsigned int vector);
+
+/* Disconnect a client (freed at the next reap). */
+void ivshmem_client_close(struct ivshmem_client *cl);
+
+/* Is @id a live client of @srv? */
+struct ivshmem_client *ivshmem_server_find(struct ivshmem_server *srv,
+					   uint32_t id);
+
+#endif /* PVDMAD_IVSHMEM_SERVER_H */

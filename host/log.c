@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvdmad logging. Lines look like
+ *   2026-05-01T12:00:00 pvdmad[123]: warn: companion 3: bad sq_tail 99
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define PVDMAD_RATELIMIT_BURST	5	/* lines per second per call site */
+
+static const char *const level_names[] = { "err", "warn", "info", "debug" };
+static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+static struct {
+	int level;
+	int fd;			/* log file, or -1 for stderr */
+	char *path;		/* for reopen */
+	bool syslog;
+} log_state = { .level = PVDMAD_LOG_INFO, .fd = -1 };
+
+int pvdmad_log_parse_level(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (!strcmp(name, level_names[i]))
+			return i;
+	if (name[0] >= '0' && name[0] <= '3' && name[1] == '\0')
+		return name[0] - '0';
+	return -1;
+}
+
+static int log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pvdmad_log_open(const char *path, bool use_syslog)
+{
+	int fd = -1;
+
+	if (path) {
+		fd = log_open_file(path);
+		if (fd < 0)
+			return fd;
+		log_state.path = strdup(path);
+		if (!log_state.path) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	log_state.fd = fd;
+	log_state.syslog = use_syslog;
+	if (use_syslog)
+		openlog("pvdmad", LOG_PID, LOG_DAEMON);
+	return 0;
+}
+
+int pvdmad_log_reopen(void)
+{
+	int fd;
+
+	if (!log_state.path)
+		return 0;
+	fd = log_open_file(log_state.path);
+	if (fd < 0)
+		return fd;	/* keep writing to the old file */
+	close(log_state.fd);
+	log_state.fd = fd;
+	return 0;
+}
+
+void pvdmad_log_close(void)
+{
+	if (log_state.fd >= 0)
+		close(log_state.fd);
+	log_state.fd = -1;
+	free(log_state.path);
+	log_state.path = NULL;
+	if (log_state.syslog)
+		closelog();
+	log_state.syslog = false;
+}
+
+void pvdmad_log_set_level(int level)
+{
+	if (level >= PVDMAD_LOG_ERR && level <= PVDMAD_LOG_DEBUG)
+		log_state.level = level;
+}
+
+int pvdmad_log_get_level(void)
+{
+	return log_state.level;
+}
+
+static void log_emit(int level, const char *fmt, va_list ap)
+{
+	char msg[512], line[600];
+	struct tm tm;
+	time_t now;
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_state.syslog)
+		syslog(level_syslog[level], "%s", msg);
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d pvdmad[%d]: %s: %s\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (int)getpid(), level_names[level], msg);
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	/* One write per line; a short write to a log is not worth a retry. */
+	if (write(log_state.fd >= 0 ? log_state.fd : STDERR_FILENO, line, n) < 0)
+		return;
+}
+
+void pvdmad_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_state.level || level < 0)
+		return;
+	va_start(ap, fmt);
+	log_emit(level, fmt, ap);
+	va_end(ap);
+}
+
+void pvdmad_log_rl(struct pvdmad_ratelimit *rl, int level, const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+
+	if (level > log_state.level || level < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != rl->window) {
+		rl->window = ts.tv_sec;
+		rl->printed = 0;
+	}
+	if (rl->printed >= PVDMAD_RATELIMIT_BURST) {
+		rl->missed++;
+		return;
+	}
+	rl->printed++;
+	if (rl->missed) {
+		pvdmad_log(level, "%lu similar messages suppressed", rl->missed);
+		rl->missed = 0;
+	}
+	va_start(ap, fmt);
+	log_emit(level, fmt, ap);
+	va_end(ap);
+}
