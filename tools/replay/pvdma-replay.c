@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvdma-replay: replay recorded DMA traces (or synthetic workloads)
+ * through each planner policy against the DART model, and report what the
+ * host would have seen. docs/replay.md explains the method and the output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "synth.h"
+
+#define MAX_SYNTHETIC	8
+
+struct cli {
+	struct replay_options opt;
+	bool all_policies;
+	bool json;
+	const char *synthetic[MAX_SYNTHETIC];
+	unsigned int nsynthetic;
+	struct synth_params synth;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: pvdma-replay [options] TRACE...\n"
+"       pvdma-replay [options] --synthetic NAME [TRACE...]\n"
+"\n"
+"Replays each DMA trace (kernel dma:* tracepoints as tracefs prints them,\n"
+"plain or .xz) through the planner against a DART model, verifies every\n"
+"mapping and prints one row per (trace, policy).\n"
+"\n"
+"  --policy rfc|perpage|pvdma|all  policies to run (default all)\n"
+"  --aperture BYTES       bytes the IOMMU maps at once (default 1536M)\n"
+"  --max-mappings N       live mappings at most (default 65536)\n"
+"  --bounce off|small|all pvdma: bounce streaming maps that do not fit\n"
+"                         (default off)\n"
+"  --bounce-pool BYTES    bounce pool size (default 64M)\n"
+"  --strict               pvdma: unmap at once, keep nothing idle\n"
+"  --max-window BYTES     pvdma: largest window (default 128M)\n"
+"  --batch N              host entries per host call (default %u, the\n"
+"                         protocol's slot size)\n"
+"  --json                 one JSON object per line per (trace, policy)\n"
+"  --quiet                no per-event messages (verify, unmap errors)\n"
+"  --synthetic NAME       add a synthetic workload (repeatable):\n"
+"      over-aperture  working set of 2x the aperture in 4..64 KiB\n"
+"                     buffers, one per 256 KiB block, cycled through with\n"
+"                     3/4 of the aperture live: windows or 16 KiB rounding\n"
+"                     overflow it\n"
+"      churn          --ops random maps/unmaps of 4 KiB..4 MiB (1 in 8 a\n"
+"                     scatter-gather list) with random lifetimes, ~2048\n"
+"                     live: fragmentation\n"
+"      storm4k        one live 4 KiB buffer per 256 KiB block, 2x\n"
+"                     aperture / 256 KiB of them, mapped and unmapped\n"
+"                     twice\n"
+"  --seed N               synthetic seed (default %d)\n"
+"  --ops N                churn operations (default %llu)\n"
+"  --help\n"
+"\n"
+"Sizes take K, M, G or T (powers of 1024). Exit status: 0, 1 if any\n"
+"mapping failed verification, 2 on a usage or input error.\n",
+		PVDMA_DEFAULT_MAX_BATCH, SYNTH_DEFAULT_SEED,
+		(unsigned long long)SYNTH_DEFAULT_OPS);
+}
+
+/* "64M", "1536m", "4096", "1G", "2KiB" -> bytes. */
+static int parse_size(const char *s, u64 *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (u64)v << shift;
+	return 0;
+}
+
+static int parse_bounce(const char *s, enum pvdma_bounce_mode *mode)
+{
+	if (!strcmp(s, "off"))
+		*mode = PVDMA_BOUNCE_OFF;
+	else if (!strcmp(s, "small"))
+		*mode = PVDMA_BOUNCE_SMALL;
+	else if (!strcmp(s, "all"))
+		*mode = PVDMA_BOUNCE_ALL;
+	else
+		return -1;
+	return 0;
+}
+
+static void bad_value(const char *opt, const char *value)
+{
+	fprintf(stderr, "pvdma-replay: bad value for --%s: '%s'\n", opt, value);
+	exit(2);
+}
+
+enum {
+	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
+	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_BATCH, OPT_JSON,
+	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "aperture", required_argument, NULL, OPT_APERTURE },
+	{ "max-mappings", required_argument, NULL, OPT_MAX_MAPPINGS },
+	{ "bounce", required_argument, NULL, OPT_BOUNCE },
+	{ "bounce-pool", required_argument, NULL, OPT_BOUNCE_POOL },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "max-window", required_argument, NULL, OPT_MAX_WINDOW },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "ops", required_argument, NULL, OPT_OPS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void parse_count(const char *name, const char *arg, u64 max, u64 *out)
+{
+	if (parse_size(arg, out) || *out == 0 || *out > max)
+		bad_value(name, arg);
+}
+
+static void parse_option(struct cli *c, int o, const char *arg)
+{
+	u64 v;
+
+	switch (o) {
+	case OPT_POLICY:
+		c->all_policies = !strcmp(arg, "all");
+		if (!c->all_policies && pvdma_policy_parse(arg, &c->opt.policy))
+			bad_value("policy", arg);
+		break;
+	case OPT_APERTURE:
+		parse_count("aperture", arg, 1ull << 48, &c->opt.aperture);
+		if (c->opt.aperture % PVDMA_DART_PAGE_SIZE)
+			bad_value("aperture (16 KiB multiple)", arg);
+		break;
+	case OPT_MAX_MAPPINGS:
+		parse_count("max-mappings", arg, 1u << 24, &v);
+		c->opt.max_mappings = (u32)v;
+		break;
+	case OPT_BOUNCE:
+		if (parse_bounce(arg, &c->opt.bounce))
+			bad_value("bounce", arg);
+		break;
+	case OPT_BOUNCE_POOL:
+		parse_count("bounce-pool", arg, 1ull << 40, &c->opt.bounce_bytes);
+		if (c->opt.bounce_bytes % PVDMA_DART_PAGE_SIZE)
+			bad_value("bounce-pool (16 KiB multiple)", arg);
+		break;
+	case OPT_STRICT:
+		c->opt.strict = true;
+		break;
+	case OPT_MAX_WINDOW:
+		parse_count("max-window", arg, 1ull << 40, &c->opt.max_window);
+		break;
+	case OPT_BATCH:
+		parse_count("batch", arg, 1u << 20, &v);
+		c->opt.batch = (u32)v;
+		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_QUIET:
+		c->opt.quiet = true;
+		break;
+	case OPT_SYNTHETIC:
+		if (c->nsynthetic == MAX_SYNTHETIC)
+			bad_value("synthetic (too many)", arg);
+		c->synthetic[c->nsynthetic++] = arg;
+		break;
+	case OPT_SEED:
+		if (parse_size(arg, &c->synth.seed))
+			bad_value("seed", arg);
+		break;
+	case OPT_OPS:
+		parse_count("ops", arg, 1ull << 40, &c->synth.ops);
+		break;
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static double ns_per_map(const struct replay_result *r)
+{
+	return r->map_requests ? (double)r->map_ns / (double)r->map_requests : 0;
+}
+
+static const char *bounce_name(const struct replay_options *opt)
+{
+	if (opt->policy != PVDMA_POLICY_PVDMA)
+		return "off";
+	return pvdma_bounce_mode_name(opt->bounce);
+}
+
+#define JSON_U64(name, value) \
+	printf(", \"" name "\": %llu", (unsigned long long)(value))
+
+static void print_json(const char *trace, const struct replay_options *opt,
+		       const struct replay_result *r)
+{
+	unsigned int i;
+
+	printf("{\"trace\": ");
+	json_string(trace);
+	printf(", \"policy\": \"%s\"", pvdma_policy_name(opt->policy));
+	JSON_U64("map_requests", r->map_requests);
+	JSON_U64("host_calls", r->host_calls);
+	JSON_U64("host_maps", r->host_maps);
+	JSON_U64("host_unmaps", r->host_unmaps);
+	JSON_U64("tlb_flushes", r->tlb_flushes);
+	JSON_U64("peak_live_mappings", r->peak_live_mappings);
+	JSON_U64("peak_aperture_bytes", r->peak_aperture_bytes);
+	JSON_U64("peak_live_bytes", r->peak_live_bytes);
+	JSON_U64("failed_maps", r->failed_maps);
+	JSON_U64("bounced_bytes", r->bounced_bytes);
+	JSON_U64("invented_bytes", r->invented_bytes);
+	printf(", \"ns_per_map\": %.1f", ns_per_map(r));
+	JSON_U64("map_segments", r->map_segments);
+	JSON_U64("unmap_requests", r->unmap_requests);
+	JSON_U64("sync_requests", r->sync_requests);
+	JSON_U64("host_refusals", r->host_refusals);
+	JSON_U64("end_live_mappings", r->end_live_mappings);
+	JSON_U64("bounced_maps", r->bounced_maps);
+	JSON_U64("evictions", r->evictions);
+	JSON_U64("hits", r->hits);
+	JSON_U64("misses", r->misses);
+	JSON_U64("verify_errors", r->verify_errors);
+	JSON_U64("unmatched_unmaps", r->unmatched_unmaps);
+	JSON_U64("skipped_unmaps", r->skipped_unmaps);
+	JSON_U64("unmap_errors", r->unmap_errors);
+	JSON_U64("unmatched_syncs", r->unmatched_syncs);
+	JSON_U64("invalid_maps", r->invalid_maps);
+	JSON_U64("parse_errors", r->parse_errors);
+	JSON_U64("events", r->events);
+	JSON_U64("phases", r->phases);
+	printf(", \"fail_reasons\": {");
+	for (i = 1; i < PVDMA_FAIL_COUNT; i++)
+		printf("%s\"%s\": %llu", i > 1 ? ", " : "",
+		       pvdma_fail_reason_name(i),
+		       (unsigned long long)r->fail_by_reason[i]);
+	printf("}");
+	JSON_U64("aperture", opt->aperture);
+	JSON_U64("max_mappings", opt->max_mappings);
+	printf(", \"bounce\": \"%s\"", bounce_name(opt));
+	JSON_U64("bounce_pool_bytes", opt->policy == PVDMA_POLICY_PVDMA &&
+		 opt->bounce != PVDMA_BOUNCE_OFF ? opt->bounce_bytes : 0);
+	printf(", \"strict\": %s", opt->strict ? "true" : "false");
+	printf(", \"first_failure\": ");
+	json_string(r->first_failure);
+	printf("}\n");
+}
+
+static const char *short_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static double mib(u64 bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0);
+}
+
+static void print_header(void)
+{
+	printf("%-24s %-7s %7s %7s %7s %7s %7s %7s %9s %9s %6s %8s %8s %7s %4s\n",
+	       "trace", "policy", "maps", "exits", "h_maps", "h_unmap",
+	       "flushes", "pk_maps", "pk_ap_MiB", "pk_lv_MiB", "failed",
+	       "bnc_MiB", "inv_MiB", "ns/map", "verr");
+}
+
+static void print_row(const char *trace, const struct replay_options *opt,
+		      const struct replay_result *r)
+{
+	printf("%-24.24s %-7s %7llu %7llu %7llu %7llu %7llu %7llu %9.1f %9.1f %6llu %8.1f %8.1f %7.0f %4llu\n",
+	       short_name(trace), pvdma_policy_name(opt->policy),
+	       (unsigned long long)r->map_requests,
+	       (unsigned long long)r->host_calls,
+	       (unsigned long long)r->host_maps,
+	       (unsigned long long)r->host_unmaps,
+	       (unsigned long long)r->tlb_flushes,
+	       (unsigned long long)r->peak_live_mappings,
+	       mib(r->peak_aperture_bytes), mib(r->peak_live_bytes),
+	       (unsigned long long)r->failed_maps, mib(r->bounced_bytes),
+	       mib(r->invented_bytes), ns_per_map(r),
+	       (unsigned long long)r->verify_errors);
+}
+
+/* Run every policy asked for over @src; returns the worst exit status. */
+static int replay_source_all(struct cli *c, struct replay_source *src)
+{
+	static const enum pvdma_policy order[] = {
+		PVDMA_POLICY_RFC, PVDMA_POLICY_PERPAGE, PVDMA_POLICY_PVDMA,
+	};
+	struct replay_layout lay;
+	struct replay_result res;
+	int status = 0;
+	unsigned int i;
+
+	if (replay_scan(src, &lay))
+		return 2;
+	if (lay.parse_errors)
+		fprintf(stderr, "pvdma-replay: %s: %llu malformed lines skipped\n",
+			src->name, (unsigned long long)lay.parse_errors);
+	for (i = 0; i < 3; i++) {
+		struct replay_options opt = c->opt;
+
+		if (c->all_policies)
+			opt.policy = order[i];
+		else if (i)
+			break;
+		if (replay_run(src, &lay, &opt, &res))
+			return 2;
+		if (c->json)
+			print_json(src->name, &opt, &res);
+		else
+			print_row(src->name, &opt, &res);
+		if (!c->json && res.first_failure[0])
+			printf("    first failure: %s\n", res.first_failure);
+		if (res.verify_errors)
+			status = 1;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {
+		.opt = {
+			.policy = PVDMA_POLICY_PVDMA,
+			.bounce = PVDMA_BOUNCE_OFF,
+			.aperture = PVDMA_DART_DEFAULT_APERTURE,
+			.max_mappings = PVDMA_DART_DEFAULT_MAX_MAPPINGS,
+			.bounce_bytes = 64ull << 20,
+		},
+		.all_policies = true,
+		.synth = { .seed = SYNTH_DEFAULT_SEED, .ops = SYNTH_DEFAULT_OPS },
+	};
+	int o, status = 0, s;
+	unsigned int i;
+
+	while ((o = getopt_long(argc, argv, "h", long_options, NULL)) != -1)
+		parse_option(&c, o == 'h' ? OPT_HELP : o, optarg);
+	if (optind == argc && !c.nsynthetic) {
+		usage(stderr);
+		return 2;
+	}
+	c.synth.aperture = c.opt.aperture;
+	if (!c.json)
+		print_header();
+	for (i = 0; i < c.nsynthetic + (unsigned int)(argc - optind); i++) {
+		struct replay_source src;
+		int err;
+
+		if (i < c.nsynthetic)
+			err = synth_source(&src, c.synthetic[i], &c.synth);
+		else
+			err = replay_file_source(&src,
+						 argv[optind + i - c.nsynthetic]);
+		if (err && i < c.nsynthetic)
+			fprintf(stderr, "pvdma-replay: unknown synthetic workload '%s' (over-aperture, churn, storm4k)\n",
+				c.synthetic[i]);
+		if (err) {
+			status = 2;
+			continue;
+		}
+		fflush(stdout);
+		s = replay_source_all(&c, &src);
+		src.close(&src);
+		if (s > status)
+			status = s;
+	}
+	return status;
+}

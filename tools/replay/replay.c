@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The replay engine (see replay.h).
+ *
+ * The driver's side: every map the trace records becomes one pvdma_map
+ * call (a dma_map_sg is one call with all its entries). Live buffers are
+ * remembered by what the matching unmap names: a single map by its dma
+ * address, a scatter-gather list by its first physical address (and entry
+ * count). An unmap that names no live buffer is counted, not fatal; the
+ * unmap of a buffer whose map failed is skipped.
+ *
+ * Truncated lists ("nents=128/512 ... [TRUNCATED]"): the kernel shows the
+ * first 128 entries. The missing ones are invented: each gets the shown
+ * entries' mean size (rounded to the nearest 4 KiB, at least 4 KiB), at
+ * fresh addresses above everything the trace touches, ascending, with a
+ * 4 KiB hole after each so that no two are contiguous (as scattered pinned
+ * pages are not). A list mapped again (same first address, same count and
+ * mean) gets the same invented addresses, being the same buffer.
+ */
+#include "replay.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GUEST_PAGE	4096ull
+#define REGION_ALIGN	(1ull << 30)
+
+/* ---- a small chained hash table keyed by u64 ---- */
+
+struct hnode {
+	struct hnode *next;
+	u64 key;
+};
+
+struct htable {
+	struct hnode **buckets;
+	u64 mask;
+	u64 count;
+};
+
+static u64 hash_key(u64 key)
+{
+	key ^= key >> 29;
+	key *= 0xbf58476d1ce4e5b9ull;
+	key ^= key >> 32;
+	return key;
+}
+
+static int ht_init(struct htable *t)
+{
+	t->mask = 1023;
+	t->count = 0;
+	t->buckets = calloc(t->mask + 1, sizeof(*t->buckets));
+	return t->buckets ? 0 : -1;
+}
+
+static void ht_grow(struct htable *t)
+{
+	u64 mask = t->mask * 2 + 1, i;
+	struct hnode **b = calloc(mask + 1, sizeof(*b));
+
+	if (!b)
+		return;		/* keep the long chains; still correct */
+	for (i = 0; i <= t->mask; i++) {
+		struct hnode *n = t->buckets[i], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			n->next = b[hash_key(n->key) & mask];
+			b[hash_key(n->key) & mask] = n;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->mask = mask;
+}
+
+/* Newest first: a buffer mapped twice is unmapped last-in first-out. */
+static void ht_insert(struct htable *t, struct hnode *n)
+{
+	struct hnode **head;
+
+	if (t->count > t->mask)
+		ht_grow(t);
+	head = &t->buckets[hash_key(n->key) & t->mask];
+	n->next = *head;
+	*head = n;
+	t->count++;
+}
+
+static struct hnode **ht_bucket(struct htable *t, u64 key)
+{
+	return &t->buckets[hash_key(key) & t->mask];
+}
+
+static void ht_free_all(struct htable *t)
+{
+	u64 i;
+
+	for (i = 0; t->buckets && i <= t->mask; i++) {
+		struct hnode *n = t->buckets[i], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+/* ---- state of one run ---- */
+
+/* One buffer the driver holds mapped. */
+struct live_buf {
+	struct hnode node;	/* key: dma_addr (single) or first phys (sg) */
+	u64 first_dma;
+	u64 bytes;
+	u32 nents_total;
+	u32 nsegs;		/* 0 if the map failed */
+	u8 dir;
+	bool failed;
+	struct pvdma_seg segs[];
+};
+
+/* Where a truncated list's invented entries went. */
+struct invented {
+	struct hnode node;	/* key: first phys */
+	u32 total;
+	u64 each;
+	u64 base;
+};
+
+struct replay {
+	const struct replay_options *opt;
+	const struct replay_layout *lay;
+	struct replay_result *res;
+	struct pvdma_dart dart;
+	struct pvdma_dart_mapping *dart_slots;
+	struct pvdma_planner planner;
+	struct pvdma_planner_mem mem;
+	struct pvdma_seg *segs;
+	u32 segs_cap;
+	struct htable singles;
+	struct htable lists;
+	struct htable invented;
+	u64 invent_next;
+	unsigned int messages;
+	const char *name;	/* the source, for messages */
+};
+
+#define MAX_MESSAGES	10
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
+
+static u32 dir_perm(enum trace_dir dir)
+{
+	switch (dir) {
+	case TRACE_DIR_TO_DEVICE:
+		return PVDMA_MAP_READ;
+	case TRACE_DIR_FROM_DEVICE:
+		return PVDMA_MAP_WRITE;
+	default:
+		return PVDMA_MAP_READ | PVDMA_MAP_WRITE;
+	}
+}
+
+static enum pvdma_dir planner_dir(enum trace_dir dir)
+{
+	if (dir == TRACE_DIR_TO_DEVICE)
+		return PVDMA_DIR_TO_DEVICE;
+	if (dir == TRACE_DIR_FROM_DEVICE)
+		return PVDMA_DIR_FROM_DEVICE;
+	return PVDMA_DIR_BIDIRECTIONAL;
+}
+
+/* The host: every op goes to the DART model; one call is one VM exit. */
+static int replay_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+{
+	struct replay *rp = ctx;
+	u32 i;
+
+	rp->res->host_calls++;
+	for (i = 0; i < n; i++) {
+		struct pvdma_host_op *op = &ops[i];
+		int err;
+
+		if (op->op == PVDMA_OP_MAP) {
+			u64 bus = 0;
+
+			rp->res->host_maps++;
+			err = pvdma_dart_map(&rp->dart, op->gpa, op->len,
+					     op->flags, &bus);
+			if (!err)
+				op->bus = bus;
+		} else if (op->op == PVDMA_OP_UNMAP) {
+			rp->res->host_unmaps++;
+			err = pvdma_dart_unmap(&rp->dart, op->bus, op->len);
+		} else {
+			op->status = PVDMA_ST_BAD_OP;
+			rp->res->host_refusals++;
+			continue;
+		}
+		op->status = pvdma_status_from_errno(err);
+		if (err)
+			rp->res->host_refusals++;
+	}
+	pvdma_dart_flush(&rp->dart);
+	return 0;
+}
+
+static const struct pvdma_planner_ops replay_ops = {
+	.submit = replay_submit,
+};
+
+/* Size of one invented entry: the shown mean, to the nearest 4 KiB. */
+static u64 invented_size(const struct trace_event *ev)
+{
+	u64 sum = 0, mean;
+	u32 i;
+
+	for (i = 0; i < ev->nents; i++) {
+		if (sum + ev->ents[i].len < sum)
+			return 0;
+		sum += ev->ents[i].len;
+	}
+	mean = sum / ev->nents;
+	mean = (mean + GUEST_PAGE / 2) / GUEST_PAGE * GUEST_PAGE;
+	return mean ? mean : GUEST_PAGE;
+}
+
+/* Bytes of address space a truncated list's invented entries take. */
+static bool invented_extent(const struct trace_event *ev, u64 each, u64 *ext)
+{
+	u64 missing = ev->nents_total - ev->nents;
+
+	if (!each || each > REPLAY_ADDR_LIMIT)
+		return false;
+	return !__builtin_mul_overflow(missing, each + GUEST_PAGE, ext) &&
+	       *ext < REPLAY_ADDR_LIMIT;
+}
+
+static struct invented *find_invented(struct replay *rp,
+				      const struct trace_event *ev, u64 each)
+{
+	struct hnode *n = *ht_bucket(&rp->invented, ev->ents[0].phys);
+
+	for (; n; n = n->next) {
+		struct invented *inv = (struct invented *)n;
+
+		if (n->key == ev->ents[0].phys &&
+		    inv->total == ev->nents_total && inv->each == each)
+			return inv;
+	}
+	return NULL;
+}
+
+/* Append the invented entries of a truncated list to rp->segs. */
+static int fill_truncated(struct replay *rp, const struct trace_event *ev)
+{
+	u64 each = invented_size(ev), ext, base;
+	struct invented *inv;
+	u32 i;
+
+	if (!invented_extent(ev, each, &ext) || rp->lay->no_room)
+		return -1;
+	inv = find_invented(rp, ev, each);
+	if (inv) {
+		base = inv->base;
+	} else {
+		if (rp->invent_next + ext < rp->invent_next ||
+		    rp->invent_next + ext > REPLAY_ADDR_LIMIT)
+			return -1;
+		base = rp->invent_next;
+		rp->invent_next += ext;
+		inv = calloc(1, sizeof(*inv));
+		if (inv) {
+			inv->node.key = ev->ents[0].phys;
+			inv->total = ev->nents_total;
+			inv->each = each;
+			inv->base = base;
+			ht_insert(&rp->invented, &inv->node);
+		}
+	}
+	for (i = ev->nents; i < ev->nents_total; i++) {
+		struct pvdma_seg *s = &rp->segs[i];
+
+		memset(s, 0, sizeof(*s));
+		s->gpa = base + (u64)(i - ev->nents) * (each + GUEST_PAGE);
+		s->len = each;
+		rp->res->invented_bytes += each;
+	}
+	return 0;
+}
+
+/* The segments of a map event into rp->segs; how many, or -1. */
+static long build_segs(struct replay *rp, const struct trace_event *ev)
+{
+	u32 i;
+
+	if (ev->kind == TRACE_EV_MAP_SINGLE) {
+		memset(&rp->segs[0], 0, sizeof(rp->segs[0]));
+		rp->segs[0].gpa = ev->phys_addr;
+		rp->segs[0].len = ev->size;
+		return 1;
+	}
+	if (ev->nents_total > rp->segs_cap || ev->nents == 0)
+		return -1;
+	for (i = 0; i < ev->nents; i++) {
+		memset(&rp->segs[i], 0, sizeof(rp->segs[i]));
+		rp->segs[i].gpa = ev->ents[i].phys;
+		rp->segs[i].len = ev->ents[i].len;
+	}
+	if (ev->nents_total > ev->nents && fill_truncated(rp, ev))
+		return -1;
+	return ev->nents_total;
+}
+
+static void note(struct replay *rp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct replay *rp, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rp->opt->quiet || rp->messages >= MAX_MESSAGES)
+		return;
+	rp->messages++;
+	va_start(ap, fmt);
+	fprintf(stderr, "pvdma-replay: %s [%s]: ", rp->name,
+		pvdma_policy_name(rp->opt->policy));
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The device reaches exactly the bytes asked for, with the rights asked. */
+static void verify_seg(struct replay *rp, const struct pvdma_seg *s, u32 perm)
+{
+	u64 host = 0;
+	int err = pvdma_dart_translate(&rp->dart, s->bus, s->len, perm, &host);
+
+	if (!err && host == s->dev_gpa && (s->bounced || s->dev_gpa == s->gpa))
+		return;
+	rp->res->verify_errors++;
+	note(rp, "verify: gpa 0x%llx len 0x%llx -> bus 0x%llx: %s (host 0x%llx, dev_gpa 0x%llx, bounced %u)",
+	     (unsigned long long)s->gpa, (unsigned long long)s->len,
+	     (unsigned long long)s->bus,
+	     err ? "does not translate" : "wrong bytes",
+	     (unsigned long long)host, (unsigned long long)s->dev_gpa,
+	     s->bounced);
+}
+
+static void record_failure(struct replay *rp, u64 bytes, u32 nsegs)
+{
+	const struct pvdma_fail_info *f = &rp->planner.last_failure;
+	struct replay_result *res = rp->res;
+
+	res->failed_maps++;
+	if (f->reason < PVDMA_FAIL_COUNT)
+		res->fail_by_reason[f->reason]++;
+	if (res->first_failure[0])
+		return;
+	snprintf(res->first_failure, sizeof(res->first_failure),
+		 "map #%llu of %llu bytes in %u segments: %s (aperture live %llu peak %llu max %llu, mappings %llu/%llu, host status %s)",
+		 (unsigned long long)res->map_requests,
+		 (unsigned long long)bytes, nsegs,
+		 pvdma_fail_reason_name(f->reason),
+		 (unsigned long long)f->aperture_live,
+		 (unsigned long long)f->aperture_peak,
+		 (unsigned long long)f->aperture_max,
+		 (unsigned long long)f->mappings_live,
+		 (unsigned long long)f->mappings_max,
+		 pvdma_status_name(f->host_status));
+}
+
+static void do_map(struct replay *rp, const struct trace_event *ev)
+{
+	struct replay_result *res = rp->res;
+	struct live_buf *buf;
+	long n = build_segs(rp, ev);
+	u64 bytes = 0, t0;
+	u32 perm = dir_perm(ev->dir), i;
+	int err;
+
+	if (n < 0) {
+		res->invalid_maps++;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		bytes += rp->segs[i].len;
+	res->map_requests++;
+	res->map_segments += (u64)n;
+	res->live_bytes += bytes;
+	if (res->live_bytes > res->peak_live_bytes)
+		res->peak_live_bytes = res->live_bytes;
+
+	t0 = now_ns();
+	err = pvdma_map(&rp->planner, rp->segs, (u32)n, planner_dir(ev->dir),
+			ev->coherent ? PVDMA_ATTR_COHERENT : 0);
+	res->map_ns += now_ns() - t0;
+
+	if (err)
+		record_failure(rp, bytes, (u32)n);
+	else
+		for (i = 0; i < n; i++)
+			verify_seg(rp, &rp->segs[i], perm);
+
+	buf = malloc(sizeof(*buf) + (err ? 0 : (size_t)n * sizeof(buf->segs[0])));
+	if (!buf) {
+		fprintf(stderr, "pvdma-replay: out of memory\n");
+		exit(2);
+	}
+	buf->node.key = ev->kind == TRACE_EV_MAP_SINGLE ? ev->dma_addr
+							 : ev->ents[0].phys;
+	buf->first_dma = ev->kind == TRACE_EV_MAP_SINGLE ? ev->dma_addr
+							  : ev->ents[0].dma;
+	buf->bytes = bytes;
+	buf->nents_total = (u32)n;
+	buf->dir = (u8)ev->dir;
+	buf->failed = err != 0;
+	buf->nsegs = err ? 0 : (u32)n;
+	if (!err)
+		memcpy(buf->segs, rp->segs, (size_t)n * sizeof(buf->segs[0]));
+	ht_insert(ev->kind == TRACE_EV_MAP_SINGLE ? &rp->singles : &rp->lists,
+		  &buf->node);
+}
+
+/* Does unmap event @ev name live list @buf? */
+static bool list_matches(const struct live_buf *buf,
+			 const struct trace_event *ev)
+{
+	if (buf->nents_total == ev->nents_total)
+		return true;
+	/* An unmap_sg without nents= that shows the kernel's maximum may
+	 * stand for a longer list. */
+	return ev->nents_total == ev->nents &&
+	       ev->nents >= TRACE_SHOWN_ENTRIES &&
+	       buf->nents_total >= ev->nents;
+}
+
+/* Unlink and return the live buffer @ev names, or NULL. */
+static struct live_buf *take_live(struct replay *rp,
+				  const struct trace_event *ev)
+{
+	bool single = ev->kind == TRACE_EV_UNMAP_SINGLE;
+	struct htable *t = single ? &rp->singles : &rp->lists;
+	u64 key = single ? ev->dma_addr : ev->ents[0].phys;
+	struct hnode **pp = ht_bucket(t, key);
+
+	for (; *pp; pp = &(*pp)->next) {
+		struct live_buf *buf = (struct live_buf *)*pp;
+
+		if ((*pp)->key != key)
+			continue;
+		if (single ? buf->bytes != ev->size : !list_matches(buf, ev))
+			continue;
+		*pp = (*pp)->next;
+		t->count--;
+		return buf;
+	}
+	return NULL;
+}
+
+static void do_unmap(struct replay *rp, const struct trace_event *ev)
+{
+	struct replay_result *res = rp->res;
+	struct live_buf *buf = take_live(rp, ev);
+
+	res->unmap_requests++;
+	if (!buf) {
+		res->unmatched_unmaps++;
+		return;
+	}
+	res->live_bytes -= buf->bytes;
+	if (buf->failed) {
+		res->skipped_unmaps++;
+	} else if (pvdma_unmap(&rp->planner, buf->segs, buf->nsegs,
+			       planner_dir((enum trace_dir)buf->dir))) {
+		res->unmap_errors++;
+		note(rp, "unmap of %u segments at bus 0x%llx refused",
+		     buf->nsegs, (unsigned long long)buf->segs[0].bus);
+	}
+	free(buf);
+}
+
+/* A sync names a live buffer by its dma address. */
+static struct live_buf *find_synced(struct replay *rp,
+				    const struct trace_event *ev)
+{
+	bool single = ev->kind == TRACE_EV_SYNC_SINGLE;
+	u64 key = single ? ev->dma_addr : ev->ents[0].dma;
+	struct hnode *n = *ht_bucket(single ? &rp->singles : &rp->lists, key);
+
+	for (; n; n = n->next) {
+		struct live_buf *buf = (struct live_buf *)n;
+
+		if (n->key == key && buf->first_dma == key)
+			return buf;
+	}
+	return NULL;
+}
+
+static void do_sync(struct replay *rp, const struct trace_event *ev)
+{
+	struct live_buf *buf = find_synced(rp, ev);
+	enum pvdma_dir dir = planner_dir(ev->dir);
+	u32 i;
+
+	rp->res->sync_requests++;
+	if (!buf) {
+		rp->res->unmatched_syncs++;
+		return;
+	}
+	if (buf->failed)
+		return;
+	if (ev->kind == TRACE_EV_SYNC_SINGLE) {
+		pvdma_sync(&rp->planner, buf->segs[0].bus,
+			   PVDMA_MIN(ev->size, buf->segs[0].len), dir,
+			   ev->for_device);
+		return;
+	}
+	for (i = 0; i < buf->nsegs && i < ev->nents; i++)
+		pvdma_sync(&rp->planner, buf->segs[i].bus, buf->segs[i].len,
+			   dir, ev->for_device);
+}
+
+static void replay_event(struct replay *rp, const struct trace_event *ev)
+{
+	rp->res->events++;
+	switch (ev->kind) {
+	case TRACE_EV_MAP_SINGLE:
+	case TRACE_EV_MAP_SG:
+		do_map(rp, ev);
+		break;
+	case TRACE_EV_UNMAP_SINGLE:
+	case TRACE_EV_UNMAP_SG:
+		do_unmap(rp, ev);
+		break;
+	case TRACE_EV_SYNC_SINGLE:
+	case TRACE_EV_SYNC_SG:
+		do_sync(rp, ev);
+		break;
+	case TRACE_EV_PHASE:
+		rp->res->phases++;
+		break;
+	default:
+		rp->res->other_events++;
+		break;
+	}
+}
+
+/* ---- setup ---- */
+
+static struct trace_event *new_event(void)
+{
+	struct trace_event *ev = calloc(1, sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	ev->ents = calloc(REPLAY_MAX_SHOWN, sizeof(*ev->ents));
+	ev->ents_cap = REPLAY_MAX_SHOWN;
+	if (!ev->ents) {
+		free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+static void free_event(struct trace_event *ev)
+{
+	if (ev)
+		free(ev->ents);
+	free(ev);
+}
+
+static void scan_event(struct replay_layout *lay, const struct trace_event *ev)
+{
+	u32 i;
+
+	lay->events++;
+	if (ev->kind == TRACE_EV_MAP_SINGLE) {
+		lay->max_addr = PVDMA_MAX(lay->max_addr, ev->phys_addr + ev->size);
+		lay->max_addr = PVDMA_MAX(lay->max_addr, ev->dma_addr + ev->size);
+		return;
+	}
+	if (ev->kind != TRACE_EV_MAP_SG && ev->kind != TRACE_EV_UNMAP_SG)
+		return;
+	for (i = 0; i < ev->nents; i++) {
+		lay->max_addr = PVDMA_MAX(lay->max_addr,
+					  ev->ents[i].phys + ev->ents[i].len);
+		lay->max_addr = PVDMA_MAX(lay->max_addr,
+					  ev->ents[i].dma + ev->ents[i].len);
+	}
+	if (ev->kind != TRACE_EV_MAP_SG)
+		return;
+	lay->max_segs = PVDMA_MAX(lay->max_segs, ev->nents_total);
+	if (ev->nents_total > ev->nents) {
+		u64 ext;
+
+		if (!invented_extent(ev, invented_size(ev), &ext) ||
+		    lay->invent_bound + ext < lay->invent_bound)
+			lay->invent_bound = REPLAY_ADDR_LIMIT;
+		else
+			lay->invent_bound += ext;
+	}
+}
+
+int replay_scan(struct replay_source *src, struct replay_layout *lay)
+{
+	struct trace_event *ev = new_event();
+	int rc;
+
+	memset(lay, 0, sizeof(*lay));
+	lay->max_segs = 1;
+	if (!ev || src->rewind(src, true)) {
+		free_event(ev);
+		return -1;
+	}
+	while ((rc = src->next(src, ev)) > 0)
+		scan_event(lay, ev);
+	free_event(ev);
+	lay->parse_errors = src->parse_errors;
+	lay->invent_base = PVDMA_ALIGN_UP(PVDMA_MIN(lay->max_addr,
+						    REPLAY_ADDR_LIMIT / 4),
+					  REGION_ALIGN) + REGION_ALIGN;
+	lay->no_room = lay->max_addr > REPLAY_ADDR_LIMIT / 4 ||
+		       lay->invent_bound >= REPLAY_ADDR_LIMIT / 4;
+	lay->bounce_gpa = PVDMA_ALIGN_UP(lay->invent_base +
+					 PVDMA_MIN(lay->invent_bound,
+						   REPLAY_ADDR_LIMIT / 4),
+					 REGION_ALIGN) + REGION_ALIGN;
+	return rc < 0 ? -1 : 0;
+}
+
+static int setup(struct replay *rp)
+{
+	const struct replay_options *opt = rp->opt;
+	struct pvdma_dart_config dcfg;
+	struct pvdma_planner_config pcfg;
+	u32 nops = opt->batch ? opt->batch : PVDMA_DEFAULT_MAX_BATCH;
+	int err;
+
+	pvdma_dart_default_config(&dcfg);
+	dcfg.aperture_bytes = opt->aperture;
+	dcfg.max_mappings = opt->max_mappings;
+	if (opt->aperture * 2 > dcfg.bus_limit - dcfg.bus_base)
+		dcfg.bus_limit = dcfg.bus_base + opt->aperture * 2;
+	rp->dart_slots = calloc(opt->max_mappings, sizeof(*rp->dart_slots));
+	if (!rp->dart_slots)
+		return -ENOMEM;
+	err = pvdma_dart_init(&rp->dart, &dcfg, rp->dart_slots,
+			      opt->max_mappings);
+	if (err)
+		return err;
+
+	pvdma_planner_default_config(&pcfg, opt->policy, dcfg.page_size,
+				     opt->aperture, opt->max_mappings);
+	pcfg.strict = opt->strict;
+	if (opt->max_window)
+		pcfg.max_window = opt->max_window;
+	rp->mem.nwindows = opt->max_mappings + 64;
+	rp->mem.windows = calloc(rp->mem.nwindows, sizeof(*rp->mem.windows));
+	rp->mem.nops = nops;
+	rp->mem.ops = calloc(nops, sizeof(*rp->mem.ops));
+	rp->mem.batch_win = calloc(nops, sizeof(*rp->mem.batch_win));
+	if (opt->policy == PVDMA_POLICY_PVDMA && opt->bounce != PVDMA_BOUNCE_OFF) {
+		pcfg.bounce = opt->bounce;
+		pcfg.bounce_gpa = rp->lay->bounce_gpa;
+		pcfg.bounce_bytes = opt->bounce_bytes;
+		rp->mem.nslots = 65536;
+		rp->mem.slots = calloc(rp->mem.nslots, sizeof(*rp->mem.slots));
+		if (!rp->mem.slots)
+			return -ENOMEM;
+	}
+	if (!rp->mem.windows || !rp->mem.ops || !rp->mem.batch_win)
+		return -ENOMEM;
+	rp->segs_cap = rp->lay->max_segs;
+	rp->segs = calloc(rp->segs_cap, sizeof(*rp->segs));
+	if (!rp->segs || ht_init(&rp->singles) || ht_init(&rp->lists) ||
+	    ht_init(&rp->invented))
+		return -ENOMEM;
+	rp->invent_next = rp->lay->invent_base;
+	return pvdma_planner_init(&rp->planner, &pcfg, &replay_ops, rp,
+				  &rp->mem);
+}
+
+static void teardown(struct replay *rp)
+{
+	ht_free_all(&rp->singles);
+	ht_free_all(&rp->lists);
+	ht_free_all(&rp->invented);
+	free(rp->segs);
+	free(rp->mem.windows);
+	free(rp->mem.ops);
+	free(rp->mem.batch_win);
+	free(rp->mem.slots);
+	free(rp->dart_slots);
+}
+
+static void collect(struct replay *rp)
+{
+	const struct pvdma_planner_stats *ps = &rp->planner.stats;
+	const struct pvdma_dart_stats *ds = &rp->dart.stats;
+	struct replay_result *res = rp->res;
+
+	res->tlb_flushes = ds->tlb_flushes;
+	res->peak_live_mappings = ds->peak_mappings;
+	res->peak_aperture_bytes = ds->peak_bytes;
+	res->end_live_mappings = ds->live_mappings;
+	res->bounced_maps = ps->bounced_maps;
+	res->bounced_bytes = ps->bounced_bytes;
+	res->evictions = ps->evictions;
+	res->hits = ps->hits;
+	res->misses = ps->misses;
+}
+
+int replay_run(struct replay_source *src, const struct replay_layout *lay,
+	       const struct replay_options *opt, struct replay_result *res)
+{
+	struct replay rp = { .opt = opt, .lay = lay, .res = res,
+			     .name = src->name };
+	struct trace_event *ev = new_event();
+	int rc, err;
+
+	memset(res, 0, sizeof(*res));
+	err = ev ? setup(&rp) : -ENOMEM;
+	if (err) {
+		fprintf(stderr, "pvdma-replay: %s: cannot set up the %s policy (error %d)\n",
+			src->name, pvdma_policy_name(opt->policy), err);
+		teardown(&rp);
+		free_event(ev);
+		return -1;
+	}
+	rc = src->rewind(src, false);
+	while (!rc && (rc = src->next(src, ev)) > 0) {
+		replay_event(&rp, ev);
+		rc = 0;
+	}
+	res->parse_errors = src->parse_errors;
+	collect(&rp);
+	teardown(&rp);
+	free_event(ev);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- a trace file as a source ---- */
+
+#define MAX_PARSE_MESSAGES	20
+
+struct file_source {
+	const char *path;
+	struct trace_reader reader;
+	bool open;
+	bool report;
+	unsigned int reported;
+	char err[160];
+};
+
+static void file_close_reader(struct file_source *fs)
+{
+	if (fs->open)
+		trace_reader_close(&fs->reader);
+	fs->open = false;
+}
+
+static void file_close(struct replay_source *src)
+{
+	file_close_reader(src->ctx);
+	free(src->ctx);
+	src->ctx = NULL;
+}
+
+static int file_rewind(struct replay_source *src, bool report)
+{
+	struct file_source *fs = src->ctx;
+
+	file_close_reader(fs);
+	src->parse_errors = 0;
+	fs->report = report;
+	fs->reported = 0;
+	if (trace_reader_open(&fs->reader, fs->path)) {
+		fprintf(stderr, "pvdma-replay: %s\n", fs->reader.error);
+		return -1;
+	}
+	fs->open = true;
+	return 0;
+}
+
+static void parse_error(struct replay_source *src, const char *what)
+{
+	struct file_source *fs = src->ctx;
+
+	src->parse_errors++;
+	if (!fs->report)
+		return;
+	if (fs->reported++ < MAX_PARSE_MESSAGES)
+		fprintf(stderr, "%s:%lu: %s\n", fs->path,
+			fs->reader.line_no, what);
+	else if (fs->reported == MAX_PARSE_MESSAGES + 1)
+		fprintf(stderr, "%s: more malformed lines not shown\n",
+			fs->path);
+}
+
+static int file_next(struct replay_source *src, struct trace_event *ev)
+{
+	struct file_source *fs = src->ctx;
+	const char *line;
+	size_t len;
+
+	for (;;) {
+		int rc = trace_reader_next_line(&fs->reader, &line, &len);
+
+		if (rc == 0)
+			return 0;
+		if (rc == -1) {
+			fprintf(stderr, "pvdma-replay: %s\n", fs->reader.error);
+			return -1;
+		}
+		if (rc == -2) {
+			parse_error(src, "line longer than 1 MiB, skipped");
+			continue;
+		}
+		rc = trace_parse_line(line, len, ev, fs->err, sizeof(fs->err));
+		if (rc < 0)
+			parse_error(src, fs->err);
+		else if (rc > 0)
+			return 1;
+	}
+}
+
+int replay_file_source(struct replay_source *src, const char *path)
+{
+	struct file_source *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return -1;
+	fs->path = path;
+	memset(src, 0, sizeof(*src));
+	src->name = path;
+	src->ctx = fs;
+	src->rewind = file_rewind;
+	src->next = file_next;
+	src->close = file_close;
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay engine: feeds a stream of DMA events (a recorded trace or a
+ * synthetic generator) through one planner policy against a fresh DART
+ * model, plays the driver's side (which buffer an unmap names), verifies
+ * every mapping handed out and counts what the host would have seen.
+ */
+#ifndef PVDMA_REPLAY_H
+#define PVDMA_REPLAY_H
+
+#include <pvdma/dart.h>
+#include <pvdma/planner.h>
+
+#include "trace.h"
+
+/* Most shown entries one parsed line may carry (old kernels print all). */
+#define REPLAY_MAX_SHOWN	65536u
+/* Invented and bounce addresses stay below this. */
+#define REPLAY_ADDR_LIMIT	(1ull << 62)
+
+/* Where events come from. The callbacks get the source itself. */
+struct replay_source {
+	const char *name;
+	void *ctx;
+	/* Start over from the first event; @report: print parse errors. */
+	int (*rewind)(struct replay_source *src, bool report);
+	/* 1: *ev filled, 0: end, -1: the source failed (message printed). */
+	int (*next)(struct replay_source *src, struct trace_event *ev);
+	void (*close)(struct replay_source *src);
+	u64 parse_errors;		/* malformed lines since rewind */
+};
+
+/* A trace file as a source (plain or .xz). */
+int replay_file_source(struct replay_source *src, const char *path);
+
+struct replay_options {
+	enum pvdma_policy policy;
+	bool strict;
+	enum pvdma_bounce_mode bounce;	/* pvdma policy only */
+	u64 aperture;
+	u32 max_mappings;
+	u64 max_window;			/* 0: the planner's default */
+	u64 bounce_bytes;
+	u32 batch;			/* entries per host call; 0: the
+					 * protocol's PVDMA_DEFAULT_MAX_BATCH */
+	bool quiet;			/* no per-error messages */
+};
+
+/* What a first pass over the source learnt; the same for every policy. */
+struct replay_layout {
+	u64 events;
+	u64 parse_errors;
+	u64 max_addr;		/* one past the highest byte the trace names */
+	u32 max_segs;		/* most entries one map has, filled */
+	u64 invent_base;	/* invented sg entries start here */
+	u64 invent_bound;	/* bytes they may take, at most */
+	u64 bounce_gpa;		/* the bounce pool lies here */
+	bool no_room;		/* the trace's addresses leave no room above */
+};
+
+struct replay_result {
+	u64 events;
+	u64 phases;
+	u64 other_events;
+	u64 parse_errors;
+	u64 map_requests;
+	u64 map_segments;
+	u64 unmap_requests;
+	u64 sync_requests;
+	u64 host_calls;		/* submits: VM exits */
+	u64 host_maps;		/* MAP entries sent */
+	u64 host_unmaps;	/* UNMAP entries sent */
+	u64 host_refusals;	/* entries the DART refused */
+	u64 tlb_flushes;
+	u64 peak_live_mappings;
+	u64 peak_aperture_bytes;
+	u64 end_live_mappings;
+	u64 live_bytes;		/* the driver's bytes, from the trace */
+	u64 peak_live_bytes;
+	u64 invented_bytes;
+	u64 failed_maps;
+	u64 invalid_maps;	/* events the replay could not form a map of */
+	u64 unmatched_unmaps;
+	u64 skipped_unmaps;	/* of maps that had failed */
+	u64 unmap_errors;
+	u64 unmatched_syncs;
+	u64 bounced_maps;
+	u64 bounced_bytes;
+	u64 evictions;
+	u64 hits;
+	u64 misses;
+	u64 verify_errors;
+	u64 fail_by_reason[PVDMA_FAIL_COUNT];
+	u64 map_ns;		/* time inside pvdma_map */
+	char first_failure[256];
+};
+
+/* First pass: addresses, list sizes, parse errors. 0 or -1. */
+int replay_scan(struct replay_source *src, struct replay_layout *lay);
+
+/* One (source, policy) run. 0, or -1 if it could not run at all. */
+int replay_run(struct replay_source *src, const struct replay_layout *lay,
+	       const struct replay_options *opt, struct replay_result *res);
+
+#endif /* PVDMA_REPLAY_H */

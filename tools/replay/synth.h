@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Synthetic event generators for what the recorded traces do not stress:
+ *  over-aperture	a working set of 2x the aperture, cycled through
+ *  churn		random map/unmap of random sizes and lifetimes
+ *  storm4k		live 4 KiB buffers, one per 256 KiB block
+ * docs/replay.md describes each. Every generator is deterministic for a
+ * given seed and replays identically for every policy.
+ */
+#ifndef PVDMA_SYNTH_H
+#define PVDMA_SYNTH_H
+
+#include "replay.h"
+
+struct synth_params {
+	u64 aperture;	/* the run's aperture: sizes scale with it */
+	u64 seed;
+	u64 ops;	/* churn: map + unmap operations */
+};
+
+#define SYNTH_DEFAULT_SEED	1
+#define SYNTH_DEFAULT_OPS	1000000ull
+
+/* Make @src generate synthetic workload @name; -1 if there is none. */
+int synth_source(struct replay_source *src, const char *name,
+		 const struct synth_params *params);
+
+/* "over-aperture, churn, storm4k" */
+extern const char *const synth_names[];
+
+#endif /* PVDMA_SYNTH_H */
