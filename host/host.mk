@@ -27,7 +27,7 @@ HOST_UNIT_TESTS := companion dmadev
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 
-$(HOST_UNIT_TESTS:%=$(BUILD)/obj/tests/unit/test_%.o): CFLAGS += -I.
+$(HOST_UNIT_TESTS:%=$(BUILD)/obj/tests/unit/test_%.o): CFLAGS += -I. -Itests/host
 $(BUILD)/obj/tests/host/client.o: CFLAGS += -I.
 
 $(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \

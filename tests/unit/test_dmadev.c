@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The DMA device model with hostile commands: every range is translated
+ * through the bound companion's IOMMU domain; a fault changes no byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int setup(void **state)
+{
+	struct harness *h = malloc(sizeof(*h));
+	u64 i;
+
+	if (!h || harness_init(h))
+		return -1;
+	for (i = 0; i < H_RAM_SIZE; i++)
+		h->ram[i] = (u8)(i * 7 + (i >> 12));
+	if (harness_hello(h) != PVDMA_ST_OK)
+		return -1;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	harness_fini(*state);
+	free(*state);
+	return 0;
+}
+
+static u64 map_ok(struct harness *h, u64 gpa, u64 len, u16 perm)
+{
+	u64 bus = 0;
+
+	assert_int_equal(harness_map(h, gpa, len, perm, &bus), PVDMA_ST_OK);
+	return bus;
+}
+
+static void test_header(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+
+	assert_int_equal(dh->magic, PVDMA_DEV_MAGIC);
+	assert_int_equal(dh->version, PVDMA_DEV_VERSION);
+	assert_int_equal(dh->queue_offset, DMADEV_QUEUE_OFFSET);
+	assert_int_equal(dh->queue_entries, 8);
+	assert_int_equal(dh->max_len, 256 << 10);
+	assert_true(PVDMA_IS_POW2(h->dshm_size));
+}
+
+static void test_fill_copy_checksum(void **state)
+{
+	struct harness *h = *state;
+	u64 src = map_ok(h, 0x10000, 2 * H_PAGE, PVDMA_MAP_READ);
+	u64 dst = map_ok(h, 0x40000, 2 * H_PAGE, PVDMA_MAP_WRITE);
+	struct pvdma_dev_cmd *cmd;
+	u64 i;
+
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, dst + 100, 5000, 0x1a5);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(cmd->done_seq, cmd->seq);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(h->ram[0x40000 + 100 + i], 0xa5);
+	assert_int_not_equal(h->ram[0x40000 + 99], 0xa5);
+	assert_int_not_equal(h->ram[0x40000 + 5100], 0xa5);
+
+	cmd = harness_dma(h, PVDMA_DEV_COPY, src + 3, dst, 2 * H_PAGE - 3, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_memory_equal(h->ram + 0x40000, h->ram + 0x10003, 2 * H_PAGE - 3);
+
+	/* the checksum reads through a READ mapping */
+	cmd = harness_dma(h, PVDMA_DEV_CHECKSUM, src, 0, 2 * H_PAGE, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_true(cmd->result == pvdma_checksum(PVDMA_CHECKSUM_SEED,
+						  h->ram + 0x10000, 2 * H_PAGE));
+	assert_int_equal(h->c.stats.dma_cmds, 3);
+	assert_int_equal(h->dev.stats.bytes, 5000 + 2 * H_PAGE - 3 + 2 * H_PAGE);
+}
+
+/* Two mappings adjacent in bus space, far apart in RAM: one command. */
+static void test_span_mappings(void **state)
+{
+	struct harness *h = *state;
+	u64 a = map_ok(h, 0x100000, H_PAGE, H_RW);
+	u64 b = map_ok(h, 0x300000, H_PAGE, H_RW);
+	u64 dst = map_ok(h, 0x200000, 2 * H_PAGE, H_RW);
+	struct pvdma_dev_cmd *cmd;
+
+	assert_int_equal(b, a + H_PAGE);
+	cmd = harness_dma(h, PVDMA_DEV_COPY, a + 10, dst, H_PAGE + 20, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_memory_equal(h->ram + 0x200000, h->ram + 0x100000 + 10, H_PAGE - 10);
+	assert_memory_equal(h->ram + 0x200000 + H_PAGE - 10, h->ram + 0x300000, 30);
+}
+
+static void test_fault_changes_nothing(void **state)
+{
+	struct harness *h = *state;
+	u64 src = map_ok(h, 0x10000, H_PAGE, H_RW);
+	u64 dst = map_ok(h, 0x80000, H_PAGE, H_RW);
+	u8 *before = malloc(H_RAM_SIZE);
+	struct pvdma_dev_cmd *cmd;
+
+	memcpy(before, h->ram, H_RAM_SIZE);
+	/* the destination runs one byte past its mapping */
+	cmd = harness_dma(h, PVDMA_DEV_COPY, src, dst + 1, H_PAGE, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	assert_int_equal(cmd->fault_bus, dst + H_PAGE);
+	/* FILL of an unmapped bus address, FILL running off the end */
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, 0x7000000, 10, 0xff);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	assert_int_equal(cmd->fault_bus, 0x7000000);
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, dst, 2 * H_PAGE, 0xff);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	/* source unmapped */
+	cmd = harness_dma(h, PVDMA_DEV_CHECKSUM, 0, 0, 16, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	assert_int_equal(cmd->fault_bus, 0);
+	assert_memory_equal(before, h->ram, H_RAM_SIZE);
+	assert_int_equal(h->c.stats.dma_faults, 4);
+	assert_int_equal(h->dev.stats.faults, 4);
+	free(before);
+}
+
+static void test_permissions(void **state)
+{
+	struct harness *h = *state;
+	u64 ro = map_ok(h, 0x10000, H_PAGE, PVDMA_MAP_READ);
+	u64 wo = map_ok(h, 0x20000, H_PAGE, PVDMA_MAP_WRITE);
+	struct pvdma_dev_cmd *cmd;
+
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, ro, 16, 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	cmd = harness_dma(h, PVDMA_DEV_CHECKSUM, wo, 0, 16, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	cmd = harness_dma(h, PVDMA_DEV_COPY, wo, ro, 16, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+	assert_int_equal(cmd->fault_bus, wo);
+	cmd = harness_dma(h, PVDMA_DEV_COPY, ro, wo, 16, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+}
+
+static void test_invalid(void **state)
+{
+	struct harness *h = *state;
+	u64 bus = map_ok(h, 0x10000, H_PAGE, H_RW);
+	struct pvdma_dev_cmd *cmd;
+
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus, 0, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus, (256 << 10) + 1, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	assert_int_equal(harness_dma(h, 77, bus, bus, 16, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_COPY, ~0ull - 4, bus, 16, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, ~0ull - 4, 16, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	cmd = harness_dma(h, PVDMA_DEV_NOP, 0, 0, 0, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	/* flags must be zero */
+	cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm + DMADEV_QUEUE_OFFSET) +
+	      (harness_dhdr(h)->sq_tail & 7);
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = PVDMA_DEV_FILL;
+	cmd->flags = 1;
+	cmd->dst = bus;
+	cmd->len = 1;
+	harness_dhdr(h)->sq_tail++;
+	dmadev_process(&h->dev);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_INVALID);
+	assert_int_equal(h->dev.stats.invalid, 6);
+}
+
+static void test_not_bound(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm +
+		DMADEV_QUEUE_OFFSET);
+	u64 bus = map_ok(h, 0x10000, H_PAGE, H_RW);
+
+	cmd->op = PVDMA_DEV_FILL;
+	cmd->dst = bus;
+	cmd->len = 1;
+	cmd->seq = 5;
+	dh->domain_peer = 12345;
+	dh->sq_tail = 1;
+	assert_int_equal(dmadev_process(&h->dev), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
+	assert_int_equal(cmd->done_seq, 5);
+	/* after the companion's RESET its old bus addresses fault */
+	assert_int_equal(harness_one(h, PVDMA_OP_RESET, 0, 0, 0, 0, NULL), PVDMA_ST_OK);
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, bus, 1, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
+}
+
+static void test_bad_tail(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+
+	dh->sq_tail = 9;
+	dh->sq_head = 1000;
+	assert_int_equal(dmadev_process(&h->dev), 0);
+	assert_int_equal(h->dev.stats.bad_tail, 1);
+	assert_int_equal(dh->sq_head, 0);
+	dh->sq_tail = 0;
+	assert_int_equal(harness_dma(h, PVDMA_DEV_NOP, 0, 0, 0, 0)->status,
+			 PVDMA_DEV_ST_OK);
+}
+
+/* Random commands near one WRITE mapping: no byte outside it changes. */
+static void test_random_commands(void **state)
+{
+	struct harness *h = *state;
+	u64 win = map_ok(h, 0x200000, 4 * H_PAGE, H_RW);
+	u64 ro = map_ok(h, 0x100000, 4 * H_PAGE, PVDMA_MAP_READ);
+	u8 *before = malloc(H_RAM_SIZE);
+	unsigned int seed = 99;
+	u64 addr[4], len;
+	int i;
+
+	memcpy(before, h->ram, H_RAM_SIZE);
+	for (i = 0; i < 2000; i++) {
+		addr[0] = win + rand_r(&seed) % (6 * H_PAGE) - H_PAGE;
+		addr[1] = ro + rand_r(&seed) % (6 * H_PAGE) - H_PAGE;
+		addr[2] = (u64)rand_r(&seed) << 33 | rand_r(&seed);
+		addr[3] = ~0ull - rand_r(&seed) % 4096;
+		len = rand_r(&seed) % 3 ? rand_r(&seed) % (2 * H_PAGE) : (u64)rand_r(&seed);
+		harness_dma(h, rand_r(&seed) % 5, addr[rand_r(&seed) % 4],
+			    addr[rand_r(&seed) % 4], len, rand_r(&seed));
+	}
+	assert_memory_equal(before, h->ram, 0x200000);
+	assert_memory_equal(before + 0x200000 + 4 * H_PAGE,
+			    h->ram + 0x200000 + 4 * H_PAGE,
+			    H_RAM_SIZE - 0x200000 - 4 * H_PAGE);
+	assert_true(h->dev.stats.ok > 0 && h->dev.stats.faults > 0);
+	free(before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_copy_checksum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_span_mappings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_commands, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
