@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trace parser, streaming reader (plain and xz) and the replay's driver
+ * side: every event kind, truncated lists and invented bytes, hostile input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <lzma.h>
+
+#include "replay.h"
+#include "trace.h"
+
+#define HDR "python3-448 [015] ..... 33.572283: "
+#define DEV "0000:00:06.0 "
+
+static struct trace_sg_entry ents[256];
+static struct trace_event ev;
+static char err[200];
+
+static int parse(const char *line)
+{
+	ev.ents = ents;
+	ev.ents_cap = 256;
+	return trace_parse_line(line, strlen(line), &ev, err, sizeof(err));
+}
+
+static void expect_malformed(const char *line, const char *why)
+{
+	assert_int_equal(parse(line), -1);
+	if (!strstr(err, why)) {
+		print_error("'%s': error '%s' lacks '%s'\n", line, err, why);
+		fail();
+	}
+}
+
+static void test_map_unmap_phys(void **state)
+{
+	assert_int_equal(parse(HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1cf9f3000 size=4096 phys_addr=1cf9f3000 attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_MAP_SINGLE);
+	assert_int_equal(ev.dir, TRACE_DIR_BIDIRECTIONAL);
+	assert_int_equal(ev.dma_addr, 0x1cf9f3000);
+	assert_int_equal(ev.phys_addr, 0x1cf9f3000);
+	assert_int_equal(ev.size, 4096);
+	assert_false(ev.coherent);
+	assert_int_equal(parse(HDR "dma_unmap_phys: " DEV "dir=TO_DEVICE dma_addr=1cf9f3000 size=4096 attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SINGLE);
+	assert_int_equal(ev.dir, TRACE_DIR_TO_DEVICE);
+	/* the older names, and a comm with spaces and colons */
+	assert_int_equal(parse("Web Content: x-12 [001] d..1. 5.000001: dma_map_page: " DEV "dir=FROM_DEVICE dma_addr=2000 size=8192 phys_addr=3000 attrs=SKIP_CPU_SYNC"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_MAP_SINGLE);
+	assert_int_equal(ev.dir, TRACE_DIR_FROM_DEVICE);
+	assert_int_equal(ev.phys_addr, 0x3000);
+	assert_int_equal(parse(HDR "dma_unmap_page: " DEV "dir=FROM_DEVICE dma_addr=2000 size=8192 attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SINGLE);
+	/* without the tracefs header */
+	assert_int_equal(parse("dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=5000 size=16 attrs="), 1);
+	assert_int_equal(ev.phys_addr, 0x5000);
+}
+
+static void test_map_unmap_sg(void **state)
+{
+	assert_int_equal(parse(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/2 ents=2/2 dma_addrs={0x219c00000,0x21b400000} sizes={0x200000,0xe00000} phys_addrs={0x219c00000,0x21b400000} attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_MAP_SG);
+	assert_int_equal(ev.nents, 2);
+	assert_int_equal(ev.nents_total, 2);
+	assert_false(ev.truncated);
+	assert_int_equal(ents[1].phys, 0x21b400000);
+	assert_int_equal(ents[1].len, 0xe00000);
+	assert_int_equal(ents[0].dma, 0x219c00000);
+	assert_int_equal(parse(HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x219c00000,0x21b400000} attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SG);
+	assert_int_equal(ev.nents, 2);
+	assert_int_equal(ents[0].phys, 0x219c00000);
+}
+
+static void test_truncated_sg(void **state)
+{
+	assert_int_equal(parse(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=3/1123 ents=3/1123 [TRUNCATED] dma_addrs={0x1000,0x3000,0x9000} sizes={0x1000,0x2000,0x3000} phys_addrs={0x1000,0x3000,0x9000} attrs="), 1);
+	assert_true(ev.truncated);
+	assert_int_equal(ev.nents, 3);
+	assert_int_equal(ev.nents_total, 1123);
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL [TRUNCATED] dma_addrs={0x1000} sizes={0x1000} phys_addrs={0x1000} attrs=",
+			 "without nents");
+}
+
+static void test_sync_alloc_phase(void **state)
+{
+	assert_int_equal(parse(HDR "dma_sync_single_for_cpu: " DEV "dir=FROM_DEVICE dma_addr=1000 size=64"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_SYNC_SINGLE);
+	assert_false(ev.for_device);
+	assert_int_equal(parse(HDR "dma_sync_sg_for_device: " DEV "dir=TO_DEVICE dma_addrs={0x1000,0x4000} sizes={0x100,0x200}"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_SYNC_SG);
+	assert_true(ev.for_device);
+	assert_int_equal(ev.nents, 2);
+	assert_int_equal(parse(HDR "dma_alloc: " DEV "dma_addr=7000 size=8192 virt_addr=00000000deadbeef flags=GFP_KERNEL attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_MAP_SINGLE);
+	assert_true(ev.coherent);
+	assert_int_equal(parse(HDR "dma_free: " DEV "dma_addr=7000 size=8192 virt_addr=00000000deadbeef attrs="), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SINGLE);
+	assert_true(ev.coherent);
+	assert_int_equal(parse(HDR "dma_map_resource: " DEV "dir=BIDIRECTIONAL dma_addr=1 size=1 phys_addr=1"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_OTHER);
+	assert_int_equal(parse(HDR "dma_map_sg_err: " DEV "err=-12"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_OTHER);
+	assert_int_equal(parse(HDR "tracing_mark_write: PHASE warmup"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_PHASE);
+	assert_string_equal(ev.phase, "warmup");
+	assert_int_equal(parse(HDR "tracing_mark_write: hello"), 0);
+	assert_int_equal(parse(HDR "sched_switch: prev_comm=x"), 0);
+	assert_int_equal(parse("# tracer: nop"), 0);
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(parse("   \r"), 0);
+	expect_malformed(HDR "tracing_mark_write: PHASE   ", "without a name");
+}
+
+static void test_malformed(void **state)
+{
+	expect_malformed("garbage", "not a trace event");
+	expect_malformed(HDR "dma_map_phys " DEV, "not followed");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1ffffffffffffffff size=4096 attrs=", "dma_addr=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1000 size=99999999999999999999999 attrs=", "size=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1000 attrs=", "missing size=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dma_addr=1000 size=1", "missing dir=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=SIDEWAYS dma_addr=1000 size=1", "unknown dir=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=xyz size=1", "dma_addr=");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=1000 size=0", "size 0");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=ffffffffffffff00 size=4096", "wraps");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=1 dma_addr=2 size=1", "duplicate");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=1/1 sizes={0x1000 phys_addrs={0x1000}", "unbalanced");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=1/1 sizes={{0x1000}} phys_addrs={0x1000}", "unbalanced");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=1/1 sizes=0x1000} phys_addrs={0x1000}", "unbalanced");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=3/3 sizes={0x1000,0x1000} phys_addrs={0x1000,0x9000}", "entries shown");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/2 sizes={0x1000} phys_addrs={0x1000,0x9000}", "sizes");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=5/2 sizes={0x1000} phys_addrs={0x1000}", "more than it has");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=1/99999999999 sizes={0x1000} phys_addrs={0x1000}", "above the limit");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=1 sizes={0x1000} phys_addrs={0x1000}", "N/M");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL sizes={} phys_addrs={}", "empty");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL sizes={0x1000,} phys_addrs={0x1000,}", "comma");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL sizes={0x1000,,0x1} phys_addrs={0x1000,0x5,0x6}", "not a hex");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x1000}", "missing sizes=");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL sizes={0x1000}", "missing phys_addrs");
+	expect_malformed(HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/2 ents=1/1 dma_addrs={0x1000} sizes={0x2000} phys_addrs={0x1000,0x2000}", "IOMMU");
+	expect_malformed(HDR "dma_map_phys: " DEV "dir=TO_DEVICE =1 dma_addr=1 size=1", "without a name");
+}
+
+static void test_hostile_lengths(void **state)
+{
+	size_t n = 300 * 6 + 200, i;
+	char *line = malloc(n), *p;
+
+	/* more entries than the caller's array holds */
+	p = line + sprintf(line, HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL sizes={");
+	for (i = 0; i < 300; i++)
+		p += sprintf(p, i ? ",0x1" : "0x1");
+	sprintf(p, "} phys_addrs={0x1}");
+	expect_malformed(line, "more than 256 entries");
+	/* more fields than allowed */
+	p = line + sprintf(line, HDR "dma_map_phys: " DEV);
+	for (i = 0; i < 40; i++)
+		p += sprintf(p, "k%zu=1 ", i);
+	expect_malformed(line, "fields");
+	/* not NUL-terminated, NUL bytes inside */
+	memcpy(line, "dma_map_phys:\0dir", 17);
+	ev.ents = ents;
+	ev.ents_cap = 256;
+	assert_int_equal(trace_parse_line(line, 17, &ev, err, sizeof(err)), -1);
+	free(line);
+}
+
+/* ---- reader ---- */
+
+static const char sample[] =
+	"# tracer: nop\n"
+	HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1000 size=4096 phys_addr=1000 attrs=\n"
+	"garbage line\n"
+	HDR "dma_unmap_phys: " DEV "dir=BIDIRECTIONAL dma_addr=1000 size=4096 attrs=";	/* no final newline */
+
+static void read_all(struct trace_reader *r, int *events, int *bad)
+{
+	const char *line;
+	size_t len;
+	int rc;
+
+	*events = *bad = 0;
+	while ((rc = trace_reader_next_line(r, &line, &len)) > 0) {
+		ev.ents = ents;
+		ev.ents_cap = 256;
+		rc = trace_parse_line(line, len, &ev, err, sizeof(err));
+		if (rc > 0)
+			(*events)++;
+		if (rc < 0) {
+			(*bad)++;
+			assert_int_equal(r->line_no, 3);
+		}
+	}
+	assert_int_equal(rc, 0);
+}
+
+static uint8_t *xz_compress(const void *data, size_t len, size_t *out_len)
+{
+	size_t cap = len + 1024, pos = 0;
+	uint8_t *out = malloc(cap);
+
+	assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL,
+						 data, len, out, &pos, cap),
+			 LZMA_OK);
+	*out_len = pos;
+	return out;
+}
+
+static void test_reader_plain_and_xz(void **state)
+{
+	struct trace_reader r;
+	int events, bad;
+	size_t xz_len;
+	uint8_t *xz = xz_compress(sample, strlen(sample), &xz_len);
+
+	assert_int_equal(trace_reader_open_mem(&r, "plain", sample,
+					       strlen(sample)), 0);
+	read_all(&r, &events, &bad);
+	assert_int_equal(events, 2);
+	assert_int_equal(bad, 1);
+	assert_false(r.xz);
+	trace_reader_close(&r);
+
+	assert_int_equal(trace_reader_open_mem(&r, "xz", xz, xz_len), 0);
+	assert_true(r.xz);
+	read_all(&r, &events, &bad);
+	assert_int_equal(events, 2);
+	assert_int_equal(bad, 1);
+	trace_reader_close(&r);
+
+	/* a truncated xz stream is an error, not a crash */
+	assert_int_equal(trace_reader_open_mem(&r, "cut", xz, xz_len / 2), 0);
+	{
+		const char *line;
+		size_t len;
+		int rc;
+
+		while ((rc = trace_reader_next_line(&r, &line, &len)) > 0)
+			;
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(r.error, "cut"));
+	}
+	trace_reader_close(&r);
+	free(xz);
+}
+
+static void test_reader_overlong_line(void **state)
+{
+	size_t big = TRACE_MAX_LINE + 4096;
+	char *data = malloc(big + 200);
+	struct trace_reader r;
+	const char *line;
+	size_t len;
+
+	memset(data, 'x', big);
+	strcpy(data + big, "\nshort\n");
+	assert_int_equal(trace_reader_open_mem(&r, "long", data,
+					       strlen(data)), 0);
+	assert_int_equal(trace_reader_next_line(&r, &line, &len), -2);
+	assert_int_equal(r.line_no, 1);
+	assert_int_equal(trace_reader_next_line(&r, &line, &len), 1);
+	assert_int_equal(len, 5);
+	assert_memory_equal(line, "short", 5);
+	assert_int_equal(r.line_no, 2);
+	assert_int_equal(trace_reader_next_line(&r, &line, &len), 0);
+	trace_reader_close(&r);
+	free(data);
+}
+
+static void test_reader_missing_file(void **state)
+{
+	struct trace_reader r;
+
+	assert_int_equal(trace_reader_open(&r, "/nonexistent/x.trace"), -1);
+	assert_non_null(strstr(r.error, "/nonexistent/x.trace"));
+}
+
+/* ---- the replay's driver side ---- */
+
+static const char replay_trace[] =
+	HDR "tracing_mark_write: PHASE one\n"
+	/* 4 shown of 10: 6 invented entries of the mean 0x2000 */
+	HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=4/10 ents=4/10 [TRUNCATED] dma_addrs={0x100000,0x110000,0x120000,0x130000} sizes={0x1000,0x1000,0x3000,0x3000} phys_addrs={0x100000,0x110000,0x120000,0x130000} attrs=\n"
+	HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=200000 size=4096 phys_addr=200000 attrs=\n"
+	HDR "dma_sync_single_for_device: " DEV "dir=TO_DEVICE dma_addr=200000 size=4096\n"
+	HDR "dma_unmap_phys: " DEV "dir=TO_DEVICE dma_addr=999000 size=4096 attrs=\n"
+	/* shown count alone would not match the 10-entry list: nents does */
+	HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x100000,0x110000,0x120000} attrs=\n"
+	HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL nents=4/10 [TRUNCATED] phys_addrs={0x100000,0x110000,0x120000,0x130000} attrs=\n"
+	HDR "dma_unmap_phys: " DEV "dir=TO_DEVICE dma_addr=200000 size=4096 attrs=\n"
+	"not a line\n";
+
+static void test_replay_invented_and_unmatched(void **state)
+{
+	char path[] = "/tmp/test_trace_XXXXXX";
+	int fd = mkstemp(path);
+	struct replay_source src;
+	struct replay_layout lay;
+	struct replay_result res;
+	struct replay_options opt = {
+		.policy = PVDMA_POLICY_RFC,
+		.aperture = 64ull << 20,
+		.max_mappings = 1024,
+		.quiet = true,
+	};
+	unsigned int p;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, replay_trace, sizeof(replay_trace) - 1),
+			 (ssize_t)sizeof(replay_trace) - 1);
+	close(fd);
+	assert_int_equal(replay_file_source(&src, path), 0);
+	assert_int_equal(replay_scan(&src, &lay), 0);
+	assert_int_equal(lay.parse_errors, 1);
+	assert_int_equal(lay.max_segs, 10);
+	assert_true(lay.invent_base >= 0x201000);
+	assert_true(lay.bounce_gpa >= lay.invent_base + lay.invent_bound);
+	for (p = 0; p < PVDMA_POLICY_COUNT; p++) {
+		opt.policy = (enum pvdma_policy)p;
+		assert_int_equal(replay_run(&src, &lay, &opt, &res), 0);
+		assert_int_equal(res.map_requests, 2);
+		assert_int_equal(res.map_segments, 11);
+		assert_int_equal(res.invented_bytes, 6 * 0x2000);
+		assert_int_equal(res.peak_live_bytes,
+				 0x8000 + 6 * 0x2000 + 0x1000);
+		assert_int_equal(res.live_bytes, 0);
+		assert_int_equal(res.unmatched_unmaps, 2);
+		assert_int_equal(res.unmatched_syncs, 0);
+		assert_int_equal(res.sync_requests, 1);
+		assert_int_equal(res.phases, 1);
+		assert_int_equal(res.failed_maps, 0);
+		assert_int_equal(res.verify_errors, 0);
+		assert_int_equal(res.parse_errors, 1);
+		assert_true(res.host_calls > 0);
+	}
+	src.close(&src);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map_unmap_phys),
+		cmocka_unit_test(test_map_unmap_sg),
+		cmocka_unit_test(test_truncated_sg),
+		cmocka_unit_test(test_sync_alloc_phase),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_hostile_lengths),
+		cmocka_unit_test(test_reader_plain_and_xz),
+		cmocka_unit_test(test_reader_overlong_line),
+		cmocka_unit_test(test_reader_missing_file),
+		cmocka_unit_test(test_replay_invented_and_unmatched),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
