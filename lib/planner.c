@@ -17,6 +17,7 @@ struct pvdma_window *win_alloc(struct pvdma_planner *p)
 	pvdma_list_del(&w->lru);
 	w->refs = 0;
 	w->shared = 0;
+	w->grown = 0;
 	w->perm = 0;
 	w->host_status = 0;
 	w->bus = 0;
@@ -156,6 +157,8 @@ void win_account_map(struct pvdma_planner *p, struct pvdma_window *w)
 
 	s->live_windows++;
 	s->live_aperture += w->len;
+	if (w->grown)
+		s->spec_aperture += w->len;
 	s->peak_windows = PVDMA_MAX(s->peak_windows, s->live_windows);
 	s->peak_aperture = PVDMA_MAX(s->peak_aperture, s->live_aperture);
 }
@@ -164,6 +167,8 @@ void win_account_unmap(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	p->stats.live_windows--;
 	p->stats.live_aperture -= w->len;
+	if (w->grown)
+		p->stats.spec_aperture -= w->len;
 }
 
 /* ---- batching -------------------------------------------------------- */
@@ -222,13 +227,24 @@ static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 	win_account_unmap(p, w);
 }
 
+static void release_dead(struct pvdma_planner *p)
+{
+	while (!pvdma_list_empty(&p->dead) && !batch_full(p))
+		win_release(p, pvdma_list_entry(p->dead.next,
+						struct pvdma_window, lru));
+}
+
 int batch_submit(struct pvdma_planner *p)
 {
-	u32 i, n = p->nbatch;
+	u32 i, n;
 	int ret;
 
-	if (!n)
+	if (!p->nbatch)
 		return 0;
+	/* A host call is being made anyway: unmaps nobody waits for ride
+	 * along for free. */
+	release_dead(p);
+	n = p->nbatch;
 	p->nbatch = 0;
 	ret = p->ops->submit(p->ctx, p->mem.ops, n);
 	p->stats.host_calls++;
@@ -314,6 +330,8 @@ void pvdma_planner_default_config(struct pvdma_planner_config *cfg,
 	cfg->max_mappings = max_mappings;
 	cfg->max_window = PVDMA_DEFAULT_MAX_WINDOW;
 	cfg->headroom_shift = PVDMA_DEFAULT_HEADROOM_SHIFT;
+	cfg->spec_shift = PVDMA_DEFAULT_SPEC_SHIFT;
+	cfg->window_small_max = PVDMA_DEFAULT_WINDOW_SMALL_MAX;
 	cfg->rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
 	cfg->bounce_small_max = PVDMA_DEFAULT_BOUNCE_SMALL_MAX;
 }
@@ -326,7 +344,7 @@ static int planner_check_config(const struct pvdma_planner_config *cfg,
 	if (cfg->policy >= PVDMA_POLICY_COUNT || !PVDMA_IS_POW2(ps) ||
 	    !cfg->aperture_bytes || !cfg->max_mappings ||
 	    !mem->windows || !mem->nwindows || !mem->ops || mem->nops < 2 ||
-	    !mem->batch_win || cfg->headroom_shift > 32 ||
+	    !mem->batch_win || cfg->headroom_shift > 32 || cfg->spec_shift > 32 ||
 	    cfg->max_window < ps || cfg->rfc_window_shift > 40)
 		return -EINVAL;
 	if (cfg->bounce != PVDMA_BOUNCE_OFF &&
@@ -352,6 +370,7 @@ int pvdma_planner_init(struct pvdma_planner *p,
 	p->ctx = ctx;
 	p->mem = *mem;
 	pvdma_list_init(&p->idle);
+	pvdma_list_init(&p->dead);
 	pvdma_list_init(&p->free_windows);
 	for (i = 0; i < mem->nwindows; i++) {
 		mem->windows[i].state = PVDMA_WIN_FREE;
@@ -376,17 +395,22 @@ static u64 window_count_budget(const struct pvdma_planner *p)
 }
 
 /*
- * The window granule: the largest power of two that leaves most of the
- * free aperture free (free >> headroom_shift), clamped to
- * [page_size, max_window]. With the aperture empty windows are large and
- * few host calls map a whole driver's working set; as it fills, windows
- * shrink towards the exact range, so speculation never crowds out a map.
+ * The window granule for a small request. Small mappings come scattered
+ * (a driver's pages, descriptors, rings) and come back: a window grown
+ * around the first one makes the later ones hits. Growth is speculation,
+ * held whether or not it is used, so it has its own budget (a quarter of
+ * the aperture by default) and each window takes at most a quarter of
+ * what is left of it: the first windows are large and few host calls map
+ * a driver's whole scattered set; as the budget fills, windows shrink
+ * towards the exact range, and the speculation a live page can pin stays
+ * bounded however the traffic looks.
  */
 static u64 window_granule(const struct pvdma_planner *p)
 {
-	u64 budget = window_budget(p), used = p->stats.live_aperture;
-	u64 free = budget > used ? budget - used : 0;
-	u64 g = pvdma_pow2_floor(free >> p->cfg.headroom_shift);
+	u64 budget = window_budget(p) >> p->cfg.spec_shift;
+	u64 used = p->stats.spec_aperture;
+	u64 left = budget > used ? budget - used : 0;
+	u64 g = pvdma_pow2_floor(left >> p->cfg.headroom_shift);
 
 	if (g < p->cfg.page_size)
 		g = p->cfg.page_size;
@@ -420,21 +444,24 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	if (--w->refs)
 		return;
-	if (p->cfg.strict || !w->shared) {
+	if (p->cfg.strict) {
 		win_release(p, w);
 		return;
 	}
+	/* An unshared window can never be hit again: it goes with the next
+	 * host call instead of costing one of its own. */
 	w->state = PVDMA_WIN_IDLE;
-	pvdma_list_add_tail(&w->lru, &p->idle);
+	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
 }
 
 static bool evict_one(struct pvdma_planner *p)
 {
+	struct pvdma_list *list = pvdma_list_empty(&p->dead) ? &p->idle : &p->dead;
 	struct pvdma_window *w;
 
-	if (pvdma_list_empty(&p->idle))
+	if (pvdma_list_empty(list))
 		return false;
-	w = pvdma_list_entry(p->idle.next, struct pvdma_window, lru);
+	w = pvdma_list_entry(list->next, struct pvdma_window, lru);
 	win_release(p, w);
 	p->stats.evictions++;
 	return true;
@@ -454,7 +481,8 @@ static bool window_extent(struct pvdma_planner *p, u64 gpa, u64 lo_req,
 
 	*lo = lo_req;
 	*hi = hi_req;
-	if (!p->cfg.strict && hi_req - lo_req <= g) {
+	if (!p->cfg.strict && hi_req - lo_req <= p->cfg.window_small_max &&
+	    hi_req - lo_req < g) {
 		*lo = PVDMA_ALIGN_DOWN(lo_req, g);
 		*hi = PVDMA_ALIGN_UP(hi_req, g);
 		if (*hi < hi_req)	/* the top of the address space */
@@ -519,6 +547,7 @@ static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
 	w = win_alloc(p);
 	w->gpa = lo;
 	w->len = hi - lo;
+	w->grown = w->len > hi_req - lo_req;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	if (shared)
 		gpa_insert(p, w);
@@ -604,7 +633,7 @@ static int pvdma_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 {
 	u32 i;
 
-	if (!pvdma_list_empty(&p->idle)) {
+	if (!pvdma_list_empty(&p->idle) || !pvdma_list_empty(&p->dead)) {
 		while (evict_one(p))
 			;
 		for (i = 0; i < n; i++) {
@@ -788,12 +817,14 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->by_gpa.node = NULL;
 	p->by_bus.node = NULL;
 	pvdma_list_init(&p->idle);
+	pvdma_list_init(&p->dead);
 	pvdma_list_init(&p->free_windows);
 	for (i = 0; i < p->mem.nwindows; i++)
 		win_free(p, &p->mem.windows[i]);
 	p->nbatch = 0;
 	p->stats.live_windows = 0;
 	p->stats.live_aperture = 0;
+	p->stats.spec_aperture = 0;
 	p->stats.live_bytes = 0;
 	bounce_init(p);
 }

@@ -116,11 +116,15 @@ struct pvdma_planner_config {
 	u64 page_size;
 	u64 aperture_bytes;
 	u32 max_mappings;
-	/* pvdma window sizing: the window granule is the largest power of two
-	 * <= free aperture >> headroom_shift, clamped to [page_size,
-	 * max_window]; a request larger than the granule is mapped exactly. */
+	/* pvdma window sizing: a request of at most window_small_max bytes
+	 * gets a window grown to the granule, the largest power of two <=
+	 * (speculation budget left) >> headroom_shift, clamped to [page_size,
+	 * max_window]; the speculation budget is aperture >> spec_shift. A
+	 * larger request is mapped exactly (page-rounded). */
 	u64 max_window;
+	u64 window_small_max;
 	u32 headroom_shift;
+	u32 spec_shift;
 	/* rfc: window size 2^rfc_window_shift (0: no windows). */
 	u32 rfc_window_shift;
 	/* Bounce: pool of guest memory [bounce_gpa, + bounce_bytes) that the
@@ -132,7 +136,9 @@ struct pvdma_planner_config {
 };
 
 #define PVDMA_DEFAULT_MAX_WINDOW	(128ull << 20)
-#define PVDMA_DEFAULT_HEADROOM_SHIFT	3
+#define PVDMA_DEFAULT_WINDOW_SMALL_MAX	(256ull << 10)
+#define PVDMA_DEFAULT_HEADROOM_SHIFT	2
+#define PVDMA_DEFAULT_SPEC_SHIFT	2
 #define PVDMA_DEFAULT_RFC_WINDOW_SHIFT	18
 #define PVDMA_DEFAULT_BOUNCE_SMALL_MAX	(64ull << 10)
 
@@ -155,6 +161,7 @@ enum pvdma_window_state {
  * @refs:	live driver mappings inside
  * @state:	enum pvdma_window_state
  * @shared:	reachable through by_gpa (hits may reuse it)
+ * @grown:	grown past its first request (counts as speculation)
  * @perm:	PVDMA_MAP_* it was mapped with
  * @host_status: PVDMA_ST_* of a refused map
  */
@@ -169,6 +176,8 @@ struct pvdma_window {
 	u8 state;
 	u8 shared;
 	u16 perm;
+	u16 grown;
+	u16 pad;
 	u32 host_status;
 };
 
@@ -202,6 +211,7 @@ struct pvdma_planner_stats {
 	u64 live_windows;
 	u64 peak_windows;
 	u64 live_aperture;	/* bytes in mapped windows and the pool */
+	u64 spec_aperture;	/* of which in grown windows */
 	u64 peak_aperture;
 	u64 live_bytes;		/* bytes the driver has mapped, unrounded */
 	u64 peak_live_bytes;
@@ -239,6 +249,8 @@ struct pvdma_planner {
 	struct pvdma_avl_root by_gpa;
 	struct pvdma_avl_root by_bus;
 	struct pvdma_list idle;		/* LRU: oldest first */
+	struct pvdma_list dead;		/* unshared, unused: unmapped with
+					 * the next batch that goes out */
 	struct pvdma_list free_windows;
 	struct pvdma_iova pool;		/* bounce pool offsets */
 	struct pvdma_bounce_slot *free_slots;
