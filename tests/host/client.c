@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A user-space stand-in for QEMU and a guest driver, for pvdmad's
+ * integration test (run-host.sh) and as a sample of the protocol.
+ *
+ * It connects to pvdmad's ivshmem sockets as QEMU's ivshmem-doorbell
+ * device does, receives the region and the eventfds, maps the guest RAM
+ * file, and then acts as the guest: posts requests, rings the doorbell
+ * (writes the daemon's eventfd, as QEMU does for a DOORBELL write of
+ * host_peer_id << 16 | 0) and waits for its vector 0 eventfd (the MSI-X).
+ *
+ *   client basic   --socket S --dma-socket D --ram FILE [--below-4g BYTES]
+ *   client loop    --socket S --dma-socket D --ram FILE --seconds N
+ *   client hostile --socket S --dma-socket D --seconds N
+ *   client garbage --socket S
+ *
+ * Prints "PASS what" / "FAIL what" lines; exits 0 only if all passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pvdma/dmadev.h>
+#include <pvdma/proto.h>
+
+#define PAGE		(16ull << 10)
+#define IRQ_TIMEOUT_MS	3000
+
+static int failures;
+
+static void check(bool ok, const char *what)
+{
+	printf("%s %s\n", ok ? "PASS" : "FAIL", what);
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+/* One ivshmem-doorbell device, as QEMU holds it. */
+struct ivs_dev {
+	int sock;
+	int64_t id;		/* our IVPOSITION */
+	int64_t host_peer;	/* the daemon's peer id */
+	int shm_fd;
+	u8 *shm;
+	size_t shm_size;
+	int bell_fd;		/* host peer's vector 0: our doorbell */
+	int irq_fd;		/* our vector 0: the daemon's interrupt */
+};
+
+/* Receive one 8-byte message and the fd riding with it (or -1). */
+static int ivs_recv(int sock, int64_t *value, int *fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	u64 le;
+	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	*fd = -1;
+	n = recvmsg(sock, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	if (n != sizeof(le))
+		return -1;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	*value = (int64_t)pvdma_le64(le);
+	return 0;
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr))) {
+		perror(path);
+		if (sock >= 0)
+			close(sock);
+		return -1;
+	}
+	return sock;
+}
+
+/* The connect sequence, checked step by step as QEMU would. */
+static int ivs_connect(struct ivs_dev *d, const char *path)
+{
+	int64_t v;
+	int fd;
+	struct stat st;
+
+	memset(d, 0, sizeof(*d));
+	d->bell_fd = d->irq_fd = d->shm_fd = -1;
+	d->sock = unix_connect(path);
+	if (d->sock < 0)
+		return -1;
+	if (ivs_recv(d->sock, &v, &fd) || v != 0 || fd >= 0)
+		return -1;
+	if (ivs_recv(d->sock, &d->id, &fd) || d->id < 0 || fd >= 0)
+		return -1;
+	if (ivs_recv(d->sock, &v, &d->shm_fd) || v != -1 || d->shm_fd < 0)
+		return -1;
+	if (ivs_recv(d->sock, &d->host_peer, &d->bell_fd) || d->bell_fd < 0)
+		return -1;
+	if (ivs_recv(d->sock, &v, &d->irq_fd) || v != d->id || d->irq_fd < 0)
+		return -1;
+	if (fstat(d->shm_fd, &st) || !PVDMA_IS_POW2((u64)st.st_size))
+		return -1;
+	d->shm_size = st.st_size;
+	d->shm = mmap(NULL, d->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      d->shm_fd, 0);
+	return d->shm == MAP_FAILED ? -1 : 0;
+}
+
+static void ivs_close(struct ivs_dev *d)
+{
+	if (d->shm && d->shm != MAP_FAILED)
+		munmap(d->shm, d->shm_size);
+	if (d->shm_fd >= 0)
+		close(d->shm_fd);
+	if (d->bell_fd >= 0)
+		close(d->bell_fd);
+	if (d->irq_fd >= 0)
+		close(d->irq_fd);
+	if (d->sock >= 0)
+		close(d->sock);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Ring the daemon and wait for its interrupt. 0, or -1 on timeout. */
+static int ivs_kick_wait(struct ivs_dev *d)
+{
+	struct pollfd p = { .fd = d->irq_fd, .events = POLLIN };
+	u64 one = 1, count;
+
+	if (write(d->bell_fd, &one, sizeof(one)) != sizeof(one))
+		return -1;
+	if (poll(&p, 1, IRQ_TIMEOUT_MS) != 1)
+		return -1;
+	return read(d->irq_fd, &count, sizeof(count)) == sizeof(count) ? 0 : -1;
+}
+
+static void ivs_kick(struct ivs_dev *d)
+{
+	u64 one = 1, count;
+
+	if (write(d->bell_fd, &one, sizeof(one)) != sizeof(one))
+		return;
+	if (read(d->irq_fd, &count, sizeof(count)) < 0)
+		return;	/* non-blocking drain; nothing pending is fine */
+}
+
+/* ---- the companion, as a guest driver sees it ---- */
+
+struct companion {
+	struct ivs_dev dev;
+	struct pvdma_shm_header *hdr;
+	u32 seq;
+};
+
+static struct pvdma_slot_hdr *companion_slot(struct companion *c, u32 index)
+{
+	return (struct pvdma_slot_hdr *)(c->dev.shm + c->hdr->ring_offset +
+		(u64)(index & (c->hdr->ring_slots - 1)) * c->hdr->slot_size);
+}
+
+static struct pvdma_entry *slot_entry(struct pvdma_slot_hdr *slot, u32 i)
+{
+	return (struct pvdma_entry *)(slot + 1) + i;
+}
+
+/* Post @n entries as one batch, ring, wait. NULL if the host never answered. */
+static struct pvdma_slot_hdr *companion_post(struct companion *c,
+					     const struct pvdma_host_op *ops, u32 n)
+{
+	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		pvdma_entry_encode(slot_entry(slot, i), &ops[i]);
+	slot->count = n;
+	slot->flags = 0;
+	slot->done_seq = 0;
+	slot->seq = ++c->seq;
+	__atomic_store_n(&c->hdr->sq_tail, c->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	if (ivs_kick_wait(&c->dev))
+		return NULL;
+	return __atomic_load_n(&slot->done_seq, __ATOMIC_ACQUIRE) == slot->seq ?
+	       slot : NULL;
+}
+
+static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
+			 u64 len, u64 bus_in, u64 *bus)
+{
+	struct pvdma_host_op o = { .op = op, .flags = flags, .gpa = gpa,
+				   .len = len, .bus = bus_in };
+	struct pvdma_slot_hdr *slot = companion_post(c, &o, 1);
+
+	if (!slot)
+		return ~0u;
+	if (bus)
+		*bus = slot_entry(slot, 0)->bus;
+	return slot_entry(slot, 0)->status;
+}
+
+static int companion_open(struct companion *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	if (ivs_connect(&c->dev, path))
+		return -1;
+	c->hdr = (struct pvdma_shm_header *)c->dev.shm;
+	if (c->hdr->magic != PVDMA_MAGIC || c->hdr->host_state != PVDMA_HOST_READY ||
+	    c->hdr->version >> 16 != PVDMA_PROTO_VERSION_MAJOR)
+		return -1;
+	c->hdr->guest_version = PVDMA_PROTO_VERSION;
+	c->hdr->guest_features = PVDMA_FEAT_BATCH_UNMAP;
+	return 0;
+}
+
+/* ---- the DMA device ---- */
+
+struct dma {
+	struct ivs_dev dev;
+	struct pvdma_dev_header *hdr;
+	u32 seq;
+};
+
+static int dma_open(struct dma *m, const char *path, u32 domain)
+{
+	memset(m, 0, sizeof(*m));
+	if (ivs_connect(&m->dev, path))
+		return -1;
+	m->hdr = (struct pvdma_dev_header *)m->dev.shm;
+	if (m->hdr->magic != PVDMA_DEV_MAGIC || m->hdr->version != PVDMA_DEV_VERSION)
+		return -1;
+	m->hdr->domain_peer = domain;
+	return 0;
+}
+
+/* Run one command; returns its status (~0 if no answer), fills *out. */
+static u32 dma_run(struct dma *m, u16 op, u64 src, u64 dst, u64 len,
+		   u64 pattern, struct pvdma_dev_cmd *out)
+{
+	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)(m->dev.shm +
+		m->hdr->queue_offset) + (m->hdr->sq_tail & (m->hdr->queue_entries - 1));
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = op;
+	cmd->src = src;
+	cmd->dst = dst;
+	cmd->len = len;
+	cmd->pattern = pattern;
+	cmd->seq = ++m->seq;
+	__atomic_store_n(&m->hdr->sq_tail, m->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	if (ivs_kick_wait(&m->dev) ||
+	    __atomic_load_n(&cmd->done_seq, __ATOMIC_ACQUIRE) != cmd->seq)
+		return ~0u;
+	if (out)
+		*out = *cmd;
+	return cmd->status;
+}
+
+/* ---- guest RAM ---- */
+
+struct ram {
+	u8 *base;
+	u64 size;
+	u64 below_4g;
+};
+
+static int ram_open(struct ram *r, const char *path, u64 below_4g)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		perror(path);
+		return -1;
+	}
+	r->size = st.st_size;
+	r->below_4g = below_4g ? below_4g : r->size;
+	r->base = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return r->base == MAP_FAILED ? -1 : 0;
+}
+
+/* File bytes of a GPA (the test only asks for RAM it knows). */
+static u8 *ram_at(struct ram *r, u64 gpa)
+{
+	return r->base + (gpa >= (1ull << 32) ? r->below_4g + gpa - (1ull << 32) : gpa);
+}
+
+static bool all_bytes(const u8 *p, u64 len, u8 v)
+{
+	u64 i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+struct opts {
+	const char *socket;
+	const char *dma_socket;
+	const char *ram;
+	u64 below_4g;
+	int seconds;
+};
+
+/* ---- scenarios ---- */
+
+static void basic_requests(struct companion *c, struct ram *r)
+{
+	struct pvdma_host_op ops[4] = {
+		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = 1 << 20, .len = 4 * PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE, .gpa = 2 << 20, .len = 4 * PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = r->size << 4, .len = PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = 100, .len = PAGE },
+	};
+	struct pvdma_slot_hdr *slot;
+
+	check(companion_one(c, PVDMA_OP_MAP, PVDMA_MAP_READ, 0, PAGE, 0, NULL) ==
+	      PVDMA_ST_NOT_READY, "MAP before HELLO is not-ready");
+	check(companion_one(c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK,
+	      "HELLO");
+	slot = companion_post(c, ops, 4);
+	check(slot && slot->completed == 4 && slot->status == PVDMA_ST_OK,
+	      "a batch of 4 completes with one doorbell");
+	check(slot && slot_entry(slot, 0)->status == PVDMA_ST_OK &&
+	      slot_entry(slot, 1)->status == PVDMA_ST_OK, "two MAPs succeed");
+	check(slot && slot_entry(slot, 2)->status == PVDMA_ST_BAD_GPA,
+	      "MAP outside RAM is bad-gpa");
+	check(slot && slot_entry(slot, 3)->status == PVDMA_ST_INVALID,
+	      "misaligned MAP is invalid");
+}
+
+static void basic_dma(struct companion *c, struct dma *m, struct ram *r,
+		      u64 src, u64 dst)
+{
+	struct pvdma_dev_cmd out;
+	u8 *s = ram_at(r, 1 << 20), *d = ram_at(r, 2 << 20);
+	u8 *before;
+	u64 i;
+
+	check(dma_run(m, PVDMA_DEV_FILL, 0, dst, 4 * PAGE, 0x5a, NULL) ==
+	      PVDMA_DEV_ST_OK && all_bytes(d, 4 * PAGE, 0x5a) && d[-1] != 0x5a &&
+	      d[4 * PAGE] != 0x5a, "DMA FILL lands in guest RAM, not beyond");
+	for (i = 0; i < 4 * PAGE; i++)
+		s[i] = (u8)(i * 13 + 1);
+	check(dma_run(m, PVDMA_DEV_COPY, src + 1, dst, 4 * PAGE - 1, 0, NULL) ==
+	      PVDMA_DEV_ST_OK && !memcmp(d, s + 1, 4 * PAGE - 1),
+	      "DMA COPY byte for byte");
+	check(dma_run(m, PVDMA_DEV_CHECKSUM, src, 0, 4 * PAGE, 0, &out) ==
+	      PVDMA_DEV_ST_OK &&
+	      out.result == pvdma_checksum(PVDMA_CHECKSUM_SEED, s, 4 * PAGE),
+	      "DMA CHECKSUM matches FNV-1a of guest RAM");
+
+	before = malloc(r->size);
+	memcpy(before, r->base, r->size);
+	check(dma_run(m, PVDMA_DEV_FILL, 0, dst + 2 * PAGE, 4 * PAGE, 0, &out) ==
+	      PVDMA_DEV_ST_FAULT && out.fault_bus == dst + 4 * PAGE,
+	      "FILL past the mapping faults at its end");
+	check(dma_run(m, PVDMA_DEV_COPY, dst, src, 16, 0, NULL) == PVDMA_DEV_ST_FAULT,
+	      "write through a read-only mapping faults");
+	check(dma_run(m, PVDMA_DEV_FILL, 0, 0x3f000000, 16, 0, &out) ==
+	      PVDMA_DEV_ST_FAULT && out.fault_bus == 0x3f000000,
+	      "unmapped bus address faults");
+	check(!memcmp(before, r->base, r->size), "faults changed no byte of RAM");
+	free(before);
+	check(dma_run(m, PVDMA_DEV_FILL, 0, dst, 0, 0, NULL) == PVDMA_DEV_ST_INVALID,
+	      "zero-length command is invalid");
+	m->hdr->domain_peer = (u32)c->dev.id + 1000;
+	check(dma_run(m, PVDMA_DEV_FILL, 0, dst, 1, 0, NULL) == PVDMA_DEV_ST_NOT_BOUND,
+	      "unknown domain_peer is not-bound");
+	m->hdr->domain_peer = (u32)c->dev.id;
+}
+
+static void basic_errors(struct companion *c, struct dma *m, u64 dst)
+{
+	struct pvdma_slot_hdr *slot;
+	u32 head;
+
+	check(companion_one(c, PVDMA_OP_UNMAP, 0, 0, PAGE, 0x7ff00000, NULL) ==
+	      PVDMA_ST_NOT_MAPPED, "UNMAP of an unknown bus address");
+	check(companion_one(c, PVDMA_OP_UNMAP, 0, 0, PAGE, dst, NULL) ==
+	      PVDMA_ST_PARTIAL, "partial UNMAP");
+	check(companion_one(c, PVDMA_OP_UNMAP, 0, 0, 4 * PAGE, dst, NULL) ==
+	      PVDMA_ST_OK, "UNMAP");
+	check(dma_run(m, PVDMA_DEV_FILL, 0, dst, 1, 0, NULL) == PVDMA_DEV_ST_FAULT,
+	      "DMA after UNMAP faults");
+	slot = companion_post(c, NULL, 0);
+	check(slot && slot->status == PVDMA_ST_BAD_SLOT, "empty slot is bad-slot");
+	/* an impossible tail: ignored, then the driver resyncs */
+	head = c->hdr->sq_head;
+	c->hdr->sq_tail = head + 1000;
+	ivs_kick(&c->dev);
+	usleep(100000);
+	check(c->hdr->sq_head == head, "impossible sq_tail consumes nothing");
+	c->hdr->sq_tail = c->hdr->sq_head;
+	check(companion_one(c, PVDMA_OP_NOP, 0, 0, 0, 0, NULL) == PVDMA_ST_OK,
+	      "ring works again after resync");
+}
+
+static void basic_above_4g(struct companion *c, struct dma *m, struct ram *r)
+{
+	u64 bus, gpa = (1ull << 32) + (1 << 20);
+
+	if (r->below_4g >= r->size)
+		return;
+	check(companion_one(c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, r->below_4g - PAGE,
+			    2 * PAGE, 0, NULL) == PVDMA_ST_BAD_GPA,
+	      "MAP spanning the PCI hole is bad-gpa");
+	check(companion_one(c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, gpa, PAGE, 0, &bus) ==
+	      PVDMA_ST_OK, "MAP above 4 GiB");
+	check(dma_run(m, PVDMA_DEV_FILL, 0, bus, PAGE, 0xc3, NULL) == PVDMA_DEV_ST_OK &&
+	      all_bytes(ram_at(r, gpa), PAGE, 0xc3), "FILL above 4 GiB lands at the right file offset");
+}
+
+static int run_basic(const struct opts *o)
+{
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	u64 src, dst;
+
+	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, 0)) {
+		check(false, "connect to pvdmad as QEMU");
+		return 1;
+	}
+	check(c.hdr->host_peer_id == (u32)c.dev.host_peer && c.dev.id > 0,
+	      "connect: version, id, shm, eventfds");
+	m.hdr->domain_peer = (u32)c.dev.id;
+	basic_requests(&c, &r);
+	src = slot_entry(companion_slot(&c, c.hdr->sq_tail - 1), 0)->bus;
+	dst = slot_entry(companion_slot(&c, c.hdr->sq_tail - 1), 1)->bus;
+	basic_dma(&c, &m, &r, src, dst);
+	basic_errors(&c, &m, dst);
+	basic_above_4g(&c, &m, &r);
+	/* leave mappings live: the disconnect must release them */
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	munmap(r.base, r.size);
+	return failures ? 1 : 0;
+}
+
+/* A well-behaved guest, over and over, while a hostile one runs. */
+static int run_loop(const struct opts *o)
+{
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	time_t end = time(NULL) + o->seconds;
+	u64 bus, gpa, iter = 0, bad = 0;
+	u8 *p;
+
+	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, 0)) {
+		check(false, "loop: connect");
+		return 1;
+	}
+	m.hdr->domain_peer = (u32)c.dev.id;
+	if (companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK)
+		bad++;
+	while (time(NULL) < end) {
+		gpa = (8ull << 20) + (iter % 64) * PAGE;
+		p = ram_at(&r, gpa);
+		if (companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, gpa, PAGE, 0,
+				  &bus) != PVDMA_ST_OK ||
+		    dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, iter, NULL) !=
+		    PVDMA_DEV_ST_OK || !all_bytes(p, PAGE, (u8)iter) ||
+		    companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE, bus, NULL) !=
+		    PVDMA_ST_OK)
+			bad++;
+		iter++;
+	}
+	printf("loop: %llu rounds, %llu bad\n", (unsigned long long)iter,
+	       (unsigned long long)bad);
+	check(iter > 10 && !bad, "well-behaved guest served throughout");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	munmap(r.base, r.size);
+	return failures ? 1 : 0;
+}
+
+/* Random bytes in the whole shared region, doorbells without end. */
+static int run_hostile(const struct opts *o)
+{
+	struct ivs_dev c, m;
+	time_t end = time(NULL) + o->seconds;
+	unsigned int seed = (unsigned int)getpid();
+	u64 rounds = 0;
+	size_t i;
+
+	if (ivs_connect(&c, o->socket) || ivs_connect(&m, o->dma_socket)) {
+		check(false, "hostile: connect");
+		return 1;
+	}
+	while (time(NULL) < end) {
+		for (i = 0; i < 512; i++) {
+			c.shm[rand_r(&seed) % c.shm_size] = (u8)rand_r(&seed);
+			m.shm[rand_r(&seed) % m.shm_size] = (u8)rand_r(&seed);
+		}
+		/* sometimes a believable tail, so the garbage gets executed */
+		if (rounds % 2) {
+			((struct pvdma_shm_header *)c.shm)->sq_tail =
+				((struct pvdma_shm_header *)c.shm)->sq_head + rand_r(&seed) % 4;
+			((struct pvdma_dev_header *)m.shm)->sq_tail =
+				((struct pvdma_dev_header *)m.shm)->sq_head + rand_r(&seed) % 4;
+			((struct pvdma_dev_header *)m.shm)->domain_peer = (u32)c.id;
+		}
+		ivs_kick(&c);
+		ivs_kick(&m);
+		rounds++;
+		usleep(200);
+	}
+	printf("hostile: %llu rounds\n", (unsigned long long)rounds);
+	check(rounds > 10, "hostile guest ran");
+	ivs_close(&m);
+	ivs_close(&c);
+	return failures ? 1 : 0;
+}
+
+/* Bytes and fds on the socket: pvdmad must hang up on us, and stay up. */
+static int run_garbage(const struct opts *o)
+{
+	char junk[64], buf[64];
+	struct ivs_dev d;
+	int sock, i;
+	ssize_t n;
+
+	for (i = 0; i < (int)sizeof(junk); i++)
+		junk[i] = (char)(i * 37);
+	sock = unix_connect(o->socket);
+	if (sock < 0 || send(sock, junk, sizeof(junk), MSG_NOSIGNAL) < 0) {
+		check(false, "garbage: connect");
+		return 1;
+	}
+	/* drain the setup messages until the daemon closes */
+	do {
+		n = recv(sock, buf, sizeof(buf), 0);
+	} while (n > 0);
+	check(n == 0, "random bytes on the socket: disconnected");
+	close(sock);
+	/* a properly set-up client that then sends an fd */
+	if (ivs_connect(&d, o->socket)) {
+		check(false, "garbage: connect 2");
+		return 1;
+	}
+	{
+		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } ctl;
+		struct iovec iov = { .iov_base = junk, .iov_len = 8 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = ctl.b,
+				      .msg_controllen = sizeof(ctl.b) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+		memset(&ctl, 0, sizeof(ctl));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &d.irq_fd, sizeof(int));
+		n = sendmsg(d.sock, &msg, MSG_NOSIGNAL);
+	}
+	n = recv(d.sock, buf, sizeof(buf), 0);
+	check(n == 0, "an fd sent to pvdmad: disconnected");
+	ivs_close(&d);
+	return failures ? 1 : 0;
+}
+
+static u64 parse_u64(const char *s)
+{
+	char *end;
+	u64 v = strtoull(s, &end, 0);
+
+	if (*end == 'M')
+		v <<= 20;
+	else if (*end == 'G')
+		v <<= 30;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "dma-socket", required_argument, NULL, 'd' },
+		{ "ram", required_argument, NULL, 'r' },
+		{ "below-4g", required_argument, NULL, 'b' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .seconds = 3 };
+	const char *mode;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's': o.socket = optarg; break;
+		case 'd': o.dma_socket = optarg; break;
+		case 'r': o.ram = optarg; break;
+		case 'b': o.below_4g = parse_u64(optarg); break;
+		case 't': o.seconds = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (optind >= argc || !o.socket) {
+		fprintf(stderr, "usage: client basic|loop|hostile|garbage --socket S ...\n");
+		return 2;
+	}
+	mode = argv[optind];
+	if (!strcmp(mode, "basic") && o.dma_socket && o.ram)
+		return run_basic(&o);
+	if (!strcmp(mode, "loop") && o.dma_socket && o.ram)
+		return run_loop(&o);
+	if (!strcmp(mode, "hostile") && o.dma_socket)
+		return run_hostile(&o);
+	if (!strcmp(mode, "garbage"))
+		return run_garbage(&o);
+	fprintf(stderr, "client: bad mode or missing options\n");
+	return 2;
+}

@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# pvdmad integration test, no VM: tests/host/client plays QEMU and the guest.
+# Starts pvdmad on a 64 MiB RAM file (32 MiB below 4 GiB, the rest above),
+# runs the client scenarios and checks stats, signals and cleanup.
+# Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-host.sh
+set -u
+BUILD=${BUILD:-build}
+PVDMAD=$BUILD/pvdmad
+PVDMACTL=$BUILD/pvdmactl
+CLIENT=$BUILD/tests/host/client
+passed=0
+failed=0
+dir=$(mktemp -d /tmp/pvdma-host.XXXXXX)
+pid=
+
+cleanup() {
+	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() { echo "ok:   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+check() {	# name, command...
+	name=$1
+	shift
+	if "$@" >"$dir/out" 2>&1; then
+		ok "$name"
+	else
+		fail "$name"
+		sed 's/^/    /' "$dir/out" | tail -n 30
+	fi
+}
+
+wait_for() {	# path
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$1" ]
+}
+
+stats_has() {	# grep pattern in the JSON stats
+	"$PVDMACTL" --control "$dir/ctl" stats --json | grep -q "$1"
+}
+
+for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
+	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+truncate -s 64M "$dir/ram"
+"$PVDMAD" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
+	--guest-ram "$dir/ram" --ram-below-4g 32M --control "$dir/ctl" \
+	--log-level info --log-file "$dir/log" 2>"$dir/stderr" &
+pid=$!
+check "pvdmad starts" wait_for "$dir/ctl"
+check "pvdmad --help" sh -c "'$PVDMAD' --help | grep -q -- --guest-ram"
+check "bad option is a usage error" sh -c "! '$PVDMAD' --page-size 12Q --socket x --guest-ram y 2>/dev/null"
+
+C="--socket $dir/c.sock --dma-socket $dir/d.sock --ram $dir/ram --below-4g 32M"
+check "client basic (HELLO, MAP, DMA, faults, statuses)" "$CLIENT" basic $C
+cat "$dir/out" | grep -c PASS | sed 's/^/    checks passed: /'
+sleep 0.2
+check "disconnect released every mapping" stats_has '"mappings_live": 0,'
+check "release counted" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"released_on_disconnect\": [1-9]'"
+check "pvdmactl table" sh -c "'$PVDMACTL' --control '$dir/ctl' stats | grep -q 'mappings live'"
+
+check "random bytes and fds on the socket" "$CLIENT" garbage --socket "$dir/c.sock"
+check "violations counted" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"violations\": [1-9]'"
+
+# a hostile guest and a good one at the same time
+"$CLIENT" hostile $C --seconds 4 >"$dir/hostile" 2>&1 &
+hpid=$!
+check "good guest served beside a hostile one" "$CLIENT" loop $C --seconds 3
+check "hostile guest ran" wait "$hpid"
+check "pvdmad still up" kill -0 "$pid"
+sleep 0.2
+check "all guests gone, 0 mappings" stats_has '"guests_live": 0, "mappings_live": 0,'
+check "no per-request log lines at info" sh -c "[ \$(grep -c ': info: ' '$dir/log') -lt 30 ]"
+
+mv "$dir/log" "$dir/log.old"
+kill -HUP "$pid"
+sleep 0.2
+check "SIGHUP reopens the log" sh -c "kill -0 $pid && grep -q reopened '$dir/log'"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM: clean exit (no leaks under ASan)" test "$rc" -eq 0
+check "sockets removed" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/ctl' ]"
+if [ -s "$dir/stderr" ]; then
+	echo "pvdmad stderr:"
+	tail -n 20 "$dir/stderr"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
