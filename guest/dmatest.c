@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvdma_dmatest: self-tests run at load against pvdmad's DMA device model,
+ * through the standard DMA API only. Every byte the device moves is
+ * checked by the CPU: FILL then compare, CHECKSUM against the CPU's
+ * checksum, COPY between two buffers then compare.
+ *
+ * Tests (tests=all or a comma list): single kmalloc sg coherent atomic
+ * timer threads cycle pressure. Map failures are unexpected everywhere
+ * except in "pressure" when the planner has no way to fit its live set
+ * (policy other than pvdma, or bounce off): there they must be clean
+ * (DMA_MAPPING_ERROR, nothing else disturbed) and are counted as expected.
+ *
+ * The last line printed is the machine-readable summary:
+ *   pvdma-dmatest: transfers=N mismatches=M faults=X failed_maps=F
+ *   unexpected_failures=U expected_failures=E
+ */
+#include <linux/completion.h>
+#include <linux/dma-mapping.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timer.h>
+#include <linux/vmalloc.h>
+
+#include <pvdma/planner.h>
+
+#include "dmatest.h"
+#include "pvdma_export.h"
+
+static char *tests = "all";
+module_param(tests, charp, 0444);
+MODULE_PARM_DESC(tests, "comma list of tests, or all: single,kmalloc,sg,coherent,atomic,timer,threads,cycle,pressure");
+
+static unsigned int threads = 4;
+module_param(threads, uint, 0444);
+MODULE_PARM_DESC(threads, "kthreads mapping at once in the threads test (default 4)");
+
+static unsigned int pressure_len = 256;
+module_param(pressure_len, uint, 0444);
+MODULE_PARM_DESC(pressure_len, "bytes per buffer in the pressure test (default 256)");
+
+#define DT_BATCH	32
+#define DT_CHUNK_ORDER	8	/* 1 MiB chunks for cycle and pressure */
+
+/**
+ * struct dt_ctx - one test's device, rules and counters
+ * @d:		the DMA device
+ * @dev:	its struct device (the DMA API's handle)
+ * @name:	test name
+ * @fail_ok:	map failures are expected here
+ * @transfers:	device operations whose bytes were checked and right
+ * @mismatches:	checked operations whose bytes were wrong
+ * @faults:	device commands that faulted or timed out
+ * @failed:	failed maps
+ * @unexpected:	failed maps where none is allowed
+ */
+struct dt_ctx {
+	struct dmatest_dev *d;
+	struct device *dev;
+	const char *name;
+	bool fail_ok;
+	atomic64_t transfers;
+	atomic64_t mismatches;
+	atomic64_t faults;
+	atomic64_t failed;
+	atomic64_t unexpected;
+};
+
+static struct pvdma_host_limits dt_limits;
+static u64 dt_tot[5];	/* transfers, mismatches, faults, failed, unexpected */
+static u64 dt_expected;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void dt_random(void *buf, size_t len, u64 seed)
+{
+	u64 x = seed * 0x9e3779b97f4a7c15ull + 1;
+	u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (u8)x;
+	}
+}
+
+static bool dt_mapped(struct dt_ctx *t, dma_addr_t addr)
+{
+	if (!dma_mapping_error(t->dev, addr))
+		return true;
+	atomic64_inc(&t->failed);
+	if (!t->fail_ok) {
+		atomic64_inc(&t->unexpected);
+		pr_err("pvdma-dmatest: %s: unexpected map failure\n", t->name);
+	}
+	return false;
+}
+
+static void dt_check(struct dt_ctx *t, bool ok, const char *what)
+{
+	if (ok) {
+		atomic64_inc(&t->transfers);
+		return;
+	}
+	if (atomic64_inc_return(&t->mismatches) <= 5)
+		pr_err("pvdma-dmatest: %s: %s: bytes differ\n", t->name, what);
+}
+
+/* Run @n commands; count faults. Returns true if all succeeded. */
+static bool dt_run(struct dt_ctx *t, struct dmatest_cmd *c, u32 n)
+{
+	bool ok = true;
+	u32 i;
+
+	if (dmatest_dev_run(t->d, c, n)) {
+		atomic64_add(n, &t->faults);
+		pr_err_ratelimited("pvdma-dmatest: %s: device did not answer\n",
+				   t->name);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (c[i].status == PVDMA_DEV_ST_OK)
+			continue;
+		ok = false;
+		if (atomic64_inc_return(&t->faults) <= 5)
+			pr_err("pvdma-dmatest: %s: device status %u at bus %#llx\n",
+			       t->name, c[i].status, c[i].fault_bus);
+	}
+	return ok;
+}
+
+/* Device FILL of [dst, dst + len), split at max_len. */
+static bool dt_fill(struct dt_ctx *t, dma_addr_t dst, size_t len, u8 pat)
+{
+	struct dmatest_cmd c[DT_BATCH];
+	u32 n = 0;
+	bool ok = true;
+
+	while (len) {
+		u64 piece = min_t(u64, len, t->d->max_len);
+
+		c[n] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL, .dst = dst,
+					     .len = piece, .pattern = pat };
+		dst += piece;
+		len -= piece;
+		if (++n == DT_BATCH || !len) {
+			ok &= dt_run(t, c, n);
+			n = 0;
+		}
+	}
+	return ok;
+}
+
+/* Device COPY src -> dst. */
+static bool dt_copy(struct dt_ctx *t, dma_addr_t dst, dma_addr_t src,
+		    size_t len)
+{
+	struct dmatest_cmd c[DT_BATCH];
+	u32 n = 0;
+	bool ok = true;
+
+	while (len) {
+		u64 piece = min_t(u64, len, t->d->max_len);
+
+		c[n] = (struct dmatest_cmd){ .op = PVDMA_DEV_COPY, .src = src,
+					     .dst = dst, .len = piece };
+		src += piece;
+		dst += piece;
+		len -= piece;
+		if (++n == DT_BATCH || !len) {
+			ok &= dt_run(t, c, n);
+			n = 0;
+		}
+	}
+	return ok;
+}
+
+/* Device CHECKSUM of [src, + len) against the CPU's view of @cpu. */
+static void dt_sum_check(struct dt_ctx *t, dma_addr_t src, const void *cpu,
+			 size_t len, const char *what)
+{
+	struct dmatest_cmd c[DT_BATCH];
+	const u8 *p = cpu, *start = cpu;
+	bool same = true;
+	u32 n = 0, i;
+
+	while (len) {
+		u64 piece = min_t(u64, len, t->d->max_len);
+
+		c[n] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
+					     .src = src, .len = piece };
+		src += piece;
+		len -= piece;
+		if (++n < DT_BATCH && len)
+			continue;
+		if (!dt_run(t, c, n))
+			return;
+		for (i = 0; i < n; i++) {
+			same &= c[i].result ==
+				pvdma_checksum(PVDMA_CHECKSUM_SEED, p, c[i].len);
+			p += c[i].len;
+		}
+		n = 0;
+	}
+	dt_check(t, same && p != start, what);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void dt_test_single(struct dt_ctx *t)
+{
+	static const unsigned int offs[] = { 0, 64, 1000, PAGE_SIZE - 1 };
+	struct page *page;
+	dma_addr_t a;
+	unsigned int i, k;
+	u8 *buf;
+
+	for (i = 0; i < 32; i++) {
+		page = alloc_page(GFP_KERNEL);
+		if (!page)
+			return;
+		buf = page_address(page);
+		for (k = 0; k < ARRAY_SIZE(offs); k++) {
+			size_t len = PAGE_SIZE - offs[k];
+			u8 pat = 0x11 * (k + 1) + i;
+
+			memset(buf, 0, PAGE_SIZE);
+			a = dma_map_page(t->dev, page, offs[k], len, DMA_FROM_DEVICE);
+			if (!dt_mapped(t, a))
+				continue;
+			dt_fill(t, a, len, pat);
+			dma_unmap_page(t->dev, a, len, DMA_FROM_DEVICE);
+			dt_check(t, !memchr_inv(buf + offs[k], pat, len) &&
+				 !memchr_inv(buf, 0, offs[k]), "page fill");
+		}
+		dt_random(buf, PAGE_SIZE, i);
+		a = dma_map_page(t->dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+		if (dt_mapped(t, a)) {
+			dt_sum_check(t, a, buf, PAGE_SIZE, "page checksum");
+			dma_unmap_page(t->dev, a, PAGE_SIZE, DMA_TO_DEVICE);
+		}
+		__free_page(page);
+	}
+}
+
+static void dt_copy_buffers(struct dt_ctx *t, u8 *src, u8 *dst, size_t len,
+			    u64 seed)
+{
+	dma_addr_t as, ad;
+
+	dt_random(src, len, seed);
+	memset(dst, 0, len);
+	as = dma_map_single(t->dev, src, len, DMA_TO_DEVICE);
+	if (!dt_mapped(t, as))
+		return;
+	ad = dma_map_single(t->dev, dst, len, DMA_FROM_DEVICE);
+	if (dt_mapped(t, ad)) {
+		dt_copy(t, ad, as, len);
+		dma_unmap_single(t->dev, ad, len, DMA_FROM_DEVICE);
+		dt_check(t, !memcmp(src, dst, len), "copy");
+	}
+	dma_unmap_single(t->dev, as, len, DMA_TO_DEVICE);
+}
+
+static void dt_test_kmalloc(struct dt_ctx *t)
+{
+	static const size_t sizes[] = { 1, 13, 64, 100, 511, 4096, 5000, 16384,
+					65536, 200000 };
+	unsigned int i, r;
+	dma_addr_t a;
+	u8 *src, *dst;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (r = 0; r < 4; r++) {
+			src = kmalloc(sizes[i], GFP_KERNEL);
+			dst = kmalloc(sizes[i], GFP_KERNEL);
+			if (src && dst) {
+				dt_copy_buffers(t, src, dst, sizes[i], i * 8 + r);
+				/* Bidirectional: the device reads, then writes. */
+				a = dma_map_single(t->dev, dst, sizes[i],
+						   DMA_BIDIRECTIONAL);
+				if (dt_mapped(t, a)) {
+					dt_sum_check(t, a, dst, sizes[i], "bidir checksum");
+					dt_fill(t, a, sizes[i], 0xc3);
+					dma_unmap_single(t->dev, a, sizes[i],
+							 DMA_BIDIRECTIONAL);
+					dt_check(t, !memchr_inv(dst, 0xc3, sizes[i]),
+						 "bidir fill");
+				}
+			}
+			kfree(src);
+			kfree(dst);
+		}
+	}
+}
+
+/* One sg list of @n non-contiguous pages (every other page allocated). */
+static void dt_sg_round(struct dt_ctx *t, unsigned int n)
+{
+	struct page **pages;
+	struct dmatest_cmd *c;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	unsigned int i;
+	int ret;
+
+	pages = kcalloc(2 * n, sizeof(*pages), GFP_KERNEL);
+	c = kcalloc(n, sizeof(*c), GFP_KERNEL);
+	if (!pages || !c || sg_alloc_table(&sgt, n, GFP_KERNEL))
+		goto out_free;
+	for (i = 0; i < 2 * n; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	for (i = 0; i < 2 * n; i++)
+		if (!pages[i])
+			goto out_pages;
+	for_each_sgtable_sg(&sgt, sg, i) {
+		unsigned int off = (i % 3 == 1) ? 128 : 0;
+		unsigned int len = (i % 3 == 2) ? 1000 : PAGE_SIZE - off;
+
+		sg_set_page(sg, pages[2 * i + 1], len, off);
+		dt_random(sg_virt(sg), len, i + n);
+	}
+	/* The device reads every segment. */
+	ret = dma_map_sgtable(t->dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret) {
+		dt_mapped(t, DMA_MAPPING_ERROR);
+	} else {
+		for_each_sgtable_dma_sg(&sgt, sg, i)
+			c[i] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
+						     .src = sg_dma_address(sg),
+						     .len = sg_dma_len(sg) };
+		if (dt_run(t, c, n))
+			for_each_sgtable_sg(&sgt, sg, i)
+				dt_check(t, c[i].result ==
+					 pvdma_checksum(PVDMA_CHECKSUM_SEED,
+							sg_virt(sg), sg->length),
+					 "sg checksum");
+		dma_unmap_sgtable(t->dev, &sgt, DMA_TO_DEVICE, 0);
+	}
+	/* The device writes every segment. */
+	ret = dma_map_sgtable(t->dev, &sgt, DMA_FROM_DEVICE, 0);
+	if (ret) {
+		dt_mapped(t, DMA_MAPPING_ERROR);
+		goto out_pages;
+	}
+	for_each_sgtable_dma_sg(&sgt, sg, i)
+		c[i] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL,
+					     .dst = sg_dma_address(sg),
+					     .len = sg_dma_len(sg),
+					     .pattern = (u8)(i + 1) };
+	ret = dt_run(t, c, n);
+	dma_unmap_sgtable(t->dev, &sgt, DMA_FROM_DEVICE, 0);
+	if (ret)
+		for_each_sgtable_sg(&sgt, sg, i)
+			dt_check(t, !memchr_inv(sg_virt(sg), (u8)(i + 1),
+						sg->length), "sg fill");
+out_pages:
+	for (i = 0; i < 2 * n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	sg_free_table(&sgt);
+out_free:
+	kfree(c);
+	kfree(pages);
+}
+
+static void dt_test_sg(struct dt_ctx *t)
+{
+	dt_sg_round(t, 16);
+	dt_sg_round(t, 64);
+	dt_sg_round(t, 300);
+	dt_sg_round(t, 1500);
+}
+
+static void dt_test_coherent(struct dt_ctx *t)
+{
+	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
+	struct page *page;
+	unsigned int i;
+	dma_addr_t a;
+	void *cpu;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		cpu = dma_alloc_coherent(t->dev, sizes[i], &a, GFP_KERNEL);
+		if (!dt_mapped(t, cpu ? a : DMA_MAPPING_ERROR))
+			continue;
+		dt_random(cpu, sizes[i], i);
+		dt_sum_check(t, a, cpu, sizes[i], "coherent checksum");
+		dt_fill(t, a, sizes[i], 0x3c);
+		dt_check(t, !memchr_inv(cpu, 0x3c, sizes[i]), "coherent fill");
+		dma_free_coherent(t->dev, sizes[i], cpu, a);
+
+		page = dma_alloc_pages(t->dev, sizes[i], &a, DMA_BIDIRECTIONAL,
+				       GFP_KERNEL);
+		if (!dt_mapped(t, page ? a : DMA_MAPPING_ERROR))
+			continue;
+		dt_fill(t, a, sizes[i], 0x7e);
+		dma_sync_single_for_cpu(t->dev, a, sizes[i], DMA_BIDIRECTIONAL);
+		dt_check(t, !memchr_inv(page_address(page), 0x7e, sizes[i]),
+			 "dma_alloc_pages fill");
+		dma_free_pages(t->dev, sizes[i], page, a, DMA_BIDIRECTIONAL);
+	}
+}
+
+/* Map, fill, unmap with interrupts off under a spinlock. */
+static void dt_test_atomic(struct dt_ctx *t)
+{
+	static DEFINE_SPINLOCK(dt_lock);
+	unsigned long flags;
+	unsigned int i;
+	dma_addr_t a;
+	bool ok;
+	u8 *buf;
+
+	for (i = 0; i < 64; i++) {
+		size_t len = 512 + 97 * i;
+
+		buf = kzalloc(len, GFP_KERNEL);
+		if (!buf)
+			return;
+		spin_lock_irqsave(&dt_lock, flags);
+		a = dma_map_single(t->dev, buf, len, DMA_FROM_DEVICE);
+		ok = !dma_mapping_error(t->dev, a);
+		if (ok) {
+			dt_fill(t, a, len, 0x42 + i);
+			dma_unmap_single(t->dev, a, len, DMA_FROM_DEVICE);
+		}
+		spin_unlock_irqrestore(&dt_lock, flags);
+		if (dt_mapped(t, a))
+			dt_check(t, !memchr_inv(buf, 0x42 + i, len), "atomic fill");
+		kfree(buf);
+	}
+}
+
+struct dt_timer {
+	struct timer_list timer;
+	struct completion done;
+	struct dt_ctx *t;
+	u8 *buf;
+	size_t len;
+	int rounds;
+};
+
+/* Softirq context: map with GFP-free paths only, poll the device. */
+static void dt_timer_fn(struct timer_list *tl)
+{
+	struct dt_timer *dtt = from_timer(dtt, tl, timer);
+	struct dt_ctx *t = dtt->t;
+	u8 pat = 0x90 + dtt->rounds;
+	dma_addr_t a;
+
+	memset(dtt->buf, 0, dtt->len);
+	a = dma_map_single(t->dev, dtt->buf, dtt->len, DMA_FROM_DEVICE);
+	if (dt_mapped(t, a)) {
+		dt_fill(t, a, dtt->len, pat);
+		dma_unmap_single(t->dev, a, dtt->len, DMA_FROM_DEVICE);
+		dt_check(t, !memchr_inv(dtt->buf, pat, dtt->len), "timer fill");
+	}
+	if (--dtt->rounds > 0)
+		mod_timer(&dtt->timer, jiffies + 1);
+	else
+		complete(&dtt->done);
+}
+
+static void dt_test_timer(struct dt_ctx *t)
+{
+	struct dt_timer dtt = { .t = t, .len = 3000, .rounds = 32 };
+
+	dtt.buf = kmalloc(dtt.len, GFP_KERNEL);
+	if (!dtt.buf)
+		return;
+	init_completion(&dtt.done);
+	timer_setup_on_stack(&dtt.timer, dt_timer_fn, 0);
+	mod_timer(&dtt.timer, jiffies + 1);
+	if (!wait_for_completion_timeout(&dtt.done, 30 * HZ)) {
+		pr_err("pvdma-dmatest: timer: did not finish\n");
+		atomic64_inc(&t->faults);
+	}
+	del_timer_sync(&dtt.timer);
+	destroy_timer_on_stack(&dtt.timer);
+	kfree(dtt.buf);
+}
+
+struct dt_thread {
+	struct dt_ctx *t;
+	struct completion done;
+	unsigned int id;
+};
+
+static int dt_thread_fn(void *arg)
+{
+	struct dt_thread *th = arg;
+	unsigned int i;
+	u8 *src, *dst;
+
+	for (i = 0; i < 48; i++) {
+		size_t len = 1 + ((i * 7919 + th->id * 104729) % 32768);
+
+		src = kmalloc(len, GFP_KERNEL);
+		dst = kmalloc(len, GFP_KERNEL);
+		if (src && dst)
+			dt_copy_buffers(th->t, src, dst, len, th->id * 1000 + i);
+		kfree(src);
+		kfree(dst);
+		cond_resched();
+	}
+	complete(&th->done);
+	return 0;
+}
+
+static void dt_test_threads(struct dt_ctx *t)
+{
+	unsigned int i, n = clamp(threads, 1u, 16u);
+	struct dt_thread *th;
+	struct task_struct *task;
+
+	th = kcalloc(n, sizeof(*th), GFP_KERNEL);
+	if (!th)
+		return;
+	for (i = 0; i < n; i++) {
+		th[i].t = t;
+		th[i].id = i;
+		init_completion(&th[i].done);
+		task = kthread_run(dt_thread_fn, &th[i], "pvdma-dt/%u", i);
+		if (IS_ERR(task))
+			complete(&th[i].done);
+	}
+	for (i = 0; i < n; i++)
+		wait_for_completion(&th[i].done);
+	kfree(th);
+}
+
+/* 1 MiB chunks totalling about @bytes; returns how many were allocated. */
+static unsigned int dt_alloc_chunks(struct page ***out, u64 bytes)
+{
+	unsigned int i, n = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE << DT_CHUNK_ORDER);
+	struct page **ch = kvcalloc(n, sizeof(*ch), GFP_KERNEL);
+
+	*out = ch;
+	if (!ch)
+		return 0;
+	for (i = 0; i < n; i++) {
+		ch[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, DT_CHUNK_ORDER);
+		if (!ch[i])
+			break;
+	}
+	return i;
+}
+
+static void dt_free_chunks(struct page **ch, unsigned int n)
+{
+	while (n--)
+		__free_pages(ch[n], DT_CHUNK_ORDER);
+	kvfree(ch);
+}
+
+/*
+ * A working set of 1.5x the aperture cycled through with only 8 MiB live
+ * at a time: idle windows must make room, no map may fail.
+ */
+static void dt_test_cycle(struct dt_ctx *t)
+{
+	const size_t len = PAGE_SIZE << DT_CHUNK_ORDER;
+	const unsigned int live = 8;
+	dma_addr_t ring[8];
+	struct page **ch;
+	unsigned int n, i;
+
+	n = dt_alloc_chunks(&ch, dt_limits.aperture_bytes * 3 / 2);
+	pr_info("pvdma-dmatest: cycle: %u MiB through a %llu MiB aperture, %u MiB live\n",
+		n, dt_limits.aperture_bytes >> 20, live);
+	for (i = 0; i < n + live; i++) {
+		if (i >= live && ring[i % live] != DMA_MAPPING_ERROR) {
+			unsigned int j = i - live;
+
+			dma_unmap_page(t->dev, ring[i % live], len, DMA_FROM_DEVICE);
+			dt_check(t, !memchr_inv(page_address(ch[j]), (u8)(j + 1), len),
+				 "cycle fill");
+		}
+		if (i >= n)
+			continue;
+		ring[i % live] = dma_map_page(t->dev, ch[i], 0, len, DMA_FROM_DEVICE);
+		if (!dt_mapped(t, ring[i % live]))
+			ring[i % live] = DMA_MAPPING_ERROR;
+		else
+			dt_fill(t, ring[i % live], len, (u8)(i + 1));
+	}
+	dt_free_chunks(ch, n);
+}
+
+/*
+ * Many small buffers, one per IOMMU page across 1.25x the aperture, all
+ * mapped at once: no set of windows fits them. With bounce they must all
+ * map and move the right bytes; without, some maps fail cleanly and the
+ * rest still work, and everything maps again once they are released.
+ */
+static void dt_test_pressure(struct dt_ctx *t)
+{
+	u64 stride = dt_limits.page_size;
+	size_t len = clamp_t(size_t, pressure_len, 1, stride);
+	unsigned int per = (PAGE_SIZE << DT_CHUNK_ORDER) / stride;
+	unsigned int nbuf, nch, i, k, n = 0;
+	struct dmatest_cmd c[DT_BATCH];
+	u32 idx[DT_BATCH];
+	struct page **ch;
+	dma_addr_t *a;
+	u8 **buf;
+
+	nbuf = dt_limits.aperture_bytes / stride * 5 / 4;
+	nch = dt_alloc_chunks(&ch, (u64)nbuf * stride);
+	nbuf = min(nbuf, nch * per);
+	a = kvcalloc(nbuf, sizeof(*a), GFP_KERNEL);
+	buf = kvcalloc(nbuf, sizeof(*buf), GFP_KERNEL);
+	if (!a || !buf)
+		goto out_free;
+	pr_info("pvdma-dmatest: pressure: %u live buffers of %zu bytes, %llu KiB apart (%llu MiB of IOMMU pages, aperture %llu MiB), failures %s\n",
+		nbuf, len, stride >> 10, ((u64)nbuf * stride) >> 20,
+		dt_limits.aperture_bytes >> 20,
+		t->fail_ok ? "expected" : "not allowed");
+	for (i = 0; i < nbuf; i++) {
+		buf[i] = (u8 *)page_address(ch[i / per]) + (i % per) * stride;
+		dt_random(buf[i], len, i);
+		a[i] = dma_map_single(t->dev, buf[i], len, DMA_BIDIRECTIONAL);
+		if (!dt_mapped(t, a[i]))
+			a[i] = DMA_MAPPING_ERROR;
+	}
+	/* The device reads each buffer (checksum) and overwrites it. */
+	for (i = 0; i < nbuf; i++) {
+		if (a[i] == DMA_MAPPING_ERROR)
+			continue;
+		idx[n] = i;
+		c[n++] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
+					       .src = a[i], .len = len };
+		if (n < DT_BATCH && i < nbuf - 1)
+			continue;
+		if (dt_run(t, c, n))
+			for (k = 0; k < n; k++)
+				dt_check(t, c[k].result ==
+					 pvdma_checksum(PVDMA_CHECKSUM_SEED,
+							buf[idx[k]], len),
+					 "pressure checksum");
+		for (k = 0; k < n; k++)
+			c[k] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL,
+						     .dst = a[idx[k]], .len = len,
+						     .pattern = (u8)(idx[k] + 7) };
+		dt_run(t, c, n);
+		n = 0;
+	}
+	for (i = 0; i < nbuf; i++) {
+		if (a[i] == DMA_MAPPING_ERROR)
+			continue;
+		dma_unmap_single(t->dev, a[i], len, DMA_BIDIRECTIONAL);
+		dt_check(t, !memchr_inv(buf[i], (u8)(i + 7), len), "pressure fill");
+	}
+	/* Everything released: a map must work again, failures or not. */
+	t->fail_ok = false;
+	dt_copy_buffers(t, buf[0], buf[nbuf - 1], len, 4242);
+out_free:
+	kvfree(buf);
+	kvfree(a);
+	dt_free_chunks(ch, nch);
+}
+
+struct dt_test {
+	const char *name;
+	void (*run)(struct dt_ctx *t);
+};
+
+static const struct dt_test dt_tests[] = {
+	{ "single",	dt_test_single },
+	{ "kmalloc",	dt_test_kmalloc },
+	{ "sg",		dt_test_sg },
+	{ "coherent",	dt_test_coherent },
+	{ "atomic",	dt_test_atomic },
+	{ "timer",	dt_test_timer },
+	{ "threads",	dt_test_threads },
+	{ "cycle",	dt_test_cycle },
+	{ "pressure",	dt_test_pressure },
+};
+
+static bool dt_selected(const char *name)
+{
+	const char *p = tests;
+	size_t len = strlen(name), n;
+
+	if (!strcmp(tests, "all"))
+		return true;
+	while (*p) {
+		n = strcspn(p, ",");
+		if (n == len && !strncmp(p, name, n))
+			return true;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
+{
+	struct dt_ctx t = { .d = d, .dev = &d->pdev->dev, .name = test->name };
+	u64 v[5], failed_expected = 0;
+	ktime_t start = ktime_get();
+	unsigned int i;
+
+	t.fail_ok = !strcmp(test->name, "pressure") &&
+		    (dt_limits.policy != PVDMA_POLICY_PVDMA ||
+		     dt_limits.bounce == PVDMA_BOUNCE_OFF);
+	test->run(&t);
+	v[0] = atomic64_read(&t.transfers);
+	v[1] = atomic64_read(&t.mismatches);
+	v[2] = atomic64_read(&t.faults);
+	v[3] = atomic64_read(&t.failed);
+	v[4] = atomic64_read(&t.unexpected);
+	failed_expected = v[3] - v[4];
+	for (i = 0; i < 5; i++)
+		dt_tot[i] += v[i];
+	dt_expected += failed_expected;
+	pr_info("pvdma-dmatest: test %s: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu time_ms=%lld %s\n",
+		test->name, v[0], v[1], v[2], v[3], v[4],
+		ktime_ms_delta(ktime_get(), start),
+		v[1] || v[2] || v[4] ? "FAIL" : "ok");
+}
+
+static int __init dmatest_init(void)
+{
+	struct dmatest_dev *d;
+	unsigned int i;
+	int ret;
+
+	ret = dmatest_dev_register();
+	if (ret)
+		return ret;
+	d = dmatest_dev_get();
+	if (!d) {
+		pr_err("pvdma-dmatest: no DMA device model bound (is pvdmad serving --dma-socket, and pvdma.ko loaded?)\n");
+		dmatest_dev_unregister();
+		return -ENODEV;
+	}
+	ret = pvdma_host_limits(&d->pdev->dev, &dt_limits);
+	if (ret) {
+		pr_err("pvdma-dmatest: pvdma does not serve the device\n");
+		dmatest_dev_unregister();
+		return ret;
+	}
+	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB\n",
+		pvdma_policy_name(dt_limits.policy),
+		pvdma_bounce_mode_name(dt_limits.bounce),
+		dt_limits.aperture_bytes >> 20, dt_limits.max_mappings,
+		dt_limits.page_size >> 10);
+	for (i = 0; i < ARRAY_SIZE(dt_tests); i++)
+		if (dt_selected(dt_tests[i].name))
+			dt_run_test(d, &dt_tests[i]);
+	pr_info("pvdma-dmatest: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu expected_failures=%llu\n",
+		dt_tot[0], dt_tot[1], dt_tot[2], dt_tot[3], dt_tot[4],
+		dt_expected);
+	return 0;
+}
+
+static void __exit dmatest_exit(void)
+{
+	dmatest_dev_unregister();
+}
+
+module_init(dmatest_init);
+module_exit(dmatest_exit);
+
+MODULE_DESCRIPTION("pvdma self-tests on pvdmad's DMA device model");
+MODULE_AUTHOR("pvdma authors");
+MODULE_LICENSE("GPL");

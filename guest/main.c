@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvdma: paravirtual DMA mapping through a narrow host IOMMU.
+ *
+ * Module parameters, load and unload, and the two symbols other modules
+ * use. See docs/guest.md.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include <pvdma/dmadev.h>
+
+#include "pvdma_export.h"
+#include "pvdma_guest.h"
+
+static char *policy = "pvdma";
+module_param(policy, charp, 0444);
+MODULE_PARM_DESC(policy, "mapping policy: pvdma (default), rfc or perpage");
+
+static bool strict;
+module_param(strict, bool, 0444);
+MODULE_PARM_DESC(strict, "pvdma policy: unmap exact ranges at once, keep no idle windows");
+
+static char *bounce = "off";
+module_param(bounce, charp, 0444);
+MODULE_PARM_DESC(bounce, "bounce streaming maps that do not fit: off (default), small or all");
+
+static unsigned int bounce_pool_kb = 4096;
+module_param(bounce_pool_kb, uint, 0444);
+MODULE_PARM_DESC(bounce_pool_kb, "bounce pool size in KiB, one contiguous allocation (default 4096)");
+
+static unsigned int timeout_ms = 5000;
+module_param(timeout_ms, uint, 0444);
+MODULE_PARM_DESC(timeout_ms, "longest wait for the host to answer one request batch (default 5000)");
+
+static unsigned int rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
+module_param(rfc_window_shift, uint, 0444);
+MODULE_PARM_DESC(rfc_window_shift, "rfc policy: window size 2^shift (default 18; 0: no windows)");
+
+static char *managed = "";
+module_param(managed, charp, 0444);
+MODULE_PARM_DESC(managed, "comma-separated PCI devices (DDDD:BB:DD.F) whose DMA pvdma serves; default: the pvdma DMA device model");
+
+struct pvdma_params pvdma_params;
+
+static int pvdma_parse_bounce(const char *name, enum pvdma_bounce_mode *mode)
+{
+	if (!strcmp(name, "off") || !strcmp(name, "0"))
+		*mode = PVDMA_BOUNCE_OFF;
+	else if (!strcmp(name, "small"))
+		*mode = PVDMA_BOUNCE_SMALL;
+	else if (!strcmp(name, "all") || !strcmp(name, "1"))
+		*mode = PVDMA_BOUNCE_ALL;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int pvdma_parse_params(void)
+{
+	struct pvdma_params *pp = &pvdma_params;
+
+	if (pvdma_policy_parse(policy, &pp->policy)) {
+		pr_err("pvdma: unknown policy=%s (pvdma, rfc or perpage)\n", policy);
+		return -EINVAL;
+	}
+	if (pvdma_parse_bounce(bounce, &pp->bounce)) {
+		pr_err("pvdma: unknown bounce=%s (off, small or all)\n", bounce);
+		return -EINVAL;
+	}
+	if (pp->bounce != PVDMA_BOUNCE_OFF && pp->policy != PVDMA_POLICY_PVDMA) {
+		pr_warn("pvdma: bounce=%s applies to policy=pvdma only; off for %s\n",
+			bounce, policy);
+		pp->bounce = PVDMA_BOUNCE_OFF;
+	}
+	if (rfc_window_shift > 30) {
+		pr_err("pvdma: rfc_window_shift=%u is above 30\n", rfc_window_shift);
+		return -EINVAL;
+	}
+	pp->strict = strict;
+	pp->bounce_pool_kb = bounce_pool_kb;
+	pp->timeout_ms = timeout_ms ? timeout_ms : 1;
+	pp->rfc_window_shift = rfc_window_shift;
+	pp->managed = managed ? managed : "";
+	return 0;
+}
+
+/**
+ * pvdma_domain_peer() - the companion peer id a managed device's DMA uses
+ * @dev: a device
+ *
+ * The DMA device model needs it in its header (domain_peer) to translate
+ * bus addresses through this guest's mappings.
+ *
+ * Return: the companion's IVPOSITION, or -ENODEV if pvdma does not serve
+ * @dev or no companion is bound.
+ */
+int pvdma_domain_peer(struct device *dev)
+{
+	if (!pvdma_is_managed(dev) || !pvdma_companion_is_live())
+		return -ENODEV;
+	return pvdma_comp.ivposition;
+}
+EXPORT_SYMBOL_GPL(pvdma_domain_peer);
+
+/**
+ * pvdma_host_limits() - the limits a managed device's DMA is subject to
+ * @dev: a device
+ * @out: filled on success
+ *
+ * Return: 0, or -ENODEV if pvdma does not serve @dev or no companion is
+ * bound.
+ */
+int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out)
+{
+	struct pvdma_companion *c = &pvdma_comp;
+	unsigned long flags;
+	int ret = -ENODEV;
+
+	if (!pvdma_is_managed(dev))
+		return -ENODEV;
+	spin_lock_irqsave(&c->lock, flags);
+	if (c->live) {
+		out->page_size = c->planner.cfg.page_size;
+		out->aperture_bytes = c->planner.cfg.aperture_bytes;
+		out->bounce_bytes = c->planner.cfg.bounce == PVDMA_BOUNCE_OFF ?
+				    0 : c->planner.cfg.bounce_bytes;
+		out->max_mappings = c->planner.cfg.max_mappings;
+		out->policy = c->planner.cfg.policy;
+		out->bounce = c->planner.cfg.bounce;
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pvdma_host_limits);
+
+/* lib/ helpers the self-test module uses for its checks and messages. */
+EXPORT_SYMBOL_GPL(pvdma_checksum);
+EXPORT_SYMBOL_GPL(pvdma_policy_name);
+EXPORT_SYMBOL_GPL(pvdma_bounce_mode_name);
+
+static int __init pvdma_init(void)
+{
+	int ret;
+
+	ret = pvdma_parse_params();
+	if (ret)
+		return ret;
+	pvdma_debugfs_init();
+	ret = pvdma_managed_init();
+	if (ret)
+		goto err_debugfs;
+	ret = pvdma_companion_register();
+	if (ret)
+		goto err_managed;
+	pr_info("pvdma: loaded, policy=%s bounce=%s%s\n",
+		pvdma_policy_name(pvdma_params.policy),
+		pvdma_bounce_mode_name(pvdma_params.bounce),
+		pvdma_params.strict ? " strict" : "");
+	return 0;
+
+err_managed:
+	pvdma_managed_exit();
+err_debugfs:
+	pvdma_debugfs_exit();
+	return ret;
+}
+
+static void __exit pvdma_exit(void)
+{
+	pvdma_companion_unregister();
+	pvdma_managed_exit();
+	pvdma_debugfs_exit();
+	pr_info("pvdma: unloaded\n");
+}
+
+module_init(pvdma_init);
+module_exit(pvdma_exit);
+
+MODULE_DESCRIPTION("pvdma: paravirtual DMA mapping through a host-controlled IOMMU");
+MODULE_AUTHOR("pvdma authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Symbols pvdma.ko exports to other modules (the self-test module).
+ */
+#ifndef PVDMA_EXPORT_H
+#define PVDMA_EXPORT_H
+
+#include <linux/types.h>
+
+struct device;
+
+/**
+ * struct pvdma_host_limits - what a managed device's DMA is subject to
+ * @page_size:		IOMMU page size
+ * @aperture_bytes:	most bytes mapped at once
+ * @bounce_bytes:	bounce pool size (0: bounce off)
+ * @max_mappings:	most live host mappings
+ * @policy:		enum pvdma_policy
+ * @bounce:		enum pvdma_bounce_mode
+ */
+struct pvdma_host_limits {
+	u64 page_size;
+	u64 aperture_bytes;
+	u64 bounce_bytes;
+	u32 max_mappings;
+	u32 policy;
+	u32 bounce;
+};
+
+int pvdma_domain_peer(struct device *dev);
+int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out);
+
+#endif /* PVDMA_EXPORT_H */
