@@ -18,7 +18,9 @@
 #include "host/dmadev.h"
 
 #define H_PAGE		(16ull << 10)
+#ifndef H_RAM_SIZE
 #define H_RAM_SIZE	(4ull << 20)	/* 4 MiB of RAM, all below 4 GiB */
+#endif
 #define H_RW		(PVDMA_MAP_READ | PVDMA_MAP_WRITE)
 
 struct harness {
@@ -70,6 +72,23 @@ static inline int harness_init(struct harness *h)
 			harness_resolve, h))
 		return -1;
 	return 0;
+}
+
+/* A fresh companion and DMA device over the same buffers (fuzzers). */
+static inline int harness_reset(struct harness *h)
+{
+	dmadev_destroy(&h->dev);
+	companion_destroy(&h->c);
+	memset(h->shm, 0, h->shm_size);
+	memset(h->dshm, 0, h->dshm_size);
+	h->seq = 0;
+	if (companion_init(&h->c, h->shm, h->shm_size, &h->cfg,
+			   pvdma_iommu_dart_create(&h->cfg.iommu), 0, 7))
+		return -1;
+	if (guest_ram_init_buffer(&h->c.ram, h->ram, H_RAM_SIZE, GUEST_RAM_Q35, 0))
+		return -1;
+	return dmadev_init(&h->dev, h->dshm, h->dshm_size, &h->dcfg, 0, 9,
+			   harness_resolve, h);
 }
 
 static inline void harness_fini(struct harness *h)
