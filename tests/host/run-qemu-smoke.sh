@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Smoke test with stock QEMU (no guest): QEMU connects to pvdmad's two
+# ivshmem-doorbell sockets, accepts the connect sequence, and the machine
+# shows both devices with their BAR2 regions; pvdmad counts one guest while
+# QEMU runs and none after. Skipped (0 passed, 0 failed) without QEMU.
+set -u
+BUILD=${BUILD:-build}
+QEMU=${QEMU:-qemu-system-x86_64}
+passed=0
+failed=0
+dir=$(mktemp -d /tmp/pvdma-qemu.XXXXXX)
+pid=
+
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+ok() { echo "ok:   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+expect() {	# name, command...
+	n=$1
+	shift
+	if "$@"; then ok "$n"; else fail "$n"; fi
+}
+
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+	echo "skipped: $QEMU not installed"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+
+truncate -s 256M "$dir/ram"
+"$BUILD/pvdmad" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
+	--guest-ram "$dir/ram" --control "$dir/ctl" --log-file "$dir/log" &
+pid=$!
+i=0
+while [ ! -S "$dir/ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+
+# -S: devices are realized (the ivshmem setup is read) but no CPU runs.
+(echo "info pci"; sleep 1;
+ "$BUILD/pvdmactl" --control "$dir/ctl" stats --json >"$dir/stats.json";
+ echo quit) |
+timeout 30 "$QEMU" -machine q35,memory-backend=mem -m 256M -accel tcg \
+	-object memory-backend-file,id=mem,size=256M,mem-path="$dir/ram",share=on \
+	-chardev socket,path="$dir/c.sock",id=c0 \
+	-device ivshmem-doorbell,chardev=c0,vectors=1 \
+	-chardev socket,path="$dir/d.sock",id=c1 \
+	-device ivshmem-doorbell,chardev=c1,vectors=1 \
+	-nodefaults -display none -S -monitor stdio >"$dir/qemu.out" 2>&1
+rc=$?
+sleep 0.2
+expect "QEMU accepted both devices (exit 0)" test "$rc" -eq 0
+expect "two ivshmem devices (1af4:1110)" \
+	test "$(grep -c 'PCI device 1af4:1110' "$dir/qemu.out")" -eq 2
+expect "companion BAR2 is the ring region (128 KiB)" \
+	grep -q 'BAR2: 64 bit prefetchable memory at .* \[0x0001fffe\]' "$dir/qemu.out"
+expect "pvdmad saw one guest while QEMU ran" \
+	grep -q '"guests_live": 1,' "$dir/stats.json"
+expect "QEMU's exit disconnected it" sh -c \
+	"'$BUILD/pvdmactl' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0,'"
+expect "pvdmad still up" kill -0 "$pid"
+if [ "$failed" -ne 0 ]; then
+	tail -n 20 "$dir/qemu.out" "$dir/log"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
