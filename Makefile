@@ -33,6 +33,7 @@ all: progs
 include lib/lib.mk
 -include tools/tools.mk
 -include host/host.mk
+-include bench/bench.mk
 include tests/tests.mk
 
 progs: $(PROGS)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Intrusive AVL tree. Every structural change ends with one walk from the
- * lowest changed node to the root that recomputes heights and augmented
- * summaries and rotates where a subtree leans by two: O(log n), and the
- * augmented values are exact without special cases per rotation.
+ * Intrusive AVL tree. Every structural change ends with one walk up from
+ * the lowest changed node that recomputes heights and augmented summaries
+ * and rotates where a subtree leans by two, until a node comes out as it
+ * was: O(log n), and the augmented values are exact without special cases
+ * per rotation.
  */
 #include <pvdma/avl.h>
 
@@ -12,13 +13,17 @@ static inline int avl_h(const struct pvdma_avl_node *n)
 	return n ? n->height : 0;
 }
 
-static void avl_update(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+/* Recompute @n's height and summary; true if either changed. */
+static bool avl_update(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
-	int l = avl_h(n->left), r = avl_h(n->right);
+	int l = avl_h(n->left), r = avl_h(n->right), old = n->height;
+	bool changed;
 
 	n->height = (l > r ? l : r) + 1;
-	if (aug)
-		aug(n);
+	changed = n->height != old;
+	if (aug && aug(n))
+		changed = true;
+	return changed;
 }
 
 /* Point whatever pointed at @old (parent's child or the root) to @new. */
@@ -72,24 +77,34 @@ static struct pvdma_avl_node *avl_rotate_right(struct pvdma_avl_root *root,
 	return l;
 }
 
-/* Restore balance and summaries from @n up to the root. */
+/*
+ * Restore balance and summaries from @n upwards. @n itself is always
+ * recomputed; above it the walk stops at the first node that neither
+ * changed nor rotated, since its ancestors only see its height and summary.
+ */
 static void avl_fixup(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 		      pvdma_avl_augment_t aug)
 {
-	while (n) {
-		int balance;
+	bool first = true;
 
-		avl_update(n, aug);
-		balance = avl_h(n->left) - avl_h(n->right);
+	while (n) {
+		bool changed = avl_update(n, aug);
+		int balance = avl_h(n->left) - avl_h(n->right);
+
 		if (balance > 1) {
 			if (avl_h(n->left->left) < avl_h(n->left->right))
 				avl_rotate_left(root, n->left, aug);
 			n = avl_rotate_right(root, n, aug);
+			changed = true;
 		} else if (balance < -1) {
 			if (avl_h(n->right->right) < avl_h(n->right->left))
 				avl_rotate_right(root, n->right, aug);
 			n = avl_rotate_left(root, n, aug);
+			changed = true;
 		}
+		if (!changed && !first)
+			return;
+		first = false;
 		n = n->parent;
 	}
 }
@@ -103,13 +118,14 @@ void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 void pvdma_avl_propagate(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
 	for (; n; n = n->parent)
-		avl_update(n, aug);
+		if (!avl_update(n, aug))
+			return;
 }
 
 void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 		     pvdma_avl_augment_t aug)
 {
-	struct pvdma_avl_node *start;
+	struct pvdma_avl_node *start, *moved = NULL;
 
 	if (n->left && n->right) {
 		/* Swap in the in-order successor, which has no left child. */
@@ -131,6 +147,7 @@ void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 		n->left->parent = s;
 		s->height = n->height;
 		avl_replace_child(root, n->parent, n, s);
+		moved = s;	/* its summary is of its old place */
 	} else {
 		struct pvdma_avl_node *child = n->left ? n->left : n->right;
 
@@ -139,6 +156,8 @@ void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 	}
 	n->left = n->right = n->parent = NULL;
 	avl_fixup(root, start, aug);
+	if (moved && moved != start)
+		avl_fixup(root, moved, aug);
 }
 
 struct pvdma_avl_node *pvdma_avl_first(const struct pvdma_avl_root *root)

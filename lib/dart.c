@@ -167,6 +167,24 @@ int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
 	return 0;
 }
 
+void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_host_op *ops,
+			u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		int ret = -EOPNOTSUPP;
+
+		if (ops[i].op == PVDMA_OP_MAP)
+			ret = pvdma_dart_map(dart, ops[i].gpa, ops[i].len,
+					     ops[i].flags, &ops[i].bus);
+		else if (ops[i].op == PVDMA_OP_UNMAP)
+			ret = pvdma_dart_unmap(dart, ops[i].bus, ops[i].len);
+		ops[i].status = pvdma_status_from_errno(ret);
+	}
+	pvdma_dart_flush(dart);
+}
+
 void pvdma_dart_reset(struct pvdma_dart *dart)
 {
 	struct pvdma_avl_node *n;

@@ -10,16 +10,17 @@ static inline struct pvdma_iova_node *to_iova(struct pvdma_avl_node *n)
 	return n ? container_of(n, struct pvdma_iova_node, avl) : NULL;
 }
 
-static void iova_augment(struct pvdma_avl_node *n)
+static bool iova_augment(struct pvdma_avl_node *n)
 {
 	struct pvdma_iova_node *node = to_iova(n);
-	u64 max = node->gap;
+	u64 max = node->gap, old = node->max_gap;
 
 	if (n->left && to_iova(n->left)->max_gap > max)
 		max = to_iova(n->left)->max_gap;
 	if (n->right && to_iova(n->right)->max_gap > max)
 		max = to_iova(n->right)->max_gap;
 	node->max_gap = max;
+	return max != old;
 }
 
 void pvdma_iova_init(struct pvdma_iova *iova, u64 base, u64 limit, u64 granule)

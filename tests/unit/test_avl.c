@@ -20,15 +20,16 @@ static struct item *to_item(struct pvdma_avl_node *n)
 	return n ? container_of(n, struct item, node) : NULL;
 }
 
-static void size_augment(struct pvdma_avl_node *n)
+static bool size_augment(struct pvdma_avl_node *n)
 {
-	int s = 1;
+	int s = 1, old = to_item(n)->subtree_size;
 
 	if (n->left)
 		s += to_item(n->left)->subtree_size;
 	if (n->right)
 		s += to_item(n->right)->subtree_size;
 	to_item(n)->subtree_size = s;
+	return s != old;
 }
 
 static void insert(struct pvdma_avl_root *root, struct item *it)

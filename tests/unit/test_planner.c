@@ -33,21 +33,10 @@ struct harness {
 static int h_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
 {
 	struct harness *h = ctx;
-	u32 i;
 
 	if (h->fail_transport)
 		return -EIO;
-	for (i = 0; i < n; i++) {
-		int ret = -EOPNOTSUPP;
-
-		if (ops[i].op == PVDMA_OP_MAP)
-			ret = pvdma_dart_map(&h->dart, ops[i].gpa, ops[i].len,
-					     ops[i].flags, &ops[i].bus);
-		else if (ops[i].op == PVDMA_OP_UNMAP)
-			ret = pvdma_dart_unmap(&h->dart, ops[i].bus, ops[i].len);
-		ops[i].status = pvdma_status_from_errno(ret);
-	}
-	pvdma_dart_flush(&h->dart);
+	pvdma_dart_execute(&h->dart, ops, n);
 	return 0;
 }
 

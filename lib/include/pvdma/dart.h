@@ -27,6 +27,7 @@
 #define PVDMA_DART_H
 
 #include "iova.h"
+#include "proto.h"
 
 #define PVDMA_DART_PAGE_SIZE		(16ull << 10)
 #define PVDMA_DART_DEFAULT_APERTURE	(1536ull << 20)
@@ -107,6 +108,15 @@ void pvdma_dart_flush(struct pvdma_dart *dart);
  */
 int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
 			 u64 *host_addr);
+
+/*
+ * Execute a batch of MAP/UNMAP requests in order, as one host call would:
+ * host_addr is taken to be the request's gpa (an identity host, as the
+ * replay and tests use). Fills each op's status (and bus), then flushes
+ * once.
+ */
+void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_host_op *ops,
+			u32 n);
 
 /* Unmap everything and flush (guest reset or disconnect). */
 void pvdma_dart_reset(struct pvdma_dart *dart);

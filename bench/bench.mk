@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+# bench/: performance programs (make bench runs them; not part of make check).
+PLANNER_BENCH := $(BUILD)/planner_bench
+PROGS += $(PLANNER_BENCH)
+
+$(PLANNER_BENCH): $(BUILD)/obj/bench/planner_bench.o $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
