@@ -13,6 +13,7 @@
 #include <linux/dma-map-ops.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/version.h>
 
@@ -24,15 +25,21 @@ static bool pvdma_dir_ok(enum dma_data_direction dir)
 	       dir == DMA_FROM_DEVICE;
 }
 
+/* A few lines per burst: a workload over the limits fails many maps. */
+static DEFINE_RATELIMIT_STATE(pvdma_fail_rs, 5 * HZ, 3);
+
 static void pvdma_warn_fail(struct device *dev,
 			    const struct pvdma_fail_info *f)
 {
 	const char *why = pvdma_fail_reason_name(f->reason);
 
+	if (!__ratelimit(&pvdma_fail_rs))
+		return;
+
 	switch (f->reason) {
 	case PVDMA_FAIL_APERTURE:
 	case PVDMA_FAIL_BOUNCE_FULL:
-		dev_warn_ratelimited(dev,
+		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: %s (aperture %llu KiB live, %llu peak, %llu max; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",
 			f->len, why, f->aperture_live >> 10, f->aperture_peak >> 10,
 			f->aperture_max >> 10, f->mappings_live, f->mappings_max,
@@ -41,23 +48,23 @@ static void pvdma_warn_fail(struct device *dev,
 		break;
 	case PVDMA_FAIL_MAPPINGS:
 	case PVDMA_FAIL_NO_RECORDS:
-		dev_warn_ratelimited(dev,
+		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: %s (mappings %llu of %llu; aperture %llu KiB live of %llu); use policy=pvdma (it groups maps) or raise pvdmad --max-mappings\n",
 			f->len, why, f->mappings_live, f->mappings_max,
 			f->aperture_live >> 10, f->aperture_max >> 10);
 		break;
 	case PVDMA_FAIL_HOST:
-		dev_warn_ratelimited(dev,
+		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: the host refused it (%s)\n",
 			f->len, pvdma_status_name(f->host_status));
 		break;
 	case PVDMA_FAIL_TRANSPORT:
-		dev_warn_ratelimited(dev,
+		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: the host did not answer; check pvdmad, then reload pvdma\n",
 			f->len);
 		break;
 	default:
-		dev_warn_ratelimited(dev,
+		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: %s (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
 			f->len, why, f->aperture_live >> 10, f->aperture_max >> 10,
 			f->mappings_live, f->mappings_max);

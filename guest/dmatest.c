@@ -704,6 +704,7 @@ static bool dt_selected(const char *name)
 static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 {
 	struct dt_ctx t = { .d = d, .dev = &d->pdev->dev, .name = test->name };
+	struct pvdma_host_limits before, after;
 	u64 v[5], failed_expected = 0;
 	ktime_t start = ktime_get();
 	unsigned int i;
@@ -711,7 +712,11 @@ static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 	t.fail_ok = !strcmp(test->name, "pressure") &&
 		    (dt_limits.policy != PVDMA_POLICY_PVDMA ||
 		     dt_limits.bounce == PVDMA_BOUNCE_OFF);
+	if (pvdma_host_limits(t.dev, &before))
+		before.host_calls = 0;
 	test->run(&t);
+	if (pvdma_host_limits(t.dev, &after))
+		after.host_calls = before.host_calls;
 	v[0] = atomic64_read(&t.transfers);
 	v[1] = atomic64_read(&t.mismatches);
 	v[2] = atomic64_read(&t.faults);
@@ -721,8 +726,9 @@ static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 	for (i = 0; i < 5; i++)
 		dt_tot[i] += v[i];
 	dt_expected += failed_expected;
-	pr_info("pvdma-dmatest: test %s: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu time_ms=%lld %s\n",
+	pr_info("pvdma-dmatest: test %s: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu host_calls=%llu time_ms=%lld %s\n",
 		test->name, v[0], v[1], v[2], v[3], v[4],
+		after.host_calls - before.host_calls,
 		ktime_ms_delta(ktime_get(), start),
 		v[1] || v[2] || v[4] ? "FAIL" : "ok");
 }

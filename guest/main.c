@@ -129,6 +129,7 @@ int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out)
 		out->max_mappings = c->planner.cfg.max_mappings;
 		out->policy = c->planner.cfg.policy;
 		out->bounce = c->planner.cfg.bounce;
+		out->host_calls = c->planner.stats.host_calls;
 		ret = 0;
 	}
 	spin_unlock_irqrestore(&c->lock, flags);

@@ -17,6 +17,7 @@ struct device;
  * @max_mappings:	most live host mappings
  * @policy:		enum pvdma_policy
  * @bounce:		enum pvdma_bounce_mode
+ * @host_calls:		host calls (VM exits) made so far
  */
 struct pvdma_host_limits {
 	u64 page_size;
@@ -25,6 +26,7 @@ struct pvdma_host_limits {
 	u32 max_mappings;
 	u32 policy;
 	u32 bounce;
+	u64 host_calls;
 };
 
 int pvdma_domain_peer(struct device *dev);

@@ -1,0 +1,169 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# The end-to-end run: a Debian kernel under QEMU (TCG) with its RAM in a
+# shared file, pvdmad serving the pvdma companion and the DMA device model,
+# pvdma.ko taking over the device's DMA and pvdma_dmatest.ko moving bytes
+# through it, once with policy=pvdma (bounce on, then off for the pressure
+# test) and once with policy=rfc. Ends with exactly one line
+#
+#   pvdma e2e: <N> transfers verified, <M> mismatches, <F> failed maps; host calls pvdma=<A> rfc=<B>
+#
+# N and M count every run (M includes device faults); F counts the failed
+# maps of the pvdma policy that were not expected (the bounce-off pressure
+# test's are expected and reported above the line). Exits non-zero if M or
+# F is nonzero, if the guest did not finish or its kernel warned.
+#
+# Environment: BUILD (where pvdmad is, default build), PVDMA_E2E_APERTURE
+# (default 64M), PVDMA_E2E_VERBOSE=1 to show the guest's log as it comes,
+# PVDMA_KVER to pick the kernel, PVDMA_E2E_KEEP=1 to keep the work dir.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/vm.sh
+
+APERTURE=${PVDMA_E2E_APERTURE:-64M}
+VERBOSE=${PVDMA_E2E_VERBOSE:-0}
+BUILD=${BUILD:-build}
+
+step() {
+	echo "==> $*"
+}
+
+fail() {
+	echo "e2e: $*" >&2
+	echo "pvdma e2e: 0 transfers verified, 0 mismatches, 0 failed maps; host calls pvdma=0 rfc=0 (did not run: $*)"
+	exit 1
+}
+
+step "packages, kernel headers and the Debian kernel"
+vm_setup || fail "VM set-up failed"
+
+step "pvdmad"
+PVDMAD=$BUILD/pvdmad
+PVDMACTL=$BUILD/pvdmactl
+if [ ! -x "$PVDMAD" ] || [ ! -x "$PVDMACTL" ]; then
+	make -s -j2 progs >/dev/null || fail "make progs failed"
+	PVDMAD=build/pvdmad
+	PVDMACTL=build/pvdmactl
+fi
+
+step "guest modules against $KVER"
+make -s -C guest KVER="$KVER" >/dev/null 2>"$VM_DIR/module-build.log" ||
+	{ cat "$VM_DIR/module-build.log"; fail "module build failed"; }
+if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$VM_DIR/module-build.log"; then
+	cat "$VM_DIR/module-build.log"
+	fail "module build has warnings"
+fi
+
+wd=$(vm_workdir)
+cleanup() {
+	vm_pvdmad_stop
+	if [ "${PVDMA_E2E_KEEP:-0}" = 1 ]; then
+		echo "e2e: work dir kept: $wd" >&2
+	else
+		rm -rf "$wd"
+	fi
+}
+trap cleanup EXIT
+
+step "initramfs"
+vm_initramfs "$wd/initrd.gz" tests/e2e/guest-e2e.sh guest/pvdma.ko \
+	guest/pvdma_dmatest.ko || fail "initramfs failed"
+
+step "pvdmad --aperture $APERTURE"
+vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||
+	fail "pvdmad did not start"
+
+step "booting the guest (TCG); self-tests with policy=pvdma, then rfc"
+if [ "$VERBOSE" = 1 ]; then
+	( tail -n +1 -F "$wd/console.log" 2>/dev/null |
+	  grep --line-buffered -e "pvdma-dmatest: test" -e "pvdma-e2e:" |
+	  sed -u 's/\r$//; s/^pvdma-log [^ ]* \[ *[0-9.]*\] /   /' ) &
+	tailer=$!
+fi
+# pvdmactl's per-guest table while the guest is connected (it is gone after).
+( while :; do
+	"$PVDMACTL" --control "$wd/control.sock" stats >"$wd/ctl.tmp" 2>/dev/null &&
+		[ "$(wc -l <"$wd/ctl.tmp")" -gt 2 ] && mv "$wd/ctl.tmp" "$wd/ctl.live"
+	sleep 1
+  done ) &
+poller=$!
+start=$(date +%s)
+vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
+	"$wd/console.log" 600
+qemu_rc=$?
+kill "$poller" 2>/dev/null
+wait "$poller" 2>/dev/null
+[ "$VERBOSE" = 1 ] && { sleep 0.3; kill "$tailer" 2>/dev/null; }
+step "guest finished in $(($(date +%s) - start)) s (qemu exit $qemu_rc)"
+tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
+log=$wd/console.txt
+
+step "guest debugfs counters (/sys/kernel/debug/pvdma/stats)"
+for r in pvdma pvdma-nobounce rfc; do
+	echo "  [$r]" $(sed -n "s/^pvdma-stats $r \(host_calls\|map_requests\|hits\|misses\|evictions\|bounced_bytes\|failed_maps\|peak_windows\|peak_aperture\) \(.*\)/\1=\2/p" "$log")
+done
+step "guest window list at the end of the pvdma run (first lines)"
+sed -n 's/^pvdma-windows pvdma /  /p' "$log"
+
+step "pvdmactl stats (last snapshot with the guest connected, then at the end)"
+[ -f "$wd/ctl.live" ] && sed 's/^/  /' "$wd/ctl.live"
+"$PVDMACTL" --control "$wd/control.sock" stats 2>&1 | sed 's/^/  /'
+"$PVDMACTL" --control "$wd/control.sock" stats --json >"$wd/pvdmad-stats.json" 2>&1
+vm_pvdmad_stop || echo "e2e: pvdmad exited with an error" >&2
+
+# Per-run numbers from the dmatest summary lines.
+field() {	# run, key
+	grep "^pvdma-log $1 .*pvdma-dmatest: transfers=" "$log" | tail -n 1 |
+		sed -n "s/.*[ :]$2=\([0-9]*\).*/\1/p"
+}
+stat() {	# run, key
+	sed -n "s/^pvdma-stats $1 $2 \([0-9]*\)$/\1/p" "$log" | tail -n 1
+}
+
+N=0
+M=0
+F=0
+bad=0
+missing=""
+step "results"
+for r in pvdma pvdma-nobounce rfc; do
+	t=$(field $r transfers)
+	if [ -z "$t" ]; then
+		missing="$missing $r"
+		echo "  $r: no result"
+		continue
+	fi
+	mm=$(field $r mismatches)
+	fa=$(field $r faults)
+	fm=$(field $r failed_maps)
+	un=$(field $r unexpected_failures)
+	ex=$(field $r expected_failures)
+	N=$((N + t))
+	M=$((M + mm + fa))
+	case $r in
+	pvdma) F=$((F + fm)) ;;
+	pvdma-nobounce) F=$((F + un)) ;;
+	esac
+	echo "  $r: $t transfers, $mm mismatches, $fa faults, $fm failed maps ($ex expected, clean), $(stat $r host_calls) host calls"
+	grep "^pvdma-log $r .*pvdma-dmatest: test " "$log" |
+		sed 's/^pvdma-log [^ ]* \[ *[0-9.]*\] pvdma-dmatest: test /    /'
+done
+if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" "$log"; then
+	echo "e2e: the guest kernel logged a warning or oops:" >&2
+	grep -B 2 -A 20 -e "Call Trace" -e "BUG:" -e "WARNING:" "$log" | head -n 60 >&2
+	bad=1
+fi
+grep "^pvdma-e2e: .*failed" "$log" >&2
+if [ -n "$missing" ] || ! grep -q "^pvdma-e2e: done" "$log"; then
+	echo "e2e: the guest did not finish (missing:$missing); console tail:" >&2
+	tail -n 40 "$log" >&2
+	echo "e2e: pvdmad log tail:" >&2
+	tail -n 20 "$wd/pvdmad.log" >&2
+	bad=1
+fi
+
+A=$(stat pvdma host_calls)
+B=$(stat rfc host_calls)
+echo "pvdma e2e: $N transfers verified, $M mismatches, $F failed maps; host calls pvdma=${A:-0} rfc=${B:-0}"
+[ "$M" -eq 0 ] && [ "$F" -eq 0 ] && [ "$bad" -eq 0 ]
