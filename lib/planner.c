@@ -159,6 +159,13 @@ void win_account_map(struct pvdma_planner *p, struct pvdma_window *w)
 	s->live_aperture += w->len;
 	if (w->grown)
 		s->spec_aperture += w->len;
+}
+
+/* Peaks count what the host accepted, not what was asked. */
+static void win_account_peak(struct pvdma_planner *p)
+{
+	struct pvdma_planner_stats *s = &p->stats;
+
 	s->peak_windows = PVDMA_MAX(s->peak_windows, s->live_windows);
 	s->peak_aperture = PVDMA_MAX(s->peak_aperture, s->live_aperture);
 }
@@ -220,6 +227,7 @@ static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 		w->bus = op->bus;
 		bus_insert(p, w);
 		w->state = PVDMA_WIN_LIVE;
+		win_account_peak(p);
 		return;
 	}
 	w->host_status = ret ? PVDMA_ST_IO : op->status;
@@ -388,6 +396,24 @@ static u64 window_budget(const struct pvdma_planner *p)
 	return p->cfg.aperture_bytes - bounce_reserved(p);
 }
 
+/* Aperture bytes held by windows, the bounce pool aside. */
+static u64 windows_bytes(const struct pvdma_planner *p)
+{
+	const struct pvdma_window *pool = p->pool_window;
+
+	if (pool && pool->state != PVDMA_WIN_FAILED)
+		return p->stats.live_aperture - pool->len;
+	return p->stats.live_aperture;
+}
+
+static u64 windows_count(const struct pvdma_planner *p)
+{
+	const struct pvdma_window *pool = p->pool_window;
+
+	return p->stats.live_windows -
+	       (pool && pool->state != PVDMA_WIN_FAILED ? 1 : 0);
+}
+
 /* Mappings windows may use: one stays free for the bounce pool. */
 static u64 window_count_budget(const struct pvdma_planner *p)
 {
@@ -407,11 +433,16 @@ static u64 window_count_budget(const struct pvdma_planner *p)
  */
 static u64 window_granule(const struct pvdma_planner *p)
 {
-	u64 budget = window_budget(p) >> p->cfg.spec_shift;
-	u64 used = p->stats.spec_aperture;
-	u64 left = budget > used ? budget - used : 0;
-	u64 g = pvdma_pow2_floor(left >> p->cfg.headroom_shift);
+	u64 budget = window_budget(p), held = windows_bytes(p);
+	u64 spec = budget >> p->cfg.spec_shift, used = p->stats.spec_aperture;
+	u64 left = spec > used ? spec - used : 0;
+	u64 free = budget > held ? budget - held : 0;
+	u64 g;
 
+	/* Nor more than a fraction of the free aperture: near full, maps
+	 * are exact and speculation stops before it can crowd them out. */
+	left = PVDMA_MIN(left, free >> p->cfg.spec_shift);
+	g = pvdma_pow2_floor(left >> p->cfg.headroom_shift);
 	if (g < p->cfg.page_size)
 		g = p->cfg.page_size;
 	return PVDMA_MIN(g, pvdma_pow2_floor(p->cfg.max_window));
@@ -509,8 +540,8 @@ static bool window_extent(struct pvdma_planner *p, u64 gpa, u64 lo_req,
 static u32 make_room(struct pvdma_planner *p, u64 len)
 {
 	for (;;) {
-		bool aperture = p->stats.live_aperture + len > window_budget(p);
-		bool count = p->stats.live_windows + 1 > window_count_budget(p);
+		bool aperture = windows_bytes(p) + len > window_budget(p);
+		bool count = windows_count(p) + 1 > window_count_budget(p);
 		bool records = pvdma_list_empty(&p->free_windows);
 
 		if (!aperture && !count && !records)
@@ -536,8 +567,8 @@ static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
 	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, &lo, &hi);
 	struct pvdma_window *w;
 
-	if (!shared || p->stats.live_aperture + (hi - lo) > window_budget(p) ||
-	    p->stats.live_windows + 1 > window_count_budget(p)) {
+	if (!shared || windows_bytes(p) + (hi - lo) > window_budget(p) ||
+	    windows_count(p) + 1 > window_count_budget(p)) {
 		lo = lo_req;
 		hi = hi_req;
 	}

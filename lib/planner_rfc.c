@@ -11,7 +11,8 @@
  *    region is one MAP host call, a region whose count drops to zero one
  *    UNMAP host call, at once; nothing is batched or cached;
  *  - the host's table is keyed by base address alone, so a region whose
- *    base equals a live region of another size is refused (one host call);
+ *    base equals a live region of another size is refused (one host call,
+ *    I/O error, counted in id_collisions);
  *  - a region longer than the host's 1.5 GiB chunk comes back short, which
  *    costs a second call (UNMAP) and fails;
  *  - every failure is final: map_sg undoes what it mapped and fails.
@@ -104,7 +105,8 @@ static struct pvdma_window *rfc_get(struct pvdma_planner *p,
 		if (w && w->gpa == base) {	/* duplicate id on the host */
 			p->stats.misses++;
 			p->stats.host_calls++;
-			plan_fail(p, PVDMA_FAIL_HOST, size, PVDMA_ST_INVALID);
+			p->stats.id_collisions++;
+			plan_fail(p, PVDMA_FAIL_HOST, size, PVDMA_ST_IO);
 			return NULL;
 		}
 	}

@@ -208,6 +208,7 @@ struct pvdma_planner_stats {
 	u64 bounced_maps;
 	u64 bounced_bytes;	/* bytes copied to or from the pool */
 	u64 bad_unmaps;		/* unmaps of addresses never handed out */
+	u64 id_collisions;	/* rfc: refused as a duplicate host id */
 	u64 live_windows;
 	u64 peak_windows;
 	u64 live_aperture;	/* bytes in mapped windows and the pool */
