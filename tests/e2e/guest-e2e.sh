@@ -29,10 +29,56 @@ run() {	# label, pvdma.ko parameters, pvdma_dmatest.ko parameters
 	echo "pvdma-e2e: end $1"
 }
 
+check() {	# what, condition status
+	if [ "$2" -eq 0 ]; then
+		echo "pvdma-lifecycle: ok $1"
+	else
+		echo "pvdma-lifecycle: FAIL $1"
+	fi
+}
+
+# Unbind and rebind both drivers; pvdma pins itself while the test driver
+# is bound, and the companion can leave and come back under it.
+lifecycle() {
+	dmesg -c >/dev/null
+	insmod $P/pvdma.ko || { check "insmod pvdma" 1; return; }
+	insmod $P/pvdma_dmatest.ko tests=single || { check "insmod dmatest" 1; return; }
+	comp=$(basename "$(ls -d /sys/bus/pci/drivers/pvdma/0000:* | head -n 1)")
+	dma=$(basename "$(ls -d /sys/bus/pci/drivers/pvdma_dmatest/0000:* | head -n 1)")
+	r1=$(cat /sys/module/pvdma/refcnt)
+	echo "$dma" >/sys/bus/pci/drivers/pvdma_dmatest/unbind
+	r2=$(cat /sys/module/pvdma/refcnt)
+	[ "$r2" -eq $((r1 - 1)) ]
+	check "pvdma pinned while the DMA device's driver is bound (refcnt $r1 -> $r2)" $?
+	echo "$dma" >/sys/bus/pci/drivers/pvdma_dmatest/bind
+	[ "$(cat /sys/module/pvdma/refcnt)" -eq "$r1" ]
+	check "rebinding pins it again" $?
+	echo "$comp" >/sys/bus/pci/drivers/pvdma/unbind
+	[ ! -e /sys/bus/pci/drivers/pvdma/$comp ]
+	check "companion unbinds under a bound DMA driver" $?
+	grep -q "companion absent" /sys/kernel/debug/pvdma/stats
+	check "debugfs says the companion is absent" $?
+	echo "$dma" >/sys/bus/pci/drivers/pvdma_dmatest/unbind
+	dmesg | grep -q "$dma: pvdma: original DMA ops restored"
+	check "the DMA device gets its original ops back once unbound" $?
+	echo "$comp" >/sys/bus/pci/drivers/pvdma/bind
+	[ -e /sys/bus/pci/drivers/pvdma/$comp ]
+	check "companion binds again (HELLO, RESET)" $?
+	echo "$dma" >/sys/bus/pci/drivers/pvdma_dmatest/bind
+	[ -e /sys/bus/pci/drivers/pvdma_dmatest/$dma ]
+	check "the DMA device binds again through pvdma" $?
+	rmmod pvdma_dmatest
+	rmmod pvdma
+	check "both modules unload" $?
+	dmesg -c | grep -v -e "taints kernel" -e "verification failed" |
+		sed "s/^/pvdma-log lifecycle /"
+}
+
 for d in /sys/bus/pci/devices/*; do
 	echo "pvdma-pci: ${d##*/} $(cat $d/vendor) $(cat $d/device)"
 done
 run pvdma "policy=pvdma bounce=all" ""
 run pvdma-nobounce "policy=pvdma bounce=off" "tests=pressure"
 run rfc "policy=rfc" ""
+lifecycle
 echo "pvdma-e2e: done"

@@ -149,6 +149,13 @@ for r in pvdma pvdma-nobounce rfc; do
 	grep "^pvdma-log $r .*pvdma-dmatest: test " "$log" |
 		sed 's/^pvdma-log [^ ]* \[ *[0-9.]*\] pvdma-dmatest: test /    /'
 done
+step "unload and rebind"
+grep "^pvdma-lifecycle: " "$log" | sed 's/^pvdma-lifecycle: /  /'
+if grep -q "^pvdma-lifecycle: FAIL" "$log" ||
+   ! grep -q "^pvdma-lifecycle: ok both modules unload" "$log"; then
+	echo "e2e: unload/rebind checks failed" >&2
+	bad=1
+fi
 if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" "$log"; then
 	echo "e2e: the guest kernel logged a warning or oops:" >&2
 	grep -B 2 -A 20 -e "Call Trace" -e "BUG:" -e "WARNING:" "$log" | head -n 60 >&2

@@ -1,0 +1,10 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make demo: the end-to-end demonstration. Boots a Debian kernel under QEMU
+# (TCG) beside pvdmad, loads pvdma.ko and its self-tests with policy=pvdma
+# and policy=rfc, and prints the counters and one closing line:
+#   pvdma e2e: <N> transfers verified, <M> mismatches, <F> failed maps; host calls pvdma=<A> rfc=<B>
+# Takes under a minute on two cores once packages are installed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+PVDMA_E2E_VERBOSE=${PVDMA_E2E_VERBOSE:-1} exec tests/e2e/run-e2e.sh "$@"
