@@ -289,8 +289,10 @@ void plan_fail(struct pvdma_planner *p, u32 reason, u64 len, u32 host_status)
 	f->reason = reason;
 	f->host_status = host_status;
 	f->len = len;
+	/* Live counts this call's planned windows, which the peak (what the
+	 * host accepted) may not have seen yet. */
 	f->aperture_live = p->stats.live_aperture;
-	f->aperture_peak = p->stats.peak_aperture;
+	f->aperture_peak = PVDMA_MAX(p->stats.peak_aperture, f->aperture_live);
 	f->aperture_max = p->cfg.aperture_bytes;
 	f->mappings_live = p->stats.live_windows;
 	f->mappings_max = p->cfg.max_mappings;

@@ -43,8 +43,9 @@ static void usage(FILE *out)
 "  --bounce-pool BYTES    bounce pool size (default 64M)\n"
 "  --strict               pvdma: unmap at once, keep nothing idle\n"
 "  --max-window BYTES     pvdma: largest window (default 128M)\n"
-"  --batch N              host entries per host call (default %u, the\n"
-"                         protocol's slot size)\n"
+"  --batch N              host entries per host call (default %u: the\n"
+"                         default ring's slots x entries per slot, all\n"
+"                         posted with one doorbell)\n"
 "  --json                 one JSON object per line per (trace, policy)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
 "  --synthetic NAME       add a synthetic workload (repeatable):\n"
@@ -64,7 +65,7 @@ static void usage(FILE *out)
 "\n"
 "Sizes take K, M, G or T (powers of 1024). Exit status: 0, 1 if any\n"
 "mapping failed verification, 2 on a usage or input error.\n",
-		PVDMA_DEFAULT_MAX_BATCH, SYNTH_DEFAULT_SEED,
+		PVDMA_DEFAULT_DOORBELL_BATCH, SYNTH_DEFAULT_SEED,
 		(unsigned long long)SYNTH_DEFAULT_OPS);
 }
 

@@ -647,7 +647,7 @@ static int setup(struct replay *rp)
 	const struct replay_options *opt = rp->opt;
 	struct pvdma_dart_config dcfg;
 	struct pvdma_planner_config pcfg;
-	u32 nops = opt->batch ? opt->batch : PVDMA_DEFAULT_MAX_BATCH;
+	u32 nops = opt->batch ? opt->batch : PVDMA_DEFAULT_DOORBELL_BATCH;
 	int err;
 
 	pvdma_dart_default_config(&dcfg);

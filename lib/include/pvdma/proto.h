@@ -174,6 +174,9 @@ PVDMA_STATIC_ASSERT(sizeof(struct pvdma_entry) == 32, "entry size");
 /* Defaults pvdmad offers. */
 #define PVDMA_DEFAULT_RING_SLOTS	16
 #define PVDMA_DEFAULT_MAX_BATCH		127	/* slot = 32 + 127 * 32 = 4 KiB */
+/* Entries one doorbell carries with the default ring: every slot posted. */
+#define PVDMA_DEFAULT_DOORBELL_BATCH \
+	(PVDMA_DEFAULT_RING_SLOTS * PVDMA_DEFAULT_MAX_BATCH)
 #define PVDMA_SLOT_SIZE(max_batch) \
 	(sizeof(struct pvdma_slot_hdr) + (max_batch) * sizeof(struct pvdma_entry))
 
