@@ -25,8 +25,6 @@
 
 #include "pvdma_guest.h"
 
-/* Request slots one submit may post at once: one doorbell per batch. */
-#define PVDMA_ROUND_SLOTS	16
 /* Bounce slots: one per 512 bytes of pool, enough for small buffers. */
 #define PVDMA_BOUNCE_SLOT_BYTES	512
 

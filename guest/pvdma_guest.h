@@ -33,6 +33,8 @@
 #define PVDMA_BAR_REGS		0
 #define PVDMA_BAR_SHM		2
 #define PVDMA_MAX_RAM_RANGES	32
+/* Request slots one submit posts per doorbell; a planner batch fits. */
+#define PVDMA_ROUND_SLOTS	16
 
 /* Module parameters, parsed once at load (main.c). */
 struct pvdma_params {

@@ -172,7 +172,7 @@ static bool tp_poll_slot(struct pvdma_transport *tp, u32 index, u32 seq,
 static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
 		    u32 n)
 {
-	u32 seqs[8], posted = 0, used = 0, i, cnt;
+	u32 seqs[PVDMA_ROUND_SLOTS], posted = 0, used = 0, i, cnt;
 	u32 max_slots = min_t(u32, tp->nslots, ARRAY_SIZE(seqs));
 	u64 start = ktime_get_ns(), deadline = start + tp->timeout_ns;
 
@@ -210,8 +210,9 @@ static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
  * @ops: requests; each gets its status (and bus, for MAP)
  * @n: how many
  *
- * The planner's submit op. One doorbell for up to max_batch * min(nslots, 8)
- * requests (more take further rounds). Atomic-safe. Caller holds
+ * The planner's submit op. One doorbell for up to max_batch *
+ * min(nslots, PVDMA_ROUND_SLOTS) requests, a whole planner batch (more
+ * would take further rounds). Atomic-safe. Caller holds
  * pvdma_comp.lock.
  *
  * Return: 0, -EIO if the transport is broken, -ETIMEDOUT if the host did

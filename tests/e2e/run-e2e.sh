@@ -12,7 +12,8 @@
 # N and M count every run (M includes device faults); F counts the failed
 # maps of the pvdma policy that were not expected (the bounce-off pressure
 # test's are expected and reported above the line). Exits non-zero if M or
-# F is nonzero, if the guest did not finish or its kernel warned.
+# F is nonzero, if the guest did not finish, its kernel warned, an unload
+# or rebind check failed, or pvdmad did not exit cleanly.
 #
 # Environment: BUILD (where pvdmad is, default build), PVDMA_E2E_APERTURE
 # (default 64M), PVDMA_E2E_VERBOSE=1 to show the guest's log as it comes,
@@ -76,7 +77,7 @@ vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||
 
 step "booting the guest (TCG); self-tests with policy=pvdma, then rfc"
 if [ "$VERBOSE" = 1 ]; then
-	( tail -n +1 -F "$wd/console.log" 2>/dev/null |
+	( tail -n +1 -F --pid=$$ "$wd/console.log" 2>/dev/null |
 	  grep --line-buffered -e "pvdma-dmatest: test" -e "pvdma-e2e:" |
 	  sed -u 's/\r$//; s/^pvdma-log [^ ]* \[ *[0-9.]*\] /   /' ) &
 	tailer=$!
@@ -110,7 +111,12 @@ step "pvdmactl stats (last snapshot with the guest connected, then at the end)"
 [ -f "$wd/ctl.live" ] && sed 's/^/  /' "$wd/ctl.live"
 "$PVDMACTL" --control "$wd/control.sock" stats 2>&1 | sed 's/^/  /'
 "$PVDMACTL" --control "$wd/control.sock" stats --json >"$wd/pvdmad-stats.json" 2>&1
-vm_pvdmad_stop || echo "e2e: pvdmad exited with an error" >&2
+bad=0
+if ! vm_pvdmad_stop; then
+	echo "e2e: pvdmad exited with an error; its log:" >&2
+	tail -n 30 "$wd/pvdmad.log" >&2
+	bad=1
+fi
 
 # Per-run numbers from the dmatest summary lines.
 field() {	# run, key
@@ -124,7 +130,6 @@ stat() {	# run, key
 N=0
 M=0
 F=0
-bad=0
 missing=""
 step "results"
 for r in pvdma pvdma-nobounce rfc; do
