@@ -5,6 +5,7 @@
 #   make check      install test dependencies, build with ASan/UBSan
 #                   (build/san/) and run every test; ends "N passed, N failed"
 #   make demo       the end-to-end demonstration (see README.md)
+#   make bench      benchmarks and plots into docs/perf/ (not a test)
 #   make module     build guest/pvdma.ko against the Debian kernel headers
 #   make deps       install the Debian packages the build and tests need
 
@@ -34,6 +35,8 @@ include lib/lib.mk
 -include tools/tools.mk
 -include host/host.mk
 -include bench/bench.mk
+-include guest/guest.mk
+-include tools/trace/trace.mk
 include tests/tests.mk
 
 progs: $(PROGS)
@@ -55,7 +58,10 @@ check: deps
 demo: deps progs
 	@scripts/demo.sh
 
+bench: deps progs
+	@scripts/bench.sh
+
 clean:
 	rm -rf build
 
-.PHONY: all progs tests deps check demo clean
+.PHONY: all progs tests deps check demo bench clean

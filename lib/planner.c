@@ -589,6 +589,22 @@ static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
 	return w;
 }
 
+/*
+ * With bounce allowed, a small map is better served by the pool than by a
+ * window of its own once windows can no longer be grown around it (no
+ * speculation left) or the window space is three quarters full: the pool
+ * packs it without 16 KiB rounding and costs no host call.
+ */
+static bool bounce_preferred(struct pvdma_planner *p, u64 len, u32 attrs)
+{
+	u64 budget = window_budget(p);
+
+	if (!bounce_allowed(p, len, attrs) || len > p->cfg.page_size)
+		return false;
+	return window_granule(p) <= p->cfg.page_size ||
+	       windows_bytes(p) > budget - (budget >> 2);
+}
+
 /* seg->cookie during a call: window index + 1, or 0 if bounced. */
 static struct pvdma_window *seg_window(struct pvdma_planner *p,
 				       const struct pvdma_seg *seg)
@@ -611,6 +627,11 @@ static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
 		p->stats.hits++;
 	} else {
 		p->stats.misses++;
+		if (bounce_preferred(p, seg->len, attrs)) {
+			if (!bounce_map(p, seg, dir))
+				return 0;
+			p->last_failure.reason = PVDMA_FAIL_NONE; /* pool full */
+		}
 		w = pvdma_plan_window(p, seg, perm, &reason);
 		if (!w) {
 			if (!bounce_allowed(p, seg->len, attrs)) {
