@@ -501,25 +501,61 @@ static bool evict_one(struct pvdma_planner *p)
 }
 
 /*
- * The range a new window for [lo_req, hi_req) should cover: grown to the
- * granule, then clipped so it neither overlaps a shared window nor leaves
- * guest RAM. Returns false if the request itself straddles a shared window
- * (it then gets a private exact window).
+ * Sequential traffic (a driver filling a ring or a page pool one page at a
+ * time) once the speculation budget is spent: a miss that starts within
+ * one window-length after the window before it extends that run with a
+ * window twice as long (up to window_small_max), as readahead does, while
+ * the window space is under three quarters full. Returns the extent's
+ * length, or 0 if the traffic does not look sequential.
+ */
+static u64 window_readahead(const struct pvdma_planner *p,
+			    const struct pvdma_window *prev, u64 lo_req)
+{
+	u64 budget = window_budget(p), prev_end, len;
+
+	if (!prev)
+		return 0;
+	prev_end = prev->gpa + prev->len;
+	if (lo_req < prev_end || lo_req - prev_end > prev->len)
+		return 0;
+	len = PVDMA_MIN(2 * prev->len, pvdma_pow2_floor(p->cfg.window_small_max));
+	if (windows_bytes(p) + len > budget - (budget >> 2))
+		return 0;
+	return len;
+}
+
+/*
+ * The range a new window for [lo_req, hi_req) should cover: for a small
+ * single map grown to the granule while speculation is left, else extended
+ * as readahead where the traffic is sequential; then clipped so it neither
+ * overlaps a shared window nor leaves guest RAM. Returns false if the
+ * request itself straddles a shared window (it then gets a private exact
+ * window). Segments of a list are not grown: however many miss, the list
+ * costs one host call, so growth would only buy aperture for later calls
+ * that the list's own windows serve anyway.
  */
 static bool window_extent(struct pvdma_planner *p, u64 gpa, u64 lo_req,
-			  u64 hi_req, u64 *lo, u64 *hi)
+			  u64 hi_req, bool single, u64 *lo, u64 *hi)
 {
 	struct pvdma_window *prev = gpa_floor(p, lo_req), *next;
-	u64 g = window_granule(p), ps = p->cfg.page_size, rs, re;
+	u64 ps = p->cfg.page_size, rs, re, g;
 
 	*lo = lo_req;
 	*hi = hi_req;
-	if (!p->cfg.strict && hi_req - lo_req <= p->cfg.window_small_max &&
-	    hi_req - lo_req < g) {
+	g = single && !p->cfg.strict ? window_granule(p) : ps;
+	if (hi_req - lo_req <= p->cfg.window_small_max && hi_req - lo_req < g) {
 		*lo = PVDMA_ALIGN_DOWN(lo_req, g);
 		*hi = PVDMA_ALIGN_UP(hi_req, g);
 		if (*hi < hi_req)	/* the top of the address space */
 			*hi = hi_req;
+	} else if (single && !p->cfg.strict &&
+		   hi_req - lo_req <= p->cfg.window_small_max) {
+		u64 ra = window_readahead(p, prev, lo_req);
+
+		if (ra) {
+			*lo = prev->gpa + prev->len;
+			*hi = PVDMA_MAX(hi_req, *lo + ra);
+		}
 	}
 	next = prev ? gpa_next(prev) : gpa_entry(pvdma_avl_first(&p->by_gpa));
 	if (prev && prev->gpa + prev->len > lo_req)
@@ -560,13 +596,15 @@ static u32 make_room(struct pvdma_planner *p, u64 len)
  */
 static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
 					      const struct pvdma_seg *seg,
-					      u16 perm, u32 *reason)
+					      u16 perm, bool single,
+					      u32 *reason)
 {
 	u64 ps = p->cfg.page_size;
 	u64 lo_req = PVDMA_ALIGN_DOWN(seg->gpa, ps);
 	u64 hi_req = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps);
 	u64 lo, hi;
-	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, &lo, &hi);
+	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, single,
+				    &lo, &hi);
 	struct pvdma_window *w;
 
 	if (!shared || windows_bytes(p) + (hi - lo) > window_budget(p) ||
@@ -614,7 +652,7 @@ static struct pvdma_window *seg_window(struct pvdma_planner *p,
 
 /* Route one segment to a window (hit or new) or, failing that, bounce. */
 static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
-			  enum pvdma_dir dir, u32 attrs)
+			  enum pvdma_dir dir, u32 attrs, bool single)
 {
 	u16 perm = dir_perm(dir);
 	struct pvdma_window *w;
@@ -632,7 +670,7 @@ static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
 				return 0;
 			p->last_failure.reason = PVDMA_FAIL_NONE; /* pool full */
 		}
-		w = pvdma_plan_window(p, seg, perm, &reason);
+		w = pvdma_plan_window(p, seg, perm, single, &reason);
 		if (!w) {
 			if (!bounce_allowed(p, seg->len, attrs)) {
 				plan_fail(p, reason, seg->len, 0);
@@ -765,7 +803,7 @@ static int pvdma_map_segs(struct pvdma_planner *p, struct pvdma_seg *segs,
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = pvdma_plan_seg(p, &segs[i], dir, attrs);
+		ret = pvdma_plan_seg(p, &segs[i], dir, attrs, n == 1);
 		if (ret) {
 			pvdma_undo(p, segs, i);
 			return ret;

@@ -42,7 +42,9 @@ static void usage(FILE *out)
 "                         (default off)\n"
 "  --bounce-pool BYTES    bounce pool size (default 64M)\n"
 "  --strict               pvdma: unmap at once, keep nothing idle\n"
-"  --max-window BYTES     pvdma: largest window (default 128M)\n"
+"  --max-window BYTES     pvdma: largest window (default 32M)\n"
+"  --spec-shift N         pvdma: speculative windows may hold aperture >> N\n"
+"                         (default %u)\n"
 "  --batch N              host entries per host call (default %u: the\n"
 "                         default ring's slots x entries per slot, all\n"
 "                         posted with one doorbell)\n"
@@ -65,7 +67,8 @@ static void usage(FILE *out)
 "\n"
 "Sizes take K, M, G or T (powers of 1024). Exit status: 0, 1 if any\n"
 "mapping failed verification, 2 on a usage or input error.\n",
-		PVDMA_DEFAULT_DOORBELL_BATCH, SYNTH_DEFAULT_SEED,
+		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
+		SYNTH_DEFAULT_SEED,
 		(unsigned long long)SYNTH_DEFAULT_OPS);
 }
 
@@ -118,7 +121,8 @@ static void bad_value(const char *opt, const char *value)
 
 enum {
 	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
-	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_BATCH, OPT_JSON,
+	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
+	OPT_JSON,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
 };
 
@@ -130,6 +134,7 @@ static const struct option long_options[] = {
 	{ "bounce-pool", required_argument, NULL, OPT_BOUNCE_POOL },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "max-window", required_argument, NULL, OPT_MAX_WINDOW },
+	{ "spec-shift", required_argument, NULL, OPT_SPEC_SHIFT },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -179,6 +184,11 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_MAX_WINDOW:
 		parse_count("max-window", arg, 1ull << 40, &c->opt.max_window);
+		break;
+	case OPT_SPEC_SHIFT:
+		if (parse_size(arg, &v) || v > 32)
+			bad_value("spec-shift", arg);
+		c->opt.spec_shift = (u32)v + 1;
 		break;
 	case OPT_BATCH:
 		parse_count("batch", arg, 1u << 20, &v);
@@ -273,6 +283,7 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	JSON_U64("misses", r->misses);
 	JSON_U64("verify_errors", r->verify_errors);
 	JSON_U64("unmatched_unmaps", r->unmatched_unmaps);
+	JSON_U64("implied_unmaps", r->implied_unmaps);
 	JSON_U64("skipped_unmaps", r->skipped_unmaps);
 	JSON_U64("unmap_errors", r->unmap_errors);
 	JSON_U64("unmatched_syncs", r->unmatched_syncs);

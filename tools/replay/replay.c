@@ -383,6 +383,8 @@ static void record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 		 pvdma_status_name(f->host_status));
 }
 
+static void unmap_unrecorded(struct replay *rp, const struct trace_event *ev);
+
 static void do_map(struct replay *rp, const struct trace_event *ev)
 {
 	struct replay_result *res = rp->res;
@@ -396,6 +398,8 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 		res->invalid_maps++;
 		return;
 	}
+	if (ev->kind == TRACE_EV_MAP_SG)
+		unmap_unrecorded(rp, ev);
 	for (i = 0; i < n; i++)
 		bytes += rp->segs[i].len;
 	res->map_requests++;
@@ -471,16 +475,11 @@ static struct live_buf *take_live(struct replay *rp,
 	return NULL;
 }
 
-static void do_unmap(struct replay *rp, const struct trace_event *ev)
+/* Unmap live buffer @buf (already unlinked) through the planner. */
+static void release_live(struct replay *rp, struct live_buf *buf)
 {
 	struct replay_result *res = rp->res;
-	struct live_buf *buf = take_live(rp, ev);
 
-	res->unmap_requests++;
-	if (!buf) {
-		res->unmatched_unmaps++;
-		return;
-	}
 	res->live_bytes -= buf->bytes;
 	if (buf->failed) {
 		res->skipped_unmaps++;
@@ -491,6 +490,44 @@ static void do_unmap(struct replay *rp, const struct trace_event *ev)
 		     buf->nsegs, (unsigned long long)buf->segs[0].bus);
 	}
 	free(buf);
+}
+
+static void do_unmap(struct replay *rp, const struct trace_event *ev)
+{
+	struct live_buf *buf = take_live(rp, ev);
+
+	rp->res->unmap_requests++;
+	if (!buf) {
+		rp->res->unmatched_unmaps++;
+		return;
+	}
+	release_live(rp, buf);
+}
+
+/*
+ * The kernel does not record the dma_unmap_sg of a list longer than about
+ * 500 entries (the event would not fit a ring-buffer page; see
+ * traces/README.md), so such a list looks mapped for ever. When a list
+ * with the same first physical address is mapped again, the earlier one
+ * was certainly unmapped by then: unmap it first (counted in
+ * implied_unmaps).
+ */
+static void unmap_unrecorded(struct replay *rp, const struct trace_event *ev)
+{
+	struct hnode **pp = ht_bucket(&rp->lists, ev->ents[0].phys);
+
+	for (; *pp; pp = &(*pp)->next) {
+		struct live_buf *buf = (struct live_buf *)*pp;
+
+		if ((*pp)->key != ev->ents[0].phys ||
+		    buf->nents_total <= TRACE_UNMAP_UNRECORDED)
+			continue;
+		*pp = (*pp)->next;
+		rp->lists.count--;
+		rp->res->implied_unmaps++;
+		release_live(rp, buf);
+		return;
+	}
 }
 
 /* A sync names a live buffer by its dma address. */
@@ -668,6 +705,8 @@ static int setup(struct replay *rp)
 	pcfg.strict = opt->strict;
 	if (opt->max_window)
 		pcfg.max_window = opt->max_window;
+	if (opt->spec_shift)
+		pcfg.spec_shift = opt->spec_shift - 1;
 	rp->mem.nwindows = opt->max_mappings + 64;
 	rp->mem.windows = calloc(rp->mem.nwindows, sizeof(*rp->mem.windows));
 	rp->mem.nops = nops;

@@ -40,6 +40,7 @@ struct replay_options {
 	u64 aperture;
 	u32 max_mappings;
 	u64 max_window;			/* 0: the planner's default */
+	u32 spec_shift;			/* shift + 1; 0: the planner's default */
 	u64 bounce_bytes;
 	u32 batch;			/* entries per host call; 0: the
 					 * protocol's PVDMA_DEFAULT_MAX_BATCH */
@@ -81,6 +82,7 @@ struct replay_result {
 	u64 failed_maps;
 	u64 invalid_maps;	/* events the replay could not form a map of */
 	u64 unmatched_unmaps;
+	u64 implied_unmaps;	/* unrecordable unmaps of re-mapped long lists */
 	u64 skipped_unmaps;	/* of maps that had failed */
 	u64 unmap_errors;
 	u64 unmatched_syncs;

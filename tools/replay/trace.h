@@ -23,6 +23,9 @@
 
 /* The kernel's DMA_TRACE_MAX_ENTRIES: longer lists are shown truncated. */
 #define TRACE_SHOWN_ENTRIES	128
+/* The kernel drops the dma_unmap_sg event of lists longer than this (the
+ * event outgrows a ring-buffer page; seen: 503 recorded, 511 lost). */
+#define TRACE_UNMAP_UNRECORDED	503
 /* Most entries a list may claim in total (hostile "nents=1/4000000000"). */
 #define TRACE_MAX_NENTS		(1u << 20)
 /* Longest line the reader accepts; longer ones are reported and skipped. */

@@ -135,7 +135,7 @@ struct pvdma_planner_config {
 	u64 bounce_small_max;
 };
 
-#define PVDMA_DEFAULT_MAX_WINDOW	(128ull << 20)
+#define PVDMA_DEFAULT_MAX_WINDOW	(32ull << 20)
 #define PVDMA_DEFAULT_WINDOW_SMALL_MAX	(256ull << 10)
 #define PVDMA_DEFAULT_HEADROOM_SHIFT	2
 #define PVDMA_DEFAULT_SPEC_SHIFT	2
