@@ -54,6 +54,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	if (!c)
 		return -ENOMEM;
 	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
+	if (d->cfg.fault.rate > 0)
+		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
 			     IVSHMEM_HOST_PEER_ID, cl->id);
 	if (err) {
@@ -107,6 +109,13 @@ static struct pvdma_companion *dma_resolve(void *ctx, u32 domain_peer)
 	struct dma_client *dc = ctx;
 	struct ivshmem_client *cl;
 
+	if (domain_peer == PVDMA_DEV_DOMAIN_IDENTITY) {
+		/* No IOMMU, but still only its own QEMU's guest RAM. */
+		for (cl = dc->daemon->companions.clients; cl; cl = cl->next)
+			if (!cl->dead && cl->pid == dc->pid && cl->priv)
+				return cl->priv;
+		return NULL;
+	}
 	cl = ivshmem_server_find(&dc->daemon->companions, domain_peer);
 	if (!cl || cl->pid != dc->pid)
 		return NULL;

@@ -21,6 +21,12 @@ struct dmadev_cmd {
 	u64 pattern;
 };
 
+/* Where a command's bus addresses go: an IOMMU domain, or identity. */
+struct dmadev_domain {
+	struct pvdma_companion *c;
+	bool identity;	/* bus == GPA, through c's guest RAM, no IOMMU */
+};
+
 /* The outcome written back. */
 struct dmadev_result {
 	u32 status;
@@ -60,6 +66,7 @@ int dmadev_init(struct pvdma_dmadev *d, void *shm, u64 shm_size,
 	d->shm = shm;
 	d->queue_entries = cfg->queue_entries;
 	d->max_len = cfg->max_len;
+	d->identity = cfg->identity;
 	d->resolve = resolve;
 	d->resolve_ctx = resolve_ctx;
 	h->version = pvdma_le32(PVDMA_DEV_VERSION);
@@ -85,23 +92,29 @@ void dmadev_destroy(struct pvdma_dmadev *d)
 /*
  * Host pointer for the first piece of [bus, bus + len) that lies in one
  * IOMMU page; *chunk gets its length. NULL: a translation fault (counted
- * by the backend) or a mapping outside the RAM file.
+ * by the backend) or a mapping outside the RAM file. Identity: the same
+ * chunks (so both modes move bytes alike), bus taken as a GPA.
  */
-static u8 *dmadev_xlate(struct pvdma_companion *c, u64 bus, u64 len, u32 perm,
-			u64 *chunk)
+static u8 *dmadev_xlate(const struct dmadev_domain *dom, u64 bus, u64 len,
+			u32 perm, u64 *chunk)
 {
+	struct pvdma_companion *c = dom->c;
 	struct pvdma_iommu *iommu = c->iommu;
 	u64 page = iommu->cfg.page_size;
 	u64 host_addr;
 
 	*chunk = PVDMA_MIN(len, page - (bus & (page - 1)));
-	if (iommu->ops->translate(iommu, bus, *chunk, perm, &host_addr))
+	if (dom->identity) {
+		if (guest_ram_gpa_to_offset(&c->ram, bus, *chunk, &host_addr))
+			return NULL;
+	} else if (iommu->ops->translate(iommu, bus, *chunk, perm, &host_addr)) {
 		return NULL;
+	}
 	return guest_ram_ptr(&c->ram, host_addr, *chunk);
 }
 
 /* Is every byte of [bus, bus + len) mapped with @perm? Sets *fault if not. */
-static bool dmadev_range_ok(struct pvdma_companion *c, u64 bus, u64 len,
+static bool dmadev_range_ok(const struct dmadev_domain *c, u64 bus, u64 len,
 			    u32 perm, u64 *fault)
 {
 	u64 chunk;
@@ -121,7 +134,7 @@ static bool dmadev_range_ok(struct pvdma_companion *c, u64 bus, u64 len,
  * Chunks where neither side crosses an IOMMU page. Overlapping ranges are
  * copied in ascending order, chunk by chunk (memmove within a chunk).
  */
-static void dmadev_copy(struct pvdma_companion *c, u64 src, u64 dst, u64 len)
+static void dmadev_copy(const struct dmadev_domain *c, u64 src, u64 dst, u64 len)
 {
 	u64 schunk, dchunk, n;
 	u8 *s, *d;
@@ -139,7 +152,7 @@ static void dmadev_copy(struct pvdma_companion *c, u64 src, u64 dst, u64 len)
 	}
 }
 
-static void dmadev_fill(struct pvdma_companion *c, u64 dst, u64 len, u8 byte)
+static void dmadev_fill(const struct dmadev_domain *c, u64 dst, u64 len, u8 byte)
 {
 	u64 chunk;
 	u8 *d;
@@ -154,7 +167,7 @@ static void dmadev_fill(struct pvdma_companion *c, u64 dst, u64 len, u8 byte)
 	}
 }
 
-static u64 dmadev_sum(struct pvdma_companion *c, u64 src, u64 len)
+static u64 dmadev_sum(const struct dmadev_domain *c, u64 src, u64 len)
 {
 	u64 sum = PVDMA_CHECKSUM_SEED, chunk;
 	const u8 *s;
@@ -189,7 +202,7 @@ static u32 dmadev_check(const struct pvdma_dmadev *d, const struct dmadev_cmd *c
 }
 
 /* Every range the command touches, checked before anything moves. */
-static bool dmadev_ranges_ok(struct pvdma_companion *c,
+static bool dmadev_ranges_ok(const struct dmadev_domain *c,
 			     const struct dmadev_cmd *cmd, u64 *fault)
 {
 	if (cmd->op != PVDMA_DEV_FILL &&
@@ -201,40 +214,49 @@ static bool dmadev_ranges_ok(struct pvdma_companion *c,
 	return true;
 }
 
-/* The companion whose domain the guest asked for, if this device may use it. */
-static struct pvdma_companion *dmadev_domain(struct pvdma_dmadev *d)
+/*
+ * The domain the guest asked for, if this device may use it: false if
+ * none (identity only where allowed, and only once the guest RAM is open).
+ */
+static bool dmadev_domain(struct pvdma_dmadev *d, struct dmadev_domain *dom)
 {
 	struct pvdma_dev_header *h = d->shm;
+	u32 peer = shm_read32(&h->domain_peer);
 
-	if (!d->resolve)
-		return NULL;
-	return d->resolve(d->resolve_ctx, shm_read32(&h->domain_peer));
+	dom->identity = peer == PVDMA_DEV_DOMAIN_IDENTITY;
+	if (!d->resolve || (dom->identity && !d->identity))
+		return false;
+	dom->c = d->resolve(d->resolve_ctx, peer);
+	if (!dom->c || !dom->c->iommu)
+		return false;
+	return !dom->identity || guest_ram_is_open(&dom->c->ram);
 }
 
 static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
 			struct dmadev_result *res)
 {
+	struct dmadev_domain dom;
 	struct pvdma_companion *c;
 
 	res->status = dmadev_check(d, cmd);
 	if (res->status != PVDMA_DEV_ST_OK || cmd->op == PVDMA_DEV_NOP)
 		return;
-	c = dmadev_domain(d);
-	if (!c || !c->iommu) {
+	if (!dmadev_domain(d, &dom)) {
 		res->status = PVDMA_DEV_ST_NOT_BOUND;
 		return;
 	}
-	if (!dmadev_ranges_ok(c, cmd, &res->fault_bus)) {
+	c = dom.c;
+	if (!dmadev_ranges_ok(&dom, cmd, &res->fault_bus)) {
 		res->status = PVDMA_DEV_ST_FAULT;
 		c->stats.dma_faults++;
 		return;
 	}
 	if (cmd->op == PVDMA_DEV_COPY)
-		dmadev_copy(c, cmd->src, cmd->dst, cmd->len);
+		dmadev_copy(&dom, cmd->src, cmd->dst, cmd->len);
 	else if (cmd->op == PVDMA_DEV_FILL)
-		dmadev_fill(c, cmd->dst, cmd->len, (u8)cmd->pattern);
+		dmadev_fill(&dom, cmd->dst, cmd->len, (u8)cmd->pattern);
 	else
-		res->result = dmadev_sum(c, cmd->src, cmd->len);
+		res->result = dmadev_sum(&dom, cmd->src, cmd->len);
 	c->stats.dma_cmds++;
 	c->stats.dma_bytes += cmd->len;
 	d->stats.bytes += cmd->len;

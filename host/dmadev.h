@@ -29,10 +29,13 @@ struct pvdma_companion;
  * struct dmadev_config - what every DMA device offers
  * @queue_entries:	commands in the queue, a power of two
  * @max_len:		longest length one command may move
+ * @identity:		accept domain_peer == PVDMA_DEV_DOMAIN_IDENTITY (bus
+ *			address = GPA, no IOMMU; for benchmarks' baseline)
  */
 struct dmadev_config {
 	u32 queue_entries;
 	u32 max_len;
+	bool identity;
 };
 
 /* Counters of one DMA device. */
@@ -51,6 +54,8 @@ struct dmadev_stats {
  * Find the companion a device may use as its domain: @domain_peer is what
  * the guest wrote; the resolver decides whether this device may use it
  * (pvdmad: only a companion of the same QEMU process). NULL: not bound.
+ * For PVDMA_DEV_DOMAIN_IDENTITY (asked only if the device allows it) it
+ * returns the companion whose guest RAM the device may reach.
  */
 typedef struct pvdma_companion *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
 
@@ -61,6 +66,7 @@ typedef struct pvdma_companion *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer)
  * @shm:	the shared region
  * @queue_entries: host copies of the layout
  * @max_len:
+ * @identity:	copy of dmadev_config.identity
  * @sq_head:	commands consumed (host copy)
  * @resolve:	domain lookup
  * @resolve_ctx: its argument
@@ -72,6 +78,7 @@ struct pvdma_dmadev {
 	void *shm;
 	u32 queue_entries;
 	u32 max_len;
+	bool identity;
 	u32 sq_head;
 	dmadev_resolve_fn resolve;
 	void *resolve_ctx;

@@ -41,10 +41,15 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 "      --max-batch N        entries per slot (default %u)\n"
 "      --dma-queue N        DMA device commands, power of two (default %u)\n"
 "      --dma-max-len BYTES  longest DMA command (default %u)\n"
+"      --dma-identity       also let the DMA device run without IOMMU (bus =\n"
+"                           guest-physical; benchmarks' baseline only)\n"
 "  -c, --control PATH       stats socket for pvdmactl (default: none)\n"
 "  -l, --log-level LEVEL    err, warn, info or debug (default info)\n"
 "  -f, --log-file PATH      log to PATH instead of stderr (SIGHUP reopens)\n"
 "      --syslog             also log to syslog\n"
+"      --inject-map-fail RATE[:SEED]\n"
+"                           testing: refuse this share of IOMMU maps at random\n"
+"                           (NO_APERTURE or IO), e.g. 0.05 (default: off)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "BYTES take a K, M or G suffix (powers of 1024).\n",
@@ -91,7 +96,9 @@ enum {
 	OPT_MAX_BATCH,
 	OPT_DMA_QUEUE,
 	OPT_DMA_MAX_LEN,
+	OPT_DMA_IDENTITY,
 	OPT_SYSLOG,
+	OPT_INJECT_MAP_FAIL,
 };
 
 static const struct option long_options[] = {
@@ -107,10 +114,12 @@ static const struct option long_options[] = {
 	{ "max-batch",	  required_argument, NULL, OPT_MAX_BATCH },
 	{ "dma-queue",	  required_argument, NULL, OPT_DMA_QUEUE },
 	{ "dma-max-len",  required_argument, NULL, OPT_DMA_MAX_LEN },
+	{ "dma-identity", no_argument,	     NULL, OPT_DMA_IDENTITY },
 	{ "control",	  required_argument, NULL, 'c' },
 	{ "log-level",	  required_argument, NULL, 'l' },
 	{ "log-file",	  required_argument, NULL, 'f' },
 	{ "syslog",	  no_argument,	     NULL, OPT_SYSLOG },
+	{ "inject-map-fail", required_argument, NULL, OPT_INJECT_MAP_FAIL },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -135,6 +144,8 @@ static bool parse_option(struct pvdmad_options *o, int opt, const char *arg)
 	case 'c': o->cfg.control_path = arg; return true;
 	case 'f': o->log_file = arg; return true;
 	case OPT_SYSLOG: o->use_syslog = true; return true;
+	case OPT_INJECT_MAP_FAIL:
+		return !pvdma_iommu_fault_parse(arg, &o->cfg.fault);
 	case 'm':
 		if (!strcmp(arg, "q35"))
 			cc->ram.machine = GUEST_RAM_Q35;
@@ -151,6 +162,7 @@ static bool parse_option(struct pvdmad_options *o, int opt, const char *arg)
 	case OPT_MAX_BATCH: return parse_u32(arg, &cc->max_batch);
 	case OPT_DMA_QUEUE: return parse_u32(arg, &o->cfg.dmadev.queue_entries);
 	case OPT_DMA_MAX_LEN: return parse_u32(arg, &o->cfg.dmadev.max_len);
+	case OPT_DMA_IDENTITY: o->cfg.dmadev.identity = true; return true;
 	case 'l':
 		o->log_level = pvdmad_log_parse_level(arg);
 		return o->log_level >= 0;
@@ -252,6 +264,8 @@ static void log_limits(const struct pvdmad_config *cfg)
 		(unsigned long long)cc->iommu.bus_base,
 		(unsigned long long)cc->iommu.bus_limit, cc->ring_slots,
 		cc->max_batch);
+	if (cfg->dmadev.identity)
+		pr_info("dma device: identity binding allowed (no IOMMU, bus = guest-physical)");
 }
 
 /* Signals are read after the loop round, in run(); the watch only wakes it. */

@@ -25,6 +25,13 @@
 #define PVDMA_DEV_MAGIC		0x44445650u	/* "PVDD" */
 #define PVDMA_DEV_VERSION	1
 
+/*
+ * domain_peer value for no IOMMU: bus address == guest-physical address,
+ * through guest RAM only. Benchmarks' baseline; pvdmad refuses it
+ * (NOT_BOUND) unless started with --dma-identity.
+ */
+#define PVDMA_DEV_DOMAIN_IDENTITY	0xffffffffu
+
 /**
  * struct pvdma_dev_header - start of the DMA device's region (128 bytes)
  * @magic:		PVDMA_DEV_MAGIC (host)
