@@ -524,38 +524,41 @@ static u64 window_readahead(const struct pvdma_planner *p,
 	return len;
 }
 
+/* How a new window may grow past the request it is made for. */
+enum grow_mode {
+	GROW_NONE,		/* exact: page-rounded */
+	GROW_SPECULATE,		/* a single map: granule, else readahead */
+	GROW_BLOCK,		/* a list segment with company: its block */
+};
+
 /*
- * The range a new window for [lo_req, hi_req) should cover: for a small
- * single map grown to the granule while speculation is left, else extended
- * as readahead where the traffic is sequential; then clipped so it neither
- * overlaps a shared window nor leaves guest RAM. Returns false if the
- * request itself straddles a shared window (it then gets a private exact
- * window). Segments of a list are not grown: however many miss, the list
- * costs one host call, so growth would only buy aperture for later calls
- * that the list's own windows serve anyway.
+ * The range a new window for [lo_req, hi_req) should cover, grown as
+ * @mode allows for a small request, then clipped so it neither overlaps a
+ * shared window nor leaves guest RAM. Returns false if the request itself
+ * straddles a shared window (it then gets a private exact window).
  */
 static bool window_extent(struct pvdma_planner *p, u64 gpa, u64 lo_req,
-			  u64 hi_req, bool single, u64 *lo, u64 *hi)
+			  u64 hi_req, enum grow_mode mode, u64 *lo, u64 *hi)
 {
 	struct pvdma_window *prev = gpa_floor(p, lo_req), *next;
-	u64 ps = p->cfg.page_size, rs, re, g;
+	u64 ps = p->cfg.page_size, rs, re, g = ps, ra;
+	bool small = hi_req - lo_req <= p->cfg.window_small_max;
 
 	*lo = lo_req;
 	*hi = hi_req;
-	g = single && !p->cfg.strict ? window_granule(p) : ps;
-	if (hi_req - lo_req <= p->cfg.window_small_max && hi_req - lo_req < g) {
+	if (mode == GROW_SPECULATE)
+		g = window_granule(p);
+	else if (mode == GROW_BLOCK)
+		g = pvdma_pow2_floor(p->cfg.window_small_max);
+	if (small && hi_req - lo_req < g) {
 		*lo = PVDMA_ALIGN_DOWN(lo_req, g);
 		*hi = PVDMA_ALIGN_UP(hi_req, g);
 		if (*hi < hi_req)	/* the top of the address space */
 			*hi = hi_req;
-	} else if (single && !p->cfg.strict &&
-		   hi_req - lo_req <= p->cfg.window_small_max) {
-		u64 ra = window_readahead(p, prev, lo_req);
-
-		if (ra) {
-			*lo = prev->gpa + prev->len;
-			*hi = PVDMA_MAX(hi_req, *lo + ra);
-		}
+	} else if (small && mode == GROW_SPECULATE &&
+		   (ra = window_readahead(p, prev, lo_req))) {
+		*lo = prev->gpa + prev->len;
+		*hi = PVDMA_MAX(hi_req, *lo + ra);
 	}
 	next = prev ? gpa_next(prev) : gpa_entry(pvdma_avl_first(&p->by_gpa));
 	if (prev && prev->gpa + prev->len > lo_req)
@@ -596,14 +599,14 @@ static u32 make_room(struct pvdma_planner *p, u64 len)
  */
 static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
 					      const struct pvdma_seg *seg,
-					      u16 perm, bool single,
+					      u16 perm, enum grow_mode mode,
 					      u32 *reason)
 {
 	u64 ps = p->cfg.page_size;
 	u64 lo_req = PVDMA_ALIGN_DOWN(seg->gpa, ps);
 	u64 hi_req = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps);
 	u64 lo, hi;
-	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, single,
+	bool shared = window_extent(p, seg->gpa, lo_req, hi_req, mode,
 				    &lo, &hi);
 	struct pvdma_window *w;
 
@@ -652,7 +655,7 @@ static struct pvdma_window *seg_window(struct pvdma_planner *p,
 
 /* Route one segment to a window (hit or new) or, failing that, bounce. */
 static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
-			  enum pvdma_dir dir, u32 attrs, bool single)
+			  enum pvdma_dir dir, u32 attrs, enum grow_mode mode)
 {
 	u16 perm = dir_perm(dir);
 	struct pvdma_window *w;
@@ -670,7 +673,7 @@ static int pvdma_plan_seg(struct pvdma_planner *p, struct pvdma_seg *seg,
 				return 0;
 			p->last_failure.reason = PVDMA_FAIL_NONE; /* pool full */
 		}
-		w = pvdma_plan_window(p, seg, perm, single, &reason);
+		w = pvdma_plan_window(p, seg, perm, mode, &reason);
 		if (!w) {
 			if (!bounce_allowed(p, seg->len, attrs)) {
 				plan_fail(p, reason, seg->len, 0);
@@ -796,6 +799,30 @@ static void pvdma_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
 	}
 }
 
+/*
+ * A single map may speculate. A list costs one host call however many of
+ * its segments miss, so its segments are not grown on speculation (one
+ * list of scattered pieces would spend the whole budget); but where a
+ * neighbouring segment of the same list lies in the same block, as pages of
+ * pageable memory do, one block-sized window serves them both and keeps
+ * the mapping count down.
+ */
+static enum grow_mode grow_mode_of(const struct pvdma_planner *p,
+				   const struct pvdma_seg *segs, u32 i, u32 n)
+{
+	u64 block = pvdma_pow2_floor(p->cfg.window_small_max);
+	u64 mine = segs[i].gpa / block;
+
+	if (p->cfg.strict)
+		return GROW_NONE;
+	if (n == 1)
+		return GROW_SPECULATE;
+	if ((i > 0 && segs[i - 1].gpa / block == mine) ||
+	    (i + 1 < n && segs[i + 1].gpa / block == mine))
+		return GROW_BLOCK;
+	return GROW_NONE;
+}
+
 static int pvdma_map_segs(struct pvdma_planner *p, struct pvdma_seg *segs,
 			  u32 n, enum pvdma_dir dir, u32 attrs)
 {
@@ -803,7 +830,8 @@ static int pvdma_map_segs(struct pvdma_planner *p, struct pvdma_seg *segs,
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = pvdma_plan_seg(p, &segs[i], dir, attrs, n == 1);
+		ret = pvdma_plan_seg(p, &segs[i], dir, attrs,
+				     grow_mode_of(p, segs, i, n));
 		if (ret) {
 			pvdma_undo(p, segs, i);
 			return ret;

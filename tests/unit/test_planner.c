@@ -28,6 +28,7 @@ struct harness {
 	struct pvdma_window *batch_win[64];
 	unsigned char mem[MEM];
 	int fail_transport;
+	int no_data;		/* addresses beyond mem[]: count, don't copy */
 };
 
 static int h_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
@@ -44,6 +45,8 @@ static void h_copy(void *ctx, u64 dst, u64 src, u64 len)
 {
 	struct harness *h = ctx;
 
+	if (h->no_data)
+		return;
 	assert_true(dst + len <= MEM && src + len <= MEM);
 	memmove(h->mem + dst, h->mem + src, len);
 }
@@ -169,6 +172,87 @@ static void test_pvdma_one_call_per_sg(void **state)
 	assert_translates(h, s, 40);
 	assert_int_equal(pvdma_unmap(&h->p, s, 40, PVDMA_DIR_BIDIRECTIONAL), 0);
 	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/* Window sizing: what grows, by how much, and what stays exact. */
+static void test_pvdma_window_sizing(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536ull << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg iso[2] = { seg(0x200000000ull, 4096),
+				    seg(0x300000000ull, 4096) };
+	struct pvdma_seg run[8], one;
+	u64 spec_budget = (1536ull << 20) >> PVDMA_DEFAULT_SPEC_SHIFT;
+	u32 i;
+
+	/* isolated segments of a list: exact, one host call */
+	assert_int_equal(pvdma_map(&h->p, iso, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_bytes, 2 * PAGE);
+	/* pages of one list in one 256 KiB block share one block window */
+	for (i = 0; i < 8; i++)
+		run[i] = seg(0x400000000ull + (7 - i) * 4096, 4096);
+	assert_int_equal(pvdma_map(&h->p, run, 8, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_mappings, 3);
+	assert_int_equal(h->dart.stats.live_bytes, 2 * PAGE + (256 << 10));
+	assert_int_equal(h->p.stats.host_calls, 2);
+	/* a single page speculates: a quarter of the budget, at most 32 MiB */
+	one = seg(0x500000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, one.bus)->len,
+			 PVDMA_MIN(PVDMA_DEFAULT_MAX_WINDOW,
+				   pvdma_pow2_floor(spec_budget >> 2)));
+	/* speculation never holds more than its budget */
+	for (i = 1; i < 64; i++) {
+		one = seg(0x500000000ull + (u64)i * (1ull << 30), 4096);
+		assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	}
+	assert_true(h->p.stats.spec_aperture <= spec_budget);
+	/* budget spent: sequential pages extend the run by readahead */
+	{
+		u64 base = 0x900000000ull, hc;
+
+		one = seg(base, 4096);
+		assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		hc = h->p.stats.host_calls;
+		for (i = 1; i < 64; i++) {
+			one = seg(base + i * 4096, 4096);
+			assert_int_equal(pvdma_map(&h->p, &one, 1,
+						   PVDMA_DIR_TO_DEVICE, 0), 0);
+		}
+		/* 63 pages (252 KiB) after the first window: a few doublings,
+		 * not one host call per 16 KiB */
+		assert_true(h->p.stats.host_calls - hc <= 6);
+	}
+	assert_in_sync(h);
+	free(h);
+}
+
+/* With bounce on, small maps go to the pool once windows can't grow. */
+static void test_bounce_preferred_for_small(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 8 << 20, 65536,
+				  PVDMA_BOUNCE_ALL, false);
+	u64 calls;
+	u32 i;
+
+	h->no_data = 1;
+	/* spend the speculation budget */
+	for (i = 0; i < 64; i++) {
+		struct pvdma_seg s = seg((u64)i << 30, 256);
+
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	}
+	calls = h->p.stats.host_calls;
+	for (i = 0; i < 256; i++) {
+		struct pvdma_seg s = seg(((u64)(64 + i) << 30) + 512, 256);
+
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_true(s.bounced);
+	}
+	/* at most the pool's one mapping */
+	assert_true(h->p.stats.host_calls - calls <= 1);
 	assert_in_sync(h);
 	free(h);
 }
@@ -469,6 +553,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pvdma_lazy_and_hits),
 		cmocka_unit_test(test_pvdma_one_call_per_sg),
+		cmocka_unit_test(test_pvdma_window_sizing),
+		cmocka_unit_test(test_bounce_preferred_for_small),
 		cmocka_unit_test(test_pvdma_strict),
 		cmocka_unit_test(test_pvdma_evicts_idle),
 		cmocka_unit_test(test_pvdma_fails_cleanly),

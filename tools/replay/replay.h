@@ -94,6 +94,8 @@ struct replay_result {
 	u64 verify_errors;
 	u64 fail_by_reason[PVDMA_FAIL_COUNT];
 	u64 map_ns;		/* time inside pvdma_map */
+	u64 map_host_ns;	/* of which in the host (the DART model) */
+	u64 host_ns;		/* time in the host, all calls */
 	char first_failure[256];
 };
 
