@@ -280,6 +280,8 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	JSON_U64("invented_bytes", r->invented_bytes);
 	printf(", \"ns_per_map\": %.1f", ns_per_map(r));
 	printf(", \"planner_ns_per_map\": %.1f", planner_ns_per_map(r));
+	printf(", \"planner_ns_per_segment\": %.1f", r->map_segments ?
+	       (double)(r->map_ns - r->map_host_ns) / (double)r->map_segments : 0);
 	JSON_U64("map_segments", r->map_segments);
 	JSON_U64("unmap_requests", r->unmap_requests);
 	JSON_U64("sync_requests", r->sync_requests);
