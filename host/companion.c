@@ -122,6 +122,15 @@ static u32 companion_hello(struct pvdma_companion *c)
 	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR ||
 	    features & ~(u32)PVDMA_FEAT_KNOWN)
 		return PVDMA_ST_BAD_VERSION;
+	/* A RAM file cut short on the host would SIGBUS the DMA model: no new
+	 * session over it (the old mappings are gone already). */
+	err = guest_ram_check(&c->ram);
+	if (err) {
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion %u: guest RAM %s shrank under pvdmad: %s",
+			c->id, c->ram_cfg ? c->ram_cfg->path : "", strerror(-err));
+		return PVDMA_ST_IO;
+	}
 	if (!guest_ram_is_open(&c->ram)) {
 		if (!c->ram_cfg)
 			return PVDMA_ST_IO;

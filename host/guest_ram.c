@@ -84,9 +84,9 @@ int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 		err = -errno;
 		goto err_close;
 	}
-	close(fd);	/* the mapping keeps the file */
 	ram->base = base;
 	ram->mapped = true;
+	ram->fd = fd;
 	return 0;
 
 err_close:
@@ -99,7 +99,20 @@ void guest_ram_close(struct guest_ram *ram)
 {
 	if (ram->mapped && ram->base)
 		munmap(ram->base, ram->size);
+	if (ram->mapped)
+		close(ram->fd);
 	*ram = (struct guest_ram){ 0 };
+}
+
+int guest_ram_check(const struct guest_ram *ram)
+{
+	struct stat st;
+
+	if (!ram->mapped)
+		return 0;
+	if (fstat(ram->fd, &st) < 0)
+		return -errno;
+	return (u64)st.st_size < ram->size ? -ESTALE : 0;
 }
 
 /* Is [start, start + len) inside [block, block + block_len)? No wrap. */

@@ -46,6 +46,7 @@ struct guest_ram_config {
  * @below_4g:	bytes at GPA 0
  * @above_4g:	bytes at GPA 4 GiB
  * @mapped:	@base came from mmap and is unmapped by guest_ram_close()
+ * @fd:		the file, kept open while @mapped to notice it shrinking
  */
 struct guest_ram {
 	u8 *base;
@@ -53,6 +54,7 @@ struct guest_ram {
 	u64 below_4g;
 	u64 above_4g;
 	bool mapped;
+	int fd;
 };
 
 /* QEMU's default split of @ram_size bytes for @machine. */
@@ -70,6 +72,14 @@ int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 			  int machine, u64 below_4g);
 
 void guest_ram_close(struct guest_ram *ram);
+
+/*
+ * guest_ram_check - is the RAM file still as long as when it was mapped?
+ * Someone on the host truncating it would make the daemon's next access
+ * to the lost pages SIGBUS. Returns 0 (always for a buffer), -ESTALE if it
+ * shrank, or the fstat error.
+ */
+int guest_ram_check(const struct guest_ram *ram);
 
 static inline bool guest_ram_is_open(const struct guest_ram *ram)
 {
