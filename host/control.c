@@ -245,10 +245,24 @@ void pvdmad_stats_table(struct pvdmad *d, FILE *out)
 			table_companion(out, cl);
 }
 
+void pvdmad_control_request(struct pvdmad *d, const char *line, FILE *out)
+{
+	if (!strcmp(line, "stats json") || !strcmp(line, "stats")) {
+		pvdmad_stats_json(d, out);
+	} else if (!strcmp(line, "stats table")) {
+		pvdmad_stats_table(d, out);
+	} else if (!strcmp(line, "reopen-logs")) {
+		d->reopen_logs = true;
+		fputs("ok\n", out);
+	} else {
+		fputs("error: unknown command (stats json | stats table | reopen-logs)\n",
+		      out);
+	}
+}
+
 /* Build the whole answer in memory, then send it. */
 static void control_answer(struct control_conn *cc)
 {
-	struct pvdmad *d = cc->daemon;
 	char *text = NULL;
 	size_t len = 0, off = 0;
 	ssize_t n;
@@ -257,17 +271,7 @@ static void control_answer(struct control_conn *cc)
 	out = open_memstream(&text, &len);
 	if (!out)
 		return;
-	if (!strcmp(cc->buf, "stats json") || !strcmp(cc->buf, "stats")) {
-		pvdmad_stats_json(d, out);
-	} else if (!strcmp(cc->buf, "stats table")) {
-		pvdmad_stats_table(d, out);
-	} else if (!strcmp(cc->buf, "reopen-logs")) {
-		d->reopen_logs = true;
-		fputs("ok\n", out);
-	} else {
-		fputs("error: unknown command (stats json | stats table | reopen-logs)\n",
-		      out);
-	}
+	pvdmad_control_request(cc->daemon, cc->buf, out);
 	fclose(out);
 	while (off < len) {
 		n = send(cc->watch.fd, text + off, len - off, MSG_NOSIGNAL);

@@ -83,6 +83,11 @@ void pvdmad_stats_table(struct pvdmad *d, FILE *out);
 
 /* The control socket (control.c). */
 int pvdmad_control_start(struct pvdmad *d);
+/*
+ * Answer one request line (untrusted: any bytes up to a NUL, newline
+ * stripped) into @out. No sockets: the fuzzer calls it directly.
+ */
+void pvdmad_control_request(struct pvdmad *d, const char *line, FILE *out);
 void pvdmad_control_stop(struct pvdmad *d);
 
 #endif /* PVDMAD_DAEMON_H */
