@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "race_iommu.h"
 
 static int setup(void **state)
 {
@@ -351,6 +353,309 @@ static void test_ram_layout(void **state)
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 0, GUEST_RAM_Q35, 0), -EINVAL);
 }
 
+/* ---- the hostile-guest catalogue (docs/security.md), more rows ---- */
+
+/* RAM of 2 MiB below 4 GiB and 2 MiB from 4 GiB: the PCI hole between. */
+static void use_split_ram(struct harness *h)
+{
+	assert_int_equal(guest_ram_init_buffer(&h->c.ram, h->ram, H_RAM_SIZE,
+					       GUEST_RAM_Q35, H_RAM_SIZE / 2), 0);
+}
+
+static void test_map_hole(void **state)
+{
+	struct harness *h = *state;
+	u64 low_end = H_RAM_SIZE / 2, high = GUEST_RAM_4G;
+
+	use_split_ram(h);
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	/* from the last low page into the hole */
+	assert_int_equal(harness_map(h, low_end - H_PAGE, 2 * H_PAGE, H_RW, NULL),
+			 PVDMA_ST_BAD_GPA);
+	/* inside the hole, and from the hole into high RAM */
+	assert_int_equal(harness_map(h, 3ull << 30, H_PAGE, H_RW, NULL),
+			 PVDMA_ST_BAD_GPA);
+	assert_int_equal(harness_map(h, high - H_PAGE, 2 * H_PAGE, H_RW, NULL),
+			 PVDMA_ST_BAD_GPA);
+	/* the file offset of high RAM is not a GPA */
+	assert_int_equal(harness_map(h, low_end, H_PAGE, H_RW, NULL),
+			 PVDMA_ST_BAD_GPA);
+	/* across the top of high RAM; the whole of both blocks at once */
+	assert_int_equal(harness_map(h, high + low_end - H_PAGE, 2 * H_PAGE, H_RW,
+				     NULL), PVDMA_ST_BAD_GPA);
+	assert_int_equal(harness_map(h, 0, high + low_end, H_RW, NULL),
+			 PVDMA_ST_BAD_GPA);
+	assert_int_equal(live_mappings(h), 0);
+	/* each block on its own is fine */
+	assert_int_equal(harness_map(h, low_end - H_PAGE, H_PAGE, H_RW, NULL),
+			 PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, high, H_PAGE, H_RW, NULL), PVDMA_ST_OK);
+	assert_int_equal(h->c.stats.rejected[PVDMA_ST_BAD_GPA], 6);
+}
+
+static void test_huge_lengths(void **state)
+{
+	struct harness *h = *state;
+
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	/* aligned, no wrap, but far beyond RAM */
+	assert_int_equal(harness_map(h, 0, 1ull << 63, H_RW, NULL), PVDMA_ST_BAD_GPA);
+	assert_int_equal(harness_map(h, 1ull << 63, 1ull << 63, H_RW, NULL),
+			 PVDMA_ST_INVALID);	/* gpa + len wraps to 0 */
+	assert_int_equal(harness_map(h, H_PAGE, ~0ull & ~(H_PAGE - 1), H_RW, NULL),
+			 PVDMA_ST_INVALID);
+	/* all of RAM: real RAM, but four times the aperture */
+	assert_int_equal(harness_map(h, 0, H_RAM_SIZE, H_RW, NULL),
+			 PVDMA_ST_NO_APERTURE);
+	/* exactly the aperture fits */
+	assert_int_equal(harness_map(h, 0, 64 * H_PAGE, H_RW, NULL), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, NULL), PVDMA_ST_NO_APERTURE);
+	assert_int_equal(live_mappings(h), 1);
+}
+
+static void test_unmap_fields(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_host_op ops[3] = { 0 };
+	struct pvdma_slot_hdr *slot;
+	u64 a, b;
+
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, &a), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 8 * H_PAGE, H_PAGE, H_RW, &b), PVDMA_ST_OK);
+	assert_int_equal(b, a + H_PAGE);	/* adjacent in bus space */
+	/* zero, odd and wrapping lengths */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 0, a, NULL),
+			 PVDMA_ST_INVALID);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE + 512, a, NULL),
+			 PVDMA_ST_INVALID);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 2 * H_PAGE,
+				     ~0ull & ~(H_PAGE - 1), NULL), PVDMA_ST_INVALID);
+	/* one UNMAP over two adjacent mappings is refused, not half done */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 2 * H_PAGE, a, NULL),
+			 PVDMA_ST_PARTIAL);
+	/* a GPA where a bus address belongs */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE, 8 * H_PAGE,
+				     NULL), PVDMA_ST_NOT_MAPPED);
+	assert_int_equal(live_mappings(h), 2);
+	/* a double unmap inside one slot: the second one finds nothing */
+	ops[0] = (struct pvdma_host_op){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = a };
+	ops[1] = ops[0];
+	ops[2] = (struct pvdma_host_op){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = b };
+	slot = harness_post(h, ops, 3);
+	assert_int_equal(harness_entry(slot, 0)->status, PVDMA_ST_OK);
+	assert_int_equal(harness_entry(slot, 1)->status, PVDMA_ST_NOT_MAPPED);
+	assert_int_equal(harness_entry(slot, 2)->status, PVDMA_ST_OK);
+	assert_int_equal(slot->completed, 3);
+	assert_int_equal(live_mappings(h), 0);
+}
+
+static void test_reset_session(void **state)
+{
+	struct harness *h = *state;
+	u64 bus, again;
+
+	/* RESET is allowed before HELLO, and does not make the guest ready */
+	assert_int_equal(harness_one(h, PVDMA_OP_RESET, 0, 0, 0, 0, NULL), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, NULL), PVDMA_ST_NOT_READY);
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, &bus), PVDMA_ST_OK);
+	assert_int_equal(harness_one(h, PVDMA_OP_RESET, 0, 0, 0, 0, NULL), PVDMA_ST_OK);
+	/* after RESET: the old id is gone, the session goes on */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE, bus, NULL),
+			 PVDMA_ST_NOT_MAPPED);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, &again), PVDMA_ST_OK);
+	assert_int_equal(h->c.stats.resets, 2);
+	assert_int_equal(h->c.stats.released, 1);
+	/* a HELLO that lies about its version ends the session and its maps */
+	harness_hdr(h)->guest_version = 0;
+	assert_int_equal(harness_one(h, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL),
+			 PVDMA_ST_BAD_VERSION);
+	assert_int_equal(live_mappings(h), 0);
+	assert_false(h->c.ready);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE, again, NULL),
+			 PVDMA_ST_NOT_READY);
+}
+
+/* Counts beyond the batch; host-written fields prefilled by the guest. */
+static void test_slot_fields(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_shm_header *hdr = harness_hdr(h);
+	struct pvdma_slot_hdr *slot = harness_slot(h, hdr->sq_tail);
+	struct pvdma_entry *e = harness_entry(slot, 0);
+	struct pvdma_host_op op = { .op = PVDMA_OP_MAP, .flags = H_RW, .len = H_PAGE };
+
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	slot = harness_slot(h, hdr->sq_tail);
+	memset(slot, 0, sizeof(*slot));
+	slot->seq = 40;
+	slot->count = 0xffff;
+	hdr->sq_tail++;
+	assert_int_equal(companion_process(&h->c), 1);
+	assert_int_equal(slot->status, PVDMA_ST_BAD_SLOT);
+	assert_int_equal(slot->done_seq, 40);
+	/* the guest fills status, completed, done_seq and a MAP's bus itself */
+	slot = harness_slot(h, hdr->sq_tail);
+	e = harness_entry(slot, 0);
+	pvdma_entry_encode(e, &op);
+	e->status = 0x55;
+	e->bus = 0x1000;
+	slot->status = 0x66;
+	slot->completed = 0x77;
+	slot->done_seq = 41;
+	slot->seq = 41;
+	slot->count = 1;
+	hdr->sq_tail++;
+	companion_process(&h->c);
+	assert_int_equal(e->status, PVDMA_ST_OK);
+	assert_int_not_equal(e->bus, 0x1000);
+	assert_int_equal(e->bus % H_PAGE, 0);
+	assert_int_equal(slot->status, PVDMA_ST_OK);
+	assert_int_equal(slot->completed, 1);
+}
+
+/* The bus space runs out before the aperture and the count do. */
+static void test_no_bus_space(void **state)
+{
+	struct harness *h = *state;
+	u64 bus[4];
+	int i;
+
+	h->cfg.iommu.bus_limit = h->cfg.iommu.bus_base + 4 * H_PAGE;
+	assert_int_equal(harness_reset(h), 0);
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(harness_map(h, i * H_PAGE, H_PAGE, H_RW, &bus[i]),
+				 PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, NULL), PVDMA_ST_NO_BUS_SPACE);
+	/* two free pages, not adjacent: still no room for two */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE, bus[0], NULL),
+			 PVDMA_ST_OK);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, H_PAGE, bus[2], NULL),
+			 PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, 0, 2 * H_PAGE, H_RW, NULL),
+			 PVDMA_ST_NO_BUS_SPACE);
+	assert_int_equal(harness_map(h, 0, H_PAGE, H_RW, NULL), PVDMA_ST_OK);
+}
+
+/*
+ * A guest CPU rewrites the ring while the host is inside a slot: it moves
+ * sq_tail, rewrites the entries not yet run, the slot's count and its
+ * version. The host acts on what it read once: the pending count taken at
+ * the start, the entries snapshotted with the header.
+ */
+struct ring_race {
+	struct harness *h;
+	struct pvdma_slot_hdr *slot;
+	int fired;
+};
+
+static void ring_race_hook(void *ctx)
+{
+	struct ring_race *r = ctx;
+	struct pvdma_shm_header *hdr = harness_hdr(r->h);
+	struct pvdma_host_op bad = { .op = 99 };
+	u32 i;
+
+	if (r->fired++)
+		return;
+	hdr->sq_tail += 1000;
+	hdr->guest_version = 0xdead0000;
+	r->slot->count = 0xffff;
+	r->slot->flags = 3;
+	for (i = 0; i < 4; i++)
+		pvdma_entry_encode(harness_entry(r->slot, i), &bad);
+}
+
+static void test_race_ring(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_shm_header *hdr = harness_hdr(h);
+	struct race_iommu *ri = race_iommu_wrap(h->c.iommu);
+	struct pvdma_host_op ops[4];
+	struct ring_race r = { .h = h };
+	u32 i;
+
+	assert_non_null(ri);
+	h->c.iommu = &ri->iommu;
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	for (i = 0; i < 4; i++)
+		ops[i] = (struct pvdma_host_op){ .op = PVDMA_OP_MAP, .flags = H_RW,
+						 .gpa = i * H_PAGE, .len = H_PAGE };
+	r.slot = harness_slot(h, hdr->sq_tail);
+	ri->hook = ring_race_hook;
+	ri->ctx = &r;
+	harness_post(h, ops, 4);
+	assert_int_equal(r.fired, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(harness_entry(r.slot, i)->status, PVDMA_ST_OK);
+	assert_int_equal(r.slot->completed, 4);
+	assert_int_equal(r.slot->status, PVDMA_ST_OK);
+	assert_int_equal(live_mappings(h), 4);
+	/* one slot was posted, one consumed; the moved tail is bad next time */
+	assert_int_equal(hdr->sq_head, 2);
+	assert_int_equal(h->c.stats.bad_tail, 0);
+	assert_int_equal(companion_process(&h->c), 0);
+	assert_int_equal(h->c.stats.bad_tail, 1);
+	ri->hook = NULL;
+}
+
+/* Post one entry of @op to a bare companion's ring; returns its status. */
+static u32 ring_one_op(struct pvdma_companion *c, u16 op)
+{
+	struct pvdma_shm_header *hdr = c->shm;
+	struct pvdma_slot_hdr *slot = (struct pvdma_slot_hdr *)((u8 *)c->shm +
+		COMPANION_RING_OFFSET +
+		(u64)(hdr->sq_tail & (c->ring_slots - 1)) * c->slot_size);
+	struct pvdma_entry *e = (struct pvdma_entry *)(slot + 1);
+	struct pvdma_host_op o = { .op = op };
+
+	memset(slot, 0, c->slot_size);
+	pvdma_entry_encode(e, &o);
+	slot->seq = hdr->sq_tail + 1;
+	slot->count = 1;
+	hdr->sq_tail++;
+	companion_process(c);
+	return e->status;
+}
+
+/* The RAM file shrinks under pvdmad: the next HELLO is refused with IO. */
+static void test_ram_shrunk(void **state)
+{
+	char path[] = "/tmp/pvdma-ram.XXXXXX";
+	struct companion_config cfg;
+	struct pvdma_companion c;
+	struct pvdma_shm_header *hdr;
+	void *shm;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ring_slots = 4;
+	cfg.max_batch = 8;
+	pvdma_iommu_default_config(&cfg.iommu);
+	cfg.ram.path = path;
+	shm = calloc(1, companion_shm_size(&cfg));
+	assert_int_equal(companion_init(&c, shm, companion_shm_size(&cfg), &cfg,
+					pvdma_iommu_dart_create(&cfg.iommu), 0, 3), 0);
+	hdr = shm;
+	hdr->guest_version = PVDMA_PROTO_VERSION;
+	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_OK);
+	assert_int_equal(c.ram.size, 4 << 20);
+	/* growing is harmless; shrinking would SIGBUS the DMA model */
+	assert_int_equal(ftruncate(fd, 8 << 20), 0);
+	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_OK);
+	assert_int_equal(ftruncate(fd, 2 << 20), 0);
+	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_IO);
+	assert_false(c.ready);
+	companion_destroy(&c);
+	free(shm);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +672,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_fields_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ring, setup, teardown),
 		cmocka_unit_test(test_ram_layout),
+		cmocka_unit_test_setup_teardown(test_map_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_bus_space, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race_ring, setup, teardown),
+		cmocka_unit_test(test_ram_shrunk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

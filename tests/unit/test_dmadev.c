@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "race_iommu.h"
 
 static int setup(void **state)
 {
@@ -317,6 +318,136 @@ static void test_random_commands(void **state)
 	free(before);
 }
 
+/* ---- the hostile-guest catalogue (docs/security.md), more rows ---- */
+
+/* Lengths and addresses at the edges of u64 and of max_len. */
+static void test_edges(void **state)
+{
+	struct harness *h = *state;
+	u64 bus = map_ok(h, 0x10000, H_PAGE, H_RW);
+
+	/* src + len ends exactly at 2^64: wraps to 0, refused */
+	assert_int_equal(harness_dma(h, PVDMA_DEV_CHECKSUM, 0ull - 16, 0, 16, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_COPY, bus, 0ull - 16, 16, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	/* max_len exactly is allowed (and faults here: not all mapped) */
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus, 256 << 10, 0)->status,
+			 PVDMA_DEV_ST_FAULT);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus, ~0ull, 0)->status,
+			 PVDMA_DEV_ST_INVALID);
+	/* FILL ignores src and CHECKSUM ignores dst, whatever they hold */
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, ~0ull, bus, 16, 0)->status,
+			 PVDMA_DEV_ST_OK);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_CHECKSUM, bus, ~0ull, 16, 0)->status,
+			 PVDMA_DEV_ST_OK);
+	/* a DMA into the bus address just below the first mapping */
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus - 1, 2, 0)->status,
+			 PVDMA_DEV_ST_FAULT);
+}
+
+/* Overlapping COPY inside one page behaves as memmove. */
+static void test_overlap(void **state)
+{
+	struct harness *h = *state;
+	u64 bus = map_ok(h, 0x10000, H_PAGE, H_RW);
+	u8 expect[1000];
+
+	memcpy(expect, h->ram + 0x10000 + 100, sizeof(expect));
+	assert_int_equal(harness_dma(h, PVDMA_DEV_COPY, bus + 100, bus + 300,
+				     sizeof(expect), 0)->status, PVDMA_DEV_ST_OK);
+	assert_memory_equal(h->ram + 0x10000 + 300, expect, sizeof(expect));
+	memcpy(expect, h->ram + 0x10000 + 300, sizeof(expect));
+	assert_int_equal(harness_dma(h, PVDMA_DEV_COPY, bus + 300, bus + 50,
+				     sizeof(expect), 0)->status, PVDMA_DEV_ST_OK);
+	assert_memory_equal(h->ram + 0x10000 + 50, expect, sizeof(expect));
+}
+
+/* The companion went away (QEMU closed it): its devices are not bound. */
+static void test_companion_gone(void **state)
+{
+	struct harness *h = *state;
+	u64 bus = map_ok(h, 0x10000, H_PAGE, H_RW);
+
+	companion_destroy(&h->c);
+	assert_int_equal(harness_dma(h, PVDMA_DEV_FILL, 0, bus, 16, 0)->status,
+			 PVDMA_DEV_ST_NOT_BOUND);
+	assert_int_equal(h->dev.stats.not_bound, 1);
+}
+
+static bool all_equal(const u8 *p, u64 len, u8 v)
+{
+	u64 i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/*
+ * A guest CPU rewrites a command (longer, elsewhere, another op), the
+ * queue tail and the binding while the device is translating it: the
+ * device acts on its snapshot and touches only the bytes first asked for.
+ */
+struct dma_race {
+	struct harness *h;
+	struct pvdma_dev_cmd *cmd;
+	u64 evil;
+	int fired;
+};
+
+static void dma_race_hook(void *ctx)
+{
+	struct dma_race *r = ctx;
+	struct pvdma_dev_header *dh = harness_dhdr(r->h);
+
+	if (r->fired++)
+		return;
+	r->cmd->op = PVDMA_DEV_FILL;
+	r->cmd->dst = r->evil;
+	r->cmd->len = 4 * H_PAGE;
+	r->cmd->seq = 999;
+	dh->sq_tail += 100;
+	dh->domain_peer = 12345;
+}
+
+static void test_race_command(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+	struct race_iommu *ri = race_iommu_wrap(h->c.iommu);
+	u64 dst = map_ok(h, 0x40000, H_PAGE, H_RW);
+	struct dma_race r = { .h = h };
+	struct pvdma_dev_cmd *cmd;
+	u8 *before = malloc(H_RAM_SIZE);
+
+	assert_non_null(ri);
+	assert_non_null(before);
+	h->c.iommu = &ri->iommu;
+	r.evil = map_ok(h, 0x80000, 4 * H_PAGE, H_RW);
+	memcpy(before, h->ram, H_RAM_SIZE);
+	cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm + DMADEV_QUEUE_OFFSET) +
+	      (dh->sq_tail & (h->dcfg.queue_entries - 1));
+	r.cmd = cmd;
+	ri->hook = dma_race_hook;
+	ri->ctx = &r;
+	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, dst, 64, 0x3c);
+	ri->hook = NULL;
+	assert_true(r.fired > 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(cmd->done_seq, h->seq);	/* the seq it read */
+	assert_true(all_equal(h->ram + 0x40000, 64, 0x3c));
+	assert_memory_equal(before, h->ram, 0x40000);
+	assert_memory_equal(before + 0x40000 + 64, h->ram + 0x40000 + 64,
+			    H_RAM_SIZE - 0x40000 - 64);
+	/* one command consumed; the tail it moved is refused next time */
+	assert_int_equal(dh->sq_head, h->dev.sq_head);
+	assert_int_equal(dmadev_process(&h->dev), 0);
+	assert_int_equal(h->dev.stats.bad_tail, 1);
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +461,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_companion_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race_command, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
