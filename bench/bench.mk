@@ -6,3 +6,11 @@ PROGS += $(PLANNER_BENCH)
 $(PLANNER_BENCH): $(BUILD)/obj/bench/planner_bench.o $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+# pvdmad's request rate from outside (scripts/bench_host.sh).
+HOST_BENCH := $(BUILD)/host_bench
+PROGS += $(HOST_BENCH)
+
+$(HOST_BENCH): $(BUILD)/obj/bench/host_bench.o $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^

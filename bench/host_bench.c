@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * host_bench: pvdmad's request rate, measured from outside as QEMU and the
+ * guest driver would drive it. Connects to a running pvdmad's companion
+ * socket (the ivshmem-doorbell protocol), says HELLO, then for each batch
+ * size B posts B MAP entries (16 KiB each, distinct guest pages) with one
+ * doorbell, waits for the interrupt, posts the B matching UNMAPs with one
+ * doorbell, and so on for --seconds. One JSON object per batch size:
+ *
+ *   {"bench": "host", "entries_per_doorbell": B, "requests": N,
+ *    "doorbells": D, "seconds": S, "requests_per_s": R,
+ *    "doorbells_per_s": X, "ns_per_request": T, "errors": E}
+ *
+ * A batch of more than max_batch entries spans consecutive ring slots
+ * behind one doorbell, as pvdma.ko posts them.
+ *
+ * Usage: host_bench --socket PATH [--seconds S] [--batch B]...
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pvdma/proto.h>
+
+#define HB_PAGE		(16u << 10)
+#define HB_GPA_BASE	(16u << 20)	/* above the legacy low memory */
+#define HB_TIMEOUT_MS	5000
+#define HB_MAX_SIZES	16
+
+/* The companion device as the guest sees it. */
+struct hb_dev {
+	int sock;
+	int bell;	/* the daemon's vector 0 */
+	int irq;	/* ours */
+	u8 *shm;
+	size_t shm_size;
+	struct pvdma_shm_header *hdr;
+	u32 seq;
+};
+
+/* One 8-byte message of the ivshmem-server protocol, and its fd if any. */
+static int hb_recv(int sock, int64_t *v, int *fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	u64 le;
+	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	*fd = -1;
+	if (recvmsg(sock, &m, MSG_WAITALL | MSG_CMSG_CLOEXEC) != sizeof(le))
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	*v = (int64_t)pvdma_le64(le);
+	return 0;
+}
+
+/* version, our id, shm, the host's vector, our vector (both one each). */
+static int hb_connect(struct hb_dev *d, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int64_t v, id;
+	int fd, shm_fd;
+	struct stat st;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->sock < 0 || connect(d->sock, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	if (hb_recv(d->sock, &v, &fd) || hb_recv(d->sock, &id, &fd) ||
+	    hb_recv(d->sock, &v, &shm_fd) || shm_fd < 0 ||
+	    hb_recv(d->sock, &v, &d->bell) || d->bell < 0 ||
+	    hb_recv(d->sock, &v, &d->irq) || d->irq < 0 || v != id)
+		return -1;
+	if (fstat(shm_fd, &st))
+		return -1;
+	d->shm_size = st.st_size;
+	d->shm = mmap(NULL, d->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      shm_fd, 0);
+	close(shm_fd);
+	if (d->shm == MAP_FAILED)
+		return -1;
+	d->hdr = (struct pvdma_shm_header *)d->shm;
+	if (d->hdr->magic != PVDMA_MAGIC ||
+	    d->hdr->host_state != PVDMA_HOST_READY)
+		return -1;
+	d->hdr->guest_version = PVDMA_PROTO_VERSION;
+	d->hdr->guest_features = PVDMA_FEAT_BATCH_UNMAP;
+	return 0;
+}
+
+static struct pvdma_slot_hdr *hb_slot(struct hb_dev *d, u32 index)
+{
+	return (struct pvdma_slot_hdr *)(d->shm + d->hdr->ring_offset +
+		(u64)(index & (d->hdr->ring_slots - 1)) * d->hdr->slot_size);
+}
+
+static struct pvdma_entry *hb_entry(struct pvdma_slot_hdr *s, u32 i)
+{
+	return (struct pvdma_entry *)(s + 1) + i;
+}
+
+/*
+ * Post @n ops in as many slots as needed (at most the ring), ring once,
+ * wait. Fills ops[].status and .bus; returns entries not OK, or -1 if the
+ * daemon did not answer.
+ */
+static int hb_submit(struct hb_dev *d, struct pvdma_host_op *ops, u32 n)
+{
+	u32 per = d->hdr->max_batch, tail = d->hdr->sq_tail, slots, i, k;
+	struct pollfd p = { .fd = d->irq, .events = POLLIN };
+	struct pvdma_slot_hdr *s;
+	u64 one = 1, cnt;
+	int bad = 0;
+
+	slots = (n + per - 1) / per;
+	for (i = 0; i < slots; i++) {
+		s = hb_slot(d, tail + i);
+		s->count = n - i * per < per ? n - i * per : per;
+		for (k = 0; k < s->count; k++)
+			pvdma_entry_encode(hb_entry(s, k), &ops[i * per + k]);
+		s->flags = 0;
+		s->done_seq = 0;
+		s->seq = ++d->seq;
+	}
+	__atomic_store_n(&d->hdr->sq_tail, tail + slots, __ATOMIC_RELEASE);
+	if (write(d->bell, &one, sizeof(one)) != sizeof(one))
+		return -1;
+	for (i = 0; i < slots; i++) {
+		s = hb_slot(d, tail + i);
+		while (__atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != s->seq) {
+			if (poll(&p, 1, HB_TIMEOUT_MS) != 1)
+				return -1;
+			if (read(d->irq, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+				return -1;
+		}
+		for (k = 0; k < s->count; k++) {
+			struct pvdma_entry *e = hb_entry(s, k);
+
+			ops[i * per + k].status = pvdma_le32(e->status);
+			ops[i * per + k].bus = pvdma_le64(e->bus);
+			bad += ops[i * per + k].status != PVDMA_ST_OK;
+		}
+	}
+	return bad;
+}
+
+static double hb_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int hb_run(struct hb_dev *d, u32 batch, double seconds)
+{
+	struct pvdma_host_op *ops = calloc(batch, sizeof(*ops));
+	u64 requests = 0, doorbells = 0, errors = 0;
+	double t0, t;
+	u32 i;
+	int r;
+
+	if (!ops)
+		return -1;
+	t0 = hb_now();
+	do {
+		for (i = 0; i < batch; i++)
+			ops[i] = (struct pvdma_host_op){
+				.op = PVDMA_OP_MAP,
+				.flags = PVDMA_MAP_READ | PVDMA_MAP_WRITE,
+				.gpa = HB_GPA_BASE + (u64)i * HB_PAGE,
+				.len = HB_PAGE,
+			};
+		r = hb_submit(d, ops, batch);
+		if (r < 0)
+			break;
+		errors += r;
+		for (i = 0; i < batch; i++)
+			ops[i] = (struct pvdma_host_op){
+				.op = PVDMA_OP_UNMAP, .len = HB_PAGE,
+				.bus = ops[i].bus,
+			};
+		r = hb_submit(d, ops, batch);
+		if (r < 0)
+			break;
+		errors += r;
+		requests += 2 * batch;
+		doorbells += 2;
+		t = hb_now() - t0;
+	} while (t < seconds);
+	free(ops);
+	if (r < 0) {
+		fprintf(stderr, "host_bench: pvdmad did not answer\n");
+		return -1;
+	}
+	printf("{\"bench\": \"host\", \"entries_per_doorbell\": %u, \"requests\": %llu, \"doorbells\": %llu, \"seconds\": %.3f, \"requests_per_s\": %.0f, \"doorbells_per_s\": %.0f, \"ns_per_request\": %.1f, \"errors\": %llu}\n",
+	       batch, (unsigned long long)requests, (unsigned long long)doorbells,
+	       t, requests / t, doorbells / t, t * 1e9 / requests,
+	       (unsigned long long)errors);
+	return errors ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	u32 sizes[HB_MAX_SIZES] = { 1, 16, 127, 2032 }, nsizes = 4, i, ring;
+	const char *path = NULL;
+	struct hb_dev d = { 0 };
+	struct pvdma_host_op hello = { .op = PVDMA_OP_HELLO };
+	double seconds = 1.0;
+	bool user_sizes = false;
+	int opt, rc = 0;
+
+	while ((opt = getopt_long(argc, argv, "s:t:b:", opts, NULL)) != -1) {
+		if (opt == 's') {
+			path = optarg;
+		} else if (opt == 't') {
+			seconds = atof(optarg);
+		} else if (opt == 'b' && (!user_sizes || nsizes < HB_MAX_SIZES)) {
+			if (!user_sizes)
+				nsizes = 0;
+			user_sizes = true;
+			sizes[nsizes++] = (u32)strtoul(optarg, NULL, 0);
+		} else {
+			fprintf(stderr, "usage: host_bench --socket PATH [--seconds S] [--batch B]...\n");
+			return 2;
+		}
+	}
+	if (!path || hb_connect(&d, path)) {
+		fprintf(stderr, "host_bench: cannot connect to pvdmad at %s\n",
+			path ? path : "(no --socket)");
+		return 1;
+	}
+	if (hb_submit(&d, &hello, 1) != 0) {
+		fprintf(stderr, "host_bench: HELLO refused (is --guest-ram big enough?)\n");
+		return 1;
+	}
+	ring = d.hdr->ring_slots * d.hdr->max_batch;
+	for (i = 0; i < nsizes; i++) {
+		if (!sizes[i] || sizes[i] > ring) {
+			fprintf(stderr, "host_bench: batch %u: 1..%u\n", sizes[i], ring);
+			rc = 1;
+			continue;
+		}
+		if (hb_run(&d, sizes[i], seconds))
+			rc = 1;
+	}
+	return rc;
+}
