@@ -221,7 +221,8 @@ static void print(bool json, const char *bench_name, const char *policy,
 static void usage(void)
 {
 	printf("usage: planner_bench [--ops N] [--lookup-ops N] [--only churn|lookup]\n"
-	       "                     [--policy rfc|perpage|pvdma] [--json]\n"
+	       "                     [--policy rfc|perpage|pvdma] [--lookup-n 1000|10000|100000]\n"
+	       "                     [--json]\n"
 	       "Per-operation cost of the planner, every policy in one process;\n"
 	       "ratios are against the first row of each block.\n");
 }
@@ -233,11 +234,12 @@ int main(int argc, char **argv)
 		{ "lookup-ops", required_argument, NULL, 'l' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "lookup-n", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	u64 ops = 1000000, lookup_ops = 200000;
+	u64 ops = 1000000, lookup_ops = 200000, lookup_n = 0;
 	const char *only = NULL, *policy = NULL;
 	bool json = false;
 	struct result r;
@@ -250,6 +252,7 @@ int main(int argc, char **argv)
 		case 'l': lookup_ops = strtoull(optarg, NULL, 0); break;
 		case 'O': only = optarg; break;
 		case 'p': policy = optarg; break;
+		case 'n': lookup_n = strtoull(optarg, NULL, 0); break;
 		case 'j': json = true; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -276,6 +279,8 @@ next:
 	if (!only || !strcmp(only, "lookup")) {
 		base = 0;
 		for (u32 n = 1000; n <= 100000; n *= 10) {
+			if (lookup_n && n != lookup_n)
+				continue;
 			lookup(PVDMA_POLICY_PVDMA, n, lookup_ops, &r);
 			print(json, "lookup", "pvdma", n, &r, base);
 			if (!base)

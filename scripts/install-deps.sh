@@ -3,7 +3,7 @@
 # Install the Debian packages pvdma's build, tests and demo need, if missing.
 set -eu
 pkgs="build-essential libcmocka-dev liblzma-dev xz-utils clang libclang-rt-14-dev \
-valgrind qemu-system-x86 busybox-static cpio python3"
+valgrind gnuplot-nox qemu-system-x86 busybox-static cpio python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

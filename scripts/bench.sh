@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# make bench: the performance report's numbers and plots (docs/perf/).
+# Not part of make check: it takes a few minutes and measures, it doesn't
+# judge. Results: build/bench/*.json, docs/perf/results.md, docs/perf/*.png.
+set -eu
+cd "$(dirname "$0")/.."
+out=build/bench
+mkdir -p "$out" docs/perf
+REPLAY=build/pvdma-replay
+BENCH=build/planner_bench
+traces=$(ls ../shared/traces/*/*.trace.xz traces/*/*.trace.xz 2>/dev/null || true)
+
+step() { printf '== %s\n' "$*" >&2; }
+
+step "replay: every trace x every policy"
+# shellcheck disable=SC2086
+$REPLAY --policy all --json --quiet $traces >"$out/replay.json"
+
+step "replay: aperture sweep 256 MiB .. 4 GiB"
+: >"$out/sweep.json"
+for ap in 256M 512M 1G 1536M 2G 4G; do
+	# shellcheck disable=SC2086
+	$REPLAY --policy all --aperture $ap --json --quiet $traces \
+		| sed "s/^{/{\"sweep_aperture\": \"$ap\", /" >>"$out/sweep.json"
+done
+
+step "replay: window knobs (max window, strict)"
+: >"$out/knobs.json"
+for mw in 256K 1M 4M 16M 64M 128M 512M; do
+	# shellcheck disable=SC2086
+	$REPLAY --policy pvdma --max-window $mw --json --quiet $traces \
+		| sed "s/^{/{\"knob\": \"max-window $mw\", /" >>"$out/knobs.json"
+done
+# shellcheck disable=SC2086
+$REPLAY --policy pvdma --strict --json --quiet $traces \
+	| sed 's/^{/{"knob": "strict", /' >>"$out/knobs.json"
+
+step "replay: synthetic workloads"
+{
+	$REPLAY --policy all --json --quiet --synthetic over-aperture \
+		--synthetic storm4k --synthetic churn
+	$REPLAY --policy pvdma --bounce all --bounce-pool 768M --json --quiet \
+		--synthetic over-aperture | sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/'
+} >"$out/synth.json"
+
+step "planner cost: ns per op, every policy in one process"
+$BENCH --json >"$out/planner.json"
+
+step "planner cost: instructions (callgrind)"
+ir() {	# total Ir inside pvdma_map for: program args...
+	valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" \
+		--toggle-collect=pvdma_map "$@" >/dev/null 2>&1
+	callgrind_annotate "$out/cg.out" |
+		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+}
+: >"$out/callgrind.txt"
+for pol in rfc perpage pvdma; do
+	# shellcheck disable=SC2086
+	total=$(ir $REPLAY --policy $pol --json --quiet $traces)
+	# shellcheck disable=SC2086
+	maps=$($REPLAY --policy $pol --json --quiet $traces |
+		python3 -c 'import json,sys; print(sum(json.loads(l)["map_requests"] for l in sys.stdin))')
+	echo "replay $pol $total $maps" >>"$out/callgrind.txt"
+done
+# Hits among N live windows: the difference of two runs cancels the set-up.
+for n in 1000 10000 100000; do
+	a=$(ir $BENCH --only lookup --lookup-n $n --lookup-ops 10000)
+	b=$(ir $BENCH --only lookup --lookup-n $n --lookup-ops 30000)
+	echo "lookup $n $((b - a)) 20000" >>"$out/callgrind.txt"
+done
+
+step "end to end in the VM (scripts/bench_vm.sh)"
+if [ "${BENCH_SKIP_VM:-0}" = 1 ]; then
+	echo "bench: BENCH_SKIP_VM=1: VM benchmarks skipped (build/bench/vm.json kept)" >&2
+elif ! scripts/bench_vm.sh >"$out/vm.log" 2>&1; then
+	echo "bench: VM benchmarks did not run (no VM set-up? see $out/vm.log); reported without them" >&2
+	tail -n 5 "$out/vm.log" >&2
+fi
+
+step "host side: pvdmad requests per second (scripts/bench_host.sh)"
+if ! scripts/bench_host.sh >"$out/host.log" 2>&1; then
+	echo "bench: host benchmark failed (see $out/host.log); reported without it" >&2
+	tail -n 5 "$out/host.log" >&2
+fi
+
+step "tables and plots"
+python3 scripts/bench_report.py "$out" docs/perf
+if command -v gnuplot >/dev/null; then
+	for g in scripts/plots/*.gp; do
+		gnuplot -e "data='$out'; outdir='docs/perf'" "$g"
+	done
+else
+	echo "gnuplot missing: no plots (apt-get install gnuplot-nox)" >&2
+fi
+step "done: docs/perf/results.md"
