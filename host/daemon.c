@@ -54,6 +54,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	if (!c)
 		return -ENOMEM;
 	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
+	if (d->cfg.fault.enabled)
+		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
 			     IVSHMEM_HOST_PEER_ID, cl->id);
 	if (err) {

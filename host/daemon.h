@@ -21,6 +21,7 @@
  * @control_path:	stats socket (NULL: none)
  * @companion:		companion limits, IOMMU limits, guest RAM
  * @dmadev:		DMA device queue
+ * @fault:		map fault injection (rate 0: off)
  */
 struct pvdmad_config {
 	const char *socket_path;
@@ -28,6 +29,7 @@ struct pvdmad_config {
 	const char *control_path;
 	struct companion_config companion;
 	struct dmadev_config dmadev;
+	struct pvdma_iommu_fault_config fault;
 };
 
 /**

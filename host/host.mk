@@ -2,7 +2,7 @@
 # host/: pvdmad (the host daemon) and pvdmactl, their unit tests, the
 # integration client and the fuzz targets. Included by the top Makefile.
 
-HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c \
+HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault.c \
 	host/companion.c host/dmadev.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c

@@ -89,6 +89,31 @@ void pvdma_iommu_default_config(struct pvdma_iommu_config *cfg);
 /* A domain of the lib/ DART model; NULL on bad config or no memory. */
 struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg);
 
+/**
+ * struct pvdma_iommu_fault_config - fault injection (pvdmad --inject-map-fail)
+ * @enabled:	wrap every guest's backend (the option was given; rate 0
+ *		still checks the wrapper's ledger against the backend)
+ * @rate:	share of map calls refused, 0..1
+ * @seed:	the generator's seed (each guest's sequence also mixes its id)
+ */
+struct pvdma_iommu_fault_config {
+	bool enabled;
+	double rate;
+	u64 seed;
+};
+
+/* "RATE[:SEED]" (e.g. "0.05:7") into @fc; 0 or -EINVAL. */
+int pvdma_iommu_fault_parse(const char *s, struct pvdma_iommu_fault_config *fc);
+
+/*
+ * Wrap @inner in a backend that refuses maps at random (-ENOSPC or -EIO)
+ * and passes everything else through (iommu_fault.c). Owns @inner from
+ * now on, even on error; NULL if @inner is NULL or no memory.
+ */
+struct pvdma_iommu *pvdma_iommu_fault_create(struct pvdma_iommu *inner,
+					     const struct pvdma_iommu_fault_config *fc,
+					     u32 id);
+
 static inline void pvdma_iommu_destroy(struct pvdma_iommu *iommu)
 {
 	if (iommu)

@@ -47,6 +47,10 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 "  -l, --log-level LEVEL    err, warn, info or debug (default info)\n"
 "  -f, --log-file PATH      log to PATH instead of stderr (SIGHUP reopens)\n"
 "      --syslog             also log to syslog\n"
+"      --inject-map-fail RATE[:SEED]\n"
+"                           testing: refuse this share of IOMMU maps at random\n"
+"                           (NO_APERTURE or IO), e.g. 0.05; 0 only checks the\n"
+"                           backend's mapping count (default: off)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "BYTES take a K, M or G suffix (powers of 1024).\n",
@@ -95,6 +99,7 @@ enum {
 	OPT_DMA_MAX_LEN,
 	OPT_DMA_IDENTITY,
 	OPT_SYSLOG,
+	OPT_INJECT_MAP_FAIL,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +120,7 @@ static const struct option long_options[] = {
 	{ "log-level",	  required_argument, NULL, 'l' },
 	{ "log-file",	  required_argument, NULL, 'f' },
 	{ "syslog",	  no_argument,	     NULL, OPT_SYSLOG },
+	{ "inject-map-fail", required_argument, NULL, OPT_INJECT_MAP_FAIL },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -139,6 +145,8 @@ static bool parse_option(struct pvdmad_options *o, int opt, const char *arg)
 	case 'c': o->cfg.control_path = arg; return true;
 	case 'f': o->log_file = arg; return true;
 	case OPT_SYSLOG: o->use_syslog = true; return true;
+	case OPT_INJECT_MAP_FAIL:
+		return !pvdma_iommu_fault_parse(arg, &o->cfg.fault);
 	case 'm':
 		if (!strcmp(arg, "q35"))
 			cc->ram.machine = GUEST_RAM_Q35;
