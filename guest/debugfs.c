@@ -43,6 +43,7 @@ struct pvdma_stats_snap {
 	u64 bad_unmaps;
 	u64 dead_maps;
 	u64 largest_gap;
+	u32 host_state;
 };
 
 static int pvdma_stats_show(struct seq_file *m, void *unused)
@@ -60,6 +61,9 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	if (c->live)
 		s->ps = c->planner.stats;
 	s->tp = c->tp;
+	/* What the host last published (0 = DOWN: pvdmad stopped serving). */
+	if (c->live && c->tp.hdr)
+		s->host_state = pvdma_le32(READ_ONCE(c->tp.hdr->host_state));
 	s->map_failures = c->map_failures;
 	s->bad_unmaps = c->bad_unmaps;
 	s->dead_maps = c->dead_maps;
@@ -100,6 +104,8 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "transport_timeouts %llu\n", s->tp.timeouts);
 	seq_printf(m, "transport_max_wait_us %llu\n", s->tp.max_wait_ns / 1000);
 	seq_printf(m, "transport_broken %u\n", s->tp.broken);
+	seq_printf(m, "transport_host_down %llu\n", s->tp.host_down);
+	seq_printf(m, "host_state %u\n", s->host_state);
 	kfree(s);
 	return 0;
 }

@@ -59,6 +59,15 @@ static void pvdma_warn_fail(struct device *dev,
 			f->len, pvdma_status_name(f->host_status));
 		break;
 	case PVDMA_FAIL_TRANSPORT:
+		/* An I/O error from a host that still answers: its IOMMU. */
+		if (f->host_status == PVDMA_ST_IO && pvdma_comp.live &&
+		    !READ_ONCE(pvdma_comp.tp.broken)) {
+			dev_warn(dev,
+				"pvdma: map of %llu bytes failed: the host's IOMMU reported an I/O error (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
+				f->len, f->aperture_live >> 10, f->aperture_max >> 10,
+				f->mappings_live, f->mappings_max);
+			break;
+		}
 		dev_warn(dev,
 			"pvdma: map of %llu bytes failed: the host did not answer; check pvdmad, then reload pvdma\n",
 			f->len);
@@ -86,6 +95,13 @@ static int pvdma_map_locked(struct pvdma_companion *c, struct pvdma_seg *segs,
 	lockdep_assert_held(&c->lock);
 	if (!c->live) {
 		c->dead_maps++;
+		memset(fail, 0, sizeof(*fail));
+		fail->reason = PVDMA_FAIL_TRANSPORT;
+		return -EIO;
+	}
+	/* Host gone: not even a cached window may be handed out. */
+	if (pvdma_transport_check(&c->tp)) {
+		c->map_failures++;
 		memset(fail, 0, sizeof(*fail));
 		fail->reason = PVDMA_FAIL_TRANSPORT;
 		return -EIO;

@@ -6,10 +6,14 @@
  * checksum, COPY between two buffers then compare.
  *
  * Tests (tests=all or a comma list): single kmalloc sg coherent atomic
- * timer threads cycle pressure. Map failures are unexpected everywhere
- * except in "pressure" when the planner has no way to fit its live set
- * (policy other than pvdma, or bounce off): there they must be clean
- * (DMA_MAPPING_ERROR, nothing else disturbed) and are counted as expected.
+ * timer threads cycle pressure, and "mixed" (not part of all: several
+ * kthreads cycling a working set of twice the aperture in buffers of 256 B
+ * to 4 MiB). Map failures are unexpected everywhere except in "pressure"
+ * and "mixed" when the planner has no way to fit its live set (policy
+ * other than pvdma, or bounce off), or everywhere with fail_ok=1 (the host
+ * injects map failures): there they must be clean (DMA_MAPPING_ERROR,
+ * nothing else disturbed) and are counted as expected. loops=N runs the
+ * selected tests N times (continuous traffic for the reliability tests).
  *
  * The last line printed is the machine-readable summary:
  *   pvdma-dmatest: transfers=N mismatches=M faults=X failed_maps=F
@@ -32,7 +36,7 @@
 
 static char *tests = "all";
 module_param(tests, charp, 0444);
-MODULE_PARM_DESC(tests, "comma list of tests, or all: single,kmalloc,sg,coherent,atomic,timer,threads,cycle,pressure");
+MODULE_PARM_DESC(tests, "comma list of tests, or all: single,kmalloc,sg,coherent,atomic,timer,threads,cycle,pressure (mixed: only by name)");
 
 static unsigned int threads = 4;
 module_param(threads, uint, 0444);
@@ -41,6 +45,18 @@ MODULE_PARM_DESC(threads, "kthreads mapping at once in the threads test (default
 static unsigned int pressure_len = 256;
 module_param(pressure_len, uint, 0444);
 MODULE_PARM_DESC(pressure_len, "bytes per buffer in the pressure test (default 256)");
+
+static bool fail_ok;
+module_param(fail_ok, bool, 0444);
+MODULE_PARM_DESC(fail_ok, "map failures are expected (host fault injection): count them, do not fail the run");
+
+static unsigned int loops = 1;
+module_param(loops, uint, 0444);
+MODULE_PARM_DESC(loops, "run the selected tests this many times (default 1)");
+
+static unsigned int mixed_ops = 96;
+module_param(mixed_ops, uint, 0444);
+MODULE_PARM_DESC(mixed_ops, "maps per kthread in the mixed test (default 96)");
 
 #define DT_BATCH	32
 #define DT_CHUNK_ORDER	8	/* 1 MiB chunks for cycle and pressure */
@@ -631,12 +647,13 @@ static void dt_test_pressure(struct dt_ctx *t)
 	}
 	/* The device reads each buffer (checksum) and overwrites it. */
 	for (i = 0; i < nbuf; i++) {
-		if (a[i] == DMA_MAPPING_ERROR)
-			continue;
-		idx[n] = i;
-		c[n++] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
-					       .src = a[i], .len = len };
-		if (n < DT_BATCH && i < nbuf - 1)
+		if (a[i] != DMA_MAPPING_ERROR) {
+			idx[n] = i;
+			c[n++] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
+						       .src = a[i], .len = len };
+		}
+		/* The last batch goes out even if the last map failed. */
+		if (!n || (n < DT_BATCH && i < nbuf - 1))
 			continue;
 		if (dt_run(t, c, n))
 			for (k = 0; k < n; k++)
@@ -658,7 +675,7 @@ static void dt_test_pressure(struct dt_ctx *t)
 		dt_check(t, !memchr_inv(buf[i], (u8)(i + 7), len), "pressure fill");
 	}
 	/* Everything released: a map must work again, failures or not. */
-	t->fail_ok = false;
+	t->fail_ok = fail_ok;
 	dt_copy_buffers(t, buf[0], buf[nbuf - 1], len, 4242);
 out_free:
 	kvfree(buf);
@@ -666,9 +683,153 @@ out_free:
 	dt_free_chunks(ch, nch);
 }
 
+/* Fast pseudo-random fill, a word at a time (megabytes under TCG). */
+static void dt_random64(void *buf, size_t len, u64 seed)
+{
+	u64 x = seed * 0x9e3779b97f4a7c15ull + 1, *p = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+	dt_random((u8 *)buf + (len & ~7ul), len & 7, seed);
+}
+
+#define DT_MIXED_ORDER	10	/* 4 MiB chunks: the largest buffer */
+#define DT_MIXED_LIVE	2	/* buffers each kthread keeps mapped */
+
+struct dt_mixed_buf {
+	u8 *cpu;
+	size_t len;
+	dma_addr_t a;
+	enum dma_data_direction dir;
+	u8 pat;
+};
+
+struct dt_mixed {
+	struct dt_ctx *t;
+	struct completion done;
+	struct page **ch;	/* this thread's chunks */
+	unsigned int nch;
+	unsigned int id;
+	u64 rng;
+};
+
+static u64 dt_mixed_rnd(struct dt_mixed *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+/* Unmap one buffer and check what the device wrote into it. */
+static void dt_mixed_release(struct dt_ctx *t, struct dt_mixed_buf *b)
+{
+	if (!b->cpu)
+		return;
+	dma_unmap_single(t->dev, b->a, b->len, b->dir);
+	if (b->dir != DMA_TO_DEVICE)
+		dt_check(t, !memchr_inv(b->cpu, b->pat, b->len), "mixed fill");
+	b->cpu = NULL;
+}
+
+static int dt_mixed_fn(void *arg)
+{
+	static const enum dma_data_direction dirs[] = {
+		DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_BIDIRECTIONAL,
+	};
+	struct dt_mixed *m = arg;
+	struct dt_ctx *t = m->t;
+	struct dt_mixed_buf live[DT_MIXED_LIVE] = { };
+	const size_t chunk = PAGE_SIZE << DT_MIXED_ORDER;
+	unsigned int i;
+
+	for (i = 0; i < mixed_ops && m->nch > DT_MIXED_LIVE; i++) {
+		struct dt_mixed_buf *b = &live[i % DT_MIXED_LIVE];
+		unsigned int bit = 8 + dt_mixed_rnd(m) % 15;	/* 256 B .. 4 MiB */
+		size_t len = min_t(size_t, chunk, (1ul << bit) +
+				   dt_mixed_rnd(m) % (1ul << bit));
+		size_t off = (dt_mixed_rnd(m) % (chunk - len + 1)) & ~63ul;
+
+		dt_mixed_release(t, b);
+		/* Chunks in turn: a live buffer never shares one. */
+		b->cpu = (u8 *)page_address(m->ch[i % m->nch]) + off;
+		b->len = len;
+		b->dir = dirs[dt_mixed_rnd(m) % ARRAY_SIZE(dirs)];
+		b->pat = (u8)(m->id * 31 + i + 1);
+		dt_random64(b->cpu, len, m->id * 100000 + i);
+		b->a = dma_map_single(t->dev, b->cpu, len, b->dir);
+		if (!dt_mapped(t, b->a)) {
+			b->cpu = NULL;
+			continue;
+		}
+		if (b->dir != DMA_FROM_DEVICE)
+			dt_sum_check(t, b->a, b->cpu, len, "mixed checksum");
+		if (b->dir != DMA_TO_DEVICE)
+			dt_fill(t, b->a, len, b->pat);
+		cond_resched();
+	}
+	for (i = 0; i < DT_MIXED_LIVE; i++)
+		dt_mixed_release(t, &live[i]);
+	complete(&m->done);
+	return 0;
+}
+
+/*
+ * A working set of twice the aperture in 4 MiB chunks, shared out among
+ * the kthreads; each maps buffers of 256 B .. 4 MiB (log-uniform, random
+ * direction and offset) from its chunks in turn, keeping two mapped.
+ */
+static void dt_test_mixed(struct dt_ctx *t)
+{
+	unsigned int i, n = clamp(threads, 1u, 16u), nch = 0, per;
+	struct task_struct *task;
+	struct dt_mixed *m;
+	struct page **ch;
+
+	per = DIV_ROUND_UP_ULL(dt_limits.aperture_bytes * 2,
+			       (u64)n << (PAGE_SHIFT + DT_MIXED_ORDER));
+	ch = kvcalloc((size_t)n * per, sizeof(*ch), GFP_KERNEL);
+	m = kcalloc(n, sizeof(*m), GFP_KERNEL);
+	if (!ch || !m)
+		goto out;
+	for (nch = 0; nch < n * per; nch++) {
+		ch[nch] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, DT_MIXED_ORDER);
+		if (!ch[nch])
+			break;
+	}
+	pr_info("pvdma-dmatest: mixed: %u kthreads, %u MiB working set (aperture %llu MiB), %u maps each of 256 B..4 MiB, failures %s\n",
+		n, nch << (PAGE_SHIFT + DT_MIXED_ORDER - 20),
+		dt_limits.aperture_bytes >> 20, mixed_ops,
+		t->fail_ok ? "expected" : "not allowed");
+	for (i = 0; i < n; i++) {
+		m[i].t = t;
+		m[i].id = i;
+		m[i].ch = ch + (size_t)i * (nch / n);
+		m[i].nch = nch / n;
+		m[i].rng = 0x2545f4914f6cdd1dull * (i + 1);
+		init_completion(&m[i].done);
+		task = kthread_run(dt_mixed_fn, &m[i], "pvdma-mix/%u", i);
+		if (IS_ERR(task))
+			complete(&m[i].done);
+	}
+	for (i = 0; i < n; i++)
+		wait_for_completion(&m[i].done);
+out:
+	while (nch--)
+		__free_pages(ch[nch], DT_MIXED_ORDER);
+	kfree(m);
+	kvfree(ch);
+}
+
 struct dt_test {
 	const char *name;
 	void (*run)(struct dt_ctx *t);
+	bool not_in_all;
 };
 
 static const struct dt_test dt_tests[] = {
@@ -681,15 +842,16 @@ static const struct dt_test dt_tests[] = {
 	{ "threads",	dt_test_threads },
 	{ "cycle",	dt_test_cycle },
 	{ "pressure",	dt_test_pressure },
+	{ "mixed",	dt_test_mixed, true },
 };
 
-static bool dt_selected(const char *name)
+static bool dt_selected(const struct dt_test *test)
 {
-	const char *p = tests;
+	const char *p = tests, *name = test->name;
 	size_t len = strlen(name), n;
 
 	if (!strcmp(tests, "all"))
-		return true;
+		return !test->not_in_all;
 	while (*p) {
 		n = strcspn(p, ",");
 		if (n == len && !strncmp(p, name, n))
@@ -709,9 +871,11 @@ static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 	ktime_t start = ktime_get();
 	unsigned int i;
 
-	t.fail_ok = !strcmp(test->name, "pressure") &&
-		    (dt_limits.policy != PVDMA_POLICY_PVDMA ||
-		     dt_limits.bounce == PVDMA_BOUNCE_OFF);
+	t.fail_ok = fail_ok ||
+		    ((!strcmp(test->name, "pressure") ||
+		      !strcmp(test->name, "mixed")) &&
+		     (dt_limits.policy != PVDMA_POLICY_PVDMA ||
+		      dt_limits.bounce == PVDMA_BOUNCE_OFF));
 	if (pvdma_host_limits(t.dev, &before))
 		before.host_calls = 0;
 	test->run(&t);
@@ -736,7 +900,7 @@ static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 static int __init dmatest_init(void)
 {
 	struct dmatest_dev *d;
-	unsigned int i;
+	unsigned int i, loop;
 	int ret;
 
 	ret = dmatest_dev_register();
@@ -754,14 +918,19 @@ static int __init dmatest_init(void)
 		dmatest_dev_unregister();
 		return ret;
 	}
-	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB\n",
+	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB%s\n",
 		pvdma_policy_name(dt_limits.policy),
 		pvdma_bounce_mode_name(dt_limits.bounce),
 		dt_limits.aperture_bytes >> 20, dt_limits.max_mappings,
-		dt_limits.page_size >> 10);
-	for (i = 0; i < ARRAY_SIZE(dt_tests); i++)
-		if (dt_selected(dt_tests[i].name))
-			dt_run_test(d, &dt_tests[i]);
+		dt_limits.page_size >> 10,
+		fail_ok ? ", map failures expected (fail_ok)" : "");
+	for (loop = 0; loop < max(loops, 1u); loop++) {
+		if (loops > 1)
+			pr_info("pvdma-dmatest: loop %u of %u\n", loop + 1, loops);
+		for (i = 0; i < ARRAY_SIZE(dt_tests); i++)
+			if (dt_selected(&dt_tests[i]))
+				dt_run_test(d, &dt_tests[i]);
+	}
 	pr_info("pvdma-dmatest: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu expected_failures=%llu\n",
 		dt_tot[0], dt_tot[1], dt_tot[2], dt_tot[3], dt_tot[4],
 		dt_expected);

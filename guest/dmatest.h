@@ -34,7 +34,8 @@
  *		timers and under the tests' spinlocks too)
  * @cmds:	commands completed
  * @doorbells:	doorbell writes
- * @timeouts:	batches the device did not finish in time
+ * @timeouts:	batches the device did not finish in time (after one, every
+ *		later run fails at once: the host is taken to be gone)
  */
 struct dmatest_dev {
 	struct pci_dev *pdev;

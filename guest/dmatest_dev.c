@@ -98,6 +98,9 @@ int dmatest_dev_run(struct dmatest_dev *d, struct dmatest_cmd *cmds, u32 n)
 		if (!cmds[i].len || cmds[i].len > d->max_len)
 			return -EINVAL;
 	spin_lock_irqsave(&d->lock, flags);
+	/* A device that timed out once is gone (pvdmad died): no more waits. */
+	if (d->timeouts)
+		ret = -EIO;
 	for (i = 0; i < n && !ret; i += batch) {
 		batch = min3(n - i, d->entries, (u32)ARRAY_SIZE(seqs));
 		for (k = 0; k < batch; k++) {

@@ -61,11 +61,13 @@ extern struct pvdma_params pvdma_params;
  * @tail:	slots posted so far (our copy of sq_tail)
  * @seq:	last slot tag used (never 0)
  * @timeout_ns:	how long to poll for one round before giving up
- * @broken:	a round timed out: every later submit fails at once
+ * @broken:	a round timed out or the host stopped serving: every later
+ *		submit fails at once
  * @calls:	submits (host calls)
  * @doorbells:	doorbell writes
  * @slots_posted: slots posted
  * @timeouts:	rounds that timed out
+ * @host_down:	submits that found the host's header no longer READY
  * @max_wait_ns: longest round trip seen
  *
  * Serialised by pvdma_comp.lock.
@@ -86,6 +88,7 @@ struct pvdma_transport {
 	u64 doorbells;
 	u64 slots_posted;
 	u64 timeouts;
+	u64 host_down;
 	u64 max_wait_ns;
 };
 
@@ -154,6 +157,7 @@ bool pvdma_companion_is_live(void);
 int pvdma_transport_init(struct pvdma_transport *tp, void *shm,
 			 resource_size_t shm_len, void __iomem *regs,
 			 u32 timeout_ms);
+int pvdma_transport_check(struct pvdma_transport *tp);
 int pvdma_transport_submit(void *ctx, struct pvdma_host_op *ops, u32 n);
 int pvdma_transport_wait_ready(struct pvdma_shm_header *hdr, u32 timeout_ms);
 

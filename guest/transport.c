@@ -7,7 +7,10 @@
  * and polls every slot's done_seq. It never sleeps: the caller may hold a
  * spinlock with interrupts off. A round the host does not answer within
  * timeout_ms marks the transport broken, as the host may still act on it
- * later; the module must then be reloaded (its HELLO starts afresh).
+ * later; the module must then be reloaded (its HELLO starts afresh). So
+ * does a header whose host_state is no longer READY (pvdmad stopped and
+ * marked the region DOWN): the submit fails at once instead of waiting.
+ * Either is logged once, with what to do.
  *
  * The region is ordinary shared memory (write-back mapped); virt_wmb() and
  * virt_rmb() order our accesses against the host's, which runs as another
@@ -194,6 +197,8 @@ static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
 		if (!tp_poll_slot(tp, tp->tail + i, seqs[i], deadline)) {
 			tp->timeouts++;
 			tp->broken = true;
+			pr_err("pvdma: the host did not answer within %llu ms (pvdmad gone or stuck); every DMA map fails from now on: restart pvdmad and the VM, or reload pvdma if pvdmad is still serving this VM\n",
+			       tp->timeout_ns / NSEC_PER_MSEC);
 			return -ETIMEDOUT;
 		}
 		tp_read_slot(tp, tp->tail + i, ops + used, cnt);
@@ -202,6 +207,34 @@ static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
 	tp->tail += posted;
 	tp->max_wait_ns = max(tp->max_wait_ns, ktime_get_ns() - start);
 	return used;
+}
+
+/**
+ * pvdma_transport_check() - can the host still be reached?
+ * @tp: the transport
+ *
+ * Cheap (one shared-memory read): the DMA ops call it before every map,
+ * so that a map served from a cached window fails too once the host is
+ * known to be gone. Marks the transport broken, and says so once, when
+ * the host's header is no longer READY (pvdmad stopped). Caller holds
+ * pvdma_comp.lock.
+ *
+ * Return: 0, or -EIO if the transport is broken.
+ */
+int pvdma_transport_check(struct pvdma_transport *tp)
+{
+	u32 state;
+
+	if (tp->broken)
+		return -EIO;
+	state = PVDMA_SHM_READ32(tp->hdr->host_state);
+	if (state == PVDMA_HOST_READY)
+		return 0;
+	tp->host_down++;
+	tp->broken = true;
+	pr_err("pvdma: the host stopped serving (host_state %u): every DMA map fails from now on; a restarted pvdmad needs a new VM (QEMU's ivshmem does not reconnect)\n",
+	       state);
+	return -EIO;
 }
 
 /**
@@ -224,7 +257,7 @@ int pvdma_transport_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
 	struct pvdma_transport *tp = ctx;
 	int ret;
 
-	if (tp->broken)
+	if (pvdma_transport_check(tp))
 		return -EIO;
 	tp->calls++;
 	while (n) {
