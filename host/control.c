@@ -323,6 +323,16 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 	control_conn_close(cc);
 }
 
+/* The connection that has waited longest for its request line. */
+static struct control_conn *control_oldest(void)
+{
+	struct control_conn *cc = control_conns;
+
+	while (cc && cc->next)
+		cc = cc->next;
+	return cc;
+}
+
 static void control_on_accept(struct evloop_watch *w, uint32_t events)
 {
 	struct pvdmad *d = container_of(w, struct pvdmad, control_watch);
@@ -333,8 +343,14 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (control_nconns >= CONTROL_MAX_CONNS ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+	/*
+	 * Clients that connect and never send their line must not lock
+	 * pvdmactl out: the one that has waited longest makes room. A real
+	 * client sends its line at once, so it is never the oldest for long.
+	 */
+	if (control_nconns >= CONTROL_MAX_CONNS)
+		control_conn_close(control_oldest());
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		goto err_close;
 	cc = calloc(1, sizeof(*cc));
 	if (!cc)
