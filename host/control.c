@@ -314,7 +314,8 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 	}
 	cc->len += n;
 	cc->buf[cc->len] = '\0';
-	nl = strchr(cc->buf, '\n');
+	/* memchr: a NUL byte before the newline must not hide it */
+	nl = memchr(cc->buf, '\n', cc->len);
 	if (!nl && cc->len < sizeof(cc->buf) - 1)
 		return;
 	if (nl)
