@@ -13,6 +13,10 @@
  *   client loop    --socket S --dma-socket D --ram FILE --seconds N
  *   client hostile --socket S --dma-socket D --seconds N
  *   client garbage --socket S
+ *   client foreign --socket S --dma-socket D   (DMA bound across processes)
+ *   client idle    --socket S --dma-socket D   (never-reading clients)
+ *   client flood   --socket S --dma-socket D   (more clients than allowed)
+ *   client control --control C                 (hostile control clients)
  *
  * Prints "PASS what" / "FAIL what" lines; exits 0 only if all passed.
  */
@@ -27,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +40,10 @@
 
 #define PAGE		(16ull << 10)
 #define IRQ_TIMEOUT_MS	3000
+#define IDLE_CLIENTS	16
+#define FLOOD_MAX	64	/* pvdmad's IVSHMEM_MAX_CLIENTS per server */
+#define FLOOD_CLIENTS	(FLOOD_MAX + 6)
+#define CONTROL_IDLE	12	/* more than pvdmad's 8 control connections */
 
 static int failures;
 
@@ -322,6 +331,7 @@ struct opts {
 	const char *socket;
 	const char *dma_socket;
 	const char *ram;
+	const char *control;
 	u64 below_4g;
 	int seconds;
 };
@@ -587,6 +597,195 @@ static int run_garbage(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* ---- the hostile-guest catalogue (docs/security.md): socket-level rows ---- */
+
+/* MAP one writable page for a DMA test; its bus address, or 0. */
+static u64 map_one_page(struct companion *c, u64 gpa)
+{
+	u64 bus = 0;
+
+	if (companion_one(c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
+	    companion_one(c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, gpa, PAGE, 0, &bus) !=
+	    PVDMA_ST_OK)
+		return 0;
+	return bus;
+}
+
+/* The child: a companion of another process (another QEMU). */
+static int foreign_child(const struct opts *o, int to_parent, int from_parent)
+{
+	struct companion c;
+	u64 msg[2] = { 0, 0 };
+	char go;
+
+	if (!companion_open(&c, o->socket)) {
+		msg[0] = (u64)c.dev.id;
+		msg[1] = map_one_page(&c, 8ull << 20);
+	}
+	if (write(to_parent, msg, sizeof(msg)) != sizeof(msg) ||
+	    read(from_parent, &go, 1) < 0)
+		return 1;
+	ivs_close(&c.dev);
+	return 0;
+}
+
+/* A DMA device may use only the companion of its own QEMU (same pid). */
+static int run_foreign(const struct opts *o)
+{
+	int up[2], down[2];
+	u64 msg[2] = { 0, 0 }, own_bus;
+	struct companion c;
+	struct dma m;
+	pid_t pid;
+	int status;
+
+	if (pipe(up) || pipe(down))
+		return 1;
+	pid = fork();
+	if (pid == 0)
+		_exit(foreign_child(o, up[1], down[0]));
+	if (pid < 0 || read(up[0], msg, sizeof(msg)) != sizeof(msg) || !msg[1] ||
+	    companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)msg[0])) {
+		check(false, "foreign: set up two processes");
+		return 1;
+	}
+	check(dma_run(&m, PVDMA_DEV_FILL, 0, msg[1], PAGE, 0xee, NULL) ==
+	      PVDMA_DEV_ST_NOT_BOUND, "DMA bound to another process's companion: not-bound");
+	own_bus = map_one_page(&c, 9ull << 20);
+	m.hdr->domain_peer = (u32)c.dev.id;
+	check(own_bus && dma_run(&m, PVDMA_DEV_FILL, 0, own_bus, PAGE, 0x11, NULL) ==
+	      PVDMA_DEV_ST_OK, "DMA bound to its own process's companion works");
+	/* same bus address, other domain: the foreign mapping stays out of reach */
+	m.hdr->domain_peer = (u32)msg[0];
+	check(dma_run(&m, PVDMA_DEV_FILL, 0, own_bus, PAGE, 0x22, NULL) ==
+	      PVDMA_DEV_ST_NOT_BOUND, "rebinding to the foreign companion: not-bound");
+	m.hdr->domain_peer = (u32)c.dev.id;
+	ivs_close(&c.dev);
+	usleep(200000);		/* pvdmad sees the hang-up */
+	check(dma_run(&m, PVDMA_DEV_FILL, 0, own_bus, PAGE, 0x33, NULL) ==
+	      PVDMA_DEV_ST_NOT_BOUND, "its companion disconnected: not-bound");
+	if (write(down[1], "x", 1) != 1 || waitpid(pid, &status, 0) != pid)
+		status = 1;
+	check(WIFEXITED(status) && !WEXITSTATUS(status), "foreign: child exited cleanly");
+	ivs_close(&m.dev);
+	return failures ? 1 : 0;
+}
+
+/* A good guest's round trip: HELLO, MAP, FILL through it, UNMAP. */
+static bool good_guest(const struct opts *o, u8 byte)
+{
+	struct companion c;
+	struct dma m;
+	u64 bus;
+	bool ok;
+
+	if (companion_open(&c, o->socket))
+		return false;
+	if (dma_open(&m, o->dma_socket, (u32)c.dev.id)) {
+		ivs_close(&c.dev);
+		return false;
+	}
+	bus = map_one_page(&c, 10ull << 20);
+	ok = bus && dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, byte, NULL) ==
+	     PVDMA_DEV_ST_OK &&
+	     companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE, bus, NULL) == PVDMA_ST_OK;
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return ok;
+}
+
+/* Clients that connect and never read, or hang up at once. */
+static int run_idle(const struct opts *o)
+{
+	int socks[IDLE_CLIENTS], i;
+
+	for (i = 0; i < IDLE_CLIENTS; i++)
+		socks[i] = unix_connect(i % 2 ? o->socket : o->dma_socket);
+	for (i = 0; i < IDLE_CLIENTS; i++) {
+		int s = unix_connect(o->socket);
+
+		if (s >= 0)
+			close(s);	/* gone before the daemon's first send */
+	}
+	usleep(200000);
+	check(good_guest(o, 0x44), "good guest served beside never-reading clients");
+	for (i = 0; i < IDLE_CLIENTS; i++)
+		if (socks[i] >= 0)
+			close(socks[i]);
+	usleep(200000);
+	check(good_guest(o, 0x45), "good guest served after they left");
+	return failures ? 1 : 0;
+}
+
+/* More connections than the server takes: the rest refused, none hang. */
+static int run_flood(const struct opts *o)
+{
+	static struct ivs_dev devs[FLOOD_CLIENTS];
+	int i, accepted = 0;
+
+	for (i = 0; i < FLOOD_CLIENTS; i++)
+		if (!ivs_connect(&devs[i], o->socket))
+			accepted++;
+	printf("flood: %d of %d connections accepted\n", accepted, FLOOD_CLIENTS);
+	check(accepted == FLOOD_MAX, "flood: the server's limit holds, the rest are refused");
+	for (i = 0; i < FLOOD_CLIENTS; i++)
+		if (devs[i].sock > 0)
+			ivs_close(&devs[i]);
+	usleep(300000);
+	check(good_guest(o, 0x46), "good guest served after the flood");
+	return failures ? 1 : 0;
+}
+
+/* Send @req on a fresh control connection, read the answer to EOF. */
+static ssize_t control_ask(const char *path, const char *req, size_t len,
+			   char *buf, size_t cap)
+{
+	int s = unix_connect(path);
+	ssize_t n, got = 0;
+
+	if (s < 0)
+		return -1;
+	if (len && send(s, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		close(s);
+		return -1;
+	}
+	while ((n = recv(s, buf + got, cap - 1 - got, 0)) > 0 && (size_t)got < cap - 1)
+		got += n;
+	buf[got] = '\0';
+	close(s);
+	return got;
+}
+
+/* Idle, overlong, binary and never-reading control clients. */
+static int run_control(const struct opts *o)
+{
+	static char buf[1 << 16];
+	char junk[300];
+	int idle[CONTROL_IDLE], i, mute;
+
+	for (i = 0; i < CONTROL_IDLE; i++)
+		idle[i] = unix_connect(o->control);
+	usleep(100000);
+	check(control_ask(o->control, "stats json\n", 11, buf, sizeof(buf)) > 0 &&
+	      buf[0] == '{', "stats answered beside idle control connections");
+	memset(junk, 'A', sizeof(junk));
+	check(control_ask(o->control, junk, sizeof(junk), buf, sizeof(buf)) > 0 &&
+	      !strncmp(buf, "error:", 6), "overlong request line: error, closed");
+	check(control_ask(o->control, "\0\xffstats json\n", 13, buf, sizeof(buf)) > 0 &&
+	      !strncmp(buf, "error:", 6), "binary request: error");
+	mute = unix_connect(o->control);
+	check(mute >= 0 && send(mute, "stats json\n", 11, MSG_NOSIGNAL) == 11,
+	      "a client asks and never reads");
+	check(control_ask(o->control, "stats table\n", 12, buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "mappings live"), "the next client is answered");
+	for (i = 0; i < CONTROL_IDLE; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	if (mute >= 0)
+		close(mute);
+	return failures ? 1 : 0;
+}
+
 static u64 parse_u64(const char *s)
 {
 	char *end;
@@ -607,24 +806,26 @@ int main(int argc, char **argv)
 		{ "ram", required_argument, NULL, 'r' },
 		{ "below-4g", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "control", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .seconds = 3 };
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
 		case 'r': o.ram = optarg; break;
 		case 'b': o.below_4g = parse_u64(optarg); break;
 		case 't': o.seconds = atoi(optarg); break;
+		case 'c': o.control = optarg; break;
 		default: return 2;
 		}
 	}
 	if (optind >= argc || !o.socket) {
-		fprintf(stderr, "usage: client basic|loop|hostile|garbage --socket S ...\n");
+		fprintf(stderr, "usage: client basic|loop|hostile|garbage|foreign|idle|flood|control ...\n");
 		return 2;
 	}
 	mode = argv[optind];
@@ -636,6 +837,14 @@ int main(int argc, char **argv)
 		return run_hostile(&o);
 	if (!strcmp(mode, "garbage"))
 		return run_garbage(&o);
+	if (!strcmp(mode, "foreign") && o.dma_socket)
+		return run_foreign(&o);
+	if (!strcmp(mode, "idle") && o.dma_socket)
+		return run_idle(&o);
+	if (!strcmp(mode, "flood") && o.dma_socket)
+		return run_flood(&o);
+	if (!strcmp(mode, "control") && o.control)
+		return run_control(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");
 	return 2;
 }
