@@ -32,6 +32,7 @@ if ! command -v clang >/dev/null 2>&1; then
 	exit 1
 fi
 mkdir -p "$out"
+out=$(cd "$out" && pwd)		# BUILD may be relative or absolute
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter \
 	-Ilib/include -Ilib -I. -Itests/host"
@@ -42,7 +43,7 @@ SRCS="$(ls lib/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
 
 build() {	# target
 	if [ "$1" = fuzz_trace ]; then
-		make -s BUILD="$BUILD" "$out/fuzz_trace"
+		make -s BUILD="$BUILD" "$BUILD/fuzz/fuzz_trace"
 	else
 		clang $CFLAGS -o "$out/$1" "fuzz/$1.c" $SRCS
 	fi
@@ -54,7 +55,7 @@ run() {		# target, work corpus
 	[ -d "$seeds" ] || seeds=
 	(cd "$out" && exec ./"$1" -max_total_time="$FUZZ_TIME" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$PWD/$1-" "$2" ${seeds:+"$OLDPWD/$seeds"})
+		-artifact_prefix="$out/$1-" "$2" ${seeds:+"$OLDPWD/$seeds"})
 }
 
 report() {	# target, log
@@ -86,7 +87,7 @@ for target in $FUZZ_TARGETS; do
 		continue
 	fi
 	if [ -n "${FUZZ_KEEP:-}" ]; then
-		corpus=$PWD/$out/corpus/$target
+		corpus=$out/corpus/$target
 		mkdir -p "$corpus"
 	else
 		corpus=$(mktemp -d)
