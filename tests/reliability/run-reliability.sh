@@ -302,7 +302,7 @@ step_boot1() {
 	expect "restart: pvdmad was restarted on the same sockets" "grep -q '^restarted pvdmad' '$wd/checkpoints'"
 	if [ -S "$wd/control.sock" ]; then
 		"$CLIENT" loop --socket "$wd/companion.sock" --dma-socket "$wd/dma.sock" \
-			--ram "$wd/ram" --below-4g 512M --seconds 1 >"$wd/client.log" 2>&1
+			--ram "$wd/ram" --below-4g 512M --seconds 2 >"$wd/client.log" 2>&1
 		crc=$?
 		sed 's/^/  client: /' "$wd/client.log" | tail -n 2
 		expect "restart: the restarted pvdmad serves a new client" "[ $crc -eq 0 ]"
@@ -356,7 +356,7 @@ step_boot2() {
 	expect "kill: counters agree (released_on_disconnect = the disconnect's released count; ledger consistent)" \
 		"[ '$rel' = '$logged' ] && grep -q 'ledger consistent' '$wd/pvdmad.log' && ! grep -q -e INCONSISTENT -e 'ledger disagrees' '$wd/pvdmad.log'"
 	"$CLIENT" loop --socket "$wd/companion.sock" --dma-socket "$wd/dma.sock" \
-		--ram "$wd/ram" --below-4g 512M --seconds 1 >"$wd/client.log" 2>&1
+		--ram "$wd/ram" --below-4g 512M --seconds 2 >"$wd/client.log" 2>&1
 	crc=$?
 	sed 's/^/  client: /' "$wd/client.log" | tail -n 2
 	expect "kill: pvdmad keeps serving another client" "[ $crc -eq 0 ]"
