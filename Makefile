@@ -6,6 +6,8 @@
 #                   (build/san/) and run every test; ends "N passed, N failed"
 #   make demo       the end-to-end demonstration (see README.md)
 #   make bench      benchmarks and plots into docs/perf/ (not a test)
+#   make soak       the long reliability runs (docs/reliability.md)
+#   make fuzz       long libFuzzer runs of every parser (docs/security.md)
 #   make module     build guest/pvdma.ko against the Debian kernel headers
 #   make deps       install the Debian packages the build and tests need
 
@@ -37,6 +39,8 @@ include lib/lib.mk
 -include bench/bench.mk
 -include guest/guest.mk
 -include tools/trace/trace.mk
+-include tests/reliability/soak.mk
+-include fuzz/fuzz.mk
 include tests/tests.mk
 
 progs: $(PROGS)
