@@ -416,6 +416,14 @@ static u64 windows_count(const struct pvdma_planner *p)
 	       (pool && pool->state != PVDMA_WIN_FAILED ? 1 : 0);
 }
 
+/* Would @extra more bytes take the window space past three quarters? */
+static bool windows_pressed(const struct pvdma_planner *p, u64 extra)
+{
+	u64 budget = window_budget(p);
+
+	return windows_bytes(p) + extra > budget - (budget >> 2);
+}
+
 /* Mappings windows may use: one stays free for the bounce pool. */
 static u64 window_count_budget(const struct pvdma_planner *p)
 {
@@ -511,7 +519,7 @@ static bool evict_one(struct pvdma_planner *p)
 static u64 window_readahead(const struct pvdma_planner *p,
 			    const struct pvdma_window *prev, u64 lo_req)
 {
-	u64 budget = window_budget(p), prev_end, len;
+	u64 prev_end, len;
 
 	if (!prev)
 		return 0;
@@ -519,7 +527,7 @@ static u64 window_readahead(const struct pvdma_planner *p,
 	if (lo_req < prev_end || lo_req - prev_end > prev->len)
 		return 0;
 	len = PVDMA_MIN(2 * prev->len, pvdma_pow2_floor(p->cfg.window_small_max));
-	if (windows_bytes(p) + len > budget - (budget >> 2))
+	if (windows_pressed(p, len))
 		return 0;
 	return len;
 }
@@ -638,12 +646,9 @@ static struct pvdma_window *pvdma_plan_window(struct pvdma_planner *p,
  */
 static bool bounce_preferred(struct pvdma_planner *p, u64 len, u32 attrs)
 {
-	u64 budget = window_budget(p);
-
 	if (!bounce_allowed(p, len, attrs) || len > p->cfg.page_size)
 		return false;
-	return window_granule(p) <= p->cfg.page_size ||
-	       windows_bytes(p) > budget - (budget >> 2);
+	return window_granule(p) <= p->cfg.page_size || windows_pressed(p, 0);
 }
 
 /* seg->cookie during a call: window index + 1, or 0 if bounced. */
