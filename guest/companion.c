@@ -23,6 +23,7 @@
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
 
+#include "kcompat.h"
 #include "pvdma_guest.h"
 
 /* Bounce slots: one per 512 bytes of pool, enough for small buffers. */
@@ -168,11 +169,11 @@ static int pvdma_pool_alloc(struct pvdma_companion *c, u64 page_size)
 	u64 bytes = max_t(u64, (u64)pvdma_params.bounce_pool_kb << 10, page_size);
 	unsigned int order = get_order(bytes);
 
-	if (order > MAX_ORDER - 1) {
+	if (order > PVDMA_MAX_PAGE_ORDER) {
 		pr_warn("pvdma: bounce_pool_kb=%u is above the largest contiguous allocation (%lu KiB); using that\n",
 			pvdma_params.bounce_pool_kb,
-			(PAGE_SIZE << (MAX_ORDER - 1)) >> 10);
-		order = MAX_ORDER - 1;
+			(PAGE_SIZE << PVDMA_MAX_PAGE_ORDER) >> 10);
+		order = PVDMA_MAX_PAGE_ORDER;
 	}
 	c->pool = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
 	if (!c->pool)
@@ -239,6 +240,13 @@ static int pvdma_planner_setup(struct pvdma_companion *c, struct pci_dev *pdev)
 				     aperture, max_mappings);
 	cfg.strict = pvdma_params.strict;
 	cfg.rfc_window_shift = pvdma_params.rfc_window_shift;
+	cfg.spec_shift = pvdma_params.spec_shift;
+	cfg.max_window = pvdma_params.max_window;
+	if (cfg.max_window < page_size) {
+		dev_err(&pdev->dev, "pvdma: max_window_kb=%llu is below the host's IOMMU page (%llu KiB)\n",
+			cfg.max_window >> 10, page_size >> 10);
+		return -EINVAL;
+	}
 	cfg.bounce = pvdma_params.bounce;
 	if (cfg.bounce != PVDMA_BOUNCE_OFF) {
 		ret = pvdma_pool_alloc(c, page_size);

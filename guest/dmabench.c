@@ -41,6 +41,7 @@
 #include <linux/string.h>
 
 #include "dmatest.h"
+#include "kcompat.h"
 #include "pvdma_export.h"
 
 static bool copy = true;
@@ -63,7 +64,7 @@ static char *tag = "pvdma";
 module_param(tag, charp, 0444);
 MODULE_PARM_DESC(tag, "label printed on every line (the script's run name)");
 
-#define DB_CHUNK_ORDER	min(10, MAX_ORDER - 1)	/* 4 MiB on x86 */
+#define DB_CHUNK_ORDER	min(10, PVDMA_MAX_PAGE_ORDER)	/* 4 MiB on x86 */
 #define DB_CHUNK	(PAGE_SIZE << DB_CHUNK_ORDER)
 #define DB_BATCH	32
 #define DB_SG_MAX	1024
