@@ -240,6 +240,13 @@ static int pvdma_planner_setup(struct pvdma_companion *c, struct pci_dev *pdev)
 				     aperture, max_mappings);
 	cfg.strict = pvdma_params.strict;
 	cfg.rfc_window_shift = pvdma_params.rfc_window_shift;
+	cfg.spec_shift = pvdma_params.spec_shift;
+	cfg.max_window = pvdma_params.max_window;
+	if (cfg.max_window < page_size) {
+		dev_err(&pdev->dev, "pvdma: max_window_kb=%llu is below the host's IOMMU page (%llu KiB)\n",
+			cfg.max_window >> 10, page_size >> 10);
+		return -EINVAL;
+	}
 	cfg.bounce = pvdma_params.bounce;
 	if (cfg.bounce != PVDMA_BOUNCE_OFF) {
 		ret = pvdma_pool_alloc(c, page_size);

@@ -164,6 +164,7 @@ static int pvdma_limits_show(struct seq_file *m, void *unused)
 	seq_printf(m, "bounce %s\n", pvdma_bounce_mode_name(cfg.bounce));
 	seq_printf(m, "bounce_bytes %llu\n", cfg.bounce_bytes);
 	seq_printf(m, "max_window %llu\n", cfg.max_window);
+	seq_printf(m, "spec_shift %u\n", cfg.spec_shift);
 	seq_printf(m, "rfc_window_shift %u\n", cfg.rfc_window_shift);
 	seq_printf(m, "ivposition %u\n", c->ivposition);
 	return 0;

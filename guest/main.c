@@ -38,6 +38,18 @@ static unsigned int rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
 module_param(rfc_window_shift, uint, 0444);
 MODULE_PARM_DESC(rfc_window_shift, "rfc policy: window size 2^shift (default 18; 0: no windows)");
 
+static unsigned int spec_shift = PVDMA_DEFAULT_SPEC_SHIFT;
+module_param(spec_shift, uint, 0444);
+MODULE_PARM_DESC(spec_shift, "pvdma policy: speculation budget is the aperture >> spec_shift (default 2; at most 32)");
+
+static unsigned int max_window_kb = PVDMA_DEFAULT_MAX_WINDOW >> 10;
+module_param(max_window_kb, uint, 0444);
+MODULE_PARM_DESC(max_window_kb, "pvdma policy: largest speculative window in KiB (default 32768; at least the IOMMU page)");
+
+static bool hostile_tests;
+module_param(hostile_tests, bool, 0444);
+MODULE_PARM_DESC(hostile_tests, "TEST ONLY: let pvdma_hostile.ko post raw, hostile requests into the ring (default off)");
+
 static char *managed = "";
 module_param(managed, charp, 0444);
 MODULE_PARM_DESC(managed, "comma-separated PCI devices (DDDD:BB:DD.F) whose DMA pvdma serves; default: the pvdma DMA device model");
@@ -78,7 +90,18 @@ static int pvdma_parse_params(void)
 		pr_err("pvdma: rfc_window_shift=%u is above 30\n", rfc_window_shift);
 		return -EINVAL;
 	}
+	if (spec_shift > 32) {
+		pr_err("pvdma: spec_shift=%u is above 32\n", spec_shift);
+		return -EINVAL;
+	}
+	if (!max_window_kb) {
+		pr_err("pvdma: max_window_kb must be at least the IOMMU page size\n");
+		return -EINVAL;
+	}
 	pp->strict = strict;
+	pp->spec_shift = spec_shift;
+	pp->max_window = (u64)max_window_kb << 10;
+	pp->hostile_tests = hostile_tests;
 	pp->bounce_pool_kb = bounce_pool_kb;
 	pp->timeout_ms = timeout_ms ? timeout_ms : 1;
 	pp->rfc_window_shift = rfc_window_shift;
@@ -141,6 +164,7 @@ EXPORT_SYMBOL_GPL(pvdma_host_limits);
 EXPORT_SYMBOL_GPL(pvdma_checksum);
 EXPORT_SYMBOL_GPL(pvdma_policy_name);
 EXPORT_SYMBOL_GPL(pvdma_bounce_mode_name);
+EXPORT_SYMBOL_GPL(pvdma_status_name);
 
 static int __init pvdma_init(void)
 {
@@ -156,10 +180,11 @@ static int __init pvdma_init(void)
 	ret = pvdma_companion_register();
 	if (ret)
 		goto err_managed;
-	pr_info("pvdma: loaded, policy=%s bounce=%s%s\n",
+	pr_info("pvdma: loaded, policy=%s bounce=%s%s%s\n",
 		pvdma_policy_name(pvdma_params.policy),
 		pvdma_bounce_mode_name(pvdma_params.bounce),
-		pvdma_params.strict ? " strict" : "");
+		pvdma_params.strict ? " strict" : "",
+		pvdma_params.hostile_tests ? " hostile_tests (TEST ONLY)" : "");
 	return 0;
 
 err_managed:

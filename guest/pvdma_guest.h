@@ -9,6 +9,7 @@
  * managed.c	which devices pvdma serves, set_dma_ops() and restore
  * dma_ops.c	the struct dma_map_ops the managed devices use
  * debugfs.c	counters and the live window list
+ * rawring.c	test-only raw ring access for pvdma_hostile.ko (hostile_tests=1)
  *
  * Locking: pvdma_comp.lock (a spinlock, taken with irqsave) protects the
  * planner, the transport and the companion's @live flag: every map, unmap
@@ -44,6 +45,9 @@ struct pvdma_params {
 	unsigned int bounce_pool_kb;
 	unsigned int timeout_ms;
 	unsigned int rfc_window_shift;
+	unsigned int spec_shift;
+	u64 max_window;
+	bool hostile_tests;
 	const char *managed;
 };
 
@@ -160,6 +164,11 @@ int pvdma_transport_init(struct pvdma_transport *tp, void *shm,
 int pvdma_transport_check(struct pvdma_transport *tp);
 int pvdma_transport_submit(void *ctx, struct pvdma_host_op *ops, u32 n);
 int pvdma_transport_wait_ready(struct pvdma_shm_header *hdr, u32 timeout_ms);
+int pvdma_transport_post_raw(struct pvdma_transport *tp,
+			     struct pvdma_host_op *ops, u32 nents, u16 count,
+			     u16 flags, u32 *status, u32 *completed);
+void pvdma_transport_write_tail(struct pvdma_transport *tp, u32 tail);
+int pvdma_transport_resync(struct pvdma_transport *tp);
 
 /* managed.c */
 int pvdma_managed_init(void);
