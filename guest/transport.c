@@ -269,3 +269,110 @@ int pvdma_transport_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
 	}
 	return 0;
 }
+
+/**
+ * pvdma_transport_post_raw() - post one hand-made slot (hostile tests only)
+ * @tp: the transport
+ * @ops: entries written into the slot; each gets the host's status (and
+ *	 bus, for MAP) if the host executed it, else the slot's status
+ * @nents: how many entries to write (at most max_batch)
+ * @count: the slot's count field as posted, which may lie about @nents
+ * @flags: the slot's flags field as posted
+ * @status: out: the slot's status
+ * @completed: out: entries the host executed
+ *
+ * Bypasses every check a normal submit makes on what it sends: only
+ * pvdma_hostile.ko uses it, through rawring.c, with hostile_tests=1.
+ * Caller holds pvdma_comp.lock.
+ *
+ * Return: 0, -EINVAL if @nents is above max_batch, -EIO if the transport
+ * is broken, -ETIMEDOUT if the host did not answer (then it is broken).
+ */
+int pvdma_transport_post_raw(struct pvdma_transport *tp,
+			     struct pvdma_host_op *ops, u32 nents, u16 count,
+			     u16 flags, u32 *status, u32 *completed)
+{
+	struct pvdma_slot_hdr *slot;
+	struct pvdma_entry *e;
+	struct pvdma_host_op ans;
+	u32 i, seq;
+
+	if (nents > tp->max_batch)
+		return -EINVAL;
+	if (pvdma_transport_check(tp))
+		return -EIO;
+	slot = tp_slot(tp, tp->tail);
+	e = (struct pvdma_entry *)(slot + 1);
+	seq = tp_next_seq(tp);
+	for (i = 0; i < nents; i++)
+		pvdma_entry_encode(&e[i], &ops[i]);
+	WRITE_ONCE(slot->count, pvdma_le16(count));
+	WRITE_ONCE(slot->flags, pvdma_le16(flags));
+	PVDMA_SHM_WRITE32(slot->status, PVDMA_ST_IO);
+	PVDMA_SHM_WRITE32(slot->completed, 0);
+	PVDMA_SHM_WRITE32(slot->done_seq, 0);
+	virt_wmb();
+	PVDMA_SHM_WRITE32(slot->seq, seq);
+	virt_wmb();
+	PVDMA_SHM_WRITE32(tp->hdr->sq_tail, tp->tail + 1);
+	iowrite32(tp->peer << 16, tp->doorbell);
+	tp->calls++;
+	tp->doorbells++;
+	tp->slots_posted++;
+	if (!tp_poll_slot(tp, tp->tail, seq,
+			  ktime_get_ns() + tp->timeout_ns)) {
+		tp->timeouts++;
+		tp->broken = true;
+		pr_err("pvdma: the host did not answer a raw test slot\n");
+		return -ETIMEDOUT;
+	}
+	*status = PVDMA_SHM_READ32(slot->status);
+	*completed = PVDMA_SHM_READ32(slot->completed);
+	for (i = 0; i < nents; i++) {
+		if (i >= *completed) {
+			ops[i].status = *status;
+			continue;
+		}
+		pvdma_entry_decode(&ans, &e[i]);
+		ops[i].status = ans.status;
+		if (ops[i].op == PVDMA_OP_MAP)
+			ops[i].bus = ans.bus;
+	}
+	tp->tail++;
+	return 0;
+}
+
+/**
+ * pvdma_transport_write_tail() - publish any sq_tail and ring (tests only)
+ * @tp: the transport
+ * @tail: the value to publish, typically impossible
+ *
+ * Our own copy of the tail is left alone; pvdma_transport_resync() puts
+ * the ring back. Caller holds pvdma_comp.lock.
+ */
+void pvdma_transport_write_tail(struct pvdma_transport *tp, u32 tail)
+{
+	virt_wmb();
+	PVDMA_SHM_WRITE32(tp->hdr->sq_tail, tail);
+	iowrite32(tp->peer << 16, tp->doorbell);
+	tp->doorbells++;
+}
+
+/**
+ * pvdma_transport_resync() - recover from a bad sq_tail (tests only)
+ * @tp: the transport
+ *
+ * Sets sq_tail back to the host's sq_head, as protocol.md §2.4 says a
+ * guest recovers. Caller holds pvdma_comp.lock.
+ *
+ * Return: 0, or -EPROTO if the host's sq_head is not where our tail is
+ * (the host consumed slots it should have ignored).
+ */
+int pvdma_transport_resync(struct pvdma_transport *tp)
+{
+	u32 head = PVDMA_SHM_READ32(tp->hdr->sq_head);
+
+	virt_rmb();
+	PVDMA_SHM_WRITE32(tp->hdr->sq_tail, tp->tail);
+	return head == tp->tail ? 0 : -EPROTO;
+}
