@@ -15,6 +15,9 @@
 
 VM_DIR=${VM_DIR:-build/vm}
 VM_MEM=${VM_MEM:-512M}
+# Extra -machine properties, e.g. ",max-ram-below-4g=256M" (then start
+# pvdmad with the same --ram-below-4g).
+VM_MACHINE_OPTS=${VM_MACHINE_OPTS:-}
 
 vm_log() {
 	echo "[vm] $*" >&2
@@ -133,7 +136,7 @@ EOF
 vm_boot() {
 	timeout "${6:-300}" qemu-system-x86_64 \
 		-accel tcg -nographic -no-reboot -nodefaults -serial stdio \
-		-machine q35,memory-backend=ram -cpu max -smp 2 -m "$VM_MEM" \
+		-machine q35,memory-backend=ram$VM_MACHINE_OPTS -cpu max -smp 2 -m "$VM_MEM" \
 		-object memory-backend-file,id=ram,size="$VM_MEM",mem-path="$2",share=on \
 		-kernel "$VMLINUZ" -initrd "$1" \
 		-append "console=ttyS0 panic=-1 loglevel=4 oops=panic" \

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+#
+# Runs inside the guest of tests/e2e/run-hostile-vm.sh (busybox sh), as
+# /test.sh: loads pvdma.ko with hostile_tests=1, runs pvdma_hostile.ko's
+# table, unloads both (pvdma sends RESET), then waits so the host can read
+# pvdmad's counters while this guest is still connected. Every line meant
+# for the host starts with "pvdma-".
+
+P=/pvdma
+[ -f $P/hostile.conf ] && . $P/hostile.conf
+dmesg -n 1
+dmesg -c >/dev/null
+if insmod $P/pvdma.ko hostile_tests=1; then
+	insmod $P/pvdma_hostile.ko ram_below_4g=${HOSTILE_LOW:-0} ||
+		echo "pvdma-hostile-vm: insmod pvdma_hostile.ko failed"
+	rmmod pvdma_hostile || echo "pvdma-hostile-vm: rmmod pvdma_hostile failed"
+	rmmod pvdma || echo "pvdma-hostile-vm: rmmod pvdma failed"
+else
+	echo "pvdma-hostile-vm: insmod pvdma.ko failed"
+fi
+dmesg -c | sed 's/^/pvdma-log /'
+echo "pvdma-hostile-vm: unloaded"
+# The host snapshots pvdmactl stats now; then it tells us nothing: wait.
+sleep 4
+echo "pvdma-hostile-vm: done"
