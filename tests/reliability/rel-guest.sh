@@ -80,6 +80,8 @@ meminfo() {	# key
 # Load/unload and unbind/bind with traffic, REL_CYCLES times.
 phase_loop() {
 	dmesg -c >/dev/null
+	: >/tmp/sums
+	: >/tmp/warns
 	i=0
 	bad=0
 	while [ $i -lt "$REL_CYCLES" ]; do
@@ -107,6 +109,12 @@ phase_loop() {
 		fi
 		rmmod pvdma_dmatest || bad=$((bad + 1))
 		rmmod pvdma || bad=$((bad + 1))
+		# Each cycle's log, read before hundreds of cycles overrun the
+		# kernel's ring buffer.
+		dmesg -c >/tmp/cycle
+		grep "pvdma-dmatest: transfers=" /tmp/cycle >>/tmp/sums
+		grep -e "WARNING:" -e "BUG:" -e "Call Trace" -e "leak" /tmp/cycle \
+			>>/tmp/warns
 		if [ $((i % 10)) -eq 0 ] || [ $i -eq "$REL_CYCLES" ]; then
 			say "checkpoint unloaded-$i"
 			sleep 1
@@ -118,10 +126,10 @@ phase_loop() {
 	check "loop: every load, bind and unload worked" "$bad"
 	say "loop: slab_kb $s0 -> $(meminfo Slab), sunreclaim_kb $u0 -> $(meminfo SUnreclaim), vmalloc_kb $v0 -> $(meminfo VmallocUsed), memavailable_kb $m0 -> $(meminfo MemAvailable)"
 	# The dmatest summary lines: one per cycle.
-	dmesg | grep "pvdma-dmatest: transfers=" >/tmp/sums
 	say "loop: $(wc -l </tmp/sums) dmatest runs, $(grep -c -v 'mismatches=0 faults=0' /tmp/sums) with wrong bytes or faults"
-	dmesg -c | grep -e "WARNING:" -e "BUG:" -e "Call Trace" -e "leak" |
-		sed "s/^/pvdma-log loop /"
+	dmesg -c | grep -e "WARNING:" -e "BUG:" -e "Call Trace" -e "leak" \
+		>>/tmp/warns
+	sed "s/^/pvdma-log loop /" /tmp/warns
 }
 
 # pvdmad is killed and restarted under a loaded pvdma.
