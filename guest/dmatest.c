@@ -150,8 +150,12 @@ static bool dt_run(struct dt_ctx *t, struct dmatest_cmd *c, u32 n)
 	return ok;
 }
 
-/* Device FILL of [dst, dst + len), split at max_len. */
-static bool dt_fill(struct dt_ctx *t, dma_addr_t dst, size_t len, u8 pat)
+/*
+ * Device FILL (@pat) or COPY (from @src) of [dst, dst + len), split at the
+ * device's max_len and sent DT_BATCH commands at a time.
+ */
+static bool dt_move(struct dt_ctx *t, u16 op, dma_addr_t dst, dma_addr_t src,
+		    size_t len, u8 pat)
 {
 	struct dmatest_cmd c[DT_BATCH];
 	u32 n = 0;
@@ -160,8 +164,10 @@ static bool dt_fill(struct dt_ctx *t, dma_addr_t dst, size_t len, u8 pat)
 	while (len) {
 		u64 piece = min_t(u64, len, t->d->max_len);
 
-		c[n] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL, .dst = dst,
+		c[n] = (struct dmatest_cmd){ .op = op, .src = src, .dst = dst,
 					     .len = piece, .pattern = pat };
+		if (op == PVDMA_DEV_COPY)
+			src += piece;
 		dst += piece;
 		len -= piece;
 		if (++n == DT_BATCH || !len) {
@@ -172,28 +178,15 @@ static bool dt_fill(struct dt_ctx *t, dma_addr_t dst, size_t len, u8 pat)
 	return ok;
 }
 
-/* Device COPY src -> dst. */
+static bool dt_fill(struct dt_ctx *t, dma_addr_t dst, size_t len, u8 pat)
+{
+	return dt_move(t, PVDMA_DEV_FILL, dst, 0, len, pat);
+}
+
 static bool dt_copy(struct dt_ctx *t, dma_addr_t dst, dma_addr_t src,
 		    size_t len)
 {
-	struct dmatest_cmd c[DT_BATCH];
-	u32 n = 0;
-	bool ok = true;
-
-	while (len) {
-		u64 piece = min_t(u64, len, t->d->max_len);
-
-		c[n] = (struct dmatest_cmd){ .op = PVDMA_DEV_COPY, .src = src,
-					     .dst = dst, .len = piece };
-		src += piece;
-		dst += piece;
-		len -= piece;
-		if (++n == DT_BATCH || !len) {
-			ok &= dt_run(t, c, n);
-			n = 0;
-		}
-	}
-	return ok;
+	return dt_move(t, PVDMA_DEV_COPY, dst, src, len, 0);
 }
 
 /* Device CHECKSUM of [src, + len) against the CPU's view of @cpu. */
