@@ -177,6 +177,7 @@ static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
 {
 	u32 seqs[PVDMA_ROUND_SLOTS], posted = 0, used = 0, i, cnt;
 	u32 max_slots = min_t(u32, tp->nslots, ARRAY_SIZE(seqs));
+	u32 ring_errors = PVDMA_SHM_READ32(tp->hdr->ring_errors);
 	u64 start = ktime_get_ns(), deadline = start + tp->timeout_ns;
 
 	while (used < n && posted < max_slots) {
@@ -197,6 +198,11 @@ static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
 		if (!tp_poll_slot(tp, tp->tail + i, seqs[i], deadline)) {
 			tp->timeouts++;
 			tp->broken = true;
+			if (PVDMA_SHM_READ32(tp->hdr->ring_errors) != ring_errors) {
+				pr_err("pvdma: the host ignored our ring (its sq_tail out of step with the host's sq_head %u); every DMA map fails from now on: reload pvdma\n",
+				       PVDMA_SHM_READ32(tp->hdr->sq_head));
+				return -ETIMEDOUT;
+			}
 			pr_err("pvdma: the host did not answer within %llu ms (pvdmad gone or stuck); every DMA map fails from now on: restart pvdmad and the VM, or reload pvdma if pvdmad is still serving this VM\n",
 			       tp->timeout_ns / NSEC_PER_MSEC);
 			return -ETIMEDOUT;

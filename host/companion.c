@@ -233,7 +233,7 @@ static void companion_run_slot(struct pvdma_companion *c, u32 index)
 	shm_snapshot(&snap, slot, sizeof(snap));
 	seq = pvdma_le32(snap.seq);
 	count = pvdma_le16(snap.count);
-	if (!count || count > c->max_batch || snap.flags) {
+	if (!seq || !count || count > c->max_batch || snap.flags) {
 		status = PVDMA_ST_BAD_SLOT;
 		companion_count(c, status);
 	} else {
@@ -261,6 +261,7 @@ int companion_process(struct pvdma_companion *c)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion %u: impossible sq_tail %u (sq_head %u), ignored",
 			c->id, tail, c->sq_head);
+		shm_write32(&h->ring_errors, (u32)c->stats.bad_tail);
 		shm_store_release32(&h->sq_head, c->sq_head);
 		return 0;
 	}

@@ -242,6 +242,15 @@ static void test_bad_slot(void **state)
 	assert_int_equal(slot->status, PVDMA_ST_BAD_SLOT);
 	assert_int_equal(hdr->sq_head, 3);
 	assert_int_equal(h->c.stats.rejected[PVDMA_ST_BAD_SLOT], 3);
+	/* seq 0: its completion could not be told from "not done yet" */
+	slot = harness_slot(h, hdr->sq_tail);
+	slot->seq = 0;
+	slot->count = 1;
+	slot->flags = 0;
+	hdr->sq_tail++;
+	companion_process(&h->c);
+	assert_int_equal(slot->status, PVDMA_ST_BAD_SLOT);
+	assert_int_equal(h->c.stats.rejected[PVDMA_ST_BAD_SLOT], 4);
 }
 
 static void test_bad_tail(void **state)
@@ -254,9 +263,11 @@ static void test_bad_tail(void **state)
 	assert_int_equal(companion_process(&h->c), 0);
 	assert_int_equal(h->c.stats.bad_tail, 1);
 	assert_int_equal(hdr->sq_head, 0);	/* republished */
+	assert_int_equal(hdr->ring_errors, 1);	/* and the guest can tell */
 	hdr->sq_tail = 0xffffffff;	/* behind head */
 	assert_int_equal(companion_process(&h->c), 0);
 	assert_int_equal(h->c.stats.bad_tail, 2);
+	assert_int_equal(hdr->ring_errors, 2);
 	/* resync: tail = head, and the ring works again */
 	hdr->sq_tail = hdr->sq_head;
 	assert_int_equal(harness_hello(h), PVDMA_ST_OK);

@@ -64,6 +64,10 @@ enum pvdma_host_state {
  * @bus_base:		lowest bus address the host hands out (host)
  * @bus_limit:		one past the highest (host)
  * @sq_head:		slots consumed so far, free-running (host)
+ * @ring_errors:	doorbells ignored because sq_tail was impossible
+ *			(behind sq_head or more than ring_slots ahead),
+ *			free-running (host): the guest's way to tell a ring
+ *			out of step from a host that is gone
  * @host_reserved:	zero
  * @guest_version:	protocol version the guest speaks (guest)
  * @guest_features:	PVDMA_FEAT_* the guest uses, subset of host's (guest)
@@ -86,7 +90,8 @@ struct pvdma_shm_header {
 	u64 bus_base;
 	u64 bus_limit;
 	u32 sq_head;
-	u32 host_reserved[13];
+	u32 ring_errors;
+	u32 host_reserved[12];
 	/* offset 128: written by the guest */
 	u32 guest_version;
 	u32 guest_features;
@@ -128,7 +133,9 @@ enum pvdma_status {
 
 /**
  * struct pvdma_slot_hdr - one posted batch (32 bytes), entries follow
- * @seq:	nonzero tag the guest picks for this post (guest)
+ * @seq:	nonzero tag the guest picks for this post (guest); a slot
+ *		posted with 0 is refused (BAD_SLOT): done_seq starts at 0
+ *		and could not tell its completion apart
  * @count:	entries in this slot, 1..max_batch (guest)
  * @flags:	zero (guest)
  * @done_seq:	set to @seq when every entry has its status (host)
@@ -168,6 +175,8 @@ struct pvdma_entry {
 PVDMA_STATIC_ASSERT(sizeof(struct pvdma_shm_header) == 256, "header size");
 PVDMA_STATIC_ASSERT(offsetof(struct pvdma_shm_header, guest_version) == 128,
 		    "guest half of the header");
+PVDMA_STATIC_ASSERT(offsetof(struct pvdma_shm_header, ring_errors) == 76,
+		    "ring_errors follows sq_head");
 PVDMA_STATIC_ASSERT(sizeof(struct pvdma_slot_hdr) == 32, "slot header size");
 PVDMA_STATIC_ASSERT(sizeof(struct pvdma_entry) == 32, "entry size");
 
