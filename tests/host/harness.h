@@ -170,10 +170,11 @@ static inline struct pvdma_dev_header *harness_dhdr(struct harness *h)
 	return h->dshm;
 }
 
-/* Post one DMA command (bound to the companion) and run the queue. */
-static inline struct pvdma_dev_cmd *harness_dma(struct harness *h, u16 op,
-						u64 src, u64 dst, u64 len,
-						u64 pattern)
+/* Post one DMA command on domain_peer @peer and run the queue. */
+static inline struct pvdma_dev_cmd *harness_dma_peer(struct harness *h,
+						     u32 peer, u16 op, u64 src,
+						     u64 dst, u64 len,
+						     u64 pattern)
 {
 	struct pvdma_dev_header *dh = harness_dhdr(h);
 	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm +
@@ -186,10 +187,18 @@ static inline struct pvdma_dev_cmd *harness_dma(struct harness *h, u16 op,
 	cmd->len = len;
 	cmd->pattern = pattern;
 	cmd->seq = ++h->seq;
-	dh->domain_peer = h->c.id;
+	dh->domain_peer = peer;
 	dh->sq_tail++;
 	dmadev_process(&h->dev);
 	return cmd;
+}
+
+/* Post one DMA command bound to the harness's companion. */
+static inline struct pvdma_dev_cmd *harness_dma(struct harness *h, u16 op,
+						u64 src, u64 dst, u64 len,
+						u64 pattern)
+{
+	return harness_dma_peer(h, h->c.id, op, src, dst, len, pattern);
 }
 
 #endif /* PVDMA_TESTS_HOST_HARNESS_H */

@@ -210,27 +210,6 @@ static struct pvdma_companion *identity_resolve(void *ctx, u32 peer)
 	return peer == PVDMA_DEV_DOMAIN_IDENTITY ? &h->c : NULL;
 }
 
-/* One command on domain_peer @peer, the queue run. */
-static struct pvdma_dev_cmd *dma_peer(struct harness *h, u32 peer, u16 op,
-				      u64 src, u64 dst, u64 len, u64 pattern)
-{
-	struct pvdma_dev_header *dh = harness_dhdr(h);
-	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm +
-		DMADEV_QUEUE_OFFSET) + (dh->sq_tail & (h->dcfg.queue_entries - 1));
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->op = op;
-	cmd->src = src;
-	cmd->dst = dst;
-	cmd->len = len;
-	cmd->pattern = pattern;
-	cmd->seq = ++h->seq;
-	dh->domain_peer = peer;
-	dh->sq_tail++;
-	dmadev_process(&h->dev);
-	return cmd;
-}
-
 static void test_identity(void **state)
 {
 	struct harness *h = *state;
@@ -239,35 +218,35 @@ static void test_identity(void **state)
 	u8 before = h->ram[0x20000];
 
 	/* refused unless pvdmad allows it (--dma-identity) */
-	cmd = dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
 	assert_int_equal(h->ram[0x20000], before);
 	h->dev.resolve = identity_resolve;
-	cmd = dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
 
 	/* allowed: bus is a guest-physical address, nothing mapped */
 	h->dev.identity = true;
-	cmd = dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_FILL, 0, 0x20000, 100, 0x5a);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
 	assert_int_equal(h->ram[0x20000 + 99], 0x5a);
 	assert_int_not_equal(h->ram[0x20000 + 100], 0x5a);
-	cmd = dma_peer(h, id, PVDMA_DEV_COPY, 0x10001, 0x30000,
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_COPY, 0x10001, 0x30000,
 		       3 * H_PAGE + 5, 0);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
 	assert_memory_equal(h->ram + 0x30000, h->ram + 0x10001, 3 * H_PAGE + 5);
-	cmd = dma_peer(h, id, PVDMA_DEV_CHECKSUM, 0x30000, 0, 4096, 0);
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_CHECKSUM, 0x30000, 0, 4096, 0);
 	assert_true(cmd->result == pvdma_checksum(PVDMA_CHECKSUM_SEED,
 						  h->ram + 0x30000, 4096));
 
 	/* but only guest RAM: past its end is a fault that changes nothing */
 	before = h->ram[H_RAM_SIZE - 1];
-	cmd = dma_peer(h, id, PVDMA_DEV_FILL, 0, H_RAM_SIZE - 1, 2, 0x77);
+	cmd = harness_dma_peer(h, id, PVDMA_DEV_FILL, 0, H_RAM_SIZE - 1, 2, 0x77);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_FAULT);
 	assert_int_equal(h->ram[H_RAM_SIZE - 1], before);
 
 	/* the IOMMU domain still works beside it */
-	cmd = dma_peer(h, h->c.id, PVDMA_DEV_FILL, 0, 0x20000, 1, 0);
+	cmd = harness_dma_peer(h, h->c.id, PVDMA_DEV_FILL, 0, 0x20000, 1, 0);
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
 	h->dev.resolve = harness_resolve;
 	cmd = harness_dma(h, PVDMA_DEV_FILL, 0, 0x20000, 1, 0);
