@@ -73,6 +73,22 @@ static int dart_check_map(const struct pvdma_dart *dart, u64 host_addr,
 	return 0;
 }
 
+/* A mapping whose bus range is taken: fill it in and count it. */
+static void dart_account_map(struct pvdma_dart *dart,
+			     struct pvdma_dart_mapping *m, u64 host_addr,
+			     u64 len, u32 perm)
+{
+	m->host_addr = host_addr;
+	m->perm = perm;
+	dart->stats.map_calls++;
+	dart->stats.live_mappings++;
+	dart->stats.live_bytes += len;
+	dart->stats.peak_mappings = PVDMA_MAX(dart->stats.peak_mappings,
+					      dart->stats.live_mappings);
+	dart->stats.peak_bytes = PVDMA_MAX(dart->stats.peak_bytes,
+					   dart->stats.live_bytes);
+}
+
 int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		   u64 *bus)
 {
@@ -93,17 +109,37 @@ int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		ret = -EADDRNOTAVAIL;
 		goto err;
 	}
-	m->host_addr = host_addr;
-	m->perm = perm;
+	dart_account_map(dart, m, host_addr, len, perm);
 	*bus = m->iova.start;
+	return 0;
+err:
+	dart->stats.map_errors++;
+	return ret;
+}
 
-	dart->stats.map_calls++;
-	dart->stats.live_mappings++;
-	dart->stats.live_bytes += len;
-	dart->stats.peak_mappings = PVDMA_MAX(dart->stats.peak_mappings,
-					      dart->stats.live_mappings);
-	dart->stats.peak_bytes = PVDMA_MAX(dart->stats.peak_bytes,
-					   dart->stats.live_bytes);
+int pvdma_dart_map_at(struct pvdma_dart *dart, u64 bus, u64 host_addr,
+		      u64 len, u32 perm)
+{
+	struct pvdma_dart_mapping *m;
+	int ret;
+
+	ret = dart_check_map(dart, host_addr, len, perm);
+	if (!ret && bus & (dart->cfg.page_size - 1))
+		ret = -EINVAL;
+	if (ret)
+		goto err;
+	m = dart_get_slot(dart);
+	if (PVDMA_WARN_ON(!m)) {
+		ret = -EMFILE;
+		goto err;
+	}
+	/* Aligned: a refusal means taken or outside the bus space. */
+	if (pvdma_iova_reserve(&dart->bus, &m->iova, bus, len)) {
+		dart_put_slot(dart, m);
+		ret = -EADDRNOTAVAIL;
+		goto err;
+	}
+	dart_account_map(dart, m, host_addr, len, perm);
 	return 0;
 err:
 	dart->stats.map_errors++;

@@ -74,6 +74,51 @@ static void iova_insert(struct pvdma_iova *iova, struct pvdma_iova_node *node)
 	pvdma_avl_insert_fixup(&iova->root, &node->avl, iova_augment);
 }
 
+/* Lowest node starting at or after @addr, or NULL. */
+static struct pvdma_iova_node *iova_first_from(const struct pvdma_iova *iova,
+					       u64 addr)
+{
+	struct pvdma_avl_node *n = iova->root.node, *best = NULL;
+
+	while (n) {
+		if (to_iova(n)->start >= addr) {
+			best = n;
+			n = n->left;
+		} else {
+			n = n->right;
+		}
+	}
+	return to_iova(best);
+}
+
+int pvdma_iova_reserve(struct pvdma_iova *iova, struct pvdma_iova_node *node,
+		       u64 start, u64 size)
+{
+	struct pvdma_iova_node *next;
+	u64 end, gap_start;
+
+	if (!size || (start | size) & (iova->granule - 1) ||
+	    !pvdma_add_ok(start, size, &end) || start < iova->base ||
+	    end > iova->limit)
+		return -EINVAL;
+	/* The range is free iff it lies in the gap before its successor. */
+	next = iova_first_from(iova, start);
+	gap_start = next ? next->start - next->gap : iova_tail_start(iova);
+	if (gap_start > start || (next && next->start < end))
+		return -EBUSY;
+	node->start = start;
+	node->end = end;
+	node->gap = start - gap_start;
+	if (next) {
+		next->gap = next->start - end;
+		pvdma_avl_propagate(&next->avl, iova_augment);
+	}
+	iova_insert(iova, node);
+	iova->used += size;
+	iova->count++;
+	return 0;
+}
+
 int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 		     u64 size, u64 align, u64 offset)
 {

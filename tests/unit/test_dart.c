@@ -162,6 +162,73 @@ static void test_random(void **state)
 	}
 }
 
+/*
+ * Re-creating a domain with map_at, in another order, gives the same
+ * domain: translations, counters, and the addresses later maps pick (the
+ * allocator's gap bookkeeping is the same as if it had mapped them).
+ */
+static struct pvdma_dart_mapping slots2[64];
+
+static void test_map_at_rebuilds(void **state)
+{
+	enum { N = 40 };
+	struct pvdma_dart a, b;
+	struct pvdma_dart_config cfg;
+	u64 bus[N], len[N], host[N], h, ba, bb;
+	int live[N] = { 0 }, i, j;
+
+	small_dart(&a, 256 * PAGE, 64);
+	cfg = a.cfg;
+	assert_int_equal(pvdma_dart_init(&b, &cfg, slots2, 64), 0);
+	srand(11);
+	for (i = 0; i < N; i++) {
+		len[i] = (1 + rand() % 3) * PAGE;
+		host[i] = (u64)(rand() % 500) * PAGE;
+		assert_int_equal(pvdma_dart_map(&a, host[i], len[i], RW, &bus[i]), 0);
+		live[i] = 1;
+	}
+	for (i = 0; i < N; i += 3) {	/* holes of several sizes */
+		assert_int_equal(pvdma_dart_unmap(&a, bus[i], len[i]), 0);
+		live[i] = 0;
+	}
+	for (i = N - 1; i >= 0; i--)	/* the other order */
+		if (live[i])
+			assert_int_equal(pvdma_dart_map_at(&b, bus[i], host[i],
+							   len[i], RW), 0);
+	assert_int_equal(a.stats.live_mappings, b.stats.live_mappings);
+	assert_int_equal(a.stats.live_bytes, b.stats.live_bytes);
+	assert_int_equal(pvdma_iova_largest_gap(&a.bus), pvdma_iova_largest_gap(&b.bus));
+	for (i = 0; i < N; i++) {
+		if (!live[i])
+			continue;
+		assert_int_equal(pvdma_dart_translate(&b, bus[i] + len[i] - 1, 1,
+						      RW, &h), 0);
+		assert_int_equal(h, host[i] + len[i] - 1);
+		/* taken: the same range, one overlapping page, or inside */
+		assert_int_equal(pvdma_dart_map_at(&b, bus[i], 0, PAGE, RW),
+				 -EADDRNOTAVAIL);
+		assert_int_equal(pvdma_dart_map_at(&b, bus[i] + len[i] - PAGE, 0,
+						   2 * PAGE, RW), -EADDRNOTAVAIL);
+	}
+	for (j = 0; j < 8; j++) {
+		u64 l = (1 + j % 3) * PAGE;
+
+		assert_int_equal(pvdma_dart_map(&a, 0, l, RW, &ba), 0);
+		assert_int_equal(pvdma_dart_map(&b, 0, l, RW, &bb), 0);
+		assert_int_equal(ba, bb);
+	}
+	/* outside the bus space, misaligned, over the aperture */
+	assert_int_equal(pvdma_dart_map_at(&b, 0, 0, PAGE, RW), -EADDRNOTAVAIL);
+	assert_int_equal(pvdma_dart_map_at(&b, cfg.bus_limit, 0, PAGE, RW),
+			 -EADDRNOTAVAIL);
+	assert_int_equal(pvdma_dart_map_at(&b, cfg.bus_limit - PAGE, 0, 300 * PAGE,
+					   RW), -ENOSPC);
+	assert_int_equal(pvdma_dart_map_at(&b, cfg.bus_limit - PAGE, 1, PAGE, RW),
+			 -EINVAL);
+	assert_int_equal(pvdma_dart_map_at(&b, cfg.bus_limit - PAGE + 1, 0, PAGE,
+					   RW), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_flush_once_per_batch),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_map_at_rebuilds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,15 @@ int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg
 int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		   u64 *bus);
 
+/*
+ * Map at a bus address chosen before: re-creating a mapping the domain had
+ * (pvdmad's restart rebuilds a guest's tables from its ledger). The same
+ * limits as a map; -EADDRNOTAVAIL if any of [bus, bus + len) is in use or
+ * outside the bus space.
+ */
+int pvdma_dart_map_at(struct pvdma_dart *dart, u64 bus, u64 host_addr,
+		      u64 len, u32 perm);
+
 /* Unmap exactly one mapping: @bus its start, @len its length. */
 int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len);
 

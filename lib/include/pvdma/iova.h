@@ -51,6 +51,13 @@ void pvdma_iova_init(struct pvdma_iova *iova, u64 base, u64 limit, u64 granule);
  */
 int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 		     u64 size, u64 align, u64 offset);
+/*
+ * pvdma_iova_reserve - take exactly [start, start + size) (granule
+ * multiples, inside the space), as when re-creating a known mapping.
+ * Returns 0, -EINVAL, or -EBUSY if any of it is allocated.
+ */
+int pvdma_iova_reserve(struct pvdma_iova *iova, struct pvdma_iova_node *node,
+		       u64 start, u64 size);
 void pvdma_iova_free(struct pvdma_iova *iova, struct pvdma_iova_node *node);
 
 /* The allocated range containing @addr, or NULL. */
