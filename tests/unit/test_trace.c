@@ -283,6 +283,93 @@ static void test_reader_missing_file(void **state)
 	assert_non_null(strstr(r.error, "/nonexistent/x.trace"));
 }
 
+static void test_timestamp_probe_unprinted(void **state)
+{
+	assert_int_equal(parse(HDR "dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=1000 size=4096 phys_addr=1000 attrs="), 1);
+	assert_true(ev.has_time);
+	assert_int_equal(ev.time_ns, 33572283000ull);
+	assert_int_equal(parse("dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=1000 size=4096 attrs="), 1);
+	assert_false(ev.has_time);
+	/* nanosecond clocks print nine digits */
+	assert_int_equal(parse("x-1 [000] ..... 7.000000123: dma_map_phys: " DEV "dir=TO_DEVICE dma_addr=1000 size=4096 attrs="), 1);
+	assert_int_equal(ev.time_ns, 7000000123ull);
+
+	/* pvdma-trace's kprobe on dma_unmap_sg_attrs: any length of list */
+	assert_int_equal(parse(HDR TRACE_UNMAP_PROBE ": (dma_unmap_sg_attrs+0x0/0x90) dev=\"0000:00:06.0\" nents=2000 dma_addr=0x21b400000"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SG);
+	assert_true(ev.probed);
+	assert_int_equal(ev.nents, 1);
+	assert_int_equal(ev.nents_total, 2000);
+	assert_int_equal(ents[0].phys, 0x21b400000);
+	assert_int_equal(ents[0].dma, 0x21b400000);
+	expect_malformed(HDR TRACE_UNMAP_PROBE ": (x) nents=0 dma_addr=0x1000", "nents=0");
+	expect_malformed(HDR TRACE_UNMAP_PROBE ": (x) nents=-1 dma_addr=0x1000", "not a number");
+	expect_malformed(HDR TRACE_UNMAP_PROBE ": (x) nents=5", "missing dma_addr=");
+
+	/* recorded but too long for tracefs to print */
+	assert_int_equal(parse(HDR "dma_unmap_sg[LINE TOO BIG]"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNPRINTED);
+	assert_string_equal(ev.name, "dma_unmap_sg");
+	assert_true(ev.has_time);
+}
+
+/* Whole inputs that are not traces: each refused with its own reason. */
+static void expect_bad_input(const void *data, size_t len,
+			     enum trace_input_error want, const char *why)
+{
+	struct trace_reader r;
+	const char *line;
+	size_t n;
+	int rc = trace_reader_open_mem(&r, "in", data, len);
+
+	if (!rc)
+		while ((rc = trace_reader_next_line(&r, &line, &n)) > 0)
+			;
+	assert_int_equal(rc, -1);
+	assert_int_equal(r.bad, want);
+	if (!strstr(r.error, why)) {
+		print_error("error '%s' lacks '%s'\n", r.error, why);
+		fail();
+	}
+	trace_reader_close(&r);
+}
+
+static void test_reader_bad_inputs(void **state)
+{
+	static const uint8_t gz[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0 };
+	static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd, 0 };
+	uint8_t rnd[3000];
+	char ctl[200];
+	size_t xz_len, i;
+	uint8_t *xz = xz_compress(sample, strlen(sample), &xz_len);
+	struct trace_reader r;
+	const char *line;
+	size_t n;
+
+	expect_bad_input(gz, sizeof(gz), TRACE_INPUT_COMPRESSED,
+			 "gzip data: use xz or plain text");
+	expect_bad_input(zst, sizeof(zst), TRACE_INPUT_COMPRESSED, "zstd data");
+	expect_bad_input("BZh91AY", 7, TRACE_INPUT_COMPRESSED, "bzip2 data");
+	srand(1);
+	for (i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)rand();
+	rnd[5] = 0;
+	expect_bad_input(rnd, sizeof(rnd), TRACE_INPUT_BINARY, "binary data");
+	memset(ctl, 0x01, sizeof(ctl));
+	expect_bad_input(ctl, sizeof(ctl), TRACE_INPUT_BINARY, "control bytes");
+	expect_bad_input(xz, xz_len - 20, TRACE_INPUT_XZ_TRUNCATED,
+			 "truncated xz file");
+	xz[xz_len / 2] ^= 0x55;
+	expect_bad_input(xz, xz_len, TRACE_INPUT_XZ_CORRUPT, "corrupt xz data");
+
+	/* empty is not an error of the reader: no text, text_bytes 0 */
+	assert_int_equal(trace_reader_open_mem(&r, "empty", "", 0), 0);
+	assert_int_equal(trace_reader_next_line(&r, &line, &n), 0);
+	assert_int_equal(r.text_bytes, 0);
+	trace_reader_close(&r);
+	free(xz);
+}
+
 /* ---- the replay's driver side ---- */
 
 static const char replay_trace[] =
@@ -357,6 +444,8 @@ int main(void)
 		cmocka_unit_test(test_reader_plain_and_xz),
 		cmocka_unit_test(test_reader_overlong_line),
 		cmocka_unit_test(test_reader_missing_file),
+		cmocka_unit_test(test_timestamp_probe_unprinted),
+		cmocka_unit_test(test_reader_bad_inputs),
 		cmocka_unit_test(test_replay_invented_and_unmatched),
 	};
 

@@ -204,6 +204,7 @@ static int replay_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
 		if (ops[i].status != PVDMA_ST_OK)
 			rp->res->host_refusals++;
 	}
+	rp->res->aperture_bytes = rp->dart.stats.live_bytes;
 	rp->res->host_ns += now_ns() - t0;
 	return 0;
 }

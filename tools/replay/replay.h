@@ -76,6 +76,7 @@ struct replay_result {
 	u64 peak_live_mappings;
 	u64 peak_aperture_bytes;
 	u64 end_live_mappings;
+	u64 aperture_bytes;	/* in the DART now (read while running) */
 	u64 live_bytes;		/* the driver's bytes, from the trace */
 	u64 peak_live_bytes;
 	u64 invented_bytes;

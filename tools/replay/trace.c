@@ -108,12 +108,31 @@ static bool parse_num(const char *s, size_t n, uint64_t *out)
 	return true;
 }
 
+/* "<secs>.<fraction>" of a tracefs timestamp in ns; false if absurd. */
+static bool parse_stamp(const char *s, size_t n, uint64_t *ns)
+{
+	const char *dot = memchr(s, '.', n);
+	uint64_t secs, frac = 0;
+	size_t i, digits;
+
+	if (!dot || !parse_num(s, (size_t)(dot - s), &secs) ||
+	    secs > UINT64_MAX / 1000000000ull - 1)
+		return false;
+	digits = n - (size_t)(dot + 1 - s);
+	for (i = 0; i < digits && i < 9; i++)
+		frac = frac * 10 + (uint64_t)(dot[1 + i] - '0');
+	for (; i < 9; i++)
+		frac *= 10;
+	*ns = secs * 1000000000ull + frac;
+	return true;
+}
+
 /*
  * Where the event name starts: after the first "<digits>.<digits>: " that
- * follows a space or the line start. A line without one is taken to start
- * with the event name itself.
+ * follows a space or the line start (its time into @ev). A line without
+ * one is taken to start with the event name itself.
  */
-static size_t event_start(const char *s, size_t len)
+static size_t event_start(const char *s, size_t len, struct trace_event *ev)
 {
 	size_t i, j, k;
 
@@ -128,6 +147,7 @@ static size_t event_start(const char *s, size_t len)
 			;
 		if (k == j - 1 || (k > 0 && s[k - 1] != ' '))
 			continue;
+		ev->has_time = parse_stamp(s + k, i - k, &ev->time_ns);
 		return i + 2;
 	}
 	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
@@ -501,6 +521,52 @@ static int parse_phase(const char *s, size_t n, struct trace_event *ev,
 	return 1;
 }
 
+/*
+ * tracefs prints "name[LINE TOO BIG]" for an event whose text outgrows its
+ * line buffer (a dma_unmap_sg of ~700 entries and more, once the ring
+ * buffer could hold it): recorded, but its fields are lost.
+ */
+static bool is_unprinted(const char *s, size_t n)
+{
+	static const char tag[] = "[LINE TOO BIG]";
+
+	return n >= sizeof(tag) - 1 && !memcmp(s, tag, sizeof(tag) - 1);
+}
+
+static size_t set_name(struct trace_event *ev, const char *name, size_t n)
+{
+	if (n >= sizeof(ev->name))
+		n = sizeof(ev->name) - 1;
+	memcpy(ev->name, name, n);
+	ev->name[n] = '\0';
+	return n;
+}
+
+/* TRACE_UNMAP_PROBE's "nents=N dma_addr=0x..." (the first entry's). */
+static int parse_probed_unmap(const struct line_fields *lf,
+			      struct trace_event *ev, char *err, size_t errlen)
+{
+	uint64_t nents, dma;
+
+	if (get_num(lf, "nents", &nents, err, errlen) ||
+	    get_hex(lf, "dma_addr", &dma, err, errlen))
+		return -1;
+	if (nents == 0 || nents > TRACE_MAX_NENTS)
+		return fail(err, errlen, "nents=%llu outside 1..%u",
+			    (unsigned long long)nents, TRACE_MAX_NENTS);
+	if (ev->ents_cap < 1)
+		return fail(err, errlen, "no room for an entry");
+	ev->kind = TRACE_EV_UNMAP_SG;
+	ev->probed = true;
+	ev->ents[0].dma = dma;
+	ev->ents[0].phys = dma;
+	ev->ents[0].len = 0;
+	ev->nents = 1;
+	ev->nents_total = (uint32_t)nents;
+	ev->truncated = nents > 1;
+	return 1;
+}
+
 static void reset_event(struct trace_event *ev)
 {
 	struct trace_sg_entry *ents = ev->ents;
@@ -524,12 +590,18 @@ int trace_parse_line(const char *line, size_t len, struct trace_event *ev,
 	reset_event(ev);
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
-	start = event_start(line, len);
+	start = event_start(line, len, ev);
 	if (start >= len || line[start] == '#')
 		return 0;
 	for (name_len = 0; start + name_len < len &&
 	     is_name_char(line[start + name_len]); name_len++)
 		;
+	if (name_len && is_unprinted(line + start + name_len,
+				     len - start - name_len)) {
+		set_name(ev, line + start, name_len);
+		ev->kind = TRACE_EV_UNPRINTED;
+		return 1;
+	}
 	if (start + name_len >= len || line[start + name_len] != ':') {
 		if (name_has_prefix(line + start, len - start, "dma_"))
 			return fail(err, errlen, "event name not followed by ':'");
@@ -538,12 +610,15 @@ int trace_parse_line(const char *line, size_t len, struct trace_event *ev,
 	body = start + name_len + 1;
 	if (name_is(line + start, name_len, "tracing_mark_write"))
 		return parse_phase(line + body, len - body, ev, err, errlen);
+	if (name_is(line + start, name_len, TRACE_UNMAP_PROBE)) {
+		set_name(ev, line + start, name_len);
+		if (split_fields(line + body, len - body, &lf, err, errlen))
+			return -1;
+		return parse_probed_unmap(&lf, ev, err, errlen);
+	}
 	if (!name_has_prefix(line + start, name_len, "dma_"))
 		return 0;	/* another subsystem's event */
-	if (name_len >= sizeof(ev->name))
-		name_len = sizeof(ev->name) - 1;
-	memcpy(ev->name, line + start, name_len);
-	ev->name[name_len] = '\0';
+	name_len = set_name(ev, line + start, name_len);
 	kind = classify(ev->name, name_len, &coherent);
 	ev->kind = kind;
 	ev->coherent = coherent;
@@ -579,6 +654,7 @@ const char *trace_kind_name(enum trace_kind kind)
 		[TRACE_EV_SYNC_SG] = "sync_sg",
 		[TRACE_EV_PHASE] = "phase",
 		[TRACE_EV_OTHER] = "other",
+		[TRACE_EV_UNPRINTED] = "unprinted",
 	};
 
 	return (unsigned int)kind < TRACE_EV_COUNT ? names[kind] : "?";
@@ -598,6 +674,77 @@ const char *trace_dir_name(enum trace_dir dir)
 #define READER_CHUNK	(64u << 10)
 
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+
+/* Compressed formats the reader does not take, by their magic bytes. */
+static const struct foreign_format {
+	const char *name;
+	uint8_t magic[4];
+	size_t len;
+} foreign_formats[] = {
+	{ "gzip", { 0x1f, 0x8b }, 2 },
+	{ "bzip2", { 'B', 'Z', 'h' }, 3 },
+	{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+	{ "zip", { 'P', 'K', 3, 4 }, 4 },
+};
+
+static int reader_fail(struct trace_reader *r, enum trace_input_error bad,
+		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int reader_fail(struct trace_reader *r, enum trace_input_error bad,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	r->bad = bad;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int refuse_foreign(struct trace_reader *r, const uint8_t *head,
+			  size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(foreign_formats) / sizeof(foreign_formats[0]); i++) {
+		const struct foreign_format *f = &foreign_formats[i];
+
+		if (len >= f->len && !memcmp(head, f->magic, f->len))
+			return reader_fail(r, TRACE_INPUT_COMPRESSED,
+					   "%s: %s data: use xz or plain text",
+					   r->name, f->name);
+	}
+	return 0;
+}
+
+/*
+ * Text, not binary: no NUL byte and few control bytes in the first chunk.
+ * Random bytes have a NUL in every 256 on average; ftrace text has none.
+ */
+static int sniff_text(struct trace_reader *r)
+{
+	size_t n = r->len - r->pos, i, control = 0;
+	const unsigned char *p = (const unsigned char *)r->buf + r->pos;
+
+	r->sniffed = true;
+	if (n > 4096)
+		n = 4096;
+	for (i = 0; i < n; i++) {
+		if (p[i] == 0)
+			return reader_fail(r, TRACE_INPUT_BINARY,
+					   "%s: binary data (a NUL byte at offset %zu): not a trace",
+					   r->name, i);
+		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') ||
+		    p[i] == 0x7f)
+			control++;
+	}
+	if (control * 16 > n)
+		return reader_fail(r, TRACE_INPUT_BINARY,
+				   "%s: binary data (%zu control bytes in the first %zu): not a trace",
+				   r->name, control, n);
+	return 0;
+}
 
 static int reader_setup(struct trace_reader *r, const uint8_t *head,
 			size_t head_len)
@@ -628,15 +775,18 @@ int trace_reader_open(struct trace_reader *r, const char *path)
 	memset(r, 0, sizeof(*r));
 	r->name = path;
 	r->file = fopen(path, "rb");
-	if (!r->file) {
-		snprintf(r->error, sizeof(r->error), "%s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
+	if (!r->file)
+		return reader_fail(r, TRACE_INPUT_IO, "%s: %s", path,
+				   strerror(errno));
 	got = fread(head, 1, sizeof(head), r->file);
 	rewind(r->file);
+	if (refuse_foreign(r, head, got)) {
+		fclose(r->file);
+		r->file = NULL;
+		return -1;
+	}
 	if (reader_setup(r, head, got)) {
-		snprintf(r->error, sizeof(r->error), "%s: out of memory", path);
+		reader_fail(r, TRACE_INPUT_NOMEM, "%s: out of memory", path);
 		trace_reader_close(r);
 		return -1;
 	}
@@ -650,8 +800,10 @@ int trace_reader_open_mem(struct trace_reader *r, const char *name,
 	r->name = name;
 	r->mem = data;
 	r->mem_len = len;
+	if (refuse_foreign(r, data, len))
+		return -1;
 	if (reader_setup(r, data, len)) {
-		snprintf(r->error, sizeof(r->error), "%s: out of memory", name);
+		reader_fail(r, TRACE_INPUT_NOMEM, "%s: out of memory", name);
 		trace_reader_close(r);
 		return -1;
 	}
@@ -672,11 +824,9 @@ static long read_source(struct trace_reader *r, uint8_t *dst, size_t want)
 		return (long)got;
 	}
 	got = fread(dst, 1, want, r->file);
-	if (got == 0 && ferror(r->file)) {
-		snprintf(r->error, sizeof(r->error), "%s: read error: %s",
-			 r->name, strerror(errno));
-		return -1;
-	}
+	if (got == 0 && ferror(r->file))
+		return reader_fail(r, TRACE_INPUT_IO, "%s: read error: %s",
+				   r->name, strerror(errno));
 	return (long)got;
 }
 
@@ -698,22 +848,24 @@ static int fill_xz(struct trace_reader *r)
 	s->next_out = (uint8_t *)r->buf + r->len;
 	s->avail_out = r->cap - r->len;
 	ret = lzma_code(s, r->input_done ? LZMA_FINISH : LZMA_RUN);
+	r->text_bytes += (r->cap - s->avail_out) - r->len;
 	r->len = r->cap - s->avail_out;
 	if (ret == LZMA_STREAM_END) {
 		r->output_done = true;
 		return 0;
 	}
-	if (ret != LZMA_OK && ret != LZMA_BUF_ERROR) {
-		snprintf(r->error, sizeof(r->error),
-			 "%s: xz decompression failed (lzma error %d)",
-			 r->name, (int)ret);
-		return -1;
-	}
-	if (ret == LZMA_BUF_ERROR && r->input_done) {
-		snprintf(r->error, sizeof(r->error),
-			 "%s: xz stream is truncated", r->name);
-		return -1;
-	}
+	if (ret == LZMA_MEM_ERROR)
+		return reader_fail(r, TRACE_INPUT_NOMEM,
+				   "%s: out of memory decompressing xz", r->name);
+	if (ret != LZMA_OK && ret != LZMA_BUF_ERROR)
+		return reader_fail(r, TRACE_INPUT_XZ_CORRUPT,
+				   "%s: corrupt xz data (lzma error %d) after %llu bytes of text",
+				   r->name, (int)ret,
+				   (unsigned long long)r->text_bytes);
+	if (ret == LZMA_BUF_ERROR && r->input_done)
+		return reader_fail(r, TRACE_INPUT_XZ_TRUNCATED,
+				   "%s: truncated xz file: it ends after %llu bytes of text",
+				   r->name, (unsigned long long)r->text_bytes);
 	return 0;
 }
 
@@ -728,6 +880,7 @@ static int fill(struct trace_reader *r)
 	if (got < 0)
 		return -1;
 	r->len += (size_t)got;
+	r->text_bytes += (uint64_t)got;
 	r->output_done = got == 0;
 	return 0;
 }
@@ -778,7 +931,12 @@ int trace_reader_next_line(struct trace_reader *r, const char **line,
 	size_t scanned = 0;
 
 	for (;;) {
-		char *from = r->buf + r->pos + scanned;
+		char *from;
+
+		/* the first chunk read (up to READER_CHUNK of text) */
+		if (!r->sniffed && r->len > r->pos && sniff_text(r))
+			return -1;
+		from = r->buf + r->pos + scanned;
 		char *nl = memchr(from, '\n', r->len - r->pos - scanned);
 
 		if (nl) {

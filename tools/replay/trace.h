@@ -24,8 +24,17 @@
 /* The kernel's DMA_TRACE_MAX_ENTRIES: longer lists are shown truncated. */
 #define TRACE_SHOWN_ENTRIES	128
 /* The kernel drops the dma_unmap_sg event of lists longer than this (the
- * event outgrows a ring-buffer page; seen: 503 recorded, 511 lost). */
+ * event outgrows a 4 KiB ring-buffer sub-buffer; seen: 503 recorded, 511
+ * lost) unless the recorder raised buffer_subbuf_size_kb or probed
+ * dma_unmap_sg_attrs (TRACE_UNMAP_PROBE). */
 #define TRACE_UNMAP_UNRECORDED	503
+/*
+ * The kprobe event pvdma-trace places on dma_unmap_sg_attrs(): one short
+ * line per unmapped list (its first entry's dma address and its entry
+ * count), however long the list, where the dma_unmap_sg tracepoint's line
+ * would print every address and overflow tracefs' line buffer.
+ */
+#define TRACE_UNMAP_PROBE	"pvdma_unmap_sg"
 /* Most entries a list may claim in total (hostile "nents=1/4000000000"). */
 #define TRACE_MAX_NENTS		(1u << 20)
 /* Longest line the reader accepts; longer ones are reported and skipped. */
@@ -42,6 +51,8 @@ enum trace_kind {
 	TRACE_EV_SYNC_SG,	/* dma_sync_sg_for_{cpu,device} */
 	TRACE_EV_PHASE,		/* tracing_mark_write: PHASE name */
 	TRACE_EV_OTHER,		/* another dma:* event (map_resource, *_err) */
+	TRACE_EV_UNPRINTED,	/* an event tracefs recorded but could not
+				 * print ("dma_unmap_sg[LINE TOO BIG]") */
 	TRACE_EV_COUNT
 };
 
@@ -66,6 +77,10 @@ struct trace_sg_entry {
  * @coherent:	dma_alloc or dma_free: a coherent buffer, never bounced
  * @for_device:	sync: towards the device (else towards the CPU)
  * @truncated:	sg list: the kernel showed only @nents of @nents_total
+ * @probed:	unmap_sg from TRACE_UNMAP_PROBE: @ents[0] holds the first
+ *		entry's dma address (as .dma and .phys; no length)
+ * @has_time:	the line had a tracefs timestamp
+ * @time_ns:	that timestamp, in ns of the trace clock
  * @dma_addr:	single: the handle; sync_single: the address synced
  * @size:	single / sync_single: bytes
  * @phys_addr:	single map: guest-physical start (= dma_addr if not shown)
@@ -82,6 +97,9 @@ struct trace_event {
 	bool coherent;
 	bool for_device;
 	bool truncated;
+	bool probed;
+	bool has_time;
+	uint64_t time_ns;
 	uint64_t dma_addr;
 	uint64_t size;
 	uint64_t phys_addr;
@@ -109,6 +127,17 @@ int trace_parse_line(const char *line, size_t len, struct trace_event *ev,
 const char *trace_kind_name(enum trace_kind kind);
 const char *trace_dir_name(enum trace_dir dir);
 
+/* What the reader found wrong with its input as a whole. */
+enum trace_input_error {
+	TRACE_INPUT_OK,
+	TRACE_INPUT_IO,		/* cannot open or read */
+	TRACE_INPUT_COMPRESSED,	/* gzip, bzip2, zstd or zip, not xz */
+	TRACE_INPUT_BINARY,	/* NUL or control bytes: not text */
+	TRACE_INPUT_XZ_TRUNCATED,
+	TRACE_INPUT_XZ_CORRUPT,
+	TRACE_INPUT_NOMEM,
+};
+
 /* Streaming line reader over a file (plain or .xz) or a memory buffer. */
 struct trace_reader {
 	const char *name;	/* for messages */
@@ -127,10 +156,18 @@ struct trace_reader {
 	size_t len;
 	size_t pos;
 	unsigned long line_no;	/* of the line last returned */
+	uint64_t text_bytes;	/* text read so far (after decompression) */
+	bool sniffed;		/* the first text was checked for binary */
+	enum trace_input_error bad;	/* why the last -1 came */
 	char error[160];	/* I/O or decompression error */
 };
 
-/* Open @path; .xz is recognised by its magic bytes, not its name. */
+/*
+ * Open @path; .xz is recognised by its magic bytes, not its name. Other
+ * compressed formats are refused here (r->bad, r->error say which), and
+ * text that holds NUL or many control bytes is refused by the first
+ * trace_reader_next_line() (TRACE_INPUT_BINARY).
+ */
 int trace_reader_open(struct trace_reader *r, const char *path);
 /* Read from memory (tests, fuzzing); @data must outlive the reader. */
 int trace_reader_open_mem(struct trace_reader *r, const char *name,
