@@ -15,8 +15,8 @@
 #include <linux/mm.h>
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
-#include <linux/version.h>
 
+#include "kcompat.h"
 #include "pvdma_guest.h"
 
 static bool pvdma_dir_ok(enum dma_data_direction dir)
@@ -161,7 +161,7 @@ static void pvdma_unmap_range(struct device *dev, dma_addr_t addr,
 	spin_unlock_irqrestore(&c->lock, flags);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#if PVDMA_HAVE_MAP_PHYS_OP
 static dma_addr_t pvdma_map_phys(struct device *dev, phys_addr_t phys,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
@@ -422,6 +422,7 @@ static int pvdma_get_sgtable(struct device *dev, struct sg_table *sgt,
 	return ret;
 }
 
+#if PVDMA_HAVE_MAP_RESOURCE_OP
 /* Only guest RAM can be mapped by the host: MMIO (peer-to-peer) cannot. */
 static dma_addr_t pvdma_map_resource(struct device *dev, phys_addr_t phys,
 				     size_t size, enum dma_data_direction dir,
@@ -442,6 +443,7 @@ static void pvdma_unmap_resource(struct device *dev, dma_addr_t addr,
 {
 	pvdma_unmap_range(dev, addr, size, dir);
 }
+#endif
 
 /* The host picks bus addresses in [bus_base, bus_limit). */
 static int pvdma_dma_supported(struct device *dev, u64 mask)
@@ -474,15 +476,11 @@ static size_t pvdma_max_mapping_size(struct device *dev)
 const struct dma_map_ops pvdma_dma_ops = {
 	.alloc			= pvdma_alloc,
 	.free			= pvdma_free,
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-	.alloc_pages_op		= pvdma_alloc_pages,
-#else
-	.alloc_pages		= pvdma_alloc_pages,
-#endif
+	.PVDMA_OPS_ALLOC_PAGES	= pvdma_alloc_pages,
 	.free_pages		= pvdma_free_pages,
 	.mmap			= pvdma_mmap,
 	.get_sgtable		= pvdma_get_sgtable,
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#if PVDMA_HAVE_MAP_PHYS_OP
 	.map_phys		= pvdma_map_phys,
 	.unmap_phys		= pvdma_unmap_phys,
 #else
@@ -491,8 +489,10 @@ const struct dma_map_ops pvdma_dma_ops = {
 #endif
 	.map_sg			= pvdma_map_sg,
 	.unmap_sg		= pvdma_unmap_sg,
+#if PVDMA_HAVE_MAP_RESOURCE_OP
 	.map_resource		= pvdma_map_resource,
 	.unmap_resource		= pvdma_unmap_resource,
+#endif
 	.sync_single_for_cpu	= pvdma_sync_single_for_cpu,
 	.sync_single_for_device	= pvdma_sync_single_for_device,
 	.sync_sg_for_cpu	= pvdma_sync_sg_for_cpu,

@@ -32,6 +32,7 @@
 #include <pvdma/planner.h>
 
 #include "dmatest.h"
+#include "kcompat.h"
 #include "pvdma_export.h"
 
 static char *tests = "all";
@@ -458,7 +459,7 @@ struct dt_timer {
 /* Softirq context: map with GFP-free paths only, poll the device. */
 static void dt_timer_fn(struct timer_list *tl)
 {
-	struct dt_timer *dtt = from_timer(dtt, tl, timer);
+	struct dt_timer *dtt = timer_container_of(dtt, tl, timer);
 	struct dt_ctx *t = dtt->t;
 	u8 pat = 0x90 + dtt->rounds;
 	dma_addr_t a;
@@ -490,8 +491,8 @@ static void dt_test_timer(struct dt_ctx *t)
 		pr_err("pvdma-dmatest: timer: did not finish\n");
 		atomic64_inc(&t->faults);
 	}
-	del_timer_sync(&dtt.timer);
-	destroy_timer_on_stack(&dtt.timer);
+	timer_delete_sync(&dtt.timer);
+	timer_destroy_on_stack(&dtt.timer);
 	kfree(dtt.buf);
 }
 

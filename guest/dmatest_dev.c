@@ -215,7 +215,11 @@ static const struct pci_device_id dmatest_ids[] = {
 	{ PCI_DEVICE(0x1af4, 0x1110) },
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, dmatest_ids);
+/*
+ * No MODULE_DEVICE_TABLE: this file is linked into several test modules,
+ * which are loaded by hand, never by alias, and since 6.x a table in an
+ * object shared by modules does not build (its KBUILD_MODNAME is a list).
+ */
 
 static struct pci_driver dmatest_driver = {
 	.name		= "pvdma_dmatest",

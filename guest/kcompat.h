@@ -6,6 +6,7 @@
 #ifndef PVDMA_KCOMPAT_H
 #define PVDMA_KCOMPAT_H
 
+#include <linux/dma-map-ops.h>
 #include <linux/mmzone.h>
 #include <linux/version.h>
 
@@ -20,6 +21,45 @@
 #define PVDMA_MAX_PAGE_ORDER	MAX_ORDER
 #else
 #define PVDMA_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
+/*
+ * struct dma_map_ops. 6.10 renamed .alloc_pages to .alloc_pages_op. 6.19
+ * replaced .map_page/.unmap_page by .map_phys/.unmap_phys and removed
+ * .map_resource/.unmap_resource: MMIO arrives through map_phys flagged
+ * DMA_ATTR_MMIO (checked against 6.1.0-57's and 7.2.13's
+ * include/linux/dma-map-ops.h). The ops table names its slots through
+ * these, so dma_ops.c tests features, never version numbers.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define PVDMA_OPS_ALLOC_PAGES	alloc_pages_op
+#else
+#define PVDMA_OPS_ALLOC_PAGES	alloc_pages
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define PVDMA_HAVE_MAP_PHYS_OP		1
+#define PVDMA_HAVE_MAP_RESOURCE_OP	0
+#else
+#define PVDMA_HAVE_MAP_PHYS_OP		0
+#define PVDMA_HAVE_MAP_RESOURCE_OP	1
+#endif
+
+/*
+ * Timers: the new names, on kernels that only have the old ones.
+ * del_timer_sync() became timer_delete_sync() in 6.2; from_timer() and
+ * destroy_timer_on_stack() became timer_container_of() and
+ * timer_destroy_on_stack() later, and the old names are gone in 7.2.
+ */
+#include <linux/timer.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define timer_delete_sync(t)		del_timer_sync(t)
+#endif
+
+#ifndef timer_container_of
+#define timer_container_of(var, t, field)	from_timer(var, t, field)
+#define timer_destroy_on_stack(t)		destroy_timer_on_stack(t)
 #endif
 
 #endif /* PVDMA_KCOMPAT_H */
