@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: the guest-physical layout that decides whether a MAP
  * range is guest RAM (host/guest_ram.c). The input picks a RAM size, a
- * machine and a below-4G override, then a series of (gpa, len) ranges.
+ * machine (q35, pc or virt) and a below-4G override, then a series of (gpa, len) ranges.
  * Every range the layout accepts must lie inside one RAM block and come
  * back as a file range inside the RAM file; every range it refuses must
  * really leave RAM. No byte of "RAM" is touched: the base is a dummy.
@@ -36,13 +36,16 @@ static bool inside(u64 start, u64 len, u64 base, u64 blen)
 
 static void check_range(const struct guest_ram *ram, u64 gpa, u64 len)
 {
-	bool low = len && inside(gpa, len, 0, ram->below_4g);
-	bool high = len && ram->above_4g &&
-		    inside(gpa, len, GUEST_RAM_4G, ram->above_4g);
+	const struct guest_ram_block *in = NULL;
 	u64 offset = ~0ull;
-	int err = guest_ram_gpa_to_offset(ram, gpa, len, &offset);
+	unsigned int i;
+	int err;
 
-	if (!err != (low || high))
+	for (i = 0; len && i < ram->nblocks; i++)
+		if (inside(gpa, len, ram->blocks[i].gpa, ram->blocks[i].len))
+			in = &ram->blocks[i];
+	err = guest_ram_gpa_to_offset(ram, gpa, len, &offset);
+	if (!err != !!in)
 		abort();
 	if (err)
 		return;
@@ -53,7 +56,25 @@ static void check_range(const struct guest_ram *ram, u64 gpa, u64 len)
 	if (ram->size < PTR_CHECK_LIMIT &&
 	    guest_ram_ptr(ram, offset, len) != ram->base + offset)
 		abort();
-	if (low ? offset != gpa : offset - ram->below_4g != gpa - GUEST_RAM_4G)
+	if (offset - in->offset != gpa - in->gpa)
+		abort();
+}
+
+/* The blocks tile the file in order and never overlap in GPA space. */
+static void check_blocks(const struct guest_ram *ram, u64 size)
+{
+	u64 next = 0;
+	unsigned int i;
+
+	for (i = 0; i < ram->nblocks; i++) {
+		const struct guest_ram_block *b = &ram->blocks[i];
+
+		if (b->offset != next || !b->len ||
+		    (i && b->gpa < ram->blocks[i - 1].gpa + ram->blocks[i - 1].len))
+			abort();
+		next += b->len;
+	}
+	if (next != size)
 		abort();
 }
 
@@ -71,11 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&l, data, sizeof(l));
 	data += sizeof(l);
 	size -= sizeof(l);
-	if (guest_ram_init_buffer(&ram, &dummy, l.size, l.machine & 1,
-				  l.below_4g))
+	if (guest_ram_init_buffer(&ram, &dummy, l.size,
+				  l.machine % GUEST_RAM_MACHINES, l.below_4g))
 		return 0;
-	if (ram.below_4g > GUEST_RAM_4G || ram.below_4g + ram.above_4g != l.size)
-		abort();
+	check_blocks(&ram, l.size);
 	while (size >= sizeof(r)) {
 		memcpy(&r, data, sizeof(r));
 		data += sizeof(r);

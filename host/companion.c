@@ -138,7 +138,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 		if (err) {
 			pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 				"companion %u: guest RAM %s: %s", c->id,
-				c->ram_cfg->path, strerror(-err));
+				c->ram_cfg->path, guest_ram_strerror(&c->ram, err));
 			return PVDMA_ST_IO;
 		}
 	}

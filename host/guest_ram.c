@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * Guest RAM file mapping and the PC/Q35 guest-physical layout.
+ * Guest RAM file mapping and the guest-physical layouts of QEMU's machines.
  *
- * The default split follows QEMU's x86 machines (hw/i386/pc_q35.c and
- * pc_piix.c, gigabyte-aligned machine types):
+ * x86 (hw/i386/pc_q35.c and pc_piix.c, gigabyte-aligned machine types):
  *   q35: RAM of 2.75 GiB (0xb0000000) or more puts 2 GiB below 4 GiB and
  *        the rest above; smaller RAM lies entirely below 4 GiB.
  *   pc:  RAM of 3.5 GiB (0xe0000000) or more puts 3 GiB below 4 GiB and
  *        the rest above; smaller RAM lies entirely below 4 GiB.
  * QEMU's max-ram-below-4g lowers the split; --ram-below-4g matches it.
+ * arm virt (hw/arm/virt.c, its memmap's VIRT_MEM): all RAM in one block
+ * from 1 GiB up; flash and devices below, no hole inside RAM.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,30 +26,134 @@
 #define Q35_LOWMEM		0x80000000ull
 #define PC_SPLIT_THRESHOLD	0xe0000000ull
 #define PC_LOWMEM		0xc0000000ull
+#define VIRT_RAM_BASE		0x40000000ull
+/* QEMU rounds -m to whole pages; a RAM file of any other size isn't one. */
+#define GUEST_RAM_MIN_PAGE	4096ull
+
+/**
+ * struct guest_ram_machine_desc - one QEMU machine's RAM layout
+ * @name:		its -machine name
+ * @ram_base:		GPA of the first RAM byte
+ * @split_threshold:	RAM this large or larger is split at @lowmem, the
+ *			rest going to 4 GiB; 0: never split (one block)
+ * @lowmem:		bytes left below 4 GiB when split
+ */
+struct guest_ram_machine_desc {
+	const char *name;
+	u64 ram_base;
+	u64 split_threshold;
+	u64 lowmem;
+};
+
+static const struct guest_ram_machine_desc guest_ram_machines[GUEST_RAM_MACHINES] = {
+	[GUEST_RAM_Q35]	 = { "q35", 0, Q35_SPLIT_THRESHOLD, Q35_LOWMEM },
+	[GUEST_RAM_PC]	 = { "pc", 0, PC_SPLIT_THRESHOLD, PC_LOWMEM },
+	[GUEST_RAM_VIRT] = { "virt", VIRT_RAM_BASE, 0, 0 },
+};
+
+static const struct guest_ram_machine_desc *machine_desc(int machine)
+{
+	if (machine < 0 || machine >= GUEST_RAM_MACHINES)
+		return NULL;
+	return &guest_ram_machines[machine];
+}
+
+int guest_ram_machine_parse(const char *name)
+{
+	int m;
+
+	for (m = 0; m < GUEST_RAM_MACHINES; m++)
+		if (!strcmp(name, guest_ram_machines[m].name))
+			return m;
+	return -1;
+}
+
+const char *guest_ram_machine_name(int machine)
+{
+	const struct guest_ram_machine_desc *md = machine_desc(machine);
+
+	return md ? md->name : "?";
+}
 
 u64 guest_ram_default_below_4g(int machine, u64 ram_size)
 {
-	if (machine == GUEST_RAM_PC)
-		return ram_size >= PC_SPLIT_THRESHOLD ? PC_LOWMEM : ram_size;
-	return ram_size >= Q35_SPLIT_THRESHOLD ? Q35_LOWMEM : ram_size;
+	const struct guest_ram_machine_desc *md = machine_desc(machine);
+
+	if (!md || !md->split_threshold || ram_size < md->split_threshold)
+		return ram_size;
+	return md->lowmem;
 }
 
-static int guest_ram_layout(struct guest_ram *ram, u64 size, int machine,
-			    u64 below_4g)
+/* Say why a layout was refused, when the caller wants to know. */
+static int layout_refuse(char *why, size_t why_len, const char *fmt, ...)
 {
-	if (!size || (machine != GUEST_RAM_Q35 && machine != GUEST_RAM_PC))
-		return -EINVAL;
-	if (!below_4g)
-		below_4g = guest_ram_default_below_4g(machine, size);
-	below_4g = PVDMA_MIN(below_4g, size);
-	if (below_4g > GUEST_RAM_4G)
-		return -EINVAL;
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static void layout_add_block(struct guest_ram *ram, u64 gpa, u64 offset,
+			     u64 len)
+{
+	if (!len)
+		return;
+	ram->blocks[ram->nblocks++] = (struct guest_ram_block){
+		.gpa = gpa, .offset = offset, .len = len,
+	};
+}
+
+/*
+ * Lay @size bytes of RAM out as @machine does; @below_4g overrides an x86
+ * machine's split (0: its default); @expect, if not 0, is the size QEMU
+ * was told. -EINVAL, with @why filled, if the two don't agree.
+ */
+static int guest_ram_layout(struct guest_ram *ram, u64 size, int machine,
+			    u64 below_4g, u64 expect, char *why,
+			    size_t why_len)
+{
+	const struct guest_ram_machine_desc *md = machine_desc(machine);
+	u64 low;
+
+	if (!md)
+		return layout_refuse(why, why_len, "unknown machine type %d",
+				     machine);
+	if (!size)
+		return layout_refuse(why, why_len,
+				     "the RAM file is empty (has QEMU started with -machine %s?)",
+				     md->name);
+	if (expect && size != expect)
+		return layout_refuse(why, why_len,
+				     "the RAM file holds %llu bytes but the layout says -m %llu bytes (-machine %s)",
+				     (unsigned long long)size,
+				     (unsigned long long)expect, md->name);
+	if (size % GUEST_RAM_MIN_PAGE)
+		return layout_refuse(why, why_len,
+				     "the RAM file holds %llu bytes, not a whole number of 4 KiB pages: not the RAM of a -machine %s guest",
+				     (unsigned long long)size, md->name);
+	if (below_4g && !md->split_threshold)
+		return layout_refuse(why, why_len,
+				     "--ram-below-4g %llu does not fit -machine %s: its RAM is one block from %#llx",
+				     (unsigned long long)below_4g, md->name,
+				     (unsigned long long)md->ram_base);
+	if (size > ~0ull - md->ram_base - GUEST_RAM_4G)
+		return layout_refuse(why, why_len,
+				     "the RAM file holds %llu bytes, more than -machine %s can address",
+				     (unsigned long long)size, md->name);
+	low = below_4g ? below_4g : guest_ram_default_below_4g(machine, size);
+	low = PVDMA_MIN(low, size);
+	if (md->split_threshold && low > GUEST_RAM_4G)
+		return layout_refuse(why, why_len,
+				     "%llu bytes below 4 GiB do not fit -machine %s",
+				     (unsigned long long)low, md->name);
 	ram->size = size;
-	ram->below_4g = below_4g;
-	ram->above_4g = size - below_4g;
-	/* Beyond 2^64 - 4 GiB the above-4G block would wrap. */
-	if (ram->above_4g > ~0ull - GUEST_RAM_4G)
-		return -EINVAL;
+	ram->nblocks = 0;
+	layout_add_block(ram, md->ram_base, 0, low);
+	layout_add_block(ram, GUEST_RAM_4G, low, size - low);
 	return 0;
 }
 
@@ -55,7 +163,7 @@ int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 	int err;
 
 	*ram = (struct guest_ram){ 0 };
-	err = guest_ram_layout(ram, size, machine, below_4g);
+	err = guest_ram_layout(ram, size, machine, below_4g, 0, NULL, 0);
 	if (err)
 		return err;
 	ram->base = buf;
@@ -64,6 +172,7 @@ int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 
 int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 {
+	char why[sizeof(ram->why)] = "";
 	struct stat st;
 	void *base;
 	int fd, err;
@@ -76,7 +185,8 @@ int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 		err = -errno;
 		goto err_close;
 	}
-	err = guest_ram_layout(ram, (u64)st.st_size, cfg->machine, cfg->below_4g);
+	err = guest_ram_layout(ram, (u64)st.st_size, cfg->machine, cfg->below_4g,
+			       cfg->size, why, sizeof(why));
 	if (err)
 		goto err_close;
 	base = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -92,7 +202,13 @@ int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 err_close:
 	close(fd);
 	*ram = (struct guest_ram){ 0 };
+	memcpy(ram->why, why, sizeof(ram->why));
 	return err;
+}
+
+const char *guest_ram_strerror(const struct guest_ram *ram, int err)
+{
+	return ram->why[0] ? ram->why : strerror(-err);
 }
 
 void guest_ram_close(struct guest_ram *ram)
@@ -125,15 +241,17 @@ static bool range_inside(u64 start, u64 len, u64 block, u64 block_len)
 int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 			    u64 *offset)
 {
+	unsigned int i;
+
 	if (!len)
 		return -EINVAL;
-	if (range_inside(gpa, len, 0, ram->below_4g)) {
-		*offset = gpa;
-		return 0;
-	}
-	if (ram->above_4g && range_inside(gpa, len, GUEST_RAM_4G, ram->above_4g)) {
-		*offset = ram->below_4g + (gpa - GUEST_RAM_4G);
-		return 0;
+	for (i = 0; i < ram->nblocks; i++) {
+		const struct guest_ram_block *b = &ram->blocks[i];
+
+		if (range_inside(gpa, len, b->gpa, b->len)) {
+			*offset = b->offset + (gpa - b->gpa);
+			return 0;
+		}
 	}
 	return -EFAULT;
 }

@@ -2,15 +2,24 @@
 /*
  * Guest memory as pvdmad sees it: QEMU's RAM backend file
  * (-object memory-backend-file,...,share=on) mapped into the daemon, and
- * the PC machine's layout that turns guest-physical addresses into offsets
+ * the machine's layout that turns guest-physical addresses into offsets
  * in that file.
  *
- * Layout (QEMU's x86 machines put RAM in at most two blocks):
- *   GPA [0, below_4g)                 = file [0, below_4g)
- *   GPA [4 GiB, 4 GiB + above_4g)     = file [below_4g, size)
- * Everything else (the PCI hole below 4 GiB, beyond the top) is not RAM.
- * The legacy VGA/ROM window at 640 KiB..1 MiB is RAM-backed in the file
- * and is treated as RAM.
+ * The file holds guest RAM in at most GUEST_RAM_MAX_BLOCKS blocks, back to
+ * back; each block sits at its own guest-physical address:
+ *   q35, pc:  GPA [0, below_4g)              = file [0, below_4g)
+ *             GPA [4 GiB, 4 GiB + the rest)  = file [below_4g, size)
+ *   virt:     GPA [1 GiB, 1 GiB + size)      = file [0, size)
+ * Everything else (the x86 PCI hole below 4 GiB, virt's devices below
+ * 1 GiB, beyond the top) is not RAM. The legacy VGA/ROM window at
+ * 640 KiB..1 MiB is RAM-backed in the file and is treated as RAM.
+ *
+ * How pvdmad learns the layout: QEMU tells an ivshmem server nothing about
+ * the guest's memory map, and the guest is not trusted to. pvdmad takes the
+ * machine type from --machine and the split from --ram-below-4g (the same
+ * values QEMU was given), the RAM size from the file (QEMU sizes the
+ * backend to -m), and checks the two against each other when it maps the
+ * file: a file the layout can't hold is refused with a message naming both.
  *
  * Not thread-safe; the daemon's loop is the only user.
  */
@@ -20,52 +29,80 @@
 #include <pvdma/compat.h>
 
 #define GUEST_RAM_4G		(1ull << 32)
+#define GUEST_RAM_MAX_BLOCKS	2
 
 enum guest_ram_machine {
 	GUEST_RAM_Q35	= 0,	/* -machine q35 (the default) */
 	GUEST_RAM_PC	= 1,	/* -machine pc (i440fx) */
+	GUEST_RAM_VIRT	= 2,	/* -machine virt (arm64): RAM from 1 GiB */
+	GUEST_RAM_MACHINES
 };
 
 /**
  * struct guest_ram_config - how to find and lay out guest RAM
  * @path:	the memory-backend-file mem-path
- * @machine:	enum guest_ram_machine, picks the default split
+ * @machine:	enum guest_ram_machine, picks the layout
  * @below_4g:	bytes of RAM below 4 GiB; 0 = the machine's default
- *		(QEMU's -machine max-ram-below-4g changes it; set this to match)
+ *		(QEMU's -machine max-ram-below-4g changes it; set this to match;
+ *		x86 machines only)
+ * @size:	the RAM size QEMU was given (-m); 0 = whatever the file holds
  */
 struct guest_ram_config {
 	const char *path;
 	int machine;
 	u64 below_4g;
+	u64 size;
+};
+
+/**
+ * struct guest_ram_block - one run of guest RAM
+ * @gpa:	its guest-physical address
+ * @offset:	where it starts in the file
+ * @len:	bytes
+ */
+struct guest_ram_block {
+	u64 gpa;
+	u64 offset;
+	u64 len;
 };
 
 /**
  * struct guest_ram - one guest's RAM, mapped
  * @base:	start of the mapping (file offset 0)
  * @size:	RAM bytes (the file's size)
- * @below_4g:	bytes at GPA 0
- * @above_4g:	bytes at GPA 4 GiB
+ * @blocks:	where the file's bytes sit in guest-physical space
+ * @nblocks:	how many of @blocks are used
  * @mapped:	@base came from mmap and is unmapped by guest_ram_close()
  * @fd:		the file, kept open while @mapped to notice it shrinking
+ * @why:	after a failed guest_ram_open(), what was wrong, or ""
  */
 struct guest_ram {
 	u8 *base;
 	u64 size;
-	u64 below_4g;
-	u64 above_4g;
+	struct guest_ram_block blocks[GUEST_RAM_MAX_BLOCKS];
+	unsigned int nblocks;
 	bool mapped;
 	int fd;
+	char why[192];
 };
 
-/* QEMU's default split of @ram_size bytes for @machine. */
+/* enum guest_ram_machine of a -machine name ("q35", "pc", "virt"), or -1. */
+int guest_ram_machine_parse(const char *name);
+/* The name of @machine, "?" if unknown. */
+const char *guest_ram_machine_name(int machine);
+
+/* QEMU's default bytes below 4 GiB of @ram_size bytes for an x86 @machine. */
 u64 guest_ram_default_below_4g(int machine, u64 ram_size);
 
 /*
  * guest_ram_open - map the RAM file named by @cfg
- * Returns 0 or a negative errno (-ENOENT no file, -EINVAL empty file or a
- * layout that doesn't fit).
+ * Returns 0 or a negative errno (-ENOENT no file, -EINVAL a file the
+ * layout can't hold: ram->why then says why, naming both).
  */
 int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg);
+
+/* ram->why after a failed guest_ram_open(), else strerror(-@err). */
+const char *guest_ram_strerror(const struct guest_ram *ram, int err);
 
 /* Describe RAM already in memory (tests, fuzzers). 0 or -EINVAL. */
 int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
@@ -89,7 +126,7 @@ static inline bool guest_ram_is_open(const struct guest_ram *ram)
 /*
  * guest_ram_gpa_to_offset - where [gpa, gpa + len) lives in the file
  * Returns 0 and sets *offset, or -EFAULT if any byte of the range is not
- * RAM or the range crosses from one block to the other (len 0: -EINVAL).
+ * RAM or the range crosses from one block to another (len 0: -EINVAL).
  */
 int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 			    u64 *offset);

@@ -30,7 +30,10 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 "  -s, --socket PATH        companion ivshmem socket (required)\n"
 "  -d, --dma-socket PATH    DMA device model ivshmem socket (default: none)\n"
 "  -r, --guest-ram FILE     QEMU's memory-backend-file mem-path (required)\n"
-"  -m, --machine TYPE       q35 or pc: the default RAM split (default q35)\n"
+"  -m, --machine TYPE       q35, pc or virt (arm64, RAM from 1 GiB): QEMU's\n"
+"                           -machine, whose RAM layout to use (default q35)\n"
+"      --ram-size BYTES     QEMU's -m: refuse a RAM file of another size\n"
+"                           (default: the file's size is the RAM size)\n"
 "  -b, --ram-below-4g BYTES RAM below 4 GiB (default: the machine's rule:\n"
 "                           q35 2G if RAM >= 2.75G, pc 3G if RAM >= 3.5G,\n"
 "                           else all of it)\n"
@@ -100,6 +103,7 @@ enum {
 	OPT_DMA_IDENTITY,
 	OPT_SYSLOG,
 	OPT_INJECT_MAP_FAIL,
+	OPT_RAM_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -108,6 +112,7 @@ static const struct option long_options[] = {
 	{ "guest-ram",	  required_argument, NULL, 'r' },
 	{ "machine",	  required_argument, NULL, 'm' },
 	{ "ram-below-4g", required_argument, NULL, 'b' },
+	{ "ram-size",	  required_argument, NULL, OPT_RAM_SIZE },
 	{ "aperture",	  required_argument, NULL, 'a' },
 	{ "max-mappings", required_argument, NULL, 'n' },
 	{ "page-size",	  required_argument, NULL, 'p' },
@@ -148,13 +153,10 @@ static bool parse_option(struct pvdmad_options *o, int opt, const char *arg)
 	case OPT_INJECT_MAP_FAIL:
 		return !pvdma_iommu_fault_parse(arg, &o->cfg.fault);
 	case 'm':
-		if (!strcmp(arg, "q35"))
-			cc->ram.machine = GUEST_RAM_Q35;
-		else if (!strcmp(arg, "pc"))
-			cc->ram.machine = GUEST_RAM_PC;
-		else
-			return false;
-		return true;
+		cc->ram.machine = guest_ram_machine_parse(arg);
+		return cc->ram.machine >= 0;
+	case OPT_RAM_SIZE:
+		return parse_bytes(arg, &cc->ram.size) && cc->ram.size;
 	case 'b': return parse_bytes(arg, &cc->ram.below_4g) && cc->ram.below_4g;
 	case 'a': return parse_bytes(arg, &cc->iommu.aperture_bytes);
 	case 'n': return parse_u32(arg, &cc->iommu.max_mappings);
@@ -256,7 +258,7 @@ static void log_limits(const struct pvdmad_config *cfg)
 	pr_info("pvdmad %s: companion %s, dma %s, guest RAM %s (%s%s)",
 		PVDMAD_VERSION, cfg->socket_path,
 		cfg->dma_socket_path ? cfg->dma_socket_path : "none",
-		cc->ram.path, cc->ram.machine == GUEST_RAM_PC ? "pc" : "q35",
+		cc->ram.path, guest_ram_machine_name(cc->ram.machine),
 		cc->ram.below_4g ? ", fixed below-4G split" : "");
 	pr_info("limits per guest: page %llu, aperture %llu MiB, %u mappings, bus [%#llx, %#llx), ring %u x %u",
 		(unsigned long long)cc->iommu.page_size,

@@ -340,8 +340,10 @@ static void test_ram_layout(void **state)
 
 	/* 3 GiB q35: 2 GiB below, 1 GiB from 4 GiB (no byte is touched) */
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 3ull << 30, GUEST_RAM_Q35, 0), 0);
-	assert_int_equal(r.below_4g, 2ull << 30);
-	assert_int_equal(r.above_4g, 1ull << 30);
+	assert_int_equal(r.nblocks, 2);
+	assert_int_equal(r.blocks[0].len, 2ull << 30);
+	assert_int_equal(r.blocks[1].gpa, GUEST_RAM_4G);
+	assert_int_equal(r.blocks[1].len, 1ull << 30);
 	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x1000, 0x1000, &off), 0);
 	assert_int_equal(off, 0x1000);
 	assert_int_equal(guest_ram_gpa_to_offset(&r, 4ull << 30, 0x1000, &off), 0);
@@ -358,10 +360,82 @@ static void test_ram_layout(void **state)
 	assert_null(guest_ram_ptr(&r, ~0ull, 2));
 	/* override, clamped to RAM */
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 3ull << 30, GUEST_RAM_Q35, 1ull << 30), 0);
-	assert_int_equal(r.above_4g, 2ull << 30);
+	assert_int_equal(r.blocks[1].len, 2ull << 30);
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 1ull << 20, GUEST_RAM_Q35, 1ull << 30), 0);
-	assert_int_equal(r.below_4g, 1ull << 20);
+	assert_int_equal(r.nblocks, 1);
+	assert_int_equal(r.blocks[0].len, 1ull << 20);
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 0, GUEST_RAM_Q35, 0), -EINVAL);
+}
+
+/* -machine virt: one block from 1 GiB, no hole; nothing below 1 GiB. */
+static void test_ram_layout_virt(void **state)
+{
+	struct guest_ram r;
+	u64 off, g1 = 1ull << 30;
+	u8 dummy;
+
+	assert_int_equal(guest_ram_machine_parse("virt"), GUEST_RAM_VIRT);
+	assert_int_equal(guest_ram_machine_parse("q35"), GUEST_RAM_Q35);
+	assert_int_equal(guest_ram_machine_parse("virt-9.0"), -1);
+	assert_string_equal(guest_ram_machine_name(GUEST_RAM_VIRT), "virt");
+	/* 6 GiB: one block [1 GiB, 7 GiB), across 4 GiB without a hole */
+	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 6ull << 30, GUEST_RAM_VIRT, 0), 0);
+	assert_int_equal(r.nblocks, 1);
+	assert_int_equal(r.blocks[0].gpa, g1);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, g1, 0x1000, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, GUEST_RAM_4G - 0x1000, 0x2000, &off), 0);
+	assert_int_equal(off, GUEST_RAM_4G - 0x1000 - g1);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, (7ull << 30) - 0x1000, 0x1000, &off), 0);
+	assert_int_equal(off, (6ull << 30) - 0x1000);
+	/* below 1 GiB (flash, GIC, PCIe MMIO), straddling in, beyond the top */
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0, 0x1000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x1000000, 0x1000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, g1 - 0x1000, 0x2000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 7ull << 30, 0x1000, &off), -EFAULT);
+	/* x86 split options do not apply to virt */
+	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 6ull << 30, GUEST_RAM_VIRT, 1ull << 30), -EINVAL);
+	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 1ull << 30, GUEST_RAM_MACHINES, 0), -EINVAL);
+}
+
+/* A RAM file that does not match the layout is refused, naming both. */
+static void test_ram_open_mismatch(void **state)
+{
+	char path[] = "/tmp/pvdma-test-ram.XXXXXX";
+	struct guest_ram_config cfg = { .path = path, .machine = GUEST_RAM_VIRT };
+	struct guest_ram r;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64ull << 20), 0);
+	/* the size QEMU was told differs from the file's */
+	cfg.size = 128ull << 20;
+	assert_int_equal(guest_ram_open(&r, &cfg), -EINVAL);
+	assert_non_null(strstr(guest_ram_strerror(&r, -EINVAL), "67108864 bytes"));
+	assert_non_null(strstr(guest_ram_strerror(&r, -EINVAL), "-m 134217728"));
+	assert_non_null(strstr(guest_ram_strerror(&r, -EINVAL), "-machine virt"));
+	/* a below-4G split on a machine without one */
+	cfg.size = 0;
+	cfg.below_4g = 32ull << 20;
+	assert_int_equal(guest_ram_open(&r, &cfg), -EINVAL);
+	assert_non_null(strstr(guest_ram_strerror(&r, -EINVAL), "--ram-below-4g"));
+	/* not whole pages */
+	cfg.below_4g = 0;
+	assert_int_equal(ftruncate(fd, (64ull << 20) + 100), 0);
+	assert_int_equal(guest_ram_open(&r, &cfg), -EINVAL);
+	assert_non_null(strstr(guest_ram_strerror(&r, -EINVAL), "4 KiB pages"));
+	/* matching: mapped, and no message left */
+	assert_int_equal(ftruncate(fd, 64ull << 20), 0);
+	cfg.size = 64ull << 20;
+	assert_int_equal(guest_ram_open(&r, &cfg), 0);
+	assert_int_equal(r.blocks[0].gpa, 1ull << 30);
+	assert_string_equal(r.why, "");
+	guest_ram_close(&r);
+	/* a missing file: the errno's text */
+	unlink(path);
+	assert_int_equal(guest_ram_open(&r, &cfg), -ENOENT);
+	assert_string_equal(guest_ram_strerror(&r, -ENOENT), strerror(ENOENT));
+	close(fd);
 }
 
 /* ---- the hostile-guest catalogue (docs/security.md), more rows ---- */
@@ -683,6 +757,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_fields_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ring, setup, teardown),
 		cmocka_unit_test(test_ram_layout),
+		cmocka_unit_test(test_ram_layout_virt),
+		cmocka_unit_test(test_ram_open_mismatch),
 		cmocka_unit_test_setup_teardown(test_map_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_fields, setup, teardown),
