@@ -180,6 +180,35 @@ int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len)
 	return 0;
 }
 
+int pvdma_dart_trim(struct pvdma_dart *dart, u64 bus, u64 len,
+		    struct pvdma_dart_mapping *old)
+{
+	struct pvdma_dart_mapping *m = dart_find(dart, bus);
+	u64 end, ps = dart->cfg.page_size;
+	int err;
+
+	if (!len || (bus | len) & (ps - 1) || !pvdma_add_ok(bus, len, &end)) {
+		dart->stats.unmap_errors++;
+		return -EINVAL;
+	}
+	if (!m || end > m->iova.end) {
+		dart->stats.unmap_errors++;
+		return m ? -ERANGE : -ENOENT;
+	}
+	if (old)
+		*old = *m;
+	dart->stats.live_bytes -= (m->iova.end - m->iova.start) - len;
+	m->host_addr += bus - m->iova.start;
+	/* The kept range lies inside the freed one: it cannot be taken. */
+	pvdma_iova_free(&dart->bus, &m->iova);
+	err = pvdma_iova_reserve(&dart->bus, &m->iova, bus, len);
+	if (PVDMA_WARN_ON(err))
+		return err;
+	/* still one mapping: unmap_calls and live_mappings stay */
+	dart->flush_pending = true;
+	return 0;
+}
+
 void pvdma_dart_flush(struct pvdma_dart *dart)
 {
 	if (!dart->flush_pending)
@@ -216,6 +245,9 @@ void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_host_op *ops,
 					     ops[i].flags, &ops[i].bus);
 		else if (ops[i].op == PVDMA_OP_UNMAP)
 			ret = pvdma_dart_unmap(dart, ops[i].bus, ops[i].len);
+		else if (ops[i].op == PVDMA_OP_TRIM)
+			ret = pvdma_dart_trim(dart, ops[i].bus, ops[i].len,
+					      NULL);
 		ops[i].status = pvdma_status_from_errno(ret);
 	}
 	pvdma_dart_flush(dart);

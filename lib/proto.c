@@ -44,6 +44,7 @@ u32 pvdma_op_check(const struct pvdma_host_op *op, u64 page_size)
 			return PVDMA_ST_INVALID;
 		return PVDMA_ST_OK;
 	case PVDMA_OP_UNMAP:
+	case PVDMA_OP_TRIM:
 		if (op->flags)
 			return PVDMA_ST_BAD_OP;
 		if (!op->len || (op->bus | op->len) & (page_size - 1) ||

@@ -45,6 +45,7 @@ enum pvdma_host_state {
 
 /* host_features / guest_features bits */
 #define PVDMA_FEAT_BATCH_UNMAP	(1u << 0)	/* mixed MAP/UNMAP entries in a slot */
+#define PVDMA_FEAT_TRIM		(1u << 1)	/* PVDMA_OP_TRIM (partial unmap) */
 #define PVDMA_FEAT_KNOWN	(PVDMA_FEAT_BATCH_UNMAP)
 
 /**
@@ -106,6 +107,9 @@ enum pvdma_op {
 	PVDMA_OP_UNMAP	= 2,	/* in: bus, len (exactly as mapped); out: status */
 	PVDMA_OP_HELLO	= 3,	/* negotiate from guest_version/features */
 	PVDMA_OP_RESET	= 4,	/* release every mapping of this guest */
+	PVDMA_OP_TRIM	= 5,	/* in: bus, len: keep only [bus, bus + len) of
+				 * the mapping holding it, release the rest
+				 * (a partial unmap); out: status */
 };
 
 /* Entry flags: what the device may do with a MAP. */
@@ -159,9 +163,10 @@ struct pvdma_slot_hdr {
  * @flags:	PVDMA_MAP_* for MAP, zero otherwise (guest)
  * @status:	enum pvdma_status (host)
  * @gpa:	MAP: guest-physical start, iommu_page_size aligned (guest)
- * @len:	MAP/UNMAP: length, iommu_page_size multiple (guest)
+ * @len:	MAP/UNMAP/TRIM: length, iommu_page_size multiple (guest)
  * @bus:	MAP: bus address chosen by the host (host); UNMAP: what to
- *		release, exactly a bus address MAP returned (guest)
+ *		release, exactly a bus address MAP returned (guest); TRIM:
+ *		start of the part of one mapping to keep (guest)
  */
 struct pvdma_entry {
 	u16 op;
