@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The bounce pool: guest memory the planner maps once and carves into
- * slots for streaming maps that cannot get a window. Like swiotlb since
+ * The bounce pool, a service the policies call: guest memory the planner
+ * maps once and carves into slots - for streaming maps that cannot get a
+ * window (pvdma), or for every map (the pool policy). Like swiotlb since
  * Linux 5.19, the original buffer is copied into the slot at map and on
  * every sync_for_device whatever the direction, so bytes the device does
  * not write come back unchanged; the slot is copied back at unmap and
@@ -17,7 +18,7 @@
 #define BOUNCE_GRANULE		64ull
 #define BOUNCE_PAGE_ALIGN	4096ull
 
-void bounce_init(struct pvdma_planner *p)
+void pvdma_bounce_init(struct pvdma_planner *p)
 {
 	u32 i;
 
@@ -31,12 +32,12 @@ void bounce_init(struct pvdma_planner *p)
 	}
 }
 
-u64 bounce_reserved(const struct pvdma_planner *p)
+u64 pvdma_bounce_reserved(const struct pvdma_planner *p)
 {
 	return p->cfg.bounce == PVDMA_BOUNCE_OFF ? 0 : p->cfg.bounce_bytes;
 }
 
-bool bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs)
+bool pvdma_bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs)
 {
 	if (p->cfg.bounce == PVDMA_BOUNCE_OFF ||
 	    attrs & (PVDMA_ATTR_COHERENT | PVDMA_ATTR_NO_BOUNCE) ||
@@ -52,29 +53,29 @@ static int pool_ensure(struct pvdma_planner *p)
 
 	if (p->pool_window)
 		return 0;
-	w = win_alloc(p);
+	w = pvdma_win_alloc(p);
 	if (!w)
 		return -ENOSPC;
 	w->gpa = p->cfg.bounce_gpa;
 	w->len = p->cfg.bounce_bytes;
 	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	w->refs = 1;		/* never idle, never evicted */
-	win_account_map(p, w);
-	batch_queue_map(p, w);
 	p->pool_window = w;
+	pvdma_win_account_map(p, w);
+	pvdma_batch_queue_map(p, w);
 	return 0;
 }
 
-int bounce_prepare(struct pvdma_planner *p)
+int pvdma_bounce_prepare(struct pvdma_planner *p)
 {
 	struct pvdma_window *w = p->pool_window;
 
 	if (!w || w->state != PVDMA_WIN_FAILED)
 		return 0;
-	plan_fail(p, fail_reason_from_status(w->host_status), w->len,
-		  w->host_status);
+	pvdma_plan_fail(p, pvdma_fail_reason_from_status(w->host_status),
+			w->len, w->host_status);
 	p->pool_window = NULL;
-	win_free(p, w);
+	pvdma_win_free(p, w);
 	return -EIO;
 }
 
@@ -100,8 +101,8 @@ static void slot_free(struct pvdma_planner *p, struct pvdma_bounce_slot *s)
 	p->free_slots = s;
 }
 
-int bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
-	       enum pvdma_dir dir)
+int pvdma_bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
+		     enum pvdma_dir dir)
 {
 	u64 align = seg->len >= BOUNCE_PAGE_ALIGN ? BOUNCE_PAGE_ALIGN : BOUNCE_GRANULE;
 	u64 in_page = seg->gpa & (align - 1);
@@ -111,7 +112,7 @@ int bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
 	if (!s || pool_ensure(p) ||
 	    pvdma_iova_alloc(&p->pool, &s->iova, seg->len + sub, align,
 			     in_page - sub)) {
-		plan_fail(p, PVDMA_FAIL_BOUNCE_FULL, seg->len, 0);
+		pvdma_plan_fail(p, PVDMA_FAIL_BOUNCE_FULL, seg->len, 0);
 		return -ENOSPC;
 	}
 	p->free_slots = s->next_free;
@@ -128,7 +129,7 @@ int bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
 	return 0;
 }
 
-void bounce_cancel(struct pvdma_planner *p, struct pvdma_seg *seg)
+void pvdma_bounce_cancel(struct pvdma_planner *p, struct pvdma_seg *seg)
 {
 	struct pvdma_bounce_slot *s = slot_at(p, seg->dev_gpa - p->cfg.bounce_gpa);
 
@@ -149,8 +150,8 @@ static struct pvdma_bounce_slot *slot_for_bus(struct pvdma_planner *p, u64 bus,
 	return s;
 }
 
-int bounce_unmap(struct pvdma_planner *p, const struct pvdma_seg *seg,
-		 enum pvdma_dir dir)
+int pvdma_bounce_unmap(struct pvdma_planner *p, const struct pvdma_seg *seg,
+		       enum pvdma_dir dir)
 {
 	struct pvdma_bounce_slot *s = slot_for_bus(p, seg->bus, seg->len);
 
@@ -166,8 +167,8 @@ int bounce_unmap(struct pvdma_planner *p, const struct pvdma_seg *seg,
 	return 0;
 }
 
-int bounce_sync(struct pvdma_planner *p, u64 bus, u64 len, enum pvdma_dir dir,
-		bool for_device)
+int pvdma_bounce_sync(struct pvdma_planner *p, u64 bus, u64 len,
+		      enum pvdma_dir dir, bool for_device)
 {
 	struct pvdma_bounce_slot *s = slot_for_bus(p, bus, len);
 	u64 off, pool_gpa, orig;
@@ -182,4 +183,10 @@ int bounce_sync(struct pvdma_planner *p, u64 bus, u64 len, enum pvdma_dir dir,
 	else if (s->dir != PVDMA_DIR_TO_DEVICE)
 		bounce_copy(p, orig, pool_gpa, len);
 	return 0;
+}
+
+/* The bus address of a bounced segment, once the pool is mapped. */
+void pvdma_bounce_finish(struct pvdma_planner *p, struct pvdma_seg *seg)
+{
+	seg->bus = p->pool_window->bus + (seg->dev_gpa - p->cfg.bounce_gpa);
 }

@@ -1,50 +1,99 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Planner internals shared by planner.c (common parts and the pvdma
- * policy), planner_rfc.c (rfc, perpage) and bounce.c.
+ * Planner internals: the core (planner.c: window records, indexes,
+ * batching, accounting, failures), the window cache shared by the caching
+ * policies (planner_cache.c), the bounce service (bounce.c) and the ops
+ * table each policy fills (planner_pvdma.c, planner_block.c,
+ * planner_rfc.c, planner_pool.c). The core never asks which policy runs.
  */
 #ifndef PVDMA_PLANNER_INTERNAL_H
 #define PVDMA_PLANNER_INTERNAL_H
 
 #include <pvdma/planner.h>
 
+/*
+ * struct pvdma_policy_ops - what one policy does
+ * @name:	as pvdma_policy_name() prints it
+ * @check_config: refuse a configuration the policy cannot run (optional)
+ * @init:	after the core's set-up (optional)
+ * @map:	segs already validated; all or nothing; set last_failure
+ * @unmap:	0 or -ENOENT if a segment names nothing mapped
+ * @reclaim:	unmap what is idle now; how many (optional)
+ * @grow:	cache policies: widen [*lo, *hi), the page-rounded request of
+ *		a miss, to the range its new window should cover (the cache
+ *		clips it to the neighbours and guest RAM)
+ */
+/* What a cache policy knows about a miss when it sizes its window. */
+struct pvdma_miss {
+	const struct pvdma_seg *segs;	/* the call's segments */
+	u32 i, n;			/* this one, of how many */
+	u64 lo, hi;			/* its page-rounded range */
+	u64 room;			/* bytes free without evicting */
+	const struct pvdma_window *prev; /* shared windows either side */
+	const struct pvdma_window *next;
+};
+
+struct pvdma_policy_ops {
+	const char *name;
+	int (*check_config)(const struct pvdma_planner_config *cfg,
+			    const struct pvdma_planner_mem *mem);
+	void (*init)(struct pvdma_planner *p);
+	int (*map)(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		   enum pvdma_dir dir, u32 attrs);
+	int (*unmap)(struct pvdma_planner *p, const struct pvdma_seg *segs,
+		     u32 n, enum pvdma_dir dir);
+	int (*reclaim)(struct pvdma_planner *p);
+	void (*grow)(struct pvdma_planner *p, const struct pvdma_miss *m,
+		     u64 *lo, u64 *hi);
+};
+
+extern const struct pvdma_policy_ops pvdma_policy_pvdma;
+extern const struct pvdma_policy_ops pvdma_policy_rfc;
+extern const struct pvdma_policy_ops pvdma_policy_perpage;
+extern const struct pvdma_policy_ops pvdma_policy_block;
+extern const struct pvdma_policy_ops pvdma_policy_pool;
+
 /* Window records */
-struct pvdma_window *win_alloc(struct pvdma_planner *p);
-void win_free(struct pvdma_planner *p, struct pvdma_window *w);
-static inline u32 win_index(const struct pvdma_planner *p,
-			    const struct pvdma_window *w)
+struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p);
+void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w);
+static inline u32 pvdma_win_index(const struct pvdma_planner *p,
+				  const struct pvdma_window *w)
 {
 	return (u32)(w - p->mem.windows);
 }
 
 /* Indexes */
-void gpa_insert(struct pvdma_planner *p, struct pvdma_window *w);
-void gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
-struct pvdma_window *gpa_floor(const struct pvdma_planner *p, u64 gpa);
-struct pvdma_window *gpa_next(struct pvdma_window *w);
-struct pvdma_window *gpa_find_exact(const struct pvdma_planner *p, u64 gpa,
-				    u64 len);
-struct pvdma_window *bus_find(const struct pvdma_planner *p, u64 bus);
+void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
+struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa);
+struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
+struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
+struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
+					  u64 gpa, u64 len);
+struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus);
 
 /* Accounting of mapped (or pending) windows */
-void win_account_map(struct pvdma_planner *p, struct pvdma_window *w);
-void win_account_unmap(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_win_account_map(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_win_account_unmap(struct pvdma_planner *p, struct pvdma_window *w);
+u64 pvdma_win_unused(const struct pvdma_window *w);
 
 /* Batching: queue host requests, send them in one host call. */
-bool batch_full(const struct pvdma_planner *p);
-void batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w);
-void batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len);
-int batch_submit(struct pvdma_planner *p);
+bool pvdma_batch_full(const struct pvdma_planner *p);
+void pvdma_batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len);
+void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len);
+int pvdma_batch_submit(struct pvdma_planner *p);
 
 /* Release a mapped window: queue its UNMAP and free the record. */
-void win_release(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_win_release(struct pvdma_planner *p, struct pvdma_window *w);
 
 /* Failure reporting */
-void plan_fail(struct pvdma_planner *p, u32 reason, u64 len, u32 host_status);
-u32 fail_reason_from_status(u32 status);
-bool segs_valid(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n);
+void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
+		     u32 host_status);
+u32 pvdma_fail_reason_from_status(u32 status);
+bool pvdma_seg_valid(const struct pvdma_planner *p, const struct pvdma_seg *s);
 
-static inline u16 dir_perm(enum pvdma_dir dir)
+static inline u16 pvdma_dir_perm(enum pvdma_dir dir)
 {
 	switch (dir) {
 	case PVDMA_DIR_TO_DEVICE:	return PVDMA_MAP_READ;
@@ -53,29 +102,36 @@ static inline u16 dir_perm(enum pvdma_dir dir)
 	}
 }
 
-static inline void live_bytes_add(struct pvdma_planner *p, u64 len)
+static inline void pvdma_live_bytes_add(struct pvdma_planner *p, u64 len)
 {
 	p->stats.live_bytes += len;
 	p->stats.peak_live_bytes = PVDMA_MAX(p->stats.peak_live_bytes,
 					     p->stats.live_bytes);
 }
 
-/* rfc and perpage policies (planner_rfc.c) */
-int rfc_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
-	    enum pvdma_dir dir);
-int rfc_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n);
+/* The window cache (planner_cache.c): pvdma and block. */
+int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		    enum pvdma_dir dir, u32 attrs);
+int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
+		      u32 n, enum pvdma_dir dir);
+int pvdma_cache_reclaim(struct pvdma_planner *p);
+u64 pvdma_cache_budget(const struct pvdma_planner *p);
+u64 pvdma_cache_bytes(const struct pvdma_planner *p);
+u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
+u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
-/* Bounce pool (bounce.c) */
-void bounce_init(struct pvdma_planner *p);
-bool bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs);
-u64 bounce_reserved(const struct pvdma_planner *p);
-int bounce_prepare(struct pvdma_planner *p);
-int bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
-	       enum pvdma_dir dir);
-void bounce_cancel(struct pvdma_planner *p, struct pvdma_seg *seg);
-int bounce_unmap(struct pvdma_planner *p, const struct pvdma_seg *seg,
-		 enum pvdma_dir dir);
-int bounce_sync(struct pvdma_planner *p, u64 bus, u64 len, enum pvdma_dir dir,
-		bool for_device);
+/* Bounce pool service (bounce.c) */
+void pvdma_bounce_init(struct pvdma_planner *p);
+bool pvdma_bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs);
+u64 pvdma_bounce_reserved(const struct pvdma_planner *p);
+int pvdma_bounce_prepare(struct pvdma_planner *p);
+int pvdma_bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
+		     enum pvdma_dir dir);
+void pvdma_bounce_cancel(struct pvdma_planner *p, struct pvdma_seg *seg);
+int pvdma_bounce_unmap(struct pvdma_planner *p, const struct pvdma_seg *seg,
+		       enum pvdma_dir dir);
+int pvdma_bounce_sync(struct pvdma_planner *p, u64 bus, u64 len,
+		      enum pvdma_dir dir, bool for_device);
+void pvdma_bounce_finish(struct pvdma_planner *p, struct pvdma_seg *seg);
 
 #endif /* PVDMA_PLANNER_INTERNAL_H */

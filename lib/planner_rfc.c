@@ -26,22 +26,49 @@
  */
 #include "planner_internal.h"
 
-static void rfc_region(const struct pvdma_planner *p, u64 gpa, u64 len,
-		       u64 *base, u64 *size)
+/*
+ * How a segment becomes a region: the two baselines differ only here and
+ * in whether regions are shared (found again by their exact key).
+ */
+struct region_rules {
+	void (*shape)(const struct pvdma_planner *p, u64 gpa, u64 len,
+		      u64 *base, u64 *size);
+	bool keyed;
+};
+
+/* The page-rounded range itself: a direct region. */
+static void direct_shape(const struct pvdma_planner *p, u64 gpa, u64 len,
+			 u64 *base, u64 *size)
 {
-	u64 ps = p->cfg.page_size, w = 0;
+	u64 ps = p->cfg.page_size;
+
+	*base = PVDMA_ALIGN_DOWN(gpa, ps);
+	*size = PVDMA_ALIGN_UP(gpa + len, ps) - *base;
+}
+
+/* rfc: the W-block window when the segment lies in one, else direct. */
+static void rfc_shape(const struct pvdma_planner *p, u64 gpa, u64 len,
+		      u64 *base, u64 *size)
+{
+	u64 w = 0;
 
 	if (p->cfg.rfc_window_shift)
 		w = 1ull << p->cfg.rfc_window_shift;
-	if (p->cfg.policy == PVDMA_POLICY_RFC && w && len <= w &&
-	    gpa / w == (gpa + len - 1) / w) {
+	if (w && len <= w && gpa / w == (gpa + len - 1) / w) {
 		*base = PVDMA_ALIGN_DOWN(gpa, w);
 		*size = w;
 		return;
 	}
-	*base = PVDMA_ALIGN_DOWN(gpa, ps);
-	*size = PVDMA_ALIGN_UP(gpa + len, ps) - *base;
+	direct_shape(p, gpa, len, base, size);
 }
+
+static const struct region_rules rfc_rules = {
+	.shape = rfc_shape, .keyed = true,
+};
+
+static const struct region_rules perpage_rules = {
+	.shape = direct_shape, .keyed = false,
+};
 
 /* Release one reference; the last one costs an UNMAP host call. */
 static void rfc_put(struct pvdma_planner *p, struct pvdma_window *w)
@@ -50,77 +77,79 @@ static void rfc_put(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	if (--w->refs)
 		return;
-	win_release(p, w);
-	batch_submit(p);
+	pvdma_win_release(p, w);
+	pvdma_batch_submit(p);
 }
 
 /* A new region: one MAP host call. NULL with last_failure set if refused. */
-static struct pvdma_window *rfc_new_region(struct pvdma_planner *p, u64 base,
-					   u64 size)
+static struct pvdma_window *rfc_new_region(struct pvdma_planner *p,
+					   const struct region_rules *rules,
+					   u64 base, u64 size)
 {
 	struct pvdma_window *w;
 	u32 status;
 
 	if (size > p->cfg.aperture_bytes) {
 		p->stats.host_calls += 2;	/* short reply, then UNMAP */
-		plan_fail(p, PVDMA_FAIL_APERTURE, size, PVDMA_ST_NO_APERTURE);
+		pvdma_plan_fail(p, PVDMA_FAIL_APERTURE, size, PVDMA_ST_NO_APERTURE);
 		return NULL;
 	}
-	w = win_alloc(p);
+	w = pvdma_win_alloc(p);
 	if (!w) {
-		plan_fail(p, PVDMA_FAIL_NO_RECORDS, size, 0);
+		pvdma_plan_fail(p, PVDMA_FAIL_NO_RECORDS, size, 0);
 		return NULL;
 	}
 	w->gpa = base;
 	w->len = size;
 	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
-	win_account_map(p, w);
-	batch_queue_map(p, w);
-	batch_submit(p);
+	pvdma_win_account_map(p, w);
+	pvdma_batch_queue_map(p, w);
+	pvdma_batch_submit(p);
 	if (w->state == PVDMA_WIN_LIVE) {
-		if (p->cfg.policy == PVDMA_POLICY_RFC)
-			gpa_insert(p, w);
+		if (rules->keyed)
+			pvdma_gpa_insert(p, w);
 		return w;
 	}
 	status = w->host_status;
-	win_free(p, w);
-	plan_fail(p, fail_reason_from_status(status), size, status);
+	pvdma_win_free(p, w);
+	pvdma_plan_fail(p, pvdma_fail_reason_from_status(status), size, status);
 	return NULL;
 }
 
 static struct pvdma_window *rfc_get(struct pvdma_planner *p,
+				    const struct region_rules *rules,
 				    const struct pvdma_seg *seg)
 {
 	struct pvdma_window *w;
 	u64 base, size;
 
-	rfc_region(p, seg->gpa, seg->len, &base, &size);
-	if (p->cfg.policy == PVDMA_POLICY_RFC) {
-		w = gpa_find_exact(p, base, size);
+	rules->shape(p, seg->gpa, seg->len, &base, &size);
+	if (rules->keyed) {
+		w = pvdma_gpa_find_exact(p, base, size);
 		if (w) {
 			p->stats.hits++;
 			return w;
 		}
-		w = gpa_floor(p, base);
+		w = pvdma_gpa_floor(p, base);
 		if (w && w->gpa == base) {	/* duplicate id on the host */
 			p->stats.misses++;
 			p->stats.host_calls++;
 			p->stats.id_collisions++;
-			plan_fail(p, PVDMA_FAIL_HOST, size, PVDMA_ST_IO);
+			pvdma_plan_fail(p, PVDMA_FAIL_HOST, size, PVDMA_ST_IO);
 			return NULL;
 		}
 	}
 	p->stats.misses++;
-	return rfc_new_region(p, base, size);
+	return rfc_new_region(p, rules, base, size);
 }
 
-int rfc_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
-	    enum pvdma_dir dir)
+static int region_map(struct pvdma_planner *p, const struct region_rules *rules,
+		      struct pvdma_seg *segs, u32 n)
 {
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		struct pvdma_window *w = rfc_get(p, &segs[i]);
+		struct pvdma_window *w = rfc_get(p, rules, &segs[i]);
 
 		if (!w) {
 			while (i--)
@@ -128,23 +157,24 @@ int rfc_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 			return -ENOSPC;
 		}
 		w->refs++;
-		segs[i].cookie = win_index(p, w) + 1;
+		segs[i].cookie = pvdma_win_index(p, w) + 1;
 		segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
 		segs[i].dev_gpa = segs[i].gpa;
 		segs[i].bounced = 0;
 	}
 	for (i = 0; i < n; i++)
-		live_bytes_add(p, segs[i].len);
+		pvdma_live_bytes_add(p, segs[i].len);
 	return 0;
 }
 
-int rfc_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n)
+static int region_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
+			u32 n, enum pvdma_dir dir)
 {
 	int ret = 0;
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		struct pvdma_window *w = bus_find(p, segs[i].bus);
+		struct pvdma_window *w = pvdma_bus_find(p, segs[i].bus);
 
 		if (!w || !w->refs || !segs[i].len ||
 		    segs[i].len > w->len - (segs[i].bus - w->bus)) {
@@ -157,3 +187,27 @@ int rfc_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs, u32 n)
 	}
 	return ret;
 }
+
+static int rfc_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		   enum pvdma_dir dir, u32 attrs)
+{
+	return region_map(p, &rfc_rules, segs, n);
+}
+
+static int perpage_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		       enum pvdma_dir dir, u32 attrs)
+{
+	return region_map(p, &perpage_rules, segs, n);
+}
+
+const struct pvdma_policy_ops pvdma_policy_rfc = {
+	.name	= "rfc",
+	.map	= rfc_map,
+	.unmap	= region_unmap,
+};
+
+const struct pvdma_policy_ops pvdma_policy_perpage = {
+	.name	= "perpage",
+	.map	= perpage_map,
+	.unmap	= region_unmap,
+};

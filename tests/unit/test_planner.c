@@ -75,6 +75,7 @@ static struct harness *setup(enum pvdma_policy policy, u64 aperture,
 	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
 	pvdma_planner_default_config(&cfg, policy, PAGE, aperture, max_mappings);
 	cfg.strict = strict;
+	cfg.trim = true;	/* the DART model takes PVDMA_OP_TRIM */
 	cfg.bounce = bounce;
 	cfg.bounce_gpa = POOL_GPA;
 	cfg.bounce_bytes = 1ull << 20;
@@ -176,55 +177,206 @@ static void test_pvdma_one_call_per_sg(void **state)
 	free(h);
 }
 
-/* Window sizing: what grows, by how much, and what stays exact. */
-static void test_pvdma_window_sizing(void **state)
+#define GIB	(1ull << 30)
+#define MIB	(1ull << 20)
+
+static int map1(struct harness *h, u64 gpa, u64 len)
 {
-	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536ull << 20, 65536,
+	struct pvdma_seg s = seg(gpa, len);
+
+	return pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0);
+}
+
+static u64 window_len_at(struct harness *h, u64 gpa, u64 len)
+{
+	struct pvdma_seg s = seg(gpa, len);
+	const struct pvdma_window *w;
+
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, s.bus);
+	assert_non_null(w);
+	return w->len;
+}
+
+/* Big first windows while the aperture is empty, within the budget. */
+static void test_pvdma_first_windows(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg iso[2] = { seg(0x200000000ull, 4096),
-				    seg(0x300000000ull, 4096) };
-	struct pvdma_seg run[8], one;
-	u64 spec_budget = (1536ull << 20) >> PVDMA_DEFAULT_SPEC_SHIFT;
+	u64 spec_budget = (1536 * MIB) >> PVDMA_DEFAULT_SPEC_SHIFT;
+	u64 first = PVDMA_MIN(pvdma_pow2_floor(spec_budget),
+			      PVDMA_DEFAULT_MAX_WINDOW) >>
+		    PVDMA_DEFAULT_HEADROOM_SHIFT;
 	u32 i;
 
-	/* isolated segments of a list: exact, one host call */
-	assert_int_equal(pvdma_map(&h->p, iso, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
-	assert_int_equal(h->dart.stats.live_bytes, 2 * PAGE);
+	/* a lone page in an empty aperture: a quarter of the budget's
+	 * largest power of two (64 MiB at 1.5 GiB) */
+	assert_int_equal(window_len_at(h, 0x500000000ull, 4096), first);
+	assert_true(first >= 64 * MIB);
+	/* its neighbours are hits */
+	assert_int_equal(map1(h, 0x500000000ull + first - 4096, 4096), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	/* speculation never holds more than its budget */
+	for (i = 1; i < 64; i++)
+		assert_int_equal(map1(h, 0x500000000ull + (u64)i * GIB, 4096), 0);
+	assert_true(h->p.stats.spec_aperture <= spec_budget);
+	/* a large single with no clue is exact */
+	assert_int_equal(window_len_at(h, 0x900000000ull + 8 * MIB, 3 * MIB),
+			 3 * MIB);
+	assert_in_sync(h);
+	free(h);
+}
+
+/* Sequential 2 MiB singles, up and down: runs double, not one per map. */
+static void test_pvdma_streams(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct harness *down = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				     PVDMA_BOUNCE_OFF, false);
+	u32 i;
+
+	for (i = 0; i < 256; i++) {	/* 512 MiB each way */
+		assert_int_equal(map1(h, 0x100000000ull + (u64)i * 2 * MIB,
+				      2 * MIB), 0);
+		assert_int_equal(map1(down, 0x300000000ull -
+					    (u64)(i + 1) * 2 * MIB, 2 * MIB), 0);
+	}
+	/* doubling windows: about 1 + log2(256) calls, not 256 */
+	assert_true(h->p.stats.host_calls <= 10);
+	assert_true(down->p.stats.host_calls <= 10);
+	assert_int_equal(h->p.stats.failed_maps + down->p.stats.failed_maps, 0);
+	assert_in_sync(h);
+	assert_in_sync(down);
+	free(h);
+	free(down);
+}
+
+/* A block half asked for is mapped whole; list neighbours share one. */
+static void test_pvdma_density(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	static const u32 order[8] = { 5, 1, 7, 3, 0, 6, 2, 4 };
+	struct pvdma_seg run[8], iso[2];
+	u64 base = 0x200000000ull, calls;
+	u32 i;
+
+	calls = h->p.stats.host_calls;
+	/* 2 MiB chunks of one 16 MiB block in scattered order: once half
+	 * of it has been asked for, the block is one window */
+	for (i = 0; i < 8; i++)
+		assert_int_equal(map1(h, base + order[i] * 2 * MIB, 2 * MIB), 0);
+	assert_true(h->p.stats.host_calls - calls <= 5);
 	/* pages of one list in one 256 KiB block share one block window */
 	for (i = 0; i < 8; i++)
 		run[i] = seg(0x400000000ull + (7 - i) * 4096, 4096);
+	calls = h->dart.stats.live_mappings;
 	assert_int_equal(pvdma_map(&h->p, run, 8, PVDMA_DIR_TO_DEVICE, 0), 0);
-	assert_int_equal(h->dart.stats.live_mappings, 3);
-	assert_int_equal(h->dart.stats.live_bytes, 2 * PAGE + (256 << 10));
-	assert_int_equal(h->p.stats.host_calls, 2);
-	/* a single page speculates: a quarter of the budget, at most 32 MiB */
-	one = seg(0x500000000ull, 4096);
-	assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	assert_int_equal(pvdma_window_by_bus(&h->p, one.bus)->len,
-			 PVDMA_MIN(PVDMA_DEFAULT_MAX_WINDOW,
-				   pvdma_pow2_floor(spec_budget >> 2)));
-	/* speculation never holds more than its budget */
-	for (i = 1; i < 64; i++) {
-		one = seg(0x500000000ull + (u64)i * (1ull << 30), 4096);
-		assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	}
-	assert_true(h->p.stats.spec_aperture <= spec_budget);
-	/* budget spent: sequential pages extend the run by readahead */
-	{
-		u64 base = 0x900000000ull, hc;
+	assert_int_equal(h->dart.stats.live_mappings, calls + 1);
+	assert_translates(h, run, 8);
+	/* two far-apart entries of one list: neither is a block's */
+	iso[0] = seg(0x600000000ull, 4096);
+	iso[1] = seg(0x700000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, iso, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_mappings, calls + 3);
+	assert_in_sync(h);
+	free(h);
+}
 
-		one = seg(base, 4096);
-		assert_int_equal(pvdma_map(&h->p, &one, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-		hc = h->p.stats.host_calls;
-		for (i = 1; i < 64; i++) {
-			one = seg(base + i * 4096, 4096);
-			assert_int_equal(pvdma_map(&h->p, &one, 1,
-						   PVDMA_DIR_TO_DEVICE, 0), 0);
-		}
-		/* 63 pages (252 KiB) after the first window: a few doublings,
-		 * not one host call per 16 KiB */
-		assert_true(h->p.stats.host_calls - hc <= 6);
+/*
+ * Admission: a map that cannot fit fails at once, with its reason, no
+ * host call and no idle window evicted.
+ */
+static void test_pvdma_admission(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 16 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg live = seg(0, 10 * MIB), idle = seg(64 * MIB, 4 * MIB);
+	struct pvdma_seg big[3] = { seg(128 * MIB, 2 * MIB),
+				    seg(256 * MIB, 2 * MIB),
+				    seg(384 * MIB, 4 * MIB) };
+	u64 calls, maps;
+
+	assert_int_equal(pvdma_map(&h->p, &live, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &idle, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &idle, 1, PVDMA_DIR_TO_DEVICE), 0);
+	calls = h->p.stats.host_calls;
+	maps = h->dart.stats.live_mappings;
+	/* 10 MiB pinned + 8 MiB > 16 MiB: refused before anything is sent */
+	assert_int_equal(pvdma_map(&h->p, big, 3, PVDMA_DIR_TO_DEVICE, 0),
+			 -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->p.stats.evictions, 0);
+	assert_int_equal(h->dart.stats.live_mappings, maps);
+	assert_int_equal(h->p.stats.admission_refusals, 1);
+	/* 4 MiB do fit: the idle window makes room in the same call */
+	assert_int_equal(pvdma_map(&h->p, big, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_int_equal(h->p.stats.evictions, 1);
+	assert_translates(h, big, 2);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * Trim: the unused ends of a grown window in use go back to the host
+ * when a map needs the room, and its live pages keep their bus address.
+ */
+static void test_pvdma_trim(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg page = seg(0x40000000ull + 5 * MIB, 4096), big;
+	const struct pvdma_window *w;
+	u64 bus, grown;
+
+	assert_int_equal(pvdma_map(&h->p, &page, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, page.bus);
+	grown = w->len;
+	assert_true(grown > PAGE);
+	bus = page.bus;
+	/* all the rest of the aperture, less what the window holds */
+	big = seg(0x80000000ull, 64 * MIB - PAGE);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.trims, 1);
+	assert_int_equal(h->p.stats.trimmed_bytes, grown - PAGE);
+	w = pvdma_window_by_bus(&h->p, page.bus);
+	assert_int_equal(w->len, PAGE);
+	assert_int_equal(page.bus, bus);
+	assert_translates(h, &page, 1);
+	assert_translates(h, &big, 1);
+	assert_int_equal(h->dart.stats.live_bytes, 64 * MIB);
+	assert_int_equal(pvdma_unmap(&h->p, &page, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_reclaim(&h->p), 2);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/* Lookups of entries mapped before end at the hint, not in the tree. */
+static void test_pvdma_fast_lookup(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg s[32];
+	u64 hits;
+	u32 i, round;
+
+	for (i = 0; i < 32; i++)
+		s[i] = seg(0x100000000ull + (u64)i * 3 * MIB + 8192, 4096);
+	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	hits = h->p.stats.hits;
+	for (round = 0; round < 4; round++) {
+		assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_translates(h, s, 32);
+		assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
 	}
+	assert_int_equal(h->p.stats.hits - hits, 4 * 32);
+	assert_true(h->p.stats.fast_lookups >= 4 * 32);
 	assert_in_sync(h);
 	free(h);
 }
@@ -553,7 +705,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pvdma_lazy_and_hits),
 		cmocka_unit_test(test_pvdma_one_call_per_sg),
-		cmocka_unit_test(test_pvdma_window_sizing),
+		cmocka_unit_test(test_pvdma_first_windows),
+		cmocka_unit_test(test_pvdma_streams),
+		cmocka_unit_test(test_pvdma_density),
+		cmocka_unit_test(test_pvdma_admission),
+		cmocka_unit_test(test_pvdma_trim),
+		cmocka_unit_test(test_pvdma_fast_lookup),
 		cmocka_unit_test(test_bounce_preferred_for_small),
 		cmocka_unit_test(test_pvdma_strict),
 		cmocka_unit_test(test_pvdma_evicts_idle),

@@ -696,6 +696,7 @@ static int setup(struct replay *rp)
 	pvdma_planner_default_config(&pcfg, opt->policy, dcfg.page_size,
 				     opt->aperture, opt->max_mappings);
 	pcfg.strict = opt->strict;
+	pcfg.trim = true;	/* the DART model takes PVDMA_OP_TRIM */
 	if (opt->max_window)
 		pcfg.max_window = opt->max_window;
 	if (opt->spec_shift)

@@ -8,16 +8,23 @@
  * pieces ("windows"), and for how long; every host request of one driver
  * call goes out as one batch (one host call, one VM exit).
  *
- * Policies (docs/planner.md explains each, with its modelling choices):
- *  PVDMA_POLICY_PVDMA	windows sized to the traffic and the free aperture,
- *			kept mapped while idle (LRU-evicted under pressure),
- *			batched; strict mode unmaps exact ranges at once.
+ * Policies (docs/planner.md explains each, with its modelling choices);
+ * each is one file behind struct pvdma_policy_ops (planner_internal.h):
+ *  PVDMA_POLICY_PVDMA	windows grown to the traffic (streams, dense
+ *			blocks, big first windows) within the free aperture,
+ *			admitted before anything is queued, kept mapped while
+ *			idle (LRU-evicted under pressure), batched; strict
+ *			mode unmaps exact ranges at once.
  *  PVDMA_POLICY_RFC	the original QEMU RFC's guest driver, faithfully:
  *			256 KiB windows / 16 KiB-rounded direct regions keyed
  *			by exact (base, size), one host call per region made
  *			or released, unmap at refcount zero, failures final.
  *  PVDMA_POLICY_PERPAGE every entry its own 16 KiB-rounded mapping, one host
  *			call per entry.
+ *  PVDMA_POLICY_BLOCK	reference: fixed aligned blocks of block_bytes, the
+ *			same cache, batching and admission as pvdma.
+ *  PVDMA_POLICY_POOL	reference: the original's module-free mode, a fixed
+ *			bounce pool mapped once; every byte copied.
  *
  * Bounce (pvdma policy only): streaming maps that cannot get a window are
  * copied into a pool the planner maps once, as swiotlb does: data copied to
@@ -44,6 +51,8 @@ enum pvdma_policy {
 	PVDMA_POLICY_PVDMA	= 0,
 	PVDMA_POLICY_RFC	= 1,
 	PVDMA_POLICY_PERPAGE	= 2,
+	PVDMA_POLICY_BLOCK	= 3,
+	PVDMA_POLICY_POOL	= 4,
 	PVDMA_POLICY_COUNT
 };
 
@@ -111,22 +120,30 @@ struct pvdma_planner_ops {
 struct pvdma_planner_config {
 	enum pvdma_policy policy;
 	bool strict;			/* pvdma: unmap exact ranges at once */
+	bool trim;			/* the host takes PVDMA_OP_TRIM: the
+					 * unused ends of windows in use can
+					 * be given back (PVDMA_FEAT_TRIM) */
 	enum pvdma_bounce_mode bounce;
 	/* Host limits (negotiated). */
 	u64 page_size;
 	u64 aperture_bytes;
 	u32 max_mappings;
-	/* pvdma window sizing: a request of at most window_small_max bytes
-	 * gets a window grown to the granule, the largest power of two <=
-	 * (speculation budget left) >> headroom_shift, clamped to [page_size,
-	 * max_window]; the speculation budget is aperture >> spec_shift. A
-	 * larger request is mapped exactly (page-rounded). */
+	/* pvdma window sizing (docs/planner.md): speculation may hold
+	 * aperture >> spec_shift in pages no mapping has used yet; one
+	 * speculative window takes at most (what is left of that, and of the
+	 * free aperture >> spec_shift) >> headroom_shift, and never more than
+	 * max_window. A single map of at most window_small_max bytes with no
+	 * better clue gets such a window; streams and dense blocks grow any
+	 * miss. */
 	u64 max_window;
 	u64 window_small_max;
 	u32 headroom_shift;
 	u32 spec_shift;
 	/* rfc: window size 2^rfc_window_shift (0: no windows). */
 	u32 rfc_window_shift;
+	/* block: every window an aligned block of this many bytes (a power
+	 * of two >= page_size; larger requests are rounded out to it). */
+	u64 block_bytes;
 	/* Bounce: pool of guest memory [bounce_gpa, + bounce_bytes) that the
 	 * caller allocated (page_size aligned); SMALL bounces maps up to
 	 * bounce_small_max bytes. The pool counts against the aperture. */
@@ -135,12 +152,13 @@ struct pvdma_planner_config {
 	u64 bounce_small_max;
 };
 
-#define PVDMA_DEFAULT_MAX_WINDOW	(32ull << 20)
+#define PVDMA_DEFAULT_MAX_WINDOW	(256ull << 20)
 #define PVDMA_DEFAULT_WINDOW_SMALL_MAX	(256ull << 10)
 #define PVDMA_DEFAULT_HEADROOM_SHIFT	2
 #define PVDMA_DEFAULT_SPEC_SHIFT	2
 #define PVDMA_DEFAULT_RFC_WINDOW_SHIFT	18
 #define PVDMA_DEFAULT_BOUNCE_SMALL_MAX	(64ull << 10)
+#define PVDMA_DEFAULT_BLOCK_BYTES	(2ull << 20)
 
 enum pvdma_window_state {
 	PVDMA_WIN_FREE		= 0,	/* record unused */
@@ -161,7 +179,14 @@ enum pvdma_window_state {
  * @refs:	live driver mappings inside
  * @state:	enum pvdma_window_state
  * @shared:	reachable through by_gpa (hits may reuse it)
+ * @used_lo:	[used_lo, used_hi): offsets within the window that live
+ * @used_hi:	mappings have used; outside it, a window in use can be
+ *		trimmed
+ * @live:	page-rounded bytes of the live mappings inside
+ * @peak:	most @live has been: of a grown window, len - peak is
+ *		speculation not yet paid off
  * @grown:	grown past its first request (counts as speculation)
+ * @trimmable:	on planner->spec_live: mapped, grown and in use
  * @perm:	PVDMA_MAP_* it was mapped with
  * @host_status: PVDMA_ST_* of a refused map
  */
@@ -172,11 +197,16 @@ struct pvdma_window {
 	u64 gpa;
 	u64 len;
 	u64 bus;
+	u64 used_lo;
+	u64 used_hi;
+	u64 live;
+	u64 peak;
 	u32 refs;
 	u8 state;
 	u8 shared;
 	u16 perm;
-	u16 grown;
+	u8 grown;
+	u8 trimmable;
 	u16 pad;
 	u32 host_status;
 };
@@ -212,7 +242,14 @@ struct pvdma_planner_stats {
 	u64 live_windows;
 	u64 peak_windows;
 	u64 live_aperture;	/* bytes in mapped windows and the pool */
-	u64 spec_aperture;	/* of which in grown windows */
+	u64 spec_aperture;	/* of which grown windows hold beyond the
+				 * most their mappings have used */
+	u64 pinned_aperture;	/* of which in windows with live mappings */
+	u64 pinned_windows;
+	u64 admission_refusals;	/* maps failed before anything was queued */
+	u64 fast_lookups;	/* hits found by the hint, no tree descent */
+	u64 trims;		/* TRIM entries sent (partial unmaps) */
+	u64 trimmed_bytes;	/* aperture they gave back */
 	u64 peak_aperture;
 	u64 live_bytes;		/* bytes the driver has mapped, unrounded */
 	u64 peak_live_bytes;
@@ -242,9 +279,23 @@ struct pvdma_planner_mem {
 	struct pvdma_window **batch_win;	/* nops entries */
 };
 
+struct pvdma_policy_ops;
+
+/* Misses seen per aligned block, at a few block sizes (density growth). */
+#define PVDMA_MISS_LEVELS	6	/* 256 KiB, 1, 4, 16, 64, 256 MiB */
+#define PVDMA_MISS_LEVEL0_SHIFT	18
+#define PVDMA_MISS_SLOTS	32	/* per level, direct-mapped */
+#define PVDMA_HINT_SLOTS	64	/* lookup hints, direct-mapped */
+
+struct pvdma_miss_slot {
+	u64 block;		/* block index + 1; 0: empty */
+	u64 bytes;		/* page-rounded bytes of its misses */
+};
+
 struct pvdma_planner {
 	struct pvdma_planner_config cfg;
 	const struct pvdma_planner_ops *ops;
+	const struct pvdma_policy_ops *policy;
 	void *ctx;
 	struct pvdma_planner_mem mem;
 	struct pvdma_avl_root by_gpa;
@@ -253,10 +304,24 @@ struct pvdma_planner {
 	struct pvdma_list dead;		/* unshared, unused: unmapped with
 					 * the next batch that goes out */
 	struct pvdma_list free_windows;
+	struct pvdma_list spec_live;	/* grown windows in use: their
+					 * unused ends can be trimmed */
+	u64 spec_pinned;		/* bytes of those ends */
 	struct pvdma_iova pool;		/* bounce pool offsets */
 	struct pvdma_bounce_slot *free_slots;
 	struct pvdma_window *pool_window;	/* NULL until first bounce */
 	u32 nbatch;			/* ops queued in the current call */
+	/* The current map call (cache policies). */
+	struct pvdma_list call_new;	/* windows this call created */
+	u64 call_new_bytes;		/* their bytes, as grown */
+	u64 call_need;			/* their bytes, as requested */
+	u32 call_new_count;
+	u32 call_grown;			/* of which grown */
+	u32 call_failed;		/* host refusals in this call */
+	/* Windows recently hit, by 2 MiB of guest address: most lookups end
+	 * here without a tree descent (validated on use). */
+	struct pvdma_window *hint[PVDMA_HINT_SLOTS];
+	struct pvdma_miss_slot miss[PVDMA_MISS_LEVELS][PVDMA_MISS_SLOTS];
 	struct pvdma_planner_stats stats;
 	struct pvdma_fail_info last_failure;
 };

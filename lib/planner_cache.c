@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The window cache shared by the caching policies (pvdma, block): a map
+ * call is one pass over its entries - validate, look up (a hint first,
+ * the tree only when the hint misses), and for a miss admit, size (the
+ * policy's grow op) and plan a window - then one batch to the host.
+ *
+ * Admission: a window's bytes are pinned while a live mapping uses it and
+ * only idle windows can be evicted, so a miss fits if the pinned bytes,
+ * the bytes this call's misses need and its own fit the window budget
+ * (likewise the mapping count). The running counts make that exact test
+ * O(1) per miss; a map that fails it fails before anything is queued: no
+ * eviction, no host call, nothing to roll back.
+ *
+ * Windows are kept mapped while idle (LRU), evicted oldest first when a
+ * call needs the room; speculation (growth past the request) never evicts
+ * anything: it is dropped first.
+ */
+#include "planner_internal.h"
+
+/* ---- budgets --------------------------------------------------------- */
+
+/* Bytes windows may use: the aperture less the bounce pool's share. */
+u64 pvdma_cache_budget(const struct pvdma_planner *p)
+{
+	return p->cfg.aperture_bytes - pvdma_bounce_reserved(p);
+}
+
+static bool pool_mapped(const struct pvdma_planner *p)
+{
+	return p->pool_window && p->pool_window->state != PVDMA_WIN_FAILED;
+}
+
+/* Aperture bytes held by windows, the bounce pool aside. */
+u64 pvdma_cache_bytes(const struct pvdma_planner *p)
+{
+	return p->stats.live_aperture - (pool_mapped(p) ? p->pool_window->len : 0);
+}
+
+/* Speculation still allowed: its budget less what grown windows hold in
+ * pages no mapping has used yet. */
+u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
+{
+	u64 spec = pvdma_cache_budget(p) >> p->cfg.spec_shift;
+
+	return spec > p->stats.spec_aperture ? spec - p->stats.spec_aperture : 0;
+}
+
+static u64 windows_count(const struct pvdma_planner *p)
+{
+	return p->stats.live_windows - (pool_mapped(p) ? 1 : 0);
+}
+
+/* Mappings windows may use: one stays free for the bounce pool. */
+static u64 count_budget(const struct pvdma_planner *p)
+{
+	return p->cfg.max_mappings - (pvdma_bounce_reserved(p) ? 1 : 0);
+}
+
+/* ---- miss history: how many misses each aligned block has seen ------- */
+
+static u32 miss_slot(u64 block)
+{
+	return (u32)((block * 0x9e3779b97f4a7c15ull) >> 59) &
+	       (PVDMA_MISS_SLOTS - 1);
+}
+
+static u32 level_shift(u32 level)
+{
+	return PVDMA_MISS_LEVEL0_SHIFT + 2 * level;
+}
+
+u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa)
+{
+	u64 block = (gpa >> level_shift(level)) + 1;
+	const struct pvdma_miss_slot *s = &p->miss[level][miss_slot(block)];
+
+	return s->block == block ? s->bytes : 0;
+}
+
+/* Direct-mapped: a block that loses its slot starts again from zero. */
+static void note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes)
+{
+	u32 level;
+
+	for (level = 0; level < PVDMA_MISS_LEVELS; level++) {
+		u64 block = (gpa >> level_shift(level)) + 1;
+		struct pvdma_miss_slot *s = &p->miss[level][miss_slot(block)];
+
+		if (s->block != block) {
+			s->block = block;
+			s->bytes = 0;
+		}
+		s->bytes += bytes;
+	}
+}
+
+/* ---- lookup ---------------------------------------------------------- */
+
+static u32 hint_slot(u64 gpa)
+{
+	return (u32)(gpa >> 21) & (PVDMA_HINT_SLOTS - 1);
+}
+
+static bool win_covers(const struct pvdma_window *w, u64 gpa, u64 len, u16 perm)
+{
+	return w->shared && w->state != PVDMA_WIN_FAILED &&
+	       gpa >= w->gpa && gpa + len - w->gpa <= w->len &&
+	       !(perm & ~w->perm);
+}
+
+/*
+ * A shared window covering [gpa, gpa + len) with @perm, or NULL. The hint
+ * is only a guess (the record may have been freed or reused since), so
+ * it is checked like any candidate; a tree descent settles the rest.
+ */
+static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
+					 u64 len, u16 perm,
+					 struct pvdma_window **prev)
+{
+	struct pvdma_window **hint = &p->hint[hint_slot(gpa)];
+	struct pvdma_window *w = *hint;
+
+	if (w && win_covers(w, gpa, len, perm)) {
+		p->stats.fast_lookups++;
+		return w;
+	}
+	w = pvdma_gpa_floor(p, gpa);
+	*prev = w;
+	if (!w || !win_covers(w, gpa, len, perm))
+		return NULL;
+	*hint = w;
+	return w;
+}
+
+/* ---- references and use ---------------------------------------------- */
+
+static bool win_accounted(const struct pvdma_window *w)
+{
+	return w->state == PVDMA_WIN_PENDING || w->state == PVDMA_WIN_LIVE ||
+	       w->state == PVDMA_WIN_IDLE;
+}
+
+/* Bytes of a window in use outside its used range: trimmable. */
+static u64 win_ends(const struct pvdma_window *w)
+{
+	return w->len - (w->used_hi - w->used_lo);
+}
+
+/* Page-rounded bytes a mapping of [addr, addr + len) takes. */
+static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
+{
+	u64 ps = p->cfg.page_size;
+
+	return PVDMA_ALIGN_UP(addr + len, ps) - PVDMA_ALIGN_DOWN(addr, ps);
+}
+
+/*
+ * A mapping of [gpa, gpa + len) now uses @w: widen its used range (what
+ * a trim keeps) and its live bytes (what speculation has paid off).
+ */
+static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
+		    u64 gpa, u64 len)
+{
+	u64 ps = p->cfg.page_size;
+	u64 lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
+	u64 hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
+	u64 ends = win_ends(w), unused = pvdma_win_unused(w);
+
+	w->used_lo = PVDMA_MIN(w->used_lo, lo);
+	w->used_hi = PVDMA_MAX(w->used_hi, hi);
+	w->live += page_bytes(p, gpa, len);
+	w->peak = PVDMA_MAX(w->peak, w->live);
+	if (win_accounted(w))
+		p->stats.spec_aperture -= unused - pvdma_win_unused(w);
+	if (w->trimmable)
+		p->spec_pinned -= ends - win_ends(w);
+}
+
+/* A mapping of [addr, addr + len) in @w went. */
+static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
+		      u64 addr, u64 len)
+{
+	w->live -= PVDMA_MIN(w->live, page_bytes(p, addr, len));
+}
+
+/* A mapped grown window in use: its unused ends may be trimmed. */
+static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (!w->grown || w->trimmable)
+		return;
+	pvdma_list_add_tail(&w->lru, &p->spec_live);
+	w->trimmable = 1;
+	p->spec_pinned += win_ends(w);
+}
+
+static void spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (!w->trimmable)
+		return;
+	pvdma_list_del(&w->lru);
+	w->trimmable = 0;
+	p->spec_pinned -= win_ends(w);
+}
+
+static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (w->state == PVDMA_WIN_IDLE) {
+		pvdma_list_del(&w->lru);
+		w->state = PVDMA_WIN_LIVE;
+		spec_list_add(p, w);
+	}
+	if (!w->refs++ && win_accounted(w)) {
+		p->stats.pinned_aperture += w->len;
+		p->stats.pinned_windows++;
+	}
+}
+
+/* Drop one reference; true if it was the last. */
+static bool win_unhold(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (PVDMA_WARN_ON(!w->refs))
+		return false;
+	if (--w->refs)
+		return false;
+	spec_list_del(p, w);
+	if (win_accounted(w)) {
+		p->stats.pinned_aperture -= w->len;
+		p->stats.pinned_windows--;
+	}
+	return true;
+}
+
+/* Drop one reference; an unreferenced window idles or goes (strict). */
+static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (!win_unhold(p, w))
+		return;
+	if (p->cfg.strict) {
+		pvdma_win_release(p, w);
+		return;
+	}
+	/* An unshared window can never be hit again: it goes with the next
+	 * host call instead of costing one of its own. */
+	w->state = PVDMA_WIN_IDLE;
+	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
+}
+
+static bool evict_one(struct pvdma_planner *p)
+{
+	struct pvdma_list *list = pvdma_list_empty(&p->dead) ? &p->idle : &p->dead;
+	struct pvdma_window *w;
+
+	if (pvdma_list_empty(list))
+		return false;
+	w = pvdma_list_entry(list->next, struct pvdma_window, lru);
+	pvdma_win_release(p, w);
+	p->stats.evictions++;
+	return true;
+}
+
+/* ---- planning a miss ------------------------------------------------- */
+
+/*
+ * Trim a grown window in use to the range its mappings have used: a
+ * partial unmap, the kept pages keep their bus addresses.
+ */
+static void win_trim(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	u64 unused = win_ends(w);
+
+	pvdma_win_account_unmap(p, w);
+	pvdma_batch_queue_trim(p, w->bus + w->used_lo, w->used_hi - w->used_lo);
+	/* shrinking in place keeps both indexes in order */
+	w->gpa += w->used_lo;
+	w->bus += w->used_lo;
+	w->len = w->used_hi - w->used_lo;
+	w->used_hi = w->len;
+	w->used_lo = 0;
+	w->grown = 0;
+	pvdma_win_account_map(p, w);
+	p->stats.trimmed_bytes += unused;
+}
+
+/* Take speculation back from windows in use, oldest first, until at
+ * least @bytes are free (the caller checked that spec_pinned holds them). */
+static void trim_pinned(struct pvdma_planner *p, u64 bytes)
+{
+	while (bytes && !pvdma_list_empty(&p->spec_live)) {
+		struct pvdma_window *w = pvdma_list_entry(p->spec_live.next,
+						struct pvdma_window, lru);
+		u64 unused = win_ends(w);
+
+		spec_list_del(p, w);
+		if (!unused)
+			continue;
+		win_trim(p, w);
+		bytes -= PVDMA_MIN(bytes, unused);
+	}
+}
+
+/*
+ * Can a new window of @len exact bytes be added? Everything not pinned
+ * can be evicted, so only pinned windows and this call's own misses
+ * count; the unused ends of pinned grown windows can be trimmed. Returns
+ * 0 (having queued any trim needed) or the PVDMA_FAIL_* reason.
+ */
+static u32 cache_admit(struct pvdma_planner *p, u64 len)
+{
+	const struct pvdma_planner_stats *s = &p->stats;
+	u64 pinned = s->pinned_aperture - p->call_new_bytes;
+	u64 pinned_count = s->pinned_windows - p->call_new_count;
+	u64 need = pinned + p->call_need + len, budget = pvdma_cache_budget(p);
+
+	if (pinned_count + p->call_new_count + 1 > count_budget(p))
+		return PVDMA_FAIL_MAPPINGS;
+	if (need <= budget)
+		return 0;
+	if (!p->cfg.trim || need - budget > p->spec_pinned)
+		return PVDMA_FAIL_APERTURE;
+	trim_pinned(p, need - budget);
+	return 0;
+}
+
+/*
+ * Clip the grown range [*lo, *hi) so it overlaps no shared window and
+ * stays in the guest RAM range holding the request. Returns false if the
+ * request itself overlaps a shared window (it then gets a private one).
+ */
+static bool clip_extent(struct pvdma_planner *p, const struct pvdma_miss *m,
+			u64 gpa, u64 *lo, u64 *hi)
+{
+	u64 ps = p->cfg.page_size, rs, re;
+
+	if (m->prev && m->prev->gpa + m->prev->len > m->lo)
+		return false;
+	if (m->next && m->next->gpa < m->hi)
+		return false;
+	if (m->prev && m->prev->gpa + m->prev->len > *lo)
+		*lo = m->prev->gpa + m->prev->len;
+	if (m->next && m->next->gpa < *hi)
+		*hi = m->next->gpa;
+	if (p->ops->ram_range && p->ops->ram_range(p->ctx, gpa, &rs, &re)) {
+		*lo = PVDMA_MAX(*lo, PVDMA_MIN(PVDMA_ALIGN_UP(rs, ps), m->lo));
+		*hi = PVDMA_MIN(*hi, PVDMA_MAX(PVDMA_ALIGN_DOWN(re, ps), m->hi));
+	}
+	return true;
+}
+
+/* A record for a new window; idle windows give theirs up if need be. */
+static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
+{
+	struct pvdma_window *w = pvdma_win_alloc(p);
+
+	while (!w && evict_one(p))
+		w = pvdma_win_alloc(p);
+	return w;
+}
+
+/* Plan a new window for @seg (not queued yet: that waits for the pass). */
+static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
+					     const struct pvdma_seg *segs,
+					     u32 i, u32 n, u16 perm,
+					     struct pvdma_window *prev,
+					     u32 *reason)
+{
+	const struct pvdma_seg *seg = &segs[i];
+	u64 ps = p->cfg.page_size, lo, hi, held = pvdma_cache_bytes(p);
+	u64 budget = pvdma_cache_budget(p);
+	struct pvdma_miss m = {
+		.segs = segs, .i = i, .n = n,
+		.lo = PVDMA_ALIGN_DOWN(seg->gpa, ps),
+		.hi = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps),
+		.room = budget > held ? budget - held : 0,
+		.prev = prev,
+	};
+	struct pvdma_window *w;
+	bool shared;
+
+	*reason = cache_admit(p, m.hi - m.lo);
+	if (*reason)
+		return NULL;
+	m.next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
+	lo = m.lo;
+	hi = m.hi;
+	if (!p->cfg.strict)
+		p->policy->grow(p, &m, &lo, &hi);
+	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
+	if (!shared || hi - lo > m.room) {
+		lo = m.lo;
+		hi = m.hi;
+	}
+	w = cache_win_alloc(p);
+	if (!w) {
+		*reason = PVDMA_FAIL_NO_RECORDS;
+		return NULL;
+	}
+	w->gpa = lo;
+	w->len = hi - lo;
+	w->grown = w->len > m.hi - m.lo;
+	w->used_lo = m.lo - lo;
+	w->used_hi = m.hi - lo;
+	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
+	if (shared) {
+		pvdma_gpa_insert(p, w);
+		p->hint[hint_slot(seg->gpa)] = w;
+	}
+	pvdma_win_account_map(p, w);
+	pvdma_list_add_tail(&w->lru, &p->call_new);
+	p->call_new_bytes += w->len;
+	p->call_need += m.hi - m.lo;
+	p->call_new_count++;
+	p->call_grown += w->grown;
+	note_miss(p, seg->gpa, m.hi - m.lo);
+	return w;
+}
+
+/*
+ * With bounce allowed, a small map is better served by the pool than by a
+ * window of its own once no speculation is left to grow one around it or
+ * the window space is three quarters full: the pool packs it without
+ * 16 KiB rounding and costs no host call.
+ */
+static bool bounce_preferred(const struct pvdma_planner *p, u64 len, u32 attrs)
+{
+	u64 budget = pvdma_cache_budget(p);
+
+	if (!pvdma_bounce_allowed(p, len, attrs) || len > p->cfg.page_size)
+		return false;
+	return pvdma_pow2_floor(pvdma_cache_spec_left(p) >>
+				p->cfg.headroom_shift) <= p->cfg.page_size ||
+	       pvdma_cache_bytes(p) > budget - (budget >> 2);
+}
+
+/* seg->cookie during a call: window index + 1, or 0 if bounced. */
+static struct pvdma_window *seg_window(struct pvdma_planner *p,
+				       const struct pvdma_seg *seg)
+{
+	return seg->cookie ? &p->mem.windows[seg->cookie - 1] : NULL;
+}
+
+/* Route one segment to a window (hit or new) or the bounce pool. */
+static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
+			  u32 i, u32 n, enum pvdma_dir dir, u32 attrs)
+{
+	struct pvdma_seg *seg = &segs[i];
+	u16 perm = pvdma_dir_perm(dir);
+	struct pvdma_window *w, *prev = NULL;
+	u32 reason;
+
+	seg->bounced = 0;
+	seg->cookie = 0;
+	if (!pvdma_seg_valid(p, seg)) {
+		pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
+		return -EINVAL;
+	}
+	w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
+	if (w) {
+		p->stats.hits++;
+	} else {
+		p->stats.misses++;
+		if (bounce_preferred(p, seg->len, attrs) &&
+		    !pvdma_bounce_map(p, seg, dir))
+			return 0;
+		if (!prev)	/* the hint missed the tree's answer */
+			prev = pvdma_gpa_floor(p, seg->gpa);
+		w = cache_new_window(p, segs, i, n, perm, prev, &reason);
+		if (!w) {
+			if (pvdma_bounce_allowed(p, seg->len, attrs))
+				return pvdma_bounce_map(p, seg, dir);
+			if (reason != PVDMA_FAIL_NO_RECORDS)
+				p->stats.admission_refusals++;
+			pvdma_plan_fail(p, reason, seg->len, 0);
+			return -ENOSPC;
+		}
+	}
+	win_hold(p, w);
+	win_use(p, w, seg->gpa, seg->len);
+	seg->cookie = pvdma_win_index(p, w) + 1;
+	if (w->state != PVDMA_WIN_PENDING)
+		seg->bus = w->bus + (seg->gpa - w->gpa);
+	return 0;
+}
+
+/* ---- committing the call's windows ----------------------------------- */
+
+/* Take a planned window back to its used range: speculation dropped. */
+static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	bool shared = w->shared;
+
+	if (!w->grown)
+		return;
+	pvdma_win_account_unmap(p, w);
+	p->call_new_bytes -= w->len;
+	pvdma_gpa_remove(p, w);
+	w->gpa += w->used_lo;
+	w->len = w->used_hi - w->used_lo;
+	w->used_hi -= w->used_lo;
+	w->used_lo = 0;
+	w->grown = 0;
+	if (shared)
+		pvdma_gpa_insert(p, w);
+	pvdma_win_account_map(p, w);
+	p->call_new_bytes += w->len;
+}
+
+static bool cache_over(const struct pvdma_planner *p)
+{
+	return pvdma_cache_bytes(p) > pvdma_cache_budget(p) ||
+	       windows_count(p) > count_budget(p);
+}
+
+/*
+ * Make room for the call's new windows and queue them. Speculation is
+ * dropped before any idle window is evicted for it; then idle windows go,
+ * oldest first. Admission counted each miss's own pages, but a window
+ * serving several entries keeps the range between them: what that costs
+ * beyond, the unused ends of windows in use can give back.
+ */
+static u32 cache_commit(struct pvdma_planner *p)
+{
+	u64 held, budget = pvdma_cache_budget(p);
+	struct pvdma_list *pos;
+
+	if (cache_over(p))
+		for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
+			shrink_to_used(p, pvdma_list_entry(pos,
+						struct pvdma_window, lru));
+	while (cache_over(p) && evict_one(p))
+		;
+	held = pvdma_cache_bytes(p);
+	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
+		trim_pinned(p, held - budget);
+	if (cache_over(p))
+		return pvdma_cache_bytes(p) > budget ? PVDMA_FAIL_APERTURE :
+						       PVDMA_FAIL_MAPPINGS;
+	for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
+		pvdma_batch_queue_map(p, pvdma_list_entry(pos,
+						struct pvdma_window, lru));
+	return 0;
+}
+
+/* The call's windows that were never queued: forget them. */
+static void discard_new(struct pvdma_planner *p)
+{
+	while (!pvdma_list_empty(&p->call_new)) {
+		struct pvdma_window *w = pvdma_list_entry(p->call_new.next,
+						struct pvdma_window, lru);
+
+		pvdma_list_del(&w->lru);
+		pvdma_gpa_remove(p, w);
+		pvdma_win_account_unmap(p, w);
+		pvdma_win_free(p, w);
+	}
+}
+
+/* A failed call: its windows are settled (idle, freed) or forgotten. */
+static void call_abandon(struct pvdma_planner *p)
+{
+	pvdma_list_init(&p->call_new);
+}
+
+/* The call's windows are mapped and in use: grown ones may be trimmed. */
+static void call_end(struct pvdma_planner *p)
+{
+	while (!pvdma_list_empty(&p->call_new)) {
+		struct pvdma_window *w = pvdma_list_entry(p->call_new.next,
+						struct pvdma_window, lru);
+
+		pvdma_list_del(&w->lru);
+		spec_list_add(p, w);
+	}
+}
+
+/*
+ * Give back what segs[0..n) hold after a failed call. Before the commit
+ * nothing was queued: the call's new windows are simply forgotten. After
+ * it, maps still queued go out first, so every window is in a settled
+ * state; the ones that mapped stay cached (or go, in strict mode).
+ */
+static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		       bool committed)
+{
+	u32 i;
+
+	if (committed)
+		pvdma_batch_submit(p);
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (w)
+			win_unuse(p, w, segs[i].gpa, segs[i].len);
+		if (segs[i].bounced)
+			pvdma_bounce_cancel(p, &segs[i]);
+		else if (w && w->state == PVDMA_WIN_FAILED)
+			w->refs--;
+		else if (w && w->state == PVDMA_WIN_PENDING)
+			win_unhold(p, w);
+		else if (w)
+			win_put(p, w);
+	}
+	if (!committed)
+		discard_new(p);
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (w && w->state == PVDMA_WIN_FAILED && !w->refs) {
+			pvdma_gpa_remove(p, w);
+			pvdma_win_free(p, w);
+		}
+	}
+	call_abandon(p);
+	pvdma_batch_submit(p);
+}
+
+/*
+ * After the host refused some maps (it may see less room than we do,
+ * e.g. a fragmented bus space): drop every idle window and try those once
+ * more; whatever still fails is bounced if allowed.
+ */
+static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
+			      u32 n, enum pvdma_dir dir, u32 attrs)
+{
+	u32 i;
+
+	if (!pvdma_list_empty(&p->idle) || !pvdma_list_empty(&p->dead)) {
+		while (evict_one(p))
+			;
+		p->call_failed = 0;
+		for (i = 0; i < n; i++) {
+			struct pvdma_window *w = seg_window(p, &segs[i]);
+
+			if (w && w->state == PVDMA_WIN_FAILED &&
+			    w->host_status != PVDMA_ST_IO) {
+				pvdma_win_account_map(p, w);
+				pvdma_batch_queue_map(p, w);
+			}
+		}
+		pvdma_batch_submit(p);
+	}
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+		u32 status;
+
+		if (!w || w->state != PVDMA_WIN_FAILED)
+			continue;
+		status = w->host_status;
+		if (!pvdma_bounce_allowed(p, segs[i].len, attrs)) {
+			pvdma_plan_fail(p, pvdma_fail_reason_from_status(status),
+					segs[i].len, status);
+			return -EIO;
+		}
+		w->refs--;
+		segs[i].cookie = 0;
+		if (!w->refs) {
+			pvdma_list_del(&w->lru);	/* from call_new */
+			pvdma_gpa_remove(p, w);
+			pvdma_win_free(p, w);
+		}
+		if (pvdma_bounce_map(p, &segs[i], dir))
+			return -ENOSPC;
+	}
+	p->call_failed = 0;
+	return pvdma_batch_submit(p) ? -EIO : 0;
+}
+
+/* Bus addresses of the segments whose window or slot was new. */
+static void cache_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (segs[i].bounced)
+			pvdma_bounce_finish(p, &segs[i]);
+		else
+			segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
+	}
+}
+
+static void call_begin(struct pvdma_planner *p)
+{
+	pvdma_list_init(&p->call_new);
+	p->call_new_bytes = 0;
+	p->call_need = 0;
+	p->call_new_count = 0;
+	p->call_grown = 0;
+	p->call_failed = 0;
+}
+
+int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		    enum pvdma_dir dir, u32 attrs)
+{
+	u64 bytes = 0, bounced = p->stats.bounced_maps;
+	u32 i, reason;
+	int ret;
+
+	call_begin(p);
+	for (i = 0; i < n; i++) {
+		ret = cache_plan_seg(p, segs, i, n, dir, attrs);
+		if (ret) {
+			cache_undo(p, segs, i, false);
+			return ret;
+		}
+		if (!segs[i].bounced)
+			segs[i].dev_gpa = segs[i].gpa;
+		bytes += segs[i].len;
+	}
+	if (!p->call_new_count && bounced == p->stats.bounced_maps) {
+		pvdma_live_bytes_add(p, bytes);	/* all hits: no host call */
+		return 0;
+	}
+	reason = cache_commit(p);
+	if (reason) {
+		pvdma_plan_fail(p, reason, 0, 0);
+		cache_undo(p, segs, n, false);
+		return -ENOSPC;
+	}
+	ret = pvdma_batch_submit(p);
+	if (!ret && p->call_failed)
+		ret = cache_retry_failed(p, segs, n, dir, attrs);
+	if (ret || p->call_failed || pvdma_bounce_prepare(p)) {
+		if (!p->last_failure.reason)
+			pvdma_plan_fail(p, PVDMA_FAIL_TRANSPORT, 0, PVDMA_ST_IO);
+		cache_undo(p, segs, n, true);
+		return ret ? ret : -EIO;
+	}
+	call_end(p);
+	cache_finish(p, segs, n);
+	pvdma_live_bytes_add(p, bytes);
+	return 0;
+}
+
+/* ---- unmap, reclaim -------------------------------------------------- */
+
+/* The window an unmap names: the cookie map left, if it still fits. */
+static struct pvdma_window *unmap_window(struct pvdma_planner *p,
+					 const struct pvdma_seg *seg)
+{
+	struct pvdma_window *w;
+
+	if (seg->cookie && seg->cookie <= p->mem.nwindows) {
+		w = &p->mem.windows[seg->cookie - 1];
+		if (w->state == PVDMA_WIN_LIVE && seg->bus >= w->bus &&
+		    seg->bus - w->bus < w->len)
+			return w;
+	}
+	return pvdma_bus_find(p, seg->bus);
+}
+
+static int cache_unmap_seg(struct pvdma_planner *p, const struct pvdma_seg *seg,
+			   enum pvdma_dir dir)
+{
+	struct pvdma_window *w = unmap_window(p, seg);
+
+	if (w && w == p->pool_window)
+		return pvdma_bounce_unmap(p, seg, dir);
+	if (!w || w->state != PVDMA_WIN_LIVE || !seg->len ||
+	    seg->len > w->len - (seg->bus - w->bus)) {
+		p->stats.bad_unmaps++;
+		return -ENOENT;
+	}
+	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, seg->len);
+	win_unuse(p, w, seg->bus, seg->len);
+	win_put(p, w);
+	return 0;
+}
+
+int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
+		      u32 n, enum pvdma_dir dir)
+{
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (cache_unmap_seg(p, &segs[i], dir))
+			ret = -ENOENT;
+	if (pvdma_batch_submit(p))
+		ret = ret ? ret : -EIO;
+	return ret;
+}
+
+int pvdma_cache_reclaim(struct pvdma_planner *p)
+{
+	int n = 0;
+
+	while (evict_one(p))
+		n++;
+	pvdma_batch_submit(p);
+	return n;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The pvdma policy: the window cache (planner_cache.c) with windows grown
+ * from what the traffic shows, within what the aperture has free.
+ *
+ * A miss - a single map or a list entry, small or large - gets the widest
+ * window one of these clues justifies, clipped to its neighbours:
+ *  - a stream: the miss starts just past a window whose top has been used
+ *    (ascending) or ends just below one whose bottom has (descending); the
+ *    new window doubles the run's last one, as readahead does;
+ *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
+ *    asked for half already, or that holds a neighbouring entry of the
+ *    same list, is in use: map all of it (a block mapped while it is
+ *    mostly holes would pin them for as long as any page in it lives);
+ *  - nothing yet: a small single map gets a speculative window, big while
+ *    the aperture is nearly empty, a driver's scattered first pages then
+ *    landing in a few windows.
+ * Growth is speculation until mappings use it, so it has a budget
+ * (aperture >> spec_shift, counted in pages no live mapping has used) and
+ * one window takes at most a quarter (headroom_shift) of what is left of
+ * it and of the free window space >> spec_shift: near full, maps are
+ * exact and speculation stops before it can crowd them out. Streams and
+ * blocks that have shown use may take four times that.
+ */
+#include "planner_internal.h"
+
+/* The largest window speculation may make now, of @room free bytes. */
+static u64 spec_limit(const struct pvdma_planner *p, u64 room)
+{
+	u64 left = PVDMA_MIN(pvdma_cache_spec_left(p),
+			     room >> p->cfg.spec_shift);
+
+	return PVDMA_MIN(pvdma_pow2_floor(left),
+			 pvdma_pow2_floor(p->cfg.max_window));
+}
+
+/* A candidate [lo, hi) if it holds the request and beats the best yet. */
+static void consider(const struct pvdma_miss *m, u64 lo, u64 hi, u64 *best_lo,
+		     u64 *best_hi)
+{
+	if (lo <= m->lo && hi >= m->hi && hi > lo &&
+	    hi - lo > *best_hi - *best_lo) {
+		*best_lo = lo;
+		*best_hi = hi;
+	}
+}
+
+/* The next window of a run: twice the last one, or twice the request. */
+static u64 stream_len(const struct pvdma_window *last, u64 req, u64 limit)
+{
+	return PVDMA_MIN(PVDMA_MAX(2 * last->len, 2 * req), limit);
+}
+
+/* Ascending: the miss starts within a window-length past a run whose top
+ * has been used. */
+static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
+			   u64 *hi)
+{
+	const struct pvdma_window *w = m->prev;
+	u64 end, req = m->hi - m->lo;
+
+	if (!w || w->used_hi != w->len)
+		return;
+	end = w->gpa + w->len;
+	if (end > m->lo || m->lo - end > PVDMA_MAX(w->len, req))
+		return;
+	consider(m, end, end + stream_len(w, m->hi - end, limit), lo, hi);
+}
+
+/* Descending: the miss ends within a window-length below a run whose
+ * bottom has been used. */
+static void grow_stream_down(const struct pvdma_miss *m, u64 limit, u64 *lo,
+			     u64 *hi)
+{
+	const struct pvdma_window *w = m->next;
+	u64 len, req = m->hi - m->lo;
+
+	if (!w || w->used_lo != 0 || w->gpa < m->hi ||
+	    w->gpa - m->hi > PVDMA_MAX(w->len, req))
+		return;
+	len = stream_len(w, w->gpa - m->lo, limit);
+	if (len <= w->gpa)
+		consider(m, w->gpa - len, w->gpa, lo, hi);
+}
+
+/* Does another entry of this list lie in the same @size block? */
+static bool neighbour_in_block(const struct pvdma_miss *m, u64 size)
+{
+	u64 mine = m->segs[m->i].gpa / size;
+
+	return (m->i > 0 && m->segs[m->i - 1].gpa / size == mine) ||
+	       (m->i + 1 < m->n && m->segs[m->i + 1].gpa / size == mine);
+}
+
+/*
+ * The largest aligned block, at most @limit, that is in use: misses have
+ * asked for half of it, or a neighbouring entry of the list lies in it. A
+ * neighbour is no speculation, so it may use a 256 KiB block (a page of
+ * pageable memory beside the next) even with the budget spent.
+ */
+static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
+		       u64 limit, u64 *lo, u64 *hi)
+{
+	u64 near = PVDMA_MAX(limit, pvdma_pow2_floor(p->cfg.window_small_max));
+	int level;
+
+	for (level = PVDMA_MISS_LEVELS - 1; level >= 0; level--) {
+		u64 size = 1ull << (PVDMA_MISS_LEVEL0_SHIFT + 2 * level);
+		u64 base = PVDMA_ALIGN_DOWN(m->lo, size);
+		u64 before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
+		/* half of it asked for already: the rest will likely be */
+		bool seen = size <= limit && before &&
+			    before + (m->hi - m->lo) >= size / 2;
+
+		if (size > near || size > m->room)
+			continue;
+		if (seen || neighbour_in_block(m, size)) {
+			consider(m, base, base + size, lo, hi);
+			return;
+		}
+	}
+}
+
+/*
+ * No clue yet: a small single map speculates on its aligned block; so
+ * does a list, once per call (a list of scattered pieces would otherwise
+ * spend the whole budget in one call, for a host call it makes anyway).
+ */
+static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
+		       u64 limit, u64 *lo, u64 *hi)
+{
+	u64 g = limit >> p->cfg.headroom_shift;
+
+	if (m->hi - m->lo > p->cfg.window_small_max ||
+	    (m->n > 1 && p->call_grown))
+		return;
+	if (g <= m->hi - m->lo)
+		return;
+	consider(m, PVDMA_ALIGN_DOWN(m->lo, g), PVDMA_ALIGN_DOWN(m->lo, g) + g,
+		 lo, hi);
+}
+
+/*
+ * A stream is evidence, not a guess, and what it leaves unused lies at
+ * its far end, where a trim gives it back: it is bounded by the free
+ * window space alone (>> spec_shift), not by the speculation budget.
+ */
+static u64 stream_limit(const struct pvdma_planner *p, u64 room)
+{
+	return PVDMA_MIN(pvdma_pow2_floor(room >> p->cfg.spec_shift),
+			 pvdma_pow2_floor(p->cfg.max_window));
+}
+
+static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
+		       u64 *lo, u64 *hi)
+{
+	u64 limit = spec_limit(p, m->room), run = stream_limit(p, m->room);
+
+	grow_stream_up(m, run, lo, hi);
+	grow_stream_down(m, run, lo, hi);
+	grow_dense(p, m, limit, lo, hi);
+	grow_first(p, m, limit, lo, hi);
+}
+
+const struct pvdma_policy_ops pvdma_policy_pvdma = {
+	.name		= "pvdma",
+	.map		= pvdma_cache_map,
+	.unmap		= pvdma_cache_unmap,
+	.reclaim	= pvdma_cache_reclaim,
+	.grow		= pvdma_grow,
+};
