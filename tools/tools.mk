@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tools/: pvdma-replay (trace and synthetic replay), its unit test and fuzzer.
-REPLAY_LIB_SRCS := tools/replay/trace.c tools/replay/replay.c tools/replay/synth.c
+REPLAY_LIB_SRCS := tools/replay/trace.c tools/replay/replay.c tools/replay/synth.c \
+	tools/replay/inspect.c tools/replay/timeline.c tools/replay/verdict.c
 REPLAY_LIB_OBJS := $(REPLAY_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 REPLAY_OBJS := $(REPLAY_LIB_OBJS) $(BUILD)/obj/tools/replay/pvdma-replay.o
 

@@ -53,6 +53,7 @@ mkfake() {
 		"$d/per_cpu/cpu0" "$d/per_cpu/cpu1"
 	echo 1 >"$d/tracing_on"
 	echo "7 (expanded: 1408)" >"$d/buffer_size_kb"
+	echo 4 >"$d/buffer_subbuf_size_kb"
 	echo function >"$d/current_tracer"
 	echo "[local] global counter uptime" >"$d/trace_clock"
 	echo 0 >"$d/options/markers"
@@ -75,11 +76,20 @@ state() {
 	printf '%s|' "$(cat "$d/tracing_on")" "$(cat "$d/buffer_size_kb")" \
 		"$(cat "$d/current_tracer")" "$(cat "$d/trace_clock")" \
 		"$(cat "$d/options/markers")" "$(cat "$d/events/dma/enable")" \
-		"$(tr '\n' ',' <"$d/set_event")"
+		"$(tr '\n' ',' <"$d/set_event")" "$(cat "$d/buffer_subbuf_size_kb" 2>/dev/null)"
+}
+
+# mkfake plus what a kernel with kprobe events shows once the probe exists
+# (a fake tracefs creates no directory when kprobe_events is written).
+mkfake_probe() {
+	mkfake "$1"
+	: >"$1/kprobe_events"
+	mkdir -p "$1/events/pvdma/pvdma_unmap_sg"
+	echo 0 >"$1/events/pvdma/pvdma_unmap_sg/enable"
 }
 
 # What record must leave: mkfake's state, the clock and size as written.
-restored='1|1408|function|local|0|0|sched:sched_switch,irq:irq_handler_entry,|'
+restored='1|1408|function|local|0|0|sched:sched_switch,irq:irq_handler_entry,|4|'
 
 # The fake workload: checks the tracing state record set up, appends two
 # events (one truncated sg list) and a marker to the trace, bumps cpu1's
@@ -91,12 +101,18 @@ s="on=$(cat "$T/tracing_on") dma=$(cat "$T/events/dma/enable")"
 s="$s buf=$(cat "$T/buffer_size_kb") tracer=$(cat "$T/current_tracer")"
 s="$s clock=$(cat "$T/trace_clock") markers=$(cat "$T/options/markers")"
 s="$s set_event=$(tr '\n' , <"$T/set_event") trace=$(grep -c . "$T/trace")"
-s="$s marker=$PVDMA_TRACE_MARKER"
+s="$s marker=$PVDMA_TRACE_MARKER subbuf=$(cat "$T/buffer_subbuf_size_kb" 2>/dev/null)"
+s="$s probe=$(cat "$T/events/pvdma/pvdma_unmap_sg/enable" 2>/dev/null)"
 echo "$s" >"$FAKE_STATE"
 cat >>"$T/trace" <<'X'
          python3-448     [015] .....    33.555753: dma_map_sg: 0000:00:06.0 dir=BIDIRECTIONAL nents=2/300 ents=2/300 dma_addrs={0x1000,0x2000} sizes={0x1000,0x1000} phys_addrs={0x1000,0x2000} attrs= [TRUNCATED]
          python3-448     [015] ...1.    33.560000: tracing_mark_write: PHASE run
          python3-448     [015] .....    33.572283: dma_map_phys: 0000:00:06.0 dir=BIDIRECTIONAL dma_addr=1cf9f3000 size=4096 phys_addr=1cf9f3000 attrs=
+         python3-448     [015] ...1.    33.580000: pvdma_unmap_sg: (dma_unmap_sg_attrs+0x0/0x90) nents=2 dma_addr=0x9000
+         python3-449     [003] .....    33.580001: dma_map_phys: 0000:00:06.0 dir=BIDIRECTIONAL dma_addr=7000 size=4096 phys_addr=7000 attrs=
+         python3-448     [015] .....    33.580002: dma_unmap_sg: 0000:00:06.0 dir=BIDIRECTIONAL phys_addrs={0x9000,0xa000} attrs=
+         python3-448     [015] ...1.    33.590000: pvdma_unmap_sg: (dma_unmap_sg_attrs+0x0/0x90) nents=2000 dma_addr=0x5000000
+         python3-448     [015] .....    33.590001: dma_unmap_sg[LINE TOO BIG]
 X
 printf 'entries: 0\noverrun: 5\ncommit overrun: 0\ndropped events: 0\n' \
 	>"$T/per_cpu/cpu1/stats"
@@ -156,16 +172,80 @@ check "header: start and end times" \
 	sh -c "grep -q '^# start: 20' '$work/good.txt' && grep -q '^# end: 20' '$work/good.txt'"
 check "header: device seen in the trace" has "$work/good.txt" "^# device: 0000:00:06.0"
 check "header: exit status" has "$work/good.txt" "^# exit-status: 0"
-check "header: event count" has "$work/good.txt" "^# events: 3"
+check "header: event count (after merging the probe's lines)" has "$work/good.txt" "^# events: 6"
 check "header: lost events (overrun 2+2 -> 2+5)" has "$work/good.txt" "^# lost-events: 3"
 check "header: truncated sg lists" has "$work/good.txt" "^# truncated-sg-lists: 1"
 check "no header line looks like an event timestamp" \
 	sh -c "! grep '^#' '$work/good.txt' | grep -q ' [0-9][0-9]*\.[0-9][0-9]*: '"
-check "the events follow the header unchanged" \
-	sh -c "grep -v '^#' '$work/good.txt' | cmp -s - '$T/trace'"
+grep -v -e 'nents=2 dma_addr=0x9000' -e 'LINE TOO BIG' "$T/trace" >"$work/merged.want"
+check "the events follow the header, the probe's lines merged" \
+	sh -c "grep -v '^#' '$work/good.txt' | cmp -s - '$work/merged.want'"
 check "the tracefs '#' header is not copied" sh -c "! grep -q 'tracer: nop' '$work/good.txt'"
 check "overruns reported" has "$work/good.err" "3 events lost to ring-buffer overruns"
 check "truncated lists reported" has "$work/good.err" "1 scatter-gather lists were recorded truncated"
+
+check "sub-buffers raised while recording" has "$FAKE_STATE" "subbuf=512 "
+check "no kprobe_events: said plainly" has "$work/good.err" "no unmap probe: no kprobe_events or dynamic_events"
+check "header: no probe, and why" has "$work/good.txt" "^# unmap-probe: none: no kprobe_events"
+check "header: sub-buffer size" has "$work/good.txt" "^# subbuf-kb: 512"
+
+# ---- the unmap probe: placed, merged, removed
+mkfake_probe "$T"
+run_record probe
+check "probe: record exits 0" test "$(cat "$work/probe.rc")" -eq 0
+check "probe: defined on dma_unmap_sg_attrs" \
+	has "$T/kprobe_events" '^p:pvdma/pvdma_unmap_sg dma_unmap_sg_attrs nents=\$arg3:s32 dma_addr=+16(\$arg2):x64$'
+check "probe: enabled while recording" has "$FAKE_STATE" "probe=1"
+check "probe: disabled and removed after" \
+	sh -c "test \"\$(cat '$T/events/pvdma/pvdma_unmap_sg/enable')\" = 0 && tail -n 1 '$T/kprobe_events' | grep -qx -- '-:pvdma/pvdma_unmap_sg'"
+check "probe: the state is restored" test "$(state "$T")" = "$restored"
+xz -dc "$work/probe.trace.xz" >"$work/probe.txt"
+check "probe: header counts the unmaps kept from it" \
+	has "$work/probe.txt" "^# unmap-probe: pvdma_unmap_sg on dma_unmap_sg_attrs (kprobe_events), 1 unmaps kept"
+check "probe: a printed dma_unmap_sg replaces its probe line" \
+	sh -c "! grep -q 'nents=2 dma_addr=0x9000' '$work/probe.txt' && grep -q 'phys_addrs={0x9000,0xa000}' '$work/probe.txt'"
+check "probe: an unprinted one is replaced by its probe line" \
+	sh -c "grep -q 'nents=2000 dma_addr=0x5000000' '$work/probe.txt' && ! grep -q 'LINE TOO BIG' '$work/probe.txt'"
+
+# ---- no buffer_subbuf_size_kb (before 6.8): said plainly
+mkfake "$T"
+rm -f "$T/buffer_subbuf_size_kb"
+"$TOOL" record -o "$work/nosub.trace" -- true >/dev/null 2>"$work/nosub.err"
+check "no buffer_subbuf_size_kb: said plainly" has "$work/nosub.err" "no buffer_subbuf_size_kb"
+
+# ---- the default buffer size comes from CPUs and free memory
+mkfake "$T"
+printf 'MemTotal: 1000 kB\nMemAvailable:   8388608 kB\n' >"$work/meminfo"
+PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
+	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check "default buffer: 8 GiB available / 8 / 2 CPUs = 524288 KiB, capped at 131072" \
+	test "$(cat "$FAKE_STATE.buf")" = 131072
+printf 'MemAvailable: 4194304 kB\n' >"$work/meminfo"
+mkfake "$T"
+PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
+	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check "default buffer: 4 GiB available / 8 / 2 CPUs = 262144 KiB -> 131072 cap; 1 GiB -> 65536" \
+	test "$(cat "$FAKE_STATE.buf")" = 131072
+printf 'MemAvailable: 1048576 kB\n' >"$work/meminfo"
+mkfake "$T"
+PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
+	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check "default buffer: 1 GiB available / 8 / 2 CPUs = 65536 KiB per CPU" \
+	test "$(cat "$FAKE_STATE.buf")" = 65536
+check "the buffer size and why are reported" has "$work/auto.err" "65536 KiB per CPU (2 CPUs"
+
+# ---- a trace that cannot be written
+if [ -w /dev/full ]; then
+	for o in /dev/full "$work/full.xz"; do
+		mkfake "$T"
+		[ "$o" = /dev/full ] || ln -sf /dev/full "$o"
+		"$TOOL" record -o "$o" -- true >/dev/null 2>"$work/full.err"
+		rc=$?
+		check "-o $o: exit 74 when the trace cannot be written (got $rc)" test "$rc" -eq 74
+		check "-o $o: says FAILED, not wrote" \
+			sh -c "grep -q 'FAILED to write' '$work/full.err' && ! grep -q 'wrote' '$work/full.err'"
+	done
+fi
 
 # ---- plain output, no overruns
 mkfake "$T"
@@ -283,32 +363,42 @@ check "not root: says so" has "$work/e4.err" "must be run as root"
 "$TOOL" record --buffer-kb lots -- true >/dev/null 2>"$work/e5.err"
 check "a bad --buffer-kb is refused" has "$work/e5.err" "buffer-kb wants a number"
 
-# ---- stats on the fixture
+# ---- stats on the fixture (pvdma-replay --stats: the replay's parser)
+export PVDMA_REPLAY="$BUILD/pvdma-replay"
 "$TOOL" stats "$FIX/small.trace" >"$work/s.txt" 2>&1
 check "stats: exit 0" test $? -eq 0
-check "stats: events counted" has "$work/s.txt" "^events: 10 over 0.900 s"
-check "stats: events by kind" has "$work/s.txt" "dma_map_sg  *2$"
-check "stats: single maps" has "$work/s.txt" "^single maps .*: 2, 64.0 KiB"
-check "stats: size histogram" has "$work/s.txt" "64.0 KiB  *1  *60.0 KiB"
+check "stats: events counted over the span" has "$work/s.txt" "^events: 8 over 0.900 s"
+check "stats: events by name" has "$work/s.txt" "dma_map_sg  *2$"
+check "stats: single maps" has "$work/s.txt" "^single maps: 2, 64.0 KiB"
 check "stats: sg lists and truncation" \
 	has "$work/s.txt" "^sg lists: 2, 12 entries (largest 10), .*truncated: 1 lists, 8 entries not shown"
-check "stats: peak live bytes" has "$work/s.txt" "^peak live bytes: 3293184 (3.1 MiB) in 4 mappings, at 0.400 s (phase one)"
+check "stats: peak live bytes, when, in which phase" \
+	has "$work/s.txt" "^peak live bytes: 3293184 (3.14 MiB) at 0.400 s (phase one)"
 check "stats: live at end" has "$work/s.txt" "^live at end: 143360 bytes"
+check "stats: the estimate for hidden entries" has "$work/s.txt" "^estimated: 64.0 KiB"
 check "stats: unmatched unmap" has "$work/s.txt" "^unmatched unmaps: 1"
 check "stats: phases" has "$work/s.txt" "^  two  *0.500"
 check "stats: syncs" has "$work/s.txt" "^syncs: 1"
-check "stats: devices" has "$work/s.txt" "0000:00:06.0 8 events"
 check "stats: metadata shown" has "$work/s.txt" "kernel: test-fixture"
 xz -c "$FIX/small.trace" >"$work/small.trace.xz"
 "$TOOL" stats "$work/small.trace.xz" | grep -v '^trace:' >"$work/sx.txt"
 grep -v '^trace:' "$work/s.txt" >"$work/s2.txt"
 check "stats: .xz gives the same summary" cmp -s "$work/s2.txt" "$work/sx.txt"
 "$TOOL" stats "$work/nope.trace" >/dev/null 2>&1
-check "stats: a missing file fails" test $? -ne 0
+check "stats: a missing file exits 2" test $? -eq 2
+
+xz -dc traces/nvidia-580-h100/multiproc.trace.xz 2>/dev/null | xz -c | head -c 8000 >"$work/cut.trace.xz"
+"$TOOL" stats "$work/cut.trace.xz" >"$work/cut.out" 2>"$work/cut.err"
+check "stats: a truncated xz exits 2, not a partial summary" test $? -eq 2
+check "stats: ... and says truncated" has "$work/cut.err" "truncated xz file"
+gzip -c "$FIX/small.trace" >"$work/small.trace.gz"
+"$TOOL" stats "$work/small.trace.gz" >/dev/null 2>"$work/gz.err"
+check "stats: gzip exits 2" test $? -eq 2
+check "stats: ... and says use xz" has "$work/gz.err" "gzip data: use xz or plain text"
 
 # ---- stats on the recorded output and on real traces
 "$TOOL" stats "$work/good.trace.xz" >"$work/g.txt" 2>&1
-check "stats reads record's output" has "$work/g.txt" "^events: 3 "
+check "stats reads record's output (5 dma events after merging)" has "$work/g.txt" "^events: 5 "
 for f in traces/*/*.trace.xz "$TRACES"/*/*.trace.xz; do
 	[ -e "$f" ] || continue
 	if "$TOOL" stats "$f" >"$work/r.txt" 2>&1 &&

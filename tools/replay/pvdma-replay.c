@@ -11,13 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inspect.h"
 #include "replay.h"
 #include "synth.h"
+#include "timeline.h"
+#include "verdict.h"
 
 #define MAX_SYNTHETIC	8
 
+/* What the run is for: replay rows, a verdict per trace, or a summary. */
+enum cli_mode { MODE_REPLAY, MODE_VERDICT, MODE_STATS };
+
+/* Exit statuses, the same in every mode (docs/replay.md). */
+enum {
+	EXIT_OK		= 0,	/* every trace fits / every map succeeded */
+	EXIT_FAILED	= 1,	/* a map failed (or did not verify) */
+	EXIT_BAD_INPUT	= 2,	/* usage error, or an input that is no trace */
+};
+
 struct cli {
 	struct replay_options opt;
+	enum cli_mode mode;
+	double call_us;
 	bool all_policies;
 	bool json;
 	const char *synthetic[MAX_SYNTHETIC];
@@ -49,6 +64,13 @@ static void usage(FILE *out)
 "                         default ring's slots x entries per slot, all\n"
 "                         posted with one doorbell)\n"
 "  --json                 one JSON object per line per (trace, policy)\n"
+"  --verdict              per trace one line: FITS, FITS WITH BOUNCE or\n"
+"                         DOES NOT FIT under the pvdma policy, with the\n"
+"                         peak live set, host calls, the first failure,\n"
+"                         what would fit and how certain it is\n"
+"  --call-us US           --verdict: host round trip per call (default %.1f)\n"
+"  --stats                summarise each trace: events, lists, phases,\n"
+"                         peak live bytes (pvdma-trace stats runs this)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
 "  --synthetic NAME       add a synthetic workload (repeatable):\n"
 "      over-aperture  working set of 2x the aperture in 4..64 KiB\n"
@@ -65,9 +87,14 @@ static void usage(FILE *out)
 "  --ops N                churn operations (default %llu)\n"
 "  --help\n"
 "\n"
-"Sizes take K, M, G or T (powers of 1024). Exit status: 0, 1 if any\n"
-"mapping failed verification, 2 on a usage or input error.\n",
+"Sizes take K, M, G or T (powers of 1024).\n"
+"Exit status: 0 when every map succeeded (--verdict: every trace fits,\n"
+"with or without bounce); 1 when a map failed or a mapping did not\n"
+"verify under the policy asked for (with --policy all, under pvdma: rfc\n"
+"and perpage are baselines) (--verdict: a trace does not fit); 2 on a\n"
+"usage error or an input that is not a trace (each says why).\n",
 		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
+		VERDICT_DEFAULT_CALL_US,
 		SYNTH_DEFAULT_SEED,
 		(unsigned long long)SYNTH_DEFAULT_OPS);
 }
@@ -122,7 +149,7 @@ static void bad_value(const char *opt, const char *value)
 enum {
 	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
 	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
-	OPT_JSON,
+	OPT_JSON, OPT_VERDICT, OPT_CALL_US, OPT_STATS,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
 };
 
@@ -137,6 +164,9 @@ static const struct option long_options[] = {
 	{ "spec-shift", required_argument, NULL, OPT_SPEC_SHIFT },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verdict", no_argument, NULL, OPT_VERDICT },
+	{ "call-us", required_argument, NULL, OPT_CALL_US },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -197,6 +227,20 @@ static void parse_option(struct cli *c, int o, const char *arg)
 	case OPT_JSON:
 		c->json = true;
 		break;
+	case OPT_VERDICT:
+		c->mode = MODE_VERDICT;
+		break;
+	case OPT_STATS:
+		c->mode = MODE_STATS;
+		break;
+	case OPT_CALL_US: {
+		char *end;
+
+		c->call_us = strtod(arg, &end);
+		if (*end || !(c->call_us > 0 && c->call_us < 1e6))
+			bad_value("call-us", arg);
+		break;
+	}
 	case OPT_QUIET:
 		c->opt.quiet = true;
 		break;
@@ -355,6 +399,17 @@ static void print_row(const char *trace, const struct replay_options *opt,
 	       (unsigned long long)r->verify_errors);
 }
 
+/*
+ * Which rows decide the exit status: the policy asked for, or with
+ * --policy all the pvdma one (rfc and perpage are the baselines it is
+ * compared with; their failures are the point of the comparison).
+ */
+static bool counts_for_status(const struct cli *c,
+			      const struct replay_options *opt)
+{
+	return !c->all_policies || opt->policy == PVDMA_POLICY_PVDMA;
+}
+
 /* Run every policy asked for over @src; returns the worst exit status. */
 static int replay_source_all(struct cli *c, struct replay_source *src)
 {
@@ -367,7 +422,7 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 	unsigned int i;
 
 	if (replay_scan(src, &lay))
-		return 2;
+		return EXIT_BAD_INPUT;
 	if (lay.parse_errors)
 		fprintf(stderr, "pvdma-replay: %s: %llu malformed lines skipped\n",
 			src->name, (unsigned long long)lay.parse_errors);
@@ -379,17 +434,146 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 		else if (i)
 			break;
 		if (replay_run(src, &lay, &opt, &res))
-			return 2;
+			return EXIT_BAD_INPUT;
 		if (c->json)
 			print_json(src->name, &opt, &res);
 		else
 			print_row(src->name, &opt, &res);
 		if (!c->json && res.first_failure[0])
 			printf("    first failure: %s\n", res.first_failure);
-		if (res.verify_errors)
-			status = 1;
+		if (counts_for_status(c, &opt) &&
+		    (res.failed_maps || res.verify_errors))
+			status = EXIT_FAILED;
 	}
 	return status;
+}
+
+static void print_stats(const char *path, const struct trace_info *info,
+			const struct replay_result *r, const struct timeline *tl)
+{
+	u64 span = info->timed ? info->last_ns - info->first_ns : 0;
+	char a[32], b[32];
+	unsigned int i;
+
+	printf("trace: %s\n", path);
+	for (i = 0; i < info->nmeta; i++)
+		printf("  %s\n", info->meta[i]);
+	printf("events: %llu over %.3f s\n",
+	       (unsigned long long)trace_info_dma_events(info),
+	       (double)span / 1e9);
+	for (i = 0; i < info->nnames; i++)
+		printf("  %-28s %9llu\n", info->names[i].name,
+		       (unsigned long long)info->names[i].count);
+	printf("single maps: %llu, %s\n",
+	       (unsigned long long)info->by_kind[TRACE_EV_MAP_SINGLE],
+	       human_bytes(info->single_bytes, a, sizeof(a)));
+	printf("sg lists: %llu, %llu entries (largest %llu), %s in the entries shown; truncated: %llu lists, %llu entries not shown\n",
+	       (unsigned long long)info->by_kind[TRACE_EV_MAP_SG],
+	       (unsigned long long)info->sg_entries,
+	       (unsigned long long)info->sg_largest,
+	       human_bytes(info->sg_shown_bytes, a, sizeof(a)),
+	       (unsigned long long)info->truncated_lists,
+	       (unsigned long long)info->hidden_entries);
+	printf("syncs: %llu; phases: %u; other dma events: %llu; too long to print: %llu; malformed lines: %llu\n",
+	       (unsigned long long)(info->by_kind[TRACE_EV_SYNC_SINGLE] +
+				    info->by_kind[TRACE_EV_SYNC_SG]),
+	       info->nphases,
+	       (unsigned long long)info->by_kind[TRACE_EV_OTHER],
+	       (unsigned long long)info->by_kind[TRACE_EV_UNPRINTED],
+	       (unsigned long long)info->malformed);
+	printf("peak live bytes: %llu (%s) at %.3f s (phase %s)\n",
+	       (unsigned long long)r->peak_live_bytes,
+	       human_bytes(r->peak_live_bytes, a, sizeof(a)),
+	       (double)tl->peak_ns / 1e9, tl->peak_phase);
+	printf("live at end: %llu bytes (%s)\n",
+	       (unsigned long long)r->live_bytes,
+	       human_bytes(r->live_bytes, b, sizeof(b)));
+	printf("estimated: %s for the entries truncated lists do not show (at the shown mean size)\n",
+	       human_bytes(r->invented_bytes, a, sizeof(a)));
+	printf("unmatched unmaps: %llu; unmaps inferred (a long list mapped again): %llu\n",
+	       (unsigned long long)r->unmatched_unmaps,
+	       (unsigned long long)r->implied_unmaps);
+	printf("lists over %u entries: %llu; unmaps from the unmap probe: %llu%s\n",
+	       TRACE_UNMAP_UNRECORDED, (unsigned long long)info->long_lists,
+	       (unsigned long long)info->probed_unmaps,
+	       info->long_lists && !info->probed_unmaps ?
+	       " (no probe: the kernel may have dropped their unmaps)" : "");
+	if (info->nphases) {
+		printf("phases (start s):\n");
+		for (i = 0; i < info->nphases; i++)
+			printf("  %-24s %9.3f\n", info->phases[i].name,
+			       (double)(info->phases[i].start_ns -
+					info->first_ns) / 1e9);
+	}
+}
+
+/* --stats: the inspection and one pvdma replay for the live set. */
+static int stats_one(struct cli *c, struct replay_source *src,
+		     const struct trace_info *info)
+{
+	struct replay_options opt = c->opt;
+	struct replay_layout lay;
+	struct replay_result res;
+	struct timeline tl;
+
+	opt.policy = PVDMA_POLICY_PVDMA;
+	opt.quiet = true;
+	if (replay_scan(src, &lay))
+		return EXIT_BAD_INPUT;
+	timeline_init(&tl, src, &res, false);
+	if (replay_run(&tl.src, &lay, &opt, &res))
+		return EXIT_BAD_INPUT;
+	print_stats(src->name, info, &res, &tl);
+	return EXIT_OK;
+}
+
+static int verdict_one(struct cli *c, struct replay_source *src,
+		       const struct trace_info *info)
+{
+	struct verdict_options vo = { .replay = c->opt, .call_us = c->call_us };
+	struct replay_layout lay;
+	struct verdict v;
+	int err;
+
+	if (replay_scan(src, &lay))
+		return EXIT_BAD_INPUT;
+	err = verdict_judge(src, &lay, &vo, &v);
+	if (!err)
+		verdict_print(stdout, short_name(src->name), info, &vo, &v);
+	timeline_free(&v.pvdma_tl);
+	if (err)
+		return EXIT_BAD_INPUT;
+	return v.kind == VERDICT_DOES_NOT_FIT ? EXIT_FAILED : EXIT_OK;
+}
+
+/* A file input: refused with its reason unless it is a trace. */
+static int open_trace(const char *path, struct replay_source *src,
+		      struct trace_info *info)
+{
+	if (trace_inspect(path, info)) {
+		if (info->verdict == INSPECT_UNREADABLE)
+			fprintf(stderr, "pvdma-replay: %s\n", info->why);
+		else
+			fprintf(stderr, "pvdma-replay: %s: %s\n", path, info->why);
+		return -1;
+	}
+	if (info->malformed)
+		fprintf(stderr, "pvdma-replay: %s: %llu lines are not trace events (skipped)\n",
+			path, (unsigned long long)info->malformed);
+	return replay_file_source(src, path);
+}
+
+static int run_one(struct cli *c, struct replay_source *src,
+		   const struct trace_info *info)
+{
+	switch (c->mode) {
+	case MODE_VERDICT:
+		return verdict_one(c, src, info);
+	case MODE_STATS:
+		return stats_one(c, src, info);
+	default:
+		return replay_source_all(c, src);
+	}
 }
 
 int main(int argc, char **argv)
@@ -402,39 +586,42 @@ int main(int argc, char **argv)
 			.max_mappings = PVDMA_DART_DEFAULT_MAX_MAPPINGS,
 			.bounce_bytes = 64ull << 20,
 		},
+		.call_us = VERDICT_DEFAULT_CALL_US,
 		.all_policies = true,
 		.synth = { .seed = SYNTH_DEFAULT_SEED, .ops = SYNTH_DEFAULT_OPS },
 	};
-	int o, status = 0, s;
+	int o, status = EXIT_OK, s;
 	unsigned int i;
 
 	while ((o = getopt_long(argc, argv, "h", long_options, NULL)) != -1)
 		parse_option(&c, o == 'h' ? OPT_HELP : o, optarg);
 	if (optind == argc && !c.nsynthetic) {
 		usage(stderr);
-		return 2;
+		return EXIT_BAD_INPUT;
 	}
 	c.synth.aperture = c.opt.aperture;
-	if (!c.json)
+	if (c.mode == MODE_REPLAY && !c.json)
 		print_header();
 	for (i = 0; i < c.nsynthetic + (unsigned int)(argc - optind); i++) {
+		struct trace_info info = { 0 };
 		struct replay_source src;
 		int err;
 
-		if (i < c.nsynthetic)
+		if (i < c.nsynthetic) {
 			err = synth_source(&src, c.synthetic[i], &c.synth);
-		else
-			err = replay_file_source(&src,
-						 argv[optind + i - c.nsynthetic]);
-		if (err && i < c.nsynthetic)
-			fprintf(stderr, "pvdma-replay: unknown synthetic workload '%s' (over-aperture, churn, storm4k)\n",
-				c.synthetic[i]);
+			if (err)
+				fprintf(stderr, "pvdma-replay: unknown synthetic workload '%s' (over-aperture, churn, storm4k)\n",
+					c.synthetic[i]);
+		} else {
+			err = open_trace(argv[optind + i - c.nsynthetic], &src,
+					 &info);
+		}
 		if (err) {
-			status = 2;
+			status = EXIT_BAD_INPUT;
 			continue;
 		}
 		fflush(stdout);
-		s = replay_source_all(&c, &src);
+		s = run_one(&c, &src, &info);
 		src.close(&src);
 		if (s > status)
 			status = s;

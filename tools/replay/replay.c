@@ -19,6 +19,8 @@
  */
 #include "replay.h"
 
+#include "inspect.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,23 +357,27 @@ static void record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 {
 	const struct pvdma_fail_info *f = &rp->planner.last_failure;
 	struct replay_result *res = rp->res;
+	char sz[32], live[32], max[32], peak[32];
 
 	res->failed_maps++;
 	if (f->reason < PVDMA_FAIL_COUNT)
 		res->fail_by_reason[f->reason]++;
 	if (res->first_failure[0])
 		return;
+	/* Human units; the host's status only when the host refused. */
 	snprintf(res->first_failure, sizeof(res->first_failure),
-		 "map #%llu of %llu bytes in %u segments: %s (aperture live %llu peak %llu max %llu, mappings %llu/%llu, host status %s)",
+		 "map #%llu (%s in %u segments): %s; %s of %s mapped (peak %s), %llu of %llu mappings%s%s",
 		 (unsigned long long)res->map_requests,
-		 (unsigned long long)bytes, nsegs,
+		 human_bytes(bytes, sz, sizeof(sz)), nsegs,
 		 pvdma_fail_reason_name(f->reason),
-		 (unsigned long long)f->aperture_live,
-		 (unsigned long long)f->aperture_peak,
-		 (unsigned long long)f->aperture_max,
+		 human_bytes(f->aperture_live, live, sizeof(live)),
+		 human_bytes(f->aperture_max, max, sizeof(max)),
+		 human_bytes(f->aperture_peak, peak, sizeof(peak)),
 		 (unsigned long long)f->mappings_live,
 		 (unsigned long long)f->mappings_max,
-		 pvdma_status_name(f->host_status));
+		 f->reason == PVDMA_FAIL_HOST ? "; the host said " : "",
+		 f->reason == PVDMA_FAIL_HOST ?
+		 pvdma_status_name(f->host_status) : "");
 }
 
 static void unmap_unrecorded(struct replay *rp, const struct trace_event *ev);

@@ -85,6 +85,8 @@ setup_vulkan() {
 	python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 	command -v xz nvcc cc
 	ls /sys/kernel/tracing/events/dma 2>/dev/null || ls /sys/kernel/debug/tracing/events/dma
+	ls /sys/kernel/tracing/buffer_subbuf_size_kb /sys/kernel/tracing/kprobe_events
+	grep MemAvailable /proc/meminfo; nproc
 	for f in /sys/kernel/tracing/events/dma/*/format; do
 		echo "-- $f"
 		grep '^print fmt' "$f"
@@ -118,6 +120,9 @@ for w in $all; do
 		;;
 	multiproc)
 		record multiproc 90 python3 "$wl/multiproc.py"
+		;;
+	cupy-streams)
+		record cupy-streams 90 python3 "$wl/cupystreams.py"
 		;;
 	*)
 		say "unknown workload $w"
