@@ -226,8 +226,9 @@ static void print_remedies(FILE *out, const struct verdict *v)
 			(unsigned long long)v->strict_failed);
 	else
 		fprintf(out, "; --strict fits");
-	if (v->need_aperture)
-		fprintf(out, "; an aperture of %s fits",
+	if (v->need_aperture)	/* exact MiB: a value to pass to --aperture */
+		fprintf(out, "; an aperture of %llu MiB (%s) fits",
+			(unsigned long long)(v->need_aperture >> 20),
 			human_bytes(v->need_aperture, a, sizeof(a)));
 	else
 		fprintf(out, "; no aperture up to 1 TiB fits (the mapping limit?)");
