@@ -5,9 +5,15 @@
  *   windows	the live window list: state, refs, gpa, bus, length
  *   limits	what the host published and what this module was loaded with
  *   reclaim	write anything: unmap every idle window now (one host call)
+ *   devices	one line per managed device: its own map/unmap statistics
+ *
+ * Each file reads the current domain (a reference from the registry), so
+ * it sees "companion absent" between a companion's remove and the next
+ * probe.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "pvdma_guest.h"
 
@@ -42,32 +48,45 @@ struct pvdma_stats_snap {
 	u64 map_failures;
 	u64 bad_unmaps;
 	u64 dead_maps;
-	u64 largest_gap;
+	u64 attr_refusals;
+	u64 copies_skipped;
 	u32 host_state;
 };
 
+/* Fill @s from the current domain, if any. */
+static void pvdma_stats_snapshot(struct pvdma_stats_snap *s)
+{
+	struct pvdma_domain *d = pvdma_managed_domain_get();
+	unsigned long flags;
+
+	if (!d)
+		return;
+	spin_lock_irqsave(&d->lock, flags);
+	s->live = d->live;
+	if (d->live) {
+		s->ps = d->ps.planner.stats;
+		/* What the host last published (0 = DOWN: pvdmad stopped). */
+		s->host_state = pvdma_ring_host_state(&d->tp.ring);
+	}
+	s->tp = d->tp;
+	s->map_failures = d->map_failures;
+	s->bad_unmaps = d->bad_unmaps;
+	s->dead_maps = d->dead_maps;
+	s->copies_skipped = d->ps.copies_skipped;
+	spin_unlock_irqrestore(&d->lock, flags);
+	s->attr_refusals = atomic64_read(&d->attr_refusals);
+	pvdma_domain_put(d);
+}
+
 static int pvdma_stats_show(struct seq_file *m, void *unused)
 {
-	struct pvdma_companion *c = &pvdma_comp;
 	struct pvdma_stats_snap *s;
-	unsigned long flags;
 	u32 i;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	spin_lock_irqsave(&c->lock, flags);
-	s->live = c->live;
-	if (c->live)
-		s->ps = c->planner.stats;
-	s->tp = c->tp;
-	/* What the host last published (0 = DOWN: pvdmad stopped serving). */
-	if (c->live && c->tp.hdr)
-		s->host_state = pvdma_le32(READ_ONCE(c->tp.hdr->host_state));
-	s->map_failures = c->map_failures;
-	s->bad_unmaps = c->bad_unmaps;
-	s->dead_maps = c->dead_maps;
-	spin_unlock_irqrestore(&c->lock, flags);
+	pvdma_stats_snapshot(s);
 
 	seq_printf(m, "companion %s\n", s->live ? "live" : "absent");
 	seq_printf(m, "policy %s\n", pvdma_policy_name(pvdma_params.policy));
@@ -98,6 +117,8 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "dma_map_failures %llu\n", s->map_failures);
 	seq_printf(m, "dma_bad_unmaps %llu\n", s->bad_unmaps);
 	seq_printf(m, "dma_maps_without_companion %llu\n", s->dead_maps);
+	seq_printf(m, "dma_attr_refusals %llu\n", s->attr_refusals);
+	seq_printf(m, "bounce_copies_skipped_bytes %llu\n", s->copies_skipped);
 	seq_printf(m, "transport_calls %llu\n", s->tp.calls);
 	seq_printf(m, "transport_doorbells %llu\n", s->tp.doorbells);
 	seq_printf(m, "transport_slots %llu\n", s->tp.slots_posted);
@@ -111,54 +132,63 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pvdma_stats);
 
+static const char *pvdma_win_state_name(const struct pvdma_window *w)
+{
+	return w->state < ARRAY_SIZE(pvdma_win_state_names) ?
+	       pvdma_win_state_names[w->state] : "?";
+}
+
 /* Printed under the lock: seq_printf neither sleeps nor allocates. */
 static int pvdma_windows_show(struct seq_file *m, void *unused)
 {
-	struct pvdma_companion *c = &pvdma_comp;
-	const struct pvdma_planner *p = &c->planner;
+	struct pvdma_domain *d = pvdma_managed_domain_get();
+	const struct pvdma_planner *p;
 	struct pvdma_avl_node *n;
 	unsigned long flags;
 
 	seq_puts(m, "state    refs         gpa                bus                len  perm\n");
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live) {
-		for (n = pvdma_avl_first(&p->by_bus); n; n = pvdma_avl_next(n)) {
-			const struct pvdma_window *w =
-				container_of(n, struct pvdma_window, bus_node);
-			const char *state = w->state < ARRAY_SIZE(pvdma_win_state_names) ?
-				pvdma_win_state_names[w->state] : "?";
+	if (!d)
+		return 0;
+	p = &d->ps.planner;
+	spin_lock_irqsave(&d->lock, flags);
+	for (n = d->live ? pvdma_avl_first(&p->by_bus) : NULL; n;
+	     n = pvdma_avl_next(n)) {
+		const struct pvdma_window *w =
+			container_of(n, struct pvdma_window, bus_node);
 
-			seq_printf(m, "%-8s %4u %#18llx %#18llx %10llu  %s%s%s\n",
-				   state, w->refs, w->gpa, w->bus, w->len,
-				   w->perm & PVDMA_MAP_READ ? "r" : "-",
-				   w->perm & PVDMA_MAP_WRITE ? "w" : "-",
-				   w == p->pool_window ? " bounce-pool" : "");
-		}
+		seq_printf(m, "%-8s %4u %#18llx %#18llx %10llu  %s%s%s\n",
+			   pvdma_win_state_name(w), w->refs, w->gpa, w->bus,
+			   w->len, w->perm & PVDMA_MAP_READ ? "r" : "-",
+			   w->perm & PVDMA_MAP_WRITE ? "w" : "-",
+			   w == p->pool_window ? " bounce-pool" : "");
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_unlock_irqrestore(&d->lock, flags);
+	pvdma_domain_put(d);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvdma_windows);
 
 static int pvdma_limits_show(struct seq_file *m, void *unused)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_domain *d = pvdma_managed_domain_get();
 	struct pvdma_planner_config cfg;
 	unsigned long flags;
-	bool live;
+	bool live = false;
 
-	spin_lock_irqsave(&c->lock, flags);
-	live = c->live;
-	cfg = c->planner.cfg;
-	spin_unlock_irqrestore(&c->lock, flags);
+	if (d) {
+		spin_lock_irqsave(&d->lock, flags);
+		live = d->live;
+		cfg = d->ps.planner.cfg;
+		spin_unlock_irqrestore(&d->lock, flags);
+	}
 	if (!live) {
 		seq_puts(m, "companion absent\n");
-		return 0;
+		goto out;
 	}
 	seq_printf(m, "iommu_page_size %llu\n", cfg.page_size);
 	seq_printf(m, "aperture_bytes %llu\n", cfg.aperture_bytes);
 	seq_printf(m, "max_mappings %u\n", cfg.max_mappings);
-	seq_printf(m, "bus_limit %#llx\n", c->bus_limit);
+	seq_printf(m, "bus_limit %#llx\n", d->bus_limit);
 	seq_printf(m, "policy %s\n", pvdma_policy_name(cfg.policy));
 	seq_printf(m, "strict %u\n", cfg.strict);
 	seq_printf(m, "bounce %s\n", pvdma_bounce_mode_name(cfg.bounce));
@@ -166,7 +196,11 @@ static int pvdma_limits_show(struct seq_file *m, void *unused)
 	seq_printf(m, "max_window %llu\n", cfg.max_window);
 	seq_printf(m, "spec_shift %u\n", cfg.spec_shift);
 	seq_printf(m, "rfc_window_shift %u\n", cfg.rfc_window_shift);
-	seq_printf(m, "ivposition %u\n", c->ivposition);
+	seq_printf(m, "ivposition %u\n", d->ivposition);
+	seq_printf(m, "ram_ranges %u\n", d->ram.n);
+out:
+	if (d)
+		pvdma_domain_put(d);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvdma_limits);
@@ -174,14 +208,17 @@ DEFINE_SHOW_ATTRIBUTE(pvdma_limits);
 static ssize_t pvdma_reclaim_write(struct file *file, const char __user *buf,
 				   size_t count, loff_t *ppos)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_domain *d = pvdma_managed_domain_get();
 	unsigned long flags;
 	int n = -ENODEV;
 
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live)
-		n = pvdma_reclaim(&c->planner);
-	spin_unlock_irqrestore(&c->lock, flags);
+	if (!d)
+		return -ENODEV;
+	spin_lock_irqsave(&d->lock, flags);
+	if (d->live)
+		n = pvdma_reclaim(&d->ps.planner);
+	spin_unlock_irqrestore(&d->lock, flags);
+	pvdma_domain_put(d);
 	if (n < 0)
 		return n;
 	pr_info("pvdma: reclaimed %d idle windows\n", n);
@@ -193,6 +230,35 @@ static const struct file_operations pvdma_reclaim_fops = {
 	.write	= pvdma_reclaim_write,
 	.llseek	= noop_llseek,
 };
+
+/* One managed device's line; its counters are read under its domain's lock. */
+static void pvdma_device_line(struct pvdma_mdev *md, void *arg)
+{
+	struct seq_file *m = arg;
+	struct pvdma_domain *d = md->domain;
+	struct pvdma_mdev_stats st;
+	unsigned long flags;
+
+	if (d) {
+		spin_lock_irqsave(&d->lock, flags);
+		st = md->stats;
+		spin_unlock_irqrestore(&d->lock, flags);
+	} else {
+		st = md->stats;
+	}
+	seq_printf(m, "%s %s map_calls %llu map_segments %llu mapped_bytes %llu unmap_calls %llu live_bytes %llu peak_live_bytes %llu bounced_segments %llu failed_maps %llu bad_unmaps %llu\n",
+		   pci_name(md->pdev), d ? "attached" : "detached",
+		   st.map_calls, st.map_segments, st.mapped_bytes,
+		   st.unmap_calls, st.live_bytes, st.peak_live_bytes,
+		   st.bounced_segments, st.failed_maps, st.bad_unmaps);
+}
+
+static int pvdma_devices_show(struct seq_file *m, void *unused)
+{
+	pvdma_managed_for_each(pvdma_device_line, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvdma_devices);
 
 /**
  * pvdma_debugfs_init() - create /sys/kernel/debug/pvdma (errors ignored)
@@ -208,6 +274,8 @@ void pvdma_debugfs_init(void)
 			    &pvdma_limits_fops);
 	debugfs_create_file("reclaim", 0200, pvdma_debugfs_dir, NULL,
 			    &pvdma_reclaim_fops);
+	debugfs_create_file("devices", 0444, pvdma_debugfs_dir, NULL,
+			    &pvdma_devices_fops);
 }
 
 /**

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvdma dma_map_ops: what a managed device's driver calls through the DMA
- * API. Every call takes pvdma_comp.lock once (irqsave), asks the planner
- * and, at most once per call, the host; nothing here sleeps or allocates,
+ * API. Each call reaches the device's context from @dev (pvdma_mdev_of())
+ * and through it the domain the device shares with the other managed
+ * devices; it takes the domain's lock once (irqsave), asks the planner
+ * and, at most once per call, the host. Nothing here sleeps or allocates,
  * so maps work from atomic context. Coherent allocations allocate with the
  * caller's gfp flags before taking the lock.
+ *
+ * DMA attributes are honoured or refused, never dropped: see
+ * pvdma_attrs_parse().
  *
  * A map that fails returns DMA_MAPPING_ERROR (map_sg: a negative errno,
  * alloc: NULL) and logs, rate-limited, the limit that was hit and what to
@@ -19,16 +24,72 @@
 #include "kcompat.h"
 #include "pvdma_guest.h"
 
+/**
+ * struct pvdma_call - one driver call, as the planner is to serve it
+ * @dir:	the direction
+ * @attrs:	PVDMA_ATTR_* for the planner
+ * @mmio:	device memory: mapped exactly, not looked up as RAM
+ * @skip_sync:	no bounce copies (DMA_ATTR_SKIP_CPU_SYNC)
+ * @quiet:	no failure message (DMA_ATTR_NO_WARN)
+ */
+struct pvdma_call {
+	enum dma_data_direction dir;
+	u32 attrs;
+	bool mmio;
+	bool skip_sync;
+	bool quiet;
+};
+
+/* Attributes that change nothing for a mapping through the host IOMMU. */
+#define PVDMA_DMA_ATTRS_NEUTRAL						\
+	(DMA_ATTR_WEAK_ORDERING | DMA_ATTR_WRITE_COMBINE |		\
+	 DMA_ATTR_NO_KERNEL_MAPPING | DMA_ATTR_FORCE_CONTIGUOUS |	\
+	 DMA_ATTR_ALLOC_SINGLE_PAGES | DMA_ATTR_PRIVILEGED |		\
+	 PVDMA_DMA_ATTR_IGNORE_CACHELINES)
+
+#define PVDMA_DMA_ATTRS_KNOWN						\
+	(PVDMA_DMA_ATTRS_NEUTRAL | DMA_ATTR_SKIP_CPU_SYNC |		\
+	 DMA_ATTR_NO_WARN | PVDMA_DMA_ATTR_MMIO |			\
+	 PVDMA_DMA_ATTR_REQUIRE_COHERENT)
+
+/* A few lines per burst: a workload over the limits fails many maps. */
+static DEFINE_RATELIMIT_STATE(pvdma_fail_rs, 5 * HZ, 3);
+
 static bool pvdma_dir_ok(enum dma_data_direction dir)
 {
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE ||
 	       dir == DMA_FROM_DEVICE;
 }
 
-/* A few lines per burst: a workload over the limits fails many maps. */
-static DEFINE_RATELIMIT_STATE(pvdma_fail_rs, 5 * HZ, 3);
+/*
+ * What the DMA_ATTR_* bits of one call ask of the planner. MMIO and
+ * REQUIRE_COHERENT forbid the bounce pool (a copy is not the device's
+ * memory, nor coherent); SKIP_CPU_SYNC leaves the pool's copies to the
+ * driver's explicit syncs. A bit pvdma does not know is refused: dropping
+ * it could break what the driver relies on.
+ */
+static int pvdma_attrs_parse(struct device *dev, unsigned long attrs,
+			     enum dma_data_direction dir,
+			     struct pvdma_call *call)
+{
+	unsigned long unknown = attrs & ~(unsigned long)PVDMA_DMA_ATTRS_KNOWN;
 
-static void pvdma_warn_fail(struct device *dev,
+	if (unknown) {
+		dev_warn_ratelimited(dev, "pvdma: DMA attributes %#lx are unknown to pvdma: map refused rather than ignored\n",
+				     unknown);
+		return -EOPNOTSUPP;
+	}
+	call->dir = dir;
+	call->attrs = 0;
+	call->mmio = attrs & PVDMA_DMA_ATTR_MMIO;
+	call->skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC;
+	call->quiet = attrs & DMA_ATTR_NO_WARN;
+	if (attrs & (PVDMA_DMA_ATTR_MMIO | PVDMA_DMA_ATTR_REQUIRE_COHERENT))
+		call->attrs |= PVDMA_ATTR_NO_BOUNCE;
+	return 0;
+}
+
+static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 			    const struct pvdma_fail_info *f)
 {
 	const char *why = pvdma_fail_reason_name(f->reason);
@@ -40,228 +101,328 @@ static void pvdma_warn_fail(struct device *dev,
 	case PVDMA_FAIL_APERTURE:
 	case PVDMA_FAIL_BOUNCE_FULL:
 		dev_warn(dev,
-			"pvdma: map of %llu bytes failed: %s (aperture %llu KiB live, %llu peak, %llu max; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",
-			f->len, why, f->aperture_live >> 10, f->aperture_peak >> 10,
-			f->aperture_max >> 10, f->mappings_live, f->mappings_max,
-			pvdma_params.bounce == PVDMA_BOUNCE_OFF ? 0 :
-			pvdma_params.bounce_pool_kb);
+			 "pvdma: map of %llu bytes failed: %s (aperture %llu KiB live, %llu peak, %llu max; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",
+			 f->len, why, f->aperture_live >> 10,
+			 f->aperture_peak >> 10, f->aperture_max >> 10,
+			 f->mappings_live, f->mappings_max,
+			 pvdma_params.bounce == PVDMA_BOUNCE_OFF ? 0 :
+			 pvdma_params.bounce_pool_kb);
 		break;
 	case PVDMA_FAIL_MAPPINGS:
 	case PVDMA_FAIL_NO_RECORDS:
 		dev_warn(dev,
-			"pvdma: map of %llu bytes failed: %s (mappings %llu of %llu; aperture %llu KiB live of %llu); use policy=pvdma (it groups maps) or raise pvdmad --max-mappings\n",
-			f->len, why, f->mappings_live, f->mappings_max,
-			f->aperture_live >> 10, f->aperture_max >> 10);
+			 "pvdma: map of %llu bytes failed: %s (mappings %llu of %llu; aperture %llu KiB live of %llu); use policy=pvdma (it groups maps) or raise pvdmad --max-mappings\n",
+			 f->len, why, f->mappings_live, f->mappings_max,
+			 f->aperture_live >> 10, f->aperture_max >> 10);
 		break;
 	case PVDMA_FAIL_HOST:
 		dev_warn(dev,
-			"pvdma: map of %llu bytes failed: the host refused it (%s)\n",
-			f->len, pvdma_status_name(f->host_status));
+			 "pvdma: map of %llu bytes failed: the host refused it (%s)\n",
+			 f->len, pvdma_status_name(f->host_status));
 		break;
 	case PVDMA_FAIL_TRANSPORT:
 		/* An I/O error from a host that still answers: its IOMMU. */
-		if (f->host_status == PVDMA_ST_IO && pvdma_comp.live &&
-		    !READ_ONCE(pvdma_comp.tp.broken)) {
+		if (f->host_status == PVDMA_ST_IO && READ_ONCE(d->live) &&
+		    !READ_ONCE(d->tp.broken)) {
 			dev_warn(dev,
-				"pvdma: map of %llu bytes failed: the host's IOMMU reported an I/O error (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
-				f->len, f->aperture_live >> 10, f->aperture_max >> 10,
-				f->mappings_live, f->mappings_max);
+				 "pvdma: map of %llu bytes failed: the host's IOMMU reported an I/O error (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
+				 f->len, f->aperture_live >> 10,
+				 f->aperture_max >> 10, f->mappings_live,
+				 f->mappings_max);
 			break;
 		}
 		dev_warn(dev,
-			"pvdma: map of %llu bytes failed: the host did not answer; check pvdmad, then reload pvdma\n",
-			f->len);
+			 "pvdma: map of %llu bytes failed: the host did not answer; check pvdmad, then reload pvdma\n",
+			 f->len);
 		break;
 	default:
 		dev_warn(dev,
-			"pvdma: map of %llu bytes failed: %s (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
-			f->len, why, f->aperture_live >> 10, f->aperture_max >> 10,
-			f->mappings_live, f->mappings_max);
+			 "pvdma: map of %llu bytes failed: %s (aperture %llu KiB live of %llu; mappings %llu of %llu)\n",
+			 f->len, why, f->aperture_live >> 10,
+			 f->aperture_max >> 10, f->mappings_live,
+			 f->mappings_max);
 		break;
 	}
 }
 
+/* The call's per-map switches for the planner ops; cleared after. */
+static void pvdma_call_begin(struct pvdma_domain *d,
+			     const struct pvdma_call *call)
+{
+	d->ps.mmio = call->mmio;
+	d->ps.skip_copy = call->skip_sync;
+}
+
+static void pvdma_call_end(struct pvdma_domain *d)
+{
+	d->ps.mmio = false;
+	d->ps.skip_copy = false;
+}
+
+static void pvdma_mdev_count_map(struct pvdma_mdev *m,
+				 const struct pvdma_seg *segs, u32 n)
+{
+	struct pvdma_mdev_stats *s = &m->stats;
+	u32 i;
+
+	s->map_segments += n;
+	for (i = 0; i < n; i++) {
+		s->mapped_bytes += segs[i].len;
+		s->live_bytes += segs[i].len;
+		s->bounced_segments += !!segs[i].bounced;
+	}
+	s->peak_live_bytes = max(s->peak_live_bytes, s->live_bytes);
+}
+
 /*
- * Map @n segments (in c->segs or @segs) under the lock. On failure
- * returns a negative errno and fills @fail for the caller to log after
- * unlocking.
+ * Map @n segments under the lock. On failure returns a negative errno
+ * and fills @fail for the caller to log after unlocking.
  */
-static int pvdma_map_locked(struct pvdma_companion *c, struct pvdma_seg *segs,
-			    u32 n, enum dma_data_direction dir, u32 attrs,
+static int pvdma_map_locked(struct pvdma_mdev *m, struct pvdma_seg *segs,
+			    u32 n, const struct pvdma_call *call,
 			    struct pvdma_fail_info *fail)
 {
+	struct pvdma_domain *d = m->domain;
 	int ret;
 
-	lockdep_assert_held(&c->lock);
-	if (!c->live) {
-		c->dead_maps++;
+	lockdep_assert_held(&d->lock);
+	if (!d->live) {
+		d->dead_maps++;
 		memset(fail, 0, sizeof(*fail));
 		fail->reason = PVDMA_FAIL_TRANSPORT;
 		return -EIO;
 	}
 	/* Host gone: not even a cached window may be handed out. */
-	if (pvdma_transport_check(&c->tp)) {
-		c->map_failures++;
+	if (pvdma_transport_check(&d->tp)) {
+		d->map_failures++;
 		memset(fail, 0, sizeof(*fail));
 		fail->reason = PVDMA_FAIL_TRANSPORT;
 		return -EIO;
 	}
-	ret = pvdma_map(&c->planner, segs, n, (enum pvdma_dir)dir, attrs);
+	pvdma_call_begin(d, call);
+	ret = pvdma_map(&d->ps.planner, segs, n, (enum pvdma_dir)call->dir,
+			call->attrs);
+	pvdma_call_end(d);
 	if (ret) {
-		c->map_failures++;
-		*fail = c->planner.last_failure;
+		d->map_failures++;
+		*fail = d->ps.planner.last_failure;
+		return ret;
 	}
-	return ret;
+	pvdma_mdev_count_map(m, segs, n);
+	return 0;
 }
 
-static void pvdma_unmap_locked(struct pvdma_companion *c,
+static void pvdma_unmap_locked(struct pvdma_mdev *m,
 			       const struct pvdma_seg *segs, u32 n,
-			       enum dma_data_direction dir)
+			       const struct pvdma_call *call)
 {
-	lockdep_assert_held(&c->lock);
-	if (!c->live)
+	struct pvdma_domain *d = m->domain;
+	u32 i;
+
+	lockdep_assert_held(&d->lock);
+	if (!d->live)
 		return;
-	if (pvdma_unmap(&c->planner, segs, n, (enum pvdma_dir)dir))
-		c->bad_unmaps++;
+	pvdma_call_begin(d, call);
+	if (pvdma_unmap(&d->ps.planner, segs, n, (enum pvdma_dir)call->dir)) {
+		d->bad_unmaps++;
+		m->stats.bad_unmaps++;
+	}
+	pvdma_call_end(d);
+	for (i = 0; i < n; i++)
+		m->stats.live_bytes -= min(m->stats.live_bytes, segs[i].len);
 }
 
 static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
-				  size_t size, enum dma_data_direction dir,
-				  u32 attrs)
+				  size_t size, const struct pvdma_call *call)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	struct pvdma_domain *d = m->domain;
 	struct pvdma_seg seg = { .gpa = phys, .len = size };
 	struct pvdma_fail_info fail;
 	unsigned long flags;
 	int ret;
 
-	if (!pvdma_dir_ok(dir) || !size)
+	if (!pvdma_dir_ok(call->dir) || !size)
 		return DMA_MAPPING_ERROR;
-	spin_lock_irqsave(&c->lock, flags);
-	ret = pvdma_map_locked(c, &seg, 1, dir, attrs, &fail);
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_lock_irqsave(&d->lock, flags);
+	m->stats.map_calls++;
+	ret = pvdma_map_locked(m, &seg, 1, call, &fail);
+	if (ret)
+		m->stats.failed_maps++;
+	spin_unlock_irqrestore(&d->lock, flags);
 	if (ret) {
-		pvdma_warn_fail(dev, &fail);
+		if (!call->quiet)
+			pvdma_warn_fail(dev, d, &fail);
 		return DMA_MAPPING_ERROR;
 	}
 	return seg.bus;
 }
 
 static void pvdma_unmap_range(struct device *dev, dma_addr_t addr,
-			      size_t size, enum dma_data_direction dir)
+			      size_t size, const struct pvdma_call *call)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	struct pvdma_domain *d = m->domain;
 	struct pvdma_seg seg = { .bus = addr, .len = size };
 	unsigned long flags;
 
 	if (addr == DMA_MAPPING_ERROR || !size)
 		return;
-	spin_lock_irqsave(&c->lock, flags);
-	pvdma_unmap_locked(c, &seg, 1, dir);
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_lock_irqsave(&d->lock, flags);
+	m->stats.unmap_calls++;
+	pvdma_unmap_locked(m, &seg, 1, call);
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+/* A single range, from map_page, map_phys or map_resource. */
+static dma_addr_t pvdma_map_attrs(struct device *dev, phys_addr_t phys,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	struct pvdma_call call;
+
+	if (pvdma_attrs_parse(dev, attrs, dir, &call)) {
+		atomic64_inc(&pvdma_mdev_of(dev)->domain->attr_refusals);
+		return DMA_MAPPING_ERROR;
+	}
+	return pvdma_map_range(dev, phys, size, &call);
+}
+
+static void pvdma_unmap_attrs(struct device *dev, dma_addr_t addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	struct pvdma_call call = {
+		.dir = dir,
+		.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
+	};
+
+	pvdma_unmap_range(dev, addr, size, &call);
 }
 
 #if PVDMA_HAVE_MAP_PHYS_OP
+/* MMIO arrives here too, flagged DMA_ATTR_MMIO. */
 static dma_addr_t pvdma_map_phys(struct device *dev, phys_addr_t phys,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
 {
-	return pvdma_map_range(dev, phys, size, dir, 0);
+	return pvdma_map_attrs(dev, phys, size, dir, attrs);
 }
 
 static void pvdma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 			     enum dma_data_direction dir, unsigned long attrs)
 {
-	pvdma_unmap_range(dev, addr, size, dir);
+	pvdma_unmap_attrs(dev, addr, size, dir, attrs);
 }
 #else
 static dma_addr_t pvdma_map_page(struct device *dev, struct page *page,
 				 unsigned long offset, size_t size,
 				 enum dma_data_direction dir, unsigned long attrs)
 {
-	return pvdma_map_range(dev, page_to_phys(page) + offset, size, dir,
-			       0);
+	return pvdma_map_attrs(dev, page_to_phys(page) + offset, size, dir,
+			       attrs);
 }
 
 static void pvdma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 			     enum dma_data_direction dir, unsigned long attrs)
 {
-	pvdma_unmap_range(dev, addr, size, dir);
+	pvdma_unmap_attrs(dev, addr, size, dir, attrs);
 }
 #endif
 
 /* Unmap the first @n entries of @sgl (already mapped by us). */
-static void pvdma_unmap_sg_n(struct pvdma_companion *c, struct scatterlist *sgl,
-			     int n, enum dma_data_direction dir)
+static void pvdma_unmap_sg_n(struct pvdma_mdev *m, struct scatterlist *sgl,
+			     int n, const struct pvdma_call *call)
 {
+	struct pvdma_planner_state *ps = &m->domain->ps;
 	struct scatterlist *sg = sgl;
 	u32 k = 0;
 	int i;
 
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held(&m->domain->lock);
 	for (i = 0; i < n; i++, sg = sg_next(sg)) {
-		c->segs[k].bus = sg_dma_address(sg);
-		c->segs[k].len = sg_dma_len(sg);
-		if (++k == c->nsegs || i == n - 1) {
-			pvdma_unmap_locked(c, c->segs, k, dir);
+		ps->segs[k].bus = sg_dma_address(sg);
+		ps->segs[k].len = sg_dma_len(sg);
+		if (++k == ps->nsegs || i == n - 1) {
+			pvdma_unmap_locked(m, ps->segs, k, call);
 			k = 0;
 		}
 	}
 }
 
 /*
- * One planner call (one host call at most) for up to c->nsegs entries;
- * longer lists take one call per c->nsegs entries and are undone as a
- * whole if a later part fails.
+ * Map @sgl in pieces of up to ps->nsegs entries, one planner call (one
+ * host call at most) each; a later piece that fails undoes the earlier
+ * ones. Returns 0 or a negative errno; @fail is filled on a planner
+ * failure.
  */
-static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
-			enum dma_data_direction dir, unsigned long attrs)
+static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
+			       int nents, const struct pvdma_call *call,
+			       struct pvdma_fail_info *fail)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_planner_state *ps = &m->domain->ps;
 	struct scatterlist *sg = sgl, *first = sgl;
-	struct pvdma_fail_info fail;
-	unsigned long flags;
-	int i, done = 0, ret = 0;
+	int i, done = 0, ret;
 	u32 k = 0, j;
 
-	if (!pvdma_dir_ok(dir) || nents <= 0)
-		return -EINVAL;
-	spin_lock_irqsave(&c->lock, flags);
-	if (!c->live) {
-		ret = pvdma_map_locked(c, NULL, 0, dir, 0, &fail);
-		goto out_unlock;
-	}
 	for (i = 0; i < nents; i++, sg = sg_next(sg)) {
 		if (!sg->length) {
 			ret = -EINVAL;
 			goto err_undo;
 		}
-		c->segs[k].gpa = sg_phys(sg);
-		c->segs[k].len = sg->length;
-		if (++k < c->nsegs && i < nents - 1)
+		ps->segs[k].gpa = sg_phys(sg);
+		ps->segs[k].len = sg->length;
+		if (++k < ps->nsegs && i < nents - 1)
 			continue;
-		ret = pvdma_map_locked(c, c->segs, k, dir, 0,
-				       &fail);
+		ret = pvdma_map_locked(m, ps->segs, k, call, fail);
 		if (ret)
 			goto err_undo;
 		for (j = 0; j < k; j++, first = sg_next(first)) {
-			sg_dma_address(first) = c->segs[j].bus;
-			sg_dma_len(first) = c->segs[j].len;
+			sg_dma_address(first) = ps->segs[j].bus;
+			sg_dma_len(first) = ps->segs[j].len;
 		}
 		done += k;
 		k = 0;
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
-	return nents;
+	return 0;
 
 err_undo:
 	if (done)
-		pvdma_unmap_sg_n(c, sgl, done, dir);
-out_unlock:
-	spin_unlock_irqrestore(&c->lock, flags);
+		pvdma_unmap_sg_n(m, sgl, done, call);
+	return ret;
+}
+
+static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	struct pvdma_domain *d = m->domain;
+	struct pvdma_fail_info fail;
+	struct pvdma_call call;
+	unsigned long flags;
+	int ret;
+
+	if (!pvdma_dir_ok(dir) || nents <= 0)
+		return -EINVAL;
+	if (pvdma_attrs_parse(dev, attrs, dir, &call)) {
+		atomic64_inc(&d->attr_refusals);
+		return -EINVAL;
+	}
+	spin_lock_irqsave(&d->lock, flags);
+	m->stats.map_calls++;
+	if (d->live)
+		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail);
+	else
+		ret = pvdma_map_locked(m, NULL, 0, &call, &fail);
+	if (ret)
+		m->stats.failed_maps++;
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (!ret)
+		return nents;
 	if (ret == -EINVAL)
 		return -EINVAL;
-	pvdma_warn_fail(dev, &fail);
+	if (!call.quiet)
+		pvdma_warn_fail(dev, d, &fail);
 	return ret == -EIO ? -EIO : -ENOMEM;
 }
 
@@ -269,71 +430,78 @@ static void pvdma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 			   int nents, enum dma_data_direction dir,
 			   unsigned long attrs)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	struct pvdma_domain *d = m->domain;
+	struct pvdma_call call = {
+		.dir = dir,
+		.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
+	};
 	unsigned long flags;
 
 	if (nents <= 0)
 		return;
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live)
-		pvdma_unmap_sg_n(c, sgl, nents, dir);
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_lock_irqsave(&d->lock, flags);
+	m->stats.unmap_calls++;
+	if (d->live)
+		pvdma_unmap_sg_n(m, sgl, nents, &call);
+	spin_unlock_irqrestore(&d->lock, flags);
 }
 
-static void pvdma_sync_range(dma_addr_t addr, size_t size,
+static void pvdma_sync_range(struct device *dev, dma_addr_t addr, size_t size,
 			     enum dma_data_direction dir, bool for_device)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_domain *d = pvdma_mdev_of(dev)->domain;
 	unsigned long flags;
 
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live)
-		pvdma_sync(&c->planner, addr, size, (enum pvdma_dir)dir,
+	spin_lock_irqsave(&d->lock, flags);
+	if (d->live)
+		pvdma_sync(&d->ps.planner, addr, size, (enum pvdma_dir)dir,
 			   for_device);
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_unlock_irqrestore(&d->lock, flags);
 }
 
 static void pvdma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
 				      size_t size, enum dma_data_direction dir)
 {
-	pvdma_sync_range(addr, size, dir, false);
+	pvdma_sync_range(dev, addr, size, dir, false);
 }
 
 static void pvdma_sync_single_for_device(struct device *dev, dma_addr_t addr,
 					 size_t size,
 					 enum dma_data_direction dir)
 {
-	pvdma_sync_range(addr, size, dir, true);
+	pvdma_sync_range(dev, addr, size, dir, true);
 }
 
-static void pvdma_sync_sg(struct scatterlist *sgl, int nents,
-			  enum dma_data_direction dir, bool for_device)
+static void pvdma_sync_sg(struct device *dev, struct scatterlist *sgl,
+			  int nents, enum dma_data_direction dir,
+			  bool for_device)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_domain *d = pvdma_mdev_of(dev)->domain;
 	struct scatterlist *sg;
 	unsigned long flags;
 	int i;
 
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live)
+	spin_lock_irqsave(&d->lock, flags);
+	if (d->live)
 		for_each_sg(sgl, sg, nents, i)
-			pvdma_sync(&c->planner, sg_dma_address(sg),
+			pvdma_sync(&d->ps.planner, sg_dma_address(sg),
 				   sg_dma_len(sg), (enum pvdma_dir)dir,
 				   for_device);
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_unlock_irqrestore(&d->lock, flags);
 }
 
 static void pvdma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl,
 				  int nents, enum dma_data_direction dir)
 {
-	pvdma_sync_sg(sgl, nents, dir, false);
+	pvdma_sync_sg(dev, sgl, nents, dir, false);
 }
 
 static void pvdma_sync_sg_for_device(struct device *dev,
 				     struct scatterlist *sgl, int nents,
 				     enum dma_data_direction dir)
 {
-	pvdma_sync_sg(sgl, nents, dir, true);
+	pvdma_sync_sg(dev, sgl, nents, dir, true);
 }
 
 /* Coherent memory: pages of our own, mapped for good, never bounced. */
@@ -341,14 +509,14 @@ static struct page *pvdma_alloc_mapped(struct device *dev, size_t size,
 				       dma_addr_t *dma_handle,
 				       enum dma_data_direction dir, gfp_t gfp)
 {
+	struct pvdma_call call = { .dir = dir, .attrs = PVDMA_ATTR_COHERENT };
 	struct page *page;
 	dma_addr_t bus;
 
 	page = alloc_pages(gfp | __GFP_ZERO, get_order(size));
 	if (!page)
 		return NULL;
-	bus = pvdma_map_range(dev, page_to_phys(page), size, dir,
-			      PVDMA_ATTR_COHERENT);
+	bus = pvdma_map_range(dev, page_to_phys(page), size, &call);
 	if (bus == DMA_MAPPING_ERROR) {
 		__free_pages(page, get_order(size));
 		return NULL;
@@ -361,7 +529,9 @@ static void pvdma_free_mapped(struct device *dev, size_t size,
 			      struct page *page, dma_addr_t dma_handle,
 			      enum dma_data_direction dir)
 {
-	pvdma_unmap_range(dev, dma_handle, size, dir);
+	struct pvdma_call call = { .dir = dir };
+
+	pvdma_unmap_range(dev, dma_handle, size, &call);
 	__free_pages(page, get_order(size));
 }
 
@@ -370,7 +540,8 @@ static void *pvdma_alloc(struct device *dev, size_t size,
 {
 	struct page *page;
 
-	page = pvdma_alloc_mapped(dev, size, dma_handle, DMA_BIDIRECTIONAL, gfp);
+	page = pvdma_alloc_mapped(dev, size, dma_handle, DMA_BIDIRECTIONAL,
+				  gfp);
 	return page ? page_address(page) : NULL;
 }
 
@@ -418,37 +589,37 @@ static int pvdma_get_sgtable(struct device *dev, struct sg_table *sgt,
 	int ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
 
 	if (!ret)
-		sg_set_page(sgt->sgl, virt_to_page(cpu_addr), PAGE_ALIGN(size), 0);
+		sg_set_page(sgt->sgl, virt_to_page(cpu_addr), PAGE_ALIGN(size),
+			    0);
 	return ret;
 }
 
 #if PVDMA_HAVE_MAP_RESOURCE_OP
-/* Only guest RAM can be mapped by the host: MMIO (peer-to-peer) cannot. */
+/*
+ * Device memory (peer-to-peer): the exact range goes to the host, with no
+ * RAM check and no bounce, as 6.19's map_phys does for DMA_ATTR_MMIO.
+ * Whether the host can map it is the host's to say.
+ */
 static dma_addr_t pvdma_map_resource(struct device *dev, phys_addr_t phys,
 				     size_t size, enum dma_data_direction dir,
 				     unsigned long attrs)
 {
-	if (!pfn_valid(PHYS_PFN(phys)) || !page_is_ram(PHYS_PFN(phys))) {
-		dev_warn_ratelimited(dev,
-			"pvdma: map_resource of %pa (%zu bytes) refused: the host maps guest RAM only, not MMIO (peer-to-peer DMA is not supported)\n",
-			&phys, size);
-		return DMA_MAPPING_ERROR;
-	}
-	return pvdma_map_range(dev, phys, size, dir, PVDMA_ATTR_NO_BOUNCE);
+	return pvdma_map_attrs(dev, phys, size, dir,
+			       attrs | PVDMA_DMA_ATTR_MMIO);
 }
 
 static void pvdma_unmap_resource(struct device *dev, dma_addr_t addr,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
 {
-	pvdma_unmap_range(dev, addr, size, dir);
+	pvdma_unmap_attrs(dev, addr, size, dir, attrs);
 }
 #endif
 
 /* The host picks bus addresses in [bus_base, bus_limit). */
 static int pvdma_dma_supported(struct device *dev, u64 mask)
 {
-	u64 limit = READ_ONCE(pvdma_comp.bus_limit);
+	u64 limit = READ_ONCE(pvdma_mdev_of(dev)->domain->bus_limit);
 
 	if (limit && mask < limit - 1) {
 		dev_warn(dev, "pvdma: DMA mask %#llx is below the host's bus addresses (up to %#llx): refused\n",
@@ -460,7 +631,7 @@ static int pvdma_dma_supported(struct device *dev, u64 mask)
 
 static u64 pvdma_get_required_mask(struct device *dev)
 {
-	u64 limit = READ_ONCE(pvdma_comp.bus_limit);
+	u64 limit = READ_ONCE(pvdma_mdev_of(dev)->domain->bus_limit);
 
 	return limit > 1 ? DMA_BIT_MASK(fls64(limit - 1)) : DMA_BIT_MASK(64);
 }
@@ -468,12 +639,16 @@ static u64 pvdma_get_required_mask(struct device *dev)
 /* One mapping can take the whole aperture less the bounce pool. */
 static size_t pvdma_max_mapping_size(struct device *dev)
 {
-	u64 max = READ_ONCE(pvdma_comp.max_map_bytes);
+	u64 max = READ_ONCE(pvdma_mdev_of(dev)->domain->max_map_bytes);
 
 	return max && max < SIZE_MAX ? max : SIZE_MAX;
 }
 
-const struct dma_map_ops pvdma_dma_ops = {
+/*
+ * Each managed device gets a copy of this table (struct pvdma_mdev.ops),
+ * so the ops reach the device's context from @dev.
+ */
+const struct dma_map_ops pvdma_dma_ops_template = {
 	.alloc			= pvdma_alloc,
 	.free			= pvdma_free,
 	.PVDMA_OPS_ALLOC_PAGES	= pvdma_alloc_pages,
@@ -501,3 +676,14 @@ const struct dma_map_ops pvdma_dma_ops = {
 	.get_required_mask	= pvdma_get_required_mask,
 	.max_mapping_size	= pvdma_max_mapping_size,
 };
+
+/**
+ * pvdma_dma_ops_are_ours() - is @ops a managed device's copy of pvdma's?
+ * @ops: a device's dma_map_ops, may be NULL
+ *
+ * Return: true if so.
+ */
+bool pvdma_dma_ops_are_ours(const struct dma_map_ops *ops)
+{
+	return ops && ops->map_sg == pvdma_map_sg;
+}

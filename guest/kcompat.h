@@ -62,4 +62,26 @@
 #define timer_destroy_on_stack(t)		destroy_timer_on_stack(t)
 #endif
 
+/*
+ * DMA attributes newer than 6.1, by their upstream values (6.18's
+ * include/linux/dma-mapping.h: MMIO bit 10, DEBUGGING_IGNORE_CACHELINES
+ * bit 11; REQUIRE_COHERENT bit 12 in 2026), so pvdma honours them, and a
+ * test can send them, on every kernel it builds for.
+ */
+#ifdef DMA_ATTR_MMIO
+#define PVDMA_DMA_ATTR_MMIO		DMA_ATTR_MMIO
+#else
+#define PVDMA_DMA_ATTR_MMIO		(1UL << 10)
+#endif
+#ifdef DMA_ATTR_DEBUGGING_IGNORE_CACHELINES
+#define PVDMA_DMA_ATTR_IGNORE_CACHELINES DMA_ATTR_DEBUGGING_IGNORE_CACHELINES
+#else
+#define PVDMA_DMA_ATTR_IGNORE_CACHELINES (1UL << 11)
+#endif
+#ifdef DMA_ATTR_REQUIRE_COHERENT
+#define PVDMA_DMA_ATTR_REQUIRE_COHERENT	DMA_ATTR_REQUIRE_COHERENT
+#else
+#define PVDMA_DMA_ATTR_REQUIRE_COHERENT	(1UL << 12)
+#endif
+
 #endif /* PVDMA_KCOMPAT_H */

@@ -46,13 +46,9 @@ static unsigned int max_window_kb = PVDMA_DEFAULT_MAX_WINDOW >> 10;
 module_param(max_window_kb, uint, 0444);
 MODULE_PARM_DESC(max_window_kb, "pvdma policy: largest speculative window in KiB (default 32768; at least the IOMMU page)");
 
-static bool hostile_tests;
-module_param(hostile_tests, bool, 0444);
-MODULE_PARM_DESC(hostile_tests, "TEST ONLY: let pvdma_hostile.ko post raw, hostile requests into the ring (default off)");
-
 static char *managed = "";
 module_param(managed, charp, 0444);
-MODULE_PARM_DESC(managed, "comma-separated PCI devices (DDDD:BB:DD.F) whose DMA pvdma serves; default: the pvdma DMA device model");
+MODULE_PARM_DESC(managed, "comma-separated PCI devices (DDDD:BB:DD.F) whose DMA pvdma serves, all through one aperture and mapping budget; default: every pvdma DMA device model");
 
 struct pvdma_params pvdma_params;
 
@@ -101,7 +97,6 @@ static int pvdma_parse_params(void)
 	pp->strict = strict;
 	pp->spec_shift = spec_shift;
 	pp->max_window = (u64)max_window_kb << 10;
-	pp->hostile_tests = hostile_tests;
 	pp->bounce_pool_kb = bounce_pool_kb;
 	pp->timeout_ms = timeout_ms ? timeout_ms : 1;
 	pp->rfc_window_shift = rfc_window_shift;
@@ -117,13 +112,15 @@ static int pvdma_parse_params(void)
  * bus addresses through this guest's mappings.
  *
  * Return: the companion's IVPOSITION, or -ENODEV if pvdma does not serve
- * @dev or no companion is bound.
+ * @dev or its companion is gone.
  */
 int pvdma_domain_peer(struct device *dev)
 {
-	if (!pvdma_is_managed(dev) || !pvdma_companion_is_live())
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+
+	if (!m || !READ_ONCE(m->domain->live))
 		return -ENODEV;
-	return pvdma_comp.ivposition;
+	return m->domain->ivposition;
 }
 EXPORT_SYMBOL_GPL(pvdma_domain_peer);
 
@@ -132,33 +129,65 @@ EXPORT_SYMBOL_GPL(pvdma_domain_peer);
  * @dev: a device
  * @out: filled on success
  *
- * Return: 0, or -ENODEV if pvdma does not serve @dev or no companion is
- * bound.
+ * Every managed device shares them: one aperture, one mapping budget.
+ *
+ * Return: 0, or -ENODEV if pvdma does not serve @dev or its companion is
+ * gone.
  */
 int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out)
 {
-	struct pvdma_companion *c = &pvdma_comp;
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	const struct pvdma_planner *p;
+	struct pvdma_domain *d;
 	unsigned long flags;
 	int ret = -ENODEV;
 
-	if (!pvdma_is_managed(dev))
+	if (!m)
 		return -ENODEV;
-	spin_lock_irqsave(&c->lock, flags);
-	if (c->live) {
-		out->page_size = c->planner.cfg.page_size;
-		out->aperture_bytes = c->planner.cfg.aperture_bytes;
-		out->bounce_bytes = c->planner.cfg.bounce == PVDMA_BOUNCE_OFF ?
-				    0 : c->planner.cfg.bounce_bytes;
-		out->max_mappings = c->planner.cfg.max_mappings;
-		out->policy = c->planner.cfg.policy;
-		out->bounce = c->planner.cfg.bounce;
-		out->host_calls = c->planner.stats.host_calls;
+	d = m->domain;
+	p = &d->ps.planner;
+	spin_lock_irqsave(&d->lock, flags);
+	if (d->live) {
+		out->page_size = p->cfg.page_size;
+		out->aperture_bytes = p->cfg.aperture_bytes;
+		out->bounce_bytes = p->cfg.bounce == PVDMA_BOUNCE_OFF ?
+				    0 : p->cfg.bounce_bytes;
+		out->max_mappings = p->cfg.max_mappings;
+		out->policy = p->cfg.policy;
+		out->bounce = p->cfg.bounce;
+		out->host_calls = p->stats.host_calls;
 		ret = 0;
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	spin_unlock_irqrestore(&d->lock, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(pvdma_host_limits);
+
+/**
+ * pvdma_dev_stats() - one managed device's own DMA statistics
+ * @dev: a device
+ * @out: filled on success
+ *
+ * Return: 0, or -ENODEV if pvdma does not serve @dev.
+ */
+int pvdma_dev_stats(struct device *dev, struct pvdma_dev_stats *out)
+{
+	struct pvdma_mdev *m = pvdma_mdev_of(dev);
+	unsigned long flags;
+
+	if (!m)
+		return -ENODEV;
+	spin_lock_irqsave(&m->domain->lock, flags);
+	out->map_calls = m->stats.map_calls;
+	out->mapped_bytes = m->stats.mapped_bytes;
+	out->unmap_calls = m->stats.unmap_calls;
+	out->live_bytes = m->stats.live_bytes;
+	out->bounced_segments = m->stats.bounced_segments;
+	out->failed_maps = m->stats.failed_maps;
+	spin_unlock_irqrestore(&m->domain->lock, flags);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pvdma_dev_stats);
 
 /* lib/ helpers the self-test module uses for its checks and messages. */
 EXPORT_SYMBOL_GPL(pvdma_checksum);
@@ -173,32 +202,30 @@ static int __init pvdma_init(void)
 	ret = pvdma_parse_params();
 	if (ret)
 		return ret;
-	pvdma_debugfs_init();
 	ret = pvdma_managed_init();
 	if (ret)
-		goto err_debugfs;
+		return ret;
+	pvdma_debugfs_init();
 	ret = pvdma_companion_register();
 	if (ret)
 		goto err_managed;
-	pr_info("pvdma: loaded, policy=%s bounce=%s%s%s\n",
+	pr_info("pvdma: loaded, policy=%s bounce=%s%s\n",
 		pvdma_policy_name(pvdma_params.policy),
 		pvdma_bounce_mode_name(pvdma_params.bounce),
-		pvdma_params.strict ? " strict" : "",
-		pvdma_params.hostile_tests ? " hostile_tests (TEST ONLY)" : "");
+		pvdma_params.strict ? " strict" : "");
 	return 0;
 
 err_managed:
-	pvdma_managed_exit();
-err_debugfs:
 	pvdma_debugfs_exit();
+	pvdma_managed_exit();
 	return ret;
 }
 
 static void __exit pvdma_exit(void)
 {
 	pvdma_companion_unregister();
-	pvdma_managed_exit();
 	pvdma_debugfs_exit();
+	pvdma_managed_exit();
 	pr_info("pvdma: unloaded\n");
 }
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvdma managed devices: which PCI devices get pvdma's dma_map_ops, when
- * they get them and when they give them back.
+ * they get them and when they give them back. Every managed device maps
+ * through the one current domain, sharing its aperture and mapping
+ * budget; each has its own context (struct pvdma_mdev) with statistics,
+ * reached from its struct device through its copy of the ops.
  *
- * A device is managed if the managed= parameter names it, or (by default)
+ * A device is managed if the managed= list names it, or (by default)
  * if it is the pvdma DMA device model: an ivshmem device whose BAR2 starts
  * with PVDMA_DEV_MAGIC. Its ops are replaced only while no driver is bound
  * (at companion probe, at hot-add, or just before a driver binds), so a
@@ -15,7 +18,6 @@
  * pvdma's ops, whose maps then fail cleanly, until its driver unbinds;
  * then its original ops come back.
  */
-#include <linux/io.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -27,54 +29,21 @@
 #include "pvdma_guest.h"
 
 /**
- * struct pvdma_managed - one device pvdma serves or waits to serve
- * @node:	in pvdma_managed_list
- * @pdev:	the device (reference held)
- * @orig_ops:	its dma_map_ops before pvdma's (NULL: dma-direct)
- * @attached:	pvdma's ops are installed
- * @pinned:	a module reference is held for its bound driver
+ * struct pvdma_registry - the devices pvdma serves and the domain they share
+ * @lock:	protects everything here and each device's attach state
+ * @devs:	struct pvdma_mdev, wanted devices seen so far
+ * @domain:	the current domain (a reference), NULL without a companion
  */
-struct pvdma_managed {
-	struct list_head node;
-	struct pci_dev *pdev;
-	const struct dma_map_ops *orig_ops;
-	bool attached;
-	bool pinned;
+struct pvdma_registry {
+	struct mutex lock;
+	struct list_head devs;
+	struct pvdma_domain *domain;
 };
 
-/* Protects pvdma_managed_list and every entry on it. */
-static DEFINE_MUTEX(pvdma_managed_mutex);
-static LIST_HEAD(pvdma_managed_list);
-
-/**
- * pvdma_bar2_magic() - read the first word of an ivshmem device's BAR2
- * @pdev: a PCI device, bound or not (nothing is claimed)
- * @magic: where to store it
- *
- * Return: true if @pdev is an ivshmem device whose BAR2 could be read.
- */
-bool pvdma_bar2_magic(struct pci_dev *pdev, u32 *magic)
-{
-	resource_size_t start = pci_resource_start(pdev, PVDMA_BAR_SHM);
-	void __iomem *p;
-	u16 cmd;
-
-	if (pdev->vendor != PVDMA_IVSHMEM_VENDOR ||
-	    pdev->device != PVDMA_IVSHMEM_DEVICE)
-		return false;
-	if (!start || pci_resource_len(pdev, PVDMA_BAR_SHM) < sizeof(u32) ||
-	    !(pci_resource_flags(pdev, PVDMA_BAR_SHM) & IORESOURCE_MEM))
-		return false;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		return false;
-	p = ioremap(start, sizeof(u32));
-	if (!p)
-		return false;
-	*magic = ioread32(p);
-	iounmap(p);
-	return true;
-}
+static struct pvdma_registry pvdma_registry = {
+	.lock = __MUTEX_INITIALIZER(pvdma_registry.lock),
+	.devs = LIST_HEAD_INIT(pvdma_registry.devs),
+};
 
 /* Does managed= name @pdev ("0000:00:03.0", or "00:03.0" for domain 0)? */
 static bool pvdma_param_names(struct pci_dev *pdev)
@@ -104,52 +73,96 @@ static bool pvdma_wants(struct pci_dev *pdev)
 	return pvdma_bar2_magic(pdev, &magic) && magic == PVDMA_DEV_MAGIC;
 }
 
-static struct pvdma_managed *pvdma_managed_find(struct pci_dev *pdev)
+static struct pvdma_mdev *pvdma_mdev_find(struct pvdma_registry *reg,
+					  struct pci_dev *pdev)
 {
-	struct pvdma_managed *m;
+	struct pvdma_mdev *m;
 
-	lockdep_assert_held(&pvdma_managed_mutex);
-	list_for_each_entry(m, &pvdma_managed_list, node)
+	lockdep_assert_held(&reg->lock);
+	list_for_each_entry(m, &reg->devs, node)
 		if (m->pdev == pdev)
 			return m;
 	return NULL;
 }
 
-static struct pvdma_managed *pvdma_managed_get(struct pci_dev *pdev)
+static struct pvdma_mdev *pvdma_mdev_get(struct pvdma_registry *reg,
+					 struct pci_dev *pdev)
 {
-	struct pvdma_managed *m = pvdma_managed_find(pdev);
+	struct pvdma_mdev *m = pvdma_mdev_find(reg, pdev);
 
 	if (m)
 		return m;
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return NULL;
+	m->ops = pvdma_dma_ops_template;
 	m->pdev = pci_dev_get(pdev);
-	list_add_tail(&m->node, &pvdma_managed_list);
+	list_add_tail(&m->node, &reg->devs);
 	return m;
 }
 
-static void pvdma_ops_install(struct pvdma_managed *m)
+/**
+ * pvdma_mdev_of() - the managed device behind a struct device
+ * @dev: any device
+ *
+ * Lock-free, any context: while pvdma's ops are installed they are the
+ * device's own copy inside its struct pvdma_mdev.
+ *
+ * Return: the managed device, or NULL if @dev does not use pvdma's ops.
+ */
+struct pvdma_mdev *pvdma_mdev_of(struct device *dev)
 {
-	if (m->attached)
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dev_is_pci(dev) || !pvdma_dma_ops_are_ours(ops))
+		return NULL;
+	return container_of(ops, struct pvdma_mdev, ops);
+}
+
+/*
+ * Without CONFIG_ARCH_HAS_DMA_OPS (CONFIG_DMA_OPS before 6.12)
+ * set_dma_ops() compiles to nothing and the device would silently keep
+ * dma-direct: read back what took effect.
+ */
+static bool pvdma_ops_took_effect(struct device *dev,
+				  const struct dma_map_ops *ops)
+{
+	return get_dma_ops(dev) == ops;
+}
+
+static void pvdma_ops_install(struct pvdma_mdev *m, struct pvdma_domain *d)
+{
+	struct device *dev = &m->pdev->dev;
+
+	if (m->domain)
 		return;
-	m->orig_ops = get_dma_ops(&m->pdev->dev);
-	set_dma_ops(&m->pdev->dev, &pvdma_dma_ops);
-	m->attached = true;
-	dev_info(&m->pdev->dev, "pvdma: DMA now goes through the host IOMMU (policy %s)\n",
+	/* The ops reach the domain through m: set it before they go in. */
+	pvdma_domain_get(d);
+	m->domain = d;
+	m->orig_ops = get_dma_ops(dev);
+	set_dma_ops(dev, &m->ops);
+	if (!pvdma_ops_took_effect(dev, &m->ops)) {
+		set_dma_ops(dev, m->orig_ops);
+		m->domain = NULL;
+		pvdma_domain_put(d);
+		dev_err(dev, "pvdma: set_dma_ops() has no effect on this kernel (built without CONFIG_ARCH_HAS_DMA_OPS, CONFIG_DMA_OPS before 6.12); its DMA stays direct\n");
+		return;
+	}
+	dev_info(dev, "pvdma: DMA now goes through the host IOMMU (policy %s)\n",
 		 pvdma_policy_name(pvdma_params.policy));
 }
 
-static void pvdma_ops_restore(struct pvdma_managed *m)
+static void pvdma_ops_restore(struct pvdma_mdev *m)
 {
-	if (!m->attached)
+	if (!m->domain)
 		return;
 	set_dma_ops(&m->pdev->dev, m->orig_ops);
-	m->attached = false;
+	pvdma_domain_put(m->domain);
+	m->domain = NULL;
 	dev_info(&m->pdev->dev, "pvdma: original DMA ops restored\n");
 }
 
-static void pvdma_managed_free(struct pvdma_managed *m)
+static void pvdma_mdev_free(struct pvdma_mdev *m)
 {
 	pvdma_ops_restore(m);
 	if (m->pinned)
@@ -160,15 +173,16 @@ static void pvdma_managed_free(struct pvdma_managed *m)
 }
 
 /* Take @pdev over if it is unbound; remember it either way. */
-static void pvdma_attach_locked(struct pci_dev *pdev)
+static void pvdma_attach_locked(struct pvdma_registry *reg,
+				struct pci_dev *pdev)
 {
-	struct pvdma_managed *m = pvdma_managed_get(pdev);
+	struct pvdma_mdev *m = pvdma_mdev_get(reg, pdev);
 
 	if (!m) {
 		dev_err(&pdev->dev, "pvdma: out of memory; DMA stays direct\n");
 		return;
 	}
-	if (m->attached)
+	if (m->domain)
 		return;
 	if (pdev->dev.driver) {
 		dev_warn(&pdev->dev,
@@ -176,74 +190,125 @@ static void pvdma_attach_locked(struct pci_dev *pdev)
 			 pdev->dev.driver->name);
 		return;
 	}
-	pvdma_ops_install(m);
+	pvdma_ops_install(m, reg->domain);
 }
 
 /**
- * pvdma_managed_attach_all() - take over every wanted device (companion probe)
+ * pvdma_managed_bind_domain() - serve every wanted device through @d
+ * @d: a live domain (the registry takes a reference)
+ *
+ * Called at companion probe. Unbound wanted devices are attached now,
+ * bound ones when their driver next binds.
+ *
+ * Return: 0, or -EBUSY if a domain is already current (one companion
+ * device per guest).
  */
-void pvdma_managed_attach_all(void)
+int pvdma_managed_bind_domain(struct pvdma_domain *d)
 {
+	struct pvdma_registry *reg = &pvdma_registry;
 	struct pci_dev *pdev = NULL;
-	bool found = false;
+	unsigned int found = 0;
 
-	mutex_lock(&pvdma_managed_mutex);
+	mutex_lock(&reg->lock);
+	if (reg->domain) {
+		mutex_unlock(&reg->lock);
+		return -EBUSY;
+	}
+	pvdma_domain_get(d);
+	reg->domain = d;
 	for_each_pci_dev(pdev) {
 		if (pvdma_wants(pdev)) {
-			pvdma_attach_locked(pdev);
-			found = true;
+			pvdma_attach_locked(reg, pdev);
+			found++;
 		}
 	}
-	mutex_unlock(&pvdma_managed_mutex);
+	mutex_unlock(&reg->lock);
 	if (!found)
 		pr_info("pvdma: no managed device yet (managed=%s); waiting for one to appear\n",
 			pvdma_params.managed[0] ? pvdma_params.managed : "auto");
+	else
+		pr_info("pvdma: %u managed device(s) share one aperture and mapping budget\n",
+			found);
+	return 0;
 }
 
 /**
- * pvdma_managed_detach_unbound() - give driverless devices their ops back
+ * pvdma_managed_unbind_domain() - the companion is going: let @d go
+ * @d: the current domain
  *
- * Called when the companion goes away. Devices with a bound driver keep
- * pvdma's ops (maps fail) until the driver unbinds.
+ * Driverless devices get their ops back now. Devices with a bound driver
+ * keep pvdma's ops and their reference on @d (maps fail once it is torn
+ * down) until the driver unbinds.
  */
-void pvdma_managed_detach_unbound(void)
+void pvdma_managed_unbind_domain(struct pvdma_domain *d)
 {
-	struct pvdma_managed *m;
+	struct pvdma_registry *reg = &pvdma_registry;
+	struct pvdma_mdev *m;
 
-	mutex_lock(&pvdma_managed_mutex);
-	list_for_each_entry(m, &pvdma_managed_list, node) {
+	mutex_lock(&reg->lock);
+	list_for_each_entry(m, &reg->devs, node) {
+		if (m->domain != d)
+			continue;
 		if (!m->pdev->dev.driver)
 			pvdma_ops_restore(m);
-		else if (m->attached)
+		else
 			dev_warn(&m->pdev->dev,
 				 "pvdma: companion gone while %s is bound: its maps fail until it is unbound\n",
 				 m->pdev->dev.driver->name);
 	}
-	mutex_unlock(&pvdma_managed_mutex);
+	if (reg->domain == d) {
+		reg->domain = NULL;
+		pvdma_domain_put(d);
+	}
+	mutex_unlock(&reg->lock);
 }
 
 /**
- * pvdma_is_managed() - does @dev use pvdma's dma_map_ops?
- * @dev: any device
+ * pvdma_managed_domain_get() - the current domain, referenced
  *
- * Return: true if it does.
+ * Return: the domain (drop it with pvdma_domain_put()) or NULL.
  */
-bool pvdma_is_managed(struct device *dev)
+struct pvdma_domain *pvdma_managed_domain_get(void)
 {
-	return dev_is_pci(dev) && get_dma_ops(dev) == &pvdma_dma_ops;
+	struct pvdma_registry *reg = &pvdma_registry;
+	struct pvdma_domain *d;
+
+	mutex_lock(&reg->lock);
+	d = reg->domain;
+	if (d)
+		pvdma_domain_get(d);
+	mutex_unlock(&reg->lock);
+	return d;
 }
 
-static void pvdma_on_bind(struct pci_dev *pdev)
+/**
+ * pvdma_managed_for_each() - call @fn on every known managed device
+ * @fn: called with the registry locked (it may not sleep on the registry)
+ * @arg: passed on
+ */
+void pvdma_managed_for_each(void (*fn)(struct pvdma_mdev *m, void *arg),
+			    void *arg)
 {
-	struct pvdma_managed *m = pvdma_managed_find(pdev);
+	struct pvdma_registry *reg = &pvdma_registry;
+	struct pvdma_mdev *m;
 
-	if (!m && pvdma_companion_is_live() && pvdma_wants(pdev))
-		m = pvdma_managed_get(pdev);
+	mutex_lock(&reg->lock);
+	list_for_each_entry(m, &reg->devs, node)
+		fn(m, arg);
+	mutex_unlock(&reg->lock);
+}
+
+static void pvdma_on_bind(struct pvdma_registry *reg, struct pci_dev *pdev)
+{
+	struct pvdma_mdev *m = pvdma_mdev_find(reg, pdev);
+
+	if (!m && reg->domain && pvdma_wants(pdev))
+		m = pvdma_mdev_get(reg, pdev);
 	if (!m)
 		return;
-	if (!m->attached && pvdma_companion_is_live())
-		pvdma_ops_install(m);
-	if (!m->attached || m->pinned)
+	if (!m->domain && reg->domain)
+		pvdma_ops_install(m, reg->domain);
+	if (!m->domain || m->pinned)
 		return;
 	if (!try_module_get(THIS_MODULE)) {
 		/* pvdma is unloading: let the driver bind with direct DMA. */
@@ -253,9 +318,9 @@ static void pvdma_on_bind(struct pci_dev *pdev)
 	m->pinned = true;
 }
 
-static void pvdma_on_unbound(struct pci_dev *pdev)
+static void pvdma_on_unbound(struct pvdma_registry *reg, struct pci_dev *pdev)
 {
-	struct pvdma_managed *m = pvdma_managed_find(pdev);
+	struct pvdma_mdev *m = pvdma_mdev_find(reg, pdev);
 
 	if (!m)
 		return;
@@ -263,36 +328,38 @@ static void pvdma_on_unbound(struct pci_dev *pdev)
 		m->pinned = false;
 		module_put(THIS_MODULE);
 	}
-	if (!pvdma_companion_is_live())
+	/* Through a torn-down domain, or none: the device's own ops again. */
+	if (m->domain != reg->domain)
 		pvdma_ops_restore(m);
 }
 
 static int pvdma_bus_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
+	struct pvdma_registry *reg = &pvdma_registry;
 	struct pci_dev *pdev = to_pci_dev(data);
-	struct pvdma_managed *m;
+	struct pvdma_mdev *m;
 
-	mutex_lock(&pvdma_managed_mutex);
+	mutex_lock(&reg->lock);
 	switch (action) {
 	case BUS_NOTIFY_ADD_DEVICE:
-		if (pvdma_companion_is_live() && pvdma_wants(pdev))
-			pvdma_attach_locked(pdev);
+		if (reg->domain && pvdma_wants(pdev))
+			pvdma_attach_locked(reg, pdev);
 		break;
 	case BUS_NOTIFY_BIND_DRIVER:
-		pvdma_on_bind(pdev);
+		pvdma_on_bind(reg, pdev);
 		break;
 	case BUS_NOTIFY_UNBOUND_DRIVER:
 	case BUS_NOTIFY_DRIVER_NOT_BOUND:
-		pvdma_on_unbound(pdev);
+		pvdma_on_unbound(reg, pdev);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
-		m = pvdma_managed_find(pdev);
+		m = pvdma_mdev_find(reg, pdev);
 		if (m)
-			pvdma_managed_free(m);
+			pvdma_mdev_free(m);
 		break;
 	}
-	mutex_unlock(&pvdma_managed_mutex);
+	mutex_unlock(&reg->lock);
 	return NOTIFY_DONE;
 }
 
@@ -301,12 +368,28 @@ static struct notifier_block pvdma_bus_nb = {
 };
 
 /**
- * pvdma_managed_init() - start watching the PCI bus
+ * pvdma_managed_init() - check set_dma_ops() works, watch the PCI bus
  *
- * Return: 0 or a negative errno.
+ * Refuses to load where per-device DMA ops cannot take effect: pvdma
+ * would load, say nothing, and the device's DMA would bypass it.
+ *
+ * Return: 0, -EOPNOTSUPP, or a negative errno.
  */
 int pvdma_managed_init(void)
 {
+	struct device *probe;
+	bool works;
+
+	probe = kzalloc(sizeof(*probe), GFP_KERNEL);
+	if (!probe)
+		return -ENOMEM;
+	set_dma_ops(probe, &pvdma_dma_ops_template);
+	works = pvdma_ops_took_effect(probe, &pvdma_dma_ops_template);
+	kfree(probe);
+	if (!works) {
+		pr_err("pvdma: this kernel ignores set_dma_ops(), so pvdma cannot route a device's DMA: rebuild it with CONFIG_ARCH_HAS_DMA_OPS (CONFIG_DMA_OPS before 6.12; on arm64 it comes with CONFIG_XEN)\n");
+		return -EOPNOTSUPP;
+	}
 	return bus_register_notifier(&pci_bus_type, &pvdma_bus_nb);
 }
 
@@ -315,11 +398,12 @@ int pvdma_managed_init(void)
  */
 void pvdma_managed_exit(void)
 {
-	struct pvdma_managed *m, *tmp;
+	struct pvdma_registry *reg = &pvdma_registry;
+	struct pvdma_mdev *m, *tmp;
 
 	bus_unregister_notifier(&pci_bus_type, &pvdma_bus_nb);
-	mutex_lock(&pvdma_managed_mutex);
-	list_for_each_entry_safe(m, tmp, &pvdma_managed_list, node)
-		pvdma_managed_free(m);
-	mutex_unlock(&pvdma_managed_mutex);
+	mutex_lock(&reg->lock);
+	list_for_each_entry_safe(m, tmp, &reg->devs, node)
+		pvdma_mdev_free(m);
+	mutex_unlock(&reg->lock);
 }

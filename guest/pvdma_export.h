@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Symbols pvdma.ko exports to other modules (the self-test module).
+ * Symbols pvdma.ko exports to other modules (the self-test modules in
+ * selftests/). Nothing here is test-only: a driver may use them too.
  */
 #ifndef PVDMA_EXPORT_H
 #define PVDMA_EXPORT_H
@@ -30,50 +31,25 @@ struct pvdma_host_limits {
 };
 
 /**
- * struct pvdma_raw_info - what pvdma_hostile.ko needs to build its requests
- * @page_size:	IOMMU page size
- * @aperture_bytes: the host's aperture
- * @bus_base:	lowest bus address the host hands out
- * @bus_limit:	one past the highest
- * @ring_slots:	slots in the ring
- * @max_batch:	entries per slot
+ * struct pvdma_dev_stats - one managed device's own DMA, as pvdma served it
+ * @map_calls:		map calls (a map_sg is one)
+ * @mapped_bytes:	bytes mapped, all calls
+ * @unmap_calls:	unmap calls
+ * @live_bytes:		bytes mapped now
+ * @bounced_segments:	segments served by the bounce pool
+ * @failed_maps:	map calls that failed
  */
-struct pvdma_raw_info {
-	u64 page_size;
-	u64 aperture_bytes;
-	u64 bus_base;
-	u64 bus_limit;
-	u32 ring_slots;
-	u32 max_batch;
+struct pvdma_dev_stats {
+	u64 map_calls;
+	u64 mapped_bytes;
+	u64 unmap_calls;
+	u64 live_bytes;
+	u64 bounced_segments;
+	u64 failed_maps;
 };
-
-/**
- * struct pvdma_raw_slot - one hand-made slot (test only)
- * @ops:	entries written into the slot (struct pvdma_host_op); each
- *		gets its status, and bus for MAP
- * @nents:	entries written (at most max_batch)
- * @count:	the slot's count field as posted (may differ from @nents)
- * @flags:	the slot's flags field as posted
- * @status:	out: the slot's status
- * @completed:	out: entries the host executed
- */
-struct pvdma_raw_slot {
-	void *ops;
-	u32 nents;
-	u16 count;
-	u16 flags;
-	u32 status;
-	u32 completed;
-};
-
-/* Test only (pvdma.ko hostile_tests=1): raw access to the request ring. */
-int pvdma_raw_begin(struct pvdma_raw_info *info);
-int pvdma_raw_post(struct pvdma_raw_slot *s);
-int pvdma_raw_guest_header(u32 version, u32 features);
-int pvdma_raw_bad_tail(u32 delta, unsigned int wait_ms);
-int pvdma_raw_end(void);
 
 int pvdma_domain_peer(struct device *dev);
 int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out);
+int pvdma_dev_stats(struct device *dev, struct pvdma_dev_stats *out);
 
 #endif /* PVDMA_EXPORT_H */

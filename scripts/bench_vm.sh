@@ -38,7 +38,8 @@ kb=$OUT/kbuild
 rm -rf "$kb"
 mkdir -p "$kb"
 cp -r guest lib "$kb/"
-(cd "$kb/guest" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c .*.cmd modules.order Module.symvers)
+(cd "$kb/guest" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c .*.cmd modules.order Module.symvers \
+	selftests/*.o selftests/*.ko selftests/*.mod selftests/*.mod.c selftests/.*.cmd)
 make -s -C "$kb/guest" KVER="$KVER" >"$OUT/module-build.log" 2>&1 ||
 	{ cat "$OUT/module-build.log" >&2; fail "module build failed"; }
 if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$OUT/module-build.log"; then
@@ -65,7 +66,7 @@ rfc_args="max_mb=$MAX_MB"
 	cat tests/bench/guest-bench.sh
 } >"$wd/guest-bench.sh"
 vm_initramfs "$wd/initrd.gz" "$wd/guest-bench.sh" "$kb/guest/pvdma.ko" \
-	"$kb/guest/pvdma_dmabench.ko" || fail "initramfs failed"
+	"$kb/guest/selftests/pvdma_dmabench.ko" || fail "initramfs failed"
 
 step "pvdmad --dma-identity (DART model, 1536 MiB aperture)"
 vm_pvdmad_start "$BUILD/pvdmad" "$wd" --dma-identity --log-level info ||

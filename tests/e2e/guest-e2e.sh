@@ -20,6 +20,7 @@ run() {	# label, pvdma.ko parameters, pvdma_dmatest.ko parameters
 	# shellcheck disable=SC2086
 	insmod $P/pvdma_dmatest.ko $3 || echo "pvdma-e2e: $1: insmod pvdma_dmatest.ko failed"
 	sed "s/^/pvdma-stats $1 /" $D/stats
+	sed "s/^/pvdma-devices $1 /" $D/devices
 	sed "s/^/pvdma-windows $1 /" $D/windows | head -n 12
 	echo "pvdma-windows $1 ... $(($(wc -l <$D/windows) - 1)) windows"
 	rmmod pvdma_dmatest || echo "pvdma-e2e: $1: rmmod pvdma_dmatest failed"

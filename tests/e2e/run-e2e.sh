@@ -69,13 +69,15 @@ trap cleanup EXIT
 
 step "initramfs"
 vm_initramfs "$wd/initrd.gz" tests/e2e/guest-e2e.sh guest/pvdma.ko \
-	guest/pvdma_dmatest.ko || fail "initramfs failed"
+	guest/selftests/pvdma_dmatest.ko || fail "initramfs failed"
 
 step "pvdmad --aperture $APERTURE"
 vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||
 	fail "pvdmad did not start"
 
-step "booting the guest (TCG); self-tests with policy=pvdma, then rfc"
+# Two DMA devices share the companion's one aperture and mapping budget.
+VM_DMA_DEVICES=${VM_DMA_DEVICES:-2}
+step "booting the guest (TCG, $VM_DMA_DEVICES DMA devices); self-tests with policy=pvdma, then rfc"
 if [ "$VERBOSE" = 1 ]; then
 	( tail -n +1 -F --pid=$$ "$wd/console.log" 2>/dev/null |
 	  grep --line-buffered -e "pvdma-dmatest: test" -e "pvdma-e2e:" |
@@ -154,6 +156,15 @@ for r in pvdma pvdma-nobounce rfc; do
 	grep "^pvdma-log $r .*pvdma-dmatest: test " "$log" |
 		sed 's/^pvdma-log [^ ]* \[ *[0-9.]*\] pvdma-dmatest: test /    /'
 done
+step "per-device statistics (/sys/kernel/debug/pvdma/devices after the pvdma run)"
+sed -n 's/^pvdma-devices pvdma /  /p' "$log"
+ndev=$(grep -c "^pvdma-log pvdma .*pvdma-dmatest: pressure: device .* 0 failed, 0 bytes live after" "$log")
+if [ "$ndev" -lt "$VM_DMA_DEVICES" ]; then
+	echo "e2e: pressure ran on $ndev of $VM_DMA_DEVICES DMA devices sharing the aperture" >&2
+	bad=1
+else
+	echo "  pressure through one aperture from $ndev DMA devices, each with its own statistics"
+fi
 step "unload and rebind"
 grep "^pvdma-lifecycle: " "$log" | sed 's/^pvdma-lifecycle: /  /'
 if grep -q "^pvdma-lifecycle: FAIL" "$log" ||

@@ -131,6 +131,17 @@ EOF
 	return $rc
 }
 
+# More DMA device models on the same socket (VM_DMA_DEVICES, default 1):
+# pvdmad serves each as its own device, all translating through the one
+# companion's domain (a GPU and its audio function behind one DART).
+vm_dma_extra() {
+	n=1
+	while [ "$n" -lt "${VM_DMA_DEVICES:-1}" ]; do
+		echo "-chardev socket,path=$1,id=d$n -device ivshmem-doorbell,chardev=d$n,vectors=1"
+		n=$((n + 1))
+	done
+}
+
 # vm_boot INITRD RAMFILE COMPANION_SOCK DMA_SOCK LOG [TIMEOUT_S]
 # Runs QEMU in the foreground; returns its status (124 on timeout).
 vm_boot() {
@@ -144,6 +155,7 @@ vm_boot() {
 		-device ivshmem-doorbell,chardev=c0,vectors=1 \
 		-chardev socket,path="$4",id=c1 \
 		-device ivshmem-doorbell,chardev=c1,vectors=1 \
+		$(vm_dma_extra "$4") \
 		</dev/null >"$5" 2>&1
 }
 

@@ -96,12 +96,13 @@ step_churn() {
 build_modules() {
 	mod=$OUT/mod
 	rm -rf "$mod"
-	mkdir -p "$mod/guest" "$mod/lib"
-	cp guest/*.c guest/*.h guest/Makefile "$mod/guest/" 2>/dev/null
-	rm -f "$mod/guest/"*.mod.c "$mod/guest/dmabench.c"
+	mkdir -p "$mod/guest/selftests" "$mod/lib"
+	cp guest/*.c guest/*.h guest/Kbuild guest/Makefile "$mod/guest/" 2>/dev/null
+	cp guest/selftests/*.c guest/selftests/*.h guest/selftests/Kbuild \
+		"$mod/guest/selftests/"
+	rm -f "$mod/guest/"*.mod.c "$mod/guest/selftests/"*.mod.c
 	cp -r lib/include "$mod/lib/"
 	cp lib/*.c lib/*.h "$mod/lib/"
-	sed 's/ pvdma_dmabench\.o//; /^pvdma_dmabench-y/d' guest/Kbuild >"$mod/guest/Kbuild"
 	make -s -C "$KDIR" M="$(cd "$mod/guest" && pwd)" modules \
 		>"$OUT/module-build.log" 2>&1 || return 1
 	! grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$OUT/module-build.log"
@@ -196,7 +197,7 @@ REL_LOOPS=1000
 REL_MIXED_OPS=$MIXED_OPS
 EOF
 	vm_initramfs "$wd/initrd.gz" tests/reliability/rel-guest.sh \
-		"$OUT/mod/guest/pvdma.ko" "$OUT/mod/guest/pvdma_dmatest.ko" \
+		"$OUT/mod/guest/pvdma.ko" "$OUT/mod/guest/selftests/pvdma_dmatest.ko" \
 		"$wd/rel.conf" || return 1
 	: >"$wd/console.log"
 	: >"$wd/checkpoints"

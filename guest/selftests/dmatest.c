@@ -37,7 +37,7 @@
 
 static char *tests = "all";
 module_param(tests, charp, 0444);
-MODULE_PARM_DESC(tests, "comma list of tests, or all: single,kmalloc,sg,coherent,atomic,timer,threads,cycle,pressure (mixed: only by name)");
+MODULE_PARM_DESC(tests, "comma list of tests, or all: single,kmalloc,sg,coherent,attrs,atomic,timer,threads,cycle,pressure (mixed: only by name)");
 
 static unsigned int threads = 4;
 module_param(threads, uint, 0444);
@@ -86,6 +86,11 @@ struct dt_ctx {
 	atomic64_t unexpected;
 };
 
+/* The DMA devices pvdma serves, in probe order; tests use the first. */
+#define DT_MAX_DEVS	4
+static struct dmatest_dev *dt_devs[DT_MAX_DEVS];
+static unsigned int dt_ndevs;
+
 static struct pvdma_host_limits dt_limits;
 static u64 dt_tot[5];	/* transfers, mismatches, faults, failed, unexpected */
 static u64 dt_expected;
@@ -128,13 +133,14 @@ static void dt_check(struct dt_ctx *t, bool ok, const char *what)
 		pr_err("pvdma-dmatest: %s: %s: bytes differ\n", t->name, what);
 }
 
-/* Run @n commands; count faults. Returns true if all succeeded. */
-static bool dt_run(struct dt_ctx *t, struct dmatest_cmd *c, u32 n)
+/* Run @n commands on @d; count faults. Returns true if all succeeded. */
+static bool dt_run_on(struct dt_ctx *t, struct dmatest_dev *d,
+		      struct dmatest_cmd *c, u32 n)
 {
 	bool ok = true;
 	u32 i;
 
-	if (dmatest_dev_run(t->d, c, n)) {
+	if (dmatest_dev_run(d, c, n)) {
 		atomic64_add(n, &t->faults);
 		pr_err_ratelimited("pvdma-dmatest: %s: device did not answer\n",
 				   t->name);
@@ -149,6 +155,12 @@ static bool dt_run(struct dt_ctx *t, struct dmatest_cmd *c, u32 n)
 			       t->name, c[i].status, c[i].fault_bus);
 	}
 	return ok;
+}
+
+/* Run @n commands on the test's device. */
+static bool dt_run(struct dt_ctx *t, struct dmatest_cmd *c, u32 n)
+{
+	return dt_run_on(t, t->d, c, n);
 }
 
 /*
@@ -603,20 +615,249 @@ static void dt_test_cycle(struct dt_ctx *t)
 	dt_free_chunks(ch, n);
 }
 
+/* ---- DMA attributes ------------------------------------------------------ */
+
+/* An attribute bit no kernel defines: pvdma must refuse it, not drop it. */
+#define DT_ATTR_UNKNOWN		(1UL << 30)
+
+/* Segments the test's device has had bounced so far. */
+static u64 dt_bounced(struct dt_ctx *t)
+{
+	struct pvdma_dev_stats st;
+
+	return pvdma_dev_stats(t->dev, &st) ? 0 : st.bounced_segments;
+}
+
+/*
+ * Device memory (DMA_ATTR_MMIO; map_resource before 6.19): pvdma maps
+ * the range itself, no RAM check and no bounce. A RAM page stands in for
+ * device memory so the bytes can be checked: the device's FILL must be
+ * in the page before any unmap or sync, as no copy is involved.
+ */
+static dma_addr_t dt_map_mmio(struct dt_ctx *t, struct page *page, size_t len)
+{
+#ifdef DMA_ATTR_MMIO
+	return dma_map_phys(t->dev, page_to_phys(page), len, DMA_FROM_DEVICE,
+			    DMA_ATTR_MMIO);
+#else
+	return dma_map_page_attrs(t->dev, page, 0, len, DMA_FROM_DEVICE,
+				  PVDMA_DMA_ATTR_MMIO);
+#endif
+}
+
+static void dt_unmap_mmio(struct dt_ctx *t, dma_addr_t a, size_t len)
+{
+#ifdef DMA_ATTR_MMIO
+	dma_unmap_phys(t->dev, a, len, DMA_FROM_DEVICE, DMA_ATTR_MMIO);
+#else
+	dma_unmap_page_attrs(t->dev, a, len, DMA_FROM_DEVICE,
+			     PVDMA_DMA_ATTR_MMIO);
+#endif
+}
+
+static void dt_test_attrs(struct dt_ctx *t)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	u8 *buf;
+	dma_addr_t a;
+	u64 b0;
+
+	if (!page)
+		return;
+	buf = page_address(page);
+	memset(buf, 0, PAGE_SIZE);
+	b0 = dt_bounced(t);
+	a = dt_map_mmio(t, page, PAGE_SIZE);
+	if (dt_mapped(t, a)) {
+		dt_fill(t, a, PAGE_SIZE, 0x6b);
+		dt_check(t, !memchr_inv(buf, 0x6b, PAGE_SIZE) &&
+			 dt_bounced(t) == b0, "mmio: the range itself, no bounce");
+		dt_unmap_mmio(t, a, PAGE_SIZE);
+	}
+	a = dma_map_page_attrs(t->dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE,
+			       DT_ATTR_UNKNOWN);
+	dt_check(t, dma_mapping_error(t->dev, a), "unknown attribute refused");
+	if (!dma_mapping_error(t->dev, a))
+		dma_unmap_page(t->dev, a, PAGE_SIZE, DMA_TO_DEVICE);
+	__free_page(page);
+}
+
+/*
+ * REQUIRE_COHERENT with the aperture full: a window of its own or a
+ * clean failure, never the bounce pool (a copy is not coherent).
+ */
+static void dt_attr_coherent_pressed(struct dt_ctx *t, u8 *buf, size_t len)
+{
+	u64 b0 = dt_bounced(t);
+	dma_addr_t a;
+
+	memset(buf, 0, len);
+	a = dma_map_single_attrs(t->dev, buf, len, DMA_FROM_DEVICE,
+				 PVDMA_DMA_ATTR_REQUIRE_COHERENT);
+	if (dma_mapping_error(t->dev, a)) {
+		dt_check(t, dt_bounced(t) == b0,
+			 "require-coherent: refused, not bounced");
+		return;
+	}
+	dt_fill(t, a, len, 0x5d);
+	dt_check(t, dt_bounced(t) == b0 && !memchr_inv(buf, 0x5d, len),
+		 "require-coherent: mapped, not bounced");
+	dma_unmap_single_attrs(t->dev, a, len, DMA_FROM_DEVICE,
+			       PVDMA_DMA_ATTR_REQUIRE_COHERENT);
+}
+
+/* Map with SKIP_CPU_SYNC; true if the pool served it (what is tested). */
+static bool dt_map_skip_bounced(struct dt_ctx *t, u8 *buf, size_t len,
+				enum dma_data_direction dir, dma_addr_t *a)
+{
+	u64 b0 = dt_bounced(t);
+
+	*a = dma_map_single_attrs(t->dev, buf, len, dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	if (!dt_mapped(t, *a))
+		return false;
+	if (dt_bounced(t) != b0 + 1) {
+		dt_check(t, false, "skip-cpu-sync: the pool serves a small map while the aperture is full");
+		dma_unmap_single_attrs(t->dev, *a, len, dir,
+				       DMA_ATTR_SKIP_CPU_SYNC);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * SKIP_CPU_SYNC on a bounced mapping: map and unmap copy nothing, the
+ * driver's explicit syncs do. The device reads a buffer mapped without a
+ * copy (stale pool bytes), then after sync_for_device the right ones; it
+ * writes one, sync_for_cpu brings the bytes, and an unmap without a copy
+ * leaves what the CPU wrote after that sync.
+ */
+static void dt_attr_skip_sync_pressed(struct dt_ctx *t, u8 *buf, size_t len)
+{
+	struct dmatest_cmd c = { .op = PVDMA_DEV_CHECKSUM, .len = len };
+	u64 want, stale;
+	dma_addr_t a;
+	bool ok;
+
+	dt_random(buf, len, 0x5ca1ab1e);
+	want = pvdma_checksum(PVDMA_CHECKSUM_SEED, buf, len);
+	if (!dt_map_skip_bounced(t, buf, len, DMA_TO_DEVICE, &a))
+		return;
+	c.src = a;
+	ok = dt_run(t, &c, 1);
+	stale = c.result;
+	dma_sync_single_for_device(t->dev, a, len, DMA_TO_DEVICE);
+	ok &= dt_run(t, &c, 1);
+	dt_check(t, ok && stale != want && c.result == want,
+		 "skip-cpu-sync: map copies nothing, sync_for_device does");
+	dma_unmap_single_attrs(t->dev, a, len, DMA_TO_DEVICE,
+			       DMA_ATTR_SKIP_CPU_SYNC);
+
+	memset(buf, 0, len);
+	if (!dt_map_skip_bounced(t, buf, len, DMA_FROM_DEVICE, &a))
+		return;
+	ok = dt_fill(t, a, len, 0xa7);
+	dma_sync_single_for_cpu(t->dev, a, len, DMA_FROM_DEVICE);
+	ok &= !memchr_inv(buf, 0xa7, len);
+	memset(buf, 0x11, len);
+	dma_unmap_single_attrs(t->dev, a, len, DMA_FROM_DEVICE,
+			       DMA_ATTR_SKIP_CPU_SYNC);
+	dt_check(t, ok && !memchr_inv(buf, 0x11, len),
+		 "skip-cpu-sync: unmap copies nothing back, sync_for_cpu does");
+}
+
+/* The attribute checks that need a full aperture (inside pressure). */
+static void dt_attrs_pressed(struct dt_ctx *t)
+{
+	size_t len = 256;
+	u8 *buf = kmalloc(len, GFP_KERNEL);
+
+	if (!buf)
+		return;
+	/* First: the coherent map's window could serve the buffer after. */
+	if (dt_limits.bounce != PVDMA_BOUNCE_OFF)
+		dt_attr_skip_sync_pressed(t, buf, len);
+	dt_attr_coherent_pressed(t, buf, len);
+	kfree(buf);
+}
+
+/*
+ * Device @k's share of the pressure buffers (every dt_ndevs-th one): the
+ * device reads each (checksum) and overwrites it, DT_BATCH at a time.
+ */
+static void dt_pressure_dev(struct dt_ctx *t, unsigned int k, u8 **buf,
+			    const dma_addr_t *a, unsigned int nbuf, size_t len)
+{
+	struct dmatest_dev *d = dt_devs[k];
+	struct dmatest_cmd c[DT_BATCH];
+	u32 idx[DT_BATCH];
+	unsigned int i, j, n = 0;
+
+	for (i = k; i < nbuf; i += dt_ndevs) {
+		if (a[i] != DMA_MAPPING_ERROR) {
+			idx[n] = i;
+			c[n++] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
+						       .src = a[i], .len = len };
+		}
+		/* The last batch goes out even if the last map failed. */
+		if (!n || (n < DT_BATCH && i + dt_ndevs < nbuf))
+			continue;
+		if (dt_run_on(t, d, c, n))
+			for (j = 0; j < n; j++)
+				dt_check(t, c[j].result ==
+					 pvdma_checksum(PVDMA_CHECKSUM_SEED,
+							buf[idx[j]], len),
+					 "pressure checksum");
+		for (j = 0; j < n; j++)
+			c[j] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL,
+						     .dst = a[idx[j]], .len = len,
+						     .pattern = (u8)(idx[j] + 7) };
+		dt_run_on(t, d, c, n);
+		n = 0;
+	}
+}
+
+/* Each device's own statistics moved by its share, and nothing is left. */
+static void dt_pressure_dev_stats(struct dt_ctx *t,
+				  const struct pvdma_dev_stats *before,
+				  unsigned int nbuf)
+{
+	struct pvdma_dev_stats after;
+	unsigned int k, share;
+	u64 calls;
+
+	for (k = 0; k < dt_ndevs; k++) {
+		share = nbuf / dt_ndevs + (k < nbuf % dt_ndevs);
+		if (pvdma_dev_stats(&dt_devs[k]->pdev->dev, &after)) {
+			dt_check(t, false, "per-device statistics");
+			continue;
+		}
+		calls = after.map_calls - before[k].map_calls;
+		pr_info("pvdma-dmatest: pressure: device %s: %llu maps (%u buffers), %llu bounced, %llu failed, %llu bytes live after\n",
+			pci_name(dt_devs[k]->pdev), calls, share,
+			after.bounced_segments - before[k].bounced_segments,
+			after.failed_maps - before[k].failed_maps,
+			after.live_bytes);
+		dt_check(t, calls >= share && after.live_bytes == 0,
+			 "per-device statistics");
+	}
+}
+
 /*
  * Many small buffers, one per IOMMU page across 1.25x the aperture, all
- * mapped at once: no set of windows fits them. With bounce they must all
- * map and move the right bytes; without, some maps fail cleanly and the
- * rest still work, and everything maps again once they are released.
+ * mapped at once, shared out among the DMA devices (one domain, one
+ * budget): no set of windows fits them. With bounce they must all map
+ * and move the right bytes; without, some maps fail cleanly and the rest
+ * still work, and everything maps again once they are released. While
+ * the aperture is full, the attribute checks run (dt_attrs_pressed()).
  */
 static void dt_test_pressure(struct dt_ctx *t)
 {
 	u64 stride = dt_limits.page_size;
 	size_t len = clamp_t(size_t, pressure_len, 1, stride);
 	unsigned int per = (PAGE_SIZE << DT_CHUNK_ORDER) / stride;
-	unsigned int nbuf, nch, i, k, n = 0;
-	struct dmatest_cmd c[DT_BATCH];
-	u32 idx[DT_BATCH];
+	struct pvdma_dev_stats before[DT_MAX_DEVS] = { };
+	unsigned int nbuf, nch, i, k;
 	struct page **ch;
 	dma_addr_t *a;
 	u8 **buf;
@@ -626,48 +867,34 @@ static void dt_test_pressure(struct dt_ctx *t)
 	nbuf = min(nbuf, nch * per);
 	a = kvcalloc(nbuf, sizeof(*a), GFP_KERNEL);
 	buf = kvcalloc(nbuf, sizeof(*buf), GFP_KERNEL);
-	if (!a || !buf)
+	if (!a || !buf || nbuf < 2)
 		goto out_free;
-	pr_info("pvdma-dmatest: pressure: %u live buffers of %zu bytes, %llu KiB apart (%llu MiB of IOMMU pages, aperture %llu MiB), failures %s\n",
+	pr_info("pvdma-dmatest: pressure: %u live buffers of %zu bytes, %llu KiB apart (%llu MiB of IOMMU pages, aperture %llu MiB) over %u device(s), failures %s\n",
 		nbuf, len, stride >> 10, ((u64)nbuf * stride) >> 20,
-		dt_limits.aperture_bytes >> 20,
+		dt_limits.aperture_bytes >> 20, dt_ndevs,
 		t->fail_ok ? "expected" : "not allowed");
+	for (k = 0; k < dt_ndevs; k++)
+		pvdma_dev_stats(&dt_devs[k]->pdev->dev, &before[k]);
 	for (i = 0; i < nbuf; i++) {
+		struct device *dev = &dt_devs[i % dt_ndevs]->pdev->dev;
+
 		buf[i] = (u8 *)page_address(ch[i / per]) + (i % per) * stride;
 		dt_random(buf[i], len, i);
-		a[i] = dma_map_single(t->dev, buf[i], len, DMA_BIDIRECTIONAL);
+		a[i] = dma_map_single(dev, buf[i], len, DMA_BIDIRECTIONAL);
 		if (!dt_mapped(t, a[i]))
 			a[i] = DMA_MAPPING_ERROR;
 	}
-	/* The device reads each buffer (checksum) and overwrites it. */
-	for (i = 0; i < nbuf; i++) {
-		if (a[i] != DMA_MAPPING_ERROR) {
-			idx[n] = i;
-			c[n++] = (struct dmatest_cmd){ .op = PVDMA_DEV_CHECKSUM,
-						       .src = a[i], .len = len };
-		}
-		/* The last batch goes out even if the last map failed. */
-		if (!n || (n < DT_BATCH && i < nbuf - 1))
-			continue;
-		if (dt_run(t, c, n))
-			for (k = 0; k < n; k++)
-				dt_check(t, c[k].result ==
-					 pvdma_checksum(PVDMA_CHECKSUM_SEED,
-							buf[idx[k]], len),
-					 "pressure checksum");
-		for (k = 0; k < n; k++)
-			c[k] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL,
-						     .dst = a[idx[k]], .len = len,
-						     .pattern = (u8)(idx[k] + 7) };
-		dt_run(t, c, n);
-		n = 0;
-	}
+	for (k = 0; k < dt_ndevs; k++)
+		dt_pressure_dev(t, k, buf, a, nbuf, len);
+	dt_attrs_pressed(t);
 	for (i = 0; i < nbuf; i++) {
 		if (a[i] == DMA_MAPPING_ERROR)
 			continue;
-		dma_unmap_single(t->dev, a[i], len, DMA_BIDIRECTIONAL);
+		dma_unmap_single(&dt_devs[i % dt_ndevs]->pdev->dev, a[i], len,
+				 DMA_BIDIRECTIONAL);
 		dt_check(t, !memchr_inv(buf[i], (u8)(i + 7), len), "pressure fill");
 	}
+	dt_pressure_dev_stats(t, before, nbuf);
 	/* Everything released: a map must work again, failures or not. */
 	t->fail_ok = fail_ok;
 	dt_copy_buffers(t, buf[0], buf[nbuf - 1], len, 4242);
@@ -831,6 +1058,7 @@ static const struct dt_test dt_tests[] = {
 	{ "kmalloc",	dt_test_kmalloc },
 	{ "sg",		dt_test_sg },
 	{ "coherent",	dt_test_coherent },
+	{ "attrs",	dt_test_attrs },
 	{ "atomic",	dt_test_atomic },
 	{ "timer",	dt_test_timer },
 	{ "threads",	dt_test_threads },
@@ -897,7 +1125,7 @@ static int __init dmatest_init(void)
 	unsigned int i, loop;
 	int ret;
 
-	ret = dmatest_dev_register();
+	ret = dmatest_dev_register(pvdma_domain_peer);
 	if (ret)
 		return ret;
 	d = dmatest_dev_get();
@@ -912,11 +1140,14 @@ static int __init dmatest_init(void)
 		dmatest_dev_unregister();
 		return ret;
 	}
-	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB%s\n",
+	/* Every device pvdma serves shares the first one's domain. */
+	for (i = 0; i < DT_MAX_DEVS && dmatest_dev_nth(i); i++)
+		dt_devs[dt_ndevs++] = dmatest_dev_nth(i);
+	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB, %u DMA device(s)%s\n",
 		pvdma_policy_name(dt_limits.policy),
 		pvdma_bounce_mode_name(dt_limits.bounce),
 		dt_limits.aperture_bytes >> 20, dt_limits.max_mappings,
-		dt_limits.page_size >> 10,
+		dt_limits.page_size >> 10, dt_ndevs,
 		fail_ok ? ", map failures expected (fail_ok)" : "");
 	for (loop = 0; loop < max(loops, 1u); loop++) {
 		if (loops > 1)

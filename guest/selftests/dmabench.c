@@ -435,7 +435,7 @@ static int __init dmabench_init(void)
 	struct db_ctx *c;
 	int ret, peer;
 
-	ret = dmatest_dev_register();
+	ret = dmatest_dev_register(pvdma_domain_peer);
 	if (ret)
 		return ret;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);

@@ -10,6 +10,7 @@
 #ifndef PVDMA_DMATEST_H
 #define PVDMA_DMATEST_H
 
+#include <linux/list.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -19,6 +20,7 @@
 
 /**
  * struct dmatest_dev - one DMA device model instance
+ * @node:	in the list of bound devices
  * @pdev:	its PCI device
  * @regs:	BAR0 (ivshmem registers)
  * @shm:	BAR2 (header and command queue), write-back mapped
@@ -38,6 +40,7 @@
  *		later run fails at once: the host is taken to be gone)
  */
 struct dmatest_dev {
+	struct list_head node;
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	void *shm;
@@ -79,8 +82,9 @@ struct dmatest_cmd {
 
 /* dmatest_dev.c */
 int dmatest_dev_run(struct dmatest_dev *d, struct dmatest_cmd *cmds, u32 n);
-int dmatest_dev_register(void);
+int dmatest_dev_register(int (*domain_peer)(struct device *dev));
 void dmatest_dev_unregister(void);
 struct dmatest_dev *dmatest_dev_get(void);
+struct dmatest_dev *dmatest_dev_nth(unsigned int n);
 
 #endif /* PVDMA_DMATEST_H */

@@ -1,25 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvdma_hostile: TEST ONLY. Sends the hostile-guest catalogue of
- * docs/security.md from inside the VM: hand-made slots straight into
- * pvdma.ko's request ring (bypassing the planner; pvdma.ko must be loaded
- * with hostile_tests=1), impossible sq_tail values, version and feature
- * lies, and DMA device commands on unmapped or read-only bus addresses.
- * Every answer is checked against the status the catalogue promises, and
- * every faulting DMA command against a guard pattern in guest memory.
- * Then the raw session is closed (HELLO + RESET) and a normal map, DMA and
- * unmap through the DMA API must move the right bytes.
+ * docs/security.md from inside the VM: hand-made slots straight into the
+ * companion device's request ring (no planner), impossible sq_tail
+ * values, version and feature lies, and DMA device commands on unmapped
+ * or read-only bus addresses. Every answer is checked against the status
+ * the catalogue promises, and every faulting DMA command against a guard
+ * pattern in guest memory. The session ends with HELLO + RESET, so the
+ * host holds nothing of ours.
  *
- * It binds the DMA device model like pvdma_dmatest (the same
- * dmatest_dev.o; load one of them at a time). One line per case:
+ * It binds the companion device itself (load it without pvdma.ko: nothing
+ * test-only is in pvdma.ko) and posts through the ring producer pvdma.ko
+ * uses (../ring.c). It binds the DMA device model like pvdma_dmatest (the
+ * same dmatest_dev.o), pointing it at its own companion's domain. One line
+ * per case:
  *   pvdma-hostile: ok   NAME: detail      or      pvdma-hostile: FAIL ...
  * and the summary last:
  *   pvdma-hostile: cases=N ok=M failed=F
+ * That pvdma.ko still works afterwards is checked by the script, which
+ * loads it and pvdma_dmatest.ko next.
  */
-#include <linux/dma-mapping.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -27,7 +34,7 @@
 #include <pvdma/proto.h>
 
 #include "dmatest.h"
-#include "pvdma_export.h"
+#include "ring.h"
 
 static unsigned long long ram_below_4g;
 module_param(ram_below_4g, ullong, 0444);
@@ -37,8 +44,65 @@ MODULE_PARM_DESC(ram_below_4g, "guest RAM below 4 GiB in bytes, as pvdmad sees i
 #define H_BUF_PAGES	4	/* IOMMU pages in each test buffer */
 #define H_FAR_GPA	(1ull << 40)
 #define H_4G		(1ull << 32)
+#define H_TIMEOUT_MS	5000
 
-static struct pvdma_raw_info hi;
+/**
+ * struct h_info - the ring and the limits the host published
+ * @page_size:	IOMMU page size
+ * @aperture_bytes: the host's aperture
+ * @bus_base:	lowest bus address the host hands out
+ * @bus_limit:	one past the highest
+ * @ring_slots:	slots in the ring
+ * @max_batch:	entries per slot
+ */
+struct h_info {
+	u64 page_size;
+	u64 aperture_bytes;
+	u64 bus_base;
+	u64 bus_limit;
+	u32 ring_slots;
+	u32 max_batch;
+};
+
+/**
+ * struct h_slot - one hand-made slot
+ * @ops:	entries written into the slot; each gets its status, and bus
+ *		for MAP
+ * @nents:	entries written (at most max_batch)
+ * @count:	the slot's count field as posted (may differ from @nents)
+ * @flags:	the slot's flags field as posted
+ * @status:	out: the slot's status
+ * @completed:	out: entries the host executed
+ */
+struct h_slot {
+	struct pvdma_host_op *ops;
+	u32 nents;
+	u16 count;
+	u16 flags;
+	u32 status;
+	u32 completed;
+};
+
+/**
+ * struct h_companion - the companion device, bound by this module
+ * @pdev:	its PCI device
+ * @regs:	BAR0
+ * @shm:	BAR2, write-back mapped
+ * @ring:	its request ring
+ * @ivposition:	our peer id (the DMA device's domain_peer)
+ * @broken:	a slot went unanswered: nothing more is posted
+ */
+struct h_companion {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	void *shm;
+	struct pvdma_ring ring;
+	u32 ivposition;
+	bool broken;
+};
+
+static struct h_companion *h_comp;
+static struct h_info hi;
 static unsigned int h_cases, h_ok, h_failed;
 static u64 h_low_top;		/* end of RAM below 4 GiB */
 static u64 h_buf, h_guard;	/* GPAs of two H_BUF_PAGES-page buffers */
@@ -61,17 +125,95 @@ static const char *h_st(u32 st)
 	return pvdma_status_name(st);
 }
 
+/* ---- the raw ring ------------------------------------------------------ */
+
+/* Post one slot as it is, wait for the answer; no check on what it says. */
+static int h_raw_post(struct h_slot *s)
+{
+	struct pvdma_ring *r = &h_comp->ring;
+	u32 seq;
+
+	if (h_comp->broken)
+		return -EIO;
+	if (s->nents > r->max_batch)
+		return -EINVAL;
+	seq = pvdma_ring_fill(r, r->tail, s->ops, s->nents, s->count,
+			      s->flags);
+	pvdma_ring_publish(r, r->tail + 1);
+	if (!pvdma_ring_poll(r, r->tail, seq,
+			     ktime_get_ns() + H_TIMEOUT_MS * NSEC_PER_MSEC)) {
+		h_comp->broken = true;
+		pr_err("pvdma-hostile: the host did not answer a slot\n");
+		return -ETIMEDOUT;
+	}
+	s->status = pvdma_ring_read(r, r->tail, s->ops, s->nents,
+				    &s->completed);
+	r->tail++;
+	return 0;
+}
+
+/*
+ * Publish sq_tail = tail + @delta and ring; after @wait_ms put it back
+ * where the host's sq_head is, as protocol.md §2.4 says a guest recovers.
+ * -EPROTO if the host's head moved: it consumed slots never posted.
+ */
+static int h_raw_bad_tail(u32 delta, unsigned int wait_ms)
+{
+	struct pvdma_ring *r = &h_comp->ring;
+
+	if (h_comp->broken)
+		return -EIO;
+	pvdma_ring_publish(r, r->tail + delta);
+	msleep(wait_ms);
+	pvdma_ring_publish(r, r->tail);
+	return pvdma_ring_head(r) == r->tail ? 0 : -EPROTO;
+}
+
+/* HELLO + RESET with an honest header: a session with nothing mapped. */
+static int h_raw_hello(void)
+{
+	struct pvdma_host_op ops[2] = {
+		{ .op = PVDMA_OP_HELLO },
+		{ .op = PVDMA_OP_RESET },
+	};
+	struct pvdma_shm_header *hdr = h_comp->ring.hdr;
+	struct h_slot s = { .ops = ops, .nents = 2, .count = 2 };
+	int ret;
+
+	WRITE_ONCE(hdr->guest_version, pvdma_le32(PVDMA_PROTO_VERSION));
+	WRITE_ONCE(hdr->guest_features,
+		   pvdma_le32(pvdma_le32(READ_ONCE(hdr->host_features)) &
+			      PVDMA_FEAT_KNOWN));
+	ret = h_raw_post(&s);
+	if (!ret && (ops[0].status != PVDMA_ST_OK ||
+		     ops[1].status != PVDMA_ST_OK))
+		ret = -EPROTO;
+	return ret;
+}
+
+static void h_raw_info(struct h_info *info)
+{
+	struct pvdma_shm_header *hdr = h_comp->ring.hdr;
+
+	info->page_size = pvdma_le64(READ_ONCE(hdr->iommu_page_size));
+	info->aperture_bytes = pvdma_le64(READ_ONCE(hdr->aperture_bytes));
+	info->bus_base = pvdma_le64(READ_ONCE(hdr->bus_base));
+	info->bus_limit = pvdma_le64(READ_ONCE(hdr->bus_limit));
+	info->ring_slots = h_comp->ring.nslots;
+	info->max_batch = h_comp->ring.max_batch;
+}
+
 /* Post one slot; false (and a failed case) if the transport failed. */
 static bool h_post(const char *name, struct pvdma_host_op *ops, u32 nents,
 		   u16 count, u16 flags, u32 *slot_status)
 {
-	struct pvdma_raw_slot s = {
+	struct h_slot s = {
 		.ops = ops, .nents = nents, .count = count, .flags = flags,
 	};
 	char msg[64];
 	int ret;
 
-	ret = pvdma_raw_post(&s);
+	ret = h_raw_post(&s);
 	if (ret) {
 		snprintf(msg, sizeof(msg), "raw post failed (%d)", ret);
 		h_case(name, false, msg);
@@ -210,13 +352,13 @@ static void h_slot_case(const char *name, u32 nents, u16 count, u16 flags)
 		.op = PVDMA_OP_MAP, .flags = RW, .gpa = h_buf,
 		.len = hi.page_size,
 	};
-	struct pvdma_raw_slot s = {
+	struct h_slot s = {
 		.ops = &o, .nents = nents, .count = count, .flags = flags,
 	};
 	char msg[96];
 	int ret;
 
-	ret = pvdma_raw_post(&s);
+	ret = h_raw_post(&s);
 	if (ret) {
 		snprintf(msg, sizeof(msg), "raw post failed (%d)", ret);
 		h_case(name, false, msg);
@@ -270,7 +412,10 @@ static void h_aperture(void)
 
 static void h_hello(u32 version, u32 features)
 {
-	pvdma_raw_guest_header(version, features);
+	struct pvdma_shm_header *hdr = h_comp->ring.hdr;
+
+	WRITE_ONCE(hdr->guest_version, pvdma_le32(version));
+	WRITE_ONCE(hdr->guest_features, pvdma_le32(features));
 }
 
 static void h_session(void)
@@ -322,7 +467,7 @@ static void h_tail(const char *name, u32 delta)
 	u32 st;
 	int ret;
 
-	ret = pvdma_raw_bad_tail(delta, 200);
+	ret = h_raw_bad_tail(delta, 200);
 	if (ret) {
 		snprintf(msg, sizeof(msg), "the host consumed slots it had to ignore (%d)",
 			 ret);
@@ -427,63 +572,6 @@ static void h_dma(void)
 		    g);
 }
 
-/* ---- the module still works ------------------------------------------- */
-
-static void h_normal(void)
-{
-	size_t len = 64 << 10, i;
-	struct device *dev;
-	struct dmatest_cmd c[2];
-	dma_addr_t a, b;
-	u8 *x, *y;
-	bool ok = false;
-	char msg[96] = "allocation failed";
-
-	if (!h_dev) {
-		h_case("normal-map-dma-unmap-after-the-table", false,
-		       "no DMA device");
-		return;
-	}
-	dev = &h_dev->pdev->dev;
-	x = kmalloc(len, GFP_KERNEL);
-	y = kmalloc(len, GFP_KERNEL);
-	if (!x || !y)
-		goto out;
-	for (i = 0; i < len; i++)
-		x[i] = (u8)(i * 7 + 1);
-	memset(y, 0, len);
-	a = dma_map_single(dev, x, len, DMA_TO_DEVICE);
-	b = dma_map_single(dev, y, len, DMA_BIDIRECTIONAL);
-	if (dma_mapping_error(dev, a) || dma_mapping_error(dev, b)) {
-		snprintf(msg, sizeof(msg), "dma_map_single failed");
-		if (!dma_mapping_error(dev, a))
-			dma_unmap_single(dev, a, len, DMA_TO_DEVICE);
-		if (!dma_mapping_error(dev, b))
-			dma_unmap_single(dev, b, len, DMA_BIDIRECTIONAL);
-		goto out;
-	}
-	c[0] = (struct dmatest_cmd){ .op = PVDMA_DEV_FILL, .dst = b,
-				     .len = len, .pattern = 0xee };
-	c[1] = (struct dmatest_cmd){ .op = PVDMA_DEV_COPY, .src = a,
-				     .dst = b + 4096, .len = len - 8192 };
-	if (dmatest_dev_run(h_dev, c, 2))
-		c[0].status = 99;
-	dma_unmap_single(dev, a, len, DMA_TO_DEVICE);
-	dma_unmap_single(dev, b, len, DMA_BIDIRECTIONAL);
-	ok = c[0].status == PVDMA_DEV_ST_OK && c[1].status == PVDMA_DEV_ST_OK;
-	for (i = 0; ok && i < len; i++) {
-		u8 want = (i < 4096 || i >= len - 4096) ? 0xee : x[i - 4096];
-
-		ok = y[i] == want;
-	}
-	snprintf(msg, sizeof(msg), "FILL %u, COPY %u, %zu bytes %s",
-		 c[0].status, c[1].status, len, ok ? "right" : "WRONG");
-out:
-	h_case("normal-map-dma-unmap-after-the-table", ok, msg);
-	kfree(x);
-	kfree(y);
-}
-
 /* ---- set-up ------------------------------------------------------------- */
 
 static int h_ram_top(struct resource *res, void *arg)
@@ -502,13 +590,17 @@ static void h_run(void)
 	unsigned int order;
 	int ret;
 
-	ret = pvdma_raw_begin(&hi);
-	if (ret) {
-		pr_err("pvdma-hostile: no raw ring (%d): load pvdma.ko with hostile_tests=1, before any driver maps\n",
-		       ret);
-		h_case("raw-session", false, "refused");
+	if (!h_comp) {
+		pr_err("pvdma-hostile: no companion device bound (is pvdmad serving the VM, and pvdma.ko not loaded?)\n");
+		h_case("raw-session", false, "no companion device");
 		return;
 	}
+	ret = h_raw_hello();
+	if (ret) {
+		h_case("raw-session", false, "HELLO + RESET refused");
+		return;
+	}
+	h_raw_info(&hi);
 	h_low_top = ram_below_4g;
 	if (!h_low_top) {
 		walk_iomem_res_desc(IORES_DESC_NONE,
@@ -520,7 +612,7 @@ static void h_run(void)
 	pages = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 	if (!pages) {
 		h_case("buffers", false, "no memory");
-		pvdma_raw_end();
+		h_raw_hello();
 		return;
 	}
 	h_buf = page_to_phys(pages);
@@ -539,23 +631,104 @@ static void h_run(void)
 	h_tail("sq-tail-behind-head", (u32)-1);
 	h_dma();
 
-	ret = pvdma_raw_end();
+	ret = h_raw_hello();
 	h_case("raw-session-closed-with-hello-and-reset", !ret,
 	       ret ? "refused" : "ok");
-	h_normal();
 	__free_pages(pages, order);
 }
+
+/* ---- the companion device ---------------------------------------------- */
+
+static int h_comp_domain_peer(struct device *dev)
+{
+	return h_comp ? h_comp->ivposition : -ENODEV;
+}
+
+static int h_comp_check(struct h_companion *c, resource_size_t len)
+{
+	struct pvdma_shm_header *hdr = c->shm;
+	u32 version;
+	int ret;
+
+	if (len < sizeof(*hdr) ||
+	    pvdma_le32(READ_ONCE(hdr->magic)) != PVDMA_MAGIC)
+		return -ENODEV;
+	ret = pvdma_ring_wait_ready(hdr, H_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	version = pvdma_le32(READ_ONCE(hdr->version));
+	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR)
+		return -EPROTO;
+	return pvdma_ring_init(&c->ring, c->shm, len, c->regs);
+}
+
+static int h_comp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	resource_size_t start, len;
+	struct h_companion *c;
+	int ret;
+
+	if (h_comp)
+		return -EBUSY;
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	start = pci_resource_start(pdev, 2);
+	len = pci_resource_len(pdev, 2);
+	c = devm_kzalloc(&pdev->dev, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->regs = pcim_iomap(pdev, 0, 0);
+	if (!c->regs)
+		return -ENOMEM;
+	c->shm = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
+	if (IS_ERR(c->shm))
+		return PTR_ERR(c->shm);
+	ret = h_comp_check(c, len);
+	if (ret)
+		return ret;
+	c->pdev = pdev;
+	c->ivposition = ioread32(c->regs + PVDMA_IVSHMEM_REG_IVPOSITION);
+	pci_set_master(pdev);
+	pci_set_drvdata(pdev, c);
+	h_comp = c;
+	return 0;
+}
+
+static void h_comp_remove(struct pci_dev *pdev)
+{
+	if (h_comp == pci_get_drvdata(pdev))
+		h_comp = NULL;
+	pci_clear_master(pdev);
+}
+
+static const struct pci_device_id h_comp_ids[] = {
+	{ PCI_DEVICE(0x1af4, 0x1110) },
+	{ }
+};
+
+static struct pci_driver h_comp_driver = {
+	.name		= "pvdma_hostile_companion",
+	.id_table	= h_comp_ids,
+	.probe		= h_comp_probe,
+	.remove		= h_comp_remove,
+};
 
 static int __init hostile_init(void)
 {
 	int ret;
 
-	ret = dmatest_dev_register();
+	ret = pci_register_driver(&h_comp_driver);
 	if (ret)
 		return ret;
+	ret = dmatest_dev_register(h_comp_domain_peer);
+	if (ret) {
+		pci_unregister_driver(&h_comp_driver);
+		return ret;
+	}
 	h_dev = dmatest_dev_get();
 	if (!h_dev)
-		pr_warn("pvdma-hostile: no DMA device model bound (is pvdma.ko loaded, and pvdma_dmatest not?)\n");
+		pr_warn("pvdma-hostile: no DMA device model bound (is pvdma_dmatest loaded?)\n");
 	h_run();
 	pr_info("pvdma-hostile: cases=%u ok=%u failed=%u\n", h_cases, h_ok,
 		h_failed);
@@ -565,6 +738,7 @@ static int __init hostile_init(void)
 static void __exit hostile_exit(void)
 {
 	dmatest_dev_unregister();
+	pci_unregister_driver(&h_comp_driver);
 }
 
 module_init(hostile_init);

@@ -6,31 +6,55 @@
  *
  * The queue is polled, never waited on, so commands can be run from any
  * context. The device's bus addresses go through the IOMMU domain of the
- * pvdma companion named in domain_peer, which pvdma.ko tells us.
+ * companion device named in domain_peer, which the module linking this
+ * file tells us (pvdma.ko's, or the hostile test's own). Several devices
+ * may be bound at once (a GPU and its audio function share one domain);
+ * each is one struct dmatest_dev.
  */
 #include <linux/io.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/processor.h>
 
 #include "dmatest.h"
-#include "pvdma_export.h"
 
 #define DMATEST_BAR_REGS	0
 #define DMATEST_BAR_SHM		2
 #define DMATEST_REG_DOORBELL	0x0c
 #define DMATEST_TIMEOUT_NS	(5ull * NSEC_PER_SEC)
 
-static struct dmatest_dev *dmatest_the_dev;
+/*
+ * The devices bound, in probe order, and where their domain peer comes
+ * from; set by dmatest_dev_register() and read-only while registered.
+ */
+static LIST_HEAD(dmatest_devs);
+static int (*dmatest_domain_peer)(struct device *dev);
 
 /**
- * dmatest_dev_get() - the bound DMA device, if any
+ * dmatest_dev_nth() - the @n-th bound DMA device, in probe order
+ * @n: 0 for the first
+ *
+ * Return: the device or NULL.
+ */
+struct dmatest_dev *dmatest_dev_nth(unsigned int n)
+{
+	struct dmatest_dev *d;
+
+	list_for_each_entry(d, &dmatest_devs, node)
+		if (!n--)
+			return d;
+	return NULL;
+}
+
+/**
+ * dmatest_dev_get() - the first bound DMA device, if any
  *
  * Return: the device or NULL.
  */
 struct dmatest_dev *dmatest_dev_get(void)
 {
-	return dmatest_the_dev;
+	return dmatest_dev_nth(0);
 }
 
 static u32 dmatest_next_seq(struct dmatest_dev *d)
@@ -155,8 +179,6 @@ static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct dmatest_dev *d;
 	int ret, peer;
 
-	if (dmatest_the_dev)
-		return -EBUSY;
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
@@ -182,9 +204,9 @@ static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "dmatest: bad DMA device header\n");
 		return ret;
 	}
-	peer = pvdma_domain_peer(&pdev->dev);
+	peer = dmatest_domain_peer(&pdev->dev);
 	if (peer < 0) {
-		dev_err(&pdev->dev, "dmatest: pvdma does not serve this device's DMA; load pvdma.ko first\n");
+		dev_err(&pdev->dev, "dmatest: no companion device serves this device's DMA; load pvdma.ko first\n");
 		return -ENODEV;
 	}
 	WRITE_ONCE(d->hdr->domain_peer, pvdma_le32(peer));
@@ -198,7 +220,7 @@ static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	d->pdev = pdev;
 	d->timeout_ns = DMATEST_TIMEOUT_NS;
 	pci_set_drvdata(pdev, d);
-	dmatest_the_dev = d;
+	list_add_tail(&d->node, &dmatest_devs);
 	dev_info(&pdev->dev, "dmatest: DMA device model bound, domain peer %d, %u commands of up to %u bytes\n",
 		 peer, d->entries, d->max_len);
 	return 0;
@@ -206,8 +228,9 @@ static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void dmatest_remove(struct pci_dev *pdev)
 {
-	if (dmatest_the_dev == pci_get_drvdata(pdev))
-		dmatest_the_dev = NULL;
+	struct dmatest_dev *d = pci_get_drvdata(pdev);
+
+	list_del(&d->node);
 	pci_clear_master(pdev);
 }
 
@@ -230,11 +253,14 @@ static struct pci_driver dmatest_driver = {
 
 /**
  * dmatest_dev_register() - register the DMA device driver
+ * @domain_peer: says which companion device's domain a device's DMA goes
+ *		 through (its IVPOSITION), or a negative errno
  *
  * Return: 0 or a negative errno.
  */
-int dmatest_dev_register(void)
+int dmatest_dev_register(int (*domain_peer)(struct device *dev))
 {
+	dmatest_domain_peer = domain_peer;
 	return pci_register_driver(&dmatest_driver);
 }
 
