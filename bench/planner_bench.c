@@ -263,17 +263,20 @@ int main(int argc, char **argv)
 		       "policy", "n", "maps", "ns/map", "ns/unmap", "ratio",
 		       "host_calls", "failed");
 	if (!only || !strcmp(only, "churn")) {
+		static const enum pvdma_policy churned[] = {
+			PVDMA_POLICY_RFC, PVDMA_POLICY_PERPAGE,
+			PVDMA_POLICY_PVDMA,
+		};
+
 		base = 0;
-		for (pol = PVDMA_POLICY_RFC; ; pol = (pol + 1) % PVDMA_POLICY_COUNT) {
+		for (u32 i = 0; i < sizeof(churned) / sizeof(churned[0]); i++) {
+			pol = churned[i];
 			if (policy && strcmp(policy, pvdma_policy_name(pol)))
-				goto next;
+				continue;
 			churn(pol, ops, &r);
 			print(json, "churn", pvdma_policy_name(pol), ops, &r, base);
 			if (!base)
 				base = r.map_ns / r.maps;
-next:
-			if (pol == PVDMA_POLICY_PVDMA)
-				break;
 		}
 	}
 	if (!only || !strcmp(only, "lookup")) {

@@ -9,9 +9,12 @@
  *    (ascending) or ends just below one whose bottom has (descending); the
  *    new window doubles the run's last one, as readahead does;
  *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
- *    asked for half already, or that holds a neighbouring entry of the
- *    same list, is in use: map all of it (a block mapped while it is
- *    mostly holes would pin them for as long as any page in it lives);
+ *    asked for half already is in use: map all of it (a block mapped
+ *    while it is mostly holes would pin them for as long as any page in
+ *    it lives);
+ *  - a list: the entries that follow and touch this one (pages of pinned
+ *    or pageable memory, up or down) share its window; when mappings are
+ *    scarce, so do neighbours in one 256 KiB block;
  *  - nothing yet: a small single map gets a speculative window, big while
  *    the aperture is nearly empty, a driver's scattered first pages then
  *    landing in a few windows.
@@ -93,46 +96,99 @@ static bool neighbour_in_block(const struct pvdma_miss *m, u64 size)
 }
 
 /*
+ * The list's next entries that continue this one - within @gap of the
+ * range so far, up or down, as pages of pinned or pageable memory do -
+ * share one window: no speculation, the list names them. Looks ahead at
+ * most PVDMA_RUN_LOOKAHEAD entries; the ones it takes in are hits later.
+ */
+#define PVDMA_RUN_LOOKAHEAD	64
+
+static void grow_run(const struct pvdma_planner *p, const struct pvdma_miss *m,
+		     u64 gap, u64 *lo, u64 *hi)
+{
+	u64 ps = p->cfg.page_size, rlo = m->lo, rhi = m->hi;
+	u32 j, end = PVDMA_MIN(m->n, m->i + 1 + PVDMA_RUN_LOOKAHEAD);
+
+	for (j = m->i + 1; j < end; j++) {
+		u64 s = PVDMA_ALIGN_DOWN(m->segs[j].gpa, ps);
+		u64 e = PVDMA_ALIGN_UP(m->segs[j].gpa + m->segs[j].len, ps);
+
+		if (!m->segs[j].len || e < s || s > rhi + gap ||
+		    e + gap < rlo || e - s > m->room)
+			break;
+		rlo = PVDMA_MIN(rlo, s);
+		rhi = PVDMA_MAX(rhi, e);
+	}
+	if (rhi - rlo <= m->room)
+		consider(m, rlo, rhi, lo, hi);
+}
+
+/*
+ * Mappings are scarce when the list's entries, one window each, would
+ * take more than half of those left: then neighbours in one 256 KiB
+ * block share its window even with holes between them (a page of
+ * pageable memory beside the next, not adjacent); else only entries that
+ * touch do, and holes stay unmapped.
+ */
+static bool mappings_scarce(const struct pvdma_planner *p,
+			    const struct pvdma_miss *m)
+{
+	u64 left = p->cfg.max_mappings - PVDMA_MIN(p->cfg.max_mappings,
+						  p->stats.live_windows);
+
+	return m->n - m->i > left / 2;
+}
+
+/*
  * The largest aligned block, at most @limit, that is in use: misses have
- * asked for half of it, or a neighbouring entry of the list lies in it. A
- * neighbour is no speculation, so it may use a 256 KiB block (a page of
- * pageable memory beside the next) even with the budget spent.
+ * asked for half of it (the rest will likely follow).
  */
 static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
-	u64 near = PVDMA_MAX(limit, pvdma_pow2_floor(p->cfg.window_small_max));
 	int level;
 
 	for (level = PVDMA_MISS_LEVELS - 1; level >= 0; level--) {
 		u64 size = 1ull << (PVDMA_MISS_LEVEL0_SHIFT + 2 * level);
 		u64 base = PVDMA_ALIGN_DOWN(m->lo, size);
 		u64 before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
-		/* half of it asked for already: the rest will likely be */
-		bool seen = size <= limit && before &&
-			    before + (m->hi - m->lo) >= size / 2;
 
-		if (size > near || size > m->room)
+		if (size > limit || size > m->room || !before ||
+		    before + (m->hi - m->lo) < size / 2)
 			continue;
-		if (seen || neighbour_in_block(m, size)) {
-			consider(m, base, base + size, lo, hi);
-			return;
-		}
+		consider(m, base, base + size, lo, hi);
+		return;
 	}
 }
 
+/* A list's entries: runs of touching entries, or blocks of neighbours
+ * when mappings are scarce. */
+static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
+		      u64 *lo, u64 *hi)
+{
+	u64 block = pvdma_pow2_floor(p->cfg.window_small_max);
+
+	if (m->n == 1)
+		return;
+	if (mappings_scarce(p, m) && block <= m->room &&
+	    neighbour_in_block(m, block))
+		consider(m, PVDMA_ALIGN_DOWN(m->lo, block),
+			 PVDMA_ALIGN_DOWN(m->lo, block) + block, lo, hi);
+	grow_run(p, m, p->cfg.page_size, lo, hi);
+}
+
 /*
- * No clue yet: a small single map speculates on its aligned block; so
- * does a list, once per call (a list of scattered pieces would otherwise
- * spend the whole budget in one call, for a host call it makes anyway).
+ * No clue yet: a small single map speculates on its aligned block. A
+ * list does not (a list of scattered pieces would spend the budget in
+ * one call, for a host call it makes anyway): its entries grow on
+ * density and runs.
  */
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
 	u64 g = limit >> p->cfg.headroom_shift;
 
-	if (m->hi - m->lo > p->cfg.window_small_max ||
-	    (m->n > 1 && p->call_grown))
+	if (m->hi - m->lo > p->cfg.window_small_max || m->n > 1)
 		return;
 	if (g <= m->hi - m->lo)
 		return;
@@ -159,6 +215,7 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 	grow_stream_up(m, run, lo, hi);
 	grow_stream_down(m, run, lo, hi);
 	grow_dense(p, m, limit, lo, hi);
+	grow_list(p, m, lo, hi);
 	grow_first(p, m, limit, lo, hi);
 }
 

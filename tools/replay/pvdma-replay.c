@@ -50,7 +50,11 @@ static void usage(FILE *out)
 "plain or .xz) through the planner against a DART model, verifies every\n"
 "mapping and prints one row per (trace, policy).\n"
 "\n"
-"  --policy rfc|perpage|pvdma|all  policies to run (default all)\n"
+"  --policy rfc|perpage|pvdma|all  policies to run (default all);\n"
+"                         reference policies: block (fixed aligned\n"
+"                         windows of --block BYTES, default 2M), pool\n"
+"                         (every map copied through a --bounce-pool)\n"
+"  --block BYTES          block policy window size (a power of two)\n"
 "  --aperture BYTES       bytes the IOMMU maps at once (default 1536M)\n"
 "  --max-mappings N       live mappings at most (default 65536)\n"
 "  --bounce off|small|all pvdma: bounce streaming maps that do not fit\n"
@@ -83,6 +87,13 @@ static void usage(FILE *out)
 "      storm4k        one live 4 KiB buffer per 256 KiB block, 2x\n"
 "                     aperture / 256 KiB of them, mapped and unmapped\n"
 "                     twice\n"
+"      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
+"      e-upload, f-longlists, g-pool\n"
+"                     the workload classes of docs/replay.md: streams\n"
+"                     of 2 MiB maps, a pinned allocator filling up,\n"
+"                     context creation, pageable lists near the limit,\n"
+"                     over-aperture upload heaps, long lists, a pool\n"
+"                     of 1 MiB buffers over the aperture\n"
 "  --seed N               synthetic seed (default %d)\n"
 "  --ops N                churn operations (default %llu)\n"
 "  --help\n"
@@ -149,7 +160,7 @@ static void bad_value(const char *opt, const char *value)
 enum {
 	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
 	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
-	OPT_JSON, OPT_VERDICT, OPT_CALL_US, OPT_STATS,
+	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
 };
 
@@ -164,6 +175,7 @@ static const struct option long_options[] = {
 	{ "spec-shift", required_argument, NULL, OPT_SPEC_SHIFT },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "block", required_argument, NULL, OPT_BLOCK },
 	{ "verdict", no_argument, NULL, OPT_VERDICT },
 	{ "call-us", required_argument, NULL, OPT_CALL_US },
 	{ "stats", no_argument, NULL, OPT_STATS },
@@ -226,6 +238,12 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_JSON:
 		c->json = true;
+		break;
+	case OPT_BLOCK:
+		parse_count("block", arg, 1ull << 40, &c->opt.block_bytes);
+		if (!PVDMA_IS_POW2(c->opt.block_bytes) ||
+		    c->opt.block_bytes < PVDMA_DART_PAGE_SIZE)
+			bad_value("block (a power of two >= 16 KiB)", arg);
 		break;
 	case OPT_VERDICT:
 		c->mode = MODE_VERDICT;
@@ -321,6 +339,12 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	JSON_U64("peak_live_bytes", r->peak_live_bytes);
 	JSON_U64("failed_maps", r->failed_maps);
 	JSON_U64("bounced_bytes", r->bounced_bytes);
+	JSON_U64("spec_waste_peak_bytes", r->spec_waste_peak);
+	JSON_U64("spec_waste_end_bytes", r->spec_waste_end);
+	JSON_U64("trims", r->trims);
+	JSON_U64("trimmed_bytes", r->trimmed_bytes);
+	JSON_U64("admission_refusals", r->admission_refusals);
+	JSON_U64("fast_lookups", r->fast_lookups);
 	JSON_U64("invented_bytes", r->invented_bytes);
 	printf(", \"ns_per_map\": %.1f", ns_per_map(r));
 	printf(", \"planner_ns_per_map\": %.1f", planner_ns_per_map(r));
@@ -354,8 +378,11 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	JSON_U64("aperture", opt->aperture);
 	JSON_U64("max_mappings", opt->max_mappings);
 	printf(", \"bounce\": \"%s\"", bounce_name(opt));
-	JSON_U64("bounce_pool_bytes", opt->policy == PVDMA_POLICY_PVDMA &&
-		 opt->bounce != PVDMA_BOUNCE_OFF ? opt->bounce_bytes : 0);
+	JSON_U64("bounce_pool_bytes", opt->policy == PVDMA_POLICY_POOL ||
+		 (opt->policy == PVDMA_POLICY_PVDMA &&
+		  opt->bounce != PVDMA_BOUNCE_OFF) ? opt->bounce_bytes : 0);
+	JSON_U64("block_bytes", opt->policy == PVDMA_POLICY_BLOCK ?
+		 (opt->block_bytes ? opt->block_bytes : PVDMA_DEFAULT_BLOCK_BYTES) : 0);
 	printf(", \"strict\": %s", opt->strict ? "true" : "false");
 	printf(", \"first_failure\": ");
 	json_string(r->first_failure);
@@ -610,7 +637,7 @@ int main(int argc, char **argv)
 		if (i < c.nsynthetic) {
 			err = synth_source(&src, c.synthetic[i], &c.synth);
 			if (err)
-				fprintf(stderr, "pvdma-replay: unknown synthetic workload '%s' (over-aperture, churn, storm4k)\n",
+				fprintf(stderr, "pvdma-replay: unknown synthetic workload '%s' (see --help)\n",
 					c.synthetic[i]);
 		} else {
 			err = open_trace(argv[optind + i - c.nsynthetic], &src,

@@ -411,6 +411,8 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 			ev->coherent ? PVDMA_ATTR_COHERENT : 0);
 	res->map_ns += now_ns() - t0;
 	res->map_host_ns += res->host_ns - host0;
+	res->spec_waste_peak = PVDMA_MAX(res->spec_waste_peak,
+					 rp->planner.stats.spec_aperture);
 
 	if (err)
 		record_failure(rp, bytes, (u32)n);
@@ -712,8 +714,13 @@ static int setup(struct replay *rp)
 	rp->mem.nops = nops;
 	rp->mem.ops = calloc(nops, sizeof(*rp->mem.ops));
 	rp->mem.batch_win = calloc(nops, sizeof(*rp->mem.batch_win));
-	if (opt->policy == PVDMA_POLICY_PVDMA && opt->bounce != PVDMA_BOUNCE_OFF) {
-		pcfg.bounce = opt->bounce;
+	if (opt->block_bytes)
+		pcfg.block_bytes = opt->block_bytes;
+	if (opt->policy == PVDMA_POLICY_POOL ||
+	    (opt->policy == PVDMA_POLICY_PVDMA && opt->bounce != PVDMA_BOUNCE_OFF)) {
+		/* the pool policy is the pool: every map bounces */
+		pcfg.bounce = opt->policy == PVDMA_POLICY_POOL ?
+			      PVDMA_BOUNCE_ALL : opt->bounce;
 		pcfg.bounce_gpa = rp->lay->bounce_gpa;
 		pcfg.bounce_bytes = opt->bounce_bytes;
 		rp->mem.nslots = 65536;
@@ -761,6 +768,11 @@ static void collect(struct replay *rp)
 	res->evictions = ps->evictions;
 	res->hits = ps->hits;
 	res->misses = ps->misses;
+	res->spec_waste_end = ps->spec_aperture;
+	res->trims = ps->trims;
+	res->trimmed_bytes = ps->trimmed_bytes;
+	res->admission_refusals = ps->admission_refusals;
+	res->fast_lookups = ps->fast_lookups;
 }
 
 int replay_run(struct replay_source *src, const struct replay_layout *lay,

@@ -41,7 +41,8 @@ struct replay_options {
 	u32 max_mappings;
 	u64 max_window;			/* 0: the planner's default */
 	u32 spec_shift;			/* shift + 1; 0: the planner's default */
-	u64 bounce_bytes;
+	u64 bounce_bytes;		/* pvdma --bounce, and the pool policy */
+	u64 block_bytes;		/* block policy; 0: its default */
 	u32 batch;			/* entries per host call; 0: the
 					 * protocol's PVDMA_DEFAULT_MAX_BATCH */
 	bool quiet;			/* no per-error messages */
@@ -93,6 +94,13 @@ struct replay_result {
 	u64 hits;
 	u64 misses;
 	u64 verify_errors;
+	u64 spec_waste_peak;	/* most bytes grown windows held beyond the
+				 * most their mappings used, at any map */
+	u64 spec_waste_end;
+	u64 trims;		/* partial unmaps (PVDMA_OP_TRIM) */
+	u64 trimmed_bytes;
+	u64 admission_refusals;	/* maps refused before any host call */
+	u64 fast_lookups;	/* hits found without a tree descent */
 	u64 fail_by_reason[PVDMA_FAIL_COUNT];
 	u64 map_ns;		/* time inside pvdma_map */
 	u64 map_host_ns;	/* of which in the host (the DART model) */

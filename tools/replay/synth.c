@@ -20,6 +20,30 @@
  *	2x aperture / 256 KiB of them (12288 at 1.5 GiB), all mapped, then
  *	all unmapped, twice. 48 MiB of data that the original's 256 KiB
  *	windows turn into 3 GiB.
+ *
+ * The workload classes of issue 11 (docs/replay.md), written as a script
+ * of maps, syncs and unmaps built at rewind; sizes scale with the
+ * aperture, addresses and orders come from the seed:
+ * a-stream	2 MiB single maps at ascending consecutive addresses, 3/4 of
+ *		the aperture, kept until exit (managed memory, bulk allocs)
+ * a-descend	the same, descending
+ * a-scatter	the same chunks at scattered addresses, 1.6x the aperture:
+ *		some must fail whatever the policy
+ * b-pinned	a pinned-memory caching allocator filling up: 2 MiB singles
+ *		and lists of 2-3 entries of 0.1-2 MiB walking down and
+ *		zig-zag through 3/8 of the aperture in 4 MiB steps
+ * c-context	GPU-context creation: hundreds of scattered 4 KiB singles
+ *		and a few dozen short lists in six 32 MiB clusters over an
+ *		8 GiB span
+ * d-multictx	four processes each create a context, then lists of
+ *		scattered 4 KiB pageable pages (1-4 per 16 KiB page) arrive
+ *		until their 16 KiB pages fill 7/8 of the aperture
+ * e-upload	persistent upload heaps (lists of thousands of 4 KiB pages)
+ *		together 1.4x the aperture, and a transient list per frame
+ * f-longlists	lists of 30-1000 pages of a 64 MiB pool, mapped and
+ *		unmapped four calls later
+ * g-pool	~1 MiB pinned buffers (lists of 2-4 pieces), 1.6x the
+ *		aperture, all live at once, synced, unmapped at the end
  */
 #include "synth.h"
 
@@ -35,9 +59,41 @@
 #define CHURN_MAX_ENTS	16u
 #define ROUNDS		2u
 
-const char *const synth_names[] = { "over-aperture", "churn", "storm4k", NULL };
+const char *const synth_names[] = {
+	"over-aperture", "churn", "storm4k",
+	"a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
+	"d-multictx", "e-upload", "f-longlists", "g-pool", NULL,
+};
 
-enum synth_kind { SYNTH_OVER_APERTURE, SYNTH_CHURN, SYNTH_STORM4K };
+enum synth_kind {
+	SYNTH_OVER_APERTURE, SYNTH_CHURN, SYNTH_STORM4K,
+	SYNTH_SCRIPTED,		/* this and the kinds after it: a script */
+};
+
+/* One buffer of a script: a single map, or a list of entries. */
+struct script_buf {
+	u32 first;		/* index of its first entry */
+	u32 nents;
+	bool list;
+	u8 dir;
+};
+
+enum script_op { SCRIPT_MAP, SCRIPT_UNMAP, SCRIPT_SYNC };
+
+struct script_step {
+	u32 buf;
+	u8 op;
+};
+
+struct script {
+	struct trace_sg_entry *ents;
+	u32 nents, ents_cap;
+	struct script_buf *bufs;
+	u32 nbufs, bufs_cap;
+	struct script_step *steps;
+	u64 nsteps, steps_cap;
+	u64 next;		/* step to emit */
+};
 
 struct churn_buf {
 	u64 addr;	/* first entry */
@@ -60,6 +116,9 @@ struct synth {
 	u64 ops_done;
 	struct churn_buf *live;
 	u32 nlive;
+	/* the classes */
+	struct script sc;
+	bool oom;
 };
 
 static u64 splitmix(u64 *state)
@@ -234,6 +293,370 @@ static int churn_next(struct synth *s, struct trace_event *ev)
 	return 1;
 }
 
+/* ---- scripts: the workload classes ---- */
+
+#define MIB	(1ull << 20)
+#define GIB	(1ull << 30)
+
+static bool grow_array(void **arr, u64 *cap, u64 need, size_t size)
+{
+	u64 n = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * size);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = n;
+	return true;
+}
+
+/* A new buffer; its entries follow with sc_ent(). */
+static u32 sc_buf(struct synth *s, bool list, enum trace_dir dir)
+{
+	struct script *sc = &s->sc;
+	u64 cap = sc->bufs_cap;
+
+	if (!grow_array((void **)&sc->bufs, &cap, sc->nbufs + 1,
+			sizeof(*sc->bufs))) {
+		s->oom = true;
+		return 0;
+	}
+	sc->bufs_cap = (u32)cap;
+	sc->bufs[sc->nbufs].first = sc->nents;
+	sc->bufs[sc->nbufs].nents = 0;
+	sc->bufs[sc->nbufs].list = list;
+	sc->bufs[sc->nbufs].dir = (u8)dir;
+	return sc->nbufs++;
+}
+
+static void sc_ent(struct synth *s, u64 addr, u64 len)
+{
+	struct script *sc = &s->sc;
+	u64 cap = sc->ents_cap;
+
+	if (!grow_array((void **)&sc->ents, &cap, sc->nents + 1,
+			sizeof(*sc->ents))) {
+		s->oom = true;
+		return;
+	}
+	sc->ents_cap = (u32)cap;
+	sc->ents[sc->nents].phys = sc->ents[sc->nents].dma = addr;
+	sc->ents[sc->nents].len = len;
+	sc->nents++;
+	sc->bufs[sc->nbufs - 1].nents++;
+}
+
+static void sc_step(struct synth *s, u32 buf, enum script_op op)
+{
+	struct script *sc = &s->sc;
+
+	if (!grow_array((void **)&sc->steps, &sc->steps_cap, sc->nsteps + 1,
+			sizeof(*sc->steps))) {
+		s->oom = true;
+		return;
+	}
+	sc->steps[sc->nsteps].buf = buf;
+	sc->steps[sc->nsteps++].op = (u8)op;
+}
+
+/* A single map of [addr, addr + len), mapped now. */
+static u32 sc_single(struct synth *s, u64 addr, u64 len, enum trace_dir dir)
+{
+	u32 b = sc_buf(s, false, dir);
+
+	if (!s->oom)
+		sc_ent(s, addr, len);
+	sc_step(s, b, SCRIPT_MAP);
+	return b;
+}
+
+/* Every buffer not yet unmapped, unmapped (at exit). */
+static void sc_unmap_all(struct synth *s, u32 from)
+{
+	u32 b;
+
+	for (b = from; b < s->sc.nbufs; b++)
+		sc_step(s, b, SCRIPT_UNMAP);
+}
+
+static u64 rnd_below(struct synth *s, u64 n)
+{
+	return n ? splitmix(&s->rng) % n : 0;
+}
+
+/* A uniform page multiple in [lo, hi]. */
+static u64 rnd_pages(struct synth *s, u64 lo, u64 hi)
+{
+	return (lo / PAGE + rnd_below(s, (hi - lo) / PAGE + 1)) * PAGE;
+}
+
+/* A: 2 MiB chunks, consecutive up or down, or scattered. */
+static void build_a(struct synth *s, int how)
+{
+	u64 chunk = 2 * MIB, n, i;
+
+	if (how == 2) {		/* scattered, 1.6x the aperture */
+		n = s->p.aperture / chunk * 8 / 5;
+		for (i = 0; i < n; i++) {
+			/* slot i of 4n, shuffled by a bijection: distinct */
+			u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+
+			sc_single(s, BASE + slot * chunk, chunk,
+				  TRACE_DIR_BIDIRECTIONAL);
+		}
+	} else {
+		n = s->p.aperture / chunk * 3 / 4;
+		for (i = 0; i < n; i++)
+			sc_single(s, BASE + (how ? n - 1 - i : i) * chunk, chunk,
+				  TRACE_DIR_BIDIRECTIONAL);
+	}
+	sc_unmap_all(s, 0);
+}
+
+/* B: 4 MiB steps walking down, every other pair swapped (zig-zag). */
+static void build_b(struct synth *s)
+{
+	u64 step = 4 * MIB, nsteps = s->p.aperture * 3 / 8 / step;
+	u64 top = BASE + 64 * GIB, i;
+
+	for (i = 0; i < nsteps; i++) {
+		u64 k = i ^ (i >> 1 & 1), at = top - (k + 1) * step;
+
+		if (rnd_below(s, 2)) {
+			sc_single(s, at, 2 * MIB, TRACE_DIR_TO_DEVICE);
+		} else {
+			u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
+			u32 e, ne = 2 + (u32)rnd_below(s, 2);
+
+			for (e = 0; e < ne && !s->oom; e++) {
+				u64 len = rnd_pages(s, 100 * 1024 / PAGE * PAGE,
+						    step / ne - PAGE);
+
+				sc_ent(s, at, len);
+				at += len + PAGE;
+			}
+			sc_step(s, b, SCRIPT_MAP);
+		}
+	}
+	sc_unmap_all(s, 0);
+}
+
+/* Six 32 MiB clusters scattered over an 8 GiB span. */
+static u64 cluster_addr(struct synth *s, u64 salt, u32 cluster)
+{
+	u64 state = s->p.seed * 31 + salt * 7 + cluster;
+
+	return BASE + splitmix(&state) % (8 * GIB / (32 * MIB)) * 32 * MIB;
+}
+
+/* A GPU context: scattered pages and short lists in its clusters. */
+static void build_context(struct synth *s, u64 salt, u32 singles, u32 lists)
+{
+	u32 i, e;
+
+	for (i = 0; i < singles + lists && !s->oom; i++) {
+		u64 base = cluster_addr(s, salt, (u32)rnd_below(s, 6));
+
+		if (i % ((singles + lists) / (lists ? lists : 1) + 1) || !lists) {
+			sc_single(s, base + rnd_below(s, 32 * MIB / PAGE) * PAGE,
+				  PAGE, TRACE_DIR_BIDIRECTIONAL);
+			continue;
+		}
+		{
+			u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+			u32 ne = 2 + (u32)rnd_below(s, 7);
+
+			for (e = 0; e < ne && !s->oom; e++)
+				sc_ent(s, base + rnd_below(s, 32 * MIB / PAGE) *
+					  PAGE, rnd_pages(s, PAGE, 16 * PAGE));
+			sc_step(s, b, SCRIPT_MAP);
+		}
+	}
+}
+
+static void build_c(struct synth *s)
+{
+	build_context(s, 1, 540, 36);
+	sc_unmap_all(s, 0);
+}
+
+/* A list of scattered pageable pages: 1-4 pages in each of its 16 KiB
+ * pages, until @bytes16k of 16 KiB pages. */
+static void pageable_list(struct synth *s, u64 span_base, u64 bytes16k)
+{
+	u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
+	u64 used = 0;
+
+	while (used < bytes16k && !s->oom &&
+	       s->sc.bufs[b].nents + 4 < REPLAY_MAX_SHOWN) {
+		u64 at = span_base + rnd_below(s, 16 * GIB / (16 * 1024)) * 16 * 1024;
+		u64 npages = 1 + rnd_below(s, 4);
+
+		sc_ent(s, at, npages * PAGE);
+		used += 16 * 1024;
+	}
+	sc_step(s, b, SCRIPT_MAP);
+}
+
+static void build_d(struct synth *s)
+{
+	u64 target = s->p.aperture / 8 * 7, per = 32 * MIB, done = 0;
+	u32 p;
+
+	for (p = 0; p < 4; p++)
+		build_context(s, 10 + p, 135, 9);
+	/* the contexts' own pages: about 4 MiB of 16 KiB pages */
+	done = 8 * MIB;
+	while (done + per <= target && !s->oom) {
+		pageable_list(s, BASE + 32 * GIB, per);
+		done += per;
+	}
+	sc_unmap_all(s, 0);
+}
+
+/* E: heaps of 112 MiB in runs of 4-16 pages; a transient list a frame. */
+static void build_e(struct synth *s)
+{
+	u64 heap = 112 * MIB, nheaps = s->p.aperture * 7 / 5 / heap + 1, h;
+	u32 frame, heaps_done = 0, first_frame = 0;
+
+	for (frame = 0; frame < 3 * nheaps + 8 && !s->oom; frame++) {
+		u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE), e;
+
+		/* the frame's transient list: 64 pages of a 16 MiB ring */
+		for (e = 0; e < 64 && !s->oom; e++)
+			sc_ent(s, BASE + rnd_below(s, 16 * MIB / PAGE) * PAGE, PAGE);
+		sc_step(s, b, SCRIPT_MAP);
+		if (frame % 3 == 0 && heaps_done < nheaps) {
+			u32 hb = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
+			u64 got = 0;
+
+			h = heaps_done++;
+			while (got < heap && !s->oom) {
+				u64 run = rnd_pages(s, 4 * PAGE, 16 * PAGE);
+				u64 at = BASE + 4 * GIB + h * 2 * GIB +
+					 rnd_below(s, 2 * GIB / (64 * 1024)) * 64 * 1024;
+
+				sc_ent(s, at, PVDMA_MIN(run, heap - got));
+				got += PVDMA_MIN(run, heap - got);
+			}
+			sc_step(s, hb, SCRIPT_MAP);
+		}
+		sc_step(s, b, SCRIPT_UNMAP);
+	}
+	/* the heaps stay until exit */
+	for (h = first_frame; h < s->sc.nbufs; h++)
+		if (s->sc.bufs[h].nents > 64)
+			sc_step(s, (u32)h, SCRIPT_UNMAP);
+}
+
+/* F: long lists over a 64 MiB pool, each unmapped four calls later. */
+static void build_f(struct synth *s)
+{
+	u32 i, e, n = 2000;
+
+	for (i = 0; i < n && !s->oom; i++) {
+		u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+		u32 ne = 30 + (u32)rnd_below(s, 971);
+
+		for (e = 0; e < ne && !s->oom; e++)
+			sc_ent(s, BASE + rnd_below(s, 64 * MIB / PAGE) * PAGE, PAGE);
+		sc_step(s, b, SCRIPT_MAP);
+		if (i >= 4)
+			sc_step(s, b - 4, SCRIPT_UNMAP);
+	}
+	for (i = n > 4 ? n - 4 : 0; i < n; i++)
+		sc_step(s, i, SCRIPT_UNMAP);
+}
+
+/* G: ~1 MiB pinned buffers, 1.6x the aperture, at scattered 4 MiB slots. */
+static void build_g(struct synth *s)
+{
+	u64 n = s->p.aperture / MIB * 8 / 5, i, round;
+
+	for (i = 0; i < n && !s->oom; i++) {
+		u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+		u64 at = BASE + slot * 4 * MIB, left = MIB;
+		u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+		u32 e, ne = 2 + (u32)rnd_below(s, 3);
+
+		for (e = 0; e < ne && !s->oom; e++) {
+			u64 len = e + 1 == ne ? left : PVDMA_MAX(PAGE, left / 2);
+
+			sc_ent(s, at, len);
+			at += len + 64 * 1024;
+			left -= len;
+		}
+		sc_step(s, b, SCRIPT_MAP);
+	}
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < s->sc.nbufs; i++)
+			sc_step(s, (u32)i, SCRIPT_SYNC);
+	sc_unmap_all(s, 0);
+}
+
+static void script_build(struct synth *s)
+{
+	s->sc.nents = s->sc.nbufs = 0;
+	s->sc.nsteps = s->sc.next = 0;
+	s->oom = false;
+	switch ((int)s->kind - SYNTH_SCRIPTED) {
+	case 0: build_a(s, 0); break;
+	case 1: build_a(s, 1); break;
+	case 2: build_a(s, 2); break;
+	case 3: build_b(s); break;
+	case 4: build_c(s); break;
+	case 5: build_d(s); break;
+	case 6: build_e(s); break;
+	case 7: build_f(s); break;
+	default: build_g(s); break;
+	}
+}
+
+static void script_free(struct script *sc)
+{
+	free(sc->ents);
+	free(sc->bufs);
+	free(sc->steps);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static int script_next(struct synth *s, struct trace_event *ev)
+{
+	const struct script_step *st;
+	const struct script_buf *b;
+	u32 i;
+
+	if (s->oom)
+		return -1;
+	if (s->sc.next == s->sc.nsteps)
+		return 0;
+	st = &s->sc.steps[s->sc.next++];
+	b = &s->sc.bufs[st->buf];
+	if (b->nents > ev->ents_cap)
+		return -1;
+	ev->dir = (enum trace_dir)b->dir;
+	if (!b->list) {
+		const struct trace_sg_entry *e = &s->sc.ents[b->first];
+
+		single(ev, st->op == SCRIPT_MAP ? TRACE_EV_MAP_SINGLE :
+			   st->op == SCRIPT_UNMAP ? TRACE_EV_UNMAP_SINGLE :
+			   TRACE_EV_SYNC_SINGLE, ev->dir, e->phys, e->len);
+		return 1;
+	}
+	ev->kind = st->op == SCRIPT_MAP ? TRACE_EV_MAP_SG :
+		   st->op == SCRIPT_UNMAP ? TRACE_EV_UNMAP_SG : TRACE_EV_SYNC_SG;
+	ev->nents = ev->nents_total = b->nents;
+	for (i = 0; i < b->nents; i++)
+		ev->ents[i] = s->sc.ents[b->first + i];
+	return 1;
+}
+
 static int synth_next(struct replay_source *src, struct trace_event *ev)
 {
 	struct synth *s = src->ctx;
@@ -250,8 +673,10 @@ static int synth_next(struct replay_source *src, struct trace_event *ev)
 		return over_aperture_next(s, ev);
 	case SYNTH_STORM4K:
 		return storm_next(s, ev);
-	default:
+	case SYNTH_CHURN:
 		return churn_next(s, ev);
+	default:
+		return script_next(s, ev);
 	}
 }
 
@@ -271,15 +696,19 @@ static int synth_rewind(struct replay_source *src, bool report)
 			total += oa_size(s, s->nbufs);
 	if (s->kind == SYNTH_STORM4K)
 		s->nbufs = PVDMA_MAX(2 * s->p.aperture / BLOCK, 1);
-	return 0;
+	if (s->kind >= SYNTH_SCRIPTED)
+		script_build(s);
+	return s->oom ? -1 : 0;
 }
 
 static void synth_close(struct replay_source *src)
 {
 	struct synth *s = src->ctx;
 
-	if (s)
+	if (s) {
 		free(s->live);
+		script_free(&s->sc);
+	}
 	free(s);
 	src->ctx = NULL;
 }

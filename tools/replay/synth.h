@@ -4,8 +4,10 @@
  *  over-aperture	a working set of 2x the aperture, cycled through
  *  churn		random map/unmap of random sizes and lifetimes
  *  storm4k		live 4 KiB buffers, one per 256 KiB block
- * docs/replay.md describes each. Every generator is deterministic for a
- * given seed and replays identically for every policy.
+ * and the workload classes A-G of issue 11 (a-stream, a-descend,
+ * a-scatter, b-pinned, c-context, d-multictx, e-upload, f-longlists,
+ * g-pool). synth.c and docs/replay.md describe each. Every generator is
+ * deterministic for a given seed and replays identically for every policy.
  */
 #ifndef PVDMA_SYNTH_H
 #define PVDMA_SYNTH_H
@@ -25,7 +27,7 @@ struct synth_params {
 int synth_source(struct replay_source *src, const char *name,
 		 const struct synth_params *params);
 
-/* "over-aperture, churn, storm4k" */
+/* NULL-terminated */
 extern const char *const synth_names[];
 
 #endif /* PVDMA_SYNTH_H */
