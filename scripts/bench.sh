@@ -9,13 +9,16 @@ out=build/bench
 mkdir -p "$out" docs/perf
 REPLAY=build/pvdma-replay
 BENCH=build/planner_bench
-traces=$(ls ../shared/traces/*/*.trace.xz traces/*/*.trace.xz 2>/dev/null || true)
+traces=$(ls traces/*/*.trace.xz 2>/dev/null || true)
 
 step() { printf '== %s\n' "$*" >&2; }
 
 step "replay: every trace x every policy"
 # shellcheck disable=SC2086
 $REPLAY --policy all --json --quiet $traces >"$out/replay.json"
+
+step "replay: the trace tables of README.md, docs/replay.md, docs/traces.md"
+python3 scripts/trace_tables.py --write --replay "$REPLAY"
 
 step "replay: aperture sweep 256 MiB .. 4 GiB"
 : >"$out/sweep.json"

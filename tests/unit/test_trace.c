@@ -396,6 +396,7 @@ static void test_replay_invented_and_unmatched(void **state)
 		.policy = PVDMA_POLICY_RFC,
 		.aperture = 64ull << 20,
 		.max_mappings = 1024,
+		.bounce_bytes = 16ull << 20,	/* the pool policy's pool */
 		.quiet = true,
 	};
 	unsigned int p;

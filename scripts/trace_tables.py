@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The trace tables of README.md, docs/replay.md and docs/traces.md, made
+from a fresh replay of every shipped trace (traces/*/*.trace.xz), so that
+no number in them can go stale.
+
+Each table lives between "<!-- NAME:begin -->" and "<!-- NAME:end -->" in
+its document. --write replaces those blocks (make bench runs it); --check
+regenerates them and fails, showing the difference, when a document's
+block differs (tests/verdict/run-tables.sh runs it).
+
+usage: trace_tables.py --write|--check [--replay build/pvdma-replay]
+"""
+import argparse
+import difflib
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# What each workload is; the numbers come from the replay.
+WORKLOADS = {
+    "init": "CUDA context (init)",
+    "llm-prefill-decode": "LLM load, prefill, decode",
+    "training": "training with a DataLoader",
+    "dataloader": "DataLoader, 4 workers, pin_memory",
+    "multiproc": "4 processes sharing the GPU",
+    "host-register": "cudaHostRegister of pageable memory",
+    "pinned": "pinned buffers of 4 KiB to 2 GiB",
+    "vulkan-streaming": "Vulkan asset streaming",
+    "uvm-oversub": "CUDA unified memory over 4 GiB",
+    "cupy-streams": "CuPy, 4 streams, pinned pool, host registering",
+}
+
+
+def traces():
+    return sorted(glob.glob(os.path.join(ROOT, "traces", "*", "*.trace.xz")))
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def short(path):
+    return os.path.basename(path)[:-len(".trace.xz")]
+
+
+def gpu_dir(path):
+    return os.path.basename(os.path.dirname(path))
+
+
+def run(replay, args):
+    p = subprocess.run([replay] + args, capture_output=True, text=True,
+                       cwd=ROOT)
+    if p.returncode not in (0, 1):
+        sys.exit("trace_tables: %s %s failed (exit %d): %s"
+                 % (replay, " ".join(args[:3]), p.returncode, p.stderr))
+    return p.stdout
+
+
+def human(b):
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    v, u = float(b), 0
+    while v >= 1024 and u < 4:
+        v /= 1024
+        u += 1
+    return "%d B" % b if u == 0 else "%.*f %s" % (2 if v < 10 else 1, v,
+                                                 units[u])
+
+
+def collect(replay):
+    files = [rel(t) for t in traces()]
+    rows = {}
+    for line in run(replay, ["--policy", "all", "--json", "--quiet"]
+                    + files).splitlines():
+        r = json.loads(line)
+        rows.setdefault(r["trace"], {})[r["policy"]] = r
+    verdicts = {}
+    for f, line in zip(files, run(replay, ["--verdict"] + files)
+                       .splitlines()):
+        verdicts[f] = line
+    return files, rows, verdicts
+
+
+def verdict_word(line):
+    m = re.match(r"^\S+: (FITS WITH BOUNCE|FITS|DOES NOT FIT) \|", line)
+    return m.group(1) if m else "?"
+
+
+def readme_table(files, rows, verdicts):
+    out = ["| trace | rfc | pvdma | failed maps rfc / pvdma | peak live / aperture | verdict |",
+           "|---|---:|---:|---:|---:|---|"]
+    for f in files:
+        r, p = rows[f]["rfc"], rows[f]["pvdma"]
+        out.append("| %s (%s) | %d | %d | %d / %d | %.2fx | %s |" % (
+            WORKLOADS.get(short(f), short(f)), gpu_dir(f).split("-")[-1],
+            r["host_calls"], p["host_calls"], r["failed_maps"],
+            p["failed_maps"], p["peak_live_bytes"] / p["aperture"],
+            verdict_word(verdicts[f])))
+    return out
+
+
+def replay_table(files, rows, verdicts):
+    out = ["| trace | policy | maps | host calls | host maps | host unmaps | peak mappings | peak aperture | failed | invented |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for f in files:
+        for pol in ("rfc", "perpage", "pvdma"):
+            r = rows[f].get(pol)
+            if not r:
+                continue
+            out.append("| %s | %s | %d | %d | %d | %d | %d | %s | %d | %s |" % (
+                rel(f)[len("traces/"):], pol, r["map_requests"],
+                r["host_calls"], r["host_maps"], r["host_unmaps"],
+                r["peak_live_mappings"], human(r["peak_aperture_bytes"]),
+                r["failed_maps"], human(r["invented_bytes"])))
+    return out
+
+
+def verdict_lines(files, rows, verdicts):
+    return ["```"] + [verdicts[f] for f in files] + ["```"]
+
+
+def traces_table(files, rows, verdicts):
+    out = ["| file | workload | maps | peak live | invented | unmaps inferred | verdict |",
+           "|---|---|---:|---:|---:|---:|---|"]
+    for f in files:
+        p = rows[f]["pvdma"]
+        out.append("| %s | %s | %d | %s | %s | %d | %s |" % (
+            rel(f)[len("traces/"):], WORKLOADS.get(short(f), short(f)),
+            p["map_requests"], human(p["peak_live_bytes"]),
+            human(p["invented_bytes"]), p["implied_unmaps"],
+            verdict_word(verdicts[f])))
+    return out
+
+
+BLOCKS = [
+    ("README.md", "replay-table", readme_table),
+    ("docs/replay.md", "replay-rows", replay_table),
+    ("docs/replay.md", "verdicts", verdict_lines),
+    ("docs/traces.md", "trace-table", traces_table),
+]
+
+
+def splice(text, name, lines):
+    begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        return None
+    return text[:i + len(begin)] + "\n" + "\n".join(lines) + "\n" + text[j:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--replay", default=os.path.join(ROOT, "build",
+                                                     "pvdma-replay"))
+    a = ap.parse_args()
+    if a.write == a.check:
+        ap.error("give --write or --check")
+    data = collect(os.path.abspath(a.replay))
+    bad = 0
+    docs = {}
+    for doc, name, make in BLOCKS:
+        path = os.path.join(ROOT, doc)
+        text = docs.get(doc) or open(path).read()
+        new = splice(text, name, make(*data))
+        if new is None:
+            print("FAIL: %s has no <!-- %s:begin/end --> block" % (doc, name))
+            bad += 1
+            continue
+        if a.check:
+            if new != text:
+                print("FAIL: %s block '%s' differs from a fresh replay"
+                      " (make bench, or scripts/trace_tables.py --write):"
+                      % (doc, name))
+                sys.stdout.writelines(difflib.unified_diff(
+                    text.splitlines(True), new.splitlines(True), doc,
+                    "fresh replay", n=0))
+                bad += 1
+            else:
+                print("ok:   %s block '%s' matches a fresh replay"
+                      % (doc, name))
+        docs[doc] = new
+    if a.write:
+        for doc, text in docs.items():
+            with open(os.path.join(ROOT, doc), "w") as f:
+                f.write(text)
+    if a.check:
+        print("%d passed, %d failed" % (len(BLOCKS) - bad, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
