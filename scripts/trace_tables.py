@@ -34,6 +34,8 @@ WORKLOADS = {
     "vulkan-streaming": "Vulkan asset streaming",
     "uvm-oversub": "CUDA unified memory over 4 GiB",
     "cupy-streams": "CuPy, 4 streams, pinned pool, host registering",
+    "offload": "inference with 3 GiB of weights streamed from pinned memory",
+    "jax": "JAX/XLA transfers around a jitted step",
 }
 
 

@@ -124,6 +124,12 @@ for w in $all; do
 	cupy-streams)
 		record cupy-streams 90 python3 "$wl/cupystreams.py"
 		;;
+	offload)
+		record offload 120 python3 "$wl/offload.py"
+		;;
+	jax)
+		record jax 120 python3 "$wl/jaxjob.py"
+		;;
 	*)
 		say "unknown workload $w"
 		;;
