@@ -38,6 +38,7 @@ include lib/lib.mk
 -include host/host.mk
 -include bench/bench.mk
 -include guest/guest.mk
+-include guest/checkpatch.mk
 -include tools/trace/trace.mk
 -include tests/reliability/soak.mk
 -include fuzz/fuzz.mk

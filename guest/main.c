@@ -156,6 +156,11 @@ int pvdma_host_limits(struct device *dev, struct pvdma_host_limits *out)
 		out->policy = p->cfg.policy;
 		out->bounce = p->cfg.bounce;
 		out->host_calls = p->stats.host_calls;
+		strscpy(out->policy_name, pvdma_policy_name(p->cfg.policy),
+			sizeof(out->policy_name));
+		strscpy(out->bounce_name,
+			pvdma_bounce_mode_name(p->cfg.bounce),
+			sizeof(out->bounce_name));
 		ret = 0;
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -188,12 +193,6 @@ int pvdma_dev_stats(struct device *dev, struct pvdma_dev_stats *out)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pvdma_dev_stats);
-
-/* lib/ helpers the self-test module uses for its checks and messages. */
-EXPORT_SYMBOL_GPL(pvdma_checksum);
-EXPORT_SYMBOL_GPL(pvdma_policy_name);
-EXPORT_SYMBOL_GPL(pvdma_bounce_mode_name);
-EXPORT_SYMBOL_GPL(pvdma_status_name);
 
 static int __init pvdma_init(void)
 {

@@ -35,7 +35,7 @@
  * @domain:	the current domain (a reference), NULL without a companion
  */
 struct pvdma_registry {
-	struct mutex lock;
+	struct mutex lock;	/* see @lock above */
 	struct list_head devs;
 	struct pvdma_domain *domain;
 };
@@ -95,7 +95,8 @@ static struct pvdma_mdev *pvdma_mdev_get(struct pvdma_registry *reg,
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return NULL;
-	m->ops = pvdma_dma_ops_template;
+	/* Written once, here, before anything can call through it. */
+	memcpy((void *)&m->ops, &pvdma_dma_ops_template, sizeof(m->ops));
 	m->pdev = pci_dev_get(pdev);
 	list_add_tail(&m->node, &reg->devs);
 	return m;

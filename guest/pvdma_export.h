@@ -19,6 +19,8 @@ struct device;
  * @policy:		enum pvdma_policy
  * @bounce:		enum pvdma_bounce_mode
  * @host_calls:		host calls (VM exits) made so far
+ * @policy_name:	@policy by name
+ * @bounce_name:	@bounce by name
  */
 struct pvdma_host_limits {
 	u64 page_size;
@@ -28,6 +30,8 @@ struct pvdma_host_limits {
 	u32 policy;
 	u32 bounce;
 	u64 host_calls;
+	char policy_name[16];
+	char bounce_name[16];
 };
 
 /**

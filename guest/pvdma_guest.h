@@ -168,7 +168,7 @@ struct pvdma_planner_state {
  * pvdma's ops: its maps then fail, @live being false.
  */
 struct pvdma_domain {
-	spinlock_t lock;
+	spinlock_t lock;	/* see @lock above */
 	bool live;
 	struct kref ref;
 	struct device *dev;
@@ -223,7 +223,7 @@ struct pvdma_mdev_stats {
  * @stats:	its statistics, under @domain's lock
  */
 struct pvdma_mdev {
-	struct dma_map_ops ops;
+	const struct dma_map_ops ops;
 	struct list_head node;
 	struct pci_dev *pdev;
 	const struct dma_map_ops *orig_ops;

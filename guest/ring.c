@@ -60,8 +60,9 @@ int pvdma_ring_wait_ready(struct pvdma_shm_header *hdr, u32 timeout_ms)
 	while (PVDMA_SHM_READ32(hdr->host_state) != PVDMA_HOST_READY) {
 		if (time_after(jiffies, deadline))
 			return -ETIMEDOUT;
-		msleep(10);
+		msleep(20);
 	}
+	/* The header's fields are read after host_state says READY. */
 	virt_rmb();
 	return 0;
 }
@@ -133,6 +134,7 @@ u32 pvdma_ring_fill(struct pvdma_ring *r, u32 index,
 	PVDMA_SHM_WRITE32(slot->status, PVDMA_ST_IO);
 	PVDMA_SHM_WRITE32(slot->completed, 0);
 	PVDMA_SHM_WRITE32(slot->done_seq, 0);
+	/* The entries and header before seq: seq makes the slot the host's. */
 	virt_wmb();
 	PVDMA_SHM_WRITE32(slot->seq, seq);
 	return seq;
@@ -148,6 +150,7 @@ u32 pvdma_ring_fill(struct pvdma_ring *r, u32 index,
  */
 void pvdma_ring_publish(struct pvdma_ring *r, u32 tail)
 {
+	/* Every slot up to @tail before the tail that hands them over. */
 	virt_wmb();
 	PVDMA_SHM_WRITE32(r->hdr->sq_tail, tail);
 	iowrite32(r->peer << 16, r->doorbell);
@@ -173,6 +176,7 @@ bool pvdma_ring_poll(struct pvdma_ring *r, u32 index, u32 seq, u64 deadline)
 			return false;
 		cpu_relax();
 	}
+	/* The answers after done_seq, which the host writes last. */
 	virt_rmb();
 	return true;
 }
@@ -250,6 +254,7 @@ u32 pvdma_ring_head(const struct pvdma_ring *r)
 {
 	u32 head = PVDMA_SHM_READ32(r->hdr->sq_head);
 
+	/* Whatever the caller reads next is at least as new as the head. */
 	virt_rmb();
 	return head;
 }

@@ -618,7 +618,7 @@ static void dt_test_cycle(struct dt_ctx *t)
 /* ---- DMA attributes ------------------------------------------------------ */
 
 /* An attribute bit no kernel defines: pvdma must refuse it, not drop it. */
-#define DT_ATTR_UNKNOWN		(1UL << 30)
+#define DT_ATTR_UNKNOWN		BIT(30)
 
 /* Segments the test's device has had bounced so far. */
 static u64 dt_bounced(struct dt_ctx *t)
@@ -717,7 +717,7 @@ static bool dt_map_skip_bounced(struct dt_ctx *t, u8 *buf, size_t len,
 	if (!dt_mapped(t, *a))
 		return false;
 	if (dt_bounced(t) != b0 + 1) {
-		dt_check(t, false, "skip-cpu-sync: the pool serves a small map while the aperture is full");
+		dt_check(t, false, "skip-cpu-sync: a small map bounced when full");
 		dma_unmap_single_attrs(t->dev, *a, len, dir,
 				       DMA_ATTR_SKIP_CPU_SYNC);
 		return false;
@@ -1144,8 +1144,7 @@ static int __init dmatest_init(void)
 	for (i = 0; i < DT_MAX_DEVS && dmatest_dev_nth(i); i++)
 		dt_devs[dt_ndevs++] = dmatest_dev_nth(i);
 	pr_info("pvdma-dmatest: policy %s, bounce %s, aperture %llu MiB, %u mappings, IOMMU page %llu KiB, %u DMA device(s)%s\n",
-		pvdma_policy_name(dt_limits.policy),
-		pvdma_bounce_mode_name(dt_limits.bounce),
+		dt_limits.policy_name, dt_limits.bounce_name,
 		dt_limits.aperture_bytes >> 20, dt_limits.max_mappings,
 		dt_limits.page_size >> 10, dt_ndevs,
 		fail_ok ? ", map failures expected (fail_ok)" : "");

@@ -52,7 +52,7 @@ struct dmatest_dev {
 	u32 tail;
 	u32 seq;
 	u64 timeout_ns;
-	spinlock_t lock;
+	spinlock_t lock;	/* the queue: see @lock above */
 	u64 cmds;
 	u64 doorbells;
 	u64 timeouts;

@@ -79,6 +79,7 @@ static void dmatest_post(struct dmatest_dev *d, u32 index,
 	WRITE_ONCE(w->result, 0);
 	WRITE_ONCE(w->fault_bus, 0);
 	WRITE_ONCE(w->done_seq, 0);
+	/* The command before seq: seq makes it the device's. */
 	virt_wmb();
 	WRITE_ONCE(w->seq, pvdma_le32(seq));
 }
@@ -93,6 +94,7 @@ static bool dmatest_wait(struct dmatest_dev *d, u32 index, u32 seq,
 			return false;
 		cpu_relax();
 	}
+	/* The results after done_seq, which the device writes last. */
 	virt_rmb();
 	c->status = pvdma_le32(READ_ONCE(w->status));
 	c->result = pvdma_le64(READ_ONCE(w->result));
@@ -131,6 +133,7 @@ int dmatest_dev_run(struct dmatest_dev *d, struct dmatest_cmd *cmds, u32 n)
 			seqs[k] = dmatest_next_seq(d);
 			dmatest_post(d, d->tail + k, &cmds[i + k], seqs[k]);
 		}
+		/* Every command of the batch before the tail hands them over. */
 		virt_wmb();
 		WRITE_ONCE(d->hdr->sq_tail, pvdma_le32(d->tail + batch));
 		iowrite32(d->peer << 16, d->regs + DMATEST_REG_DOORBELL);
@@ -238,6 +241,7 @@ static const struct pci_device_id dmatest_ids[] = {
 	{ PCI_DEVICE(0x1af4, 0x1110) },
 	{ }
 };
+
 /*
  * No MODULE_DEVICE_TABLE: this file is linked into several test modules,
  * which are loaded by hand, never by alias, and since 6.x a table in an

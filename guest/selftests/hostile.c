@@ -42,8 +42,8 @@ MODULE_PARM_DESC(ram_below_4g, "guest RAM below 4 GiB in bytes, as pvdmad sees i
 
 #define H_GUARD		0x5a
 #define H_BUF_PAGES	4	/* IOMMU pages in each test buffer */
-#define H_FAR_GPA	(1ull << 40)
-#define H_4G		(1ull << 32)
+#define H_FAR_GPA	BIT_ULL(40)
+#define H_4G		BIT_ULL(32)
 #define H_TIMEOUT_MS	5000
 
 /**

@@ -75,6 +75,12 @@ if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$OUT/module-bui
 else
 	ok "pvdma.ko and the self-test modules build without warnings"
 fi
+if scripts/guest-symbols.sh "$mod/guest/pvdma.ko" >"$OUT/symbols.log" 2>&1; then
+	ok "pvdma.ko: $(tail -n 1 "$OUT/symbols.log" | sed 's/^guest-symbols: //')"
+else
+	cat "$OUT/symbols.log"
+	bad "pvdma.ko: every global symbol prefixed pvdma_, no test code"
+fi
 
 wd=$(vm_workdir)
 mon=
