@@ -20,6 +20,10 @@ $REPLAY --policy all --json --quiet $traces >"$out/replay.json"
 step "replay: the trace tables of README.md, docs/replay.md, docs/traces.md"
 python3 scripts/trace_tables.py --write --replay "$REPLAY"
 
+step "replay: live bytes and aperture over time, per trace and policy"
+# shellcheck disable=SC2086
+$REPLAY --policy all --quiet --timeline "$out/timeline.tsv" $traces >/dev/null || true
+
 step "replay: aperture sweep 256 MiB .. 4 GiB"
 : >"$out/sweep.json"
 for ap in 256M 512M 1G 1536M 2G 4G; do
@@ -93,6 +97,9 @@ if command -v gnuplot >/dev/null; then
 	for g in scripts/plots/*.gp; do
 		gnuplot -e "data='$out'; outdir='docs/perf'" "$g"
 	done
+	ap=$(head -n 1 "$out/replay.json" |
+		python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["aperture"])')
+	scripts/plots/timeline.sh "$out/timeline.tsv" "$ap" docs/perf
 else
 	echo "gnuplot missing: no plots (apt-get install gnuplot-nox)" >&2
 fi
