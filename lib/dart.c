@@ -183,28 +183,49 @@ int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len)
 int pvdma_dart_trim(struct pvdma_dart *dart, u64 bus, u64 len,
 		    struct pvdma_dart_mapping *old)
 {
-	struct pvdma_dart_mapping *m = dart_find(dart, bus);
-	u64 end, ps = dart->cfg.page_size;
-	int err;
+	struct pvdma_dart_mapping *m = dart_find(dart, bus), *upper = NULL;
+	u64 end, start, top, ps = dart->cfg.page_size;
 
 	if (!len || (bus | len) & (ps - 1) || !pvdma_add_ok(bus, len, &end)) {
 		dart->stats.unmap_errors++;
 		return -EINVAL;
 	}
-	if (!m || end > m->iova.end) {
+	if (!m || end > m->iova.end ||
+	    (bus == m->iova.start && end == m->iova.end)) {
 		dart->stats.unmap_errors++;
 		return m ? -ERANGE : -ENOENT;
 	}
+	start = m->iova.start;
+	top = m->iova.end;
+	if (bus > start && end < top) {		/* a hole: two mappings */
+		if (dart->stats.live_mappings >= dart->cfg.max_mappings ||
+		    !(upper = dart_get_slot(dart))) {
+			dart->stats.unmap_errors++;
+			return -EMFILE;
+		}
+	}
 	if (old)
 		*old = *m;
-	dart->stats.live_bytes -= (m->iova.end - m->iova.start) - len;
-	m->host_addr += bus - m->iova.start;
-	/* The kept range lies inside the freed one: it cannot be taken. */
+	/* The kept ranges lie inside the freed one: they cannot be taken. */
 	pvdma_iova_free(&dart->bus, &m->iova);
-	err = pvdma_iova_reserve(&dart->bus, &m->iova, bus, len);
-	if (PVDMA_WARN_ON(err))
-		return err;
-	/* still one mapping: unmap_calls and live_mappings stay */
+	if (upper) {
+		upper->host_addr = m->host_addr + (end - start);
+		upper->perm = m->perm;
+		PVDMA_WARN_ON(pvdma_iova_reserve(&dart->bus, &upper->iova, end,
+						 top - end));
+		dart->stats.live_mappings++;
+		dart->stats.peak_mappings = PVDMA_MAX(dart->stats.peak_mappings,
+						      dart->stats.live_mappings);
+		top = bus;
+	} else if (bus == start) {
+		m->host_addr += end - start;
+		start = end;
+	} else {
+		top = bus;
+	}
+	PVDMA_WARN_ON(pvdma_iova_reserve(&dart->bus, &m->iova, start,
+					 top - start));
+	dart->stats.live_bytes -= len;
 	dart->flush_pending = true;
 	return 0;
 }

@@ -35,12 +35,52 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 	w->used_hi = 0;
 	w->live = 0;
 	w->peak = 0;
+	w->chunks = NULL;
 	w->state = PVDMA_WIN_PENDING;
 	return w;
 }
 
+/* A chunk map for @w if the pool has one left (else holes stay). */
+void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_chunk_map *c = p->free_chunk_maps;
+	u64 ps = p->cfg.page_size;
+
+	if (!c || w->chunks)
+		return;
+	p->free_chunk_maps = c->next_free;
+	memset(c->cover, 0, sizeof(c->cover));
+	memset(c->starts, 0, sizeof(c->starts));
+	c->chunk = PVDMA_ALIGN_UP((w->len + PVDMA_CHUNKS - 1) / PVDMA_CHUNKS, ps);
+	c->free_bytes = w->len;
+	w->chunks = c;
+}
+
+void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+
+	if (!c)
+		return;
+	c->next_free = p->free_chunk_maps;
+	p->free_chunk_maps = c;
+	w->chunks = NULL;
+}
+
+static void chunks_init(struct pvdma_planner *p)
+{
+	u32 i;
+
+	p->free_chunk_maps = NULL;
+	for (i = 0; i < p->mem.nchunk_maps && p->mem.chunk_maps; i++) {
+		p->mem.chunk_maps[i].next_free = p->free_chunk_maps;
+		p->free_chunk_maps = &p->mem.chunk_maps[i];
+	}
+}
+
 void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w)
 {
+	pvdma_chunks_detach(p, w);
 	w->state = PVDMA_WIN_FREE;
 	pvdma_list_add_tail(&w->lru, &p->free_windows);
 }
@@ -132,7 +172,7 @@ struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 	return NULL;
 }
 
-static void bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
+void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	struct pvdma_avl_node **link = &p->by_bus.node, *parent = NULL;
 
@@ -274,7 +314,7 @@ static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 {
 	if (!ret && op->status == PVDMA_ST_OK) {
 		w->bus = op->bus;
-		bus_insert(p, w);
+		pvdma_bus_insert(p, w);
 		w->state = PVDMA_WIN_LIVE;
 		win_account_peak(p);
 		return;
@@ -449,8 +489,10 @@ int pvdma_planner_init(struct pvdma_planner *p,
 	pvdma_list_init(&p->spec_live);
 	for (i = 0; i < mem->nwindows; i++) {
 		mem->windows[i].state = PVDMA_WIN_FREE;
+		mem->windows[i].chunks = NULL;
 		pvdma_list_add_tail(&mem->windows[i].lru, &p->free_windows);
 	}
+	chunks_init(p);
 	pvdma_bounce_init(p);
 	if (p->policy->init)
 		p->policy->init(p);
@@ -520,10 +562,14 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	pvdma_list_init(&p->call_new);
 	pvdma_list_init(&p->spec_live);
 	p->spec_pinned = 0;
+	p->spec_windows = 0;
+	p->spec_hits = 0;
 	for (i = 0; i < p->mem.nwindows; i++) {
 		p->mem.windows[i].trimmable = 0;
+		p->mem.windows[i].chunks = NULL;
 		pvdma_win_free(p, &p->mem.windows[i]);
 	}
+	chunks_init(p);
 	p->nbatch = 0;
 	p->stats.live_windows = 0;
 	p->stats.live_aperture = 0;

@@ -37,13 +37,34 @@ u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 	return p->stats.live_aperture - (pool_mapped(p) ? p->pool_window->len : 0);
 }
 
-/* Speculation still allowed: its budget less what grown windows hold in
- * pages no mapping has used yet. */
+/*
+ * Speculation still allowed: its budget less what grown windows hold
+ * beyond what their mappings have used. The budget is scaled by how often
+ * grown windows were hit by later calls: speculation that saves no host
+ * call (buffers scattered over more than the aperture) soon stops pinning
+ * aperture it cannot give back.
+ */
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 {
 	u64 spec = pvdma_cache_budget(p) >> p->cfg.spec_shift;
 
+	if (p->spec_hits < p->spec_windows)
+		spec = spec / (p->spec_windows + 1) * (p->spec_hits + 1);
 	return spec > p->stats.spec_aperture ? spec - p->stats.spec_aperture : 0;
+}
+
+#define SPEC_HISTORY	64	/* grown windows remembered, about */
+
+static void spec_note(struct pvdma_planner *p, bool window)
+{
+	if (window)
+		p->spec_windows++;
+	else
+		p->spec_hits++;
+	if (p->spec_windows > SPEC_HISTORY || p->spec_hits > SPEC_HISTORY) {
+		p->spec_windows /= 2;
+		p->spec_hits /= 2;
+	}
 }
 
 static u64 windows_count(const struct pvdma_planner *p)
@@ -141,10 +162,24 @@ static bool win_accounted(const struct pvdma_window *w)
 	       w->state == PVDMA_WIN_IDLE;
 }
 
-/* Bytes of a window in use outside its used range: trimmable. */
-static u64 win_ends(const struct pvdma_window *w)
+/* Bytes of chunk @c of @w. */
+static u64 chunk_len(const struct pvdma_window *w, u32 c)
 {
-	return w->len - (w->used_hi - w->used_lo);
+	u64 at = (u64)c * w->chunks->chunk;
+
+	return at >= w->len ? 0 : PVDMA_MIN(w->chunks->chunk, w->len - at);
+}
+
+/*
+ * Bytes of a window in use that a trim could give back: the chunks no
+ * live mapping touches if it has a chunk map, else the ends outside its
+ * used range (grown windows only).
+ */
+static u64 win_reclaimable(const struct pvdma_window *w)
+{
+	if (w->chunks)
+		return w->chunks->free_bytes;
+	return w->grown ? w->len - (w->used_hi - w->used_lo) : 0;
 }
 
 /* Page-rounded bytes a mapping of [addr, addr + len) takes. */
@@ -155,9 +190,28 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 	return PVDMA_ALIGN_UP(addr + len, ps) - PVDMA_ALIGN_DOWN(addr, ps);
 }
 
+/* A live mapping at [off, off + len) of @w comes (@delta 1) or goes (-1). */
+static void chunks_count(struct pvdma_window *w, u64 off, u64 len, int delta)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+	u32 i, first = (u32)(off / c->chunk);
+	u32 last = (u32)((off + len - 1) / c->chunk);
+
+	if (PVDMA_WARN_ON(last >= PVDMA_CHUNKS || off + len > w->len))
+		return;
+	c->starts[first] += delta;
+	for (i = first; i <= last; i++) {
+		if (delta > 0 && !c->cover[i]++)
+			c->free_bytes -= chunk_len(w, i);
+		else if (delta < 0 && !--c->cover[i])
+			c->free_bytes += chunk_len(w, i);
+	}
+}
+
 /*
  * A mapping of [gpa, gpa + len) now uses @w: widen its used range (what
- * a trim keeps) and its live bytes (what speculation has paid off).
+ * an end trim keeps), its live bytes (what speculation has paid off) and
+ * its chunk map.
  */
 static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 		    u64 gpa, u64 len)
@@ -165,33 +219,41 @@ static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 	u64 ps = p->cfg.page_size;
 	u64 lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	u64 hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
-	u64 ends = win_ends(w), unused = pvdma_win_unused(w);
+	u64 back = win_reclaimable(w), unused = pvdma_win_unused(w);
 
 	w->used_lo = PVDMA_MIN(w->used_lo, lo);
 	w->used_hi = PVDMA_MAX(w->used_hi, hi);
 	w->live += page_bytes(p, gpa, len);
 	w->peak = PVDMA_MAX(w->peak, w->live);
+	if (w->chunks)
+		chunks_count(w, gpa - w->gpa, len, 1);
 	if (win_accounted(w))
 		p->stats.spec_aperture -= unused - pvdma_win_unused(w);
 	if (w->trimmable)
-		p->spec_pinned -= ends - win_ends(w);
+		p->spec_pinned -= back - win_reclaimable(w);
 }
 
-/* A mapping of [addr, addr + len) in @w went. */
+/* The mapping at [off, off + len) of @w went. */
 static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
-		      u64 addr, u64 len)
+		      u64 off, u64 len)
 {
-	w->live -= PVDMA_MIN(w->live, page_bytes(p, addr, len));
+	u64 back = win_reclaimable(w);
+
+	w->live -= PVDMA_MIN(w->live, page_bytes(p, off, len));
+	if (w->chunks)
+		chunks_count(w, off, len, -1);
+	if (w->trimmable)
+		p->spec_pinned += win_reclaimable(w) - back;
 }
 
-/* A mapped grown window in use: its unused ends may be trimmed. */
+/* A mapped window in use with parts a trim may give back. */
 static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	if (!w->grown || w->trimmable)
+	if ((!w->grown && !w->chunks) || w->trimmable)
 		return;
 	pvdma_list_add_tail(&w->lru, &p->spec_live);
 	w->trimmable = 1;
-	p->spec_pinned += win_ends(w);
+	p->spec_pinned += win_reclaimable(w);
 }
 
 static void spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
@@ -200,7 +262,7 @@ static void spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	pvdma_list_del(&w->lru);
 	w->trimmable = 0;
-	p->spec_pinned -= win_ends(w);
+	p->spec_pinned -= win_reclaimable(w);
 }
 
 static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
@@ -261,41 +323,141 @@ static bool evict_one(struct pvdma_planner *p)
 
 /* ---- planning a miss ------------------------------------------------- */
 
-/*
- * Trim a grown window in use to the range its mappings have used: a
- * partial unmap, the kept pages keep their bus addresses.
- */
-static void win_trim(struct pvdma_planner *p, struct pvdma_window *w)
+/* Release [off, off + len) of @w on the host (a partial unmap). */
+static void queue_release(struct pvdma_planner *p, struct pvdma_window *w,
+			  u64 off, u64 len)
 {
-	u64 unused = win_ends(w);
-
-	pvdma_win_account_unmap(p, w);
-	pvdma_batch_queue_trim(p, w->bus + w->used_lo, w->used_hi - w->used_lo);
-	/* shrinking in place keeps both indexes in order */
-	w->gpa += w->used_lo;
-	w->bus += w->used_lo;
-	w->len = w->used_hi - w->used_lo;
-	w->used_hi = w->len;
-	w->used_lo = 0;
-	w->grown = 0;
-	pvdma_win_account_map(p, w);
-	p->stats.trimmed_bytes += unused;
+	if (!len)
+		return;
+	pvdma_batch_queue_trim(p, w->bus + off, len);
+	p->stats.trimmed_bytes += len;
 }
 
-/* Take speculation back from windows in use, oldest first, until at
+/* @w becomes [lo, hi) of itself, exact; both indexes stay in order. */
+static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
+{
+	w->gpa += lo;
+	w->bus += lo;
+	w->len = hi - lo;
+	w->used_lo = 0;
+	w->used_hi = w->len;
+	w->grown = 0;
+}
+
+/* Give back what lies outside the used range of @w. */
+static u64 win_trim_ends(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	u64 lo = w->used_lo, hi = w->used_hi, freed = w->len - (hi - lo);
+
+	pvdma_win_account_unmap(p, w);
+	queue_release(p, w, 0, lo);
+	queue_release(p, w, hi, w->len - hi);
+	win_shrink(w, lo, hi);
+	pvdma_win_account_map(p, w);
+	return freed;
+}
+
+/* A run of chunks that live mappings touch: [lo, hi) bytes of a window. */
+struct piece {
+	u64 lo, hi;
+	u32 refs;
+};
+
+static u32 collect_pieces(const struct pvdma_window *w, struct piece *run)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+	u32 n = (u32)((w->len + c->chunk - 1) / c->chunk), i = 0, j, nruns = 0;
+
+	while (i < n) {
+		if (!c->cover[i]) {
+			i++;
+			continue;
+		}
+		run[nruns].refs = 0;
+		for (j = i; j < n && c->cover[j]; j++)
+			run[nruns].refs += c->starts[j];
+		run[nruns].lo = (u64)i * c->chunk;
+		run[nruns++].hi = PVDMA_MIN((u64)j * c->chunk, w->len);
+		i = j;
+	}
+	return nruns;
+}
+
+/* A new window for a piece of @w split off by a trim. */
+static void piece_window(struct pvdma_planner *p, const struct pvdma_window *w,
+			 struct pvdma_window *x, const struct piece *r)
+{
+	x->gpa = w->gpa + r->lo;
+	x->bus = w->bus + r->lo;
+	x->len = r->hi - r->lo;
+	x->perm = w->perm;
+	x->refs = r->refs;
+	x->used_lo = 0;
+	x->used_hi = x->len;
+	x->state = PVDMA_WIN_LIVE;
+	if (w->shared)
+		pvdma_gpa_insert(p, x);
+	pvdma_bus_insert(p, x);
+	pvdma_win_account_map(p, x);
+}
+
+/*
+ * Give back every chunk of @w no live mapping touches, holes included:
+ * each run of touched chunks stays mapped at its bus addresses, as a
+ * window of its own (the mappings in it counted from the chunk map). If
+ * mappings or records are short, only the ends go.
+ */
+static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct piece run[PVDMA_CHUNKS / 2 + 1];
+	struct pvdma_window *x[PVDMA_CHUNKS / 2 + 1];
+	u32 nruns = collect_pieces(w, run), k, got = 0;
+	u64 freed = w->len;
+
+	if (PVDMA_WARN_ON(!nruns))
+		return 0;
+	if (windows_count(p) + nruns - 1 <= count_budget(p))
+		for (got = 0; got + 1 < nruns; got++)
+			if (!(x[got] = pvdma_win_alloc(p)))
+				break;
+	if (got + 1 < nruns) {		/* ends only */
+		while (got)
+			pvdma_win_free(p, x[--got]);
+		for (k = 1; k < nruns; k++)
+			run[0].refs += run[k].refs;
+		run[0].hi = run[nruns - 1].hi;
+		nruns = 1;
+	}
+	pvdma_win_account_unmap(p, w);
+	queue_release(p, w, 0, run[0].lo);
+	for (k = 0; k < nruns; k++) {
+		queue_release(p, w, run[k].hi,
+			      (k + 1 < nruns ? run[k + 1].lo : w->len) - run[k].hi);
+		freed -= run[k].hi - run[k].lo;
+		if (k)
+			piece_window(p, w, x[k - 1], &run[k]);
+	}
+	w->refs = run[0].refs;
+	pvdma_chunks_detach(p, w);
+	win_shrink(w, run[0].lo, run[0].hi);
+	pvdma_win_account_map(p, w);
+	return freed;
+}
+
+/* Take unused parts back from windows in use, oldest first, until at
  * least @bytes are free (the caller checked that spec_pinned holds them). */
 static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 {
 	while (bytes && !pvdma_list_empty(&p->spec_live)) {
 		struct pvdma_window *w = pvdma_list_entry(p->spec_live.next,
 						struct pvdma_window, lru);
-		u64 unused = win_ends(w);
+		u64 back = win_reclaimable(w);
 
 		spec_list_del(p, w);
-		if (!unused)
+		if (!back)
 			continue;
-		win_trim(p, w);
-		bytes -= PVDMA_MIN(bytes, unused);
+		back = w->chunks ? win_punch(p, w) : win_trim_ends(p, w);
+		bytes -= PVDMA_MIN(bytes, back);
 	}
 }
 
@@ -398,6 +560,9 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->gpa = lo;
 	w->len = hi - lo;
 	w->grown = w->len > m.hi - m.lo;
+	/* large enough for its holes to matter: know where its pages are */
+	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNKS * ps)
+		pvdma_chunks_attach(p, w);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
@@ -411,6 +576,8 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	p->call_need += m.hi - m.lo;
 	p->call_new_count++;
 	p->call_grown += w->grown;
+	if (w->grown)
+		spec_note(p, true);
 	note_miss(p, seg->gpa, m.hi - m.lo);
 	return w;
 }
@@ -439,6 +606,21 @@ static struct pvdma_window *seg_window(struct pvdma_planner *p,
 	return seg->cookie ? &p->mem.windows[seg->cookie - 1] : NULL;
 }
 
+/*
+ * The window holding @seg now: a trim later in the call may have split
+ * the one it was planned in (the pieces keep its bus - gpa offset).
+ */
+static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
+					   const struct pvdma_seg *seg)
+{
+	struct pvdma_window *w = seg_window(p, seg);
+
+	if (!w || w->state != PVDMA_WIN_LIVE ||
+	    (seg->gpa >= w->gpa && seg->gpa - w->gpa < w->len))
+		return w;
+	return pvdma_bus_find(p, w->bus + (seg->gpa - w->gpa));
+}
+
 /* Route one segment to a window (hit or new) or the bounce pool. */
 static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			  u32 i, u32 n, enum pvdma_dir dir, u32 attrs)
@@ -457,6 +639,8 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 	w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	if (w) {
 		p->stats.hits++;
+		if (w->grown && w->state != PVDMA_WIN_PENDING)
+			spec_note(p, false);
 	} else {
 		p->stats.misses++;
 		if (bounce_preferred(p, seg->len, attrs) &&
@@ -494,6 +678,7 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 	pvdma_win_account_unmap(p, w);
 	p->call_new_bytes -= w->len;
 	pvdma_gpa_remove(p, w);
+	pvdma_chunks_detach(p, w);	/* its chunks no longer fit */
 	w->gpa += w->used_lo;
 	w->len = w->used_hi - w->used_lo;
 	w->used_hi -= w->used_lo;
@@ -587,10 +772,10 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	if (committed)
 		pvdma_batch_submit(p);
 	for (i = 0; i < n; i++) {
-		struct pvdma_window *w = seg_window(p, &segs[i]);
+		struct pvdma_window *w = seg_window_now(p, &segs[i]);
 
 		if (w)
-			win_unuse(p, w, segs[i].gpa, segs[i].len);
+			win_unuse(p, w, segs[i].gpa - w->gpa, segs[i].len);
 		if (segs[i].bounced)
 			pvdma_bounce_cancel(p, &segs[i]);
 		else if (w && w->state == PVDMA_WIN_FAILED)
@@ -764,7 +949,7 @@ static int cache_unmap_seg(struct pvdma_planner *p, const struct pvdma_seg *seg,
 		return -ENOENT;
 	}
 	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, seg->len);
-	win_unuse(p, w, seg->bus, seg->len);
+	win_unuse(p, w, seg->bus - w->bus, seg->len);
 	win_put(p, w);
 	return 0;
 }

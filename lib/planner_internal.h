@@ -56,6 +56,8 @@ extern const struct pvdma_policy_ops pvdma_policy_pool;
 /* Window records */
 struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p);
 void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w);
 static inline u32 pvdma_win_index(const struct pvdma_planner *p,
 				  const struct pvdma_window *w)
 {
@@ -71,6 +73,7 @@ struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 					  u64 gpa, u64 len);
 struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus);
+void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w);
 
 /* Accounting of mapped (or pending) windows */
 void pvdma_win_account_map(struct pvdma_planner *p, struct pvdma_window *w);

@@ -178,17 +178,17 @@ static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
 }
 
 /*
- * No clue yet: a small single map speculates on its aligned block. A
- * list does not (a list of scattered pieces would spend the budget in
- * one call, for a host call it makes anyway): its entries grow on
- * density and runs.
+ * No clue yet: a small single map speculates on its aligned block; so
+ * does a list, once per call (a list of scattered pieces would otherwise
+ * spend the budget in one call, for a host call it makes anyway).
  */
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
 	u64 g = limit >> p->cfg.headroom_shift;
 
-	if (m->hi - m->lo > p->cfg.window_small_max || m->n > 1)
+	if (m->hi - m->lo > p->cfg.window_small_max ||
+	    (m->n > 1 && p->call_grown))
 		return;
 	if (g <= m->hi - m->lo)
 		return;

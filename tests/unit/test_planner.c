@@ -26,6 +26,7 @@ struct harness {
 	struct pvdma_bounce_slot slots[1024];
 	struct pvdma_host_op ops[64];
 	struct pvdma_window *batch_win[64];
+	struct pvdma_chunk_map chunk_maps[16];
 	unsigned char mem[MEM];
 	int fail_transport;
 	int no_data;		/* addresses beyond mem[]: count, don't copy */
@@ -56,9 +57,10 @@ static const struct pvdma_planner_ops h_ops = {
 	.copy = h_copy,
 };
 
-static struct harness *setup(enum pvdma_policy policy, u64 aperture,
-			     u32 max_mappings, enum pvdma_bounce_mode bounce,
-			     bool strict)
+static struct harness *setup_chunks(enum pvdma_policy policy, u64 aperture,
+				    u32 max_mappings,
+				    enum pvdma_bounce_mode bounce, bool strict,
+				    u32 nchunk_maps)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct pvdma_dart_config dcfg;
@@ -67,6 +69,8 @@ static struct harness *setup(enum pvdma_policy policy, u64 aperture,
 		.windows = h->windows, .nwindows = 4096,
 		.slots = h->slots, .nslots = 1024,
 		.ops = h->ops, .nops = 64, .batch_win = h->batch_win,
+		.chunk_maps = nchunk_maps ? h->chunk_maps : NULL,
+		.nchunk_maps = nchunk_maps,
 	};
 
 	pvdma_dart_default_config(&dcfg);
@@ -81,6 +85,13 @@ static struct harness *setup(enum pvdma_policy policy, u64 aperture,
 	cfg.bounce_bytes = 1ull << 20;
 	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), 0);
 	return h;
+}
+
+static struct harness *setup(enum pvdma_policy policy, u64 aperture,
+			     u32 max_mappings, enum pvdma_bounce_mode bounce,
+			     bool strict)
+{
+	return setup_chunks(policy, aperture, max_mappings, bounce, strict, 0);
 }
 
 static struct pvdma_seg seg(u64 gpa, u64 len)
@@ -340,7 +351,7 @@ static void test_pvdma_trim(void **state)
 	/* all the rest of the aperture, less what the window holds */
 	big = seg(0x80000000ull, 64 * MIB - PAGE);
 	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	assert_int_equal(h->p.stats.trims, 1);
+	assert_int_equal(h->p.stats.trims, 2);	/* the head, the tail */
 	assert_int_equal(h->p.stats.trimmed_bytes, grown - PAGE);
 	w = pvdma_window_by_bus(&h->p, page.bus);
 	assert_int_equal(w->len, PAGE);
@@ -353,6 +364,103 @@ static void test_pvdma_trim(void **state)
 	assert_int_equal(pvdma_reclaim(&h->p), 2);
 	assert_int_equal(h->dart.stats.live_mappings, 0);
 	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * With chunk maps, a trim gives back the holes of a window in use too:
+ * the pages either side stay mapped, in windows of their own.
+ */
+static void test_pvdma_trim_holes(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 4);
+	struct pvdma_seg a = seg(0x40000000ull + 4096, 4096), b, big;
+	u64 grown, bus_b;
+
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	grown = pvdma_window_by_bus(&h->p, a.bus)->len;
+	assert_true(grown >= 8 * MIB);
+	/* a second page near the window's top: a hit, a hole between */
+	b = seg(0x40000000ull + grown - 2 * PAGE, 4096);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	bus_b = b.bus;
+	/* a call that splits the window, then fails: its hit near b is
+	 * given back to the piece that now holds it */
+	{
+		struct pvdma_seg l[3] = {
+			seg(0x40000000ull + grown - 3 * PAGE, 4096),
+			seg(0xa0000000ull, 128 * MIB - 2 * grown / PVDMA_CHUNKS),
+			seg(0xc0000000ull, 2 * PAGE),
+		};
+
+		assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0),
+				 -ENOSPC);
+		assert_int_equal(h->p.stats.trims, 1);	/* the hole */
+		assert_in_sync(h);
+	}
+	/* room for the big map only if the hole goes too */
+	big = seg(0x80000000ull, 128 * MIB - 2 * grown / PVDMA_CHUNKS);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_mappings, 3);
+	assert_int_equal(pvdma_window_by_bus(&h->p, a.bus)->len,
+			 grown / PVDMA_CHUNKS);
+	assert_int_equal(b.bus, bus_b);
+	assert_translates(h, &a, 1);
+	assert_translates(h, &b, 1);
+	assert_translates(h, &big, 1);
+	assert_in_sync(h);
+	/* each piece holds its own mapping */
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_reclaim(&h->p), 3);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/* The DART model's partial unmap, which the trims above rely on. */
+static void test_dart_trim(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 2,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_dart *d = &h->dart;
+	u64 bus, host;
+
+	assert_int_equal(pvdma_dart_map(d, 16 * MIB, 16 * PAGE,
+					PVDMA_MAP_READ, &bus), 0);
+	/* all of it is an unmap; outside it, nothing to trim */
+	assert_int_equal(pvdma_dart_trim(d, bus, 16 * PAGE, NULL), -ERANGE);
+	assert_int_equal(pvdma_dart_trim(d, bus + 15 * PAGE, 2 * PAGE, NULL),
+			 -ERANGE);
+	assert_int_equal(pvdma_dart_trim(d, bus + 1, PAGE, NULL), -EINVAL);
+	/* the head and the tail: one mapping, the rest where it was */
+	assert_int_equal(pvdma_dart_trim(d, bus, PAGE, NULL), 0);
+	assert_int_equal(pvdma_dart_trim(d, bus + 15 * PAGE, PAGE, NULL), 0);
+	assert_int_equal(d->stats.live_bytes, 14 * PAGE);
+	assert_int_equal(pvdma_dart_translate(d, bus + PAGE, 14 * PAGE,
+					      PVDMA_MAP_READ, &host), 0);
+	assert_int_equal(host, 16 * MIB + PAGE);
+	assert_int_equal(pvdma_dart_translate(d, bus, 1, PVDMA_MAP_READ, &host),
+			 -EFAULT);
+	/* a hole: two mappings, both where they were */
+	assert_int_equal(pvdma_dart_trim(d, bus + 4 * PAGE, 2 * PAGE, NULL), 0);
+	assert_int_equal(d->stats.live_mappings, 2);
+	assert_int_equal(pvdma_dart_translate(d, bus + 6 * PAGE, PAGE,
+					      PVDMA_MAP_READ, &host), 0);
+	assert_int_equal(host, 16 * MIB + 6 * PAGE);
+	assert_int_equal(pvdma_dart_translate(d, bus + 4 * PAGE, 1,
+					      PVDMA_MAP_READ, &host), -EFAULT);
+	/* no mapping left for a third: refused, nothing changed */
+	assert_int_equal(pvdma_dart_trim(d, bus + 8 * PAGE, PAGE, NULL), -EMFILE);
+	assert_int_equal(d->stats.live_bytes, 12 * PAGE);
+	/* each piece unmaps as a mapping of its own */
+	assert_int_equal(pvdma_dart_unmap(d, bus + PAGE, 3 * PAGE), 0);
+	assert_int_equal(pvdma_dart_unmap(d, bus + 6 * PAGE, 9 * PAGE), 0);
+	assert_int_equal(d->stats.live_mappings, 0);
+	assert_int_equal(d->stats.live_bytes, 0);
 	free(h);
 }
 
@@ -613,7 +721,7 @@ static void random_run(enum pvdma_policy policy, enum pvdma_bounce_mode bounce,
 		       bool strict, unsigned int seed)
 {
 	enum { SLOTS = 64 };
-	struct harness *h = setup(policy, 8 << 20, 48, bounce, strict);
+	struct harness *h = setup_chunks(policy, 8 << 20, 48, bounce, strict, 16);
 	static struct live_map live[SLOTS];
 	u64 live_bytes = 0;
 	int round;
@@ -710,6 +818,8 @@ int main(void)
 		cmocka_unit_test(test_pvdma_density),
 		cmocka_unit_test(test_pvdma_admission),
 		cmocka_unit_test(test_pvdma_trim),
+		cmocka_unit_test(test_pvdma_trim_holes),
+		cmocka_unit_test(test_dart_trim),
 		cmocka_unit_test(test_pvdma_fast_lookup),
 		cmocka_unit_test(test_bounce_preferred_for_small),
 		cmocka_unit_test(test_pvdma_strict),

@@ -714,6 +714,11 @@ static int setup(struct replay *rp)
 	rp->mem.nops = nops;
 	rp->mem.ops = calloc(nops, sizeof(*rp->mem.ops));
 	rp->mem.batch_win = calloc(nops, sizeof(*rp->mem.batch_win));
+	/* where the pages of large grown windows lie: their holes can be
+	 * trimmed (a few MiB of chunk maps, as the module would give) */
+	rp->mem.nchunk_maps = REPLAY_CHUNK_MAPS;
+	rp->mem.chunk_maps = calloc(REPLAY_CHUNK_MAPS,
+				    sizeof(*rp->mem.chunk_maps));
 	if (opt->block_bytes)
 		pcfg.block_bytes = opt->block_bytes;
 	if (opt->policy == PVDMA_POLICY_POOL ||
@@ -728,7 +733,8 @@ static int setup(struct replay *rp)
 		if (!rp->mem.slots)
 			return -ENOMEM;
 	}
-	if (!rp->mem.windows || !rp->mem.ops || !rp->mem.batch_win)
+	if (!rp->mem.windows || !rp->mem.ops || !rp->mem.batch_win ||
+	    !rp->mem.chunk_maps)
 		return -ENOMEM;
 	rp->segs_cap = rp->lay->max_segs;
 	rp->segs = calloc(rp->segs_cap, sizeof(*rp->segs));
@@ -749,6 +755,7 @@ static void teardown(struct replay *rp)
 	free(rp->mem.windows);
 	free(rp->mem.ops);
 	free(rp->mem.batch_win);
+	free(rp->mem.chunk_maps);
 	free(rp->mem.slots);
 	free(rp->dart_slots);
 }

@@ -15,6 +15,8 @@
 
 /* Most shown entries one parsed line may carry (old kernels print all). */
 #define REPLAY_MAX_SHOWN	65536u
+/* Chunk maps the planner may give large grown windows. */
+#define REPLAY_CHUNK_MAPS	4096u
 /* Invented and bounce addresses stay below this. */
 #define REPLAY_ADDR_LIMIT	(1ull << 62)
 

@@ -36,8 +36,9 @@
  *		and a few dozen short lists in six 32 MiB clusters over an
  *		8 GiB span
  * d-multictx	four processes each create a context, then lists of
- *		scattered 4 KiB pageable pages (1-4 per 16 KiB page) arrive
- *		until their 16 KiB pages fill 7/8 of the aperture
+ *		scattered 4 KiB pageable pages (1-4 per 16 KiB page, in runs
+ *		of 1-8 such pages) arrive until their 16 KiB pages fill 7/8
+ *		of the aperture
  * e-upload	persistent upload heaps (lists of thousands of 4 KiB pages)
  *		together 1.4x the aperture, and a transient list per frame
  * f-longlists	lists of 30-1000 pages of a 64 MiB pool, mapped and
@@ -485,20 +486,21 @@ static void build_c(struct synth *s)
 	sc_unmap_all(s, 0);
 }
 
-/* A list of scattered pageable pages: 1-4 pages in each of its 16 KiB
- * pages, until @bytes16k of 16 KiB pages. */
+/* A list of scattered pageable pages: runs of 1-8 16 KiB pages at random
+ * places, 1-4 pages used in each (16 KiB rounding inflates them ~1.6x),
+ * until @bytes16k of 16 KiB pages. */
 static void pageable_list(struct synth *s, u64 span_base, u64 bytes16k)
 {
 	u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
-	u64 used = 0;
+	u64 used = 0, slot = 16 * 1024;
 
 	while (used < bytes16k && !s->oom &&
-	       s->sc.bufs[b].nents + 4 < REPLAY_MAX_SHOWN) {
-		u64 at = span_base + rnd_below(s, 16 * GIB / (16 * 1024)) * 16 * 1024;
-		u64 npages = 1 + rnd_below(s, 4);
+	       s->sc.bufs[b].nents + 8 < REPLAY_MAX_SHOWN) {
+		u64 at = span_base + rnd_below(s, 16 * GIB / slot) * slot;
+		u64 run = 1 + rnd_below(s, 8), i;
 
-		sc_ent(s, at, npages * PAGE);
-		used += 16 * 1024;
+		for (i = 0; i < run && used < bytes16k; i++, used += slot)
+			sc_ent(s, at + i * slot, (1 + rnd_below(s, 4)) * PAGE);
 	}
 	sc_step(s, b, SCRIPT_MAP);
 }

@@ -107,11 +107,13 @@ int pvdma_dart_map_at(struct pvdma_dart *dart, u64 bus, u64 host_addr,
 /* Unmap exactly one mapping: @bus its start, @len its length. */
 int pvdma_dart_unmap(struct pvdma_dart *dart, u64 bus, u64 len);
 /*
- * pvdma_dart_trim - keep only [bus, bus + len) of the mapping holding
- * @bus, releasing its pages either side (a partial unmap: the kept pages
- * keep their bus addresses). The old start, host address and permission
- * go to @old (may be NULL) so that a caller keyed by start can follow.
- * -ENOENT if no mapping holds @bus, -ERANGE if the range leaves it.
+ * pvdma_dart_trim - release [bus, bus + len), part of one mapping (a
+ * partial unmap): the pages either side stay mapped at their bus
+ * addresses, as one mapping if the range touches an end of it, as two if
+ * it lies inside (-EMFILE if no mapping is left for the second). The old
+ * mapping goes to @old (may be NULL) so that a caller keyed by start can
+ * follow. -ENOENT if no mapping holds @bus, -ERANGE if the range leaves
+ * it or is all of it (that is an unmap).
  */
 int pvdma_dart_trim(struct pvdma_dart *dart, u64 bus, u64 len,
 		    struct pvdma_dart_mapping *old);

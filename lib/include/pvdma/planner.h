@@ -160,6 +160,22 @@ struct pvdma_planner_config {
 #define PVDMA_DEFAULT_BOUNCE_SMALL_MAX	(64ull << 10)
 #define PVDMA_DEFAULT_BLOCK_BYTES	(2ull << 20)
 
+/*
+ * Where the live mappings of a large grown window lie, in up to
+ * PVDMA_CHUNKS chunks: what lets a trim give back the holes between them,
+ * not only its ends. A window has one only while the caller's pool of
+ * them lasts (struct pvdma_planner_mem).
+ */
+#define PVDMA_CHUNKS		64
+
+struct pvdma_chunk_map {
+	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
+	u32 starts[PVDMA_CHUNKS];	/* live mappings starting in each */
+	u64 chunk;			/* bytes per chunk, a page multiple */
+	u64 free_bytes;			/* of chunks no live mapping touches */
+	struct pvdma_chunk_map *next_free;
+};
+
 enum pvdma_window_state {
 	PVDMA_WIN_FREE		= 0,	/* record unused */
 	PVDMA_WIN_PENDING	= 1,	/* planned, host map not yet done */
@@ -185,6 +201,7 @@ enum pvdma_window_state {
  * @live:	page-rounded bytes of the live mappings inside
  * @peak:	most @live has been: of a grown window, len - peak is
  *		speculation not yet paid off
+ * @chunks:	where its live mappings are (large grown windows), or NULL
  * @grown:	grown past its first request (counts as speculation)
  * @trimmable:	on planner->spec_live: mapped, grown and in use
  * @perm:	PVDMA_MAP_* it was mapped with
@@ -201,6 +218,7 @@ struct pvdma_window {
 	u64 used_hi;
 	u64 live;
 	u64 peak;
+	struct pvdma_chunk_map *chunks;
 	u32 refs;
 	u8 state;
 	u8 shared;
@@ -277,6 +295,9 @@ struct pvdma_planner_mem {
 	u32 nops;				/* a batch this long is sent
 						 * at once, mid-call if need be */
 	struct pvdma_window **batch_win;	/* nops entries */
+	struct pvdma_chunk_map *chunk_maps;	/* may be NULL: holes of grown
+						 * windows are then not trimmed */
+	u32 nchunk_maps;
 };
 
 struct pvdma_policy_ops;
@@ -304,9 +325,15 @@ struct pvdma_planner {
 	struct pvdma_list dead;		/* unshared, unused: unmapped with
 					 * the next batch that goes out */
 	struct pvdma_list free_windows;
-	struct pvdma_list spec_live;	/* grown windows in use: their
-					 * unused ends can be trimmed */
-	u64 spec_pinned;		/* bytes of those ends */
+	struct pvdma_list spec_live;	/* windows in use with unused parts
+					 * a trim can give back */
+	u64 spec_pinned;		/* bytes of those parts */
+	struct pvdma_chunk_map *free_chunk_maps;
+	/* Does speculation pay? Grown windows made, and hits on them from
+	 * later calls, both halved now and then so that the recent past
+	 * counts most. */
+	u32 spec_windows;
+	u32 spec_hits;
 	struct pvdma_iova pool;		/* bounce pool offsets */
 	struct pvdma_bounce_slot *free_slots;
 	struct pvdma_window *pool_window;	/* NULL until first bounce */

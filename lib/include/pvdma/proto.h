@@ -107,9 +107,10 @@ enum pvdma_op {
 	PVDMA_OP_UNMAP	= 2,	/* in: bus, len (exactly as mapped); out: status */
 	PVDMA_OP_HELLO	= 3,	/* negotiate from guest_version/features */
 	PVDMA_OP_RESET	= 4,	/* release every mapping of this guest */
-	PVDMA_OP_TRIM	= 5,	/* in: bus, len: keep only [bus, bus + len) of
-				 * the mapping holding it, release the rest
-				 * (a partial unmap); out: status */
+	PVDMA_OP_TRIM	= 5,	/* in: bus, len: release that part of one
+				 * mapping (a partial unmap); the rest stays
+				 * mapped, as two mappings if it was a hole;
+				 * out: status */
 };
 
 /* Entry flags: what the device may do with a MAP. */
@@ -166,7 +167,7 @@ struct pvdma_slot_hdr {
  * @len:	MAP/UNMAP/TRIM: length, iommu_page_size multiple (guest)
  * @bus:	MAP: bus address chosen by the host (host); UNMAP: what to
  *		release, exactly a bus address MAP returned (guest); TRIM:
- *		start of the part of one mapping to keep (guest)
+ *		start of the part of one mapping to release (guest)
  */
 struct pvdma_entry {
 	u16 op;
