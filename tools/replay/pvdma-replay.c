@@ -35,6 +35,7 @@ struct cli {
 	double call_us;
 	bool all_policies;
 	bool json;
+	FILE *timeline;			/* --timeline: samples of every run */
 	const char *synthetic[MAX_SYNTHETIC];
 	unsigned int nsynthetic;
 	struct synth_params synth;
@@ -75,6 +76,9 @@ static void usage(FILE *out)
 "  --call-us US           --verdict: host round trip per call (default %.1f)\n"
 "  --stats                summarise each trace: events, lists, phases,\n"
 "                         peak live bytes (pvdma-trace stats runs this)\n"
+"  --timeline FILE        write live bytes, aperture held and failed maps\n"
+"                         over trace time for every (trace, policy), as\n"
+"                         tab-separated lines (scripts/plots/timeline.sh)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
 "  --synthetic NAME       add a synthetic workload (repeatable):\n"
 "      over-aperture  working set of 2x the aperture in 4..64 KiB\n"
@@ -160,7 +164,7 @@ static void bad_value(const char *opt, const char *value)
 enum {
 	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
 	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
-	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS,
+	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS, OPT_TIMELINE,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
 };
 
@@ -179,6 +183,7 @@ static const struct option long_options[] = {
 	{ "verdict", no_argument, NULL, OPT_VERDICT },
 	{ "call-us", required_argument, NULL, OPT_CALL_US },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -250,6 +255,14 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_STATS:
 		c->mode = MODE_STATS;
+		break;
+	case OPT_TIMELINE:
+		c->timeline = fopen(arg, "w");
+		if (!c->timeline) {
+			fprintf(stderr, "pvdma-replay: --timeline %s: %s\n", arg,
+				strerror(errno));
+			exit(EXIT_BAD_INPUT);
+		}
 		break;
 	case OPT_CALL_US: {
 		char *end;
@@ -426,6 +439,33 @@ static void print_row(const char *trace, const struct replay_options *opt,
 	       (unsigned long long)r->verify_errors);
 }
 
+/* Most points a run contributes to --timeline (failures always kept). */
+#define TIMELINE_POINTS	4000
+
+/* One run's samples: thinned to TIMELINE_POINTS, every new failure kept. */
+static void write_timeline(FILE *out, const char *trace,
+			   const struct replay_options *opt,
+			   const struct timeline *tl)
+{
+	size_t step = tl->nsamples / TIMELINE_POINTS + 1, i;
+	u64 failed = 0;
+
+	for (i = 0; i < tl->nsamples; i++) {
+		const struct timeline_sample *s = &tl->samples[i];
+		bool fail = s->failed_maps > failed;
+
+		if (i % step && !fail && i + 1 != tl->nsamples)
+			continue;
+		failed = s->failed_maps;
+		fprintf(out, "%s\t%s\t%.6f\t%llu\t%llu\t%llu\n",
+			trace, pvdma_policy_name(opt->policy),
+			(double)s->t_ns / 1e9,
+			(unsigned long long)s->live_bytes,
+			(unsigned long long)s->aperture_bytes,
+			(unsigned long long)s->failed_maps);
+	}
+}
+
 /*
  * Which rows decide the exit status: the policy asked for, or with
  * --policy all the pvdma one (rfc and perpage are the baselines it is
@@ -435,6 +475,25 @@ static bool counts_for_status(const struct cli *c,
 			      const struct replay_options *opt)
 {
 	return !c->all_policies || opt->policy == PVDMA_POLICY_PVDMA;
+}
+
+/* One (source, policy) run, watched for --timeline when asked. */
+static int run_policy(struct cli *c, struct replay_source *src,
+		      const struct replay_layout *lay,
+		      const struct replay_options *opt,
+		      struct replay_result *res)
+{
+	struct timeline tl;
+	int err;
+
+	if (!c->timeline)
+		return replay_run(src, lay, opt, res);
+	timeline_init(&tl, src, res, true);
+	err = replay_run(&tl.src, lay, opt, res);
+	if (!err)
+		write_timeline(c->timeline, src->name, opt, &tl);
+	timeline_free(&tl);
+	return err;
 }
 
 /* Run every policy asked for over @src; returns the worst exit status. */
@@ -460,7 +519,7 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 			opt.policy = order[i];
 		else if (i)
 			break;
-		if (replay_run(src, &lay, &opt, &res))
+		if (run_policy(c, src, &lay, &opt, &res))
 			return EXIT_BAD_INPUT;
 		if (c->json)
 			print_json(src->name, &opt, &res);
@@ -652,6 +711,10 @@ int main(int argc, char **argv)
 		src.close(&src);
 		if (s > status)
 			status = s;
+	}
+	if (c.timeline && fclose(c.timeline)) {
+		fprintf(stderr, "pvdma-replay: --timeline: %s\n", strerror(errno));
+		status = EXIT_BAD_INPUT;
 	}
 	return status;
 }
