@@ -9,7 +9,7 @@
  * caller's gfp flags before taking the lock.
  *
  * DMA attributes are honoured or refused, never dropped: see
- * pvdma_attrs_parse().
+ * pvdma_dma_attr_rules.
  *
  * A map that fails returns DMA_MAPPING_ERROR (map_sg: a negative errno,
  * alloc: NULL) and logs, rate-limited, the limit that was hit and what to
@@ -21,36 +21,44 @@
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 
+#include <pvdma/dma_attrs.h>
+
 #include "kcompat.h"
 #include "pvdma_guest.h"
 
 /**
  * struct pvdma_call - one driver call, as the planner is to serve it
  * @dir:	the direction
- * @attrs:	PVDMA_ATTR_* for the planner
- * @mmio:	device memory: mapped exactly, not looked up as RAM
- * @skip_sync:	no bounce copies (DMA_ATTR_SKIP_CPU_SYNC)
- * @quiet:	no failure message (DMA_ATTR_NO_WARN)
+ * @attrs:	its DMA attributes, decoded (PVDMA_ATTR_* for the planner,
+ *		the per-call switches)
  */
 struct pvdma_call {
 	enum dma_data_direction dir;
-	u32 attrs;
-	bool mmio;
-	bool skip_sync;
-	bool quiet;
+	struct pvdma_call_attrs attrs;
 };
 
-/* Attributes that change nothing for a mapping through the host IOMMU. */
-#define PVDMA_DMA_ATTRS_NEUTRAL						\
-	(DMA_ATTR_WEAK_ORDERING | DMA_ATTR_WRITE_COMBINE |		\
-	 DMA_ATTR_NO_KERNEL_MAPPING | DMA_ATTR_FORCE_CONTIGUOUS |	\
-	 DMA_ATTR_ALLOC_SINGLE_PAGES | DMA_ATTR_PRIVILEGED |		\
-	 PVDMA_DMA_ATTR_IGNORE_CACHELINES)
-
-#define PVDMA_DMA_ATTRS_KNOWN						\
-	(PVDMA_DMA_ATTRS_NEUTRAL | DMA_ATTR_SKIP_CPU_SYNC |		\
-	 DMA_ATTR_NO_WARN | PVDMA_DMA_ATTR_MMIO |			\
-	 PVDMA_DMA_ATTR_REQUIRE_COHERENT)
+/*
+ * Every DMA attribute this kernel defines and what it means here
+ * (lib/dma_attrs.c decodes a call's bits by this table). MMIO and
+ * REQUIRE_COHERENT forbid the bounce pool (a copy is not the device's
+ * memory, nor coherent); SKIP_CPU_SYNC leaves the pool's copies to the
+ * driver's explicit syncs; the rest change nothing for a host IOMMU
+ * mapping. Any other bit is refused: dropping it could break what the
+ * driver relies on.
+ */
+static const struct pvdma_attr_rule pvdma_dma_attr_rules[] = {
+	{ DMA_ATTR_WEAK_ORDERING,		PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_WRITE_COMBINE,		PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_NO_KERNEL_MAPPING,		PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_FORCE_CONTIGUOUS,		PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_ALLOC_SINGLE_PAGES,		PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_PRIVILEGED,			PVDMA_ATTR_EFFECT_NONE },
+	{ PVDMA_DMA_ATTR_IGNORE_CACHELINES,	PVDMA_ATTR_EFFECT_NONE },
+	{ DMA_ATTR_SKIP_CPU_SYNC,		PVDMA_ATTR_EFFECT_SKIP_SYNC },
+	{ DMA_ATTR_NO_WARN,			PVDMA_ATTR_EFFECT_QUIET },
+	{ PVDMA_DMA_ATTR_MMIO,			PVDMA_ATTR_EFFECT_MMIO },
+	{ PVDMA_DMA_ATTR_REQUIRE_COHERENT,	PVDMA_ATTR_EFFECT_COHERENT },
+};
 
 /* A few lines per burst: a workload over the limits fails many maps. */
 static DEFINE_RATELIMIT_STATE(pvdma_fail_rs, 5 * HZ, 3);
@@ -61,32 +69,20 @@ static bool pvdma_dir_ok(enum dma_data_direction dir)
 	       dir == DMA_FROM_DEVICE;
 }
 
-/*
- * What the DMA_ATTR_* bits of one call ask of the planner. MMIO and
- * REQUIRE_COHERENT forbid the bounce pool (a copy is not the device's
- * memory, nor coherent); SKIP_CPU_SYNC leaves the pool's copies to the
- * driver's explicit syncs. A bit pvdma does not know is refused: dropping
- * it could break what the driver relies on.
- */
-static int pvdma_attrs_parse(struct device *dev, unsigned long attrs,
-			     enum dma_data_direction dir,
-			     struct pvdma_call *call)
+/* One call's direction and attributes; a refused attribute is logged. */
+static int pvdma_call_init(struct device *dev, unsigned long attrs,
+			   enum dma_data_direction dir, struct pvdma_call *call)
 {
-	unsigned long unknown = attrs & ~(unsigned long)PVDMA_DMA_ATTRS_KNOWN;
+	int ret;
 
-	if (unknown) {
-		dev_warn_ratelimited(dev, "pvdma: DMA attributes %#lx are unknown to pvdma: map refused rather than ignored\n",
-				     unknown);
-		return -EOPNOTSUPP;
-	}
 	call->dir = dir;
-	call->attrs = 0;
-	call->mmio = attrs & PVDMA_DMA_ATTR_MMIO;
-	call->skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC;
-	call->quiet = attrs & DMA_ATTR_NO_WARN;
-	if (attrs & (PVDMA_DMA_ATTR_MMIO | PVDMA_DMA_ATTR_REQUIRE_COHERENT))
-		call->attrs |= PVDMA_ATTR_NO_BOUNCE;
-	return 0;
+	ret = pvdma_attrs_decode(pvdma_dma_attr_rules,
+				 ARRAY_SIZE(pvdma_dma_attr_rules), attrs,
+				 &call->attrs);
+	if (ret)
+		dev_warn_ratelimited(dev, "pvdma: DMA attributes %#llx are unknown to pvdma: map refused rather than ignored\n",
+				     call->attrs.unknown);
+	return ret;
 }
 
 static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
@@ -149,8 +145,8 @@ static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 static void pvdma_call_begin(struct pvdma_domain *d,
 			     const struct pvdma_call *call)
 {
-	d->ps.mmio = call->mmio;
-	d->ps.skip_copy = call->skip_sync;
+	d->ps.mmio = call->attrs.mmio;
+	d->ps.skip_copy = call->attrs.skip_sync;
 }
 
 static void pvdma_call_end(struct pvdma_domain *d)
@@ -201,7 +197,7 @@ static int pvdma_map_locked(struct pvdma_mdev *m, struct pvdma_seg *segs,
 	}
 	pvdma_call_begin(d, call);
 	ret = pvdma_map(&d->ps.planner, segs, n, (enum pvdma_dir)call->dir,
-			call->attrs);
+			call->attrs.planner_attrs);
 	pvdma_call_end(d);
 	if (ret) {
 		d->map_failures++;
@@ -251,7 +247,7 @@ static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
 		m->stats.failed_maps++;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (ret) {
-		if (!call->quiet)
+		if (!call->attrs.quiet)
 			pvdma_warn_fail(dev, d, &fail);
 		return DMA_MAPPING_ERROR;
 	}
@@ -281,20 +277,21 @@ static dma_addr_t pvdma_map_attrs(struct device *dev, phys_addr_t phys,
 {
 	struct pvdma_call call;
 
-	if (pvdma_attrs_parse(dev, attrs, dir, &call)) {
+	if (pvdma_call_init(dev, attrs, dir, &call)) {
 		atomic64_inc(&pvdma_mdev_of(dev)->domain->attr_refusals);
 		return DMA_MAPPING_ERROR;
 	}
 	return pvdma_map_range(dev, phys, size, &call);
 }
 
+/* An unmap honours SKIP_CPU_SYNC; it refuses nothing (it must undo). */
 static void pvdma_unmap_attrs(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
 	struct pvdma_call call = {
 		.dir = dir,
-		.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
+		.attrs.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
 	};
 
 	pvdma_unmap_range(dev, addr, size, &call);
@@ -404,7 +401,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 
 	if (!pvdma_dir_ok(dir) || nents <= 0)
 		return -EINVAL;
-	if (pvdma_attrs_parse(dev, attrs, dir, &call)) {
+	if (pvdma_call_init(dev, attrs, dir, &call)) {
 		atomic64_inc(&d->attr_refusals);
 		return -EINVAL;
 	}
@@ -421,7 +418,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		return nents;
 	if (ret == -EINVAL)
 		return -EINVAL;
-	if (!call.quiet)
+	if (!call.attrs.quiet)
 		pvdma_warn_fail(dev, d, &fail);
 	return ret == -EIO ? -EIO : -ENOMEM;
 }
@@ -434,7 +431,7 @@ static void pvdma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	struct pvdma_domain *d = m->domain;
 	struct pvdma_call call = {
 		.dir = dir,
-		.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
+		.attrs.skip_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC,
 	};
 	unsigned long flags;
 
@@ -509,7 +506,10 @@ static struct page *pvdma_alloc_mapped(struct device *dev, size_t size,
 				       dma_addr_t *dma_handle,
 				       enum dma_data_direction dir, gfp_t gfp)
 {
-	struct pvdma_call call = { .dir = dir, .attrs = PVDMA_ATTR_COHERENT };
+	struct pvdma_call call = {
+		.dir = dir,
+		.attrs.planner_attrs = PVDMA_ATTR_COHERENT,
+	};
 	struct page *page;
 	dma_addr_t bus;
 
