@@ -9,7 +9,10 @@
 set -u
 ko=${1:-guest/pvdma.ko}
 [ -f "$ko" ] || { echo "guest-symbols: $ko not built (make module)" >&2; exit 2; }
-globals=$(nm "$ko" | awk '$2 ~ /^[A-TV-Z]$/ { print $3 }' | sort -u)
+# __pfx_F is the compiler's padding before function F (6.2+ kernels built
+# with call-depth tracking): it is F's name, checked as F.
+globals=$(nm "$ko" | awk '$2 ~ /^[A-TV-Z]$/ { print $3 }' | sed 's/^__pfx_//' |
+	sort -u)
 boiler='^(__this_module|init_module|cleanup_module|__mod_.*_device_table|__UNIQUE_ID_.*)$'
 unprefixed=$(echo "$globals" | grep -v -E "^pvdma_|$boiler" | grep -v '^$')
 # Test code: the self-test modules' prefixes, and the hooks they once had.
