@@ -92,6 +92,20 @@ void companion_release_mappings(struct pvdma_companion *c)
 	c->iommu->ops->stats(c->iommu, &st);
 	c->stats.released += st.live_mappings;
 	c->iommu->ops->reset(c->iommu);
+	if (c->ledger)
+		ledger_released(c->ledger);
+}
+
+void companion_detach(struct pvdma_companion *c)
+{
+	c->ledger = NULL;
+	pvdma_iommu_destroy(c->iommu);
+	c->iommu = NULL;
+	c->shm = NULL;
+	guest_ram_close(&c->ram);
+	free(c->snap);
+	c->snap = NULL;
+	c->ready = false;
 }
 
 void companion_destroy(struct pvdma_companion *c)
@@ -119,6 +133,8 @@ static u32 companion_hello(struct pvdma_companion *c)
 
 	companion_release_mappings(c);
 	c->ready = false;
+	if (c->ledger)
+		ledger_set_session(c->ledger, false, 0);
 	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR ||
 	    features & ~(u32)PVDMA_FEAT_KNOWN)
 		return PVDMA_ST_BAD_VERSION;
@@ -145,6 +161,8 @@ static u32 companion_hello(struct pvdma_companion *c)
 	c->ready = true;
 	c->features = features;
 	c->stats.hellos++;
+	if (c->ledger)
+		ledger_set_session(c->ledger, true, features);
 	return PVDMA_ST_OK;
 }
 
@@ -160,6 +178,12 @@ static u32 companion_map(struct pvdma_companion *c, struct pvdma_host_op *op)
 		/* -EFAULT from a backend is its own failure, not a bad GPA. */
 		return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
 	}
+	if (c->ledger && !ledger_mapped(c->ledger, op->bus, offset, op->len,
+					op->flags)) {
+		/* Unrecorded, it would not survive a restart: undo it. */
+		c->iommu->ops->unmap(c->iommu, op->bus, op->len);
+		return PVDMA_ST_IO;
+	}
 	return PVDMA_ST_OK;
 }
 
@@ -168,6 +192,8 @@ static u32 companion_unmap(struct pvdma_companion *c,
 {
 	int err = c->iommu->ops->unmap(c->iommu, op->bus, op->len);
 
+	if (!err && c->ledger)
+		ledger_unmapped(c->ledger, op->bus);
 	return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
 }
 
@@ -230,6 +256,8 @@ static void companion_run_slot(struct pvdma_companion *c, u32 index)
 	struct pvdma_slot_hdr snap;
 	u32 status = PVDMA_ST_OK, done = 0, count, seq;
 
+	if (c->ledger)
+		ledger_begin(c->ledger);
 	shm_snapshot(&snap, slot, sizeof(snap));
 	seq = pvdma_le32(snap.seq);
 	count = pvdma_le16(snap.count);
@@ -245,7 +273,127 @@ static void companion_run_slot(struct pvdma_companion *c, u32 index)
 	c->iommu->ops->flush(c->iommu);
 	shm_write32(&slot->status, status);
 	shm_write32(&slot->completed, done);
+	/* Committed before the guest can see it: never run twice. */
+	if (c->ledger)
+		ledger_commit(c->ledger, &(struct ledger_completion){
+			.index = index, .seq = seq, .status = status,
+			.completed = done });
 	shm_store_release32(&slot->done_seq, seq);
+}
+
+void companion_ledger_geometry(const struct companion_config *cfg, u32 id,
+			       struct ledger_geometry *geo)
+{
+	const struct pvdma_iommu_config *ic = &cfg->iommu;
+
+	*geo = (struct ledger_geometry){
+		.kind = LEDGER_COMPANION, .id = id, .queue = cfg->ring_slots,
+		.batch = cfg->max_batch, .page_size = ic->page_size,
+		.bus_base = ic->bus_base,
+		.records = (u32)((ic->bus_limit - ic->bus_base) / ic->page_size),
+	};
+}
+
+/**
+ * struct companion_rebuild - re-creating a domain from the ledger
+ * @c:		the companion
+ * @mappings:	records seen
+ * @bytes:	their length
+ */
+struct companion_rebuild {
+	struct pvdma_companion *c;
+	u64 mappings;
+	u64 bytes;
+};
+
+static int companion_restore_rec(void *ctx, const struct ledger_rec *r)
+{
+	struct companion_rebuild *rb = ctx;
+	struct pvdma_iommu *iommu = rb->c->iommu;
+	int err;
+
+	err = iommu->ops->restore(iommu, r->bus, r->host_addr, r->len, r->perm);
+	if (err)
+		pvdmad_log(PVDMAD_LOG_ERR,
+			"companion %u: mapping bus %#llx len %#llx can't be re-created: %s",
+			rb->c->id, (unsigned long long)r->bus,
+			(unsigned long long)r->len, strerror(-err));
+	return err;
+}
+
+/* The backend translates both ends of each mapping to the ledger's host
+ * address, with the ledger's permissions. */
+static int companion_check_rec(void *ctx, const struct ledger_rec *r)
+{
+	struct companion_rebuild *rb = ctx;
+	struct pvdma_iommu *iommu = rb->c->iommu;
+	u64 first, last;
+
+	rb->mappings++;
+	rb->bytes += r->len;
+	if (iommu->ops->translate(iommu, r->bus, 1, r->perm, &first) ||
+	    iommu->ops->translate(iommu, r->bus + r->len - 1, 1, r->perm, &last) ||
+	    first != r->host_addr || last != r->host_addr + r->len - 1)
+		return -EUCLEAN;
+	return 0;
+}
+
+/* The last completed slot, exactly as the guest should find it. */
+static void companion_republish(struct pvdma_companion *c)
+{
+	const struct ledger_completion *last = &c->ledger->hdr->last;
+	struct pvdma_slot_hdr *slot;
+
+	if (!c->ledger->hdr->done || last->index >= c->ring_slots)
+		return;
+	slot = (struct pvdma_slot_hdr *)((u8 *)c->shm + COMPANION_RING_OFFSET +
+					 (u64)last->index * c->slot_size);
+	shm_write32(&slot->status, last->status);
+	shm_write32(&slot->completed, last->completed);
+	shm_store_release32(&slot->done_seq, last->seq);
+}
+
+int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
+{
+	struct companion_rebuild rb = { .c = c };
+	struct pvdma_iommu_stats st = { 0 };
+	bool rolled_back;
+	int err;
+
+	c->ledger = ledger;
+	rolled_back = ledger_recover(ledger);
+	err = ledger_for_each(ledger, companion_restore_rec, &rb);
+	if (err)
+		return err;
+	c->iommu->ops->stats(c->iommu, &st);
+	err = ledger_for_each(ledger, companion_check_rec, &rb);
+	if (!err && (st.live_mappings != rb.mappings || st.live_bytes != rb.bytes))
+		err = -EUCLEAN;
+	if (err) {
+		pvdmad_log(PVDMAD_LOG_ERR,
+			"companion %u: the IOMMU domain disagrees with the ledger (%llu mappings, %llu bytes in the domain)",
+			c->id, (unsigned long long)st.live_mappings,
+			(unsigned long long)st.live_bytes);
+		return err;
+	}
+	c->sq_head = (u32)ledger->hdr->done;
+	shm_store_release32(&companion_hdr(c)->sq_head, c->sq_head);
+	companion_republish(c);
+	if (ledger->hdr->ready) {
+		if (!guest_ram_is_open(&c->ram) && c->ram_cfg) {
+			err = guest_ram_open(&c->ram, c->ram_cfg);
+			if (err)
+				return err;
+		}
+		c->ready = guest_ram_is_open(&c->ram);
+		c->features = ledger->hdr->features;
+	}
+	pvdmad_log(PVDMAD_LOG_INFO,
+		"companion %u: resumed at slot %u, %llu mappings (%llu KiB) re-created and checked%s",
+		c->id, c->sq_head, (unsigned long long)rb.mappings,
+		(unsigned long long)(rb.bytes >> 10),
+		rolled_back ? ", the slot in flight rolled back to run again" : "");
+	return 0;
 }
 
 int companion_process(struct pvdma_companion *c)

@@ -20,6 +20,7 @@
 
 #include "guest_ram.h"
 #include "iommu.h"
+#include "ledger.h"
 
 #define COMPANION_RING_OFFSET	4096u	/* slot 0 starts on the second page */
 #define COMPANION_MAX_SLOTS	1024u
@@ -83,6 +84,7 @@ struct companion_stats {
  * @ram:	this guest's RAM (mapped at the first HELLO if @ram_cfg names it)
  * @ram_cfg:	where to find it
  * @snap:	max_batch entries: the snapshot of the slot being executed
+ * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
  * @stats:	counters
  */
 struct pvdma_companion {
@@ -100,6 +102,7 @@ struct pvdma_companion {
 	struct guest_ram ram;
 	const struct guest_ram_config *ram_cfg;
 	struct pvdma_entry *snap;
+	struct ledger *ledger;
 	struct companion_stats stats;
 };
 
@@ -124,6 +127,23 @@ int companion_init(struct pvdma_companion *c, void *shm, u64 shm_size,
 		   const struct companion_config *cfg, struct pvdma_iommu *iommu,
 		   u32 host_peer_id, u32 id);
 
+/* What a ledger for this companion must look like (ledger.h). */
+void companion_ledger_geometry(const struct companion_config *cfg, u32 id,
+			       struct ledger_geometry *geo);
+
+/*
+ * companion_resume - carry on a guest's session after a pvdmad restart
+ * @c:		set up by companion_init() over the guest's live region
+ * @ledger:	the ledger the previous process kept (owned by the caller)
+ *
+ * Rolls back the slot the previous process died in (it runs again at the
+ * next companion_process()), re-creates every mapping of the ledger in the
+ * IOMMU domain at its bus address and checks the domain against the
+ * ledger, re-publishes the last completed slot, and takes the session
+ * (HELLO, features, guest RAM) back. 0 or a negative errno.
+ */
+int companion_resume(struct pvdma_companion *c, struct ledger *ledger);
+
 /*
  * companion_process - run every posted slot (a doorbell)
  * Returns the number of slots completed; > 0 means the guest should be
@@ -133,6 +153,10 @@ int companion_process(struct pvdma_companion *c);
 
 /* Drop every mapping of the guest (counted in stats.released). */
 void companion_release_mappings(struct pvdma_companion *c);
+
+/* pvdmad exits for a restart: free this process's state only; the guest's
+ * region, its session and the ledger stay as they are. */
+void companion_detach(struct pvdma_companion *c);
 
 /* Disconnect: release everything, mark the region DOWN, free the domain. */
 void companion_destroy(struct pvdma_companion *c);

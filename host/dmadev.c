@@ -291,6 +291,8 @@ static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 	struct pvdma_dev_cmd snap;
 	struct dmadev_cmd cmd;
 
+	if (d->ledger)
+		ledger_begin(d->ledger);
 	shm_snapshot(&snap, w, sizeof(snap));
 	dmadev_decode(&cmd, &snap);
 	dmadev_exec(d, &cmd, &res);
@@ -298,7 +300,40 @@ static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 	shm_write64(&w->result, res.result);
 	shm_write64(&w->fault_bus, res.fault_bus);
 	shm_write32(&w->status, res.status);
+	/* Committed before the guest sees it: never run twice. */
+	if (d->ledger)
+		ledger_commit(d->ledger, &(struct ledger_completion){
+			.index = index, .seq = cmd.seq, .status = res.status,
+			.result = res.result, .fault_bus = res.fault_bus });
 	shm_store_release32(&w->done_seq, cmd.seq);
+}
+
+void dmadev_ledger_geometry(const struct dmadev_config *cfg, u32 id,
+			    struct ledger_geometry *geo)
+{
+	*geo = (struct ledger_geometry){
+		.kind = LEDGER_DMADEV, .id = id, .queue = cfg->queue_entries,
+	};
+}
+
+void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
+{
+	const struct ledger_completion *last = &ledger->hdr->last;
+	struct pvdma_dev_header *h = d->shm;
+	struct pvdma_dev_cmd *w;
+
+	d->ledger = ledger;
+	ledger_recover(ledger);
+	d->sq_head = (u32)ledger->hdr->done;
+	shm_store_release32(&h->sq_head, d->sq_head);
+	if (!ledger->hdr->done || last->index >= d->queue_entries)
+		return;
+	w = (struct pvdma_dev_cmd *)((u8 *)d->shm + DMADEV_QUEUE_OFFSET) +
+	    last->index;
+	shm_write64(&w->result, last->result);
+	shm_write64(&w->fault_bus, last->fault_bus);
+	shm_write32(&w->status, last->status);
+	shm_store_release32(&w->done_seq, last->seq);
 }
 
 int dmadev_process(struct pvdma_dmadev *d)

@@ -20,6 +20,8 @@
 
 #include <pvdma/dmadev.h>
 
+#include "ledger.h"
+
 struct pvdma_companion;
 
 #define DMADEV_QUEUE_OFFSET	256u
@@ -70,6 +72,7 @@ typedef struct pvdma_companion *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer)
  * @sq_head:	commands consumed (host copy)
  * @resolve:	domain lookup
  * @resolve_ctx: its argument
+ * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
  * @stats:	counters
  */
 struct pvdma_dmadev {
@@ -82,6 +85,7 @@ struct pvdma_dmadev {
 	u32 sq_head;
 	dmadev_resolve_fn resolve;
 	void *resolve_ctx;
+	struct ledger *ledger;
 	struct dmadev_stats stats;
 };
 
@@ -94,6 +98,18 @@ u64 dmadev_shm_size(const struct dmadev_config *cfg);
 int dmadev_init(struct pvdma_dmadev *d, void *shm, u64 shm_size,
 		const struct dmadev_config *cfg, u32 host_peer_id, u32 id,
 		dmadev_resolve_fn resolve, void *resolve_ctx);
+
+/* What a ledger for this device must look like (ledger.h). */
+void dmadev_ledger_geometry(const struct dmadev_config *cfg, u32 id,
+			    struct ledger_geometry *geo);
+
+/*
+ * dmadev_resume - carry on after a pvdmad restart, from @ledger (owned by
+ * the caller): a command the previous process died in runs again (COPY,
+ * FILL and CHECKSUM give the same result twice unless a COPY's source and
+ * destination overlap); the last completed one is re-published.
+ */
+void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger);
 
 /* Run every posted command; returns how many completed (> 0: interrupt). */
 int dmadev_process(struct pvdma_dmadev *d);

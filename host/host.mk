@@ -3,7 +3,7 @@
 # integration client and the fuzz targets. Included by the top Makefile.
 
 HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault.c \
-	host/companion.c host/dmadev.c
+	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c
 HOST_CORE_OBJS := $(HOST_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -23,7 +23,7 @@ $(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests of the request path and the DMA command parser.
-HOST_UNIT_TESTS := companion dmadev
+HOST_UNIT_TESTS := companion dmadev ledger
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 

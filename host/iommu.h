@@ -57,6 +57,10 @@ struct pvdma_iommu_stats {
  * @flush:	end of a batch: invalidate the IOTLB if anything was unmapped
  * @translate:	a device access of [bus, +len) needing @perm -> host_addr
  * @stats:	fill the counters
+ * @restore:	make the mapping [bus, +len) -> host_addr exist again after a
+ *		pvdmad restart (the ledger says it was live): a model re-creates
+ *		it at that address; a backend whose tables outlive the daemon
+ *		(hardware) checks it is there. Limits as for @map.
  * @reset:	release every mapping and flush
  * @destroy:	reset and free the domain
  */
@@ -69,6 +73,8 @@ struct pvdma_iommu_ops {
 	int (*translate)(struct pvdma_iommu *iommu, u64 bus, u64 len, u32 perm,
 			 u64 *host_addr);
 	void (*stats)(struct pvdma_iommu *iommu, struct pvdma_iommu_stats *st);
+	int (*restore)(struct pvdma_iommu *iommu, u64 bus, u64 host_addr,
+		       u64 len, u32 perm);
 	void (*reset)(struct pvdma_iommu *iommu);
 	void (*destroy)(struct pvdma_iommu *iommu);
 };

@@ -79,6 +79,13 @@ static void iommu_dart_stats(struct pvdma_iommu *iommu,
 	st->largest_free_bus = pvdma_iova_largest_gap(&dart->bus);
 }
 
+/* The model's tables die with the process: the ledger re-creates them. */
+static int iommu_dart_restore(struct pvdma_iommu *iommu, u64 bus,
+			      u64 host_addr, u64 len, u32 perm)
+{
+	return pvdma_dart_map_at(to_dart(iommu), bus, host_addr, len, perm);
+}
+
 static void iommu_dart_reset(struct pvdma_iommu *iommu)
 {
 	pvdma_dart_reset(to_dart(iommu));
@@ -100,6 +107,7 @@ static const struct pvdma_iommu_ops iommu_dart_ops = {
 	.flush		= iommu_dart_flush,
 	.translate	= iommu_dart_translate,
 	.stats		= iommu_dart_stats,
+	.restore	= iommu_dart_restore,
 	.reset		= iommu_dart_reset,
 	.destroy	= iommu_dart_destroy,
 };

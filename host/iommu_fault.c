@@ -129,6 +129,18 @@ static int fault_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
 	return err;
 }
 
+/* Never refused: the mapping existed before the restart. */
+static int fault_restore(struct pvdma_iommu *iommu, u64 bus, u64 host_addr,
+			 u64 len, u32 perm)
+{
+	struct iommu_fault *f = to_fault(iommu);
+	int err = f->inner->ops->restore(f->inner, bus, host_addr, len, perm);
+
+	if (!err)
+		f->maps_ok++;
+	return err;
+}
+
 static int fault_unmap(struct pvdma_iommu *iommu, u64 bus, u64 len)
 {
 	struct iommu_fault *f = to_fault(iommu);
@@ -208,6 +220,7 @@ static const struct pvdma_iommu_ops iommu_fault_ops = {
 	.flush		= fault_flush,
 	.translate	= fault_translate,
 	.stats		= fault_stats,
+	.restore	= fault_restore,
 	.reset		= fault_reset,
 	.destroy	= fault_destroy,
 };

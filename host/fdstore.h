@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file-descriptor store: what lets pvdmad restart under a running VM.
+ *
+ * QEMU's ivshmem-doorbell never reconnects, so its connection, the
+ * eventfds and the shared regions must outlive the pvdmad process. pvdmad
+ * hands each of them to a keeper through systemd's notify protocol
+ * (sd_notify(3): a datagram to $NOTIFY_SOCKET, "FDSTORE=1\nFDNAME=..." with
+ * the fd as SCM_RIGHTS; "FDSTOREREMOVE=1" to drop it) and takes them back at
+ * start from LISTEN_FDS / LISTEN_FDNAMES (sd_listen_fds(3)), fds from 3 on.
+ * The keeper is systemd (FileDescriptorStoreMax=) or `pvdmad --supervise`
+ * (supervise.c), which speaks the same protocol: one code path in pvdmad.
+ * Socket activation arrives the same way (FileDescriptorName= names).
+ *
+ * No libsystemd: the protocol is a few lines, and pvdmad runs without it.
+ */
+#ifndef PVDMAD_FDSTORE_H
+#define PVDMAD_FDSTORE_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define FDSTORE_NAME_MAX	255	/* systemd's FDNAME limit */
+#define FDSTORE_LISTEN_START	3	/* SD_LISTEN_FDS_START */
+#define FDSTORE_MAX_FDS		4096	/* most fds taken at start */
+
+/**
+ * struct fdstore_fd - one fd handed over at start
+ * @name:	its FDNAME ("unknown" if none was given)
+ * @fd:		the fd, or -1 once taken or closed
+ */
+struct fdstore_fd {
+	char *name;
+	int fd;
+};
+
+/**
+ * struct fdstore - this process's link to its keeper
+ * @sock:	datagram socket to $NOTIFY_SOCKET, or -1 (no keeper)
+ * @addr:	the keeper's address
+ * @addrlen:
+ * @inherited:	fds handed over at start, by name
+ * @ninherited:
+ */
+struct fdstore {
+	int sock;
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	struct fdstore_fd *inherited;
+	unsigned int ninherited;
+};
+
+/*
+ * Read NOTIFY_SOCKET and LISTEN_* (and unset them, so no child sees them);
+ * the inherited fds get FD_CLOEXEC. 0 or a negative errno.
+ */
+int fdstore_open(struct fdstore *st);
+
+/* Is there a keeper that will hold fds across a restart? */
+bool fdstore_kept(const struct fdstore *st);
+
+/* Take the inherited fd called @name: the fd, or -ENOENT. */
+int fdstore_take(struct fdstore *st, const char *name);
+
+/* The name of the first inherited fd not yet taken whose name starts with
+ * @prefix, or NULL. */
+const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix);
+
+/* Hand @fd to the keeper as @name (a dup: the caller keeps its own). 0
+ * without a keeper, else 0 or a negative errno. */
+int fdstore_push(struct fdstore *st, const char *name, int fd);
+
+/* Ask the keeper to close every fd it holds as @name. */
+int fdstore_remove(struct fdstore *st, const char *name);
+
+/* Send a state line such as "READY=1" or "STOPPING=1" (no-op without a
+ * keeper). */
+int fdstore_notify(struct fdstore *st, const char *state);
+
+/* Close (and remove from the keeper) every inherited fd nobody took. */
+void fdstore_drop_untaken(struct fdstore *st);
+
+void fdstore_close(struct fdstore *st);
+
+#endif /* PVDMAD_FDSTORE_H */

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ledger (ledger.h): a memfd laid out as header page, undo log,
+ * records by bus page. Stores that commit something are release stores so
+ * the compiler can't move them before what they commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fdstore.h"
+#include "ledger.h"
+
+#define LEDGER_HDR_BYTES	4096u
+
+#define ledger_publish(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static u64 ledger_align(u64 v)
+{
+	return (v + LEDGER_HDR_BYTES - 1) & ~(u64)(LEDGER_HDR_BYTES - 1);
+}
+
+static u64 ledger_undo_bytes(const struct ledger_geometry *geo)
+{
+	return ledger_align((u64)geo->batch * sizeof(struct ledger_rec));
+}
+
+static u64 ledger_bytes(const struct ledger_geometry *geo)
+{
+	return LEDGER_HDR_BYTES + ledger_undo_bytes(geo) +
+	       (u64)geo->records * sizeof(struct ledger_rec);
+}
+
+static int ledger_map(struct ledger *l, int fd, const struct ledger_geometry *geo)
+{
+	void *p;
+
+	l->size = ledger_bytes(geo);
+	p = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	l->fd = fd;
+	l->hdr = p;
+	l->undo = (struct ledger_rec *)((u8 *)p + LEDGER_HDR_BYTES);
+	l->recs = (struct ledger_rec *)((u8 *)l->undo + ledger_undo_bytes(geo));
+	return 0;
+}
+
+int ledger_create(struct ledger *l, const struct ledger_geometry *geo)
+{
+	int fd, err;
+
+	*l = (struct ledger){ .fd = -1 };
+	if (geo->records > LEDGER_MAX_RECORDS ||
+	    (geo->records && !PVDMA_IS_POW2(geo->page_size)))
+		return -E2BIG;
+	fd = memfd_create("pvdmad-ledger", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Sparse: only the pages of live records take memory. */
+	if (ftruncate(fd, (off_t)ledger_bytes(geo)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = ledger_map(l, fd, geo);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	l->hdr->geo = *geo;
+	l->hdr->version = LEDGER_VERSION;
+	ledger_publish(&l->hdr->magic, LEDGER_MAGIC);
+	return 0;
+}
+
+int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
+{
+	struct stat st;
+	int err;
+
+	*l = (struct ledger){ .fd = -1 };
+	if (fstat(fd, &st) < 0 || (u64)st.st_size != ledger_bytes(geo)) {
+		close(fd);
+		return -ESTALE;
+	}
+	err = ledger_map(l, fd, geo);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (l->hdr->magic != LEDGER_MAGIC || l->hdr->version != LEDGER_VERSION)
+		err = -EPROTO;
+	else if (memcmp(&l->hdr->geo, geo, sizeof(*geo)))
+		err = -ESTALE;
+	else if (l->hdr->undo_count > geo->batch)
+		err = -EPROTO;
+	if (err)
+		ledger_destroy(l);
+	return err;
+}
+
+void ledger_destroy(struct ledger *l)
+{
+	if (l->hdr)
+		munmap(l->hdr, l->size);
+	if (l->fd >= 0)
+		close(l->fd);
+	*l = (struct ledger){ .fd = -1 };
+}
+
+void ledger_begin(struct ledger *l)
+{
+	l->hdr->undo_count = 0;
+	ledger_publish(&l->hdr->executing, l->hdr->done + 1);
+}
+
+void ledger_commit(struct ledger *l, const struct ledger_completion *c)
+{
+	l->hdr->last = *c;
+	ledger_publish(&l->hdr->done, l->hdr->done + 1);
+}
+
+static struct ledger_rec *ledger_rec_of(struct ledger *l, u64 bus)
+{
+	const struct ledger_geometry *geo = &l->hdr->geo;
+	u64 page;
+
+	if (bus < geo->bus_base || (bus - geo->bus_base) & (geo->page_size - 1))
+		return NULL;
+	page = (bus - geo->bus_base) / geo->page_size;
+	return page < geo->records ? &l->recs[page] : NULL;
+}
+
+bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
+{
+	struct ledger_rec *r = ledger_rec_of(l, bus);
+
+	if (!r)
+		return false;
+	r->bus = bus;
+	r->host_addr = host_addr;
+	r->len = len;
+	r->perm = perm;
+	r->serial = l->hdr->done;
+	ledger_publish(&r->live, 1);
+	return true;
+}
+
+bool ledger_unmapped(struct ledger *l, u64 bus)
+{
+	struct ledger_rec *r = ledger_rec_of(l, bus);
+	u32 n = l->hdr->undo_count;
+
+	if (!r || !r->live || n >= l->hdr->geo.batch)
+		return false;
+	l->undo[n] = *r;
+	ledger_publish(&l->hdr->undo_count, n + 1);
+	ledger_publish(&r->live, 0);
+	return true;
+}
+
+void ledger_released(struct ledger *l)
+{
+	u64 off = (u8 *)l->recs - (u8 *)l->hdr;
+	u64 len = (u64)l->hdr->geo.records * sizeof(struct ledger_rec);
+
+	/* One syscall, done or not: frees the pages, which read back as 0. */
+	if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     (off_t)off, (off_t)len) < 0)
+		memset(l->recs, 0, len);
+}
+
+void ledger_set_session(struct ledger *l, bool ready, u32 features)
+{
+	l->hdr->features = features;
+	ledger_publish(&l->hdr->ready, ready ? 1u : 0u);
+}
+
+bool ledger_recover(struct ledger *l)
+{
+	struct ledger_hdr *h = l->hdr;
+	struct ledger_rec *r;
+	u32 i;
+
+	if (h->executing != h->done + 1)
+		return false;
+	/* Unmaps of the dead slot come back first: a mapping it both made
+	 * and unmapped then goes with the rest of what it made. */
+	for (i = 0; i < h->undo_count; i++) {
+		r = ledger_rec_of(l, l->undo[i].bus);
+		if (r)
+			*r = l->undo[i];
+	}
+	for (i = 0; i < h->geo.records; i++)
+		if (l->recs[i].live && l->recs[i].serial == h->done)
+			l->recs[i].live = 0;
+	h->undo_count = 0;
+	ledger_publish(&h->executing, h->done);
+	return true;
+}
+
+int ledger_for_each(struct ledger *l,
+		    int (*fn)(void *ctx, const struct ledger_rec *r), void *ctx)
+{
+	u32 i;
+	int err;
+
+	for (i = 0; i < l->hdr->geo.records; i++) {
+		if (!l->recs[i].live)
+			continue;
+		err = fn(ctx, &l->recs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int ledger_keep(struct fdstore *st, const char *name,
+		const struct ledger_geometry *geo, struct ledger **out)
+{
+	struct ledger *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	err = ledger_create(l, geo);
+	if (!err && st)
+		err = fdstore_push(st, name, l->fd);
+	if (err) {
+		ledger_destroy(l);
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+int ledger_take(struct fdstore *st, const char *name,
+		const struct ledger_geometry *geo, struct ledger **out)
+{
+	struct ledger *l;
+	int fd, err;
+
+	fd = st ? fdstore_take(st, name) : -ENOENT;
+	if (fd < 0)
+		return fd;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = ledger_adopt(l, fd, geo);
+	if (err) {
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+void ledger_forget(struct fdstore *st, const char *name, struct ledger *l)
+{
+	if (st)
+		fdstore_remove(st, name);
+	ledger_leave(l);
+}
+
+void ledger_leave(struct ledger *l)
+{
+	if (!l)
+		return;
+	ledger_destroy(l);
+	free(l);
+}

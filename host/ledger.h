@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ledger: what a device served by pvdmad must remember across a
+ * restart, in a memfd the fd store keeps (fdstore.h). Host-private: QEMU
+ * never sees it, so nothing in it is guest-controlled.
+ *
+ * It holds the queue position the host reached (the commit point of each
+ * slot or command), the last completion (re-published at restart, in case
+ * the kill fell between the commit and the guest-visible done_seq), the
+ * session (HELLO done, features) and, for a companion, one record per live
+ * IOMMU mapping, indexed by bus page.
+ *
+ * Crash consistency: the process can die between any two instructions; the
+ * memfd keeps every store made. Each slot is a transaction:
+ *   begin:   undo_count = 0; executing = done + 1
+ *   map:     record filled, then live = 1; tagged with the slot's serial
+ *   unmap:   the record copied to the undo log, then live = 0
+ *   release: every record dropped (HELLO/RESET; re-running them is the same)
+ *   commit:  last completion written, then done = done + 1
+ * At restart, a slot caught executing is rolled back (undo log restored,
+ * records it created dropped) and simply run again: the guest, still
+ * waiting for done_seq, sees only a longer wait.
+ */
+#ifndef PVDMAD_LEDGER_H
+#define PVDMAD_LEDGER_H
+
+#include <pvdma/compat.h>
+
+#define LEDGER_MAGIC		0x474c5650u	/* "PVLG" */
+#define LEDGER_VERSION		1
+#define LEDGER_MAX_RECORDS	(1u << 24)
+
+enum ledger_kind {
+	LEDGER_COMPANION = 1,
+	LEDGER_DMADEV = 2,
+};
+
+/**
+ * struct ledger_geometry - what the owner was created with; a restarted
+ * pvdmad with other limits can't adopt the device
+ * @kind:	enum ledger_kind
+ * @id:		the client's ivshmem id
+ * @queue:	ring slots or DMA queue entries
+ * @batch:	entries per slot (undo log size); 0 for a DMA device
+ * @page_size:	IOMMU page (companion)
+ * @bus_base:	first bus page (companion)
+ * @records:	bus pages covered; 0 for a DMA device
+ */
+struct ledger_geometry {
+	u32 kind;
+	u32 id;
+	u32 queue;
+	u32 batch;
+	u64 page_size;
+	u64 bus_base;
+	u32 records;
+	u32 pad;
+};
+
+/**
+ * struct ledger_completion - the last committed slot or command, as the
+ * guest must see it
+ */
+struct ledger_completion {
+	u32 index;
+	u32 seq;
+	u32 status;
+	u32 completed;
+	u64 result;
+	u64 fault_bus;
+};
+
+/* One mapping: the record of bus page (bus - bus_base) / page_size. */
+struct ledger_rec {
+	u64 bus;
+	u64 host_addr;
+	u64 len;
+	u64 serial;	/* the slot that created it */
+	u32 perm;
+	u32 live;
+};
+
+struct ledger_hdr {
+	u32 magic;
+	u32 version;
+	struct ledger_geometry geo;
+	u64 done;		/* slots/commands committed: the host's sq_head */
+	u64 executing;		/* done + 1 while one runs */
+	struct ledger_completion last;
+	u32 ready;
+	u32 features;
+	u32 undo_count;
+	u32 pad;
+};
+
+/**
+ * struct ledger - a mapped ledger
+ * @fd:		the memfd
+ * @hdr:	its header
+ * @undo:	the undo log (geo.batch records)
+ * @recs:	the mapping records (geo.records)
+ * @size:	bytes mapped
+ */
+struct ledger {
+	int fd;
+	struct ledger_hdr *hdr;
+	struct ledger_rec *undo;
+	struct ledger_rec *recs;
+	u64 size;
+};
+
+/* A new, empty ledger in a fresh memfd. 0 or a negative errno. */
+int ledger_create(struct ledger *l, const struct ledger_geometry *geo);
+
+/* Map a ledger handed back by the fd store (takes @fd). -EPROTO if it is
+ * not one, -ESTALE if its geometry differs from @geo. */
+int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo);
+
+void ledger_destroy(struct ledger *l);
+
+void ledger_begin(struct ledger *l);
+void ledger_commit(struct ledger *l, const struct ledger_completion *c);
+
+/* A map or unmap the backend did; false if @bus is outside the ledger. */
+bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm);
+bool ledger_unmapped(struct ledger *l, u64 bus);
+/* Every mapping gone (HELLO, RESET, disconnect). */
+void ledger_released(struct ledger *l);
+void ledger_set_session(struct ledger *l, bool ready, u32 features);
+
+/*
+ * ledger_recover - roll back a slot the previous process died in.
+ * Returns true if there was one.
+ */
+bool ledger_recover(struct ledger *l);
+
+/* Call @fn for each live record; stops at the first non-zero return. */
+int ledger_for_each(struct ledger *l,
+		    int (*fn)(void *ctx, const struct ledger_rec *r), void *ctx);
+
+/*
+ * With the fd store (fdstore.h), under @name. NULL store: the ledger is
+ * still kept, only not across a restart.
+ */
+struct fdstore;
+
+/* A new ledger, handed to the store. 0 or a negative errno. */
+int ledger_keep(struct fdstore *st, const char *name,
+		const struct ledger_geometry *geo, struct ledger **out);
+/* The ledger the store handed back, checked against @geo. */
+int ledger_take(struct fdstore *st, const char *name,
+		const struct ledger_geometry *geo, struct ledger **out);
+/* The device is gone: out of the store, freed. */
+void ledger_forget(struct fdstore *st, const char *name, struct ledger *l);
+/* pvdmad exits for a restart: freed here, left in the store. */
+void ledger_leave(struct ledger *l);
+
+#endif /* PVDMAD_LEDGER_H */

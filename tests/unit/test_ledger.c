@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The restart ledger (host/ledger.c): a slot interrupted at any point is
+ * rolled back and runs again with the same outcome as if nothing had
+ * happened; the IOMMU domain is re-created from the ledger and checked; a
+ * ledger made with other limits is refused.
+ *
+ * "Killing" pvdmad: a backend wrapper longjmps out of the request path at
+ * its N-th call, before or after the real backend acted, and the
+ * companion's process state is thrown away (companion_detach) exactly as
+ * a SIGKILL would; only the shared region and the ledger memfd remain.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* ---- a backend that dies at its N-th call ---- */
+
+struct dying_iommu {
+	struct pvdma_iommu iommu;
+	struct pvdma_iommu *inner;
+	int calls;
+	int die_at;		/* 0: never */
+	bool after;		/* die after the inner backend acted */
+	jmp_buf *env;
+};
+
+static struct dying_iommu *to_dying(struct pvdma_iommu *iommu)
+{
+	return container_of(iommu, struct dying_iommu, iommu);
+}
+
+static void dying_point(struct dying_iommu *d, bool after)
+{
+	if (d->die_at && d->calls == d->die_at && d->after == after)
+		longjmp(*d->env, 1);
+}
+
+static int dying_map(struct pvdma_iommu *iommu, u64 host, u64 len, u32 perm,
+		     u64 *bus)
+{
+	struct dying_iommu *d = to_dying(iommu);
+	int err;
+
+	d->calls++;
+	dying_point(d, false);
+	err = d->inner->ops->map(d->inner, host, len, perm, bus);
+	dying_point(d, true);
+	return err;
+}
+
+static int dying_unmap(struct pvdma_iommu *iommu, u64 bus, u64 len)
+{
+	struct dying_iommu *d = to_dying(iommu);
+	int err;
+
+	d->calls++;
+	dying_point(d, false);
+	err = d->inner->ops->unmap(d->inner, bus, len);
+	dying_point(d, true);
+	return err;
+}
+
+/* The end of a slot's entries: dying here leaves it executed, uncommitted. */
+static void dying_flush(struct pvdma_iommu *iommu)
+{
+	struct dying_iommu *d = to_dying(iommu);
+
+	d->calls++;
+	dying_point(d, false);
+	d->inner->ops->flush(d->inner);
+}
+
+static int dying_translate(struct pvdma_iommu *iommu, u64 bus, u64 len,
+			   u32 perm, u64 *host)
+{
+	return to_dying(iommu)->inner->ops->translate(to_dying(iommu)->inner,
+						      bus, len, perm, host);
+}
+
+static void dying_stats(struct pvdma_iommu *iommu, struct pvdma_iommu_stats *st)
+{
+	to_dying(iommu)->inner->ops->stats(to_dying(iommu)->inner, st);
+}
+
+static int dying_restore(struct pvdma_iommu *iommu, u64 bus, u64 host,
+			 u64 len, u32 perm)
+{
+	struct dying_iommu *d = to_dying(iommu);
+
+	return d->inner->ops->restore(d->inner, bus, host, len, perm);
+}
+
+static void dying_reset(struct pvdma_iommu *iommu)
+{
+	to_dying(iommu)->inner->ops->reset(to_dying(iommu)->inner);
+}
+
+static void dying_destroy(struct pvdma_iommu *iommu)
+{
+	struct dying_iommu *d = to_dying(iommu);
+
+	pvdma_iommu_destroy(d->inner);
+	free(d);
+}
+
+static const struct pvdma_iommu_ops dying_ops = {
+	.name = "dying", .map = dying_map, .unmap = dying_unmap,
+	.flush = dying_flush, .translate = dying_translate,
+	.stats = dying_stats, .restore = dying_restore, .reset = dying_reset,
+	.destroy = dying_destroy,
+};
+
+static struct dying_iommu *dying_create(const struct pvdma_iommu_config *cfg,
+					jmp_buf *env)
+{
+	struct dying_iommu *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
+	d->inner = pvdma_iommu_dart_create(cfg);
+	assert_non_null(d->inner);
+	d->iommu.ops = &dying_ops;
+	d->iommu.cfg = *cfg;
+	d->env = env;
+	return d;
+}
+
+/* ---- the ledger alone ---- */
+
+#define G_PAGE	H_PAGE
+
+static const struct ledger_geometry small_geo = {
+	.kind = LEDGER_COMPANION, .id = 3, .queue = 4, .batch = 8,
+	.page_size = G_PAGE, .bus_base = G_PAGE, .records = 64,
+};
+
+static u32 live_records(struct ledger *l)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < l->hdr->geo.records; i++)
+		n += l->recs[i].live;
+	return n;
+}
+
+static void test_ledger_rollback(void **state)
+{
+	struct ledger l, again;
+	struct ledger_geometry other = small_geo;
+	u64 a = G_PAGE, b = 5 * G_PAGE, c = 9 * G_PAGE;
+
+	assert_int_equal(ledger_create(&l, &small_geo), 0);
+	ledger_begin(&l);
+	assert_true(ledger_mapped(&l, a, 0x10000, G_PAGE, H_RW));
+	assert_true(ledger_mapped(&l, b, 0x20000, 2 * G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 0, .seq = 1 });
+	assert_false(ledger_recover(&l));	/* nothing in flight */
+
+	/* slot 2 dies after: unmap a, map c, unmap b */
+	ledger_begin(&l);
+	assert_true(ledger_unmapped(&l, a));
+	assert_true(ledger_mapped(&l, c, 0x30000, G_PAGE, PVDMA_MAP_READ));
+	assert_true(ledger_unmapped(&l, b));
+	assert_false(ledger_unmapped(&l, b));	/* not live any more */
+	assert_false(ledger_mapped(&l, 3, 0, G_PAGE, H_RW));	/* misaligned */
+	assert_false(ledger_mapped(&l, 65 * G_PAGE, 0, G_PAGE, H_RW)); /* past */
+	assert_int_equal(live_records(&l), 1);
+	assert_true(ledger_recover(&l));
+	assert_int_equal(live_records(&l), 2);
+	assert_true(l.recs[0].live && l.recs[0].host_addr == 0x10000);
+	assert_true(l.recs[4].live && l.recs[4].len == 2 * G_PAGE);
+	assert_false(l.recs[8].live);
+	assert_int_equal(l.hdr->done, 1);
+	assert_int_equal(l.hdr->last.seq, 1);
+
+	/* what a restarted pvdmad sees through the fd */
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), 0);
+	assert_int_equal(live_records(&again), 2);
+	ledger_released(&again);
+	assert_int_equal(live_records(&l), 0);	/* the same memory */
+	ledger_destroy(&again);
+	other.batch = 16;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &other), -ESTALE);
+	other = small_geo;
+	other.page_size = 4096;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &other), -ESTALE);
+	l.hdr->magic = 0;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), -EPROTO);
+	ledger_destroy(&l);
+}
+
+/* ---- a companion killed in the middle of a slot ---- */
+
+#define RESIDENT	3
+
+/**
+ * struct run - one scenario: HELLO and RESIDENT maps, then one slot of
+ * mixed work that may be interrupted
+ */
+struct run {
+	struct harness h;
+	struct ledger ledger;
+	jmp_buf env;
+	u64 resident[RESIDENT];
+};
+
+static const u64 work_gpa[3] = { 0x100000, 0x140000, 0x180000 };
+
+static void run_setup(struct run *r)
+{
+	struct ledger_geometry geo;
+	u32 i;
+
+	assert_int_equal(harness_init(&r->h), 0);
+	/* A backend that can die, under the harness's companion. */
+	pvdma_iommu_destroy(r->h.c.iommu);
+	r->h.c.iommu = &dying_create(&r->h.cfg.iommu, &r->env)->iommu;
+	companion_ledger_geometry(&r->h.cfg, r->h.c.id, &geo);
+	assert_int_equal(ledger_create(&r->ledger, &geo), 0);
+	r->h.c.ledger = &r->ledger;
+	assert_int_equal(harness_hello(&r->h), PVDMA_ST_OK);
+	for (i = 0; i < RESIDENT; i++)
+		assert_int_equal(harness_map(&r->h, i * 2 * H_PAGE, H_PAGE, H_RW,
+					     &r->resident[i]), PVDMA_ST_OK);
+}
+
+/* The slot under test: unmap resident[0], three maps, unmap resident[1]. */
+static struct pvdma_slot_hdr *run_post_work(struct run *r, int die_at,
+					    bool after, bool *died)
+{
+	struct pvdma_host_op ops[5] = {
+		{ .op = PVDMA_OP_UNMAP, .bus = r->resident[0], .len = H_PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = H_RW, .gpa = work_gpa[0], .len = H_PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = work_gpa[1],
+		  .len = 2 * H_PAGE },
+		{ .op = PVDMA_OP_UNMAP, .bus = r->resident[1], .len = H_PAGE },
+		{ .op = PVDMA_OP_MAP, .flags = H_RW, .gpa = work_gpa[2], .len = H_PAGE },
+	};
+	struct dying_iommu *d = to_dying(r->h.c.iommu);
+
+	d->calls = 0;
+	d->die_at = die_at;
+	d->after = after;
+	*died = false;
+	if (setjmp(r->env)) {
+		*died = true;
+		return harness_slot(&r->h, harness_hdr(&r->h)->sq_tail - 1);
+	}
+	return harness_post(&r->h, ops, 5);
+}
+
+/* What a restarted pvdmad does: a new companion over the same region. */
+static void run_restart(struct run *r)
+{
+	struct pvdma_iommu *iommu = pvdma_iommu_dart_create(&r->h.cfg.iommu);
+
+	companion_detach(&r->h.c);
+	assert_int_equal(companion_init(&r->h.c, r->h.shm, r->h.shm_size,
+					&r->h.cfg, iommu, 0, 7), 0);
+	assert_int_equal(guest_ram_init_buffer(&r->h.c.ram, r->h.ram, H_RAM_SIZE,
+					       GUEST_RAM_Q35, 0), 0);
+	assert_int_equal(companion_resume(&r->h.c, &r->ledger), 0);
+}
+
+static void run_check_final(struct run *r, struct pvdma_slot_hdr *slot)
+{
+	struct pvdma_iommu *iommu = r->h.c.iommu;
+	struct pvdma_iommu_stats st = { 0 };
+	u64 host;
+	u32 i;
+
+	assert_int_equal(slot->done_seq, slot->seq);
+	assert_int_equal(slot->completed, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(harness_entry(slot, i)->status, PVDMA_ST_OK);
+	/* the maps the guest was told of translate to its memory */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(iommu->ops->translate(iommu,
+			harness_entry(slot, 1 + i + (i == 2))->bus, 1,
+			PVDMA_MAP_READ, &host), 0);
+		assert_int_equal(host, work_gpa[i]);
+	}
+	assert_int_equal(iommu->ops->translate(iommu, r->resident[2], 1, H_RW,
+					       &host), 0);
+	assert_int_equal(host, 4 * H_PAGE);
+	/* nothing else: resident[0] and [1] gone (their bus ranges may be
+	 * reused by the maps), no mapping leaked by the interrupted run */
+	iommu->ops->stats(iommu, &st);
+	assert_int_equal(st.live_mappings, 4);
+	assert_int_equal(st.live_bytes, 5 * H_PAGE);
+	assert_int_equal(live_records(&r->ledger), 4);
+}
+
+static void run_teardown(struct run *r)
+{
+	harness_fini(&r->h);
+	ledger_destroy(&r->ledger);
+}
+
+/* Every point of the slot: 5 entries' backend calls and the final flush,
+ * each before and after the backend acted. */
+static void test_killed_anywhere_in_a_slot(void **state)
+{
+	struct pvdma_slot_hdr *slot;
+	int die_at, after;
+	bool died;
+
+	for (die_at = 1; die_at <= 6; die_at++) {
+		for (after = 0; after <= (die_at < 6); after++) {
+			struct run *r = calloc(1, sizeof(*r));
+
+			assert_non_null(r);
+			run_setup(r);
+			slot = run_post_work(r, die_at, after, &died);
+			assert_true(died);
+			assert_int_not_equal(slot->done_seq, slot->seq);
+			run_restart(r);
+			/* the guest's slot is still pending: it runs again */
+			assert_int_equal(companion_process(&r->h.c), 1);
+			run_check_final(r, slot);
+			/* and the restarted companion goes on serving */
+			assert_int_equal(harness_map(&r->h, 0x200000, H_PAGE, H_RW,
+						     NULL), PVDMA_ST_OK);
+			run_teardown(r);
+			free(r);
+		}
+	}
+}
+
+/* Killed after the commit, before the guest saw done_seq: re-published,
+ * not run again. */
+static void test_killed_after_commit(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct pvdma_slot_hdr *slot;
+	u64 bus[5];
+	bool died;
+	u32 i;
+
+	assert_non_null(r);
+	run_setup(r);
+	slot = run_post_work(r, 0, false, &died);
+	assert_false(died);
+	for (i = 0; i < 5; i++)
+		bus[i] = harness_entry(slot, i)->bus;
+	slot->done_seq = 0;		/* the store that never happened */
+	run_restart(r);
+	assert_int_equal(slot->done_seq, slot->seq);
+	assert_int_equal(companion_process(&r->h.c), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(harness_entry(slot, i)->bus, bus[i]);
+	run_check_final(r, slot);
+	run_teardown(r);
+	free(r);
+}
+
+/* A ledger that disagrees with what the domain can hold is refused. */
+static void test_resume_refuses_bad_ledger(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct pvdma_iommu *iommu;
+
+	assert_non_null(r);
+	run_setup(r);
+	/* two records over the same bus range: no backend can hold both */
+	r->ledger.recs[1] = r->ledger.recs[0];
+	r->ledger.recs[1].len = 2 * H_PAGE;
+	r->ledger.recs[0].len = 2 * H_PAGE;
+	companion_detach(&r->h.c);
+	iommu = pvdma_iommu_dart_create(&r->h.cfg.iommu);
+	assert_int_equal(companion_init(&r->h.c, r->h.shm, r->h.shm_size,
+					&r->h.cfg, iommu, 0, 7), 0);
+	assert_int_not_equal(companion_resume(&r->h.c, &r->ledger), 0);
+	r->h.c.ram = (struct guest_ram){ 0 };
+	run_teardown(r);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ledger_rollback),
+		cmocka_unit_test(test_killed_anywhere_in_a_slot),
+		cmocka_unit_test(test_killed_after_commit),
+		cmocka_unit_test(test_resume_refuses_bad_ledger),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
