@@ -154,7 +154,9 @@ void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 		start = n->parent;
 		avl_replace_child(root, n->parent, n, child);
 	}
-	n->left = n->right = n->parent = NULL;
+	n->left = NULL;
+	n->right = NULL;
+	n->parent = NULL;
 	avl_fixup(root, start, aug);
 	if (moved && moved != start)
 		avl_fixup(root, moved, aug);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* The DMA device model's checksum (FNV-1a, 64 bit): simple, byte-exact and
- * the same on both sides, which is all a transfer check needs. */
+/*
+ * The DMA device model's checksum (FNV-1a, 64 bit): simple, byte-exact and
+ * the same on both sides, which is all a transfer check needs.
+ */
 #include <pvdma/dmadev.h>
 
 u64 pvdma_checksum(u64 seed, const void *buf, u64 len)

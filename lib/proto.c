@@ -7,8 +7,10 @@
 
 void pvdma_entry_decode(struct pvdma_host_op *dst, const struct pvdma_entry *src)
 {
-	/* One volatile read per field: the guest may rewrite @src while the
-	 * host reads it, so the host must act on a single snapshot. */
+	/*
+	 * One volatile read per field: the guest may rewrite @src while the
+	 * host reads it, so the host must act on a single snapshot.
+	 */
 	const volatile struct pvdma_entry *v = src;
 
 	dst->op = pvdma_le16(v->op);

@@ -25,8 +25,10 @@ struct pvdma_avl_root {
 	struct pvdma_avl_node *node;
 };
 
-/* Recompute @n's augmented fields from n->left and n->right; return
- * true if they changed. */
+/*
+ * Recompute @n's augmented fields from n->left and n->right; return
+ * true if they changed.
+ */
 typedef bool (*pvdma_avl_augment_t)(struct pvdma_avl_node *n);
 
 static inline void pvdma_avl_link(struct pvdma_avl_node *n,
