@@ -5,9 +5,10 @@
  *
  * A miss - a single map or a list entry, small or large - gets the widest
  * window one of these clues justifies, clipped to its neighbours:
- *  - a stream: the miss starts just past a window whose top has been used
- *    (ascending) or ends just below one whose bottom has (descending); the
- *    new window doubles the run's last one, as readahead does;
+ *  - a stream: the miss starts a little past a window whose top has been
+ *    used (ascending) or ends a little below one whose bottom has
+ *    (descending); the new window doubles the run's last one, as
+ *    readahead does;
  *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
  *    asked for half already is in use: map all of it (a block mapped
  *    while it is mostly holes would pin them for as long as any page in
@@ -48,14 +49,25 @@ static void consider(const struct pvdma_miss *m, u64 lo, u64 hi, u64 *best_lo,
 	}
 }
 
-/* The next window of a run: twice the last one, or twice the request. */
+/*
+ * The next window of a run: twice the last one or the request (a run of
+ * N maps costs about log2 N host calls; what the last window holds beyond
+ * the run's end is trimmed back if the room is needed).
+ */
 static u64 stream_len(const struct pvdma_window *last, u64 req, u64 limit)
 {
 	return PVDMA_MIN(PVDMA_MAX(2 * last->len, 2 * req), limit);
 }
 
-/* Ascending: the miss starts within a window-length past a run whose top
- * has been used. */
+/* How far from a run a miss may start and still continue it: strided
+ * runs (a buffer every few pages) count too. */
+static u64 stream_gap(const struct pvdma_window *w, u64 req)
+{
+	return 3 * PVDMA_MAX(w->len, req);
+}
+
+/* Ascending: the miss starts a little past a run whose top has been
+ * used. */
 static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
 			   u64 *hi)
 {
@@ -65,13 +77,13 @@ static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
 	if (!w || w->used_hi != w->len)
 		return;
 	end = w->gpa + w->len;
-	if (end > m->lo || m->lo - end > PVDMA_MAX(w->len, req))
+	if (end > m->lo || m->lo - end > stream_gap(w, req))
 		return;
 	consider(m, end, end + stream_len(w, m->hi - end, limit), lo, hi);
 }
 
-/* Descending: the miss ends within a window-length below a run whose
- * bottom has been used. */
+/* Descending: the miss ends a little below a run whose bottom has been
+ * used. */
 static void grow_stream_down(const struct pvdma_miss *m, u64 limit, u64 *lo,
 			     u64 *hi)
 {
@@ -79,7 +91,7 @@ static void grow_stream_down(const struct pvdma_miss *m, u64 limit, u64 *lo,
 	u64 len, req = m->hi - m->lo;
 
 	if (!w || w->used_lo != 0 || w->gpa < m->hi ||
-	    w->gpa - m->hi > PVDMA_MAX(w->len, req))
+	    w->gpa - m->hi > stream_gap(w, req))
 		return;
 	len = stream_len(w, w->gpa - m->lo, limit);
 	if (len <= w->gpa)

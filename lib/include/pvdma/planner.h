@@ -166,7 +166,7 @@ struct pvdma_planner_config {
  * not only its ends. A window has one only while the caller's pool of
  * them lasts (struct pvdma_planner_mem).
  */
-#define PVDMA_CHUNKS		64
+#define PVDMA_CHUNKS		256
 
 struct pvdma_chunk_map {
 	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
