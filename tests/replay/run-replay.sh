@@ -31,6 +31,9 @@ else
 	# shellcheck disable=SC2086
 	"$REPLAY" --policy all --json --quiet $traces >"$out/traces.json" \
 		2>"$out/traces.err"
+	# shellcheck disable=SC2086
+	"$REPLAY" --policy oracle --json --quiet $traces >>"$out/traces.json" \
+		2>>"$out/traces.err"
 	echo "replay of $(echo "$traces" | wc -l) traces: exit $?" \
 		>"$out/status"
 fi
@@ -40,6 +43,8 @@ fi
 for class in a-stream a-descend a-scatter b-pinned c-context d-multictx \
 	e-upload f-longlists g-pool; do
 	"$REPLAY" --json --quiet --policy all --synthetic "$class" \
+		>>"$out/classes.json" 2>>"$out/traces.err"
+	"$REPLAY" --json --quiet --policy oracle --synthetic "$class" \
 		>>"$out/classes.json" 2>>"$out/traces.err"
 done
 
@@ -94,6 +99,14 @@ for name, by in sorted(traces.items()):
     if not all(p in by for p in ("rfc", "perpage", "pvdma")):
         continue
     rfc, pv = by["rfc"], by["pvdma"]
+    if "oracle" in by:
+        # The clairvoyant bound is a bound: no policy does better.
+        o = by["oracle"]
+        check(o["host_calls"] <= pv["host_calls"] and
+              o["failed_maps"] <= pv["failed_maps"],
+              "%s: oracle host_calls %d, failed_maps %d <= pvdma's %d, %d"
+              % (short, o["host_calls"], o["failed_maps"], pv["host_calls"],
+                 pv["failed_maps"]))
     for pol, r in by.items():
         check(r["verify_errors"] == 0,
               "%s %s: verify_errors %d == 0" % (short, pol, r["verify_errors"]))
@@ -194,6 +207,13 @@ for cls in ("a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
         check(r["verify_errors"] == 0 and r["unmatched_unmaps"] == 0,
               "%s %s: verify_errors %d, unmatched_unmaps %d == 0"
               % (cls, pol, r["verify_errors"], r["unmatched_unmaps"]))
+    if "oracle" in by:
+        o = by["oracle"]
+        check(o["host_calls"] <= pv["host_calls"] and
+              o["failed_maps"] <= pv["failed_maps"],
+              "%s: oracle host_calls %d, failed_maps %d <= pvdma's %d, %d"
+              % (cls, o["host_calls"], o["failed_maps"], pv["host_calls"],
+                 pv["failed_maps"]))
     check(pv["peak_aperture_bytes"] <= pv["aperture"],
           "%s: pvdma peak_aperture_bytes %d <= aperture"
           % (cls, pv["peak_aperture_bytes"]))

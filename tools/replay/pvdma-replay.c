@@ -54,7 +54,8 @@ static void usage(FILE *out)
 "  --policy rfc|perpage|pvdma|all  policies to run (default all);\n"
 "                         reference policies: block (fixed aligned\n"
 "                         windows of --block BYTES, default 2M), pool\n"
-"                         (every map copied through a --bounce-pool)\n"
+"                         (every map copied through a --bounce-pool),\n"
+"                         oracle (clairvoyant lower bound on host calls)\n"
 "  --block BYTES          block policy window size (a power of two)\n"
 "  --aperture BYTES       bytes the IOMMU maps at once (default 1536M)\n"
 "  --max-mappings N       live mappings at most (default 65536)\n"
@@ -205,7 +206,9 @@ static void parse_option(struct cli *c, int o, const char *arg)
 	switch (o) {
 	case OPT_POLICY:
 		c->all_policies = !strcmp(arg, "all");
-		if (!c->all_policies && pvdma_policy_parse(arg, &c->opt.policy))
+		c->opt.oracle = !strcmp(arg, "oracle");
+		if (!c->all_policies && !c->opt.oracle &&
+		    pvdma_policy_parse(arg, &c->opt.policy))
 			bad_value("policy", arg);
 		break;
 	case OPT_APERTURE:
@@ -341,7 +344,8 @@ static void print_json(const char *trace, const struct replay_options *opt,
 
 	printf("{\"trace\": ");
 	json_string(trace);
-	printf(", \"policy\": \"%s\"", pvdma_policy_name(opt->policy));
+	printf(", \"policy\": \"%s\"", opt->oracle ? "oracle" :
+	       pvdma_policy_name(opt->policy));
 	JSON_U64("map_requests", r->map_requests);
 	JSON_U64("host_calls", r->host_calls);
 	JSON_U64("host_maps", r->host_maps);
@@ -426,7 +430,8 @@ static void print_row(const char *trace, const struct replay_options *opt,
 		      const struct replay_result *r)
 {
 	printf("%-24.24s %-7s %7llu %7llu %7llu %7llu %7llu %7llu %9.1f %9.1f %6llu %8.1f %8.1f %7.0f %4llu\n",
-	       short_name(trace), pvdma_policy_name(opt->policy),
+	       short_name(trace), opt->oracle ? "oracle" :
+	       pvdma_policy_name(opt->policy),
 	       (unsigned long long)r->map_requests,
 	       (unsigned long long)r->host_calls,
 	       (unsigned long long)r->host_maps,

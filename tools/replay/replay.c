@@ -125,6 +125,7 @@ struct live_buf {
 	u32 nsegs;		/* 0 if the map failed */
 	u8 dir;
 	bool failed;
+	u32 map_id;		/* its map in the oracle's log */
 	struct pvdma_seg segs[];
 };
 
@@ -136,8 +137,11 @@ struct invented {
 	u64 base;
 };
 
+struct oracle_log;
+
 struct replay {
 	const struct replay_options *opt;
+	struct oracle_log *log;		/* the oracle's first pass, or NULL */
 	const struct replay_layout *lay;
 	struct replay_result *res;
 	struct pvdma_dart dart;
@@ -382,6 +386,244 @@ static void record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 
 static void unmap_unrecorded(struct replay *rp, const struct trace_event *ev);
 
+/*
+ * ---- the oracle: a clairvoyant lower bound on host calls ----
+ *
+ * A first pass logs the driver's maps (their 16 KiB pages) and unmaps,
+ * whatever the planner does. Then, knowing the whole future: a map whose
+ * pages are all mapped costs nothing; one whose pages and the live pages
+ * do not fit the aperture fails (at no cost); any other costs one host
+ * call, which maps the live pages, its own, and those of the maps that
+ * follow, in order, while they fit. Mapping counts, bus space and window
+ * shapes are ignored: no policy can do better.
+ */
+struct oracle_log {
+	u64 *pages;		/* every map's distinct 16 KiB pages */
+	u64 npages, pages_cap;
+	u64 *maps;		/* map i's pages: [maps[i], maps[i + 1]) */
+	u64 nmaps, maps_cap;
+	u64 *events;		/* map i: i << 1; unmap of map i: i << 1 | 1 */
+	u64 nevents, events_cap;
+	bool oom;
+};
+
+static bool log_push(u64 **arr, u64 *n, u64 *cap, u64 v)
+{
+	if (*n == *cap) {
+		u64 c = *cap ? *cap * 2 : 1024;
+		u64 *p = realloc(*arr, c * sizeof(**arr));
+
+		if (!p)
+			return false;
+		*arr = p;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = v;
+	return true;
+}
+
+static u32 oracle_last_map(const struct oracle_log *log)
+{
+	return (u32)(log->nmaps - 1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The pages of rp->segs[0..n): a new map in the log. */
+static void oracle_log_map(struct replay *rp, u32 n)
+{
+	struct oracle_log *log = rp->log;
+	u64 first, i, j, k;
+
+	if (!log)
+		return;
+	first = log->npages;
+	for (i = 0; i < n && !log->oom; i++) {
+		u64 lo = rp->segs[i].gpa / PVDMA_DART_PAGE_SIZE;
+		u64 hi = (rp->segs[i].gpa + rp->segs[i].len - 1) /
+			 PVDMA_DART_PAGE_SIZE;
+
+		for (j = lo; j <= hi && !log->oom; j++)
+			log->oom |= !log_push(&log->pages, &log->npages,
+					      &log->pages_cap, j);
+	}
+	/* distinct pages only */
+	qsort(log->pages + first, log->npages - first, sizeof(u64), cmp_u64);
+	for (i = first, k = first; i < log->npages; i++)
+		if (i == first || log->pages[i] != log->pages[k - 1])
+			log->pages[k++] = log->pages[i];
+	log->npages = k;
+	log->oom |= !log_push(&log->maps, &log->nmaps, &log->maps_cap, first);
+	log->oom |= !log_push(&log->events, &log->nevents, &log->events_cap,
+			      (log->nmaps - 1) << 1);
+}
+
+static void oracle_log_unmap(struct replay *rp, u32 map_id)
+{
+	struct oracle_log *log = rp->log;
+
+	if (log)
+		log->oom |= !log_push(&log->events, &log->nevents,
+				      &log->events_cap, (u64)map_id << 1 | 1);
+}
+
+/* Every page the log names: live count and the host call that mapped it. */
+struct oracle_page {
+	u64 page;	/* page + 1; 0: empty slot */
+	u32 live;
+	u32 mapped;	/* host call number that maps it; 0: none */
+};
+
+struct oracle {
+	struct oracle_page *tab;
+	u64 mask;
+	u64 live, mapped, limit;	/* pages */
+	u32 call;
+};
+
+static struct oracle_page *oracle_page(struct oracle *o, u64 page)
+{
+	u64 i = hash_key(page) & o->mask;
+
+	while (o->tab[i].page && o->tab[i].page != page + 1)
+		i = (i + 1) & o->mask;
+	o->tab[i].page = page + 1;
+	return &o->tab[i];
+}
+
+static u64 map_end(const struct oracle_log *log, u64 m)
+{
+	return m + 1 < log->nmaps ? log->maps[m + 1] : log->npages;
+}
+
+/* Pages of map @m not mapped by the current call. */
+static u64 oracle_unmapped(struct oracle *o, const struct oracle_log *log,
+			   u64 m)
+{
+	u64 i, n = 0;
+
+	for (i = log->maps[m]; i < map_end(log, m); i++)
+		n += oracle_page(o, log->pages[i])->mapped != o->call;
+	return n;
+}
+
+static void oracle_mark(struct oracle *o, const struct oracle_log *log, u64 m)
+{
+	u64 i;
+
+	for (i = log->maps[m]; i < map_end(log, m); i++) {
+		struct oracle_page *p = oracle_page(o, log->pages[i]);
+
+		if (p->mapped != o->call) {
+			p->mapped = o->call;
+			o->mapped++;
+		}
+	}
+}
+
+/* One host call at event @e (map @m): live pages, @m's, then the future. */
+static void oracle_call(struct oracle *o, const struct oracle_log *log, u64 e,
+			u64 m)
+{
+	u64 i;
+
+	o->call++;
+	o->mapped = 0;
+	for (i = 0; i <= o->mask; i++)
+		if (o->tab[i].page && o->tab[i].live) {
+			o->tab[i].mapped = o->call;
+			o->mapped++;
+		}
+	oracle_mark(o, log, m);
+	for (i = e + 1; i < log->nevents; i++) {
+		u64 next = log->events[i];
+
+		if (next & 1)
+			continue;
+		if (o->mapped + oracle_unmapped(o, log, next >> 1) > o->limit)
+			break;
+		oracle_mark(o, log, next >> 1);
+	}
+}
+
+static void oracle_live(struct oracle *o, const struct oracle_log *log, u64 m,
+			int delta)
+{
+	u64 i;
+
+	for (i = log->maps[m]; i < map_end(log, m); i++) {
+		struct oracle_page *p = oracle_page(o, log->pages[i]);
+
+		if (delta > 0 && !p->live++)
+			o->live++;
+		else if (delta < 0 && p->live && !--p->live)
+			o->live--;
+	}
+}
+
+static int oracle_run(const struct oracle_log *log, u64 aperture,
+		      struct replay_result *res)
+{
+	struct oracle o = { .limit = aperture / PVDMA_DART_PAGE_SIZE };
+	bool *failed = calloc(log->nmaps + 1, sizeof(*failed));
+	u64 e, size = 1024;
+
+	while (size < 2 * log->npages)
+		size *= 2;
+	o.mask = size - 1;
+	o.tab = calloc(size, sizeof(*o.tab));
+	if (!o.tab || !failed || log->oom) {
+		free(o.tab);
+		free(failed);
+		return -1;
+	}
+	for (e = 0; e < log->nevents; e++) {
+		u64 m = log->events[e] >> 1;
+
+		if (log->events[e] & 1) {
+			if (!failed[m])
+				oracle_live(&o, log, m, -1);
+			continue;
+		}
+		if (o.call && !oracle_unmapped(&o, log, m)) {
+			oracle_live(&o, log, m, 1);
+			continue;
+		}
+		/* the live pages and its own: do they fit at all? */
+		o.mapped = 0;
+		{
+			u64 i, extra = 0;
+
+			for (i = log->maps[m]; i < map_end(log, m); i++)
+				extra += !oracle_page(&o, log->pages[i])->live;
+			if (o.live + extra > o.limit) {
+				failed[m] = true;
+				res->failed_maps++;
+				continue;
+			}
+		}
+		oracle_call(&o, log, e, m);
+		res->host_calls++;
+		res->host_maps++;
+		oracle_live(&o, log, m, 1);
+	}
+	free(o.tab);
+	free(failed);
+	return 0;
+}
+
+static void oracle_log_free(struct oracle_log *log)
+{
+	free(log->pages);
+	free(log->maps);
+	free(log->events);
+}
+
 static void do_map(struct replay *rp, const struct trace_event *ev)
 {
 	struct replay_result *res = rp->res;
@@ -397,6 +639,7 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	}
 	if (ev->kind == TRACE_EV_MAP_SG)
 		unmap_unrecorded(rp, ev);
+	oracle_log_map(rp, (u32)n);
 	for (i = 0; i < n; i++)
 		bytes += rp->segs[i].len;
 	res->map_requests++;
@@ -433,6 +676,7 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	buf->nents_total = (u32)n;
 	buf->dir = (u8)ev->dir;
 	buf->failed = err != 0;
+	buf->map_id = rp->log ? oracle_last_map(rp->log) : 0;
 	buf->nsegs = err ? 0 : (u32)n;
 	if (!err)
 		memcpy(buf->segs, rp->segs, (size_t)n * sizeof(buf->segs[0]));
@@ -482,6 +726,7 @@ static void release_live(struct replay *rp, struct live_buf *buf)
 	struct replay_result *res = rp->res;
 
 	res->live_bytes -= buf->bytes;
+	oracle_log_unmap(rp, buf->map_id);
 	if (buf->failed) {
 		res->skipped_unmaps++;
 	} else if (pvdma_unmap(&rp->planner, buf->segs, buf->nsegs,
@@ -782,11 +1027,67 @@ static void collect(struct replay *rp)
 	res->fast_lookups = ps->fast_lookups;
 }
 
+static int replay_pass(struct replay_source *src,
+		       const struct replay_layout *lay,
+		       const struct replay_options *opt,
+		       struct replay_result *res, struct oracle_log *log);
+
+/*
+ * The oracle: a pvdma pass logs what the driver maps and unmaps, then the
+ * log is played with hindsight. Only the driver's side of the result
+ * (maps, segments, live bytes) and the oracle's host calls and failures
+ * are reported.
+ */
+static int replay_oracle(struct replay_source *src,
+			 const struct replay_layout *lay,
+			 const struct replay_options *opt,
+			 struct replay_result *res)
+{
+	struct replay_options first = *opt;
+	struct oracle_log log = { 0 };
+	struct replay_result pass;
+	int err;
+
+	first.oracle = false;
+	first.policy = PVDMA_POLICY_PVDMA;
+	first.quiet = true;
+	err = replay_pass(src, lay, &first, &pass, &log);
+	memset(res, 0, sizeof(*res));
+	if (!err)
+		err = oracle_run(&log, opt->aperture, res);
+	oracle_log_free(&log);
+	if (err) {
+		fprintf(stderr, "pvdma-replay: %s: the oracle ran out of memory\n",
+			src->name);
+		return -1;
+	}
+	res->events = pass.events;
+	res->phases = pass.phases;
+	res->parse_errors = pass.parse_errors;
+	res->map_requests = pass.map_requests;
+	res->map_segments = pass.map_segments;
+	res->unmap_requests = pass.unmap_requests;
+	res->sync_requests = pass.sync_requests;
+	res->peak_live_bytes = pass.peak_live_bytes;
+	res->invented_bytes = pass.invented_bytes;
+	return 0;
+}
+
 int replay_run(struct replay_source *src, const struct replay_layout *lay,
 	       const struct replay_options *opt, struct replay_result *res)
 {
+	if (opt->oracle)
+		return replay_oracle(src, lay, opt, res);
+	return replay_pass(src, lay, opt, res, NULL);
+}
+
+static int replay_pass(struct replay_source *src,
+		       const struct replay_layout *lay,
+		       const struct replay_options *opt,
+		       struct replay_result *res, struct oracle_log *log)
+{
 	struct replay rp = { .opt = opt, .lay = lay, .res = res,
-			     .name = src->name };
+			     .name = src->name, .log = log };
 	struct trace_event *ev = new_event();
 	int rc, err;
 

@@ -48,6 +48,8 @@ struct replay_options {
 	u32 batch;			/* entries per host call; 0: the
 					 * protocol's PVDMA_DEFAULT_MAX_BATCH */
 	bool quiet;			/* no per-error messages */
+	bool oracle;			/* the clairvoyant lower bound, not a
+					 * planner policy (replay.c) */
 };
 
 /* What a first pass over the source learnt; the same for every policy. */
