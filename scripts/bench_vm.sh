@@ -10,6 +10,7 @@
 #   {"bench": "sg", "tag": "rfc", "entries": ..., "pvdma_ns": ..., ...}
 #   {"bench": "sg-ratio", "entries": ..., "rfc_over_pvdma": ...}
 # Absolute guest times under TCG mean little; the ratios are the result.
+# Every size runs in >= 7 alternating rounds: medians with their spread.
 #
 # Environment: BUILD (default build), PVDMA_KVER, BENCH_VM_MAX_MB (64),
 # BENCH_VM_RFC_COPY=0 to skip the copy benchmark under rfc,
@@ -103,10 +104,16 @@ for r in rows:
 for n in sorted(sg):
     p, f = sg[n].get("pvdma"), sg[n].get("rfc")
     if p and f:
-        rows.append({"bench": "sg-ratio", "entries": n,
-                     "rfc_over_pvdma": round(f["pvdma_ns"] / max(1, p["pvdma_ns"]), 3),
-                     "pvdma_over_identity": round(p["pvdma_ns"] / max(1, p["identity_ns"]), 3),
-                     "host_calls_pvdma": p["host_calls"], "host_calls_rfc": f["host_calls"]})
+        row = {"bench": "sg-ratio", "entries": n,
+               "rfc_over_pvdma": round(f["pvdma_ns"] / max(1, p["pvdma_ns"]), 3),
+               "pvdma_over_identity": round(p["pvdma_ns"] / max(1, p["identity_ns"]), 3),
+               "host_calls_pvdma": p["host_calls"], "host_calls_rfc": f["host_calls"],
+               "rounds": f.get("rounds", 0)}
+        # the host-call round trip, measured under rfc (one entry a call)
+        for k in ("call_ns", "call_min_ns", "call_max_ns"):
+            if k in f:
+                row["rfc_" + k] = f[k]
+        rows.append(row)
 with open(sys.argv[2], "w") as out:
     for r in rows:
         out.write(json.dumps(r) + "\n")

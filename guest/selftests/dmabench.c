@@ -11,21 +11,29 @@
  *	device's ops as pvdma.ko set them) and once with identity mapping:
  *	the device's original dma-direct ops (bus = guest-physical) and
  *	domain_peer = PVDMA_DEV_DOMAIN_IDENTITY, which pvdmad accepts only
- *	when started with --dma-identity. The two modes alternate in rounds
- *	and the fastest round of each is kept, so a noisy host skews both
- *	alike. The ratio is identity time / pvdma time, i.e. pvdma's
- *	throughput as a share of identity's. Bytes are spot-checked.
- *	  pvdma-bench: copy size=S chunks=K iters=I identity_ns=A pvdma_ns=B
- *	  ratio_milli=R host_calls=H verified=V
- *	(times are per transfer; host_calls per transfer through pvdma)
+ *	when started with --dma-identity. The two modes alternate in
+ *	@rounds rounds (at least 7), so a noisy host skews both alike; each
+ *	round gives one time per mode and one paired ratio, identity time /
+ *	pvdma time, i.e. pvdma's throughput as a share of identity's. The
+ *	medians are printed, with the lowest and highest ratio and pvdma
+ *	time as the spread. Bytes are spot-checked.
+ *	  pvdma-bench: copy size=S chunks=K iters=I rounds=N identity_ns=A
+ *	  pvdma_ns=B pvdma_min_ns= pvdma_max_ns= ratio_milli=R
+ *	  ratio_min_milli= ratio_max_milli= host_calls_milli=H verified=V
+ *	(times are per transfer, medians; host calls per transfer x 1000)
  *
  * sg: dma_map_sgtable + dma_unmap_sgtable of a list of N single pages
  *	(N = 1 .. 1024, no two physically adjacent), through pvdma (whatever
  *	policy pvdma.ko was loaded with: the script reloads it for rfc) and
- *	through dma-direct for reference.
- *	  pvdma-bench: sg entries=N iters=I pvdma_ns=A identity_ns=B
- *	  host_calls_milli=H
- *	(times per map+unmap pair; host calls per pair x 1000)
+ *	through dma-direct for reference, alternating in @rounds rounds.
+ *	Where the pairs make host calls, the host-call round trip (doorbell
+ *	to pvdmad to the completion the guest sees, the guest's own work in
+ *	the call included) is estimated per round as (pvdma time - dma-direct
+ *	time) / host calls per pair: under rfc a 1-entry list costs two calls
+ *	(map, unmap) and nothing else of note.
+ *	  pvdma-bench: sg entries=N iters=I rounds=R pvdma_ns=A identity_ns=B
+ *	  host_calls_milli=H [call_ns=C call_min_ns= call_max_ns=]
+ *	(times per map+unmap pair, medians; host calls per pair x 1000)
  *
  * Times under TCG are meaningless in absolute terms; only ratios between
  * modes measured in the same boot are reported upstream.
@@ -38,6 +46,7 @@
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "dmatest.h"
@@ -56,9 +65,9 @@ static unsigned int max_mb = 64;
 module_param(max_mb, uint, 0444);
 MODULE_PARM_DESC(max_mb, "largest COPY transfer in MiB (default 64)");
 
-static unsigned int rounds = 5;
+static unsigned int rounds = 7;
 module_param(rounds, uint, 0444);
-MODULE_PARM_DESC(rounds, "alternating rounds per size; the fastest counts (default 5)");
+MODULE_PARM_DESC(rounds, "alternating rounds per size, 7..31; medians and spread are printed (default 7)");
 
 static char *tag = "pvdma";
 module_param(tag, charp, 0444);
@@ -69,6 +78,42 @@ MODULE_PARM_DESC(tag, "label printed on every line (the script's run name)");
 #define DB_BATCH	32
 #define DB_SG_MAX	1024
 #define DB_BYTES_PER_ROUND	(128ull << 20)
+/* A median and a spread need a few rounds; more costs TCG minutes. */
+#define DB_MIN_ROUNDS		7
+#define DB_MAX_ROUNDS		31
+
+/* The rounds of one measurement: per-round values, sorted on demand. */
+struct db_series {
+	u64 v[DB_MAX_ROUNDS];
+	unsigned int n;
+};
+
+static int db_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts @s; its median (the lower of the two middle ones when even). */
+static u64 db_median(struct db_series *s)
+{
+	if (!s->n)
+		return 0;
+	sort(s->v, s->n, sizeof(s->v[0]), db_cmp_u64, NULL);
+	return s->v[(s->n - 1) / 2];
+}
+
+static void db_add(struct db_series *s, u64 v)
+{
+	if (s->n < DB_MAX_ROUNDS)
+		s->v[s->n++] = v;
+}
+
+static unsigned int db_rounds(void)
+{
+	return clamp_t(unsigned int, rounds, DB_MIN_ROUNDS, DB_MAX_ROUNDS);
+}
 
 /**
  * struct db_ctx - the device, its buffers and the identity switch
@@ -249,17 +294,24 @@ static bool db_verify(struct db_ctx *c, bool identity, struct sg_table *s,
 static void db_copy_size(struct db_ctx *c, u64 size)
 {
 	unsigned int k = DIV_ROUND_UP(size, c->chunk), iters, r;
-	u64 best[2] = { U64_MAX, U64_MAX }, ns, calls;
+	struct db_series *id, *pv, *ratio;
+	u64 ns, ins = 0, calls;
 	struct sg_table s, d;
 	bool ok;
 	int ret;
 
+	id = kzalloc(3 * sizeof(*id), GFP_KERNEL);
+	if (!id)
+		return;
+	pv = id + 1;
+	ratio = id + 2;
+
 	iters = clamp_t(u64, DB_BYTES_PER_ROUND / size, 8, 256);
 	if (sg_alloc_table(&s, k, GFP_KERNEL))
-		return;
+		goto out_free;
 	if (sg_alloc_table(&d, k, GFP_KERNEL)) {
 		sg_free_table(&s);
-		return;
+		goto out_free;
 	}
 	db_fill_table(&s, c->src, size, c->chunk);
 	db_fill_table(&d, c->dst, size, c->chunk);
@@ -269,29 +321,35 @@ static void db_copy_size(struct db_ctx *c, u64 size)
 	calls = db_host_calls(c);
 	ret = db_round(c, false, &s, &d, iters, &ns);
 	calls = db_host_calls(c) - calls;
-	for (r = 0; r < rounds && !ret; r++) {
+	for (r = 0; r < db_rounds() && !ret; r++) {
 		if (c->identity_ok) {
-			ret = db_round(c, true, &s, &d, iters, &ns);
-			best[0] = min(best[0], ns);
+			ret = db_round(c, true, &s, &d, iters, &ins);
+			db_add(id, div_u64(ins, iters));
 		}
-		if (!ret) {
-			ret = db_round(c, false, &s, &d, iters, &ns);
-			best[1] = min(best[1], ns);
-		}
+		if (ret)
+			break;
+		ret = db_round(c, false, &s, &d, iters, &ns);
+		db_add(pv, div_u64(ns, iters));
+		if (c->identity_ok)	/* paired: the same round's two modes */
+			db_add(ratio, div64_u64(ins * 1000, max_t(u64, ns, 1)));
 	}
 	if (ret) {
 		pr_info("pvdma-bench: copy tag=%s size=%llu error=%d\n", tag,
 			size, ret);
 	} else {
-		best[0] = c->identity_ok ? div_u64(best[0], iters) : 0;
-		best[1] = div_u64(best[1], iters);
-		pr_info("pvdma-bench: copy tag=%s size=%llu chunks=%u iters=%u identity_ns=%llu pvdma_ns=%llu ratio_milli=%llu host_calls_milli=%llu verified=%d\n",
-			tag, size, k, iters, best[0], best[1],
-			div64_u64(best[0] * 1000, max_t(u64, best[1], 1)),
+		u64 id_med = db_median(id), pv_med = db_median(pv);
+		u64 r_med = db_median(ratio);
+
+		pr_info("pvdma-bench: copy tag=%s size=%llu chunks=%u iters=%u rounds=%u identity_ns=%llu pvdma_ns=%llu pvdma_min_ns=%llu pvdma_max_ns=%llu ratio_milli=%llu ratio_min_milli=%llu ratio_max_milli=%llu host_calls_milli=%llu verified=%d\n",
+			tag, size, k, iters, pv->n, id_med, pv_med, pv->v[0],
+			pv->v[pv->n - 1], r_med, ratio->n ? ratio->v[0] : 0,
+			ratio->n ? ratio->v[ratio->n - 1] : 0,
 			div_u64(calls * 1000, iters), ok);
 	}
 	sg_free_table(&d);
 	sg_free_table(&s);
+out_free:
+	kfree(id);
 }
 
 /* Does pvdmad run the device without IOMMU (pvdmad --dma-identity)? */
@@ -362,72 +420,104 @@ out:
 	c->dst = NULL;
 }
 
-/* N-entry lists of single pages, pvdma then dma-direct. */
+/* @iters map+unmap pairs of @t; ns per pair, or 0 on error (@ret). */
+static u64 db_sg_pairs(struct db_ctx *c, struct sg_table *t,
+		       unsigned int iters, int *ret)
+{
+	unsigned int i;
+	u64 t0 = ktime_get_ns();
+
+	for (i = 0; i < iters && !*ret; i++) {
+		*ret = dma_map_sgtable(c->dev, t, DMA_BIDIRECTIONAL, 0);
+		if (!*ret)
+			dma_unmap_sgtable(c->dev, t, DMA_BIDIRECTIONAL, 0);
+	}
+	return div_u64(ktime_get_ns() - t0, iters);
+}
+
+/* One list length: rounds of pvdma then dma-direct pairs. */
+static void db_sg_size(struct db_ctx *c, struct sg_table *t, unsigned int n,
+		       struct db_series *ser)
+{
+	struct db_series *pv = &ser[0], *id = &ser[1], *call = &ser[2];
+	unsigned int iters = clamp(4096 / n, 16u, 256u), r;
+	u64 calls, ns, ins, pairs = 0, p_med, i_med;
+	int ret = 0;
+
+	memset(ser, 0, 3 * sizeof(*ser));
+	/* the first pair (cold) is outside the timing */
+	ret = dma_map_sgtable(c->dev, t, DMA_BIDIRECTIONAL, 0);
+	if (!ret)
+		dma_unmap_sgtable(c->dev, t, DMA_BIDIRECTIONAL, 0);
+	calls = db_host_calls(c);
+	for (r = 0; r < db_rounds() && !ret; r++) {
+		ns = db_sg_pairs(c, t, iters, &ret);
+		pairs += iters;
+		db_add(pv, ns);
+		if (ret || !c->identity_ok)
+			continue;
+		db_identity(c, true);
+		ins = db_sg_pairs(c, t, iters, &ret);
+		db_identity(c, false);
+		db_add(id, ins);
+	}
+	calls = db_host_calls(c) - calls;
+	if (ret) {
+		pr_info("pvdma-bench: sg tag=%s entries=%u error=%d\n", tag, n,
+			ret);
+		return;
+	}
+	/* per round: the time above dma-direct over the calls each pair made */
+	for (r = 0; calls && r < pv->n && r < id->n; r++)
+		db_add(call, div64_u64((pv->v[r] > id->v[r] ?
+					pv->v[r] - id->v[r] : 0) * pairs, calls));
+	p_med = db_median(pv);
+	i_med = db_median(id);
+	pr_info("pvdma-bench: sg tag=%s entries=%u iters=%u rounds=%u pvdma_ns=%llu pvdma_min_ns=%llu pvdma_max_ns=%llu identity_ns=%llu host_calls_milli=%llu",
+		tag, n, iters, pv->n, p_med, pv->v[0], pv->v[pv->n - 1],
+		i_med, div64_u64(calls * 1000, max_t(u64, pairs, 1)));
+	if (call->n) {
+		u64 c_med = db_median(call);	/* sorts: min and max after */
+
+		pr_cont(" call_ns=%llu call_min_ns=%llu call_max_ns=%llu",
+			c_med, call->v[0], call->v[call->n - 1]);
+	}
+	pr_cont("\n");
+}
+
+/* N-entry lists of single pages, pvdma and dma-direct in turn. */
 static void db_sg_bench(struct db_ctx *c)
 {
+	struct db_series *ser;
 	struct page **pages;
 	struct scatterlist *s;
 	struct sg_table t;
-	unsigned int n, i, iters, mode;
-	u64 ns[2], calls = 0, t0;
-	int ret = 0;
+	unsigned int n, i;
 
 	/* every other page of an order-1 block: no two adjacent */
 	pages = kcalloc(DB_SG_MAX, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return;
+	ser = kcalloc(3, sizeof(*ser), GFP_KERNEL);
+	if (!pages || !ser)
+		goto out;
 	for (i = 0; i < DB_SG_MAX; i++) {
 		pages[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 1);
 		if (!pages[i])
 			goto out;
 	}
-	for (n = 1; n <= DB_SG_MAX && !ret; n <<= 1) {
+	for (n = 1; n <= DB_SG_MAX; n <<= 1) {
 		if (sg_alloc_table(&t, n, GFP_KERNEL))
 			break;
 		for_each_sgtable_sg(&t, s, i)
 			sg_set_page(s, pages[i], PAGE_SIZE, 0);
-		iters = clamp(4096 / n, 16u, 256u);
-		for (mode = 0; mode < 2 && !ret; mode++) {
-			if (mode == 1 && !c->identity_ok) {
-				ns[1] = 0;
-				break;
-			}
-			if (mode == 1)
-				db_identity(c, true);
-			else
-				calls = db_host_calls(c);
-			/* the first pair (cold) is outside the timing */
-			ret = dma_map_sgtable(c->dev, &t, DMA_BIDIRECTIONAL, 0);
-			if (!ret)
-				dma_unmap_sgtable(c->dev, &t, DMA_BIDIRECTIONAL, 0);
-			t0 = ktime_get_ns();
-			for (i = 0; i < iters && !ret; i++) {
-				ret = dma_map_sgtable(c->dev, &t,
-						      DMA_BIDIRECTIONAL, 0);
-				if (!ret)
-					dma_unmap_sgtable(c->dev, &t,
-							  DMA_BIDIRECTIONAL, 0);
-			}
-			ns[mode] = div_u64(ktime_get_ns() - t0, iters);
-			if (mode == 1)
-				db_identity(c, false);
-			else
-				calls = db_host_calls(c) - calls;
-		}
+		db_sg_size(c, &t, n, ser);
 		sg_free_table(&t);
-		if (ret)
-			pr_info("pvdma-bench: sg tag=%s entries=%u error=%d\n",
-				tag, n, ret);
-		else
-			pr_info("pvdma-bench: sg tag=%s entries=%u iters=%u pvdma_ns=%llu identity_ns=%llu host_calls_milli=%llu\n",
-				tag, n, iters + 1, ns[0], ns[1],
-				div_u64(calls * 1000, iters + 1));
 		cond_resched();
 	}
 out:
-	for (i = 0; i < DB_SG_MAX && pages[i]; i++)
+	for (i = 0; pages && i < DB_SG_MAX && pages[i]; i++)
 		__free_pages(pages[i], 1);
 	kfree(pages);
+	kfree(ser);
 }
 
 static int __init dmabench_init(void)
