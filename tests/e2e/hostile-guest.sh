@@ -16,6 +16,8 @@ insmod $P/pvdma_hostile.ko ram_below_4g=${HOSTILE_LOW:-0} ||
 	echo "pvdma-hostile-vm: insmod pvdma_hostile.ko failed"
 rmmod pvdma_hostile || echo "pvdma-hostile-vm: rmmod pvdma_hostile failed"
 if insmod $P/pvdma.ko; then
+	sed 's/^/pvdma-limits /' /sys/kernel/debug/pvdma/limits
+	echo "pvdma-iomem system_ram $(grep -c 'System RAM' /proc/iomem)"
 	insmod $P/pvdma_dmatest.ko tests=single,kmalloc ||
 		echo "pvdma-hostile-vm: insmod pvdma_dmatest.ko failed"
 	rmmod pvdma_dmatest || echo "pvdma-hostile-vm: rmmod pvdma_dmatest failed"

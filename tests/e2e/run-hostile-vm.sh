@@ -31,6 +31,14 @@ VM_MEM=512M
 LOW=256M
 LOW_BYTES=268435456
 VM_MACHINE_OPTS=",max-ram-below-4g=$LOW"
+# 40 reserved 4 KiB holes split low RAM into more than 40 System RAM
+# ranges: pvdma.ko's RAM map must keep every one (it once kept 32).
+HOLES=40
+VM_APPEND="memmap=$(i=0; while [ $i -lt $HOLES ]; do
+	printf '4K$0x%x' $((0x4000000 + i * 0x200000))
+	i=$((i + 1))
+	[ $i -lt $HOLES ] && printf ','
+done)"
 APERTURE=64M
 passed=0
 failed=0
@@ -137,6 +145,13 @@ else
 	fi
 fi
 grep -q "^pvdma-hostile-vm: done" "$log" || bad "the guest finished (no 'done' line)"
+ranges=$(sed -n 's/^pvdma-limits ram_ranges \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+iomem=$(sed -n 's/^pvdma-iomem system_ram \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+if [ -n "$ranges" ] && [ "$ranges" = "$iomem" ] && [ "$ranges" -gt 32 ]; then
+	ok "pvdma.ko's RAM map holds all $ranges System RAM ranges of /proc/iomem ($HOLES holes)"
+else
+	bad "pvdma.ko's RAM map holds every System RAM range (${ranges:-none} of ${iomem:-?})"
+fi
 # pvdma.ko after the table: the session the test left is usable.
 normal=$(sed -n 's/.*pvdma-dmatest: transfers=\([0-9]*\) mismatches=\([0-9]*\) faults=\([0-9]*\) failed_maps=\([0-9]*\).*/\1 \2 \3 \4/p' "$log" | tail -n 1)
 if [ -n "$normal" ] && set -- $normal && [ "$1" -gt 0 ] &&

@@ -15,6 +15,7 @@
 
 VM_DIR=${VM_DIR:-build/vm}
 VM_MEM=${VM_MEM:-512M}
+# Extra kernel command line: VM_APPEND (e.g. memmap= holes).
 # Extra -machine properties, e.g. ",max-ram-below-4g=256M" (then start
 # pvdmad with the same --ram-below-4g).
 VM_MACHINE_OPTS=${VM_MACHINE_OPTS:-}
@@ -150,7 +151,7 @@ vm_boot() {
 		-machine q35,memory-backend=ram$VM_MACHINE_OPTS -cpu max -smp 2 -m "$VM_MEM" \
 		-object memory-backend-file,id=ram,size="$VM_MEM",mem-path="$2",share=on \
 		-kernel "$VMLINUZ" -initrd "$1" \
-		-append "console=ttyS0 panic=-1 loglevel=4 oops=panic" \
+		-append "console=ttyS0 panic=-1 loglevel=4 oops=panic${VM_APPEND:+ $VM_APPEND}" \
 		-chardev socket,path="$3",id=c0 \
 		-device ivshmem-doorbell,chardev=c0,vectors=1 \
 		-chardev socket,path="$4",id=c1 \
