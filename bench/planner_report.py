@@ -13,6 +13,7 @@ Usage: planner_report.py REPLAY OUT_JSON OUT_MD [TRACE...]
 Writes every replay row to OUT_JSON (one object per line) and the tables
 to OUT_MD (docs/perf/planner.md).
 """
+import hashlib
 import json
 import subprocess
 import sys
@@ -126,7 +127,14 @@ def timing(sources, results):
 
 def main():
     binary, out_json, out_md = sys.argv[1:4]
-    traces = sys.argv[4:]
+    # a trace kept in two places (traces/ and ../shared/traces) counts once
+    seen, traces = set(), []
+    for path in sys.argv[4:]:
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            traces.append(path)
     sources = traces + ["synthetic:" + c for c in CLASSES]
     results, rows_out = {}, []
     for src in sources:
@@ -138,7 +146,7 @@ def main():
           "",
           "Written by `make bench` (bench/planner_report.py) from "
           "`pvdma-replay --json`; every number below is in "
-          "build/bench/planner.json. Host calls are VM exits. The best "
+          "build/bench/policies.json. Host calls are VM exits. The best "
           "block is the fixed aligned window size, among 256 KiB .. 256 MiB, "
           "with the fewest host calls of those that fail no more maps than "
           "rfc (hindsight, per workload). Waste: the most bytes grown "
@@ -147,7 +155,7 @@ def main():
           "copied.",
           ""]
     md += table("Recorded traces", traces, results)
-    md += table("Workload classes (synthetic, docs/replay.md)",
+    md += table("Workload classes (synthetic, docs/performance.md)",
                 ["synthetic:" + c for c in CLASSES], results)
     md += timing(sources, results)
     with open(out_md, "w") as f:

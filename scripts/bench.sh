@@ -51,6 +51,11 @@ step "replay: synthetic workloads"
 		--synthetic over-aperture | sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/'
 } >"$out/synth.json"
 
+step "planner: traces and classes A-G against rfc, oracle, every block size, pool"
+# shellcheck disable=SC2086
+python3 bench/planner_report.py "$REPLAY" "$out/policies.json" docs/perf/planner.md \
+	$traces $(ls ../shared/traces/*/*.trace.xz 2>/dev/null || true)
+
 step "planner cost: ns per op, every policy in one process"
 $BENCH --json >"$out/planner.json"
 

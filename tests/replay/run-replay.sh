@@ -3,7 +3,7 @@
 # Integration test of pvdma-replay against the acceptance criteria of
 # issues 3 and 11: every trace (../shared/traces and the project's traces/)
 # with --policy all, the synthetic workloads, and the workload classes A-G
-# (docs/replay.md) each with its bounds. Prints one line per check and
+# (docs/performance.md) each with its bounds. Prints one line per check and
 # "N passed, N failed" at the end.
 # Env: BUILD (default build), TRACES (default: ../shared/traces traces).
 set -u
@@ -179,7 +179,7 @@ if "pvdma" in ch:
 else:
     check(False, "churn rows present")
 
-# The workload classes (tools/replay/synth.c, docs/replay.md): what each
+# The workload classes (tools/replay/synth.c, docs/performance.md): what each
 # must meet beside the common checks.
 classes = load(sys.argv[3])
 

@@ -94,7 +94,7 @@ static void usage(FILE *out)
 "                     twice\n"
 "      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
 "      e-upload, f-longlists, g-pool\n"
-"                     the workload classes of docs/replay.md: streams\n"
+"                     the workload classes of docs/performance.md: streams\n"
 "                     of 2 MiB maps, a pinned allocator filling up,\n"
 "                     context creation, pageable lists near the limit,\n"
 "                     over-aperture upload heaps, long lists, a pool\n"

@@ -6,7 +6,7 @@
  *  storm4k		live 4 KiB buffers, one per 256 KiB block
  * and the workload classes A-G of issue 11 (a-stream, a-descend,
  * a-scatter, b-pinned, c-context, d-multictx, e-upload, f-longlists,
- * g-pool). synth.c and docs/replay.md describe each. Every generator is
+ * g-pool). synth.c and docs/performance.md describe each. Every generator is
  * deterministic for a given seed and replays identically for every policy.
  */
 #ifndef PVDMA_SYNTH_H
