@@ -60,9 +60,6 @@ static const struct pvdma_attr_rule pvdma_dma_attr_rules[] = {
 	{ PVDMA_DMA_ATTR_REQUIRE_COHERENT,	PVDMA_ATTR_EFFECT_COHERENT },
 };
 
-/* A few lines per burst: a workload over the limits fails many maps. */
-static DEFINE_RATELIMIT_STATE(pvdma_fail_rs, 5 * HZ, 3);
-
 static bool pvdma_dir_ok(enum dma_data_direction dir)
 {
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE ||
@@ -90,7 +87,7 @@ static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 {
 	const char *why = pvdma_fail_reason_name(f->reason);
 
-	if (!__ratelimit(&pvdma_fail_rs))
+	if (!__ratelimit(&d->fail_rs))
 		return;
 
 	switch (f->reason) {

@@ -115,6 +115,7 @@ struct pvdma_domain *pvdma_domain_create(struct device *dev, void *shm,
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&d->lock);
 	kref_init(&d->ref);
+	ratelimit_state_init(&d->fail_rs, 5 * HZ, 3);
 	d->dev = dev;
 	d->ivposition = ivposition;
 	ret = pvdma_transport_init(&d->tp, shm, shm_len, regs,

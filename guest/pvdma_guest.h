@@ -32,6 +32,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -163,6 +164,8 @@ struct pvdma_planner_state {
  * @bad_unmaps:	unmaps the planner did not recognise
  * @dead_maps:	maps refused because the companion is gone
  * @attr_refusals: maps refused for a DMA attribute pvdma cannot honour
+ * @fail_rs:	limits map failure messages to a few lines per burst (a
+ *		workload over the limits fails many maps)
  *
  * A domain outlives its companion while a bound driver still holds
  * pvdma's ops: its maps then fail, @live being false.
@@ -184,6 +187,7 @@ struct pvdma_domain {
 	u64 bad_unmaps;
 	u64 dead_maps;
 	atomic64_t attr_refusals;
+	struct ratelimit_state fail_rs;
 };
 
 /**
