@@ -38,6 +38,16 @@ u64 companion_shm_size(const struct companion_config *cfg)
 	return size < need ? size << 1 : size;
 }
 
+/* What this host offers: partial unmaps only if the backend has them. */
+static u32 companion_features(const struct pvdma_companion *c)
+{
+	u32 f = PVDMA_FEAT_KNOWN;
+
+	if (!c->iommu->ops->trim)
+		f &= ~(u32)PVDMA_FEAT_TRIM;
+	return f;
+}
+
 static void companion_fill_header(struct pvdma_companion *c)
 {
 	struct pvdma_shm_header *h = companion_hdr(c);
@@ -45,7 +55,7 @@ static void companion_fill_header(struct pvdma_companion *c)
 
 	h->magic = pvdma_le32(PVDMA_MAGIC);
 	h->version = pvdma_le32(PVDMA_PROTO_VERSION);
-	h->host_features = pvdma_le32(PVDMA_FEAT_KNOWN);
+	h->host_features = pvdma_le32(companion_features(c));
 	h->host_peer_id = pvdma_le32(c->host_peer_id);
 	h->ring_offset = pvdma_le32(COMPANION_RING_OFFSET);
 	h->ring_slots = pvdma_le32(c->ring_slots);
@@ -136,7 +146,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 	if (c->ledger)
 		ledger_set_session(c->ledger, false, 0);
 	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR ||
-	    features & ~(u32)PVDMA_FEAT_KNOWN)
+	    features & ~companion_features(c))
 		return PVDMA_ST_BAD_VERSION;
 	/* A RAM file cut short on the host would SIGBUS the DMA model: no new
 	 * session over it (the old mappings are gone already). */
@@ -197,6 +207,38 @@ static u32 companion_unmap(struct pvdma_companion *c,
 	return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
 }
 
+/*
+ * A partial unmap (PVDMA_OP_TRIM): what stays of the mapping is recorded
+ * anew, so that a restarted daemon re-creates the pieces, not the whole.
+ */
+static u32 companion_trim(struct pvdma_companion *c,
+			  const struct pvdma_host_op *op)
+{
+	u64 end = op->bus + op->len, old_end;
+	struct pvdma_iommu_range old;
+	bool kept = true;
+	int err;
+
+	if (!c->iommu->ops->trim)
+		return PVDMA_ST_BAD_OP;
+	err = c->iommu->ops->trim(c->iommu, op->bus, op->len, &old);
+	if (err)
+		return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);
+	if (!c->ledger)
+		return PVDMA_ST_OK;
+	old_end = old.bus + old.len;
+	ledger_unmapped(c->ledger, old.bus);
+	if (op->bus > old.bus)
+		kept &= ledger_mapped(c->ledger, old.bus, old.host_addr,
+				      op->bus - old.bus, old.perm);
+	if (end < old_end)
+		kept &= ledger_mapped(c->ledger, end,
+				      old.host_addr + (end - old.bus),
+				      old_end - end, old.perm);
+	/* the pages are gone either way; what the ledger lost is the news */
+	return kept ? PVDMA_ST_OK : PVDMA_ST_IO;
+}
+
 /* Execute one decoded entry; fills op->bus for a MAP. */
 static u32 companion_exec(struct pvdma_companion *c, struct pvdma_host_op *op)
 {
@@ -217,6 +259,8 @@ static u32 companion_exec(struct pvdma_companion *c, struct pvdma_host_op *op)
 		return c->ready ? companion_map(c, op) : PVDMA_ST_NOT_READY;
 	case PVDMA_OP_UNMAP:
 		return c->ready ? companion_unmap(c, op) : PVDMA_ST_NOT_READY;
+	case PVDMA_OP_TRIM:
+		return c->ready ? companion_trim(c, op) : PVDMA_ST_NOT_READY;
 	default:
 		return PVDMA_ST_BAD_OP;
 	}

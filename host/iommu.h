@@ -49,11 +49,23 @@ struct pvdma_iommu_stats {
 	u64 largest_free_bus;	/* largest free bus range: fragmentation */
 };
 
+/* One mapping as a backend holds it. */
+struct pvdma_iommu_range {
+	u64 bus;
+	u64 host_addr;
+	u64 len;
+	u32 perm;
+};
+
 /**
  * struct pvdma_iommu_ops - what a backend provides
  * @name:	for logs and stats
  * @map:	map [host_addr, +len) with PVDMA_MAP_* @perm; the backend picks *bus
  * @unmap:	release exactly one mapping (@bus its start, @len its length)
+ * @trim:	release [bus, +len), part of one mapping (PVDMA_OP_TRIM): the
+ *		rest stays at its bus addresses, two mappings if it was a hole;
+ *		the mapping it was part of goes to @old. NULL: the backend
+ *		cannot, and the host does not offer PVDMA_FEAT_TRIM
  * @flush:	end of a batch: invalidate the IOTLB if anything was unmapped
  * @translate:	a device access of [bus, +len) needing @perm -> host_addr
  * @stats:	fill the counters
@@ -69,6 +81,8 @@ struct pvdma_iommu_ops {
 	int (*map)(struct pvdma_iommu *iommu, u64 host_addr, u64 len, u32 perm,
 		   u64 *bus);
 	int (*unmap)(struct pvdma_iommu *iommu, u64 bus, u64 len);
+	int (*trim)(struct pvdma_iommu *iommu, u64 bus, u64 len,
+		    struct pvdma_iommu_range *old);
 	void (*flush)(struct pvdma_iommu *iommu);
 	int (*translate)(struct pvdma_iommu *iommu, u64 bus, u64 len, u32 perm,
 			 u64 *host_addr);

@@ -79,6 +79,21 @@ static void iommu_dart_stats(struct pvdma_iommu *iommu,
 	st->largest_free_bus = pvdma_iova_largest_gap(&dart->bus);
 }
 
+static int iommu_dart_trim(struct pvdma_iommu *iommu, u64 bus, u64 len,
+			   struct pvdma_iommu_range *old)
+{
+	struct pvdma_dart_mapping m;
+	int err = pvdma_dart_trim(to_dart(iommu), bus, len, &m);
+
+	if (err)
+		return err;
+	old->bus = m.iova.start;
+	old->len = m.iova.end - m.iova.start;
+	old->host_addr = m.host_addr;
+	old->perm = m.perm;
+	return 0;
+}
+
 /* The model's tables die with the process: the ledger re-creates them. */
 static int iommu_dart_restore(struct pvdma_iommu *iommu, u64 bus,
 			      u64 host_addr, u64 len, u32 perm)
@@ -104,6 +119,7 @@ static const struct pvdma_iommu_ops iommu_dart_ops = {
 	.name		= "dart-model",
 	.map		= iommu_dart_map,
 	.unmap		= iommu_dart_unmap,
+	.trim		= iommu_dart_trim,
 	.flush		= iommu_dart_flush,
 	.translate	= iommu_dart_translate,
 	.stats		= iommu_dart_stats,

@@ -145,6 +145,51 @@ static void test_unmap(void **state)
 	assert_int_equal(live_mappings(h), 0);
 }
 
+/* PVDMA_OP_TRIM: a partial unmap, hostile fields refused. */
+static void test_trim(void **state)
+{
+	struct harness *h = *state;
+	u64 bus;
+
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, H_PAGE, H_PAGE,
+				     NULL), PVDMA_ST_NOT_READY);
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	assert_true(pvdma_le32(harness_hdr(h)->host_features) &
+		    PVDMA_FEAT_TRIM);
+	assert_int_equal(harness_map(h, 2 * H_PAGE, 8 * H_PAGE, H_RW, &bus),
+			 PVDMA_ST_OK);
+	/* nothing mapped there; past the end; all of it; bad fields */
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, H_PAGE,
+				     bus + 64 * H_PAGE, NULL), PVDMA_ST_NOT_MAPPED);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, 2 * H_PAGE,
+				     bus + 7 * H_PAGE, NULL), PVDMA_ST_PARTIAL);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, 8 * H_PAGE, bus,
+				     NULL), PVDMA_ST_PARTIAL);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 2, 0, H_PAGE, bus, NULL),
+			 PVDMA_ST_BAD_OP);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, 0, bus, NULL),
+			 PVDMA_ST_INVALID);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, H_PAGE, bus + 1,
+				     NULL), PVDMA_ST_INVALID);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, 2 * H_PAGE,
+				     ~0ull - H_PAGE + 1, NULL), PVDMA_ST_INVALID);
+	assert_int_equal(live_mappings(h), 1);
+	/* the head, then a hole: three pieces' worth in two mappings */
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, H_PAGE, bus, NULL),
+			 PVDMA_ST_OK);
+	assert_int_equal(harness_one(h, PVDMA_OP_TRIM, 0, 0, 2 * H_PAGE,
+				     bus + 3 * H_PAGE, NULL), PVDMA_ST_OK);
+	assert_int_equal(live_mappings(h), 2);
+	/* each piece is a mapping of its own: unmapped whole, not as one */
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 7 * H_PAGE,
+				     bus + H_PAGE, NULL), PVDMA_ST_PARTIAL);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 2 * H_PAGE,
+				     bus + H_PAGE, NULL), PVDMA_ST_OK);
+	assert_int_equal(harness_one(h, PVDMA_OP_UNMAP, 0, 0, 3 * H_PAGE,
+				     bus + 5 * H_PAGE, NULL), PVDMA_ST_OK);
+	assert_int_equal(live_mappings(h), 0);
+}
+
 static void test_limits(void **state)
 {
 	struct harness *h = *state;
@@ -749,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_slot, setup, teardown),

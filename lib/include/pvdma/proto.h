@@ -46,7 +46,7 @@ enum pvdma_host_state {
 /* host_features / guest_features bits */
 #define PVDMA_FEAT_BATCH_UNMAP	(1u << 0)	/* mixed MAP/UNMAP entries in a slot */
 #define PVDMA_FEAT_TRIM		(1u << 1)	/* PVDMA_OP_TRIM (partial unmap) */
-#define PVDMA_FEAT_KNOWN	(PVDMA_FEAT_BATCH_UNMAP)
+#define PVDMA_FEAT_KNOWN	(PVDMA_FEAT_BATCH_UNMAP | PVDMA_FEAT_TRIM)
 
 /**
  * struct pvdma_shm_header - start of the shared region (256 bytes)
