@@ -13,16 +13,22 @@ traces=$(ls traces/*/*.trace.xz 2>/dev/null || true)
 
 step() { printf '== %s\n' "$*" >&2; }
 
+# pvdma-replay exits 1 when maps failed (traces over the aperture do):
+# a result here, not an error of the benchmark.
+replay() {
+	$REPLAY "$@" || [ $? -eq 1 ]
+}
+
 step "replay: every trace x every policy"
 # shellcheck disable=SC2086
-$REPLAY --policy all --json --quiet $traces >"$out/replay.json"
+replay --policy all --json --quiet $traces >"$out/replay.json"
 
 step "replay: the trace tables of README.md, docs/replay.md, docs/traces.md"
 python3 scripts/trace_tables.py --write --replay "$REPLAY"
 
 step "replay: live bytes and aperture over time, per trace and policy"
 # shellcheck disable=SC2086
-$REPLAY --policy all --quiet --timeline "$out/timeline.tsv" $traces >/dev/null || true
+replay --policy all --quiet --timeline "$out/timeline.tsv" $traces >/dev/null
 
 step "replay: aperture sweep 256 MiB .. 4 GiB"
 : >"$out/sweep.json"
@@ -45,7 +51,7 @@ $REPLAY --policy pvdma --strict --json --quiet $traces \
 
 step "replay: synthetic workloads"
 {
-	$REPLAY --policy all --json --quiet --synthetic over-aperture \
+	replay --policy all --json --quiet --synthetic over-aperture \
 		--synthetic storm4k --synthetic churn
 	$REPLAY --policy pvdma --bounce all --bounce-pool 768M --json --quiet \
 		--synthetic over-aperture | sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/'
@@ -62,7 +68,8 @@ $BENCH --json >"$out/planner.json"
 step "planner cost: instructions (callgrind)"
 ir() {	# total Ir inside pvdma_map for: program args...
 	valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" \
-		--toggle-collect=pvdma_map "$@" >/dev/null 2>&1
+		--toggle-collect=pvdma_map "$@" >/dev/null 2>&1 ||
+		[ $? -eq 1 ]	# the replay's "maps failed"
 	callgrind_annotate "$out/cg.out" |
 		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
 }
