@@ -79,7 +79,12 @@ vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||
 VM_DMA_DEVICES=${VM_DMA_DEVICES:-2}
 step "booting the guest (TCG, $VM_DMA_DEVICES DMA devices); self-tests with policy=pvdma, then rfc"
 if [ "$VERBOSE" = 1 ]; then
-	( tail -n +1 -F --pid=$$ "$wd/console.log" 2>/dev/null |
+	# tail follows until the sentinel ends (when the guest is done, or with
+	# this script); then the pipeline drains and ends, so nothing it prints
+	# can land after the closing line.
+	( while kill -0 $$ 2>/dev/null; do sleep 1; done ) &
+	sentinel=$!
+	( tail -n +1 -F --pid=$sentinel "$wd/console.log" 2>/dev/null |
 	  grep --line-buffered -e "pvdma-dmatest: test" -e "pvdma-e2e:" |
 	  sed -u 's/\r$//; s/^pvdma-log [^ ]* \[ *[0-9.]*\] /   /' ) &
 	tailer=$!
@@ -97,7 +102,7 @@ vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
 qemu_rc=$?
 kill "$poller" 2>/dev/null
 wait "$poller" 2>/dev/null
-[ "$VERBOSE" = 1 ] && { sleep 0.3; kill "$tailer" 2>/dev/null; }
+[ "$VERBOSE" = 1 ] && { kill "$sentinel" 2>/dev/null; wait "$tailer"; }
 step "guest finished in $(($(date +%s) - start)) s (qemu exit $qemu_rc)"
 tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
 log=$wd/console.txt
