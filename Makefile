@@ -10,6 +10,8 @@
 #   make fuzz       long libFuzzer runs of every parser (docs/security.md)
 #   make module     build guest/pvdma.ko against the Debian kernel headers
 #   make deps       install the Debian packages the build and tests need
+#   make install    programs, man pages, systemd units, the dkms tree
+#                   (DESTDIR, PREFIX; install.mk); make dkms: the module
 
 BUILD	?= build
 CC	?= cc
@@ -42,6 +44,7 @@ include lib/lib.mk
 -include tools/trace/trace.mk
 -include tests/reliability/soak.mk
 -include fuzz/fuzz.mk
+-include install.mk
 include tests/tests.mk
 
 progs: $(PROGS)

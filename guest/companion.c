@@ -42,11 +42,16 @@ struct pvdma_companion_dev {
  * @pdev: a PCI device, bound or not (nothing is claimed)
  * @magic: where to store it
  *
+ * A device no firmware or driver has enabled yet (arm64 virt booted with
+ * -kernel: no firmware) does not decode its BARs; memory decoding is
+ * switched on for the one read and back off after it.
+ *
  * Return: true if @pdev is an ivshmem device whose BAR2 could be read.
  */
 bool pvdma_bar2_magic(struct pci_dev *pdev, u32 *magic)
 {
 	resource_size_t start = pci_resource_start(pdev, PVDMA_BAR_SHM);
+	unsigned long flags = pci_resource_flags(pdev, PVDMA_BAR_SHM);
 	void __iomem *p;
 	u16 cmd;
 
@@ -54,15 +59,18 @@ bool pvdma_bar2_magic(struct pci_dev *pdev, u32 *magic)
 	    pdev->device != PVDMA_IVSHMEM_DEVICE)
 		return false;
 	if (!start || pci_resource_len(pdev, PVDMA_BAR_SHM) < sizeof(u32) ||
-	    !(pci_resource_flags(pdev, PVDMA_BAR_SHM) & IORESOURCE_MEM))
-		return false;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
+	    !(flags & IORESOURCE_MEM) || (flags & IORESOURCE_UNSET))
 		return false;
 	p = ioremap(start, sizeof(u32));
 	if (!p)
 		return false;
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
 	*magic = ioread32(p);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
 	iounmap(p);
 	return true;
 }

@@ -10,6 +10,7 @@
 #include <linux/string.h>
 
 #include <pvdma/dmadev.h>
+#include <pvdma/version.h>
 
 #include "pvdma_export.h"
 #include "pvdma_guest.h"
@@ -234,3 +235,4 @@ module_exit(pvdma_exit);
 MODULE_DESCRIPTION("pvdma: paravirtual DMA mapping through a host-controlled IOMMU");
 MODULE_AUTHOR("pvdma authors");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVDMA_VERSION);

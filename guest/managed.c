@@ -153,6 +153,23 @@ static void pvdma_ops_install(struct pvdma_mdev *m, struct pvdma_domain *d)
 		 pvdma_policy_name(pvdma_params.policy));
 }
 
+/*
+ * Where the architecture tears a device's DMA ops down when a probe fails
+ * or a driver unbinds (arm64's arch_teardown_dma_ops() sets them to NULL,
+ * e.g. after pvdma's own companion driver declined the device), put ours
+ * back just before the next driver binds: it must not start on
+ * dma-direct behind pvdma's back.
+ */
+static void pvdma_ops_reassert(struct pvdma_mdev *m)
+{
+	struct device *dev = &m->pdev->dev;
+
+	if (pvdma_ops_took_effect(dev, &m->ops))
+		return;
+	set_dma_ops(dev, &m->ops);
+	dev_info(dev, "pvdma: DMA ops put back (the kernel had reset them)\n");
+}
+
 static void pvdma_ops_restore(struct pvdma_mdev *m)
 {
 	if (!m->domain)
@@ -309,7 +326,10 @@ static void pvdma_on_bind(struct pvdma_registry *reg, struct pci_dev *pdev)
 		return;
 	if (!m->domain && reg->domain)
 		pvdma_ops_install(m, reg->domain);
-	if (!m->domain || m->pinned)
+	if (!m->domain)
+		return;
+	pvdma_ops_reassert(m);
+	if (m->pinned)
 		return;
 	if (!try_module_get(THIS_MODULE)) {
 		/* pvdma is unloading: let the driver bind with direct DMA. */

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <pvdma/version.h>
+
 #define PVDMACTL_DEFAULT_CONTROL	"/tmp/pvdmad.ctl"
 
 static void usage(FILE *out)
@@ -22,7 +24,8 @@ static void usage(FILE *out)
 "       pvdmactl [--control PATH] reopen-logs\n"
 "  -c, --control PATH   pvdmad's --control socket (default %s)\n"
 "  -j, --json           stats as JSON (default: a table)\n"
-"  -h, --help           this text\n", PVDMACTL_DEFAULT_CONTROL);
+"  -h, --help           this text\n"
+"  -V, --version        print the version\n", PVDMACTL_DEFAULT_CONTROL);
 }
 
 static int ctl_connect(const char *path)
@@ -96,17 +99,19 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = PVDMACTL_DEFAULT_CONTROL;
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:jhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("pvdmactl %s\n", PVDMA_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -16,7 +16,9 @@
 #include "daemon.h"
 #include "log.h"
 
-#define PVDMAD_VERSION	"0.1"
+#include <pvdma/version.h>
+
+#define PVDMAD_VERSION	PVDMA_VERSION
 
 static void usage(FILE *out, const struct pvdmad_config *def)
 {

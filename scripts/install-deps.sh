@@ -1,9 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the Debian packages pvdma's build, tests and demo need, if missing.
+# systemd: systemd-analyze verify of the units (tests/install); it need not
+# be PID 1. groff-base: the man pages' check.
 set -eu
 pkgs="build-essential libcmocka-dev liblzma-dev xz-utils clang libclang-rt-14-dev \
-valgrind gnuplot-nox qemu-system-x86 busybox-static cpio python3"
+valgrind gnuplot-nox qemu-system-x86 busybox-static cpio python3 \
+systemd groff-base"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvdma/version.h>
+
 #include "inspect.h"
 #include "replay.h"
 #include "synth.h"
@@ -102,6 +104,7 @@ static void usage(FILE *out)
 "  --seed N               synthetic seed (default %d)\n"
 "  --ops N                churn operations (default %llu)\n"
 "  --help\n"
+"  --version\n"
 "\n"
 "Sizes take K, M, G or T (powers of 1024).\n"
 "Exit status: 0 when every map succeeded (--verdict: every trace fits,\n"
@@ -166,7 +169,7 @@ enum {
 	OPT_POLICY = 256, OPT_APERTURE, OPT_MAX_MAPPINGS, OPT_BOUNCE,
 	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
 	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS, OPT_TIMELINE,
-	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP,
+	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -190,6 +193,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "ops", required_argument, NULL, OPT_OPS },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -292,6 +296,9 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_HELP:
 		usage(stdout);
+		exit(0);
+	case OPT_VERSION:
+		printf("pvdma-replay %s\n", PVDMA_VERSION);
 		exit(0);
 	default:
 		usage(stderr);

@@ -3,7 +3,7 @@
 # Its tests (tests/trace/run-trace.sh) are run by scripts/run-tests.sh.
 PROGS += $(BUILD)/pvdma-trace
 
-$(BUILD)/pvdma-trace: tools/trace/pvdma-trace
+$(BUILD)/pvdma-trace: tools/trace/pvdma-trace lib/include/pvdma/version.h
 	@mkdir -p $(dir $@)
-	cp $< $@
+	sed 's/@PVDMA_VERSION@/$(PVDMA_VERSION)/' $< >$@
 	chmod 755 $@
