@@ -200,6 +200,32 @@ for line in open(work + "/verdicts"):
               "%s: --aperture %d MiB fits" % (name, need))
         check(failed_maps(trace, "--aperture", "%dM" % (need - 64)) > 0,
               "%s: --aperture %d MiB does not" % (name, need - 64))
+# FITS WITH BOUNCE: no shipped trace needs it; the synthetic over-aperture
+# workload does (its bytes fit, their 16 KiB windows do not).
+p = subprocess.run([replay, "--verdict", "--aperture", "256M", "--synthetic",
+                    "over-aperture"], capture_output=True, text=True)
+m = re.search(r"a ([0-9.]+) MiB pool", p.stdout)
+check(p.stdout.startswith("synthetic:over-aperture: FITS WITH BOUNCE |")
+      and p.returncode == 0, "over-aperture at 256 MiB: FITS WITH BOUNCE, "
+      "exit %d" % p.returncode)
+if m:
+    out = subprocess.run([replay, "--json", "--quiet", "--policy", "pvdma",
+                          "--aperture", "256M", "--bounce", "all",
+                          "--bounce-pool", "%dM" % int(float(m.group(1))),
+                          "--synthetic", "over-aperture"],
+                         capture_output=True, text=True).stdout
+    r = json.loads(out.splitlines()[0])
+    check(r["failed_maps"] == 0 and r["bounced_bytes"] > 0,
+          "over-aperture: the %s MiB pool named fits (%d failed, %d bounced)"
+          % (m.group(1), r["failed_maps"], r["bounced_bytes"]))
+    plain = subprocess.run([replay, "--json", "--quiet", "--policy", "pvdma",
+                            "--aperture", "256M", "--synthetic",
+                            "over-aperture"], capture_output=True, text=True)
+    check(json.loads(plain.stdout.splitlines()[0])["failed_maps"] > 0,
+          "over-aperture: without bounce maps fail")
+else:
+    check(False, "over-aperture: a pool is named")
+kinds.add("FITS WITH BOUNCE" if m else "?")
 check("FITS" in kinds and "DOES NOT FIT" in kinds,
       "the shipped traces give both FITS and DOES NOT FIT (%s)"
       % ", ".join(sorted(kinds)))
