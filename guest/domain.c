@@ -203,6 +203,7 @@ static void pvdma_planner_state_free(struct pvdma_planner_state *ps)
 {
 	vfree(ps->mem.windows);
 	vfree(ps->mem.slots);
+	vfree(ps->mem.chunk_maps);
 	kvfree(ps->mem.ops);
 	kvfree(ps->mem.batch_win);
 	kvfree(ps->segs);
@@ -210,6 +211,9 @@ static void pvdma_planner_state_free(struct pvdma_planner_state *ps)
 	ps->segs = NULL;
 	ps->nsegs = 0;
 }
+
+/* Chunk maps for the planner's large grown windows (2 KiB each). */
+#define PVDMA_GUEST_CHUNK_MAPS	128
 
 /* A batch is one doorbell's worth of entries; half of it, segments. */
 static int pvdma_planner_state_alloc(struct pvdma_planner_state *ps,
@@ -222,6 +226,11 @@ static int pvdma_planner_state_alloc(struct pvdma_planner_state *ps,
 
 	m->nwindows = max_mappings;
 	m->windows = vcalloc(m->nwindows, sizeof(*m->windows));
+	/* where the pages of large grown windows lie, so that trims can
+	 * give back their holes (lib/planner_cache.c)
+	 */
+	m->nchunk_maps = PVDMA_GUEST_CHUNK_MAPS;
+	m->chunk_maps = vcalloc(m->nchunk_maps, sizeof(*m->chunk_maps));
 	m->nops = nops;
 	m->ops = kvcalloc(nops, sizeof(*m->ops), GFP_KERNEL);
 	m->batch_win = kvcalloc(nops, sizeof(*m->batch_win), GFP_KERNEL);
@@ -232,7 +241,7 @@ static int pvdma_planner_state_alloc(struct pvdma_planner_state *ps,
 		m->slots = vcalloc(m->nslots, sizeof(*m->slots));
 	}
 	if (!m->windows || !m->ops || !m->batch_win || !ps->segs ||
-	    (pool_bytes && !m->slots))
+	    !m->chunk_maps || (pool_bytes && !m->slots))
 		return -ENOMEM;
 	return 0;
 }
@@ -259,6 +268,9 @@ static int pvdma_domain_config(struct pvdma_domain *d,
 	cfg->spec_shift = pvdma_params.spec_shift;
 	cfg->max_window = pvdma_params.max_window;
 	cfg->bounce = pvdma_params.bounce;
+	/* partial unmaps, if the host took them at HELLO */
+	cfg->trim = pvdma_le32(READ_ONCE(hdr->guest_features)) &
+		    PVDMA_FEAT_TRIM;
 	if (cfg->max_window < page_size) {
 		dev_err(d->dev, "pvdma: max_window_kb=%llu is below the host's IOMMU page (%llu KiB)\n",
 			cfg->max_window >> 10, page_size >> 10);

@@ -198,8 +198,9 @@ int pvdma_dart_trim(struct pvdma_dart *dart, u64 bus, u64 len,
 	start = m->iova.start;
 	top = m->iova.end;
 	if (bus > start && end < top) {		/* a hole: two mappings */
-		if (dart->stats.live_mappings >= dart->cfg.max_mappings ||
-		    !(upper = dart_get_slot(dart))) {
+		if (dart->stats.live_mappings < dart->cfg.max_mappings)
+			upper = dart_get_slot(dart);
+		if (!upper) {
 			dart->stats.unmap_errors++;
 			return -EMFILE;
 		}

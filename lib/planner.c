@@ -98,7 +98,8 @@ static inline struct pvdma_window *bus_entry(struct pvdma_avl_node *n)
 }
 
 /* Ordered by (gpa, len): unique for pvdma's disjoint windows and for
- * rfc's exact-key regions alike. */
+ * rfc's exact-key regions alike.
+ */
 static bool gpa_less(const struct pvdma_window *a, const struct pvdma_window *b)
 {
 	return a->gpa < b->gpa || (a->gpa == b->gpa && a->len < b->len);
@@ -340,7 +341,8 @@ int pvdma_batch_submit(struct pvdma_planner *p)
 	if (!p->nbatch)
 		return 0;
 	/* A host call is being made anyway: unmaps nobody waits for ride
-	 * along for free. */
+	 * along for free.
+	 */
 	release_dead(p);
 	n = p->nbatch;
 	p->nbatch = 0;
@@ -383,7 +385,8 @@ void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
 	f->host_status = host_status;
 	f->len = len;
 	/* Live counts this call's planned windows, which the peak (what the
-	 * host accepted) may not have seen yet. */
+	 * host accepted) may not have seen yet.
+	 */
 	f->aperture_live = p->stats.live_aperture;
 	f->aperture_peak = PVDMA_MAX(p->stats.peak_aperture, f->aperture_live);
 	f->aperture_max = p->cfg.aperture_bytes;

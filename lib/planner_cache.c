@@ -303,7 +303,8 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	}
 	/* An unshared window can never be hit again: it goes with the next
-	 * host call instead of costing one of its own. */
+	 * host call instead of costing one of its own.
+	 */
 	w->state = PVDMA_WIN_IDLE;
 	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
 }
@@ -363,39 +364,49 @@ struct piece {
 	u32 refs;
 };
 
-static u32 collect_pieces(const struct pvdma_window *w, struct piece *run)
+/* The next run of touched chunks of @w from chunk *@i on; false if none. */
+static bool next_piece(const struct pvdma_window *w, u32 *i, struct piece *r)
 {
 	const struct pvdma_chunk_map *c = w->chunks;
-	u32 n = (u32)((w->len + c->chunk - 1) / c->chunk), i = 0, j, nruns = 0;
+	u32 n = (u32)((w->len + c->chunk - 1) / c->chunk), j;
 
-	while (i < n) {
-		if (!c->cover[i]) {
-			i++;
-			continue;
-		}
-		run[nruns].refs = 0;
-		for (j = i; j < n && c->cover[j]; j++)
-			run[nruns].refs += c->starts[j];
-		run[nruns].lo = (u64)i * c->chunk;
-		run[nruns++].hi = PVDMA_MIN((u64)j * c->chunk, w->len);
-		i = j;
-	}
-	return nruns;
+	while (*i < n && !c->cover[*i])
+		(*i)++;
+	if (*i == n)
+		return false;
+	r->refs = 0;
+	for (j = *i; j < n && c->cover[j]; j++)
+		r->refs += c->starts[j];
+	r->lo = (u64)*i * c->chunk;
+	r->hi = PVDMA_MIN((u64)j * c->chunk, w->len);
+	*i = j;
+	return true;
 }
 
-/* A new window for a piece of @w split off by a trim. */
-static void piece_window(struct pvdma_planner *p, const struct pvdma_window *w,
+/* A piece of @base (the window as it was) that stays mapped: the window
+ * itself for the first, a new record for the others.
+ */
+static void piece_window(struct pvdma_planner *p, const struct pvdma_window *base,
 			 struct pvdma_window *x, const struct piece *r)
 {
-	x->gpa = w->gpa + r->lo;
-	x->bus = w->bus + r->lo;
+	bool first = x->state == PVDMA_WIN_LIVE;
+
+	if (first) {
+		pvdma_chunks_detach(p, x);
+		win_shrink(x, r->lo, r->hi);
+		x->refs = r->refs;
+		pvdma_win_account_map(p, x);
+		return;
+	}
+	x->gpa = base->gpa + r->lo;
+	x->bus = base->bus + r->lo;
 	x->len = r->hi - r->lo;
-	x->perm = w->perm;
+	x->perm = base->perm;
 	x->refs = r->refs;
 	x->used_lo = 0;
 	x->used_hi = x->len;
 	x->state = PVDMA_WIN_LIVE;
-	if (w->shared)
+	if (base->shared)
 		pvdma_gpa_insert(p, x);
 	pvdma_bus_insert(p, x);
 	pvdma_win_account_map(p, x);
@@ -404,48 +415,44 @@ static void piece_window(struct pvdma_planner *p, const struct pvdma_window *w,
 /*
  * Give back every chunk of @w no live mapping touches, holes included:
  * each run of touched chunks stays mapped at its bus addresses, as a
- * window of its own (the mappings in it counted from the chunk map). If
- * mappings or records are short, only the ends go.
+ * window of its own (the mappings in it counted from the chunk map).
+ * Where mappings or records run short, runs stay joined, holes and all.
  */
 static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	struct piece run[PVDMA_CHUNKS / 2 + 1];
-	struct pvdma_window *x[PVDMA_CHUNKS / 2 + 1];
-	u32 nruns = collect_pieces(w, run), k, got = 0;
-	u64 freed = w->len;
+	struct pvdma_window base = *w, *owner = w, *x;
+	struct piece cur, r;
+	u64 freed = 0, count = windows_count(p);
+	u32 i = 0, pieces = 1;
 
-	if (PVDMA_WARN_ON(!nruns))
+	if (PVDMA_WARN_ON(!next_piece(&base, &i, &cur)))
 		return 0;
-	if (windows_count(p) + nruns - 1 <= count_budget(p))
-		for (got = 0; got + 1 < nruns; got++)
-			if (!(x[got] = pvdma_win_alloc(p)))
-				break;
-	if (got + 1 < nruns) {		/* ends only */
-		while (got)
-			pvdma_win_free(p, x[--got]);
-		for (k = 1; k < nruns; k++)
-			run[0].refs += run[k].refs;
-		run[0].hi = run[nruns - 1].hi;
-		nruns = 1;
-	}
 	pvdma_win_account_unmap(p, w);
-	queue_release(p, w, 0, run[0].lo);
-	for (k = 0; k < nruns; k++) {
-		queue_release(p, w, run[k].hi,
-			      (k + 1 < nruns ? run[k + 1].lo : w->len) - run[k].hi);
-		freed -= run[k].hi - run[k].lo;
-		if (k)
-			piece_window(p, w, x[k - 1], &run[k]);
+	queue_release(p, &base, 0, cur.lo);
+	freed += cur.lo;
+	while (next_piece(&base, &i, &r)) {
+		x = count + pieces <= count_budget(p) ? pvdma_win_alloc(p) : NULL;
+		if (!x) {		/* join it to the current piece */
+			cur.hi = r.hi;
+			cur.refs += r.refs;
+			continue;
+		}
+		queue_release(p, &base, cur.hi, r.lo - cur.hi);
+		freed += r.lo - cur.hi;
+		piece_window(p, &base, owner, &cur);
+		owner = x;
+		cur = r;
+		pieces++;
 	}
-	w->refs = run[0].refs;
-	pvdma_chunks_detach(p, w);
-	win_shrink(w, run[0].lo, run[0].hi);
-	pvdma_win_account_map(p, w);
+	queue_release(p, &base, cur.hi, base.len - cur.hi);
+	freed += base.len - cur.hi;
+	piece_window(p, &base, owner, &cur);
 	return freed;
 }
 
 /* Take unused parts back from windows in use, oldest first, until at
- * least @bytes are free (the caller checked that spec_pinned holds them). */
+ * least @bytes are free (the caller checked that spec_pinned holds them).
+ */
 static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 {
 	while (bytes && !pvdma_list_empty(&p->spec_live)) {

@@ -60,14 +60,16 @@ static u64 stream_len(const struct pvdma_window *last, u64 req, u64 limit)
 }
 
 /* How far from a run a miss may start and still continue it: strided
- * runs (a buffer every few pages) count too. */
+ * runs (a buffer every few pages) count too.
+ */
 static u64 stream_gap(const struct pvdma_window *w, u64 req)
 {
 	return 3 * PVDMA_MAX(w->len, req);
 }
 
 /* Ascending: the miss starts a little past a run whose top has been
- * used. */
+ * used.
+ */
 static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
 			   u64 *hi)
 {
@@ -83,7 +85,8 @@ static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
 }
 
 /* Descending: the miss ends a little below a run whose bottom has been
- * used. */
+ * used.
+ */
 static void grow_stream_down(const struct pvdma_miss *m, u64 limit, u64 *lo,
 			     u64 *hi)
 {
@@ -174,7 +177,8 @@ static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
 }
 
 /* A list's entries: runs of touching entries, or blocks of neighbours
- * when mappings are scarce. */
+ * when mappings are scarce.
+ */
 static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
 		      u64 *lo, u64 *hi)
 {

@@ -93,7 +93,8 @@ struct pvdma_seg {
 	u64 len;	/* map in / unmap in: bytes */
 	u64 bus;	/* map out / unmap in: bus address the device uses */
 	u64 dev_gpa;	/* map out: guest memory the device reaches (gpa, or
-			 * the bounce slot) - for verification */
+			 * the bounce slot) - for verification
+			 */
 	u32 bounced;	/* map out: nonzero if served by the bounce pool */
 	u32 cookie;	/* the planner's own use during a call */
 };
@@ -107,7 +108,8 @@ struct pvdma_planner_ops {
 	 */
 	int (*submit)(void *ctx, struct pvdma_host_op *ops, u32 n);
 	/* Copy @len bytes of guest memory @src -> @dst (bounce); may be NULL
-	 * in a replay that moves no data. */
+	 * in a replay that moves no data.
+	 */
 	void (*copy)(void *ctx, u64 dst_gpa, u64 src_gpa, u64 len);
 	/*
 	 * The guest RAM range holding @gpa: set [*start, *end) and return
@@ -122,7 +124,8 @@ struct pvdma_planner_config {
 	bool strict;			/* pvdma: unmap exact ranges at once */
 	bool trim;			/* the host takes PVDMA_OP_TRIM: the
 					 * unused ends of windows in use can
-					 * be given back (PVDMA_FEAT_TRIM) */
+					 * be given back (PVDMA_FEAT_TRIM)
+					 */
 	enum pvdma_bounce_mode bounce;
 	/* Host limits (negotiated). */
 	u64 page_size;
@@ -134,7 +137,8 @@ struct pvdma_planner_config {
 	 * free aperture >> spec_shift) >> headroom_shift, and never more than
 	 * max_window. A single map of at most window_small_max bytes with no
 	 * better clue gets such a window; streams and dense blocks grow any
-	 * miss. */
+	 * miss.
+	 */
 	u64 max_window;
 	u64 window_small_max;
 	u32 headroom_shift;
@@ -142,11 +146,13 @@ struct pvdma_planner_config {
 	/* rfc: window size 2^rfc_window_shift (0: no windows). */
 	u32 rfc_window_shift;
 	/* block: every window an aligned block of this many bytes (a power
-	 * of two >= page_size; larger requests are rounded out to it). */
+	 * of two >= page_size; larger requests are rounded out to it).
+	 */
 	u64 block_bytes;
 	/* Bounce: pool of guest memory [bounce_gpa, + bounce_bytes) that the
 	 * caller allocated (page_size aligned); SMALL bounces maps up to
-	 * bounce_small_max bytes. The pool counts against the aperture. */
+	 * bounce_small_max bytes. The pool counts against the aperture.
+	 */
 	u64 bounce_gpa;
 	u64 bounce_bytes;
 	u64 bounce_small_max;
@@ -261,7 +267,8 @@ struct pvdma_planner_stats {
 	u64 peak_windows;
 	u64 live_aperture;	/* bytes in mapped windows and the pool */
 	u64 spec_aperture;	/* of which grown windows hold beyond the
-				 * most their mappings have used */
+				 * most their mappings have used
+				 */
 	u64 pinned_aperture;	/* of which in windows with live mappings */
 	u64 pinned_windows;
 	u64 admission_refusals;	/* maps failed before anything was queued */
@@ -293,10 +300,12 @@ struct pvdma_planner_mem {
 	u32 nslots;
 	struct pvdma_host_op *ops;		/* one batch */
 	u32 nops;				/* a batch this long is sent
-						 * at once, mid-call if need be */
+						 * at once, mid-call if need be
+						 */
 	struct pvdma_window **batch_win;	/* nops entries */
 	struct pvdma_chunk_map *chunk_maps;	/* may be NULL: holes of grown
-						 * windows are then not trimmed */
+						 * windows are then not trimmed
+						 */
 	u32 nchunk_maps;
 };
 
@@ -323,15 +332,18 @@ struct pvdma_planner {
 	struct pvdma_avl_root by_bus;
 	struct pvdma_list idle;		/* LRU: oldest first */
 	struct pvdma_list dead;		/* unshared, unused: unmapped with
-					 * the next batch that goes out */
+					 * the next batch that goes out
+					 */
 	struct pvdma_list free_windows;
 	struct pvdma_list spec_live;	/* windows in use with unused parts
-					 * a trim can give back */
+					 * a trim can give back
+					 */
 	u64 spec_pinned;		/* bytes of those parts */
 	struct pvdma_chunk_map *free_chunk_maps;
 	/* Does speculation pay? Grown windows made, and hits on them from
 	 * later calls, both halved now and then so that the recent past
-	 * counts most. */
+	 * counts most.
+	 */
 	u32 spec_windows;
 	u32 spec_hits;
 	struct pvdma_iova pool;		/* bounce pool offsets */
@@ -346,7 +358,8 @@ struct pvdma_planner {
 	u32 call_grown;			/* of which grown */
 	u32 call_failed;		/* host refusals in this call */
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
-	 * here without a tree descent (validated on use). */
+	 * here without a tree descent (validated on use).
+	 */
 	struct pvdma_window *hint[PVDMA_HINT_SLOTS];
 	struct pvdma_miss_slot miss[PVDMA_MISS_LEVELS][PVDMA_MISS_SLOTS];
 	struct pvdma_planner_stats stats;
