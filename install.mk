@@ -55,7 +55,7 @@ install: progs install-dkms-tree
 		$(INSTALL_SUBST) $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/} || exit 1; \
 		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u#systemd/}; \
 	done
-	$(INSTALL) -m 644 systemd/pvdmad.conf.example dist/pvdma.modprobe.conf \
+	$(INSTALL) -m 644 systemd/pvdmad.conf.example dist/pvdma-modprobe.conf \
 		$(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 LICENSES/* $(DESTDIR)$(DOCDIR)/LICENSES/

@@ -40,7 +40,7 @@ usr/share/doc/pvdma/LICENSE
 usr/share/doc/pvdma/LICENSES/GPL-2.0
 usr/share/doc/pvdma/LICENSES/MIT
 usr/share/doc/pvdma/README.md
-usr/share/doc/pvdma/examples/pvdma.modprobe.conf
+usr/share/doc/pvdma/examples/pvdma-modprobe.conf
 usr/share/doc/pvdma/examples/pvdmad.conf.example
 usr/share/man/man1/pvdma-replay.1
 usr/share/man/man1/pvdma-trace.1
