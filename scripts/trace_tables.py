@@ -139,11 +139,52 @@ def traces_table(files, rows, verdicts):
     return out
 
 
+def unmap_gap(files, rows, verdicts):
+    """What each recording shows about long lists' unmaps, read from the
+    trace text itself: the recorder's sub-buffer size and probe, the
+    longest dma_unmap_sg recorded, the lists over 503 entries and how many
+    of them have an unmap in the trace."""
+    import lzma
+    out = ["| file | sub-buffer | unmap probe | longest unmap_sg recorded | lists over 503 entries | of them unmapped in the trace |",
+           "|---|---|---|---:|---:|---:|"]
+    for f in files:
+        meta, longest, long_firsts, unmapped = {}, 0, {}, set()
+        with lzma.open(os.path.join(ROOT, f), "rt", errors="replace") as t:
+            for line in t:
+                if line.startswith("# "):
+                    k, _, v = line[2:].partition(": ")
+                    meta[k] = v.strip()
+                    continue
+                m = re.search(r" dma_map_sg: .*nents=\d+/(\d+) .*phys_addrs=\{(0x[0-9a-f]+)", line)
+                if m and int(m.group(1)) > 503:
+                    long_firsts[m.group(2)] = long_firsts.get(m.group(2), 0) + 1
+                    continue
+                m = re.search(r" dma_unmap_sg: .*phys_addrs=\{([^}]*)\}", line)
+                if m:
+                    addrs = m.group(1).split(",")
+                    longest = max(longest, len(addrs))
+                    if len(addrs) > 503:
+                        unmapped.add(addrs[0])
+                m = re.search(r" pvdma_unmap_sg: .*nents=(\d+) dma_addr=(0x[0-9a-f]+)", line)
+                if m and int(m.group(1)) > 503:
+                    unmapped.add(m.group(2))
+        probe = meta.get("unmap-probe", "(not recorded by pvdma-trace)")
+        out.append("| %s | %s | %s | %d | %d | %d |" % (
+            rel(f)[len("traces/"):], meta.get("subbuf-kb", "4 (default)")
+            .split(" ")[0] + " KiB" if "subbuf-kb" in meta else "not raised",
+            "placed" if probe.startswith("pvdma_unmap_sg") else
+            ("none" if probe.startswith("none") else "-"),
+            longest, sum(long_firsts.values()),
+            sum(n for a, n in long_firsts.items() if a in unmapped)))
+    return out
+
+
 BLOCKS = [
     ("README.md", "replay-table", readme_table),
     ("docs/replay.md", "replay-rows", replay_table),
     ("docs/replay.md", "verdicts", verdict_lines),
     ("docs/traces.md", "trace-table", traces_table),
+    ("docs/traces.md", "unmap-gap", unmap_gap),
 ]
 
 
