@@ -17,7 +17,9 @@
 #
 # Environment: BUILD (where pvdmad is, default build), PVDMA_E2E_APERTURE
 # (default 64M), PVDMA_E2E_VERBOSE=1 to show the guest's log as it comes,
-# PVDMA_KVER to pick the kernel, PVDMA_E2E_KEEP=1 to keep the work dir.
+# PVDMA_ARCH (amd64 or arm64) and PVDMA_KVER (a Debian kernel version or
+# "newest") to pick the guest (tests/e2e/vm.sh), PVDMA_E2E_KEEP=1 to keep
+# the work dir.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/vm.sh
@@ -48,13 +50,9 @@ if [ ! -x "$PVDMAD" ] || [ ! -x "$PVDMACTL" ]; then
 	PVDMACTL=build/pvdmactl
 fi
 
-step "guest modules against $KVER"
-make -s -C guest KVER="$KVER" >/dev/null 2>"$VM_DIR/module-build.log" ||
-	{ cat "$VM_DIR/module-build.log"; fail "module build failed"; }
-if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$VM_DIR/module-build.log"; then
-	cat "$VM_DIR/module-build.log"
-	fail "module build has warnings"
-fi
+step "guest modules against $KVER ($VM_ARCH)"
+vm_build_modules "$VM_DIR/mod-e2e-$VM_ARCH-$KVER" ||
+	fail "the module build failed or warned"
 
 wd=$(vm_workdir)
 cleanup() {
@@ -68,8 +66,8 @@ cleanup() {
 trap cleanup EXIT
 
 step "initramfs"
-vm_initramfs "$wd/initrd.gz" tests/e2e/guest-e2e.sh guest/pvdma.ko \
-	guest/selftests/pvdma_dmatest.ko || fail "initramfs failed"
+vm_initramfs "$wd/initrd.gz" tests/e2e/guest-e2e.sh "$(vm_module pvdma)" \
+	"$(vm_module pvdma_dmatest)" || fail "initramfs failed"
 
 step "pvdmad --aperture $APERTURE"
 vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||

@@ -2,23 +2,40 @@
 #
 # VM helpers for pvdma's end-to-end tests; source this file (POSIX sh).
 #
-#   vm_setup		install packages, fetch the Debian kernel, set KVER
+#   vm_setup		install packages, fetch the Debian kernel and its
+#			headers; sets KVER, KDIR, VMLINUZ, VM_PVDMAD_OPTS
+#   vm_build_modules OUT
+#			build the guest modules from a copy of guest/ and lib/
+#			in OUT against that kernel, warning-free; sets MODDIR
+#   vm_module NAME	the path of module NAME.ko that vm_build_modules built
 #   vm_initramfs OUT SCRIPT [FILE...]
 #			busybox initramfs whose /init runs SCRIPT (copied to
 #			/test.sh) with FILEs in /pvdma/, then powers off
 #   vm_boot INITRD RAMFILE COMPANION_SOCK DMA_SOCK LOG [TIMEOUT_S]
 #			boot it under TCG, serial console to LOG
 #
-# Everything is cached under $VM_DIR (build/vm): the kernel package and its
-# extracted tree. Set PVDMA_KVER to pick a kernel (default: the newest
-# installed 6.1.0-N-amd64 headers, else the newest one apt offers).
+# Which guest (the environment picks it):
+#   PVDMA_ARCH	amd64 (default): qemu-system-x86_64 -machine q35
+#		arm64: qemu-system-aarch64 -M virt -cpu max, Debian's arm64
+#		kernel, modules cross-built with gcc-aarch64-linux-gnu
+#   PVDMA_KVER	a Debian kernel version (6.1.0-57-amd64); default: the
+#		newest 6.1.0-N of the architecture. "newest": the kernel of
+#		Debian sid, with the modules built in a debootstrap'd sid
+#		chroot by its own gcc and kbuild (amd64 only).
+# Each (architecture, kernel source) pair is a "kernel provider": three
+# functions vm_kp_<provider>_setup/_make/_busybox; vm_setup picks one.
+#
+# Everything is cached under $VM_DIR (build/vm): kernel packages, their
+# extracted trees, the arm64 multiarch downloads and the sid chroot.
 
 VM_DIR=${VM_DIR:-build/vm}
 VM_MEM=${VM_MEM:-512M}
+VM_ARCH=${PVDMA_ARCH:-amd64}
 # Extra kernel command line: VM_APPEND (e.g. memmap= holes).
 # Extra -machine properties, e.g. ",max-ram-below-4g=256M" (then start
 # pvdmad with the same --ram-below-4g).
 VM_MACHINE_OPTS=${VM_MACHINE_OPTS:-}
+VM_SID_MIRROR=${PVDMA_SID_MIRROR:-http://deb.debian.org/debian}
 
 vm_log() {
 	echo "[vm] $*" >&2
@@ -50,21 +67,43 @@ vm_apt_install() {
 		--no-install-recommends $missing >/dev/null
 }
 
-# The kernel version to use: PVDMA_KVER, installed headers, or apt's newest.
+# The newest Debian 6.1.0-N-<flavour> kernel: installed headers, else apt's.
+vm_newest_61() {
+	k=$(ls -d /usr/src/linux-headers-6.1.0-*-"$1" 2>/dev/null |
+		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
+	if [ -z "$k" ]; then
+		k=$(apt-cache search "^linux-headers-6\.1\.0-[0-9]+-$1\$" |
+			sed -n "s/^linux-headers-\(6\.1\.0-[0-9]*-$1\) .*/\1/p" |
+			sort -V | tail -n 1)
+	fi
+	[ -n "$k" ] || return 1
+	echo "$k"
+}
+
+# The kernel version to use: PVDMA_KVER, else the newest 6.1 (amd64).
 vm_pick_kver() {
 	if [ -n "${PVDMA_KVER:-}" ]; then
 		echo "$PVDMA_KVER"
 		return 0
 	fi
-	k=$(ls -d /usr/src/linux-headers-6.1.0-*-amd64 2>/dev/null |
-		sed 's,.*/linux-headers-,,' | sort -V | tail -n 1)
-	if [ -z "$k" ]; then
-		k=$(apt-cache search '^linux-headers-6\.1\.0-[0-9]+-amd64$' |
-			sed -n 's/^linux-headers-\(6\.1\.0-[0-9]*-amd64\) .*/\1/p' |
-			sort -V | tail -n 1)
+	vm_newest_61 amd64
+}
+
+# vm_unpack_image DEB: the kernel image of a package into $VM_DIR, at
+# $VMLINUZ (boot/vmlinuz-KVER; newer packages keep it in
+# usr/lib/modules/KVER/vmlinuz*, moved there).
+vm_unpack_image() {
+	tmp=$VM_DIR/kernel-$KVER.tmp
+	rm -rf "$tmp"
+	dpkg-deb -x "$1" "$tmp" || return 1
+	if [ ! -f "$tmp/boot/vmlinuz-$KVER" ]; then
+		img=$(ls "$tmp/usr/lib/modules/$KVER"/vmlinuz* 2>/dev/null | head -n 1)
+		[ -n "$img" ] || { rm -rf "$tmp"; return 1; }
+		mkdir -p "$tmp/boot" && mv "$img" "$tmp/boot/vmlinuz-$KVER"
 	fi
-	[ -n "$k" ] || return 1
-	echo "$k"
+	rm -rf "$VM_DIR/kernel-$KVER"
+	mv "$tmp" "$VM_DIR/kernel-$KVER"
+	[ -f "$VMLINUZ" ]
 }
 
 # Download the kernel image package and unpack vmlinuz into $VM_DIR.
@@ -81,22 +120,216 @@ vm_fetch_kernel() {
 			return 1
 		deb=$(ls "$VM_DIR"/linux-image-"$KVER"*_amd64.deb | head -n 1)
 	fi
-	rm -rf "$VM_DIR/kernel-$KVER.tmp"
-	dpkg -x "$deb" "$VM_DIR/kernel-$KVER.tmp" || return 1
-	mv "$VM_DIR/kernel-$KVER.tmp" "$VM_DIR/kernel-$KVER"
-	[ -f "$VMLINUZ" ]
+	vm_unpack_image "$deb"
 }
 
-# Packages, headers and kernel; sets KVER, KDIR (headers) and VMLINUZ.
-vm_setup() {
-	vm_apt_install qemu-system-x86 busybox-static cpio || return 1
+# ---- kernel provider "host": Debian 12's amd64 kernel, headers on the host
+
+vm_kp_host_setup() {
+	vm_apt_install qemu-system-x86 || return 1
 	KVER=$(vm_pick_kver) || { vm_log "no 6.1.0 kernel headers found"; return 1; }
 	vm_apt_install "linux-headers-$KVER" || return 1
 	KDIR=/lib/modules/$KVER/build
 	[ -d "$KDIR" ] || KDIR=/usr/src/linux-headers-$KVER
 	vm_fetch_kernel || { vm_log "cannot fetch linux-image-$KVER"; return 1; }
-	export KVER KDIR VMLINUZ
-	vm_log "kernel $KVER"
+}
+
+vm_kp_host_make() {	# guest source dir
+	make -C "$KDIR" M="$1" modules
+}
+
+vm_kp_host_busybox() {
+	echo /bin/busybox
+}
+
+# ---- kernel provider "arm64": Debian 12's arm64 kernel, cross-built
+#
+# The arm64 headers, image and busybox come by multiarch download and are
+# unpacked, never installed. The headers' scripts/ and tools/ link into
+# /usr/lib/linux-kbuild-6.1, whose programs run on the build machine: the
+# amd64 linux-kbuild-6.1 of the same version is unpacked beside them. The
+# arm64 headers' Makefile includes the -common tree by an absolute path,
+# pointed here at the unpacked one.
+
+VM_ARM64_DIR=$VM_DIR/arm64
+
+vm_arm64_download() {	# packages...
+	(cd "$VM_ARM64_DIR" && apt-get download "$@") >/dev/null 2>&1 || {
+		# a fresh machine: arm64 package lists first
+		vm_sudo dpkg --add-architecture arm64 &&
+			vm_sudo apt-get update -qq &&
+			(cd "$VM_ARM64_DIR" && apt-get download "$@") >/dev/null
+	}
+}
+
+vm_kp_arm64_setup() {
+	vm_apt_install qemu-system-arm gcc-aarch64-linux-gnu || return 1
+	mkdir -p "$VM_ARM64_DIR"
+	if [ -n "${PVDMA_KVER:-}" ]; then
+		KVER=$PVDMA_KVER
+	else
+		KVER=$(cat "$VM_ARM64_DIR/kver" 2>/dev/null) ||
+			KVER=$(vm_newest_61 arm64) || KVER=
+		if [ -z "$KVER" ]; then
+			vm_sudo dpkg --add-architecture arm64 &&
+				vm_sudo apt-get update -qq || return 1
+			KVER=$(vm_newest_61 arm64) ||
+				{ vm_log "no arm64 6.1.0 kernel in apt"; return 1; }
+		fi
+	fi
+	root=$VM_ARM64_DIR/root-$KVER
+	KDIR=$(cd "$VM_ARM64_DIR" && pwd)/root-$KVER/usr/src/linux-headers-$KVER
+	VMLINUZ=$root/boot/vmlinuz-$KVER
+	if [ ! -f "$root/.done" ]; then
+		common=${KVER%-arm64}
+		kbuild=linux-kbuild-$(echo "$KVER" | cut -d. -f1-2)
+		vm_log "downloading the arm64 kernel $KVER, its headers and busybox"
+		rm -f "$VM_ARM64_DIR"/*.deb
+		vm_arm64_download "linux-image-$KVER-unsigned:arm64" \
+			"linux-headers-$KVER:arm64" "linux-headers-$common-common" \
+			"$kbuild:amd64" busybox-static:arm64 || return 1
+		rm -rf "$root"
+		for deb in "$VM_ARM64_DIR"/*.deb; do
+			dpkg-deb -x "$deb" "$root" || return 1
+		done
+		sed -i "s,^include /usr/src/,include $(cd "$root" && pwd)/usr/src/," \
+			"$KDIR/Makefile" || return 1
+		rm -f "$VM_ARM64_DIR"/*.deb
+		echo "$KVER" >"$VM_ARM64_DIR/kver"
+		touch "$root/.done"
+	fi
+	VM_PVDMAD_OPTS="--machine virt"
+}
+
+vm_kp_arm64_make() {	# guest source dir
+	make -C "$KDIR" M="$1" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules
+}
+
+vm_kp_arm64_busybox() {
+	echo "$VM_ARM64_DIR/root-$KVER/bin/busybox"
+}
+
+# ---- kernel provider "sid": the newest Debian kernel, built in a chroot
+#
+# A minimal sid chroot (debootstrap) with the kernel's headers package and
+# so its own gcc and kbuild; the image is downloaded inside it. sid's
+# Release file may be past its Valid-Until on a mirror snapshot: not
+# checked (the packages are still verified against their signed hashes).
+
+VM_SID_ROOT=$VM_DIR/sid-root
+VM_SID_APT="-o Acquire::Check-Valid-Until=false -q"
+
+vm_sid() {	# command... (inside the chroot, /proc mounted for objtool)
+	vm_sudo mount -t proc proc "$VM_SID_ROOT/proc" || return 1
+	vm_sudo chroot "$VM_SID_ROOT" "$@"
+	rc=$?
+	vm_sudo umount "$VM_SID_ROOT/proc"
+	return $rc
+}
+
+vm_kp_sid_setup() {
+	vm_apt_install qemu-system-x86 debootstrap || return 1
+	if [ ! -f "$VM_SID_ROOT/.done" ]; then
+		vm_log "debootstrap sid into $VM_SID_ROOT (once, about a minute)"
+		rm -rf "$VM_SID_ROOT.tmp"
+		vm_sudo debootstrap --variant=minbase sid "$VM_SID_ROOT.tmp" \
+			"$VM_SID_MIRROR" >"$VM_DIR/debootstrap.log" 2>&1 ||
+			{ tail -n 20 "$VM_DIR/debootstrap.log" >&2; return 1; }
+		rm -rf "$VM_SID_ROOT"
+		mv "$VM_SID_ROOT.tmp" "$VM_SID_ROOT"
+		touch "$VM_SID_ROOT/.done"
+	fi
+	if [ ! -f "$VM_SID_ROOT/.kver" ] ||
+	   [ -n "$(find "$VM_SID_ROOT/.kver" -mtime +0)" ]; then
+		# at most daily: the newest kernel's headers and image
+		# shellcheck disable=SC2086
+		vm_sid sh -c "apt-get $VM_SID_APT update &&
+			DEBIAN_FRONTEND=noninteractive apt-get $VM_SID_APT install -y \
+			--no-install-recommends linux-headers-amd64 make" \
+			>"$VM_DIR/sid-apt.log" 2>&1 ||
+			{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+		ls -d "$VM_SID_ROOT"/usr/src/linux-headers-*-amd64 |
+			sed 's,.*/linux-headers-,,' | sort -V | tail -n 1 \
+			>"$VM_SID_ROOT/.kver"
+	fi
+	KVER=$(cat "$VM_SID_ROOT/.kver")
+	[ -n "$KVER" ] || { vm_log "no kernel headers in the sid chroot"; return 1; }
+	KDIR=/usr/src/linux-headers-$KVER
+	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
+	[ -f "$VMLINUZ" ] && return 0
+	# Newer Debian kernels ship the image in linux-binary-unsigned-*,
+	# linux-image-* being a metapackage; older ones in linux-image-*.
+	for pkg in "linux-binary-unsigned-$KVER" "linux-image-$KVER-unsigned" \
+		   "linux-image-$KVER"; do
+		vm_log "downloading $pkg (sid)"
+		# shellcheck disable=SC2086
+		vm_sid sh -c "mkdir -p /tmp/img && cd /tmp/img && rm -f *.deb &&
+			apt-get $VM_SID_APT download $pkg" \
+			>"$VM_DIR/sid-apt.log" 2>&1 || continue
+		vm_unpack_image "$(ls "$VM_SID_ROOT"/tmp/img/*.deb | head -n 1)" &&
+			break
+		rm -rf "$VM_DIR/kernel-$KVER"
+	done
+	rm -rf "$VM_SID_ROOT/tmp/img"
+	[ -f "$VMLINUZ" ] ||
+		{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+}
+
+vm_kp_sid_make() {	# guest source dir, under $VM_SID_ROOT
+	vm_sid make -C "$KDIR" M="${1#"$(cd "$VM_SID_ROOT" && pwd)"}" modules
+}
+
+vm_kp_sid_busybox() {
+	echo /bin/busybox
+}
+
+# Packages, kernel and headers; sets KVER, KDIR, VMLINUZ, VM_KP and
+# VM_PVDMAD_OPTS (the options pvdmad needs for this machine's layout).
+vm_setup() {
+	VM_PVDMAD_OPTS=
+	case "$VM_ARCH/${PVDMA_KVER:-}" in
+	amd64/newest)	VM_KP=sid ;;
+	amd64/*)	VM_KP=host ;;
+	arm64/newest)	vm_log "PVDMA_KVER=newest is built for amd64 only"; return 1 ;;
+	arm64/*)	VM_KP=arm64 ;;
+	*)		vm_log "unknown PVDMA_ARCH $VM_ARCH (amd64 or arm64)"; return 1 ;;
+	esac
+	vm_apt_install busybox-static cpio || return 1
+	"vm_kp_${VM_KP}_setup" || return 1
+	# the size QEMU is given: pvdmad refuses a RAM file of any other
+	VM_PVDMAD_OPTS="$VM_PVDMAD_OPTS --ram-size $VM_MEM"
+	export KVER KDIR VMLINUZ VM_KP VM_PVDMAD_OPTS
+	vm_log "kernel $KVER ($VM_ARCH)"
+}
+
+# vm_build_modules OUT: copy guest/ and lib/ sources (of the checkout, or
+# of the tree VM_MODULE_SRC names) into OUT (inside the
+# chroot for the sid provider) and build there, so parallel builds of the
+# checkout's guest/ are never disturbed. Log: OUT/build.log. Fails on a
+# build error or any compiler or modpost warning. Sets MODDIR.
+vm_build_modules() {
+	out=$1
+	[ "$VM_KP" = sid ] && out=$VM_SID_ROOT/pvdma-mod-$(basename "$1")
+	rm -rf "$out"
+	mkdir -p "$out" || return 1
+	(cd "${VM_MODULE_SRC:-.}" &&
+	 find guest lib \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
+		! -name '*.mod.c' | tar -cf - -T -) | tar -xf - -C "$out" || return 1
+	MODDIR=$(cd "$out" && pwd)/guest
+	"vm_kp_${VM_KP}_make" "$MODDIR" >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; return 1; }
+	if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" \
+		"$out/build.log"; then
+		cat "$out/build.log" >&2
+		vm_log "the module build has warnings"
+		return 1
+	fi
+	export MODDIR
+}
+
+# vm_module NAME: where NAME.ko was built (guest/ or a subdirectory).
+vm_module() {
+	find "$MODDIR" -name "$1.ko" | head -n 1
 }
 
 # vm_initramfs OUT SCRIPT [FILE...]
@@ -107,7 +340,9 @@ vm_initramfs() {
 	root=$(mktemp -d "${TMPDIR:-/tmp}/pvdma-initrd.XXXXXX")
 	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" \
 		"$root/tmp" "$root/pvdma"
-	cp /bin/busybox "$root/bin/busybox"
+	cp "$(vm_kp_${VM_KP:-host}_busybox)" "$root/bin/busybox"
+	# arm64's Debian config does not mount devtmpfs before /init runs
+	[ "$(id -u)" -eq 0 ] && mknod -m 600 "$root/dev/console" c 5 1
 	cp "$script" "$root/test.sh"
 	for f in "$@"; do
 		cp "$f" "$root/pvdma/"
@@ -132,6 +367,12 @@ EOF
 	return $rc
 }
 
+# vm_boot INITRD RAMFILE COMPANION_SOCK DMA_SOCK LOG [TIMEOUT_S]
+# Runs QEMU in the foreground; returns its status (124 on timeout).
+vm_boot() {
+	"vm_boot_$VM_ARCH" "$@"
+}
+
 # More DMA device models on the same socket (VM_DMA_DEVICES, default 1):
 # pvdmad serves each as its own device, all translating through the one
 # companion's domain (a GPU and its audio function behind one DART).
@@ -143,15 +384,32 @@ vm_dma_extra() {
 	done
 }
 
-# vm_boot INITRD RAMFILE COMPANION_SOCK DMA_SOCK LOG [TIMEOUT_S]
-# Runs QEMU in the foreground; returns its status (124 on timeout).
-vm_boot() {
+vm_boot_amd64() {
 	timeout "${6:-300}" qemu-system-x86_64 \
 		-accel tcg -nographic -no-reboot -nodefaults -serial stdio \
 		-machine q35,memory-backend=ram$VM_MACHINE_OPTS -cpu max -smp 2 -m "$VM_MEM" \
 		-object memory-backend-file,id=ram,size="$VM_MEM",mem-path="$2",share=on \
 		-kernel "$VMLINUZ" -initrd "$1" \
 		-append "console=ttyS0 panic=-1 loglevel=4 oops=panic${VM_APPEND:+ $VM_APPEND}" \
+		-chardev socket,path="$3",id=c0 \
+		-device ivshmem-doorbell,chardev=c0,vectors=1 \
+		-chardev socket,path="$4",id=c1 \
+		-device ivshmem-doorbell,chardev=c1,vectors=1 \
+		$(vm_dma_extra "$4") \
+		</dev/null >"$5" 2>&1
+}
+
+# virt: RAM from 1 GiB, ivshmem on the generic PCIe host bridge, MSI-X
+# through GICv2m. pauth-impdef: TCG's architected pointer authentication
+# is slow; 4 KiB guest pages (Debian's arm64 kernel).
+vm_boot_arm64() {
+	timeout "${6:-300}" qemu-system-aarch64 \
+		-accel tcg -nographic -no-reboot -nodefaults -serial stdio \
+		-machine virt,memory-backend=ram$VM_MACHINE_OPTS \
+		-cpu max,pauth-impdef=on -smp 2 -m "$VM_MEM" \
+		-object memory-backend-file,id=ram,size="$VM_MEM",mem-path="$2",share=on \
+		-kernel "$VMLINUZ" -initrd "$1" \
+		-append "console=ttyAMA0 panic=-1 loglevel=4 oops=panic cryptomgr.notests${VM_APPEND:+ $VM_APPEND}" \
 		-chardev socket,path="$3",id=c0 \
 		-device ivshmem-doorbell,chardev=c0,vectors=1 \
 		-chardev socket,path="$4",id=c1 \
@@ -170,7 +428,7 @@ vm_pvdmad_start() {
 	rm -f "$wd/companion.sock" "$wd/dma.sock" "$wd/control.sock" "$wd/ram"
 	"$bin" --socket "$wd/companion.sock" --dma-socket "$wd/dma.sock" \
 		--guest-ram "$wd/ram" --control "$wd/control.sock" \
-		"$@" >"$wd/pvdmad.log" 2>&1 &
+		${VM_PVDMAD_OPTS:-} "$@" >"$wd/pvdmad.log" 2>&1 &
 	PVDMAD_PID=$!
 	i=0
 	while [ ! -S "$wd/companion.sock" ] || [ ! -S "$wd/dma.sock" ]; do

@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# run-e2e.sh on an arm64 guest: Debian's arm64 kernel under
+# qemu-system-aarch64 -M virt -cpu max (TCG), 4 KiB guest pages against
+# the DART's 16 KiB, the modules cross-built with gcc-aarch64-linux-gnu,
+# pvdmad --machine virt. The same checks and closing line as on x86, then
+# "N passed, N failed". Everything it downloads is cached in build/vm.
+cd "$(dirname "$0")/../.." || exit 1
+PVDMA_ARCH=arm64 PVDMA_KVER= tests/e2e/run-e2e.sh
+rc=$?
+[ "$rc" -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
+exit "$rc"
