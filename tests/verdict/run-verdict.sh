@@ -171,6 +171,17 @@ for line in open(work + "/verdicts"):
         check("certainty: estimated (%s invented" % human(p["invented_bytes"])
               in text, "%s: invented bytes %s named" %
               (name, human(p["invented_bytes"])))
+        least = re.search(r"with each hidden entry one 4 KiB page, the least: "
+                          r"peak live ([0-9.]+ \S+), (\d+) maps fail, "
+                          r"(the same verdict|it would fit|it would not fit)",
+                          text)
+        check(least is not None, "%s: the verdict at the least the hidden "
+              "entries can be" % name)
+        if least:
+            same = least.group(3) == "the same verdict"
+            check(same == ((int(least.group(2)) == 0) == (kind == "FITS")),
+                  "%s: '%s' agrees with %s maps failing at the least"
+                  % (name, least.group(3), least.group(2)))
     if not fails:
         check("no map fails" in text and "would take" not in text,
               "%s: fits: no failure, nothing to take" % name)

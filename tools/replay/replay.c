@@ -268,6 +268,10 @@ static int fill_truncated(struct replay *rp, const struct trace_event *ev)
 	struct invented *inv;
 	u32 i;
 
+	/* a smaller guess (--verdict's lower bound) stays inside the layout */
+	if (rp->opt->invent_bytes && rp->opt->invent_bytes < each)
+		each = rp->opt->invent_bytes;
+
 	if (!invented_extent(ev, each, &ext) || rp->lay->no_room)
 		return -1;
 	inv = find_invented(rp, ev, each);

@@ -48,6 +48,8 @@ struct replay_options {
 	u32 batch;			/* entries per host call; 0: the
 					 * protocol's PVDMA_DEFAULT_MAX_BATCH */
 	bool quiet;			/* no per-error messages */
+	u64 invent_bytes;		/* each invented sg entry at most this
+					 * (0: the shown entries' mean) */
 	bool oracle;			/* the clairvoyant lower bound, not a
 					 * planner policy (replay.c) */
 };

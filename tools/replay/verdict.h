@@ -17,6 +17,8 @@
 /* Host round trip charged per host call when none is given: a
  * Hypervisor.framework exit, guest to host and back (docs/replay.md). */
 #define VERDICT_DEFAULT_CALL_US	4.3
+/* The least a hidden entry of a truncated list can be: one guest page. */
+#define VERDICT_LEAST_ENTRY	4096ull
 /* Bounce pools tried, smallest first, when maps fail without one. */
 #define VERDICT_BOUNCE_POOLS	{ 64ull << 20, 256ull << 20, 1024ull << 20 }
 /* The aperture search stops here, and resolves to this step. */
@@ -44,6 +46,8 @@ struct verdict_options {
  * @bounce_failed: maps failed with the largest pool tried
  * @need_aperture: smallest aperture that fits, to VERDICT_APERTURE_STEP
  *		(0: not searched, or nothing up to VERDICT_MAX_APERTURE)
+ * @low:	pvdma again with every hidden list entry one guest page, the
+ *		least it can be (run when entries were invented)
  */
 struct verdict {
 	enum verdict_kind kind;
@@ -56,6 +60,8 @@ struct verdict {
 	u64 bounce_failed;
 	u64 bounced_bytes;
 	u64 need_aperture;
+	bool ran_low;
+	struct replay_result low;
 };
 
 /* Judge @src (already scanned into @lay, inspected into @info). 0 or -1. */
