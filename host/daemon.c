@@ -43,6 +43,58 @@ static u32 pvdmad_id_alloc(void *ctx)
 	return 0;
 }
 
+/*
+ * Each device's ledger (ledger.h) rides in the fd store beside the
+ * client's own fds, as "<server>.<id>.ledger".
+ */
+static void pvdmad_ledger_name(struct ivshmem_client *cl, char *buf,
+			       size_t size)
+{
+	ivshmem_fd_name(buf, size, cl->server, cl->id, "ledger");
+}
+
+static int pvdmad_keep_ledger(struct pvdmad *d, struct ivshmem_client *cl,
+			      struct ledger **out)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	struct ledger_geometry geo;
+
+	if (cl->server == &d->companions)
+		companion_ledger_geometry(&d->cfg.companion, cl->id, &geo);
+	else
+		dmadev_ledger_geometry(&d->cfg.dmadev, cl->id, &geo);
+	pvdmad_ledger_name(cl, name, sizeof(name));
+	return ledger_keep(&d->store, name, &geo, out);
+}
+
+static int pvdmad_take_ledger(struct pvdmad *d, struct ivshmem_client *cl,
+			      const struct ledger_geometry *geo,
+			      struct ledger **out)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	int err;
+
+	pvdmad_ledger_name(cl, name, sizeof(name));
+	err = ledger_take(&d->store, name, geo, out);
+	if (err) {
+		pvdmad_log(PVDMAD_LOG_ERR, "%s: ledger of client %u: %s",
+			   cl->server->name, cl->id,
+			   err == -ESTALE ? "made with other limits (restart with the same options)" :
+			   strerror(-err));
+		fdstore_remove(&d->store, name);
+	}
+	return err;
+}
+
+static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,
+				 struct ledger *l)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+
+	pvdmad_ledger_name(cl, name, sizeof(name));
+	ledger_forget(&d->store, name, l);
+}
+
 static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
@@ -58,6 +110,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
 			     IVSHMEM_HOST_PEER_ID, cl->id);
+	if (!err)
+		err = pvdmad_keep_ledger(d, cl, &c->ledger);
 	if (err) {
 		companion_destroy(c);
 		free(c);
@@ -80,9 +134,56 @@ static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 	u64 before = c->stats.released;
 
 	companion_destroy(c);
+	pvdmad_forget_ledger(d, cl, c->ledger);
 	d->totals.released += c->stats.released - before;
 	pvdmad_log(PVDMAD_LOG_INFO, "companion %u: released %llu mappings",
 		   c->id, (unsigned long long)(c->stats.released - before));
+	free(c);
+}
+
+/* A companion an earlier pvdmad served: the same setup, then its ledger. */
+static int companion_client_adopt(void *ctx, struct ivshmem_client *cl)
+{
+	struct pvdmad *d = ctx;
+	struct ledger_geometry geo;
+	struct pvdma_companion *c;
+	struct pvdma_iommu *iommu;
+	struct ledger *l = NULL;
+	int err;
+
+	companion_ledger_geometry(&d->cfg.companion, cl->id, &geo);
+	err = pvdmad_take_ledger(d, cl, &geo, &l);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		pvdmad_forget_ledger(d, cl, l);
+		return -ENOMEM;
+	}
+	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
+	if (d->cfg.fault.enabled)
+		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
+	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
+			     IVSHMEM_HOST_PEER_ID, cl->id);
+	if (!err)
+		err = companion_resume(c, l);
+	if (err) {
+		companion_destroy(c);
+		pvdmad_forget_ledger(d, cl, l);
+		free(c);
+		return err;
+	}
+	cl->priv = c;
+	d->totals.guests++;
+	return 0;
+}
+
+static void companion_client_detach(void *ctx, struct ivshmem_client *cl)
+{
+	struct pvdma_companion *c = cl->priv;
+
+	ledger_leave(c->ledger);
+	companion_detach(c);
 	free(c);
 }
 
@@ -90,6 +191,8 @@ static const struct ivshmem_server_ops companion_server_ops = {
 	.client_init	= companion_client_init,
 	.doorbell	= companion_client_doorbell,
 	.client_fini	= companion_client_fini,
+	.client_adopt	= companion_client_adopt,
+	.client_detach	= companion_client_detach,
 };
 
 /**
@@ -135,6 +238,8 @@ static int dma_client_init(void *ctx, struct ivshmem_client *cl)
 	dc->pid = cl->pid;
 	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
 			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
+	if (!err)
+		err = pvdmad_keep_ledger(d, cl, &dc->dev.ledger);
 	if (err) {
 		free(dc);
 		return err;
@@ -156,6 +261,47 @@ static void dma_client_fini(void *ctx, struct ivshmem_client *cl)
 	struct dma_client *dc = cl->priv;
 
 	dmadev_destroy(&dc->dev);
+	pvdmad_forget_ledger(cl->server->ctx, cl, dc->dev.ledger);
+	free(dc);
+}
+
+static int dma_client_adopt(void *ctx, struct ivshmem_client *cl)
+{
+	struct pvdmad *d = ctx;
+	struct ledger_geometry geo;
+	struct dma_client *dc;
+	struct ledger *l = NULL;
+	int err;
+
+	dmadev_ledger_geometry(&d->cfg.dmadev, cl->id, &geo);
+	err = pvdmad_take_ledger(d, cl, &geo, &l);
+	if (err)
+		return err;
+	dc = calloc(1, sizeof(*dc));
+	if (!dc) {
+		pvdmad_forget_ledger(d, cl, l);
+		return -ENOMEM;
+	}
+	dc->daemon = d;
+	dc->pid = cl->pid;
+	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
+			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
+	if (err) {
+		pvdmad_forget_ledger(d, cl, l);
+		free(dc);
+		return err;
+	}
+	dmadev_resume(&dc->dev, l);
+	cl->priv = dc;
+	d->totals.dma_devices++;
+	return 0;
+}
+
+static void dma_client_detach(void *ctx, struct ivshmem_client *cl)
+{
+	struct dma_client *dc = cl->priv;
+
+	ledger_leave(dc->dev.ledger);
 	free(dc);
 }
 
@@ -163,6 +309,8 @@ static const struct ivshmem_server_ops dma_server_ops = {
 	.client_init	= dma_client_init,
 	.doorbell	= dma_client_doorbell,
 	.client_fini	= dma_client_fini,
+	.client_adopt	= dma_client_adopt,
+	.client_detach	= dma_client_detach,
 };
 
 static void pvdmad_setup_server(struct pvdmad *d, struct ivshmem_server *srv,
@@ -172,7 +320,31 @@ static void pvdmad_setup_server(struct pvdmad *d, struct ivshmem_server *srv,
 	*srv = (struct ivshmem_server){
 		.name = name, .path = path, .listen_fd = -1, .shm_size = shm_size,
 		.ops = ops, .ctx = d, .id_alloc = pvdmad_id_alloc, .id_ctx = d,
+		.store = &d->store,
 	};
+}
+
+/* Companions first: a DMA device's domain is a companion's. */
+static void pvdmad_adopt(struct pvdmad *d)
+{
+	int companions = ivshmem_server_adopt(&d->companions);
+	int dmas = d->cfg.dma_socket_path ? ivshmem_server_adopt(&d->dma) : 0;
+
+	fdstore_drop_untaken(&d->store);
+	if (companions || dmas)
+		pvdmad_log(PVDMAD_LOG_INFO,
+			   "restart: %d companions and %d DMA devices taken back",
+			   companions, dmas);
+}
+
+void pvdmad_detach(struct pvdmad *d)
+{
+	pvdmad_control_stop(d);
+	if (d->cfg.dma_socket_path)
+		ivshmem_server_detach(&d->dma);
+	ivshmem_server_detach(&d->companions);
+	evloop_fini(&d->loop);
+	fdstore_close(&d->store);
 }
 
 int pvdmad_start(struct pvdmad *d)
@@ -183,9 +355,12 @@ int pvdmad_start(struct pvdmad *d)
 	if (companion_config_check(&d->cfg.companion) ||
 	    dmadev_config_check(&d->cfg.dmadev))
 		return -EINVAL;
-	err = evloop_init(&d->loop);
+	err = fdstore_open(&d->store);
 	if (err)
 		return err;
+	err = evloop_init(&d->loop);
+	if (err)
+		goto err_store;
 	pvdmad_setup_server(d, &d->companions, "companion", d->cfg.socket_path,
 			    companion_shm_size(&d->cfg.companion),
 			    &companion_server_ops);
@@ -204,6 +379,7 @@ int pvdmad_start(struct pvdmad *d)
 		if (err)
 			goto err_dma;
 	}
+	pvdmad_adopt(d);
 	return 0;
 
 err_dma:
@@ -213,6 +389,8 @@ err_companions:
 	ivshmem_server_stop(&d->companions);
 err_loop:
 	evloop_fini(&d->loop);
+err_store:
+	fdstore_close(&d->store);
 	return err;
 }
 
@@ -227,10 +405,12 @@ int pvdmad_run_once(struct pvdmad *d, int timeout_ms)
 
 void pvdmad_stop(struct pvdmad *d)
 {
+	fdstore_notify(&d->store, "STOPPING=1");
 	pvdmad_control_stop(d);
 	/* DMA devices first: they point into the companions' domains. */
 	if (d->cfg.dma_socket_path)
 		ivshmem_server_stop(&d->dma);
 	ivshmem_server_stop(&d->companions);
 	evloop_fini(&d->loop);
+	fdstore_close(&d->store);
 }

@@ -12,6 +12,7 @@
 #include "companion.h"
 #include "dmadev.h"
 #include "evloop.h"
+#include "fdstore.h"
 #include "ivshmem_server.h"
 
 /**
@@ -55,6 +56,7 @@ struct pvdmad_totals {
  * @next_id:		last client id handed out
  * @totals:		counters across guests
  * @reopen_logs:	a control command asked to reopen the log file
+ * @store:		the fd store that carries the guests across restarts
  */
 struct pvdmad {
 	struct pvdmad_config cfg;
@@ -66,15 +68,21 @@ struct pvdmad {
 	u32 next_id;
 	struct pvdmad_totals totals;
 	bool reopen_logs;
+	struct fdstore store;
 };
 
 void pvdmad_default_config(struct pvdmad_config *cfg);
 
-/* Open the sockets. 0 or a negative errno (everything undone). */
+/* Open the sockets (or take them from the fd store) and take back the
+ * guests the store holds. 0 or a negative errno (everything undone). */
 int pvdmad_start(struct pvdmad *d);
 
 /* One loop round: dispatch events, free dead clients. */
 int pvdmad_run_once(struct pvdmad *d, int timeout_ms);
+
+/* Exit for a restart: free this process's state, leave every guest and
+ * every fd in the store for the next pvdmad. */
+void pvdmad_detach(struct pvdmad *d);
 
 /* Disconnect every guest, close and remove every socket. */
 void pvdmad_stop(struct pvdmad *d);

@@ -127,6 +127,33 @@ int fdstore_take(struct fdstore *st, const char *name)
 	return -ENOENT;
 }
 
+int fdstore_take_socket(struct fdstore *st, const char *path)
+{
+	struct sockaddr_un addr;
+	int fd, listening;
+	socklen_t len, olen;
+	unsigned int i;
+
+	for (i = 0; i < st->ninherited; i++) {
+		fd = st->inherited[i].fd;
+		len = sizeof(addr);
+		olen = sizeof(listening);
+		listening = 0;
+		/* Accepted connections share the address: listeners only. */
+		if (fd < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) < 0 ||
+		    !listening ||
+		    getsockname(fd, (struct sockaddr *)&addr, &len) < 0 ||
+		    addr.sun_family != AF_UNIX ||
+		    len <= offsetof(struct sockaddr_un, sun_path) ||
+		    strncmp(addr.sun_path, path, sizeof(addr.sun_path)))
+			continue;
+		st->inherited[i].fd = -1;
+		return fd;
+	}
+	return -ENOENT;
+}
+
 const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix)
 {
 	unsigned int i;

@@ -63,6 +63,10 @@ bool fdstore_kept(const struct fdstore *st);
 /* Take the inherited fd called @name: the fd, or -ENOENT. */
 int fdstore_take(struct fdstore *st, const char *name);
 
+/* Take the inherited listening AF_UNIX socket bound to @path, whatever
+ * its name (systemd's socket activation): the fd, or -ENOENT. */
+int fdstore_take_socket(struct fdstore *st, const char *path);
+
 /* The name of the first inherited fd not yet taken whose name starts with
  * @prefix, or NULL. */
 const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix);

@@ -9,6 +9,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -139,15 +140,80 @@ static int ivshmem_create_eventfds(struct ivshmem_client *cl)
 	return 0;
 }
 
+void ivshmem_fd_name(char *buf, size_t size, const struct ivshmem_server *srv,
+		     uint32_t id, const char *role)
+{
+	snprintf(buf, size, "%s.%u.%s", srv->name, id, role);
+}
+
+/*
+ * What a client's fds are called in the fd store. Roles: the connection,
+ * the region, and per vector the doorbell (host) and interrupt (guest)
+ * eventfds.
+ */
+#define IVSHMEM_FD_ROLES	(2 + 2 * IVSHMEM_VECTORS)
+
+static int *ivshmem_client_fd(struct ivshmem_client *cl, unsigned int i,
+			      char *role, size_t size)
+{
+	if (i == 0) {
+		snprintf(role, size, "sock");
+		return &cl->sock;
+	}
+	if (i == 1) {
+		snprintf(role, size, "shm");
+		return &cl->shm_fd;
+	}
+	i -= 2;
+	snprintf(role, size, "%s%u", i % 2 ? "irq" : "bell", i / 2);
+	return i % 2 ? &cl->guest_efd[i / 2] : &cl->host_efd[i / 2];
+}
+
+static int ivshmem_client_store(struct ivshmem_client *cl)
+{
+	char role[16], name[FDSTORE_NAME_MAX + 1];
+	unsigned int i;
+	int *fd, err;
+
+	if (!cl->server->store)
+		return 0;
+	for (i = 0; i < IVSHMEM_FD_ROLES; i++) {
+		fd = ivshmem_client_fd(cl, i, role, sizeof(role));
+		ivshmem_fd_name(name, sizeof(name), cl->server, cl->id, role);
+		err = fdstore_push(cl->server->store, name, *fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void ivshmem_client_unstore(struct ivshmem_client *cl)
+{
+	char role[16], name[FDSTORE_NAME_MAX + 1];
+	unsigned int i;
+
+	if (!cl->server->store || !cl->id)
+		return;
+	for (i = 0; i < IVSHMEM_FD_ROLES; i++) {
+		ivshmem_client_fd(cl, i, role, sizeof(role));
+		ivshmem_fd_name(name, sizeof(name), cl->server, cl->id, role);
+		fdstore_remove(cl->server->store, name);
+	}
+}
+
 /* Release every resource of a client; it stays allocated until reaped. */
 static void ivshmem_client_release(struct ivshmem_client *cl)
 {
 	struct ivshmem_server *srv = cl->server;
 	unsigned int v;
 
-	if (cl->priv)
+	if (cl->priv && cl->detaching)
+		srv->ops->client_detach(srv->ctx, cl);
+	else if (cl->priv)
 		srv->ops->client_fini(srv->ctx, cl);
 	cl->priv = NULL;
+	if (!cl->detaching)
+		ivshmem_client_unstore(cl);
 	evloop_del(srv->loop, &cl->sock_watch);
 	evloop_del(srv->loop, &cl->bell_watch);
 	cl->sock_watch.fd = -1;
@@ -291,6 +357,9 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 		err = ivshmem_create_eventfds(cl);
 	if (!err)
 		err = srv->ops->client_init(srv->ctx, cl);
+	/* Kept before QEMU hears of them: a crash from now on loses nothing. */
+	if (!err)
+		err = ivshmem_client_store(cl);
 	if (err)
 		return err;
 	err = ivshmem_send_setup(cl);
@@ -367,6 +436,50 @@ static int ivshmem_unlink_stale(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
+/*
+ * A listening socket handed over at start: by the store, from an earlier
+ * pvdmad ("<server>.listen"; its file is ours to remove at a clean stop),
+ * or by systemd's socket activation (found by its path; the socket unit
+ * owns the file).
+ */
+static int ivshmem_listen_kept(struct ivshmem_server *srv)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	int fd, listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (!srv->store)
+		return -ENOENT;
+	snprintf(name, sizeof(name), "%s.listen", srv->name);
+	fd = fdstore_take(srv->store, name);
+	srv->listen_ours = fd >= 0;
+	if (fd < 0)
+		fd = fdstore_take_socket(srv->store, srv->path);
+	if (fd < 0)
+		return fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    !listening || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		pvdmad_log(PVDMAD_LOG_ERR, "%s: the fd handed over is not a listening socket",
+			   srv->name);
+		close(fd);
+		return -ENOTSOCK;
+	}
+	srv->listen_kept = true;
+	pvdmad_log(PVDMAD_LOG_INFO, "%s: listening socket %s taken over",
+		   srv->name, srv->path);
+	return fd;
+}
+
+static int ivshmem_listen_store(struct ivshmem_server *srv)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+
+	if (!srv->store || srv->listen_kept)
+		return 0;
+	snprintf(name, sizeof(name), "%s.listen", srv->name);
+	return fdstore_push(srv->store, name, srv->listen_fd);
+}
+
 int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -375,6 +488,10 @@ int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop)
 	srv->loop = loop;
 	srv->clients = NULL;
 	srv->nclients = 0;
+	srv->listen_fd = ivshmem_listen_kept(srv);
+	if (srv->listen_fd >= 0)
+		goto watch;
+	srv->listen_ours = true;
 	if (strlen(srv->path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, srv->path);
@@ -389,6 +506,10 @@ int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop)
 		err = -errno;
 		goto err_close;
 	}
+	err = ivshmem_listen_store(srv);
+	if (err)
+		goto err_unlink;
+watch:
 	srv->listen_watch = (struct evloop_watch){
 		.fd = srv->listen_fd, .fn = ivshmem_on_accept,
 	};
@@ -398,7 +519,8 @@ int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop)
 	return 0;
 
 err_unlink:
-	unlink(srv->path);
+	if (srv->listen_ours)
+		unlink(srv->path);
 err_close:
 	close_fd(&srv->listen_fd);
 	return err;
@@ -420,6 +542,7 @@ void ivshmem_server_reap(struct ivshmem_server *srv)
 
 void ivshmem_server_stop(struct ivshmem_server *srv)
 {
+	char name[FDSTORE_NAME_MAX + 1];
 	struct ivshmem_client *cl;
 
 	for (cl = srv->clients; cl; cl = cl->next)
@@ -428,7 +551,13 @@ void ivshmem_server_stop(struct ivshmem_server *srv)
 	if (srv->listen_fd >= 0) {
 		evloop_del(srv->loop, &srv->listen_watch);
 		close_fd(&srv->listen_fd);
-		unlink(srv->path);
+		/* A socket unit's file is systemd's to remove. */
+		if (srv->listen_ours)
+			unlink(srv->path);
+		if (srv->store) {
+			snprintf(name, sizeof(name), "%s.listen", srv->name);
+			fdstore_remove(srv->store, name);
+		}
 	}
 }
 
@@ -441,4 +570,159 @@ struct ivshmem_client *ivshmem_server_find(struct ivshmem_server *srv,
 		if (!cl->dead && cl->id == id)
 			return cl;
 	return NULL;
+}
+
+/* The region an earlier pvdmad created: it must be this server's size. */
+static int ivshmem_map_kept_shm(struct ivshmem_client *cl)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(cl->shm_fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size != cl->server->shm_size)
+		return -ESTALE;
+	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 cl->shm_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	cl->shm = p;
+	cl->shm_size = st.st_size;
+	return 0;
+}
+
+/* Take every fd of client @id; -ENOENT if one is missing. */
+static int ivshmem_take_kept_fds(struct ivshmem_client *cl)
+{
+	char role[16], name[FDSTORE_NAME_MAX + 1];
+	unsigned int i;
+	int *fd, err = 0;
+
+	for (i = 0; i < IVSHMEM_FD_ROLES; i++) {
+		fd = ivshmem_client_fd(cl, i, role, sizeof(role));
+		ivshmem_fd_name(name, sizeof(name), cl->server, cl->id, role);
+		*fd = fdstore_take(cl->server->store, name);
+		if (*fd < 0) {
+			*fd = -1;
+			err = -ENOENT;
+		}
+	}
+	return err;
+}
+
+static int ivshmem_peer_pid(struct ivshmem_client *cl)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(cl->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	cl->pid = cred.pid;
+	return 0;
+}
+
+static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
+{
+	struct ivshmem_client *cl = ivshmem_client_alloc(srv, -1);
+	int err;
+
+	if (!cl)
+		return -ENOMEM;
+	cl->id = id;
+	cl->next = srv->clients;
+	srv->clients = cl;
+	srv->nclients++;
+	err = ivshmem_take_kept_fds(cl);
+	if (!err)
+		err = ivshmem_peer_pid(cl);
+	if (!err)
+		err = ivshmem_map_kept_shm(cl);
+	if (!err)
+		err = srv->ops->client_adopt(srv->ctx, cl);
+	if (!err) {
+		cl->sock_watch.fd = cl->sock;
+		err = evloop_add(srv->loop, &cl->sock_watch, EPOLLIN | EPOLLRDHUP);
+	}
+	if (!err) {
+		cl->bell_watch.fd = cl->host_efd[0];
+		err = evloop_add(srv->loop, &cl->bell_watch, EPOLLIN);
+	}
+	if (err) {
+		pvdmad_log(PVDMAD_LOG_ERR, "%s: client %u can't be taken back: %s; its VM loses this device",
+			   srv->name, id, strerror(-err));
+		ivshmem_client_close(cl);
+		return err;
+	}
+	pvdmad_log(PVDMAD_LOG_INFO, "%s: client %u (pid %d) taken back",
+		   srv->name, id, (int)cl->pid);
+	/* Serve what the guest posted while no pvdmad was running. */
+	if (srv->ops->doorbell(srv->ctx, cl) > 0)
+		ivshmem_client_notify(cl, 0);
+	return 0;
+}
+
+/* Close and forget every stored fd whose name starts with @prefix. */
+static void ivshmem_drop_kept(struct ivshmem_server *srv, const char *prefix)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	const char *n;
+	int fd;
+
+	while ((n = fdstore_next_untaken(srv->store, prefix))) {
+		snprintf(name, sizeof(name), "%s", n);
+		pvdmad_log(PVDMAD_LOG_WARN, "%s: fd %s in the store has no use, dropped",
+			   srv->name, name);
+		fd = fdstore_take(srv->store, name);
+		if (fd >= 0)
+			close(fd);
+		fdstore_remove(srv->store, name);
+	}
+}
+
+int ivshmem_server_adopt(struct ivshmem_server *srv)
+{
+	char prefix[64], client[96], *end;
+	const char *name;
+	unsigned long id;
+	int adopted = 0;
+
+	if (!srv->store)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%s.", srv->name);
+	while ((name = fdstore_next_untaken(srv->store, prefix))) {
+		errno = 0;
+		id = strtoul(name + strlen(prefix), &end, 10);
+		if (errno || *end != '.' || !id || id > IVSHMEM_MAX_PEER_ID) {
+			/* Not a client's fd: only this one goes. */
+			snprintf(client, sizeof(client), "%s", name);
+			ivshmem_drop_kept(srv, client);
+			continue;
+		}
+		snprintf(client, sizeof(client), "%s%lu.", prefix, id);
+		if (!ivshmem_server_find(srv, (uint32_t)id) &&
+		    !ivshmem_client_adopt(srv, (uint32_t)id))
+			adopted++;
+		/* Whatever of this client is left was not needed. */
+		ivshmem_drop_kept(srv, client);
+	}
+	return adopted;
+}
+
+void ivshmem_server_detach(struct ivshmem_server *srv)
+{
+	struct ivshmem_client *cl;
+
+	for (cl = srv->clients; cl; cl = cl->next) {
+		if (cl->dead)
+			continue;
+		cl->detaching = true;
+		ivshmem_client_release(cl);
+		cl->dead = true;
+		srv->nclients--;
+	}
+	ivshmem_server_reap(srv);
+	if (srv->listen_fd >= 0) {
+		evloop_del(srv->loop, &srv->listen_watch);
+		close_fd(&srv->listen_fd);
+	}
 }

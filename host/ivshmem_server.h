@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "evloop.h"
+#include "fdstore.h"
 
 #define IVSHMEM_PROTOCOL_VERSION	0
 #define IVSHMEM_VECTORS			1	/* -device ivshmem-doorbell,vectors=1 */
@@ -48,6 +49,7 @@ struct ivshmem_server;
  * @guest_efd:	the client's vectors: written to interrupt the guest
  * @priv:	the device state (companion or DMA device)
  * @dead:	disconnected, freed at the next reap
+ * @detaching:	the daemon exits for a restart: leave the device to the next
  * @sock_watch, @bell_watch: loop registrations
  */
 struct ivshmem_client {
@@ -63,6 +65,7 @@ struct ivshmem_client {
 	int guest_efd[IVSHMEM_VECTORS];
 	void *priv;
 	bool dead;
+	bool detaching;
 	struct evloop_watch sock_watch;
 	struct evloop_watch bell_watch;
 };
@@ -73,11 +76,18 @@ struct ivshmem_client {
  *			0 or a negative errno (the client is refused).
  * @doorbell:		the guest rang: return > 0 to interrupt it
  * @client_fini:	the client is going: release cl->priv
+ * @client_adopt:	a client handed back by the fd store after a restart:
+ *			rebuild cl->priv from what the device kept. 0 or a
+ *			negative errno (the client is dropped).
+ * @client_detach:	pvdmad exits to be restarted: free cl->priv, leaving
+ *			the guest and what the device keeps as they are
  */
 struct ivshmem_server_ops {
 	int (*client_init)(void *ctx, struct ivshmem_client *cl);
 	int (*doorbell)(void *ctx, struct ivshmem_client *cl);
 	void (*client_fini)(void *ctx, struct ivshmem_client *cl);
+	int (*client_adopt)(void *ctx, struct ivshmem_client *cl);
+	void (*client_detach)(void *ctx, struct ivshmem_client *cl);
 };
 
 /* Counters of one server. */
@@ -104,6 +114,10 @@ struct ivshmem_server_stats {
  *		servers); returns 0 when none is free
  * @id_ctx:	its argument
  * @stats:	counters
+ * @store:	the fd store (fdstore.h): every client's fds are handed to it
+ *		so that they outlive this process
+ * @listen_kept: the listening socket came from the store or systemd
+ * @listen_ours: its file is ours to remove at a clean stop
  */
 struct ivshmem_server {
 	const char *name;
@@ -119,6 +133,9 @@ struct ivshmem_server {
 	void *id_ctx;
 	struct evloop_watch listen_watch;
 	struct ivshmem_server_stats stats;
+	struct fdstore *store;
+	bool listen_kept;
+	bool listen_ours;
 };
 
 /*
@@ -126,6 +143,20 @@ struct ivshmem_server {
  * Returns 0 or a negative errno.
  */
 int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop);
+
+/*
+ * Take back every client the fd store holds for this server (a restart).
+ * Returns how many were adopted; those that can't be are dropped, logged.
+ */
+int ivshmem_server_adopt(struct ivshmem_server *srv);
+
+/* Exit for a restart: free everything here, change nothing the guests see
+ * and leave every fd in the store. */
+void ivshmem_server_detach(struct ivshmem_server *srv);
+
+/* The fd store name of a client's fd: "<server>.<id>.<role>". */
+void ivshmem_fd_name(char *buf, size_t size, const struct ivshmem_server *srv,
+		     uint32_t id, const char *role);
 
 /* Disconnect everyone, close and unlink the socket. */
 void ivshmem_server_stop(struct ivshmem_server *srv);

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "supervise.h"
 
 #include <pvdma/version.h>
 
@@ -56,6 +57,11 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 "                           testing: refuse this share of IOMMU maps at random\n"
 "                           (NO_APERTURE or IO), e.g. 0.05; 0 only checks the\n"
 "                           backend's mapping count (default: off)\n"
+"      --supervise          run pvdmad as a child and restart it when it dies,\n"
+"                           keeping QEMU's connections and the guests' state\n"
+"                           (the fd store, as systemd's FileDescriptorStoreMax=\n"
+"                           does); SIGUSR2 restarts it from the binary now at\n"
+"                           its path (an upgrade)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "BYTES take a K, M or G suffix (powers of 1024).\n",
@@ -221,6 +227,7 @@ static int block_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -238,7 +245,7 @@ static void reopen_logs(void)
 }
 
 /* Returns true when the daemon should stop. */
-static bool handle_signals(int sfd)
+static bool handle_signals(int sfd, bool *restart)
 {
 	struct signalfd_siginfo si;
 
@@ -246,6 +253,12 @@ static bool handle_signals(int sfd)
 		if (si.ssi_signo == SIGHUP) {
 			reopen_logs();
 			continue;
+		}
+		if (si.ssi_signo == SIGUSR2) {
+			pr_info("signal %u: exiting to be restarted; the guests stay connected through the fd store",
+				si.ssi_signo);
+			*restart = true;
+			return true;
 		}
 		pr_info("signal %u: shutting down", si.ssi_signo);
 		return true;
@@ -278,7 +291,7 @@ static void on_signal(struct evloop_watch *w, uint32_t events)
 {
 }
 
-static int run(struct pvdmad *d, int sfd)
+static int run(struct pvdmad *d, int sfd, bool *restart)
 {
 	struct evloop_watch sig = { .fd = sfd, .fn = on_signal };
 	int n;
@@ -295,7 +308,7 @@ static int run(struct pvdmad *d, int sfd)
 			d->reopen_logs = false;
 			reopen_logs();
 		}
-		if (handle_signals(sfd))
+		if (handle_signals(sfd, restart))
 			return 0;
 	}
 }
@@ -304,8 +317,12 @@ int main(int argc, char **argv)
 {
 	struct pvdmad_options o = { 0 };
 	struct pvdmad d = { 0 };
+	bool restart = false;
 	int ret, sfd, err;
 
+	ret = pvdmad_supervise_main(argc, argv);
+	if (ret >= 0)
+		return ret;
 	ret = parse_args(&o, argc, argv);
 	if (ret)
 		return ret == 1 ? 0 : 2;
@@ -327,8 +344,16 @@ int main(int argc, char **argv)
 		goto err_sfd;
 	}
 	log_limits(&d.cfg);
-	ret = run(&d, sfd) ? 1 : 0;
-	pvdmad_stop(&d);
+	fdstore_notify(&d.store, "READY=1");
+	ret = run(&d, sfd, &restart) ? 1 : 0;
+	if (restart && !fdstore_kept(&d.store))
+		pr_warn("no fd store (neither systemd nor --supervise): the guests are disconnected");
+	if (restart && fdstore_kept(&d.store)) {
+		pvdmad_detach(&d);
+		ret = PVDMAD_EXIT_RESTART;
+	} else {
+		pvdmad_stop(&d);
+	}
 	close(sfd);
 	pvdmad_log_close();
 	return ret;

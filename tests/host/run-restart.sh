@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# pvdmad restarts under running clients, no VM: `pvdmad --supervise` keeps
+# the fds (docs/reliability.md, "pvdmad restarted"). tests/host/client
+# plays QEMU and a guest that maps, has the DMA device fill and checks the
+# bytes, unmaps, over and over (`client loop`); meanwhile pvdmad is killed
+# with SIGKILL, then upgraded (a different binary installed over the path,
+# SIGUSR2 to the supervisor). The client must see no bad round and no
+# disconnect. Then: a clean stop, and SIGUSR2 without a keeper.
+# Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-restart.sh
+set -u
+BUILD=${BUILD:-build}
+CLIENT=$BUILD/tests/host/client
+PVDMACTL=$BUILD/pvdmactl
+passed=0
+failed=0
+dir=$(mktemp -d /tmp/pvdma-restart.XXXXXX)
+sup=
+
+cleanup() {
+	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
+	[ -n "$sup" ] && kill "$sup" 2>/dev/null && wait "$sup" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() { echo "ok:   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+expect() {	# name, command...
+	name=$1
+	shift
+	if "$@" >"$dir/out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/    /' "$dir/out" | tail -n 20; fi
+}
+
+for b in "$BUILD/pvdmad" "$PVDMACTL" "$CLIENT"; do
+	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+# The binary runs from $dir so that the upgrade can install over it.
+cp "$BUILD/pvdmad" "$dir/pvdmad"
+truncate -s 64M "$dir/ram"
+opts="--socket $dir/c.sock --dma-socket $dir/d.sock --guest-ram $dir/ram --ram-below-4g 32M --control $dir/ctl"
+
+wait_for() {	# path
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$1" ]
+}
+# The pvdmad the supervisor runs now.
+child() { pgrep -P "$sup" -x pvdmad | head -n 1; }
+# Wait until the log shows a new child ready (count of "ready" lines > $1).
+wait_ready() {
+	i=0
+	while [ "$(grep -c 'ready,' "$dir/log")" -le "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	[ "$(grep -c 'ready,' "$dir/log")" -gt "$1" ]
+}
+ready_count() { grep -c 'ready,' "$dir/log"; }
+
+"$dir/pvdmad" --supervise $opts >"$dir/log" 2>&1 &
+sup=$!
+expect "pvdmad --supervise starts pvdmad" wait_ready 0
+expect "its sockets" wait_for "$dir/d.sock"
+
+"$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
+	--below-4g 32M --seconds 8 >"$dir/client" 2>&1 &
+cpid=$!
+sleep 2
+
+# 1. SIGKILL in the middle of the traffic.
+old=$(child)
+n=$(ready_count)
+kill -9 "$old"
+expect "a new pvdmad after SIGKILL" wait_ready "$n"
+expect "the new pvdmad took the companion and the DMA device back" \
+	grep -q "restart: 1 companions and 1 DMA devices taken back" "$dir/log"
+expect "the companion's domain was re-created from the ledger and checked" \
+	grep -q "companion [0-9]*: resumed at slot [0-9]*, [0-9]* mappings" "$dir/log"
+sleep 2
+
+# 2. An upgrade: another binary installed at the path (a rename, as
+# install(1) and dpkg do), then SIGUSR2: the running one exits for it.
+cp "$BUILD/pvdmad" "$dir/pvdmad.new"
+printf 'upgrade' >>"$dir/pvdmad.new"	# a different file, still the program
+mv -f "$dir/pvdmad.new" "$dir/pvdmad"
+old=$(child)
+n=$(ready_count)
+kill -USR2 "$sup"
+expect "a new pvdmad after SIGUSR2" wait_ready "$n"
+new=$(child)
+expect "it runs the upgraded binary" sh -c "[ '$new' != '$old' ] && cmp -s /proc/$new/exe '$dir/pvdmad'"
+expect "the old one exited for the restart (75)" grep -q "pvdmad (pid $old) exit 75: restarting" "$dir/log"
+
+wait "$cpid"
+crc=$?
+sed 's/^/    client: /' "$dir/client"
+expect "the client was served throughout: no bad round, no disconnect" \
+	sh -c "[ $crc -eq 0 ] && grep -q 'loop: [0-9]* rounds, 0 bad' '$dir/client'"
+expect "pvdmactl answers the restarted pvdmad" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json >/dev/null"
+
+# 3. A clean stop ends the supervisor too and removes the sockets.
+kill -TERM "$sup"
+wait "$sup"
+src=$?
+sup=
+expect "SIGTERM: the supervisor exits 0" [ "$src" -eq 0 ]
+expect "and the sockets are gone" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/d.sock' ]"
+expect "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$dir/log'"
+
+# 4. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
+"$dir/pvdmad" $opts >"$dir/log" 2>&1 &
+pid=$!
+wait_for "$dir/c.sock"
+kill -USR2 "$pid"
+wait "$pid"
+expect "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
