@@ -133,6 +133,19 @@ void companion_destroy(struct pvdma_companion *c)
 	c->ready = false;
 }
 
+/* The layout the session runs on, so a bad-gpa can be explained. */
+static void companion_log_hello(struct pvdma_companion *c, u32 version,
+				u32 features)
+{
+	char layout[512];
+
+	guest_ram_describe(&c->ram, layout, sizeof(layout));
+	pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
+		"companion %u: HELLO, guest protocol %u.%u features %#x; guest RAM %llu MiB: %s",
+		c->id, version >> 16, version & 0xffff, features,
+		(unsigned long long)(c->ram.size >> 20), layout);
+}
+
 /* HELLO: a fresh session. Old mappings go whatever the outcome. */
 static u32 companion_hello(struct pvdma_companion *c)
 {
@@ -168,6 +181,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 			return PVDMA_ST_IO;
 		}
 	}
+	companion_log_hello(c, version, features);
 	c->ready = true;
 	c->features = features;
 	c->stats.hellos++;
@@ -272,6 +286,19 @@ static void companion_count(struct pvdma_companion *c, u32 status)
 		c->stats.rejected[status]++;
 }
 
+/* -l debug: every refused entry, with what the guest asked. */
+static void companion_debug_refusal(const struct pvdma_companion *c,
+				    const struct pvdma_host_op *op)
+{
+	if (op->status == PVDMA_ST_OK || pvdmad_log_get_level() < PVDMAD_LOG_DEBUG)
+		return;
+	pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
+		"companion %u: op %u flags %#x gpa %#llx len %#llx bus %#llx: %s",
+		c->id, op->op, op->flags, (unsigned long long)op->gpa,
+		(unsigned long long)op->len, (unsigned long long)op->bus,
+		pvdma_status_name(op->status));
+}
+
 /* Run the entries of a slot whose header passed; results go to @out. */
 static u32 companion_run_entries(struct pvdma_companion *c,
 				 struct pvdma_entry *out, u32 count)
@@ -285,6 +312,7 @@ static u32 companion_run_entries(struct pvdma_companion *c,
 		op.bus = op.op == PVDMA_OP_MAP ? 0 : op.bus;
 		op.status = companion_exec(c, &op);
 		companion_count(c, op.status);
+		companion_debug_refusal(c, &op);
 		if (op.op == PVDMA_OP_MAP)
 			shm_write64(&out[i].bus, op.bus);
 		shm_write32(&out[i].status, op.status);

@@ -53,6 +53,7 @@ struct companion_config {
  * @dma_cmds:		DMA device commands executed through this domain
  * @dma_bytes:		bytes those commands moved, filled or summed
  * @dma_faults:		DMA commands refused with a translation fault
+ * @dma_io_errors:	DMA commands cut short: guest RAM not backed (SIGBUS)
  */
 struct companion_stats {
 	u64 doorbells;
@@ -66,6 +67,7 @@ struct companion_stats {
 	u64 dma_cmds;
 	u64 dma_bytes;
 	u64 dma_faults;
+	u64 dma_io_errors;
 };
 
 /**

@@ -3,17 +3,16 @@
  * The control socket and the live counters it serves.
  *
  * A client connects, sends one line ("stats json", "stats table" or
- * "reopen-logs"), reads the answer until EOF. Connections are non-blocking
- * in the loop; an answer is written with a send timeout, so a client that
- * never reads costs at most that long.
+ * "reopen-logs"), reads the answer until EOF. Connections are non-blocking;
+ * an answer the socket can't take at once waits for EPOLLOUT, so a client
+ * that never reads costs a connection slot, never a stalled loop. A
+ * connection's memory is bounded by its line and one answer.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -21,7 +20,6 @@
 
 #define CONTROL_LINE_MAX	128
 #define CONTROL_MAX_CONNS	8
-#define CONTROL_SEND_TIMEOUT_S	1
 
 /**
  * struct control_conn - one control connection
@@ -29,6 +27,9 @@
  * @daemon:	owner
  * @buf:	the request line so far
  * @len:	bytes in @buf
+ * @answer:	the answer being sent (NULL until the line is complete)
+ * @answer_len:	its length
+ * @sent:	bytes of it sent
  * @next:	in control_conns
  */
 struct control_conn {
@@ -37,6 +38,9 @@ struct control_conn {
 	struct pvdmad *daemon;
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
+	char *answer;
+	size_t answer_len;
+	size_t sent;
 };
 
 /* Open connections, closed at shutdown; one daemon per process. */
@@ -87,6 +91,7 @@ static void json_companion(FILE *out, const struct ivshmem_client *cl)
 	json_u64(out, "dma_commands", s->dma_cmds, true);
 	json_u64(out, "dma_bytes", s->dma_bytes, true);
 	json_u64(out, "dma_faults", s->dma_faults, true);
+	json_u64(out, "dma_io_errors", s->dma_io_errors, true);
 	fputs("\"rejected\": {", out);
 	for (st = 1; st < PVDMA_ST_COUNT; st++)
 		json_u64(out, pvdma_status_name(st), s->rejected[st],
@@ -108,6 +113,7 @@ static void json_dmadev(FILE *out, const struct ivshmem_client *cl)
 	json_u64(out, "invalid", s->invalid, true);
 	json_u64(out, "faults", s->faults, true);
 	json_u64(out, "not_bound", s->not_bound, true);
+	json_u64(out, "io_errors", s->io_errors, true);
 	json_u64(out, "bytes", s->bytes, true);
 	json_u64(out, "bad_tail", s->bad_tail, false);
 	fputs("}", out);
@@ -121,6 +127,8 @@ static void json_server(FILE *out, const char *key,
 	fprintf(out, "\"%s\": {\"clients\": %u, ", key, srv->nclients);
 	json_u64(out, "accepted", s->accepted, true);
 	json_u64(out, "refused", s->refused, true);
+	json_u64(out, "not_allowed", s->not_allowed, true);
+	json_u64(out, "out_of_fds", s->out_of_fds, true);
 	json_u64(out, "disconnected", s->disconnected, true);
 	json_u64(out, "violations", s->violations, true);
 	json_u64(out, "doorbells", s->doorbells, true);
@@ -163,6 +171,21 @@ static void json_limits(FILE *out, const struct pvdmad_config *cfg)
 	fputs("}, ", out);
 }
 
+/* The watchdog: how long the loop went without looking at its sockets. */
+static void json_loop(FILE *out, const struct pvdmad *d)
+{
+	const struct evloop_stats *ls = &d->loop.stats;
+
+	fputs("\"loop\": {", out);
+	json_u64(out, "turns", ls->turns, true);
+	json_u64(out, "longest_turn_us", ls->longest_turn_ns / 1000, true);
+	json_u64(out, "last_turn_us", ls->last_turn_ns / 1000, true);
+	json_u64(out, "log_lines_dropped", pvdmad_log_dropped(), true);
+	json_u64(out, "accept_out_of_fds", host_out_of_fds(), true);
+	json_u64(out, "control_refused", d->control_refused, false);
+	fputs("}, ", out);
+}
+
 void pvdmad_stats_json(struct pvdmad *d, FILE *out)
 {
 	struct ivshmem_client *cl;
@@ -170,6 +193,7 @@ void pvdmad_stats_json(struct pvdmad *d, FILE *out)
 
 	fprintf(out, "{\"pid\": %d, ", (int)getpid());
 	json_limits(out, &d->cfg);
+	json_loop(out, d);
 	json_u64(out, "guests_total", d->totals.guests, true);
 	json_u64(out, "guests_live", d->companions.nclients, true);
 	json_u64(out, "mappings_live", pvdmad_live_mappings(d), true);
@@ -237,6 +261,12 @@ void pvdmad_stats_table(struct pvdmad *d, FILE *out)
 		(unsigned long long)d->totals.guests,
 		(unsigned long long)pvdmad_live_mappings(d),
 		(unsigned long long)d->totals.released);
+	fprintf(out, "longest loop turn %llu us in %llu turns; refused: %llu companion, %llu dma, %llu control\n",
+		(unsigned long long)(d->loop.stats.longest_turn_ns / 1000),
+		(unsigned long long)d->loop.stats.turns,
+		(unsigned long long)d->companions.stats.refused,
+		(unsigned long long)d->dma.stats.refused,
+		(unsigned long long)d->control_refused);
 	fprintf(out, "%5s %7s %5s %8s %8s %10s %10s %8s %8s %7s %6s %8s %7s %11s\n",
 		"guest", "pid", "ready", "maps", "peak", "ap_KiB", "ap_peak", "map",
 		"unmap", "flush", "fault", "rejected", "dma", "dma_bytes");
@@ -260,42 +290,62 @@ void pvdmad_control_request(struct pvdmad *d, const char *line, FILE *out)
 	}
 }
 
-/* Build the whole answer in memory, then send it. */
-static void control_answer(struct control_conn *cc)
+static void control_conn_free(struct evloop_watch *w)
 {
-	char *text = NULL;
-	size_t len = 0, off = 0;
-	ssize_t n;
-	FILE *out;
+	struct control_conn *cc = container_of(w, struct control_conn, watch);
 
-	out = open_memstream(&text, &len);
-	if (!out)
-		return;
-	pvdmad_control_request(cc->daemon, cc->buf, out);
-	fclose(out);
-	while (off < len) {
-		n = send(cc->watch.fd, text + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += n;
-	}
-	free(text);
+	free(cc->answer);
+	free(cc);
 }
 
+/* Unlink, close; the memory goes after the loop's batch (evloop.h). */
 static void control_conn_close(struct control_conn *cc)
 {
 	struct control_conn **pp = &control_conns;
+	int fd = cc->watch.fd;
 
 	while (*pp != cc)
 		pp = &(*pp)->next;
 	*pp = cc->next;
-	evloop_del(&cc->daemon->loop, &cc->watch);
-	close(cc->watch.fd);
-	cc->watch.fd = -1;
+	evloop_release_later(&cc->daemon->loop, &cc->watch, control_conn_free);
+	close(fd);
 	control_nconns--;
-	free(cc);
+}
+
+/* Send what the socket takes now. true: all sent or the client is gone. */
+static bool control_send_more(struct control_conn *cc)
+{
+	ssize_t n;
+
+	while (cc->sent < cc->answer_len) {
+		n = send(cc->watch.fd, cc->answer + cc->sent,
+			 cc->answer_len - cc->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		if (n <= 0)
+			return true;
+		cc->sent += n;
+	}
+	return true;
+}
+
+/* Build the whole answer in memory, then send it as the client reads. */
+static void control_answer(struct control_conn *cc)
+{
+	FILE *out;
+
+	out = open_memstream(&cc->answer, &cc->answer_len);
+	if (!out) {
+		control_conn_close(cc);
+		return;
+	}
+	pvdmad_control_request(cc->daemon, cc->buf, out);
+	fclose(out);
+	if (control_send_more(cc) ||
+	    evloop_mod(&cc->daemon->loop, &cc->watch, EPOLLOUT))
+		control_conn_close(cc);
 }
 
 static void control_on_conn(struct evloop_watch *w, uint32_t events)
@@ -304,6 +354,11 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 	char *nl;
 	ssize_t n;
 
+	if (cc->answer) {
+		if (control_send_more(cc) || (events & (EPOLLHUP | EPOLLERR)))
+			control_conn_close(cc);
+		return;
+	}
 	n = recv(w->fd, cc->buf + cc->len, sizeof(cc->buf) - 1 - cc->len,
 		 MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -321,10 +376,9 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 	if (nl)
 		*nl = '\0';
 	control_answer(cc);
-	control_conn_close(cc);
 }
 
-/* The connection that has waited longest for its request line. */
+/* The connection that has waited longest. */
 static struct control_conn *control_oldest(void)
 {
 	struct control_conn *cc = control_conns;
@@ -334,25 +388,43 @@ static struct control_conn *control_oldest(void)
 	return cc;
 }
 
+static bool control_peer_allowed(struct pvdmad *d, int fd)
+{
+	struct host_peer peer = { .uid = (uid_t)-1 };
+	const char *why = "no peer credentials";
+
+	if (!host_peer_get(fd, &peer) &&
+	    host_access_check(&d->cfg.access, &peer, &why))
+		return true;
+	d->control_refused++;
+	pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+		"control: connection from pid %d uid %d refused: %s",
+		(int)peer.pid, (int)peer.uid, why);
+	return false;
+}
+
 static void control_on_accept(struct evloop_watch *w, uint32_t events)
 {
 	struct pvdmad *d = container_of(w, struct pvdmad, control_watch);
-	struct timeval tv = { .tv_sec = CONTROL_SEND_TIMEOUT_S };
 	struct control_conn *cc;
 	int fd;
 
-	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = host_accept(d->control_fd);
+	if (fd == -EMFILE || fd == -ENFILE)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"control: out of file descriptors: connection refused");
 	if (fd < 0)
 		return;
+	if (!control_peer_allowed(d, fd))
+		goto err_close;
 	/*
-	 * Clients that connect and never send their line must not lock
-	 * pvdmactl out: the one that has waited longest makes room. A real
-	 * client sends its line at once, so it is never the oldest for long.
+	 * Clients that connect and never send their line (or never read the
+	 * answer) must not lock pvdmactl out: the one that has waited longest
+	 * makes room. Its memory is released after this batch, so an event of
+	 * it still pending in the batch is safely ignored.
 	 */
 	if (control_nconns >= CONTROL_MAX_CONNS)
 		control_conn_close(control_oldest());
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		goto err_close;
 	cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		goto err_close;
@@ -373,29 +445,13 @@ err_close:
 
 int pvdmad_control_start(struct pvdmad *d)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	const char *path = d->cfg.control_path;
-	struct stat st;
 	int err;
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
-	d->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	d->control_fd = host_listen(d->cfg.control_path, "control socket",
+				    &d->cfg.access, CONTROL_MAX_CONNS,
+				    &d->control_file);
 	if (d->control_fd < 0)
-		return -errno;
-	if (bind(d->control_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(d->control_fd, CONTROL_MAX_CONNS) < 0) {
-		err = -errno;
-		close(d->control_fd);
-		d->control_fd = -1;
-		return err;
-	}
+		return d->control_fd;
 	d->control_watch = (struct evloop_watch){
 		.fd = d->control_fd, .fn = control_on_accept,
 	};
@@ -416,5 +472,5 @@ void pvdmad_control_stop(struct pvdmad *d)
 	evloop_del(&d->loop, &d->control_watch);
 	close(d->control_fd);
 	d->control_fd = -1;
-	unlink(d->cfg.control_path);
+	host_listen_remove(d->cfg.control_path, &d->control_file);
 }

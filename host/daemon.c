@@ -2,12 +2,16 @@
 /*
  * pvdmad core: per-connection device state behind the two ivshmem servers.
  *
- * A DMA device may only use the IOMMU domain of a companion connected from
- * the same process (SO_PEERCRED pid): one QEMU's devices, never another
- * VM's memory, whatever domain_peer the guest writes.
+ * A DMA device may only use the IOMMU domain of a companion of the same VM:
+ * connected from the same process (SO_PEERCRED pid, which must be known:
+ * a peer outside pvdmad's pid namespace shows pid 0 and binds to nothing)
+ * and the same user, whatever domain_peer the guest writes. A companion
+ * is only set up for a peer that could open the guest RAM file read-write
+ * itself (access.h): the socket never gives more than the file does.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -102,6 +106,16 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	struct pvdma_iommu *iommu;
 	int err;
 
+	err = host_peer_may_open_rw(&cl->peer, cl->sock,
+				    d->cfg.companion.ram.path);
+	if (err) {
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d uid %d refused: it could not open the guest RAM %s itself (%s)",
+			(int)cl->pid, (int)cl->peer.uid,
+			d->cfg.companion.ram.path, strerror(-err));
+		cl->server->stats.not_allowed++;
+		return err;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -136,7 +150,7 @@ static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 	companion_destroy(c);
 	pvdmad_forget_ledger(d, cl, c->ledger);
 	d->totals.released += c->stats.released - before;
-	pvdmad_log(PVDMAD_LOG_INFO, "companion %u: released %llu mappings",
+	pvdmad_log_ratelimited(PVDMAD_LOG_INFO, "companion %u: released %llu mappings",
 		   c->id, (unsigned long long)(c->stats.released - before));
 	free(c);
 }
@@ -195,17 +209,91 @@ static const struct ivshmem_server_ops companion_server_ops = {
 	.client_detach	= companion_client_detach,
 };
 
+/*
+ * DMA work is done in slices of at most DMA_SLICE_BYTES (one command at
+ * least) per device per loop turn; a device with more queued waits in the
+ * daemon's busy list, round robin, so one guest's 256 MiB queue can't make
+ * another's small command wait for all of it.
+ */
+#define DMA_SLICE_BYTES	(1ull << 20)
+
 /**
- * struct dma_client - a DMA device and the process it belongs to
+ * struct dma_client - a DMA device and the VM it belongs to
  * @dev:	the device
  * @daemon:	for the domain lookup
- * @pid:	its QEMU
+ * @peer:	its QEMU
+ * @cl:		its connection (to interrupt the guest after a slice)
+ * @busy:	in the daemon's busy list: commands still queued
+ * @busy_next:	next in it
  */
 struct dma_client {
 	struct pvdma_dmadev dev;
 	struct pvdmad *daemon;
-	pid_t pid;
+	struct host_peer peer;
+	struct ivshmem_client *cl;
+	bool busy;
+	struct dma_client *busy_next;
 };
+
+static void dma_busy_add(struct pvdmad *d, struct dma_client *dc)
+{
+	struct dma_client **pp = &d->dma_busy;
+
+	if (dc->busy)
+		return;
+	while (*pp)
+		pp = &(*pp)->busy_next;
+	*pp = dc;
+	dc->busy_next = NULL;
+	dc->busy = true;
+}
+
+static void dma_busy_remove(struct pvdmad *d, struct dma_client *dc)
+{
+	struct dma_client **pp = &d->dma_busy;
+
+	if (!dc->busy)
+		return;
+	while (*pp != dc)
+		pp = &(*pp)->busy_next;
+	*pp = dc->busy_next;
+	dc->busy = false;
+}
+
+/* One slice of @dc's queue; back in the busy list if more remains. */
+static int dma_run_slice(struct pvdmad *d, struct dma_client *dc)
+{
+	bool more;
+	int done = dmadev_process_slice(&dc->dev, DMA_SLICE_BYTES, &more);
+
+	if (more)
+		dma_busy_add(d, dc);
+	return done;
+}
+
+/* A slice for each device that was busy when the turn began. */
+static void pvdmad_run_dma_slices(struct pvdmad *d)
+{
+	struct dma_client *dc, *last = d->dma_busy;
+
+	while (last && last->busy_next)
+		last = last->busy_next;
+	while ((dc = d->dma_busy)) {
+		dma_busy_remove(d, dc);
+		if (dma_run_slice(d, dc) > 0)
+			ivshmem_client_notify(dc->cl, 0);
+		if (dc == last)
+			break;
+	}
+}
+
+/* Same VM: the same known process of the same user. */
+static bool dma_same_vm(const struct dma_client *dc,
+			const struct ivshmem_client *cl)
+{
+	return !cl->dead && cl->priv && dc->peer.pid != 0 &&
+	       cl->peer.pid == dc->peer.pid && cl->peer.uid == dc->peer.uid;
+}
 
 static struct pvdma_companion *dma_resolve(void *ctx, u32 domain_peer)
 {
@@ -215,14 +303,12 @@ static struct pvdma_companion *dma_resolve(void *ctx, u32 domain_peer)
 	if (domain_peer == PVDMA_DEV_DOMAIN_IDENTITY) {
 		/* No IOMMU, but still only its own QEMU's guest RAM. */
 		for (cl = dc->daemon->companions.clients; cl; cl = cl->next)
-			if (!cl->dead && cl->pid == dc->pid && cl->priv)
+			if (dma_same_vm(dc, cl))
 				return cl->priv;
 		return NULL;
 	}
 	cl = ivshmem_server_find(&dc->daemon->companions, domain_peer);
-	if (!cl || cl->pid != dc->pid)
-		return NULL;
-	return cl->priv;
+	return cl && dma_same_vm(dc, cl) ? cl->priv : NULL;
 }
 
 static int dma_client_init(void *ctx, struct ivshmem_client *cl)
@@ -235,7 +321,12 @@ static int dma_client_init(void *ctx, struct ivshmem_client *cl)
 	if (!dc)
 		return -ENOMEM;
 	dc->daemon = d;
-	dc->pid = cl->pid;
+	dc->peer = cl->peer;
+	dc->cl = cl;
+	if (!cl->peer.pid)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"dma: client %u has no pid in pvdmad's pid namespace: it can bind to no companion",
+			cl->id);
 	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
 			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
 	if (!err)
@@ -253,13 +344,17 @@ static int dma_client_doorbell(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
-	return dmadev_process(&dc->dev);
+	dc->dev.stats.doorbells++;
+	if (dc->busy)
+		return 0;	/* its turn comes in the slice round */
+	return dma_run_slice(ctx, dc);
 }
 
 static void dma_client_fini(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
+	dma_busy_remove(ctx, dc);
 	dmadev_destroy(&dc->dev);
 	pvdmad_forget_ledger(cl->server->ctx, cl, dc->dev.ledger);
 	free(dc);
@@ -283,7 +378,8 @@ static int dma_client_adopt(void *ctx, struct ivshmem_client *cl)
 		return -ENOMEM;
 	}
 	dc->daemon = d;
-	dc->pid = cl->pid;
+	dc->peer = cl->peer;
+	dc->cl = cl;
 	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
 			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
 	if (err) {
@@ -301,6 +397,7 @@ static void dma_client_detach(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
+	dma_busy_remove(ctx, dc);
 	ledger_leave(dc->dev.ledger);
 	free(dc);
 }
@@ -318,7 +415,8 @@ static void pvdmad_setup_server(struct pvdmad *d, struct ivshmem_server *srv,
 				const struct ivshmem_server_ops *ops)
 {
 	*srv = (struct ivshmem_server){
-		.name = name, .path = path, .listen_fd = -1, .shm_size = shm_size,
+		.name = name, .path = path, .access = &d->cfg.access,
+		.listen_fd = -1, .shm_size = shm_size,
 		.ops = ops, .ctx = d, .id_alloc = pvdmad_id_alloc, .id_ctx = d,
 		.store = &d->store,
 	};
@@ -335,16 +433,6 @@ static void pvdmad_adopt(struct pvdmad *d)
 		pvdmad_log(PVDMAD_LOG_INFO,
 			   "restart: %d companions and %d DMA devices taken back",
 			   companions, dmas);
-}
-
-void pvdmad_detach(struct pvdmad *d)
-{
-	pvdmad_control_stop(d);
-	if (d->cfg.dma_socket_path)
-		ivshmem_server_detach(&d->dma);
-	ivshmem_server_detach(&d->companions);
-	evloop_fini(&d->loop);
-	fdstore_close(&d->store);
 }
 
 int pvdmad_start(struct pvdmad *d)
@@ -396,11 +484,28 @@ err_store:
 
 int pvdmad_run_once(struct pvdmad *d, int timeout_ms)
 {
-	int n = evloop_run_once(&d->loop, timeout_ms);
+	/* Queued DMA work: look at the sockets, then do the next slice. */
+	int n = evloop_run_once(&d->loop, d->dma_busy ? 0 : timeout_ms);
 
+	if (d->dma_busy) {
+		if (!d->loop.turn_start_ns)
+			d->loop.turn_start_ns = evloop_now_ns();
+		pvdmad_run_dma_slices(d);
+	}
 	ivshmem_server_reap(&d->companions);
 	ivshmem_server_reap(&d->dma);
+	evloop_turn_end(&d->loop);
 	return n;
+}
+
+void pvdmad_detach(struct pvdmad *d)
+{
+	pvdmad_control_stop(d);
+	if (d->cfg.dma_socket_path)
+		ivshmem_server_detach(&d->dma);
+	ivshmem_server_detach(&d->companions);
+	evloop_fini(&d->loop);
+	fdstore_close(&d->store);
 }
 
 void pvdmad_stop(struct pvdmad *d)

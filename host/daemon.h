@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "access.h"
 #include "companion.h"
 #include "dmadev.h"
 #include "evloop.h"
@@ -23,6 +24,7 @@
  * @companion:		companion limits, IOMMU limits, guest RAM
  * @dmadev:		DMA device queue
  * @fault:		map fault injection (rate 0: off)
+ * @access:		who may use the sockets (access.h)
  */
 struct pvdmad_config {
 	const char *socket_path;
@@ -31,6 +33,7 @@ struct pvdmad_config {
 	struct companion_config companion;
 	struct dmadev_config dmadev;
 	struct pvdma_iommu_fault_config fault;
+	struct host_access access;
 };
 
 /**
@@ -53,11 +56,16 @@ struct pvdmad_totals {
  * @dma:		DMA device server
  * @control_fd:		listening stats socket, or -1
  * @control_watch:
+ * @control_file:	the control socket file (removed only if still ours)
+ * @control_refused:	control connections refused by the access check
  * @next_id:		last client id handed out
  * @totals:		counters across guests
  * @reopen_logs:	a control command asked to reopen the log file
+ * @dma_busy:		DMA devices with work queued beyond their last slice
  * @store:		the fd store that carries the guests across restarts
  */
+struct dma_client;
+
 struct pvdmad {
 	struct pvdmad_config cfg;
 	struct evloop loop;
@@ -65,9 +73,12 @@ struct pvdmad {
 	struct ivshmem_server dma;
 	int control_fd;
 	struct evloop_watch control_watch;
+	struct host_sockfile control_file;
+	u64 control_refused;
 	u32 next_id;
 	struct pvdmad_totals totals;
 	bool reopen_logs;
+	struct dma_client *dma_busy;
 	struct fdstore store;
 };
 

@@ -8,6 +8,7 @@
 #include "companion.h"
 #include "dmadev.h"
 #include "log.h"
+#include "ramguard.h"
 #include "shm_access.h"
 
 /* A decoded command (native endian, a private copy). */
@@ -232,10 +233,31 @@ static bool dmadev_domain(struct pvdma_dmadev *d, struct dmadev_domain *dom)
 	return !dom->identity || guest_ram_is_open(&dom->c->ram);
 }
 
+/* One command's data movement, run under ramguard_run(). */
+struct dmadev_move {
+	const struct dmadev_domain *dom;
+	const struct dmadev_cmd *cmd;
+	struct dmadev_result *res;
+};
+
+static void dmadev_move(void *arg)
+{
+	const struct dmadev_move *mv = arg;
+	const struct dmadev_cmd *cmd = mv->cmd;
+
+	if (cmd->op == PVDMA_DEV_COPY)
+		dmadev_copy(mv->dom, cmd->src, cmd->dst, cmd->len);
+	else if (cmd->op == PVDMA_DEV_FILL)
+		dmadev_fill(mv->dom, cmd->dst, cmd->len, (u8)cmd->pattern);
+	else
+		mv->res->result = dmadev_sum(mv->dom, cmd->src, cmd->len);
+}
+
 static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
 			struct dmadev_result *res)
 {
 	struct dmadev_domain dom;
+	struct dmadev_move mv = { .dom = &dom, .cmd = cmd, .res = res };
 	struct pvdma_companion *c;
 
 	res->status = dmadev_check(d, cmd);
@@ -251,12 +273,17 @@ static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
 		c->stats.dma_faults++;
 		return;
 	}
-	if (cmd->op == PVDMA_DEV_COPY)
-		dmadev_copy(&dom, cmd->src, cmd->dst, cmd->len);
-	else if (cmd->op == PVDMA_DEV_FILL)
-		dmadev_fill(&dom, cmd->dst, cmd->len, (u8)cmd->pattern);
-	else
-		res->result = dmadev_sum(&dom, cmd->src, cmd->len);
+	/* The host may be unable to back a page (ramguard.h): an I/O error
+	 * for this command, part of it possibly done, pvdmad unharmed. */
+	if (!ramguard_run(dmadev_move, &mv)) {
+		res->status = PVDMA_DEV_ST_IO;
+		res->result = 0;
+		c->stats.dma_io_errors++;
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"dma device %u: guest RAM could not be backed (SIGBUS: full tmpfs or hugetlbfs, or the file shrank): io",
+			d->id);
+		return;
+	}
 	c->stats.dma_cmds++;
 	c->stats.dma_bytes += cmd->len;
 	d->stats.bytes += cmd->len;
@@ -279,6 +306,7 @@ static void dmadev_count(struct pvdma_dmadev *d, u32 status)
 	case PVDMA_DEV_ST_OK:		d->stats.ok++;		break;
 	case PVDMA_DEV_ST_INVALID:	d->stats.invalid++;	break;
 	case PVDMA_DEV_ST_FAULT:	d->stats.faults++;	break;
+	case PVDMA_DEV_ST_IO:		d->stats.io_errors++;	break;
 	default:			d->stats.not_bound++;	break;
 	}
 }
@@ -297,6 +325,12 @@ static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 	dmadev_decode(&cmd, &snap);
 	dmadev_exec(d, &cmd, &res);
 	dmadev_count(d, res.status);
+	if (res.status != PVDMA_DEV_ST_OK && pvdmad_log_get_level() >= PVDMAD_LOG_DEBUG)
+		pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
+			"dma device %u: op %u src %#llx dst %#llx len %#llx: status %u, fault at %#llx",
+			d->id, cmd.op, (unsigned long long)cmd.src,
+			(unsigned long long)cmd.dst, (unsigned long long)cmd.len,
+			res.status, (unsigned long long)res.fault_bus);
 	shm_write64(&w->result, res.result);
 	shm_write64(&w->fault_bus, res.fault_bus);
 	shm_write32(&w->status, res.status);
@@ -336,14 +370,15 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	shm_store_release32(&w->done_seq, last->seq);
 }
 
-int dmadev_process(struct pvdma_dmadev *d)
+int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)
 {
 	struct pvdma_dev_header *h = d->shm;
 	u32 tail = shm_load_acquire32(&h->sq_tail);
 	int pending = pvdma_ring_pending(d->sq_head, tail, d->queue_entries);
+	u64 start = d->stats.bytes;
 	int i;
 
-	d->stats.doorbells++;
+	*more = false;
 	if (pending < 0) {
 		d->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
@@ -352,11 +387,27 @@ int dmadev_process(struct pvdma_dmadev *d)
 		shm_store_release32(&h->sq_head, d->sq_head);
 		return 0;
 	}
+	/* At least one command, then until @budget bytes have moved. */
 	for (i = 0; i < pending; i++) {
+		if (i && d->stats.bytes - start >= budget) {
+			*more = true;
+			break;
+		}
 		dmadev_run_cmd(d, d->sq_head & (d->queue_entries - 1));
 		d->sq_head++;
 		d->stats.cmds++;
 		shm_store_release32(&h->sq_head, d->sq_head);
 	}
-	return pending;
+	return i;
+}
+
+int dmadev_process(struct pvdma_dmadev *d)
+{
+	bool more = true;
+	int done = 0;
+
+	d->stats.doorbells++;
+	while (more)
+		done += dmadev_process_slice(d, ~0ull, &more);
+	return done;
 }

@@ -48,6 +48,7 @@ struct dmadev_stats {
 	u64 invalid;
 	u64 faults;
 	u64 not_bound;
+	u64 io_errors;		/* guest RAM the host could not back */
 	u64 bytes;		/* bytes copied, filled or summed */
 	u64 bad_tail;
 };
@@ -113,6 +114,14 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger);
 
 /* Run every posted command; returns how many completed (> 0: interrupt). */
 int dmadev_process(struct pvdma_dmadev *d);
+
+/*
+ * dmadev_process_slice - run posted commands until @budget bytes moved
+ * At least one command runs; *more says whether posted ones remain, for
+ * the caller to come back after serving others (fairness between guests).
+ * Returns how many completed. Counts no doorbell.
+ */
+int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more);
 
 /* Mark the region DOWN (magic cleared) on disconnect. */
 void dmadev_destroy(struct pvdma_dmadev *d);

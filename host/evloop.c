@@ -1,20 +1,41 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evloop.h"
 
 #define EVLOOP_BATCH	32
 
+uint64_t evloop_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int evloop_init(struct evloop *l)
 {
+	*l = (struct evloop){ .epfd = -1 };
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
 
+static void evloop_release_dead(struct evloop *l)
+{
+	struct evloop_watch *w;
+
+	while ((w = l->dead)) {
+		l->dead = w->dead_next;
+		w->release(w);
+	}
+}
+
 void evloop_fini(struct evloop *l)
 {
+	evloop_release_dead(l);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	l->epfd = -1;
@@ -27,10 +48,27 @@ int evloop_add(struct evloop *l, struct evloop_watch *w, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
+int evloop_mod(struct evloop *l, struct evloop_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
 void evloop_del(struct evloop *l, struct evloop_watch *w)
 {
 	if (w->fd >= 0)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+void evloop_release_later(struct evloop *l, struct evloop_watch *w,
+			  evloop_release_fn release)
+{
+	evloop_del(l, w);
+	w->fd = -1;
+	w->release = release;
+	w->dead_next = l->dead;
+	l->dead = w;
 }
 
 int evloop_run_once(struct evloop *l, int timeout_ms)
@@ -42,11 +80,28 @@ int evloop_run_once(struct evloop *l, int timeout_ms)
 	n = epoll_wait(l->epfd, ev, EVLOOP_BATCH, timeout_ms);
 	if (n < 0)
 		return -errno;
+	l->turn_start_ns = evloop_now_ns();
 	for (i = 0; i < n; i++) {
 		w = ev[i].data.ptr;
-		/* A watch removed earlier in this round has fd -1. */
+		/* A watch removed earlier in this batch has fd -1; its memory
+		 * stays valid until evloop_release_dead() below. */
 		if (w->fd >= 0)
 			w->fn(w, ev[i].events);
 	}
+	evloop_release_dead(l);
 	return n;
+}
+
+void evloop_turn_end(struct evloop *l)
+{
+	uint64_t ns;
+
+	if (!l->turn_start_ns)
+		return;
+	ns = evloop_now_ns() - l->turn_start_ns;
+	l->turn_start_ns = 0;
+	l->stats.turns++;
+	l->stats.last_turn_ns = ns;
+	if (ns > l->stats.longest_turn_ns)
+		l->stats.longest_turn_ns = ns;
 }

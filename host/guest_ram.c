@@ -37,18 +37,22 @@
  * @split_threshold:	RAM this large or larger is split at @lowmem, the
  *			rest going to 4 GiB; 0: never split (one block)
  * @lowmem:		bytes left below 4 GiB when split
+ * @legacy_vga:		the x86 VGA window hides RAM from devices
+ * @tseg:		SMRAM's TSEG can sit at the top of low RAM (q35)
  */
 struct guest_ram_machine_desc {
 	const char *name;
 	u64 ram_base;
 	u64 split_threshold;
 	u64 lowmem;
+	bool legacy_vga;
+	bool tseg;
 };
 
 static const struct guest_ram_machine_desc guest_ram_machines[GUEST_RAM_MACHINES] = {
-	[GUEST_RAM_Q35]	 = { "q35", 0, Q35_SPLIT_THRESHOLD, Q35_LOWMEM },
-	[GUEST_RAM_PC]	 = { "pc", 0, PC_SPLIT_THRESHOLD, PC_LOWMEM },
-	[GUEST_RAM_VIRT] = { "virt", VIRT_RAM_BASE, 0, 0 },
+	[GUEST_RAM_Q35]	 = { "q35", 0, Q35_SPLIT_THRESHOLD, Q35_LOWMEM, true, true },
+	[GUEST_RAM_PC]	 = { "pc", 0, PC_SPLIT_THRESHOLD, PC_LOWMEM, true, false },
+	[GUEST_RAM_VIRT] = { "virt", VIRT_RAM_BASE, 0, 0, false, false },
 };
 
 static const struct guest_ram_machine_desc *machine_desc(int machine)
@@ -170,6 +174,69 @@ int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 	return 0;
 }
 
+int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end)
+{
+	if (gpa >= end)
+		return 0;
+	if (ram->nhidden >= GUEST_RAM_MAX_HIDDEN)
+		return -ENOSPC;
+	ram->hidden[ram->nhidden++] = (struct guest_ram_hidden){ gpa, end };
+	return 0;
+}
+
+/* What QEMU keeps devices out of on this machine (guest_ram.h). */
+static void guest_ram_hide_machine(struct guest_ram *ram,
+				   const struct guest_ram_config *cfg)
+{
+	const struct guest_ram_machine_desc *md = machine_desc(cfg->machine);
+	u64 low = ram->nblocks ? ram->blocks[0].len : 0;
+
+	if (md && md->legacy_vga)
+		guest_ram_hide(ram, GUEST_RAM_VGA_START, GUEST_RAM_VGA_END);
+	if (md && md->tseg && cfg->tseg)
+		guest_ram_hide(ram, md->ram_base + low - PVDMA_MIN(cfg->tseg, low),
+			       md->ram_base + low);
+}
+
+int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg)
+{
+	struct stat st;
+	int err;
+
+	*ram = (struct guest_ram){ 0 };
+	if (stat(cfg->path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(ram->why, sizeof(ram->why), "not a regular file");
+		return -EINVAL;
+	}
+	err = guest_ram_layout(ram, (u64)st.st_size, cfg->machine, cfg->below_4g,
+			       cfg->size, ram->why, sizeof(ram->why));
+	if (!err)
+		guest_ram_hide_machine(ram, cfg);
+	return err;
+}
+
+void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
+{
+	size_t off = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < ram->nblocks && off < size; i++)
+		off += snprintf(buf + off, size - off, "%sGPA [%#llx, %#llx) = file [%#llx, %#llx)",
+				i ? ", " : "",
+				(unsigned long long)ram->blocks[i].gpa,
+				(unsigned long long)(ram->blocks[i].gpa + ram->blocks[i].len),
+				(unsigned long long)ram->blocks[i].offset,
+				(unsigned long long)(ram->blocks[i].offset + ram->blocks[i].len));
+	for (i = 0; i < ram->nhidden && off < size; i++)
+		off += snprintf(buf + off, size - off, "%s[%#llx, %#llx)",
+				i ? ", " : "; hidden from DMA: ",
+				(unsigned long long)ram->hidden[i].gpa,
+				(unsigned long long)ram->hidden[i].end);
+}
+
 int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 {
 	char why[sizeof(ram->why)] = "";
@@ -194,6 +261,7 @@ int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 		err = -errno;
 		goto err_close;
 	}
+	guest_ram_hide_machine(ram, cfg);
 	ram->base = base;
 	ram->mapped = true;
 	ram->fd = fd;
@@ -245,6 +313,10 @@ int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 
 	if (!len)
 		return -EINVAL;
+	for (i = 0; i < ram->nhidden; i++)
+		if (gpa < ram->hidden[i].end && (ram->hidden[i].gpa <= gpa ||
+						 ram->hidden[i].gpa - gpa < len))
+			return -EFAULT;
 	for (i = 0; i < ram->nblocks; i++) {
 		const struct guest_ram_block *b = &ram->blocks[i];
 

@@ -11,8 +11,16 @@
  *             GPA [4 GiB, 4 GiB + the rest)  = file [below_4g, size)
  *   virt:     GPA [1 GiB, 1 GiB + size)      = file [0, size)
  * Everything else (the x86 PCI hole below 4 GiB, virt's devices below
- * 1 GiB, beyond the top) is not RAM. The legacy VGA/ROM window at
- * 640 KiB..1 MiB is RAM-backed in the file and is treated as RAM.
+ * 1 GiB, beyond the top) is not RAM.
+ *
+ * Hidden from DMA although the file backs them (QEMU routes device
+ * accesses elsewhere), so refused for mapping once the file is opened:
+ *   - x86: the legacy VGA window [0xa0000, 0xc0000): VGA memory or SMRAM's
+ *     ASEG, never guest RAM to a device;
+ *   - q35 with --tseg: the top bytes of low RAM that are TSEG, SMRAM once
+ *     the firmware (OVMF with SMM) locks it; QEMU's default size
+ *     (mch.extended-tseg-mbytes) is 16 MiB. SeaBIOS leaves it ordinary
+ *     RAM that Linux uses, so it is refused only when asked for.
  *
  * How pvdmad learns the layout: QEMU tells an ivshmem server nothing about
  * the guest's memory map, and the guest is not trusted to. pvdmad takes the
@@ -30,6 +38,9 @@
 
 #define GUEST_RAM_4G		(1ull << 32)
 #define GUEST_RAM_MAX_BLOCKS	2
+#define GUEST_RAM_MAX_HIDDEN	2
+#define GUEST_RAM_VGA_START	0xa0000ull	/* legacy VGA window / ASEG */
+#define GUEST_RAM_VGA_END	0xc0000ull
 
 enum guest_ram_machine {
 	GUEST_RAM_Q35	= 0,	/* -machine q35 (the default) */
@@ -46,12 +57,24 @@ enum guest_ram_machine {
  *		(QEMU's -machine max-ram-below-4g changes it; set this to match;
  *		x86 machines only)
  * @size:	the RAM size QEMU was given (-m); 0 = whatever the file holds
+ * @tseg:	q35: bytes of TSEG at the top of low RAM, refused (0: none)
  */
 struct guest_ram_config {
 	const char *path;
 	int machine;
 	u64 below_4g;
 	u64 size;
+	u64 tseg;
+};
+
+/**
+ * struct guest_ram_hidden - guest RAM that no device reaches
+ * @gpa:	first byte
+ * @end:	one past the last
+ */
+struct guest_ram_hidden {
+	u64 gpa;
+	u64 end;
 };
 
 /**
@@ -72,6 +95,8 @@ struct guest_ram_block {
  * @size:	RAM bytes (the file's size)
  * @blocks:	where the file's bytes sit in guest-physical space
  * @nblocks:	how many of @blocks are used
+ * @hidden:	ranges inside the blocks that DMA never reaches
+ * @nhidden:	how many of @hidden are used
  * @mapped:	@base came from mmap and is unmapped by guest_ram_close()
  * @fd:		the file, kept open while @mapped to notice it shrinking
  * @why:	after a failed guest_ram_open(), what was wrong, or ""
@@ -81,6 +106,8 @@ struct guest_ram {
 	u64 size;
 	struct guest_ram_block blocks[GUEST_RAM_MAX_BLOCKS];
 	unsigned int nblocks;
+	struct guest_ram_hidden hidden[GUEST_RAM_MAX_HIDDEN];
+	unsigned int nhidden;
 	bool mapped;
 	int fd;
 	char why[192];
@@ -100,6 +127,19 @@ u64 guest_ram_default_below_4g(int machine, u64 ram_size);
  * layout can't hold: ram->why then says why, naming both).
  */
 int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg);
+
+/*
+ * guest_ram_probe - check the file @cfg names without mapping it (pvdmad's
+ * start): 0 with @ram's layout filled in (base NULL), -ENOENT (not there
+ * yet: checked again at HELLO), or an error with ram->why set.
+ */
+int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg);
+
+/* Refuse [gpa, end) to DMA from now on. 0, or -ENOSPC (table full). */
+int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end);
+
+/* Say where RAM and the hidden ranges are, one line, into @buf. */
+void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size);
 
 /* ram->why after a failed guest_ram_open(), else strerror(-@err). */
 const char *guest_ram_strerror(const struct guest_ram *ram, int err);
@@ -126,7 +166,8 @@ static inline bool guest_ram_is_open(const struct guest_ram *ram)
 /*
  * guest_ram_gpa_to_offset - where [gpa, gpa + len) lives in the file
  * Returns 0 and sets *offset, or -EFAULT if any byte of the range is not
- * RAM or the range crosses from one block to another (len 0: -EINVAL).
+ * RAM, is hidden from DMA, or the range crosses from one block to another
+ * (len 0: -EINVAL).
  */
 int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 			    u64 *offset);

@@ -4,7 +4,9 @@
  * the connect sequence, doorbells and notifications.
  *
  * A client (QEMU) never sends anything after connecting; any byte or fd it
- * sends is a protocol violation and disconnects it.
+ * sends is a protocol violation and disconnects it. Nothing here blocks on
+ * a client: its socket is non-blocking, fds are refused at its sendmsg()
+ * (SO_PASSRIGHTS, access.c) and the eventfds it shares go through peerfd.c.
  */
 #include <endian.h>
 #include <errno.h>
@@ -24,9 +26,9 @@
 
 #include "ivshmem_server.h"
 #include "log.h"
+#include "peerfd.h"
 
 #define IVSHMEM_LISTEN_BACKLOG	16
-#define IVSHMEM_SEND_TIMEOUT_MS	1000
 
 static void close_fd(int *fd)
 {
@@ -37,7 +39,8 @@ static void close_fd(int *fd)
 
 /*
  * Send one little-endian int64, with @fd attached if >= 0. Loops over short
- * writes; the fd rides with the first byte only.
+ * writes; the fd rides with the first byte only. The whole setup (40 bytes)
+ * fits an empty socket buffer, so -EAGAIN means a client that is not QEMU.
  */
 static int ivshmem_send_msg(int sock, int64_t value, int fd)
 {
@@ -66,7 +69,7 @@ static int ivshmem_send_msg(int sock, int64_t value, int fd)
 			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 			memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 		}
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -233,27 +236,42 @@ void ivshmem_client_close(struct ivshmem_client *cl)
 {
 	if (cl->dead)
 		return;
-	pvdmad_log(PVDMAD_LOG_INFO, "%s: client %u (pid %d) disconnected",
-		   cl->server->name, cl->id, (int)cl->pid);
+	pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
+		"%s: client %u (pid %d) disconnected", cl->server->name, cl->id,
+		(int)cl->pid);
 	ivshmem_client_release(cl);
 	cl->dead = true;
 	cl->server->nclients--;
 	cl->server->stats.disconnected++;
 }
 
+/* A shared eventfd's flags or counter were turned against us. */
+static void ivshmem_client_tampered(struct ivshmem_client *cl, int err)
+{
+	cl->server->stats.violations++;
+	pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+		"%s: client %u (pid %d) %s its eventfd: disconnected",
+		cl->server->name, cl->id, (int)cl->pid,
+		err == -EPERM ? "made blocking" : "blocked us on");
+	ivshmem_client_close(cl);
+}
+
 int ivshmem_client_notify(struct ivshmem_client *cl, unsigned int vector)
 {
-	uint64_t one = 1;
+	int err;
 
 	if (cl->dead || vector >= IVSHMEM_VECTORS)
 		return -EINVAL;
-	if (write(cl->guest_efd[vector], &one, sizeof(one)) == sizeof(one))
+	err = peerfd_eventfd_write(cl->guest_efd[vector], 1);
+	/* -EAGAIN: the counter is saturated, the guest will see it anyway. */
+	if (!err || err == -EAGAIN)
 		return 0;
-	/* EAGAIN: the counter is saturated, the guest will see it anyway. */
-	if (errno == EAGAIN)
-		return 0;
+	if (err == -EPERM || err == -ETIMEDOUT) {
+		ivshmem_client_tampered(cl, err);
+		return err;
+	}
 	cl->server->stats.notify_errors++;
-	return -errno;
+	return err;
 }
 
 /* Read and close whatever a client sent, so no fd it passed stays open. */
@@ -312,9 +330,15 @@ static void ivshmem_on_doorbell(struct evloop_watch *w, uint32_t events)
 						bell_watch);
 	struct ivshmem_server *srv = cl->server;
 	uint64_t count;
+	int err;
 
 	/* One read clears every ring since the last: one run serves them. */
-	if (read(cl->host_efd[0], &count, sizeof(count)) != sizeof(count))
+	err = peerfd_eventfd_read(cl->host_efd[0], &count);
+	if (err == -EPERM || err == -ETIMEDOUT) {
+		ivshmem_client_tampered(cl, err);
+		return;
+	}
+	if (err)
 		return;
 	srv->stats.doorbells++;
 	if (srv->ops->doorbell(srv->ctx, cl) > 0)
@@ -342,13 +366,8 @@ static struct ivshmem_client *ivshmem_client_alloc(struct ivshmem_server *srv,
 static int ivshmem_client_setup(struct ivshmem_server *srv,
 				struct ivshmem_client *cl)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	int err;
 
-	if (getsockopt(cl->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	cl->pid = cred.pid;
 	cl->id = srv->id_alloc(srv->id_ctx);
 	if (!cl->id)
 		return -EUSERS;
@@ -373,32 +392,50 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 	return evloop_add(srv->loop, &cl->bell_watch, EPOLLIN);
 }
 
-/* Blocking sends with a timeout: a client that never reads can't hang us. */
-static int ivshmem_sock_prepare(int sock)
+/* Who is calling, and may they? Refused peers are logged with the reason. */
+static int ivshmem_peer_allowed(struct ivshmem_server *srv, int sock,
+				struct host_peer *peer)
 {
-	struct timeval tv = {
-		.tv_sec = IVSHMEM_SEND_TIMEOUT_MS / 1000,
-		.tv_usec = (IVSHMEM_SEND_TIMEOUT_MS % 1000) * 1000,
-	};
+	const char *why = "too many clients";
+	int err;
 
-	return setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ?
-	       -errno : 0;
+	err = host_peer_get(sock, peer);
+	if (err) {
+		why = "no peer credentials";
+	} else if (!host_access_check(srv->access, peer, &why)) {
+		srv->stats.not_allowed++;
+		err = -EACCES;
+	} else if (srv->nclients >= IVSHMEM_MAX_CLIENTS) {
+		err = -EUSERS;
+	}
+	if (err)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"%s: connection from pid %d uid %d refused: %s",
+			srv->name, (int)peer->pid, (int)peer->uid, why);
+	return err;
 }
 
 static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 {
 	struct ivshmem_server *srv = container_of(w, struct ivshmem_server,
 						  listen_watch);
+	struct host_peer peer = { .pid = 0, .uid = (uid_t)-1 };
 	struct ivshmem_client *cl;
 	int sock, err;
 
-	sock = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	sock = host_accept(srv->listen_fd);
+	if (sock == -EMFILE || sock == -ENFILE) {
+		srv->stats.out_of_fds++;
+		srv->stats.refused++;
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"%s: out of file descriptors: connection refused",
+			srv->name);
+		return;
+	}
 	if (sock < 0)
 		return;
-	if (srv->nclients >= IVSHMEM_MAX_CLIENTS || ivshmem_sock_prepare(sock)) {
+	if (ivshmem_peer_allowed(srv, sock, &peer)) {
 		srv->stats.refused++;
-		pvdmad_log_ratelimited(PVDMAD_LOG_WARN, "%s: connection refused",
-				       srv->name);
 		close(sock);
 		return;
 	}
@@ -408,6 +445,8 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 		close(sock);
 		return;
 	}
+	cl->peer = peer;
+	cl->pid = peer.pid;
 	cl->next = srv->clients;
 	srv->clients = cl;
 	srv->nclients++;
@@ -420,20 +459,13 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 		return;
 	}
 	srv->stats.accepted++;
-	pvdmad_log(PVDMAD_LOG_INFO, "%s: client %u (pid %d) connected",
-		   srv->name, cl->id, (int)cl->pid);
-}
-
-/* Replace a stale socket file; refuse to remove anything else. */
-static int ivshmem_unlink_stale(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	return unlink(path) < 0 ? -errno : 0;
+	pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
+		"%s: client %u: region %llu bytes, doorbell fd %d, interrupt fd %d",
+		srv->name, cl->id, (unsigned long long)cl->shm_size,
+		cl->host_efd[0], cl->guest_efd[0]);
+	pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
+		"%s: client %u (pid %d uid %d) connected", srv->name, cl->id,
+		(int)cl->pid, (int)cl->peer.uid);
 }
 
 /*
@@ -447,12 +479,14 @@ static int ivshmem_listen_kept(struct ivshmem_server *srv)
 	char name[FDSTORE_NAME_MAX + 1];
 	int fd, listening = 0;
 	socklen_t len = sizeof(listening);
+	struct stat st;
 
 	if (!srv->store)
 		return -ENOENT;
 	snprintf(name, sizeof(name), "%s.listen", srv->name);
 	fd = fdstore_take(srv->store, name);
-	srv->listen_ours = fd >= 0;
+	if (fd >= 0 && !stat(srv->path, &st) && S_ISSOCK(st.st_mode))
+		srv->file = (struct host_sockfile){ st.st_dev, st.st_ino };
 	if (fd < 0)
 		fd = fdstore_take_socket(srv->store, srv->path);
 	if (fd < 0)
@@ -482,47 +516,36 @@ static int ivshmem_listen_store(struct ivshmem_server *srv)
 
 int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char what[64];
 	int err;
 
 	srv->loop = loop;
 	srv->clients = NULL;
 	srv->nclients = 0;
-	srv->listen_fd = ivshmem_listen_kept(srv);
-	if (srv->listen_fd >= 0)
-		goto watch;
-	srv->listen_ours = true;
-	if (strlen(srv->path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, srv->path);
-	err = ivshmem_unlink_stale(srv->path);
+	err = peerfd_init();
 	if (err)
 		return err;
-	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	snprintf(what, sizeof(what), "%s socket", srv->name);
+	srv->listen_fd = ivshmem_listen_kept(srv);
 	if (srv->listen_fd < 0)
-		return -errno;
-	if (bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(srv->listen_fd, IVSHMEM_LISTEN_BACKLOG) < 0) {
-		err = -errno;
-		goto err_close;
-	}
+		srv->listen_fd = host_listen(srv->path, what, srv->access,
+					     IVSHMEM_LISTEN_BACKLOG, &srv->file);
+	if (srv->listen_fd < 0)
+		return srv->listen_fd;
 	err = ivshmem_listen_store(srv);
-	if (err)
-		goto err_unlink;
-watch:
+	if (err) {
+		host_listen_remove(srv->path, &srv->file);
+		close_fd(&srv->listen_fd);
+		return err;
+	}
 	srv->listen_watch = (struct evloop_watch){
 		.fd = srv->listen_fd, .fn = ivshmem_on_accept,
 	};
 	err = evloop_add(loop, &srv->listen_watch, EPOLLIN);
-	if (err)
-		goto err_unlink;
-	return 0;
-
-err_unlink:
-	if (srv->listen_ours)
-		unlink(srv->path);
-err_close:
-	close_fd(&srv->listen_fd);
+	if (err) {
+		host_listen_remove(srv->path, &srv->file);
+		close_fd(&srv->listen_fd);
+	}
 	return err;
 }
 
@@ -551,9 +574,7 @@ void ivshmem_server_stop(struct ivshmem_server *srv)
 	if (srv->listen_fd >= 0) {
 		evloop_del(srv->loop, &srv->listen_watch);
 		close_fd(&srv->listen_fd);
-		/* A socket unit's file is systemd's to remove. */
-		if (srv->listen_ours)
-			unlink(srv->path);
+		host_listen_remove(srv->path, &srv->file);
 		if (srv->store) {
 			snprintf(name, sizeof(name), "%s.listen", srv->name);
 			fdstore_remove(srv->store, name);
@@ -610,17 +631,6 @@ static int ivshmem_take_kept_fds(struct ivshmem_client *cl)
 	return err;
 }
 
-static int ivshmem_peer_pid(struct ivshmem_client *cl)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(cl->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	cl->pid = cred.pid;
-	return 0;
-}
-
 static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 {
 	struct ivshmem_client *cl = ivshmem_client_alloc(srv, -1);
@@ -634,7 +644,8 @@ static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 	srv->nclients++;
 	err = ivshmem_take_kept_fds(cl);
 	if (!err)
-		err = ivshmem_peer_pid(cl);
+		err = host_peer_get(cl->sock, &cl->peer);
+	cl->pid = cl->peer.pid;
 	if (!err)
 		err = ivshmem_map_kept_shm(cl);
 	if (!err)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access.h"
 #include "evloop.h"
 #include "fdstore.h"
 
@@ -41,7 +42,8 @@ struct ivshmem_server;
  * @server:	owner
  * @sock:	the connection
  * @id:		its peer id
- * @pid:	the connecting process (SO_PEERCRED)
+ * @pid:	the connecting process (SO_PEERCRED; 0 outside our pid namespace)
+ * @peer:	its credentials (SO_PEERCRED)
  * @shm_fd:	its region's memfd
  * @shm:	the region, mapped
  * @shm_size:
@@ -58,6 +60,7 @@ struct ivshmem_client {
 	int sock;
 	uint32_t id;
 	pid_t pid;
+	struct host_peer peer;
 	int shm_fd;
 	void *shm;
 	uint64_t shm_size;
@@ -93,9 +96,12 @@ struct ivshmem_server_ops {
 /* Counters of one server. */
 struct ivshmem_server_stats {
 	uint64_t accepted;
-	uint64_t refused;	/* setup failed or too many clients */
+	uint64_t refused;	/* setup failed, too many clients, not allowed */
+	uint64_t not_allowed;	/* peer credentials refused (access.h) */
+	uint64_t out_of_fds;	/* accept() hit EMFILE/ENFILE */
 	uint64_t disconnected;
-	uint64_t violations;	/* a client sent bytes or fds: disconnected */
+	uint64_t violations;	/* a client sent bytes or fds, or tampered
+				 * with a shared eventfd: disconnected */
 	uint64_t doorbells;
 	uint64_t notify_errors;
 };
@@ -104,7 +110,9 @@ struct ivshmem_server_stats {
  * struct ivshmem_server - one listening socket
  * @name:	"companion" or "dma", for logs and the memfd name
  * @path:	socket path
+ * @access:	who may connect
  * @listen_fd:
+ * @file:	the socket file we created (removed only if still ours)
  * @shm_size:	bytes per client region, a power of two
  * @ops, @ctx:	the device
  * @loop:	the caller's loop
@@ -117,12 +125,13 @@ struct ivshmem_server_stats {
  * @store:	the fd store (fdstore.h): every client's fds are handed to it
  *		so that they outlive this process
  * @listen_kept: the listening socket came from the store or systemd
- * @listen_ours: its file is ours to remove at a clean stop
  */
 struct ivshmem_server {
 	const char *name;
 	const char *path;
+	const struct host_access *access;
 	int listen_fd;
+	struct host_sockfile file;
 	uint64_t shm_size;
 	const struct ivshmem_server_ops *ops;
 	void *ctx;
@@ -135,12 +144,12 @@ struct ivshmem_server {
 	struct ivshmem_server_stats stats;
 	struct fdstore *store;
 	bool listen_kept;
-	bool listen_ours;
 };
 
 /*
- * ivshmem_server_start - listen on @path (a stale socket file is replaced)
- * Returns 0 or a negative errno.
+ * ivshmem_server_start - listen on @path (host_listen(): a stale socket
+ * file is replaced, a live one refused). Returns 0 or a negative errno,
+ * the reason logged.
  */
 int ivshmem_server_start(struct ivshmem_server *srv, struct evloop *loop);
 

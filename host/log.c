@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +26,30 @@ static struct {
 	int fd;			/* log file, or -1 for stderr */
 	char *path;		/* for reopen */
 	bool syslog;
+	unsigned long dropped;	/* lines the log could not take at once */
 } log_state = { .level = PVDMAD_LOG_INFO, .fd = -1 };
+
+static int log_fd(void)
+{
+	return log_state.fd >= 0 ? log_state.fd : STDERR_FILENO;
+}
+
+/*
+ * A pipe or socket nobody drains (stderr of a stuck parent, a full
+ * journal socket) must not stop the daemon: such a log is written
+ * non-blocking, and lines it can't take are counted and dropped.
+ */
+static void log_make_nonblocking(int fd)
+{
+	struct stat st;
+	int flags;
+
+	if (fstat(fd, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0 && !(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
 
 int pvdmad_log_parse_level(const char *name)
 {
@@ -62,6 +86,7 @@ int pvdmad_log_open(const char *path, bool use_syslog)
 	}
 	log_state.fd = fd;
 	log_state.syslog = use_syslog;
+	log_make_nonblocking(log_fd());
 	if (use_syslog)
 		openlog("pvdmad", LOG_PID, LOG_DAEMON);
 	return 0;
@@ -78,6 +103,7 @@ int pvdmad_log_reopen(void)
 		return fd;	/* keep writing to the old file */
 	close(log_state.fd);
 	log_state.fd = fd;
+	log_make_nonblocking(fd);
 	return 0;
 }
 
@@ -104,6 +130,31 @@ int pvdmad_log_get_level(void)
 	return log_state.level;
 }
 
+/* One write per line; a short write to a log is not worth a retry. */
+static void log_write(const char *line, int n)
+{
+	char note[80];
+	int m;
+
+	if (log_state.dropped) {
+		m = snprintf(note, sizeof(note),
+			     "pvdmad[%d]: %lu log lines dropped (log not drained)\n",
+			     (int)getpid(), log_state.dropped);
+		if (write(log_fd(), note, m) != m)
+			goto drop;
+		log_state.dropped = 0;
+	}
+	if (write(log_fd(), line, n) == n)
+		return;
+drop:
+	log_state.dropped++;
+}
+
+unsigned long pvdmad_log_dropped(void)
+{
+	return log_state.dropped;
+}
+
 static void log_emit(int level, const char *fmt, va_list ap)
 {
 	char msg[512], line[600];
@@ -123,9 +174,7 @@ static void log_emit(int level, const char *fmt, va_list ap)
 		return;
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
-	/* One write per line; a short write to a log is not worth a retry. */
-	if (write(log_state.fd >= 0 ? log_state.fd : STDERR_FILENO, line, n) < 0)
-		return;
+	log_write(line, n);
 }
 
 void pvdmad_log(int level, const char *fmt, ...)

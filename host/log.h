@@ -3,8 +3,11 @@
  * pvdmad logging: leveled lines to stderr, a log file or syslog.
  *
  * Nothing on the request path logs at the default level (info); hot-path
- * complaints go through pvdmad_log_ratelimited() so a hostile guest can't
- * flood the log. Single-threaded: the daemon's one loop is the only caller.
+ * complaints and every line a peer can cause (connects, refusals) go
+ * through pvdmad_log_ratelimited() so no peer can flood the log. A log
+ * that is a pipe or socket is written non-blocking: lines it can't take
+ * are dropped and counted, never waited for. Single-threaded: the daemon's
+ * one loop is the only caller.
  */
 #ifndef PVDMAD_LOG_H
 #define PVDMAD_LOG_H
@@ -33,6 +36,8 @@ int pvdmad_log_open(const char *path, bool use_syslog);
 /* Reopen the log file (after rotation: SIGHUP). 0 or a negative errno. */
 int pvdmad_log_reopen(void);
 void pvdmad_log_close(void);
+/* Lines dropped since the last that got through (a log not drained). */
+unsigned long pvdmad_log_dropped(void);
 void pvdmad_log_set_level(int level);
 int pvdmad_log_get_level(void);
 

@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,18 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "ramguard.h"
 #include "supervise.h"
-
 #include <pvdma/version.h>
 
 #define PVDMAD_VERSION	PVDMA_VERSION
+
+/* Limits of the options (the rules printed for a bad value). */
+#define PVDMAD_SOCKET_PATH_MAX	108		/* sizeof(sun_path) */
+#define PVDMAD_MAX_MAPPINGS	(1u << 20)
+#define PVDMAD_MIN_PAGE		(4ull << 10)
+#define PVDMAD_MAX_PAGE		(1ull << 20)
+#define PVDMAD_MAX_DMA_LEN	(64u << 20)
 
 static void usage(FILE *out, const struct pvdmad_config *def)
 {
@@ -50,6 +59,13 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 "      --dma-identity       also let the DMA device run without IOMMU (bus =\n"
 "                           guest-physical; benchmarks' baseline only)\n"
 "  -c, --control PATH       stats socket for pvdmactl (default: none)\n"
+"      --allow-uid USER     also let USER (name or uid) connect; repeatable\n"
+"      --user USER          the same (QEMU's user); root and pvdmad's own\n"
+"                           user are always allowed\n"
+"      --socket-group GROUP sockets 0660 owned by GROUP (default: 0600)\n"
+"      --tseg BYTES         q35 guests with OVMF and SMM: TSEG's size (QEMU's\n"
+"                           default 16M); that top of low RAM is never mapped\n"
+"                           (the VGA window 0xa0000-0xbffff never is on x86)\n"
 "  -l, --log-level LEVEL    err, warn, info or debug (default info)\n"
 "  -f, --log-file PATH      log to PATH instead of stderr (SIGHUP reopens)\n"
 "      --syslog             also log to syslog\n"
@@ -80,7 +96,7 @@ static bool parse_bytes(const char *s, u64 *out)
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-')
+	if (errno || end == s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
 		return false;
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
@@ -93,11 +109,22 @@ static bool parse_bytes(const char *s, u64 *out)
 	return true;
 }
 
-static bool parse_u32(const char *s, u32 *out)
+/* A number in [lo, hi], a power of two if @pow2. */
+static bool parse_range(const char *s, u64 lo, u64 hi, bool pow2, u64 *out)
 {
 	u64 v;
 
-	if (!parse_bytes(s, &v) || v > 0xffffffffull)
+	if (!parse_bytes(s, &v) || v < lo || v > hi || (pow2 && !PVDMA_IS_POW2(v)))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_range32(const char *s, u64 lo, u64 hi, bool pow2, u32 *out)
+{
+	u64 v;
+
+	if (!parse_range(s, lo, hi, pow2, &v))
 		return false;
 	*out = (u32)v;
 	return true;
@@ -111,6 +138,9 @@ enum {
 	OPT_DMA_IDENTITY,
 	OPT_SYSLOG,
 	OPT_INJECT_MAP_FAIL,
+	OPT_ALLOW_UID,
+	OPT_SOCKET_GROUP,
+	OPT_TSEG,
 	OPT_RAM_SIZE,
 };
 
@@ -134,6 +164,10 @@ static const struct option long_options[] = {
 	{ "log-file",	  required_argument, NULL, 'f' },
 	{ "syslog",	  no_argument,	     NULL, OPT_SYSLOG },
 	{ "inject-map-fail", required_argument, NULL, OPT_INJECT_MAP_FAIL },
+	{ "allow-uid",	  required_argument, NULL, OPT_ALLOW_UID },
+	{ "user",	  required_argument, NULL, OPT_ALLOW_UID },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "tseg",	  required_argument, NULL, OPT_TSEG },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -142,57 +176,317 @@ static const struct option long_options[] = {
 struct pvdmad_options {
 	struct pvdmad_config cfg;
 	const char *log_file;
+	const char *aperture_arg;	/* as typed, for messages */
 	bool use_syslog;
 	int log_level;
 };
 
-/* One option into @o; false if its value is bad. */
-static bool parse_option(struct pvdmad_options *o, int opt, const char *arg)
+/* A socket path bind() can take (sun_path holds 107 bytes and a NUL). */
+static bool parse_socket_path(const char *arg, const char **out)
 {
-	struct companion_config *cc = &o->cfg.companion;
-
-	switch (opt) {
-	case 's': o->cfg.socket_path = arg; return true;
-	case 'd': o->cfg.dma_socket_path = arg; return true;
-	case 'r': cc->ram.path = arg; return true;
-	case 'c': o->cfg.control_path = arg; return true;
-	case 'f': o->log_file = arg; return true;
-	case OPT_SYSLOG: o->use_syslog = true; return true;
-	case OPT_INJECT_MAP_FAIL:
-		return !pvdma_iommu_fault_parse(arg, &o->cfg.fault);
-	case 'm':
-		cc->ram.machine = guest_ram_machine_parse(arg);
-		return cc->ram.machine >= 0;
-	case OPT_RAM_SIZE:
-		return parse_bytes(arg, &cc->ram.size) && cc->ram.size;
-	case 'b': return parse_bytes(arg, &cc->ram.below_4g) && cc->ram.below_4g;
-	case 'a': return parse_bytes(arg, &cc->iommu.aperture_bytes);
-	case 'n': return parse_u32(arg, &cc->iommu.max_mappings);
-	case 'p': return parse_bytes(arg, &cc->iommu.page_size);
-	case OPT_RING_SLOTS: return parse_u32(arg, &cc->ring_slots);
-	case OPT_MAX_BATCH: return parse_u32(arg, &cc->max_batch);
-	case OPT_DMA_QUEUE: return parse_u32(arg, &o->cfg.dmadev.queue_entries);
-	case OPT_DMA_MAX_LEN: return parse_u32(arg, &o->cfg.dmadev.max_len);
-	case OPT_DMA_IDENTITY: o->cfg.dmadev.identity = true; return true;
-	case 'l':
-		o->log_level = pvdmad_log_parse_level(arg);
-		return o->log_level >= 0;
-	default:
+	if (!*arg || strlen(arg) >= PVDMAD_SOCKET_PATH_MAX)
 		return false;
+	*out = arg;
+	return true;
+}
+
+static bool opt_socket(struct pvdmad_options *o, const char *arg)
+{
+	return parse_socket_path(arg, &o->cfg.socket_path);
+}
+
+static bool opt_dma_socket(struct pvdmad_options *o, const char *arg)
+{
+	return parse_socket_path(arg, &o->cfg.dma_socket_path);
+}
+
+static bool opt_control(struct pvdmad_options *o, const char *arg)
+{
+	return parse_socket_path(arg, &o->cfg.control_path);
+}
+
+static bool opt_guest_ram(struct pvdmad_options *o, const char *arg)
+{
+	o->cfg.companion.ram.path = arg;
+	return *arg != '\0';
+}
+
+static bool opt_log_file(struct pvdmad_options *o, const char *arg)
+{
+	o->log_file = arg;
+	return *arg != '\0';
+}
+
+static bool opt_syslog(struct pvdmad_options *o, const char *arg)
+{
+	o->use_syslog = true;
+	return true;
+}
+
+static bool opt_inject(struct pvdmad_options *o, const char *arg)
+{
+	return !pvdma_iommu_fault_parse(arg, &o->cfg.fault);
+}
+
+static bool opt_machine(struct pvdmad_options *o, const char *arg)
+{
+	int machine = guest_ram_machine_parse(arg);
+
+	if (machine < 0)
+		return false;
+	o->cfg.companion.ram.machine = machine;
+	return true;
+}
+
+static bool opt_ram_size(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range(arg, 1, ~0ull, false, &o->cfg.companion.ram.size);
+}
+
+static bool opt_below_4g(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range(arg, 1, GUEST_RAM_4G, false,
+			   &o->cfg.companion.ram.below_4g);
+}
+
+static bool opt_aperture(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range(arg, 1, ~0ull, false,
+			   &o->cfg.companion.iommu.aperture_bytes);
+}
+
+static bool opt_max_mappings(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range32(arg, 1, PVDMAD_MAX_MAPPINGS, false,
+			     &o->cfg.companion.iommu.max_mappings);
+}
+
+static bool opt_page_size(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range(arg, PVDMAD_MIN_PAGE, PVDMAD_MAX_PAGE, true,
+			   &o->cfg.companion.iommu.page_size);
+}
+
+static bool opt_ring_slots(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range32(arg, 1, COMPANION_MAX_SLOTS, true,
+			     &o->cfg.companion.ring_slots);
+}
+
+static bool opt_max_batch(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range32(arg, 1, COMPANION_MAX_BATCH, false,
+			     &o->cfg.companion.max_batch);
+}
+
+static bool opt_dma_queue(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range32(arg, 1, DMADEV_MAX_ENTRIES, true,
+			     &o->cfg.dmadev.queue_entries);
+}
+
+static bool opt_dma_max_len(struct pvdmad_options *o, const char *arg)
+{
+	return parse_range32(arg, 1, PVDMAD_MAX_DMA_LEN, false,
+			     &o->cfg.dmadev.max_len);
+}
+
+static bool opt_dma_identity(struct pvdmad_options *o, const char *arg)
+{
+	o->cfg.dmadev.identity = true;
+	return true;
+}
+
+static bool opt_log_level(struct pvdmad_options *o, const char *arg)
+{
+	o->log_level = pvdmad_log_parse_level(arg);
+	return o->log_level >= 0;
+}
+
+static bool opt_allow_uid(struct pvdmad_options *o, const char *arg)
+{
+	return !host_access_add_user(&o->cfg.access, arg);
+}
+
+static bool opt_tseg(struct pvdmad_options *o, const char *arg)
+{
+	u64 *tseg = &o->cfg.companion.ram.tseg;
+
+	return parse_range(arg, 1ull << 20, 1ull << 30, false, tseg) &&
+	       !(*tseg & ((1ull << 20) - 1));
+}
+
+static bool opt_socket_group(struct pvdmad_options *o, const char *arg)
+{
+	return !host_access_set_group(&o->cfg.access, arg);
+}
+
+/**
+ * struct pvdmad_opt - how one option's value is taken
+ * @key:	getopt's value
+ * @rule:	what a good value is, said when a bad one is given
+ * @parse:	store the value; false if it breaks @rule
+ */
+struct pvdmad_opt {
+	int key;
+	const char *rule;
+	bool (*parse)(struct pvdmad_options *o, const char *arg);
+};
+
+static const struct pvdmad_opt pvdmad_opts[] = {
+	{ 's', "a socket path of 1 to 107 bytes", opt_socket },
+	{ 'd', "a socket path of 1 to 107 bytes", opt_dma_socket },
+	{ 'c', "a socket path of 1 to 107 bytes", opt_control },
+	{ 'r', "the path of QEMU's memory-backend-file", opt_guest_ram },
+	{ 'f', "a file path", opt_log_file },
+	{ 'm', "q35, pc or virt", opt_machine },
+	{ OPT_RAM_SIZE, "bytes, at least 1 (K, M, G suffixes)", opt_ram_size },
+	{ 'b', "bytes from 1 to 4G (K, M, G suffixes)", opt_below_4g },
+	{ 'a', "bytes, a multiple of the page size, at least one page and at most the bus space (4G - 16K by default)",
+	  opt_aperture },
+	{ 'n', "a number from 1 to 1048576", opt_max_mappings },
+	{ 'p', "a power of two from 4K to 1M", opt_page_size },
+	{ 'l', "err, warn, info, debug or 0 to 3", opt_log_level },
+	{ OPT_RING_SLOTS, "a power of two from 1 to 1024", opt_ring_slots },
+	{ OPT_MAX_BATCH, "a number from 1 to 1024", opt_max_batch },
+	{ OPT_DMA_QUEUE, "a power of two from 1 to 4096", opt_dma_queue },
+	{ OPT_DMA_MAX_LEN, "bytes from 1 to 64M", opt_dma_max_len },
+	{ OPT_DMA_IDENTITY, "", opt_dma_identity },
+	{ OPT_SYSLOG, "", opt_syslog },
+	{ OPT_INJECT_MAP_FAIL, "RATE[:SEED], a rate from 0 to 1 and a seed from 0 to 2^64 - 1",
+	  opt_inject },
+	{ OPT_ALLOW_UID, "a user name or number (at most 16 users)", opt_allow_uid },
+	{ OPT_SOCKET_GROUP, "a group name or number", opt_socket_group },
+	{ OPT_TSEG, "whole MiB from 1M to 1G (QEMU's mch.extended-tseg-mbytes, 16M by default)",
+	  opt_tseg },
+};
+
+static const struct pvdmad_opt *pvdmad_opt_find(int key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pvdmad_opts) / sizeof(pvdmad_opts[0]); i++)
+		if (pvdmad_opts[i].key == key)
+			return &pvdmad_opts[i];
+	return NULL;
+}
+
+/* "--ring-slots" for a key, as the user would type it. */
+static const char *opt_name(int key)
+{
+	const struct option *lo;
+
+	for (lo = long_options; lo->name; lo++)
+		if (lo->val == key)
+			return lo->name;
+	return "?";
+}
+
+/* @longindex: getopt_long's, -1 for a short option: the name as typed. */
+static int opt_bad(int key, int longindex, const char *arg, const char *rule)
+{
+	fprintf(stderr, "pvdmad: --%s %s: %s\n",
+		longindex >= 0 ? long_options[longindex].name : opt_name(key),
+		arg, rule);
+	return 2;
+}
+
+/* @path with its directory resolved, so "./a" and "/dir/a" compare equal. */
+static void canonical_path(const char *path, char *out, size_t size)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+
+	if (slash && dlen == 0)
+		dlen = 1;	/* "/name" */
+	snprintf(dir, sizeof(dir), "%.*s", (int)dlen, slash ? path : ".");
+	if (dlen >= sizeof(dir) || !realpath(dir, real))
+		snprintf(out, size, "%s", path);
+	else
+		snprintf(out, size, "%s/%s", real, base);
+}
+
+/* Every path pvdmad creates or maps names a different file. */
+static int pvdmad_check_paths(const struct pvdmad_config *cfg)
+{
+	const struct { int key; const char *path; } paths[] = {
+		{ 's', cfg->socket_path },
+		{ 'd', cfg->dma_socket_path },
+		{ 'c', cfg->control_path },
+		{ 'r', cfg->companion.ram.path },
+	};
+	char a[PATH_MAX + 256], b[PATH_MAX + 256];
+	size_t i, j, n = sizeof(paths) / sizeof(paths[0]);
+
+	for (i = 0; i < n; i++) {
+		if (!paths[i].path)
+			continue;
+		canonical_path(paths[i].path, a, sizeof(a));
+		for (j = 0; j < i; j++) {
+			if (!paths[j].path)
+				continue;
+			canonical_path(paths[j].path, b, sizeof(b));
+			if (strcmp(a, b))
+				continue;
+			fprintf(stderr, "pvdmad: --%s %s: the same file as --%s; each needs its own path\n",
+				opt_name(paths[i].key), paths[i].path,
+				opt_name(paths[j].key));
+			return -EINVAL;
+		}
 	}
+	return 0;
+}
+
+/* Rules between options, after all are read. 0 or 2 (message printed). */
+static int check_options(const struct pvdmad_options *o)
+{
+	const struct pvdmad_config *cfg = &o->cfg;
+	const struct pvdma_iommu_config *ic = &cfg->companion.iommu;
+	u64 bus_space = ic->bus_limit - ic->bus_base;
+	char num[32];
+	const char *arg = o->aperture_arg;
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)ic->aperture_bytes);
+	arg = arg ? arg : num;
+	if (ic->aperture_bytes % ic->page_size || ic->aperture_bytes < ic->page_size) {
+		fprintf(stderr, "pvdmad: --aperture %s: a multiple of the page size (%llu) and at least one page\n",
+			arg, (unsigned long long)ic->page_size);
+		return 2;
+	}
+	if (ic->aperture_bytes > bus_space) {
+		fprintf(stderr, "pvdmad: --aperture %s: at most the bus space, %llu bytes\n",
+			arg, (unsigned long long)bus_space);
+		return 2;
+	}
+	if (ic->bus_base % ic->page_size || ic->bus_limit % ic->page_size) {
+		fprintf(stderr, "pvdmad: --page-size %llu: the bus space [%#llx, %#llx) must be a whole number of pages\n",
+			(unsigned long long)ic->page_size,
+			(unsigned long long)ic->bus_base,
+			(unsigned long long)ic->bus_limit);
+		return 2;
+	}
+	if (cfg->companion.ram.tseg && cfg->companion.ram.machine != GUEST_RAM_Q35) {
+		fprintf(stderr, "pvdmad: --tseg %llu: only -machine q35 has a TSEG\n",
+			(unsigned long long)cfg->companion.ram.tseg);
+		return 2;
+	}
+	return pvdmad_check_paths(cfg) ? 2 : 0;
 }
 
 /* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
 static int parse_args(struct pvdmad_options *o, int argc, char **argv)
 {
+	const struct pvdmad_opt *po;
 	struct pvdmad_config def;
-	int opt;
+	int opt, longindex = -1;
 
 	pvdmad_default_config(&def);
 	o->cfg = def;
 	o->log_level = PVDMAD_LOG_INFO;
 	while ((opt = getopt_long(argc, argv, "s:d:r:m:b:a:n:p:c:l:f:hV",
-				  long_options, NULL)) != -1) {
+				  long_options, &longindex)) != -1) {
 		if (opt == 'h') {
 			usage(stdout, &def);
 			return 1;
@@ -202,20 +496,27 @@ static int parse_args(struct pvdmad_options *o, int argc, char **argv)
 			       PVDMA_PROTO_VERSION_MAJOR, PVDMA_PROTO_VERSION_MINOR);
 			return 1;
 		}
-		if (!parse_option(o, opt, optarg)) {
-			if (optarg)
-				fprintf(stderr, "pvdmad: bad value '%s' for -%c\n",
-					optarg, opt < 256 ? opt : '-');
-			usage(stderr, &def);
+		po = pvdmad_opt_find(opt);
+		if (!po) {
+			fprintf(stderr, "pvdmad: try --help\n");
 			return 2;
 		}
+		if (!po->parse(o, optarg))
+			return opt_bad(opt, longindex, optarg, po->rule);
+		if (opt == 'a')
+			o->aperture_arg = optarg;
+		longindex = -1;
 	}
-	if (optind != argc || !o->cfg.socket_path || !o->cfg.companion.ram.path) {
-		fprintf(stderr, "pvdmad: --socket and --guest-ram are required\n");
-		usage(stderr, &def);
+	if (optind != argc) {
+		fprintf(stderr, "pvdmad: %s: unexpected argument (options only; try --help)\n",
+			argv[optind]);
 		return 2;
 	}
-	return 0;
+	if (!o->cfg.socket_path || !o->cfg.companion.ram.path) {
+		fprintf(stderr, "pvdmad: --socket and --guest-ram are required (try --help)\n");
+		return 2;
+	}
+	return check_options(o);
 }
 
 static int block_signals(void)
@@ -264,6 +565,57 @@ static bool handle_signals(int sfd, bool *restart)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * --guest-ram checked at start when it exists: a file the layout can't
+ * hold stops pvdmad now, not at the guest's first HELLO. Its layout is
+ * logged here and again at every HELLO.
+ */
+static int check_guest_ram(const struct guest_ram_config *cfg)
+{
+	struct guest_ram ram;
+	char layout[512];
+	int err = guest_ram_probe(&ram, cfg);
+
+	if (err == -ENOENT) {
+		pr_warn("--guest-ram %s: not there yet (QEMU creates it); checked at the first HELLO",
+			cfg->path);
+		return 0;
+	}
+	if (err) {
+		pr_err("--guest-ram %s: %s", cfg->path, guest_ram_strerror(&ram, err));
+		return err;
+	}
+	guest_ram_describe(&ram, layout, sizeof(layout));
+	pr_info("guest RAM %s: %llu MiB, %s", cfg->path,
+		(unsigned long long)(ram.size >> 20), layout);
+	return 0;
+}
+
+/*
+ * Process-wide defences: SIGBUS in guest RAM accesses becomes an I/O
+ * status (ramguard.h), and the fd limit is raised to its hard maximum so
+ * the connection limits, not EMFILE, bound what peers can open.
+ */
+static int prepare_process(void)
+{
+	struct rlimit rl;
+	int err = ramguard_init();
+
+	if (err) {
+		pr_err("SIGBUS handler: %s", strerror(-err));
+		return err;
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		pr_debug("fd limit %llu", (unsigned long long)rl.rlim_cur);
+	if (!host_passrights_supported())
+		pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): an fd a peer passes reaches pvdmad and is closed there, where a lingering socket can stall it (docs/security.md)");
+	return 0;
 }
 
 static void log_limits(const struct pvdmad_config *cfg)
@@ -338,9 +690,11 @@ int main(int argc, char **argv)
 		goto err_log;
 	}
 	d.cfg = o.cfg;
+	if (check_guest_ram(&d.cfg.companion.ram) || prepare_process())
+		goto err_sfd;
 	err = pvdmad_start(&d);
 	if (err) {
-		pr_err("start: %s (check the sockets and the limits)", strerror(-err));
+		pr_err("not started: %s (the reason is above)", strerror(-err));
 		goto err_sfd;
 	}
 	log_limits(&d.cfg);

@@ -30,10 +30,10 @@ int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg
 	dart->cfg = *cfg;
 	dart->slots = slots;
 	dart->nslots = nslots;
-	memset(slots, 0, sizeof(*slots) * nslots);
-	for (u32 i = 0; i < nslots; i++)
-		slots[i].next_free = i + 2 <= nslots ? i + 2 : 0;
-	dart->free_slot = 1;
+	/* No pass over @slots: max_mappings records per domain would cost
+	 * megabytes of touched memory for every idle guest. */
+	dart->free_slot = 0;
+	dart->fresh_slot = 0;
 	pvdma_iova_init(&dart->bus, cfg->bus_base, cfg->bus_limit, ps);
 	return 0;
 }
@@ -42,8 +42,13 @@ static struct pvdma_dart_mapping *dart_get_slot(struct pvdma_dart *dart)
 {
 	struct pvdma_dart_mapping *m;
 
-	if (!dart->free_slot)
-		return NULL;
+	if (!dart->free_slot) {
+		if (dart->fresh_slot >= dart->nslots)
+			return NULL;
+		m = &dart->slots[dart->fresh_slot++];
+		memset(m, 0, sizeof(*m));
+		return m;
+	}
 	m = &dart->slots[dart->free_slot - 1];
 	dart->free_slot = m->next_free;
 	m->next_free = 0;

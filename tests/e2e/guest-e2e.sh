@@ -21,6 +21,8 @@ run() {	# label, pvdma.ko parameters, pvdma_dmatest.ko parameters
 	insmod $P/pvdma_dmatest.ko $3 || echo "pvdma-e2e: $1: insmod pvdma_dmatest.ko failed"
 	sed "s/^/pvdma-stats $1 /" $D/stats
 	sed "s/^/pvdma-devices $1 /" $D/devices
+	# The devices served, as a managed= list for a later run.
+	DEVICES=$(awk '{ print $1 }' $D/devices | paste -s -d, -)
 	sed "s/^/pvdma-windows $1 /" $D/windows | head -n 12
 	echo "pvdma-windows $1 ... $(($(wc -l <$D/windows) - 1)) windows"
 	rmmod pvdma_dmatest || echo "pvdma-e2e: $1: rmmod pvdma_dmatest failed"
@@ -80,6 +82,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 run pvdma "policy=pvdma bounce=all" ""
 run pvdma-nobounce "policy=pvdma bounce=off" "tests=pressure"
-run rfc "policy=rfc" ""
+# rfc with the DMA devices named: managed= takes a list.
+run rfc "policy=rfc managed=$DEVICES" ""
 lifecycle
 echo "pvdma-e2e: done"

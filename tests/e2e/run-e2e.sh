@@ -168,6 +168,13 @@ if [ "$ndev" -lt "$VM_DMA_DEVICES" ]; then
 else
 	echo "  pressure through one aperture from $ndev DMA devices, each with its own statistics"
 fi
+listed=$(grep -c "^pvdma-log rfc .*pvdma-dmatest: pressure: device " "$log")
+if [ "$listed" -lt "$VM_DMA_DEVICES" ]; then
+	echo "e2e: rfc run (managed= list): $listed of $VM_DMA_DEVICES devices served" >&2
+	bad=1
+else
+	echo "  rfc run: managed=$(sed -n 's/^pvdma-e2e: begin rfc (pvdma.ko policy=rfc managed=\([^;]*\);.*/\1/p' "$log") served all $listed"
+fi
 step "unload and rebind"
 grep "^pvdma-lifecycle: " "$log" | sed 's/^pvdma-lifecycle: /  /'
 if grep -q "^pvdma-lifecycle: FAIL" "$log" ||

@@ -17,12 +17,26 @@
  *   client idle    --socket S --dma-socket D   (never-reading clients)
  *   client flood   --socket S --dma-socket D   (more clients than allowed)
  *   client control --control C                 (hostile control clients)
+ * Attacks on pvdmad itself (docs/security.md §2.7, run-attack.sh):
+ *   client uaf-control --control C --pid P     (eviction within one batch)
+ *   client linger  --socket S --dma-socket D --control C (lingering fds)
+ *   client eventfd --socket S --control C      (shared eventfds turned)
+ *   client nobody  --socket S [--dma-socket D] [--control C] (as uid 65534)
+ *   client sigbus  --socket S --dma-socket D --gpa G (unbackable RAM page)
+ *   client hidden  --socket S [--gpa TSEG]     (VGA window, SMRAM)
+ *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
+ *   client churn   --socket S --count N        (connect, hang up)
+ *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *
  * Prints "PASS what" / "FAIL what" lines; exits 0 only if all passed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +44,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +59,7 @@
 #define FLOOD_MAX	64	/* pvdmad's IVSHMEM_MAX_CLIENTS per server */
 #define FLOOD_CLIENTS	(FLOOD_MAX + 6)
 #define CONTROL_IDLE	12	/* more than pvdmad's 8 control connections */
+#define CONTROL_MAX	8	/* pvdmad's CONTROL_MAX_CONNS */
 
 static int failures;
 
@@ -94,9 +110,13 @@ static int ivs_recv(int sock, int64_t *value, int *fd)
 	return 0;
 }
 
+/* A daemon that never answers fails the test instead of hanging it. */
+static int recv_timeout_s = 10;
+
 static int unix_connect(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = recv_timeout_s };
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
@@ -106,6 +126,7 @@ static int unix_connect(const char *path)
 			close(sock);
 		return -1;
 	}
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return sock;
 }
 
@@ -334,7 +355,18 @@ struct opts {
 	const char *control;
 	u64 below_4g;
 	int seconds;
+	pid_t pid;
+	u64 gpa;
+	int count;
 };
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 /* ---- scenarios ---- */
 
@@ -591,8 +623,12 @@ static int run_garbage(const struct opts *o)
 		memcpy(CMSG_DATA(cm), &d.irq_fd, sizeof(int));
 		n = sendmsg(d.sock, &msg, MSG_NOSIGNAL);
 	}
-	n = recv(d.sock, buf, sizeof(buf), 0);
-	check(n == 0, "an fd sent to pvdmad: disconnected");
+	/* Linux 6.16+: SO_PASSRIGHTS off on pvdmad's side refuses it here */
+	if (n < 0 && errno == EPERM)
+		check(true, "an fd sent to pvdmad: refused at sendmsg (SO_PASSRIGHTS)");
+	else
+		check(recv(d.sock, buf, sizeof(buf), 0) == 0,
+		      "an fd sent to pvdmad: disconnected");
 	ivs_close(&d);
 	return failures ? 1 : 0;
 }
@@ -786,6 +822,525 @@ static int run_control(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* ---- attacks on pvdmad itself (docs/security.md §2.7) ---- */
+
+/* Stats within @ms, or -1: the daemon is stalled. */
+static ssize_t control_ask_within(const char *path, int ms, char *buf, size_t cap)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	int s = unix_connect(path);
+	ssize_t n, got = 0;
+
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(s, "stats json\n", 11, MSG_NOSIGNAL) != 11) {
+		close(s);
+		return -1;
+	}
+	while ((n = recv(s, buf + got, cap - 1 - got, 0)) > 0 && (size_t)got < cap - 1)
+		got += n;
+	close(s);
+	buf[got] = '\0';
+	return n < 0 ? -1 : got;
+}
+
+static bool daemon_answers(const struct opts *o, int ms)
+{
+	static char buf[1 << 16];
+
+	return control_ask_within(o->control, ms, buf, sizeof(buf)) > 0 && buf[0] == '{';
+}
+
+/* Has @pid really stopped (state T in /proc)? Waits up to 2 s. */
+static bool wait_stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 200; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't'))
+				return true;
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * Control connection evicted while its event waits later in the same epoll
+ * batch: with pvdmad stopped, the ninth connection is queued first and the
+ * oldest connection's byte second, so one batch holds both, in that order.
+ */
+static int run_uaf_control(const struct opts *o)
+{
+	int conns[CONTROL_MAX + 1], i, late;
+
+	for (i = 0; i < CONTROL_MAX; i++) {
+		conns[i] = unix_connect(o->control);
+		usleep(20000);	/* accepted in order: conns[0] is the oldest */
+	}
+	usleep(100000);
+	check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid), "pvdmad stopped");
+	late = unix_connect(o->control);
+	usleep(50000);
+	check(send(conns[0], "s", 1, MSG_NOSIGNAL) == 1, "the oldest sends a byte");
+	usleep(50000);
+	kill(o->pid, SIGCONT);
+	usleep(300000);
+	check(kill(o->pid, 0) == 0, "pvdmad alive after the eviction batch");
+	check(daemon_answers(o, 2000), "stats answered after the eviction batch");
+	for (i = 0; i < CONTROL_MAX; i++)
+		if (conns[i] >= 0)
+			close(conns[i]);
+	if (late >= 0)
+		close(late);
+	return failures ? 1 : 0;
+}
+
+/*
+ * A TCP socket whose close() lingers: connected to a listener that never
+ * accepts or reads, its send buffer full, SO_LINGER @secs. The last close
+ * blocks the closer for up to @secs.
+ */
+static int lingering_socket(int secs, int *listener)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct linger lg = { .l_onoff = 1, .l_linger = secs };
+	socklen_t alen = sizeof(a);
+	int small = 4096, s;
+	static char junk[65536];
+
+	*listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(*listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (*listener < 0 || bind(*listener, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(*listener, 1) ||
+	    getsockname(*listener, (struct sockaddr *)&a, &alen))
+		return -1;
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	while (send(s, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	return s;
+}
+
+/* Pass @fd over @sock. 0, or the errno of a refused sendmsg. */
+static int pass_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	char byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+/*
+ * Lingering fds passed to every socket pvdmad has: right after connect
+ * (before the setup is read), after the setup, and to the control socket.
+ * pvdmad must answer stats within 1 s after each; a blocking close() of
+ * the fd (or of the connection it waits in) would take LINGER_S.
+ */
+#define LINGER_S	8
+static int run_linger(const struct opts *o)
+{
+	const char *where[] = { "companion socket, before setup",
+				"companion socket, after setup",
+				"DMA socket, after setup", "control socket" };
+	const char *paths[] = { o->socket, o->socket, o->dma_socket, o->control };
+	char what[160];
+	struct ivs_dev dev;
+	int i, listener, tcp, sock, err;
+
+	for (i = 0; i < 4; i++) {
+		tcp = lingering_socket(LINGER_S, &listener);
+		if (tcp < 0) {
+			check(false, "a lingering TCP socket");
+			return 1;
+		}
+		if (i == 1 || i == 2) {
+			if (ivs_connect(&dev, paths[i]))
+				return 1;
+			sock = dev.sock;
+		} else {
+			sock = unix_connect(paths[i]);
+		}
+		err = pass_fd(sock, tcp);
+		close(tcp);	/* pvdmad would now hold the last reference */
+		snprintf(what, sizeof(what), "%s: fd %s; stats within 1 s", where[i],
+			 err ? "refused at sendmsg" : "sent");
+		if (i == 1 || i == 2)
+			ivs_close(&dev);
+		else
+			close(sock);
+		usleep(100000);
+		check(daemon_answers(o, 1000), what);
+		close(listener);
+	}
+	return failures ? 1 : 0;
+}
+
+/* Post one NOP slot without waiting for the answer. */
+static void companion_post_nop(struct companion *c)
+{
+	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
+	struct pvdma_host_op op = { .op = PVDMA_OP_NOP };
+	u64 one = 1;
+
+	pvdma_entry_encode(slot_entry(slot, 0), &op);
+	slot->count = 1;
+	slot->flags = 0;
+	slot->seq = ++c->seq;
+	__atomic_store_n(&c->hdr->sq_tail, c->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	if (write(c->dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		perror("doorbell");
+}
+
+/*
+ * The eventfds are shared with pvdmad (one open file description): make
+ * the interrupt eventfd blocking and fill its counter, then have pvdmad
+ * raise an interrupt; and make the doorbell eventfd blocking. pvdmad must
+ * neither block nor keep serving the tamperer.
+ */
+static int run_eventfd(const struct opts *o)
+{
+	u64 full = 0xfffffffffffffffeull;
+	struct companion c;
+
+	if (companion_open(&c, o->socket)) {
+		check(false, "eventfd: connect");
+		return 1;
+	}
+	check(fcntl(c.dev.irq_fd, F_SETFL, 0) == 0 &&
+	      write(c.dev.irq_fd, &full, sizeof(full)) == sizeof(full),
+	      "interrupt eventfd made blocking and full");
+	companion_post_nop(&c);
+	usleep(200000);
+	check(daemon_answers(o, 1000), "interrupt into a full blocking eventfd: stats within 1 s");
+	ivs_close(&c.dev);
+	if (companion_open(&c, o->socket)) {
+		check(false, "eventfd: connect again");
+		return 1;
+	}
+	check(fcntl(c.dev.bell_fd, F_SETFL, 0) == 0, "doorbell eventfd made blocking");
+	companion_post_nop(&c);
+	usleep(200000);
+	check(daemon_answers(o, 1000), "blocking doorbell eventfd: stats within 1 s");
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
+/* As uid/gid 65534: does any socket give us anything? */
+static int nobody_child(const struct opts *o)
+{
+	static char buf[4096];
+	struct ivs_dev dev;
+	int bad = 0;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return 100;
+	if (!ivs_connect(&dev, o->socket)) {
+		printf("nobody: companion setup received\n");
+		bad++;
+	}
+	if (o->dma_socket && !ivs_connect(&dev, o->dma_socket)) {
+		printf("nobody: DMA device setup received\n");
+		bad++;
+	}
+	if (o->control && control_ask_within(o->control, 1000, buf, sizeof(buf)) > 0) {
+		printf("nobody: control answered\n");
+		bad++;
+	}
+	return bad;
+}
+
+static int run_nobody(const struct opts *o)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(nobody_child(o));
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 1;
+	check(WIFEXITED(status) && WEXITSTATUS(status) != 100, "dropped to uid 65534");
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "uid 65534 got nothing from any socket");
+	return failures ? 1 : 0;
+}
+
+/* DMA into guest RAM pages the file can't back (full tmpfs): an error
+ * status, pvdmad alive. GPA @o->below_4g .. is the top of a sparse file. */
+static int run_sigbus(const struct opts *o)
+{
+	struct pvdma_dev_cmd out;
+	struct companion c;
+	struct dma m;
+	u64 bus;
+	u32 st;
+
+	if (companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id)) {
+		check(false, "sigbus: connect");
+		return 1;
+	}
+	bus = map_one_page(&c, o->gpa);
+	check(bus != 0, "a page the RAM file can't back is mapped");
+	st = dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, 0x5a, &out);
+	printf("FILL status %u\n", st);
+	check(st == PVDMA_DEV_ST_IO, "FILL into it: io status");
+	st = dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, 0x5b, &out);
+	check(st == PVDMA_DEV_ST_IO, "a second FILL: io status again");
+	check(good_guest(o, 0x47), "another guest, on a page the file backs, still served");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
+/* MAP of guest-physical ranges QEMU hides from DMA: bad-gpa. */
+static int run_hidden(const struct opts *o)
+{
+	struct companion c;
+
+	if (companion_open(&c, o->socket) ||
+	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK) {
+		check(false, "hidden: connect");
+		return 1;
+	}
+	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0xa0000, PAGE, 0,
+			    NULL) == PVDMA_ST_BAD_GPA, "MAP of the legacy VGA window (0xa0000) is bad-gpa");
+	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x9c000, 2 * PAGE, 0,
+			    NULL) == PVDMA_ST_BAD_GPA, "MAP running into it is bad-gpa");
+	if (o->gpa) {
+		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, o->gpa, PAGE,
+				    0, NULL) == PVDMA_ST_BAD_GPA, "MAP of TSEG (SMRAM) is bad-gpa");
+		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, o->gpa - PAGE,
+				    PAGE, 0, NULL) == PVDMA_ST_OK, "the page below TSEG maps");
+	}
+	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x100000, PAGE, 0,
+			    NULL) == PVDMA_ST_OK, "RAM at 1 MiB maps");
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
+/* Connect without waiting for a full backlog: -1 if it would wait. */
+static int unix_connect_nb(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof(addr))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Hold @count connections on each socket for @seconds (memory, fds). */
+static int run_hold(const struct opts *o)
+{
+	static struct ivs_dev devs[2 * FLOOD_MAX];
+	int i, n = o->count > FLOOD_MAX ? FLOOD_MAX : o->count, got = 0;
+	int ctl[CONTROL_MAX], pending[CONTROL_MAX];
+
+	recv_timeout_s = 2;	/* a daemon out of fds may never answer */
+	for (i = 0; i < n; i++) {
+		got += !ivs_connect(&devs[2 * i], o->socket);
+		if (o->dma_socket)
+			got += !ivs_connect(&devs[2 * i + 1], o->dma_socket);
+	}
+	printf("hold: %d connections\n", got);
+	fflush(stdout);
+	/* Idle control connections fill what fds are left; then connections
+	 * wait in the backlog that pvdmad has no fd to accept. */
+	for (i = 0; o->control && i < CONTROL_MAX; i++)
+		ctl[i] = unix_connect_nb(o->control);
+	for (i = 0; o->control && i < CONTROL_MAX; i++)
+		pending[i] = unix_connect_nb(i % 2 ? o->control : o->socket);
+	sleep(o->seconds);
+	for (i = 0; o->control && i < CONTROL_MAX; i++) {
+		if (ctl[i] >= 0)
+			close(ctl[i]);
+		if (pending[i] >= 0)
+			close(pending[i]);
+	}
+	for (i = 0; i < 2 * n; i++)
+		if (devs[i].sock > 0)
+			ivs_close(&devs[i]);
+	return 0;
+}
+
+/*
+ * Not pvdmad: a control socket that answers nothing (--count 0) or stats
+ * full of terminal escapes (--count 1), for pvdmactl's own defences.
+ */
+static int run_fake_control(const struct opts *o)
+{
+	static const char answer[] = "pvdmad pid 1: \033[2J\033]0;owned\007 0 guests live\r\n";
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char line[256];
+	int l, s;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", o->control);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&addr, sizeof(addr)) || listen(l, 4))
+		return 1;
+	chmod(o->control, 0666);
+	for (;;) {
+		s = accept(l, NULL, NULL);
+		if (s < 0)
+			return 1;
+		if (recv(s, line, sizeof(line), 0) < 0)
+			return 1;
+		if (o->count == 0) {
+			sleep(30);
+		} else if (send(s, answer, sizeof(answer) - 1, MSG_NOSIGNAL) < 0) {
+			return 1;
+		}
+		close(s);
+	}
+}
+
+/* Connect and hang up @count times as fast as possible (log flooding). */
+static int run_churn(const struct opts *o)
+{
+	int i, s, refused = 0;
+	u64 deadline;
+
+	for (i = 0; i < o->count; i++) {
+		/* A full backlog is retried for up to 2 s, never waited on
+		 * blocked: a stalled daemon can't hang us. */
+		deadline = now_ns() + 2000000000ull;
+		while ((s = unix_connect_nb(o->socket)) < 0 && now_ns() < deadline)
+			usleep(1000);
+		if (s < 0) {
+			refused++;
+			break;
+		}
+		close(s);
+	}
+	printf("churn: %d connections, %d refused\n", o->count, refused);
+	return 0;
+}
+
+/*
+ * Fairness: guest A queues FAIR_CMDS CHECKSUMs of 4 MiB, guest B (another
+ * process) then one small FILL. B must be answered while A still has work
+ * queued: pvdmad serves devices in slices.
+ */
+#define FAIR_CMDS	64
+#define FAIR_LEN	(4ull << 20)
+static int fair_child(const struct opts *o, int to_parent, int from_parent)
+{
+	struct companion c;
+	struct dma m;
+	u64 bus, t[2];
+	char go;
+	u32 st;
+
+	if (companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id))
+		return 1;
+	bus = map_one_page(&c, 40ull << 20);
+	if (write(to_parent, &bus, sizeof(bus)) != sizeof(bus) ||
+	    read(from_parent, &go, 1) != 1)
+		return 1;
+	t[0] = now_ns();
+	st = dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, 0x61, NULL);
+	t[1] = now_ns();
+	if (st != PVDMA_DEV_ST_OK)
+		t[1] = 0;
+	if (write(to_parent, t, sizeof(t)) != sizeof(t))
+		return 1;
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return 0;
+}
+
+static int run_fair(const struct opts *o)
+{
+	struct pvdma_dev_cmd *q;
+	struct companion c;
+	struct dma m;
+	u64 bus = 0, cbus, t[2], a_done = 0, one = 1;
+	int up[2], down[2], i, status;
+	u32 last_seq;
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		return 1;
+	pid = fork();
+	if (pid == 0)
+		_exit(fair_child(o, up[1], down[0]));
+	if (pid < 0 || read(up[0], &cbus, sizeof(cbus)) != sizeof(cbus) || !cbus ||
+	    companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id) ||
+	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
+	    companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ, 8ull << 20, FAIR_LEN, 0,
+			  &bus) != PVDMA_ST_OK) {
+		check(false, "fair: two guests set up");
+		return 1;
+	}
+	q = (struct pvdma_dev_cmd *)(m.dev.shm + m.hdr->queue_offset);
+	for (i = 0; i < FAIR_CMDS; i++) {
+		struct pvdma_dev_cmd *cmd = q + ((m.hdr->sq_tail + i) &
+						 (m.hdr->queue_entries - 1));
+
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->op = PVDMA_DEV_CHECKSUM;
+		cmd->src = bus;
+		cmd->len = FAIR_LEN;
+		cmd->seq = ++m.seq;
+	}
+	last_seq = m.seq;
+	__atomic_store_n(&m.hdr->sq_tail, m.hdr->sq_tail + FAIR_CMDS, __ATOMIC_RELEASE);
+	if (write(m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	usleep(2000);	/* A's run has started */
+	if (write(down[1], "g", 1) != 1 || read(up[0], t, sizeof(t)) != sizeof(t))
+		return 1;
+	for (i = 0; i < 30000 &&
+	     __atomic_load_n(&q[(m.hdr->sq_tail - 1) & (m.hdr->queue_entries - 1)].done_seq,
+			     __ATOMIC_ACQUIRE) != last_seq; i++)
+		usleep(1000);
+	a_done = now_ns();
+	printf("fair: B answered in %.1f ms; A's %d x 4 MiB done %.1f ms after B rang\n",
+	       (t[1] - t[0]) / 1e6, FAIR_CMDS, (a_done - t[0]) / 1e6);
+	check(t[1] != 0, "B's FILL ok");
+	check(t[1] && t[1] < a_done, "B answered before A's queue was done");
+	check(t[1] && (t[1] - t[0]) * 4 < a_done - t[0],
+	      "B waited less than a quarter of A's run");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		check(false, "fair: B exited cleanly");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
 static u64 parse_u64(const char *s)
 {
 	char *end;
@@ -807,13 +1362,16 @@ int main(int argc, char **argv)
 		{ "below-4g", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "gpa", required_argument, NULL, 'g' },
+		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .seconds = 3 };
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
@@ -821,9 +1379,16 @@ int main(int argc, char **argv)
 		case 'b': o.below_4g = parse_u64(optarg); break;
 		case 't': o.seconds = atoi(optarg); break;
 		case 'c': o.control = optarg; break;
+		case 'P': o.pid = atoi(optarg); break;
+		case 'g': o.gpa = parse_u64(optarg); break;
+		case 'n': o.count = atoi(optarg); break;
 		default: return 2;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "uaf-control") && o.control && o.pid)
+		return run_uaf_control(&o);
+	if (optind < argc && !strcmp(argv[optind], "fake-control") && o.control)
+		return run_fake_control(&o);
 	if (optind >= argc || !o.socket) {
 		fprintf(stderr, "usage: client basic|loop|hostile|garbage|foreign|idle|flood|control ...\n");
 		return 2;
@@ -845,6 +1410,22 @@ int main(int argc, char **argv)
 		return run_flood(&o);
 	if (!strcmp(mode, "control") && o.control)
 		return run_control(&o);
+	if (!strcmp(mode, "linger") && o.dma_socket && o.control)
+		return run_linger(&o);
+	if (!strcmp(mode, "eventfd") && o.control)
+		return run_eventfd(&o);
+	if (!strcmp(mode, "nobody"))
+		return run_nobody(&o);
+	if (!strcmp(mode, "sigbus") && o.dma_socket && o.gpa)
+		return run_sigbus(&o);
+	if (!strcmp(mode, "hidden"))
+		return run_hidden(&o);
+	if (!strcmp(mode, "hold") && o.count)
+		return run_hold(&o);
+	if (!strcmp(mode, "churn") && o.count)
+		return run_churn(&o);
+	if (!strcmp(mode, "fair") && o.dma_socket)
+		return run_fair(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");
 	return 2;
 }

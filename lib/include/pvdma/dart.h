@@ -72,6 +72,8 @@ struct pvdma_dart_stats {
  * @slots:		caller's mapping records
  * @nslots:		how many
  * @free_slot:		head of the free slot list (index + 1; 0: none)
+ * @fresh_slot:		slots from here on were never used: handed out in
+ *			order, so an idle domain touches none of @slots
  * @flush_pending:	an unmap happened since the last TLB flush
  * @stats:		counters
  */
@@ -81,6 +83,7 @@ struct pvdma_dart {
 	struct pvdma_dart_mapping *slots;
 	u32 nslots;
 	u32 free_slot;
+	u32 fresh_slot;
 	bool flush_pending;
 	struct pvdma_dart_stats stats;
 };

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Socket access policy and listening sockets (access.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "log.h"
+
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS	83	/* Linux 6.16 */
+#endif
+
+#define HOST_PEER_MAX_GROUPS	256
+
+static bool parse_id(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out < (unsigned long)(uid_t)-1;
+}
+
+int host_access_add_user(struct host_access *a, const char *name)
+{
+	struct passwd *pw;
+	unsigned long id;
+
+	if (a->nuids >= HOST_ACCESS_MAX_UIDS)
+		return -E2BIG;
+	if (parse_id(name, &id)) {
+		a->uids[a->nuids++] = (uid_t)id;
+		return 0;
+	}
+	pw = getpwnam(name);
+	if (!pw)
+		return -EINVAL;
+	a->uids[a->nuids++] = pw->pw_uid;
+	return 0;
+}
+
+int host_access_set_group(struct host_access *a, const char *name)
+{
+	struct group *gr;
+	unsigned long id;
+
+	if (parse_id(name, &id)) {
+		a->group = (gid_t)id;
+	} else {
+		gr = getgrnam(name);
+		if (!gr)
+			return -EINVAL;
+		a->group = gr->gr_gid;
+	}
+	a->group_set = true;
+	return 0;
+}
+
+int host_peer_get(int sock, struct host_peer *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	return 0;
+}
+
+bool host_access_check(const struct host_access *a, const struct host_peer *p,
+		       const char **why)
+{
+	unsigned int i;
+
+	if (p->uid == 0 || p->uid == geteuid())
+		return true;
+	for (i = 0; i < a->nuids; i++)
+		if (a->uids[i] == p->uid)
+			return true;
+	*why = "user not allowed (--allow-uid)";
+	return false;
+}
+
+static bool peer_in_group(const struct host_peer *p, int sock, gid_t gid)
+{
+	gid_t groups[HOST_PEER_MAX_GROUPS];
+	socklen_t len = sizeof(groups);
+	unsigned int i;
+
+	if (p->gid == gid)
+		return true;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;	/* more groups than we look at: not proven */
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+int host_peer_may_open_rw(const struct host_peer *p, int sock,
+			  const char *path)
+{
+	struct stat st;
+	mode_t need;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (p->uid == 0)
+		return 0;
+	if (p->uid == st.st_uid)
+		need = S_IRUSR | S_IWUSR;
+	else if (peer_in_group(p, sock, st.st_gid))
+		need = S_IRGRP | S_IWGRP;
+	else
+		need = S_IROTH | S_IWOTH;
+	return (st.st_mode & need) == need ? 0 : -EACCES;
+}
+
+/* Held open to be given up when accept() runs out of fds. */
+static int host_reserve_fd = -1;
+static unsigned long long host_accept_out_of_fds;
+
+unsigned long long host_out_of_fds(void)
+{
+	return host_accept_out_of_fds;
+}
+
+static void host_reserve_take(void)
+{
+	if (host_reserve_fd < 0)
+		host_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+int host_accept(int listen_fd)
+{
+	int fd, err;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if ((err != EMFILE && err != ENFILE) || host_reserve_fd < 0)
+		return -err;
+	host_accept_out_of_fds++;
+	close(host_reserve_fd);
+	host_reserve_fd = -1;
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	host_reserve_take();
+	return -err;
+}
+
+bool host_passrights_supported(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+	close(fd);
+	return ok;
+}
+
+/*
+ * Is a daemon listening at @addr? 0: no (stale file), -EADDRINUSE with
+ * *pid set: yes. A non-blocking connect never waits on the other daemon.
+ */
+static int host_listen_probe(const struct sockaddr_un *addr, pid_t *pid)
+{
+	struct host_peer peer = { 0 };
+	int fd, err = 0;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (const struct sockaddr *)addr, sizeof(*addr))) {
+		host_peer_get(fd, &peer);
+		err = -EADDRINUSE;
+	} else if (errno == EAGAIN) {
+		err = -EADDRINUSE;	/* its backlog is full: alive */
+	} else if (errno != ECONNREFUSED) {
+		err = -errno;
+	}
+	close(fd);
+	*pid = peer.pid;
+	return err;
+}
+
+/* Replace a stale socket file; refuse anything else. Logs why. */
+static int host_listen_clear(const struct sockaddr_un *addr, const char *what)
+{
+	const char *path = addr->sun_path;
+	struct stat st;
+	pid_t pid;
+	int err;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		err = -errno;
+		pr_err("%s %s: %s", what, path, strerror(-err));
+		return err;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		pr_err("%s %s: exists and is not a socket (not removed)", what, path);
+		return -EEXIST;
+	}
+	err = host_listen_probe(addr, &pid);
+	if (err == -EADDRINUSE) {
+		if (pid)
+			pr_err("%s %s: in use by pid %d (another pvdmad?)", what,
+			       path, (int)pid);
+		else
+			pr_err("%s %s: in use by a live daemon", what, path);
+		return err;
+	}
+	if (err) {
+		pr_err("%s %s: cannot tell whether it is in use: %s", what, path,
+		       strerror(-err));
+		return err;
+	}
+	if (unlink(path) < 0) {
+		err = -errno;
+		pr_err("%s %s: removing the stale socket: %s", what, path,
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static const char *bind_hint(int err)
+{
+	switch (err) {
+	case ENOENT:	return " (does the directory exist?)";
+	case EACCES:	return " (may pvdmad's user write the directory?)";
+	case EROFS:	return " (read-only file system)";
+	default:	return "";
+	}
+}
+
+/* Mode and group on the file before listen(): no window where another
+ * user could connect through a umask-wide mode. */
+static int host_listen_protect(const char *path, const char *what,
+			       const struct host_access *a)
+{
+	if (a->group_set && chown(path, (uid_t)-1, a->group) < 0) {
+		pr_err("%s %s: --socket-group %u: %s", what, path,
+		       (unsigned int)a->group, strerror(errno));
+		return -errno;
+	}
+	if (chmod(path, a->group_set ? 0660 : 0600) < 0) {
+		pr_err("%s %s: chmod: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int host_listen(const char *path, const char *what,
+		const struct host_access *a, int backlog,
+		struct host_sockfile *file)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, err, off = 0;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		pr_err("%s %s: path longer than %zu bytes", what, path,
+		       sizeof(addr.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(addr.sun_path, path);
+	host_reserve_take();
+	err = host_listen_clear(&addr, what);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* Inherited by accepted sockets: a peer's fds are refused at its
+	 * sendmsg() and never reach (or linger in) pvdmad. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		err = -errno;
+		pr_err("%s %s: %s%s", what, path, strerror(-err), bind_hint(-err));
+		goto err_close;
+	}
+	err = host_listen_protect(path, what, a);
+	if (err)
+		goto err_unlink;
+	if (lstat(path, &st) < 0 || listen(fd, backlog) < 0) {
+		err = -errno;
+		pr_err("%s %s: listen: %s", what, path, strerror(-err));
+		goto err_unlink;
+	}
+	file->dev = st.st_dev;
+	file->ino = st.st_ino;
+	return fd;
+
+err_unlink:
+	unlink(path);
+err_close:
+	close(fd);
+	return err;
+}
+
+void host_listen_remove(const char *path, const struct host_sockfile *file)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && st.st_dev == file->dev &&
+	    st.st_ino == file->ino)
+		unlink(path);
+}

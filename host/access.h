@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who may talk to pvdmad's sockets. A connection to the companion or DMA
+ * socket is access to a VM's memory, so every socket is created 0600 (0660
+ * with a --socket-group) and every connection is checked with SO_PEERCRED
+ * against the allowed users whatever the file's mode says: a socket opened
+ * up by a umask or a chmod still serves nobody else.
+ *
+ * Allowed: root, the daemon's own user, and each --allow-uid/--user.
+ * A companion peer must moreover be able to open the guest RAM file
+ * read-write itself (owner, group or other bits, the peer's supplementary
+ * groups from SO_PEERGROUPS): the socket never gives more than the file.
+ *
+ * host_listen() creates a listening socket the same way for every server:
+ * a live socket at the path is never taken over ("in use by pid N"), only a
+ * stale one is replaced; every failure is logged with the path and a hint.
+ */
+#ifndef PVDMAD_ACCESS_H
+#define PVDMAD_ACCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define HOST_ACCESS_MAX_UIDS	16
+
+/**
+ * struct host_access - the socket policy
+ * @uids:	users allowed besides root and the daemon's own
+ * @nuids:	entries in @uids
+ * @group:	--socket-group: sockets are 0660 and owned by this group
+ * @group_set:	@group is valid (otherwise sockets are 0600)
+ */
+struct host_access {
+	uid_t uids[HOST_ACCESS_MAX_UIDS];
+	unsigned int nuids;
+	gid_t group;
+	bool group_set;
+};
+
+/**
+ * struct host_peer - the process at the other end of a connection
+ * @pid:	its pid, 0 if it lives outside pvdmad's pid namespace
+ * @uid, @gid:	its effective ids at connect()
+ */
+struct host_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Parse a user name or number into @a (--allow-uid, --user). 0, -EINVAL
+ * (no such user) or -E2BIG (too many). */
+int host_access_add_user(struct host_access *a, const char *name);
+/* Parse a group name or number (--socket-group). 0 or -EINVAL. */
+int host_access_set_group(struct host_access *a, const char *name);
+
+/* SO_PEERCRED of @sock. 0 or a negative errno. */
+int host_peer_get(int sock, struct host_peer *p);
+
+/*
+ * host_access_check - may @p use pvdmad's sockets?
+ * Returns true, or false with *why set to the reason to log.
+ */
+bool host_access_check(const struct host_access *a, const struct host_peer *p,
+		       const char **why);
+
+/*
+ * host_peer_may_open_rw - could @p open @path read-write by its mode bits?
+ * @sock gives the peer's supplementary groups. Returns 0, -EACCES or the
+ * stat error.
+ */
+int host_peer_may_open_rw(const struct host_peer *p, int sock,
+			  const char *path);
+
+/* Which file a socket was bound to, so only that file is ever removed. */
+struct host_sockfile {
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * host_listen - a listening AF_UNIX stream socket at @path for @what
+ * ("companion socket", ...): non-blocking, close-on-exec, SO_PASSRIGHTS
+ * off where the kernel has it, mode 0600 or 0660 + group before listen().
+ * Logs the reason of any failure with the path. Returns the fd or a
+ * negative errno (-EADDRINUSE: a live daemon answers there); @file gets
+ * the socket file's identity.
+ */
+int host_listen(const char *path, const char *what,
+		const struct host_access *a, int backlog,
+		struct host_sockfile *file);
+
+/* Unlink @path only if it is still @file (never another daemon's). */
+void host_listen_remove(const char *path, const struct host_sockfile *file);
+
+/*
+ * host_accept - accept one connection, non-blocking and close-on-exec.
+ * Out of fds (EMFILE/ENFILE), the pending connection is still taken off the
+ * queue and closed through a reserve fd, so a level-triggered listener
+ * doesn't wake the loop again at once: no spinning, the peer sees EOF.
+ * Returns the fd, or a negative errno (-EMFILE then; -EAGAIN: nothing).
+ */
+int host_accept(int listen_fd);
+
+/* Connections host_accept() dropped for want of an fd, on any socket. */
+unsigned long long host_out_of_fds(void);
+
+/* Is SO_PASSRIGHTS (refusing SCM_RIGHTS before it arrives) available? */
+bool host_passrights_supported(void);
+
+#endif /* PVDMAD_ACCESS_H */

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guarded eventfd access (peerfd.h). SIGALRM from ITIMER_REAL is the
+ * guard: pvdmad is single-threaded, so the signal interrupts the call that
+ * blocked, and its handler does nothing but exist.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "peerfd.h"
+
+static void peerfd_on_alarm(int sig)
+{
+}
+
+int peerfd_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = peerfd_on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a blocked call returns EINTR */
+	return sigaction(SIGALRM, &sa, NULL) < 0 ? -errno : 0;
+}
+
+static void peerfd_arm(long ms)
+{
+	struct itimerval it = {
+		.it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* One 8-byte read or write, guarded. */
+static int peerfd_io(int fd, uint64_t *v, bool write_it)
+{
+	int flags = fcntl(fd, F_GETFL);
+	ssize_t n;
+	int err;
+
+	if (flags < 0)
+		return -errno;
+	if (!(flags & O_NONBLOCK))
+		return -EPERM;
+	peerfd_arm(PEERFD_GUARD_MS);
+	n = write_it ? write(fd, v, sizeof(*v)) : read(fd, v, sizeof(*v));
+	err = n < 0 ? errno : 0;
+	peerfd_arm(0);
+	if (n == sizeof(*v))
+		return 0;
+	if (err == EAGAIN)
+		return -EAGAIN;
+	if (err == EINTR)
+		return -ETIMEDOUT;
+	return err ? -err : -EIO;
+}
+
+int peerfd_eventfd_read(int fd, uint64_t *count)
+{
+	return peerfd_io(fd, count, false);
+}
+
+int peerfd_eventfd_write(int fd, uint64_t v)
+{
+	return peerfd_io(fd, &v, true);
+}

@@ -1,0 +1,342 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# pvdmad attacked through its own sockets, files and limits (docs/security.md
+# §2.7): each finding of issue 14 as a class, one pvdmad per case. Needs
+# root for the other-user, pid-namespace and full-tmpfs cases (skipped and
+# said so otherwise). Prints "N passed, N failed".
+# Usage: BUILD=build/san tests/host/run-attack.sh [CASE...]
+set -u
+BUILD=${BUILD:-build}
+PVDMAD=${PVDMAD:-$BUILD/pvdmad}
+PVDMACTL=${PVDMACTL:-$BUILD/pvdmactl}
+CLIENT=$BUILD/tests/host/client
+passed=0
+failed=0
+skipped=0
+dir=$(mktemp -d /tmp/pvdma-attack.XXXXXX)
+pid=
+mounted=
+
+cleanup() {
+	[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ok() { echo "ok:   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+skip() { echo "skip: $1"; skipped=$((skipped + 1)); }
+check() {	# name, command...
+	name=$1
+	shift
+	if "$@" >"$dir/out" 2>&1; then
+		ok "$name"
+	else
+		fail "$name"
+		sed 's/^/    /' "$dir/out" | tail -n 30
+	fi
+}
+
+wait_sock() {	# path
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$1" ]
+}
+
+# start CASE [pvdmad options]: a fresh pvdmad in $dir/CASE (sockets c, d,
+# ctl; 64 MiB RAM file unless one is there), its pid in $pid.
+start() {
+	w=$dir/$1
+	shift
+	mkdir -p "$w"
+	[ -e "$w/ram" ] || truncate -s 64M "$w/ram"
+	"$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" \
+		"$@" 2>"$w/stderr" &
+	pid=$!
+	wait_sock "$w/ctl" || { echo "pvdmad did not start:"; cat "$w/stderr"; }
+}
+
+# stop: SIGTERM, exit 0 within 5 s expected (ASan: no leak, no report);
+# a daemon stuck in a system call is killed and fails.
+stop() {
+	kill -CONT "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "pvdmad ignored SIGTERM for 5 s (stuck): killed"
+		kill -9 "$pid"
+	fi
+	wait "$pid"
+	rc=$?
+	pid=
+	[ "$rc" -eq 0 ] || { echo "pvdmad exit $rc"; tail -n 30 "$w/stderr"; }
+	return "$rc"
+}
+
+stats_within() {	# seconds: pvdmactl answers in time
+	timeout "$1" "$PVDMACTL" --control "$w/ctl" stats --json >"$w/stats.json" 2>&1 &&
+		grep -q '^{' "$w/stats.json"
+}
+
+alive() { kill -0 "$pid" 2>/dev/null; }
+C() { echo --socket "$w/c.sock" --dma-socket "$w/d.sock" --control "$w/ctl"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# ---- cases -------------------------------------------------------------
+
+case_uaf() {	# deferred free: an evicted control connection in the batch
+	start uaf
+	check "control eviction within one epoll batch (no use after free)" \
+		"$CLIENT" uaf-control --control "$w/ctl" --pid "$pid"
+	check "uaf: pvdmad exits cleanly (no sanitizer report)" stop
+}
+
+case_linger() {	# no blocking close on a peer's fd
+	start linger
+	check "lingering fds passed on every socket: never a stall" \
+		"$CLIENT" linger $(C)
+	check "linger: pvdmad exits cleanly" stop
+}
+
+case_eventfd() {	# no blocking I/O on a shared eventfd
+	start eventfd
+	check "shared eventfds made blocking: never a stall" \
+		"$CLIENT" eventfd $(C)
+	check "eventfd: tampering counted as violations" \
+		sh -c "'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"violations\": [1-9]'"
+	check "eventfd: pvdmad exits cleanly" stop
+}
+
+case_access() {	# only the allowed users, whatever the file modes
+	if ! is_root; then skip "other-user cases need root"; return; fi
+	mask=$(umask)
+	umask 000
+	start access
+	umask "$mask"
+	check "sockets created 0600 under umask 000" sh -c \
+		"[ \$(stat -c %a '$w/c.sock') = 600 ] && [ \$(stat -c %a '$w/d.sock') = 600 ] && [ \$(stat -c %a '$w/ctl') = 600 ]"
+	chmod 0755 "$dir"
+	chmod 0777 "$w" "$w/c.sock" "$w/d.sock" "$w/ctl"
+	check "uid 65534 gets nothing, even with the sockets opened up 0777" \
+		"$CLIENT" nobody $(C)
+	check "refusals logged with the reason" grep -q "refused: user not allowed" "$w/log"
+	check "access: pvdmad exits cleanly" stop
+	# nobody allowed, but the RAM file is root's alone
+	chmod 0600 "$dir/access/ram"
+	start access2 --allow-uid 65534
+	chmod 0777 "$w" "$w/c.sock" "$w/d.sock" "$w/ctl"
+	chmod 0600 "$w/ram"
+	check "--allow-uid: but no companion over a RAM file the peer can't open" \
+		"$CLIENT" nobody --socket "$w/c.sock"
+	check "the RAM refusal logged" grep -q "could not open the guest RAM" "$w/log"
+	check "access2: pvdmad exits cleanly" stop
+	start group --socket-group 65534
+	check "--socket-group: 0660 and the group" sh -c \
+		"[ \$(stat -c %a:%g '$w/c.sock') = 660:65534 ] && [ \$(stat -c %a:%g '$w/ctl') = 660:65534 ]"
+	check "group: pvdmad exits cleanly" stop
+}
+
+case_pidns() {	# DMA bound by VM identity, not a pid that may be 0
+	if ! is_root || ! command -v unshare >/dev/null; then
+		skip "pid namespace case needs root and unshare"; return
+	fi
+	w=$dir/pidns
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	unshare --pid --fork "$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" 2>"$w/stderr" &
+	pid=$!
+	wait_sock "$w/ctl"
+	"$CLIENT" foreign $(C) >"$w/foreign.out" 2>&1
+	check "pvdmad in its own pid namespace: a DMA device can't bind another process's companion" \
+		grep -q "^PASS DMA bound to another process's companion" "$w/foreign.out"
+	check "pidns: the refusal to bind is logged" grep -q "can bind to no companion" "$w/log"
+	# unshare forwards no signal: stop the daemon it forked, by its pid
+	child=$(pgrep -P "$pid")
+	[ -n "$child" ] && kill -TERM "$child"
+	wait "$pid"
+	pid=
+}
+
+case_second() {	# a second daemon never takes over live sockets
+	start first
+	first=$w
+	mkdir -p "$dir/second"
+	truncate -s 64M "$dir/second/ram"
+	for s in c.sock d.sock ctl; do
+		case $s in
+		c.sock) args="--socket $first/c.sock --control $dir/second/ctl";;
+		d.sock) args="--socket $dir/second/c.sock --dma-socket $first/d.sock";;
+		ctl) args="--socket $dir/second/c.sock --control $first/ctl";;
+		esac
+		timeout 5 "$PVDMAD" $args --guest-ram "$dir/second/ram" >"$dir/second/out" 2>&1
+		rc=$?
+		check "second pvdmad on the live $s: exits non-zero at once" test "$rc" -ne 0 -a "$rc" -ne 124
+		check "  and says whose it is" grep -q "in use by pid $pid" "$dir/second/out"
+		check "  and the first is still reachable" stats_within 2
+		check "  and its socket file is still there" test -S "$first/$s"
+	done
+	for pair in "-s $dir/x.sock -d $dir/x.sock" "-s $dir/y.sock -c $dir/./y.sock" \
+		    "-s $dir/z.sock -r $dir/z.sock"; do
+		timeout 5 "$PVDMAD" -r "$dir/second/ram" $pair >"$dir/second/out" 2>&1
+		rc=$?
+		check "the same path twice ($pair) refused" sh -c \
+			"[ $rc -eq 2 ] && grep -q 'the same file as' '$dir/second/out'"
+	done
+	check "first: pvdmad exits cleanly" stop
+}
+
+case_sigbus() {	# guest RAM that can't be backed: an I/O status, never SIGBUS
+	if ! is_root; then skip "full-tmpfs case needs root (mount)"; return; fi
+	w=$dir/sigbus
+	mkdir -p "$w/small"
+	mount -t tmpfs -o size=1M tmpfs "$w/small" || { skip "cannot mount tmpfs"; return; }
+	mounted=$w/small
+	truncate -s 64M "$w/small/ram"
+	# the page good guests use (10 MiB) is backed, then the tmpfs is full
+	dd if=/dev/zero of="$w/small/ram" bs=16K seek=640 count=1 conv=notrunc 2>/dev/null
+	dd if=/dev/zero of="$w/small/filler" bs=64K 2>/dev/null
+	start sigbus --guest-ram "$w/small/ram"
+	check "DMA into unbackable guest RAM: io status, pvdmad alive" \
+		"$CLIENT" sigbus $(C) --gpa 32M
+	check "sigbus: logged, stats answered" sh -c "grep -q 'could not be backed' '$w/log' && '$PVDMACTL' --control '$w/ctl' stats >/dev/null"
+	check "sigbus: pvdmad exits cleanly" stop
+	umount "$mounted" && mounted=
+}
+
+case_hidden() {	# ranges QEMU hides from DMA
+	start hidden
+	check "legacy VGA window refused, RAM above it mapped" \
+		"$CLIENT" hidden --socket "$w/c.sock"
+	check "hidden: pvdmad exits cleanly" stop
+	start tseg --ram-below-4g 48M --tseg 1M
+	check "--tseg: TSEG and the VGA window refused, the page below TSEG mapped" \
+		"$CLIENT" hidden --socket "$w/c.sock" --gpa 47M
+	check "tseg: pvdmad exits cleanly" stop
+}
+
+case_emfile() {	# out of fds: no spinning
+	w=$dir/emfile
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	prlimit --nofile=40:40 "$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" 2>"$w/stderr" &
+	pid=$!
+	wait_sock "$w/ctl"
+	"$CLIENT" hold $(C) --count 16 --seconds 4 >"$w/hold.out" 2>&1 &
+	holder=$!
+	sleep 1.5
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep 1
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	echo "emfile: pvdmad used $((t1 - t0)) clock ticks in 1 s out of fds"
+	check "out of fds: pvdmad does not spin (< 0.2 s CPU in 1 s)" test $((t1 - t0)) -lt 20
+	wait "$holder"
+	sleep 0.5
+	check "out of fds: counted and logged" sh -c \
+		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"accept_out_of_fds\": [1-9]' && grep -q 'out of file descriptors' '$w/log'"
+	check "fds back: pvdmactl answered" stats_within 2
+	check "emfile: pvdmad exits cleanly" stop
+}
+
+case_logs() {	# rate-limited logs that never block
+	w=$dir/logs
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	mkfifo "$w/fifo"
+	exec 3<>"$w/fifo"	# held open, never read: the pipe fills
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" 2>"$w/fifo" &
+	pid=$!
+	wait_sock "$w/ctl"
+	"$CLIENT" churn --socket "$w/c.sock" --count 2000
+	check "stderr an undrained pipe, 2000 connections: stats within 1 s" stats_within 1
+	check "logs: pvdmad exits cleanly" stop
+	exec 3<&-
+	start logfile
+	"$CLIENT" churn --socket "$w/c.sock" --count 2000
+	sleep 0.2
+	lines=$(wc -l <"$w/log")
+	echo "logs: 2000 connections wrote $lines log lines"
+	check "2000 connections: connect/disconnect lines rate-limited (under 1 line per 10 connections)" test "$lines" -lt 200
+	check "logfile: pvdmad exits cleanly" stop
+}
+
+case_memory() {	# bounded memory per connection
+	start memory
+	r0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+	"$CLIENT" hold $(C) --count 64 --seconds 3 >"$w/hold.out" 2>&1 &
+	holder=$!
+	sleep 2
+	r1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+	n=$(sed -n 's/^hold: \([0-9]*\) connections/\1/p' "$w/hold.out")
+	echo "memory: RSS ${r0} KiB idle, ${r1} KiB with ${n:-?} idle connections: $(( (r1 - r0) / ${n:-1} )) KiB each"
+	check "128 idle connections held" test "${n:-0}" -eq 128
+	check "idle connections cost < 256 KiB each" test $(( (r1 - r0) / ${n:-1} )) -lt 256
+	wait "$holder"
+	check "memory: pvdmad exits cleanly" stop
+}
+
+case_fair() {	# DMA work in slices across devices
+	start fair
+	check "a guest's small command is served while another's 256 MiB queue runs" \
+		"$CLIENT" fair $(C)
+	grep '^fair:' "$dir/out"
+	check "fair: pvdmad exits cleanly" stop
+}
+
+case_pvdmactl() {	# a squatted or silent control socket
+	w=$dir/ctl
+	mkdir -p "$w"
+	check "pvdmactl's default control socket is not in /tmp" sh -c \
+		"'$PVDMACTL' --help | grep -q 'default' && ! '$PVDMACTL' --help | grep -q '/tmp/'"
+	"$CLIENT" fake-control --control "$w/silent" --count 0 &
+	fake=$!
+	wait_sock "$w/silent"
+	start_t=$(date +%s)
+	timeout 10 "$PVDMACTL" --control "$w/silent" --timeout 1 stats >/dev/null 2>&1
+	rc=$?
+	check "a control socket that never answers: pvdmactl gives up in time" \
+		test "$rc" -ne 0 -a "$rc" -ne 124 -a $(( $(date +%s) - start_t )) -le 3
+	kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
+	"$CLIENT" fake-control --control "$w/escapes" --count 1 &
+	fake=$!
+	wait_sock "$w/escapes"
+	"$PVDMACTL" --control "$w/escapes" stats >"$w/escapes.out" 2>&1
+	check "terminal escapes in an answer are not passed through" sh -c \
+		"! grep -q \"\$(printf '\\033')\" '$w/escapes.out' && grep -q 'guests' '$w/escapes.out'"
+	kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
+	if is_root; then
+		chmod 0777 "$w"
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$CLIENT" fake-control --control "$w/squat" --count 1 &
+		fake=$!
+		wait_sock "$w/squat"
+		"$PVDMACTL" --control "$w/squat" stats >"$w/squat.out" 2>&1
+		rc=$?
+		check "a control socket squatted by another user: refused" sh -c \
+			"[ $rc -ne 0 ] && grep -q 'uid 65534' '$w/squat.out' && ! grep -q guests '$w/squat.out'"
+		kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
+	else
+		skip "squatting case needs root"
+	fi
+	start watchdog
+	check "stats show the longest event-loop turn" sh -c \
+		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"longest_turn_us\": [0-9]' && '$PVDMACTL' --control '$w/ctl' stats | grep -q 'longest loop turn'"
+	check "watchdog: pvdmad exits cleanly" stop
+}
+
+for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
+	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
+done
+cases=${*:-uaf linger eventfd access pidns second sigbus hidden emfile logs memory fair pvdmactl}
+for c in $cases; do
+	"case_$c"
+done
+echo "($skipped skipped)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
