@@ -197,7 +197,8 @@ static u32 companion_map(struct pvdma_companion *c, struct pvdma_host_op *op)
 
 	if (guest_ram_gpa_to_offset(&c->ram, op->gpa, op->len, &offset))
 		return PVDMA_ST_BAD_GPA;
-	err = c->iommu->ops->map(c->iommu, offset, op->len, op->flags, &op->bus);
+	err = c->iommu->ops->map(c->iommu, offset, op->len, op->flags, op->gpa,
+				 &op->bus);
 	if (err) {
 		/* -EFAULT from a backend is its own failure, not a bad GPA. */
 		return err == -EFAULT ? PVDMA_ST_IO : pvdma_status_from_errno(err);

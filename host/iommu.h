@@ -25,6 +25,8 @@ struct pvdma_iommu;
  * @max_mappings:	most live mappings
  * @bus_base:		bus space handed out: [bus_base, bus_limit)
  * @bus_limit:
+ * @align_max:		bus addresses keep their guest-physical alignment up to
+ *			this (a power of two; 0: none, as IOKit)
  */
 struct pvdma_iommu_config {
 	u64 page_size;
@@ -32,6 +34,7 @@ struct pvdma_iommu_config {
 	u32 max_mappings;
 	u64 bus_base;
 	u64 bus_limit;
+	u64 align_max;
 };
 
 /* Counters of a domain; the same meaning whatever the backend. */
@@ -60,7 +63,10 @@ struct pvdma_iommu_range {
 /**
  * struct pvdma_iommu_ops - what a backend provides
  * @name:	for logs and stats
- * @map:	map [host_addr, +len) with PVDMA_MAP_* @perm; the backend picks *bus
+ * @map:	map [host_addr, +len) with PVDMA_MAP_* @perm; the backend picks *bus,
+ *		keeping the alignment of @gpa (the range's guest-physical
+ *		address) where it can: drivers with large GPU pages assume bus
+ *		and physical addresses agree modulo 64 KiB or 2 MiB
  * @unmap:	release exactly one mapping (@bus its start, @len its length)
  * @trim:	release [bus, +len), part of one mapping (PVDMA_OP_TRIM): the
  *		rest stays at its bus addresses, two mappings if it was a hole;
@@ -79,7 +85,7 @@ struct pvdma_iommu_range {
 struct pvdma_iommu_ops {
 	const char *name;
 	int (*map)(struct pvdma_iommu *iommu, u64 host_addr, u64 len, u32 perm,
-		   u64 *bus);
+		   u64 gpa, u64 *bus);
 	int (*unmap)(struct pvdma_iommu *iommu, u64 bus, u64 len);
 	int (*trim)(struct pvdma_iommu *iommu, u64 bus, u64 len,
 		    struct pvdma_iommu_range *old);

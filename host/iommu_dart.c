@@ -36,12 +36,14 @@ void pvdma_iommu_default_config(struct pvdma_iommu_config *cfg)
 	cfg->max_mappings = dc.max_mappings;
 	cfg->bus_base = dc.bus_base;
 	cfg->bus_limit = dc.bus_limit;
+	cfg->align_max = dc.align_max;
 }
 
 static int iommu_dart_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
-			  u32 perm, u64 *bus)
+			  u32 perm, u64 gpa, u64 *bus)
 {
-	return pvdma_dart_map(to_dart(iommu), host_addr, len, perm, bus);
+	return pvdma_dart_map_placed(to_dart(iommu), host_addr, len, perm, gpa,
+				     bus);
 }
 
 static int iommu_dart_unmap(struct pvdma_iommu *iommu, u64 bus, u64 len)
@@ -136,6 +138,7 @@ struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg
 		.max_mappings	= cfg->max_mappings,
 		.bus_base	= cfg->bus_base,
 		.bus_limit	= cfg->bus_limit,
+		.align_max	= cfg->align_max,
 	};
 	struct iommu_dart *d;
 

@@ -109,7 +109,7 @@ static void fault_check(struct iommu_fault *f, const char *when)
 }
 
 static int fault_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
-		     u32 perm, u64 *bus)
+		     u32 perm, u64 gpa, u64 *bus)
 {
 	struct iommu_fault *f = to_fault(iommu);
 	int err;
@@ -123,7 +123,7 @@ static int fault_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
 		f->inj_aperture++;
 		return -ENOSPC;
 	}
-	err = f->inner->ops->map(f->inner, host_addr, len, perm, bus);
+	err = f->inner->ops->map(f->inner, host_addr, len, perm, gpa, bus);
 	if (!err)
 		f->maps_ok++;
 	return err;

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * DART model: see dart.h. The bus allocator is first-fit from the lowest
- * address, as IOKit hands out DART addresses; the aperture and mapping-count
- * limits are checked before the bus space, so the error names the limit a
- * user can change.
+ * address, as IOKit hands out DART addresses, among the ranges that keep a
+ * mapping's physical alignment (cfg.align_max; 0 is IOKit's plain lowest
+ * fit). Keeping alignment A costs at most A - page of bus space per
+ * mapping, and A <= the mapping's length, so a bus space twice the
+ * aperture always has room unless it is fragmented; then the alignment
+ * falls back, counted. The aperture and mapping-count limits are checked
+ * before the bus space, so the error names the limit a user can change.
  */
 #include <pvdma/dart.h>
 #include <pvdma/proto.h>
@@ -15,6 +19,7 @@ void pvdma_dart_default_config(struct pvdma_dart_config *cfg)
 	cfg->max_mappings = PVDMA_DART_DEFAULT_MAX_MAPPINGS;
 	cfg->bus_base = PVDMA_DART_DEFAULT_BUS_BASE;
 	cfg->bus_limit = PVDMA_DART_DEFAULT_BUS_LIMIT;
+	cfg->align_max = PVDMA_DART_DEFAULT_ALIGN_MAX;
 }
 
 int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg,
@@ -94,8 +99,54 @@ static void dart_account_map(struct pvdma_dart *dart,
 					   dart->stats.live_bytes);
 }
 
+/* The alignment a mapping of @len bytes at @hint should keep; 0: none. */
+static u64 dart_align_wanted(const struct pvdma_dart *dart, u64 len, u64 hint)
+{
+	u64 ps = dart->cfg.page_size, a = dart->cfg.align_max;
+
+	if (a < ps || !PVDMA_IS_POW2(a) || hint & (ps - 1))
+		return 0;
+	while (a > len)
+		a >>= 1;
+	/* Every bus address is page aligned: nothing more to keep. */
+	return a > ps ? a : 0;
+}
+
+/*
+ * Take a bus range for @m congruent to @hint modulo the alignment wanted,
+ * else modulo the largest smaller power of two a free range allows. Each
+ * try is one descent of the allocator's tree, at most log2(align_max /
+ * page size) of them, and only when the bus space is fragmented.
+ */
+static int dart_place(struct pvdma_dart *dart, struct pvdma_dart_mapping *m,
+		      u64 len, u64 hint)
+{
+	u64 want = dart_align_wanted(dart, len, hint), a;
+
+	for (a = want; a > dart->cfg.page_size; a >>= 1) {
+		if (pvdma_iova_alloc(&dart->bus, &m->iova, len, a, hint & (a - 1)))
+			continue;
+		if (a == want)
+			dart->stats.aligned_maps++;
+		else
+			dart->stats.align_fallbacks++;
+		return 0;
+	}
+	if (pvdma_iova_alloc(&dart->bus, &m->iova, len, 0, 0))
+		return -EADDRNOTAVAIL;
+	if (want)
+		dart->stats.align_fallbacks++;
+	return 0;
+}
+
 int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		   u64 *bus)
+{
+	return pvdma_dart_map_placed(dart, host_addr, len, perm, host_addr, bus);
+}
+
+int pvdma_dart_map_placed(struct pvdma_dart *dart, u64 host_addr, u64 len,
+			  u32 perm, u64 hint, u64 *bus)
 {
 	struct pvdma_dart_mapping *m;
 	int ret;
@@ -108,10 +159,9 @@ int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		ret = -EMFILE;
 		goto err;
 	}
-	ret = pvdma_iova_alloc(&dart->bus, &m->iova, len, 0, 0);
+	ret = dart_place(dart, m, len, hint);
 	if (ret) {
 		dart_put_slot(dart, m);
-		ret = -EADDRNOTAVAIL;
 		goto err;
 	}
 	dart_account_map(dart, m, host_addr, len, perm);

@@ -33,12 +33,12 @@ static inline void race_fire(struct race_iommu *r)
 }
 
 static inline int race_map(struct pvdma_iommu *iommu, u64 host_addr, u64 len,
-			   u32 perm, u64 *bus)
+			   u32 perm, u64 gpa, u64 *bus)
 {
 	struct race_iommu *r = to_race(iommu);
 
 	race_fire(r);
-	return r->inner->ops->map(r->inner, host_addr, len, perm, bus);
+	return r->inner->ops->map(r->inner, host_addr, len, perm, gpa, bus);
 }
 
 static inline int race_unmap(struct pvdma_iommu *iommu, u64 bus, u64 len)

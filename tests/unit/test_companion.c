@@ -443,6 +443,32 @@ static void test_ram_layout_virt(void **state)
 	assert_int_equal(guest_ram_init_buffer(&r, &dummy, 1ull << 30, GUEST_RAM_MACHINES, 0), -EINVAL);
 }
 
+/*
+ * The bus address keeps the guest-physical address's alignment, not the
+ * file offset's: here RAM above 4 GiB starts at file offset 1 MiB + 16 KiB.
+ */
+static void test_map_keeps_gpa_alignment(void **state)
+{
+	struct harness *h = *state;
+	u64 bus, high = GUEST_RAM_4G, len = 64 * 1024;
+
+	pvdma_iommu_destroy(h->c.iommu);
+	h->cfg.iommu.align_max = 2ull << 20;
+	h->c.iommu = pvdma_iommu_dart_create(&h->cfg.iommu);
+	assert_non_null(h->c.iommu);
+	assert_int_equal(guest_ram_init_buffer(&h->c.ram, h->ram, H_RAM_SIZE,
+					       GUEST_RAM_Q35, (1 << 20) + H_PAGE), 0);
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	assert_int_equal(harness_map(h, high, len, H_RW, &bus), PVDMA_ST_OK);
+	assert_int_equal(bus % len, 0);
+	assert_int_equal(harness_map(h, high + 2 * len + H_PAGE * 2, 2 * H_PAGE,
+				     H_RW, &bus), PVDMA_ST_OK);
+	assert_int_equal(bus % (2 * H_PAGE), 0);
+	assert_int_equal(harness_map(h, 3 * H_PAGE, 2 * H_PAGE, H_RW, &bus),
+			 PVDMA_ST_OK);
+	assert_int_equal(bus % (2 * H_PAGE), H_PAGE);
+}
+
 /* A RAM file that does not match the layout is refused, naming both. */
 static void test_ram_open_mismatch(void **state)
 {
@@ -805,6 +831,8 @@ int main(void)
 		cmocka_unit_test(test_ram_layout),
 		cmocka_unit_test(test_ram_layout_virt),
 		cmocka_unit_test(test_ram_open_mismatch),
+		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_map_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_fields, setup, teardown),

@@ -115,9 +115,131 @@ static void test_reset(void **state)
 	assert_int_equal(d.stats.live_mappings, 0);
 	assert_int_equal(d.stats.live_bytes, 0);
 	assert_int_equal(d.stats.tlb_flushes, 1);
-	/* everything is usable again, and addresses start low */
+	/* everything is usable again, and addresses start low: the lowest
+	 * one that keeps host 0's 256 KiB alignment */
 	assert_int_equal(pvdma_dart_map(&d, 0, 16 * PAGE, RW, &bus), 0);
+	assert_int_equal(bus, 16 * PAGE);
+}
+
+#define A64K	(64ull << 10)
+#define A2M	(2ull << 20)
+
+/* Bus ≡ hint modulo the largest power of two <= len, capped at 2 MiB. */
+static void test_alignment_kept(void **state)
+{
+	struct pvdma_dart d;
+	u64 bus;
+
+	small_dart(&d, 64ull << 20, 64);
+	/* 4 MiB at 6 MiB + 64 KiB: 2 MiB alignment (the cap) */
+	assert_int_equal(pvdma_dart_map(&d, (6ull << 20) + A64K, 4ull << 20, RW, &bus), 0);
+	assert_int_equal(bus % A2M, A64K);
+	/* 64 KiB at 0x130000: 64 KiB */
+	assert_int_equal(pvdma_dart_map(&d, 0x130000, A64K, RW, &bus), 0);
+	assert_int_equal(bus % A64K, 0);
+	/* 48 KiB at 0x1a4000: 32 KiB (the largest power of two <= 48 KiB) */
+	assert_int_equal(pvdma_dart_map(&d, 0x1a4000, 3 * PAGE, RW, &bus), 0);
+	assert_int_equal(bus % (32 << 10), 0x1a4000 % (32 << 10));
+	/* the hint is the guest-physical address, whatever host_addr is */
+	assert_int_equal(pvdma_dart_map_placed(&d, 0x8000, A2M, RW,
+					       (1ull << 30) + 0x1c000, &bus), 0);
+	assert_int_equal(bus % A2M, 0x1c000);
+	/* one page: nothing to keep, nothing counted */
+	assert_int_equal(pvdma_dart_map(&d, 0x4000, PAGE, RW, &bus), 0);
+	assert_int_equal(d.stats.aligned_maps, 4);
+	assert_int_equal(d.stats.align_fallbacks, 0);
+}
+
+/* align_max 0 is IOKit's plain lowest fit. */
+static void test_alignment_off(void **state)
+{
+	struct pvdma_dart_config cfg;
+	struct pvdma_dart d;
+	u64 bus;
+
+	pvdma_dart_default_config(&cfg);
+	cfg.align_max = 0;
+	cfg.max_mappings = 64;
+	assert_int_equal(pvdma_dart_init(&d, &cfg, slots, 64), 0);
+	assert_int_equal(pvdma_dart_map(&d, A2M + A64K, A2M, RW, &bus), 0);
 	assert_int_equal(bus, PVDMA_DART_DEFAULT_BUS_BASE);
+	assert_int_equal(d.stats.aligned_maps + d.stats.align_fallbacks, 0);
+}
+
+/*
+ * A bus space with no 2 MiB-aligned room left: the map still succeeds,
+ * keeping the largest alignment that fits, and is counted.
+ */
+static void test_alignment_fallback(void **state)
+{
+	struct pvdma_dart_config cfg;
+	struct pvdma_dart d;
+	u64 bus, hole;
+
+	pvdma_dart_default_config(&cfg);
+	cfg.bus_base = PAGE;
+	cfg.bus_limit = 4 * A2M;
+	cfg.aperture_bytes = 4 * A2M;
+	cfg.max_mappings = 64;
+	assert_int_equal(pvdma_dart_init(&d, &cfg, slots, 64), 0);
+	/* one page at each 2 MiB boundary: 2 MiB-aligned room is gone */
+	for (hole = A2M; hole < 4 * A2M; hole += A2M)
+		assert_int_equal(pvdma_dart_map_at(&d, hole, 0, PAGE, RW), 0);
+	/* 1 MiB + 16 KiB wants 1 MiB alignment: no gap holds that anywhere;
+	 * 512 KiB is kept instead */
+	assert_int_equal(pvdma_dart_map(&d, 0, A2M / 2 + PAGE, RW, &bus), 0);
+	assert_true(bus % (A2M / 2) != 0);
+	assert_int_equal(bus % (A2M / 4), 0);
+	assert_int_equal(d.stats.align_fallbacks, 1);
+	assert_int_equal(d.stats.aligned_maps, 0);
+	/* a 1 MiB map still finds 1 MiB-aligned room: kept, not counted */
+	assert_int_equal(pvdma_dart_map(&d, 0, A2M / 2, RW, &bus), 0);
+	assert_int_equal(bus % (A2M / 2), 0);
+	assert_int_equal(d.stats.aligned_maps, 1);
+	assert_int_equal(d.stats.align_fallbacks, 1);
+}
+
+/* Random maps: every bus address keeps its hint's alignment or is counted. */
+static void test_alignment_random(void **state)
+{
+	static struct pvdma_dart_mapping many[4096];
+	struct pvdma_dart_config cfg;
+	struct pvdma_dart d;
+	unsigned int seed = 7;
+	u64 live[256] = { 0 }, len[256] = { 0 }, kept = 0, maps = 0, wanting = 0;
+	int i;
+
+	pvdma_dart_default_config(&cfg);
+	cfg.aperture_bytes = 256ull << 20;
+	cfg.bus_limit = cfg.bus_base + (512ull << 20);
+	cfg.max_mappings = 4096;
+	assert_int_equal(pvdma_dart_init(&d, &cfg, many, 4096), 0);
+	for (i = 0; i < 20000; i++) {
+		int k = rand_r(&seed) % 256;
+		u64 bus, l = (u64)(1 + rand_r(&seed) % 256) * PAGE;
+		u64 hint = (u64)(rand_r(&seed) % 65536) * PAGE, a;
+
+		if (live[k]) {
+			assert_int_equal(pvdma_dart_unmap(&d, live[k], len[k]), 0);
+			live[k] = 0;
+			continue;
+		}
+		if (pvdma_dart_map(&d, hint, l, RW, &bus))
+			continue;
+		live[k] = bus;
+		len[k] = l;
+		maps++;
+		for (a = A2M; a > l; a >>= 1)
+			;
+		if (a <= PAGE)
+			continue;
+		wanting++;
+		if ((bus - hint) % a == 0)
+			kept++;
+	}
+	assert_true(maps > 5000);
+	assert_int_equal(kept, d.stats.aligned_maps);
+	assert_int_equal(wanting, d.stats.aligned_maps + d.stats.align_fallbacks);
 }
 
 /* Random maps/unmaps: counters agree with a recount, translations hold. */
@@ -237,6 +359,10 @@ int main(void)
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_flush_once_per_batch),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_alignment_kept),
+		cmocka_unit_test(test_alignment_off),
+		cmocka_unit_test(test_alignment_fallback),
+		cmocka_unit_test(test_alignment_random),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_map_at_rebuilds),
 	};

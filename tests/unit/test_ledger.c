@@ -42,14 +42,14 @@ static void dying_point(struct dying_iommu *d, bool after)
 }
 
 static int dying_map(struct pvdma_iommu *iommu, u64 host, u64 len, u32 perm,
-		     u64 *bus)
+		     u64 gpa, u64 *bus)
 {
 	struct dying_iommu *d = to_dying(iommu);
 	int err;
 
 	d->calls++;
 	dying_point(d, false);
-	err = d->inner->ops->map(d->inner, host, len, perm, bus);
+	err = d->inner->ops->map(d->inner, host, len, perm, gpa, bus);
 	dying_point(d, true);
 	return err;
 }

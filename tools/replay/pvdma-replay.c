@@ -384,6 +384,13 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	JSON_U64("hits", r->hits);
 	JSON_U64("misses", r->misses);
 	JSON_U64("verify_errors", r->verify_errors);
+	JSON_U64("align_bytes", r->align_bytes);
+	JSON_U64("align_64k_bytes", r->align_64k_bytes);
+	JSON_U64("align_2m_bytes", r->align_2m_bytes);
+	printf(", \"align_64k_share\": %.4f, \"align_2m_share\": %.4f",
+	       r->align_bytes ? (double)r->align_64k_bytes / (double)r->align_bytes : 0,
+	       r->align_bytes ? (double)r->align_2m_bytes / (double)r->align_bytes : 0);
+	JSON_U64("align_fallbacks", r->align_fallbacks);
 	JSON_U64("unmatched_unmaps", r->unmatched_unmaps);
 	JSON_U64("implied_unmaps", r->implied_unmaps);
 	JSON_U64("skipped_unmaps", r->skipped_unmaps);

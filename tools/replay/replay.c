@@ -265,12 +265,12 @@ static struct invented *find_invented(struct replay *rp,
 static int fill_truncated(struct replay *rp, const struct trace_event *ev)
 {
 	u64 each = invented_size(ev), ext, base;
-	struct invented *inv;
-	u32 i;
 
 	/* a smaller guess (--verdict's lower bound) stays inside the layout */
 	if (rp->opt->invent_bytes && rp->opt->invent_bytes < each)
 		each = rp->opt->invent_bytes;
+	struct invented *inv;
+	u32 i;
 
 	if (!invented_extent(ev, each, &ext) || rp->lay->no_room)
 		return -1;
@@ -344,14 +344,31 @@ static void note(struct replay *rp, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * Does the bus address agree with the physical one modulo 64 KiB and
+ * 2 MiB, as drivers with large GPU pages assume (NVIDIA's UVM)?
+ */
+static void count_alignment(struct replay_result *res, const struct pvdma_seg *s)
+{
+	u64 diff = s->bus ^ s->gpa;
+
+	res->align_bytes += s->len;
+	if (!(diff & (REPLAY_ALIGN_64K - 1)))
+		res->align_64k_bytes += s->len;
+	if (!(diff & (REPLAY_ALIGN_2M - 1)))
+		res->align_2m_bytes += s->len;
+}
+
 /* The device reaches exactly the bytes asked for, with the rights asked. */
 static void verify_seg(struct replay *rp, const struct pvdma_seg *s, u32 perm)
 {
 	u64 host = 0;
 	int err = pvdma_dart_translate(&rp->dart, s->bus, s->len, perm, &host);
 
-	if (!err && host == s->dev_gpa && (s->bounced || s->dev_gpa == s->gpa))
+	if (!err && host == s->dev_gpa && (s->bounced || s->dev_gpa == s->gpa)) {
+		count_alignment(rp->res, s);
 		return;
+	}
 	rp->res->verify_errors++;
 	note(rp, "verify: gpa 0x%llx len 0x%llx -> bus 0x%llx: %s (host 0x%llx, dev_gpa 0x%llx, bounced %u)",
 	     (unsigned long long)s->gpa, (unsigned long long)s->len,
@@ -940,6 +957,10 @@ static int setup(struct replay *rp)
 	pvdma_dart_default_config(&dcfg);
 	dcfg.aperture_bytes = opt->aperture;
 	dcfg.max_mappings = opt->max_mappings;
+	/* The original system's host (IOKit) hands out the lowest free
+	 * range; pvdmad keeps physical alignment (lib/dart.c). */
+	if (opt->policy == PVDMA_POLICY_RFC)
+		dcfg.align_max = 0;
 	if (opt->aperture * 2 > dcfg.bus_limit - dcfg.bus_base)
 		dcfg.bus_limit = dcfg.bus_base + opt->aperture * 2;
 	rp->dart_slots = calloc(opt->max_mappings, sizeof(*rp->dart_slots));
@@ -1018,6 +1039,7 @@ static void collect(struct replay *rp)
 	res->tlb_flushes = ds->tlb_flushes;
 	res->peak_live_mappings = ds->peak_mappings;
 	res->peak_aperture_bytes = ds->peak_bytes;
+	res->align_fallbacks = ds->align_fallbacks;
 	res->end_live_mappings = ds->live_mappings;
 	res->bounced_maps = ps->bounced_maps;
 	res->bounced_bytes = ps->bounced_bytes;

@@ -17,6 +17,8 @@
 #define REPLAY_MAX_SHOWN	65536u
 /* Chunk maps the planner may give large grown windows. */
 #define REPLAY_CHUNK_MAPS	4096u
+#define REPLAY_ALIGN_64K	(64ull << 10)
+#define REPLAY_ALIGN_2M		(2ull << 20)
 /* Invented and bounce addresses stay below this. */
 #define REPLAY_ADDR_LIMIT	(1ull << 62)
 
@@ -100,6 +102,10 @@ struct replay_result {
 	u64 hits;
 	u64 misses;
 	u64 verify_errors;
+	u64 align_bytes;	/* bytes of verified maps */
+	u64 align_64k_bytes;	/* of which bus = physical modulo 64 KiB */
+	u64 align_2m_bytes;	/* of which bus = physical modulo 2 MiB */
+	u64 align_fallbacks;	/* host maps placed with less alignment */
 	u64 spec_waste_peak;	/* most bytes grown windows held beyond the
 				 * most their mappings used, at any map */
 	u64 spec_waste_end;

@@ -35,6 +35,12 @@
 /* Bus addresses below 4 GiB, as a 32-bit DMA mask needs; page 0 unused. */
 #define PVDMA_DART_DEFAULT_BUS_BASE	PVDMA_DART_PAGE_SIZE
 #define PVDMA_DART_DEFAULT_BUS_LIMIT	(4ull << 30)
+/*
+ * Bus addresses keep the low bits of the mapped memory's physical address
+ * up to 2 MiB: drivers that use 64 KiB or 2 MiB GPU pages (NVIDIA's UVM)
+ * assume bus and physical address agree modulo the page size.
+ */
+#define PVDMA_DART_DEFAULT_ALIGN_MAX	(2ull << 20)
 
 struct pvdma_dart_config {
 	u64 page_size;		/* power of two, default 16 KiB */
@@ -42,6 +48,10 @@ struct pvdma_dart_config {
 	u32 max_mappings;	/* most live mappings */
 	u64 bus_base;		/* bus space handed out: [bus_base, bus_limit) */
 	u64 bus_limit;
+	u64 align_max;		/* a mapping's bus address is congruent to its
+				 * placement hint modulo the largest power of
+				 * two <= its length and <= this; 0: lowest
+				 * fit, no alignment (as IOKit) */
 };
 
 /* One live mapping. */
@@ -63,6 +73,8 @@ struct pvdma_dart_stats {
 	u64 peak_mappings;
 	u64 live_bytes;		/* aperture in use */
 	u64 peak_bytes;
+	u64 aligned_maps;	/* placed keeping the alignment wanted (> page) */
+	u64 align_fallbacks;	/* placed keeping less: no gap fitted it */
 };
 
 /**
@@ -97,6 +109,17 @@ int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg
 /* Map [host_addr, host_addr + len) with @perm; the model picks *bus. */
 int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
 		   u64 *bus);
+
+/*
+ * pvdma_dart_map_placed - pvdma_dart_map() with a placement hint
+ * @hint: the memory's guest-physical address (page aligned). *bus is
+ *	congruent to it modulo A, the largest power of two <= @len and
+ *	<= cfg.align_max; when no free bus range fits that, modulo the next
+ *	smaller power of two, down to none (each such map counted in
+ *	stats.align_fallbacks). pvdma_dart_map() takes @host_addr as the hint.
+ */
+int pvdma_dart_map_placed(struct pvdma_dart *dart, u64 host_addr, u64 len,
+			  u32 perm, u64 hint, u64 *bus);
 
 /*
  * Map at a bus address chosen before: re-creating a mapping the domain had
