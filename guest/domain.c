@@ -212,7 +212,7 @@ static void pvdma_planner_state_free(struct pvdma_planner_state *ps)
 	ps->nsegs = 0;
 }
 
-/* Chunk maps for the planner's large grown windows (2 KiB each). */
+/* Chunk maps for the planner's large grown windows (4 KiB each). */
 #define PVDMA_GUEST_CHUNK_MAPS	128
 
 /* A batch is one doorbell's worth of entries; half of it, segments. */

@@ -51,7 +51,10 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	p->free_chunk_maps = c->next_free;
 	memset(c->cover, 0, sizeof(c->cover));
 	memset(c->starts, 0, sizeof(c->starts));
-	c->chunk = PVDMA_ALIGN_UP((w->len + PVDMA_CHUNKS - 1) / PVDMA_CHUNKS, ps);
+	/* one chunk to spare for a window off the grid */
+	c->chunk = PVDMA_MAX(ps, pvdma_pow2_floor((w->len - 1) /
+						  (PVDMA_CHUNKS - 1)) << 1);
+	c->skew = w->gpa & (c->chunk - 1);
 	c->free_bytes = w->len;
 	w->chunks = c;
 }

@@ -165,9 +165,12 @@ static bool win_accounted(const struct pvdma_window *w)
 /* Bytes of chunk @c of @w. */
 static u64 chunk_len(const struct pvdma_window *w, u32 c)
 {
-	u64 at = (u64)c * w->chunks->chunk;
+	const struct pvdma_chunk_map *m = w->chunks;
+	u64 lo = (u64)c * m->chunk, hi = lo + m->chunk;
 
-	return at >= w->len ? 0 : PVDMA_MIN(w->chunks->chunk, w->len - at);
+	lo = lo > m->skew ? lo - m->skew : 0;
+	hi = PVDMA_MIN(hi - m->skew, w->len);
+	return hi > lo ? hi - lo : 0;
 }
 
 /*
@@ -194,8 +197,8 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 static void chunks_count(struct pvdma_window *w, u64 off, u64 len, int delta)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u32 i, first = (u32)(off / c->chunk);
-	u32 last = (u32)((off + len - 1) / c->chunk);
+	u32 i, first = (u32)((off + c->skew) / c->chunk);
+	u32 last = (u32)((off + c->skew + len - 1) / c->chunk);
 
 	if (PVDMA_WARN_ON(last >= PVDMA_CHUNKS || off + len > w->len))
 		return;
@@ -368,7 +371,7 @@ struct piece {
 static bool next_piece(const struct pvdma_window *w, u32 *i, struct piece *r)
 {
 	const struct pvdma_chunk_map *c = w->chunks;
-	u32 n = (u32)((w->len + c->chunk - 1) / c->chunk), j;
+	u32 n = (u32)((w->len + c->skew + c->chunk - 1) / c->chunk), j;
 
 	while (*i < n && !c->cover[*i])
 		(*i)++;
@@ -377,8 +380,8 @@ static bool next_piece(const struct pvdma_window *w, u32 *i, struct piece *r)
 	r->refs = 0;
 	for (j = *i; j < n && c->cover[j]; j++)
 		r->refs += c->starts[j];
-	r->lo = (u64)*i * c->chunk;
-	r->hi = PVDMA_MIN((u64)j * c->chunk, w->len);
+	r->lo = PVDMA_MAX((u64)*i * c->chunk, c->skew) - c->skew;
+	r->hi = PVDMA_MIN((u64)j * c->chunk - c->skew, w->len);
 	*i = j;
 	return true;
 }
@@ -568,7 +571,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->len = hi - lo;
 	w->grown = w->len > m.hi - m.lo;
 	/* large enough for its holes to matter: know where its pages are */
-	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNKS * ps)
+	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * ps)
 		pvdma_chunks_attach(p, w);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;

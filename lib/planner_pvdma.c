@@ -16,15 +16,18 @@
  *  - a list: the entries that follow and touch this one (pages of pinned
  *    or pageable memory, up or down) share its window; when mappings are
  *    scarce, so do neighbours in one 256 KiB block;
- *  - nothing yet: a small single map gets a speculative window, big while
- *    the aperture is nearly empty, a driver's scattered first pages then
- *    landing in a few windows.
+ *  - nothing yet: a single map (or a list's first miss in a call) gets a
+ *    speculative window, big while the aperture is nearly empty, a
+ *    driver's scattered first pages then landing in a few windows.
  * Growth is speculation until mappings use it, so it has a budget
- * (aperture >> spec_shift, counted in pages no live mapping has used) and
- * one window takes at most a quarter (headroom_shift) of what is left of
- * it and of the free window space >> spec_shift: near full, maps are
- * exact and speculation stops before it can crowd them out. Streams and
- * blocks that have shown use may take four times that.
+ * (aperture >> spec_shift, counted as what grown windows hold beyond the
+ * most their mappings used, scaled by how often later calls hit them) and
+ * a first window takes at most a quarter (headroom_shift) of what is left
+ * of it and of the free window space >> spec_shift: near full, maps are
+ * exact and speculation stops before it can crowd them out. Dense blocks
+ * may take four times that, streams the free space >> spec_shift. What
+ * speculation pins and no mapping uses, trims give back when a map needs
+ * the room (planner_cache.c).
  */
 #include "planner_internal.h"
 
@@ -194,17 +197,17 @@ static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
 }
 
 /*
- * No clue yet: a small single map speculates on its aligned block; so
- * does a list, once per call (a list of scattered pieces would otherwise
- * spend the budget in one call, for a host call it makes anyway).
+ * No clue yet: a single map speculates on the aligned block around it, if
+ * that is larger than itself; so does a list, once per call (a list of
+ * scattered pieces would otherwise spend the budget in one call, for a
+ * host call it makes anyway). What it does not use, a trim gives back.
  */
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
 	u64 g = limit >> p->cfg.headroom_shift;
 
-	if (m->hi - m->lo > p->cfg.window_small_max ||
-	    (m->n > 1 && p->call_grown))
+	if (m->n > 1 && p->call_grown)
 		return;
 	if (g <= m->hi - m->lo)
 		return;

@@ -172,12 +172,18 @@ struct pvdma_planner_config {
  * not only its ends. A window has one only while the caller's pool of
  * them lasts (struct pvdma_planner_mem).
  */
-#define PVDMA_CHUNKS		256
+#define PVDMA_CHUNKS		512
+#define PVDMA_CHUNK_MIN_PAGES	256	/* smaller windows get none */
 
 struct pvdma_chunk_map {
 	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
 	u32 starts[PVDMA_CHUNKS];	/* live mappings starting in each */
-	u64 chunk;			/* bytes per chunk, a page multiple */
+	u64 chunk;			/* bytes per chunk: a power of two,
+					 * at least a page */
+	u64 skew;			/* window start - chunk 0's start:
+					 * chunks lie on the address grid,
+					 * so aligned buffers fill whole ones
+					 */
 	u64 free_bytes;			/* of chunks no live mapping touches */
 	struct pvdma_chunk_map *next_free;
 };
