@@ -4,7 +4,9 @@
 #   make            build lib, tools and pvdmad (build/)
 #   make check      install test dependencies, build with ASan/UBSan
 #                   (build/san/) and run every test; ends "N passed, N failed"
-#   make demo       the end-to-end demonstration (see README.md)
+#   make demo       the end-to-end demonstration (see README.md);
+#                   ARCH=arm64: on an arm64 guest, KVER=newest: on Debian
+#                   sid's kernel
 #   make bench      benchmarks and plots into docs/perf/ (not a test)
 #   make soak       the long reliability runs (docs/reliability.md)
 #   make fuzz       long libFuzzer runs of every parser (docs/security.md)
@@ -63,8 +65,12 @@ check: deps
 	$(MAKE) SAN=1 BUILD=build/san tests
 	@scripts/run-tests.sh build/san
 
+# make demo ARCH=arm64: an arm64 guest on -M virt; make demo KVER=newest:
+# Debian sid's kernel (tests/e2e/vm.sh). Command-line values only.
 demo: deps progs
-	@scripts/demo.sh
+	@PVDMA_ARCH="$(if $(filter command line,$(origin ARCH)),$(ARCH))" \
+	 PVDMA_KVER="$(if $(filter command line,$(origin KVER)),$(KVER))" \
+		scripts/demo.sh
 
 bench: deps progs
 	@scripts/bench.sh

@@ -6,7 +6,9 @@
 set -eu
 pkgs="build-essential libcmocka-dev liblzma-dev xz-utils clang libclang-rt-14-dev \
 valgrind gnuplot-nox qemu-system-x86 busybox-static cpio python3 \
-systemd groff-base"
+systemd groff-base qemu-system-arm gcc-aarch64-linux-gnu debootstrap"
+# The arm64 e2e's kernel, headers and busybox come by multiarch download
+# (tests/e2e/vm.sh), never installed: only arm64's package lists are added.
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -30,7 +30,11 @@
 
 VM_DIR=${VM_DIR:-build/vm}
 VM_MEM=${VM_MEM:-512M}
-VM_ARCH=${PVDMA_ARCH:-amd64}
+case ${PVDMA_ARCH:-amd64} in
+x86_64|x86|amd64)	VM_ARCH=amd64 ;;
+aarch64|arm64)		VM_ARCH=arm64 ;;
+*)			VM_ARCH=$PVDMA_ARCH ;;	# refused by vm_setup
+esac
 # Extra kernel command line: VM_APPEND (e.g. memmap= holes).
 # Extra -machine properties, e.g. ",max-ram-below-4g=256M" (then start
 # pvdmad with the same --ram-below-4g).
