@@ -40,7 +40,9 @@ static int fdstore_connect(struct fdstore *st, const char *path)
 		st->addr.sun_path[0] = '\0';
 	st->addrlen = offsetof(struct sockaddr_un, sun_path) + len +
 		      (path[0] == '/');
-	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a keeper whose queue is full fails the one client
+	 * being set up, it never stalls the daemon. */
+	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	return st->sock < 0 ? -errno : 0;
 }
 

@@ -42,7 +42,8 @@ struct sup_fd {
  * @exe:	the binary to run, resolved at start
  * @argv:	the child's arguments (argv[0] included)
  * @sock:	the notify socket
- * @sock_name:	its abstract address, as $NOTIFY_SOCKET spells it
+ * @sock_dir:	a private directory (0700) holding it
+ * @sock_name:	its path, $NOTIFY_SOCKET
  * @sfd:	signalfd
  * @child:	running child, or 0
  * @stopping:	SIGTERM/SIGINT seen: no more restarts
@@ -56,7 +57,8 @@ struct supervisor {
 	char exe[PATH_MAX];
 	char **argv;
 	int sock;
-	char sock_name[64];
+	char sock_dir[PATH_MAX];
+	char sock_name[PATH_MAX + 8];
 	int sfd;
 	pid_t child;
 	bool stopping;
@@ -87,15 +89,31 @@ static int sup_open_socket(struct supervisor *s)
 	/* Credentials on every datagram: only the child's are believed. */
 	if (setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		return -errno;
-	snprintf(s->sock_name, sizeof(s->sock_name), "@pvdmad-supervise/%d/%lx",
-		 (int)getpid(), (unsigned long)sup_now_ms());
+	/* A path in a directory only we can enter: no other user can fill
+	 * the queue the child sends to (an abstract name has no such guard). */
+	snprintf(s->sock_dir, sizeof(s->sock_dir), "%s/pvdmad-supervise.XXXXXX",
+		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(s->sock_dir))
+		return -errno;
+	snprintf(s->sock_name, sizeof(s->sock_name), "%s/notify", s->sock_dir);
 	len = strlen(s->sock_name);
+	if (len >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, s->sock_name, len);
-	addr.sun_path[0] = '\0';
 	if (bind(s->sock, (struct sockaddr *)&addr,
-		 offsetof(struct sockaddr_un, sun_path) + len) < 0)
+		 offsetof(struct sockaddr_un, sun_path) + len + 1) < 0)
 		return -errno;
 	return 0;
+}
+
+static void sup_close_socket(struct supervisor *s)
+{
+	if (s->sock >= 0)
+		close(s->sock);
+	if (s->sock_name[0])
+		unlink(s->sock_name);
+	if (s->sock_dir[0])
+		rmdir(s->sock_dir);
 }
 
 static int sup_open_signals(struct supervisor *s)
@@ -422,12 +440,15 @@ int pvdmad_supervise_main(int argc, char **argv)
 	if (n <= 0 || (size_t)n >= sizeof(s.exe) || !s.argv ||
 	    sup_open_socket(&s) || sup_open_signals(&s)) {
 		pr_err("supervise: can't set up: %s", strerror(errno));
+		sup_close_socket(&s);
+		free(s.argv);
 		return 1;
 	}
 	s.exe[n] = '\0';
 	rc = sup_run(&s);
 	while (s.nfds)
 		close(s.fds[--s.nfds].fd);
+	sup_close_socket(&s);
 	pr_info("supervise: exiting (%d), %lu restarts", rc, s.restarts);
 	free(s.argv);
 	pvdmad_log_close();
