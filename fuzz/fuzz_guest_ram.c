@@ -3,9 +3,11 @@
  * libFuzzer target: the guest-physical layout that decides whether a MAP
  * range is guest RAM (host/guest_ram.c). The input picks a RAM size, a
  * machine (q35, pc or virt) and a below-4G override, then a series of (gpa, len) ranges.
- * Every range the layout accepts must lie inside one RAM block and come
- * back as a file range inside the RAM file; every range it refuses must
- * really leave RAM. No byte of "RAM" is touched: the base is a dummy.
+ * Every range the layout accepts must lie inside one RAM block, touch no
+ * hidden range (guest_ram_hide(): the VGA window, TSEG; here any two the
+ * input picks) and come back as a file range inside the RAM file; every
+ * range it refuses must really leave RAM or touch a hidden range. No byte
+ * of "RAM" is touched: the base is a dummy.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@ struct layout_in {
 	u64 size;
 	u64 below_4g;
 	u8 machine;
+	u64 hide[GUEST_RAM_MAX_HIDDEN][2];	/* gpa, length */
 };
 
 struct range_in {
@@ -34,6 +37,26 @@ static bool inside(u64 start, u64 len, u64 base, u64 blen)
 	return start >= base && end <= (unsigned __int128)base + blen;
 }
 
+/* Do [a, a + alen) and [b, b + blen) share a byte? 128-bit, apart. */
+static bool overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	unsigned __int128 aend = (unsigned __int128)a + alen;
+	unsigned __int128 bend = (unsigned __int128)b + blen;
+
+	return alen && blen && a < bend && b < aend;
+}
+
+static bool touches_hidden(const struct guest_ram *ram, u64 gpa, u64 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < ram->nhidden; i++)
+		if (overlap(gpa, len, ram->hidden[i].gpa,
+			    ram->hidden[i].end - ram->hidden[i].gpa))
+			return true;
+	return false;
+}
+
 static void check_range(const struct guest_ram *ram, u64 gpa, u64 len)
 {
 	const struct guest_ram_block *in = NULL;
@@ -44,6 +67,8 @@ static void check_range(const struct guest_ram *ram, u64 gpa, u64 len)
 	for (i = 0; len && i < ram->nblocks; i++)
 		if (inside(gpa, len, ram->blocks[i].gpa, ram->blocks[i].len))
 			in = &ram->blocks[i];
+	if (touches_hidden(ram, gpa, len))
+		in = NULL;
 	err = guest_ram_gpa_to_offset(ram, gpa, len, &offset);
 	if (!err != !!in)
 		abort();
@@ -96,6 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  l.machine % GUEST_RAM_MACHINES, l.below_4g))
 		return 0;
 	check_blocks(&ram, l.size);
+	for (unsigned int i = 0; i < GUEST_RAM_MAX_HIDDEN; i++) {
+		u64 end = l.hide[i][0] + l.hide[i][1];
+
+		if (end < l.hide[i][0])
+			end = ~0ull;	/* a hidden range runs at most to the top */
+		if (guest_ram_hide(&ram, l.hide[i][0], end))
+			abort();
+	}
 	while (size >= sizeof(r)) {
 		memcpy(&r, data, sizeof(r));
 		data += sizeof(r);
