@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvdmad's side of systemd's fd store (host/fdstore.c): the datagrams it
+ * sends are what sd_notify(3) specifies (FDSTORE=1 + FDNAME= with the fd
+ * as SCM_RIGHTS, FDSTOREREMOVE=1, READY=1), and what it takes at start is
+ * what sd_listen_fds(3) hands over (fds from 3, LISTEN_PID must be ours,
+ * LISTEN_FDNAMES split on ':'), listening sockets found by path.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "host/fdstore.h"
+
+/* The keeper's end: a datagram socket at a path in a fresh directory. */
+struct keeper {
+	char dir[64];
+	char path[96];
+	int sock;
+};
+
+static void keeper_open(struct keeper *k)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	snprintf(k->dir, sizeof(k->dir), "/tmp/pvdma-fdstore.XXXXXX");
+	assert_non_null(mkdtemp(k->dir));
+	snprintf(k->path, sizeof(k->path), "%s/notify", k->dir);
+	strcpy(a.sun_path, k->path);
+	k->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(k->sock >= 0);
+	assert_int_equal(bind(k->sock, (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+static void keeper_close(struct keeper *k)
+{
+	close(k->sock);
+	unlink(k->path);
+	rmdir(k->dir);
+}
+
+/* One datagram: its text, and the fd it carried (-1: none). */
+static int keeper_recv(struct keeper *k, char *text, size_t size)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct iovec iov = { .iov_base = text, .iov_len = size - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(k->sock, &m, MSG_DONTWAIT);
+	int fd = -1;
+
+	assert_true(n > 0);
+	text[n] = '\0';
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_ino == sb.st_ino &&
+	       sa.st_dev == sb.st_dev;
+}
+
+static void test_notify_messages(void **state)
+{
+	struct keeper k;
+	struct fdstore st;
+	char text[512];
+	int p[2], fd;
+
+	keeper_open(&k);
+	setenv("NOTIFY_SOCKET", k.path, 1);
+	unsetenv("LISTEN_PID");
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_true(fdstore_kept(&st));
+	assert_null(getenv("NOTIFY_SOCKET"));	/* no child inherits it */
+	assert_int_equal(pipe(p), 0);
+
+	assert_int_equal(fdstore_push(&st, "companion.3.shm", p[0]), 0);
+	fd = keeper_recv(&k, text, sizeof(text));
+	assert_string_equal(text, "FDSTORE=1\nFDNAME=companion.3.shm");
+	assert_true(fd >= 0 && same_file(fd, p[0]));
+	close(fd);
+
+	assert_int_equal(fdstore_remove(&st, "companion.3.shm"), 0);
+	assert_int_equal(keeper_recv(&k, text, sizeof(text)), -1);
+	assert_string_equal(text, "FDSTOREREMOVE=1\nFDNAME=companion.3.shm");
+
+	assert_int_equal(fdstore_notify(&st, "READY=1"), 0);
+	keeper_recv(&k, text, sizeof(text));
+	assert_string_equal(text, "READY=1");
+
+	/* names systemd would refuse are refused here */
+	assert_int_equal(fdstore_push(&st, "a:b", p[0]), -EINVAL);
+	assert_int_equal(fdstore_push(&st, "with space", p[0]), -EINVAL);
+	assert_int_equal(fdstore_push(&st, "", p[0]), -EINVAL);
+	fdstore_close(&st);
+	close(p[0]);
+	close(p[1]);
+	keeper_close(&k);
+}
+
+static void test_no_keeper(void **state)
+{
+	struct fdstore st;
+	int p[2];
+
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("LISTEN_PID");
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_false(fdstore_kept(&st));
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fdstore_push(&st, "x", p[0]), 0);	/* nothing to do */
+	assert_int_equal(fdstore_take(&st, "x"), -ENOENT);
+	fdstore_close(&st);
+	close(p[0]);
+	close(p[1]);
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	assert_int_equal(fdstore_open(&st), -EINVAL);
+}
+
+/* Put @n fds at 3.. as a keeper would; returns the listening socket's
+ * path in @path (fd 3 listens there, fd 4 is a pipe, fd 5 a memfd). */
+static void hand_over(char *path, size_t size)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int l, p[2], m;
+
+	snprintf(path, size, "/tmp/pvdma-fdstore-l.%d", (int)getpid());
+	unlink(path);
+	strcpy(a.sun_path, path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(pipe(p), 0);
+	m = memfd_create("t", 0);
+	/* above the targets first, then into place */
+	l = fcntl(l, F_DUPFD, 20);
+	p[0] = fcntl(p[0], F_DUPFD, 20);
+	m = fcntl(m, F_DUPFD, 20);
+	assert_int_equal(dup2(l, 3), 3);
+	assert_int_equal(dup2(p[0], 4), 4);
+	assert_int_equal(dup2(m, 5), 5);
+	close(l);
+	close(p[0]);
+	close(p[1]);
+	close(m);
+}
+
+static void test_listen_fds(void **state)
+{
+	char path[64], pid[16];
+	struct fdstore st;
+	int fd;
+
+	hand_over(path, sizeof(path));
+	unsetenv("NOTIFY_SOCKET");
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "3", 1);
+	setenv("LISTEN_FDNAMES", "sockunit:companion.7.bell0", 1);	/* one short */
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_null(getenv("LISTEN_FDS"));
+	assert_true(fcntl(4, F_GETFD) & FD_CLOEXEC);
+	/* the listener by its path, whatever its name */
+	assert_int_equal(fdstore_take_socket(&st, "/tmp/no-such"), -ENOENT);
+	assert_int_equal(fdstore_take_socket(&st, path), 3);
+	assert_int_equal(fdstore_take(&st, "sockunit"), -ENOENT);	/* taken */
+	assert_string_equal(fdstore_next_untaken(&st, "companion."),
+			    "companion.7.bell0");
+	assert_int_equal(fdstore_take(&st, "companion.7.bell0"), 4);
+	assert_null(fdstore_next_untaken(&st, "companion."));
+	assert_string_equal(fdstore_next_untaken(&st, ""), "unknown");
+	fd = fdstore_take(&st, "unknown");
+	assert_int_equal(fd, 5);
+	close(3);
+	close(4);
+	close(5);
+	fdstore_close(&st);
+
+	/* LISTEN_PID of another process: not ours, nothing taken */
+	hand_over(path, sizeof(path));
+	setenv("LISTEN_PID", "1", 1);
+	setenv("LISTEN_FDS", "3", 1);
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_null(fdstore_next_untaken(&st, ""));
+	fdstore_close(&st);
+	close(3);
+	close(4);
+	close(5);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notify_messages),
+		cmocka_unit_test(test_no_keeper),
+		cmocka_unit_test(test_listen_fds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
