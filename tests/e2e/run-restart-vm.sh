@@ -172,6 +172,7 @@ for p in pvdma rfc; do
 		>>"$OUT/restart-cost.txt"
 done
 sed 's/^/  cost: /' "$OUT/restart-cost.txt"
+sed "s/^/$(date -u +%Y-%m-%dT%H:%M:%SZ) /" "$OUT/restart-cost.txt" >>"$OUT/restart-cost-history.txt"
 
 adopted=$(grep -c "restart: 1 companions and 1 DMA devices taken back" "$wd/pvdmad.log")
 expect "each of the 4 restarts took the companion and the DMA device back ($adopted)" "[ $adopted -eq 4 ]"
