@@ -97,7 +97,36 @@ expect "the client was served throughout: no bad round, no disconnect" \
 	sh -c "[ $crc -eq 0 ] && grep -q 'loop: [0-9]* rounds, 0 bad' '$dir/client'"
 expect "pvdmactl answers the restarted pvdmad" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json >/dev/null"
 
-# 3. A clean stop ends the supervisor too and removes the sockets.
+# 3. QEMU gone while no pvdmad runs: the next one takes the dead
+# connection back, sees the hang-up, releases the guest and tells the
+# store to drop its fds.
+"$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
+	--below-4g 32M --seconds 30 >"$dir/client" 2>&1 &
+cpid=$!
+sleep 1
+n=$(ready_count)
+kill -STOP "$sup"			# no restart yet
+kill -9 "$(child)"
+kill -9 "$cpid"
+wait "$cpid" 2>/dev/null
+kill -CONT "$sup"
+expect "a new pvdmad after QEMU and pvdmad both died" wait_ready "$n"
+stats() { "$PVDMACTL" --control "$dir/ctl" stats --json 2>/dev/null; }
+i=0
+while ! stats | grep -q '"guests_live": 0, "mappings_live": 0,' && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+expect "it took the dead guest back, saw the hang-up and released it (0 guests, 0 mappings)" \
+	sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0, \"mappings_live\": 0,' &&
+		grep -q 'companion [0-9]*: released' '$dir/log'"
+kill -9 "$(child)"
+n=$(ready_count)
+expect "the store dropped the dead guest's fds (the next pvdmad gets only the listeners)" \
+	sh -c "i=0; while [ \"\$(grep -c 'ready,' '$dir/log')\" -le $n ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
+		grep 'supervise: started' '$dir/log' | tail -n 1 | grep -q 'with 2 kept fds'"
+
+# 4. A clean stop ends the supervisor too and removes the sockets.
 kill -TERM "$sup"
 wait "$sup"
 src=$?
@@ -106,7 +135,7 @@ expect "SIGTERM: the supervisor exits 0" [ "$src" -eq 0 ]
 expect "and the sockets are gone" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/d.sock' ]"
 expect "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$dir/log'"
 
-# 4. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
+# 5. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
 "$dir/pvdmad" $opts >"$dir/log" 2>&1 &
 pid=$!
 wait_for "$dir/c.sock"
