@@ -84,6 +84,7 @@ static int pvdmad_take_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 		pvdmad_log(PVDMAD_LOG_ERR, "%s: ledger of client %u: %s",
 			   cl->server->name, cl->id,
 			   err == -ESTALE ? "made with other limits (restart with the same options)" :
+			   err == -EPROTO ? "written by an incompatible pvdmad (another ledger version)" :
 			   strerror(-err));
 		fdstore_remove(&d->store, name);
 	}
