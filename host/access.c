@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "fdcloser.h"
 #include "log.h"
 
 #ifndef SO_PASSRIGHTS
@@ -159,10 +160,25 @@ int host_accept(int listen_fd)
 	close(host_reserve_fd);
 	host_reserve_fd = -1;
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
+	fdcloser_close_socket(fd);
 	host_reserve_take();
 	return -err;
+}
+
+/* Testing: behave as on a kernel without SO_PASSRIGHTS (run-attack.sh). */
+static bool host_passrights_disabled(void)
+{
+	const char *v = getenv("PVDMAD_TEST_NO_PASSRIGHTS");
+
+	return v && *v && strcmp(v, "0");
+}
+
+void host_listen_refuse_fds(int fd)
+{
+	int off = 0;
+
+	if (!host_passrights_disabled())
+		setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 }
 
 bool host_passrights_supported(void)
@@ -170,8 +186,11 @@ bool host_passrights_supported(void)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0;
 	bool ok;
 
-	if (fd < 0)
+	if (fd < 0 || host_passrights_disabled()) {
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	ok = !setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 	close(fd);
 	return ok;
@@ -277,7 +296,7 @@ int host_listen(const char *path, const char *what,
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd, err, off = 0;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		pr_err("%s %s: path longer than %zu bytes", what, path,
@@ -292,9 +311,7 @@ int host_listen(const char *path, const char *what,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* Inherited by accepted sockets: a peer's fds are refused at its
-	 * sendmsg() and never reach (or linger in) pvdmad. */
-	setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+	host_listen_refuse_fds(fd);
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		err = -errno;
 		pr_err("%s %s: %s%s", what, path, strerror(-err), bind_hint(-err));

@@ -105,6 +105,14 @@ int host_accept(int listen_fd);
 /* Connections host_accept() dropped for want of an fd, on any socket. */
 unsigned long long host_out_of_fds(void);
 
+/*
+ * host_listen_refuse_fds - SO_PASSRIGHTS off on a listening socket (also
+ * one handed over by systemd or the fd store): inherited by every
+ * connection, so a peer's fds are refused at its sendmsg() and never
+ * reach, or linger in, pvdmad. A no-op where the kernel lacks it.
+ */
+void host_listen_refuse_fds(int fd);
+
 /* Is SO_PASSRIGHTS (refusing SCM_RIGHTS before it arrives) available? */
 bool host_passrights_supported(void);
 

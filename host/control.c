@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdcloser.h"
 #include "log.h"
 
 #define CONTROL_LINE_MAX	128
 #define CONTROL_MAX_CONNS	8
+#define CONTROL_MAX_PASSED_FDS	253	/* SCM_MAX_FD: none left to the kernel */
 
 /**
  * struct control_conn - one control connection
@@ -182,6 +184,8 @@ static void json_loop(FILE *out, const struct pvdmad *d)
 	json_u64(out, "last_turn_us", ls->last_turn_ns / 1000, true);
 	json_u64(out, "log_lines_dropped", pvdmad_log_dropped(), true);
 	json_u64(out, "accept_out_of_fds", host_out_of_fds(), true);
+	json_u64(out, "fds_closed_aside", fdcloser_handed(), true);
+	json_u64(out, "fds_kept_open", fdcloser_leaked(), true);
 	json_u64(out, "control_refused", d->control_refused, false);
 	fputs("}, ", out);
 }
@@ -308,7 +312,7 @@ static void control_conn_close(struct control_conn *cc)
 		pp = &(*pp)->next;
 	*pp = cc->next;
 	evloop_release_later(&cc->daemon->loop, &cc->watch, control_conn_free);
-	close(fd);
+	fdcloser_close_socket(fd);
 	control_nconns--;
 }
 
@@ -348,6 +352,43 @@ static void control_answer(struct control_conn *cc)
 		control_conn_close(cc);
 }
 
+/*
+ * Read request bytes. An fd riding with them (kernels without
+ * SO_PASSRIGHTS) is taken, so the kernel doesn't release it here, handed
+ * to the closer and ends the connection: -EBADMSG. -EAGAIN: nothing yet.
+ */
+static ssize_t control_recv(int fd, char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(CONTROL_MAX_PASSED_FDS * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	bool fds = false;
+	size_t i, nfds;
+	ssize_t n;
+	int *fdp;
+
+	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		fdp = (int *)CMSG_DATA(cmsg);
+		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++)
+			fdcloser_close(fdp[i]);
+		fds = true;
+	}
+	return fds ? -EBADMSG : n;
+}
+
 static void control_on_conn(struct evloop_watch *w, uint32_t events)
 {
 	struct control_conn *cc = container_of(w, struct control_conn, watch);
@@ -359,9 +400,8 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 			control_conn_close(cc);
 		return;
 	}
-	n = recv(w->fd, cc->buf + cc->len, sizeof(cc->buf) - 1 - cc->len,
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = control_recv(w->fd, cc->buf + cc->len, sizeof(cc->buf) - 1 - cc->len);
+	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
 		control_conn_close(cc);
@@ -440,7 +480,7 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 	return;
 
 err_close:
-	close(fd);
+	fdcloser_close_socket(fd);
 }
 
 int pvdmad_control_start(struct pvdmad *d)

@@ -24,11 +24,15 @@
 
 #include <pvdma/compat.h>
 
+#include "fdcloser.h"
 #include "ivshmem_server.h"
 #include "log.h"
 #include "peerfd.h"
 
 #define IVSHMEM_LISTEN_BACKLOG	16
+/* The kernel's SCM_MAX_FD: a control buffer this large takes every fd of a
+ * message, so none is dropped (and released) inside recvmsg on the loop. */
+#define IVSHMEM_MAX_PASSED_FDS	253
 
 static void close_fd(int *fd)
 {
@@ -229,7 +233,13 @@ static void ivshmem_client_release(struct ivshmem_client *cl)
 		munmap(cl->shm, cl->shm_size);
 	cl->shm = NULL;
 	close_fd(&cl->shm_fd);
-	close_fd(&cl->sock);
+	/* fds a peer sent may wait in its queue (kernels without
+	 * SO_PASSRIGHTS): their release must not run on the loop. Detaching
+	 * for a restart, the store keeps the socket: only our fd goes. */
+	if (cl->detaching)
+		close_fd(&cl->sock);
+	fdcloser_close_socket(cl->sock);
+	cl->sock = -1;
 }
 
 void ivshmem_client_close(struct ivshmem_client *cl)
@@ -280,7 +290,7 @@ static ssize_t ivshmem_drain(int sock)
 	char buf[256];
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(16 * sizeof(int))];
+		char buf[CMSG_SPACE(IVSHMEM_MAX_PASSED_FDS * sizeof(int))];
 	} control;
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr msg = {
@@ -301,7 +311,7 @@ static ssize_t ivshmem_drain(int sock)
 		fds = (int *)CMSG_DATA(cmsg);
 		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < nfds; i++)
-			close(fds[i]);
+			fdcloser_close(fds[i]);
 		n = n ? n : 1;	/* an fd alone is a violation too */
 	}
 	return n;
@@ -436,13 +446,13 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 		return;
 	if (ivshmem_peer_allowed(srv, sock, &peer)) {
 		srv->stats.refused++;
-		close(sock);
+		fdcloser_close_socket(sock);
 		return;
 	}
 	cl = ivshmem_client_alloc(srv, sock);
 	if (!cl) {
 		srv->stats.refused++;
-		close(sock);
+		fdcloser_close_socket(sock);
 		return;
 	}
 	cl->peer = peer;
@@ -498,6 +508,7 @@ static int ivshmem_listen_kept(struct ivshmem_server *srv)
 		close(fd);
 		return -ENOTSOCK;
 	}
+	host_listen_refuse_fds(fd);
 	srv->listen_kept = true;
 	pvdmad_log(PVDMAD_LOG_INFO, "%s: listening socket %s taken over",
 		   srv->name, srv->path);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdcloser.h"
 #include "log.h"
 #include "ramguard.h"
 #include "supervise.h"
@@ -613,9 +614,13 @@ static int prepare_process(void)
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		pr_debug("fd limit %llu", (unsigned long long)rl.rlim_cur);
-	if (!host_passrights_supported())
-		pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): an fd a peer passes reaches pvdmad and is closed there, where a lingering socket can stall it (docs/security.md)");
-	return 0;
+	if (host_passrights_supported())
+		return 0;
+	pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): fds peers pass reach pvdmad and are closed on a helper thread");
+	err = fdcloser_start(true);
+	if (err)
+		pr_err("closer thread: %s", strerror(-err));
+	return err;
 }
 
 static void log_limits(const struct pvdmad_config *cfg)
@@ -709,10 +714,12 @@ int main(int argc, char **argv)
 		pvdmad_stop(&d);
 	}
 	close(sfd);
+	fdcloser_stop();
 	pvdmad_log_close();
 	return ret;
 
 err_sfd:
+	fdcloser_stop();
 	close(sfd);
 err_log:
 	pvdmad_log_close();

@@ -103,6 +103,19 @@ case_linger() {	# no blocking close on a peer's fd
 	check "linger: pvdmad exits cleanly" stop
 }
 
+case_linger_compat() {	# the same on a kernel without SO_PASSRIGHTS
+	PVDMAD_TEST_NO_PASSRIGHTS=1 start linger-compat
+	check "without SO_PASSRIGHTS: said at start" grep -q "no SO_PASSRIGHTS" "$w/log"
+	"$CLIENT" linger $(C) >"$w/linger.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$w/linger.out"
+	check "without SO_PASSRIGHTS: lingering fds reach pvdmad, never a stall" \
+		sh -c "[ $rc -eq 0 ] && grep -q 'fd sent; stats' '$w/linger.out'"
+	check "  and go to the closer thread" sh -c \
+		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"fds_closed_aside\": [1-9]'"
+	check "linger-compat: pvdmad exits cleanly" stop
+}
+
 case_eventfd() {	# no blocking I/O on a shared eventfd
 	start eventfd
 	check "shared eventfds made blocking: never a stall" \
@@ -333,7 +346,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
 	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
 done
-cases=${*:-uaf linger eventfd access pidns second sigbus hidden emfile logs memory fair pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

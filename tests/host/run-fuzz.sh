@@ -40,7 +40,8 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 # socket's parser (with the loop it registers in); no target opens a socket.
 SRCS="$(ls lib/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
 	host/companion.c host/dmadev.c host/ramguard.c host/ledger.c \
-	host/fdstore.c host/evloop.c host/control.c host/access.c"
+	host/fdstore.c host/evloop.c host/control.c host/access.c \
+	host/fdcloser.c"
 
 build() {	# target
 	if [ "$1" = fuzz_trace ]; then

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Closing what a peer could have made block on close, off the loop.
+ *
+ * The last close() of a file runs its release in the closer's context: a
+ * TCP socket with unsent data and SO_LINGER waits up to its linger time, a
+ * FUSE file waits for its server, and a unix socket still holding fds in
+ * flight releases those too. On kernels with SO_PASSRIGHTS (Linux 6.16,
+ * access.c) no peer's fd ever reaches pvdmad, and closing its own sockets
+ * can't block: fdcloser_close() then is close(). Without it, fds a peer
+ * passed and every connection socket a peer could have loaded with fds go
+ * to one helper thread, which closes them in order; the loop never waits.
+ * If the thread can't take more (it is itself stuck and its pipe full),
+ * the fd is kept open, counted, rather than closed on the loop.
+ */
+#ifndef PVDMAD_FDCLOSER_H
+#define PVDMAD_FDCLOSER_H
+
+#include <stdbool.h>
+
+/* Start the helper thread when @needed (no SO_PASSRIGHTS). 0 or -errno. */
+int fdcloser_start(bool needed);
+
+/* Close @fd, one a peer passed; never blocks the caller. */
+void fdcloser_close(int fd);
+
+/*
+ * Close a connection socket: shut for reading first (a peer's sendmsg then
+ * fails), and only if data, perhaps with fds, still waits in it does the
+ * closer take it; an empty one is closed at once, so a peer's lingering
+ * fd delays no other connection's EOF.
+ */
+void fdcloser_close_socket(int fd);
+
+/* fds handed to the thread, and fds kept open because it was stuck. */
+unsigned long long fdcloser_handed(void);
+unsigned long long fdcloser_leaked(void);
+
+/* Stop the thread after what it was given (at exit). */
+void fdcloser_stop(void);
+
+#endif /* PVDMAD_FDCLOSER_H */
