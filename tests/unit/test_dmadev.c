@@ -268,6 +268,47 @@ static void test_bad_tail(void **state)
 			 PVDMA_DEV_ST_OK);
 }
 
+/* Post a FILL of @len at @bus without running the queue. */
+static void post_fill(struct harness *h, u64 bus, u64 len)
+{
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm +
+		DMADEV_QUEUE_OFFSET) + (dh->sq_tail & (h->dcfg.queue_entries - 1));
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = PVDMA_DEV_FILL;
+	cmd->dst = bus;
+	cmd->len = len;
+	cmd->pattern = 0x77;
+	cmd->seq = ++h->seq;
+	dh->domain_peer = h->c.id;
+	dh->sq_tail++;
+}
+
+/* Slices: at least one command, then until the byte budget is spent. */
+static void test_slices(void **state)
+{
+	struct harness *h = *state;
+	u64 page = h->cfg.iommu.page_size, bus = map_ok(h, 1 << 20, 4 * page,
+							 PVDMA_MAP_WRITE);
+	bool more;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		post_fill(h, bus + i * page, page);
+	assert_int_equal(dmadev_process_slice(&h->dev, 1, &more), 1);
+	assert_true(more);
+	assert_int_equal(harness_dhdr(h)->sq_head, 1);
+	assert_int_equal(dmadev_process_slice(&h->dev, 2 * page, &more), 2);
+	assert_true(more);
+	assert_int_equal(dmadev_process_slice(&h->dev, ~0ull, &more), 1);
+	assert_false(more);
+	assert_int_equal(harness_dhdr(h)->sq_head, 4);
+	assert_int_equal(h->dev.stats.ok, 4);
+	assert_int_equal(dmadev_process_slice(&h->dev, ~0ull, &more), 0);
+	assert_false(more);
+}
+
 /* Random commands near one WRITE mapping: no byte outside it changes. */
 static void test_random_commands(void **state)
 {
@@ -439,6 +480,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
