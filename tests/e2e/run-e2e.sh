@@ -32,9 +32,32 @@ step() {
 	echo "==> $*"
 }
 
+# What this run reached, for docs/perf/e2e-ARCH-KVER.txt (docs/guest.md's
+# kernel x architecture table): the module built warning-free, the kernel
+# booted, the e2e passed.
+BUILT=no
+BOOTED=no
+record() {	# e2e result, closing line
+	[ -n "${KVER:-}" ] || return 0
+	mkdir -p docs/perf
+	{
+		echo "# written by tests/e2e/run-e2e.sh; the kernel x architecture table of docs/guest.md"
+		echo "command: PVDMA_ARCH=$VM_ARCH PVDMA_KVER=${PVDMA_KVER:-} tests/e2e/run-e2e.sh"
+		echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+		echo "kernel: $KVER"
+		echo "arch: $VM_ARCH"
+		echo "built: $BUILT"
+		echo "booted: $BOOTED"
+		echo "e2e: $1"
+		echo "$2"
+	} >"docs/perf/e2e-$VM_ARCH-$KVER.txt"
+}
+
 fail() {
+	line="pvdma e2e: 0 transfers verified, 0 mismatches, 0 failed maps; host calls pvdma=0 rfc=0 (did not run: $*)"
 	echo "e2e: $*" >&2
-	echo "pvdma e2e: 0 transfers verified, 0 mismatches, 0 failed maps; host calls pvdma=0 rfc=0 (did not run: $*)"
+	echo "$line"
+	record failed "$line"
 	exit 1
 }
 
@@ -53,6 +76,7 @@ fi
 step "guest modules against $KVER ($VM_ARCH)"
 vm_build_modules "$VM_DIR/mod-e2e-$VM_ARCH-$KVER" ||
 	fail "the module build failed or warned"
+BUILT=yes
 
 wd=$(vm_workdir)
 cleanup() {
@@ -98,6 +122,7 @@ start=$(date +%s)
 vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
 	"$wd/console.log" 600
 qemu_rc=$?
+grep -q "pvdma-vm: booted" "$wd/console.log" && BOOTED=yes
 kill "$poller" 2>/dev/null
 wait "$poller" 2>/dev/null
 [ "$VERBOSE" = 1 ] && { kill "$sentinel" 2>/dev/null; wait "$tailer"; }
@@ -198,5 +223,12 @@ fi
 
 A=$(stat pvdma host_calls)
 B=$(stat rfc host_calls)
-echo "pvdma e2e: $N transfers verified, $M mismatches, $F failed maps; host calls pvdma=${A:-0} rfc=${B:-0}"
-[ "$M" -eq 0 ] && [ "$F" -eq 0 ] && [ "$bad" -eq 0 ]
+line="pvdma e2e: $N transfers verified, $M mismatches, $F failed maps; host calls pvdma=${A:-0} rfc=${B:-0}"
+if [ "$M" -eq 0 ] && [ "$F" -eq 0 ] && [ "$bad" -eq 0 ]; then
+	record passed "$line"
+	echo "$line"
+	exit 0
+fi
+record failed "$line"
+echo "$line"
+exit 1
