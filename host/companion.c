@@ -346,13 +346,18 @@ static void companion_run_slot(struct pvdma_companion *c, u32 index)
 	c->iommu->ops->flush(c->iommu);
 	shm_write32(&slot->status, status);
 	shm_write32(&slot->completed, done);
+	c->stats.slots++;
 	/* Committed before the guest can see it: never run twice. */
 	if (c->ledger)
 		ledger_commit(c->ledger, &(struct ledger_completion){
 			.index = index, .seq = seq, .status = status,
-			.completed = done });
+			.completed = done, .stats = &c->stats,
+			.stats_len = sizeof(c->stats) });
 	shm_store_release32(&slot->done_seq, seq);
 }
+
+_Static_assert(sizeof(struct companion_stats) <= LEDGER_STATS_MAX,
+	       "the ledger keeps a companion's counters");
 
 void companion_ledger_geometry(const struct companion_config *cfg, u32 id,
 			       struct ledger_geometry *geo)
@@ -449,6 +454,9 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 			(unsigned long long)st.live_bytes);
 		return err;
 	}
+	/* The counters carry on from the last commit (a rolled-back slot is
+	 * counted when it runs again). */
+	ledger_stats(ledger, &c->stats, sizeof(c->stats));
 	c->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&companion_hdr(c)->sq_head, c->sq_head);
 	companion_republish(c);
@@ -489,7 +497,6 @@ int companion_process(struct pvdma_companion *c)
 	for (i = 0; i < pending; i++) {
 		companion_run_slot(c, c->sq_head & (c->ring_slots - 1));
 		c->sq_head++;
-		c->stats.slots++;
 		shm_store_release32(&h->sq_head, c->sq_head);
 	}
 	return pending;

@@ -334,13 +334,18 @@ static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 	shm_write64(&w->result, res.result);
 	shm_write64(&w->fault_bus, res.fault_bus);
 	shm_write32(&w->status, res.status);
+	d->stats.cmds++;
 	/* Committed before the guest sees it: never run twice. */
 	if (d->ledger)
 		ledger_commit(d->ledger, &(struct ledger_completion){
 			.index = index, .seq = cmd.seq, .status = res.status,
-			.result = res.result, .fault_bus = res.fault_bus });
+			.result = res.result, .fault_bus = res.fault_bus,
+			.stats = &d->stats, .stats_len = sizeof(d->stats) });
 	shm_store_release32(&w->done_seq, cmd.seq);
 }
+
+_Static_assert(sizeof(struct dmadev_stats) <= LEDGER_STATS_MAX,
+	       "the ledger keeps a DMA device's counters");
 
 void dmadev_ledger_geometry(const struct dmadev_config *cfg, u32 id,
 			    struct ledger_geometry *geo)
@@ -358,6 +363,7 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 
 	d->ledger = ledger;
 	ledger_recover(ledger);
+	ledger_stats(ledger, &d->stats, sizeof(d->stats));
 	d->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&h->sq_head, d->sq_head);
 	if (!ledger->hdr->done || last->index >= d->queue_entries)
@@ -395,7 +401,6 @@ int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)
 		}
 		dmadev_run_cmd(d, d->sq_head & (d->queue_entries - 1));
 		d->sq_head++;
-		d->stats.cmds++;
 		shm_store_release32(&h->sq_head, d->sq_head);
 	}
 	return i;

@@ -121,8 +121,24 @@ void ledger_begin(struct ledger *l)
 
 void ledger_commit(struct ledger *l, const struct ledger_completion *c)
 {
-	l->hdr->last = *c;
-	ledger_publish(&l->hdr->done, l->hdr->done + 1);
+	struct ledger_hdr *h = l->hdr;
+
+	h->last = *c;
+	h->last.stats = NULL;		/* a pointer means nothing to the next */
+	h->last.stats_len = 0;
+	if (c->stats && c->stats_len <= LEDGER_STATS_MAX) {
+		memcpy(h->stats, c->stats, c->stats_len);
+		h->stats_len = c->stats_len;
+	}
+	ledger_publish(&h->done, h->done + 1);
+}
+
+bool ledger_stats(const struct ledger *l, void *out, u32 len)
+{
+	if (l->hdr->stats_len != len)
+		return false;
+	memcpy(out, l->hdr->stats, len);
+	return true;
 }
 
 static struct ledger_rec *ledger_rec_of(struct ledger *l, u64 bus)

@@ -27,7 +27,8 @@
 #include <pvdma/compat.h>
 
 #define LEDGER_MAGIC		0x474c5650u	/* "PVLG" */
-#define LEDGER_VERSION		1
+#define LEDGER_VERSION		2
+#define LEDGER_STATS_MAX	1024	/* bytes of the owner's counters */
 #define LEDGER_MAX_RECORDS	(1u << 24)
 
 enum ledger_kind {
@@ -59,7 +60,9 @@ struct ledger_geometry {
 
 /**
  * struct ledger_completion - the last committed slot or command, as the
- * guest must see it
+ * guest must see it, and the owner's counters as they stood then
+ * @stats:	the owner's counters (opaque), or NULL
+ * @stats_len:	their size, at most LEDGER_STATS_MAX
  */
 struct ledger_completion {
 	u32 index;
@@ -68,6 +71,8 @@ struct ledger_completion {
 	u32 completed;
 	u64 result;
 	u64 fault_bus;
+	const void *stats;
+	u32 stats_len;
 };
 
 /* One mapping: the record of bus page (bus - bus_base) / page_size. */
@@ -90,7 +95,8 @@ struct ledger_hdr {
 	u32 ready;
 	u32 features;
 	u32 undo_count;
-	u32 pad;
+	u32 stats_len;
+	u8 stats[LEDGER_STATS_MAX];	/* counters at the last commit */
 };
 
 /**
@@ -119,7 +125,11 @@ int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo);
 void ledger_destroy(struct ledger *l);
 
 void ledger_begin(struct ledger *l);
+/* Commit the slot: @c's completion and counters, then the position. */
 void ledger_commit(struct ledger *l, const struct ledger_completion *c);
+/* The counters of the last commit into @out (@len bytes); false if the
+ * ledger holds none of that size. */
+bool ledger_stats(const struct ledger *l, void *out, u32 len);
 
 /* A map or unmap the backend did; false if @bus is outside the ledger. */
 bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm);

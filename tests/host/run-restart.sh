@@ -56,7 +56,8 @@ wait_ready() {
 }
 ready_count() { grep -c 'ready,' "$dir/log"; }
 
-"$dir/pvdmad" --supervise $opts >"$dir/log" 2>&1 &
+: >"$dir/log"	# before the checks read it
+"$dir/pvdmad" --supervise $opts >>"$dir/log" 2>&1 &
 sup=$!
 expect "pvdmad --supervise starts pvdmad" wait_ready 0
 expect "its sockets" wait_for "$dir/d.sock"
@@ -66,11 +67,19 @@ expect "its sockets" wait_for "$dir/d.sock"
 cpid=$!
 sleep 2
 
+# The companion's slot counter (the first "slots" of the JSON).
+slots() { "$PVDMACTL" --control "$dir/ctl" stats --json 2>/dev/null |
+	grep -o '"slots": [0-9]*' | head -n 1 | sed 's/.*: //'; }
+
 # 1. SIGKILL in the middle of the traffic.
 old=$(child)
 n=$(ready_count)
+before=$(slots)
 kill -9 "$old"
 expect "a new pvdmad after SIGKILL" wait_ready "$n"
+expect "the guest's counters carried over (slots $before before the kill)" \
+	sh -c "after=\$('$PVDMACTL' --control '$dir/ctl' stats --json | grep -o '\"slots\": [0-9]*' | head -n 1 | sed 's/.*: //');
+		[ -n '$before' ] && [ '$before' -gt 1000 ] && [ \"\$after\" -ge '$before' ]"
 expect "the new pvdmad took the companion and the DMA device back" \
 	grep -q "restart: 1 companions and 1 DMA devices taken back" "$dir/log"
 expect "the companion's domain was re-created from the ledger and checked" \

@@ -294,6 +294,11 @@ static void run_check_final(struct run *r, struct pvdma_slot_hdr *slot)
 	assert_int_equal(st.live_mappings, 4);
 	assert_int_equal(st.live_bytes, 5 * H_PAGE);
 	assert_int_equal(live_records(&r->ledger), 4);
+	/* the counters carried over and count each slot once: HELLO, three
+	 * maps, the work slot */
+	assert_int_equal(r->h.c.stats.slots, 5);
+	assert_int_equal(r->h.c.stats.entries, 9);
+	assert_int_equal(r->h.c.stats.hellos, 1);
 }
 
 static void run_teardown(struct run *r)
