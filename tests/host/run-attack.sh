@@ -324,6 +324,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 		"! grep -q \"\$(printf '\\033')\" '$w/escapes.out' && grep -q 'guests' '$w/escapes.out'"
 	kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
 	if is_root; then
+		chmod 0755 "$dir"
 		chmod 0777 "$w"
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 			"$CLIENT" fake-control --control "$w/squat" --count 1 &
