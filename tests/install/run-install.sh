@@ -26,8 +26,11 @@ skip() { echo "skipped: $1"; }
 
 version=$(sed -n 's/^#define PVDMA_VERSION[[:space:]]*"\(.*\)"/\1/p' lib/include/pvdma/version.h)
 root=$dir/root
+# The build's own flags, so that make sees its objects up to date.
+san=0
+nm "$BUILD/pvdmad" 2>/dev/null | grep -q __asan && san=1
 expect "make install DESTDIR PREFIX=/usr" \
-	make -s install DESTDIR="$root" PREFIX=/usr BUILD="$BUILD"
+	make -s install DESTDIR="$root" PREFIX=/usr BUILD="$BUILD" SAN=$san
 
 cat >"$dir/expected" <<EOF
 usr/bin/pvdma-replay
@@ -105,7 +108,7 @@ expect "dkms tree: no test module sources, dkms.conf names pvdma alone at $versi
 		[ \"\$(grep -c '^BUILT_MODULE_NAME' '$tree/dkms.conf')\" = 1 ] &&
 		grep -q '^BUILT_MODULE_NAME\[0\]=\"pvdma\"' '$tree/dkms.conf'"
 expect "make dkms DESTDIR lays out the same tree" \
-	sh -c "make -s dkms DESTDIR='$dir/dkmsroot' BUILD='$BUILD' >/dev/null &&
+	sh -c "make -s dkms DESTDIR='$dir/dkmsroot' BUILD='$BUILD' SAN=$san >/dev/null &&
 		diff -r '$tree' '$dir/dkmsroot/usr/src/pvdma-$version'"
 kdir=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
 if [ -n "$kdir" ]; then
