@@ -27,7 +27,9 @@ static struct {
 	char *path;		/* for reopen */
 	bool syslog;
 	unsigned long dropped;	/* lines the log could not take at once */
-} log_state = { .level = PVDMAD_LOG_INFO, .fd = -1 };
+	int restore_fd;		/* made non-blocking here: its flags before */
+	int restore_flags;
+} log_state = { .level = PVDMAD_LOG_INFO, .fd = -1, .restore_fd = -1 };
 
 static int log_fd(void)
 {
@@ -37,18 +39,31 @@ static int log_fd(void)
 /*
  * A pipe or socket nobody drains (stderr of a stuck parent, a full
  * journal socket) must not stop the daemon: such a log is written
- * non-blocking, and lines it can't take are counted and dropped.
+ * non-blocking, and lines it can't take are counted and dropped. The
+ * flag belongs to a file description others may share (a parent's pipe):
+ * it is put back when the log closes. Terminals are left alone.
  */
 static void log_make_nonblocking(int fd)
 {
 	struct stat st;
 	int flags;
 
-	if (fstat(fd, &st) < 0 || S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		return;
 	flags = fcntl(fd, F_GETFL);
-	if (flags >= 0 && !(flags & O_NONBLOCK))
-		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	if (flags < 0 || (flags & O_NONBLOCK))
+		return;
+	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return;
+	log_state.restore_fd = fd;
+	log_state.restore_flags = flags;
+}
+
+static void log_restore_blocking(void)
+{
+	if (log_state.restore_fd >= 0)
+		fcntl(log_state.restore_fd, F_SETFL, log_state.restore_flags);
+	log_state.restore_fd = -1;
 }
 
 int pvdmad_log_parse_level(const char *name)
@@ -101,6 +116,7 @@ int pvdmad_log_reopen(void)
 	fd = log_open_file(log_state.path);
 	if (fd < 0)
 		return fd;	/* keep writing to the old file */
+	log_restore_blocking();
 	close(log_state.fd);
 	log_state.fd = fd;
 	log_make_nonblocking(fd);
@@ -109,6 +125,7 @@ int pvdmad_log_reopen(void)
 
 void pvdmad_log_close(void)
 {
+	log_restore_blocking();
 	if (log_state.fd >= 0)
 		close(log_state.fd);
 	log_state.fd = -1;
