@@ -329,7 +329,10 @@ static int sup_child_exited(struct supervisor *s, int status, int *rc)
 	while (sup_receive(s, dead))
 		;
 	sup_describe(status, how, sizeof(how));
-	if (s->stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	/* A clean stop, or a usage error no restart would mend (as the
+	 * unit's RestartPreventExitStatus=2). */
+	if (s->stopping || (WIFEXITED(status) &&
+			    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 2))) {
 		*rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 		pr_info("supervise: pvdmad (pid %d) stopped (%s)", (int)dead, how);
 		return 0;

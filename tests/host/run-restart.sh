@@ -144,7 +144,12 @@ expect "SIGTERM: the supervisor exits 0" [ "$src" -eq 0 ]
 expect "and the sockets are gone" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/d.sock' ]"
 expect "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$dir/log'"
 
-# 5. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
+# 5. A usage error is not restarted: the supervisor exits 2 at once.
+expect "a usage error under --supervise: exit 2, no restart" \
+	sh -c "'$dir/pvdmad' --supervise $opts --no-such-option >'$dir/usage' 2>&1;
+		[ \$? -eq 2 ] && grep -q '0 restarts' '$dir/usage'"
+
+# 6. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
 "$dir/pvdmad" $opts >"$dir/log" 2>&1 &
 pid=$!
 wait_for "$dir/c.sock"
