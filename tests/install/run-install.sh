@@ -131,7 +131,8 @@ if [ "$pid1" = systemd ] && [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$run/pvdmad@$inst.service.d"
 	sed "s,/usr/sbin/pvdmad,$root/usr/sbin/pvdmad," "$units/pvdmad@.service" >"$run/pvdmad@.service"
 	truncate -s 64M "/dev/shm/$inst.ram"
-	printf '[Service]\nEnvironment="PVDMAD_OPTS=--guest-ram /dev/shm/%s.ram --ram-size 64M"\n' \
+	# The binary lies under DESTDIR in /tmp, which PrivateTmp= would hide.
+	printf '[Service]\nPrivateTmp=no\nEnvironment="PVDMAD_OPTS=--guest-ram /dev/shm/%s.ram --ram-size 64M"\n' \
 		"$inst" >"$run/pvdmad@$inst.service.d/test.conf"
 	systemctl daemon-reload
 	expect "systemctl start pvdmad@$inst (Type=notify: READY=1 came)" systemctl start "pvdmad@$inst.service"
