@@ -223,12 +223,13 @@ vm_kp_arm64_busybox() {
 VM_SID_ROOT=$VM_DIR/sid-root
 VM_SID_APT="-o Acquire::Check-Valid-Until=false -q"
 
-vm_sid() {	# command... (inside the chroot, /proc mounted for objtool)
-	vm_sudo mount -t proc proc "$VM_SID_ROOT/proc" || return 1
-	vm_sudo chroot "$VM_SID_ROOT" "$@"
-	rc=$?
-	vm_sudo umount "$VM_SID_ROOT/proc"
-	return $rc
+# vm_sid COMMAND...: run it inside the chroot with /proc mounted (objtool
+# reads it), in a mount namespace of its own: the mount goes away with the
+# command however it ends, and never shows outside (rm -rf build is safe).
+vm_sid() {
+	vm_sudo unshare --mount --propagation private sh -c \
+		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' \
+		"$VM_SID_ROOT" "$@"
 }
 
 vm_kp_sid_setup() {
