@@ -74,7 +74,13 @@ if [ ! -x "$PVDMAD" ] || [ ! -x "$PVDMACTL" ]; then
 fi
 
 step "guest modules against $KVER ($VM_ARCH)"
-vm_build_modules "$VM_DIR/mod-e2e-$VM_ARCH-$KVER" ||
+# a build directory of this run's own: runs in parallel don't share one
+MODDIR=
+drop_modules() {
+	[ -n "$MODDIR" ] && rm -rf "${MODDIR%/guest}"
+}
+trap drop_modules EXIT
+vm_build_modules "$VM_DIR/mod-e2e-$VM_ARCH-$KVER.$$" ||
 	fail "the module build failed or warned"
 BUILT=yes
 
@@ -86,6 +92,7 @@ cleanup() {
 	else
 		rm -rf "$wd"
 	fi
+	drop_modules
 }
 trap cleanup EXIT
 
