@@ -18,6 +18,8 @@ failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvdma-trace-test.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 export PVDMA_TRACE_ALLOW_NONROOT=1
+# no BPF probe unless a check asks for one (a built one would really attach)
+export PVDMA_UNMAP_PROBE=/nonexistent
 
 ok() {
 	passed=$((passed + 1))
@@ -206,6 +208,47 @@ check "probe: a printed dma_unmap_sg replaces its probe line" \
 	sh -c "! grep -q 'nents=2 dma_addr=0x9000' '$work/probe.txt' && grep -q 'phys_addrs={0x9000,0xa000}' '$work/probe.txt'"
 check "probe: an unprinted one is replaced by its probe line" \
 	sh -c "grep -q 'nents=2000 dma_addr=0x5000000' '$work/probe.txt' && ! grep -q 'LINE TOO BIG' '$work/probe.txt'"
+
+# ---- the BPF probe, where the kernel has no kprobe or fprobe events: a
+# fake pvdma-unmap-probe that says ready and waits to be killed; the fake
+# command logs its lines through bpf_trace_printk, one with the tracepoint's
+# line first and one whose tracepoint line did not print
+mkfake "$T"
+cat >"$work/fakeprobe" <<'EOF2'
+#!/bin/sh
+echo started >"$FAKE_STATE.probe"
+trap 'echo killed >>"$FAKE_STATE.probe"; exit 0' TERM
+echo ready
+while :; do sleep 0.1; done
+EOF2
+chmod +x "$work/fakeprobe"
+cat >"$work/bpfcmd" <<'EOF2'
+#!/bin/sh
+cat >>"$PVDMA_TRACEFS/trace" <<'X'
+         python3-448     [015] .....    40.000001: dma_unmap_sg: 0000:00:06.0 dir=BIDIRECTIONAL phys_addrs={0x9000,0xa000} attrs=
+         python3-448     [015] ...11    40.000002: bpf_trace_printk: pvdma_unmap_sg: nents=2 dma_addr=0x9000
+         python3-448     [015] ...11    40.100000: bpf_trace_printk: pvdma_unmap_sg: nents=2000 dma_addr=0x5000000
+X
+EOF2
+chmod +x "$work/bpfcmd"
+PVDMA_UNMAP_PROBE=$work/fakeprobe "$TOOL" record -o "$work/bpf.trace" -- "$work/bpfcmd" \
+	>/dev/null 2>"$work/bpf.err"
+check "bpf probe: record exits 0" test $? -eq 0
+check "bpf probe: started, then stopped at the end" \
+	sh -c "grep -q started '$FAKE_STATE.probe' && grep -q killed '$FAKE_STATE.probe'"
+check "bpf probe: the header says BPF and counts the unmaps kept" \
+	has "$work/bpf.trace" "^# unmap-probe: pvdma_unmap_sg by BPF .* 1 unmaps kept"
+check "bpf probe: a printed dma_unmap_sg before its probe line wins" \
+	sh -c "grep -q 'phys_addrs={0x9000,0xa000}' '$work/bpf.trace' && ! grep -q 'nents=2 dma_addr=0x9000' '$work/bpf.trace'"
+check "bpf probe: a probe line with no printed tracepoint line is kept" \
+	has "$work/bpf.trace" "bpf_trace_printk: pvdma_unmap_sg: nents=2000"
+check "bpf probe: the state is restored" test "$(state "$T")" = "$restored"
+printf '#!/bin/sh\necho "no BPF here" >&2\nexit 1\n' >"$work/badprobe"
+chmod +x "$work/badprobe"
+mkfake "$T"
+PVDMA_UNMAP_PROBE=$work/badprobe "$TOOL" record -o "$work/nobpf.trace" -- true \
+	>/dev/null 2>"$work/nobpf.err"
+check "bpf probe failing: said, with its reason" has "$work/nobpf.err" "the BPF probe failed: no BPF here"
 
 # ---- no buffer_subbuf_size_kb (before 6.8): said plainly
 mkfake "$T"

@@ -306,6 +306,16 @@ static void test_timestamp_probe_unprinted(void **state)
 	expect_malformed(HDR TRACE_UNMAP_PROBE ": (x) nents=-1 dma_addr=0x1000", "not a number");
 	expect_malformed(HDR TRACE_UNMAP_PROBE ": (x) nents=5", "missing dma_addr=");
 
+	/* the BPF probe's line, through bpf_trace_printk */
+	assert_int_equal(parse(HDR "bpf_trace_printk: " TRACE_UNMAP_PROBE ": nents=26799 dma_addr=0x3b2000000"), 1);
+	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SG);
+	assert_true(ev.probed);
+	assert_int_equal(ev.nents_total, 26799);
+	assert_int_equal(ents[0].phys, 0x3b2000000);
+	/* another program's printk carries nothing */
+	assert_int_equal(parse(HDR "bpf_trace_printk: hello world"), 0);
+	expect_malformed(HDR "bpf_trace_printk: " TRACE_UNMAP_PROBE ": nents=x dma_addr=0x1", "not a number");
+
 	/* recorded but too long for tracefs to print */
 	assert_int_equal(parse(HDR "dma_unmap_sg[LINE TOO BIG]"), 1);
 	assert_int_equal(ev.kind, TRACE_EV_UNPRINTED);

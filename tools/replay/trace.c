@@ -567,6 +567,29 @@ static int parse_probed_unmap(const struct line_fields *lf,
 	return 1;
 }
 
+/*
+ * The BPF probe (pvdma-unmap-probe) writes its line through
+ * bpf_trace_printk: "bpf_trace_printk: pvdma_unmap_sg: nents=N dma_addr=0x..".
+ * Other programs' printk lines carry nothing for the replay.
+ */
+static int parse_bpf_probe(const char *s, size_t n, struct trace_event *ev,
+			   char *err, size_t errlen)
+{
+	size_t plen = sizeof(TRACE_UNMAP_PROBE) - 1;
+	struct line_fields lf;
+
+	while (n && *s == ' ') {
+		s++;
+		n--;
+	}
+	if (n <= plen || memcmp(s, TRACE_UNMAP_PROBE, plen) || s[plen] != ':')
+		return 0;
+	set_name(ev, s, plen);
+	if (split_fields(s + plen + 1, n - plen - 1, &lf, err, errlen))
+		return -1;
+	return parse_probed_unmap(&lf, ev, err, errlen);
+}
+
 static void reset_event(struct trace_event *ev)
 {
 	struct trace_sg_entry *ents = ev->ents;
@@ -610,6 +633,8 @@ int trace_parse_line(const char *line, size_t len, struct trace_event *ev,
 	body = start + name_len + 1;
 	if (name_is(line + start, name_len, "tracing_mark_write"))
 		return parse_phase(line + body, len - body, ev, err, errlen);
+	if (name_is(line + start, name_len, "bpf_trace_printk"))
+		return parse_bpf_probe(line + body, len - body, ev, err, errlen);
 	if (name_is(line + start, name_len, TRACE_UNMAP_PROBE)) {
 		set_name(ev, line + start, name_len);
 		if (split_fields(line + body, len - body, &lf, err, errlen))
