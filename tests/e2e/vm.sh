@@ -21,7 +21,7 @@
 #   PVDMA_KVER	a Debian kernel version (6.1.0-57-amd64); default: the
 #		newest 6.1.0-N of the architecture. "newest": the kernel of
 #		Debian sid, with the modules built in a debootstrap'd sid
-#		chroot by its own gcc and kbuild (amd64 only).
+#		chroot by its own gcc and kbuild (cross-built for arm64).
 # Each (architecture, kernel source) pair is a "kernel provider": three
 # functions vm_kp_<provider>_setup/_make/_busybox; vm_setup picks one.
 #
@@ -232,8 +232,10 @@ vm_sid() {
 		"$VM_SID_ROOT" "$@"
 }
 
-vm_kp_sid_setup() {
-	vm_apt_install qemu-system-x86 debootstrap || return 1
+# The chroot and the newest amd64 headers in it (their version, less the
+# flavour, names the newest kernel of every architecture); sets VM_SID_KVER.
+vm_sid_prepare() {
+	vm_apt_install debootstrap || return 1
 	if [ ! -f "$VM_SID_ROOT/.done" ]; then
 		vm_log "debootstrap sid into $VM_SID_ROOT (once, about a minute)"
 		rm -rf "$VM_SID_ROOT.tmp"
@@ -257,20 +259,28 @@ vm_kp_sid_setup() {
 			sed 's,.*/linux-headers-,,' | sort -V | tail -n 1 \
 			>"$VM_SID_ROOT/.kver"
 	fi
-	KVER=$(cat "$VM_SID_ROOT/.kver")
-	[ -n "$KVER" ] || { vm_log "no kernel headers in the sid chroot"; return 1; }
-	KDIR=/usr/src/linux-headers-$KVER
-	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
-	[ -f "$VMLINUZ" ] && return 0
-	# Newer Debian kernels ship the image in linux-binary-unsigned-*,
-	# linux-image-* being a metapackage; older ones in linux-image-*.
+	VM_SID_KVER=$(cat "$VM_SID_ROOT/.kver")
+	[ -n "$VM_SID_KVER" ] ||
+		{ vm_log "no kernel headers in the sid chroot"; return 1; }
+}
+
+# vm_sid_fetch DIR PACKAGE...: download into the chroot's /tmp/DIR.
+vm_sid_fetch() {
+	d=$1
+	shift
+	# shellcheck disable=SC2086
+	vm_sid sh -c "mkdir -p /tmp/$d && cd /tmp/$d && rm -f *.deb &&
+		apt-get $VM_SID_APT download $*" >"$VM_DIR/sid-apt.log" 2>&1
+}
+
+# vm_sid_fetch_image [:ARCH]: the image of $KVER at $VMLINUZ. Newer Debian
+# kernels ship it in linux-binary-unsigned-*, linux-image-* being a
+# metapackage; older ones in linux-image-*.
+vm_sid_fetch_image() {
 	for pkg in "linux-binary-unsigned-$KVER" "linux-image-$KVER-unsigned" \
 		   "linux-image-$KVER"; do
-		vm_log "downloading $pkg (sid)"
-		# shellcheck disable=SC2086
-		vm_sid sh -c "mkdir -p /tmp/img && cd /tmp/img && rm -f *.deb &&
-			apt-get $VM_SID_APT download $pkg" \
-			>"$VM_DIR/sid-apt.log" 2>&1 || continue
+		vm_log "downloading $pkg${1:-} (sid)"
+		vm_sid_fetch img "$pkg${1:-}" || continue
 		vm_unpack_image "$(ls "$VM_SID_ROOT"/tmp/img/*.deb | head -n 1)" &&
 			break
 		rm -rf "$VM_DIR/kernel-$KVER"
@@ -278,6 +288,15 @@ vm_kp_sid_setup() {
 	rm -rf "$VM_SID_ROOT/tmp/img"
 	[ -f "$VMLINUZ" ] ||
 		{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+}
+
+vm_kp_sid_setup() {
+	vm_apt_install qemu-system-x86 || return 1
+	vm_sid_prepare || return 1
+	KVER=$VM_SID_KVER
+	KDIR=/usr/src/linux-headers-$KVER
+	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
+	[ -f "$VMLINUZ" ] || vm_sid_fetch_image
 }
 
 vm_kp_sid_make() {	# guest source dir, under $VM_SID_ROOT
@@ -288,6 +307,50 @@ vm_kp_sid_busybox() {
 	echo /bin/busybox
 }
 
+# ---- kernel provider "sidarm64": sid's arm64 kernel, cross-built in the
+# chroot (arm64 added to its dpkg, gcc-aarch64-linux-gnu installed; the
+# arm64 headers unpacked into it, their scripts/ linking to the chroot's
+# amd64 kbuild of the same version, as a cross build needs)
+
+vm_kp_sidarm64_setup() {
+	vm_apt_install qemu-system-arm || return 1
+	vm_sid_prepare || return 1
+	KVER=${VM_SID_KVER%-amd64}-arm64
+	KDIR=/usr/src/linux-headers-$KVER
+	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
+	VM_PVDMAD_OPTS="--machine virt"
+	if [ ! -f "$VM_SID_ROOT$KDIR/.config" ]; then
+		vm_log "arm64 cross compiler and linux-headers-$KVER (sid)"
+		# shellcheck disable=SC2086
+		vm_sid sh -c "dpkg --add-architecture arm64 &&
+			apt-get $VM_SID_APT update &&
+			DEBIAN_FRONTEND=noninteractive apt-get $VM_SID_APT install \
+			-y --no-install-recommends gcc-aarch64-linux-gnu" \
+			>"$VM_DIR/sid-apt.log" 2>&1 &&
+		vm_sid_fetch hdr "linux-headers-$KVER:arm64" &&
+		dpkg-deb -x "$(ls "$VM_SID_ROOT"/tmp/hdr/*.deb | head -n 1)" \
+			"$VM_SID_ROOT" ||
+			{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+		rm -rf "$VM_SID_ROOT/tmp/hdr"
+	fi
+	[ -f "$VMLINUZ" ] || vm_sid_fetch_image :arm64 || return 1
+	[ -x "$(vm_kp_sidarm64_busybox)" ] && return 0
+	vm_sid_fetch bb busybox-static:arm64 &&
+		dpkg-deb -x "$(ls "$VM_SID_ROOT"/tmp/bb/*.deb | head -n 1)" \
+			"$VM_DIR/kernel-$KVER" ||
+		{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+	rm -rf "$VM_SID_ROOT/tmp/bb"
+}
+
+vm_kp_sidarm64_make() {	# guest source dir, under $VM_SID_ROOT
+	vm_sid make -C "$KDIR" M="${1#"$(cd "$VM_SID_ROOT" && pwd)"}" \
+		ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules
+}
+
+vm_kp_sidarm64_busybox() {
+	echo "$VM_DIR/kernel-$KVER/usr/bin/busybox"
+}
+
 # Packages, kernel and headers; sets KVER, KDIR, VMLINUZ, VM_KP and
 # VM_PVDMAD_OPTS (the options pvdmad needs for this machine's layout).
 vm_setup() {
@@ -295,7 +358,7 @@ vm_setup() {
 	case "$VM_ARCH/${PVDMA_KVER:-}" in
 	amd64/newest)	VM_KP=sid ;;
 	amd64/*)	VM_KP=host ;;
-	arm64/newest)	vm_log "PVDMA_KVER=newest is built for amd64 only"; return 1 ;;
+	arm64/newest)	VM_KP=sidarm64 ;;
 	arm64/*)	VM_KP=arm64 ;;
 	*)		vm_log "unknown PVDMA_ARCH $VM_ARCH (amd64 or arm64)"; return 1 ;;
 	esac
@@ -314,7 +377,9 @@ vm_setup() {
 # build error or any compiler or modpost warning. Sets MODDIR.
 vm_build_modules() {
 	out=$1
-	[ "$VM_KP" = sid ] && out=$VM_SID_ROOT/pvdma-mod-$(basename "$1")
+	case $VM_KP in
+	sid*)	out=$VM_SID_ROOT/pvdma-mod-$(basename "$1") ;;
+	esac
 	rm -rf "$out"
 	mkdir -p "$out" || return 1
 	(cd "${VM_MODULE_SRC:-.}" &&
