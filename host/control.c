@@ -72,6 +72,8 @@ static void json_iommu_stats(FILE *out, struct pvdma_iommu *iommu)
 	json_u64(out, "tlb_flushes", st.tlb_flushes, true);
 	json_u64(out, "faults", st.faults, true);
 	json_u64(out, "largest_free_bus", st.largest_free_bus, true);
+	json_u64(out, "aligned_maps", st.aligned_maps, true);
+	json_u64(out, "align_fallbacks", st.align_fallbacks, true);
 }
 
 static void json_companion(FILE *out, const struct ivshmem_client *cl)

@@ -50,6 +50,9 @@ struct pvdma_iommu_stats {
 	u64 live_bytes;
 	u64 peak_bytes;
 	u64 largest_free_bus;	/* largest free bus range: fragmentation */
+	u64 aligned_maps;	/* maps placed keeping the GPA's alignment */
+	u64 align_fallbacks;	/* maps placed keeping less (bus space
+				 * fragmented) */
 };
 
 /* One mapping as a backend holds it. */

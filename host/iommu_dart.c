@@ -79,6 +79,8 @@ static void iommu_dart_stats(struct pvdma_iommu *iommu,
 	st->live_bytes = ds->live_bytes;
 	st->peak_bytes = ds->peak_bytes;
 	st->largest_free_bus = pvdma_iova_largest_gap(&dart->bus);
+	st->aligned_maps = ds->aligned_maps;
+	st->align_fallbacks = ds->align_fallbacks;
 }
 
 static int iommu_dart_trim(struct pvdma_iommu *iommu, u64 bus, u64 len,
