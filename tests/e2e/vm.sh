@@ -191,7 +191,10 @@ vm_kp_arm64_setup() {
 		rm -f "$VM_ARM64_DIR"/*.deb
 		vm_arm64_download "linux-image-$KVER-unsigned:arm64" \
 			"linux-headers-$KVER:arm64" "linux-headers-$common-common" \
-			"$kbuild:amd64" busybox-static:arm64 || return 1
+			busybox-static:arm64 || return 1
+		# the kbuild tools of exactly the headers' version
+		ver=$(dpkg-deb -f "$VM_ARM64_DIR"/linux-headers-"$KVER"_*.deb Version)
+		vm_arm64_download "$kbuild:amd64=$ver" || return 1
 		rm -rf "$root"
 		for deb in "$VM_ARM64_DIR"/*.deb; do
 			dpkg-deb -x "$deb" "$root" || return 1
