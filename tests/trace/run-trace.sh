@@ -228,6 +228,8 @@ cat >>"$PVDMA_TRACEFS/trace" <<'X'
          python3-448     [015] .....    40.000001: dma_unmap_sg: 0000:00:06.0 dir=BIDIRECTIONAL phys_addrs={0x9000,0xa000} attrs=
          python3-448     [015] ...11    40.000002: bpf_trace_printk: pvdma_unmap_sg: nents=2 dma_addr=0x9000
          python3-448     [015] ...11    40.100000: bpf_trace_printk: pvdma_unmap_sg: nents=2000 dma_addr=0x5000000
+         python3-448     [015] .....    40.200001: dma_unmap_sg: 0000:00:06.0 dir=BIDIRECTIONAL phys_addrs={0xb000,0xc000,0xd000} attrs=
+         python3-448     [015] ...11    40.200002: bpf_trace_printk: pvdma_unmap_sg: nents=3 dma_addr=0xb000
 X
 EOF2
 chmod +x "$work/bpfcmd"
@@ -242,6 +244,8 @@ check "bpf probe: a printed dma_unmap_sg before its probe line wins" \
 	sh -c "grep -q 'phys_addrs={0x9000,0xa000}' '$work/bpf.trace' && ! grep -q 'nents=2 dma_addr=0x9000' '$work/bpf.trace'"
 check "bpf probe: a probe line with no printed tracepoint line is kept" \
 	has "$work/bpf.trace" "bpf_trace_printk: pvdma_unmap_sg: nents=2000"
+check "bpf probe: ... and not taken for the next list's, which pairs with its own" \
+	sh -c "grep -q 'phys_addrs={0xb000,0xc000,0xd000}' '$work/bpf.trace' && ! grep -q 'nents=3 dma_addr=0xb000' '$work/bpf.trace'"
 check "bpf probe: the state is restored" test "$(state "$T")" = "$restored"
 printf '#!/bin/sh\necho "no BPF here" >&2\nexit 1\n' >"$work/badprobe"
 chmod +x "$work/badprobe"

@@ -248,7 +248,7 @@ static void print_least(FILE *out, const struct verdict *v)
 	bool fits = !run_failed(&v->pvdma), low_fits = !run_failed(&v->low);
 	char a[32];
 
-	fprintf(out, "; with each hidden entry one 4 KiB page, the least: peak live %s, %llu maps fail, %s",
+	fprintf(out, "; with each hidden entry one 4 KiB page, the least (the estimate is no upper bound: hidden entries can be larger): peak live %s, %llu maps fail, %s",
 		human_bytes(v->low.peak_live_bytes, a, sizeof(a)),
 		(unsigned long long)v->low.failed_maps,
 		fits == low_fits ? "the same verdict" :
