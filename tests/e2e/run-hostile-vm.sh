@@ -40,25 +40,16 @@ VM_APPEND="memmap=$(i=0; while [ $i -lt $HOLES ]; do
 	[ $i -lt $HOLES ] && printf ','
 done)"
 APERTURE=64M
-passed=0
-failed=0
-
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+. tests/lib.sh
 mkdir -p "$OUT"
 
-vm_setup >"$OUT/setup.log" 2>&1 || { cat "$OUT/setup.log"; bad "VM set-up"; finish; }
+vm_setup >"$OUT/setup.log" 2>&1 || { cat "$OUT/setup.log"; fail "VM set-up"; finish; }
 
 PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 if [ ! -x "$PVDMAD" ] || [ ! -x "$PVDMACTL" ]; then
 	make -s BUILD="$BUILD" "$PVDMAD" "$PVDMACTL" >/dev/null 2>&1 ||
-		{ bad "pvdmad builds"; finish; }
+		{ fail "pvdmad builds"; finish; }
 fi
 
 # The modules, built in a private copy (guest/ is shared with other builds).
@@ -74,12 +65,12 @@ cp lib/*.c lib/*.h "$mod/lib/"
 if ! make -s -C "$KDIR" M="$(cd "$mod/guest" && pwd)" modules \
 	>"$OUT/module-build.log" 2>&1; then
 	cat "$OUT/module-build.log"
-	bad "guest modules build"
+	fail "guest modules build"
 	finish
 fi
 if grep -q -E "\.[ch]:[0-9]+:[0-9]+: warning:|WARNING: modpost" "$OUT/module-build.log"; then
 	cat "$OUT/module-build.log"
-	bad "guest modules build without warnings"
+	fail "guest modules build without warnings"
 else
 	ok "pvdma.ko and the self-test modules build without warnings"
 fi
@@ -87,7 +78,7 @@ if scripts/guest-symbols.sh "$mod/guest/pvdma.ko" >"$OUT/symbols.log" 2>&1; then
 	ok "pvdma.ko: $(tail -n 1 "$OUT/symbols.log" | sed 's/^guest-symbols: //')"
 else
 	cat "$OUT/symbols.log"
-	bad "pvdma.ko: every global symbol prefixed pvdma_, no test code"
+	fail "pvdma.ko: every global symbol prefixed pvdma_, no test code"
 fi
 
 wd=$(vm_workdir)
@@ -107,9 +98,9 @@ echo "HOSTILE_LOW=$LOW_BYTES" >"$wd/hostile.conf"
 vm_initramfs "$wd/initrd.gz" tests/e2e/hostile-guest.sh \
 	"$mod/guest/pvdma.ko" "$mod/guest/selftests/pvdma_hostile.ko" \
 	"$mod/guest/selftests/pvdma_dmatest.ko" "$wd/hostile.conf" ||
-	{ bad "initramfs"; finish; }
+	{ fail "initramfs"; finish; }
 vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" \
-	--ram-below-4g "$LOW" || { bad "pvdmad starts"; finish; }
+	--ram-below-4g "$LOW" || { fail "pvdmad starts"; finish; }
 
 # Snapshot pvdmad's stats once the guest says it unloaded (it then waits).
 : >"$wd/console.log"
@@ -123,6 +114,8 @@ t0=$(date +%s)
 vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
 	"$wd/console.log" 120
 qrc=$?
+# The guest is gone: a monitor still waiting never saw "unloaded".
+kill "$mon" 2>/dev/null
 wait "$mon" 2>/dev/null
 mon=
 tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
@@ -135,22 +128,22 @@ sed -n 's/^pvdma-log \[ *[0-9.]*\] pvdma-hostile: /  /p' "$log"
 summary=$(sed -n 's/.*pvdma-hostile: cases=\([0-9]*\) ok=\([0-9]*\) failed=\([0-9]*\).*/\1 \2 \3/p' "$log" | tail -n 1)
 if [ -z "$summary" ]; then
 	tail -n 30 "$log"
-	bad "the guest ran the hostile table"
+	fail "the guest ran the hostile table"
 else
 	set -- $summary
 	if [ "$3" -eq 0 ] && [ "$1" -ge 30 ] && [ "$1" -eq "$2" ]; then
 		ok "in-VM hostile table: $1 cases, $2 as docs/security.md says"
 	else
-		bad "in-VM hostile table: cases=$1 ok=$2 failed=$3"
+		fail "in-VM hostile table: cases=$1 ok=$2 failed=$3"
 	fi
 fi
-grep -q "^pvdma-hostile-vm: done" "$log" || bad "the guest finished (no 'done' line)"
+grep -q "^pvdma-hostile-vm: done" "$log" || fail "the guest finished (no 'done' line)"
 ranges=$(sed -n 's/^pvdma-limits ram_ranges \([0-9]*\)$/\1/p' "$log" | tail -n 1)
 iomem=$(sed -n 's/^pvdma-iomem system_ram \([0-9]*\)$/\1/p' "$log" | tail -n 1)
 if [ -n "$ranges" ] && [ "$ranges" = "$iomem" ] && [ "$ranges" -gt 32 ]; then
 	ok "pvdma.ko's RAM map holds all $ranges System RAM ranges of /proc/iomem ($HOLES holes)"
 else
-	bad "pvdma.ko's RAM map holds every System RAM range (${ranges:-none} of ${iomem:-?})"
+	fail "pvdma.ko's RAM map holds every System RAM range (${ranges:-none} of ${iomem:-?})"
 fi
 # pvdma.ko after the table: the session the test left is usable.
 normal=$(sed -n 's/.*pvdma-dmatest: transfers=\([0-9]*\) mismatches=\([0-9]*\) faults=\([0-9]*\) failed_maps=\([0-9]*\).*/\1 \2 \3 \4/p' "$log" | tail -n 1)
@@ -158,17 +151,17 @@ if [ -n "$normal" ] && set -- $normal && [ "$1" -gt 0 ] &&
    [ "$2" -eq 0 ] && [ "$3" -eq 0 ] && [ "$4" -eq 0 ]; then
 	ok "pvdma.ko after the table: $1 transfers verified, 0 mismatches, 0 faults, 0 failed maps"
 else
-	bad "pvdma.ko after the table moves the right bytes (dmatest: ${normal:-no summary})"
+	fail "pvdma.ko after the table moves the right bytes (dmatest: ${normal:-no summary})"
 fi
 if grep -q "^pvdma-hostile-vm: .*failed" "$log"; then
 	grep "^pvdma-hostile-vm: .*failed" "$log"
-	bad "insmod/rmmod in the guest"
+	fail "insmod/rmmod in the guest"
 else
 	ok "pvdma_hostile.ko, then pvdma.ko and pvdma_dmatest.ko loaded and unloaded"
 fi
 if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log"; then
 	grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log" | head -n 40
-	bad "no WARN, BUG or oops in the guest's console"
+	fail "no WARN, BUG or oops in the guest's console"
 else
 	ok "no WARN, BUG or oops in the guest's console"
 fi
@@ -177,7 +170,7 @@ fi
 if kill -0 "$PVDMAD_PID" 2>/dev/null; then
 	ok "pvdmad stayed up"
 else
-	bad "pvdmad stayed up"
+	fail "pvdmad stayed up"
 fi
 if [ -s "$wd/after.json" ] && python3 - "$wd/after.json" <<'PY'
 import json, sys
@@ -211,12 +204,12 @@ then
 	ok "pvdmad counted the rejections; 0 live mappings after the unload"
 else
 	[ -s "$wd/after.json" ] || echo "  no stats snapshot: $(cat "$wd/after.json" 2>/dev/null)"
-	bad "pvdmad counted the rejections; 0 live mappings after the unload"
+	fail "pvdmad counted the rejections; 0 live mappings after the unload"
 fi
 if vm_pvdmad_stop; then
 	ok "pvdmad exits cleanly"
 else
 	tail -n 20 "$wd/pvdmad.log"
-	bad "pvdmad exits cleanly"
+	fail "pvdmad exits cleanly"
 fi
 finish
