@@ -154,9 +154,14 @@ int host_accept(int listen_fd)
 	if (fd >= 0)
 		return fd;
 	err = errno;
-	if ((err != EMFILE && err != ENFILE) || host_reserve_fd < 0)
+	if (err != EMFILE && err != ENFILE)
 		return -err;
 	host_accept_out_of_fds++;
+	/* A reserve lost earlier (its fd went to the closer thread) may be
+	 * back; without one the connection waits for a free fd. */
+	host_reserve_take();
+	if (host_reserve_fd < 0)
+		return -err;
 	close(host_reserve_fd);
 	host_reserve_fd = -1;
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
