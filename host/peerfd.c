@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Guarded eventfd access (peerfd.h). SIGALRM from ITIMER_REAL is the
- * guard: pvdmad is single-threaded, so the signal interrupts the call that
- * blocked, and its handler does nothing but exist.
+ * guard: the loop's thread is the only one that takes signals (the closer
+ * thread blocks them all), so the signal interrupts the call that blocked,
+ * and its handler does nothing but exist. One that arrives after the call
+ * returned finds the loop in epoll_wait at worst: an EINTR it ignores.
  */
 #include <errno.h>
 #include <fcntl.h>
