@@ -442,6 +442,7 @@ static void db_sg_size(struct db_ctx *c, struct sg_table *t, unsigned int n,
 	struct db_series *pv = &ser[0], *id = &ser[1], *call = &ser[2];
 	unsigned int iters = clamp(4096 / n, 16u, 256u), r;
 	u64 calls, ns, ins, pairs = 0, p_med, i_med;
+	char call_stats[96] = "";
 	int ret = 0;
 
 	memset(ser, 0, 3 * sizeof(*ser));
@@ -473,16 +474,18 @@ static void db_sg_size(struct db_ctx *c, struct sg_table *t, unsigned int n,
 					pv->v[r] - id->v[r] : 0) * pairs, calls));
 	p_med = db_median(pv);
 	i_med = db_median(id);
-	pr_info("pvdma-bench: sg tag=%s entries=%u iters=%u rounds=%u pvdma_ns=%llu pvdma_min_ns=%llu pvdma_max_ns=%llu identity_ns=%llu host_calls_milli=%llu",
-		tag, n, iters, pv->n, p_med, pv->v[0], pv->v[pv->n - 1],
-		i_med, div64_u64(calls * 1000, max_t(u64, pairs, 1)));
+	/* One printk per line: a continuation can interleave with others. */
 	if (call->n) {
 		u64 c_med = db_median(call);	/* sorts: min and max after */
 
-		pr_cont(" call_ns=%llu call_min_ns=%llu call_max_ns=%llu",
-			c_med, call->v[0], call->v[call->n - 1]);
+		scnprintf(call_stats, sizeof(call_stats),
+			  " call_ns=%llu call_min_ns=%llu call_max_ns=%llu",
+			  c_med, call->v[0], call->v[call->n - 1]);
 	}
-	pr_cont("\n");
+	pr_info("pvdma-bench: sg tag=%s entries=%u iters=%u rounds=%u pvdma_ns=%llu pvdma_min_ns=%llu pvdma_max_ns=%llu identity_ns=%llu host_calls_milli=%llu%s\n",
+		tag, n, iters, pv->n, p_med, pv->v[0], pv->v[pv->n - 1],
+		i_med, div64_u64(calls * 1000, max_t(u64, pairs, 1)),
+		call_stats);
 }
 
 /* N-entry lists of single pages, pvdma and dma-direct in turn. */
