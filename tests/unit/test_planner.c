@@ -707,6 +707,51 @@ static void test_perpage(void **state)
 	free(h);
 }
 
+/* The reference policies: fixed blocks, and a pool that copies all. */
+static void test_reference_policies(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_BLOCK, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg a = seg(0x1234000, 4096), b = seg(0x13fe000, 8192);
+	struct pvdma_seg s[2];
+	u32 i;
+
+	/* block: the aligned 2 MiB block around each request, no growth */
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, a.bus)->gpa, 0x1200000);
+	assert_int_equal(pvdma_window_by_bus(&h->p, a.bus)->len,
+			 PVDMA_DEFAULT_BLOCK_BYTES);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);	/* a hit */
+	assert_translates(h, &b, 1);
+	assert_in_sync(h);
+	free(h);
+
+	/* pool: every map copied into the pool, coherent ones too; the
+	 * pool's one mapping is the only host call */
+	h = setup(PVDMA_POLICY_POOL, 8 * MIB, 64, PVDMA_BOUNCE_ALL, false);
+	for (i = 0; i < 2; i++) {
+		s[i] = seg((4 << 20) + i * (64 << 10) + 100, 3000);
+		memset(h->mem + s[i].gpa, 0x30 + i, 3000);
+	}
+	assert_int_equal(pvdma_map(&h->p, s, 2, PVDMA_DIR_BIDIRECTIONAL,
+				   PVDMA_ATTR_COHERENT), 0);
+	assert_true(s[0].bounced && s[1].bounced);
+	assert_int_equal(h->mem[s[1].dev_gpa + 2999], 0x31);
+	assert_translates(h, s, 2);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_int_equal(pvdma_unmap(&h->p, s, 2, PVDMA_DIR_BIDIRECTIONAL), 0);
+	assert_true(h->p.stats.bounced_bytes >= 4 * 3000);
+	/* more than the pool: refused */
+	a = seg(0, 2 << 20);
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0),
+			 -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_BOUNCE_FULL);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
 /*
  * Random traffic under every policy and bounce mode: whatever is mapped
  * translates to the right bytes, the planner agrees with the host, failed
@@ -782,6 +827,8 @@ static void test_random_all_policies(void **state)
 	random_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_SMALL, false, 14);
 	random_run(PVDMA_POLICY_RFC, PVDMA_BOUNCE_OFF, false, 15);
 	random_run(PVDMA_POLICY_PERPAGE, PVDMA_BOUNCE_OFF, false, 16);
+	random_run(PVDMA_POLICY_BLOCK, PVDMA_BOUNCE_OFF, false, 17);
+	random_run(PVDMA_POLICY_POOL, PVDMA_BOUNCE_ALL, false, 18);
 }
 
 static void test_config_checks(void **state)
@@ -831,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_rfc_counts),
 		cmocka_unit_test(test_rfc_failure_is_final),
 		cmocka_unit_test(test_perpage),
+		cmocka_unit_test(test_reference_policies),
 		cmocka_unit_test(test_random_all_policies),
 		cmocka_unit_test(test_config_checks),
 	};
