@@ -9,12 +9,54 @@
  * is only set up for a peer that could open the guest RAM file read-write
  * itself (access.h): the socket never gives more than the file does.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+
+/* Longer QEMU command lines are compared on their first 64 KiB. */
+#define PVDMAD_CMDLINE_MAX	(64u << 10)
+
+/*
+ * The layout QEMU itself was given (its -machine and -m, from
+ * /proc/PID/cmdline) against pvdmad's: a mismatch would map the wrong
+ * bytes of the guest's RAM, so the companion is refused with both named.
+ * Nothing to compare (no pid, no /proc): 0.
+ */
+static int companion_check_qemu_layout(const struct pvdmad *d,
+				       const struct ivshmem_client *cl)
+{
+	const struct guest_ram_config *ram = &d->cfg.companion.ram;
+	char path[64], why[256];
+	struct stat st;
+	char *args;
+	ssize_t n;
+	int fd, err;
+
+	if (cl->pid <= 0 || !ram->path)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	args = malloc(PVDMAD_CMDLINE_MAX);
+	n = args ? read(fd, args, PVDMAD_CMDLINE_MAX) : -1;
+	close(fd);
+	err = n > 0 ? guest_ram_check_qemu_args(ram,
+			stat(ram->path, &st) ? 0 : (u64)st.st_size, args,
+			(size_t)n, why, sizeof(why)) : 0;
+	free(args);
+	if (err)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: %s", (int)cl->pid, why);
+	return err;
+}
 
 void pvdmad_default_config(struct pvdmad_config *cfg)
 {
@@ -117,6 +159,9 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 		cl->server->stats.not_allowed++;
 		return err;
 	}
+	err = companion_check_qemu_layout(d, cl);
+	if (err)
+		return err;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

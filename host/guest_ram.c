@@ -161,6 +161,198 @@ static int guest_ram_layout(struct guest_ram *ram, u64 size, int machine,
 	return 0;
 }
 
+/* ---- QEMU's command line: what it was told about RAM ---- */
+
+/**
+ * struct qemu_ram_args - what a QEMU command line says about RAM
+ * @machine:	enum guest_ram_machine, -1 if not named or not known
+ * @size:	-m in bytes, 0 if not given
+ * @below_4g:	-machine max-ram-below-4g, 0 if not given
+ */
+struct qemu_ram_args {
+	int machine;
+	u64 size;
+	u64 below_4g;
+};
+
+/* QEMU's size syntax: a number and an optional K/M/G/T suffix (@unit if
+ * none). False if malformed or too large. */
+static bool qemu_parse_size(const char *s, size_t n, u64 unit, u64 *out)
+{
+	u64 v = 0, mult = unit;
+	size_t i = 0;
+
+	if (!n || s[0] < '0' || s[0] > '9')
+		return false;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (v > (~0ull - 9) / 10)
+			return false;
+		v = v * 10 + (u64)(s[i] - '0');
+	}
+	if (i < n) {
+		switch (s[i] | 0x20) {
+		case 'b': mult = 1; break;
+		case 'k': mult = 1ull << 10; break;
+		case 'm': mult = 1ull << 20; break;
+		case 'g': mult = 1ull << 30; break;
+		case 't': mult = 1ull << 40; break;
+		default: return false;
+		}
+		if (++i != n)
+			return false;
+	}
+	if (v && mult > ~0ull / v)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+/* A -machine type ("q35", "pc-q35-7.2") as a layout: versioned names
+ * lay RAM out as their alias does. -1: not one pvdmad knows. */
+static int qemu_machine_layout(const char *s, size_t n)
+{
+	static const struct { const char *name; bool versioned; int machine; } names[] = {
+		{ "q35", false, GUEST_RAM_Q35 }, { "pc-q35-", true, GUEST_RAM_Q35 },
+		{ "pc", false, GUEST_RAM_PC }, { "pc-i440fx-", true, GUEST_RAM_PC },
+		{ "virt", false, GUEST_RAM_VIRT }, { "virt-", true, GUEST_RAM_VIRT },
+	};
+	size_t i, l;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		l = strlen(names[i].name);
+		if ((names[i].versioned ? n > l : n == l) &&
+		    !memcmp(s, names[i].name, l))
+			return names[i].machine;
+	}
+	return -1;
+}
+
+static bool has_prefix(const char *s, size_t n, const char *prefix, size_t *plen)
+{
+	*plen = strlen(prefix);
+	return n >= *plen && !memcmp(s, prefix, *plen);
+}
+
+/* One -machine value: "TYPE,key=value,..." or "type=TYPE,...". */
+static void qemu_machine_opts(const char *v, size_t n, struct qemu_ram_args *q)
+{
+	size_t start = 0, end, l;
+
+	while (start <= n) {
+		for (end = start; end < n && v[end] != ','; end++)
+			;
+		if (has_prefix(v + start, end - start, "max-ram-below-4g=", &l))
+			qemu_parse_size(v + start + l, end - start - l, 1,
+					&q->below_4g);
+		else if (has_prefix(v + start, end - start, "type=", &l))
+			q->machine = qemu_machine_layout(v + start + l,
+							 end - start - l);
+		else if (!start && !memchr(v, '=', end))
+			q->machine = qemu_machine_layout(v, end);
+		start = end + 1;
+	}
+}
+
+/* One -m value: "512M", "512" (MiB), "size=512M,slots=...". */
+static void qemu_mem_opts(const char *v, size_t n, struct qemu_ram_args *q)
+{
+	size_t end;
+
+	if (n > 5 && !memcmp(v, "size=", 5)) {
+		v += 5;
+		n -= 5;
+	}
+	for (end = 0; end < n && v[end] != ','; end++)
+		;
+	qemu_parse_size(v, end, 1ull << 20, &q->size);
+}
+
+static void qemu_parse_args(const char *args, size_t len, struct qemu_ram_args *q)
+{
+	const char *opt = NULL, *a = args, *end = args + len;
+
+	*q = (struct qemu_ram_args){ .machine = -1 };
+	while (a < end) {
+		const char *nul = memchr(a, '\0', (size_t)(end - a));
+		size_t n = nul ? (size_t)(nul - a) : (size_t)(end - a);
+
+		if (opt && (!strcmp(opt, "-machine") || !strcmp(opt, "--machine") ||
+			    !strcmp(opt, "-M")))
+			qemu_machine_opts(a, n, q);
+		else if (opt && (!strcmp(opt, "-m") || !strcmp(opt, "--m")))
+			qemu_mem_opts(a, n, q);
+		opt = nul ? a : NULL;
+		a += n + 1;
+	}
+}
+
+/* "q35: [0, 0x20000000)" and so on, for a message. */
+static void layout_describe(const struct guest_ram *ram, int machine,
+			    char *buf, size_t len)
+{
+	size_t off;
+	unsigned int i;
+
+	off = (size_t)snprintf(buf, len, "-machine %s:", guest_ram_machine_name(machine));
+	for (i = 0; i < ram->nblocks && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, " [%#llx, %#llx)",
+			(unsigned long long)ram->blocks[i].gpa,
+			(unsigned long long)(ram->blocks[i].gpa + ram->blocks[i].len));
+}
+
+static bool layouts_equal(const struct guest_ram *a, const struct guest_ram *b)
+{
+	unsigned int i;
+
+	if (a->nblocks != b->nblocks)
+		return false;
+	for (i = 0; i < a->nblocks; i++)
+		if (a->blocks[i].gpa != b->blocks[i].gpa ||
+		    a->blocks[i].len != b->blocks[i].len)
+			return false;
+	return true;
+}
+
+int guest_ram_check_qemu_args(const struct guest_ram_config *cfg, u64 file_size,
+			      const char *args, size_t len, char *why,
+			      size_t why_len)
+{
+	struct guest_ram theirs, ours;
+	struct qemu_ram_args q;
+	char a[96], b[96];
+	u64 size, split = 0;
+
+	qemu_parse_args(args, len, &q);
+	size = q.size ? q.size : file_size;
+	if (q.size && cfg->size && q.size != cfg->size)
+		return layout_refuse(why, why_len,
+				     "QEMU was given -m %llu bytes, pvdmad --ram-size %llu",
+				     (unsigned long long)q.size,
+				     (unsigned long long)cfg->size);
+	if (q.size && file_size && q.size != file_size)
+		return layout_refuse(why, why_len,
+				     "QEMU was given -m %llu bytes, the RAM file holds %llu",
+				     (unsigned long long)q.size,
+				     (unsigned long long)file_size);
+	if (q.machine < 0 || !size)
+		return 0;
+	/* QEMU's max-ram-below-4g caps its own split rule. */
+	if (q.below_4g && machine_desc(q.machine)->split_threshold)
+		split = PVDMA_MIN(q.below_4g,
+				  guest_ram_default_below_4g(q.machine, size));
+	if (guest_ram_layout(&theirs, size, q.machine, split, 0, NULL, 0))
+		return 0;
+	if (guest_ram_layout(&ours, size, cfg->machine, cfg->below_4g, 0, NULL, 0))
+		return 0;	/* guest_ram_open() will say why */
+	if (layouts_equal(&theirs, &ours))
+		return 0;
+	layout_describe(&theirs, q.machine, a, sizeof(a));
+	layout_describe(&ours, cfg->machine, b, sizeof(b));
+	return layout_refuse(why, why_len,
+			     "QEMU lays out %llu bytes of RAM as %s, pvdmad as %s (--machine, --ram-below-4g)",
+			     (unsigned long long)size, a, b);
+}
+
 int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 			  int machine, u64 below_4g)
 {

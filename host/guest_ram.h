@@ -144,6 +144,25 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size);
 /* ram->why after a failed guest_ram_open(), else strerror(-@err). */
 const char *guest_ram_strerror(const struct guest_ram *ram, int err);
 
+/*
+ * guest_ram_check_qemu_args - does QEMU lay RAM out as pvdmad will?
+ * @cfg:	pvdmad's layout
+ * @file_size:	the RAM file's size now, 0 if it does not exist yet
+ * @args:	QEMU's command line, NUL-separated (its /proc/PID/cmdline)
+ * @len:	bytes in @args
+ * @why:	on a mismatch, what differs, naming both layouts
+ *
+ * Reads -machine / -M (type, max-ram-below-4g) and -m from @args and lays
+ * out the RAM QEMU will have (its -m, else @file_size) both ways. Only a
+ * layout from QEMU's own command line is compared; one it does not name
+ * (an unknown machine, no RAM size known) passes. The command line is the
+ * peer's to say: a lie can only get itself refused.
+ * Returns 0, or -EINVAL with @why filled.
+ */
+int guest_ram_check_qemu_args(const struct guest_ram_config *cfg, u64 file_size,
+			      const char *args, size_t len, char *why,
+			      size_t why_len);
+
 /* Describe RAM already in memory (tests, fuzzers). 0 or -EINVAL. */
 int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 			  int machine, u64 below_4g);

@@ -469,6 +469,59 @@ static void test_map_keeps_gpa_alignment(void **state)
 	assert_int_equal(bus % (2 * H_PAGE), H_PAGE);
 }
 
+/* QEMU's command line (NUL-separated, as /proc/PID/cmdline) against ours. */
+static int qemu_check(const struct guest_ram_config *cfg, u64 file_size,
+		      const char *args, size_t len, char *why)
+{
+	why[0] = 0;
+	return guest_ram_check_qemu_args(cfg, file_size, args, len, why, 256);
+}
+
+#define ARGS(s)	s, sizeof(s)
+
+static void test_qemu_args(void **state)
+{
+	struct guest_ram_config q35 = { .machine = GUEST_RAM_Q35 };
+	struct guest_ram_config virt = { .machine = GUEST_RAM_VIRT };
+	struct guest_ram_config split = { .machine = GUEST_RAM_Q35,
+					  .below_4g = 256ull << 20 };
+	u64 m512 = 512ull << 20;
+	char why[256];
+
+	/* the same layout */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu-system-x86_64\0-machine\0q35,memory-backend=ram\0-m\0" "512M"), why), 0);
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu-system-aarch64\0-M\0virt,memory-backend=ram\0-m\0" "512"), why), 0);
+	/* small RAM lies below 4 GiB on pc and q35 alike */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0type=pc-i440fx-7.2\0-m\0size=512M"), why), 0);
+	/* another machine's layout: named both ways */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0virt\0-m\0" "512M"), why), -EINVAL);
+	assert_non_null(strstr(why, "-machine virt: [0x40000000, 0x60000000)"));
+	assert_non_null(strstr(why, "-machine q35: [0, 0x20000000)"));
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu\0-machine\0type=pc-q35-7.2\0-m\0" "512M"), why), -EINVAL);
+	/* QEMU's max-ram-below-4g against --ram-below-4g */
+	assert_int_equal(qemu_check(&split, m512, ARGS("qemu\0-machine\0q35,max-ram-below-4g=256M\0-m\0" "512M"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,max-ram-below-4g=256M\0-m\0" "512M"), why), -EINVAL);
+	assert_non_null(strstr(why, "[0x100000000, 0x110000000)"));
+	assert_int_equal(qemu_check(&split, m512, ARGS("qemu\0-machine\0q35\0-m\0" "512M"), why), -EINVAL);
+	/* -m against the RAM file and --ram-size */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0size=1G,slots=2,maxmem=4G"), why), -EINVAL);
+	assert_non_null(strstr(why, "-m 1073741824"));
+	assert_non_null(strstr(why, "536870912"));
+	virt.size = 256ull << 20;
+	assert_int_equal(qemu_check(&virt, 0, ARGS("qemu\0-M\0virt\0-m\0" "512M"), why), -EINVAL);
+	assert_non_null(strstr(why, "--ram-size 268435456"));
+	virt.size = 0;
+	/* what it does not name passes: no machine, an unknown one, no size */
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu-system-x86_64\0-m\0" "512M"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0microvm\0-m\0" "512M"), why), 0);
+	assert_int_equal(qemu_check(&q35, 0, ARGS("qemu\0-M\0virt"), why), 0);
+	/* malformed: cut short, an option with no value, bad sizes */
+	assert_int_equal(qemu_check(&q35, m512, "qemu\0-M\0vi", 11, why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "512Q\0-m\0" "99999999999999999999G"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, "", 0, why), 0);
+}
+
 /* A RAM file that does not match the layout is refused, naming both. */
 static void test_ram_open_mismatch(void **state)
 {
@@ -831,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_ram_layout),
 		cmocka_unit_test(test_ram_layout_virt),
 		cmocka_unit_test(test_ram_open_mismatch),
+		cmocka_unit_test(test_qemu_args),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_map_hole, setup, teardown),
