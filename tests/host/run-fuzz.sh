@@ -19,17 +19,14 @@
 set -u
 BUILD=${BUILD:-build}
 FUZZ_TIME=${FUZZ_TIME:-15}
-FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_ring fuzz_dmadev fuzz_control fuzz_guest_ram fuzz_trace}
+FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_ring fuzz_dmadev fuzz_control fuzz_guest_ram fuzz_qemu_args fuzz_trace}
 out=$BUILD/fuzz
 mode=run
 [ "${1:-}" = "--merge" ] && mode=merge
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 
 if ! command -v clang >/dev/null 2>&1; then
-	echo "clang missing (scripts/install-deps.sh)"
-	echo "0 passed, 1 failed"
-	exit 1
+	abort "clang missing (scripts/install-deps.sh)"
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)		# BUILD may be relative or absolute
@@ -60,19 +57,18 @@ run() {		# target, work corpus
 		-artifact_prefix="$out/$1-" "$2" ${seeds:+"$OLDPWD/$seeds"})
 }
 
-report() {	# target, log
+report() {	# target, log: libFuzzer's figures
 	done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$2" | tail -n 1 |
 		    tr -s '[:space:]' ' ')
 	runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$2" |
 	       grep -o '[0-9]*$')
-	echo "ok:   $1: ${runs:-?} runs in ${FUZZ_TIME} s, 0 crashes; ${done_line:-no DONE line}"
+	ok "$1: ${runs:-?} runs in ${FUZZ_TIME} s, 0 crashes; ${done_line:-no DONE line}"
 }
 
 for target in $FUZZ_TARGETS; do
 	if ! build "$target" >"$out/$target.build.log" 2>&1; then
-		echo "FAIL: $target does not build"
+		fail "$target does not build"
 		tail -n 20 "$out/$target.build.log"
-		failed=$((failed + 1))
 		continue
 	fi
 	if [ "$mode" = merge ]; then
@@ -81,11 +77,10 @@ for target in $FUZZ_TARGETS; do
 		"$out/$target" -merge=1 -use_counters=0 "fuzz/corpus/$target" \
 			"$out/corpus/$target" \
 			>"$out/$target.merge.log" 2>&1 &&
-			echo "ok:   $target: fuzz/corpus/$target has $(ls "fuzz/corpus/$target" | wc -l) files, $(du -sk "fuzz/corpus/$target" | cut -f1) KiB" &&
-			passed=$((passed + 1)) && continue
-		echo "FAIL: $target merge"
+			ok "$target: fuzz/corpus/$target has $(ls "fuzz/corpus/$target" | wc -l) files, $(du -sk "fuzz/corpus/$target" | cut -f1) KiB" &&
+			continue
+		fail "$target merge"
 		tail -n 20 "$out/$target.merge.log"
-		failed=$((failed + 1))
 		continue
 	fi
 	if [ -n "${FUZZ_KEEP:-}" ]; then
@@ -96,13 +91,10 @@ for target in $FUZZ_TARGETS; do
 	fi
 	if run "$target" "$corpus" >"$out/$target.log" 2>&1; then
 		report "$target" "$out/$target.log"
-		passed=$((passed + 1))
 	else
-		echo "FAIL: $target (artifacts: $out/$target-*)"
+		fail "$target (artifacts: $out/$target-*)"
 		grep -A 30 -m 1 -E 'ERROR|runtime error|deadly signal' "$out/$target.log"
-		failed=$((failed + 1))
 	fi
 	[ -n "${FUZZ_KEEP:-}" ] || rm -rf "$corpus"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
