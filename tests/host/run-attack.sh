@@ -10,9 +10,7 @@ BUILD=${BUILD:-build}
 PVDMAD=${PVDMAD:-$BUILD/pvdmad}
 PVDMACTL=${PVDMACTL:-$BUILD/pvdmactl}
 CLIENT=$BUILD/tests/host/client
-passed=0
-failed=0
-skipped=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-attack.XXXXXX)
 pid=
 mounted=
@@ -25,20 +23,6 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-skip() { echo "skip: $1"; skipped=$((skipped + 1)); }
-check() {	# name, command...
-	name=$1
-	shift
-	if "$@" >"$dir/out" 2>&1; then
-		ok "$name"
-	else
-		fail "$name"
-		sed 's/^/    /' "$dir/out" | tail -n 30
-	fi
-}
 
 wait_sock() {	# path
 	i=0
@@ -298,7 +282,7 @@ case_fair() {	# DMA work in slices across devices
 	start fair
 	check "a guest's small command is served while another's 256 MiB queue runs" \
 		"$CLIENT" fair $(C)
-	grep '^fair:' "$dir/out"
+	grep "^fair:" "$check_out"
 	check "fair: pvdmad exits cleanly" stop
 }
 
@@ -344,13 +328,9 @@ case_pvdmactl() {	# a squatted or silent control socket
 	check "watchdog: pvdmad exits cleanly" stop
 }
 
-for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
-	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
-done
+need "$PVDMAD" "$PVDMACTL" "$CLIENT"
 cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
-echo "($skipped skipped)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

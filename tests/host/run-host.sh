@@ -9,8 +9,7 @@ BUILD=${BUILD:-build}
 PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 CLIENT=$BUILD/tests/host/client
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-host.XXXXXX)
 pid=
 
@@ -20,19 +19,6 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-check() {	# name, command...
-	name=$1
-	shift
-	if "$@" >"$dir/out" 2>&1; then
-		ok "$name"
-	else
-		fail "$name"
-		sed 's/^/    /' "$dir/out" | tail -n 30
-	fi
-}
 
 wait_for() {	# path
 	i=0
@@ -47,9 +33,7 @@ stats_has() {	# grep pattern in the JSON stats
 	"$PVDMACTL" --control "$dir/ctl" stats --json | grep -q "$1"
 }
 
-for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
-	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
-done
+need "$PVDMAD" "$PVDMACTL" "$CLIENT"
 
 truncate -s 64M "$dir/ram"
 "$PVDMAD" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
@@ -62,7 +46,7 @@ check "bad option is a usage error" sh -c "! '$PVDMAD' --page-size 12Q --socket 
 
 C="--socket $dir/c.sock --dma-socket $dir/d.sock --ram $dir/ram --below-4g 32M"
 check "client basic (HELLO, MAP, DMA, faults, statuses)" "$CLIENT" basic $C
-cat "$dir/out" | grep -c PASS | sed 's/^/    checks passed: /'
+grep -c PASS "$check_out" | sed 's/^/    checks passed: /'
 sleep 0.2
 check "disconnect released every mapping" stats_has '"mappings_live": 0,'
 check "release counted" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"released_on_disconnect\": [1-9]'"
@@ -95,5 +79,4 @@ if [ -s "$dir/stderr" ]; then
 	echo "pvdmad stderr:"
 	tail -n 20 "$dir/stderr"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

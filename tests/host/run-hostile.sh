@@ -10,8 +10,7 @@ BUILD=${BUILD:-build}
 PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 CLIENT=$BUILD/tests/host/client
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-hostile.XXXXXX)
 pid=
 
@@ -21,28 +20,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {	# name, command...
-	name=$1
-	shift
-	if "$@" >"$dir/out" 2>&1; then
-		echo "ok:   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $name"
-		sed 's/^/    /' "$dir/out" | tail -n 30
-		failed=$((failed + 1))
-	fi
-}
-
 stat_is() {	# JSON fragment expected in the stats
 	"$PVDMACTL" --control "$dir/ctl" stats --json | grep -q "$1"
 }
 
 nfds() { ls "/proc/$pid/fd" | wc -l; }
 
-for b in "$PVDMAD" "$PVDMACTL" "$CLIENT"; do
-	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
-done
+need "$PVDMAD" "$PVDMACTL" "$CLIENT"
 
 truncate -s 64M "$dir/ram"
 # few mappings per guest: the flood connects 70 guests
@@ -73,5 +57,4 @@ rc=$?
 pid=
 check "SIGTERM: clean exit (no leaks under ASan)" test "$rc" -eq 0
 [ -s "$dir/stderr" ] && tail -n 20 "$dir/stderr"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -9,15 +9,17 @@
 set -u
 BUILD=${BUILD:-build}
 PVDMAD=${PVDMAD:-$BUILD/pvdmad}
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-options.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 truncate -s 64M "$dir/ram"
 long=$(printf 'x%.0s' $(seq 1 120))
 
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; sed 's/^/    /' "$dir/err" | head -n 5; failed=$((failed + 1)); }
+need "$PVDMAD"
+fail_err() {	# name: a failure, with what pvdmad said on stderr
+	fail "$1"
+	sed 's/^/    /' "$dir/err" | head -n 5
+}
 
 # bad OPTION VALUE FRAGMENT: exit 2, "pvdmad: --OPTION VALUE: ...FRAGMENT..."
 bad() {
@@ -28,7 +30,7 @@ bad() {
 	   grep -qF -- "$3" "$dir/err" && [ "$(wc -l <"$dir/err")" -eq 1 ]; then
 		ok "--$1 '$2': $(cut -d: -f3- "$dir/err")"
 	else
-		fail "--$1 '$2' (exit $rc, want 2 and '$3')"
+		fail_err "--$1 '$2' (exit $rc, want 2 and '$3')"
 	fi
 	echo "$1" >>"$dir/covered"
 }
@@ -75,15 +77,15 @@ bad tseg 2G "whole MiB from 1M to 1G"
 timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/ram" --machine pc --tseg 16M \
 	>"$dir/out" 2>"$dir/err"
 [ $? -eq 2 ] && grep -q -- "--tseg .*only -machine q35" "$dir/err" &&
-	ok "--tseg with -machine pc: q35 only" || fail "--tseg with -machine pc"
+	ok "--tseg with -machine pc: q35 only" || fail_err "--tseg with -machine pc"
 timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/ram" --page-size 64K --aperture 48K \
 	>"$dir/out" 2>"$dir/err"
 [ $? -eq 2 ] && grep -q -- "--aperture 48K: a multiple of the page size (65536)" "$dir/err" &&
-	ok "--aperture not a multiple of --page-size" || fail "--aperture vs --page-size"
+	ok "--aperture not a multiple of --page-size" || fail_err "--aperture vs --page-size"
 timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/ram" --dma-socket "$dir/./s" \
 	>"$dir/out" 2>"$dir/err"
 [ $? -eq 2 ] && grep -q -- "--dma-socket $dir/./s: the same file as --socket" "$dir/err" &&
-	ok "the same path for two sockets" || fail "the same path twice"
+	ok "the same path for two sockets" || fail_err "the same path twice"
 
 # Every option with a value has a case above.
 "$PVDMAD" --help | grep -o -- '--[a-z0-9-]* [A-Z]' | sed 's/^--\([a-z0-9-]*\) .*/\1/' |
@@ -91,30 +93,31 @@ timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/ram" --dma-socket "$dir/
 sort -u "$dir/covered" >"$dir/covered.sorted"
 missing=$(comm -23 "$dir/listed" "$dir/covered.sorted" | tr '\n' ' ')
 [ -z "$missing" ] && ok "every option --help lists with a value has a bad-value case" ||
-	{ echo "no case for: $missing" >"$dir/err"; fail "options without a bad-value case"; }
+	{ echo "no case for: $missing" >"$dir/err"; fail_err "options without a bad-value case"; }
 
 # Start-up checks that need the file system.
 timeout 5 "$PVDMAD" --socket "$dir/no/such/dir/s" --guest-ram "$dir/ram" \
 	>"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "companion socket $dir/no/such/dir/s: No such file or directory (does the directory exist?)" "$dir/err" &&
-	ok "a socket in a missing directory: path and hint" || fail "socket in a missing directory (exit $rc)"
+	ok "a socket in a missing directory: path and hint" || fail_err "socket in a missing directory (exit $rc)"
 printf 'abc' >"$dir/tiny"
 timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/tiny" >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q -- "--guest-ram $dir/tiny: .*3 bytes" "$dir/err" &&
-	ok "a 3-byte guest RAM file refused at start" || fail "3-byte guest RAM file (exit $rc)"
+	ok "a 3-byte guest RAM file refused at start" || fail_err "3-byte guest RAM file (exit $rc)"
 timeout 5 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir" >"$dir/out" 2>"$dir/err"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q -- "--guest-ram $dir: not a regular file" "$dir/err" &&
-	ok "a directory as guest RAM refused at start" || fail "directory as guest RAM (exit $rc)"
+	ok "a directory as guest RAM refused at start" || fail_err "directory as guest RAM (exit $rc)"
 "$PVDMAD" --socket "$dir/s" --guest-ram "$dir/ram" --ram-below-4g 32M \
 	--log-file "$dir/log" --log-level debug >"$dir/out" 2>"$dir/err" &
 p=$!
 sleep 1
-kill -TERM "$p"; wait "$p"
+kill -TERM "$p"
+wait "$p"
+check_rc "SIGTERM: pvdmad exits 0" $?
 grep -q "guest RAM $dir/ram: 64 MiB, GPA \[0, 0x2000000) = file \[0, 0x2000000), GPA \[0x100000000, 0x102000000) = file \[0x2000000, 0x4000000); hidden from DMA: \[0xa0000, 0xc0000)" "$dir/log" &&
-	ok "the guest RAM layout logged at start" || { cp "$dir/log" "$dir/err"; fail "layout at start"; }
-grep -q "debug: fd limit" "$dir/log" && ok "-l debug logs more" || { cp "$dir/log" "$dir/err"; fail "-l debug"; }
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+	ok "the guest RAM layout logged at start" || { cp "$dir/log" "$dir/err"; fail_err "layout at start"; }
+grep -q "debug: fd limit" "$dir/log" && ok "-l debug logs more" || { cp "$dir/log" "$dir/err"; fail_err "-l debug"; }
+finish

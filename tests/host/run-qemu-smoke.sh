@@ -7,8 +7,7 @@
 set -u
 BUILD=${BUILD:-build}
 QEMU=${QEMU:-qemu-system-x86_64}
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-qemu.XXXXXX)
 pid=
 
@@ -17,18 +16,10 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-expect() {	# name, command...
-	n=$1
-	shift
-	if "$@"; then ok "$n"; else fail "$n"; fi
-}
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
-	echo "skipped: $QEMU not installed"
-	echo "0 passed, 0 failed"
-	exit 0
+	skip "$QEMU not installed"
+	finish
 fi
 
 truncate -s 256M "$dir/ram"
@@ -51,18 +42,17 @@ timeout 30 "$QEMU" -machine q35,memory-backend=mem -m 256M -accel tcg \
 	-nodefaults -display none -S -monitor stdio >"$dir/qemu.out" 2>&1
 rc=$?
 sleep 0.2
-expect "QEMU accepted both devices (exit 0)" test "$rc" -eq 0
-expect "two ivshmem devices (1af4:1110)" \
+check "QEMU accepted both devices (exit 0)" test "$rc" -eq 0
+check "two ivshmem devices (1af4:1110)" \
 	test "$(grep -c 'PCI device 1af4:1110' "$dir/qemu.out")" -eq 2
-expect "companion BAR2 is the ring region (128 KiB)" \
+check "companion BAR2 is the ring region (128 KiB)" \
 	grep -q 'BAR2: 64 bit prefetchable memory at .* \[0x0001fffe\]' "$dir/qemu.out"
-expect "pvdmad saw one guest while QEMU ran" \
+check "pvdmad saw one guest while QEMU ran" \
 	grep -q '"guests_live": 1,' "$dir/stats.json"
-expect "QEMU's exit disconnected it" sh -c \
+check "QEMU's exit disconnected it" sh -c \
 	"'$BUILD/pvdmactl' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0,'"
-expect "pvdmad still up" kill -0 "$pid"
+check "pvdmad still up" kill -0 "$pid"
 if [ "$failed" -ne 0 ]; then
 	tail -n 20 "$dir/qemu.out" "$dir/log"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -12,8 +12,7 @@ set -u
 BUILD=${BUILD:-build}
 CLIENT=$BUILD/tests/host/client
 PVDMACTL=$BUILD/pvdmactl
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/pvdma-restart.XXXXXX)
 sup=
 
@@ -24,17 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-expect() {	# name, command...
-	name=$1
-	shift
-	if "$@" >"$dir/out" 2>&1; then ok "$name"; else fail "$name"; sed 's/^/    /' "$dir/out" | tail -n 20; fi
-}
-
-for b in "$BUILD/pvdmad" "$PVDMACTL" "$CLIENT"; do
-	[ -x "$b" ] || { echo "missing $b (make tests)"; echo "0 passed, 1 failed"; exit 1; }
-done
+need "$BUILD/pvdmad" "$PVDMACTL" "$CLIENT"
 
 # The binary runs from $dir so that the upgrade can install over it.
 cp "$BUILD/pvdmad" "$dir/pvdmad"
@@ -59,8 +48,8 @@ ready_count() { grep -c 'ready,' "$dir/log"; }
 : >"$dir/log"	# before the checks read it
 "$dir/pvdmad" --supervise $opts >>"$dir/log" 2>&1 &
 sup=$!
-expect "pvdmad --supervise starts pvdmad" wait_ready 0
-expect "its sockets" wait_for "$dir/d.sock"
+check "pvdmad --supervise starts pvdmad" wait_ready 0
+check "its sockets" wait_for "$dir/d.sock"
 
 "$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
 	--below-4g 32M --seconds 8 >"$dir/client" 2>&1 &
@@ -76,13 +65,13 @@ old=$(child)
 n=$(ready_count)
 before=$(slots)
 kill -9 "$old"
-expect "a new pvdmad after SIGKILL" wait_ready "$n"
-expect "the guest's counters carried over (slots $before before the kill)" \
+check "a new pvdmad after SIGKILL" wait_ready "$n"
+check "the guest's counters carried over (slots $before before the kill)" \
 	sh -c "after=\$('$PVDMACTL' --control '$dir/ctl' stats --json | grep -o '\"slots\": [0-9]*' | head -n 1 | sed 's/.*: //');
 		[ -n '$before' ] && [ '$before' -gt 1000 ] && [ \"\$after\" -ge '$before' ]"
-expect "the new pvdmad took the companion and the DMA device back" \
+check "the new pvdmad took the companion and the DMA device back" \
 	grep -q "restart: 1 companions and 1 DMA devices taken back" "$dir/log"
-expect "the companion's domain was re-created from the ledger and checked" \
+check "the companion's domain was re-created from the ledger and checked" \
 	grep -q "companion [0-9]*: resumed at slot [0-9]*, [0-9]* mappings" "$dir/log"
 sleep 2
 
@@ -94,17 +83,17 @@ mv -f "$dir/pvdmad.new" "$dir/pvdmad"
 old=$(child)
 n=$(ready_count)
 kill -USR2 "$sup"
-expect "a new pvdmad after SIGUSR2" wait_ready "$n"
+check "a new pvdmad after SIGUSR2" wait_ready "$n"
 new=$(child)
-expect "it runs the upgraded binary" sh -c "[ '$new' != '$old' ] && cmp -s /proc/$new/exe '$dir/pvdmad'"
-expect "the old one exited for the restart (75)" grep -q "pvdmad (pid $old) exit 75: restarting" "$dir/log"
+check "it runs the upgraded binary" sh -c "[ '$new' != '$old' ] && cmp -s /proc/$new/exe '$dir/pvdmad'"
+check "the old one exited for the restart (75)" grep -q "pvdmad (pid $old) exit 75: restarting" "$dir/log"
 
 wait "$cpid"
 crc=$?
 sed 's/^/    client: /' "$dir/client"
-expect "the client was served throughout: no bad round, no disconnect" \
+check "the client was served throughout: no bad round, no disconnect" \
 	sh -c "[ $crc -eq 0 ] && grep -q 'loop: [0-9]* rounds, 0 bad' '$dir/client'"
-expect "pvdmactl answers the restarted pvdmad" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json >/dev/null"
+check "pvdmactl answers the restarted pvdmad" sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json >/dev/null"
 
 # 3. QEMU gone while no pvdmad runs: the next one takes the dead
 # connection back, sees the hang-up, releases the guest and tells the
@@ -119,19 +108,19 @@ kill -9 "$(child)"
 kill -9 "$cpid"
 wait "$cpid" 2>/dev/null
 kill -CONT "$sup"
-expect "a new pvdmad after QEMU and pvdmad both died" wait_ready "$n"
+check "a new pvdmad after QEMU and pvdmad both died" wait_ready "$n"
 stats() { "$PVDMACTL" --control "$dir/ctl" stats --json 2>/dev/null; }
 i=0
 while ! stats | grep -q '"guests_live": 0, "mappings_live": 0,' && [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-expect "it took the dead guest back, saw the hang-up and released it (0 guests, 0 mappings)" \
+check "it took the dead guest back, saw the hang-up and released it (0 guests, 0 mappings)" \
 	sh -c "'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0, \"mappings_live\": 0,' &&
 		grep -q 'companion [0-9]*: released' '$dir/log'"
 kill -9 "$(child)"
 n=$(ready_count)
-expect "the store dropped the dead guest's fds (the next pvdmad gets only the listeners)" \
+check "the store dropped the dead guest's fds (the next pvdmad gets only the listeners)" \
 	sh -c "i=0; while [ \"\$(grep -c 'ready,' '$dir/log')\" -le $n ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
 		grep 'supervise: started' '$dir/log' | tail -n 1 | grep -q 'with 2 kept fds'"
 
@@ -140,12 +129,12 @@ kill -TERM "$sup"
 wait "$sup"
 src=$?
 sup=
-expect "SIGTERM: the supervisor exits 0" [ "$src" -eq 0 ]
-expect "and the sockets are gone" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/d.sock' ]"
-expect "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$dir/log'"
+check "SIGTERM: the supervisor exits 0" [ "$src" -eq 0 ]
+check "and the sockets are gone" sh -c "[ ! -e '$dir/c.sock' ] && [ ! -e '$dir/d.sock' ]"
+check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$dir/log'"
 
 # 5. A usage error is not restarted: the supervisor exits 2 at once.
-expect "a usage error under --supervise: exit 2, no restart" \
+check "a usage error under --supervise: exit 2, no restart" \
 	sh -c "'$dir/pvdmad' --supervise $opts --no-such-option >'$dir/usage' 2>&1;
 		[ \$? -eq 2 ] && grep -q '0 restarts' '$dir/usage'"
 
@@ -155,7 +144,6 @@ pid=$!
 wait_for "$dir/c.sock"
 kill -USR2 "$pid"
 wait "$pid"
-expect "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log"
+check "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

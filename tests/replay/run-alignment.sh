@@ -13,15 +13,17 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 REPLAY=$BUILD/pvdma-replay
-[ -x "$REPLAY" ] || make -s BUILD="$BUILD" "$REPLAY" >/dev/null ||
-	{ echo "0 passed, 1 failed"; exit 1; }
+. tests/lib.sh
+[ -x "$REPLAY" ] || make -s BUILD="$BUILD" "$REPLAY" >/dev/null
+need "$REPLAY"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.counts"' EXIT
 # exit status 1: some trace has maps that fail on every policy (over the
 # aperture); the JSON says which, the shares are still meaningful
 "$REPLAY" --policy all --json --quiet traces/*/*.trace.xz >"$out" 2>/dev/null
-[ $? -le 1 ] || { echo "0 passed, 1 failed"; exit 1; }
-python3 - "$out" docs/perf/alignment.md <<'PY'
+rc=$?
+status_ok "$rc" 0 1 || abort "the replay of traces/ ran to its end (exit $rc)"
+python3 - "$out" docs/perf/alignment.md "$out.counts" <<'PY'
 import json, os, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -67,6 +69,8 @@ for trace in sorted(rows):
 os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
 with open(sys.argv[2], "w") as f:
     f.write("\n".join(lines) + "\n")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+with open(sys.argv[3], "w") as f:
+    f.write(f"{passed} {failed}\n")
 PY
+add_counts "$out.counts"
+finish

@@ -1,70 +1,85 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Integration test of pvdma-replay against the acceptance criteria of
-# issues 3 and 11: every trace (../shared/traces and the project's traces/)
-# with --policy all, the synthetic workloads, and the workload classes A-G
-# (docs/performance.md) each with its bounds. Prints one line per check and
-# "N passed, N failed" at the end.
-# Env: BUILD (default build), TRACES (default: ../shared/traces traces).
+# issues 3 and 11: every trace in the repository's traces/ with --policy
+# all, the synthetic workloads, and the workload classes A-G
+# (docs/performance.md) each with its bounds. Every replay's exit status is
+# checked against the rows it wrote (docs/replay.md, "Exit status"): a
+# replay that crashes or stops early fails the test. Prints one line per
+# check and "N passed, N failed" at the end.
+# Env: BUILD (default build), TRACES (directories, default traces).
 set -u
 BUILD=${BUILD:-build}
-TRACES=${TRACES:-../shared/traces traces}
+TRACES=${TRACES:-traces}
 REPLAY="$BUILD/pvdma-replay"
+. "$(dirname "$0")/../lib.sh"
+need "$REPLAY"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+: >"$out/runs"
 
-if [ ! -x "$REPLAY" ]; then
-	echo "FAIL: $REPLAY not built"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+# replay LABEL FILE JUDGED ROWS ARGS...: pvdma-replay --json ARGS, its rows
+# appended to FILE. Notes its exit status, which policy's rows decide that
+# status (pvdma for --policy all) and how many rows it must write, for the
+# checks below.
+replay() {
+	r_label=$1 r_file=$2 r_judged=$3 r_rows=$4
+	shift 4
+	touch "$r_file"
+	r_from=$(wc -l <"$r_file")
+	"$REPLAY" --json --quiet "$@" >>"$r_file" 2>>"$out/traces.err"
+	r_rc=$?
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r_rc" "$r_file" "$r_from" \
+		"$(wc -l <"$r_file")" "$r_judged" "$r_rows" "$r_label" >>"$out/runs"
+}
 
 traces=""
 for dir in $TRACES; do
 	[ -d "$dir" ] || continue
 	traces="$traces $(find "$dir" -name '*.trace.xz' -o -name '*.trace' | sort)"
 done
-if [ -z "$traces" ]; then
-	echo "note: no traces under $TRACES; only the synthetic checks run"
-	: >"$out/traces.json"
+ntraces=$(echo $traces | wc -w)
+: >"$out/traces.json"
+if [ "$ntraces" -eq 0 ]; then
+	fail "no traces under $TRACES"
 else
 	# shellcheck disable=SC2086
-	"$REPLAY" --policy all --json --quiet $traces >"$out/traces.json" \
-		2>"$out/traces.err"
+	replay "$ntraces traces, --policy all" "$out/traces.json" pvdma \
+		$((3 * ntraces)) --policy all $traces
 	# shellcheck disable=SC2086
-	"$REPLAY" --policy oracle --json --quiet $traces >>"$out/traces.json" \
-		2>>"$out/traces.err"
-	echo "replay of $(echo "$traces" | wc -l) traces: exit $?" \
-		>"$out/status"
+	replay "$ntraces traces, --policy oracle" "$out/traces.json" oracle \
+		"$ntraces" --policy oracle $traces
 fi
 
 # The workload classes at the default aperture, every policy.
-: >"$out/classes.json"
 for class in a-stream a-descend a-scatter b-pinned c-context d-multictx \
 	e-upload f-longlists g-pool; do
-	"$REPLAY" --json --quiet --policy all --synthetic "$class" \
-		>>"$out/classes.json" 2>>"$out/traces.err"
-	"$REPLAY" --json --quiet --policy oracle --synthetic "$class" \
-		>>"$out/classes.json" 2>>"$out/traces.err"
+	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
+		--policy all --synthetic "$class"
+	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
+		--policy oracle --synthetic "$class"
 done
 
 # Small aperture and op count: the same shapes, fast under ASan.
 AP=256M
-"$REPLAY" --json --quiet --aperture $AP --policy rfc \
-	--synthetic over-aperture --synthetic storm4k >"$out/synth.json"
-"$REPLAY" --json --quiet --aperture $AP --policy pvdma --bounce off \
-	--synthetic over-aperture --synthetic storm4k >>"$out/synth.json"
+replay "over-aperture, storm4k: rfc" "$out/synth.json" rfc 2 \
+	--aperture $AP --policy rfc --synthetic over-aperture --synthetic storm4k
+replay "over-aperture, storm4k: pvdma --bounce off" "$out/synth.json" pvdma 2 \
+	--aperture $AP --policy pvdma --bounce off \
+	--synthetic over-aperture --synthetic storm4k
 # 3/4 of the aperture live in 4..64 KiB buffers takes about 1.5x that in
 # 16 KiB pages: more than the aperture. The pool packs buffers densely, so
 # it must hold the overflow: half the aperture does (docs/replay.md).
-"$REPLAY" --json --quiet --aperture $AP --policy pvdma --bounce all \
-	--bounce-pool 128M --synthetic over-aperture \
-	| sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/' >>"$out/synth.json"
-"$REPLAY" --json --quiet --policy all --synthetic churn --ops 100000 \
+replay "over-aperture: pvdma --bounce all" "$out/bounce.json" pvdma 1 \
+	--aperture $AP --policy pvdma --bounce all --bounce-pool 128M \
+	--synthetic over-aperture
+sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/' "$out/bounce.json" \
 	>>"$out/synth.json"
+replay "churn, --policy all" "$out/synth.json" pvdma 3 \
+	--policy all --synthetic churn --ops 100000
 
 python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
-	"$out/traces.err" <<'PY'
+	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" <<'PY'
 import json
 import sys
 
@@ -91,7 +106,26 @@ def load(path):
     return rows
 
 
+# Every replay ran to its end: as many rows as it was asked for, and the
+# exit status its rows call for, 1 when the policy that decides it failed a
+# map or a verification, else 0. A crash, a signal or a sanitizer report
+# is neither.
+with open(sys.argv[5]) as f:
+    for line in f:
+        rc, path, start, end, judged, nrows, label = line.rstrip("\n").split("\t")
+        with open(path) as rf:
+            rows = [json.loads(l) for l in rf.read().splitlines()[int(start):int(end)]
+                    if l.strip()]
+        failing = any(r["policy"] == judged and
+                      (r["failed_maps"] or r["verify_errors"]) for r in rows)
+        want = 1 if failing else 0
+        check(int(rc) == want and len(rows) == int(nrows),
+              "%s: exit %s (want %d), %d rows (want %s)"
+              % (label, rc, want, len(rows), nrows))
+
 traces = load(sys.argv[1])
+check(len(traces) == int(sys.argv[6]),
+      "every trace replayed (%d of %s)" % (len(traces), sys.argv[6]))
 for name, by in sorted(traces.items()):
     short = name.split("/")[-1]
     for pol in ("rfc", "perpage", "pvdma"):
@@ -259,6 +293,8 @@ with open(sys.argv[4]) as f:
     warnings = [l for l in f if "WARNING" in l]
 check(not warnings, "no planner warnings (%d)" % len(warnings))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+with open(sys.argv[7], "w") as f:
+    f.write("%d %d\n" % (passed, failed))
 PY
+add_counts "$out/counts"
+finish

@@ -4,43 +4,23 @@
 # Tests of tools/trace/pvdma-trace without root or a real tracefs: "record"
 # runs against a fake tracefs directory (PVDMA_TRACEFS) whose trace file the
 # fake command writes into; "stats" runs on fixtures and on the committed
-# and shared traces. Prints one line per check and "N passed, N failed".
+# traces. Every run of the tool that should succeed must exit 0, every run
+# that should fail must fail cleanly (no signal, no "not found"). Prints one
+# line per check and "N passed, N failed".
 # Env: BUILD (default build; pvdma-replay there parses the output if built),
-# TRACES (default ../shared/traces).
+# TRACES (a directory of */*.trace.xz, default traces).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 BUILD=${BUILD:-build}
-TRACES=${TRACES:-../shared/traces}
+TRACES=${TRACES:-traces}
 TOOL=tools/trace/pvdma-trace
 FIX=tests/trace/fixtures
-passed=0
-failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvdma-trace-test.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 export PVDMA_TRACE_ALLOW_NONROOT=1
 # no BPF probe unless a check asks for one (a built one would really attach)
 export PVDMA_UNMAP_PROBE=/nonexistent
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok:   $*"
-}
-
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-
-# check NAME COMMAND...: passes when COMMAND succeeds
-check() {
-	name=$1
-	shift
-	if "$@"; then
-		ok "$name"
-	else
-		bad "$name"
-	fi
-}
 
 has() {	# has FILE PATTERN: a line of FILE matches the basic regex
 	grep -q -- "$2" "$1"
@@ -145,10 +125,10 @@ run_record() {
 check "--help prints the usage" sh -c "$TOOL --help | grep -q 'pvdma-trace record'"
 check "record --help prints the usage" sh -c "$TOOL record --help | grep -q 'buffer-kb'"
 "$TOOL" record -o "$work/x.trace" >/dev/null 2>"$work/nocmd.err"
-check "record without a command fails" test $? -ne 0
+check "record without a command fails" failed_cleanly $?
 check "... and says so" has "$work/nocmd.err" "no command"
 "$TOOL" record --bogus -- true >/dev/null 2>"$work/opt.err"
-check "an unknown option fails" test $? -ne 0
+check "an unknown option fails" failed_cleanly $?
 "$TOOL" frobnicate >/dev/null 2>&1
 check "an unknown subcommand exits 2" test $? -eq 2
 
@@ -252,12 +232,14 @@ chmod +x "$work/badprobe"
 mkfake "$T"
 PVDMA_UNMAP_PROBE=$work/badprobe "$TOOL" record -o "$work/nobpf.trace" -- true \
 	>/dev/null 2>"$work/nobpf.err"
+check_rc "bpf probe failing: record still records (exit 0)" $?
 check "bpf probe failing: said, with its reason" has "$work/nobpf.err" "the BPF probe failed: no BPF here"
 
 # ---- no buffer_subbuf_size_kb (before 6.8): said plainly
 mkfake "$T"
 rm -f "$T/buffer_subbuf_size_kb"
 "$TOOL" record -o "$work/nosub.trace" -- true >/dev/null 2>"$work/nosub.err"
+check_rc "no buffer_subbuf_size_kb: record exits 0" $?
 check "no buffer_subbuf_size_kb: said plainly" has "$work/nosub.err" "no buffer_subbuf_size_kb"
 
 # ---- the default buffer size comes from CPUs and free memory
@@ -265,18 +247,21 @@ mkfake "$T"
 printf 'MemTotal: 1000 kB\nMemAvailable:   8388608 kB\n' >"$work/meminfo"
 PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
 	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check_rc "default buffer: record exits 0" $?
 check "default buffer: 8 GiB available / 8 / 2 CPUs = 524288 KiB, capped at 131072" \
 	test "$(cat "$FAKE_STATE.buf")" = 131072
 printf 'MemAvailable: 4194304 kB\n' >"$work/meminfo"
 mkfake "$T"
 PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
 	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check_rc "default buffer: record exits 0" $?
 check "default buffer: 4 GiB available / 8 / 2 CPUs = 262144 KiB -> 131072 cap; 1 GiB -> 65536" \
 	test "$(cat "$FAKE_STATE.buf")" = 131072
 printf 'MemAvailable: 1048576 kB\n' >"$work/meminfo"
 mkfake "$T"
 PVDMA_MEMINFO=$work/meminfo "$TOOL" record -o "$work/auto.trace" -- sh -c \
 	'cat "$PVDMA_TRACEFS/buffer_size_kb" >"$FAKE_STATE.buf"' >/dev/null 2>"$work/auto.err"
+check_rc "default buffer: record exits 0" $?
 check "default buffer: 1 GiB available / 8 / 2 CPUs = 65536 KiB per CPU" \
 	test "$(cat "$FAKE_STATE.buf")" = 65536
 check "the buffer size and why are reported" has "$work/auto.err" "65536 KiB per CPU (2 CPUs"
@@ -300,6 +285,7 @@ for c in cpu0 cpu1; do
 	printf 'overrun: 0\ndropped events: 0\n' >"$T/per_cpu/$c/stats"
 done
 env "$TOOL" record -o "$work/plain.trace" -- true >/dev/null 2>"$work/plain.err"
+check_rc "plain output: record exits 0" $?
 check "a name without .xz gives plain text" has "$work/plain.trace" "^# pvdma-trace"
 check "no overruns: reported as none" has "$work/plain.err" "no events lost"
 
@@ -374,19 +360,20 @@ echo X >"$T/buffer_size_kb"
 echo 1408 >"$T/per_cpu/cpu0/buffer_size_kb"
 echo 2816 >"$T/per_cpu/cpu1/buffer_size_kb"
 "$TOOL" record -o "$work/pcpu.trace" -- true >/dev/null 2>&1
+check_rc "differing per-CPU buffer sizes: record exits 0" $?
 check "differing per-CPU buffer sizes are restored" \
 	test "$(cat "$T/per_cpu/cpu0/buffer_size_kb") $(cat "$T/per_cpu/cpu1/buffer_size_kb")" = "1408 2816"
 
 # ---- errors
 PVDMA_TRACEFS=$work/none "$TOOL" record -o "$work/e1.trace" -- true >/dev/null 2>"$work/e1.err"
-check "missing tracefs: fails" test $? -ne 0
+check "missing tracefs: fails" failed_cleanly $?
 check "missing tracefs: says so" has "$work/e1.err" "tracefs not found"
 
 mkfake "$T"
 rm -rf "$T/events/dma"
 before=$(cat "$T/tracing_on")
 "$TOOL" record -o "$work/e2.trace" -- touch "$work/ran" >/dev/null 2>"$work/e2.err"
-check "missing dma events: fails" test $? -ne 0
+check "missing dma events: fails" failed_cleanly $?
 check "missing dma events: names events/dma" has "$work/e2.err" "events/dma is missing"
 check "missing dma events: the command does not run" test ! -e "$work/ran"
 check "missing dma events: tracing left alone" test "$(cat "$T/tracing_on")" = "$before"
@@ -396,6 +383,7 @@ for e in "$T"/events/dma/dma_*; do
 	rm -rf "$e"
 done
 "$TOOL" record -o "$work/e3.trace" -- true >/dev/null 2>"$work/e3.err"
+check "an empty events/dma: fails" failed_cleanly $?
 check "an empty events/dma: fails with a message" has "$work/e3.err" "no dma events"
 
 mkdir -p "$work/bin"
@@ -404,10 +392,11 @@ chmod +x "$work/bin/id"
 mkfake "$T"
 PATH="$work/bin:$PATH" PVDMA_TRACE_ALLOW_NONROOT=0 \
 	"$TOOL" record -o "$work/e4.trace" -- true >/dev/null 2>"$work/e4.err"
-check "not root: fails" test $? -ne 0
+check "not root: fails" failed_cleanly $?
 check "not root: says so" has "$work/e4.err" "must be run as root"
 
 "$TOOL" record --buffer-kb lots -- true >/dev/null 2>"$work/e5.err"
+check "a bad --buffer-kb: fails" failed_cleanly $?
 check "a bad --buffer-kb is refused" has "$work/e5.err" "buffer-kb wants a number"
 
 # ---- stats on the fixture (pvdma-replay --stats: the replay's parser)
@@ -428,7 +417,9 @@ check "stats: phases" has "$work/s.txt" "^  two  *0.500"
 check "stats: syncs" has "$work/s.txt" "^syncs: 1"
 check "stats: metadata shown" has "$work/s.txt" "kernel: test-fixture"
 xz -c "$FIX/small.trace" >"$work/small.trace.xz"
-"$TOOL" stats "$work/small.trace.xz" | grep -v '^trace:' >"$work/sx.txt"
+"$TOOL" stats "$work/small.trace.xz" >"$work/sx-all.txt"
+check_rc "stats of the .xz: exit 0" $?
+grep -v '^trace:' "$work/sx-all.txt" >"$work/sx.txt"
 grep -v '^trace:' "$work/s.txt" >"$work/s2.txt"
 check "stats: .xz gives the same summary" cmp -s "$work/s2.txt" "$work/sx.txt"
 "$TOOL" stats "$work/nope.trace" >/dev/null 2>&1
@@ -445,14 +436,15 @@ check "stats: ... and says use xz" has "$work/gz.err" "gzip data: use xz or plai
 
 # ---- stats on the recorded output and on real traces
 "$TOOL" stats "$work/good.trace.xz" >"$work/g.txt" 2>&1
+check_rc "stats of record's output: exit 0" $?
 check "stats reads record's output (5 dma events after merging)" has "$work/g.txt" "^events: 5 "
-for f in traces/*/*.trace.xz "$TRACES"/*/*.trace.xz; do
+for f in "$TRACES"/*/*.trace.xz; do
 	[ -e "$f" ] || continue
 	if "$TOOL" stats "$f" >"$work/r.txt" 2>&1 &&
 	   has "$work/r.txt" "^peak live bytes: [1-9]"; then
 		ok "stats $f"
 	else
-		bad "stats $f"
+		fail "stats $f"
 		tail -n 5 "$work/r.txt"
 	fi
 done
@@ -462,10 +454,9 @@ if [ -x "$BUILD/pvdma-replay" ]; then
 	"$BUILD/pvdma-replay" --policy rfc --quiet "$work/good.trace.xz" "$FIX/small.trace" \
 		>"$work/replay.txt" 2>&1
 	rc=$?
-	check "pvdma-replay reads record's output and the fixture (exit $rc)" test "$rc" -ne 2
+	check_rc "pvdma-replay reads record's output and the fixture" "$rc"
 else
 	echo "note: $BUILD/pvdma-replay not built; replay check skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

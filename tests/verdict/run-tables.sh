@@ -8,9 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-if [ ! -x "$BUILD/pvdma-replay" ]; then
-	echo "FAIL: $BUILD/pvdma-replay not built"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+. tests/lib.sh
+need "$BUILD/pvdma-replay"
+# trace_tables.py prints its own closing line and exits 1 on a difference.
 exec python3 scripts/trace_tables.py --check --replay "$BUILD/pvdma-replay"

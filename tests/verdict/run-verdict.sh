@@ -14,14 +14,10 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 R=$BUILD/pvdma-replay
+. tests/lib.sh
+need "$R"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvdma-verdict.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
-
-if [ ! -x "$R" ]; then
-	echo "FAIL: $R not built"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
 
 traces=$(find traces -name '*.trace.xz' | sort)
 
@@ -31,7 +27,12 @@ for t in $traces; do
 	"$R" --verdict "$t" >"$work/v.txt" 2>"$work/v.err"
 	echo "$t	$?	$(cat "$work/v.txt")" >>"$work/verdicts"
 	"$R" --json --quiet --policy pvdma "$t" >>"$work/pvdma.json" 2>/dev/null
+	s_pvdma=$?
 	"$R" --json --quiet --policy rfc "$t" >>"$work/rfc.json" 2>/dev/null
+	s_rfc=$?
+	# 1 is a failed map; anything else would leave the counts short
+	status_ok "$s_pvdma" 0 1 && status_ok "$s_rfc" 0 1 ||
+		fail "$t: the --json replays ran to their end (exit $s_pvdma, $s_rfc)"
 done
 
 # ---- bad inputs: file, what the message must say
@@ -90,8 +91,10 @@ echo "init+pinned verdict $?" >>"$work/rc"
 "$R" --json --quiet --policy all traces/nvidia-580-h100/multiproc.trace.xz \
 	traces/nvidia-580-h200/pinned.trace.xz traces/nvidia-580-h200/init.trace.xz \
 	>"$work/all.json" 2>/dev/null
+rc=$?
+status_ok "$rc" 0 1 || fail "the --json --policy all replay ran to its end (exit $rc)"
 
-python3 - "$work" "$R" <<'PY'
+python3 - "$work" "$R" "$work/counts" <<'PY'
 import json
 import os
 import re
@@ -283,6 +286,8 @@ check(all("host status" not in l and "the host said" not in l
           for l in ff if "aperture full" in l),
       "no host status on a failure the host never saw")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+with open(sys.argv[3], "w") as f:
+    f.write("%d %d\n" % (passed, failed))
 PY
+add_counts "$work/counts"
+finish

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+#
+# tests/lib.sh: what every shell test shares. Source it first thing:
+#
+#	. "$(dirname "$0")/../lib.sh"
+#
+# Each check prints one line, "ok:   NAME" or "FAIL: NAME", and the test
+# ends with finish, which prints "N passed, N failed" (scripts/run-tests.sh
+# reads that line) and exits non-zero when anything failed.
+#
+#	ok NAME / fail NAME / skip NAME	count a result decided by the caller
+#	check NAME COMMAND...		passes when COMMAND exits 0
+#	check_exit NAME STATUS COMMAND...	passes when COMMAND exits STATUS
+#	check_fails NAME COMMAND...	passes when COMMAND fails cleanly: a
+#					status of 1 to 125, not a signal, not
+#					a sanitizer report, not "not found"
+#	check_rc NAME STATUS		passes when STATUS, the exit status of a
+#					command the caller ran, is 0
+#	expect NAME 'CONDITION'		passes when the shell CONDITION holds
+#	failed_cleanly STATUS		the status is such a clean failure
+#	status_ok STATUS WANT...	the status is one of WANT (for callers
+#					that ran the command themselves)
+#	$check_out			the file holding the output of the last
+#					check, check_exit or check_fails
+#	add_counts FILE			adds the counts "PASSED FAILED" a helper
+#					(a Python block) wrote to FILE; no file
+#					is one failure
+#	need FILE...			ends the test (one failure) when a
+#					program it runs is not built
+#	abort NAME			one failure, then finish (a step the rest
+#					needs did not work)
+#	finish				the closing line and the exit status
+#
+# A sanitizer report must never look like an ordinary failure (exit 1 is
+# what most of our programs return for "refused"), so reports exit with
+# PVDMA_TEST_SAN_EXIT instead.
+
+PVDMA_TEST_SAN_EXIT=86
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=$PVDMA_TEST_SAN_EXIT"
+UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=$PVDMA_TEST_SAN_EXIT"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+passed=0
+failed=0
+skipped=0
+# Where check keeps a command's output, to show its tail on failure. A file,
+# not $(...): a daemon started by the command would hold a pipe open.
+check_out=$(mktemp "${TMPDIR:-/tmp}/pvdma-test-log.XXXXXX") || exit 1
+
+ok() {
+	echo "ok:   $*"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+skip() {
+	echo "skip: $*"
+	skipped=$((skipped + 1))
+}
+
+# Shows the last lines a failed command printed, indented under its FAIL.
+t_show_log() {
+	sed 's/^/    /' "$check_out" | tail -n "${PVDMA_TEST_LOG_LINES:-30}"
+}
+
+check() {
+	t_name=$1
+	shift
+	if "$@" >"$check_out" 2>&1; then
+		ok "$t_name"
+	else
+		fail "$t_name (exit $?)"
+		t_show_log
+	fi
+}
+
+check_exit() {
+	t_name=$1
+	t_want=$2
+	shift 2
+	"$@" >"$check_out" 2>&1
+	t_rc=$?
+	if [ "$t_rc" -eq "$t_want" ]; then
+		ok "$t_name"
+	else
+		fail "$t_name (exit $t_rc, want $t_want)"
+		t_show_log
+	fi
+}
+
+# A clean failure: the program decided to fail. 126/127 are the shell's
+# "cannot run", above 128 a signal, PVDMA_TEST_SAN_EXIT a sanitizer.
+failed_cleanly() {
+	[ "$1" -ge 1 ] && [ "$1" -le 125 ] && [ "$1" -ne "$PVDMA_TEST_SAN_EXIT" ]
+}
+
+check_fails() {
+	t_name=$1
+	shift
+	"$@" >"$check_out" 2>&1
+	t_rc=$?
+	if failed_cleanly "$t_rc"; then
+		ok "$t_name"
+	else
+		fail "$t_name (exit $t_rc, want a clean failure)"
+		t_show_log
+	fi
+}
+
+check_rc() {
+	if [ "$2" -eq 0 ]; then
+		ok "$1"
+	else
+		fail "$1 (exit $2)"
+	fi
+}
+
+expect() {
+	if eval "$2"; then
+		ok "$1"
+	else
+		fail "$1 ($2)"
+	fi
+}
+
+status_ok() {
+	t_rc=$1
+	shift
+	for t_want in "$@"; do
+		[ "$t_rc" -eq "$t_want" ] && return 0
+	done
+	return 1
+}
+
+add_counts() {
+	a_passed= a_failed=
+	[ -r "$1" ] && read -r a_passed a_failed <"$1"
+	case "$a_passed$a_failed" in
+	''|*[!0-9]*)
+		fail "$1: no counts (the checks did not run to their end)"
+		return
+		;;
+	esac
+	passed=$((passed + a_passed))
+	failed=$((failed + a_failed))
+}
+
+need() {
+	for t_prog in "$@"; do
+		[ -x "$t_prog" ] && continue
+		fail "$t_prog is not built (make tests)"
+		finish
+	done
+}
+
+abort() {
+	fail "$*"
+	finish
+}
+
+finish() {
+	rm -f "$check_out"
+	[ "$skipped" -eq 0 ] || echo "($skipped skipped)"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
