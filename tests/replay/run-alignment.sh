@@ -8,7 +8,8 @@
 # the rfc policy models the original system, whose host does not.
 # Checks, per trace: pvdma keeps at least the share rfc keeps, at both
 # sizes, and every map it sends is verified. Writes docs/perf/alignment.md
-# and prints "N passed, N failed". Env: BUILD (default build).
+# and the summary in docs/performance.md §6; prints "N passed, N failed".
+# Env: BUILD (default build).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -69,6 +70,23 @@ for trace in sorted(rows):
 os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
 with open(sys.argv[2], "w") as f:
     f.write("\n".join(lines) + "\n")
+# the summary in docs/performance.md §6, between its markers
+import statistics
+def stats(pol, key):
+    v = [rows[t][pol][key] for t in rows if all(p in rows[t] for p in policies)]
+    return f"{min(v):.3f} / {statistics.median(v):.3f} / {max(v):.3f}" if v else "-"
+fb = sum(rows[t]["pvdma"]["align_fallbacks"] for t in rows if "pvdma" in rows[t])
+summary = ["| policy | 64 KiB kept (min / median / max) | 2 MiB kept (min / median / max) | fallbacks |",
+           "|---|---|---|---|",
+           f"| rfc | {stats('rfc', 'align_64k_share')} | {stats('rfc', 'align_2m_share')} | (no alignment asked) |",
+           f"| pvdma | {stats('pvdma', 'align_64k_share')} | {stats('pvdma', 'align_2m_share')} | {fb} over {len(rows)} traces |"]
+perf = "docs/performance.md"
+text = open(perf).read()
+b, e = "<!-- alignment:begin -->\n", "<!-- alignment:end -->"
+if b in text and e in text:
+    head, rest = text.split(b, 1)
+    tail = rest.split(e, 1)[1]
+    open(perf, "w").write(head + b + "\n".join(summary) + "\n" + e + tail)
 with open(sys.argv[3], "w") as f:
     f.write(f"{passed} {failed}\n")
 PY
