@@ -7,7 +7,7 @@
 # --machine virt. The same checks and closing line, then "N passed, N
 # failed". Cached in build/vm with the amd64 newest run's chroot.
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 PVDMA_ARCH=arm64 PVDMA_KVER=newest tests/e2e/run-e2e.sh
-rc=$?
-[ "$rc" -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
-exit "$rc"
+check_rc "run-e2e.sh, PVDMA_ARCH=arm64 PVDMA_KVER=newest" $?
+finish

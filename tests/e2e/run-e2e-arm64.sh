@@ -7,7 +7,7 @@
 # pvdmad --machine virt. The same checks and closing line as on x86, then
 # "N passed, N failed". Everything it downloads is cached in build/vm.
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 PVDMA_ARCH=arm64 PVDMA_KVER= tests/e2e/run-e2e.sh
-rc=$?
-[ "$rc" -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
-exit "$rc"
+check_rc "run-e2e.sh, PVDMA_ARCH=arm64 PVDMA_KVER=" $?
+finish

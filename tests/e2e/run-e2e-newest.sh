@@ -7,7 +7,7 @@
 # "N passed, N failed". The chroot and the image are cached in build/vm
 # (the chroot's package lists are refreshed at most daily).
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 PVDMA_ARCH=amd64 PVDMA_KVER=newest tests/e2e/run-e2e.sh
-rc=$?
-[ "$rc" -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
-exit "$rc"
+check_rc "run-e2e.sh, PVDMA_ARCH=amd64 PVDMA_KVER=newest" $?
+finish

@@ -25,19 +25,7 @@ BUILD=${BUILD:-build}
 OUT=${RESTART_OUT:-$BUILD/restart}
 VM_MEM=512M
 APERTURE=64M
-passed=0
-failed=0
-
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-expect() {	# name, shell condition
-	if eval "$2"; then ok "$1"; else bad "$1 ($2)"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+. tests/lib.sh
 num() { case ${1:-} in ''|*[!0-9]*) echo 0 ;; *) echo "$1" ;; esac; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -46,9 +34,9 @@ if [ "$VM_ARCH" != amd64 ]; then
 	finish
 fi
 mkdir -p "$OUT"
-vm_setup || { bad "VM set-up"; finish; }
-[ -x "$BUILD/pvdmad" ] || { bad "$BUILD/pvdmad exists (make)"; finish; }
-vm_build_modules "$OUT/mod" || { bad "the guest modules build warning-free"; finish; }
+vm_setup || { fail "VM set-up"; finish; }
+[ -x "$BUILD/pvdmad" ] || { fail "$BUILD/pvdmad exists (make)"; finish; }
+vm_build_modules "$OUT/mod" || { fail "the guest modules build warning-free"; finish; }
 
 wd=$(vm_workdir)
 cleanup() {
@@ -60,9 +48,9 @@ trap cleanup EXIT
 # pvdmad runs from the work dir so that the upgrade can install over it.
 cp "$BUILD/pvdmad" "$wd/pvdmad"
 vm_initramfs "$wd/initrd.gz" tests/e2e/restart-guest.sh "$(vm_module pvdma)" \
-	"$(vm_module pvdma_dmatest)" || { bad "initramfs"; finish; }
+	"$(vm_module pvdma_dmatest)" || { fail "initramfs"; finish; }
 vm_pvdmad_start "$wd/pvdmad" "$wd" --supervise --aperture "$APERTURE" ||
-	{ bad "pvdmad --supervise starts"; finish; }
+	{ fail "pvdmad --supervise starts"; finish; }
 sup=$PVDMAD_PID
 # The RAM file before QEMU connects: pvdmad checks the peer could open it.
 truncate -s "$VM_MEM" "$wd/ram"
@@ -180,7 +168,7 @@ expect "every re-created domain matched its ledger" \
 	"! grep -q -e 'disagrees with the ledger' -e \"can't be taken back\" -e \"can't be re-created\" '$wd/pvdmad.log'"
 if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log"; then
 	grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log" | head -n 40
-	bad "the guest kernel warned"
+	fail "the guest kernel warned"
 else
 	ok "no WARN, BUG or oops in the guest log"
 fi

@@ -9,22 +9,12 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/vm.sh
 
-passed=0
-failed=0
-check() {	# name, condition status
-	if [ "$2" -eq 0 ]; then
-		echo "ok:   $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $1"
-		failed=$((failed + 1))
-	fi
-}
+. tests/lib.sh
 
 BUILD=${BUILD:-build}
 PVDMAD=$BUILD/pvdmad
 [ -x "$PVDMAD" ] || { make -s -j2 progs >/dev/null && PVDMAD=build/pvdmad; }
-vm_setup || { echo "0 passed, 1 failed"; exit 1; }
+vm_setup || abort "VM set-up"
 
 wd=$(vm_workdir)
 trap 'vm_pvdmad_stop; rm -rf "$wd"' EXIT
@@ -39,26 +29,25 @@ for d in /sys/bus/pci/devices/*; do
 	fi
 done
 GUEST
-vm_initramfs "$wd/initrd.gz" "$wd/test.sh" || exit 1
+vm_initramfs "$wd/initrd.gz" "$wd/test.sh" || abort "initramfs"
 vm_pvdmad_start "$PVDMAD" "$wd" --log-level warn
-check "pvdmad starts" $?
+check_rc "pvdmad starts" $?
 vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
 	"$wd/console.log" 120
-check "guest boots and powers off" $?
+check_rc "guest boots and powers off" $?
 grep -q "pvdma-vm: test.sh exit 0" "$wd/console.log"
-check "guest test script ran" $?
+check_rc "guest test script ran" $?
 n=$(grep -c "^pvdma-pci: .* 0x1af4 0x1110" "$wd/console.log")
 [ "$n" -eq 2 ]
-check "guest sees both ivshmem devices ($n)" $?
+check_rc "guest sees both ivshmem devices ($n)" $?
 grep -q "^pvdma-bar2: .* 0x4D445650" "$wd/console.log"
-check "companion BAR2 holds PVDMA_MAGIC" $?
+check_rc "companion BAR2 holds PVDMA_MAGIC" $?
 grep -q "^pvdma-bar2: .* 0x44445650" "$wd/console.log"
-check "DMA device BAR2 holds PVDMA_DEV_MAGIC" $?
+check_rc "DMA device BAR2 holds PVDMA_DEV_MAGIC" $?
 vm_pvdmad_stop
-check "pvdmad exits cleanly on SIGTERM" $?
+check_rc "pvdmad exits cleanly on SIGTERM" $?
 if [ "$failed" -ne 0 ]; then
 	echo "--- console:"; tr -d '\r' <"$wd/console.log" | tail -n 30
 	echo "--- pvdmad:"; tail -n 30 "$wd/pvdmad.log"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -41,23 +41,7 @@ else
 fi
 VM_MEM=512M
 APERTURE=64M
-passed=0
-failed=0
-
-ok() { echo "ok:   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-expect() {	# name, shell condition
-	if eval "$2"; then ok "$1"; else bad "$1 ($2)"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
-abort() {
-	bad "$1"
-	finish
-}
+. tests/lib.sh
 num() {	# default 0
 	case ${1:-} in ''|*[!0-9]*) echo 0 ;; *) echo "$1" ;; esac
 }
@@ -75,7 +59,7 @@ step_churn() {
 	if ! ${CC:-cc} $cflags tests/reliability/churn_curve.c "$lib" \
 		-o "$OUT/churn_curve" 2>"$OUT/churn-build.log"; then
 		cat "$OUT/churn-build.log"
-		bad "churn_curve builds"
+		fail "churn_curve builds"
 		return
 	fi
 	every=$((CHURN_OPS / 10))
@@ -225,7 +209,7 @@ gstat() {	# log, label, key: the guest's debugfs counter
 no_warnings() {	# name, console log
 	if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2"; then
 		grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2" | head -n 40
-		bad "$1: the guest kernel warned"
+		fail "$1: the guest kernel warned"
 	else
 		ok "$1: no WARN, BUG or oops in the guest log"
 	fi
@@ -237,12 +221,12 @@ step_boot1() {
 	WD1=$wd
 	echo "== boot 1: pvdmad --aperture $APERTURE --inject-map-fail $INJECT"
 	rel_pvdmad_start "$wd" --aperture "$APERTURE" --inject-map-fail "$INJECT" ||
-		{ bad "pvdmad starts with --inject-map-fail"; return; }
+		{ fail "pvdmad starts with --inject-map-fail"; return; }
 	boot "$wd" "fault loop restart" 400
 	log=$wd/console.txt
 	grep -e "^pvdma-rel: " "$log" | grep -v checkpoint | sed 's/^/  /'
 	grep -q "^pvdma-rel: done" "$log" ||
-		{ tail -n 30 "$log"; bad "boot 1: the guest finished"; }
+		{ tail -n 30 "$log"; fail "boot 1: the guest finished"; }
 
 	tot_fail=0
 	for r in fault-bounce fault-nobounce fault-rfc; do
@@ -321,7 +305,7 @@ step_boot2() {
 	WD2=$wd
 	echo "== boot 2: pvdmad --aperture $APERTURE --inject-map-fail 0 (ledger only)"
 	rel_pvdmad_start "$wd" --aperture "$APERTURE" --inject-map-fail 0 ||
-		{ bad "pvdmad starts"; return; }
+		{ fail "pvdmad starts"; return; }
 	boot "$wd" "pressure dma" 400
 	log=$wd/console.txt
 	grep -e "^pvdma-rel: " "$log" | grep -v checkpoint | sed 's/^/  /'
