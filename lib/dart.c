@@ -35,8 +35,10 @@ int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg
 	dart->cfg = *cfg;
 	dart->slots = slots;
 	dart->nslots = nslots;
-	/* No pass over @slots: max_mappings records per domain would cost
-	 * megabytes of touched memory for every idle guest. */
+	/*
+	 * No pass over @slots: max_mappings records per domain would cost
+	 * megabytes of touched memory for every idle guest.
+	 */
 	dart->free_slot = 0;
 	dart->fresh_slot = 0;
 	pvdma_iova_init(&dart->bus, cfg->bus_base, cfg->bus_limit, ps);

@@ -48,10 +48,12 @@ struct pvdma_dart_config {
 	u32 max_mappings;	/* most live mappings */
 	u64 bus_base;		/* bus space handed out: [bus_base, bus_limit) */
 	u64 bus_limit;
-	u64 align_max;		/* a mapping's bus address is congruent to its
-				 * placement hint modulo the largest power of
-				 * two <= its length and <= this; 0: lowest
-				 * fit, no alignment (as IOKit) */
+	/*
+	 * A mapping's bus address is congruent to its placement hint modulo
+	 * the largest power of two <= its length and <= this; 0: lowest
+	 * fit, no alignment (as IOKit).
+	 */
+	u64 align_max;
 };
 
 /* One live mapping. */

@@ -74,8 +74,8 @@ enum pvdma_dev_status {
 	PVDMA_DEV_ST_INVALID	= 1,	/* bad op, zero/overlong len, overflow */
 	PVDMA_DEV_ST_FAULT	= 2,	/* a bus address was not mapped */
 	PVDMA_DEV_ST_NOT_BOUND	= 3,	/* domain_peer names no companion */
-	PVDMA_DEV_ST_IO		= 4,	/* the host could not back guest RAM
-					 * (e.g. a full tmpfs); retry or fail */
+	/* The host could not back guest RAM (e.g. a full tmpfs); retry or fail. */
+	PVDMA_DEV_ST_IO		= 4,
 };
 
 /**

@@ -107,10 +107,11 @@ enum pvdma_op {
 	PVDMA_OP_UNMAP	= 2,	/* in: bus, len (exactly as mapped); out: status */
 	PVDMA_OP_HELLO	= 3,	/* negotiate from guest_version/features */
 	PVDMA_OP_RESET	= 4,	/* release every mapping of this guest */
-	PVDMA_OP_TRIM	= 5,	/* in: bus, len: release that part of one
-				 * mapping (a partial unmap); the rest stays
-				 * mapped, as two mappings if it was a hole;
-				 * out: status */
+	/*
+	 * In: bus, len: release that part of one mapping (a partial unmap);
+	 * the rest stays mapped, as two mappings if it was a hole. Out: status.
+	 */
+	PVDMA_OP_TRIM	= 5,
 };
 
 /* Entry flags: what the device may do with a MAP. */
