@@ -243,7 +243,7 @@ static void table_companion(FILE *out, const struct ivshmem_client *cl)
 	struct pvdma_iommu_stats st = { 0 };
 
 	c->iommu->ops->stats(c->iommu, &st);
-	fprintf(out, "%5u %7d %5s %8llu %8llu %10llu %10llu %8llu %8llu %7llu %6llu %8llu %7llu %11llu\n",
+	fprintf(out, "%5u %7d %5s %8llu %8llu %10llu %10llu %8llu %8llu %7llu %6llu %8llu %7llu %11llu %8llu %8llu\n",
 		cl->id, (int)cl->pid, c->ready ? "yes" : "no",
 		(unsigned long long)st.live_mappings,
 		(unsigned long long)st.peak_mappings,
@@ -255,7 +255,9 @@ static void table_companion(FILE *out, const struct ivshmem_client *cl)
 		(unsigned long long)st.faults,
 		(unsigned long long)companion_rejected(c),
 		(unsigned long long)c->stats.dma_cmds,
-		(unsigned long long)c->stats.dma_bytes);
+		(unsigned long long)c->stats.dma_bytes,
+		(unsigned long long)st.aligned_maps,
+		(unsigned long long)st.align_fallbacks);
 }
 
 void pvdmad_stats_table(struct pvdmad *d, FILE *out)
@@ -273,9 +275,10 @@ void pvdmad_stats_table(struct pvdmad *d, FILE *out)
 		(unsigned long long)d->companions.stats.refused,
 		(unsigned long long)d->dma.stats.refused,
 		(unsigned long long)d->control_refused);
-	fprintf(out, "%5s %7s %5s %8s %8s %10s %10s %8s %8s %7s %6s %8s %7s %11s\n",
+	fprintf(out, "%5s %7s %5s %8s %8s %10s %10s %8s %8s %7s %6s %8s %7s %11s %8s %8s\n",
 		"guest", "pid", "ready", "maps", "peak", "ap_KiB", "ap_peak", "map",
-		"unmap", "flush", "fault", "rejected", "dma", "dma_bytes");
+		"unmap", "flush", "fault", "rejected", "dma", "dma_bytes",
+		"aligned", "align_fb");
 	for (cl = d->companions.clients; cl; cl = cl->next)
 		if (!cl->dead && cl->priv)
 			table_companion(out, cl);
