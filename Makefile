@@ -10,6 +10,7 @@
 #   make bench      benchmarks and plots into docs/perf/ (not a test)
 #   make soak       the long reliability runs (docs/reliability.md)
 #   make fuzz       long libFuzzer runs of every parser (docs/security.md)
+#   make mutate     seed mutations, check the tests catch them (docs/testing.md)
 #   make module     build guest/pvdma.ko against the Debian kernel headers
 #   make deps       install the Debian packages the build and tests need
 #   make install    programs, man pages, systemd units, the dkms tree
@@ -45,6 +46,7 @@ include lib/lib.mk
 -include guest/checkpatch.mk
 -include tools/trace/trace.mk
 -include tests/reliability/soak.mk
+-include tests/mutate/mutate.mk
 -include fuzz/fuzz.mk
 -include install.mk
 include tests/tests.mk

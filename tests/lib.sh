@@ -43,6 +43,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 passed=0
 failed=0
 skipped=0
+t_started=$(date +%s)
 # Where check keeps a command's output, to show its tail on failure. A file,
 # not $(...): a daemon started by the command would hold a pipe open.
 check_out=$(mktemp "${TMPDIR:-/tmp}/pvdma-test-log.XXXXXX") || exit 1
@@ -162,8 +163,20 @@ abort() {
 	finish
 }
 
+# Each test's run time goes to BUILD/test-times.tsv (docs/testing.md
+# quotes it): script, seconds, passed, failed, when.
+t_record_time() {
+	t_dir=${BUILD:-build}
+	[ -d "$t_dir" ] || return 0
+	printf '%s\t%s\t%s\t%s\t%s\n' "$0" "$(($(date +%s) - t_started))" \
+		"$passed" "$failed" "$(date -u +%Y-%m-%dT%H:%MZ)" \
+		>>"$t_dir/test-times.tsv" 2>/dev/null
+	return 0
+}
+
 finish() {
 	rm -f "$check_out"
+	t_record_time
 	[ "$skipped" -eq 0 ] || echo "($skipped skipped)"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && exit 0
