@@ -55,6 +55,7 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	c->chunk = PVDMA_MAX(ps, pvdma_pow2_floor((w->len - 1) /
 						  (PVDMA_CHUNKS - 1)) << 1);
 	c->skew = w->gpa & (c->chunk - 1);
+	c->shift = (u32)__builtin_ctzll(c->chunk);
 	c->free_bytes = w->len;
 	w->chunks = c;
 }
@@ -213,12 +214,6 @@ const struct pvdma_window *pvdma_window_by_bus(const struct pvdma_planner *p,
 }
 
 /* ---- accounting ------------------------------------------------------ */
-
-/* Bytes of a grown window beyond the most its mappings have used. */
-u64 pvdma_win_unused(const struct pvdma_window *w)
-{
-	return w->grown ? w->len - PVDMA_MIN(w->len, w->peak) : 0;
-}
 
 /* The bounce pool is held for ever: it is not a window anyone pins. */
 static bool win_pins(const struct pvdma_planner *p,
@@ -406,15 +401,6 @@ u32 pvdma_fail_reason_from_status(u32 status)
 	case PVDMA_ST_IO:		return PVDMA_FAIL_TRANSPORT;
 	default:			return PVDMA_FAIL_HOST;
 	}
-}
-
-/* Non-empty, and neither the end nor the page-rounded end wraps. */
-bool pvdma_seg_valid(const struct pvdma_planner *p, const struct pvdma_seg *s)
-{
-	u64 end;
-
-	return s->len && pvdma_add_ok(s->gpa, s->len, &end) &&
-	       PVDMA_ALIGN_UP(end, p->cfg.page_size) >= end;
 }
 
 /* The policies that check as they plan need not; the others ask here. */

@@ -197,8 +197,8 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 static void chunks_count(struct pvdma_window *w, u64 off, u64 len, int delta)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u32 i, first = (u32)((off + c->skew) / c->chunk);
-	u32 last = (u32)((off + c->skew + len - 1) / c->chunk);
+	u32 i, first = (u32)((off + c->skew) >> c->shift);
+	u32 last = (u32)((off + c->skew + len - 1) >> c->shift);
 
 	if (PVDMA_WARN_ON(last >= PVDMA_CHUNKS || off + len > w->len))
 		return;
@@ -219,10 +219,15 @@ static void chunks_count(struct pvdma_window *w, u64 off, u64 len, int delta)
 static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 		    u64 gpa, u64 len)
 {
-	u64 ps = p->cfg.page_size;
-	u64 lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
-	u64 hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
-	u64 back = win_reclaimable(w), unused = pvdma_win_unused(w);
+	u64 ps = p->cfg.page_size, lo, hi, back, unused;
+
+	/* an exact window has nothing to pay off and nothing to trim */
+	if (!w->grown && !w->chunks)
+		return;
+	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
+	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
+	back = win_reclaimable(w);
+	unused = pvdma_win_unused(w);
 
 	w->used_lo = PVDMA_MIN(w->used_lo, lo);
 	w->used_hi = PVDMA_MAX(w->used_hi, hi);
@@ -240,8 +245,11 @@ static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
 		      u64 off, u64 len)
 {
-	u64 back = win_reclaimable(w);
+	u64 back;
 
+	if (!w->grown && !w->chunks)
+		return;
+	back = win_reclaimable(w);
 	w->live -= PVDMA_MIN(w->live, page_bytes(p, off, len));
 	if (w->chunks)
 		chunks_count(w, off, len, -1);
@@ -633,10 +641,9 @@ static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
 
 /* Route one segment to a window (hit or new) or the bounce pool. */
 static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
-			  u32 i, u32 n, enum pvdma_dir dir, u32 attrs)
+			  u32 i, u32 n, enum pvdma_dir dir, u16 perm, u32 attrs)
 {
 	struct pvdma_seg *seg = &segs[i];
-	u16 perm = pvdma_dir_perm(dir);
 	struct pvdma_window *w, *prev = NULL;
 	u32 reason;
 
@@ -890,12 +897,13 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 		    enum pvdma_dir dir, u32 attrs)
 {
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
+	u16 perm = pvdma_dir_perm(dir);
 	u32 i, reason;
 	int ret;
 
 	call_begin(p);
 	for (i = 0; i < n; i++) {
-		ret = cache_plan_seg(p, segs, i, n, dir, attrs);
+		ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs);
 		if (ret) {
 			cache_undo(p, segs, i, false);
 			return ret;

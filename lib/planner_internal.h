@@ -78,7 +78,12 @@ void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w);
 /* Accounting of mapped (or pending) windows */
 void pvdma_win_account_map(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_win_account_unmap(struct pvdma_planner *p, struct pvdma_window *w);
-u64 pvdma_win_unused(const struct pvdma_window *w);
+
+/* Bytes of a grown window beyond the most its mappings have used. */
+static inline u64 pvdma_win_unused(const struct pvdma_window *w)
+{
+	return w->grown ? w->len - PVDMA_MIN(w->len, w->peak) : 0;
+}
 
 /* Batching: queue host requests, send them in one host call. */
 bool pvdma_batch_full(const struct pvdma_planner *p);
@@ -94,7 +99,16 @@ void pvdma_win_release(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
 		     u32 host_status);
 u32 pvdma_fail_reason_from_status(u32 status);
-bool pvdma_seg_valid(const struct pvdma_planner *p, const struct pvdma_seg *s);
+
+/* Non-empty, and neither the end nor the page-rounded end wraps. */
+static inline bool pvdma_seg_valid(const struct pvdma_planner *p,
+				   const struct pvdma_seg *s)
+{
+	u64 end;
+
+	return s->len && pvdma_add_ok(s->gpa, s->len, &end) &&
+	       PVDMA_ALIGN_UP(end, p->cfg.page_size) >= end;
+}
 
 static inline u16 pvdma_dir_perm(enum pvdma_dir dir)
 {

@@ -989,6 +989,12 @@ static int setup(struct replay *rp)
 	rp->mem.nchunk_maps = REPLAY_CHUNK_MAPS;
 	rp->mem.chunk_maps = calloc(REPLAY_CHUNK_MAPS,
 				    sizeof(*rp->mem.chunk_maps));
+	/* touched now, as the module's vcalloc does: a first touch inside
+	 * pvdma_map would count as the planner's time
+	 */
+	if (rp->mem.chunk_maps)
+		memset(rp->mem.chunk_maps, 0,
+		       REPLAY_CHUNK_MAPS * sizeof(*rp->mem.chunk_maps));
 	if (opt->block_bytes)
 		pcfg.block_bytes = opt->block_bytes;
 	if (opt->policy == PVDMA_POLICY_POOL ||

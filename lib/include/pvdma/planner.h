@@ -180,6 +180,8 @@ struct pvdma_chunk_map {
 	u32 starts[PVDMA_CHUNKS];	/* live mappings starting in each */
 	u64 chunk;			/* bytes per chunk: a power of two,
 					 * at least a page */
+	u32 shift;			/* log2(chunk) */
+	u32 pad;
 	u64 skew;			/* window start - chunk 0's start:
 					 * chunks lie on the address grid,
 					 * so aligned buffers fill whole ones
