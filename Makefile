@@ -38,6 +38,7 @@ TESTS	:=
 
 all: progs
 
+include common/common.mk
 include lib/lib.mk
 -include tools/tools.mk
 -include host/host.mk

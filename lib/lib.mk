@@ -7,6 +7,6 @@ LIB_SRCS := lib/avl.c lib/iova.c lib/dart.c lib/proto.c lib/checksum.c \
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBPVDMA := $(BUILD)/libpvdma.a
 
-$(LIBPVDMA): $(LIB_OBJS)
+$(LIBPVDMA): $(LIB_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^

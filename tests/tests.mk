@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Unit tests: one cmocka binary per lib/ module, linking only lib/.
-UNIT_TESTS := avl iova dart proto planner dma_attrs
+UNIT_TESTS := avl iova dart proto planner dma_attrs $(UNIT_TESTS_COMMON)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(UNIT_BINS)
 

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pvdma user space: size parsing (size.h has the grammar).
+ *
+ * Written digit by digit rather than with strtoull(): strtoull takes
+ * leading blanks, a sign (and negates "-1" into 2^64 - 1) and octal, all
+ * of which a size must refuse.
+ */
+#include <stddef.h>
+
+#include "size.h"
+
+static int size_digit(char c, unsigned int base)
+{
+	int v;
+
+	if (c >= '0' && c <= '9')
+		v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		v = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		v = c - 'A' + 10;
+	else
+		return -1;
+	return (unsigned int)v < base ? v : -1;
+}
+
+/* The number at *s; *s is left on the first character after it. */
+static bool size_number(const char **s, uint64_t *out)
+{
+	const char *p = *s;
+	unsigned int base = 10;
+	uint64_t v = 0;
+	int d;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (size_digit(*p, base) < 0)
+		return false;
+	for (; (d = size_digit(*p, base)) >= 0; p++) {
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return false;
+		v = v * base + (uint64_t)d;
+	}
+	*s = p;
+	*out = v;
+	return true;
+}
+
+/* The binary shift of suffix letter @c; -1 if it is none. */
+static int size_suffix_shift(char c)
+{
+	static const char letters[] = "kmgt";
+	unsigned int i;
+
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c - 'A' + 'a');
+	for (i = 0; letters[i]; i++)
+		if (letters[i] == c)
+			return 10 * (int)(i + 1);
+	return -1;
+}
+
+static bool size_is(const char *s, const char *word)
+{
+	while (*word && *s == *word) {
+		s++;
+		word++;
+	}
+	return !*word && !*s;
+}
+
+bool size_parse(const char *s, uint64_t *out)
+{
+	uint64_t v;
+	int shift;
+
+	if (!s || !size_number(&s, &v))
+		return false;
+	if (*s) {
+		shift = size_suffix_shift(*s++);
+		if (shift < 0 || !(size_is(s, "") || size_is(s, "B") ||
+				   size_is(s, "iB")))
+			return false;
+		if (v > (UINT64_MAX >> shift))
+			return false;
+		v <<= shift;
+	}
+	*out = v;
+	return true;
+}
+
+bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v;
+
+	if (!size_parse(s, &v) || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}

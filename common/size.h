@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdma user space: the one parser of byte counts and other sizes given on
+ * a command line or in an option string.
+ *
+ * Grammar (whole string, nothing else around it):
+ *
+ *	size   := number [suffix]
+ *	number := decimal digits | "0x" or "0X" hex digits
+ *	suffix := ("K" | "M" | "G" | "T") ["iB" | "B"]	(case-insensitive letter)
+ *
+ * A suffix multiplies by a power of 1024 (K = 2^10 ... T = 2^40). Leading
+ * zeros are decimal, never octal. No sign, no white space, no fraction; a
+ * value that does not fit in 64 bits is refused, never wrapped.
+ */
+#ifndef PVDMA_COMMON_SIZE_H
+#define PVDMA_COMMON_SIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/**
+ * size_parse - parse @s by the grammar above
+ * @s:	the text
+ * @out: the value, written only on success
+ *
+ * Return: true if @s is a size and fits in 64 bits.
+ */
+bool size_parse(const char *s, uint64_t *out);
+
+/**
+ * size_parse_range - size_parse(), and the value in [@lo, @hi]
+ */
+bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+#endif /* PVDMA_COMMON_SIZE_H */
