@@ -149,6 +149,19 @@ step "pvdmactl stats (last snapshot with the guest connected, then at the end)"
 "$PVDMACTL" --control "$wd/control.sock" stats 2>&1 | sed 's/^/  /'
 "$PVDMACTL" --control "$wd/control.sock" stats --json >"$wd/pvdmad-stats.json" 2>&1
 bad=0
+# Bus addresses keep the GPA's alignment (lib/dart.c): with windows of
+# many sizes in flight, some maps must have kept it. Columns of the table:
+# ... dma dma_bytes aligned align_fb.
+if [ -f "$wd/ctl.live" ]; then
+	read -r kept fell maps <<EOF
+$(awk '$3 == "yes" { print $15, $16, $8 }' "$wd/ctl.live" | tail -n 1)
+EOF
+	echo "  bus addresses: ${kept:-?} of ${maps:-?} host maps so far kept their guest-physical alignment, ${fell:-?} fell back (fragmented bus space)"
+	if [ "${kept:-0}" -eq 0 ] && [ "${maps:-0}" -gt 0 ]; then
+		echo "e2e: pvdmad kept no map's guest-physical alignment" >&2
+		bad=1
+	fi
+fi
 if ! vm_pvdmad_stop; then
 	echo "e2e: pvdmad exited with an error; its log:" >&2
 	tail -n 30 "$wd/pvdmad.log" >&2
