@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The planner's report (issue 11), written by make bench.
+"""The planner's report, written by make bench.
 
-For every recorded trace (traces/ and ../shared/traces) and every workload
+For every recorded trace (traces/) and every workload
 class A-G (pvdma-replay --synthetic): host calls and failed maps of rfc,
 pvdma, the oracle (clairvoyant lower bound) and the fixed block policy at
 every power-of-two size from 256 KiB to 256 MiB (the best one with
@@ -127,7 +127,7 @@ def timing(sources, results):
 
 def main():
     binary, out_json, out_md = sys.argv[1:4]
-    # a trace kept in two places (traces/ and ../shared/traces) counts once
+    # a trace given twice (the same content under two names) counts once
     seen, traces = set(), []
     for path in sys.argv[4:]:
         with open(path, "rb") as f:

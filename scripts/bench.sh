@@ -23,8 +23,9 @@ step "replay: every trace x every policy"
 # shellcheck disable=SC2086
 replay --policy all --json --quiet $traces >"$out/replay.json"
 
-step "replay: the trace tables of README.md, docs/replay.md, docs/traces.md"
+step "replay: the trace tables of README.md and docs/ (scripts/trace_tables.py)"
 python3 scripts/trace_tables.py --write --replay "$REPLAY"
+python3 scripts/docblocks.py --write	# the blocks made from committed files
 
 step "replay: live bytes and aperture over time, per trace and policy"
 # shellcheck disable=SC2086
@@ -60,7 +61,7 @@ step "replay: synthetic workloads"
 step "planner: traces and classes A-G against rfc, oracle, every block size, pool"
 # shellcheck disable=SC2086
 python3 bench/planner_report.py "$REPLAY" "$out/policies.json" docs/perf/planner.md \
-	$traces $(ls ../shared/traces/*/*.trace.xz 2>/dev/null || true)
+	$traces
 
 step "planner cost: ns per op, every policy in one process"
 $BENCH --json >"$out/planner.json"

@@ -7,6 +7,8 @@ import platform
 import subprocess
 import sys
 
+from docblocks import splice
+
 MiB = 1 << 20
 
 
@@ -284,21 +286,24 @@ def main():
 
 
 def splice_e2e(doc, lines):
-    """docs/performance.md quotes the end-to-end tables by generation: they
-    replace its <!-- e2e:begin --> ... <!-- e2e:end --> block."""
-    begin, end = "<!-- e2e:begin -->", "<!-- e2e:end -->"
+    """docs/performance.md quotes the end-to-end and host tables by
+    generation: they replace its e2e and host-bench blocks (both marked
+    "from docs/perf/results.md", which the lint of scripts/docblocks.py
+    checks them against)."""
     if not os.path.exists(doc):
-        return
-    text = open(doc).read()
-    i, j = text.find(begin), text.find(end)
-    if i < 0 or j < i:
         return
     cut = next((k for k, l in enumerate(lines) if l.startswith("## Host side")),
                len(lines))
-    body = ["#" + l if l.startswith("## ") else l for l in lines[:cut]]
-    new = text[:i + len(begin)] + "\n" + "\n".join(body) + "\n" + text[j:]
+    e2e = ["#" + l if l.startswith("## ") else l for l in lines[:cut]]
+    host = lines[cut + 1:]
+    with open(doc) as f:
+        text = f.read()
+    for name, body in (("e2e", e2e), ("host-bench", host)):
+        new = splice(text, name, body) if body else None
+        if new is not None:
+            text = new
     with open(doc, "w") as f:
-        f.write(new)
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The trace tables of README.md, docs/replay.md and docs/traces.md, made
-from a fresh replay of every shipped trace (traces/*/*.trace.xz), so that
+"""The trace tables of README.md, docs/replay.md, docs/traces.md and
+docs/performance.md (every replay, the window knobs, the aperture sweep),
+made from a fresh replay of every shipped trace (traces/*/*.trace.xz), so that
 no number in them can go stale.
 
 Each table lives between "<!-- NAME:begin -->" and "<!-- NAME:end -->" in
@@ -19,6 +20,8 @@ import os
 import re
 import subprocess
 import sys
+
+from docblocks import splice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -179,21 +182,87 @@ def unmap_gap(files, rows, verdicts):
     return out
 
 
+def ratio(a, b):
+    return "%.0fx" % (a / b) if b and a / b >= 10 else \
+        ("%.1fx" % (a / b) if b else "-")
+
+
+def perf_replay(files, rows, verdicts):
+    """docs/performance.md section 1: each trace, rfc against pvdma."""
+    out = ["| trace | live set / aperture | host calls rfc → pvdma | failed maps rfc / pvdma | peak mappings rfc / pvdma | TLB flushes rfc / pvdma |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for f in files:
+        r, p = rows[f]["rfc"], rows[f]["pvdma"]
+        out.append("| %s | %.2f | %d → %d (%s) | %d / %d | %d / %d | %d / %d |" % (
+            rel(f)[len("traces/"):-len(".trace.xz")],
+            p["peak_live_bytes"] / p["aperture"], r["host_calls"],
+            p["host_calls"], ratio(r["host_calls"], p["host_calls"]),
+            r["failed_maps"], p["failed_maps"], r["peak_live_mappings"],
+            p["peak_live_mappings"], r["tlb_flushes"], p["tlb_flushes"]))
+    return out
+
+
+# The window knobs of the frontier table: pvdma-replay options per row.
+KNOBS = [("rfc", ["--policy", "rfc"]),
+         ("perpage", ["--policy", "perpage"]),
+         ("pvdma strict", ["--policy", "pvdma", "--strict"])] + \
+    [("pvdma, largest window %s" % w.replace("K", " KiB").replace("M", " MiB"),
+      ["--policy", "pvdma", "--max-window", w])
+     for w in ("256K", "1M", "4M", "16M", "64M", "128M", "512M")] + \
+    [("pvdma default", ["--policy", "pvdma"])]
+
+
+def summed(replay, args, files):
+    tot = {"host_calls": 0, "peak_live_mappings": 0,
+           "peak_aperture_bytes": 0, "failed_maps": 0}
+    for line in run(replay, args + ["--json", "--quiet"] + files).splitlines():
+        r = json.loads(line)
+        for k in tot:
+            tot[k] += r[k]
+    return tot
+
+
+def perf_frontier(files, rows, verdicts, replay):
+    out = ["| configuration | host calls | peak mappings | peak aperture MiB | failed maps |",
+           "|---|---:|---:|---:|---:|"]
+    for label, args in KNOBS:
+        t = summed(replay, args, files)
+        out.append("| %s | %d | %d | %.0f | %d |" % (
+            label, t["host_calls"], t["peak_live_mappings"],
+            t["peak_aperture_bytes"] / (1 << 20), t["failed_maps"]))
+    return out
+
+
+def perf_sweep(files, rows, verdicts, replay):
+    out = ["| aperture | host calls rfc → pvdma | failed maps rfc / pvdma | peak mappings rfc / pvdma |",
+           "|---|---:|---:|---:|"]
+    for ap in ("256M", "512M", "1G", "1536M", "2G", "4G"):
+        by = {}
+        for pol in ("rfc", "pvdma"):
+            by[pol] = summed(replay, ["--policy", pol, "--aperture", ap],
+                             files)
+        r, p = by["rfc"], by["pvdma"]
+        out.append("| %s | %d → %d (%s) | %d / %d | %d / %d |" % (
+            ap.replace("M", " MiB").replace("G", " GiB"), r["host_calls"],
+            p["host_calls"], ratio(r["host_calls"], p["host_calls"]),
+            r["failed_maps"], p["failed_maps"], r["peak_live_mappings"],
+            p["peak_live_mappings"]))
+    return out
+
+
 BLOCKS = [
     ("README.md", "replay-table", readme_table),
     ("docs/replay.md", "replay-rows", replay_table),
     ("docs/replay.md", "verdicts", verdict_lines),
     ("docs/traces.md", "trace-table", traces_table),
     ("docs/traces.md", "unmap-gap", unmap_gap),
+    ("docs/performance.md", "perf-replay", perf_replay),
+    ("docs/performance.md", "perf-frontier", perf_frontier),
+    ("docs/performance.md", "perf-sweep", perf_sweep),
 ]
 
-
-def splice(text, name, lines):
-    begin, end = "<!-- %s:begin -->" % name, "<!-- %s:end -->" % name
-    i, j = text.find(begin), text.find(end)
-    if i < 0 or j < i:
-        return None
-    return text[:i + len(begin)] + "\n" + "\n".join(lines) + "\n" + text[j:]
+# Blocks that run replays of their own take the replay binary too.
+NEEDS_REPLAY = (perf_frontier, perf_sweep)
 
 
 def main():
@@ -205,13 +274,15 @@ def main():
     a = ap.parse_args()
     if a.write == a.check:
         ap.error("give --write or --check")
-    data = collect(os.path.abspath(a.replay))
+    replay = os.path.abspath(a.replay)
+    data = collect(replay)
     bad = 0
     docs = {}
     for doc, name, make in BLOCKS:
         path = os.path.join(ROOT, doc)
         text = docs.get(doc) or open(path).read()
-        new = splice(text, name, make(*data))
+        args = data + (replay,) if make in NEEDS_REPLAY else data
+        new = splice(text, name, make(*args))
         if new is None:
             print("FAIL: %s has no <!-- %s:begin/end --> block" % (doc, name))
             bad += 1

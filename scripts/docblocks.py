@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Numbers in README.md and docs/ that can't go stale.
+
+A measured number may appear in a document only inside a block that a
+program writes:
+
+    <!-- NAME:begin -->                 written from a fresh run by
+    ...                                 scripts/trace_tables.py, by a test
+    <!-- NAME:end -->                   (TEST_BLOCKS) or from a committed
+                                        file (FILE_BLOCKS, below); each
+                                        checks its blocks
+
+    <!-- NAME:begin from FILE... -->    quoted from files a slow run wrote
+    ...                                 and that are committed (docs/perf/):
+    <!-- NAME:end -->                   every number inside must occur in
+                                        one of them
+
+Everything outside blocks is prose. --lint finds each number in the prose
+of the documents tests/docs/numbers.txt names and fails on any that file
+does not allow (spec facts: the DART page, the aperture, targets) and,
+for a document that describes a program ("check DOC from SOURCES"), that
+the program's source does not hold; and on any quoted number missing from
+its source.
+
+Also the splicing that the generators share (splice) and the blocks made
+from committed files (--write/--check: restart costs from
+docs/perf/restart-cost.txt).
+
+usage: docblocks.py --lint [RULES] | --write | --check
+"""
+import glob
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RULES = os.path.join(ROOT, "tests", "docs", "numbers.txt")
+
+BEGIN = re.compile(r"^\s*<!-- ([a-z0-9-]+):begin(?: from ([^>]*?))? -->\s*$")
+
+# A number: digits with thousands commas or a decimal point, optionally a
+# unit. Digits glued to letters, dots, slashes or dashes (h100, arm64,
+# 6.1.0-57, perf/e2e-...) are names, not numbers.
+NUMBER = re.compile(r"(?<![\w./\-+^§#@])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+                    r"(?:\s?(KiB|MiB|GiB|TiB|ns|µs|us|ms|s|x|%|B)\b)?"
+                    r"(?![\w/^]|[.\-]\w)")
+
+
+def splice(text, name, lines):
+    """Replace the body of block NAME with LINES; None when it has none."""
+    begin = re.compile(r"^[ \t]*<!-- %s:begin(?: from [^>]*?)? -->[ \t]*$"
+                       % re.escape(name), re.M)
+    m = begin.search(text)
+    end = "<!-- %s:end -->" % name
+    j = text.find(end, m.end()) if m else -1
+    if not m or j < 0:
+        return None
+    return text[:m.end()] + "\n" + "\n".join(lines) + "\n" + text[j:]
+
+
+def number_key(tok):
+    """The value a number token stands for, thousands commas dropped."""
+    return tok.replace(",", "")
+
+
+def prose_and_blocks(text):
+    """(prose lines, blocks): prose as (line number, text) without code,
+    links' targets and comments; blocks as (name, sources, first line,
+    body lines)."""
+    prose, blocks = [], []
+    block, fence = None, False
+    for n, line in enumerate(text.split("\n"), 1):
+        if block:
+            if line.strip() == "<!-- %s:end -->" % block[0]:
+                blocks.append(block)
+                block = None
+            else:
+                block[3].append(line)
+            continue
+        m = BEGIN.match(line)
+        if m:
+            block = (m.group(1), (m.group(2) or "").split(), n, [])
+            continue
+        if line.lstrip().startswith("```"):
+            fence = not fence
+            continue
+        if fence or line.startswith("    ") or line.startswith("\t"):
+            continue
+        prose.append((n, strip_markup(line)))
+    if block:
+        blocks.append(block)
+        prose.append((block[2], "<!-- %s:begin has no end -->" % block[0]))
+    return prose, blocks
+
+
+def strip_markup(line):
+    line = re.sub(r"`[^`]*`", " ", line)             # code spans
+    line = re.sub(r"\]\([^)]*\)", "]", line)          # link targets
+    line = re.sub(r"<!--.*?-->", " ", line)
+    line = re.sub(r"https?://\S+", " ", line)
+    line = re.sub(r"^#+\s+[\d.]+\s", " ", line)      # section numbers
+    line = re.sub(r"^\s*\d+\.\s", " ", line)         # ordered lists
+    return line
+
+
+def numbers(line):
+    for m in NUMBER.finditer(line):
+        unit = m.group(2) or ""
+        yield m.group(1), ("%s %s" % (m.group(1), unit)).strip()
+
+
+class Rules:
+    """tests/docs/numbers.txt: the documents checked and the numbers their
+    prose may state. Lines: "check FILE", "allow NUMBER [UNIT] -- why",
+    "allow-in FILE NUMBER [UNIT] -- why", "allow-rule RULE -- why"; a
+    check line may add "from SOURCE-GLOB...": the code the document
+    describes, whose numbers its prose may state."""
+
+    def __init__(self, path):
+        self.docs, self.allowed, self.local = [], set(), set()
+        self.rules = set()
+        self.sources = {}
+        with open(path) as f:
+            for raw in f:
+                line = raw.split("--", 1)[0].strip()
+                if not line or line.startswith("#"):
+                    continue
+                word, _, rest = line.partition(" ")
+                rest = rest.strip()
+                if word == "check":
+                    doc, _, srcs = rest.partition(" from ")
+                    self.docs.append(doc.strip())
+                    self.sources[doc.strip()] = sorted(
+                        os.path.relpath(g, ROOT) for pat in srcs.split()
+                        for g in glob.glob(os.path.join(ROOT, pat))
+                        if os.path.isfile(g))
+                elif word == "allow":
+                    self.allowed.add(self.key(rest))
+                elif word == "allow-rule" and rest in self.RULES:
+                    self.rules.add(rest)
+                elif word == "allow-in":
+                    doc, _, num = rest.partition(" ")
+                    self.local.add((doc, self.key(num)))
+                else:
+                    sys.exit("%s: what is '%s'?" % (path, raw.strip()))
+
+    @staticmethod
+    def key(written):
+        num, _, unit = written.strip().partition(" ")
+        return ("%s %s" % (number_key(num), unit.strip())).strip()
+
+    @staticmethod
+    def power_of_two_size(key):
+        """4 KiB, 2 MiB, 256 MiB: a size of 2^n units someone chose."""
+        num, _, unit = key.partition(" ")
+        return unit in ("KiB", "MiB", "GiB", "TiB") and num.isdigit() and \
+            int(num) > 0 and int(num) & (int(num) - 1) == 0
+
+    RULES = {"power-of-two-size": power_of_two_size.__func__}
+
+    def allows(self, doc, written):
+        k = self.key(written)
+        return k in self.allowed or (doc, k) in self.local or \
+            any(self.RULES[r](k) for r in self.rules)
+
+
+def source_numbers(paths):
+    vals = set()
+    for p in paths:
+        full = os.path.join(ROOT, p)
+        if not os.path.exists(full):
+            return None
+        with open(full, errors="replace") as f:
+            for line in f:
+                for tok, _ in numbers(line):
+                    vals.add(number_key(tok))
+    return vals
+
+
+# Blocks a test writes from a fresh run of its own (and checks there).
+TEST_BLOCKS = {
+    "alignment": "tests/replay/run-alignment.sh",
+}
+
+
+def generated_names():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import trace_tables
+    return {name for _, name, _ in trace_tables.BLOCKS} | \
+        {name for _, name, _, _ in FILE_BLOCKS} | set(TEST_BLOCKS)
+
+
+def lint_doc(doc, rules, names):
+    bad = []
+    code = source_numbers(rules.sources.get(doc, [])) or set()
+    with open(os.path.join(ROOT, doc)) as f:
+        prose, blocks = prose_and_blocks(f.read())
+    for n, line in prose:
+        if "has no end -->" in line:
+            bad.append("%s:%d: %s" % (doc, n, line.strip()))
+            continue
+        for tok, written in numbers(line):
+            if not rules.allows(doc, written) and number_key(tok) not in code:
+                bad.append("%s:%d: '%s' outside a generated block: %s"
+                           % (doc, n, written, line.strip()[:100]))
+    for name, sources, n, body in blocks:
+        if not sources:
+            if name not in names:
+                bad.append("%s:%d: block '%s' is neither generated "
+                           "(scripts/trace_tables.py, docblocks.py) nor "
+                           "quoted 'from' a file" % (doc, n, name))
+            continue
+        have = source_numbers(sources)
+        if have is None:
+            bad.append("%s:%d: block '%s' quotes %s, which does not exist"
+                       % (doc, n, name, " ".join(sources)))
+            continue
+        for k, line in enumerate(body, n + 1):
+            if line.startswith("    "):
+                continue
+            for tok, written in numbers(strip_markup(line)):
+                if number_key(tok) not in have:
+                    bad.append("%s:%d: '%s' in block '%s' is not in %s"
+                               % (doc, k, written, name, " ".join(sources)))
+    return bad
+
+
+def lint(rules_path):
+    rules = Rules(rules_path)
+    names = generated_names()
+    checked = set(rules.docs)
+    failed = 0
+    for doc in rules.docs:
+        bad = lint_doc(doc, rules, names)
+        if bad:
+            failed += 1
+            print("FAIL: %s: %d numbers no program wrote" % (doc, len(bad)))
+            for b in bad:
+                print("      " + b)
+        else:
+            print("ok:   %s: every number generated, quoted or allowed" % doc)
+    others = sorted(set(["README.md"] + ["docs/" + d for d in os.listdir(
+        os.path.join(ROOT, "docs")) if d.endswith(".md")]) - checked)
+    for doc in others if rules_path == RULES else []:
+        print("skip: %s: not in tests/docs/numbers.txt's checked list" % doc)
+    print("%d passed, %d failed" % (len(rules.docs) - failed, failed))
+    return 1 if failed else 0
+
+
+# Blocks made from committed files (no run needed): doc, name, source, make.
+def restart_cost(path):
+    """docs/perf/restart-cost.txt (tests/e2e/run-restart-vm.sh) as a table."""
+    line_re = re.compile(
+        r"policy=(\S+) kill: host gap (\d+) ms, guest longest wait (\d+) us "
+        r"\(before the kill: (\d+) us\); upgrade: host gap (\d+) ms, guest "
+        r"longest wait since load (\d+) us; (\d+) transfers, (\d+) "
+        r"mismatches, (\d+) failed maps")
+    out = ["| policy | restart | host gap | guest's longest wait | transfers, mismatches, failed maps |",
+           "|---|---|---:|---:|---|"]
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = line_re.match(line.strip())
+            if not m:
+                sys.exit("docblocks: %s: not a restart-cost line: %s"
+                         % (path, line.strip()))
+            p, kg, kw, warm, ug, uw, t, mm, fm = m.groups()
+            out.append("| %s | kill -9 | %s ms | %.1f ms (%.1f before) | %s, %s, %s (both restarts) |"
+                       % (p, kg, int(kw) / 1000, int(warm) / 1000,
+                          "{:,}".format(int(t)), mm, fm))
+            out.append("| %s | upgrade | %s ms | %.1f ms | |"
+                       % (p, ug, int(uw) / 1000))
+    return out
+
+
+FILE_BLOCKS = [
+    ("docs/reliability.md", "restart-cost", "docs/perf/restart-cost.txt",
+     restart_cost),
+]
+
+
+def write_or_check(write):
+    bad = 0
+    for doc, name, src, make in FILE_BLOCKS:
+        path = os.path.join(ROOT, doc)
+        with open(path) as f:
+            text = f.read()
+        new = splice(text, name, make(os.path.join(ROOT, src)))
+        if new is None:
+            print("FAIL: %s has no <!-- %s:begin/end --> block" % (doc, name))
+            bad += 1
+        elif write:
+            with open(path, "w") as f:
+                f.write(new)
+        elif new != text:
+            print("FAIL: %s block '%s' differs from %s (scripts/docblocks.py"
+                  " --write)" % (doc, name, src))
+            bad += 1
+        else:
+            print("ok:   %s block '%s' matches %s" % (doc, name, src))
+    return bad
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) in (2, 3) else ""
+    if what == "--lint":
+        return lint(sys.argv[2] if len(sys.argv) == 3 else RULES)
+    if what in ("--write", "--check"):
+        bad = write_or_check(what == "--write")
+        if what == "--check":
+            print("%d passed, %d failed" % (len(FILE_BLOCKS) - bad, bad))
+        return 1 if bad else 0
+    sys.exit(__doc__.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
