@@ -69,7 +69,7 @@ def prose_and_blocks(text):
     links' targets and comments; blocks as (name, sources, first line,
     body lines)."""
     prose, blocks = [], []
-    block, fence = None, False
+    block, fence, span = None, False, False
     for n, line in enumerate(text.split("\n"), 1):
         if block:
             if line.strip() == "<!-- %s:end -->" % block[0]:
@@ -87,7 +87,11 @@ def prose_and_blocks(text):
             continue
         if fence or line.startswith("    ") or line.startswith("\t"):
             continue
-        prose.append((n, strip_markup(line)))
+        # a code span may run over lines: cut what lies inside backticks
+        parts = line.split("`")
+        text = " ".join(p for k, p in enumerate(parts) if (k % 2 == 1) == span)
+        span ^= len(parts) % 2 == 0
+        prose.append((n, strip_markup(text)))
     if block:
         blocks.append(block)
         prose.append((block[2], "<!-- %s:begin has no end -->" % block[0]))
@@ -175,12 +179,17 @@ def source_numbers(paths):
             for line in f:
                 for tok, _ in numbers(line):
                     vals.add(number_key(tok))
+                # code writes offsets and masks in hex, docs in decimal
+                for h in re.findall(r"\b0x([0-9a-fA-F]+)", line):
+                    vals.add(str(int(h, 16)))
     return vals
 
 
 # Blocks a test writes from a fresh run of its own (and checks there).
 TEST_BLOCKS = {
     "alignment": "tests/replay/run-alignment.sh",
+    "test-times": "scripts/test-times.sh",
+    "mutate": "scripts/mutate.sh",
 }
 
 
