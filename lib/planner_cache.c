@@ -626,14 +626,18 @@ static struct pvdma_window *seg_window(struct pvdma_planner *p,
 
 /*
  * The window holding @seg now: a trim later in the call may have split
- * the one it was planned in (the pieces keep its bus - gpa offset).
+ * the one it was planned in, its record keeping the first piece (the
+ * pieces keep its bus - gpa offset). Where @seg lies, not the record's
+ * state, says which: an undo that puts the first piece's mappings may
+ * already have made it idle when it reaches a segment of another piece.
  */
 static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
 					   const struct pvdma_seg *seg)
 {
 	struct pvdma_window *w = seg_window(p, seg);
 
-	if (!w || w->state != PVDMA_WIN_LIVE ||
+	if (!w || w->state == PVDMA_WIN_PENDING ||
+	    w->state == PVDMA_WIN_FAILED ||
 	    (seg->gpa >= w->gpa && seg->gpa - w->gpa < w->len))
 		return w;
 	return pvdma_bus_find(p, w->bus + (seg->gpa - w->gpa));
