@@ -24,8 +24,8 @@ the program's source does not hold; and on any quoted number missing from
 its source.
 
 Also the splicing that the generators share (splice) and the blocks made
-from committed files (--write/--check: restart costs from
-docs/perf/restart-cost.txt).
+from committed files (--write/--check: FILE_BLOCKS, e.g. restart costs
+from docs/perf/restart-cost.txt).
 
 usage: docblocks.py --lint [RULES] | --write | --check
 """
@@ -284,9 +284,28 @@ def restart_cost(path):
     return out
 
 
+def churn_curve(path):
+    """docs/perf/churn-curve.dat (churn_curve --curve) as a table."""
+    out = ["| ops | live buffers | live mappings | live aperture MiB | largest free bus MiB | free bus MiB | largest/free |",
+           "|---:|---:|---:|---:|---:|---:|---:|"]
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            v = line.split()
+            if len(v) < 8:
+                sys.exit("docblocks: %s: not a curve line: %s"
+                         % (path, line.strip()))
+            out.append("| {:,} | {} | {:,} | {} | {} | {} | {} |".format(
+                int(v[0]), v[1], int(v[2]), v[3], v[5], v[6], v[7]))
+    return out
+
+
 FILE_BLOCKS = [
     ("docs/reliability.md", "restart-cost", "docs/perf/restart-cost.txt",
      restart_cost),
+    ("docs/reliability.md", "churn-curve", "docs/perf/churn-curve.dat",
+     churn_curve),
 ]
 
 

@@ -13,6 +13,9 @@
 
 #include <pvdma/version.h>
 
+#include "json.h"
+#include "size.h"
+
 #include "inspect.h"
 #include "replay.h"
 #include "synth.h"
@@ -118,34 +121,6 @@ static void usage(FILE *out)
 		(unsigned long long)SYNTH_DEFAULT_OPS);
 }
 
-/* "64M", "1536m", "4096", "1G", "2KiB" -> bytes. */
-static int parse_size(const char *s, u64 *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned int shift = 0;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -1;
-	*out = (u64)v << shift;
-	return 0;
-}
-
 static int parse_bounce(const char *s, enum pvdma_bounce_mode *mode)
 {
 	if (!strcmp(s, "off"))
@@ -199,7 +174,7 @@ static const struct option long_options[] = {
 
 static void parse_count(const char *name, const char *arg, u64 max, u64 *out)
 {
-	if (parse_size(arg, out) || *out == 0 || *out > max)
+	if (!size_parse_range(arg, 1, max, out))
 		bad_value(name, arg);
 }
 
@@ -240,7 +215,7 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		parse_count("max-window", arg, 1ull << 40, &c->opt.max_window);
 		break;
 	case OPT_SPEC_SHIFT:
-		if (parse_size(arg, &v) || v > 32)
+		if (!size_parse_range(arg, 0, 32, &v))
 			bad_value("spec-shift", arg);
 		c->opt.spec_shift = (u32)v + 1;
 		break;
@@ -288,7 +263,7 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		c->synthetic[c->nsynthetic++] = arg;
 		break;
 	case OPT_SEED:
-		if (parse_size(arg, &c->synth.seed))
+		if (!size_parse(arg, &c->synth.seed))
 			bad_value("seed", arg);
 		break;
 	case OPT_OPS:
@@ -304,22 +279,6 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		usage(stderr);
 		exit(2);
 	}
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
 }
 
 static double ns_per_map(const struct replay_result *r)
@@ -341,83 +300,83 @@ static const char *bounce_name(const struct replay_options *opt)
 	return pvdma_bounce_mode_name(opt->bounce);
 }
 
-#define JSON_U64(name, value) \
-	printf(", \"" name "\": %llu", (unsigned long long)(value))
-
 static void print_json(const char *trace, const struct replay_options *opt,
 		       const struct replay_result *r)
 {
+	struct jsonw w;
 	unsigned int i;
 
-	printf("{\"trace\": ");
-	json_string(trace);
-	printf(", \"policy\": \"%s\"", opt->oracle ? "oracle" :
-	       pvdma_policy_name(opt->policy));
-	JSON_U64("map_requests", r->map_requests);
-	JSON_U64("host_calls", r->host_calls);
-	JSON_U64("host_maps", r->host_maps);
-	JSON_U64("host_unmaps", r->host_unmaps);
-	JSON_U64("tlb_flushes", r->tlb_flushes);
-	JSON_U64("peak_live_mappings", r->peak_live_mappings);
-	JSON_U64("peak_aperture_bytes", r->peak_aperture_bytes);
-	JSON_U64("peak_live_bytes", r->peak_live_bytes);
-	JSON_U64("failed_maps", r->failed_maps);
-	JSON_U64("bounced_bytes", r->bounced_bytes);
-	JSON_U64("spec_waste_peak_bytes", r->spec_waste_peak);
-	JSON_U64("spec_waste_end_bytes", r->spec_waste_end);
-	JSON_U64("trims", r->trims);
-	JSON_U64("trimmed_bytes", r->trimmed_bytes);
-	JSON_U64("admission_refusals", r->admission_refusals);
-	JSON_U64("fast_lookups", r->fast_lookups);
-	JSON_U64("invented_bytes", r->invented_bytes);
-	printf(", \"ns_per_map\": %.1f", ns_per_map(r));
-	printf(", \"planner_ns_per_map\": %.1f", planner_ns_per_map(r));
-	printf(", \"planner_ns_per_segment\": %.1f", r->map_segments ?
-	       (double)(r->map_ns - r->map_host_ns) / (double)r->map_segments : 0);
-	JSON_U64("map_segments", r->map_segments);
-	JSON_U64("unmap_requests", r->unmap_requests);
-	JSON_U64("sync_requests", r->sync_requests);
-	JSON_U64("host_refusals", r->host_refusals);
-	JSON_U64("end_live_mappings", r->end_live_mappings);
-	JSON_U64("bounced_maps", r->bounced_maps);
-	JSON_U64("evictions", r->evictions);
-	JSON_U64("hits", r->hits);
-	JSON_U64("misses", r->misses);
-	JSON_U64("verify_errors", r->verify_errors);
-	JSON_U64("align_bytes", r->align_bytes);
-	JSON_U64("align_64k_bytes", r->align_64k_bytes);
-	JSON_U64("align_2m_bytes", r->align_2m_bytes);
-	printf(", \"align_64k_share\": %.4f, \"align_2m_share\": %.4f",
-	       r->align_bytes ? (double)r->align_64k_bytes / (double)r->align_bytes : 0,
-	       r->align_bytes ? (double)r->align_2m_bytes / (double)r->align_bytes : 0);
-	JSON_U64("align_fallbacks", r->align_fallbacks);
-	JSON_U64("unmatched_unmaps", r->unmatched_unmaps);
-	JSON_U64("implied_unmaps", r->implied_unmaps);
-	JSON_U64("skipped_unmaps", r->skipped_unmaps);
-	JSON_U64("unmap_errors", r->unmap_errors);
-	JSON_U64("unmatched_syncs", r->unmatched_syncs);
-	JSON_U64("invalid_maps", r->invalid_maps);
-	JSON_U64("parse_errors", r->parse_errors);
-	JSON_U64("events", r->events);
-	JSON_U64("phases", r->phases);
-	printf(", \"fail_reasons\": {");
+	jsonw_init(&w, stdout);
+	jsonw_object_begin(&w, NULL);
+	jsonw_string(&w, "trace", trace);
+	jsonw_string(&w, "policy", opt->oracle ? "oracle" :
+		     pvdma_policy_name(opt->policy));
+	jsonw_u64(&w, "map_requests", r->map_requests);
+	jsonw_u64(&w, "host_calls", r->host_calls);
+	jsonw_u64(&w, "host_maps", r->host_maps);
+	jsonw_u64(&w, "host_unmaps", r->host_unmaps);
+	jsonw_u64(&w, "tlb_flushes", r->tlb_flushes);
+	jsonw_u64(&w, "peak_live_mappings", r->peak_live_mappings);
+	jsonw_u64(&w, "peak_aperture_bytes", r->peak_aperture_bytes);
+	jsonw_u64(&w, "peak_live_bytes", r->peak_live_bytes);
+	jsonw_u64(&w, "failed_maps", r->failed_maps);
+	jsonw_u64(&w, "bounced_bytes", r->bounced_bytes);
+	jsonw_u64(&w, "spec_waste_peak_bytes", r->spec_waste_peak);
+	jsonw_u64(&w, "spec_waste_end_bytes", r->spec_waste_end);
+	jsonw_u64(&w, "trims", r->trims);
+	jsonw_u64(&w, "trimmed_bytes", r->trimmed_bytes);
+	jsonw_u64(&w, "admission_refusals", r->admission_refusals);
+	jsonw_u64(&w, "fast_lookups", r->fast_lookups);
+	jsonw_u64(&w, "invented_bytes", r->invented_bytes);
+	jsonw_double(&w, "ns_per_map", 1, ns_per_map(r));
+	jsonw_double(&w, "planner_ns_per_map", 1, planner_ns_per_map(r));
+	jsonw_double(&w, "planner_ns_per_segment", 1, r->map_segments ?
+		     (double)(r->map_ns - r->map_host_ns) /
+		     (double)r->map_segments : 0);
+	jsonw_u64(&w, "map_segments", r->map_segments);
+	jsonw_u64(&w, "unmap_requests", r->unmap_requests);
+	jsonw_u64(&w, "sync_requests", r->sync_requests);
+	jsonw_u64(&w, "host_refusals", r->host_refusals);
+	jsonw_u64(&w, "end_live_mappings", r->end_live_mappings);
+	jsonw_u64(&w, "bounced_maps", r->bounced_maps);
+	jsonw_u64(&w, "evictions", r->evictions);
+	jsonw_u64(&w, "hits", r->hits);
+	jsonw_u64(&w, "misses", r->misses);
+	jsonw_u64(&w, "verify_errors", r->verify_errors);
+	jsonw_u64(&w, "align_bytes", r->align_bytes);
+	jsonw_u64(&w, "align_64k_bytes", r->align_64k_bytes);
+	jsonw_u64(&w, "align_2m_bytes", r->align_2m_bytes);
+	jsonw_double(&w, "align_64k_share", 4, r->align_bytes ?
+		     (double)r->align_64k_bytes / (double)r->align_bytes : 0);
+	jsonw_double(&w, "align_2m_share", 4, r->align_bytes ?
+		     (double)r->align_2m_bytes / (double)r->align_bytes : 0);
+	jsonw_u64(&w, "align_fallbacks", r->align_fallbacks);
+	jsonw_u64(&w, "unmatched_unmaps", r->unmatched_unmaps);
+	jsonw_u64(&w, "implied_unmaps", r->implied_unmaps);
+	jsonw_u64(&w, "skipped_unmaps", r->skipped_unmaps);
+	jsonw_u64(&w, "unmap_errors", r->unmap_errors);
+	jsonw_u64(&w, "unmatched_syncs", r->unmatched_syncs);
+	jsonw_u64(&w, "invalid_maps", r->invalid_maps);
+	jsonw_u64(&w, "parse_errors", r->parse_errors);
+	jsonw_u64(&w, "events", r->events);
+	jsonw_u64(&w, "phases", r->phases);
+	jsonw_object_begin(&w, "fail_reasons");
 	for (i = 1; i < PVDMA_FAIL_COUNT; i++)
-		printf("%s\"%s\": %llu", i > 1 ? ", " : "",
-		       pvdma_fail_reason_name(i),
-		       (unsigned long long)r->fail_by_reason[i]);
-	printf("}");
-	JSON_U64("aperture", opt->aperture);
-	JSON_U64("max_mappings", opt->max_mappings);
-	printf(", \"bounce\": \"%s\"", bounce_name(opt));
-	JSON_U64("bounce_pool_bytes", opt->policy == PVDMA_POLICY_POOL ||
-		 (opt->policy == PVDMA_POLICY_PVDMA &&
-		  opt->bounce != PVDMA_BOUNCE_OFF) ? opt->bounce_bytes : 0);
-	JSON_U64("block_bytes", opt->policy == PVDMA_POLICY_BLOCK ?
-		 (opt->block_bytes ? opt->block_bytes : PVDMA_DEFAULT_BLOCK_BYTES) : 0);
-	printf(", \"strict\": %s", opt->strict ? "true" : "false");
-	printf(", \"first_failure\": ");
-	json_string(r->first_failure);
-	printf("}\n");
+		jsonw_u64(&w, pvdma_fail_reason_name(i), r->fail_by_reason[i]);
+	jsonw_object_end(&w);
+	jsonw_u64(&w, "aperture", opt->aperture);
+	jsonw_u64(&w, "max_mappings", opt->max_mappings);
+	jsonw_string(&w, "bounce", bounce_name(opt));
+	jsonw_u64(&w, "bounce_pool_bytes", opt->policy == PVDMA_POLICY_POOL ||
+		  (opt->policy == PVDMA_POLICY_PVDMA &&
+		   opt->bounce != PVDMA_BOUNCE_OFF) ? opt->bounce_bytes : 0);
+	jsonw_u64(&w, "block_bytes", opt->policy == PVDMA_POLICY_BLOCK ?
+		  (opt->block_bytes ? opt->block_bytes :
+		   PVDMA_DEFAULT_BLOCK_BYTES) : 0);
+	jsonw_bool(&w, "strict", opt->strict);
+	jsonw_string(&w, "first_failure", r->first_failure);
+	jsonw_object_end(&w);
+	putchar('\n');
 }
 
 static const char *short_name(const char *path)
