@@ -31,6 +31,9 @@
 
 #include <pvdma/proto.h>
 
+#include "json.h"
+#include "size.h"
+
 #define HB_PAGE		(16u << 10)
 #define HB_GPA_BASE	(16u << 20)	/* above the legacy low memory */
 #define HB_TIMEOUT_MS	5000
@@ -173,6 +176,7 @@ static int hb_run(struct hb_dev *d, u32 batch, double seconds)
 {
 	struct pvdma_host_op *ops = calloc(batch, sizeof(*ops));
 	u64 requests = 0, doorbells = 0, errors = 0;
+	struct jsonw w;
 	double t0, t;
 	u32 i;
 	int r;
@@ -210,10 +214,19 @@ static int hb_run(struct hb_dev *d, u32 batch, double seconds)
 		fprintf(stderr, "host_bench: pvdmad did not answer\n");
 		return -1;
 	}
-	printf("{\"bench\": \"host\", \"entries_per_doorbell\": %u, \"requests\": %llu, \"doorbells\": %llu, \"seconds\": %.3f, \"requests_per_s\": %.0f, \"doorbells_per_s\": %.0f, \"ns_per_request\": %.1f, \"errors\": %llu}\n",
-	       batch, (unsigned long long)requests, (unsigned long long)doorbells,
-	       t, requests / t, doorbells / t, t * 1e9 / requests,
-	       (unsigned long long)errors);
+	jsonw_init(&w, stdout);
+	jsonw_object_begin(&w, NULL);
+	jsonw_string(&w, "bench", "host");
+	jsonw_u64(&w, "entries_per_doorbell", batch);
+	jsonw_u64(&w, "requests", requests);
+	jsonw_u64(&w, "doorbells", doorbells);
+	jsonw_double(&w, "seconds", 3, t);
+	jsonw_double(&w, "requests_per_s", 0, requests / t);
+	jsonw_double(&w, "doorbells_per_s", 0, doorbells / t);
+	jsonw_double(&w, "ns_per_request", 1, t * 1e9 / requests);
+	jsonw_u64(&w, "errors", errors);
+	jsonw_object_end(&w);
+	putchar('\n');
 	return errors ? -1 : 0;
 }
 
@@ -230,6 +243,7 @@ int main(int argc, char **argv)
 	struct hb_dev d = { 0 };
 	struct pvdma_host_op hello = { .op = PVDMA_OP_HELLO };
 	double seconds = 1.0;
+	uint64_t batch;
 	bool user_sizes = false;
 	int opt, rc = 0;
 
@@ -238,11 +252,12 @@ int main(int argc, char **argv)
 			path = optarg;
 		} else if (opt == 't') {
 			seconds = atof(optarg);
-		} else if (opt == 'b' && (!user_sizes || nsizes < HB_MAX_SIZES)) {
+		} else if (opt == 'b' && (!user_sizes || nsizes < HB_MAX_SIZES) &&
+			   size_parse_range(optarg, 1, UINT32_MAX, &batch)) {
 			if (!user_sizes)
 				nsizes = 0;
 			user_sizes = true;
-			sizes[nsizes++] = (u32)strtoul(optarg, NULL, 0);
+			sizes[nsizes++] = (u32)batch;
 		} else {
 			fprintf(stderr, "usage: host_bench --socket PATH [--seconds S] [--batch B]...\n");
 			return 2;

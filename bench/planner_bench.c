@@ -20,6 +20,10 @@
 
 #include <pvdma/dart.h>
 #include <pvdma/planner.h>
+#include <pvdma/prng.h>
+
+#include "json.h"
+#include "size.h"
 
 #define PAGE		PVDMA_DART_PAGE_SIZE
 #define MAX_LIVE	2048
@@ -92,15 +96,12 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* xorshift64*: the same sequence for every policy. */
-static u64 rng_state;
+/* One stream, seeded again by each run: the same sequence for every policy. */
+static struct pvdma_prng rng;
 
 static u64 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return pvdma_prng_next(&rng);
 }
 
 static void random_map(struct live *m)
@@ -129,7 +130,7 @@ static void churn(enum pvdma_policy policy, u64 ops, struct result *r)
 
 	memset(live, 0, sizeof(live));
 	memset(r, 0, sizeof(*r));
-	rng_state = 0x9e3779b97f4a7c15ull;
+	pvdma_prng_seed(&rng, 0x9e3779b97f4a7c15ull);
 	for (i = 0; i < ops; i++) {
 		struct live *m = &live[rnd() % MAX_LIVE];
 		double t0;
@@ -173,7 +174,7 @@ static void lookup(enum pvdma_policy policy, u32 nwin, u64 ops,
 		if (pvdma_map(&b->p, &s, 1, PVDMA_DIR_BIDIRECTIONAL, 0))
 			abort();
 	}
-	rng_state = 12345;
+	pvdma_prng_seed(&rng, 12345);
 	for (i = 0; i < ops; i++) {
 		double t0;
 
@@ -200,15 +201,22 @@ static void print(bool json, const char *bench_name, const char *policy,
 	double unmap = r->unmaps ? r->unmap_ns / r->unmaps : 0;
 
 	if (json) {
-		printf("{\"bench\": \"%s\", \"policy\": \"%s\", \"n\": %llu, "
-		       "\"maps\": %llu, \"unmaps\": %llu, \"ns_per_map\": %.1f, "
-		       "\"ns_per_unmap\": %.1f, \"map_ratio\": %.3f, "
-		       "\"host_calls\": %llu, \"failed_maps\": %llu}\n",
-		       bench_name, policy, (unsigned long long)n,
-		       (unsigned long long)r->maps, (unsigned long long)r->unmaps,
-		       map, unmap, base_map ? map / base_map : 1.0,
-		       (unsigned long long)r->host_calls,
-		       (unsigned long long)r->failed);
+		struct jsonw w;
+
+		jsonw_init(&w, stdout);
+		jsonw_object_begin(&w, NULL);
+		jsonw_string(&w, "bench", bench_name);
+		jsonw_string(&w, "policy", policy);
+		jsonw_u64(&w, "n", n);
+		jsonw_u64(&w, "maps", r->maps);
+		jsonw_u64(&w, "unmaps", r->unmaps);
+		jsonw_double(&w, "ns_per_map", 1, map);
+		jsonw_double(&w, "ns_per_unmap", 1, unmap);
+		jsonw_double(&w, "map_ratio", 3, base_map ? map / base_map : 1.0);
+		jsonw_u64(&w, "host_calls", r->host_calls);
+		jsonw_u64(&w, "failed_maps", r->failed);
+		jsonw_object_end(&w);
+		putchar('\n');
 		return;
 	}
 	printf("%-7s %-8s %8llu %10llu %9.1f %9.1f %8.2fx %10llu %7llu\n",
@@ -216,6 +224,18 @@ static void print(bool json, const char *bench_name, const char *policy,
 	       (unsigned long long)r->maps, map, unmap,
 	       base_map ? map / base_map : 1.0,
 	       (unsigned long long)r->host_calls, (unsigned long long)r->failed);
+}
+
+/* A count argument (size.h's grammar); a bad one ends the run. */
+static u64 arg_size(const char *name, const char *s)
+{
+	u64 v;
+
+	if (!size_parse(s, &v)) {
+		fprintf(stderr, "planner_bench: bad --%s: '%s'\n", name, s);
+		exit(2);
+	}
+	return v;
 }
 
 static void usage(void)
@@ -248,11 +268,11 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': ops = strtoull(optarg, NULL, 0); break;
-		case 'l': lookup_ops = strtoull(optarg, NULL, 0); break;
+		case 'o': ops = arg_size("ops", optarg); break;
+		case 'l': lookup_ops = arg_size("lookup-ops", optarg); break;
 		case 'O': only = optarg; break;
 		case 'p': policy = optarg; break;
-		case 'n': lookup_n = strtoull(optarg, NULL, 0); break;
+		case 'n': lookup_n = arg_size("lookup-n", optarg); break;
 		case 'j': json = true; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;

@@ -52,6 +52,9 @@
 
 #include <pvdma/dmadev.h>
 #include <pvdma/proto.h>
+#include <pvdma/prng.h>
+
+#include "size.h"
 
 #define PAGE		(16ull << 10)
 #define IRQ_TIMEOUT_MS	3000
@@ -549,7 +552,7 @@ static int run_hostile(const struct opts *o)
 {
 	struct ivs_dev c, m;
 	time_t end = time(NULL) + o->seconds;
-	unsigned int seed = (unsigned int)getpid();
+	struct pvdma_prng rng = { (u64)getpid() };
 	u64 rounds = 0;
 	size_t i;
 
@@ -559,15 +562,15 @@ static int run_hostile(const struct opts *o)
 	}
 	while (time(NULL) < end) {
 		for (i = 0; i < 512; i++) {
-			c.shm[rand_r(&seed) % c.shm_size] = (u8)rand_r(&seed);
-			m.shm[rand_r(&seed) % m.shm_size] = (u8)rand_r(&seed);
+			c.shm[pvdma_prng_below(&rng, c.shm_size)] = (u8)pvdma_prng_next(&rng);
+			m.shm[pvdma_prng_below(&rng, m.shm_size)] = (u8)pvdma_prng_next(&rng);
 		}
 		/* sometimes a believable tail, so the garbage gets executed */
 		if (rounds % 2) {
 			((struct pvdma_shm_header *)c.shm)->sq_tail =
-				((struct pvdma_shm_header *)c.shm)->sq_head + rand_r(&seed) % 4;
+				((struct pvdma_shm_header *)c.shm)->sq_head + (u32)pvdma_prng_below(&rng, 4);
 			((struct pvdma_dev_header *)m.shm)->sq_tail =
-				((struct pvdma_dev_header *)m.shm)->sq_head + rand_r(&seed) % 4;
+				((struct pvdma_dev_header *)m.shm)->sq_head + (u32)pvdma_prng_below(&rng, 4);
 			((struct pvdma_dev_header *)m.shm)->domain_peer = (u32)c.id;
 		}
 		ivs_kick(&c);
@@ -1341,15 +1344,15 @@ static int run_fair(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* A size argument (size.h's grammar); a bad one ends the run. */
 static u64 parse_u64(const char *s)
 {
-	char *end;
-	u64 v = strtoull(s, &end, 0);
+	u64 v;
 
-	if (*end == 'M')
-		v <<= 20;
-	else if (*end == 'G')
-		v <<= 30;
+	if (!size_parse(s, &v)) {
+		fprintf(stderr, "client: bad size '%s'\n", s);
+		exit(2);
+	}
 	return v;
 }
 

@@ -39,6 +39,9 @@
 
 #include <pvdma/dart.h>
 #include <pvdma/planner.h>
+#include <pvdma/prng.h>
+
+#include "size.h"
 
 #define GUEST_SPAN	(8ull << 30)	/* guest RAM the buffers come from */
 #define MAX_SG		16
@@ -67,7 +70,7 @@ struct churn {
 	struct pvdma_dart_mapping *dart_slots;
 	struct pvdma_planner planner;
 	struct pvdma_planner_mem mem;
-	u64 rng;
+	struct pvdma_prng rng;
 	struct buf **heap;	/* min-heap on expires */
 	u32 nheap;
 	u32 cap;
@@ -80,11 +83,7 @@ struct churn {
 
 static u64 rnd(struct churn *c)
 {
-	u64 z = (c->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return pvdma_prng_next(&c->rng);
 }
 
 /* Log-uniform in [lo, hi]. */
@@ -184,7 +183,7 @@ static int churn_init(struct churn *c, u64 aperture, u64 seed, u32 cap)
 	c->mem.batch_win = calloc(c->mem.nops, sizeof(*c->mem.batch_win));
 	c->cap = cap;
 	c->heap = calloc(cap, sizeof(*c->heap));
-	c->rng = seed;
+	pvdma_prng_seed(&c->rng, seed);
 	if (!c->mem.windows || !c->mem.ops || !c->mem.batch_win || !c->heap)
 		return -ENOMEM;
 	return pvdma_planner_init(&c->planner, &pc, &churn_ops, c, &c->mem);
@@ -290,15 +289,14 @@ static void print_sample(FILE *f, const struct sample *s)
 		(unsigned long long)s->failed);
 }
 
-static u64 parse_num(const char *s)
+/* A size argument (size.h's grammar); a bad one ends the run. */
+static u64 parse_num(const char *name, const char *s)
 {
-	char *end;
-	u64 v = strtoull(s, &end, 0);
+	u64 v;
 
-	switch (*end) {
-	case 'K': case 'k': v <<= 10; break;
-	case 'M': case 'm': v <<= 20; break;
-	case 'G': case 'g': v <<= 30; break;
+	if (!size_parse(s, &v)) {
+		fprintf(stderr, "churn_curve: bad --%s: '%s'\n", name, s);
+		exit(2);
 	}
 	return v;
 }
@@ -329,11 +327,11 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "o:e:s:l:a:c:i:", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'o': ops = parse_num(optarg); break;
-		case 'e': every = parse_num(optarg); break;
-		case 's': seed = parse_num(optarg); break;
-		case 'l': max_life = parse_num(optarg); break;
-		case 'a': aperture = parse_num(optarg); break;
+		case 'o': ops = parse_num("ops", optarg); break;
+		case 'e': every = parse_num("every", optarg); break;
+		case 's': seed = parse_num("seed", optarg); break;
+		case 'l': max_life = parse_num("max-life", optarg); break;
+		case 'a': aperture = parse_num("aperture", optarg); break;
 		case 'c': curve = optarg; break;
 		case 'i': inject = strtod(optarg, NULL); break;
 		default:

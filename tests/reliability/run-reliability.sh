@@ -49,7 +49,7 @@ mkdir -p "$OUT"
 
 # ---- churn: the planner over 10^5..10^6 operations ---------------------
 step_churn() {
-	cflags="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter -Ilib/include -Ilib"
+	cflags="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wno-unused-parameter -Ilib/include -Ilib -Icommon"
 	lib=$BUILD/libpvdma.a
 	[ -f "$lib" ] || make -s BUILD="$BUILD" "$lib" >/dev/null 2>&1
 	if nm "$lib" 2>/dev/null | grep -q __asan; then

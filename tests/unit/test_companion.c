@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#include <pvdma/prng.h>
+
 #include "harness.h"
 #include "race_iommu.h"
 
@@ -352,19 +354,20 @@ static void test_random_ring(void **state)
 {
 	struct harness *h = *state;
 	u8 *p = h->shm;
-	unsigned int seed = 12345;
+	struct pvdma_prng rng = { 12345 };
 	u64 i, round;
 
 	for (round = 0; round < 200; round++) {
-		for (i = 128; i < h->shm_size; i += 1 + rand_r(&seed) % 64)
-			p[i] = (u8)rand_r(&seed);
+		for (i = 128; i < h->shm_size; i += 1 + pvdma_prng_below(&rng, 64))
+			p[i] = (u8)pvdma_prng_next(&rng);
 		if (round % 3 == 0) {
 			harness_hdr(h)->guest_version = PVDMA_PROTO_VERSION;
 			harness_hdr(h)->guest_features = 0;
 		}
 		/* mostly a plausible tail, so slots really run */
 		if (round % 4)
-			harness_hdr(h)->sq_tail = h->c.sq_head + rand_r(&seed) % 5;
+			harness_hdr(h)->sq_tail = h->c.sq_head +
+						  (u32)pvdma_prng_below(&rng, 5);
 		companion_process(&h->c);
 	}
 	assert_true(live_mappings(h) <= 16);

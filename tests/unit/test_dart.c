@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <pvdma/dart.h>
+#include <pvdma/prng.h>
 #include <pvdma/proto.h>
 
 #define PAGE	PVDMA_DART_PAGE_SIZE
@@ -205,7 +206,7 @@ static void test_alignment_random(void **state)
 	static struct pvdma_dart_mapping many[4096];
 	struct pvdma_dart_config cfg;
 	struct pvdma_dart d;
-	unsigned int seed = 7;
+	struct pvdma_prng rng = { 7 };
 	u64 live[256] = { 0 }, len[256] = { 0 }, kept = 0, maps = 0, wanting = 0;
 	int i;
 
@@ -215,9 +216,9 @@ static void test_alignment_random(void **state)
 	cfg.max_mappings = 4096;
 	assert_int_equal(pvdma_dart_init(&d, &cfg, many, 4096), 0);
 	for (i = 0; i < 20000; i++) {
-		int k = rand_r(&seed) % 256;
-		u64 bus, l = (u64)(1 + rand_r(&seed) % 256) * PAGE;
-		u64 hint = (u64)(rand_r(&seed) % 65536) * PAGE, a;
+		int k = (int)pvdma_prng_below(&rng, 256);
+		u64 bus, l = (u64)(1 + pvdma_prng_below(&rng, 256)) * PAGE;
+		u64 hint = pvdma_prng_below(&rng, 65536) * PAGE, a;
 
 		if (live[k]) {
 			assert_int_equal(pvdma_dart_unmap(&d, live[k], len[k]), 0);

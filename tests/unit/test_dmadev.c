@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include <pvdma/prng.h>
 #include "harness.h"
 #include "race_iommu.h"
 
@@ -316,19 +317,22 @@ static void test_random_commands(void **state)
 	u64 win = map_ok(h, 0x200000, 4 * H_PAGE, H_RW);
 	u64 ro = map_ok(h, 0x100000, 4 * H_PAGE, PVDMA_MAP_READ);
 	u8 *before = malloc(H_RAM_SIZE);
-	unsigned int seed = 99;
+	struct pvdma_prng rng = { 99 };
 	u64 addr[4], len;
 	int i;
 
 	memcpy(before, h->ram, H_RAM_SIZE);
 	for (i = 0; i < 2000; i++) {
-		addr[0] = win + rand_r(&seed) % (6 * H_PAGE) - H_PAGE;
-		addr[1] = ro + rand_r(&seed) % (6 * H_PAGE) - H_PAGE;
-		addr[2] = (u64)rand_r(&seed) << 33 | rand_r(&seed);
-		addr[3] = ~0ull - rand_r(&seed) % 4096;
-		len = rand_r(&seed) % 3 ? rand_r(&seed) % (2 * H_PAGE) : (u64)rand_r(&seed);
-		harness_dma(h, rand_r(&seed) % 5, addr[rand_r(&seed) % 4],
-			    addr[rand_r(&seed) % 4], len, rand_r(&seed));
+		addr[0] = win + pvdma_prng_below(&rng, 6 * H_PAGE) - H_PAGE;
+		addr[1] = ro + pvdma_prng_below(&rng, 6 * H_PAGE) - H_PAGE;
+		addr[2] = pvdma_prng_next(&rng);
+		addr[3] = ~0ull - pvdma_prng_below(&rng, 4096);
+		len = pvdma_prng_below(&rng, 3) ?
+		      pvdma_prng_below(&rng, 2 * H_PAGE) : pvdma_prng_next(&rng);
+		harness_dma(h, (u16)pvdma_prng_below(&rng, 5),
+			    addr[pvdma_prng_below(&rng, 4)],
+			    addr[pvdma_prng_below(&rng, 4)], len,
+			    pvdma_prng_next(&rng));
 	}
 	assert_memory_equal(before, h->ram, 0x200000);
 	assert_memory_equal(before + 0x200000 + 4 * H_PAGE,

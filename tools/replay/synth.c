@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvdma/prng.h>
+
 #define PAGE		4096ull
 #define BLOCK		(256ull << 10)
 #define BASE		(4ull << 30)	/* above a typical low RAM hole */
@@ -106,7 +108,7 @@ struct synth {
 	enum synth_kind kind;
 	struct synth_params p;
 	char name[48];
-	u64 rng;
+	struct pvdma_prng rng;
 	/* over-aperture and storm4k */
 	u64 nbufs;
 	u64 next_map;	/* maps emitted */
@@ -122,21 +124,12 @@ struct synth {
 	bool oom;
 };
 
-static u64 splitmix(u64 *state)
-{
-	u64 z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* A value fixed by (seed, i): buffer i looks the same every time. */
 static u64 hash_at(const struct synth *s, u64 i)
 {
-	u64 state = s->p.seed * 0x2545f4914f6cdd1dull + i;
+	struct pvdma_prng r = { s->p.seed * 0x2545f4914f6cdd1dull + i };
 
-	return splitmix(&state);
+	return pvdma_prng_next(&r);
 }
 
 static u64 oa_size(const struct synth *s, u64 i)
@@ -219,36 +212,36 @@ static int storm_next(struct synth *s, struct trace_event *ev)
 /* Log-uniform page multiple in [4 KiB, 4 MiB]. */
 static u64 churn_size(struct synth *s)
 {
-	u64 order = splitmix(&s->rng) % 11;
+	u64 order = pvdma_prng_below(&s->rng, 11);
 
-	return (1 + splitmix(&s->rng) % (1ull << order)) * PAGE;
+	return (1 + pvdma_prng_below(&s->rng, 1ull << order)) * PAGE;
 }
 
 static int churn_map(struct synth *s, struct trace_event *ev)
 {
 	struct churn_buf *b = &s->live[s->nlive++];
-	u64 addr = BASE + splitmix(&s->rng) % (CHURN_SPAN / PAGE) * PAGE;
+	u64 addr = BASE + pvdma_prng_below(&s->rng, CHURN_SPAN / PAGE) * PAGE;
 	u32 i;
 
 	b->addr = addr;
-	if (splitmix(&s->rng) % 8) {
+	if (pvdma_prng_below(&s->rng, 8)) {
 		b->nents = 0;
 		b->size = churn_size(s);
 		single(ev, TRACE_EV_MAP_SINGLE, TRACE_DIR_BIDIRECTIONAL,
 		       addr, b->size);
 		return 1;
 	}
-	b->nents = 2 + (u32)(splitmix(&s->rng) % (CHURN_MAX_ENTS - 1));
+	b->nents = 2 + (u32)pvdma_prng_below(&s->rng, CHURN_MAX_ENTS - 1);
 	ev->kind = TRACE_EV_MAP_SG;
 	ev->dir = TRACE_DIR_BIDIRECTIONAL;
 	ev->nents = ev->nents_total = b->nents;
 	for (i = 0; i < b->nents; i++) {
-		u64 len = (1 + splitmix(&s->rng) % 16) * PAGE;
+		u64 len = (1 + pvdma_prng_below(&s->rng, 16)) * PAGE;
 
 		ev->ents[i].phys = ev->ents[i].dma = addr;
 		ev->ents[i].len = len;
 		/* a hole of 0..3 pages: scattered, not contiguous */
-		addr += len + (1 + splitmix(&s->rng) % 3) * PAGE;
+		addr += len + (1 + pvdma_prng_below(&s->rng, 3)) * PAGE;
 	}
 	return 1;
 }
@@ -285,10 +278,10 @@ static int churn_next(struct synth *s, struct trace_event *ev)
 	s->ops_done++;
 	map = s->nlive == 0 ||
 	      (s->nlive < 2 * CHURN_LIVE &&
-	       splitmix(&s->rng) % (2 * CHURN_LIVE) >= s->nlive);
+	       pvdma_prng_below(&s->rng, 2 * CHURN_LIVE) >= s->nlive);
 	if (map)
 		return churn_map(s, ev);
-	victim = (u32)(splitmix(&s->rng) % s->nlive);
+	victim = (u32)pvdma_prng_below(&s->rng, s->nlive);
 	churn_unmap_event(ev, &s->live[victim]);
 	s->live[victim] = s->live[--s->nlive];
 	return 1;
@@ -387,7 +380,7 @@ static void sc_unmap_all(struct synth *s, u32 from)
 
 static u64 rnd_below(struct synth *s, u64 n)
 {
-	return n ? splitmix(&s->rng) % n : 0;
+	return pvdma_prng_below(&s->rng, n);
 }
 
 /* A uniform page multiple in [lo, hi]. */
@@ -450,9 +443,9 @@ static void build_b(struct synth *s)
 /* Six 32 MiB clusters scattered over an 8 GiB span. */
 static u64 cluster_addr(struct synth *s, u64 salt, u32 cluster)
 {
-	u64 state = s->p.seed * 31 + salt * 7 + cluster;
+	struct pvdma_prng r = { s->p.seed * 31 + salt * 7 + cluster };
 
-	return BASE + splitmix(&state) % (8 * GIB / (32 * MIB)) * 32 * MIB;
+	return BASE + pvdma_prng_below(&r, 8 * GIB / (32 * MIB)) * 32 * MIB;
 }
 
 /* A GPU context: scattered pages and short lists in its clusters. */
@@ -687,7 +680,7 @@ static int synth_rewind(struct replay_source *src, bool report)
 	struct synth *s = src->ctx;
 	u64 total = 0;
 
-	s->rng = s->p.seed;
+	pvdma_prng_seed(&s->rng, s->p.seed);
 	s->next_map = s->next_unmap = s->live_bytes = 0;
 	s->round = 0;
 	s->ops_done = 0;
