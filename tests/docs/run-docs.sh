@@ -35,7 +35,7 @@ trap 'rm -f "$log"; rm -rf "$dir"' EXIT
 printf 'measured: 4242 ms\n' >"$dir/src.txt"
 lint_case() {	# name, want (pass|fail), document text
 	printf '%s\n' "$3" >"$dir/doc.md"
-	printf 'check %s\nallow 16 KiB -- the page\nallow-rule power-of-two-size\n' \
+	printf 'check %s\nallow 16 KiB -- the page\nallow-rule power-of-two-size\nallow-rule layout-offset\n' \
 		"$dir/doc.md" >"$dir/rules.txt"
 	python3 scripts/docblocks.py --lint "$dir/rules.txt" >"$log" 2>&1
 	rc=$?
@@ -61,6 +61,12 @@ lint_case "a quote of a missing file fails" fail \
 	"$(printf '<!-- q:begin from %s/none -->\nok\n<!-- q:end -->' "$dir")"
 lint_case "a block no program writes fails" fail \
 	"$(printf '<!-- made-up:begin -->\n| 1 |\n<!-- made-up:end -->')"
+lint_case "a layout's offsets are not measurements" pass \
+	"$(printf '| off | field |\n|---|---|\n| 52 | state |')"
+lint_case "a measured number in a layout table fails" fail \
+	"$(printf '| off | field |\n|---|---|\n| 52 | took 37 ms |')"
+lint_case "a number in another table's first column fails" fail \
+	"$(printf '| trace | calls |\n|---|---|\n| 52 | x |')"
 lint_case "a block without its end fails" fail "$(printf '<!-- perf-sweep:begin -->\n| 1 |')"
 
 echo "$passed passed, $failed failed"
