@@ -119,11 +119,62 @@ int pvdma_iova_reserve(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 	return 0;
 }
 
+/* The lowest address >= @from that is @offset modulo @align. */
+static u64 iova_align_from(u64 from, u64 align, u64 offset)
+{
+	if (from <= offset)
+		return offset;
+	return PVDMA_ALIGN_UP(from - offset, align) + offset;
+}
+
+/* Does the gap [gap_start, gap_end) hold the range, aligned? Sets *start. */
+static bool iova_gap_fits(u64 gap_start, u64 gap_end, u64 size, u64 align,
+			  u64 offset, u64 *start)
+{
+	u64 s = iova_align_from(gap_start, align, offset), end;
+
+	if (s < gap_start || !pvdma_add_ok(s, size, &end) || end > gap_end)
+		return false;
+	*start = s;
+	return true;
+}
+
+/*
+ * No gap is long enough to hold the range wherever the alignment puts it
+ * (size + align - granule); a shorter one may still hold it where it lands.
+ * Try the lowest gaps of at least @size exactly, at most IOVA_FIT_SCAN
+ * ranges along: a fragmented space costs a bounded walk, not all of it.
+ * Sets *next (NULL: the tail) and *start; false if none was found.
+ */
+#define IOVA_FIT_SCAN	64
+
+static bool iova_exact_fit(const struct pvdma_iova *iova, u64 size, u64 align,
+			   u64 offset, struct pvdma_iova_node **next, u64 *start)
+{
+	struct pvdma_iova_node *n = iova_lowest_gap(iova, size);
+	unsigned int walked;
+
+	for (walked = 0; n && walked < IOVA_FIT_SCAN; walked++) {
+		if (n->gap >= size &&
+		    iova_gap_fits(n->start - n->gap, n->start, size, align,
+				  offset, start)) {
+			*next = n;
+			return true;
+		}
+		n = to_iova(pvdma_avl_next(&n->avl));
+	}
+	if (n)
+		return false;
+	*next = NULL;
+	return iova_gap_fits(iova_tail_start(iova), iova->limit, size, align,
+			     offset, start);
+}
+
 int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 		     u64 size, u64 align, u64 offset)
 {
 	struct pvdma_iova_node *next;
-	u64 need, gap_start, gap_end, start;
+	u64 need, gap_start, start;
 
 	if (!size || size > iova->limit - iova->base)
 		return -EINVAL;
@@ -138,18 +189,17 @@ int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 
 	next = iova_lowest_gap(iova, need);
 	if (next) {
-		gap_end = next->start;
 		gap_start = next->start - next->gap;
-	} else {
+		start = iova_align_from(gap_start, align, offset);
+	} else if (iova->limit - iova_tail_start(iova) >= need) {
 		gap_start = iova_tail_start(iova);
-		gap_end = iova->limit;
-		if (gap_end - gap_start < need)
-			return -ENOSPC;
+		start = iova_align_from(gap_start, align, offset);
+	} else if (align > iova->granule &&
+		   iova_exact_fit(iova, size, align, offset, &next, &start)) {
+		gap_start = next ? next->start - next->gap : iova_tail_start(iova);
+	} else {
+		return -ENOSPC;
 	}
-	if (gap_start <= offset)
-		start = offset;
-	else
-		start = PVDMA_ALIGN_UP(gap_start - offset, align) + offset;
 
 	node->start = start;
 	node->end = start + size;

@@ -121,7 +121,8 @@ fi
 # pvdmactl's per-guest table while the guest is connected (it is gone after).
 ( while :; do
 	"$PVDMACTL" --control "$wd/control.sock" stats >"$wd/ctl.tmp" 2>/dev/null &&
-		[ "$(wc -l <"$wd/ctl.tmp")" -gt 2 ] && mv "$wd/ctl.tmp" "$wd/ctl.live"
+		awk '$3 == "yes" { found = 1 } END { exit !found }' "$wd/ctl.tmp" &&
+		mv "$wd/ctl.tmp" "$wd/ctl.live"
 	sleep 1
   done ) &
 poller=$!

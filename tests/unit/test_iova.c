@@ -63,6 +63,85 @@ static void test_full(void **state)
 	assert_int_equal(pvdma_iova_largest_gap(&io), 2 * PAGE);
 }
 
+/*
+ * A gap shorter than size + align - granule may still hold the aligned
+ * range exactly where it lands: it is found, and an offset that does not
+ * fit it is refused.
+ */
+static void test_alignment_exact_fit(void **state)
+{
+	struct pvdma_iova io;
+	struct pvdma_iova_node a, b, c, n;
+
+	pvdma_iova_init(&io, 0, 4ull << 20, PAGE);
+	assert_int_equal(pvdma_iova_alloc(&io, &a, 1ull << 20, 0, 0), 0);
+	assert_int_equal(pvdma_iova_alloc(&io, &b, 1ull << 20, 0, 0), 0);
+	assert_int_equal(pvdma_iova_alloc(&io, &c, 2ull << 20, 0, 0), 0);
+	pvdma_iova_free(&io, &b);
+	/* the only room: [1 MiB, 2 MiB), shorter than 1 MiB + 1 MiB - 16 KiB */
+	assert_int_equal(pvdma_iova_alloc(&io, &n, 1ull << 20, 1ull << 20, PAGE),
+			 -ENOSPC);
+	assert_int_equal(pvdma_iova_alloc(&io, &n, 1ull << 20, 1ull << 20, 0), 0);
+	assert_int_equal(n.start, 1ull << 20);
+	assert_int_equal(io.used, 4ull << 20);
+}
+
+/*
+ * Random aligned allocations: always aligned, never overlapping, and found
+ * whenever one fits (fewer live ranges than the exact search walks, so it
+ * sees every gap).
+ */
+static void test_random_aligned(void **state)
+{
+	enum { PAGES = 96, N = 60 };
+	static struct pvdma_iova_node nodes[N];
+	static int live[N];
+	static unsigned char used[PAGES];
+	struct pvdma_iova io;
+	int round;
+
+	srand(11);
+	memset(used, 0, sizeof(used));
+	memset(live, 0, sizeof(live));
+	pvdma_iova_init(&io, 0, PAGES * PAGE, PAGE);
+	for (round = 0; round < 50000; round++) {
+		int i = rand() % N;
+		u64 p;
+
+		if (live[i]) {
+			for (p = nodes[i].start / PAGE; p < nodes[i].end / PAGE; p++)
+				used[p] = 0;
+			pvdma_iova_free(&io, &nodes[i]);
+			live[i] = 0;
+		} else {
+			u64 pages = 1 + rand() % 8, align = 1ull << (rand() % 4);
+			u64 off = rand() % align, first = PAGES, q;
+			int ret = pvdma_iova_alloc(&io, &nodes[i], pages * PAGE,
+						   align * PAGE, off * PAGE);
+
+			for (p = off; p + pages <= PAGES; p += align) {	/* reference */
+				for (q = p; q < p + pages && !used[q]; q++)
+					;
+				if (q == p + pages) {
+					first = p;
+					break;
+				}
+			}
+			if (ret) {
+				assert_int_equal(ret, -ENOSPC);
+				assert_int_equal(first, PAGES);
+				continue;
+			}
+			assert_int_equal(nodes[i].start % (align * PAGE), off * PAGE);
+			for (p = nodes[i].start / PAGE; p < nodes[i].end / PAGE; p++) {
+				assert_int_equal(used[p], 0);
+				used[p] = 1;
+			}
+			live[i] = 1;
+		}
+	}
+}
+
 /* Random alloc/free against a page bitmap: no overlap, first fit. */
 static void test_random_against_bitmap(void **state)
 {
@@ -118,6 +197,8 @@ int main(void)
 		cmocka_unit_test(test_alignment_and_offset),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_random_against_bitmap),
+		cmocka_unit_test(test_alignment_exact_fit),
+		cmocka_unit_test(test_random_aligned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
