@@ -46,8 +46,11 @@ void pvdma_iova_init(struct pvdma_iova *iova, u64 base, u64 limit, u64 granule);
 /*
  * pvdma_iova_alloc - allocate @size bytes (rounded up to the granule) whose
  * start is a multiple of @align (0 or a power of two >= granule) plus
- * @offset (< align, a granule multiple): the lowest such range that fits.
- * Fills node->start/end. Returns 0, -EINVAL, or -ENOSPC if no gap fits.
+ * @offset (< align, a granule multiple): the lowest such range in the
+ * lowest gap that holds it wherever the alignment lands (size + align -
+ * granule long), else one found exactly in the lowest gaps of at least
+ * @size (a bounded walk). Fills node->start/end. Returns 0, -EINVAL, or
+ * -ENOSPC if none was found.
  */
 int pvdma_iova_alloc(struct pvdma_iova *iova, struct pvdma_iova_node *node,
 		     u64 size, u64 align, u64 offset);
