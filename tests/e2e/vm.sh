@@ -238,6 +238,7 @@ vm_sid() {
 # The chroot and the newest amd64 headers in it (their version, less the
 # flavour, names the newest kernel of every architecture); sets VM_SID_KVER.
 vm_sid_prepare() {
+	mkdir -p "$VM_DIR" || return 1
 	vm_apt_install debootstrap || return 1
 	if [ ! -f "$VM_SID_ROOT/.done" ]; then
 		vm_log "debootstrap sid into $VM_SID_ROOT (once, about a minute)"
