@@ -7,4 +7,4 @@ COMMON_SRCS := common/size.c common/json.c
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 CFLAGS += -Icommon
 
-UNIT_TESTS_COMMON := size json prng
+UNIT_TESTS_COMMON := size json prng names

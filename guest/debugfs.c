@@ -19,19 +19,6 @@
 
 static struct dentry *pvdma_debugfs_dir;
 
-/* debugfs keys for enum pvdma_fail_reason. */
-static const char *const pvdma_fail_keys[PVDMA_FAIL_COUNT] = {
-	[PVDMA_FAIL_NONE]		= "none",
-	[PVDMA_FAIL_APERTURE]		= "aperture",
-	[PVDMA_FAIL_MAPPINGS]		= "mappings",
-	[PVDMA_FAIL_BUS_SPACE]		= "bus_space",
-	[PVDMA_FAIL_BOUNCE_FULL]	= "bounce_full",
-	[PVDMA_FAIL_HOST]		= "host",
-	[PVDMA_FAIL_TRANSPORT]		= "transport",
-	[PVDMA_FAIL_INVALID]		= "invalid",
-	[PVDMA_FAIL_NO_RECORDS]		= "no_records",
-};
-
 static const char *const pvdma_win_state_names[] = {
 	[PVDMA_WIN_FREE]	= "free",
 	[PVDMA_WIN_PENDING]	= "pending",
@@ -112,7 +99,7 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "live_bytes %llu\n", s->ps.live_bytes);
 	seq_printf(m, "peak_live_bytes %llu\n", s->ps.peak_live_bytes);
 	for (i = 1; i < PVDMA_FAIL_COUNT; i++)
-		seq_printf(m, "fail_%s %llu\n", pvdma_fail_keys[i] ?: "other",
+		seq_printf(m, "fail_%s %llu\n", pvdma_fail_reason_key(i),
 			   s->ps.fail_by_reason[i]);
 	seq_printf(m, "dma_map_failures %llu\n", s->map_failures);
 	seq_printf(m, "dma_bad_unmaps %llu\n", s->bad_unmaps);

@@ -594,21 +594,36 @@ int pvdma_policy_parse(const char *name, enum pvdma_policy *policy)
 	return -EINVAL;
 }
 
-static const char *const fail_names[PVDMA_FAIL_COUNT] = {
-	[PVDMA_FAIL_NONE]	 = "none",
-	[PVDMA_FAIL_APERTURE]	 = "aperture full",
-	[PVDMA_FAIL_MAPPINGS]	 = "mapping count at limit",
-	[PVDMA_FAIL_BUS_SPACE]	 = "host bus space fragmented",
-	[PVDMA_FAIL_BOUNCE_FULL] = "bounce pool full",
-	[PVDMA_FAIL_HOST]	 = "host refused",
-	[PVDMA_FAIL_TRANSPORT]	 = "host unreachable",
-	[PVDMA_FAIL_INVALID]	 = "invalid request",
-	[PVDMA_FAIL_NO_RECORDS]	 = "window records exhausted",
+/*
+ * The one table of failure reasons: a key for counters and file names
+ * (debugfs fail_<key>) and a description for messages and pvdma-replay's
+ * fail_reasons, in one place so the two never drift apart.
+ */
+static const struct {
+	const char *key;
+	const char *text;
+} fail_reasons[PVDMA_FAIL_COUNT] = {
+	[PVDMA_FAIL_NONE]	 = { "none",	    "none" },
+	[PVDMA_FAIL_APERTURE]	 = { "aperture",    "aperture full" },
+	[PVDMA_FAIL_MAPPINGS]	 = { "mappings",    "mapping count at limit" },
+	[PVDMA_FAIL_BUS_SPACE]	 = { "bus_space",   "host bus space fragmented" },
+	[PVDMA_FAIL_BOUNCE_FULL] = { "bounce_full", "bounce pool full" },
+	[PVDMA_FAIL_HOST]	 = { "host",	    "host refused" },
+	[PVDMA_FAIL_TRANSPORT]	 = { "transport",   "host unreachable" },
+	[PVDMA_FAIL_INVALID]	 = { "invalid",	    "invalid request" },
+	[PVDMA_FAIL_NO_RECORDS]	 = { "no_records",  "window records exhausted" },
 };
 
 const char *pvdma_fail_reason_name(u32 reason)
 {
-	return reason < PVDMA_FAIL_COUNT ? fail_names[reason] : "unknown";
+	return reason < PVDMA_FAIL_COUNT && fail_reasons[reason].text ?
+	       fail_reasons[reason].text : "unknown";
+}
+
+const char *pvdma_fail_reason_key(u32 reason)
+{
+	return reason < PVDMA_FAIL_COUNT && fail_reasons[reason].key ?
+	       fail_reasons[reason].key : "unknown";
 }
 
 const char *pvdma_bounce_mode_name(enum pvdma_bounce_mode mode)

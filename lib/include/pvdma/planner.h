@@ -411,7 +411,10 @@ void pvdma_planner_forget(struct pvdma_planner *p);
 
 const char *pvdma_policy_name(enum pvdma_policy policy);
 int pvdma_policy_parse(const char *name, enum pvdma_policy *policy);
+/* A failure reason's description ("aperture full"), or "unknown". */
 const char *pvdma_fail_reason_name(u32 reason);
+/* Its key for counter and file names ("aperture"), or "unknown". */
+const char *pvdma_fail_reason_key(u32 reason);
 const char *pvdma_bounce_mode_name(enum pvdma_bounce_mode mode);
 
 /* The window whose bus range holds @bus, or NULL (diagnostics, tests). */
