@@ -81,6 +81,7 @@ replay "churn, --policy all" "$out/synth.json" pvdma 3 \
 python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
 	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" <<'PY'
 import json
+import math
 import sys
 
 passed = failed = 0
@@ -261,6 +262,10 @@ for cls in ("a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
         # A run of 2 MiB maps: windows double, a handful of calls.
         no_failures(cls, pv)
         ratio(cls, pv, rfc, 30)
+        # Each window twice the last (readahead): about log2 of the maps.
+        check(pv["host_calls"] <= math.log2(pv["map_requests"]) + 2,
+              "%s: pvdma host_calls %d <= log2(%d maps) + 2"
+              % (cls, pv["host_calls"], pv["map_requests"]))
     elif cls == "a-scatter":
         # Over the aperture, scattered: no speculation helps; no more
         # failures and no more calls than rfc.
