@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from docblocks import splice
 
@@ -222,11 +223,17 @@ def summed(replay, args, files):
     return tot
 
 
+def summed_all(replay, arg_lists, files):
+    """summed() of each argument list, the replays run side by side."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda a: summed(replay, a, files), arg_lists))
+
+
 def perf_frontier(files, rows, verdicts, replay):
     out = ["| configuration | host calls | peak mappings | peak aperture MiB | failed maps |",
            "|---|---:|---:|---:|---:|"]
-    for label, args in KNOBS:
-        t = summed(replay, args, files)
+    sums = summed_all(replay, [args for _, args in KNOBS], files)
+    for (label, _), t in zip(KNOBS, sums):
         out.append("| %s | %d | %d | %.0f | %d |" % (
             label, t["host_calls"], t["peak_live_mappings"],
             t["peak_aperture_bytes"] / (1 << 20), t["failed_maps"]))
@@ -236,12 +243,12 @@ def perf_frontier(files, rows, verdicts, replay):
 def perf_sweep(files, rows, verdicts, replay):
     out = ["| aperture | host calls rfc → pvdma | failed maps rfc / pvdma | peak mappings rfc / pvdma |",
            "|---|---:|---:|---:|"]
-    for ap in ("256M", "512M", "1G", "1536M", "2G", "4G"):
-        by = {}
-        for pol in ("rfc", "pvdma"):
-            by[pol] = summed(replay, ["--policy", pol, "--aperture", ap],
-                             files)
-        r, p = by["rfc"], by["pvdma"]
+    aps = ("256M", "512M", "1G", "1536M", "2G", "4G")
+    sums = iter(summed_all(replay, [["--policy", pol, "--aperture", ap]
+                                    for ap in aps for pol in ("rfc", "pvdma")],
+                           files))
+    for ap in aps:
+        r, p = next(sums), next(sums)
         out.append("| %s | %d → %d (%s) | %d / %d | %d / %d |" % (
             ap.replace("M", " MiB").replace("G", " GiB"), r["host_calls"],
             p["host_calls"], ratio(r["host_calls"], p["host_calls"]),
