@@ -199,7 +199,10 @@ def source_numbers(paths):
     return vals
 
 
-# Blocks a test writes from a fresh run of its own (and checks there).
+# Blocks another program writes from a run of its own: a test that checks
+# what it writes (run-alignment.sh), or a slow run whose output is not
+# committed (make mutate, the test times): those numbers are the
+# program's word, not checked again here.
 TEST_BLOCKS = {
     "alignment": "tests/replay/run-alignment.sh",
     "test-times": "scripts/test-times.sh",
@@ -313,6 +316,31 @@ def churn_curve(path):
                          % (path, line.strip()))
             out.append("| {:,} | {} | {:,} | {} | {} | {} | {} |".format(
                 int(v[0]), v[1], int(v[2]), v[3], v[5], v[6], v[7]))
+    return out
+
+
+def fuzz_run(path):
+    """docs/perf/fuzz.txt (what tests/host/run-fuzz.sh printed) as a
+    table of every target and the sum."""
+    line_re = re.compile(r"^ok: +(\S+): (\d+) runs in (\d+) s, (\d+) "
+                         r"crashes; (#\d+ DONE .*)$")
+    out = ["| target | executions | final `DONE` line |", "|---|---:|---|"]
+    total, secs, crashes = 0, 0, 0
+    with open(path) as f:
+        for line in f:
+            m = line_re.match(line.strip())
+            if not m:
+                continue
+            target, runs, t, c, done = m.groups()
+            out.append("| `%s` | {:,} | `%s` |".format(int(runs))
+                       % (target, done.strip()))
+            total += int(runs)
+            secs += int(t)
+            crashes += int(c)
+    if len(out) == 2:
+        sys.exit("docblocks: %s: no run-fuzz.sh result lines" % path)
+    out += ["", "%.1f million executions in all, in %d s of one job, "
+            "%d crashes." % (total / 1e6, secs, crashes)]
     return out
 
 
