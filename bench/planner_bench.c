@@ -226,18 +226,6 @@ static void print(bool json, const char *bench_name, const char *policy,
 	       (unsigned long long)r->host_calls, (unsigned long long)r->failed);
 }
 
-/* A count argument (size.h's grammar); a bad one ends the run. */
-static u64 arg_size(const char *name, const char *s)
-{
-	u64 v;
-
-	if (!size_parse(s, &v)) {
-		fprintf(stderr, "planner_bench: bad --%s: '%s'\n", name, s);
-		exit(2);
-	}
-	return v;
-}
-
 static void usage(void)
 {
 	printf("usage: planner_bench [--ops N] [--lookup-ops N] [--only churn|lookup]\n"
@@ -268,11 +256,11 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': ops = arg_size("ops", optarg); break;
-		case 'l': lookup_ops = arg_size("lookup-ops", optarg); break;
+		case 'o': ops = size_arg("planner_bench", "ops", optarg); break;
+		case 'l': lookup_ops = size_arg("planner_bench", "lookup-ops", optarg); break;
 		case 'O': only = optarg; break;
 		case 'p': policy = optarg; break;
-		case 'n': lookup_n = arg_size("lookup-n", optarg); break;
+		case 'n': lookup_n = size_arg("planner_bench", "lookup-n", optarg); break;
 		case 'j': json = true; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;

@@ -7,6 +7,8 @@
  * of which a size must refuse.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "size.h"
 
@@ -100,4 +102,15 @@ bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+uint64_t size_arg(const char *prog, const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (size_parse(s, &v))
+		return v;
+	fprintf(stderr, "%s: bad --%s: '%s' (a number, decimal or 0x hex, "
+		"with an optional K, M, G or T suffix)\n", prog, opt, s);
+	exit(2);
 }

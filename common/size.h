@@ -33,4 +33,16 @@ bool size_parse(const char *s, uint64_t *out);
  */
 bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
+/**
+ * size_arg - size_parse() of a command-line option's value, for programs
+ * whose every bad argument is a usage error
+ * @prog:	the program, for the message
+ * @opt:	the long option, without its dashes
+ * @s:		the value
+ *
+ * Return: the value. A bad one prints "PROG: bad --OPT: 'S'" and the
+ * grammar to stderr and ends the program with status 2.
+ */
+uint64_t size_arg(const char *prog, const char *opt, const char *s);
+
 #endif /* PVDMA_COMMON_SIZE_H */

@@ -1344,18 +1344,6 @@ static int run_fair(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
-/* A size argument (size.h's grammar); a bad one ends the run. */
-static u64 parse_u64(const char *s)
-{
-	u64 v;
-
-	if (!size_parse(s, &v)) {
-		fprintf(stderr, "client: bad size '%s'\n", s);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1379,11 +1367,11 @@ int main(int argc, char **argv)
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
 		case 'r': o.ram = optarg; break;
-		case 'b': o.below_4g = parse_u64(optarg); break;
+		case 'b': o.below_4g = size_arg("client", "below-4g", optarg); break;
 		case 't': o.seconds = atoi(optarg); break;
 		case 'c': o.control = optarg; break;
 		case 'P': o.pid = atoi(optarg); break;
-		case 'g': o.gpa = parse_u64(optarg); break;
+		case 'g': o.gpa = size_arg("client", "gpa", optarg); break;
 		case 'n': o.count = atoi(optarg); break;
 		default: return 2;
 		}

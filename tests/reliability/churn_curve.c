@@ -289,18 +289,6 @@ static void print_sample(FILE *f, const struct sample *s)
 		(unsigned long long)s->failed);
 }
 
-/* A size argument (size.h's grammar); a bad one ends the run. */
-static u64 parse_num(const char *name, const char *s)
-{
-	u64 v;
-
-	if (!size_parse(s, &v)) {
-		fprintf(stderr, "churn_curve: bad --%s: '%s'\n", name, s);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -327,11 +315,11 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "o:e:s:l:a:c:i:", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'o': ops = parse_num("ops", optarg); break;
-		case 'e': every = parse_num("every", optarg); break;
-		case 's': seed = parse_num("seed", optarg); break;
-		case 'l': max_life = parse_num("max-life", optarg); break;
-		case 'a': aperture = parse_num("aperture", optarg); break;
+		case 'o': ops = size_arg("churn_curve", "ops", optarg); break;
+		case 'e': every = size_arg("churn_curve", "every", optarg); break;
+		case 's': seed = size_arg("churn_curve", "seed", optarg); break;
+		case 'l': max_life = size_arg("churn_curve", "max-life", optarg); break;
+		case 'a': aperture = size_arg("churn_curve", "aperture", optarg); break;
 		case 'c': curve = optarg; break;
 		case 'i': inject = strtod(optarg, NULL); break;
 		default:

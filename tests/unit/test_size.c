@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "size.h"
@@ -92,6 +95,26 @@ static void test_range(void **state)
 	assert_int_equal(v, 4096);
 }
 
+/* A good value comes back; a bad one ends the program with status 2. */
+static void test_arg(void **state)
+{
+	int status;
+	pid_t pid;
+
+	assert_int_equal(size_arg("test", "ops", "2M"), 2ull << 20);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		freopen("/dev/null", "w", stderr);
+		size_arg("test", "ops", "2X");
+		_exit(0);	/* not reached if size_arg refuses */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_overflow_refused),
 		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_arg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
