@@ -17,6 +17,7 @@
 
 #include "daemon.h"
 #include "fdcloser.h"
+#include "json.h"
 #include "log.h"
 
 #define CONTROL_LINE_MAX	128
@@ -49,95 +50,94 @@ struct control_conn {
 static struct control_conn *control_conns;
 static unsigned int control_nconns;
 
-static void json_u64(FILE *out, const char *key, u64 v, bool comma)
-{
-	fprintf(out, "\"%s\": %llu%s", key, (unsigned long long)v,
-		comma ? ", " : "");
-}
-
-static void json_iommu_stats(FILE *out, struct pvdma_iommu *iommu)
+static void json_iommu_stats(struct jsonw *w, struct pvdma_iommu *iommu)
 {
 	struct pvdma_iommu_stats st = { 0 };
 
 	iommu->ops->stats(iommu, &st);
-	fprintf(out, "\"backend\": \"%s\", ", iommu->ops->name);
-	json_u64(out, "mappings_live", st.live_mappings, true);
-	json_u64(out, "mappings_peak", st.peak_mappings, true);
-	json_u64(out, "aperture_live", st.live_bytes, true);
-	json_u64(out, "aperture_peak", st.peak_bytes, true);
-	json_u64(out, "map_calls", st.map_calls, true);
-	json_u64(out, "unmap_calls", st.unmap_calls, true);
-	json_u64(out, "map_errors", st.map_errors, true);
-	json_u64(out, "unmap_errors", st.unmap_errors, true);
-	json_u64(out, "tlb_flushes", st.tlb_flushes, true);
-	json_u64(out, "faults", st.faults, true);
-	json_u64(out, "largest_free_bus", st.largest_free_bus, true);
-	json_u64(out, "aligned_maps", st.aligned_maps, true);
-	json_u64(out, "align_fallbacks", st.align_fallbacks, true);
+	jsonw_string(w, "backend", iommu->ops->name);
+	jsonw_u64(w, "mappings_live", st.live_mappings);
+	jsonw_u64(w, "mappings_peak", st.peak_mappings);
+	jsonw_u64(w, "aperture_live", st.live_bytes);
+	jsonw_u64(w, "aperture_peak", st.peak_bytes);
+	jsonw_u64(w, "map_calls", st.map_calls);
+	jsonw_u64(w, "unmap_calls", st.unmap_calls);
+	jsonw_u64(w, "map_errors", st.map_errors);
+	jsonw_u64(w, "unmap_errors", st.unmap_errors);
+	jsonw_u64(w, "tlb_flushes", st.tlb_flushes);
+	jsonw_u64(w, "faults", st.faults);
+	jsonw_u64(w, "largest_free_bus", st.largest_free_bus);
+	jsonw_u64(w, "aligned_maps", st.aligned_maps);
+	jsonw_u64(w, "align_fallbacks", st.align_fallbacks);
 }
 
-static void json_companion(FILE *out, const struct ivshmem_client *cl)
+static void json_companion(struct jsonw *w, const struct ivshmem_client *cl)
 {
 	const struct pvdma_companion *c = cl->priv;
 	const struct companion_stats *s = &c->stats;
 	u32 st;
 
-	fprintf(out, "{\"id\": %u, \"pid\": %d, \"ready\": %s, ", cl->id,
-		(int)cl->pid, c->ready ? "true" : "false");
-	json_iommu_stats(out, c->iommu);
-	json_u64(out, "doorbells", s->doorbells, true);
-	json_u64(out, "slots", s->slots, true);
-	json_u64(out, "entries", s->entries, true);
-	json_u64(out, "bad_tail", s->bad_tail, true);
-	json_u64(out, "hellos", s->hellos, true);
-	json_u64(out, "resets", s->resets, true);
-	json_u64(out, "released", s->released, true);
-	json_u64(out, "dma_commands", s->dma_cmds, true);
-	json_u64(out, "dma_bytes", s->dma_bytes, true);
-	json_u64(out, "dma_faults", s->dma_faults, true);
-	json_u64(out, "dma_io_errors", s->dma_io_errors, true);
-	fputs("\"rejected\": {", out);
+	jsonw_object_begin(w, NULL);
+	jsonw_u64(w, "id", cl->id);
+	jsonw_s64(w, "pid", cl->pid);
+	jsonw_bool(w, "ready", c->ready);
+	json_iommu_stats(w, c->iommu);
+	jsonw_u64(w, "doorbells", s->doorbells);
+	jsonw_u64(w, "slots", s->slots);
+	jsonw_u64(w, "entries", s->entries);
+	jsonw_u64(w, "bad_tail", s->bad_tail);
+	jsonw_u64(w, "hellos", s->hellos);
+	jsonw_u64(w, "resets", s->resets);
+	jsonw_u64(w, "released", s->released);
+	jsonw_u64(w, "dma_commands", s->dma_cmds);
+	jsonw_u64(w, "dma_bytes", s->dma_bytes);
+	jsonw_u64(w, "dma_faults", s->dma_faults);
+	jsonw_u64(w, "dma_io_errors", s->dma_io_errors);
+	jsonw_object_begin(w, "rejected");
 	for (st = 1; st < PVDMA_ST_COUNT; st++)
-		json_u64(out, pvdma_status_name(st), s->rejected[st],
-			 st + 1 < PVDMA_ST_COUNT);
-	fputs("}}", out);
+		jsonw_u64(w, pvdma_status_name(st), s->rejected[st]);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
 }
 
-static void json_dmadev(FILE *out, const struct ivshmem_client *cl)
+static void json_dmadev(struct jsonw *w, const struct ivshmem_client *cl)
 {
 	const struct pvdma_dmadev *dev = cl->priv;
 	const struct dmadev_stats *s = &dev->stats;
 	const struct pvdma_dev_header *h = dev->shm;
 
-	fprintf(out, "{\"id\": %u, \"pid\": %d, \"domain_peer\": %u, ", cl->id,
-		(int)cl->pid, pvdma_le32(h->domain_peer));
-	json_u64(out, "doorbells", s->doorbells, true);
-	json_u64(out, "commands", s->cmds, true);
-	json_u64(out, "ok", s->ok, true);
-	json_u64(out, "invalid", s->invalid, true);
-	json_u64(out, "faults", s->faults, true);
-	json_u64(out, "not_bound", s->not_bound, true);
-	json_u64(out, "io_errors", s->io_errors, true);
-	json_u64(out, "bytes", s->bytes, true);
-	json_u64(out, "bad_tail", s->bad_tail, false);
-	fputs("}", out);
+	jsonw_object_begin(w, NULL);
+	jsonw_u64(w, "id", cl->id);
+	jsonw_s64(w, "pid", cl->pid);
+	jsonw_u64(w, "domain_peer", pvdma_le32(h->domain_peer));
+	jsonw_u64(w, "doorbells", s->doorbells);
+	jsonw_u64(w, "commands", s->cmds);
+	jsonw_u64(w, "ok", s->ok);
+	jsonw_u64(w, "invalid", s->invalid);
+	jsonw_u64(w, "faults", s->faults);
+	jsonw_u64(w, "not_bound", s->not_bound);
+	jsonw_u64(w, "io_errors", s->io_errors);
+	jsonw_u64(w, "bytes", s->bytes);
+	jsonw_u64(w, "bad_tail", s->bad_tail);
+	jsonw_object_end(w);
 }
 
-static void json_server(FILE *out, const char *key,
-			const struct ivshmem_server *srv, bool comma)
+static void json_server(struct jsonw *w, const char *key,
+			const struct ivshmem_server *srv)
 {
 	const struct ivshmem_server_stats *s = &srv->stats;
 
-	fprintf(out, "\"%s\": {\"clients\": %u, ", key, srv->nclients);
-	json_u64(out, "accepted", s->accepted, true);
-	json_u64(out, "refused", s->refused, true);
-	json_u64(out, "not_allowed", s->not_allowed, true);
-	json_u64(out, "out_of_fds", s->out_of_fds, true);
-	json_u64(out, "disconnected", s->disconnected, true);
-	json_u64(out, "violations", s->violations, true);
-	json_u64(out, "doorbells", s->doorbells, true);
-	json_u64(out, "notify_errors", s->notify_errors, false);
-	fputs(comma ? "}, " : "}", out);
+	jsonw_object_begin(w, key);
+	jsonw_u64(w, "clients", srv->nclients);
+	jsonw_u64(w, "accepted", s->accepted);
+	jsonw_u64(w, "refused", s->refused);
+	jsonw_u64(w, "not_allowed", s->not_allowed);
+	jsonw_u64(w, "out_of_fds", s->out_of_fds);
+	jsonw_u64(w, "disconnected", s->disconnected);
+	jsonw_u64(w, "violations", s->violations);
+	jsonw_u64(w, "doorbells", s->doorbells);
+	jsonw_u64(w, "notify_errors", s->notify_errors);
+	jsonw_object_end(w);
 }
 
 static u64 pvdmad_live_mappings(struct pvdmad *d)
@@ -158,73 +158,69 @@ static u64 pvdmad_live_mappings(struct pvdmad *d)
 	return sum;
 }
 
-static void json_limits(FILE *out, const struct pvdmad_config *cfg)
+static void json_limits(struct jsonw *w, const struct pvdmad_config *cfg)
 {
 	const struct pvdma_iommu_config *ic = &cfg->companion.iommu;
 
-	fputs("\"limits\": {", out);
-	json_u64(out, "page_size", ic->page_size, true);
-	json_u64(out, "aperture_bytes", ic->aperture_bytes, true);
-	json_u64(out, "max_mappings", ic->max_mappings, true);
-	json_u64(out, "bus_base", ic->bus_base, true);
-	json_u64(out, "bus_limit", ic->bus_limit, true);
-	json_u64(out, "ring_slots", cfg->companion.ring_slots, true);
-	json_u64(out, "max_batch", cfg->companion.max_batch, true);
-	json_u64(out, "dma_queue_entries", cfg->dmadev.queue_entries, true);
-	json_u64(out, "dma_max_len", cfg->dmadev.max_len, false);
-	fputs("}, ", out);
+	jsonw_object_begin(w, "limits");
+	jsonw_u64(w, "page_size", ic->page_size);
+	jsonw_u64(w, "aperture_bytes", ic->aperture_bytes);
+	jsonw_u64(w, "max_mappings", ic->max_mappings);
+	jsonw_u64(w, "bus_base", ic->bus_base);
+	jsonw_u64(w, "bus_limit", ic->bus_limit);
+	jsonw_u64(w, "ring_slots", cfg->companion.ring_slots);
+	jsonw_u64(w, "max_batch", cfg->companion.max_batch);
+	jsonw_u64(w, "dma_queue_entries", cfg->dmadev.queue_entries);
+	jsonw_u64(w, "dma_max_len", cfg->dmadev.max_len);
+	jsonw_object_end(w);
 }
 
 /* The watchdog: how long the loop went without looking at its sockets. */
-static void json_loop(FILE *out, const struct pvdmad *d)
+static void json_loop(struct jsonw *w, const struct pvdmad *d)
 {
 	const struct evloop_stats *ls = &d->loop.stats;
 
-	fputs("\"loop\": {", out);
-	json_u64(out, "turns", ls->turns, true);
-	json_u64(out, "longest_turn_us", ls->longest_turn_ns / 1000, true);
-	json_u64(out, "last_turn_us", ls->last_turn_ns / 1000, true);
-	json_u64(out, "log_lines_dropped", pvdmad_log_dropped(), true);
-	json_u64(out, "accept_out_of_fds", host_out_of_fds(), true);
-	json_u64(out, "fds_closed_aside", fdcloser_handed(), true);
-	json_u64(out, "fds_kept_open", fdcloser_leaked(), true);
-	json_u64(out, "control_refused", d->control_refused, false);
-	fputs("}, ", out);
+	jsonw_object_begin(w, "loop");
+	jsonw_u64(w, "turns", ls->turns);
+	jsonw_u64(w, "longest_turn_us", ls->longest_turn_ns / 1000);
+	jsonw_u64(w, "last_turn_us", ls->last_turn_ns / 1000);
+	jsonw_u64(w, "log_lines_dropped", pvdmad_log_dropped());
+	jsonw_u64(w, "accept_out_of_fds", host_out_of_fds());
+	jsonw_u64(w, "fds_closed_aside", fdcloser_handed());
+	jsonw_u64(w, "fds_kept_open", fdcloser_leaked());
+	jsonw_u64(w, "control_refused", d->control_refused);
+	jsonw_object_end(w);
 }
 
 void pvdmad_stats_json(struct pvdmad *d, FILE *out)
 {
 	struct ivshmem_client *cl;
-	bool first = true;
+	struct jsonw w;
 
-	fprintf(out, "{\"pid\": %d, ", (int)getpid());
-	json_limits(out, &d->cfg);
-	json_loop(out, d);
-	json_u64(out, "guests_total", d->totals.guests, true);
-	json_u64(out, "guests_live", d->companions.nclients, true);
-	json_u64(out, "mappings_live", pvdmad_live_mappings(d), true);
-	json_u64(out, "released_on_disconnect", d->totals.released, true);
-	json_u64(out, "dma_devices_total", d->totals.dma_devices, true);
-	json_server(out, "companion_server", &d->companions, true);
-	json_server(out, "dma_server", &d->dma, true);
-	fputs("\"guests\": [", out);
-	for (cl = d->companions.clients; cl; cl = cl->next) {
-		if (cl->dead || !cl->priv)
-			continue;
-		fputs(first ? "" : ", ", out);
-		json_companion(out, cl);
-		first = false;
-	}
-	fputs("], \"dma_devices\": [", out);
-	first = true;
-	for (cl = d->dma.clients; cl; cl = cl->next) {
-		if (cl->dead || !cl->priv)
-			continue;
-		fputs(first ? "" : ", ", out);
-		json_dmadev(out, cl);
-		first = false;
-	}
-	fputs("]}\n", out);
+	jsonw_init(&w, out);
+	jsonw_object_begin(&w, NULL);
+	jsonw_s64(&w, "pid", getpid());
+	json_limits(&w, &d->cfg);
+	json_loop(&w, d);
+	jsonw_u64(&w, "guests_total", d->totals.guests);
+	jsonw_u64(&w, "guests_live", d->companions.nclients);
+	jsonw_u64(&w, "mappings_live", pvdmad_live_mappings(d));
+	jsonw_u64(&w, "released_on_disconnect", d->totals.released);
+	jsonw_u64(&w, "dma_devices_total", d->totals.dma_devices);
+	json_server(&w, "companion_server", &d->companions);
+	json_server(&w, "dma_server", &d->dma);
+	jsonw_array_begin(&w, "guests");
+	for (cl = d->companions.clients; cl; cl = cl->next)
+		if (!cl->dead && cl->priv)
+			json_companion(&w, cl);
+	jsonw_array_end(&w);
+	jsonw_array_begin(&w, "dma_devices");
+	for (cl = d->dma.clients; cl; cl = cl->next)
+		if (!cl->dead && cl->priv)
+			json_dmadev(&w, cl);
+	jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	putc('\n', out);
 }
 
 static u64 companion_rejected(const struct pvdma_companion *c)

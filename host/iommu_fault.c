@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvdma/prng.h>
+
 #include "iommu.h"
 #include "log.h"
+#include "size.h"
 
 /**
  * struct iommu_fault - a wrapped domain
@@ -23,7 +26,7 @@
  * @inner:	the real backend
  * @id:		companion id, for logs
  * @threshold:	refuse when a 64-bit draw is below it (rate * 2^64)
- * @rng:	splitmix64 state
+ * @rng:	the fault draws (lib's PRNG, seeded per guest)
  * @maps:	map calls seen
  * @maps_ok:	maps the backend performed
  * @unmaps_ok:	unmaps the backend performed
@@ -37,7 +40,7 @@ struct iommu_fault {
 	struct pvdma_iommu *inner;
 	u32 id;
 	u64 threshold;
-	u64 rng;
+	struct pvdma_prng rng;
 	u64 maps;
 	u64 maps_ok;
 	u64 unmaps_ok;
@@ -54,16 +57,12 @@ static struct iommu_fault *to_fault(struct pvdma_iommu *iommu)
 
 static u64 fault_next(struct iommu_fault *f)
 {
-	u64 z = (f->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return pvdma_prng_next(&f->rng);
 }
 
 int pvdma_iommu_fault_parse(const char *s, struct pvdma_iommu_fault_config *fc)
 {
-	unsigned long long seed = 1;
+	u64 seed = 1;
 	char *end;
 	double rate;
 
@@ -71,14 +70,9 @@ int pvdma_iommu_fault_parse(const char *s, struct pvdma_iommu_fault_config *fc)
 	rate = strtod(s, &end);
 	if (errno || end == s || !(rate >= 0.0 && rate <= 1.0))
 		return -EINVAL;
-	if (*end == ':') {
-		s = end + 1;
-		errno = 0;
-		seed = strtoull(s, &end, 0);
-		if (errno || end == s || s[0] == '-')
-			return -EINVAL;
-	}
-	if (*end)
+	if (*end == ':' && !size_parse(end + 1, &seed))
+		return -EINVAL;
+	if (*end && *end != ':')
 		return -EINVAL;
 	fc->enabled = true;
 	fc->rate = rate;
@@ -263,7 +257,7 @@ struct pvdma_iommu *pvdma_iommu_fault_create(struct pvdma_iommu *inner,
 	else
 		f->threshold = (u64)(fc->rate * 18446744073709551616.0);
 	/* Every guest its own sequence, the same for the same seed and id. */
-	f->rng = fc->seed ^ ((u64)id * 0xd1b54a32d192ed03ull);
+	pvdma_prng_seed(&f->rng, fc->seed ^ ((u64)id * 0xd1b54a32d192ed03ull));
 	f->iommu.ops = &iommu_fault_ops;
 	f->iommu.cfg = inner->cfg;
 	return &f->iommu;

@@ -19,6 +19,7 @@
 #include "fdcloser.h"
 #include "log.h"
 #include "ramguard.h"
+#include "size.h"
 #include "supervise.h"
 #include <pvdma/version.h>
 
@@ -88,34 +89,12 @@ static void usage(FILE *out, const struct pvdmad_config *def)
 		def->dmadev.max_len);
 }
 
-/* "16K", "1536M", "2G", "4096": bytes; false if malformed or too large. */
-static bool parse_bytes(const char *s, u64 *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-		return false;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end || (shift && v > (~0ull >> shift)))
-		return false;
-	*out = (u64)v << shift;
-	return true;
-}
-
 /* A number in [lo, hi], a power of two if @pow2. */
 static bool parse_range(const char *s, u64 lo, u64 hi, bool pow2, u64 *out)
 {
 	u64 v;
 
-	if (!parse_bytes(s, &v) || v < lo || v > hi || (pow2 && !PVDMA_IS_POW2(v)))
+	if (!size_parse_range(s, lo, hi, &v) || (pow2 && !PVDMA_IS_POW2(v)))
 		return false;
 	*out = v;
 	return true;

@@ -32,10 +32,10 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)		# BUILD may be relative or absolute
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter \
-	-Ilib/include -Ilib -I. -Itests/host"
+	-Ilib/include -Ilib -Icommon -I. -Itests/host"
 # Every lib/ file (the freestanding core), the host core and the control
 # socket's parser (with the loop it registers in); no target opens a socket.
-SRCS="$(ls lib/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
+SRCS="$(ls lib/*.c common/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
 	host/companion.c host/dmadev.c host/ramguard.c host/ledger.c \
 	host/fdstore.c host/evloop.c host/control.c host/access.c \
 	host/fdcloser.c"
