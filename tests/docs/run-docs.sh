@@ -4,55 +4,47 @@
 #  - every number in the prose of the documents tests/docs/numbers.txt
 #    checks is in a block a program writes, or a spec fact that file allows;
 #    every number of a block quoted "from" a committed file is in that file;
-#  - the blocks made from committed files (restart costs) match them;
+#  - the blocks made from committed files (restart costs, churn curve)
+#    match them;
 #  - the lint fails on made-up documents with stray numbers.
 # The blocks made from a fresh replay are tests/verdict/run-tables.sh's.
 # No build needed. Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-log=$(mktemp) || exit 1
-trap 'rm -f "$log"' EXIT
-passed=0
-failed=0
+. tests/lib.sh
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf "$dir"' EXIT
+
+# docblocks.py prints a line per document or block and its own count.
 for mode in --lint --check; do
-	python3 scripts/docblocks.py $mode >"$log" 2>&1
+	python3 scripts/docblocks.py $mode >"$dir/out" 2>&1
 	rc=$?
-	cat "$log"
-	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
-	if [ -z "$p" ] || { [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
-		echo "FAIL: docblocks.py $mode (exit $rc) said no count"
-		p=${p:-0}
-		f=$((${f:-0} + 1))
-	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
+	grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/out"
+	sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$dir/out" |
+		tail -n 1 >"$dir/counts"
+	add_counts "$dir/counts"
+	[ "$rc" -eq 0 ] || grep -q ' [1-9]' "$dir/counts" ||
+		fail "docblocks.py $mode exit $rc with nothing failed"
 done
+
 # The lint itself, on documents made up here: it must fail on each stray
 # number and pass what is generated, quoted or allowed.
-dir=$(mktemp -d) || exit 1
-trap 'rm -f "$log"; rm -rf "$dir"' EXIT
 printf 'measured: 4242 ms\n' >"$dir/src.txt"
 lint_case() {	# name, want (pass|fail), document text
 	printf '%s\n' "$3" >"$dir/doc.md"
 	printf 'check %s\nallow 16 KiB -- the page\nallow-rule power-of-two-size\nallow-rule layout-offset\n' \
 		"$dir/doc.md" >"$dir/rules.txt"
-	python3 scripts/docblocks.py --lint "$dir/rules.txt" >"$log" 2>&1
-	rc=$?
-	if { [ "$2" = pass ] && [ $rc -eq 0 ]; } ||
-	   { [ "$2" = fail ] && [ $rc -eq 1 ]; }; then
-		echo "ok:   lint: $1"
-		passed=$((passed + 1))
+	if [ "$2" = pass ]; then
+		check_exit "lint: $1" 0 python3 scripts/docblocks.py --lint "$dir/rules.txt"
 	else
-		echo "FAIL: lint: $1 (exit $rc, wanted $2)"
-		cat "$log"
-		failed=$((failed + 1))
+		check_exit "lint: $1" 1 python3 scripts/docblocks.py --lint "$dir/rules.txt"
 	fi
 }
 lint_case "a measured number in prose fails" fail "pvdma needs 37 host calls."
 lint_case "a measured ratio in prose fails" fail "It is 12.5x faster."
 lint_case "an allowed spec fact passes" pass "The DART's page is 16 KiB; windows of 2 MiB."
 lint_case "names and code are not numbers" pass "On h100 and arm64, \`--batch 2032\`, perf/e2e-amd64-6.1.0-57.txt, 10^6 ops."
+lint_case "a number in a code span over two lines is code" pass "$(printf 'says \`took\n37 ms\` then')"
 lint_case "a quoted number found in its source passes" pass \
 	"$(printf '<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")"
 lint_case "a quoted number missing from its source fails" fail \
@@ -68,6 +60,4 @@ lint_case "a measured number in a layout table fails" fail \
 lint_case "a number in another table's first column fails" fail \
 	"$(printf '| trace | calls |\n|---|---|\n| 52 | x |')"
 lint_case "a block without its end fails" fail "$(printf '<!-- perf-sweep:begin -->\n| 1 |')"
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
