@@ -7,6 +7,10 @@
 #include <cmocka.h>
 
 #include <pvdma/avl.h>
+#include <pvdma/prng.h>
+
+/* The one stream of this file's random runs, seeded by each. */
+static struct pvdma_prng rng;
 
 struct item {
 	struct pvdma_avl_node node;
@@ -72,13 +76,14 @@ static void test_random_ops(void **state)
 	struct pvdma_avl_root root = { NULL };
 	int i, round, live = 0;
 
-	srand(1);
+	pvdma_prng_seed(&rng, 1);
 	for (i = 0; i < N; i++) {
-		items[i].key = rand() % 500;	/* duplicates on purpose */
+		/* duplicates on purpose */
+		items[i].key = pvdma_prng_below(&rng, 500);
 		items[i].in_tree = 0;
 	}
 	for (round = 0; round < 20000; round++) {
-		struct item *it = &items[rand() % N];
+		struct item *it = &items[pvdma_prng_below(&rng, N)];
 		int count = 0, prev = -1;
 		struct pvdma_avl_node *n;
 

@@ -10,6 +10,9 @@
 #include <pvdma/prng.h>
 #include <pvdma/proto.h>
 
+/* The one stream of this file's random runs, seeded by each. */
+static struct pvdma_prng rng;
+
 #define PAGE	PVDMA_DART_PAGE_SIZE
 #define RW	(PVDMA_MAP_READ | PVDMA_MAP_WRITE)
 
@@ -206,10 +209,10 @@ static void test_alignment_random(void **state)
 	static struct pvdma_dart_mapping many[4096];
 	struct pvdma_dart_config cfg;
 	struct pvdma_dart d;
-	struct pvdma_prng rng = { 7 };
 	u64 live[256] = { 0 }, len[256] = { 0 }, kept = 0, maps = 0, wanting = 0;
 	int i;
 
+	pvdma_prng_seed(&rng, 7);
 	pvdma_dart_default_config(&cfg);
 	cfg.aperture_bytes = 256ull << 20;
 	cfg.bus_limit = cfg.bus_base + (512ull << 20);
@@ -252,17 +255,17 @@ static void test_random(void **state)
 	int mapped[N] = { 0 }, i, round, count = 0;
 
 	small_dart(&d, 64 * PAGE, 40);
-	srand(3);
+	pvdma_prng_seed(&rng, 3);
 	for (round = 0; round < 20000; round++) {
-		i = rand() % N;
+		i = pvdma_prng_below(&rng, N);
 		if (mapped[i]) {
 			assert_int_equal(pvdma_dart_unmap(&d, bus[i], len[i]), 0);
 			mapped[i] = 0;
 			live -= len[i];
 			count--;
 		} else {
-			len[i] = (1 + rand() % 4) * PAGE;
-			host[i] = (u64)(rand() % 1000) * PAGE;
+			len[i] = (1 + pvdma_prng_below(&rng, 4)) * PAGE;
+			host[i] = pvdma_prng_below(&rng, 1000) * PAGE;
 			if (pvdma_dart_map(&d, host[i], len[i], RW, &bus[i]))
 				continue;
 			mapped[i] = 1;
@@ -303,10 +306,10 @@ static void test_map_at_rebuilds(void **state)
 	small_dart(&a, 256 * PAGE, 64);
 	cfg = a.cfg;
 	assert_int_equal(pvdma_dart_init(&b, &cfg, slots2, 64), 0);
-	srand(11);
+	pvdma_prng_seed(&rng, 11);
 	for (i = 0; i < N; i++) {
-		len[i] = (1 + rand() % 3) * PAGE;
-		host[i] = (u64)(rand() % 500) * PAGE;
+		len[i] = (1 + pvdma_prng_below(&rng, 3)) * PAGE;
+		host[i] = pvdma_prng_below(&rng, 500) * PAGE;
 		assert_int_equal(pvdma_dart_map(&a, host[i], len[i], RW, &bus[i]), 0);
 		live[i] = 1;
 	}

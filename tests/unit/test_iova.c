@@ -8,6 +8,10 @@
 #include <cmocka.h>
 
 #include <pvdma/iova.h>
+#include <pvdma/prng.h>
+
+/* The one stream of this file's random runs, seeded by each. */
+static struct pvdma_prng rng;
 
 #define PAGE	16384ull
 
@@ -100,12 +104,12 @@ static void test_random_aligned(void **state)
 	struct pvdma_iova io;
 	int round;
 
-	srand(11);
+	pvdma_prng_seed(&rng, 11);
 	memset(used, 0, sizeof(used));
 	memset(live, 0, sizeof(live));
 	pvdma_iova_init(&io, 0, PAGES * PAGE, PAGE);
 	for (round = 0; round < 50000; round++) {
-		int i = rand() % N;
+		int i = pvdma_prng_below(&rng, N);
 		u64 p;
 
 		if (live[i]) {
@@ -114,8 +118,9 @@ static void test_random_aligned(void **state)
 			pvdma_iova_free(&io, &nodes[i]);
 			live[i] = 0;
 		} else {
-			u64 pages = 1 + rand() % 8, align = 1ull << (rand() % 4);
-			u64 off = rand() % align, first = PAGES, q;
+			u64 pages = 1 + pvdma_prng_below(&rng, 8),
+			    align = 1ull << pvdma_prng_below(&rng, 4);
+			u64 off = pvdma_prng_below(&rng, align), first = PAGES, q;
 			int ret = pvdma_iova_alloc(&io, &nodes[i], pages * PAGE,
 						   align * PAGE, off * PAGE);
 
@@ -152,11 +157,11 @@ static void test_random_against_bitmap(void **state)
 	struct pvdma_iova io;
 	int round;
 
-	srand(7);
+	pvdma_prng_seed(&rng, 7);
 	memset(used, 0, sizeof(used));
 	pvdma_iova_init(&io, 0, PAGES * PAGE, PAGE);
 	for (round = 0; round < 50000; round++) {
-		int i = rand() % N;
+		int i = pvdma_prng_below(&rng, N);
 		u64 p;
 
 		if (live[i]) {
@@ -165,7 +170,7 @@ static void test_random_against_bitmap(void **state)
 			pvdma_iova_free(&io, &nodes[i]);
 			live[i] = 0;
 		} else {
-			u64 pages = 1 + rand() % 8, first = PAGES, run = 0;
+			u64 pages = 1 + pvdma_prng_below(&rng, 8), first = PAGES, run = 0;
 			int ret = pvdma_iova_alloc(&io, &nodes[i], pages * PAGE, 0, 0);
 
 			for (p = 0; p < PAGES; p++) {	/* reference first fit */

@@ -13,6 +13,10 @@
 
 #include <pvdma/dart.h>
 #include <pvdma/planner.h>
+#include <pvdma/prng.h>
+
+/* The one stream of this file's random runs, seeded by each. */
+static struct pvdma_prng rng;
 
 #define PAGE	PVDMA_DART_PAGE_SIZE
 #define MEM	(32ull << 20)		/* guest memory the copy test uses */
@@ -847,9 +851,9 @@ static void random_run(enum pvdma_policy policy, enum pvdma_bounce_mode bounce,
 	int round;
 
 	memset(live, 0, sizeof(live));
-	srand(seed);
+	pvdma_prng_seed(&rng, seed);
 	for (round = 0; round < 4000; round++) {
-		struct live_map *m = &live[rand() % SLOTS];
+		struct live_map *m = &live[pvdma_prng_below(&rng, SLOTS)];
 
 		if (m->n) {
 			for (u32 i = 0; i < m->n; i++)
@@ -859,14 +863,15 @@ static void random_run(enum pvdma_policy policy, enum pvdma_bounce_mode bounce,
 		} else {
 			u64 before = h->p.stats.live_bytes;
 
-			m->n = 1 + rand() % 4;
-			m->dir = rand() % 3;
+			m->n = 1 + pvdma_prng_below(&rng, 4);
+			m->dir = pvdma_prng_below(&rng, 3);
 			for (u32 i = 0; i < m->n; i++) {
-				u64 len = rand() % 3 ? 1 + rand() % 8192 :
-						       1 + rand() % (600 << 10);
+				u64 len = pvdma_prng_below(&rng, 3) ?
+					  1 + pvdma_prng_below(&rng, 8192) :
+					  1 + pvdma_prng_below(&rng, 600 << 10);
 
-				m->s[i] = seg((u64)(rand() % 4096) * 4096 +
-					      rand() % 4096, len);
+				m->s[i] = seg(pvdma_prng_below(&rng, 4096) * 4096 +
+					      pvdma_prng_below(&rng, 4096), len);
 			}
 			if (pvdma_map(&h->p, m->s, m->n, m->dir, 0)) {
 				assert_int_equal(h->p.stats.live_bytes, before);

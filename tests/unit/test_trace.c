@@ -15,6 +15,10 @@
 
 #include "replay.h"
 #include "trace.h"
+#include <pvdma/prng.h>
+
+/* The one stream of this file's random runs, seeded by each. */
+static struct pvdma_prng rng;
 
 #define HDR "python3-448 [015] ..... 33.572283: "
 #define DEV "0000:00:06.0 "
@@ -360,9 +364,9 @@ static void test_reader_bad_inputs(void **state)
 			 "gzip data: use xz or plain text");
 	expect_bad_input(zst, sizeof(zst), TRACE_INPUT_COMPRESSED, "zstd data");
 	expect_bad_input("BZh91AY", 7, TRACE_INPUT_COMPRESSED, "bzip2 data");
-	srand(1);
+	pvdma_prng_seed(&rng, 1);
 	for (i = 0; i < sizeof(rnd); i++)
-		rnd[i] = (uint8_t)rand();
+		rnd[i] = (uint8_t)pvdma_prng_next(&rng);
 	rnd[5] = 0;
 	expect_bad_input(rnd, sizeof(rnd), TRACE_INPUT_BINARY, "binary data");
 	memset(ctl, 0x01, sizeof(ctl));
