@@ -40,11 +40,12 @@ RULES = os.path.join(ROOT, "tests", "docs", "numbers.txt")
 BEGIN = re.compile(r"^\s*<!-- ([a-z0-9-]+):begin(?: from ([^>]*?))? -->\s*$")
 
 # A number: digits with thousands commas or a decimal point, optionally a
-# unit. Digits glued to letters, dots, slashes or dashes (h100, arm64,
-# 6.1.0-57, perf/e2e-...) are names, not numbers.
-NUMBER = re.compile(r"(?<![\w./\-+^§#@])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+# unit. Digits glued to letters, dots, slashes, dashes or colons (h100,
+# arm64, 6.1.0-57, perf/e2e-..., PCI 10de:2330 at 0000:00:06.0) are names,
+# not numbers.
+NUMBER = re.compile(r"(?<![\w./\-+^§#@:])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
                     r"(?:\s?(KiB|MiB|GiB|TiB|ns|µs|us|ms|s|x|%|B)\b)?"
-                    r"(?![\w/^]|[.\-]\w)")
+                    r"(?![\w/^]|[.\-:]\w)")
 
 
 def splice(text, name, lines):

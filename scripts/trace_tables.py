@@ -257,6 +257,47 @@ def perf_sweep(files, rows, verdicts, replay):
     return out
 
 
+def trace_stats(trace, path):
+    """What `pvdma-trace stats` (the same parser as the replay) says of one
+    file: event counts, the peak live set and its phase, truncated lists,
+    long lists and their probed unmaps."""
+    p = subprocess.run([trace, "stats", path], capture_output=True,
+                       text=True, cwd=ROOT)
+    if p.returncode != 0:
+        sys.exit("trace_tables: %s stats %s failed (exit %d): %s"
+                 % (trace, path, p.returncode, p.stderr))
+    t = p.stdout
+    def count(event):
+        m = re.search(r"^  %s +(\d+)$" % event, t, re.M)
+        return int(m.group(1)) if m else 0
+    peak = re.search(r"^peak live bytes: (\d+) \(.*?\) at ([\d.]+) s "
+                     r"\(phase (.*)\)$", t, re.M)
+    trunc = re.search(r"truncated: (\d+) lists", t)
+    long_ = re.search(r"^lists over 503 entries: (\d+); unmaps from the "
+                      r"unmap probe: (\d+)", t, re.M)
+    if not (peak and trunc and long_):
+        sys.exit("trace_tables: %s stats %s: output not understood"
+                 % (trace, path))
+    return {"map_phys": count("dma_map_phys"), "map_sg": count("dma_map_sg"),
+            "unmap_sg": count("dma_unmap_sg"), "peak": int(peak.group(1)),
+            "phase": peak.group(3), "truncated": int(trunc.group(1)),
+            "long": int(long_.group(1)), "probed": int(long_.group(2))}
+
+
+def stats_table(files, rows, verdicts, replay):
+    """traces/README.md: each file as `pvdma-trace stats` reads it."""
+    trace = os.path.join(os.path.dirname(replay), "pvdma-trace")
+    out = ["| file | map_phys / map_sg / unmap_sg events | peak live bytes (phase) | truncated lists | lists over 503 entries | their unmaps from the probe |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for f in files:
+        st = trace_stats(trace, f)
+        out.append("| %s | %d / %d / %d | %s (%s), `%s` | %d | %d | %d |" % (
+            rel(f)[len("traces/"):], st["map_phys"], st["map_sg"],
+            st["unmap_sg"], "{:,}".format(st["peak"]), human(st["peak"]),
+            st["phase"], st["truncated"], st["long"], st["probed"]))
+    return out
+
+
 BLOCKS = [
     ("README.md", "replay-table", readme_table),
     ("docs/replay.md", "replay-rows", replay_table),
@@ -266,10 +307,11 @@ BLOCKS = [
     ("docs/performance.md", "perf-replay", perf_replay),
     ("docs/performance.md", "perf-frontier", perf_frontier),
     ("docs/performance.md", "perf-sweep", perf_sweep),
+    ("traces/README.md", "trace-stats", stats_table),
 ]
 
 # Blocks that run replays of their own take the replay binary too.
-NEEDS_REPLAY = (perf_frontier, perf_sweep)
+NEEDS_REPLAY = (perf_frontier, perf_sweep, stats_table)
 
 
 def main():
