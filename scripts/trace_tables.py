@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The trace tables of README.md, docs/replay.md, docs/traces.md and
-docs/performance.md (every replay, the window knobs, the aperture sweep),
-made from a fresh replay of every shipped trace (traces/*/*.trace.xz), so that
-no number in them can go stale.
+"""The trace tables of README.md, traces/README.md, docs/replay.md,
+docs/traces.md and docs/performance.md (every replay, the window knobs,
+the aperture sweep), made from a fresh replay of every shipped trace
+(traces/*/*.trace.xz), so that no number in them can go stale.
 
 Each table lives between "<!-- NAME:begin -->" and "<!-- NAME:end -->" in
 its document. --write replaces those blocks (make bench runs it); --check

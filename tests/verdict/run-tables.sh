@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The trace tables of README.md, docs/replay.md and docs/traces.md against
-# a fresh replay of traces/ (scripts/trace_tables.py --check): a number
-# there that the code no longer produces fails here. Fix: make bench, or
-# scripts/trace_tables.py --write. Prints "N passed, N failed".
+# The trace tables of README.md, traces/README.md and docs/ against a
+# fresh replay of traces/ (scripts/trace_tables.py --check): a number
+# there that the code no longer produces fails here. Fix: make bench,
+# scripts/tables.sh, or scripts/trace_tables.py --write. Prints "N passed, N failed".
 # Env: BUILD (default build).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
