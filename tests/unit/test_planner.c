@@ -362,6 +362,85 @@ static void test_pvdma_retry_after_refusal(void **state)
 	free(h);
 }
 
+/* A map the mapping count has no room for is refused before any host call. */
+static void test_pvdma_count_admission(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 8,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 calls = 0;
+	u32 i;
+	int ret = 0;
+
+	/* pages 1 GiB apart, all held: one mapping each */
+	for (i = 0; i < 16 && !ret; i++) {
+		calls = h->p.stats.host_calls;
+		ret = map1(h, (u64)(i + 1) << 30, 4096);
+	}
+	assert_int_equal(ret, -ENOSPC);
+	assert_true(i > 1);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_MAPPINGS);
+	assert_int_equal(h->p.stats.admission_refusals, 1);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->dart.stats.map_errors, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * A list's entries that touch share one window, whatever speculation
+ * allows (a 4 MiB aperture leaves it little).
+ */
+static void test_pvdma_list_run(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 4 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg list[64];
+	u32 i;
+
+	for (i = 0; i < 64; i++)
+		list[i] = seg(8 * MIB + (u64)i * 16384, 16384);
+	assert_int_equal(pvdma_map(&h->p, list, 64, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_mappings, 1);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_translates(h, list, 64);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * A private window (made for a request a shared window overlaps but does
+ * not cover) can never be hit again: unmapped, it costs no host call of
+ * its own but goes with the next one.
+ */
+static void test_pvdma_dead_rides_along(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg shared = seg(MIB, 64 * 1024), priv;
+	const struct pvdma_window *w;
+	u64 calls, unmaps;
+
+	assert_int_equal(pvdma_map(&h->p, &shared, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, shared.bus);
+	assert_non_null(w);
+	/* a request across the shared window's end */
+	priv = seg(w->gpa + w->len - 4096, 8192);
+	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->dart.stats.live_mappings, 2);
+	calls = h->p.stats.host_calls;
+	unmaps = h->dart.stats.unmap_calls;
+	assert_int_equal(pvdma_unmap(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->dart.stats.live_mappings, 2);
+	/* the next host call takes it along */
+	assert_int_equal(map1(h, 1ull << 32, 4096), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_int_equal(h->dart.stats.unmap_calls, unmaps + 1);
+	assert_int_equal(h->dart.stats.live_mappings, 2);
+	assert_in_sync(h);
+	free(h);
+}
+
 /*
  * Trim: the unused ends of a grown window in use go back to the host
  * when a map needs the room, and its live pages keep their bus address.
@@ -957,6 +1036,9 @@ int main(void)
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_admission),
 		planner_test(test_pvdma_retry_after_refusal),
+		planner_test(test_pvdma_count_admission),
+		planner_test(test_pvdma_list_run),
+		planner_test(test_pvdma_dead_rides_along),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),
