@@ -30,6 +30,7 @@
 #include <linux/vmalloc.h>
 
 #include <pvdma/planner.h>
+#include <pvdma/prng.h>
 
 #include "dmatest.h"
 #include "kcompat.h"
@@ -97,17 +98,19 @@ static u64 dt_expected;
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Bytes fixed by @seed (lib's PRNG), eight from each draw. */
 static void dt_random(void *buf, size_t len, u64 seed)
 {
-	u64 x = seed * 0x9e3779b97f4a7c15ull + 1;
+	struct pvdma_prng r;
 	u8 *p = buf;
+	u64 x = 0;
 	size_t i;
 
+	pvdma_prng_seed(&r, seed);
 	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (u8)x;
+		if (!(i & 7))
+			x = pvdma_prng_next(&r);
+		p[i] = (u8)(x >> (8 * (i & 7)));
 	}
 }
 
@@ -907,15 +910,13 @@ out_free:
 /* Fast pseudo-random fill, a word at a time (megabytes under TCG). */
 static void dt_random64(void *buf, size_t len, u64 seed)
 {
-	u64 x = seed * 0x9e3779b97f4a7c15ull + 1, *p = buf;
+	struct pvdma_prng r;
+	u64 *p = buf;
 	size_t i;
 
-	for (i = 0; i < len / 8; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = x;
-	}
+	pvdma_prng_seed(&r, seed);
+	for (i = 0; i < len / 8; i++)
+		p[i] = pvdma_prng_next(&r);
 	dt_random((u8 *)buf + (len & ~7ul), len & 7, seed);
 }
 
@@ -936,15 +937,12 @@ struct dt_mixed {
 	struct page **ch;	/* this thread's chunks */
 	unsigned int nch;
 	unsigned int id;
-	u64 rng;
+	struct pvdma_prng rng;
 };
 
 static u64 dt_mixed_rnd(struct dt_mixed *m)
 {
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	return m->rng;
+	return pvdma_prng_next(&m->rng);
 }
 
 /* Unmap one buffer and check what the device wrote into it. */
@@ -1032,7 +1030,7 @@ static void dt_test_mixed(struct dt_ctx *t)
 		m[i].id = i;
 		m[i].ch = ch + (size_t)i * (nch / n);
 		m[i].nch = nch / n;
-		m[i].rng = 0x2545f4914f6cdd1dull * (i + 1);
+		pvdma_prng_seed(&m[i].rng, 0x2545f4914f6cdd1dull * (i + 1));
 		init_completion(&m[i].done);
 		task = kthread_run(dt_mixed_fn, &m[i], "pvdma-mix/%u", i);
 		if (IS_ERR(task))
