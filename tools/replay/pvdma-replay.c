@@ -109,7 +109,7 @@ static void usage(FILE *out)
 "  --help\n"
 "  --version\n"
 "\n"
-"Sizes take K, M, G or T (powers of 1024).\n"
+"Sizes: decimal or 0x hex, K, M, G or T (powers of 1024).\n"
 "Exit status: 0 when every map succeeded (--verdict: every trace fits,\n"
 "with or without bounce); 1 when a map failed or a mapping did not\n"
 "verify under the policy asked for (with --policy all, under pvdma: rfc\n"
