@@ -3,11 +3,16 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <pvdma/prng.h>
 
 #include "size.h"
 
@@ -115,6 +120,90 @@ static void test_arg(void **state)
 	assert_int_equal(WEXITSTATUS(status), 2);
 }
 
+/*
+ * A second reading of the grammar, built on strtoull instead of a digit
+ * loop, for the differential test below: they must agree on every input.
+ */
+static bool reference_parse(const char *s, uint64_t *out)
+{
+	static const char suffixes[] = "kmgt";
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+	const char *letter;
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!(hex ? strchr("0123456789abcdefABCDEF", *digits) :
+		    strchr("0123456789", *digits)) || !*digits)
+		return false;
+	errno = 0;
+	v = strtoull(digits, &end, hex ? 16 : 10);
+	if (errno == ERANGE)
+		return false;
+	if (*end) {
+		char c = (char)(*end | 0x20);
+
+		letter = strchr(suffixes, c);
+		if (!letter || !c)
+			return false;
+		shift = 10 * (unsigned int)(letter - suffixes + 1);
+		end++;
+		if (*end && strcmp(end, "B") && strcmp(end, "iB"))
+			return false;
+		if (v > (UINT64_MAX >> shift))
+			return false;
+	}
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static void expect_agree(const char *s)
+{
+	uint64_t a = 1, b = 2;
+	bool ok_a = size_parse(s, &a), ok_b = reference_parse(s, &b);
+
+	if (ok_a != ok_b || (ok_a && a != b))
+		fail_msg("size_parse and the reference disagree on '%s'", s);
+}
+
+/* Random strings over the grammar's alphabet and its near misses. */
+static void test_differential_random(void **state)
+{
+	static const char alphabet[] = "0123456789012345abcdefxXkKmMgGtTiBb -+.";
+	struct pvdma_prng r;
+	char buf[32];
+	unsigned int i, len, k;
+
+	pvdma_prng_seed(&r, 2026);
+	for (i = 0; i < 200000; i++) {
+		len = (unsigned int)pvdma_prng_below(&r, sizeof(buf) - 1);
+		for (k = 0; k < len; k++)
+			buf[k] = alphabet[pvdma_prng_below(&r, sizeof(alphabet) - 1)];
+		buf[len] = 0;
+		expect_agree(buf);
+	}
+}
+
+/* Numbers of every magnitude, both bases, every suffix: overflow edges. */
+static void test_differential_numbers(void **state)
+{
+	static const char *const tails[] = { "", "K", "m", "G", "t", "KiB", "MB" };
+	struct pvdma_prng r;
+	char buf[48];
+	unsigned int i;
+	uint64_t v;
+
+	pvdma_prng_seed(&r, 7);
+	for (i = 0; i < 100000; i++) {
+		v = pvdma_prng_next(&r) >> pvdma_prng_below(&r, 64);
+		snprintf(buf, sizeof(buf), pvdma_prng_below(&r, 2) ? "%llu%s" :
+			 "0x%llx%s", (unsigned long long)v,
+			 tails[pvdma_prng_below(&r, 7)]);
+		expect_agree(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +213,8 @@ int main(void)
 		cmocka_unit_test(test_overflow_refused),
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_arg),
+		cmocka_unit_test(test_differential_random),
+		cmocka_unit_test(test_differential_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
