@@ -988,6 +988,181 @@ static void test_random_all_policies(void **state)
 	random_run(PVDMA_POLICY_POOL, PVDMA_BOUNCE_ALL, false, 18);
 }
 
+/*
+ * Pressure: lists of up to 64 entries clustered in a few regions (hits on
+ * grown windows, trims that split them mid-call), a small aperture, few
+ * mappings, and a host that sees a little less room than the planner
+ * (refusals, retries, undos after a commit). After every call the
+ * planner's records agree with what the driver holds.
+ */
+#define PRESSURE_SLOTS	128
+#define PRESSURE_SEGS	64
+#define PRESSURE_BASE	(64 * MIB)
+#define PRESSURE_REGION	(32 * MIB)
+
+struct pressure_map {
+	struct pvdma_seg s[PRESSURE_SEGS];
+	u32 n;
+	int dir;
+};
+
+static struct pressure_map pressure_live[PRESSURE_SLOTS];
+static u32 pressure_refs[4096];
+
+/* What a window in use could give back (planner_cache.c's view). */
+static u64 reclaimable(const struct pvdma_window *w)
+{
+	if (w->chunks)
+		return w->chunks->free_bytes;
+	return w->grown ? w->len - (w->used_hi - w->used_lo) : 0;
+}
+
+/*
+ * Between calls: every record is free or mapped; a mapped window's refs
+ * is the number of live entries inside it and it is in use exactly when
+ * that is not 0; the pinned, speculative and trimmable byte counts are
+ * the sums over the windows; the host holds what the planner thinks.
+ */
+static void assert_records(struct harness *h)
+{
+	const struct pvdma_planner *p = &h->p;
+	u64 ap = 0, n = 0, pinned = 0, pinned_n = 0, spec = 0, unused = 0;
+	u32 i, j;
+
+	memset(pressure_refs, 0, sizeof(pressure_refs));
+	for (i = 0; i < PRESSURE_SLOTS; i++) {
+		for (j = 0; j < pressure_live[i].n; j++) {
+			const struct pvdma_seg *s = &pressure_live[i].s[j];
+			const struct pvdma_window *w = pvdma_window_by_bus(p, s->bus);
+
+			assert_non_null(w);
+			assert_true(s->bus - w->bus + s->len <= w->len);
+			pressure_refs[w - p->mem.windows]++;
+		}
+	}
+	for (i = 0; i < p->mem.nwindows; i++) {
+		const struct pvdma_window *w = &p->mem.windows[i];
+
+		if (w->state != PVDMA_WIN_LIVE && w->state != PVDMA_WIN_IDLE) {
+			assert_int_equal(w->state, PVDMA_WIN_FREE);
+			continue;
+		}
+		ap += w->len;
+		n++;
+		if (w == p->pool_window)
+			continue;
+		assert_int_equal(w->refs, pressure_refs[i]);
+		assert_int_equal(w->state == PVDMA_WIN_LIVE, w->refs != 0);
+		pinned += w->refs ? w->len : 0;
+		pinned_n += !!w->refs;
+		unused += w->grown ? w->len - PVDMA_MIN(w->len, w->peak) : 0;
+		if (w->trimmable) {
+			assert_true(w->refs);
+			spec += reclaimable(w);
+		}
+	}
+	assert_int_equal(p->stats.live_aperture, ap);
+	assert_int_equal(p->stats.live_windows, n);
+	assert_int_equal(p->stats.pinned_aperture, pinned);
+	assert_int_equal(p->stats.pinned_windows, pinned_n);
+	assert_int_equal(p->stats.spec_aperture, unused);
+	assert_int_equal(p->spec_pinned, spec);
+	assert_true(ap <= p->cfg.aperture_bytes);
+	assert_true(n <= p->cfg.max_mappings);
+	assert_in_sync(h);
+}
+
+/* A list: pages and odd sizes, mostly touching, up or down, in a region. */
+static void pressure_list(struct pvdma_prng *r, struct pressure_map *m)
+{
+	u64 lo = PRESSURE_BASE + pvdma_prng_below(r, 8) * PRESSURE_REGION;
+	u64 hi = lo + PRESSURE_REGION, gpa;
+	bool down = !pvdma_prng_below(r, 4);
+	u32 i;
+
+	m->n = pvdma_prng_below(r, 2) ? 1 + (u32)pvdma_prng_below(r, 4) :
+					1 + (u32)pvdma_prng_below(r, PRESSURE_SEGS);
+	m->dir = (int)pvdma_prng_below(r, 3);
+	gpa = lo + pvdma_prng_below(r, PRESSURE_REGION / 4096) * 4096;
+	for (i = 0; i < m->n; i++) {
+		u64 len = pvdma_prng_below(r, 4) ? 4096 :
+			  pvdma_prng_below(r, 8) ? 1 + pvdma_prng_below(r, 256 << 10) :
+			  1 + pvdma_prng_below(r, 2 * MIB);
+		u64 gap = pvdma_prng_below(r, 4) ? 0 :
+			  pvdma_prng_below(r, 8) * 4096;
+
+		if (down && gpa >= lo + len + gap)
+			gpa -= len + gap;
+		else if (i)
+			gpa = PVDMA_ALIGN_UP(gpa, 4096) + gap;
+		if (gpa + len > hi)
+			gpa = lo;
+		m->s[i] = seg(gpa, len);
+		if (!down)
+			gpa += len;
+	}
+}
+
+static void pressure_run(enum pvdma_policy policy,
+			 enum pvdma_bounce_mode bounce, bool strict, u64 seed,
+			 bool trims_expected)
+{
+	struct harness *h = setup_chunks(policy, 16 * MIB, 64, bounce, strict, 16);
+	struct pvdma_prng r;
+	u64 failed = 0;
+	u32 round, i;
+
+	pvdma_prng_seed(&r, seed);
+	memset(pressure_live, 0, sizeof(pressure_live));
+	h->no_data = 1;
+	h->dart.cfg.aperture_bytes -= 2 * MIB;	/* refusals the planner can't see */
+	for (round = 0; round < 3000; round++) {
+		struct pressure_map *m = &pressure_live[pvdma_prng_below(&r, PRESSURE_SLOTS)];
+
+		if (m->n) {
+			assert_int_equal(pvdma_unmap(&h->p, m->s, m->n, m->dir), 0);
+			m->n = 0;
+		} else {
+			u64 before = h->p.stats.live_bytes;
+
+			pressure_list(&r, m);
+			if (pvdma_map(&h->p, m->s, m->n, m->dir, 0)) {
+				assert_int_equal(h->p.stats.live_bytes, before);
+				m->n = 0;
+				failed++;
+			} else {
+				assert_translates_dir(h, m->s, m->n, m->dir);
+			}
+		}
+		assert_records(h);
+	}
+	for (i = 0; i < PRESSURE_SLOTS; i++) {
+		struct pressure_map *m = &pressure_live[i];
+
+		if (m->n)
+			assert_int_equal(pvdma_unmap(&h->p, m->s, m->n, m->dir), 0);
+		m->n = 0;
+	}
+	pvdma_reclaim(&h->p);
+	assert_records(h);
+	assert_true(h->dart.stats.live_mappings <= (h->p.pool_window ? 1 : 0));
+	/* the run reached what it is for */
+	assert_true(failed > 0);
+	assert_true(strict || h->dart.stats.map_errors > 0);
+	if (trims_expected)
+		assert_true(h->p.stats.trims > 0);
+	free(h);
+}
+
+static void test_random_pressure(void **state)
+{
+	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, false, 21, true);
+	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, false, 22, true);
+	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_ALL, false, 23, false);
+	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, true, 24, false);
+	pressure_run(PVDMA_POLICY_BLOCK, PVDMA_BOUNCE_OFF, false, 25, false);
+}
+
 static void test_config_checks(void **state)
 {
 	struct harness *h = calloc(1, sizeof(*h));
@@ -1054,6 +1229,7 @@ int main(void)
 		planner_test(test_perpage),
 		planner_test(test_reference_policies),
 		planner_test(test_random_all_policies),
+		planner_test(test_random_pressure),
 		planner_test(test_config_checks),
 	};
 
