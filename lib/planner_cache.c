@@ -680,7 +680,17 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		}
 	}
 	win_hold(p, w);
-	win_use(p, w, seg->gpa, seg->len);
+	if (w->state == PVDMA_WIN_PENDING) {
+		/* a window this call made keeps the range between the
+		 * entries it serves: what that adds is needed too
+		 */
+		u64 span = w->used_hi - w->used_lo;
+
+		win_use(p, w, seg->gpa, seg->len);
+		p->call_need += w->used_hi - w->used_lo - span;
+	} else {
+		win_use(p, w, seg->gpa, seg->len);
+	}
 	seg->cookie = pvdma_win_index(p, w) + 1;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
@@ -709,6 +719,28 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 		pvdma_gpa_insert(p, w);
 	pvdma_win_account_map(p, w);
 	p->call_new_bytes += w->len;
+}
+
+/*
+ * The whole call, once planned: what it pins and needs, the range
+ * between the entries a new window serves and the windows its hits took
+ * off the idle list included, must fit what eviction and trims can free.
+ * Each miss was admitted against the counts of its moment; this settles
+ * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
+ */
+static u32 cache_admit_call(const struct pvdma_planner *p)
+{
+	const struct pvdma_planner_stats *s = &p->stats;
+	u64 pinned = s->pinned_aperture - p->call_new_bytes;
+	u64 need = pinned + p->call_need, budget = pvdma_cache_budget(p);
+
+	if (s->pinned_windows > count_budget(p))
+		return PVDMA_FAIL_MAPPINGS;
+	if (need <= budget)
+		return 0;
+	if (!p->cfg.trim || need - budget > p->spec_pinned)
+		return PVDMA_FAIL_APERTURE;
+	return 0;
 }
 
 static bool cache_over(const struct pvdma_planner *p)
@@ -919,6 +951,13 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	if (!p->call_new_count && bounced == p->stats.bounced_maps) {
 		pvdma_live_bytes_add(p, bytes);	/* all hits: no host call */
 		return 0;
+	}
+	reason = cache_admit_call(p);
+	if (reason) {
+		p->stats.admission_refusals++;
+		pvdma_plan_fail(p, reason, 0, 0);
+		cache_undo(p, segs, n, false);
+		return -ENOSPC;
 	}
 	reason = cache_commit(p);
 	if (reason) {
