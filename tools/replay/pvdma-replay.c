@@ -99,6 +99,13 @@ static void usage(FILE *out)
 "                     twice\n"
 "      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
 "      e-upload, f-longlists, g-pool\n"
+"                     the workload classes of docs/replay.md: streams\n"
+"                     of 2 MiB maps, a pinned allocator filling up,\n"
+"                     context creation, pageable lists near the limit,\n"
+"                     over-aperture upload heaps, long lists, a pool\n"
+"                     of 1 MiB buffers over the aperture\n"
+"      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
+"      e-upload, f-longlists, g-pool\n"
 "                     the workload classes of docs/performance.md: streams\n"
 "                     of 2 MiB maps, a pinned allocator filling up,\n"
 "                     context creation, pageable lists near the limit,\n"
@@ -343,6 +350,7 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_u64(&w, "hits", r->hits);
 	jsonw_u64(&w, "misses", r->misses);
 	jsonw_u64(&w, "verify_errors", r->verify_errors);
+	jsonw_u64(&w, "warnings", r->warnings);
 	jsonw_u64(&w, "align_bytes", r->align_bytes);
 	jsonw_u64(&w, "align_64k_bytes", r->align_64k_bytes);
 	jsonw_u64(&w, "align_2m_bytes", r->align_2m_bytes);
@@ -505,8 +513,11 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 			print_row(src->name, &opt, &res);
 		if (!c->json && res.first_failure[0])
 			printf("    first failure: %s\n", res.first_failure);
+		if (!c->json && res.warnings)
+			printf("    planner bug: %llu invariant checks fired (stderr)\n",
+			       (unsigned long long)res.warnings);
 		if (counts_for_status(c, &opt) &&
-		    (res.failed_maps || res.verify_errors))
+		    (res.failed_maps || res.verify_errors || res.warnings))
 			status = EXIT_FAILED;
 	}
 	return status;

@@ -1102,6 +1102,7 @@ static int replay_oracle(struct replay_source *src,
 	res->sync_requests = pass.sync_requests;
 	res->peak_live_bytes = pass.peak_live_bytes;
 	res->invented_bytes = pass.invented_bytes;
+	res->warnings = pass.warnings;
 	return 0;
 }
 
@@ -1121,6 +1122,7 @@ static int replay_pass(struct replay_source *src,
 	struct replay rp = { .opt = opt, .lay = lay, .res = res,
 			     .name = src->name, .log = log };
 	struct trace_event *ev = new_event();
+	unsigned long warned = pvdma_warn_count;
 	int rc, err;
 
 	memset(res, 0, sizeof(*res));
@@ -1140,6 +1142,7 @@ static int replay_pass(struct replay_source *src,
 	res->parse_errors = src->parse_errors;
 	collect(&rp);
 	teardown(&rp);
+	res->warnings = pvdma_warn_count - warned;
 	free_event(ev);
 	return rc < 0 ? -1 : 0;
 }

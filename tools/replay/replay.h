@@ -102,6 +102,8 @@ struct replay_result {
 	u64 hits;
 	u64 misses;
 	u64 verify_errors;
+	u64 warnings;		/* the planner's invariant checks that fired
+				 * (PVDMA_WARN_ON): 0, or a planner bug */
 	u64 align_bytes;	/* bytes of verified maps */
 	u64 align_64k_bytes;	/* of which bus = physical modulo 64 KiB */
 	u64 align_2m_bytes;	/* of which bus = physical modulo 2 MiB */
