@@ -193,68 +193,102 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 	return PVDMA_ALIGN_UP(addr + len, ps) - PVDMA_ALIGN_DOWN(addr, ps);
 }
 
-/* A live mapping at [off, off + len) of @w comes (@delta 1) or goes (-1). */
-static void chunks_count(struct pvdma_window *w, u64 off, u64 len, int delta)
+/* The chunks [*first, *last] a live mapping at [off, off + len) touches. */
+static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
+			u32 *first, u32 *last)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+
+	*first = (u32)((off + c->skew) >> c->shift);
+	*last = (u32)((off + c->skew + len - 1) >> c->shift);
+	return !PVDMA_WARN_ON(*last >= PVDMA_CHUNKS || off + len > w->len);
+}
+
+/* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
+ * it is the first to touch (no longer free to trim).
+ */
+static u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u32 i, first = (u32)((off + c->skew) >> c->shift);
-	u32 last = (u32)((off + c->skew + len - 1) >> c->shift);
+	u64 taken = 0;
+	u32 i, first, last;
 
-	if (PVDMA_WARN_ON(last >= PVDMA_CHUNKS || off + len > w->len))
-		return;
-	c->starts[first] += delta;
-	for (i = first; i <= last; i++) {
-		if (delta > 0 && !c->cover[i]++)
-			c->free_bytes -= chunk_len(w, i);
-		else if (delta < 0 && !--c->cover[i])
-			c->free_bytes += chunk_len(w, i);
-	}
+	if (!chunks_span(w, off, len, &first, &last))
+		return 0;
+	c->starts[first]++;
+	for (i = first; i <= last; i++)
+		if (!c->cover[i]++)
+			taken += chunk_len(w, i);
+	c->free_bytes -= taken;
+	return taken;
+}
+
+/* The mapping at [off, off + len) goes; the bytes of the chunks it was the
+ * last to touch.
+ */
+static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+	u64 freed = 0;
+	u32 i, first, last;
+
+	if (!chunks_span(w, off, len, &first, &last))
+		return 0;
+	c->starts[first]--;
+	for (i = first; i <= last; i++)
+		if (!--c->cover[i])
+			freed += chunk_len(w, i);
+	c->free_bytes += freed;
+	return freed;
 }
 
 /*
  * A mapping of [gpa, gpa + len) now uses @w: widen its used range (what
  * an end trim keeps), its live bytes (what speculation has paid off) and
- * its chunk map.
+ * its chunk map. Each count moves by what changed, nothing recomputed:
+ * this runs for every entry that hits a grown window.
  */
 static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 		    u64 gpa, u64 len)
 {
-	u64 ps = p->cfg.page_size, lo, hi, back, unused;
+	u64 ps = p->cfg.page_size, lo, hi, span, taken, paid;
 
 	/* an exact window has nothing to pay off and nothing to trim */
 	if (!w->grown && !w->chunks)
 		return;
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
-	back = win_reclaimable(w);
-	unused = pvdma_win_unused(w);
-
+	span = w->used_hi - w->used_lo;
 	w->used_lo = PVDMA_MIN(w->used_lo, lo);
 	w->used_hi = PVDMA_MAX(w->used_hi, hi);
-	w->live += page_bytes(p, gpa, len);
-	w->peak = PVDMA_MAX(w->peak, w->live);
 	if (w->chunks)
-		chunks_count(w, gpa - w->gpa, len, 1);
-	if (win_accounted(w))
-		p->stats.spec_aperture -= unused - pvdma_win_unused(w);
+		taken = chunks_add(w, gpa - w->gpa, len);
+	else	/* win_reclaimable(): the ends outside the used range */
+		taken = w->used_hi - w->used_lo - span;
+	w->live += hi - lo;
+	if (w->live > w->peak) {
+		/* pvdma_win_unused(): the speculation paid off grows */
+		paid = PVDMA_MIN(w->live, w->len) - PVDMA_MIN(w->peak, w->len);
+		w->peak = w->live;
+		if (w->grown && win_accounted(w))
+			p->stats.spec_aperture -= paid;
+	}
 	if (w->trimmable)
-		p->spec_pinned -= back - win_reclaimable(w);
+		p->spec_pinned -= taken;
 }
 
 /* The mapping at [off, off + len) of @w went. */
 static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
 		      u64 off, u64 len)
 {
-	u64 back;
+	u64 freed;
 
 	if (!w->grown && !w->chunks)
 		return;
-	back = win_reclaimable(w);
 	w->live -= PVDMA_MIN(w->live, page_bytes(p, off, len));
-	if (w->chunks)
-		chunks_count(w, off, len, -1);
+	freed = w->chunks ? chunks_remove(w, off, len) : 0;
 	if (w->trimmable)
-		p->spec_pinned += win_reclaimable(w) - back;
+		p->spec_pinned += freed;
 }
 
 /* A mapped window in use with parts a trim may give back. */
