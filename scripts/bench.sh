@@ -89,6 +89,10 @@ for n in 1000 10000 100000; do
 	b=$(ir $BENCH --only lookup --lookup-n $n --lookup-ops 30000)
 	echo "lookup $n $((b - a)) 20000" >>"$out/callgrind.txt"
 done
+# Per trace, the host side taken out: per map and per list entry.
+# shellcheck disable=SC2086
+python3 bench/planner_callgrind.py "$REPLAY" docs/perf/planner-callgrind.md \
+	$traces
 
 step "end to end in the VM (scripts/bench_vm.sh)"
 if [ "${BENCH_SKIP_VM:-0}" = 1 ]; then

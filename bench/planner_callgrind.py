@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The planner's instruction counts per map and per list entry (callgrind).
+
+Timings on a shared machine wander; instruction counts do not. For every
+trace given, each policy is replayed under callgrind collecting only inside
+pvdma_map, and the instructions of the host side (the replay's submit, the
+DART model) are taken out: what is left is the guest planner's own work,
+divided by the driver's map calls and by their entries (pvdma-replay
+--json's map_requests and map_segments).
+
+Usage: planner_callgrind.py REPLAY OUT_MD TRACE...
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+POLICIES = ("pvdma", "rfc")
+
+
+def inclusive(out, pattern):
+    """Inclusive Ir of the first function matching @pattern, or 0."""
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", out],
+                         capture_output=True, text=True, check=True).stdout
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+)\s.*" + pattern, line)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return 0
+
+
+def planner_ir(replay, policy, trace):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        subprocess.run(["valgrind", "--tool=callgrind",
+                        "--toggle-collect=pvdma_map",
+                        "--callgrind-out-file=" + out, replay, "--quiet",
+                        "--policy", policy, trace],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        total = inclusive(out, r"PROGRAM TOTALS")
+        host = inclusive(out, r"replay\.c:replay_submit \[")
+    return total - host
+
+
+def counts(replay, policy, trace):
+    row = json.loads(subprocess.run([replay, "--json", "--quiet", "--policy",
+                                     policy, trace], capture_output=True,
+                                    text=True).stdout.splitlines()[0])
+    return row["map_requests"], row["map_segments"]
+
+
+def main():
+    replay, out_md, traces = sys.argv[1], sys.argv[2], sys.argv[3:]
+    lines = ["# Planner instructions per map and per list entry (callgrind)",
+             "",
+             "Written by bench/planner_callgrind.py: instructions inside",
+             "pvdma_map less the host side (the replay's submit and the DART",
+             "model), per driver map call and per entry.",
+             "",
+             "| trace | maps | entries | pvdma Ir/map | pvdma Ir/entry "
+             "| rfc Ir/map | rfc Ir/entry |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for trace in traces:
+        cells = []
+        maps, segs = counts(replay, "pvdma", trace)
+        for policy in POLICIES:
+            ir = planner_ir(replay, policy, trace)
+            cells += ["%.0f" % (ir / max(maps, 1)), "%.0f" % (ir / max(segs, 1))]
+        name = "/".join(trace.split("/")[-2:]).replace(".trace.xz", "")
+        lines.append("| %s | %d | %d | %s |" % (name, maps, segs,
+                                                " | ".join(cells)))
+        print(lines[-1], flush=True)
+    with open(out_md, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
