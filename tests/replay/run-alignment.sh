@@ -24,8 +24,9 @@ trap 'rm -f "$out" "$out.counts"' EXIT
 "$REPLAY" --policy all --json --quiet traces/*/*.trace.xz >"$out" 2>/dev/null
 rc=$?
 status_ok "$rc" 0 1 || abort "the replay of traces/ ran to its end (exit $rc)"
-python3 - "$out" docs/perf/alignment.md "$out.counts" <<'PY'
+PYTHONPATH=tests python3 - "$out" docs/perf/alignment.md "$out.counts" <<'PY'
 import json, os, sys
+from checks import check, write_counts
 rows = {}
 for line in open(sys.argv[1]):
     try:
@@ -35,14 +36,6 @@ for line in open(sys.argv[1]):
     if "policy" not in o or "align_bytes" not in o:
         continue
     rows.setdefault(o["trace"], {})[o["policy"]] = o
-passed = failed = 0
-def check(ok, what):
-    global passed, failed
-    print(("ok:   " if ok else "FAIL: ") + what)
-    if ok:
-        passed += 1
-    else:
-        failed += 1
 policies = ["rfc", "pvdma"]
 lines = ["<!-- written by tests/replay/run-alignment.sh; do not edit -->",
          "# Bus-address alignment on the recorded traces", "",
@@ -87,8 +80,7 @@ if b in text and e in text:
     head, rest = text.split(b, 1)
     tail = rest.split(e, 1)[1]
     open(perf, "w").write(head + b + "\n".join(summary) + "\n" + e + tail)
-with open(sys.argv[3], "w") as f:
-    f.write(f"{passed} {failed}\n")
+write_counts(sys.argv[3])
 PY
 add_counts "$out.counts"
 finish

@@ -84,24 +84,14 @@ replay "churn, --policy all" "$out/synth.json" pvdma 3 \
 	--policy all --synthetic churn --ops 100000
 
 touch "$out/pressure.json"
-python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
+PYTHONPATH="$(dirname "$0")/.." python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
 	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" \
 	"$out/pressure.json" <<'PY'
 import json
 import math
 import sys
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok:   " + what)
-    else:
-        failed += 1
-        print("FAIL: " + what)
+from checks import check, write_counts
 
 
 def load(path):
@@ -329,8 +319,7 @@ with open(sys.argv[4]) as f:
     warnings = [l for l in f if "WARNING" in l]
 check(not warnings, "no planner warnings on stderr (%d)" % len(warnings))
 
-with open(sys.argv[7], "w") as f:
-    f.write("%d %d\n" % (passed, failed))
+write_counts(sys.argv[7])
 PY
 add_counts "$out/counts"
 finish

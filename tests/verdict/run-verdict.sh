@@ -94,7 +94,7 @@ echo "init+pinned verdict $?" >>"$work/rc"
 rc=$?
 status_ok "$rc" 0 1 || fail "the --json --policy all replay ran to its end (exit $rc)"
 
-python3 - "$work" "$R" "$work/counts" <<'PY'
+PYTHONPATH=tests python3 - "$work" "$R" "$work/counts" <<'PY'
 import json
 import os
 import re
@@ -102,17 +102,7 @@ import subprocess
 import sys
 
 work, replay = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok:   " + what)
-    else:
-        failed += 1
-        print("FAIL: " + what)
+from checks import check, write_counts
 
 
 def rows(path):
@@ -286,8 +276,7 @@ check(all("host status" not in l and "the host said" not in l
           for l in ff if "aperture full" in l),
       "no host status on a failure the host never saw")
 
-with open(sys.argv[3], "w") as f:
-    f.write("%d %d\n" % (passed, failed))
+write_counts(sys.argv[3])
 PY
 add_counts "$work/counts"
 finish
