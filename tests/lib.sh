@@ -11,17 +11,16 @@
 #	ok NAME / fail NAME / skip NAME	count a result decided by the caller
 #	check NAME COMMAND...		passes when COMMAND exits 0
 #	check_exit NAME STATUS COMMAND...	passes when COMMAND exits STATUS
-#	check_fails NAME COMMAND...	passes when COMMAND fails cleanly: a
-#					status of 1 to 125, not a signal, not
-#					a sanitizer report, not "not found"
 #	check_rc NAME STATUS		passes when STATUS, the exit status of a
 #					command the caller ran, is 0
 #	expect NAME 'CONDITION'		passes when the shell CONDITION holds
-#	failed_cleanly STATUS		the status is such a clean failure
+#	failed_cleanly STATUS		the status is a clean failure: 1 to
+#					125, not a signal, not a sanitizer
+#					report, not "cannot run"
 #	status_ok STATUS WANT...	the status is one of WANT (for callers
 #					that ran the command themselves)
 #	$check_out			the file holding the output of the last
-#					check, check_exit or check_fails
+#					check or check_exit
 #	add_counts FILE			adds the counts "PASSED FAILED" a helper
 #					(a Python block) wrote to FILE; no file
 #					is one failure
@@ -97,19 +96,6 @@ check_exit() {
 # "cannot run", above 128 a signal, PVDMA_TEST_SAN_EXIT a sanitizer.
 failed_cleanly() {
 	[ "$1" -ge 1 ] && [ "$1" -le 125 ] && [ "$1" -ne "$PVDMA_TEST_SAN_EXIT" ]
-}
-
-check_fails() {
-	t_name=$1
-	shift
-	"$@" >"$check_out" 2>&1
-	t_rc=$?
-	if failed_cleanly "$t_rc"; then
-		ok "$t_name"
-	else
-		fail "$t_name (exit $t_rc, want a clean failure)"
-		t_show_log
-	fi
 }
 
 check_rc() {
