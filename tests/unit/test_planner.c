@@ -336,6 +336,43 @@ static void test_pvdma_admission(void **state)
 }
 
 /*
+ * Admission of the whole call: a list whose miss fitted when it was
+ * planned, but whose later hit takes an idle window off the idle list
+ * (pinning it) so that the call no longer fits, is refused once planned,
+ * before anything is evicted or sent: no host call.
+ */
+static void test_pvdma_admission_whole_call(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg big = seg(0x80000000ull, 40 * MIB);
+	struct pvdma_seg idle = seg(0xc0000000ull, 24 * MIB);
+	struct pvdma_seg l[2] = {
+		seg(0x20000000ull, 4 * MIB),	/* a miss: 40 + 4 fit */
+		seg(0xc0000000ull, 4096),	/* a hit: 40 + 24 + 4 do not */
+	};
+	u64 calls, refusals;
+
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &idle, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &idle, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(h->p.stats.live_aperture, 64 * MIB);
+	calls = h->p.stats.host_calls;
+	refusals = h->p.stats.admission_refusals;
+	assert_int_equal(pvdma_map(&h->p, l, 2, PVDMA_DIR_TO_DEVICE, 0), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(h->p.stats.admission_refusals, refusals + 1);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->p.stats.pinned_aperture, 40 * MIB);
+	/* the idle window is still there for the next call */
+	assert_int_equal(pvdma_map(&h->p, &l[1], 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_translates(h, &l[1], 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * The host may see less room than the planner does (another user of its
  * bus space, a fragmented one): a map it refuses is sent once more after
  * every idle window went, within the same call.
@@ -1210,6 +1247,7 @@ int main(void)
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_admission),
+		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
 		planner_test(test_pvdma_count_admission),
 		planner_test(test_pvdma_list_run),
