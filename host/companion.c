@@ -147,6 +147,14 @@ static void companion_log_hello(struct pvdma_companion *c, u32 version,
 }
 
 /* HELLO: a fresh session. Old mappings go whatever the outcome. */
+/* Map the guest's RAM, if the gate (who may use the file) lets us. */
+static int companion_ram_open(struct pvdma_companion *c)
+{
+	int err = c->ram_gate ? c->ram_gate(c->ram_gate_ctx) : 0;
+
+	return err ? err : guest_ram_open(&c->ram, c->ram_cfg);
+}
+
 static u32 companion_hello(struct pvdma_companion *c)
 {
 	struct pvdma_shm_header *h = companion_hdr(c);
@@ -173,7 +181,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 	if (!guest_ram_is_open(&c->ram)) {
 		if (!c->ram_cfg)
 			return PVDMA_ST_IO;
-		err = guest_ram_open(&c->ram, c->ram_cfg);
+		err = companion_ram_open(c);
 		if (err) {
 			pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 				"companion %u: guest RAM %s: %s", c->id,
@@ -462,7 +470,7 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 	companion_republish(c);
 	if (ledger->hdr->ready) {
 		if (!guest_ram_is_open(&c->ram) && c->ram_cfg) {
-			err = guest_ram_open(&c->ram, c->ram_cfg);
+			err = companion_ram_open(c);
 			if (err)
 				return err;
 		}

@@ -6,8 +6,10 @@
  * connected from the same process (SO_PEERCRED pid, which must be known:
  * a peer outside pvdmad's pid namespace shows pid 0 and binds to nothing)
  * and the same user, whatever domain_peer the guest writes. A companion
- * is only set up for a peer that could open the guest RAM file read-write
- * itself (access.h): the socket never gives more than the file does.
+ * only maps guest RAM for a peer that could open the RAM file read-write
+ * itself (access.h): the socket never gives more than the file does. The
+ * check runs at connect when the file is there, else when the guest's
+ * HELLO maps it (QEMU connects before it creates the file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,23 +144,46 @@ static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 	ledger_forget(&d->store, name, l);
 }
 
+/* May this client's QEMU open the guest RAM file read-write itself? */
+static int companion_ram_allowed(struct ivshmem_client *cl, const char *path)
+{
+	int err = host_peer_may_open_rw(&cl->peer, cl->sock, path);
+
+	if (err) {
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d uid %d refused: it could not open the guest RAM %s itself (%s)",
+			(int)cl->pid, (int)cl->peer.uid, path, strerror(-err));
+		cl->server->stats.not_allowed++;
+	}
+	return err;
+}
+
+/* The companion's RAM gate (companion.h): the same check, at first use. */
+static int companion_ram_gate(void *ctx)
+{
+	struct ivshmem_client *cl = ctx;
+	struct pvdmad *d = cl->server->ctx;
+
+	return companion_ram_allowed(cl, d->cfg.companion.ram.path);
+}
+
 static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
 	struct pvdma_companion *c;
 	struct pvdma_iommu *iommu;
+	struct stat st;
 	int err;
 
-	err = host_peer_may_open_rw(&cl->peer, cl->sock,
-				    d->cfg.companion.ram.path);
-	if (err) {
-		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-			"companion: pid %d uid %d refused: it could not open the guest RAM %s itself (%s)",
-			(int)cl->pid, (int)cl->peer.uid,
-			d->cfg.companion.ram.path, strerror(-err));
-		cl->server->stats.not_allowed++;
+	/* QEMU connects before it creates its RAM file: a file not there yet
+	 * is judged when the guest's HELLO maps it (companion_ram_gate). */
+	if (!d->cfg.companion.ram.path || stat(d->cfg.companion.ram.path, &st) ||
+	    !S_ISREG(st.st_mode) || !st.st_size)
+		err = 0;
+	else
+		err = companion_ram_allowed(cl, d->cfg.companion.ram.path);
+	if (err)
 		return err;
-	}
 	err = companion_check_qemu_layout(d, cl);
 	if (err)
 		return err;
@@ -170,6 +195,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
 			     IVSHMEM_HOST_PEER_ID, cl->id);
+	c->ram_gate = companion_ram_gate;
+	c->ram_gate_ctx = cl;
 	if (!err)
 		err = pvdmad_keep_ledger(d, cl, &c->ledger);
 	if (err) {
@@ -225,6 +252,8 @@ static int companion_client_adopt(void *ctx, struct ivshmem_client *cl)
 		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
 			     IVSHMEM_HOST_PEER_ID, cl->id);
+	c->ram_gate = companion_ram_gate;
+	c->ram_gate_ctx = cl;
 	if (!err)
 		err = companion_resume(c, l);
 	if (err) {

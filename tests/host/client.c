@@ -480,32 +480,68 @@ static void basic_above_4g(struct companion *c, struct dma *m, struct ram *r)
 	      all_bytes(ram_at(r, gpa), PAGE, 0xc3), "FILL above 4 GiB lands at the right file offset");
 }
 
+/* HELLO, maps, DMA and errors over connected devices; then disconnect. */
+static int basic_session(struct companion *c, struct dma *m, struct ram *r)
+{
+	u64 src, dst;
+
+	check(c->hdr->host_peer_id == (u32)c->dev.host_peer && c->dev.id > 0,
+	      "connect: version, id, shm, eventfds");
+	m->hdr->domain_peer = (u32)c->dev.id;
+	basic_requests(c, r);
+	src = slot_entry(companion_slot(c, c->hdr->sq_tail - 1), 0)->bus;
+	dst = slot_entry(companion_slot(c, c->hdr->sq_tail - 1), 1)->bus;
+	basic_dma(c, m, r, src, dst);
+	basic_errors(c, m, dst);
+	basic_above_4g(c, m, r);
+	/* leave mappings live: the disconnect must release them */
+	ivs_close(&m->dev);
+	ivs_close(&c->dev);
+	munmap(r->base, r->size);
+	return failures ? 1 : 0;
+}
+
 static int run_basic(const struct opts *o)
 {
 	struct companion c;
 	struct dma m;
 	struct ram r;
-	u64 src, dst;
 
 	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
 	    dma_open(&m, o->dma_socket, 0)) {
 		check(false, "connect to pvdmad as QEMU");
 		return 1;
 	}
-	check(c.hdr->host_peer_id == (u32)c.dev.host_peer && c.dev.id > 0,
-	      "connect: version, id, shm, eventfds");
-	m.hdr->domain_peer = (u32)c.dev.id;
-	basic_requests(&c, &r);
-	src = slot_entry(companion_slot(&c, c.hdr->sq_tail - 1), 0)->bus;
-	dst = slot_entry(companion_slot(&c, c.hdr->sq_tail - 1), 1)->bus;
-	basic_dma(&c, &m, &r, src, dst);
-	basic_errors(&c, &m, dst);
-	basic_above_4g(&c, &m, &r);
-	/* leave mappings live: the disconnect must release them */
-	ivs_close(&m.dev);
-	ivs_close(&c.dev);
-	munmap(r.base, r.size);
-	return failures ? 1 : 0;
+	return basic_session(&c, &m, &r);
+}
+
+/*
+ * QEMU's own order: it connects its chardevs before it creates the
+ * memory-backend file (64 MiB here), so pvdmad must judge the file at
+ * HELLO, not at connect.
+ */
+static int run_late_ram(const struct opts *o)
+{
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	int fd;
+
+	if (companion_open(&c, o->socket)) {
+		check(false, "connect before the RAM file exists");
+		return 1;
+	}
+	fd = open(o->ram, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, 64 << 20)) {
+		perror(o->ram);
+		return 1;
+	}
+	close(fd);
+	if (ram_open(&r, o->ram, o->below_4g) || dma_open(&m, o->dma_socket, 0)) {
+		check(false, "map the RAM file, connect the DMA device");
+		return 1;
+	}
+	return basic_session(&c, &m, &r);
 }
 
 /* A well-behaved guest, over and over, while a hostile one runs. */
@@ -1381,12 +1417,14 @@ int main(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind], "fake-control") && o.control)
 		return run_fake_control(&o);
 	if (optind >= argc || !o.socket) {
-		fprintf(stderr, "usage: client basic|loop|hostile|garbage|foreign|idle|flood|control ...\n");
+		fprintf(stderr, "usage: client basic|late-ram|loop|hostile|garbage|foreign|idle|flood|control ...\n");
 		return 2;
 	}
 	mode = argv[optind];
 	if (!strcmp(mode, "basic") && o.dma_socket && o.ram)
 		return run_basic(&o);
+	if (!strcmp(mode, "late-ram") && o.dma_socket && o.ram)
+		return run_late_ram(&o);
 	if (!strcmp(mode, "loop") && o.dma_socket && o.ram)
 		return run_loop(&o);
 	if (!strcmp(mode, "hostile") && o.dma_socket)

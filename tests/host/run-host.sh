@@ -79,4 +79,20 @@ if [ -s "$dir/stderr" ]; then
 	echo "pvdmad stderr:"
 	tail -n 20 "$dir/stderr"
 fi
+
+# QEMU connects before it creates its RAM file: pvdmad serves the guest
+# once the file exists, judging who may use it at HELLO.
+"$PVDMAD" --socket "$dir/c2.sock" --dma-socket "$dir/d2.sock" \
+	--guest-ram "$dir/late-ram" --ram-below-4g 32M --control "$dir/ctl2" \
+	--log-level info --log-file "$dir/log2" 2>>"$dir/stderr" &
+pid=$!
+check "pvdmad starts before its RAM file exists" wait_for "$dir/ctl2"
+check "client late-ram (connect, then the RAM file, then HELLO and DMA)" \
+	"$CLIENT" late-ram --socket "$dir/c2.sock" --dma-socket "$dir/d2.sock" \
+	--ram "$dir/late-ram" --below-4g 32M
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM after late-ram: clean exit" test "$rc" -eq 0
 finish
