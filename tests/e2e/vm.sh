@@ -443,11 +443,9 @@ EOF
 
 # vm_boot INITRD RAMFILE COMPANION_SOCK DMA_SOCK LOG [TIMEOUT_S]
 # Runs QEMU in the foreground; returns its status (124 on timeout).
-# The RAM file is created first, at QEMU's -m: pvdmad checks it against
-# --ram-size and that QEMU could open it when QEMU connects, which QEMU
-# does before it would create the file itself.
+# QEMU creates the RAM file itself, after it has connected to pvdmad (as
+# in a real deployment): pvdmad judges the file at the guest's HELLO.
 vm_boot() {
-	[ -e "$2" ] || truncate -s "$VM_MEM" "$2" || return 1
 	"vm_boot_$VM_ARCH" "$@"
 }
 
