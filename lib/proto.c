@@ -8,29 +8,25 @@
 void pvdma_entry_decode(struct pvdma_host_op *dst, const struct pvdma_entry *src)
 {
 	/*
-	 * One volatile read per field: the guest may rewrite @src while the
-	 * host reads it, so the host must act on a single snapshot.
+	 * One read per field: the guest may rewrite @src while the host
+	 * reads it, so the host must act on a single snapshot.
 	 */
-	const volatile struct pvdma_entry *v = src;
-
-	dst->op = pvdma_le16(v->op);
-	dst->flags = pvdma_le16(v->flags);
-	dst->status = pvdma_le32(v->status);
-	dst->gpa = pvdma_le64(v->gpa);
-	dst->len = pvdma_le64(v->len);
-	dst->bus = pvdma_le64(v->bus);
+	dst->op = pvdma_le16(READ_ONCE(src->op));
+	dst->flags = pvdma_le16(READ_ONCE(src->flags));
+	dst->status = pvdma_le32(READ_ONCE(src->status));
+	dst->gpa = pvdma_le64(READ_ONCE(src->gpa));
+	dst->len = pvdma_le64(READ_ONCE(src->len));
+	dst->bus = pvdma_le64(READ_ONCE(src->bus));
 }
 
 void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_host_op *src)
 {
-	volatile struct pvdma_entry *v = dst;
-
-	v->op = pvdma_le16(src->op);
-	v->flags = pvdma_le16(src->flags);
-	v->status = pvdma_le32(src->status);
-	v->gpa = pvdma_le64(src->gpa);
-	v->len = pvdma_le64(src->len);
-	v->bus = pvdma_le64(src->bus);
+	WRITE_ONCE(dst->op, pvdma_le16(src->op));
+	WRITE_ONCE(dst->flags, pvdma_le16(src->flags));
+	WRITE_ONCE(dst->status, pvdma_le32(src->status));
+	WRITE_ONCE(dst->gpa, pvdma_le64(src->gpa));
+	WRITE_ONCE(dst->len, pvdma_le64(src->len));
+	WRITE_ONCE(dst->bus, pvdma_le64(src->bus));
 }
 
 u32 pvdma_op_check(const struct pvdma_host_op *op, u64 page_size)

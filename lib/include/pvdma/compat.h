@@ -47,6 +47,16 @@ static inline int pvdma_warn_on(int cond, const char *text, const char *file,
 #define PVDMA_WARN_ON(cond) pvdma_warn_on(!!(cond), #cond, __FILE__, __LINE__)
 #define PVDMA_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 
+/*
+ * One untorn access the compiler may neither repeat nor merge, as the
+ * kernel's own: what memory a peer can rewrite (shared rings) needs.
+ * Relaxed atomics give exactly that, with no fence.
+ */
+#ifndef READ_ONCE
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+#endif
+
 #ifndef container_of
 #define container_of(ptr, type, member)					\
 	((type *)((char *)(ptr) - offsetof(type, member)))

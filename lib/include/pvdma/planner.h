@@ -178,8 +178,8 @@ struct pvdma_planner_config {
 struct pvdma_chunk_map {
 	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
 	u32 starts[PVDMA_CHUNKS];	/* live mappings starting in each */
-	u64 chunk;			/* bytes per chunk: a power of two,
-					 * at least a page */
+	/* bytes per chunk: a power of two, at least a page */
+	u64 chunk;
 	u32 shift;			/* log2(chunk) */
 	u32 pad;
 	u64 skew;			/* window start - chunk 0's start:
