@@ -9,6 +9,8 @@
  */
 #include <stdlib.h>
 
+#include <pvdma/dmadev.h>
+
 #include "companion.h"
 #include "log.h"
 #include "shm_access.h"
@@ -71,6 +73,99 @@ static void companion_fill_header(struct pvdma_companion *c)
 	shm_store_release32(&h->host_state, PVDMA_HOST_READY);
 }
 
+/*
+ * The two DMA domains a companion offers its guest's DMA devices
+ * (dma_domain.h): both reach the same RAM and counters, and differ only in
+ * how a bus address becomes an offset in the RAM file.
+ */
+static struct pvdma_companion *companion_of_iommu(struct dma_domain *dom)
+{
+	return container_of(dom, struct pvdma_companion, dma_iommu);
+}
+
+static struct pvdma_companion *companion_of_identity(struct dma_domain *dom)
+{
+	return container_of(dom, struct pvdma_companion, dma_identity);
+}
+
+static void companion_dma_count(struct pvdma_companion *c, u32 status,
+				u64 bytes)
+{
+	switch (status) {
+	case PVDMA_DEV_ST_OK:
+		c->stats.dma_cmds++;
+		c->stats.dma_bytes += bytes;
+		break;
+	case PVDMA_DEV_ST_FAULT:
+		c->stats.dma_faults++;
+		break;
+	case PVDMA_DEV_ST_IO:
+		c->stats.dma_io_errors++;
+		break;
+	}
+}
+
+static int companion_iommu_translate(struct dma_domain *dom, u64 bus, u64 len,
+				     u32 perm, u64 *offset)
+{
+	struct pvdma_iommu *iommu = companion_of_iommu(dom)->iommu;
+
+	return iommu->ops->translate(iommu, bus, len, perm, offset);
+}
+
+static void *companion_iommu_ram(struct dma_domain *dom, u64 offset, u64 len)
+{
+	return guest_ram_ptr(&companion_of_iommu(dom)->ram, offset, len);
+}
+
+static void companion_iommu_count(struct dma_domain *dom, u32 status, u64 bytes)
+{
+	companion_dma_count(companion_of_iommu(dom), status, bytes);
+}
+
+static int companion_identity_translate(struct dma_domain *dom, u64 bus,
+					u64 len, u32 perm, u64 *offset)
+{
+	return guest_ram_gpa_to_offset(&companion_of_identity(dom)->ram, bus,
+				       len, offset);
+}
+
+static void *companion_identity_ram(struct dma_domain *dom, u64 offset,
+				    u64 len)
+{
+	return guest_ram_ptr(&companion_of_identity(dom)->ram, offset, len);
+}
+
+static void companion_identity_count(struct dma_domain *dom, u32 status,
+				     u64 bytes)
+{
+	companion_dma_count(companion_of_identity(dom), status, bytes);
+}
+
+static const struct dma_domain_ops companion_iommu_domain_ops = {
+	.translate = companion_iommu_translate,
+	.ram = companion_iommu_ram,
+	.count = companion_iommu_count,
+};
+
+static const struct dma_domain_ops companion_identity_domain_ops = {
+	.translate = companion_identity_translate,
+	.ram = companion_identity_ram,
+	.count = companion_identity_count,
+};
+
+struct dma_domain *companion_dma_domain(struct pvdma_companion *c,
+					bool identity)
+{
+	struct dma_domain *dom = identity ? &c->dma_identity : &c->dma_iommu;
+
+	if (!c->iommu || (identity && !guest_ram_is_open(&c->ram)))
+		return NULL;
+	/* Identity moves bytes in the same pieces, so both modes compare. */
+	dom->page_size = c->iommu->cfg.page_size;
+	return dom;
+}
+
 int companion_init(struct pvdma_companion *c, void *shm, u64 shm_size,
 		   const struct companion_config *cfg, struct pvdma_iommu *iommu,
 		   u32 host_peer_id, u32 id)
@@ -91,6 +186,8 @@ int companion_init(struct pvdma_companion *c, void *shm, u64 shm_size,
 	c->max_batch = cfg->max_batch;
 	c->slot_size = PVDMA_SLOT_SIZE(cfg->max_batch);
 	c->ram_cfg = cfg->ram.path ? &cfg->ram : NULL;
+	c->dma_iommu.ops = &companion_iommu_domain_ops;
+	c->dma_identity.ops = &companion_identity_domain_ops;
 	companion_fill_header(c);
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <pvdma/proto.h>
 
+#include "dma_domain.h"
 #include "guest_ram.h"
 #include "iommu.h"
 #include "ledger.h"
@@ -92,6 +93,8 @@ struct companion_stats {
  * @snap:	max_batch entries: the snapshot of the slot being executed
  * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
  * @stats:	counters
+ * @dma_iommu:	@iommu as DMA devices see it (companion_dma_domain())
+ * @dma_identity: @ram without translation, as DMA devices see it
  */
 struct pvdma_companion {
 	u32 id;
@@ -112,6 +115,8 @@ struct pvdma_companion {
 	struct pvdma_entry *snap;
 	struct ledger *ledger;
 	struct companion_stats stats;
+	struct dma_domain dma_iommu;
+	struct dma_domain dma_identity;
 };
 
 /* Check @cfg; 0 or -EINVAL. */
@@ -158,6 +163,14 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger);
  * interrupted.
  */
 int companion_process(struct pvdma_companion *c);
+
+/*
+ * companion_dma_domain - the domain a DMA device bound to this guest uses
+ * @identity:	bus address = guest-physical address, no IOMMU (benchmarks)
+ * NULL while it cannot serve: no IOMMU domain, or for identity no RAM yet.
+ */
+struct dma_domain *companion_dma_domain(struct pvdma_companion *c,
+					bool identity);
 
 /* Drop every mapping of the guest (counted in stats.released). */
 void companion_release_mappings(struct pvdma_companion *c);

@@ -370,7 +370,7 @@ static bool dma_same_vm(const struct dma_client *dc,
 	       cl->peer.pid == dc->peer.pid && cl->peer.uid == dc->peer.uid;
 }
 
-static struct pvdma_companion *dma_resolve(void *ctx, u32 domain_peer)
+static struct dma_domain *dma_resolve(void *ctx, u32 domain_peer)
 {
 	struct dma_client *dc = ctx;
 	struct ivshmem_client *cl;
@@ -379,11 +379,12 @@ static struct pvdma_companion *dma_resolve(void *ctx, u32 domain_peer)
 		/* No IOMMU, but still only its own QEMU's guest RAM. */
 		for (cl = dc->daemon->companions.clients; cl; cl = cl->next)
 			if (dma_same_vm(dc, cl))
-				return cl->priv;
+				return companion_dma_domain(cl->priv, true);
 		return NULL;
 	}
 	cl = ivshmem_server_find(&dc->daemon->companions, domain_peer);
-	return cl && dma_same_vm(dc, cl) ? cl->priv : NULL;
+	return cl && dma_same_vm(dc, cl) ?
+	       companion_dma_domain(cl->priv, false) : NULL;
 }
 
 static int dma_client_init(void *ctx, struct ivshmem_client *cl)

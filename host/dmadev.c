@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The DMA device model: command snapshot, validation, translation of every
- * range through the bound companion's IOMMU domain, then the data moves.
+ * range through the bound DMA domain (dma_domain.h), then the data moves.
  */
 #include <stdlib.h>
 
-#include "companion.h"
 #include "dmadev.h"
 #include "log.h"
 #include "ramguard.h"
@@ -20,12 +19,6 @@ struct dmadev_cmd {
 	u64 dst;
 	u64 len;
 	u64 pattern;
-};
-
-/* Where a command's bus addresses go: an IOMMU domain, or identity. */
-struct dmadev_domain {
-	struct pvdma_companion *c;
-	bool identity;	/* bus == GPA, through c's guest RAM, no IOMMU */
 };
 
 /* The outcome written back. */
@@ -92,36 +85,29 @@ void dmadev_destroy(struct pvdma_dmadev *d)
 
 /*
  * Host pointer for the first piece of [bus, bus + len) that lies in one
- * IOMMU page; *chunk gets its length. NULL: a translation fault (counted
- * by the backend) or a mapping outside the RAM file. Identity: the same
- * chunks (so both modes move bytes alike), bus taken as a GPA.
+ * domain page; *chunk gets its length. NULL: a translation fault (counted
+ * by the backend) or a mapping outside the RAM file.
  */
-static u8 *dmadev_xlate(const struct dmadev_domain *dom, u64 bus, u64 len,
-			u32 perm, u64 *chunk)
+static u8 *dmadev_xlate(struct dma_domain *dom, u64 bus, u64 len, u32 perm,
+			u64 *chunk)
 {
-	struct pvdma_companion *c = dom->c;
-	struct pvdma_iommu *iommu = c->iommu;
-	u64 page = iommu->cfg.page_size;
-	u64 host_addr;
+	u64 page = dom->page_size;
+	u64 offset;
 
 	*chunk = PVDMA_MIN(len, page - (bus & (page - 1)));
-	if (dom->identity) {
-		if (guest_ram_gpa_to_offset(&c->ram, bus, *chunk, &host_addr))
-			return NULL;
-	} else if (iommu->ops->translate(iommu, bus, *chunk, perm, &host_addr)) {
+	if (dom->ops->translate(dom, bus, *chunk, perm, &offset))
 		return NULL;
-	}
-	return guest_ram_ptr(&c->ram, host_addr, *chunk);
+	return dom->ops->ram(dom, offset, *chunk);
 }
 
 /* Is every byte of [bus, bus + len) mapped with @perm? Sets *fault if not. */
-static bool dmadev_range_ok(const struct dmadev_domain *c, u64 bus, u64 len,
+static bool dmadev_range_ok(struct dma_domain *dom, u64 bus, u64 len,
 			    u32 perm, u64 *fault)
 {
 	u64 chunk;
 
 	while (len) {
-		if (!dmadev_xlate(c, bus, len, perm, &chunk)) {
+		if (!dmadev_xlate(dom, bus, len, perm, &chunk)) {
 			*fault = bus;
 			return false;
 		}
@@ -135,14 +121,14 @@ static bool dmadev_range_ok(const struct dmadev_domain *c, u64 bus, u64 len,
  * Chunks where neither side crosses an IOMMU page. Overlapping ranges are
  * copied in ascending order, chunk by chunk (memmove within a chunk).
  */
-static void dmadev_copy(const struct dmadev_domain *c, u64 src, u64 dst, u64 len)
+static void dmadev_copy(struct dma_domain *dom, u64 src, u64 dst, u64 len)
 {
 	u64 schunk, dchunk, n;
 	u8 *s, *d;
 
 	while (len) {
-		s = dmadev_xlate(c, src, len, PVDMA_MAP_READ, &schunk);
-		d = dmadev_xlate(c, dst, len, PVDMA_MAP_WRITE, &dchunk);
+		s = dmadev_xlate(dom, src, len, PVDMA_MAP_READ, &schunk);
+		d = dmadev_xlate(dom, dst, len, PVDMA_MAP_WRITE, &dchunk);
 		if (PVDMA_WARN_ON(!s || !d))
 			return;	/* checked before; mappings can't change here */
 		n = PVDMA_MIN(schunk, dchunk);
@@ -153,13 +139,13 @@ static void dmadev_copy(const struct dmadev_domain *c, u64 src, u64 dst, u64 len
 	}
 }
 
-static void dmadev_fill(const struct dmadev_domain *c, u64 dst, u64 len, u8 byte)
+static void dmadev_fill(struct dma_domain *dom, u64 dst, u64 len, u8 byte)
 {
 	u64 chunk;
 	u8 *d;
 
 	while (len) {
-		d = dmadev_xlate(c, dst, len, PVDMA_MAP_WRITE, &chunk);
+		d = dmadev_xlate(dom, dst, len, PVDMA_MAP_WRITE, &chunk);
 		if (PVDMA_WARN_ON(!d))
 			return;
 		memset(d, byte, chunk);
@@ -168,13 +154,13 @@ static void dmadev_fill(const struct dmadev_domain *c, u64 dst, u64 len, u8 byte
 	}
 }
 
-static u64 dmadev_sum(const struct dmadev_domain *c, u64 src, u64 len)
+static u64 dmadev_sum(struct dma_domain *dom, u64 src, u64 len)
 {
 	u64 sum = PVDMA_CHECKSUM_SEED, chunk;
 	const u8 *s;
 
 	while (len) {
-		s = dmadev_xlate(c, src, len, PVDMA_MAP_READ, &chunk);
+		s = dmadev_xlate(dom, src, len, PVDMA_MAP_READ, &chunk);
 		if (PVDMA_WARN_ON(!s))
 			return 0;
 		sum = pvdma_checksum(sum, s, chunk);
@@ -203,39 +189,35 @@ static u32 dmadev_check(const struct pvdma_dmadev *d, const struct dmadev_cmd *c
 }
 
 /* Every range the command touches, checked before anything moves. */
-static bool dmadev_ranges_ok(const struct dmadev_domain *c,
+static bool dmadev_ranges_ok(struct dma_domain *dom,
 			     const struct dmadev_cmd *cmd, u64 *fault)
 {
 	if (cmd->op != PVDMA_DEV_FILL &&
-	    !dmadev_range_ok(c, cmd->src, cmd->len, PVDMA_MAP_READ, fault))
+	    !dmadev_range_ok(dom, cmd->src, cmd->len, PVDMA_MAP_READ, fault))
 		return false;
 	if (cmd->op != PVDMA_DEV_CHECKSUM &&
-	    !dmadev_range_ok(c, cmd->dst, cmd->len, PVDMA_MAP_WRITE, fault))
+	    !dmadev_range_ok(dom, cmd->dst, cmd->len, PVDMA_MAP_WRITE, fault))
 		return false;
 	return true;
 }
 
 /*
- * The domain the guest asked for, if this device may use it: false if
- * none (identity only where allowed, and only once the guest RAM is open).
+ * The domain the guest asked for, if this device may use it: NULL if none
+ * (identity only where this device allows it).
  */
-static bool dmadev_domain(struct pvdma_dmadev *d, struct dmadev_domain *dom)
+static struct dma_domain *dmadev_domain(struct pvdma_dmadev *d)
 {
 	struct pvdma_dev_header *h = d->shm;
 	u32 peer = shm_read32(&h->domain_peer);
 
-	dom->identity = peer == PVDMA_DEV_DOMAIN_IDENTITY;
-	if (!d->resolve || (dom->identity && !d->identity))
-		return false;
-	dom->c = d->resolve(d->resolve_ctx, peer);
-	if (!dom->c || !dom->c->iommu)
-		return false;
-	return !dom->identity || guest_ram_is_open(&dom->c->ram);
+	if (!d->resolve || (peer == PVDMA_DEV_DOMAIN_IDENTITY && !d->identity))
+		return NULL;
+	return d->resolve(d->resolve_ctx, peer);
 }
 
 /* One command's data movement, run under ramguard_run(). */
 struct dmadev_move {
-	const struct dmadev_domain *dom;
+	struct dma_domain *dom;
 	const struct dmadev_cmd *cmd;
 	struct dmadev_result *res;
 };
@@ -256,21 +238,21 @@ static void dmadev_move(void *arg)
 static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
 			struct dmadev_result *res)
 {
-	struct dmadev_domain dom;
-	struct dmadev_move mv = { .dom = &dom, .cmd = cmd, .res = res };
-	struct pvdma_companion *c;
+	struct dmadev_move mv = { .cmd = cmd, .res = res };
+	struct dma_domain *dom;
 
 	res->status = dmadev_check(d, cmd);
 	if (res->status != PVDMA_DEV_ST_OK || cmd->op == PVDMA_DEV_NOP)
 		return;
-	if (!dmadev_domain(d, &dom)) {
+	dom = dmadev_domain(d);
+	if (!dom) {
 		res->status = PVDMA_DEV_ST_NOT_BOUND;
 		return;
 	}
-	c = dom.c;
-	if (!dmadev_ranges_ok(&dom, cmd, &res->fault_bus)) {
+	mv.dom = dom;
+	if (!dmadev_ranges_ok(dom, cmd, &res->fault_bus)) {
 		res->status = PVDMA_DEV_ST_FAULT;
-		c->stats.dma_faults++;
+		dom->ops->count(dom, res->status, 0);
 		return;
 	}
 	/* The host may be unable to back a page (ramguard.h): an I/O error
@@ -278,14 +260,13 @@ static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
 	if (!ramguard_run(dmadev_move, &mv)) {
 		res->status = PVDMA_DEV_ST_IO;
 		res->result = 0;
-		c->stats.dma_io_errors++;
+		dom->ops->count(dom, res->status, 0);
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"dma device %u: guest RAM could not be backed (SIGBUS: full tmpfs or hugetlbfs, or the file shrank): io",
 			d->id);
 		return;
 	}
-	c->stats.dma_cmds++;
-	c->stats.dma_bytes += cmd->len;
+	dom->ops->count(dom, res->status, cmd->len);
 	d->stats.bytes += cmd->len;
 }
 

@@ -3,8 +3,8 @@
  * The DMA device model, host side: a stand-in for the passed-through GPU.
  * Its shared region (lib/include/pvdma/dmadev.h) holds a command queue of
  * COPY/FILL/CHECKSUM on bus addresses; each command is executed by
- * translating every byte through the IOMMU domain of the companion the
- * guest bound the device to, then through that guest's RAM.
+ * translating every byte through the DMA domain the guest bound the
+ * device to (dma_domain.h), then through that guest's RAM.
  *
  * Translation goes IOMMU page by IOMMU page, so one command may span
  * several mappings that are adjacent in bus space (as a real device's
@@ -20,9 +20,8 @@
 
 #include <pvdma/dmadev.h>
 
+#include "dma_domain.h"
 #include "ledger.h"
-
-struct pvdma_companion;
 
 #define DMADEV_QUEUE_OFFSET	256u
 #define DMADEV_MAX_ENTRIES	4096u
@@ -54,13 +53,13 @@ struct dmadev_stats {
 };
 
 /*
- * Find the companion a device may use as its domain: @domain_peer is what
- * the guest wrote; the resolver decides whether this device may use it
- * (pvdmad: only a companion of the same QEMU process). NULL: not bound.
- * For PVDMA_DEV_DOMAIN_IDENTITY (asked only if the device allows it) it
- * returns the companion whose guest RAM the device may reach.
+ * Find the DMA domain a device may use: @domain_peer is what the guest
+ * wrote; the resolver decides whether this device may use it (pvdmad: only
+ * a companion of the same QEMU process). NULL: not bound. For
+ * PVDMA_DEV_DOMAIN_IDENTITY (asked only if the device allows it) it
+ * returns the identity domain over the guest RAM the device may reach.
  */
-typedef struct pvdma_companion *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
+typedef struct dma_domain *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
 
 /**
  * struct pvdma_dmadev - one DMA device instance

@@ -36,11 +36,11 @@ struct harness {
 	u32 seq;
 };
 
-static inline struct pvdma_companion *harness_resolve(void *ctx, u32 peer)
+static inline struct dma_domain *harness_resolve(void *ctx, u32 peer)
 {
 	struct harness *h = ctx;
 
-	return peer == h->c.id ? &h->c : NULL;
+	return peer == h->c.id ? companion_dma_domain(&h->c, false) : NULL;
 }
 
 /* Small limits so tests reach them: 16 mappings, 64 pages of aperture. */

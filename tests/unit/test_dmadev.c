@@ -204,11 +204,12 @@ static void test_not_bound(void **state)
 }
 
 /* The identity binding's resolver: the harness companion's RAM. */
-static struct pvdma_companion *identity_resolve(void *ctx, u32 peer)
+static struct dma_domain *identity_resolve(void *ctx, u32 peer)
 {
 	struct harness *h = ctx;
 
-	return peer == PVDMA_DEV_DOMAIN_IDENTITY ? &h->c : NULL;
+	return peer == PVDMA_DEV_DOMAIN_IDENTITY ?
+	       companion_dma_domain(&h->c, true) : NULL;
 }
 
 static void test_identity(void **state)
