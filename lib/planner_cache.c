@@ -38,6 +38,13 @@ u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 }
 
 /*
+ * Grown windows counted as hit before any is known: a driver's first
+ * windows, scattered, cannot have been hit by a later call yet, and one
+ * unproven window must not halve the budget.
+ */
+#define SPEC_PRIOR	4
+
+/*
  * Speculation still allowed: its budget less what grown windows hold
  * beyond what their mappings have used. The budget is scaled by how often
  * grown windows were hit by later calls: speculation that saves no host
@@ -49,7 +56,8 @@ u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 	u64 spec = pvdma_cache_budget(p) >> p->cfg.spec_shift;
 
 	if (p->spec_hits < p->spec_windows)
-		spec = spec / (p->spec_windows + 1) * (p->spec_hits + 1);
+		spec = spec / (p->spec_windows + SPEC_PRIOR) *
+		       (p->spec_hits + SPEC_PRIOR);
 	return spec > p->stats.spec_aperture ? spec - p->stats.spec_aperture : 0;
 }
 
