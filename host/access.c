@@ -131,22 +131,22 @@ int host_peer_may_open_rw(const struct host_peer *p, int sock,
 	return (st.st_mode & need) == need ? 0 : -EACCES;
 }
 
-/* Held open to be given up when accept() runs out of fds. */
-static int host_reserve_fd = -1;
-static unsigned long long host_accept_out_of_fds;
-
-unsigned long long host_out_of_fds(void)
+void host_fd_reserve_take(struct host_fd_reserve *r)
 {
-	return host_accept_out_of_fds;
+	if (r->held)
+		return;
+	r->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	r->held = r->fd >= 0;
 }
 
-static void host_reserve_take(void)
+void host_fd_reserve_release(struct host_fd_reserve *r)
 {
-	if (host_reserve_fd < 0)
-		host_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (r->held)
+		close(r->fd);
+	r->held = false;
 }
 
-int host_accept(int listen_fd)
+int host_accept(struct host_fd_reserve *r, int listen_fd)
 {
 	int fd, err;
 
@@ -156,17 +156,16 @@ int host_accept(int listen_fd)
 	err = errno;
 	if (err != EMFILE && err != ENFILE)
 		return -err;
-	host_accept_out_of_fds++;
+	r->out_of_fds++;
 	/* A reserve lost earlier (its fd went to the closer thread) may be
 	 * back; without one the connection waits for a free fd. */
-	host_reserve_take();
-	if (host_reserve_fd < 0)
+	host_fd_reserve_take(r);
+	if (!r->held)
 		return -err;
-	close(host_reserve_fd);
-	host_reserve_fd = -1;
+	host_fd_reserve_release(r);
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	fdcloser_close_socket(fd);
-	host_reserve_take();
+	host_fd_reserve_take(r);
 	return -err;
 }
 
@@ -309,7 +308,6 @@ int host_listen(const char *path, const char *what,
 		return -ENAMETOOLONG;
 	}
 	strcpy(addr.sun_path, path);
-	host_reserve_take();
 	err = host_listen_clear(&addr, what);
 	if (err)
 		return err;

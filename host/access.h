@@ -93,6 +93,19 @@ int host_listen(const char *path, const char *what,
 /* Unlink @path only if it is still @file (never another daemon's). */
 void host_listen_remove(const char *path, const struct host_sockfile *file);
 
+/**
+ * struct host_fd_reserve - an fd kept to be given up when accept() runs out
+ * @fd:		/dev/null, while @held
+ * @held:	false in a zeroed struct: taken at the first shortage
+ * @out_of_fds:	connections dropped for want of an fd, on every socket
+ *		accepting through this reserve
+ */
+struct host_fd_reserve {
+	int fd;
+	bool held;
+	unsigned long long out_of_fds;
+};
+
 /*
  * host_accept - accept one connection, non-blocking and close-on-exec.
  * Out of fds (EMFILE/ENFILE), the pending connection is still taken off the
@@ -100,10 +113,13 @@ void host_listen_remove(const char *path, const struct host_sockfile *file);
  * doesn't wake the loop again at once: no spinning, the peer sees EOF.
  * Returns the fd, or a negative errno (-EMFILE then; -EAGAIN: nothing).
  */
-int host_accept(int listen_fd);
+int host_accept(struct host_fd_reserve *reserve, int listen_fd);
 
-/* Connections host_accept() dropped for want of an fd, on any socket. */
-unsigned long long host_out_of_fds(void);
+/* Open the reserve if it is not held: before the first shortage, not in it. */
+void host_fd_reserve_take(struct host_fd_reserve *reserve);
+
+/* Close the reserve (the daemon is going). */
+void host_fd_reserve_release(struct host_fd_reserve *reserve);
 
 /*
  * host_listen_refuse_fds - SO_PASSRIGHTS off on a listening socket (also

@@ -33,7 +33,7 @@
  * @answer:	the answer being sent (NULL until the line is complete)
  * @answer_len:	its length
  * @sent:	bytes of it sent
- * @next:	in control_conns
+ * @next:	in the daemon's control_conns
  */
 struct control_conn {
 	struct evloop_watch watch;
@@ -45,10 +45,6 @@ struct control_conn {
 	size_t answer_len;
 	size_t sent;
 };
-
-/* Open connections, closed at shutdown; one daemon per process. */
-static struct control_conn *control_conns;
-static unsigned int control_nconns;
 
 static void json_iommu_stats(struct jsonw *w, struct pvdma_iommu *iommu)
 {
@@ -185,7 +181,7 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "longest_turn_us", ls->longest_turn_ns / 1000);
 	jsonw_u64(w, "last_turn_us", ls->last_turn_ns / 1000);
 	jsonw_u64(w, "log_lines_dropped", pvdmad_log_dropped());
-	jsonw_u64(w, "accept_out_of_fds", host_out_of_fds());
+	jsonw_u64(w, "accept_out_of_fds", d->fd_reserve.out_of_fds);
 	jsonw_u64(w, "fds_closed_aside", fdcloser_handed());
 	jsonw_u64(w, "fds_kept_open", fdcloser_leaked());
 	jsonw_u64(w, "control_refused", d->control_refused);
@@ -306,7 +302,7 @@ static void control_conn_free(struct evloop_watch *w)
 /* Unlink, close; the memory goes after the loop's batch (evloop.h). */
 static void control_conn_close(struct control_conn *cc)
 {
-	struct control_conn **pp = &control_conns;
+	struct control_conn **pp = &cc->daemon->control_conns;
 	int fd = cc->watch.fd;
 
 	while (*pp != cc)
@@ -314,7 +310,7 @@ static void control_conn_close(struct control_conn *cc)
 	*pp = cc->next;
 	evloop_release_later(&cc->daemon->loop, &cc->watch, control_conn_free);
 	fdcloser_close_socket(fd);
-	control_nconns--;
+	cc->daemon->control_nconns--;
 }
 
 /* Send what the socket takes now. true: all sent or the client is gone. */
@@ -420,9 +416,9 @@ static void control_on_conn(struct evloop_watch *w, uint32_t events)
 }
 
 /* The connection that has waited longest. */
-static struct control_conn *control_oldest(void)
+static struct control_conn *control_oldest(struct pvdmad *d)
 {
-	struct control_conn *cc = control_conns;
+	struct control_conn *cc = d->control_conns;
 
 	while (cc && cc->next)
 		cc = cc->next;
@@ -450,7 +446,7 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 	struct control_conn *cc;
 	int fd;
 
-	fd = host_accept(d->control_fd);
+	fd = host_accept(&d->fd_reserve, d->control_fd);
 	if (fd == -EMFILE || fd == -ENFILE)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"control: out of file descriptors: connection refused");
@@ -464,8 +460,8 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 	 * makes room. Its memory is released after this batch, so an event of
 	 * it still pending in the batch is safely ignored.
 	 */
-	if (control_nconns >= CONTROL_MAX_CONNS)
-		control_conn_close(control_oldest());
+	if (d->control_nconns >= CONTROL_MAX_CONNS)
+		control_conn_close(control_oldest(d));
 	cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		goto err_close;
@@ -475,9 +471,9 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 		free(cc);
 		goto err_close;
 	}
-	cc->next = control_conns;
-	control_conns = cc;
-	control_nconns++;
+	cc->next = d->control_conns;
+	d->control_conns = cc;
+	d->control_nconns++;
 	return;
 
 err_close:
@@ -506,8 +502,8 @@ int pvdmad_control_start(struct pvdmad *d)
 
 void pvdmad_control_stop(struct pvdmad *d)
 {
-	while (control_conns)
-		control_conn_close(control_conns);
+	while (d->control_conns)
+		control_conn_close(d->control_conns);
 	if (d->control_fd < 0)
 		return;
 	evloop_del(&d->loop, &d->control_watch);

@@ -494,7 +494,7 @@ static void pvdmad_setup_server(struct pvdmad *d, struct ivshmem_server *srv,
 		.name = name, .path = path, .access = &d->cfg.access,
 		.listen_fd = -1, .shm_size = shm_size,
 		.ops = ops, .ctx = d, .id_alloc = pvdmad_id_alloc, .id_ctx = d,
-		.store = &d->store,
+		.store = &d->store, .fd_reserve = &d->fd_reserve,
 	};
 }
 
@@ -525,6 +525,7 @@ int pvdmad_start(struct pvdmad *d)
 	err = evloop_init(&d->loop);
 	if (err)
 		goto err_store;
+	host_fd_reserve_take(&d->fd_reserve);
 	pvdmad_setup_server(d, &d->companions, "companion", d->cfg.socket_path,
 			    companion_shm_size(&d->cfg.companion),
 			    &companion_server_ops);
@@ -553,6 +554,7 @@ err_companions:
 	ivshmem_server_stop(&d->companions);
 err_loop:
 	evloop_fini(&d->loop);
+	host_fd_reserve_release(&d->fd_reserve);
 err_store:
 	fdstore_close(&d->store);
 	return err;
@@ -581,6 +583,7 @@ void pvdmad_detach(struct pvdmad *d)
 		ivshmem_server_detach(&d->dma);
 	ivshmem_server_detach(&d->companions);
 	evloop_fini(&d->loop);
+	host_fd_reserve_release(&d->fd_reserve);
 	fdstore_close(&d->store);
 }
 
@@ -593,5 +596,6 @@ void pvdmad_stop(struct pvdmad *d)
 		ivshmem_server_stop(&d->dma);
 	ivshmem_server_stop(&d->companions);
 	evloop_fini(&d->loop);
+	host_fd_reserve_release(&d->fd_reserve);
 	fdstore_close(&d->store);
 }

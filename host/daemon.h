@@ -63,8 +63,12 @@ struct pvdmad_totals {
  * @reopen_logs:	a control command asked to reopen the log file
  * @dma_busy:		DMA devices with work queued beyond their last slice
  * @store:		the fd store that carries the guests across restarts
+ * @fd_reserve:		given up when accept() runs out of fds, on any socket
+ * @control_conns:	open control connections (control.c)
+ * @control_nconns:	how many
  */
 struct dma_client;
+struct control_conn;
 
 struct pvdmad {
 	struct pvdmad_config cfg;
@@ -80,6 +84,9 @@ struct pvdmad {
 	bool reopen_logs;
 	struct dma_client *dma_busy;
 	struct fdstore store;
+	struct host_fd_reserve fd_reserve;
+	struct control_conn *control_conns;
+	unsigned int control_nconns;
 };
 
 void pvdmad_default_config(struct pvdmad_config *cfg);

@@ -433,7 +433,7 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 	struct ivshmem_client *cl;
 	int sock, err;
 
-	sock = host_accept(srv->listen_fd);
+	sock = host_accept(srv->fd_reserve, srv->listen_fd);
 	if (sock == -EMFILE || sock == -ENFILE) {
 		srv->stats.out_of_fds++;
 		srv->stats.refused++;

@@ -125,6 +125,8 @@ struct ivshmem_server_stats {
  * @store:	the fd store (fdstore.h): every client's fds are handed to it
  *		so that they outlive this process
  * @listen_kept: the listening socket came from the store or systemd
+ * @fd_reserve:	given up when accept() runs out of fds (the daemon's, shared
+ *		by its sockets)
  */
 struct ivshmem_server {
 	const char *name;
@@ -144,6 +146,7 @@ struct ivshmem_server {
 	struct ivshmem_server_stats stats;
 	struct fdstore *store;
 	bool listen_kept;
+	struct host_fd_reserve *fd_reserve;
 };
 
 /*
