@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "fdstore.h"
 #include "log.h"
 
@@ -170,27 +171,15 @@ const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix)
 /* One datagram: @text, with @fd attached if >= 0. */
 static int fdstore_send(struct fdstore *st, const char *text, int fd)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
+	union fdpass_cmsg control;
 	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
 	struct msghdr msg = {
 		.msg_name = &st->addr, .msg_namelen = st->addrlen,
 		.msg_iov = &iov, .msg_iovlen = 1,
 	};
-	struct cmsghdr *cmsg;
 
-	if (fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		fdpass_attach(&msg, &control, fd);
 	while (sendmsg(st->sock, &msg, MSG_NOSIGNAL) < 0)
 		if (errno != EINTR)
 			return -errno;

@@ -25,6 +25,7 @@
 #include <pvdma/compat.h>
 
 #include "fdcloser.h"
+#include "fdpass.h"
 #include "ivshmem_server.h"
 #include "log.h"
 #include "peerfd.h"
@@ -48,31 +49,19 @@ static void close_fd(int *fd)
  */
 static int ivshmem_send_msg(int sock, int64_t value, int fd)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
+	union fdpass_cmsg control;
 	uint64_t le = htole64((uint64_t)value);
 	const char *p = (const char *)&le;
 	size_t left = sizeof(le);
 	struct msghdr msg;
 	struct iovec iov;
-	struct cmsghdr *cmsg;
 	ssize_t n;
 
 	while (left) {
 		iov = (struct iovec){ .iov_base = (void *)p, .iov_len = left };
 		msg = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
-		if (fd >= 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = sizeof(control.buf);
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-		}
+		if (fd >= 0)
+			fdpass_attach(&msg, &control, fd);
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
