@@ -13,6 +13,7 @@
 
 #include "companion.h"
 #include "log.h"
+#include "ring_consumer.h"
 #include "shm_access.h"
 
 static struct pvdma_shm_header *companion_hdr(struct pvdma_companion *c)
@@ -582,27 +583,33 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 	return 0;
 }
 
+/* Every posted slot runs: a slot is bounded by max_batch entries. */
+static bool companion_ring_run(void *ctx, u32 index)
+{
+	companion_run_slot(ctx, index);
+	return true;
+}
+
 int companion_process(struct pvdma_companion *c)
 {
 	struct pvdma_shm_header *h = companion_hdr(c);
-	u32 tail = shm_load_acquire32(&h->sq_tail);
-	int pending = pvdma_ring_pending(c->sq_head, tail, c->ring_slots);
-	int i;
+	struct ring_consumer rc = {
+		.head = &c->sq_head, .shm_head = &h->sq_head,
+		.shm_tail = &h->sq_tail, .entries = c->ring_slots,
+		.run = companion_ring_run, .ctx = c,
+	};
+	bool more;
+	int done;
 
 	c->stats.doorbells++;
-	if (pending < 0) {
+	done = ring_consume(&rc, &more);
+	if (done < 0) {
 		c->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion %u: impossible sq_tail %u (sq_head %u), ignored",
-			c->id, tail, c->sq_head);
+			c->id, rc.tail, c->sq_head);
 		shm_write32(&h->ring_errors, (u32)c->stats.bad_tail);
-		shm_store_release32(&h->sq_head, c->sq_head);
 		return 0;
 	}
-	for (i = 0; i < pending; i++) {
-		companion_run_slot(c, c->sq_head & (c->ring_slots - 1));
-		c->sq_head++;
-		shm_store_release32(&h->sq_head, c->sq_head);
-	}
-	return pending;
+	return done;
 }

@@ -8,6 +8,7 @@
 #include "dmadev.h"
 #include "log.h"
 #include "ramguard.h"
+#include "ring_consumer.h"
 #include "shm_access.h"
 
 /* A decoded command (native endian, a private copy). */
@@ -357,34 +358,42 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	shm_store_release32(&w->done_seq, last->seq);
 }
 
+/* A slice of the queue: commands run until @budget bytes have moved. */
+struct dmadev_slice {
+	struct pvdma_dmadev *d;
+	u64 start;
+	u64 budget;
+};
+
+static bool dmadev_ring_run(void *ctx, u32 index)
+{
+	struct dmadev_slice *sl = ctx;
+
+	dmadev_run_cmd(sl->d, index);
+	return sl->d->stats.bytes - sl->start < sl->budget;
+}
+
 int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)
 {
 	struct pvdma_dev_header *h = d->shm;
-	u32 tail = shm_load_acquire32(&h->sq_tail);
-	int pending = pvdma_ring_pending(d->sq_head, tail, d->queue_entries);
-	u64 start = d->stats.bytes;
-	int i;
+	struct dmadev_slice sl = {
+		.d = d, .start = d->stats.bytes, .budget = budget,
+	};
+	struct ring_consumer rc = {
+		.head = &d->sq_head, .shm_head = &h->sq_head,
+		.shm_tail = &h->sq_tail, .entries = d->queue_entries,
+		.run = dmadev_ring_run, .ctx = &sl,
+	};
+	int done = ring_consume(&rc, more);
 
-	*more = false;
-	if (pending < 0) {
+	if (done < 0) {
 		d->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"dma device %u: impossible sq_tail %u (sq_head %u), ignored",
-			d->id, tail, d->sq_head);
-		shm_store_release32(&h->sq_head, d->sq_head);
+			d->id, rc.tail, d->sq_head);
 		return 0;
 	}
-	/* At least one command, then until @budget bytes have moved. */
-	for (i = 0; i < pending; i++) {
-		if (i && d->stats.bytes - start >= budget) {
-			*more = true;
-			break;
-		}
-		dmadev_run_cmd(d, d->sq_head & (d->queue_entries - 1));
-		d->sq_head++;
-		shm_store_release32(&h->sq_head, d->sq_head);
-	}
-	return i;
+	return done;
 }
 
 int dmadev_process(struct pvdma_dmadev *d)
