@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *human_bytes(uint64_t bytes, char *buf, size_t len)
+const char *trace_human_bytes(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)bytes;
