@@ -320,6 +320,35 @@ static void test_pvdma_density(void **state)
 }
 
 /*
+ * Density alone: singles as large as a first window (so none is grown to
+ * one) whose ends lie inside a page (so no stream continues them). The
+ * first, at the top of a block, is exact; the second, at its bottom,
+ * brings what misses asked of the block to half, so its window is the
+ * whole block and the next quarter is a hit. Without density each quarter
+ * is a host call of its own.
+ */
+static void test_pvdma_density_alone(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 spec_budget = (1536 * MIB) >> PVDMA_DEFAULT_SPEC_SHIFT;
+	u64 quarter = PVDMA_MIN(pvdma_pow2_floor(spec_budget),
+				PVDMA_DEFAULT_MAX_WINDOW) >>
+		      PVDMA_DEFAULT_HEADROOM_SHIFT;
+	u64 block = 4 * quarter, base = 0x1000000000ull, calls;
+	u64 in_page = PAGE / 4;
+
+	assert_true(window_len_at(h, base + 3 * quarter + in_page, quarter) <
+		    2 * quarter);
+	assert_int_equal(window_len_at(h, base + in_page, quarter), block);
+	calls = h->p.stats.host_calls;
+	assert_int_equal(map1(h, base + quarter + in_page, quarter), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Admission: a map that cannot fit fails at once, with its reason, no
  * host call and no idle window evicted.
  */
@@ -1267,6 +1296,7 @@ int main(void)
 		planner_test(test_pvdma_first_windows_unproven),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_density),
+		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
