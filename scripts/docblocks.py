@@ -340,7 +340,7 @@ def fuzz_run(path):
             crashes += int(c)
     if len(out) == 2:
         sys.exit("docblocks: %s: no run-fuzz.sh result lines" % path)
-    out += ["", "%.1f million executions in all, in %d s of one job, "
+    out += ["", "%.1f million executions in all, in %d s of fuzzing, "
             "%d crashes." % (total / 1e6, secs, crashes)]
     return out
 
@@ -350,6 +350,7 @@ FILE_BLOCKS = [
      restart_cost),
     ("docs/reliability.md", "churn-curve", "docs/perf/churn-curve.dat",
      churn_curve),
+    ("docs/security.md", "fuzz-run", "docs/perf/fuzz.txt", fuzz_run),
 ]
 
 
