@@ -44,6 +44,7 @@ lint_case "a measured number in prose fails" fail "pvdma needs 37 host calls."
 lint_case "a measured ratio in prose fails" fail "It is 12.5x faster."
 lint_case "an allowed spec fact passes" pass "The DART's page is 16 KiB; windows of 2 MiB."
 lint_case "names and code are not numbers" pass "On h100 and arm64, \`--batch 2032\`, perf/e2e-amd64-6.1.0-57.txt, 10^6 ops."
+# shellcheck disable=SC2016 # the backticks are the document's, not the shell's
 lint_case "a number in a code span over two lines is code" pass "$(printf 'says \`took\n37 ms\` then')"
 lint_case "a quoted number found in its source passes" pass \
 	"$(printf '<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")"
