@@ -320,29 +320,32 @@ static void test_pvdma_density(void **state)
 }
 
 /*
- * Density alone: singles as large as a first window (so none is grown to
- * one) whose ends lie inside a page (so no stream continues them). The
- * first, at the top of a block, is exact; the second, at its bottom,
- * brings what misses asked of the block to half, so its window is the
- * whole block and the next quarter is a hit. Without density each quarter
- * is a host call of its own.
+ * Density alone: a page in a block's top quarter gets a first window
+ * around it, both its ends unused (so no stream continues it); then a
+ * single twice a first window's size (so none is grown to one) at the
+ * block's bottom brings what misses asked of the block to half: its
+ * window is the block up to the first window, and the quarter between is
+ * a hit. Without density it is exact, and that quarter a host call.
+ * (An aperture whose speculation budget still allows a block four first
+ * windows wide after the first.)
  */
 static void test_pvdma_density_alone(void **state)
 {
-	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 8 * GIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
-	u64 spec_budget = (1536 * MIB) >> PVDMA_DEFAULT_SPEC_SHIFT;
-	u64 quarter = PVDMA_MIN(pvdma_pow2_floor(spec_budget),
+	u64 quarter = PVDMA_MIN(pvdma_pow2_floor((8 * GIB) >>
+						  PVDMA_DEFAULT_SPEC_SHIFT),
 				PVDMA_DEFAULT_MAX_WINDOW) >>
 		      PVDMA_DEFAULT_HEADROOM_SHIFT;
-	u64 block = 4 * quarter, base = 0x1000000000ull, calls;
-	u64 in_page = PAGE / 4;
+	u64 base = 0x1000000000ull, calls;
 
-	assert_true(window_len_at(h, base + 3 * quarter + in_page, quarter) <
-		    2 * quarter);
-	assert_int_equal(window_len_at(h, base + in_page, quarter), block);
+	assert_int_equal(window_len_at(h, base + 3 * quarter + quarter / 2,
+				       PAGE), quarter);
+	/* the block, clipped where the first window begins */
+	assert_int_equal(window_len_at(h, base + PAGE, 2 * quarter),
+			 3 * quarter);
 	calls = h->p.stats.host_calls;
-	assert_int_equal(map1(h, base + quarter + in_page, quarter), 0);
+	assert_int_equal(map1(h, base + 2 * quarter + PAGE, quarter / 2), 0);
 	assert_int_equal(h->p.stats.host_calls, calls);
 	assert_in_sync(h);
 	free(h);
