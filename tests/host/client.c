@@ -563,15 +563,28 @@ static int run_loop(const struct opts *o)
 	if (companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK)
 		bad++;
 	while (time(NULL) < end) {
+		u32 st_map, st_fill = 0, st_unmap = 0;
+		bool filled = false;
+
 		gpa = (8ull << 20) + (iter % 64) * PAGE;
 		p = ram_at(&r, gpa);
-		if (companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, gpa, PAGE, 0,
-				  &bus) != PVDMA_ST_OK ||
-		    dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, iter, NULL) !=
-		    PVDMA_DEV_ST_OK || !all_bytes(p, PAGE, (u8)iter) ||
-		    companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE, bus, NULL) !=
-		    PVDMA_ST_OK)
+		st_map = companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, gpa,
+				       PAGE, 0, &bus);
+		if (st_map == PVDMA_ST_OK) {
+			st_fill = dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, iter,
+					  NULL);
+			filled = all_bytes(p, PAGE, (u8)iter);
+			st_unmap = companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE,
+						 bus, NULL);
+		}
+		if (st_map != PVDMA_ST_OK || st_fill != PVDMA_DEV_ST_OK ||
+		    !filled || st_unmap != PVDMA_ST_OK) {
+			if (!bad)	/* the first one says what went wrong */
+				printf("loop: round %llu bad: map %u fill %u bytes %s unmap %u\n",
+				       (unsigned long long)iter, st_map, st_fill,
+				       filled ? "ok" : "wrong", st_unmap);
 			bad++;
+		}
 		iter++;
 	}
 	printf("loop: %llu rounds, %llu bad\n", (unsigned long long)iter,
