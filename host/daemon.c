@@ -167,11 +167,40 @@ static int companion_ram_gate(void *ctx)
 	return companion_ram_allowed(cl, d->cfg.companion.ram.path);
 }
 
+/*
+ * The companion of @cl over its region, its IOMMU domain and RAM gate:
+ * what a new client and one taken back after a restart share. 0 and
+ * *@out, or a negative errno with nothing left allocated.
+ */
+static int companion_new(struct pvdmad *d, struct ivshmem_client *cl,
+			 struct pvdma_companion **out)
+{
+	struct pvdma_companion *c = calloc(1, sizeof(*c));
+	struct pvdma_iommu *iommu;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
+	if (d->cfg.fault.enabled)
+		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
+	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
+			     IVSHMEM_HOST_PEER_ID, cl->id);
+	if (err) {
+		companion_destroy(c);
+		free(c);
+		return err;
+	}
+	c->ram_gate = companion_ram_gate;
+	c->ram_gate_ctx = cl;
+	*out = c;
+	return 0;
+}
+
 static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
 	struct pvdma_companion *c;
-	struct pvdma_iommu *iommu;
 	struct stat st;
 	int err;
 
@@ -185,20 +214,11 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	if (err)
 		return err;
 	err = companion_check_qemu_layout(d, cl);
+	if (!err)
+		err = companion_new(d, cl, &c);
 	if (err)
 		return err;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
-	if (d->cfg.fault.enabled)
-		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
-	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
-			     IVSHMEM_HOST_PEER_ID, cl->id);
-	c->ram_gate = companion_ram_gate;
-	c->ram_gate_ctx = cl;
-	if (!err)
-		err = pvdmad_keep_ledger(d, cl, &c->ledger);
+	err = pvdmad_keep_ledger(d, cl, &c->ledger);
 	if (err) {
 		companion_destroy(c);
 		free(c);
@@ -234,7 +254,6 @@ static int companion_client_adopt(void *ctx, struct ivshmem_client *cl)
 	struct pvdmad *d = ctx;
 	struct ledger_geometry geo;
 	struct pvdma_companion *c;
-	struct pvdma_iommu *iommu;
 	struct ledger *l = NULL;
 	int err;
 
@@ -242,20 +261,12 @@ static int companion_client_adopt(void *ctx, struct ivshmem_client *cl)
 	err = pvdmad_take_ledger(d, cl, &geo, &l);
 	if (err)
 		return err;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
+	err = companion_new(d, cl, &c);
+	if (err) {
 		pvdmad_forget_ledger(d, cl, l);
-		return -ENOMEM;
+		return err;
 	}
-	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
-	if (d->cfg.fault.enabled)
-		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
-	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,
-			     IVSHMEM_HOST_PEER_ID, cl->id);
-	c->ram_gate = companion_ram_gate;
-	c->ram_gate_ctx = cl;
-	if (!err)
-		err = companion_resume(c, l);
+	err = companion_resume(c, l);
 	if (err) {
 		companion_destroy(c);
 		pvdmad_forget_ledger(d, cl, l);
@@ -387,26 +398,45 @@ static struct dma_domain *dma_resolve(void *ctx, u32 domain_peer)
 	       companion_dma_domain(cl->priv, false) : NULL;
 }
 
+/*
+ * The DMA device of @cl over its region: what a new client and one taken
+ * back after a restart share. 0 and *@out, or a negative errno.
+ */
+static int dma_client_new(struct pvdmad *d, struct ivshmem_client *cl,
+			  struct dma_client **out)
+{
+	struct dma_client *dc = calloc(1, sizeof(*dc));
+	int err;
+
+	if (!dc)
+		return -ENOMEM;
+	dc->daemon = d;
+	dc->peer = cl->peer;
+	dc->cl = cl;
+	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
+			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
+	if (err) {
+		free(dc);
+		return err;
+	}
+	*out = dc;
+	return 0;
+}
+
 static int dma_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
 	struct dma_client *dc;
 	int err;
 
-	dc = calloc(1, sizeof(*dc));
-	if (!dc)
-		return -ENOMEM;
-	dc->daemon = d;
-	dc->peer = cl->peer;
-	dc->cl = cl;
 	if (!cl->peer.pid)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"dma: client %u has no pid in pvdmad's pid namespace: it can bind to no companion",
 			cl->id);
-	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
-			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
-	if (!err)
-		err = pvdmad_keep_ledger(d, cl, &dc->dev.ledger);
+	err = dma_client_new(d, cl, &dc);
+	if (err)
+		return err;
+	err = pvdmad_keep_ledger(d, cl, &dc->dev.ledger);
 	if (err) {
 		free(dc);
 		return err;
@@ -448,19 +478,9 @@ static int dma_client_adopt(void *ctx, struct ivshmem_client *cl)
 	err = pvdmad_take_ledger(d, cl, &geo, &l);
 	if (err)
 		return err;
-	dc = calloc(1, sizeof(*dc));
-	if (!dc) {
-		pvdmad_forget_ledger(d, cl, l);
-		return -ENOMEM;
-	}
-	dc->daemon = d;
-	dc->peer = cl->peer;
-	dc->cl = cl;
-	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
-			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);
+	err = dma_client_new(d, cl, &dc);
 	if (err) {
 		pvdmad_forget_ledger(d, cl, l);
-		free(dc);
 		return err;
 	}
 	dmadev_resume(&dc->dev, l);
