@@ -61,4 +61,20 @@ lint_case "a measured number in a layout table fails" fail \
 lint_case "a number in another table's first column fails" fail \
 	"$(printf '| trace | calls |\n|---|---|\n| 52 | x |')"
 lint_case "a block without its end fails" fail "$(printf '<!-- perf-sweep:begin -->\n| 1 |')"
+
+# A user's clone has no issue tracker: a reference to an issue by number,
+# in a document or a comment, points nowhere. Name the mechanism or the
+# document section instead.
+issue_refs() {
+	git ls-files -- . ':!LICENSES' ':!fuzz/corpus' ':!traces/*/*.xz' |
+		xargs grep -nIiE '\bissues? #?[0-9]+|\bissue-[0-9]+|\(#[0-9]+\)'
+}
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+	skip "no issue numbers in the tree (not a git checkout)"
+elif issue_refs >"$dir/issues"; then
+	fail "no issue numbers in the tree: $(wc -l <"$dir/issues") found"
+	sed 's/^/      /' "$dir/issues"
+else
+	ok "no issue numbers in the tree (documents, comments, scripts)"
+fi
 finish

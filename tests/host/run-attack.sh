@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # pvdmad attacked through its own sockets, files and limits (docs/security.md
-# §2.7): each finding of issue 14 as a class, one pvdmad per case. Needs
+# §2.7): each class of attack that section lists, one pvdmad per case. Needs
 # root for the other-user, pid-namespace and full-tmpfs cases (skipped and
 # said so otherwise). Prints "N passed, N failed".
 # Usage: BUILD=build/san tests/host/run-attack.sh [CASE...]

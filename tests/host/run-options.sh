@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Every pvdmad option given a bad value: pvdmad exits 2 at once with one
-# line naming the option, the value and the rule (issue 15). Then the
-# start-up checks that need the file system: a socket directory that does
-# not exist, a guest RAM file the layout can't hold, the same path twice.
+# line naming the option, the value and the rule (docs/pvdmad.md,
+# Options). Then the start-up checks that need the file system: a socket
+# directory that does not exist, a guest RAM file the layout can't hold,
+# the same path twice.
 # Every option --help lists that takes a value must have a case here.
 # Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-options.sh
 set -u

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# pvdma reliability tests (issue 7, guest and fault half). Prints one
+# pvdma reliability tests: the guest's side and injected faults
+# (docs/reliability.md; pvdmad's restarts have their own tests). Prints one
 # "ok:"/"FAIL:" line per check and ends with "N passed, N failed".
 #
 #   churn      10^5..10^6 random maps/unmaps through the planner against the

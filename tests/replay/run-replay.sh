@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Integration test of pvdma-replay against the acceptance criteria of
-# issues 3 and 11: every trace in the repository's traces/ with --policy
-# all, the synthetic workloads, and the workload classes A-G
-# (docs/performance.md) each with its bounds. Every replay's exit status is
+# Integration test of pvdma-replay against the bounds docs/replay.md and
+# docs/performance.md ("Planner v2") state: every trace in the
+# repository's traces/ with --policy all, the synthetic workloads, and the
+# workload classes A-G each with its bounds. Every replay's exit status is
 # checked against the rows it wrote (docs/replay.md, "Exit status"): a
 # replay that crashes or stops early fails the test. Prints one line per
 # check and "N passed, N failed" at the end.

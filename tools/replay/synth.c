@@ -21,8 +21,8 @@
  *	all unmapped, twice. 48 MiB of data that the original's 256 KiB
  *	windows turn into 3 GiB.
  *
- * The workload classes of issue 11 (docs/performance.md), written as a script
- * of maps, syncs and unmaps built at rewind; sizes scale with the
+ * The workload classes A-G (docs/performance.md, "Planner v2"), written
+ * as a script of maps, syncs and unmaps built at rewind; sizes scale with the
  * aperture, addresses and orders come from the seed:
  * a-stream	2 MiB single maps at ascending consecutive addresses, 3/4 of
  *		the aperture, kept until exit (managed memory, bulk allocs)
