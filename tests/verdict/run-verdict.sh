@@ -7,8 +7,9 @@
 # exactly when pvdma fails no map; FITS WITH BOUNCE only when the pool it
 # names makes every map succeed; DOES NOT FIT when no pool tried does, and
 # the aperture it names is the smallest (to 64 MiB) that fits. Then each kind
-# of bad input, in each mode, must exit 2 with its own message. Prints one
-# line per check and "N passed, N failed".
+# of bad input, in each mode, must exit 2 with its own message; and --help
+# lists every synthetic workload once, each one --synthetic replays.
+# Prints one line per check and "N passed, N failed".
 # Env: BUILD (default build).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -279,4 +280,31 @@ check(all("host status" not in l and "the host said" not in l
 write_counts(sys.argv[3])
 PY
 add_counts "$work/counts"
+
+# ---- --help: one list of the synthetic workloads (synth.c's table), each
+# named once with a one-line summary, each one --synthetic accepts
+"$R" --help >"$work/help.txt" 2>&1
+awk '/^  --synthetic NAME/ { p = 1; next } /^  --/ { p = 0 } p' \
+	"$work/help.txt" >"$work/synth.txt"
+nlist=$(wc -l <"$work/synth.txt")
+nnames=$(awk '{ print $1 }' "$work/synth.txt" | sort -u | wc -l)
+nsummed=$(awk 'NF >= 3 && /^      [a-z]/' "$work/synth.txt" | wc -l)
+if [ "$nlist" -ge 3 ] && [ "$nnames" -eq "$nlist" ] && [ "$nsummed" -eq "$nlist" ]; then
+	ok "--help lists $nlist synthetic workloads, each once with its summary"
+else
+	fail "--help's synthetic list: $nlist lines, $nnames names, $nsummed with a summary"
+	sed 's/^/      /' "$work/synth.txt"
+fi
+while read -r name _; do
+	"$R" --json --quiet --policy pvdma --aperture 64M --ops 2000 \
+		--synthetic "$name" >"$work/synth.json" 2>"$work/synth.err" </dev/null
+	rc=$?
+	if status_ok "$rc" 0 1 && [ "$(grep -c '^{' "$work/synth.json")" -eq 1 ]; then
+		ok "--synthetic $name (from --help) replays (exit $rc)"
+	else
+		fail "--synthetic $name (from --help): exit $rc, $(grep -c '^{' "$work/synth.json") rows"
+		sed 's/^/      /' "$work/synth.err" | tail -n 3
+	fi
+done <"$work/synth.txt"
+check_exit "--synthetic no-such: exit 2" 2 "$R" --synthetic no-such
 finish

@@ -48,6 +48,8 @@ struct cli {
 
 static void usage(FILE *out)
 {
+	unsigned int i;
+
 	fprintf(out,
 "usage: pvdma-replay [options] TRACE...\n"
 "       pvdma-replay [options] --synthetic NAME [TRACE...]\n"
@@ -86,31 +88,12 @@ static void usage(FILE *out)
 "                         over trace time for every (trace, policy), as\n"
 "                         tab-separated lines (scripts/plots/timeline.sh)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
-"  --synthetic NAME       add a synthetic workload (repeatable):\n"
-"      over-aperture  working set of 2x the aperture in 4..64 KiB\n"
-"                     buffers, one per 256 KiB block, cycled through with\n"
-"                     3/4 of the aperture live: windows or 16 KiB rounding\n"
-"                     overflow it\n"
-"      churn          --ops random maps/unmaps of 4 KiB..4 MiB (1 in 8 a\n"
-"                     scatter-gather list) with random lifetimes, ~2048\n"
-"                     live: fragmentation\n"
-"      storm4k        one live 4 KiB buffer per 256 KiB block, 2x\n"
-"                     aperture / 256 KiB of them, mapped and unmapped\n"
-"                     twice\n"
-"      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
-"      e-upload, f-longlists, g-pool\n"
-"                     the workload classes of docs/replay.md: streams\n"
-"                     of 2 MiB maps, a pinned allocator filling up,\n"
-"                     context creation, pageable lists near the limit,\n"
-"                     over-aperture upload heaps, long lists, a pool\n"
-"                     of 1 MiB buffers over the aperture\n"
-"      a-stream, a-descend, a-scatter, b-pinned, c-context, d-multictx,\n"
-"      e-upload, f-longlists, g-pool\n"
-"                     the workload classes of docs/performance.md: streams\n"
-"                     of 2 MiB maps, a pinned allocator filling up,\n"
-"                     context creation, pageable lists near the limit,\n"
-"                     over-aperture upload heaps, long lists, a pool\n"
-"                     of 1 MiB buffers over the aperture\n"
+"  --synthetic NAME       add a synthetic workload (repeatable), one of:\n",
+		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
+		VERDICT_DEFAULT_CALL_US);
+	for (i = 0; synth_name(i); i++)
+		fprintf(out, "      %-14s %s\n", synth_name(i), synth_summary(i));
+	fprintf(out,
 "  --seed N               synthetic seed (default %d)\n"
 "  --ops N                churn operations (default %llu)\n"
 "  --help\n"
@@ -122,8 +105,6 @@ static void usage(FILE *out)
 "verify under the policy asked for (with --policy all, under pvdma: rfc\n"
 "and perpage are baselines) (--verdict: a trace does not fit); 2 on a\n"
 "usage error or an input that is not a trace (each says why).\n",
-		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
-		VERDICT_DEFAULT_CALL_US,
 		SYNTH_DEFAULT_SEED,
 		(unsigned long long)SYNTH_DEFAULT_OPS);
 }

@@ -62,15 +62,19 @@
 #define CHURN_MAX_ENTS	16u
 #define ROUNDS		2u
 
-const char *const synth_names[] = {
-	"over-aperture", "churn", "storm4k",
-	"a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
-	"d-multictx", "e-upload", "f-longlists", "g-pool", NULL,
-};
+struct synth;
 
-enum synth_kind {
-	SYNTH_OVER_APERTURE, SYNTH_CHURN, SYNTH_STORM4K,
-	SYNTH_SCRIPTED,		/* this and the kinds after it: a script */
+/*
+ * One synthetic workload: its name, its line in --help, what a rewind
+ * prepares (sizes, the live table, the whole script) and what makes each
+ * next event.
+ */
+struct synth_workload {
+	const char *name;
+	const char *summary;
+	int (*rewind)(struct synth *s);
+	int (*next)(struct synth *s, struct trace_event *ev);
+	void (*build)(struct synth *s);	/* a scripted class: its script */
 };
 
 /* One buffer of a script: a single map, or a list of entries. */
@@ -105,7 +109,7 @@ struct churn_buf {
 };
 
 struct synth {
-	enum synth_kind kind;
+	const struct synth_workload *wl;
 	struct synth_params p;
 	char name[48];
 	struct pvdma_prng rng;
@@ -412,6 +416,21 @@ static void build_a(struct synth *s, int how)
 	sc_unmap_all(s, 0);
 }
 
+static void build_a_stream(struct synth *s)
+{
+	build_a(s, 0);
+}
+
+static void build_a_descend(struct synth *s)
+{
+	build_a(s, 1);
+}
+
+static void build_a_scatter(struct synth *s)
+{
+	build_a(s, 2);
+}
+
 /* B: 4 MiB steps walking down, every other pair swapped (zig-zag). */
 static void build_b(struct synth *s)
 {
@@ -595,22 +614,14 @@ static void build_g(struct synth *s)
 	sc_unmap_all(s, 0);
 }
 
-static void script_build(struct synth *s)
+/* The whole script at each rewind: the seed or the aperture may differ. */
+static int script_rewind(struct synth *s)
 {
 	s->sc.nents = s->sc.nbufs = 0;
 	s->sc.nsteps = s->sc.next = 0;
 	s->oom = false;
-	switch ((int)s->kind - SYNTH_SCRIPTED) {
-	case 0: build_a(s, 0); break;
-	case 1: build_a(s, 1); break;
-	case 2: build_a(s, 2); break;
-	case 3: build_b(s); break;
-	case 4: build_c(s); break;
-	case 5: build_d(s); break;
-	case 6: build_e(s); break;
-	case 7: build_f(s); break;
-	default: build_g(s); break;
-	}
+	s->wl->build(s);
+	return s->oom ? -1 : 0;
 }
 
 static void script_free(struct script *sc)
@@ -663,22 +674,89 @@ static int synth_next(struct replay_source *src, struct trace_event *ev)
 	ev->ents_cap = cap;
 	if (cap < CHURN_MAX_ENTS)
 		return -1;
-	switch (s->kind) {
-	case SYNTH_OVER_APERTURE:
-		return over_aperture_next(s, ev);
-	case SYNTH_STORM4K:
-		return storm_next(s, ev);
-	case SYNTH_CHURN:
-		return churn_next(s, ev);
-	default:
-		return script_next(s, ev);
-	}
+	return s->wl->next(s, ev);
+}
+
+static int over_aperture_rewind(struct synth *s)
+{
+	u64 total = 0;
+
+	for (s->nbufs = 0; total < 2 * s->p.aperture; s->nbufs++)
+		total += oa_size(s, s->nbufs);
+	return 0;
+}
+
+static int storm_rewind(struct synth *s)
+{
+	s->nbufs = PVDMA_MAX(2 * s->p.aperture / BLOCK, 1);
+	return 0;
+}
+
+static int churn_rewind(struct synth *s)
+{
+	if (!s->live)
+		s->live = calloc(2 * CHURN_LIVE + 1, sizeof(*s->live));
+	return s->live ? 0 : -1;
+}
+
+/* --help lists these in this order, each with its summary. */
+static const struct synth_workload synth_workloads[] = {
+	{ "over-aperture",
+	  "2x the aperture in 4-64 KiB buffers, 3/4 of it live",
+	  over_aperture_rewind, over_aperture_next, NULL },
+	{ "churn",
+	  "--ops random maps/unmaps of 4 KiB-4 MiB, 1 in 8 a list",
+	  churn_rewind, churn_next, NULL },
+	{ "storm4k",
+	  "a live 4 KiB buffer per 256 KiB block, 2x the aperture",
+	  storm_rewind, storm_next, NULL },
+	{ "a-stream",
+	  "class A: 2 MiB singles, rising, 3/4 of the aperture",
+	  script_rewind, script_next, build_a_stream },
+	{ "a-descend",
+	  "class A: the same at falling addresses",
+	  script_rewind, script_next, build_a_descend },
+	{ "a-scatter",
+	  "class A: the same chunks scattered, 1.6x the aperture",
+	  script_rewind, script_next, build_a_scatter },
+	{ "b-pinned",
+	  "class B: a pinned allocator filling up, 2 MiB and lists",
+	  script_rewind, script_next, build_b },
+	{ "c-context",
+	  "class C: context creation, 4 KiB scattered in clusters",
+	  script_rewind, script_next, build_c },
+	{ "d-multictx",
+	  "class D: 4 contexts, pageable lists to 7/8 of the aperture",
+	  script_rewind, script_next, build_d },
+	{ "e-upload",
+	  "class E: upload heaps 1.4x the aperture, a list per frame",
+	  script_rewind, script_next, build_e },
+	{ "f-longlists",
+	  "class F: lists of 30-1000 pages of a 64 MiB pool",
+	  script_rewind, script_next, build_f },
+	{ "g-pool",
+	  "class G: ~1 MiB pinned buffers, 1.6x the aperture, live",
+	  script_rewind, script_next, build_g },
+};
+
+#define SYNTH_NWORKLOADS \
+	(sizeof(synth_workloads) / sizeof(synth_workloads[0]))
+
+const char *synth_name(unsigned int i)
+{
+	return i < SYNTH_NWORKLOADS ?
+	       synth_workloads[i].name : NULL;
+}
+
+const char *synth_summary(unsigned int i)
+{
+	return i < SYNTH_NWORKLOADS ?
+	       synth_workloads[i].summary : NULL;
 }
 
 static int synth_rewind(struct replay_source *src, bool report)
 {
 	struct synth *s = src->ctx;
-	u64 total = 0;
 
 	pvdma_prng_seed(&s->rng, s->p.seed);
 	s->next_map = s->next_unmap = s->live_bytes = 0;
@@ -686,14 +764,7 @@ static int synth_rewind(struct replay_source *src, bool report)
 	s->ops_done = 0;
 	s->nlive = 0;
 	src->parse_errors = 0;
-	if (s->kind == SYNTH_OVER_APERTURE)
-		for (s->nbufs = 0; total < 2 * s->p.aperture; s->nbufs++)
-			total += oa_size(s, s->nbufs);
-	if (s->kind == SYNTH_STORM4K)
-		s->nbufs = PVDMA_MAX(2 * s->p.aperture / BLOCK, 1);
-	if (s->kind >= SYNTH_SCRIPTED)
-		script_build(s);
-	return s->oom ? -1 : 0;
+	return s->wl->rewind(s);
 }
 
 static void synth_close(struct replay_source *src)
@@ -711,28 +782,22 @@ static void synth_close(struct replay_source *src)
 int synth_source(struct replay_source *src, const char *name,
 		 const struct synth_params *params)
 {
+	const struct synth_workload *wl = NULL;
 	struct synth *s;
-	int kind;
+	size_t i;
 
-	for (kind = 0; synth_names[kind]; kind++)
-		if (!strcmp(name, synth_names[kind]))
-			break;
-	if (!synth_names[kind])
+	for (i = 0; i < SYNTH_NWORKLOADS && !wl; i++)
+		if (!strcmp(name, synth_workloads[i].name))
+			wl = &synth_workloads[i];
+	if (!wl)
 		return -1;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;
-	s->kind = (enum synth_kind)kind;
+	s->wl = wl;
 	s->p = *params;
 	if (!s->p.aperture)
 		s->p.aperture = PVDMA_DART_DEFAULT_APERTURE;
-	if (s->kind == SYNTH_CHURN) {
-		s->live = calloc(2 * CHURN_LIVE + 1, sizeof(*s->live));
-		if (!s->live) {
-			free(s);
-			return -1;
-		}
-	}
 	snprintf(s->name, sizeof(s->name), "synthetic:%s", name);
 	memset(src, 0, sizeof(*src));
 	src->name = s->name;

@@ -27,7 +27,11 @@ struct synth_params {
 int synth_source(struct replay_source *src, const char *name,
 		 const struct synth_params *params);
 
-/* NULL-terminated */
-extern const char *const synth_names[];
+/*
+ * The workloads --synthetic knows, for --help: the name and a one-line
+ * summary of workload @i (0, 1, ...); NULL past the last.
+ */
+const char *synth_name(unsigned int i);
+const char *synth_summary(unsigned int i);
 
 #endif /* PVDMA_SYNTH_H */
