@@ -197,6 +197,8 @@ def source_numbers(paths):
                 # code writes offsets and masks in hex, docs in decimal
                 for h in re.findall(r"\b0x([0-9a-fA-F]+)", line):
                     vals.add(str(int(h, 16)))
+                # and C constants with a type suffix (2048u, 1ull)
+                vals.update(re.findall(r"\b(\d+)[uUlL]{1,3}\b", line))
     return vals
 
 
