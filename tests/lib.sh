@@ -28,7 +28,9 @@
 #					program it runs is not built
 #	abort NAME			one failure, then finish (a step the rest
 #					needs did not work)
-#	finish				the closing line and the exit status
+#	finish [LINE]			the closing line and the exit status;
+#					a LINE is printed after the counts,
+#					last (run-e2e.sh's result line)
 #
 # A sanitizer report must never look like an ordinary failure (exit 1 is
 # what most of our programs return for "refused"), so reports exit with
@@ -165,6 +167,7 @@ finish() {
 	t_record_time
 	[ "$skipped" -eq 0 ] || echo "($skipped skipped)"
 	echo "$passed passed, $failed failed"
+	[ $# -eq 0 ] || echo "$1"
 	[ "$failed" -eq 0 ] && exit 0
 	exit 1
 }

@@ -11,9 +11,13 @@
 #
 # N and M count every run (M includes device faults); F counts the failed
 # maps of the pvdma policy that were not expected (the bounce-off pressure
-# test's are expected and reported above the line). Exits non-zero if M or
-# F is nonzero, if the guest did not finish, its kernel warned, an unload
-# or rebind check failed, or pvdmad did not exit cleanly.
+# test's are expected and reported above the line). Each check is an
+# ok/FAIL line of tests/lib.sh, judged after the guest is gone: a result
+# of each run, no mismatch, no unexpected failed map, the guest finished,
+# its kernel did not warn, the unload and rebind checks, pressure on every
+# DMA device, pvdmad's exit. The "N passed, N failed" line comes just
+# before the closing line, which stays the last (make demo ends with it);
+# the exit status is non-zero if any check failed.
 #
 # Environment: BUILD (where pvdmad is, default build), PVDMA_E2E_APERTURE
 # (default 64M), PVDMA_E2E_VERBOSE=1 to show the guest's log as it comes,
@@ -23,6 +27,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/vm.sh
+. tests/lib.sh
 
 APERTURE=${PVDMA_E2E_APERTURE:-64M}
 VERBOSE=${PVDMA_E2E_VERBOSE:-0}
@@ -53,22 +58,23 @@ record() {	# e2e result, closing line
 	} >"docs/perf/e2e-$VM_ARCH-$KVER.txt"
 }
 
-fail() {
+# A step the run needs did not work: one failure, and the closing line
+# says the run did not happen.
+give_up() {
 	line="pvdma e2e: 0 transfers verified, 0 mismatches, 0 failed maps; host calls pvdma=0 rfc=0 (did not run: $*)"
-	echo "e2e: $*" >&2
-	echo "$line"
+	fail "$*"
 	record failed "$line"
-	exit 1
+	finish "$line"
 }
 
 step "packages, kernel headers and the Debian kernel"
-vm_setup || fail "VM set-up failed"
+vm_setup || give_up "VM set-up failed"
 
 step "pvdmad"
 PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 if [ ! -x "$PVDMAD" ] || [ ! -x "$PVDMACTL" ]; then
-	make -s -j2 progs >/dev/null || fail "make progs failed"
+	make -s -j2 progs >/dev/null || give_up "make progs failed"
 	PVDMAD=build/pvdmad
 	PVDMACTL=build/pvdmactl
 fi
@@ -81,7 +87,7 @@ drop_modules() {
 }
 trap drop_modules EXIT
 vm_build_modules "$VM_DIR/mod-e2e-$VM_ARCH-$KVER.$$" ||
-	fail "the module build failed or warned"
+	give_up "the module build failed or warned"
 BUILT=yes
 
 wd=$(vm_workdir)
@@ -98,11 +104,11 @@ trap cleanup EXIT
 
 step "initramfs"
 vm_initramfs "$wd/initrd.gz" tests/e2e/guest-e2e.sh "$(vm_module pvdma)" \
-	"$(vm_module pvdma_dmatest)" || fail "initramfs failed"
+	"$(vm_module pvdma_dmatest)" || give_up "initramfs failed"
 
 step "pvdmad --aperture $APERTURE"
 vm_pvdmad_start "$PVDMAD" "$wd" --aperture "$APERTURE" --log-level info ||
-	fail "pvdmad did not start"
+	give_up "pvdmad did not start"
 
 # Two DMA devices share the companion's one aperture and mapping budget.
 VM_DMA_DEVICES=${VM_DMA_DEVICES:-2}
@@ -149,32 +155,30 @@ step "pvdmactl stats (last snapshot with the guest connected, then at the end)"
 [ -f "$wd/ctl.live" ] && sed 's/^/  /' "$wd/ctl.live"
 "$PVDMACTL" --control "$wd/control.sock" stats 2>&1 | sed 's/^/  /'
 "$PVDMACTL" --control "$wd/control.sock" stats --json >"$wd/pvdmad-stats.json" 2>&1
-bad=0
 # Bus addresses keep the GPA's alignment (lib/dart.c): with windows of
 # many sizes in flight, some maps must have kept it. Columns of the table:
 # ... dma dma_bytes aligned align_fb.
 if [ -f "$wd/ctl.live" ]; then
-	read -r kept fell maps <<EOF
+	read -r kept fell maps <<EOF2
 $(awk '$3 == "yes" { print $15, $16, $8 }' "$wd/ctl.live" | tail -n 1)
-EOF
+EOF2
 	echo "  bus addresses: ${kept:-?} of ${maps:-?} host maps so far kept their guest-physical alignment, ${fell:-?} fell back (fragmented bus space)"
-	if [ "${kept:-0}" -eq 0 ] && [ "${maps:-0}" -gt 0 ]; then
-		echo "e2e: pvdmad kept no map's guest-physical alignment" >&2
-		bad=1
-	fi
+	expect "pvdmad kept the guest-physical alignment of some of its maps" \
+		'[ "${kept:-0}" -gt 0 ] || [ "${maps:-0}" -eq 0 ]'
+else
+	fail "pvdmactl never saw the guest connected"
 fi
-if ! vm_pvdmad_stop; then
-	echo "e2e: pvdmad exited with an error; its log:" >&2
-	tail -n 30 "$wd/pvdmad.log" >&2
-	bad=1
-fi
+vm_pvdmad_stop
+pvdmad_rc=$?
+check_rc "pvdmad exits cleanly" $pvdmad_rc
+[ "$pvdmad_rc" -eq 0 ] || tail -n 30 "$wd/pvdmad.log" >&2
 
 # Per-run numbers from the dmatest summary lines.
 field() {	# run, key
 	grep "^pvdma-log $1 .*pvdma-dmatest: transfers=" "$log" | tail -n 1 |
 		sed -n "s/.*[ :]$2=\([0-9]*\).*/\1/p"
 }
-stat() {	# run, key
+guest_stat() {	# run, key
 	sed -n "s/^pvdma-stats $1 $2 \([0-9]*\)$/\1/p" "$log" | tail -n 1
 }
 
@@ -187,7 +191,7 @@ for r in pvdma pvdma-nobounce rfc; do
 	t=$(field $r transfers)
 	if [ -z "$t" ]; then
 		missing="$missing $r"
-		echo "  $r: no result"
+		fail "$r: no result"
 		continue
 	fi
 	mm=$(field $r mismatches)
@@ -198,58 +202,50 @@ for r in pvdma pvdma-nobounce rfc; do
 	N=$((N + t))
 	M=$((M + mm + fa))
 	case $r in
-	pvdma) F=$((F + fm)) ;;
-	pvdma-nobounce) F=$((F + un)) ;;
+	pvdma) F=$((F + fm)); bad_maps=$fm ;;
+	pvdma-nobounce) F=$((F + un)); bad_maps=$un ;;
+	*) bad_maps=0 ;;
 	esac
-	echo "  $r: $t transfers, $mm mismatches, $fa faults, $fm failed maps ($ex expected, clean), $(stat $r host_calls) host calls"
+	expect "$r: $t transfers, $mm mismatches, $fa faults, $fm failed maps ($ex expected, clean), $(guest_stat $r host_calls) host calls" \
+		"[ $((mm + fa + bad_maps)) -eq 0 ]"
 	grep "^pvdma-log $r .*pvdma-dmatest: test " "$log" |
 		sed 's/^pvdma-log [^ ]* \[ *[0-9.]*\] pvdma-dmatest: test /    /'
 done
 step "per-device statistics (/sys/kernel/debug/pvdma/devices after the pvdma run)"
 sed -n 's/^pvdma-devices pvdma /  /p' "$log"
 ndev=$(grep -c "^pvdma-log pvdma .*pvdma-dmatest: pressure: device .* 0 failed, 0 bytes live after" "$log")
-if [ "$ndev" -lt "$VM_DMA_DEVICES" ]; then
-	echo "e2e: pressure ran on $ndev of $VM_DMA_DEVICES DMA devices sharing the aperture" >&2
-	bad=1
-else
-	echo "  pressure through one aperture from $ndev DMA devices, each with its own statistics"
-fi
+expect "pressure through one aperture from $ndev of $VM_DMA_DEVICES DMA devices, each with its own statistics" \
+	"[ $ndev -ge $VM_DMA_DEVICES ]"
 listed=$(grep -c "^pvdma-log rfc .*pvdma-dmatest: pressure: device " "$log")
-if [ "$listed" -lt "$VM_DMA_DEVICES" ]; then
-	echo "e2e: rfc run (managed= list): $listed of $VM_DMA_DEVICES devices served" >&2
-	bad=1
-else
-	echo "  rfc run: managed=$(sed -n 's/^pvdma-e2e: begin rfc (pvdma.ko policy=rfc managed=\([^;]*\);.*/\1/p' "$log") served all $listed"
-fi
+expect "rfc run: managed=$(sed -n 's/^pvdma-e2e: begin rfc (pvdma.ko policy=rfc managed=\([^;]*\);.*/\1/p' "$log") served $listed of $VM_DMA_DEVICES" \
+	"[ $listed -ge $VM_DMA_DEVICES ]"
 step "unload and rebind"
 grep "^pvdma-lifecycle: " "$log" | sed 's/^pvdma-lifecycle: /  /'
-if grep -q "^pvdma-lifecycle: FAIL" "$log" ||
-   ! grep -q "^pvdma-lifecycle: ok both modules unload" "$log"; then
-	echo "e2e: unload/rebind checks failed" >&2
-	bad=1
-fi
+expect "both modules unload, the driver rebinds" \
+	'! grep -q "^pvdma-lifecycle: FAIL" "$log" && grep -q "^pvdma-lifecycle: ok both modules unload" "$log"'
 if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" "$log"; then
-	echo "e2e: the guest kernel logged a warning or oops:" >&2
+	fail "the guest kernel logged a warning or oops"
 	grep -B 2 -A 20 -e "Call Trace" -e "BUG:" -e "WARNING:" "$log" | head -n 60 >&2
-	bad=1
+else
+	ok "no warning or oops in the guest kernel's log"
 fi
 grep "^pvdma-e2e: .*failed" "$log" >&2
 if [ -n "$missing" ] || ! grep -q "^pvdma-e2e: done" "$log"; then
-	echo "e2e: the guest did not finish (missing:$missing); console tail:" >&2
+	fail "the guest finished (missing:$missing)"
+	echo "e2e: console tail:" >&2
 	tail -n 40 "$log" >&2
 	echo "e2e: pvdmad log tail:" >&2
 	tail -n 20 "$wd/pvdmad.log" >&2
-	bad=1
+else
+	ok "the guest finished"
 fi
 
-A=$(stat pvdma host_calls)
-B=$(stat rfc host_calls)
+A=$(guest_stat pvdma host_calls)
+B=$(guest_stat rfc host_calls)
 line="pvdma e2e: $N transfers verified, $M mismatches, $F failed maps; host calls pvdma=${A:-0} rfc=${B:-0}"
-if [ "$M" -eq 0 ] && [ "$F" -eq 0 ] && [ "$bad" -eq 0 ]; then
+if [ "$failed" -eq 0 ]; then
 	record passed "$line"
-	echo "$line"
-	exit 0
+else
+	record failed "$line"
 fi
-record failed "$line"
-echo "$line"
-exit 1
+finish "$line"
