@@ -476,6 +476,49 @@ static void test_pvdma_count_admission(void **state)
 }
 
 /*
+ * Each miss is admitted as it is planned, so that a map with no room for
+ * a window of its own goes to the bounce pool instead of failing: the
+ * whole-call admission alone would refuse the call. Both limits: the
+ * aperture (pinned windows fill it) and the mapping count.
+ */
+static void test_pvdma_admission_bounces(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 16 * MIB, 1024,
+				  PVDMA_BOUNCE_ALL, false);
+	struct pvdma_seg live = seg(1ull << 30, 15 * MIB - 64 * 1024);
+	struct pvdma_seg s = seg(2ull << 30, 256 * 1024);
+	u64 bounced;
+	u32 i;
+
+	h->no_data = 1;
+	assert_int_equal(pvdma_map(&h->p, &live, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	bounced = h->p.stats.bounced_maps;
+	/* the pool takes 1 MiB: no room for 256 KiB more */
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(s.bounced);
+	assert_int_equal(h->p.stats.bounced_maps, bounced + 1);
+	assert_int_equal(h->p.stats.admission_refusals, 0);
+	assert_translates(h, &s, 1);
+	assert_in_sync(h);
+	free(h);
+
+	/* eight mappings, one the pool's: the eighth window's map bounces */
+	h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 8, PVDMA_BOUNCE_ALL, false);
+	h->no_data = 1;
+	for (i = 0; i < 12; i++) {
+		s = seg((u64)(i + 1) << 30, 64 * 1024);
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0),
+				 0);
+		assert_int_equal(s.bounced, i >= 7);
+		assert_translates(h, &s, 1);
+	}
+	assert_int_equal(h->dart.stats.live_mappings, 8);
+	assert_int_equal(h->p.stats.admission_refusals, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A list's entries that touch share one window, whatever speculation
  * allows (a 4 MiB aperture leaves it little).
  */
@@ -1304,6 +1347,7 @@ int main(void)
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
 		planner_test(test_pvdma_count_admission),
+		planner_test(test_pvdma_admission_bounces),
 		planner_test(test_pvdma_list_run),
 		planner_test(test_pvdma_dead_rides_along),
 		planner_test(test_pvdma_trim),
