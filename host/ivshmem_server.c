@@ -666,9 +666,15 @@ static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 	}
 	pvdmad_log(PVDMAD_LOG_INFO, "%s: client %u (pid %d) taken back",
 		   srv->name, id, (int)cl->pid);
-	/* Serve what the guest posted while no pvdmad was running. */
-	if (srv->ops->doorbell(srv->ctx, cl) > 0)
-		ivshmem_client_notify(cl, 0);
+	/*
+	 * Serve what the guest posted while no pvdmad was running (its
+	 * doorbell may have been read by the process that died), then always
+	 * interrupt: that process may have died after writing a completion
+	 * and before its interrupt, which no state here records. A guest reads
+	 * its completions again after any interrupt, so an extra one is free.
+	 */
+	srv->ops->doorbell(srv->ctx, cl);
+	ivshmem_client_notify(cl, 0);
 	return 0;
 }
 

@@ -27,6 +27,9 @@
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
+ * pvdmad restarted under its keeper (run-restart.sh):
+ *   client window  --socket S --dma-socket D --ram FILE --control C
+ *                  (killed with a completion unsignalled, a ring unserved)
  *
  * Prints "PASS what" / "FAIL what" lines; exits 0 only if all passed.
  */
@@ -178,17 +181,72 @@ static void ivs_close(struct ivs_dev *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Ring the daemon and wait for its interrupt. 0, or -1 on timeout. */
-static int ivs_kick_wait(struct ivs_dev *d)
+/* What waiting for a completion came to. */
+enum ivs_wait {
+	IVS_DONE,		/* an interrupt, and the completion was there */
+	IVS_NO_ANSWER,		/* no completion within IRQ_TIMEOUT_MS */
+	IVS_NOT_SIGNALLED,	/* completed, but no interrupt ever said so */
+};
+
+/* Statuses the client reports for a request that got no proper answer. */
+#define ST_NO_ANSWER		(~0u)
+#define ST_NOT_SIGNALLED	(~0u - 1)
+
+static u32 ivs_wait_status(enum ivs_wait w)
+{
+	return w == IVS_NOT_SIGNALLED ? ST_NOT_SIGNALLED : ST_NO_ANSWER;
+}
+
+static int ivs_ms_left(u64 deadline_ns)
+{
+	struct timespec ts;
+	u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+	return now >= deadline_ns ? 0 : (int)((deadline_ns - now) / 1000000) + 1;
+}
+
+/*
+ * Wait until *@done_seq shows @seq, woken by the interrupt. An interrupt
+ * only says "look again", as for a real guest: one with nothing new (left
+ * over, or the one pvdmad raises when it takes a device back after a
+ * restart) is consumed and waited past. Interrupts are what is tested:
+ * the completion is read only after one, and once more at the deadline to
+ * tell a lost interrupt from no answer.
+ */
+static enum ivs_wait ivs_wait_done(struct ivs_dev *d, const u32 *done_seq,
+				   u32 seq)
 {
 	struct pollfd p = { .fd = d->irq_fd, .events = POLLIN };
-	u64 one = 1, count;
+	struct timespec ts;
+	u64 deadline, count;
+	int ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec +
+		   IRQ_TIMEOUT_MS * 1000000ull;
+	while ((ms = ivs_ms_left(deadline)) > 0) {
+		if (poll(&p, 1, ms) != 1)
+			continue;
+		if (read(d->irq_fd, &count, sizeof(count)) != sizeof(count))
+			continue;
+		if (__atomic_load_n(done_seq, __ATOMIC_ACQUIRE) == seq)
+			return IVS_DONE;
+	}
+	return __atomic_load_n(done_seq, __ATOMIC_ACQUIRE) == seq ?
+	       IVS_NOT_SIGNALLED : IVS_NO_ANSWER;
+}
+
+/* Ring the daemon and wait for the completion @seq. */
+static enum ivs_wait ivs_kick_wait(struct ivs_dev *d, const u32 *done_seq,
+				   u32 seq)
+{
+	u64 one = 1;
 
 	if (write(d->bell_fd, &one, sizeof(one)) != sizeof(one))
-		return -1;
-	if (poll(&p, 1, IRQ_TIMEOUT_MS) != 1)
-		return -1;
-	return read(d->irq_fd, &count, sizeof(count)) == sizeof(count) ? 0 : -1;
+		return IVS_NO_ANSWER;
+	return ivs_wait_done(d, done_seq, seq);
 }
 
 static void ivs_kick(struct ivs_dev *d)
@@ -207,6 +265,7 @@ struct companion {
 	struct ivs_dev dev;
 	struct pvdma_shm_header *hdr;
 	u32 seq;
+	enum ivs_wait waited;	/* how the last post's wait ended */
 };
 
 static struct pvdma_slot_hdr *companion_slot(struct companion *c, u32 index)
@@ -220,9 +279,10 @@ static struct pvdma_entry *slot_entry(struct pvdma_slot_hdr *slot, u32 i)
 	return (struct pvdma_entry *)(slot + 1) + i;
 }
 
-/* Post @n entries as one batch, ring, wait. NULL if the host never answered. */
-static struct pvdma_slot_hdr *companion_post(struct companion *c,
-					     const struct pvdma_host_op *ops, u32 n)
+/* Write @n entries into the next slot and publish it; no doorbell. */
+static struct pvdma_slot_hdr *companion_queue(struct companion *c,
+					      const struct pvdma_host_op *ops,
+					      u32 n)
 {
 	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
 	u32 i;
@@ -234,10 +294,20 @@ static struct pvdma_slot_hdr *companion_post(struct companion *c,
 	slot->done_seq = 0;
 	slot->seq = ++c->seq;
 	__atomic_store_n(&c->hdr->sq_tail, c->hdr->sq_tail + 1, __ATOMIC_RELEASE);
-	if (ivs_kick_wait(&c->dev))
-		return NULL;
-	return __atomic_load_n(&slot->done_seq, __ATOMIC_ACQUIRE) == slot->seq ?
-	       slot : NULL;
+	return slot;
+}
+
+/*
+ * Post @n entries as one batch, ring, wait. NULL if the host never
+ * answered properly (c->waited says how).
+ */
+static struct pvdma_slot_hdr *companion_post(struct companion *c,
+					     const struct pvdma_host_op *ops, u32 n)
+{
+	struct pvdma_slot_hdr *slot = companion_queue(c, ops, n);
+
+	c->waited = ivs_kick_wait(&c->dev, &slot->done_seq, slot->seq);
+	return c->waited == IVS_DONE ? slot : NULL;
 }
 
 static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
@@ -248,7 +318,7 @@ static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
 	struct pvdma_slot_hdr *slot = companion_post(c, &o, 1);
 
 	if (!slot)
-		return ~0u;
+		return ivs_wait_status(c->waited);
 	if (bus)
 		*bus = slot_entry(slot, 0)->bus;
 	return slot_entry(slot, 0)->status;
@@ -288,9 +358,9 @@ static int dma_open(struct dma *m, const char *path, u32 domain)
 	return 0;
 }
 
-/* Run one command; returns its status (~0 if no answer), fills *out. */
-static u32 dma_run(struct dma *m, u16 op, u64 src, u64 dst, u64 len,
-		   u64 pattern, struct pvdma_dev_cmd *out)
+/* Write one command into the queue and publish it; no doorbell. */
+static struct pvdma_dev_cmd *dma_queue(struct dma *m, u16 op, u64 src, u64 dst,
+				       u64 len, u64 pattern)
 {
 	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)(m->dev.shm +
 		m->hdr->queue_offset) + (m->hdr->sq_tail & (m->hdr->queue_entries - 1));
@@ -303,9 +373,21 @@ static u32 dma_run(struct dma *m, u16 op, u64 src, u64 dst, u64 len,
 	cmd->pattern = pattern;
 	cmd->seq = ++m->seq;
 	__atomic_store_n(&m->hdr->sq_tail, m->hdr->sq_tail + 1, __ATOMIC_RELEASE);
-	if (ivs_kick_wait(&m->dev) ||
-	    __atomic_load_n(&cmd->done_seq, __ATOMIC_ACQUIRE) != cmd->seq)
-		return ~0u;
+	return cmd;
+}
+
+/*
+ * Run one command; returns its status (ST_NO_ANSWER or ST_NOT_SIGNALLED
+ * if it got no proper answer), fills *out.
+ */
+static u32 dma_run(struct dma *m, u16 op, u64 src, u64 dst, u64 len,
+		   u64 pattern, struct pvdma_dev_cmd *out)
+{
+	struct pvdma_dev_cmd *cmd = dma_queue(m, op, src, dst, len, pattern);
+	enum ivs_wait w = ivs_kick_wait(&m->dev, &cmd->done_seq, cmd->seq);
+
+	if (w != IVS_DONE)
+		return ivs_wait_status(w);
 	if (out)
 		*out = *cmd;
 	return cmd->status;
@@ -544,6 +626,17 @@ static int run_late_ram(const struct opts *o)
 	return basic_session(&c, &m, &r);
 }
 
+/* A status as the loop reports it: the number, or what the wait saw. */
+static const char *status_name(u32 st, char buf[16])
+{
+	if (st == ST_NO_ANSWER)
+		return "no-answer";
+	if (st == ST_NOT_SIGNALLED)
+		return "done-but-no-interrupt";
+	snprintf(buf, 16, "%u", st);
+	return buf;
+}
+
 /* A well-behaved guest, over and over, while a hostile one runs. */
 static int run_loop(const struct opts *o)
 {
@@ -564,6 +657,7 @@ static int run_loop(const struct opts *o)
 		bad++;
 	while (time(NULL) < end) {
 		u32 st_map, st_fill = 0, st_unmap = 0;
+		char sm[16], sf[16], su[16];
 		bool filled = false;
 
 		gpa = (8ull << 20) + (iter % 64) * PAGE;
@@ -580,9 +674,12 @@ static int run_loop(const struct opts *o)
 		if (st_map != PVDMA_ST_OK || st_fill != PVDMA_DEV_ST_OK ||
 		    !filled || st_unmap != PVDMA_ST_OK) {
 			if (!bad)	/* the first one says what went wrong */
-				printf("loop: round %llu bad: map %u fill %u bytes %s unmap %u\n",
-				       (unsigned long long)iter, st_map, st_fill,
-				       filled ? "ok" : "wrong", st_unmap);
+				printf("loop: round %llu bad: map %s fill %s bytes %s unmap %s\n",
+				       (unsigned long long)iter,
+				       status_name(st_map, sm),
+				       status_name(st_fill, sf),
+				       filled ? "ok" : "wrong",
+				       status_name(st_unmap, su));
 			bad++;
 		}
 		iter++;
@@ -1393,6 +1490,177 @@ static int run_fair(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* ---- what a restart must recover (run-restart.sh) ---- */
+
+#define WINDOW_QUEUE	16		/* commands cut by the third kill */
+#define WINDOW_CMD_LEN	(1ull << 20)	/* pvdmad's DMA slice */
+#define WINDOW_GPA	(8ull << 20)	/* the mapped buffers start here */
+
+/* The pvdmad serving now (its control socket's stats), or 0. */
+static pid_t window_pvdmad_pid(const char *control)
+{
+	static char buf[1 << 16];
+	const char *p;
+
+	if (control_ask(control, "stats json\n", 11, buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strstr(buf, "\"pid\": ");
+	return p ? (pid_t)atoi(p + 7) : 0;
+}
+
+/* Spin on a completion without taking the interrupt (the host's run). */
+static bool window_spin(const u32 *done_seq, u32 seq)
+{
+	int i;
+
+	for (i = 0; i < IRQ_TIMEOUT_MS; i++) {
+		if (__atomic_load_n(done_seq, __ATOMIC_ACQUIRE) == seq)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Throw away interrupts already raised: as if pvdmad never raised them. */
+static void window_drop_irq(struct ivs_dev *d)
+{
+	u64 count;
+
+	if (read(d->irq_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		perror("interrupt eventfd");
+}
+
+static bool window_ring(struct ivs_dev *d)
+{
+	u64 one = 1;
+
+	return write(d->bell_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+/*
+ * SIGKILL the pvdmad serving now; its keeper starts the next one. Then
+ * wait until that one is more than a second old, so the keeper does not
+ * count it as failing fast.
+ */
+static bool window_kill(const struct opts *o)
+{
+	pid_t pid = window_pvdmad_pid(o->control), now = 0;
+	int i, probe;
+
+	if (pid <= 0 || kill(pid, SIGKILL))
+		return false;
+	for (i = 0; i < 10000 && (now <= 0 || now == pid); i += 10) {
+		usleep(10000);
+		probe = unix_connect_nb(o->control);	/* quietly: none yet */
+		if (probe < 0)
+			continue;
+		close(probe);
+		now = window_pvdmad_pid(o->control);
+	}
+	usleep(1100000);	/* older than the keeper's SUP_FAST_EXIT_MS */
+	return now > 0 && now != pid;
+}
+
+/*
+ * The states pvdmad can be killed in, made by the guest side of the shared
+ * memory, each followed by SIGKILL and checked on the pvdmad that takes the
+ * devices back: every completion comes with an interrupt and right bytes.
+ *  1. Served but not signalled (killed between done_seq and the
+ *     interrupt): the guest spins on done_seq and drops the interrupt.
+ *  2. Posted but not served (killed after reading the doorbell, before
+ *     the ring): the entries are published, the doorbell never rung.
+ *  3. A DMA queue longer than a slice, killed once its first command is
+ *     done: the rest, one possibly cut in the middle, must still run.
+ */
+static int run_window(const struct opts *o)
+{
+	struct pvdma_dev_cmd *q[WINDOW_QUEUE];
+	struct pvdma_slot_hdr *slot;
+	struct pvdma_dev_cmd *cmd;
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	u64 bus[3] = { 0 }, big = 0;
+	bool ok;
+	int i;
+
+	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, 0)) {
+		check(false, "window: connect");
+		return 1;
+	}
+	m.hdr->domain_peer = (u32)c.dev.id;
+	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
+	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, WINDOW_GPA, PAGE,
+			    0, &bus[0]) == PVDMA_ST_OK,
+	      "window: HELLO and a first MAP");
+
+	/* 1. Served, the interrupt lost with the process. */
+	slot = companion_queue(&c, &(struct pvdma_host_op){
+		.op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE,
+		.gpa = WINDOW_GPA + PAGE, .len = PAGE }, 1);
+	ok = window_ring(&c.dev) && window_spin(&slot->done_seq, slot->seq);
+	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[0], PAGE, 0x5a);
+	ok = ok && window_ring(&m.dev) && window_spin(&cmd->done_seq, cmd->seq);
+	window_drop_irq(&c.dev);
+	window_drop_irq(&m.dev);
+	check(ok && window_kill(o), "served, interrupts dropped, pvdmad killed");
+	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
+	      slot_entry(slot, 0)->status == PVDMA_ST_OK,
+	      "1. companion: the served MAP is signalled by the next pvdmad");
+	bus[1] = slot_entry(slot, 0)->bus;
+	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
+	      cmd->status == PVDMA_DEV_ST_OK &&
+	      all_bytes(ram_at(&r, WINDOW_GPA), PAGE, 0x5a),
+	      "1. DMA device: the served FILL is signalled, bytes right");
+
+	/* 2. Posted, never served. */
+	slot = companion_queue(&c, &(struct pvdma_host_op){
+		.op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE,
+		.gpa = WINDOW_GPA + 2 * PAGE, .len = PAGE }, 1);
+	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[1], PAGE, 0x6b);
+	check(window_kill(o), "posted, doorbells not rung, pvdmad killed");
+	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
+	      slot_entry(slot, 0)->status == PVDMA_ST_OK,
+	      "2. companion: the posted MAP is served and signalled");
+	bus[2] = slot_entry(slot, 0)->bus;
+	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
+	      cmd->status == PVDMA_DEV_ST_OK &&
+	      all_bytes(ram_at(&r, WINDOW_GPA + PAGE), PAGE, 0x6b),
+	      "2. DMA device: the posted FILL is served and signalled, bytes right");
+
+	/* 3. A queue cut after its first command. */
+	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, WINDOW_GPA + (1ull << 20),
+			    WINDOW_QUEUE * WINDOW_CMD_LEN, 0, &big) == PVDMA_ST_OK,
+	      "3. a buffer for the queue mapped");
+	for (i = 0; i < WINDOW_QUEUE; i++)
+		q[i] = dma_queue(&m, PVDMA_DEV_FILL, 0, big + i * WINDOW_CMD_LEN,
+				 WINDOW_CMD_LEN, 0x10 + i);
+	ok = window_ring(&m.dev) && window_spin(&q[0]->done_seq, q[0]->seq);
+	check(ok && window_kill(o), "a queue of 16 FILLs rung, pvdmad killed after the first");
+	check(ivs_wait_done(&m.dev, &q[WINDOW_QUEUE - 1]->done_seq,
+			    q[WINDOW_QUEUE - 1]->seq) == IVS_DONE,
+	      "3. the queue's last FILL is signalled");
+	for (ok = true, i = 0; i < WINDOW_QUEUE; i++)
+		ok = ok && q[i]->done_seq == q[i]->seq &&
+		     q[i]->status == PVDMA_DEV_ST_OK &&
+		     all_bytes(ram_at(&r, WINDOW_GPA + (1ull << 20) + i * WINDOW_CMD_LEN),
+			       WINDOW_CMD_LEN, 0x10 + i);
+	check(ok, "3. every FILL of the queue done once, bytes right");
+
+	/* An interrupt with nothing new was waited past: normal rounds go on. */
+	ok = companion_one(&c, PVDMA_OP_UNMAP, 0, 0, WINDOW_QUEUE * WINDOW_CMD_LEN,
+			   big, NULL) == PVDMA_ST_OK;
+	for (i = 0; i < 3; i++)
+		ok = ok && companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE, bus[i],
+					 NULL) == PVDMA_ST_OK;
+	check(ok, "every mapping unmapped afterwards");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	munmap(r.base, r.size);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1468,6 +1736,8 @@ int main(int argc, char **argv)
 		return run_churn(&o);
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
+	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)
+		return run_window(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");
 	return 2;
 }

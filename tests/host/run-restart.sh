@@ -51,6 +51,16 @@ sup=$!
 check "pvdmad --supervise starts pvdmad" wait_ready 0
 check "its sockets" wait_for "$dir/d.sock"
 
+# 0. The states a kill can leave, made one at a time by the client (a
+# completion written but its interrupt lost, a ring posted but not served,
+# a DMA queue cut in the middle), each followed by kill -9: the pvdmad that
+# takes the devices back must serve and signal all of them.
+"$CLIENT" window --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
+	--below-4g 32M --control "$dir/ctl" >"$dir/client-window" 2>&1
+wrc=$?
+sed 's/^/    client: /' "$dir/client-window"
+check "every state a kill can leave is recovered by the next pvdmad" [ "$wrc" -eq 0 ]
+
 "$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
 	--below-4g 32M --seconds 8 >"$dir/client" 2>&1 &
 cpid=$!
@@ -99,7 +109,7 @@ check "pvdmactl answers the restarted pvdmad" sh -c "'$PVDMACTL' --control '$dir
 # connection back, sees the hang-up, releases the guest and tells the
 # store to drop its fds.
 "$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
-	--below-4g 32M --seconds 30 >"$dir/client" 2>&1 &
+	--below-4g 32M --seconds 30 >"$dir/client-killed" 2>&1 &
 cpid=$!
 sleep 1
 n=$(ready_count)
@@ -139,11 +149,11 @@ check "a usage error under --supervise: exit 2, no restart" \
 		[ \$? -eq 2 ] && grep -q '0 restarts' '$dir/usage'"
 
 # 6. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
-"$dir/pvdmad" $opts >"$dir/log" 2>&1 &
+"$dir/pvdmad" $opts >"$dir/log-alone" 2>&1 &
 pid=$!
 wait_for "$dir/c.sock"
 kill -USR2 "$pid"
 wait "$pid"
-check "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log"
+check "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log-alone"
 
 finish
