@@ -422,7 +422,7 @@ static char **sup_child_argv(int argc, char **argv, int skip)
 
 int pvdmad_supervise_main(int argc, char **argv)
 {
-	static struct supervisor s;
+	struct supervisor *s;
 	int i, skip = -1, rc;
 	ssize_t n;
 
@@ -432,28 +432,36 @@ int pvdmad_supervise_main(int argc, char **argv)
 	if (skip < 0)
 		return -1;
 	pvdmad_log_open(NULL, false);
-	s.sock = s.sfd = -1;
+	/* the supervisor's whole state (1 MiB of fd table): heap, not static */
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		pr_err("supervise: can't set up: %s", strerror(errno));
+		return 1;
+	}
+	s->sock = s->sfd = -1;
 	/* The path we were started by, so that what is installed there next
 	 * is what runs next (an upgrade); /proc/self/exe for a PATH lookup. */
 	if (strchr(argv[0], '/'))
-		n = snprintf(s.exe, sizeof(s.exe), "%s", argv[0]);
+		n = snprintf(s->exe, sizeof(s->exe), "%s", argv[0]);
 	else
-		n = readlink("/proc/self/exe", s.exe, sizeof(s.exe) - 1);
-	s.argv = sup_child_argv(argc, argv, skip);
-	if (n <= 0 || (size_t)n >= sizeof(s.exe) || !s.argv ||
-	    sup_open_socket(&s) || sup_open_signals(&s)) {
+		n = readlink("/proc/self/exe", s->exe, sizeof(s->exe) - 1);
+	s->argv = sup_child_argv(argc, argv, skip);
+	if (n <= 0 || (size_t)n >= sizeof(s->exe) || !s->argv ||
+	    sup_open_socket(s) || sup_open_signals(s)) {
 		pr_err("supervise: can't set up: %s", strerror(errno));
-		sup_close_socket(&s);
-		free(s.argv);
+		sup_close_socket(s);
+		free(s->argv);
+		free(s);
 		return 1;
 	}
-	s.exe[n] = '\0';
-	rc = sup_run(&s);
-	while (s.nfds)
-		close(s.fds[--s.nfds].fd);
-	sup_close_socket(&s);
-	pr_info("supervise: exiting (%d), %lu restarts", rc, s.restarts);
-	free(s.argv);
+	s->exe[n] = '\0';
+	rc = sup_run(s);
+	while (s->nfds)
+		close(s->fds[--s->nfds].fd);
+	sup_close_socket(s);
+	pr_info("supervise: exiting (%d), %lu restarts", rc, s->restarts);
+	free(s->argv);
+	free(s);
 	pvdmad_log_close();
 	return rc;
 }
