@@ -95,6 +95,19 @@ static int ivshmem_send_setup(struct ivshmem_client *cl)
 	return err;
 }
 
+/*
+ * Refuse a connection before its setup: QEMU reads the setup synchronously
+ * while it creates the device, and a socket closed before any byte makes
+ * it read end-of-file forever (hw/misc/ivshmem.c retries an empty read).
+ * A first message other than the protocol version fails the device, and
+ * QEMU exits saying "server sent version -13, expecting 0": the negative
+ * errno of the refusal, whose reason pvdmad logs.
+ */
+static void ivshmem_send_refusal(int sock, int err)
+{
+	ivshmem_send_msg(sock, err < 0 ? err : -EPROTO, -1);
+}
+
 /* A sealed memfd: the client can't shrink it under the daemon (SIGBUS). */
 static int ivshmem_create_shm(struct ivshmem_client *cl, const char *name,
 			      uint64_t size)
@@ -368,9 +381,8 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 	int err;
 
 	cl->id = srv->id_alloc(srv->id_ctx);
-	if (!cl->id)
-		return -EUSERS;
-	err = ivshmem_create_shm(cl, srv->name, srv->shm_size);
+	err = cl->id ? ivshmem_create_shm(cl, srv->name, srv->shm_size) :
+		       -EUSERS;
 	if (!err)
 		err = ivshmem_create_eventfds(cl);
 	if (!err)
@@ -378,8 +390,10 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 	/* Kept before QEMU hears of them: a crash from now on loses nothing. */
 	if (!err)
 		err = ivshmem_client_store(cl);
-	if (err)
+	if (err) {
+		ivshmem_send_refusal(cl->sock, err);
 		return err;
+	}
 	err = ivshmem_send_setup(cl);
 	if (err)
 		return err;
@@ -433,14 +447,17 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 	}
 	if (sock < 0)
 		return;
-	if (ivshmem_peer_allowed(srv, sock, &peer)) {
+	err = ivshmem_peer_allowed(srv, sock, &peer);
+	if (err) {
 		srv->stats.refused++;
+		ivshmem_send_refusal(sock, err);
 		fdcloser_close_socket(sock);
 		return;
 	}
 	cl = ivshmem_client_alloc(srv, sock);
 	if (!cl) {
 		srv->stats.refused++;
+		ivshmem_send_refusal(sock, -ENOMEM);
 		fdcloser_close_socket(sock);
 		return;
 	}

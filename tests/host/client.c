@@ -906,13 +906,20 @@ static int run_idle(const struct opts *o)
 static int run_flood(const struct opts *o)
 {
 	static struct ivs_dev devs[FLOOD_CLIENTS];
-	int i, accepted = 0;
+	int i, accepted = 0, sock, fd = -1;
+	int64_t first = 0;
 
 	for (i = 0; i < FLOOD_CLIENTS; i++)
 		if (!ivs_connect(&devs[i], o->socket))
 			accepted++;
 	printf("flood: %d of %d connections accepted\n", accepted, FLOOD_CLIENTS);
 	check(accepted == FLOOD_MAX, "flood: the server's limit holds, the rest are refused");
+	/* QEMU reads an empty, closed socket forever: a refusal must say so. */
+	sock = unix_connect(o->socket);
+	check(sock >= 0 && !ivs_recv(sock, &first, &fd) && first == -EUSERS &&
+	      fd < 0, "a refused connection gets -EUSERS where the version goes");
+	if (sock >= 0)
+		close(sock);
 	for (i = 0; i < FLOOD_CLIENTS; i++)
 		if (devs[i].sock > 0)
 			ivs_close(&devs[i]);

@@ -3,7 +3,8 @@
 # Smoke test with stock QEMU (no guest): QEMU connects to pvdmad's two
 # ivshmem-doorbell sockets, accepts the connect sequence, and the machine
 # shows both devices with their BAR2 regions; pvdmad counts one guest while
-# QEMU runs and none after. Skipped (0 passed, 0 failed) without QEMU.
+# QEMU runs and none after; a QEMU pvdmad refuses exits at once, saying so.
+# Skipped (0 passed, 0 failed) without QEMU.
 set -u
 BUILD=${BUILD:-build}
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -52,7 +53,22 @@ check "pvdmad saw one guest while QEMU ran" \
 check "QEMU's exit disconnected it" sh -c \
 	"'$BUILD/pvdmactl' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0,'"
 check "pvdmad still up" kill -0 "$pid"
+
+# A QEMU pvdmad refuses (its -m is not the RAM file's layout) must exit
+# at once with a message, not wait in its device setup forever.
+truncate -s 128M "$dir/ram-small"
+timeout 20 "$QEMU" -machine q35,memory-backend=mem -m 128M -accel tcg \
+	-object memory-backend-file,id=mem,size=128M,mem-path="$dir/ram-small",share=on \
+	-chardev socket,path="$dir/c.sock",id=c0 \
+	-device ivshmem-doorbell,chardev=c0,vectors=1 \
+	-nodefaults -display none -S -monitor none >"$dir/qemu-refused.out" 2>&1
+rc=$?
+check "a refused QEMU exits by itself (exit $rc, 124 = still waiting after 20 s)" \
+	sh -c "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check "saying the server refused it (a negative version: pvdmad's errno)" \
+	grep -q "server sent version -[0-9]*, expecting 0" "$dir/qemu-refused.out"
+check "pvdmad logged why" grep -q "companion: pid [0-9]* refused:" "$dir/log"
 if [ "$failed" -ne 0 ]; then
-	tail -n 20 "$dir/qemu.out" "$dir/log"
+	tail -n 20 "$dir/qemu.out" "$dir/qemu-refused.out" "$dir/log"
 fi
 finish
