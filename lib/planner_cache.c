@@ -75,6 +75,25 @@ static void spec_note(struct pvdma_planner *p, bool window)
 	}
 }
 
+/*
+ * @k hits at once, as @k calls of spec_note(p, false) would count them:
+ * both counts stay at most SPEC_HISTORY between calls, so the hits are
+ * added up to the step past it, halved, and so on.
+ */
+static void spec_note_hits(struct pvdma_planner *p, u64 k)
+{
+	while (k) {
+		u64 step = PVDMA_MIN(k, SPEC_HISTORY + 1 - p->spec_hits);
+
+		p->spec_hits += step;
+		k -= step;
+		if (p->spec_hits > SPEC_HISTORY) {
+			p->spec_windows /= 2;
+			p->spec_hits /= 2;
+		}
+	}
+}
+
 static u64 windows_count(const struct pvdma_planner *p)
 {
 	return p->stats.live_windows - (pool_mapped(p) ? 1 : 0);
@@ -251,29 +270,68 @@ static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
 }
 
 /*
- * A mapping of [gpa, gpa + len) now uses @w: widen its used range (what
- * an end trim keeps), its live bytes (what speculation has paid off) and
- * its chunk map. Each count moves by what changed, nothing recomputed:
- * this runs for every entry that hits a grown window.
+ * Consecutive entries of a call that use one window: what they add to it
+ * is summed as the pass goes (run_count) and applied once (run_end), so
+ * an entry that lies in the window of the entry before costs a range
+ * check and a few additions: no lookup, no accounting of its own. Every
+ * count ends as it would entry by entry: the used range is a min and a
+ * max, the rest are sums. Nothing between two entries of a run reads
+ * what it defers; a miss, a bounce or an invalid entry ends it first.
  */
-static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
-		    u64 gpa, u64 len)
-{
-	u64 ps = p->cfg.page_size, lo, hi, span, taken, paid;
+struct hit_run {
+	struct pvdma_window *w;	/* NULL: no run */
+	u32 cookie;		/* its seg->cookie */
+	u64 more;		/* entries after the first: hits, references */
+	u64 lo, hi;		/* page-rounded range they use, window offsets */
+	u64 live;		/* their page-rounded bytes, each entry's own */
+	u64 taken;		/* chunk bytes they were the first to touch */
+};
 
-	/* an exact window has nothing to pay off and nothing to trim */
-	if (!w->grown && !w->chunks)
+/* An exact window has nothing to pay off and nothing to trim. */
+static bool win_counts_use(const struct pvdma_window *w)
+{
+	return w->grown || w->chunks;
+}
+
+/*
+ * A mapping of [gpa, gpa + len) of the run's window: its page-rounded
+ * range and bytes join the run's; its chunks are counted at once (a chunk
+ * is taken by the first mapping that touches it, whichever that is).
+ */
+static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
+		      u64 len)
+{
+	struct pvdma_window *w = r->w;
+	u64 ps = p->cfg.page_size, lo, hi;
+
+	if (!win_counts_use(w))
 		return;
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
-	span = w->used_hi - w->used_lo;
-	w->used_lo = PVDMA_MIN(w->used_lo, lo);
-	w->used_hi = PVDMA_MAX(w->used_hi, hi);
+	r->lo = PVDMA_MIN(r->lo, lo);
+	r->hi = PVDMA_MAX(r->hi, hi);
+	r->live += hi - lo;
 	if (w->chunks)
-		taken = chunks_add(w, gpa - w->gpa, len);
+		r->taken += chunks_add(w, gpa - w->gpa, len);
+}
+
+/*
+ * The run's mappings now use @w: widen its used range (what an end trim
+ * keeps) and its live bytes (what speculation has paid off). Each count
+ * moves by what changed, nothing recomputed.
+ */
+static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
+		    const struct hit_run *r)
+{
+	u64 span = w->used_hi - w->used_lo, taken, paid;
+
+	w->used_lo = PVDMA_MIN(w->used_lo, r->lo);
+	w->used_hi = PVDMA_MAX(w->used_hi, r->hi);
+	if (w->chunks)
+		taken = r->taken;
 	else	/* win_reclaimable(): the ends outside the used range */
 		taken = w->used_hi - w->used_lo - span;
-	w->live += hi - lo;
+	w->live += r->live;
 	if (w->live > w->peak) {
 		/* pvdma_win_unused(): the speculation paid off grows */
 		paid = PVDMA_MIN(w->live, w->len) - PVDMA_MIN(w->peak, w->len);
@@ -685,9 +743,90 @@ static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
 	return pvdma_bus_find(p, w->bus + (seg->gpa - w->gpa));
 }
 
-/* Route one segment to a window (hit or new) or the bounce pool. */
+static void run_clear(struct hit_run *r)
+{
+	r->more = 0;
+	r->lo = ~0ull;
+	r->hi = 0;
+	r->live = 0;
+	r->taken = 0;
+}
+
+/*
+ * @seg, a hit or a miss, uses @w: a run starts with it. Its own use is
+ * applied at once, as a single map's is; only the entries that join the
+ * run wait for run_end().
+ */
+static void run_begin(struct pvdma_planner *p, struct hit_run *r,
+		      struct pvdma_window *w, const struct pvdma_seg *seg)
+{
+	u64 span = w->used_hi - w->used_lo;
+
+	win_hold(p, w);
+	r->w = w;
+	r->cookie = pvdma_win_index(p, w) + 1;
+	run_clear(r);
+	if (!win_counts_use(w))
+		return;
+	run_count(p, r, seg->gpa, seg->len);
+	win_use(p, w, r);
+	if (w->state == PVDMA_WIN_PENDING)
+		p->call_need += w->used_hi - w->used_lo - span;
+	run_clear(r);
+}
+
+/* @seg lies in the run's window: it joins the run, no lookup. */
+static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
+		       struct pvdma_seg *seg, u16 perm)
+{
+	struct pvdma_window *w = r->w;
+
+	if (!w || !pvdma_seg_valid(p, seg) ||
+	    !win_covers(w, seg->gpa, seg->len, perm))
+		return false;
+	seg->bounced = 0;
+	seg->cookie = r->cookie;
+	if (w->state != PVDMA_WIN_PENDING)
+		seg->bus = w->bus + (seg->gpa - w->gpa);
+	r->more++;
+	if (win_counts_use(w))
+		run_count(p, r, seg->gpa, seg->len);
+	p->stats.fast_lookups++;
+	p->stats.run_hits++;
+	return true;
+}
+
+/* Apply what the run deferred; a window this call made keeps the range
+ * between the entries it serves: what that adds is needed too.
+ */
+static void run_end(struct pvdma_planner *p, struct hit_run *r)
+{
+	struct pvdma_window *w = r->w;
+	u64 span;
+
+	if (!w)
+		return;
+	r->w = NULL;
+	if (!r->more)
+		return;
+	p->stats.hits += r->more;
+	if (w->grown && w->state != PVDMA_WIN_PENDING)
+		spec_note_hits(p, r->more);
+	w->refs += r->more;	/* held already: only the count moves */
+	if (!win_counts_use(w))
+		return;
+	span = w->used_hi - w->used_lo;
+	win_use(p, w, r);
+	if (w->state == PVDMA_WIN_PENDING)
+		p->call_need += w->used_hi - w->used_lo - span;
+}
+
+/* Route one segment to a window (hit or new; a run starts with it) or
+ * the bounce pool.
+ */
 static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
-			  u32 i, u32 n, enum pvdma_dir dir, u16 perm, u32 attrs)
+			  u32 i, u32 n, enum pvdma_dir dir, u16 perm, u32 attrs,
+			  struct hit_run *run)
 {
 	struct pvdma_seg *seg = &segs[i];
 	struct pvdma_window *w, *prev = NULL;
@@ -721,18 +860,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			return -ENOSPC;
 		}
 	}
-	win_hold(p, w);
-	if (w->state == PVDMA_WIN_PENDING) {
-		/* a window this call made keeps the range between the
-		 * entries it serves: what that adds is needed too
-		 */
-		u64 span = w->used_hi - w->used_lo;
-
-		win_use(p, w, seg->gpa, seg->len);
-		p->call_need += w->used_hi - w->used_lo - span;
-	} else {
-		win_use(p, w, seg->gpa, seg->len);
-	}
+	run_begin(p, run, w, seg);
 	seg->cookie = pvdma_win_index(p, w) + 1;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
@@ -976,20 +1104,26 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 {
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
 	u16 perm = pvdma_dir_perm(dir);
+	struct hit_run run = { .w = NULL };
 	u32 i, reason;
 	int ret;
 
 	call_begin(p);
 	for (i = 0; i < n; i++) {
-		ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs);
-		if (ret) {
-			cache_undo(p, segs, i, false);
-			return ret;
+		if (!run_extend(p, &run, &segs[i], perm)) {
+			run_end(p, &run);
+			ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs,
+					     &run);
+			if (ret) {
+				cache_undo(p, segs, i, false);
+				return ret;
+			}
 		}
 		if (!segs[i].bounced)
 			segs[i].dev_gpa = segs[i].gpa;
 		bytes += segs[i].len;
 	}
+	run_end(p, &run);
 	if (!p->call_new_count && bounced == p->stats.bounced_maps) {
 		pvdma_live_bytes_add(p, bytes);	/* all hits: no host call */
 		return 0;

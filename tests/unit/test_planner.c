@@ -779,6 +779,84 @@ static void test_pvdma_fast_lookup(void **state)
 	free(h);
 }
 
+/*
+ * Entries of a list that lie in the window of the entry before join its
+ * run: no lookup, and the window's counts (references, used range) are
+ * those entry-by-entry accounting gives (assert_in_sync checks the rest).
+ */
+static void test_pvdma_run_hits(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg s[32];
+	const struct pvdma_window *w;
+	u64 runs, lookups, calls;
+	u32 i;
+
+	for (i = 0; i < 32; i++)	/* pinned pages, one 4 KiB each */
+		s[i] = seg(0x100000000ull + (u64)i * 4096, 4096);
+	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* the miss made the window; the other 31 joined it */
+	assert_int_equal(h->p.stats.misses, 1);
+	assert_int_equal(h->p.stats.run_hits, 31);
+	w = pvdma_window_by_bus(&h->p, s[0].bus);
+	assert_non_null(w);
+	assert_int_equal(w->refs, 32);
+	assert_int_equal(w->used_hi - w->used_lo, 32 * 4096);
+	assert_translates(h, s, 32);
+	assert_in_sync(h);
+	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	runs = h->p.stats.run_hits;
+	lookups = h->p.stats.fast_lookups;
+	calls = h->p.stats.host_calls;
+	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->p.stats.run_hits - runs, 31);
+	assert_int_equal(h->p.stats.fast_lookups - lookups, 32);
+	assert_int_equal(w->refs, 32);
+	assert_translates(h, s, 32);
+	assert_in_sync(h);
+	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(w->refs, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * Entries that alternate between two windows far apart never join a run:
+ * each is found by the hint of its 2 MiB, none by a tree descent.
+ */
+static void test_pvdma_hint_lookup(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg s[32];
+	u64 lookups, hits, runs;
+	u32 i;
+
+	/* 16 entries 3 MiB apart, each followed by one 8 GiB + 64 MiB up:
+	 * another hint slot, never the window of the entry before
+	 */
+	for (i = 0; i < 16; i++) {
+		s[2 * i] = seg(0x100000000ull + (u64)i * 3 * MIB, 4096);
+		s[2 * i + 1] = seg(0x300000000ull + 64 * MIB + (u64)i * 3 * MIB,
+				   4096);
+	}
+	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	lookups = h->p.stats.fast_lookups;
+	hits = h->p.stats.hits;
+	runs = h->p.stats.run_hits;
+	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.hits - hits, 32);
+	assert_int_equal(h->p.stats.run_hits - runs, 0);
+	assert_int_equal(h->p.stats.fast_lookups - lookups, 32);
+	assert_translates(h, s, 32);
+	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* With bounce on, small maps go to the pool once windows can't grow. */
 static void test_bounce_preferred_for_small(void **state)
 {
@@ -1355,6 +1433,8 @@ int main(void)
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
 		planner_test(test_pvdma_fast_lookup),
+		planner_test(test_pvdma_run_hits),
+		planner_test(test_pvdma_hint_lookup),
 		planner_test(test_bounce_preferred_for_small),
 		planner_test(test_pvdma_strict),
 		planner_test(test_pvdma_evicts_idle),

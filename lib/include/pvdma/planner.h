@@ -280,7 +280,10 @@ struct pvdma_planner_stats {
 	u64 pinned_aperture;	/* of which in windows with live mappings */
 	u64 pinned_windows;
 	u64 admission_refusals;	/* maps failed before anything was queued */
-	u64 fast_lookups;	/* hits found by the hint, no tree descent */
+	u64 fast_lookups;	/* hits found with no tree descent: in the
+				 * window of the entry before, or by the hint
+				 */
+	u64 run_hits;		/* of which in the window of the entry before */
 	u64 trims;		/* TRIM entries sent (partial unmaps) */
 	u64 trimmed_bytes;	/* aperture they gave back */
 	u64 peak_aperture;
