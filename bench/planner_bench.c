@@ -32,7 +32,7 @@
 struct bench {
 	struct pvdma_dart dart;
 	struct pvdma_planner p;
-	struct pvdma_dart_mapping *dslots;
+	struct pvdma_dart_mapping *dart_records;
 	struct pvdma_window *windows;
 	struct pvdma_host_op ops[2048];
 	struct pvdma_window *batch_win[2048];
@@ -61,13 +61,13 @@ static struct bench *bench_new(enum pvdma_policy policy, u64 aperture,
 	struct pvdma_planner_config cfg;
 	struct pvdma_planner_mem mem = { 0 };
 
-	b->dslots = calloc(MAX_WINDOWS, sizeof(*b->dslots));
+	b->dart_records = calloc(MAX_WINDOWS, sizeof(*b->dart_records));
 	b->windows = calloc(MAX_WINDOWS, sizeof(*b->windows));
 	pvdma_dart_default_config(&dcfg);
 	dcfg.aperture_bytes = aperture;
 	dcfg.max_mappings = max_mappings;
 	dcfg.bus_limit = 1ull << 40;
-	if (pvdma_dart_init(&b->dart, &dcfg, b->dslots, MAX_WINDOWS))
+	if (pvdma_dart_init(&b->dart, &dcfg, b->dart_records, MAX_WINDOWS))
 		abort();
 	pvdma_planner_default_config(&cfg, policy, PAGE, aperture, max_mappings);
 	cfg.max_window = max_window;
@@ -83,7 +83,7 @@ static struct bench *bench_new(enum pvdma_policy policy, u64 aperture,
 
 static void bench_free(struct bench *b)
 {
-	free(b->dslots);
+	free(b->dart_records);
 	free(b->windows);
 	free(b);
 }

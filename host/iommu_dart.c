@@ -13,12 +13,12 @@
  * struct iommu_dart - a DART domain
  * @iommu:	the generic part, handed to callers
  * @dart:	the model
- * @slots:	one record per possible mapping (cfg.max_mappings)
+ * @records:	one record per possible mapping (cfg.max_mappings)
  */
 struct iommu_dart {
 	struct pvdma_iommu iommu;
 	struct pvdma_dart dart;
-	struct pvdma_dart_mapping *slots;
+	struct pvdma_dart_mapping *records;
 };
 
 static struct pvdma_dart *to_dart(struct pvdma_iommu *iommu)
@@ -115,7 +115,7 @@ static void iommu_dart_destroy(struct pvdma_iommu *iommu)
 	struct iommu_dart *d = container_of(iommu, struct iommu_dart, iommu);
 
 	pvdma_dart_reset(&d->dart);
-	free(d->slots);
+	free(d->records);
 	free(d);
 }
 
@@ -149,17 +149,17 @@ struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	d->slots = calloc(cfg->max_mappings, sizeof(*d->slots));
-	if (!d->slots)
+	d->records = calloc(cfg->max_mappings, sizeof(*d->records));
+	if (!d->records)
 		goto err_free;
-	if (pvdma_dart_init(&d->dart, &dc, d->slots, cfg->max_mappings))
-		goto err_free_slots;
+	if (pvdma_dart_init(&d->dart, &dc, d->records, cfg->max_mappings))
+		goto err_free_records;
 	d->iommu.ops = &iommu_dart_ops;
 	d->iommu.cfg = *cfg;
 	return &d->iommu;
 
-err_free_slots:
-	free(d->slots);
+err_free_records:
+	free(d->records);
 err_free:
 	free(d);
 	return NULL;

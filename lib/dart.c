@@ -23,49 +23,49 @@ void pvdma_dart_default_config(struct pvdma_dart_config *cfg)
 }
 
 int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg,
-		    struct pvdma_dart_mapping *slots, u32 nslots)
+		    struct pvdma_dart_mapping *records, u32 nrecords)
 {
 	u64 ps = cfg->page_size;
 
 	if (!PVDMA_IS_POW2(ps) || !cfg->aperture_bytes || !cfg->max_mappings ||
-	    nslots < cfg->max_mappings || cfg->bus_base >= cfg->bus_limit ||
+	    nrecords < cfg->max_mappings || cfg->bus_base >= cfg->bus_limit ||
 	    (cfg->bus_base | cfg->bus_limit | cfg->aperture_bytes) & (ps - 1))
 		return -EINVAL;
 	memset(dart, 0, sizeof(*dart));
 	dart->cfg = *cfg;
-	dart->slots = slots;
-	dart->nslots = nslots;
+	dart->records = records;
+	dart->nrecords = nrecords;
 	/*
-	 * No pass over @slots: max_mappings records per domain would cost
+	 * No pass over @records: max_mappings records per domain would cost
 	 * megabytes of touched memory for every idle guest.
 	 */
-	dart->free_slot = 0;
-	dart->fresh_slot = 0;
+	dart->free_record = 0;
+	dart->fresh_record = 0;
 	pvdma_iova_init(&dart->bus, cfg->bus_base, cfg->bus_limit, ps);
 	return 0;
 }
 
-static struct pvdma_dart_mapping *dart_get_slot(struct pvdma_dart *dart)
+static struct pvdma_dart_mapping *dart_record_get(struct pvdma_dart *dart)
 {
 	struct pvdma_dart_mapping *m;
 
-	if (!dart->free_slot) {
-		if (dart->fresh_slot >= dart->nslots)
+	if (!dart->free_record) {
+		if (dart->fresh_record >= dart->nrecords)
 			return NULL;
-		m = &dart->slots[dart->fresh_slot++];
+		m = &dart->records[dart->fresh_record++];
 		memset(m, 0, sizeof(*m));
 		return m;
 	}
-	m = &dart->slots[dart->free_slot - 1];
-	dart->free_slot = m->next_free;
+	m = &dart->records[dart->free_record - 1];
+	dart->free_record = m->next_free;
 	m->next_free = 0;
 	return m;
 }
 
-static void dart_put_slot(struct pvdma_dart *dart, struct pvdma_dart_mapping *m)
+static void dart_record_put(struct pvdma_dart *dart, struct pvdma_dart_mapping *m)
 {
-	m->next_free = dart->free_slot;
-	dart->free_slot = (u32)(m - dart->slots) + 1;
+	m->next_free = dart->free_record;
+	dart->free_record = (u32)(m - dart->records) + 1;
 }
 
 static int dart_check_map(const struct pvdma_dart *dart, u64 host_addr,
@@ -156,14 +156,14 @@ int pvdma_dart_map_placed(struct pvdma_dart *dart, u64 host_addr, u64 len,
 	ret = dart_check_map(dart, host_addr, len, perm);
 	if (ret)
 		goto err;
-	m = dart_get_slot(dart);
+	m = dart_record_get(dart);
 	if (PVDMA_WARN_ON(!m)) {
 		ret = -EMFILE;
 		goto err;
 	}
 	ret = dart_place(dart, m, len, hint);
 	if (ret) {
-		dart_put_slot(dart, m);
+		dart_record_put(dart, m);
 		goto err;
 	}
 	dart_account_map(dart, m, host_addr, len, perm);
@@ -185,14 +185,14 @@ int pvdma_dart_map_at(struct pvdma_dart *dart, u64 bus, u64 host_addr,
 		ret = -EINVAL;
 	if (ret)
 		goto err;
-	m = dart_get_slot(dart);
+	m = dart_record_get(dart);
 	if (PVDMA_WARN_ON(!m)) {
 		ret = -EMFILE;
 		goto err;
 	}
 	/* Aligned: a refusal means taken or outside the bus space. */
 	if (pvdma_iova_reserve(&dart->bus, &m->iova, bus, len)) {
-		dart_put_slot(dart, m);
+		dart_record_put(dart, m);
 		ret = -EADDRNOTAVAIL;
 		goto err;
 	}
@@ -216,7 +216,7 @@ static void dart_remove(struct pvdma_dart *dart, struct pvdma_dart_mapping *m)
 	dart->stats.live_bytes -= m->iova.end - m->iova.start;
 	dart->stats.live_mappings--;
 	pvdma_iova_free(&dart->bus, &m->iova);
-	dart_put_slot(dart, m);
+	dart_record_put(dart, m);
 	dart->flush_pending = true;
 }
 
@@ -256,7 +256,7 @@ int pvdma_dart_trim(struct pvdma_dart *dart, u64 bus, u64 len,
 	top = m->iova.end;
 	if (bus > start && end < top) {		/* a hole: two mappings */
 		if (dart->stats.live_mappings < dart->cfg.max_mappings)
-			upper = dart_get_slot(dart);
+			upper = dart_record_get(dart);
 		if (!upper) {
 			dart->stats.unmap_errors++;
 			return -EMFILE;

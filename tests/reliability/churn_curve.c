@@ -67,7 +67,7 @@ struct sample {
 
 struct churn {
 	struct pvdma_dart dart;
-	struct pvdma_dart_mapping *dart_slots;
+	struct pvdma_dart_mapping *dart_records;
 	struct pvdma_planner planner;
 	struct pvdma_planner_mem mem;
 	struct pvdma_prng rng;
@@ -170,9 +170,9 @@ static int churn_init(struct churn *c, u64 aperture, u64 seed, u32 cap)
 	memset(c, 0, sizeof(*c));
 	pvdma_dart_default_config(&dc);
 	dc.aperture_bytes = aperture;
-	c->dart_slots = calloc(dc.max_mappings, sizeof(*c->dart_slots));
-	if (!c->dart_slots ||
-	    pvdma_dart_init(&c->dart, &dc, c->dart_slots, dc.max_mappings))
+	c->dart_records = calloc(dc.max_mappings, sizeof(*c->dart_records));
+	if (!c->dart_records ||
+	    pvdma_dart_init(&c->dart, &dc, c->dart_records, dc.max_mappings))
 		return -ENOMEM;
 	pvdma_planner_default_config(&pc, PVDMA_POLICY_PVDMA, dc.page_size,
 				     dc.aperture_bytes, dc.max_mappings);
@@ -197,7 +197,7 @@ static void churn_fini(struct churn *c)
 	free(c->mem.windows);
 	free(c->mem.ops);
 	free(c->mem.batch_win);
-	free(c->dart_slots);
+	free(c->dart_records);
 }
 
 /* Every byte the device would reach must be the buffer's. */

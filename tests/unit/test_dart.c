@@ -16,7 +16,7 @@ static struct pvdma_prng rng;
 #define PAGE	PVDMA_DART_PAGE_SIZE
 #define RW	(PVDMA_MAP_READ | PVDMA_MAP_WRITE)
 
-static struct pvdma_dart_mapping slots[64];
+static struct pvdma_dart_mapping records[64];
 
 static void small_dart(struct pvdma_dart *d, u64 aperture, u32 max)
 {
@@ -25,7 +25,7 @@ static void small_dart(struct pvdma_dart *d, u64 aperture, u32 max)
 	pvdma_dart_default_config(&cfg);
 	cfg.aperture_bytes = aperture;
 	cfg.max_mappings = max;
-	assert_int_equal(pvdma_dart_init(d, &cfg, slots, 64), 0);
+	assert_int_equal(pvdma_dart_init(d, &cfg, records, 64), 0);
 }
 
 static void test_map_translate_unmap(void **state)
@@ -164,7 +164,7 @@ static void test_alignment_off(void **state)
 	pvdma_dart_default_config(&cfg);
 	cfg.align_max = 0;
 	cfg.max_mappings = 64;
-	assert_int_equal(pvdma_dart_init(&d, &cfg, slots, 64), 0);
+	assert_int_equal(pvdma_dart_init(&d, &cfg, records, 64), 0);
 	assert_int_equal(pvdma_dart_map(&d, A2M + A64K, A2M, RW, &bus), 0);
 	assert_int_equal(bus, PVDMA_DART_DEFAULT_BUS_BASE);
 	assert_int_equal(d.stats.aligned_maps + d.stats.align_fallbacks, 0);
@@ -185,7 +185,7 @@ static void test_alignment_fallback(void **state)
 	cfg.bus_limit = 4 * A2M;
 	cfg.aperture_bytes = 4 * A2M;
 	cfg.max_mappings = 64;
-	assert_int_equal(pvdma_dart_init(&d, &cfg, slots, 64), 0);
+	assert_int_equal(pvdma_dart_init(&d, &cfg, records, 64), 0);
 	/* one page at each 2 MiB boundary: 2 MiB-aligned room is gone */
 	for (hole = A2M; hole < 4 * A2M; hole += A2M)
 		assert_int_equal(pvdma_dart_map_at(&d, hole, 0, PAGE, RW), 0);
@@ -293,7 +293,7 @@ static void test_random(void **state)
  * domain: translations, counters, and the addresses later maps pick (the
  * allocator's gap bookkeeping is the same as if it had mapped them).
  */
-static struct pvdma_dart_mapping slots2[64];
+static struct pvdma_dart_mapping records2[64];
 
 static void test_map_at_rebuilds(void **state)
 {
@@ -305,7 +305,7 @@ static void test_map_at_rebuilds(void **state)
 
 	small_dart(&a, 256 * PAGE, 64);
 	cfg = a.cfg;
-	assert_int_equal(pvdma_dart_init(&b, &cfg, slots2, 64), 0);
+	assert_int_equal(pvdma_dart_init(&b, &cfg, records2, 64), 0);
 	pvdma_prng_seed(&rng, 11);
 	for (i = 0; i < N; i++) {
 		len[i] = (1 + pvdma_prng_below(&rng, 3)) * PAGE;

@@ -82,22 +82,22 @@ struct pvdma_dart_stats {
 /**
  * struct pvdma_dart - one IOMMU domain
  * @cfg:		its limits
- * @bus:		bus address allocator, nodes in @slots
- * @slots:		caller's mapping records
- * @nslots:		how many
- * @free_slot:		head of the free slot list (index + 1; 0: none)
- * @fresh_slot:		slots from here on were never used: handed out in
- *			order, so an idle domain touches none of @slots
+ * @bus:		bus address allocator, nodes in @records
+ * @records:		caller's mapping records
+ * @nrecords:		how many
+ * @free_record:	head of the free record list (index + 1; 0: none)
+ * @fresh_record:	records from here on were never used: handed out in
+ *			order, so an idle domain touches none of @records
  * @flush_pending:	an unmap happened since the last TLB flush
  * @stats:		counters
  */
 struct pvdma_dart {
 	struct pvdma_dart_config cfg;
 	struct pvdma_iova bus;
-	struct pvdma_dart_mapping *slots;
-	u32 nslots;
-	u32 free_slot;
-	u32 fresh_slot;
+	struct pvdma_dart_mapping *records;
+	u32 nrecords;
+	u32 free_record;
+	u32 fresh_record;
 	bool flush_pending;
 	struct pvdma_dart_stats stats;
 };
@@ -106,7 +106,7 @@ struct pvdma_dart {
 void pvdma_dart_default_config(struct pvdma_dart_config *cfg);
 
 int pvdma_dart_init(struct pvdma_dart *dart, const struct pvdma_dart_config *cfg,
-		    struct pvdma_dart_mapping *slots, u32 nslots);
+		    struct pvdma_dart_mapping *records, u32 nrecords);
 
 /* Map [host_addr, host_addr + len) with @perm; the model picks *bus. */
 int pvdma_dart_map(struct pvdma_dart *dart, u64 host_addr, u64 len, u32 perm,
