@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "fdpass.h"
 #include "fdstore.h"
 #include "log.h"
+
+/* How long a message may wait for the keeper to make room for it. */
+#define FDSTORE_SEND_TIMEOUT_MS	1000
 
 /* systemd's rule for FDNAME: printable ASCII, no ':', at most 255 chars. */
 static bool fdstore_name_ok(const char *name)
@@ -30,6 +34,10 @@ static bool fdstore_name_ok(const char *name)
 
 static int fdstore_connect(struct fdstore *st, const char *path)
 {
+	const struct timeval timeout = {
+		.tv_sec = FDSTORE_SEND_TIMEOUT_MS / 1000,
+		.tv_usec = FDSTORE_SEND_TIMEOUT_MS % 1000 * 1000,
+	};
 	size_t len = strlen(path);
 
 	if ((path[0] != '/' && path[0] != '@') || len < 2 ||
@@ -41,10 +49,20 @@ static int fdstore_connect(struct fdstore *st, const char *path)
 		st->addr.sun_path[0] = '\0';
 	st->addrlen = offsetof(struct sockaddr_un, sun_path) + len +
 		      (path[0] == '/');
-	/* Non-blocking: a keeper whose queue is full fails the one client
-	 * being set up, it never stalls the daemon. */
-	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	return st->sock < 0 ? -errno : 0;
+	/*
+	 * A keeper's queue holds few datagrams (net.unix.max_dgram_qlen,
+	 * often 10) and one client's setup sends seven: the kernel waits for
+	 * the keeper to take them, as sd_notify() does, but only so long. A
+	 * keeper that takes none for that long fails the one client being
+	 * set up; it never stalls the daemon for good.
+	 */
+	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (st->sock < 0)
+		return -errno;
+	if (setsockopt(st->sock, SOL_SOCKET, SO_SNDTIMEO, &timeout,
+		       sizeof(timeout)) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Parse an unsigned decimal that must fit @max; false if malformed. */
@@ -177,12 +195,21 @@ static int fdstore_send(struct fdstore *st, const char *text, int fd)
 		.msg_name = &st->addr, .msg_namelen = st->addrlen,
 		.msg_iov = &iov, .msg_iovlen = 1,
 	};
+	int err;
 
 	if (fd >= 0)
 		fdpass_attach(&msg, &control, fd);
-	while (sendmsg(st->sock, &msg, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return -errno;
+	while (sendmsg(st->sock, &msg, MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		if (err == -EINTR)
+			continue;
+		if (err == -EAGAIN)
+			pvdmad_log_ratelimited(PVDMAD_LOG_ERR,
+				"fd store: the keeper took no message for %d ms: \"%.*s\" (%s) not sent",
+				FDSTORE_SEND_TIMEOUT_MS, (int)strcspn(text, "\n"),
+				text, strchr(text, '\n') ? strchr(text, '\n') + 1 : "");
+		return err;
+	}
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/fdstore.h"
@@ -113,6 +114,58 @@ static void test_notify_messages(void **state)
 	assert_int_equal(fdstore_push(&st, "a:b", p[0]), -EINVAL);
 	assert_int_equal(fdstore_push(&st, "with space", p[0]), -EINVAL);
 	assert_int_equal(fdstore_push(&st, "", p[0]), -EINVAL);
+	fdstore_close(&st);
+	close(p[0]);
+	close(p[1]);
+	keeper_close(&k);
+}
+
+/* Fill the keeper's queue from another socket; how many it took. */
+static int keeper_fill(struct keeper *k)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int n = 0;
+
+	strcpy(a.sun_path, k->path);
+	assert_true(s >= 0);
+	while (sendto(s, "X=1", 3, 0, (struct sockaddr *)&a, sizeof(a)) == 3)
+		n++;
+	assert_int_equal(errno, EAGAIN);
+	close(s);
+	return n;
+}
+
+/*
+ * A keeper's queue is short (net.unix.max_dgram_qlen) and one client's
+ * setup sends seven messages: a keeper slow to take them must not fail
+ * the client, one that takes nothing must not stall pvdmad for good.
+ */
+static void test_keeper_slow(void **state)
+{
+	struct keeper k;
+	struct fdstore st;
+	char text[512];
+	pid_t pid;
+	int status, p[2];
+
+	keeper_open(&k);
+	setenv("NOTIFY_SOCKET", k.path, 1);
+	unsetenv("LISTEN_PID");
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_true(keeper_fill(&k) > 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {			/* the keeper takes one, late */
+		usleep(200000);
+		keeper_recv(&k, text, sizeof(text));
+		_exit(0);
+	}
+	assert_int_equal(fdstore_push(&st, "companion.3.shm", p[0]), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* full again, and nobody takes anything: refused, not hung */
+	assert_int_equal(fdstore_notify(&st, "READY=1"), -EAGAIN);
 	fdstore_close(&st);
 	close(p[0]);
 	close(p[1]);
@@ -214,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_messages),
+		cmocka_unit_test(test_keeper_slow),
 		cmocka_unit_test(test_no_keeper),
 		cmocka_unit_test(test_listen_fds),
 	};
