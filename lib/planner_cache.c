@@ -231,6 +231,17 @@ static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
 	return !PVDMA_WARN_ON(*last >= PVDMA_CHUNKS || off + len > w->len);
 }
 
+/*
+ * Bytes of chunk @i of the span [@first, @last] a mapping of @w touches:
+ * a chunk between its ends lies inside the mapping, so inside the window,
+ * whole; only the ends can be cut by the window's.
+ */
+static u64 span_chunk_len(const struct pvdma_window *w, u32 i, u32 first,
+			  u32 last)
+{
+	return i == first || i == last ? chunk_len(w, i) : w->chunks->chunk;
+}
+
 /* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
  * it is the first to touch (no longer free to trim).
  */
@@ -245,7 +256,7 @@ static u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 	c->starts[first]++;
 	for (i = first; i <= last; i++)
 		if (!c->cover[i]++)
-			taken += chunk_len(w, i);
+			taken += span_chunk_len(w, i, first, last);
 	c->free_bytes -= taken;
 	return taken;
 }
@@ -264,7 +275,7 @@ static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
 	c->starts[first]--;
 	for (i = first; i <= last; i++)
 		if (!--c->cover[i])
-			freed += chunk_len(w, i);
+			freed += span_chunk_len(w, i, first, last);
 	c->free_bytes += freed;
 	return freed;
 }
