@@ -245,7 +245,7 @@ static u64 span_chunk_len(const struct pvdma_window *w, u32 i, u32 first,
 /* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
  * it is the first to touch (no longer free to trim).
  */
-static u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
+static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u64 taken = 0;
@@ -315,8 +315,6 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 	struct pvdma_window *w = r->w;
 	u64 ps = p->cfg.page_size, lo, hi;
 
-	if (!win_counts_use(w))
-		return;
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
 	r->lo = PVDMA_MIN(r->lo, lo);
@@ -327,22 +325,22 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 }
 
 /*
- * The run's mappings now use @w: widen its used range (what an end trim
- * keeps) and its live bytes (what speculation has paid off). Each count
- * moves by what changed, nothing recomputed.
+ * Mappings in [lo, hi) of @w (page-rounded window offsets), @live bytes
+ * of them counted each on its own, now use it: widen its used range (what
+ * an end trim keeps) and its live bytes (what speculation has paid off);
+ * @taken chunk bytes they were the first to touch. Each count moves by
+ * what changed, nothing recomputed.
  */
 static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
-		    const struct hit_run *r)
+		    u64 lo, u64 hi, u64 live, u64 taken)
 {
-	u64 span = w->used_hi - w->used_lo, taken, paid;
+	u64 span = w->used_hi - w->used_lo, paid;
 
-	w->used_lo = PVDMA_MIN(w->used_lo, r->lo);
-	w->used_hi = PVDMA_MAX(w->used_hi, r->hi);
-	if (w->chunks)
-		taken = r->taken;
-	else	/* win_reclaimable(): the ends outside the used range */
+	w->used_lo = PVDMA_MIN(w->used_lo, lo);
+	w->used_hi = PVDMA_MAX(w->used_hi, hi);
+	if (!w->chunks)	/* win_reclaimable(): the ends outside the used range */
 		taken = w->used_hi - w->used_lo - span;
-	w->live += r->live;
+	w->live += live;
 	if (w->live > w->peak) {
 		/* pvdma_win_unused(): the speculation paid off grows */
 		paid = PVDMA_MIN(w->live, w->len) - PVDMA_MIN(w->peak, w->len);
@@ -754,13 +752,19 @@ static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
 	return pvdma_bus_find(p, w->bus + (seg->gpa - w->gpa));
 }
 
-static void run_clear(struct hit_run *r)
+/*
+ * The use of @w by mappings in [lo, hi), as win_use(); a window this call
+ * made keeps the range between the entries it serves: what that adds is
+ * needed too.
+ */
+static void win_use_call(struct pvdma_planner *p, struct pvdma_window *w,
+			 u64 lo, u64 hi, u64 live, u64 taken)
 {
-	r->more = 0;
-	r->lo = ~0ull;
-	r->hi = 0;
-	r->live = 0;
-	r->taken = 0;
+	u64 span = w->used_hi - w->used_lo;
+
+	win_use(p, w, lo, hi, live, taken);
+	if (w->state == PVDMA_WIN_PENDING)
+		p->call_need += w->used_hi - w->used_lo - span;
 }
 
 /*
@@ -771,19 +775,19 @@ static void run_clear(struct hit_run *r)
 static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 		      struct pvdma_window *w, const struct pvdma_seg *seg)
 {
-	u64 span = w->used_hi - w->used_lo;
+	u64 ps = p->cfg.page_size, lo, hi, taken = 0;
 
 	win_hold(p, w);
 	r->w = w;
 	r->cookie = pvdma_win_index(p, w) + 1;
-	run_clear(r);
+	r->more = 0;
 	if (!win_counts_use(w))
 		return;
-	run_count(p, r, seg->gpa, seg->len);
-	win_use(p, w, r);
-	if (w->state == PVDMA_WIN_PENDING)
-		p->call_need += w->used_hi - w->used_lo - span;
-	run_clear(r);
+	lo = PVDMA_ALIGN_DOWN(seg->gpa - w->gpa, ps);
+	hi = PVDMA_MIN(PVDMA_ALIGN_UP(seg->gpa + seg->len - w->gpa, ps), w->len);
+	if (w->chunks)
+		taken = chunks_add(w, seg->gpa - w->gpa, seg->len);
+	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
 /* @seg lies in the run's window: it joins the run, no lookup. */
@@ -799,7 +803,12 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 	seg->cookie = r->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
-	r->more++;
+	if (!r->more++) {	/* the first to join: the sums start */
+		r->lo = ~0ull;
+		r->hi = 0;
+		r->live = 0;
+		r->taken = 0;
+	}
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
 	p->stats.fast_lookups++;
@@ -807,29 +816,24 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 	return true;
 }
 
-/* Apply what the run deferred; a window this call made keeps the range
- * between the entries it serves: what that adds is needed too.
- */
-static void run_end(struct pvdma_planner *p, struct hit_run *r)
+/* Apply what the entries that joined the run deferred. */
+static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 {
 	struct pvdma_window *w = r->w;
-	u64 span;
 
-	if (!w)
-		return;
-	r->w = NULL;
-	if (!r->more)
-		return;
 	p->stats.hits += r->more;
 	if (w->grown && w->state != PVDMA_WIN_PENDING)
 		spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
-	if (!win_counts_use(w))
-		return;
-	span = w->used_hi - w->used_lo;
-	win_use(p, w, r);
-	if (w->state == PVDMA_WIN_PENDING)
-		p->call_need += w->used_hi - w->used_lo - span;
+	if (win_counts_use(w))
+		win_use_call(p, w, r->lo, r->hi, r->live, r->taken);
+}
+
+static void run_end(struct pvdma_planner *p, struct hit_run *r)
+{
+	if (r->w && r->more)
+		run_apply(p, r);
+	r->w = NULL;
 }
 
 /* Route one segment to a window (hit or new; a run starts with it) or
@@ -872,7 +876,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		}
 	}
 	run_begin(p, run, w, seg);
-	seg->cookie = pvdma_win_index(p, w) + 1;
+	seg->cookie = run->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
 	return 0;
@@ -1115,11 +1119,12 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 {
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
 	u16 perm = pvdma_dir_perm(dir);
-	struct hit_run run = { .w = NULL };
+	struct hit_run run;
 	u32 i, reason;
 	int ret;
 
 	call_begin(p);
+	run.w = NULL;
 	for (i = 0; i < n; i++) {
 		if (!run_extend(p, &run, &segs[i], perm)) {
 			run_end(p, &run);
