@@ -162,6 +162,7 @@ t_record_time() {
 	return 0
 }
 
+# shellcheck disable=SC2120	# LINE is optional: most tests have none
 finish() {
 	rm -f "$check_out"
 	t_record_time
