@@ -7,3 +7,10 @@ TESTS += $(UNIT_BINS)
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# make host-globals: no writable data in host/, common/ and lib/ objects
+# beyond what docs/architecture.md lists as process-wide.
+host-globals: progs
+	scripts/host-globals.sh $(BUILD)
+
+.PHONY: host-globals
