@@ -93,6 +93,9 @@ done
 # shellcheck disable=SC2086
 python3 bench/planner_callgrind.py "$REPLAY" docs/perf/planner-callgrind.md \
 	$traces
+# And the time it takes: median and spread of 15 replays per trace.
+# shellcheck disable=SC2086
+python3 bench/planner_time.py "$REPLAY" docs/perf/planner-time.md 15 $traces
 
 step "end to end in the VM (scripts/bench_vm.sh)"
 if [ "${BENCH_SKIP_VM:-0}" = 1 ]; then

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The planner's time per map and per list entry, pvdma against rfc.
+
+pvdma-replay times each pvdma_map() call and takes out the host's time
+(the DART model) and the clock's own cost; one run on a shared machine
+still wanders by tens of percent, so each trace is replayed R times and
+the median is written with the lowest and highest beside it, and the
+ratio pvdma / rfc of the medians per map. bench/planner_callgrind.py
+writes the instruction counts, which do not wander.
+
+Usage: planner_time.py REPLAY OUT_MD RUNS TRACE...
+"""
+import json
+import statistics
+import subprocess
+import sys
+
+POLICIES = ("pvdma", "rfc")
+
+
+def runs(replay, trace, count):
+    """{policy: [(ns per entry, ns per map), ...]} over @count replays."""
+    got = {p: [] for p in POLICIES}
+    for _ in range(count):
+        out = subprocess.run([replay, "--json", "--quiet", "--policy", "all",
+                              trace], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            row = json.loads(line)
+            if row["policy"] in got:
+                got[row["policy"]].append((row["planner_ns_per_segment"],
+                                           row["planner_ns_per_map"]))
+    return got
+
+
+def cell(values):
+    return "%.1f [%.1f-%.1f]" % (statistics.median(values), min(values),
+                                 max(values))
+
+
+def main():
+    if len(sys.argv) < 5:
+        sys.stderr.write(__doc__)
+        return 2
+    replay, out_md, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    lines = ["# Planner time per list entry and per map (replay)",
+             "",
+             "Written by bench/planner_time.py: pvdma-replay's",
+             "planner_ns_per_segment and planner_ns_per_map (the host's",
+             "and the clock's time taken out), median [lowest-highest] of",
+             "%d replays of each trace, and pvdma / rfc of the medians per" %
+             count,
+             "map. Instruction counts: planner-callgrind.md.",
+             "",
+             "| trace | pvdma ns/entry | pvdma ns/map | rfc ns/entry "
+             "| rfc ns/map | pvdma / rfc per map |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for trace in sys.argv[4:]:
+        got = runs(replay, trace, count)
+        cells = []
+        for policy in POLICIES:
+            cells += [cell([v[0] for v in got[policy]]),
+                      cell([v[1] for v in got[policy]])]
+        ratio = (statistics.median(v[1] for v in got["pvdma"]) /
+                 max(statistics.median(v[1] for v in got["rfc"]), 1e-9))
+        name = "/".join(trace.split("/")[-2:]).replace(".trace.xz", "")
+        lines.append("| %s | %s | %.2f |" % (name, " | ".join(cells), ratio))
+        print(lines[-1], flush=True)
+    with open(out_md, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
