@@ -129,13 +129,16 @@ class Rules:
     prose may state. Lines: "check FILE", "allow NUMBER [UNIT] -- why",
     "allow-in FILE NUMBER [UNIT] -- why", "allow-rule RULE -- why"; a
     check line may add "from SOURCE-GLOB...": the code the document
-    describes, whose numbers its prose may state."""
+    describes, whose numbers its prose may state. "writer NAME COMMAND
+    -- why": the run that writes a file blocks use, or a block;
+    "bench-only FILE -- why": a document whose blocks make bench writes."""
 
     def __init__(self, path):
         self.docs, self.allowed, self.local = [], set(), set()
         self.rules = set()
         self.rules_read = set()
         self.sources = {}
+        self.writers, self.bench_only = {}, set()
         with open(path) as f:
             for raw in f:
                 line = raw.split("--", 1)[0].strip()
@@ -159,6 +162,11 @@ class Rules:
                 elif word == "allow-in":
                     doc, _, num = rest.partition(" ")
                     self.local.add((doc, self.key(num)))
+                elif word == "writer":
+                    what, _, command = rest.partition(" ")
+                    self.writers[what] = command.strip()
+                elif word == "bench-only":
+                    self.bench_only.add(rest)
                 else:
                     sys.exit("%s: what is '%s'?" % (path, raw.strip()))
 
@@ -213,6 +221,55 @@ TEST_BLOCKS = {
 }
 
 
+# Who writes the numbers of each block (tests/docs/numbers.txt's "writer"
+# lines): the writer of each run's file a block is made or quoted from, and
+# of each block a run writes straight into its document (trace_tables.py's
+# are make bench's). A "bench-only" document takes numbers from make bench
+# alone; any other names the writer of each of its blocks, so a reader
+# knows which run to repeat. A run's file no writer line claims fails.
+BENCH = "make bench"
+RUN_OUTPUT = (".txt", ".md", ".dat", ".tsv", ".json")
+
+
+def block_writers(name, sources, writers, bench_blocks):
+    """The writers of a block's numbers; None for one no one claims. A
+    quote of source code (a document describing a program) has none."""
+    if name in bench_blocks:
+        return {BENCH}
+    files = sources or [src for _, n, src, _ in FILE_BLOCKS if n == name]
+    if not files:
+        return {writers.get(name)}
+    return {writers.get(f) for f in files if f.endswith(RUN_OUTPUT)}
+
+
+def writer_named(text, writer):
+    """The document says who writes a block: the command, or the script's
+    file name."""
+    return writer in text or os.path.basename(writer) in text
+
+
+def writer_problems(doc, text, blocks, rules):
+    bad = []
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import trace_tables
+    bench_blocks = {n for _, n, _ in trace_tables.BLOCKS}
+    for name, sources, n, _ in blocks:
+        for w in sorted(block_writers(name, sources, rules.writers,
+                                      bench_blocks), key=str):
+            if w is None:
+                bad.append("%s:%d: block '%s': who writes %s? (a writer "
+                           "line in tests/docs/numbers.txt)"
+                           % (doc, n, name, " ".join(sources) or name))
+            elif doc in rules.bench_only and w != BENCH:
+                bad.append("%s:%d: block '%s' is written by %s, not make "
+                           "bench: %s quotes make bench alone"
+                           % (doc, n, name, w, doc))
+            elif not writer_named(text, w):
+                bad.append("%s:%d: block '%s': the document does not say "
+                           "its numbers come from %s" % (doc, n, name, w))
+    return bad
+
+
 def generated_names():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import trace_tables
@@ -224,8 +281,9 @@ def lint_doc(doc, rules, names):
     bad = []
     code = source_numbers(rules.sources.get(doc, [])) or set()
     with open(os.path.join(ROOT, doc)) as f:
-        prose, blocks = prose_and_blocks(
-            f.read(), "layout-offset" in rules.rules_read)
+        text = f.read()
+    prose, blocks = prose_and_blocks(text, "layout-offset" in rules.rules_read)
+    bad += writer_problems(doc, text, blocks, rules)
     for n, line in prose:
         if "has no end -->" in line:
             bad.append("%s:%d: %s" % (doc, n, line.strip()))

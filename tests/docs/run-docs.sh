@@ -30,10 +30,10 @@ done
 # The lint itself, on documents made up here: it must fail on each stray
 # number and pass what is generated, quoted or allowed.
 printf 'measured: 4242 ms\n' >"$dir/src.txt"
-lint_case() {	# name, want (pass|fail), document text
+lint_case() {	# name, want (pass|fail), document text, [more rules]
 	printf '%s\n' "$3" >"$dir/doc.md"
-	printf 'check %s\nallow 16 KiB -- the page\nallow-rule power-of-two-size\nallow-rule layout-offset\n' \
-		"$dir/doc.md" >"$dir/rules.txt"
+	printf 'check %s\nallow 16 KiB -- the page\nallow-rule power-of-two-size\nallow-rule layout-offset\n%s\n' \
+		"$dir/doc.md" "${4:-}" >"$dir/rules.txt"
 	if [ "$2" = pass ]; then
 		check_exit "lint: $1" 0 python3 scripts/docblocks.py --lint "$dir/rules.txt"
 	else
@@ -46,10 +46,23 @@ lint_case "an allowed spec fact passes" pass "The DART's page is 16 KiB; windows
 lint_case "names and code are not numbers" pass "On h100 and arm64, \`--batch 2032\`, perf/e2e-amd64-6.1.0-57.txt, 10^6 ops."
 # shellcheck disable=SC2016 # the backticks are the document's, not the shell's
 lint_case "a number in a code span over two lines is code" pass "$(printf 'says \`took\n37 ms\` then')"
-lint_case "a quoted number found in its source passes" pass \
-	"$(printf '<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")"
+# Who wrote a quoted file: the document names the run, or make bench's
+# documents quote only make bench.
+writer="writer $dir/src.txt tests/x/run-x.sh"
+quote="$(printf 'From run-x.sh:\n<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")"
+lint_case "a quoted number found in its source passes" pass "$quote" "$writer"
+lint_case "a quote of a run's file no writer line claims fails" fail "$quote"
+lint_case "a block whose run the document does not name fails" fail \
+	"$(printf '<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")" \
+	"$writer"
+lint_case "a bench-only document quoting another run fails" fail "$quote" \
+	"$(printf '%s\nbench-only %s' "$writer" "$dir/doc.md")"
+lint_case "a bench-only document quoting make bench passes" pass \
+	"$(printf 'make bench:\n<!-- q:begin from %s -->\nIt took 4242 ms.\n<!-- q:end -->' "$dir/src.txt")" \
+	"$(printf 'writer %s make bench\nbench-only %s' "$dir/src.txt" "$dir/doc.md")"
 lint_case "a quoted number missing from its source fails" fail \
-	"$(printf '<!-- q:begin from %s -->\nIt took 4243 ms.\n<!-- q:end -->' "$dir/src.txt")"
+	"$(printf 'From run-x.sh:\n<!-- q:begin from %s -->\nIt took 4243 ms.\n<!-- q:end -->' "$dir/src.txt")" \
+	"$writer"
 lint_case "a quote of a missing file fails" fail \
 	"$(printf '<!-- q:begin from %s/none -->\nok\n<!-- q:end -->' "$dir")"
 lint_case "a block no program writes fails" fail \
