@@ -95,17 +95,36 @@ def vm_and_host(data, md):
                 f.write("%d %s\n" % (sz, " ".join(
                     "%.3f" % by[(t, sz)]["ratio"] if (t, sz) in by else "NaN" for t in tags)))
     sgr = [r for r in vm if r["bench"] == "sg-ratio"]
+    sg = {(r["tag"], r["entries"]): r for r in vm
+          if r["bench"] == "sg" and "pvdma_ns" in r}
+
+    def over_direct(tag, n):
+        """A policy's pair time over dma-direct's median: the median round
+        [the fastest and slowest round]."""
+        r = sg.get((tag, n))
+        if not r or not r.get("identity_ns"):
+            return "-"
+        d = r["identity_ns"]
+        return "%.1f [%.1f-%.1f]" % (r["pvdma_ns"] / d,
+                                     r.get("pvdma_min_ns", r["pvdma_ns"]) / d,
+                                     r.get("pvdma_max_ns", r["pvdma_ns"]) / d)
     if sgr:
         md += ["## End to end in the VM: dma_map_sg + unmap latency", "",
                "Lists of N single 4 KiB pages (no two adjacent), map+unmap repeated, "
                "pvdma.ko policy=pvdma then reloaded with policy=rfc in the same boot, "
-               "each alternating with dma-direct in rounds; medians. Steady state: the "
-               "same list again and again.", ""]
-        md.append(table(["entries", "rfc / pvdma time", "pvdma / dma-direct time",
+               "each alternating with dma-direct in %d rounds. A policy's time over "
+               "dma-direct's is the median round over dma-direct's median, and in "
+               "brackets its fastest and slowest round over the same median (the "
+               "spread under TCG). Steady state: the same list again and again."
+               % max(r.get("rounds", 0) for r in sgr), ""]
+        md.append(table(["entries", "rfc / pvdma time, medians",
+                         "pvdma / dma-direct, median [range]",
+                         "rfc / dma-direct, median [range]",
                          "host calls per pair, pvdma", "host calls per pair, rfc"],
                         [[r["entries"], "%.1f" % r["rfc_over_pvdma"],
-                          "%.1f" % r["pvdma_over_identity"], r["host_calls_pvdma"],
-                          r["host_calls_rfc"]] for r in sgr]))
+                          over_direct("pvdma", r["entries"]),
+                          over_direct("rfc", r["entries"]),
+                          r["host_calls_pvdma"], r["host_calls_rfc"]] for r in sgr]))
         rtt = [r for r in sgr if "rfc_call_ns" in r and r["entries"] == 1]
         if rtt:
             r = rtt[0]
