@@ -77,17 +77,21 @@ static void spec_note(struct pvdma_planner *p, bool window)
 
 /*
  * @k hits at once, as @k calls of spec_note(p, false) would count them:
- * both counts stay at most SPEC_HISTORY between calls, so the hits are
- * added up to the step past it, halved, and so on.
+ * while both counts are at most SPEC_HISTORY nothing is halved, so the
+ * hits are added up to the one past it, halved, and so on.
  */
 static void spec_note_hits(struct pvdma_planner *p, u64 k)
 {
 	while (k) {
-		u64 step = PVDMA_MIN(k, SPEC_HISTORY + 1 - p->spec_hits);
+		u64 step = 1;
 
+		if (p->spec_windows <= SPEC_HISTORY &&
+		    p->spec_hits <= SPEC_HISTORY)
+			step = PVDMA_MIN(k, SPEC_HISTORY + 1 - p->spec_hits);
 		p->spec_hits += step;
 		k -= step;
-		if (p->spec_hits > SPEC_HISTORY) {
+		if (p->spec_windows > SPEC_HISTORY ||
+		    p->spec_hits > SPEC_HISTORY) {
 			p->spec_windows /= 2;
 			p->spec_hits /= 2;
 		}

@@ -779,44 +779,64 @@ static void test_pvdma_fast_lookup(void **state)
 	free(h);
 }
 
+/* What spec_note(p, false) does to the hit-rate history, @k times. */
+static void spec_hits_by_one(u32 *windows, u32 *hits, u32 k)
+{
+	while (k--) {
+		(*hits)++;
+		if (*windows > 64 || *hits > 64) {
+			*windows /= 2;
+			*hits /= 2;
+		}
+	}
+}
+
 /*
  * Entries of a list that lie in the window of the entry before join its
- * run: no lookup, and the window's counts (references, used range) are
- * those entry-by-entry accounting gives (assert_in_sync checks the rest).
+ * run: no lookup, and the window's counts (references, used range) and
+ * the hit-rate history are those entry-by-entry accounting gives
+ * (assert_in_sync checks the rest).
  */
 static void test_pvdma_run_hits(void **state)
 {
+	enum { N = 200 };	/* more hits than the history keeps */
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg s[32];
+	struct pvdma_seg s[N];
 	const struct pvdma_window *w;
 	u64 runs, lookups, calls;
-	u32 i;
+	u32 i, windows, hits;
 
-	for (i = 0; i < 32; i++)	/* pinned pages, one 4 KiB each */
+	for (i = 0; i < N; i++)	/* pinned pages, one 4 KiB each */
 		s[i] = seg(0x100000000ull + (u64)i * 4096, 4096);
-	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
-	/* the miss made the window; the other 31 joined it */
+	assert_int_equal(pvdma_map(&h->p, s, N, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* the miss made the window; the others joined it */
 	assert_int_equal(h->p.stats.misses, 1);
-	assert_int_equal(h->p.stats.run_hits, 31);
+	assert_int_equal(h->p.stats.run_hits, N - 1);
 	w = pvdma_window_by_bus(&h->p, s[0].bus);
 	assert_non_null(w);
-	assert_int_equal(w->refs, 32);
-	assert_int_equal(w->used_hi - w->used_lo, 32 * 4096);
-	assert_translates(h, s, 32);
+	assert_true(w->grown);
+	assert_int_equal(w->refs, N);
+	assert_int_equal(w->used_hi - w->used_lo, N * 4096);
+	assert_translates(h, s, N);
 	assert_in_sync(h);
-	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, s, N, PVDMA_DIR_TO_DEVICE), 0);
 	runs = h->p.stats.run_hits;
 	lookups = h->p.stats.fast_lookups;
 	calls = h->p.stats.host_calls;
-	assert_int_equal(pvdma_map(&h->p, s, 32, PVDMA_DIR_TO_DEVICE, 0), 0);
+	windows = h->p.spec_windows;
+	hits = h->p.spec_hits;
+	spec_hits_by_one(&windows, &hits, N);	/* a grown window, mapped */
+	assert_int_equal(pvdma_map(&h->p, s, N, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->p.stats.host_calls, calls);
-	assert_int_equal(h->p.stats.run_hits - runs, 31);
-	assert_int_equal(h->p.stats.fast_lookups - lookups, 32);
-	assert_int_equal(w->refs, 32);
-	assert_translates(h, s, 32);
+	assert_int_equal(h->p.stats.run_hits - runs, N - 1);
+	assert_int_equal(h->p.stats.fast_lookups - lookups, N);
+	assert_int_equal(h->p.spec_windows, windows);
+	assert_int_equal(h->p.spec_hits, hits);
+	assert_int_equal(w->refs, N);
+	assert_translates(h, s, N);
 	assert_in_sync(h);
-	assert_int_equal(pvdma_unmap(&h->p, s, 32, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, s, N, PVDMA_DIR_TO_DEVICE), 0);
 	assert_int_equal(w->refs, 0);
 	assert_in_sync(h);
 	free(h);
