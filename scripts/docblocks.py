@@ -363,6 +363,50 @@ def restart_cost(path):
     return out
 
 
+def restart_cost_spread(path):
+    """docs/perf/restart-cost-history.txt (run-restart-vm.sh's dated lines,
+    one per policy and run) as the median and range of each cost."""
+    line_re = re.compile(
+        r"(\S+) policy=(\S+) kill: host gap (\d+) ms, guest longest wait "
+        r"(\d+) us \(before the kill: (\d+) us\); upgrade: host gap (\d+) "
+        r"ms, guest longest wait since load (\d+) us; (\d+) transfers, "
+        r"(\d+) mismatches, (\d+) failed maps")
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            m = line_re.match(line.strip())
+            if not m:
+                sys.exit("docblocks: %s: not a restart-cost history line: %s"
+                         % (path, line.strip()))
+            runs.setdefault(m.group(2), []).append(
+                [int(v) for v in m.groups()[2:]])
+    if not runs:
+        sys.exit("docblocks: %s: no runs" % path)
+
+    def spread(vals, scale, unit):
+        vals = sorted(v / scale for v in vals)
+        n = len(vals)
+        med = vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
+        fmt = "%.0f" if scale == 1 else "%.1f"
+        return (fmt + " %s (" + fmt + "–" + fmt + ")") % (
+            med, unit, vals[0], vals[-1])
+
+    out = ["| policy | runs | host gap, kill -9 | host gap, upgrade | guest's longest wait before the kill | guest's longest wait, whole run | transfers, mismatches, failed maps (all runs) |",
+           "|---|---:|---:|---:|---:|---:|---|"]
+    for p in sorted(runs):
+        r = runs[p]
+        out.append("| %s | %d | %s | %s | %s | %s | %s, %d, %d |" % (
+            p, len(r), spread([x[0] for x in r], 1, "ms"),
+            spread([x[3] for x in r], 1, "ms"),
+            spread([x[2] for x in r], 1000, "ms"),
+            spread([x[4] for x in r], 1000, "ms"),
+            "{:,}".format(sum(x[5] for x in r)),
+            sum(x[6] for x in r), sum(x[7] for x in r)))
+    return out
+
+
 def churn_curve(path):
     """docs/perf/churn-curve.dat (churn_curve --curve) as a table."""
     out = ["| ops | live buffers | live mappings | live aperture MiB | largest free bus MiB | free bus MiB | largest/free |",
@@ -408,6 +452,8 @@ def fuzz_run(path):
 FILE_BLOCKS = [
     ("docs/reliability.md", "restart-cost", "docs/perf/restart-cost.txt",
      restart_cost),
+    ("docs/reliability.md", "restart-spread",
+     "docs/perf/restart-cost-history.txt", restart_cost_spread),
     ("docs/reliability.md", "churn-curve", "docs/perf/churn-curve.dat",
      churn_curve),
     ("docs/security.md", "fuzz-run", "docs/perf/fuzz.txt", fuzz_run),

@@ -19,11 +19,6 @@ stat() {	# debugfs stats key
 	sed -n "s/^$1 //p" $D/stats
 }
 
-uptime_ms() {
-	read -r up _ </proc/uptime
-	echo "${up%.*}${up#*.}0"
-}
-
 running() {	# pid
 	if kill -0 "$1" 2>/dev/null; then echo yes; else echo no; fi
 }
@@ -34,32 +29,40 @@ counters() {
 
 TESTS=single,kmalloc,sg,threads
 
-# How many loops of the tests keep the traffic going through both
-# restarts (about 25 s, the checkpoints come within 10 s): one loop timed,
-# after an untimed one (pvdma's first loop pays for every window, the
-# later ones hit them, so a cold loop overestimates the rest by far).
-calibrate() {
-	insmod $P/pvdma_dmatest.ko tests=$TESTS loops=1
-	rmmod pvdma_dmatest
-	t0=$(uptime_ms)
-	insmod $P/pvdma_dmatest.ko tests=$TESTS loops=1
-	rmmod pvdma_dmatest
-	t=$(($(uptime_ms) - t0))
-	[ "$t" -gt 0 ] || t=1
-	echo $((25000 / t + 2))
+# The traffic: runs of LOOPS loops back to back until the host's
+# restarts are behind it (the file STOP), each run's exit status counted
+# and its kernel log kept (the ring buffer would not hold them all). No
+# run length is guessed: a calibrated one, timed while the host was busier
+# than during the traffic, once ended before the upgrade checkpoint.
+LOOPS=3
+STOP=/tmp/traffic-stop
+traffic() {	# label
+	runs=0
+	failed=0
+	while [ ! -e $STOP ]; do
+		insmod $P/pvdma_dmatest.ko tests=$TESTS loops=$LOOPS ||
+			failed=$((failed + 1))
+		rmmod pvdma_dmatest 2>/dev/null
+		dmesg -c >>"/tmp/log-$1"
+		runs=$((runs + 1))
+	done
+	echo "$runs $failed" >"/tmp/runs-$1"
 }
 
 run_policy() {	# label, pvdma.ko params
 	dmesg -c >/dev/null
+	rm -f $STOP "/tmp/log-$1" "/tmp/runs-$1"
 	# shellcheck disable=SC2086
 	insmod $P/pvdma.ko $2 || { say "FAIL $1: insmod pvdma"; return; }
-	loops=$(calibrate)
-	# Loaded again: max_wait_us counts from here (the first calls of a
-	# fresh load are not what a restart costs).
+	# One run to warm up, then loaded again: max_wait_us counts from
+	# here (the first calls of a fresh load are not what a restart costs).
+	insmod $P/pvdma_dmatest.ko tests=$TESTS loops=1
+	rmmod pvdma_dmatest
 	rmmod pvdma
+	dmesg -c | sed "s/^/pvdma-warmup $1 /"
 	# shellcheck disable=SC2086
 	insmod $P/pvdma.ko $2 || { say "FAIL $1: insmod pvdma"; return; }
-	insmod $P/pvdma_dmatest.ko tests=$TESTS loops="$loops" &
+	traffic "$1" &
 	dt=$!
 	sleep 3
 	say "$1: before the kill: traffic running $(running $dt), $(counters)"
@@ -69,13 +72,15 @@ run_policy() {	# label, pvdma.ko params
 	say "checkpoint upgrade-$1"
 	sleep 4
 	say "$1: after the upgrade: traffic running $(running $dt), $(counters)"
+	: >$STOP
 	wait $dt
-	say "$1: dmatest exit $?, $loops loops"
+	read -r runs failed <"/tmp/runs-$1"
+	say "$1: dmatest runs $runs, $failed failed"
 	say "$1: end: $(counters)"
-	rmmod pvdma_dmatest
 	rmmod pvdma
 	say "$1: unload status $?"
-	dmesg -c | grep -v -e "taints kernel" -e "verification failed" |
+	dmesg -c >>"/tmp/log-$1"
+	grep -v -e "taints kernel" -e "verification failed" "/tmp/log-$1" |
 		sed "s/^/pvdma-log $1 /"
 }
 

@@ -117,9 +117,13 @@ grep "^pvdma-restart: " "$log" | grep -v checkpoint | sed 's/^/  /'
 sed 's/^/  event: /' "$wd/events"
 expect "the guest finished" "grep -q '^pvdma-restart: done' '$log'"
 
-field() {	# label, key: from the label's dmatest summary
-	grep "^pvdma-log $1 .*pvdma-dmatest: transfers=" "$log" | tail -n 1 |
-		sed -n "s/.*[ :]$2=\([0-9]*\).*/\1/p"
+field() {	# label, key: summed over the label's dmatest runs
+	grep "^pvdma-log $1 .*pvdma-dmatest: transfers=" "$log" |
+		sed -n "s/.*[ :]$2=\([0-9]*\).*/\1/p" |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+summaries() {	# label: how many dmatest runs reported
+	grep -c "^pvdma-log $1 .*pvdma-dmatest: transfers=" "$log"
 }
 gcount() {	# label, phase text, key
 	grep "^pvdma-restart: $1: $2" "$log" | tail -n 1 |
@@ -148,7 +152,9 @@ for p in pvdma rfc; do
 	echo "  $p: $t transfers, $mm mismatches, $fa device faults, $fm failed maps ($un unexpected)"
 	expect "$p: transfers went on through both restarts: 0 mismatches, 0 device faults, 0 failed maps" \
 		"[ $t -gt 0 ] && [ $mm -eq 0 ] && [ $fa -eq 0 ] && [ $fm -eq 0 ] && [ $un -eq 0 ]"
-	expect "$p: dmatest passed" "grep -q '^pvdma-restart: $p: dmatest exit 0' '$log'"
+	runs=$(grep "^pvdma-restart: $p: dmatest runs " "$log" | sed -n 's/.* runs \([0-9]*\), \([0-9]*\) failed/\1 \2/p')
+	expect "$p: every dmatest run passed and reported (runs, failed: ${runs:-none}; $(summaries $p) reports)" \
+		"[ -n '$runs' ] && [ '${runs#* }' = 0 ] && [ '${runs% *}' -gt 0 ] && [ '${runs% *}' -eq $(summaries $p) ]"
 	expect "$p: no transport timeout, never broken, no map failure in pvdma" \
 		"[ \"$(gcount $p end: timeouts)\" = 0 ] && [ \"$(gcount $p end: broken)\" = 0 ] && [ \"$(gcount $p end: dma_map_failures)\" = 0 ]"
 	warm=$(num "$(gcount $p 'before the kill:' max_wait_us)")
