@@ -6,8 +6,10 @@ pvdma-replay times each pvdma_map() call and takes out the host's time
 (the DART model) and the clock's own cost; one run on a shared machine
 still wanders by tens of percent, so each trace is replayed R times and
 the median is written with the lowest and highest beside it, and the
-ratio pvdma / rfc of the medians per map. bench/planner_callgrind.py
-writes the instruction counts, which do not wander.
+ratio pvdma / rfc of the medians per map, alone and with the map's
+unmap (rfc releases a window at unmap, pvdma in a later map).
+bench/planner_callgrind.py writes the instruction counts, which do not
+wander.
 
 Usage: planner_time.py REPLAY OUT_MD RUNS TRACE...
 """
@@ -20,7 +22,8 @@ POLICIES = ("pvdma", "rfc")
 
 
 def runs(replay, trace, count):
-    """{policy: [(ns per entry, ns per map), ...]} over @count replays."""
+    """{policy: [(ns per entry, ns per map, ns per map with unmap), ...]}
+    over @count replays."""
     got = {p: [] for p in POLICIES}
     for _ in range(count):
         out = subprocess.run([replay, "--json", "--quiet", "--policy", "all",
@@ -29,7 +32,9 @@ def runs(replay, trace, count):
             row = json.loads(line)
             if row["policy"] in got:
                 got[row["policy"]].append((row["planner_ns_per_segment"],
-                                           row["planner_ns_per_map"]))
+                                           row["planner_ns_per_map"],
+                                           row["planner_ns_per_map"] +
+                                           row["planner_unmap_ns_per_map"]))
     return got
 
 
@@ -50,21 +55,25 @@ def main():
              "and the clock's time taken out), median [lowest-highest] of",
              "%d replays of each trace, and pvdma / rfc of the medians per" %
              count,
-             "map. Instruction counts: planner-callgrind.md.",
+             "map, alone and with its unmap (planner_unmap_ns_per_map).",
+             "Instruction counts: planner-callgrind.md.",
              "",
              "| trace | pvdma ns/entry | pvdma ns/map | rfc ns/entry "
-             "| rfc ns/map | pvdma / rfc per map |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| rfc ns/map | pvdma / rfc per map "
+             "| pvdma / rfc per map with unmap |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for trace in sys.argv[4:]:
         got = runs(replay, trace, count)
         cells = []
         for policy in POLICIES:
             cells += [cell([v[0] for v in got[policy]]),
                       cell([v[1] for v in got[policy]])]
-        ratio = (statistics.median(v[1] for v in got["pvdma"]) /
-                 max(statistics.median(v[1] for v in got["rfc"]), 1e-9))
+        for k in (1, 2):
+            cells.append("%.2f" % (
+                statistics.median(v[k] for v in got["pvdma"]) /
+                max(statistics.median(v[k] for v in got["rfc"]), 1e-9)))
         name = "/".join(trace.split("/")[-2:]).replace(".trace.xz", "")
-        lines.append("| %s | %s | %.2f |" % (name, " | ".join(cells), ratio))
+        lines.append("| %s | %s |" % (name, " | ".join(cells)))
         print(lines[-1], flush=True)
     with open(out_md, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -322,6 +322,8 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_double(&w, "planner_ns_per_map", 1, planner_ns_per_map(r));
 	jsonw_double(&w, "planner_ns_per_segment", 1, r->map_segments ?
 		     (double)r->planner_ns / (double)r->map_segments : 0);
+	jsonw_double(&w, "planner_unmap_ns_per_map", 1, r->map_requests ?
+		     (double)r->unmap_planner_ns / (double)r->map_requests : 0);
 	jsonw_u64(&w, "map_segments", r->map_segments);
 	jsonw_u64(&w, "unmap_requests", r->unmap_requests);
 	jsonw_u64(&w, "sync_requests", r->sync_requests);

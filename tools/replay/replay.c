@@ -678,12 +678,27 @@ static void oracle_log_free(struct oracle_log *log)
 	free(log->events);
 }
 
+/*
+ * The planner's own part of @spent ns of one call that began with the
+ * host at @host0 ns and @calls0 calls: the host's time and the clock's
+ * (one reading for the call, one for each host call in it) taken out.
+ */
+static u64 planner_time(const struct replay *rp, u64 spent, u64 host0,
+			u64 calls0)
+{
+	const struct replay_result *res = rp->res;
+
+	spent -= res->host_ns - host0;
+	return spent - PVDMA_MIN(spent, rp->clock_ns *
+				 (1 + res->host_calls - calls0));
+}
+
 static void do_map(struct replay *rp, const struct trace_event *ev)
 {
 	struct replay_result *res = rp->res;
 	struct live_buf *buf;
 	long n = build_segs(rp, ev);
-	u64 bytes = 0, t0, t1, host0, calls0, spent;
+	u64 bytes = 0, t0, t1, host0, calls0;
 	u32 perm = dir_perm(ev->dir), i;
 	int err;
 
@@ -710,9 +725,7 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	t1 = now_ns();
 	res->map_ns += t1 - t0;
 	res->map_host_ns += res->host_ns - host0;
-	spent = t1 - t0 - (res->host_ns - host0);
-	res->planner_ns += spent - PVDMA_MIN(spent, rp->clock_ns *
-					     (1 + res->host_calls - calls0));
+	res->planner_ns += planner_time(rp, t1 - t0, host0, calls0);
 	res->spec_waste_peak = PVDMA_MAX(res->spec_waste_peak,
 					 rp->planner.stats.spec_aperture);
 
@@ -779,6 +792,24 @@ static struct live_buf *take_live(struct replay *rp,
 	return NULL;
 }
 
+/*
+ * Unmap through the planner, timed like a map: a policy that unmaps at
+ * once does at unmap what a caching one does in a later map (release a
+ * window), so the two are compared with both.
+ */
+static int timed_unmap(struct replay *rp, struct live_buf *buf)
+{
+	struct replay_result *res = rp->res;
+	u64 host0 = res->host_ns, calls0 = res->host_calls, t0 = now_ns();
+	int err;
+
+	err = pvdma_unmap(&rp->planner, buf->segs, buf->nsegs,
+			  planner_dir((enum trace_dir)buf->dir));
+	res->unmap_planner_ns += planner_time(rp, now_ns() - t0, host0,
+					      calls0);
+	return err;
+}
+
 /* Unmap live buffer @buf (already unlinked) through the planner. */
 static void release_live(struct replay *rp, struct live_buf *buf)
 {
@@ -788,8 +819,7 @@ static void release_live(struct replay *rp, struct live_buf *buf)
 	oracle_log_unmap(rp, buf->map_id);
 	if (buf->failed) {
 		res->skipped_unmaps++;
-	} else if (pvdma_unmap(&rp->planner, buf->segs, buf->nsegs,
-			       planner_dir((enum trace_dir)buf->dir))) {
+	} else if (timed_unmap(rp, buf)) {
 		res->unmap_errors++;
 		note(rp, "unmap of %u segments at bus 0x%llx refused",
 		     buf->nsegs, (unsigned long long)buf->segs[0].bus);

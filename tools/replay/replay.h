@@ -120,6 +120,7 @@ struct replay_result {
 	u64 map_host_ns;	/* of which in the host (the DART model) */
 	u64 host_ns;		/* time in the host, all calls */
 	u64 planner_ns;		/* map_ns less the host's and the clock's */
+	u64 unmap_planner_ns;	/* likewise inside pvdma_unmap */
 	char first_failure[256];
 };
 
