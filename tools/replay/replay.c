@@ -526,11 +526,19 @@ static void oracle_log_unmap(struct replay *rp, u32 map_id)
 				      &log->events_cap, (u64)map_id << 1 | 1);
 }
 
-/* Every page the log names: live count and the host call that mapped it. */
+/*
+ * Every page the log names: live count and the host call that mapped it.
+ * A call maps every page live at that moment; rather than stamp them all
+ * (a walk of the whole table per call: quadratic when the live set fills
+ * the aperture and nearly every map is a call), a page remembers the call
+ * count when it last became live, and is stamped only when it stops being
+ * live (oracle_is_mapped).
+ */
 struct oracle_page {
 	u64 page;	/* page + 1; 0: empty slot */
 	u32 live;
 	u32 mapped;	/* host call number that maps it; 0: none */
+	u32 live_since;	/* o->call when live last went from 0 to 1 */
 };
 
 struct oracle {
@@ -555,6 +563,13 @@ static u64 map_end(const struct oracle_log *log, u64 m)
 	return m + 1 < log->nmaps ? log->maps[m + 1] : log->npages;
 }
 
+/* Mapped by the current call: stamped by it, or live since before it. */
+static bool oracle_is_mapped(const struct oracle *o,
+			     const struct oracle_page *p)
+{
+	return p->mapped == o->call || (p->live && p->live_since < o->call);
+}
+
 /* Pages of map @m not mapped by the current call. */
 static u64 oracle_unmapped(struct oracle *o, const struct oracle_log *log,
 			   u64 m)
@@ -562,7 +577,7 @@ static u64 oracle_unmapped(struct oracle *o, const struct oracle_log *log,
 	u64 i, n = 0;
 
 	for (i = log->maps[m]; i < map_end(log, m); i++)
-		n += oracle_page(o, log->pages[i])->mapped != o->call;
+		n += !oracle_is_mapped(o, oracle_page(o, log->pages[i]));
 	return n;
 }
 
@@ -573,7 +588,7 @@ static void oracle_mark(struct oracle *o, const struct oracle_log *log, u64 m)
 	for (i = log->maps[m]; i < map_end(log, m); i++) {
 		struct oracle_page *p = oracle_page(o, log->pages[i]);
 
-		if (p->mapped != o->call) {
+		if (!oracle_is_mapped(o, p)) {
 			p->mapped = o->call;
 			o->mapped++;
 		}
@@ -587,12 +602,7 @@ static void oracle_call(struct oracle *o, const struct oracle_log *log, u64 e,
 	u64 i;
 
 	o->call++;
-	o->mapped = 0;
-	for (i = 0; i <= o->mask; i++)
-		if (o->tab[i].page && o->tab[i].live) {
-			o->tab[i].mapped = o->call;
-			o->mapped++;
-		}
+	o->mapped = o->live;	/* every live page, unstamped */
 	oracle_mark(o, log, m);
 	for (i = e + 1; i < log->nevents; i++) {
 		u64 next = log->events[i];
@@ -613,10 +623,18 @@ static void oracle_live(struct oracle *o, const struct oracle_log *log, u64 m,
 	for (i = log->maps[m]; i < map_end(log, m); i++) {
 		struct oracle_page *p = oracle_page(o, log->pages[i]);
 
-		if (delta > 0 && !p->live++)
+		if (delta > 0 && !p->live++) {
+			p->live_since = o->call;
 			o->live++;
-		else if (delta < 0 && p->live && !--p->live)
+		} else if (delta < 0 && p->live == 1) {
+			/* its mapping outlives it until the next call */
+			if (oracle_is_mapped(o, p))
+				p->mapped = o->call;
+			p->live = 0;
 			o->live--;
+		} else if (delta < 0 && p->live) {
+			p->live--;
+		}
 	}
 }
 
