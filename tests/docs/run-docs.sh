@@ -4,9 +4,12 @@
 #  - every number in the prose of the documents tests/docs/numbers.txt
 #    checks is in a block a program writes, or a spec fact that file allows;
 #    every number of a block quoted "from" a committed file is in that file;
+#  - each block's run is known (numbers.txt's writer lines): README.md and
+#    docs/performance.md take only make bench's, other documents name it;
 #  - the blocks made from committed files (restart costs, churn curve)
 #    match them;
-#  - the lint fails on made-up documents with stray numbers.
+#  - the lint fails on made-up documents with stray numbers;
+#  - no tracked file refers to an issue by its number.
 # The blocks made from a fresh replay are tests/verdict/run-tables.sh's.
 # No build needed. Prints "N passed, N failed".
 set -u
