@@ -7,7 +7,10 @@ trace given, each policy is replayed under callgrind collecting only inside
 pvdma_map, and the instructions of the host side (the replay's submit, the
 DART model) are taken out: what is left is the guest planner's own work,
 divided by the driver's map calls and by their entries (pvdma-replay
---json's map_requests and map_segments).
+--json's map_requests and map_segments). A second run collects inside
+pvdma_unmap too: a policy that unmaps at once (rfc) releases its windows
+there, a caching one (pvdma) in a later map, so per map with its unmap is
+the fair comparison of the two.
 
 Usage: planner_callgrind.py REPLAY OUT_MD TRACE...
 """
@@ -32,12 +35,12 @@ def inclusive(out, pattern):
     return 0
 
 
-def planner_ir(replay, policy, trace):
+def planner_ir(replay, policy, trace, entries=("pvdma_map",)):
+    toggles = ["--toggle-collect=" + e for e in entries]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
-        subprocess.run(["valgrind", "--tool=callgrind",
-                        "--toggle-collect=pvdma_map",
-                        "--callgrind-out-file=" + out, replay, "--quiet",
+        subprocess.run(["valgrind", "--tool=callgrind"] + toggles +
+                       ["--callgrind-out-file=" + out, replay, "--quiet",
                         "--policy", policy, trace],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         total = inclusive(out, r"PROGRAM TOTALS")
@@ -58,17 +61,22 @@ def main():
              "",
              "Written by bench/planner_callgrind.py: instructions inside",
              "pvdma_map less the host side (the replay's submit and the DART",
-             "model), per driver map call and per entry.",
+             "model), per driver map call and per entry; with unmap: inside",
+             "pvdma_unmap too, per map call.",
              "",
              "| trace | maps | entries | pvdma Ir/map | pvdma Ir/entry "
-             "| rfc Ir/map | rfc Ir/entry |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| rfc Ir/map | rfc Ir/entry | pvdma Ir/map with unmap "
+             "| rfc Ir/map with unmap |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for trace in traces:
         cells = []
         maps, segs = counts(replay, "pvdma", trace)
         for policy in POLICIES:
             ir = planner_ir(replay, policy, trace)
             cells += ["%.0f" % (ir / max(maps, 1)), "%.0f" % (ir / max(segs, 1))]
+        for policy in POLICIES:
+            ir = planner_ir(replay, policy, trace, ("pvdma_map", "pvdma_unmap"))
+            cells.append("%.0f" % (ir / max(maps, 1)))
         name = "/".join(trace.split("/")[-2:]).replace(".trace.xz", "")
         lines.append("| %s | %d | %d | %s |" % (name, maps, segs,
                                                 " | ".join(cells)))
