@@ -1503,16 +1503,29 @@ static int run_fair(const struct opts *o)
 #define WINDOW_CMD_LEN	(1ull << 20)	/* pvdmad's DMA slice */
 #define WINDOW_GPA	(8ull << 20)	/* the mapped buffers start here */
 
-/* The pvdmad serving now (its control socket's stats), or 0. */
-static pid_t window_pvdmad_pid(const char *control)
+/*
+ * The first number called @key in pvdmad's stats (the daemon's own come
+ * before any guest's; a DMA device's after its companion's), or -1.
+ */
+static long long window_stat(const char *control, const char *key)
 {
 	static char buf[1 << 16];
+	char pattern[64];
 	const char *p;
 
 	if (control_ask(control, "stats json\n", 11, buf, sizeof(buf)) <= 0)
-		return 0;
-	p = strstr(buf, "\"pid\": ");
-	return p ? (pid_t)atoi(p + 7) : 0;
+		return -1;
+	snprintf(pattern, sizeof(pattern), "\"%s\": ", key);
+	p = strstr(buf, pattern);
+	return p ? atoll(p + strlen(pattern)) : -1;
+}
+
+/* The pvdmad serving now, or 0. */
+static pid_t window_pvdmad_pid(const char *control)
+{
+	long long pid = window_stat(control, "pid");
+
+	return pid > 0 ? (pid_t)pid : 0;
 }
 
 /* Spin on a completion without taking the interrupt (the host's run). */
@@ -1579,6 +1592,7 @@ static int run_window(const struct opts *o)
 	struct dma m;
 	struct ram r;
 	u64 bus[3] = { 0 }, big = 0;
+	long long cmds;
 	bool ok;
 	int i;
 
@@ -1633,6 +1647,7 @@ static int run_window(const struct opts *o)
 	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, WINDOW_GPA + (1ull << 20),
 			    WINDOW_QUEUE * WINDOW_CMD_LEN, 0, &big) == PVDMA_ST_OK,
 	      "3. a buffer for the queue mapped");
+	cmds = window_stat(o->control, "commands");
 	for (i = 0; i < WINDOW_QUEUE; i++)
 		q[i] = dma_queue(&m, PVDMA_DEV_FILL, 0, big + i * WINDOW_CMD_LEN,
 				 WINDOW_CMD_LEN, 0x10 + i);
@@ -1646,7 +1661,11 @@ static int run_window(const struct opts *o)
 		     q[i]->status == PVDMA_DEV_ST_OK &&
 		     all_bytes(ram_at(&r, WINDOW_GPA + (1ull << 20) + i * WINDOW_CMD_LEN),
 			       WINDOW_CMD_LEN, 0x10 + i);
-	check(ok, "3. every FILL of the queue done once, bytes right");
+	check(ok, "3. every FILL of the queue done, bytes right");
+	/* The counters carry over from the last commit: a command run twice
+	 * (committed, then run again) would count twice. */
+	check(cmds >= 0 && window_stat(o->control, "commands") == cmds + WINDOW_QUEUE,
+	      "3. and each counted once across the kill");
 
 	/* An interrupt with nothing new was waited past: normal rounds go on. */
 	ok = companion_one(&c, PVDMA_OP_UNMAP, 0, 0, WINDOW_QUEUE * WINDOW_CMD_LEN,
@@ -1654,7 +1673,8 @@ static int run_window(const struct opts *o)
 	for (i = 0; i < 3; i++)
 		ok = ok && companion_one(&c, PVDMA_OP_UNMAP, 0, 0, PAGE, bus[i],
 					 NULL) == PVDMA_ST_OK;
-	check(ok, "every mapping unmapped afterwards");
+	check(ok && window_stat(o->control, "mappings_live") == 0,
+	      "every mapping unmapped afterwards, none left in pvdmad (a MAP run twice would leave one)");
 	ivs_close(&m.dev);
 	ivs_close(&c.dev);
 	munmap(r.base, r.size);
