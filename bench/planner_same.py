@@ -20,7 +20,7 @@ import sys
 # What a faster planner may change: its timings, and how many lookups
 # its fast path answered (a measure of the fast path itself).
 TIMING = {"ns_per_map", "planner_ns_per_map", "planner_ns_per_segment",
-          "fast_lookups"}
+          "planner_unmap_ns_per_map", "fast_lookups"}
 SYNTHETIC = ("over-aperture", "churn", "storm4k", "a-stream", "a-descend",
              "a-scatter", "b-pinned", "c-context", "d-multictx", "e-upload",
              "f-longlists", "g-pool")

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Intrusive AVL tree. Every structural change ends with one walk up from
- * the lowest changed node that recomputes heights and augmented summaries
- * and rotates where a subtree leans by two, until a node comes out as it
- * was: O(log n), and the augmented values are exact without special cases
- * per rotation.
+ * Intrusive AVL tree. A structural change is repaired in two walks up
+ * from the lowest changed node: the first recomputes heights and rotates
+ * where a subtree leans by two, and ends at the first node whose height
+ * neither changed nor needed a rotation (nothing above it can lean anew);
+ * the second recomputes augmented summaries from there and ends at the
+ * first that comes out as it was. Both are loops over parent pointers,
+ * each step a few loads: an insert or erase costs a descent plus O(1)
+ * amortised rebalancing, and summaries stay exact without cases per
+ * rotation.
  */
 #include <pvdma/avl.h>
 
@@ -13,24 +17,16 @@ static inline int avl_h(const struct pvdma_avl_node *n)
 	return n ? n->height : 0;
 }
 
-/* Recompute @n's height and summary; true if either changed. */
-static bool avl_update(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+static inline int avl_max(int a, int b)
 {
-	int l = avl_h(n->left), r = avl_h(n->right), old = n->height;
-	bool changed;
-
-	n->height = (l > r ? l : r) + 1;
-	changed = n->height != old;
-	if (aug && aug(n))
-		changed = true;
-	return changed;
+	return a > b ? a : b;
 }
 
 /* Point whatever pointed at @old (parent's child or the root) to @new. */
-static void avl_replace_child(struct pvdma_avl_root *root,
-			      struct pvdma_avl_node *parent,
-			      struct pvdma_avl_node *old,
-			      struct pvdma_avl_node *new)
+static inline void avl_replace_child(struct pvdma_avl_root *root,
+				     struct pvdma_avl_node *parent,
+				     struct pvdma_avl_node *old,
+				     struct pvdma_avl_node *new)
 {
 	if (!parent)
 		root->node = new;
@@ -40,6 +36,19 @@ static void avl_replace_child(struct pvdma_avl_root *root,
 		parent->right = new;
 	if (new)
 		new->parent = parent;
+}
+
+/* @n went down a level under @top: recompute both, lower one first. */
+static inline void avl_rotated(struct pvdma_avl_node *n,
+			       struct pvdma_avl_node *top,
+			       pvdma_avl_augment_t aug)
+{
+	n->height = avl_max(avl_h(n->left), avl_h(n->right)) + 1;
+	top->height = avl_max(avl_h(top->left), avl_h(top->right)) + 1;
+	if (aug) {
+		aug(n);
+		aug(top);
+	}
 }
 
 /* Rotate @n down to the left; its right child takes its place. */
@@ -55,8 +64,7 @@ static struct pvdma_avl_node *avl_rotate_left(struct pvdma_avl_root *root,
 		r->left->parent = n;
 	r->left = n;
 	n->parent = r;
-	avl_update(n, aug);
-	avl_update(r, aug);
+	avl_rotated(n, r, aug);
 	return r;
 }
 
@@ -72,54 +80,101 @@ static struct pvdma_avl_node *avl_rotate_right(struct pvdma_avl_root *root,
 		l->right->parent = n;
 	l->right = n;
 	n->parent = l;
-	avl_update(n, aug);
-	avl_update(l, aug);
+	avl_rotated(n, l, aug);
 	return l;
 }
 
-/*
- * Restore balance and summaries from @n upwards. @n itself is always
- * recomputed; above it the walk stops at the first node that neither
- * changed nor rotated, since its ancestors only see its height and summary.
- */
-static void avl_fixup(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
-		      pvdma_avl_augment_t aug)
+/* @n leans by two: rotate it (twice if its taller child leans inwards). */
+static struct pvdma_avl_node *avl_rebalance_node(struct pvdma_avl_root *root,
+						 struct pvdma_avl_node *n,
+						 int balance,
+						 pvdma_avl_augment_t aug)
 {
-	bool first = true;
+	if (balance > 0) {
+		if (avl_h(n->left->left) < avl_h(n->left->right))
+			avl_rotate_left(root, n->left, aug);
+		return avl_rotate_right(root, n, aug);
+	}
+	if (avl_h(n->right->right) < avl_h(n->right->left))
+		avl_rotate_right(root, n->right, aug);
+	return avl_rotate_left(root, n, aug);
+}
 
+/*
+ * Heights and balance from @n upwards. A node whose height changed or
+ * that rotated has its summary recomputed on the way (its parent sees a
+ * new subtree either way); the walk returns the first node whose height
+ * stayed, whose summary has not been recomputed yet, or NULL past the root.
+ */
+static struct pvdma_avl_node *avl_fix_heights(struct pvdma_avl_root *root,
+					      struct pvdma_avl_node *n,
+					      pvdma_avl_augment_t aug)
+{
 	while (n) {
-		bool changed = avl_update(n, aug);
-		int balance = avl_h(n->left) - avl_h(n->right);
+		int l = avl_h(n->left), r = avl_h(n->right);
+		int h = avl_max(l, r) + 1;
 
-		if (balance > 1) {
-			if (avl_h(n->left->left) < avl_h(n->left->right))
-				avl_rotate_left(root, n->left, aug);
-			n = avl_rotate_right(root, n, aug);
-			changed = true;
-		} else if (balance < -1) {
-			if (avl_h(n->right->right) < avl_h(n->right->left))
-				avl_rotate_right(root, n->right, aug);
-			n = avl_rotate_left(root, n, aug);
-			changed = true;
+		if (l - r > 1 || r - l > 1) {
+			n = avl_rebalance_node(root, n, l - r, aug);
+		} else {
+			if (h == n->height)
+				return n;
+			n->height = h;
+			if (aug)
+				aug(n);
 		}
-		if (!changed && !first)
-			return;
-		first = false;
 		n = n->parent;
 	}
+	return NULL;
+}
+
+/* Summaries from @n upwards, until one comes out as it was. */
+static inline void avl_fix_summaries(struct pvdma_avl_node *n,
+				     pvdma_avl_augment_t aug)
+{
+	if (!aug)
+		return;
+	for (; n; n = n->parent)
+		if (!aug(n))
+			return;
+}
+
+static inline void avl_fixup(struct pvdma_avl_root *root,
+			     struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+{
+	avl_fix_summaries(avl_fix_heights(root, n, aug), aug);
+}
+
+/*
+ * @n took an erased node's place: its height is right, its summary is of
+ * its old place and says nothing about whether its parent's changed, so
+ * the parent is always recomputed too.
+ */
+static void avl_fixup_moved(struct pvdma_avl_root *root,
+			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+{
+	struct pvdma_avl_node *settled = avl_fix_heights(root, n, aug);
+
+	if (settled == n && aug) {
+		aug(n);
+		settled = n->parent;
+	}
+	avl_fix_summaries(settled, aug);
 }
 
 void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
-	avl_fixup(root, n, aug);
+	/* A new leaf: its own summary, then its parent gained a child. */
+	if (aug)
+		aug(n);
+	if (n->parent)
+		avl_fixup(root, n->parent, aug);
 }
 
 void pvdma_avl_propagate(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
-	for (; n; n = n->parent)
-		if (!avl_update(n, aug))
-			return;
+	avl_fix_summaries(n, aug);
 }
 
 void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
@@ -157,9 +212,11 @@ void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 	n->left = NULL;
 	n->right = NULL;
 	n->parent = NULL;
-	avl_fixup(root, start, aug);
-	if (moved && moved != start)
-		avl_fixup(root, moved, aug);
+	if (start && start != moved)
+		avl_fixup(root, start, aug);
+	/* The walk from below may have stopped short of the successor. */
+	if (moved)
+		avl_fixup_moved(root, moved, aug);
 }
 
 struct pvdma_avl_node *pvdma_avl_first(const struct pvdma_avl_root *root)
