@@ -281,6 +281,41 @@ write_counts(sys.argv[3])
 PY
 add_counts "$work/counts"
 
+# ---- whole lists in the recordings: a shipped trace keeps the unmap of a
+# list of more than 500 entries (its event outgrows a 4 KiB ring-buffer
+# page), and says how it was recorded; the replay's stats count that
+# unmap as the probe's
+longest=0 keeper=
+for t in $traces; do
+	n=$(xz -dc "$t" | sed -n 's/.*pvdma_unmap_sg: .*nents=\([0-9]*\).*/\1/p' |
+		sort -n | tail -n 1)
+	if [ "${n:-0}" -gt "$longest" ]; then
+		longest=$n
+		keeper=$t
+	fi
+done
+if [ "$longest" -gt 500 ]; then
+	ok "$keeper keeps the unmap of a $longest-entry list"
+	if xz -dc "$keeper" | grep -q '^# command: ' &&
+		xz -dc "$keeper" | grep -q '^# unmap-probe: '; then
+		ok "$keeper names its recording command and unmap probe"
+	else
+		fail "$keeper: no '# command:' or '# unmap-probe:' header"
+	fi
+	"$R" --stats "$keeper" >"$work/stats.txt" 2>&1
+	over=$(sed -n 's/^lists over [0-9]* entries: \([0-9]*\); unmaps from the unmap probe: \([0-9]*\)$/\1 \2/p' \
+		"$work/stats.txt")
+	# shellcheck disable=SC2086 # the two counts, a word each
+	set -- $over
+	if [ $# -eq 2 ] && [ "$1" -gt 0 ] && [ "$1" -eq "$2" ]; then
+		ok "$keeper: stats: all $1 long lists unmapped by the probe"
+	else
+		fail "$keeper: stats: long lists and probe unmaps '$over'"
+	fi
+else
+	fail "no shipped trace keeps the unmap of a list over 500 entries (longest $longest)"
+fi
+
 # ---- --help: one list of the synthetic workloads (synth.c's table), each
 # named once with a one-line summary, each one --synthetic accepts
 "$R" --help >"$work/help.txt" 2>&1
