@@ -89,11 +89,17 @@ def vm_and_host(data, md):
                    "median of the rounds: **%s** (lowest median at >= 1 MiB: %.2f; lowest "
                    "single round: %.2f)." % ("met" if worst >= 0.9 else "NOT met", worst, low),
                    ""]
+        # per tag: the median round and the lowest and highest (the plot's
+        # error bars)
         with open(os.path.join(data, "throughput.dat"), "w") as f:
-            f.write("size " + " ".join(tags) + "\n")
+            f.write("size " + " ".join("%s %s_min %s_max" % (t, t, t)
+                                       for t in tags) + "\n")
             for sz in sizes:
                 f.write("%d %s\n" % (sz, " ".join(
-                    "%.3f" % by[(t, sz)]["ratio"] if (t, sz) in by else "NaN" for t in tags)))
+                    "%.3f %.3f %.3f" % (by[(t, sz)]["ratio"],
+                                        by[(t, sz)].get("ratio_min", by[(t, sz)]["ratio"]),
+                                        by[(t, sz)].get("ratio_max", by[(t, sz)]["ratio"]))
+                    if (t, sz) in by else "NaN NaN NaN" for t in tags)))
     sgr = [r for r in vm if r["bench"] == "sg-ratio"]
     sg = {(r["tag"], r["entries"]): r for r in vm
           if r["bench"] == "sg" and "pvdma_ns" in r}
