@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # make bench: the performance report's numbers and plots (docs/perf/).
-# Not part of make check: it takes a few minutes and measures, it doesn't
+# Not part of make check: it takes minutes (callgrind and the TCG guest
+# most: six to twelve on two shared cores) and measures, it doesn't
 # judge. Results: build/bench/*.json, docs/perf/results.md, planner.md,
 # planner-callgrind.md, alignment.md, docs/perf/*.png, and the generated
 # blocks of README.md and docs/ (scripts/trace_tables.py, bench_report.py).
