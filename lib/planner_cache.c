@@ -1193,11 +1193,47 @@ static struct pvdma_window *unmap_window(struct pvdma_planner *p,
 	return pvdma_bus_find(p, seg->bus);
 }
 
-static int cache_unmap_seg(struct pvdma_planner *p, const struct pvdma_seg *seg,
-			   enum pvdma_dir dir)
+/*
+ * Consecutive entries of an unmap that name one window: each is checked
+ * and its chunks released as it comes (a chunk freed is freed at once),
+ * but the bytes and references they give back are summed and applied once
+ * (unmap_run_end), ending as entry by entry: the byte counts are clamped
+ * sums, and a run never takes a window's last reference before its own
+ * last entry, so the window stays live until then.
+ */
+struct unmap_run {
+	struct pvdma_window *w;	/* NULL: no run */
+	u64 entries;		/* references they drop */
+	u64 len;		/* their bytes */
+	u64 pages;		/* their page-rounded bytes (counted windows) */
+	u64 freed;		/* chunk bytes they were the last to touch */
+};
+
+static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
+{
+	struct pvdma_window *w = r->w;
+
+	if (!w)
+		return;
+	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, r->len);
+	if (win_counts_use(w)) {
+		w->live -= PVDMA_MIN(w->live, r->pages);
+		if (w->trimmable)
+			p->spec_pinned += r->freed;
+	}
+	w->refs -= r->entries - 1;	/* none of these was the last */
+	win_put(p, w);
+	*r = (struct unmap_run){ NULL };
+}
+
+static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
+			   const struct pvdma_seg *seg, enum pvdma_dir dir)
 {
 	struct pvdma_window *w = unmap_window(p, seg);
+	u64 off;
 
+	if (r->w && (w != r->w || r->entries >= w->refs))
+		unmap_run_end(p, r);
 	if (w && w == p->pool_window)
 		return pvdma_bounce_unmap(p, seg, dir);
 	if (!w || w->state != PVDMA_WIN_LIVE || !seg->len ||
@@ -1205,21 +1241,29 @@ static int cache_unmap_seg(struct pvdma_planner *p, const struct pvdma_seg *seg,
 		p->stats.bad_unmaps++;
 		return -ENOENT;
 	}
-	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, seg->len);
-	win_unuse(p, w, seg->bus - w->bus, seg->len);
-	win_put(p, w);
+	off = seg->bus - w->bus;
+	r->w = w;
+	r->entries++;
+	r->len += seg->len;
+	if (win_counts_use(w)) {
+		r->pages += page_bytes(p, off, seg->len);
+		if (w->chunks)
+			r->freed += chunks_remove(w, off, seg->len);
+	}
 	return 0;
 }
 
 int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 		      u32 n, enum pvdma_dir dir)
 {
+	struct unmap_run run = { NULL };
 	int ret = 0;
 	u32 i;
 
 	for (i = 0; i < n; i++)
-		if (cache_unmap_seg(p, &segs[i], dir))
+		if (cache_unmap_seg(p, &run, &segs[i], dir))
 			ret = -ENOENT;
+	unmap_run_end(p, &run);
 	if (pvdma_batch_submit(p))
 		ret = ret ? ret : -EIO;
 	return ret;

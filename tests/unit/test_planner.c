@@ -842,6 +842,81 @@ static void test_pvdma_run_hits(void **state)
 	free(h);
 }
 
+/* Everything an unmap changes in @a's window @wa as in @b's @wb. */
+static void assert_same_unmap_state(struct harness *a, struct harness *b,
+				    const struct pvdma_window *wa,
+				    const struct pvdma_window *wb)
+{
+	assert_int_equal(wa->refs, wb->refs);
+	assert_int_equal(wa->live, wb->live);
+	assert_int_equal(wa->state, wb->state);
+	assert_int_equal(wa->trimmable, wb->trimmable);
+	assert_int_equal(!wa->chunks, !wb->chunks);
+	if (wa->chunks)
+		assert_int_equal(wa->chunks->free_bytes, wb->chunks->free_bytes);
+	assert_int_equal(a->p.stats.live_bytes, b->p.stats.live_bytes);
+	assert_int_equal(a->p.spec_pinned, b->p.spec_pinned);
+	assert_int_equal(a->p.stats.pinned_aperture, b->p.stats.pinned_aperture);
+	assert_int_equal(a->p.stats.pinned_windows, b->p.stats.pinned_windows);
+	assert_int_equal(a->p.stats.spec_aperture, b->p.stats.spec_aperture);
+	assert_int_equal(a->p.stats.bad_unmaps, b->p.stats.bad_unmaps);
+}
+
+/*
+ * An unmap's entries that name one window give back their bytes and
+ * references once per run; the planner must end exactly as one entry at a
+ * time would. The list goes A, B, A (two windows, chunk maps on), then
+ * names A's first page again once A has no reference left, and an entry
+ * too long for its window: both refused, nothing dropped twice.
+ */
+static void test_pvdma_unmap_run(void **state)
+{
+	enum { NA = 16, NB = 8, N = NA + NB };
+	struct harness *one = setup_chunks(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+					   PVDMA_BOUNCE_OFF, false, 4);
+	struct harness *each = setup_chunks(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+					    PVDMA_BOUNCE_OFF, false, 4);
+	struct harness *h[2] = { one, each };
+	struct pvdma_seg s[2][N + 2];
+	const struct pvdma_window *wa[2], *wb[2];
+	u32 i, k;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < N; i++)
+			s[k][i] = i < NA / 2 || i >= NA / 2 + NB ?
+				  seg(0x100000000ull + (u64)i * 64 * 1024, 4096) :
+				  seg(0x300000000ull + (u64)i * 8192, 8192);
+		assert_int_equal(pvdma_map(&h[k]->p, s[k], N,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		wa[k] = pvdma_window_by_bus(&h[k]->p, s[k][0].bus);
+		wb[k] = pvdma_window_by_bus(&h[k]->p, s[k][NA / 2].bus);
+		assert_ptr_not_equal(wa[k], wb[k]);
+		assert_int_equal(wa[k]->refs, NA);
+		assert_int_equal(wb[k]->refs, NB);
+		assert_non_null(wa[k]->chunks);
+		s[k][N] = s[k][0];		/* A has no reference left */
+		s[k][N + 1] = s[k][NA / 2];	/* longer than B */
+		s[k][N + 1].len = 128 * MIB;
+	}
+	assert_int_equal(pvdma_unmap(&one->p, s[0], N + 2, PVDMA_DIR_TO_DEVICE),
+			 -ENOENT);
+	for (i = 0; i < N + 2; i++)
+		assert_int_equal(pvdma_unmap(&each->p, &s[1][i], 1,
+					     PVDMA_DIR_TO_DEVICE),
+				 i < N ? 0 : -ENOENT);
+	assert_int_equal(one->p.stats.bad_unmaps, 2);
+	assert_int_equal(wa[0]->refs, 0);
+	assert_int_equal(wb[0]->refs, 0);
+	assert_int_equal(wa[0]->state, PVDMA_WIN_IDLE);
+	assert_same_unmap_state(one, each, wa[0], wa[1]);
+	assert_same_unmap_state(one, each, wb[0], wb[1]);
+	assert_int_equal(one->p.stats.live_bytes, 0);
+	assert_in_sync(one);
+	assert_in_sync(each);
+	free(one);
+	free(each);
+}
+
 /*
  * Entries that alternate between two windows far apart never join a run:
  * each is found by the hint of its 2 MiB, none by a tree descent.
@@ -1455,6 +1530,7 @@ int main(void)
 		planner_test(test_pvdma_fast_lookup),
 		planner_test(test_pvdma_run_hits),
 		planner_test(test_pvdma_hint_lookup),
+		planner_test(test_pvdma_unmap_run),
 		planner_test(test_bounce_preferred_for_small),
 		planner_test(test_pvdma_strict),
 		planner_test(test_pvdma_evicts_idle),
