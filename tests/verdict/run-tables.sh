@@ -10,5 +10,6 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 . tests/lib.sh
 need "$BUILD/pvdma-replay"
+need "$BUILD/pvdma-trace"	# the stats table runs pvdma-trace stats
 # trace_tables.py prints its own closing line and exits 1 on a difference.
 exec python3 scripts/trace_tables.py --check --replay "$BUILD/pvdma-replay"
