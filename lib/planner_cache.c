@@ -236,14 +236,33 @@ static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
 }
 
 /*
- * Bytes of chunk @i of the span [@first, @last] a mapping of @w touches:
- * a chunk between its ends lies inside the mapping, so inside the window,
- * whole; only the ends can be cut by the window's.
+ * Move the count of each chunk [@first, @last] a mapping of @w touches by
+ * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
+ * brought to zero (-1). Only the ends can be cut by the window's: a chunk
+ * between them lies inside the mapping, so inside the window, whole, and
+ * the middle of a long span is a plain count.
  */
-static u64 span_chunk_len(const struct pvdma_window *w, u32 i, u32 first,
-			  u32 last)
+static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
+			      int step)
 {
-	return i == first || i == last ? chunk_len(w, i) : w->chunks->chunk;
+	struct pvdma_chunk_map *c = w->chunks;
+	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
+	u32 i, whole = 0;
+	u64 bytes = 0;
+
+	c->cover[first] += step;
+	if (c->cover[first] == edge)
+		bytes += chunk_len(w, first);
+	if (last == first)
+		return bytes;
+	for (i = first + 1; i < last; i++) {
+		c->cover[i] += step;
+		whole += c->cover[i] == edge;
+	}
+	c->cover[last] += step;
+	if (c->cover[last] == edge)
+		bytes += chunk_len(w, last);
+	return bytes + (u64)whole * c->chunk;
 }
 
 /* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
@@ -252,15 +271,13 @@ static u64 span_chunk_len(const struct pvdma_window *w, u32 i, u32 first,
 static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u64 taken = 0;
-	u32 i, first, last;
+	u64 taken;
+	u32 first, last;
 
 	if (!chunks_span(w, off, len, &first, &last))
 		return 0;
 	c->starts[first]++;
-	for (i = first; i <= last; i++)
-		if (!c->cover[i]++)
-			taken += span_chunk_len(w, i, first, last);
+	taken = chunks_step(w, first, last, 1);
 	c->free_bytes -= taken;
 	return taken;
 }
@@ -271,15 +288,13 @@ static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u64 freed = 0;
-	u32 i, first, last;
+	u64 freed;
+	u32 first, last;
 
 	if (!chunks_span(w, off, len, &first, &last))
 		return 0;
 	c->starts[first]--;
-	for (i = first; i <= last; i++)
-		if (!--c->cover[i])
-			freed += span_chunk_len(w, i, first, last);
+	freed = chunks_step(w, first, last, -1);
 	c->free_bytes += freed;
 	return freed;
 }
