@@ -6,9 +6,8 @@
  * neither changed nor needed a rotation (nothing above it can lean anew);
  * the second recomputes augmented summaries from there and ends at the
  * first that comes out as it was. Both are loops over parent pointers,
- * each step a few loads: an insert or erase costs a descent plus O(1)
- * amortised rebalancing, and summaries stay exact without cases per
- * rotation.
+ * each step a few loads: an insert's walk is O(1) amortised, an erase's
+ * O(log n) at worst, and summaries stay exact without cases per rotation.
  */
 #include <pvdma/avl.h>
 
@@ -146,9 +145,9 @@ static inline void avl_fixup(struct pvdma_avl_root *root,
 }
 
 /*
- * @n took an erased node's place: its height is right, its summary is of
- * its old place and says nothing about whether its parent's changed, so
- * the parent is always recomputed too.
+ * @n took an erased node's place with that node's height, recomputed
+ * here like any; its summary is of its old place and says nothing about
+ * whether its parent's changed, so the parent is always recomputed too.
  */
 static void avl_fixup_moved(struct pvdma_avl_root *root,
 			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
