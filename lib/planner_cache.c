@@ -45,15 +45,31 @@ u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 #define SPEC_PRIOR	4
 
 /*
- * Speculation still allowed: its budget less what grown windows hold
- * beyond what their mappings have used. The budget is scaled by how often
+ * What speculation may hold: a share of the window space (>> spec_shift)
+ * or, while the aperture is mostly free, what is left of half of it
+ * beside the windows mappings use; as those grow, the excess is trimmed
+ * back (trim_excess()).
+ */
+static u64 spec_cap(const struct pvdma_planner *p)
+{
+	u64 budget = pvdma_cache_budget(p), held = pvdma_cache_bytes(p);
+	u64 rest = held - PVDMA_MIN(held, p->stats.spec_aperture);
+	u64 half = budget >> 1;
+
+	return PVDMA_MAX(budget >> p->cfg.spec_shift,
+			 half > rest ? half - rest : 0);
+}
+
+/*
+ * Speculation still allowed: its cap less what grown windows hold
+ * beyond what their mappings have used. The cap is scaled by how often
  * grown windows were hit by later calls: speculation that saves no host
  * call (buffers scattered over more than the aperture) soon stops pinning
  * aperture it cannot give back.
  */
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 {
-	u64 spec = pvdma_cache_budget(p) >> p->cfg.spec_shift;
+	u64 spec = spec_cap(p);
 
 	if (p->spec_hits < p->spec_windows)
 		spec = spec / (p->spec_windows + SPEC_PRIOR) *
@@ -608,6 +624,20 @@ static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 }
 
 /*
+ * Speculation over its cap - the windows mappings use grew into it - is
+ * given back with the host call this map makes anyway: a cap checked
+ * only when a window is made would let a few early windows keep room
+ * the live set needs.
+ */
+static void trim_excess(struct pvdma_planner *p)
+{
+	u64 cap = spec_cap(p), spec = p->stats.spec_aperture;
+
+	if (p->cfg.trim && spec > cap)
+		trim_pinned(p, spec - cap);
+}
+
+/*
  * Can a new window of @len exact bytes be added? Everything not pinned
  * can be evicted, so only pinned windows and this call's own misses
  * count; the unused ends of pinned grown windows can be trimmed. Returns
@@ -974,6 +1004,7 @@ static u32 cache_commit(struct pvdma_planner *p)
 	held = pvdma_cache_bytes(p);
 	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
 		trim_pinned(p, held - budget);
+	trim_excess(p);
 	if (cache_over(p))
 		return pvdma_cache_bytes(p) > budget ? PVDMA_FAIL_APERTURE :
 						       PVDMA_FAIL_MAPPINGS;

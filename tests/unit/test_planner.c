@@ -262,6 +262,72 @@ static void test_pvdma_first_windows_unproven(void **state)
 	free(h);
 }
 
+/*
+ * While the aperture is mostly free, speculation that later calls hit
+ * may hold up to half of it, not only the fixed quarter: scattered
+ * regions a driver keeps coming back to each get a window.
+ */
+static void test_pvdma_spec_half_free(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 budget = 1536 * MIB, calls;	/* no bounce pool: all of it */
+	u32 i;
+
+	for (i = 0; i < 10; i++) {
+		u64 at = 0x500000000ull + (u64)i * GIB;
+		u64 len = window_len_at(h, at, 4096);
+
+		assert_true(len >= 32 * MIB);
+		/* a later call in the same region is a hit */
+		calls = h->p.stats.host_calls;
+		assert_int_equal(map1(h, at + len / 2, 4096), 0);
+		assert_int_equal(h->p.stats.host_calls, calls);
+	}
+	/* more than the fixed share (a quarter), never more than half */
+	assert_true(h->p.stats.spec_aperture >
+		    budget >> PVDMA_DEFAULT_SPEC_SHIFT);
+	assert_true(h->p.stats.live_aperture <= budget / 2);
+	assert_int_equal(h->p.stats.trims, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * Speculation beyond its cap is trimmed back with the next host call,
+ * not only once a map finds the aperture full: as windows that mappings
+ * use take the free half, the grown windows made while it was empty
+ * give back what they never used.
+ */
+static void test_pvdma_spec_trim_excess(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 256 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 budget = 256 * MIB, quarter = budget >> PVDMA_DEFAULT_SPEC_SHIFT;
+	struct pvdma_seg big;
+	u32 i;
+
+	for (i = 0; i < 8; i++) {
+		u64 at = 0x500000000ull + (u64)i * GIB;
+		u64 len = window_len_at(h, at, 4096);
+
+		assert_true(len > 4 * PAGE);
+		assert_int_equal(map1(h, at + 2 * PAGE, 4096), 0);
+	}
+	assert_true(h->p.stats.spec_aperture > quarter);
+	assert_int_equal(h->p.stats.trims, 0);
+	/* a large exact map takes much of the free half: no pressure (the
+	 * aperture is far from full), but the speculation is over its cap */
+	big = seg(0x3000000000ull, budget / 2 - quarter / 2);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(h->p.stats.live_aperture < budget);
+	assert_true(h->p.stats.trims > 0);
+	assert_true(h->p.stats.spec_aperture <= quarter);
+	assert_translates(h, &big, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* Sequential 2 MiB singles, up and down: runs double, not one per map. */
 static void test_pvdma_streams(void **state)
 {
@@ -1513,6 +1579,8 @@ int main(void)
 		planner_test(test_pvdma_one_call_per_sg),
 		planner_test(test_pvdma_first_windows),
 		planner_test(test_pvdma_first_windows_unproven),
+		planner_test(test_pvdma_spec_half_free),
+		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),

@@ -132,7 +132,9 @@ struct pvdma_planner_config {
 	u64 aperture_bytes;
 	u32 max_mappings;
 	/* pvdma window sizing (docs/planner.md): speculation may hold
-	 * aperture >> spec_shift in pages no mapping has used yet; one
+	 * aperture >> spec_shift in pages no mapping has used yet (more
+	 * while the aperture is mostly free: up to half of it with the
+	 * windows mappings use); one
 	 * speculative window takes at most (what is left of that, and of the
 	 * free aperture >> spec_shift) >> headroom_shift, and never more than
 	 * max_window. A single map of at most window_small_max bytes with no
