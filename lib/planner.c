@@ -570,6 +570,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->stats.pinned_windows = 0;
 	p->stats.live_bytes = 0;
 	memset(p->hint, 0, sizeof(p->hint));
+	memset(p->dead_hint, 0, sizeof(p->dead_hint));
 	memset(p->miss, 0, sizeof(p->miss));
 	pvdma_bounce_init(p);
 }

@@ -448,6 +448,42 @@ static bool win_unhold(struct pvdma_planner *p, struct pvdma_window *w)
 	return true;
 }
 
+/*
+ * Slots of dead_hint[] an unshared window starting at @gpa may take: a
+ * few after its hash, so that the buffers of one list that straddle
+ * windows do not push each other out.
+ */
+#define DEAD_PROBES	4
+
+static u32 dead_slot(const struct pvdma_planner *p, u64 gpa, u32 probe)
+{
+	u64 page = gpa / p->cfg.page_size;
+
+	return ((u32)((page * 0x9e3779b97f4a7c15ull) >> 58) + probe) &
+	       (PVDMA_HINT_SLOTS - 1);
+}
+
+static bool win_dead(const struct pvdma_window *w)
+{
+	return w && !w->shared && w->state == PVDMA_WIN_IDLE;
+}
+
+/* Remember unshared @w, just put on the dead list. */
+static void dead_note(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	u32 i, slot = dead_slot(p, w->gpa, 0);
+
+	for (i = 0; i < DEAD_PROBES; i++) {
+		u32 s = dead_slot(p, w->gpa, i);
+
+		if (!win_dead(p->dead_hint[s])) {
+			slot = s;
+			break;
+		}
+	}
+	p->dead_hint[slot] = w;
+}
+
 /* Drop one reference; an unreferenced window idles or goes (strict). */
 static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 {
@@ -457,11 +493,36 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 		pvdma_win_release(p, w);
 		return;
 	}
-	/* An unshared window can never be hit again: it goes with the next
-	 * host call instead of costing one of its own.
+	/* An unshared window is found by no lookup: it goes with the next
+	 * host call instead of costing one of its own, unless the same
+	 * request comes back first (dead_revive()).
 	 */
 	w->state = PVDMA_WIN_IDLE;
 	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
+	if (!w->shared)
+		dead_note(p, w);
+}
+
+/*
+ * An unshared window still mapped (on the dead list) that holds
+ * [gpa, gpa + len) with @perm, or NULL. A request that straddles windows
+ * gets one; a frame loop that maps the same buffer again before the next
+ * host call would otherwise pay a host call for it every frame.
+ */
+static struct pvdma_window *dead_revive(struct pvdma_planner *p, u64 gpa,
+					u64 len, u16 perm)
+{
+	u64 page = PVDMA_ALIGN_DOWN(gpa, p->cfg.page_size);
+	u32 i;
+
+	for (i = 0; i < DEAD_PROBES; i++) {
+		struct pvdma_window *w = p->dead_hint[dead_slot(p, page, i)];
+
+		if (win_dead(w) && gpa >= w->gpa &&
+		    gpa + len - w->gpa <= w->len && !(perm & ~w->perm))
+			return w;
+	}
+	return NULL;
 }
 
 static bool evict_one(struct pvdma_planner *p)
@@ -903,6 +964,8 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		return -EINVAL;
 	}
 	w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
+	if (!w)
+		w = dead_revive(p, seg->gpa, seg->len, perm);
 	if (w) {
 		p->stats.hits++;
 		if (w->grown && w->state != PVDMA_WIN_PENDING)

@@ -610,6 +610,56 @@ static void test_pvdma_list_run(void **state)
  * not cover) can never be hit again: unmapped, it costs no host call of
  * its own but goes with the next one.
  */
+/*
+ * Buffers that straddle windows get private windows; mapped again before
+ * the next host call (a frame loop), each takes its window back instead
+ * of costing a host call every frame - many in one list too, more than
+ * their hash slots keep apart.
+ */
+#define DEAD_N	24
+
+static void test_pvdma_dead_revive(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg shared[DEAD_N], priv[DEAD_N];
+	const struct pvdma_window *w;
+	u64 calls, bus[DEAD_N];
+	u32 i, round;
+
+	for (i = 0; i < DEAD_N; i++) {
+		shared[i] = seg((u64)(i + 1) * GIB, 64 * 1024);
+		assert_int_equal(pvdma_map(&h->p, &shared[i], 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		w = pvdma_window_by_bus(&h->p, shared[i].bus);
+		assert_non_null(w);
+		/* a request across the shared window's end */
+		priv[i] = seg(w->gpa + w->len - 4096, 8192);
+	}
+	assert_int_equal(pvdma_map(&h->p, priv, DEAD_N, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	for (i = 0; i < DEAD_N; i++)
+		bus[i] = priv[i].bus;
+	calls = h->p.stats.host_calls;
+	for (round = 0; round < 4; round++) {
+		assert_int_equal(pvdma_unmap(&h->p, priv, DEAD_N,
+					     PVDMA_DIR_TO_DEVICE), 0);
+		assert_int_equal(pvdma_map(&h->p, priv, DEAD_N,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(h->p.stats.host_calls, calls);
+		for (i = 0; i < DEAD_N; i++)
+			assert_int_equal(priv[i].bus, bus[i]);
+		assert_translates(h, priv, DEAD_N);
+	}
+	/* idle again, they still go with the next host call */
+	assert_int_equal(pvdma_unmap(&h->p, priv, DEAD_N, PVDMA_DIR_TO_DEVICE),
+			 0);
+	assert_int_equal(map1(h, 1ull << 40, 4096), 0);
+	assert_int_equal(h->dart.stats.live_mappings, DEAD_N + 1);
+	assert_in_sync(h);
+	free(h);
+}
+
 static void test_pvdma_dead_rides_along(void **state)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
@@ -1591,6 +1641,7 @@ int main(void)
 		planner_test(test_pvdma_admission_bounces),
 		planner_test(test_pvdma_list_run),
 		planner_test(test_pvdma_dead_rides_along),
+		planner_test(test_pvdma_dead_revive),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),

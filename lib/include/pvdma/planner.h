@@ -374,6 +374,11 @@ struct pvdma_planner {
 	 * here without a tree descent (validated on use).
 	 */
 	struct pvdma_window *hint[PVDMA_HINT_SLOTS];
+	/* Unshared windows waiting on the dead list to go with the next
+	 * host call, by first page: the same request back before then
+	 * takes its window again (validated on use).
+	 */
+	struct pvdma_window *dead_hint[PVDMA_HINT_SLOTS];
 	struct pvdma_miss_slot miss[PVDMA_MISS_LEVELS][PVDMA_MISS_SLOTS];
 	struct pvdma_planner_stats stats;
 	struct pvdma_fail_info last_failure;
