@@ -701,8 +701,10 @@ static void trim_excess(struct pvdma_planner *p)
 /*
  * Can a new window of @len exact bytes be added? Everything not pinned
  * can be evicted, so only pinned windows and this call's own misses
- * count; the unused ends of pinned grown windows can be trimmed. Returns
- * 0 (having queued any trim needed) or the PVDMA_FAIL_* reason.
+ * count; the unused parts of pinned grown windows can be trimmed. Returns
+ * 0 or the PVDMA_FAIL_* reason. Nothing is trimmed yet: the commit does
+ * that once the whole call is admitted, so a map refused later in the
+ * pass has changed nothing and costs no host call.
  */
 static u32 cache_admit(struct pvdma_planner *p, u64 len)
 {
@@ -717,7 +719,6 @@ static u32 cache_admit(struct pvdma_planner *p, u64 len)
 		return 0;
 	if (!p->cfg.trim || need - budget > p->spec_pinned)
 		return PVDMA_FAIL_APERTURE;
-	trim_pinned(p, need - budget);
 	return 0;
 }
 
@@ -770,7 +771,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		.segs = segs, .i = i, .n = n,
 		.lo = PVDMA_ALIGN_DOWN(seg->gpa, ps),
 		.hi = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps),
-		.room = budget > held ? budget - held : 0,
+		/* what the unused parts of windows in use can give back
+		 * (trimmed at the commit) is room too */
+		.room = budget + p->spec_pinned > held ?
+			budget + p->spec_pinned - held : 0,
 		.prev = prev,
 	};
 	struct pvdma_window *w;
@@ -1062,6 +1066,12 @@ static u32 cache_commit(struct pvdma_planner *p)
 		for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
 			shrink_to_used(p, pvdma_list_entry(pos,
 						struct pvdma_window, lru));
+	/* what evicting every idle window could not free comes from the
+	 * unused parts of windows in use first: idle windows may be hit
+	 */
+	held = p->stats.pinned_aperture - p->call_new_bytes + p->call_need;
+	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
+		trim_pinned(p, held - budget);
 	while (cache_over(p) && evict_one(p))
 		;
 	held = pvdma_cache_bytes(p);
