@@ -7,8 +7,9 @@
  * window one of these clues justifies, clipped to its neighbours:
  *  - a stream: the miss starts a little past a window whose top has been
  *    used (ascending) or ends a little below one whose bottom has
- *    (descending); the new window doubles the run's last one, as
- *    readahead does;
+ *    (descending), or beside a grown window several mappings have used
+ *    half of; the new window doubles the run's last one, as readahead
+ *    does;
  *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
  *    asked for half already is in use: map all of it (a block mapped
  *    while it is mostly holes would pin them for as long as any page in
@@ -70,16 +71,36 @@ static u64 stream_gap(const struct pvdma_window *w, u64 req)
 	return 3 * PVDMA_MAX(w->len, req);
 }
 
-/* Ascending: the miss starts a little past a run whose top has been
- * used.
+/*
+ * Does a miss beside @w continue a run, and how far may it grow? It does
+ * if @end_used, the end of @w it lies beyond has been used: a stream,
+ * bounded by the free space (@run). It does too if @w is a grown window
+ * several mappings have used, together half of it at once: the driver's
+ * region is larger than the window speculation made for it; that is
+ * speculation still, bounded by its budget (@spec). A window mostly
+ * holes (one buffer here and there) continues nothing.
  */
-static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
-			   u64 *hi)
+static bool run_continues(const struct pvdma_window *w, bool end_used,
+			  u64 run, u64 spec, u64 *limit)
+{
+	if (end_used) {
+		*limit = run;
+		return true;
+	}
+	if (!w->grown || w->refs < 2 || 2 * w->peak < w->len)
+		return false;
+	*limit = PVDMA_MIN(run, spec);
+	return true;
+}
+
+/* Ascending: the miss starts a little past a run. */
+static void grow_stream_up(const struct pvdma_miss *m, u64 run, u64 spec,
+			   u64 *lo, u64 *hi)
 {
 	const struct pvdma_window *w = m->prev;
-	u64 end, req = m->hi - m->lo;
+	u64 end, limit, req = m->hi - m->lo;
 
-	if (!w || w->used_hi != w->len)
+	if (!w || !run_continues(w, w->used_hi == w->len, run, spec, &limit))
 		return;
 	end = w->gpa + w->len;
 	if (end > m->lo || m->lo - end > stream_gap(w, req))
@@ -87,17 +108,15 @@ static void grow_stream_up(const struct pvdma_miss *m, u64 limit, u64 *lo,
 	consider(m, end, end + stream_len(w, m->hi - end, limit), lo, hi);
 }
 
-/* Descending: the miss ends a little below a run whose bottom has been
- * used.
- */
-static void grow_stream_down(const struct pvdma_miss *m, u64 limit, u64 *lo,
-			     u64 *hi)
+/* Descending: the miss ends a little below a run. */
+static void grow_stream_down(const struct pvdma_miss *m, u64 run, u64 spec,
+			     u64 *lo, u64 *hi)
 {
 	const struct pvdma_window *w = m->next;
-	u64 len, req = m->hi - m->lo;
+	u64 len, limit, req = m->hi - m->lo;
 
-	if (!w || w->used_lo != 0 || w->gpa < m->hi ||
-	    w->gpa - m->hi > stream_gap(w, req))
+	if (!w || !run_continues(w, w->used_lo == 0, run, spec, &limit) ||
+	    w->gpa < m->hi || w->gpa - m->hi > stream_gap(w, req))
 		return;
 	len = stream_len(w, w->gpa - m->lo, limit);
 	if (len <= w->gpa)
@@ -231,8 +250,8 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 {
 	u64 limit = spec_limit(p, m->room), run = stream_limit(p, m->room);
 
-	grow_stream_up(m, run, lo, hi);
-	grow_stream_down(m, run, lo, hi);
+	grow_stream_up(m, run, limit, lo, hi);
+	grow_stream_down(m, run, limit, lo, hi);
 	grow_dense(p, m, limit, lo, hi);
 	grow_list(p, m, lo, hi);
 	grow_first(p, m, limit, lo, hi);

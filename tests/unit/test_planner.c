@@ -388,6 +388,35 @@ static void test_pvdma_streams(void **state)
 	free(down);
 }
 
+/*
+ * A miss just past a grown window that several mappings have used half
+ * of continues it, top unused or not: the driver's region is larger
+ * than the window, the next one doubles it. A window mostly holes (two
+ * pages in it) continues nothing: the miss gets a first window.
+ */
+static void test_pvdma_stream_region(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 full = 0x400000000ull, holes = 0x800000000ull, w, first;
+	u64 calls;
+
+	w = window_len_at(h, full + PAGE, 4096);
+	assert_true(w >= 16 * MIB);
+	/* two buffers fill half of it, its top stays unused */
+	calls = h->p.stats.host_calls;
+	assert_int_equal(map1(h, full + w / 8, w / 4), 0);
+	assert_int_equal(map1(h, full + w / 2, w / 4), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(window_len_at(h, full + w + 2 * PAGE, 4096), 2 * w);
+
+	first = window_len_at(h, holes + PAGE, 4096);
+	assert_int_equal(map1(h, holes + first / 2, 4096), 0);
+	assert_true(window_len_at(h, holes + first + 2 * PAGE, 4096) < 2 * first);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A block half asked for is mapped whole; list neighbours share one. */
 static void test_pvdma_density(void **state)
 {
@@ -1671,6 +1700,7 @@ int main(void)
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
+		planner_test(test_pvdma_stream_region),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
