@@ -17,9 +17,10 @@
  *  - a list: the entries that follow and touch this one (pages of pinned
  *    or pageable memory, up or down) share its window; when mappings are
  *    scarce, so do neighbours in one 256 KiB block;
- *  - nothing yet: a single map (or a list's first miss in a call) gets a
- *    speculative window, big while the aperture is nearly empty, a
- *    driver's scattered first pages then landing in a few windows.
+ *  - nothing yet: a single map (or a list's first miss in a call, or one
+ *    near a window an earlier call made) gets a speculative window, big
+ *    while the aperture is nearly empty, a driver's scattered first
+ *    pages then landing in a few windows.
  * Growth is speculation until mappings use it, so it has a budget
  * (aperture >> spec_shift, counted as what grown windows hold beyond the
  * most their mappings used, scaled by how often later calls hit them) and
@@ -221,12 +222,26 @@ static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
  * scattered pieces would otherwise spend the budget in one call, for a
  * host call it makes anyway). What it does not use, a trim gives back.
  */
+/*
+ * Does a window an earlier call made lie within @g of the miss? Then the
+ * driver is back in a region it used before.
+ */
+static bool near_earlier_window(const struct pvdma_miss *m, u64 g)
+{
+	const struct pvdma_window *a = m->prev, *b = m->next;
+
+	return (a && a->state != PVDMA_WIN_PENDING &&
+		a->gpa + a->len <= m->lo && m->lo - (a->gpa + a->len) < g) ||
+	       (b && b->state != PVDMA_WIN_PENDING &&
+		b->gpa >= m->hi && b->gpa - m->hi < g);
+}
+
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
 	u64 g = limit >> p->cfg.headroom_shift;
 
-	if (m->n > 1 && p->call_grown)
+	if (m->n > 1 && p->call_grown && !near_earlier_window(m, g))
 		return;
 	if (g <= m->hi - m->lo)
 		return;

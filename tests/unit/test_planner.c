@@ -417,6 +417,39 @@ static void test_pvdma_stream_region(void **state)
 	free(h);
 }
 
+/*
+ * A list speculates once per call, on its first miss; a later miss of
+ * the list that lands near a window an earlier call made (the driver is
+ * back in a region it used) speculates too.
+ */
+static void test_pvdma_list_revisit(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg l1[3] = {
+		seg(0x500000000ull, 4096),
+		seg(0x600000000ull, 4096),
+		seg(0x700000000ull, 4096),
+	};
+	struct pvdma_seg l2[3] = {
+		seg(0x800000000ull, 4096),
+		seg(0x900000000ull, 4096),	/* new: no clue */
+		seg(0x600000000ull + MIB, 4096),	/* back near l1[1] */
+	};
+
+	assert_int_equal(pvdma_map(&h->p, l1, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, l1[0].bus)->len > MIB);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l1[1].bus)->len, PAGE);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l1[2].bus)->len, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l2, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, l2[0].bus)->len > MIB);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l2[1].bus)->len, PAGE);
+	assert_true(pvdma_window_by_bus(&h->p, l2[2].bus)->len > MIB);
+	assert_translates(h, l2, 3);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A block half asked for is mapped whole; list neighbours share one. */
 static void test_pvdma_density(void **state)
 {
@@ -1701,6 +1734,7 @@ int main(void)
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
+		planner_test(test_pvdma_list_revisit),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
