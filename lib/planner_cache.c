@@ -688,13 +688,16 @@ static void trim_pinned(struct pvdma_planner *p, u64 bytes)
  * Speculation over its cap - the windows mappings use grew into it - is
  * given back with the host call this map makes anyway: a cap checked
  * only when a window is made would let a few early windows keep room
- * the live set needs.
+ * the live set needs. Not with a bounce pool: there the pool takes what
+ * windows have no room for, packed densely, and trims this early leave
+ * chunk-sized pieces around single buffers that hold more than the pool
+ * would (over-aperture at 256 MiB with a 64 MiB pool failed maps).
  */
 static void trim_excess(struct pvdma_planner *p)
 {
 	u64 cap = spec_cap(p), spec = p->stats.spec_aperture;
 
-	if (p->cfg.trim && spec > cap)
+	if (p->cfg.trim && !pvdma_bounce_reserved(p) && spec > cap)
 		trim_pinned(p, spec - cap);
 }
 
