@@ -775,7 +775,8 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		.lo = PVDMA_ALIGN_DOWN(seg->gpa, ps),
 		.hi = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps),
 		/* what the unused parts of windows in use can give back
-		 * (trimmed at the commit) is room too */
+		 * (trimmed at the commit) is room too
+		 */
 		.room = budget + p->spec_pinned > held ?
 			budget + p->spec_pinned - held : 0,
 		.prev = prev,
@@ -1062,7 +1063,7 @@ static bool cache_over(const struct pvdma_planner *p)
  */
 static u32 cache_commit(struct pvdma_planner *p)
 {
-	u64 held, budget = pvdma_cache_budget(p);
+	u64 need, held, budget = pvdma_cache_budget(p);
 	struct pvdma_list *pos;
 
 	if (cache_over(p))
@@ -1072,9 +1073,9 @@ static u32 cache_commit(struct pvdma_planner *p)
 	/* what evicting every idle window could not free comes from the
 	 * unused parts of windows in use first: idle windows may be hit
 	 */
-	held = p->stats.pinned_aperture - p->call_new_bytes + p->call_need;
-	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
-		trim_pinned(p, held - budget);
+	need = p->stats.pinned_aperture - p->call_new_bytes + p->call_need;
+	if (p->cfg.trim && need > budget && need - budget <= p->spec_pinned)
+		trim_pinned(p, need - budget);
 	while (cache_over(p) && evict_one(p))
 		;
 	held = pvdma_cache_bytes(p);
