@@ -124,7 +124,7 @@ static struct pvdma_entry *hb_entry(struct pvdma_slot_hdr *s, u32 i)
  * wait. Fills ops[].status and .bus; returns entries not OK, or -1 if the
  * daemon did not answer.
  */
-static int hb_submit(struct hb_dev *d, struct pvdma_host_op *ops, u32 n)
+static int hb_submit(struct hb_dev *d, struct pvdma_request *ops, u32 n)
 {
 	u32 per = d->hdr->max_batch, tail = d->hdr->sq_tail, slots, i, k;
 	struct pollfd p = { .fd = d->irq, .events = POLLIN };
@@ -174,7 +174,7 @@ static double hb_now(void)
 
 static int hb_run(struct hb_dev *d, u32 batch, double seconds)
 {
-	struct pvdma_host_op *ops = calloc(batch, sizeof(*ops));
+	struct pvdma_request *ops = calloc(batch, sizeof(*ops));
 	u64 requests = 0, doorbells = 0, errors = 0;
 	struct jsonw w;
 	double t0, t;
@@ -186,7 +186,7 @@ static int hb_run(struct hb_dev *d, u32 batch, double seconds)
 	t0 = hb_now();
 	do {
 		for (i = 0; i < batch; i++)
-			ops[i] = (struct pvdma_host_op){
+			ops[i] = (struct pvdma_request){
 				.op = PVDMA_OP_MAP,
 				.flags = PVDMA_MAP_READ | PVDMA_MAP_WRITE,
 				.gpa = HB_GPA_BASE + (u64)i * HB_PAGE,
@@ -197,7 +197,7 @@ static int hb_run(struct hb_dev *d, u32 batch, double seconds)
 			break;
 		errors += r;
 		for (i = 0; i < batch; i++)
-			ops[i] = (struct pvdma_host_op){
+			ops[i] = (struct pvdma_request){
 				.op = PVDMA_OP_UNMAP, .len = HB_PAGE,
 				.bus = ops[i].bus,
 			};
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 	u32 sizes[HB_MAX_SIZES] = { 1, 16, 127, 2032 }, nsizes = 4, i, ring;
 	const char *path = NULL;
 	struct hb_dev d = { 0 };
-	struct pvdma_host_op hello = { .op = PVDMA_OP_HELLO };
+	struct pvdma_request hello = { .op = PVDMA_OP_HELLO };
 	double seconds = 1.0;
 	uint64_t batch;
 	bool user_sizes = false;

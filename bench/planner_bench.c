@@ -34,7 +34,7 @@ struct bench {
 	struct pvdma_planner p;
 	struct pvdma_dart_mapping *dart_records;
 	struct pvdma_window *windows;
-	struct pvdma_host_op ops[2048];
+	struct pvdma_request ops[2048];
 	struct pvdma_window *batch_win[2048];
 };
 
@@ -43,7 +43,7 @@ struct live {
 	u32 n;
 };
 
-static int bench_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+static int bench_submit(void *ctx, struct pvdma_request *ops, u32 n)
 {
 	struct bench *b = ctx;
 

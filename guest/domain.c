@@ -56,7 +56,7 @@ static bool pvdma_op_ram_range(void *ctx, u64 gpa, u64 *start, u64 *end)
 	return pvdma_ram_map_find(&d->ram, gpa, start, end);
 }
 
-static int pvdma_op_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+static int pvdma_op_submit(void *ctx, struct pvdma_request *ops, u32 n)
 {
 	struct pvdma_domain *d = ctx;
 
@@ -139,7 +139,7 @@ struct pvdma_domain *pvdma_domain_create(struct device *dev, void *shm,
  */
 int pvdma_domain_hello(struct pvdma_domain *d)
 {
-	struct pvdma_host_op ops[2] = {
+	struct pvdma_request ops[2] = {
 		{ .op = PVDMA_OP_HELLO },
 		{ .op = PVDMA_OP_RESET },
 	};
@@ -370,7 +370,7 @@ err_free_mem:
 /* Tell the host to drop every mapping; the lock is held. */
 static void pvdma_domain_reset_locked(struct pvdma_domain *d)
 {
-	struct pvdma_host_op op = { .op = PVDMA_OP_RESET };
+	struct pvdma_request op = { .op = PVDMA_OP_RESET };
 
 	lockdep_assert_held(&d->lock);
 	if (pvdma_transport_submit(&d->tp, &op, 1) || op.status != PVDMA_ST_OK)

@@ -258,7 +258,7 @@ int pvdma_transport_init(struct pvdma_transport *tp, void *shm,
 			 u32 timeout_ms);
 int pvdma_transport_check(struct pvdma_transport *tp);
 int pvdma_transport_submit(struct pvdma_transport *tp,
-			   struct pvdma_host_op *ops, u32 n);
+			   struct pvdma_request *ops, u32 n);
 
 /* companion.c */
 int pvdma_companion_register(void);

@@ -120,7 +120,7 @@ int pvdma_ring_init(struct pvdma_ring *r, void *shm, resource_size_t shm_len,
  * Return: the slot's seq tag, to poll for.
  */
 u32 pvdma_ring_fill(struct pvdma_ring *r, u32 index,
-		    const struct pvdma_host_op *ops, u32 nents, u16 count,
+		    const struct pvdma_request *ops, u32 nents, u16 count,
 		    u16 flags)
 {
 	struct pvdma_slot_hdr *slot = ring_slot(r, index);
@@ -196,14 +196,14 @@ bool pvdma_ring_poll(struct pvdma_ring *r, u32 index, u32 seq, u64 deadline)
  *
  * Return: the slot's status.
  */
-u32 pvdma_ring_read(struct pvdma_ring *r, u32 index, struct pvdma_host_op *ops,
+u32 pvdma_ring_read(struct pvdma_ring *r, u32 index, struct pvdma_request *ops,
 		    u32 nents, u32 *completed)
 {
 	struct pvdma_slot_hdr *slot = ring_slot(r, index);
 	struct pvdma_entry *e = ring_entries(slot);
 	u32 status = PVDMA_SHM_READ32(slot->status);
 	u32 done = PVDMA_SHM_READ32(slot->completed);
-	struct pvdma_host_op ans;
+	struct pvdma_request ans;
 	u32 i;
 
 	for (i = 0; i < nents; i++) {

@@ -39,11 +39,11 @@ int pvdma_ring_wait_ready(struct pvdma_shm_header *hdr, u32 timeout_ms);
 int pvdma_ring_init(struct pvdma_ring *r, void *shm, resource_size_t shm_len,
 		    void __iomem *regs);
 u32 pvdma_ring_fill(struct pvdma_ring *r, u32 index,
-		    const struct pvdma_host_op *ops, u32 nents, u16 count,
+		    const struct pvdma_request *ops, u32 nents, u16 count,
 		    u16 flags);
 void pvdma_ring_publish(struct pvdma_ring *r, u32 tail);
 bool pvdma_ring_poll(struct pvdma_ring *r, u32 index, u32 seq, u64 deadline);
-u32 pvdma_ring_read(struct pvdma_ring *r, u32 index, struct pvdma_host_op *ops,
+u32 pvdma_ring_read(struct pvdma_ring *r, u32 index, struct pvdma_request *ops,
 		    u32 nents, u32 *completed);
 u32 pvdma_ring_host_state(const struct pvdma_ring *r);
 u32 pvdma_ring_errors(const struct pvdma_ring *r);

@@ -59,7 +59,7 @@ static int tp_round_timed_out(struct pvdma_transport *tp, u32 ring_errors)
  * One round: post up to PVDMA_ROUND_SLOTS slots, ring once, wait for them
  * all. Returns the ops consumed, or a negative errno.
  */
-static int tp_round(struct pvdma_transport *tp, struct pvdma_host_op *ops,
+static int tp_round(struct pvdma_transport *tp, struct pvdma_request *ops,
 		    u32 n)
 {
 	struct pvdma_ring *r = &tp->ring;
@@ -135,7 +135,7 @@ int pvdma_transport_check(struct pvdma_transport *tp)
  * marked broken).
  */
 int pvdma_transport_submit(struct pvdma_transport *tp,
-			   struct pvdma_host_op *ops, u32 n)
+			   struct pvdma_request *ops, u32 n)
 {
 	int ret;
 

@@ -296,7 +296,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 	return PVDMA_ST_OK;
 }
 
-static u32 companion_map(struct pvdma_companion *c, struct pvdma_host_op *op)
+static u32 companion_map(struct pvdma_companion *c, struct pvdma_request *op)
 {
 	u64 offset;
 	int err;
@@ -319,7 +319,7 @@ static u32 companion_map(struct pvdma_companion *c, struct pvdma_host_op *op)
 }
 
 static u32 companion_unmap(struct pvdma_companion *c,
-			   const struct pvdma_host_op *op)
+			   const struct pvdma_request *op)
 {
 	int err = c->iommu->ops->unmap(c->iommu, op->bus, op->len);
 
@@ -333,7 +333,7 @@ static u32 companion_unmap(struct pvdma_companion *c,
  * anew, so that a restarted daemon re-creates the pieces, not the whole.
  */
 static u32 companion_trim(struct pvdma_companion *c,
-			  const struct pvdma_host_op *op)
+			  const struct pvdma_request *op)
 {
 	u64 end = op->bus + op->len, old_end;
 	struct pvdma_iommu_range old;
@@ -361,7 +361,7 @@ static u32 companion_trim(struct pvdma_companion *c,
 }
 
 /* Execute one decoded entry; fills op->bus for a MAP. */
-static u32 companion_exec(struct pvdma_companion *c, struct pvdma_host_op *op)
+static u32 companion_exec(struct pvdma_companion *c, struct pvdma_request *op)
 {
 	u32 st = pvdma_op_check(op, c->iommu->cfg.page_size);
 
@@ -395,7 +395,7 @@ static void companion_count(struct pvdma_companion *c, u32 status)
 
 /* -l debug: every refused entry, with what the guest asked. */
 static void companion_debug_refusal(const struct pvdma_companion *c,
-				    const struct pvdma_host_op *op)
+				    const struct pvdma_request *op)
 {
 	if (op->status == PVDMA_ST_OK || pvdmad_log_get_level() < PVDMAD_LOG_DEBUG)
 		return;
@@ -410,7 +410,7 @@ static void companion_debug_refusal(const struct pvdma_companion *c,
 static u32 companion_run_entries(struct pvdma_companion *c,
 				 struct pvdma_entry *out, u32 count)
 {
-	struct pvdma_host_op op;
+	struct pvdma_request op;
 	u32 i;
 
 	shm_snapshot(c->snap, out, count * sizeof(*out));

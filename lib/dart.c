@@ -311,7 +311,7 @@ int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
 	return 0;
 }
 
-void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_host_op *ops,
+void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_request *ops,
 			u32 n)
 {
 	u32 i;

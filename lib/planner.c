@@ -264,10 +264,10 @@ bool pvdma_batch_full(const struct pvdma_planner *p)
 	return p->nbatch >= p->mem.nops;
 }
 
-static struct pvdma_host_op *batch_next(struct pvdma_planner *p,
+static struct pvdma_request *batch_next(struct pvdma_planner *p,
 					struct pvdma_window *w)
 {
-	struct pvdma_host_op *op;
+	struct pvdma_request *op;
 
 	/* A full batch goes out now: one more host call, nothing lost. */
 	if (pvdma_batch_full(p))
@@ -280,7 +280,7 @@ static struct pvdma_host_op *batch_next(struct pvdma_planner *p,
 
 void pvdma_batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	struct pvdma_host_op *op = batch_next(p, w);
+	struct pvdma_request *op = batch_next(p, w);
 
 	op->op = PVDMA_OP_MAP;
 	op->flags = w->perm;
@@ -291,7 +291,7 @@ void pvdma_batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w)
 
 void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len)
 {
-	struct pvdma_host_op *op = batch_next(p, NULL);
+	struct pvdma_request *op = batch_next(p, NULL);
 
 	op->op = PVDMA_OP_UNMAP;
 	op->bus = bus;
@@ -300,7 +300,7 @@ void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len)
 
 void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
 {
-	struct pvdma_host_op *op = batch_next(p, NULL);
+	struct pvdma_request *op = batch_next(p, NULL);
 
 	op->op = PVDMA_OP_TRIM;
 	op->bus = bus;
@@ -309,7 +309,7 @@ void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
 
 /* The host answered a MAP for @w. */
 static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
-			      const struct pvdma_host_op *op, int ret)
+			      const struct pvdma_request *op, int ret)
 {
 	if (!ret && op->status == PVDMA_ST_OK) {
 		w->bus = op->bus;
@@ -347,7 +347,7 @@ int pvdma_batch_submit(struct pvdma_planner *p)
 	ret = p->ops->submit(p->ctx, p->mem.ops, n);
 	p->stats.host_calls++;
 	for (i = 0; i < n; i++) {
-		const struct pvdma_host_op *op = &p->mem.ops[i];
+		const struct pvdma_request *op = &p->mem.ops[i];
 
 		if (op->op == PVDMA_OP_MAP) {
 			p->stats.host_maps++;

@@ -127,10 +127,10 @@ static u64 count_budget(const struct pvdma_planner *p)
 
 /* ---- miss history: how many misses each aligned block has seen ------- */
 
-static u32 miss_slot(u64 block)
+static u32 miss_bucket(u64 block)
 {
 	return (u32)((block * 0x9e3779b97f4a7c15ull) >> 59) &
-	       (PVDMA_MISS_SLOTS - 1);
+	       (PVDMA_MISS_BUCKETS - 1);
 }
 
 static u32 level_shift(u32 level)
@@ -141,19 +141,19 @@ static u32 level_shift(u32 level)
 u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa)
 {
 	u64 block = (gpa >> level_shift(level)) + 1;
-	const struct pvdma_miss_slot *s = &p->miss[level][miss_slot(block)];
+	const struct pvdma_miss_bucket *s = &p->miss[level][miss_bucket(block)];
 
 	return s->block == block ? s->bytes : 0;
 }
 
-/* Direct-mapped: a block that loses its slot starts again from zero. */
+/* Direct-mapped: a block that loses its bucket starts again from zero. */
 static void note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes)
 {
 	u32 level;
 
 	for (level = 0; level < PVDMA_MISS_LEVELS; level++) {
 		u64 block = (gpa >> level_shift(level)) + 1;
-		struct pvdma_miss_slot *s = &p->miss[level][miss_slot(block)];
+		struct pvdma_miss_bucket *s = &p->miss[level][miss_bucket(block)];
 
 		if (s->block != block) {
 			s->block = block;
@@ -165,9 +165,9 @@ static void note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes)
 
 /* ---- lookup ---------------------------------------------------------- */
 
-static u32 hint_slot(u64 gpa)
+static u32 hint_bucket(u64 gpa)
 {
-	return (u32)(gpa >> 21) & (PVDMA_HINT_SLOTS - 1);
+	return (u32)(gpa >> 21) & (PVDMA_HINT_BUCKETS - 1);
 }
 
 static bool win_covers(const struct pvdma_window *w, u64 gpa, u64 len, u16 perm)
@@ -186,7 +186,7 @@ static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
 					 u64 len, u16 perm,
 					 struct pvdma_window **prev)
 {
-	struct pvdma_window **hint = &p->hint[hint_slot(gpa)];
+	struct pvdma_window **hint = &p->hint[hint_bucket(gpa)];
 	struct pvdma_window *w = *hint;
 
 	if (w && win_covers(w, gpa, len, perm)) {
@@ -460,7 +460,7 @@ static u32 dead_slot(const struct pvdma_planner *p, u64 gpa, u32 probe)
 	u64 page = gpa / p->cfg.page_size;
 
 	return ((u32)((page * 0x9e3779b97f4a7c15ull) >> 58) + probe) &
-	       (PVDMA_HINT_SLOTS - 1);
+	       (PVDMA_HINT_BUCKETS - 1);
 }
 
 static bool win_dead(const struct pvdma_window *w)
@@ -813,7 +813,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	if (shared) {
 		pvdma_gpa_insert(p, w);
-		p->hint[hint_slot(seg->gpa)] = w;
+		p->hint[hint_bucket(seg->gpa)] = w;
 	}
 	pvdma_win_account_map(p, w);
 	pvdma_list_add_tail(&w->lru, &p->call_new);

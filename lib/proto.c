@@ -5,7 +5,7 @@
  */
 #include <pvdma/proto.h>
 
-void pvdma_entry_decode(struct pvdma_host_op *dst, const struct pvdma_entry *src)
+void pvdma_entry_decode(struct pvdma_request *dst, const struct pvdma_entry *src)
 {
 	/*
 	 * One read per field: the guest may rewrite @src while the host
@@ -19,7 +19,7 @@ void pvdma_entry_decode(struct pvdma_host_op *dst, const struct pvdma_entry *src
 	dst->bus = pvdma_le64(READ_ONCE(src->bus));
 }
 
-void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_host_op *src)
+void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_request *src)
 {
 	WRITE_ONCE(dst->op, pvdma_le16(src->op));
 	WRITE_ONCE(dst->flags, pvdma_le16(src->flags));
@@ -29,7 +29,7 @@ void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_host_op *src
 	WRITE_ONCE(dst->bus, pvdma_le64(src->bus));
 }
 
-u32 pvdma_op_check(const struct pvdma_host_op *op, u64 page_size)
+u32 pvdma_op_check(const struct pvdma_request *op, u64 page_size)
 {
 	u64 end;
 

@@ -75,7 +75,7 @@ struct h_info {
  * @completed:	out: entries the host executed
  */
 struct h_slot {
-	struct pvdma_host_op *ops;
+	struct pvdma_request *ops;
 	u32 nents;
 	u16 count;
 	u16 flags;
@@ -172,7 +172,7 @@ static int h_raw_bad_tail(u32 delta, unsigned int wait_ms)
 /* HELLO + RESET with an honest header: a session with nothing mapped. */
 static int h_raw_hello(void)
 {
-	struct pvdma_host_op ops[2] = {
+	struct pvdma_request ops[2] = {
 		{ .op = PVDMA_OP_HELLO },
 		{ .op = PVDMA_OP_RESET },
 	};
@@ -204,7 +204,7 @@ static void h_raw_info(struct h_info *info)
 }
 
 /* Post one slot; false (and a failed case) if the transport failed. */
-static bool h_post(const char *name, struct pvdma_host_op *ops, u32 nents,
+static bool h_post(const char *name, struct pvdma_request *ops, u32 nents,
 		   u16 count, u16 flags, u32 *slot_status)
 {
 	struct h_slot s = {
@@ -225,7 +225,7 @@ static bool h_post(const char *name, struct pvdma_host_op *ops, u32 nents,
 }
 
 /* Post @n entries in one slot and check each status against @want. */
-static void h_expect(const char *name, struct pvdma_host_op *ops, u32 n,
+static void h_expect(const char *name, struct pvdma_request *ops, u32 n,
 		     const u32 *want)
 {
 	char msg[160];
@@ -250,7 +250,7 @@ static void h_expect(const char *name, struct pvdma_host_op *ops, u32 n,
 static u32 h_one(const char *name, u16 op, u16 flags, u64 gpa, u64 len,
 		 u64 bus, u64 *bus_out)
 {
-	struct pvdma_host_op o = {
+	struct pvdma_request o = {
 		.op = op, .flags = flags, .gpa = gpa, .len = len, .bus = bus,
 	};
 
@@ -264,7 +264,7 @@ static u32 h_one(const char *name, u16 op, u16 flags, u64 gpa, u64 len,
 static void h_expect1(const char *name, u16 op, u16 flags, u64 gpa, u64 len,
 		      u64 bus, u32 want)
 {
-	struct pvdma_host_op o = {
+	struct pvdma_request o = {
 		.op = op, .flags = flags, .gpa = gpa, .len = len, .bus = bus,
 	};
 
@@ -278,13 +278,13 @@ static void h_expect1(const char *name, u16 op, u16 flags, u64 gpa, u64 len,
 static void h_map_fields(void)
 {
 	u64 pg = hi.page_size;
-	struct pvdma_host_op wrap[2] = {
+	struct pvdma_request wrap[2] = {
 		{ .op = PVDMA_OP_MAP, .flags = RW, .gpa = 1ull << 63,
 		  .len = 1ull << 63 },
 		{ .op = PVDMA_OP_MAP, .flags = RW, .gpa = h_buf, .len = 0 - pg },
 	};
 	static const u32 wrap_want[2] = { PVDMA_ST_INVALID, PVDMA_ST_INVALID };
-	struct pvdma_host_op flg[4] = {
+	struct pvdma_request flg[4] = {
 		{ .op = PVDMA_OP_MAP, .flags = 0, .gpa = h_buf, .len = pg },
 		{ .op = PVDMA_OP_MAP, .flags = RW | 4, .gpa = h_buf, .len = pg },
 		{ .op = PVDMA_OP_NOP, .flags = 1 },
@@ -317,7 +317,7 @@ static void h_map_fields(void)
 static void h_unmaps(void)
 {
 	u64 pg = hi.page_size, bus = 0;
-	struct pvdma_host_op two[2];
+	struct pvdma_request two[2];
 	static const u32 two_want[2] = { PVDMA_ST_OK, PVDMA_ST_NOT_MAPPED };
 
 	h_expect1("unmap-never-mapped", PVDMA_OP_UNMAP, 0, 0,
@@ -327,7 +327,7 @@ static void h_unmaps(void)
 	    PVDMA_ST_OK) {
 		h_case("double-unmap", false, "set-up MAP refused");
 	} else {
-		two[0] = (struct pvdma_host_op){ .op = PVDMA_OP_UNMAP,
+		two[0] = (struct pvdma_request){ .op = PVDMA_OP_UNMAP,
 						 .bus = bus, .len = pg };
 		two[1] = two[0];
 		h_expect("double-unmap-in-one-slot", two, 2, two_want);
@@ -348,7 +348,7 @@ static void h_unmaps(void)
 
 static void h_slot_case(const char *name, u32 nents, u16 count, u16 flags)
 {
-	struct pvdma_host_op o = {
+	struct pvdma_request o = {
 		.op = PVDMA_OP_MAP, .flags = RW, .gpa = h_buf,
 		.len = hi.page_size,
 	};
@@ -371,7 +371,7 @@ static void h_slot_case(const char *name, u32 nents, u16 count, u16 flags)
 
 static void h_slots(void)
 {
-	struct pvdma_host_op mix[5] = {
+	struct pvdma_request mix[5] = {
 		{ .op = PVDMA_OP_MAP, .flags = RW, .gpa = h_buf,
 		  .len = hi.page_size },
 		{ .op = PVDMA_OP_MAP, .flags = RW, .gpa = H_FAR_GPA,

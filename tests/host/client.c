@@ -281,7 +281,7 @@ static struct pvdma_entry *slot_entry(struct pvdma_slot_hdr *slot, u32 i)
 
 /* Write @n entries into the next slot and publish it; no doorbell. */
 static struct pvdma_slot_hdr *companion_queue(struct companion *c,
-					      const struct pvdma_host_op *ops,
+					      const struct pvdma_request *ops,
 					      u32 n)
 {
 	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
@@ -302,7 +302,7 @@ static struct pvdma_slot_hdr *companion_queue(struct companion *c,
  * answered properly (c->waited says how).
  */
 static struct pvdma_slot_hdr *companion_post(struct companion *c,
-					     const struct pvdma_host_op *ops, u32 n)
+					     const struct pvdma_request *ops, u32 n)
 {
 	struct pvdma_slot_hdr *slot = companion_queue(c, ops, n);
 
@@ -313,7 +313,7 @@ static struct pvdma_slot_hdr *companion_post(struct companion *c,
 static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
 			 u64 len, u64 bus_in, u64 *bus)
 {
-	struct pvdma_host_op o = { .op = op, .flags = flags, .gpa = gpa,
+	struct pvdma_request o = { .op = op, .flags = flags, .gpa = gpa,
 				   .len = len, .bus = bus_in };
 	struct pvdma_slot_hdr *slot = companion_post(c, &o, 1);
 
@@ -457,7 +457,7 @@ static u64 now_ns(void)
 
 static void basic_requests(struct companion *c, struct ram *r)
 {
-	struct pvdma_host_op ops[4] = {
+	struct pvdma_request ops[4] = {
 		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = 1 << 20, .len = 4 * PAGE },
 		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE, .gpa = 2 << 20, .len = 4 * PAGE },
 		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = r->size << 4, .len = PAGE },
@@ -1166,7 +1166,7 @@ static int run_linger(const struct opts *o)
 static void companion_post_nop(struct companion *c)
 {
 	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
-	struct pvdma_host_op op = { .op = PVDMA_OP_NOP };
+	struct pvdma_request op = { .op = PVDMA_OP_NOP };
 	u64 one = 1;
 
 	pvdma_entry_encode(slot_entry(slot, 0), &op);
@@ -1612,7 +1612,7 @@ static int run_window(const struct opts *o)
 	 * interrupt here leaves exactly that: the completion written, no
 	 * interrupt pending, and none still to come from the old process.
 	 */
-	slot = companion_queue(&c, &(struct pvdma_host_op){
+	slot = companion_queue(&c, &(struct pvdma_request){
 		.op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE,
 		.gpa = WINDOW_GPA + PAGE, .len = PAGE }, 1);
 	ok = ivs_kick_wait(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE;
@@ -1629,7 +1629,7 @@ static int run_window(const struct opts *o)
 	      "1. DMA device: the served FILL is signalled, bytes right");
 
 	/* 2. Posted, never served. */
-	slot = companion_queue(&c, &(struct pvdma_host_op){
+	slot = companion_queue(&c, &(struct pvdma_request){
 		.op = PVDMA_OP_MAP, .flags = PVDMA_MAP_WRITE,
 		.gpa = WINDOW_GPA + 2 * PAGE, .len = PAGE }, 1);
 	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[1], PAGE, 0x6b);

@@ -114,7 +114,7 @@ static inline struct pvdma_slot_hdr *harness_slot(struct harness *h, u32 index)
 
 /* Post @n entries as one slot and run the ring; returns the slot. */
 static inline struct pvdma_slot_hdr *harness_post(struct harness *h,
-						  const struct pvdma_host_op *ops,
+						  const struct pvdma_request *ops,
 						  u32 n)
 {
 	struct pvdma_shm_header *hdr = harness_hdr(h);
@@ -142,7 +142,7 @@ static inline struct pvdma_entry *harness_entry(struct pvdma_slot_hdr *slot,
 static inline u32 harness_one(struct harness *h, u16 op, u16 flags, u64 gpa,
 			      u64 len, u64 bus_in, u64 *bus)
 {
-	struct pvdma_host_op o = {
+	struct pvdma_request o = {
 		.op = op, .flags = flags, .gpa = gpa, .len = len, .bus = bus_in,
 	};
 	struct pvdma_slot_hdr *slot = harness_post(h, &o, 1);

@@ -97,7 +97,7 @@ static u64 log_uniform(struct churn *c, u64 lo, u64 hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static int churn_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+static int churn_submit(void *ctx, struct pvdma_request *ops, u32 n)
 {
 	struct churn *c = ctx;
 

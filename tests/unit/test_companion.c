@@ -222,7 +222,7 @@ static void test_limits(void **state)
 static void test_batch(void **state)
 {
 	struct harness *h = *state;
-	struct pvdma_host_op ops[8];
+	struct pvdma_request ops[8];
 	struct pvdma_slot_hdr *slot;
 	struct pvdma_iommu_stats st = { 0 };
 	u64 flushes;
@@ -265,7 +265,7 @@ static void test_batch(void **state)
 static void test_bad_slot(void **state)
 {
 	struct harness *h = *state;
-	struct pvdma_host_op op = { .op = PVDMA_OP_NOP };
+	struct pvdma_request op = { .op = PVDMA_OP_NOP };
 	struct pvdma_shm_header *hdr = harness_hdr(h);
 	struct pvdma_slot_hdr *slot;
 
@@ -628,7 +628,7 @@ static void test_huge_lengths(void **state)
 static void test_unmap_fields(void **state)
 {
 	struct harness *h = *state;
-	struct pvdma_host_op ops[3] = { 0 };
+	struct pvdma_request ops[3] = { 0 };
 	struct pvdma_slot_hdr *slot;
 	u64 a, b;
 
@@ -651,9 +651,9 @@ static void test_unmap_fields(void **state)
 				     NULL), PVDMA_ST_NOT_MAPPED);
 	assert_int_equal(live_mappings(h), 2);
 	/* a double unmap inside one slot: the second one finds nothing */
-	ops[0] = (struct pvdma_host_op){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = a };
+	ops[0] = (struct pvdma_request){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = a };
 	ops[1] = ops[0];
-	ops[2] = (struct pvdma_host_op){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = b };
+	ops[2] = (struct pvdma_request){ .op = PVDMA_OP_UNMAP, .len = H_PAGE, .bus = b };
 	slot = harness_post(h, ops, 3);
 	assert_int_equal(harness_entry(slot, 0)->status, PVDMA_ST_OK);
 	assert_int_equal(harness_entry(slot, 1)->status, PVDMA_ST_NOT_MAPPED);
@@ -696,7 +696,7 @@ static void test_slot_fields(void **state)
 	struct pvdma_shm_header *hdr = harness_hdr(h);
 	struct pvdma_slot_hdr *slot = harness_slot(h, hdr->sq_tail);
 	struct pvdma_entry *e = harness_entry(slot, 0);
-	struct pvdma_host_op op = { .op = PVDMA_OP_MAP, .flags = H_RW, .len = H_PAGE };
+	struct pvdma_request op = { .op = PVDMA_OP_MAP, .flags = H_RW, .len = H_PAGE };
 
 	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
 	slot = harness_slot(h, hdr->sq_tail);
@@ -767,7 +767,7 @@ static void ring_race_hook(void *ctx)
 {
 	struct ring_race *r = ctx;
 	struct pvdma_shm_header *hdr = harness_hdr(r->h);
-	struct pvdma_host_op bad = { .op = 99 };
+	struct pvdma_request bad = { .op = 99 };
 	u32 i;
 
 	if (r->fired++)
@@ -785,7 +785,7 @@ static void test_race_ring(void **state)
 	struct harness *h = *state;
 	struct pvdma_shm_header *hdr = harness_hdr(h);
 	struct race_iommu *ri = race_iommu_wrap(h->c.iommu);
-	struct pvdma_host_op ops[4];
+	struct pvdma_request ops[4];
 	struct ring_race r = { .h = h };
 	u32 i;
 
@@ -793,7 +793,7 @@ static void test_race_ring(void **state)
 	h->c.iommu = &ri->iommu;
 	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
 	for (i = 0; i < 4; i++)
-		ops[i] = (struct pvdma_host_op){ .op = PVDMA_OP_MAP, .flags = H_RW,
+		ops[i] = (struct pvdma_request){ .op = PVDMA_OP_MAP, .flags = H_RW,
 						 .gpa = i * H_PAGE, .len = H_PAGE };
 	r.slot = harness_slot(h, hdr->sq_tail);
 	ri->hook = ring_race_hook;
@@ -821,7 +821,7 @@ static u32 ring_one_op(struct pvdma_companion *c, u16 op)
 		COMPANION_RING_OFFSET +
 		(u64)(hdr->sq_tail & (c->ring_slots - 1)) * c->slot_size);
 	struct pvdma_entry *e = (struct pvdma_entry *)(slot + 1);
-	struct pvdma_host_op o = { .op = op };
+	struct pvdma_request o = { .op = op };
 
 	memset(slot, 0, c->slot_size);
 	pvdma_entry_encode(e, &o);

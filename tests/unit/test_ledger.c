@@ -233,7 +233,7 @@ static void run_setup(struct run *r)
 static struct pvdma_slot_hdr *run_post_work(struct run *r, int die_at,
 					    bool after, bool *died)
 {
-	struct pvdma_host_op ops[5] = {
+	struct pvdma_request ops[5] = {
 		{ .op = PVDMA_OP_UNMAP, .bus = r->resident[0], .len = H_PAGE },
 		{ .op = PVDMA_OP_MAP, .flags = H_RW, .gpa = work_gpa[0], .len = H_PAGE },
 		{ .op = PVDMA_OP_MAP, .flags = PVDMA_MAP_READ, .gpa = work_gpa[1],

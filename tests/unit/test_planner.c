@@ -28,7 +28,7 @@ struct harness {
 	struct pvdma_planner p;
 	struct pvdma_window windows[4096];
 	struct pvdma_bounce_slot slots[1024];
-	struct pvdma_host_op ops[64];
+	struct pvdma_request ops[64];
 	struct pvdma_window *batch_win[64];
 	struct pvdma_chunk_map chunk_maps[16];
 	unsigned char mem[MEM];
@@ -36,7 +36,7 @@ struct harness {
 	int no_data;		/* addresses beyond mem[]: count, don't copy */
 };
 
-static int h_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+static int h_submit(void *ctx, struct pvdma_request *ops, u32 n)
 {
 	struct harness *h = ctx;
 

@@ -12,7 +12,7 @@
 
 static u32 check(u16 opc, u16 flags, u64 gpa, u64 len, u64 bus)
 {
-	struct pvdma_host_op op = {
+	struct pvdma_request op = {
 		.op = opc, .flags = flags, .gpa = gpa, .len = len, .bus = bus,
 	};
 
@@ -54,7 +54,7 @@ static void test_ring_pending(void **state)
 
 static void test_encode_decode(void **state)
 {
-	struct pvdma_host_op in = {
+	struct pvdma_request in = {
 		.op = PVDMA_OP_MAP, .flags = 3, .status = 7,
 		.gpa = 0x123456789abcull, .len = PAGE, .bus = 0xfedcba98ull,
 	}, out;

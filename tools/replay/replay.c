@@ -227,7 +227,7 @@ static enum pvdma_dir planner_dir(enum trace_dir dir)
  * time is kept apart so the planner's own cost can be told from the
  * model's.
  */
-static int replay_submit(void *ctx, struct pvdma_host_op *ops, u32 n)
+static int replay_submit(void *ctx, struct pvdma_request *ops, u32 n)
 {
 	struct replay *rp = ctx;
 	u64 t0 = now_ns();

@@ -163,7 +163,7 @@ int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
  * replay and tests use). Fills each op's status (and bus), then flushes
  * once.
  */
-void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_host_op *ops,
+void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_request *ops,
 			u32 n);
 
 /* Unmap everything and flush (guest reset or disconnect). */

@@ -106,7 +106,7 @@ struct pvdma_planner_ops {
 	 * exit). Return 0, or a negative errno if the host could not be
 	 * reached (then no op took effect).
 	 */
-	int (*submit)(void *ctx, struct pvdma_host_op *ops, u32 n);
+	int (*submit)(void *ctx, struct pvdma_request *ops, u32 n);
 	/* Copy @len bytes of guest memory @src -> @dst (bounce); may be NULL
 	 * in a replay that moves no data.
 	 */
@@ -311,7 +311,7 @@ struct pvdma_planner_mem {
 	u32 nwindows;
 	struct pvdma_bounce_slot *slots;	/* NULL if bounce is off */
 	u32 nslots;
-	struct pvdma_host_op *ops;		/* one batch */
+	struct pvdma_request *ops;		/* one batch */
 	u32 nops;				/* a batch this long is sent
 						 * at once, mid-call if need be
 						 */
@@ -327,10 +327,10 @@ struct pvdma_policy_ops;
 /* Misses seen per aligned block, at a few block sizes (density growth). */
 #define PVDMA_MISS_LEVELS	6	/* 256 KiB, 1, 4, 16, 64, 256 MiB */
 #define PVDMA_MISS_LEVEL0_SHIFT	18
-#define PVDMA_MISS_SLOTS	32	/* per level, direct-mapped */
-#define PVDMA_HINT_SLOTS	64	/* lookup hints, direct-mapped */
+#define PVDMA_MISS_BUCKETS	32	/* per level, direct-mapped */
+#define PVDMA_HINT_BUCKETS	64	/* lookup hints, direct-mapped */
 
-struct pvdma_miss_slot {
+struct pvdma_miss_bucket {
 	u64 block;		/* block index + 1; 0: empty */
 	u64 bytes;		/* page-rounded bytes of its misses */
 };
@@ -373,13 +373,13 @@ struct pvdma_planner {
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
 	 * here without a tree descent (validated on use).
 	 */
-	struct pvdma_window *hint[PVDMA_HINT_SLOTS];
+	struct pvdma_window *hint[PVDMA_HINT_BUCKETS];
 	/* Unshared windows waiting on the dead list to go with the next
 	 * host call, by first page: the same request back before then
 	 * takes its window again (validated on use).
 	 */
-	struct pvdma_window *dead_hint[PVDMA_HINT_SLOTS];
-	struct pvdma_miss_slot miss[PVDMA_MISS_LEVELS][PVDMA_MISS_SLOTS];
+	struct pvdma_window *dead_hint[PVDMA_HINT_BUCKETS];
+	struct pvdma_miss_bucket miss[PVDMA_MISS_LEVELS][PVDMA_MISS_BUCKETS];
 	struct pvdma_planner_stats stats;
 	struct pvdma_fail_info last_failure;
 };

@@ -200,7 +200,7 @@ PVDMA_STATIC_ASSERT(sizeof(struct pvdma_entry) == 32, "entry size");
  * Native-endian form of an entry, as the planner produces it and the host
  * executes it. The transport converts with pvdma_entry_{encode,decode}.
  */
-struct pvdma_host_op {
+struct pvdma_request {
 	u16 op;
 	u16 flags;
 	u32 status;
@@ -221,9 +221,9 @@ struct pvdma_host_op {
 #endif
 
 /* Wire -> native. @src may be shared memory: each field is read once. */
-void pvdma_entry_decode(struct pvdma_host_op *dst, const struct pvdma_entry *src);
+void pvdma_entry_decode(struct pvdma_request *dst, const struct pvdma_entry *src);
 /* Native -> wire. */
-void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_host_op *src);
+void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_request *src);
 
 /*
  * pvdma_op_check - validate the guest-controlled fields of a MAP or UNMAP
@@ -234,7 +234,7 @@ void pvdma_entry_encode(struct pvdma_entry *dst, const struct pvdma_host_op *src
  * the range is guest RAM, and whether a bus range is mapped, is for the
  * caller (it knows the RAM layout and the IOMMU). Returns PVDMA_ST_*.
  */
-u32 pvdma_op_check(const struct pvdma_host_op *op, u64 page_size);
+u32 pvdma_op_check(const struct pvdma_request *op, u64 page_size);
 
 /*
  * pvdma_ring_pending - slots posted but not consumed, or -1 if the guest's
