@@ -130,6 +130,12 @@ for w in $all; do
 	jax)
 		record jax 120 python3 "$wl/jaxjob.py"
 		;;
+	pinpool)
+		record pinpool 120 python3 "$wl/pinpool.py"
+		;;
+	hostreg)
+		record hostreg 120 python3 "$wl/hostreg.py"
+		;;
 	*)
 		say "unknown workload $w"
 		;;
