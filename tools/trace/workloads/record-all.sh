@@ -136,6 +136,12 @@ for w in $all; do
 	hostreg)
 		record hostreg 120 python3 "$wl/hostreg.py"
 		;;
+	kvswap)
+		record kvswap 120 python3 "$wl/kvswap.py"
+		;;
+	cupypool)
+		record cupypool 120 python3 "$wl/cupypool.py"
+		;;
 	*)
 		say "unknown workload $w"
 		;;
