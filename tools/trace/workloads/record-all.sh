@@ -142,6 +142,12 @@ for w in $all; do
 	cupypool)
 		record cupypool 120 python3 "$wl/cupypool.py"
 		;;
+	pinbufs)
+		record pinbufs 120 python3 "$wl/pinbufs.py"
+		;;
+	ctxpageable)
+		record ctxpageable 120 python3 "$wl/ctxpageable.py"
+		;;
 	*)
 		say "unknown workload $w"
 		;;
