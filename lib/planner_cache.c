@@ -702,6 +702,30 @@ static void trim_excess(struct pvdma_planner *p)
 }
 
 /*
+ * Aperture the call needs: what live mappings pin, this call's new
+ * windows counted as the pages they serve (call_need), not as grown
+ * (speculation is dropped before anything is evicted for it).
+ */
+static u64 call_pinned_need(const struct pvdma_planner *p)
+{
+	return p->stats.pinned_aperture - p->call_new_bytes + p->call_need;
+}
+
+/*
+ * Does the call, with @extra bytes more, fit the window budget once
+ * every idle window is evicted and, where the host trims, the unused
+ * parts of windows in use are given back? One test for each miss and
+ * for the call as a whole.
+ */
+static bool cache_fits(const struct pvdma_planner *p, u64 extra)
+{
+	u64 need = call_pinned_need(p) + extra, budget = pvdma_cache_budget(p);
+
+	return need <= budget ||
+	       (p->cfg.trim && need - budget <= p->spec_pinned);
+}
+
+/*
  * Can a new window of @len exact bytes be added? Everything not pinned
  * can be evicted, so only pinned windows and this call's own misses
  * count; the unused parts of pinned grown windows can be trimmed. Returns
@@ -711,16 +735,9 @@ static void trim_excess(struct pvdma_planner *p)
  */
 static u32 cache_admit(struct pvdma_planner *p, u64 len)
 {
-	const struct pvdma_planner_stats *s = &p->stats;
-	u64 pinned = s->pinned_aperture - p->call_new_bytes;
-	u64 pinned_count = s->pinned_windows - p->call_new_count;
-	u64 need = pinned + p->call_need + len, budget = pvdma_cache_budget(p);
-
-	if (pinned_count + p->call_new_count + 1 > count_budget(p))
+	if (p->stats.pinned_windows + 1 > count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
-	if (need <= budget)
-		return 0;
-	if (!p->cfg.trim || need - budget > p->spec_pinned)
+	if (!cache_fits(p, len))
 		return PVDMA_FAIL_APERTURE;
 	return 0;
 }
@@ -1035,15 +1052,9 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
  */
 static u32 cache_admit_call(const struct pvdma_planner *p)
 {
-	const struct pvdma_planner_stats *s = &p->stats;
-	u64 pinned = s->pinned_aperture - p->call_new_bytes;
-	u64 need = pinned + p->call_need, budget = pvdma_cache_budget(p);
-
-	if (s->pinned_windows > count_budget(p))
+	if (p->stats.pinned_windows > count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
-	if (need <= budget)
-		return 0;
-	if (!p->cfg.trim || need - budget > p->spec_pinned)
+	if (!cache_fits(p, 0))
 		return PVDMA_FAIL_APERTURE;
 	return 0;
 }
@@ -1073,7 +1084,7 @@ static u32 cache_commit(struct pvdma_planner *p)
 	/* what evicting every idle window could not free comes from the
 	 * unused parts of windows in use first: idle windows may be hit
 	 */
-	need = p->stats.pinned_aperture - p->call_new_bytes + p->call_need;
+	need = call_pinned_need(p);
 	if (p->cfg.trim && need > budget && need - budget <= p->spec_pinned)
 		trim_pinned(p, need - budget);
 	while (cache_over(p) && evict_one(p))
