@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 # tools/: pvdma-replay (trace and synthetic replay), its unit test and fuzzer.
-REPLAY_LIB_SRCS := tools/replay/trace.c tools/replay/replay.c tools/replay/synth.c \
-	tools/replay/inspect.c tools/replay/timeline.c tools/replay/verdict.c
+REPLAY_LIB_SRCS := tools/replay/trace.c tools/replay/file_source.c \
+	tools/replay/replay.c tools/replay/driver.c tools/replay/host.c \
+	tools/replay/verify.c tools/replay/oracle.c tools/replay/htable.c \
+	tools/replay/synth.c tools/replay/inspect.c tools/replay/timeline.c \
+	tools/replay/verdict.c
 REPLAY_LIB_OBJS := $(REPLAY_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 REPLAY_OBJS := $(REPLAY_LIB_OBJS) $(BUILD)/obj/tools/replay/pvdma-replay.o
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# The oracle policy (a clairvoyant lower bound on host calls, replay.c)
+# The oracle policy (a clairvoyant lower bound on host calls, oracle.c)
 # against counts of record: tests/verdict/oracle-counts.txt holds, per
 # trace or synthetic workload and aperture, the host calls and failed maps
 # the oracle gave when it still stamped every live page at every call (a

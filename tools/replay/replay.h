@@ -53,7 +53,7 @@ struct replay_options {
 	u64 invent_bytes;		/* each invented sg entry at most this
 					 * (0: the shown entries' mean) */
 	bool oracle;			/* the clairvoyant lower bound, not a
-					 * planner policy (replay.c) */
+					 * planner policy (oracle.c) */
 };
 
 /* What a first pass over the source learnt; the same for every policy. */
