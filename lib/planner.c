@@ -45,18 +45,21 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	struct pvdma_chunk_map *c = p->free_chunk_maps;
 	u64 ps = p->cfg.page_size;
+	u32 used;
 
 	if (!c || w->chunks)
 		return;
 	p->free_chunk_maps = c->next_free;
-	memset(c->cover, 0, sizeof(c->cover));
-	memset(c->starts, 0, sizeof(c->starts));
 	/* one chunk to spare for a window off the grid */
 	c->chunk = PVDMA_MAX(ps, pvdma_pow2_floor((w->len - 1) /
 						  (PVDMA_CHUNKS - 1)) << 1);
 	c->skew = w->gpa & (c->chunk - 1);
 	c->shift = (u32)__builtin_ctzll(c->chunk);
 	c->free_bytes = w->len;
+	/* only the chunks the window reaches are ever read: often half */
+	used = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift);
+	memset(c->cover, 0, used * sizeof(c->cover[0]));
+	memset(c->starts, 0, used * sizeof(c->starts[0]));
 	w->chunks = c;
 }
 
