@@ -59,6 +59,8 @@
 
 #include "size.h"
 
+#include "producer.h"
+
 #define PAGE		(16ull << 10)
 #define IRQ_TIMEOUT_MS	3000
 #define IDLE_CLIENTS	16
@@ -274,26 +276,15 @@ static struct pvdma_slot_hdr *companion_slot(struct companion *c, u32 index)
 		(u64)(index & (c->hdr->ring_slots - 1)) * c->hdr->slot_size);
 }
 
-static struct pvdma_entry *slot_entry(struct pvdma_slot_hdr *slot, u32 i)
-{
-	return (struct pvdma_entry *)(slot + 1) + i;
-}
-
 /* Write @n entries into the next slot and publish it; no doorbell. */
 static struct pvdma_slot_hdr *companion_queue(struct companion *c,
 					      const struct pvdma_request *ops,
 					      u32 n)
 {
 	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
-	u32 i;
 
-	for (i = 0; i < n; i++)
-		pvdma_entry_encode(slot_entry(slot, i), &ops[i]);
-	slot->count = n;
-	slot->flags = 0;
-	slot->done_seq = 0;
-	slot->seq = ++c->seq;
-	__atomic_store_n(&c->hdr->sq_tail, c->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	producer_write_slot(slot, c->hdr->slot_size, ops, n, ++c->seq);
+	producer_publish(&c->hdr->sq_tail, c->hdr->sq_tail + 1);
 	return slot;
 }
 
@@ -320,8 +311,8 @@ static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
 	if (!slot)
 		return ivs_wait_status(c->waited);
 	if (bus)
-		*bus = slot_entry(slot, 0)->bus;
-	return slot_entry(slot, 0)->status;
+		*bus = producer_entry(slot, 0)->bus;
+	return producer_entry(slot, 0)->status;
 }
 
 static int companion_open(struct companion *c, const char *path)
@@ -358,21 +349,20 @@ static int dma_open(struct dma *m, const char *path, u32 domain)
 	return 0;
 }
 
+static struct pvdma_dev_cmd *dma_cmds(struct dma *m)
+{
+	return (struct pvdma_dev_cmd *)(m->dev.shm + m->hdr->queue_offset);
+}
+
 /* Write one command into the queue and publish it; no doorbell. */
 static struct pvdma_dev_cmd *dma_queue(struct dma *m, u16 op, u64 src, u64 dst,
 				       u64 len, u64 pattern)
 {
-	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)(m->dev.shm +
-		m->hdr->queue_offset) + (m->hdr->sq_tail & (m->hdr->queue_entries - 1));
+	struct pvdma_dev_cmd *cmd = producer_write_cmd(dma_cmds(m),
+		m->hdr->queue_entries, m->hdr->sq_tail, op, src, dst, len,
+		pattern, ++m->seq);
 
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->op = op;
-	cmd->src = src;
-	cmd->dst = dst;
-	cmd->len = len;
-	cmd->pattern = pattern;
-	cmd->seq = ++m->seq;
-	__atomic_store_n(&m->hdr->sq_tail, m->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	producer_publish(&m->hdr->sq_tail, m->hdr->sq_tail + 1);
 	return cmd;
 }
 
@@ -472,11 +462,11 @@ static void basic_requests(struct companion *c, struct ram *r)
 	slot = companion_post(c, ops, 4);
 	check(slot && slot->completed == 4 && slot->status == PVDMA_ST_OK,
 	      "a batch of 4 completes with one doorbell");
-	check(slot && slot_entry(slot, 0)->status == PVDMA_ST_OK &&
-	      slot_entry(slot, 1)->status == PVDMA_ST_OK, "two MAPs succeed");
-	check(slot && slot_entry(slot, 2)->status == PVDMA_ST_BAD_GPA,
+	check(slot && producer_entry(slot, 0)->status == PVDMA_ST_OK &&
+	      producer_entry(slot, 1)->status == PVDMA_ST_OK, "two MAPs succeed");
+	check(slot && producer_entry(slot, 2)->status == PVDMA_ST_BAD_GPA,
 	      "MAP outside RAM is bad-gpa");
-	check(slot && slot_entry(slot, 3)->status == PVDMA_ST_INVALID,
+	check(slot && producer_entry(slot, 3)->status == PVDMA_ST_INVALID,
 	      "misaligned MAP is invalid");
 }
 
@@ -571,8 +561,8 @@ static int basic_session(struct companion *c, struct dma *m, struct ram *r)
 	      "connect: version, id, shm, eventfds");
 	m->hdr->domain_peer = (u32)c->dev.id;
 	basic_requests(c, r);
-	src = slot_entry(companion_slot(c, c->hdr->sq_tail - 1), 0)->bus;
-	dst = slot_entry(companion_slot(c, c->hdr->sq_tail - 1), 1)->bus;
+	src = producer_entry(companion_slot(c, c->hdr->sq_tail - 1), 0)->bus;
+	dst = producer_entry(companion_slot(c, c->hdr->sq_tail - 1), 1)->bus;
 	basic_dma(c, m, r, src, dst);
 	basic_errors(c, m, dst);
 	basic_above_4g(c, m, r);
@@ -1165,15 +1155,10 @@ static int run_linger(const struct opts *o)
 /* Post one NOP slot without waiting for the answer. */
 static void companion_post_nop(struct companion *c)
 {
-	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
 	struct pvdma_request op = { .op = PVDMA_OP_NOP };
 	u64 one = 1;
 
-	pvdma_entry_encode(slot_entry(slot, 0), &op);
-	slot->count = 1;
-	slot->flags = 0;
-	slot->seq = ++c->seq;
-	__atomic_store_n(&c->hdr->sq_tail, c->hdr->sq_tail + 1, __ATOMIC_RELEASE);
+	companion_queue(c, &op, 1);
 	if (write(c->dev.bell_fd, &one, sizeof(one)) != sizeof(one))
 		perror("doorbell");
 }
@@ -1461,19 +1446,13 @@ static int run_fair(const struct opts *o)
 		check(false, "fair: two guests set up");
 		return 1;
 	}
-	q = (struct pvdma_dev_cmd *)(m.dev.shm + m.hdr->queue_offset);
-	for (i = 0; i < FAIR_CMDS; i++) {
-		struct pvdma_dev_cmd *cmd = q + ((m.hdr->sq_tail + i) &
-						 (m.hdr->queue_entries - 1));
-
-		memset(cmd, 0, sizeof(*cmd));
-		cmd->op = PVDMA_DEV_CHECKSUM;
-		cmd->src = bus;
-		cmd->len = FAIR_LEN;
-		cmd->seq = ++m.seq;
-	}
+	q = dma_cmds(&m);
+	for (i = 0; i < FAIR_CMDS; i++)
+		producer_write_cmd(q, m.hdr->queue_entries, m.hdr->sq_tail + i,
+				   PVDMA_DEV_CHECKSUM, bus, 0, FAIR_LEN, 0,
+				   ++m.seq);
 	last_seq = m.seq;
-	__atomic_store_n(&m.hdr->sq_tail, m.hdr->sq_tail + FAIR_CMDS, __ATOMIC_RELEASE);
+	producer_publish(&m.hdr->sq_tail, m.hdr->sq_tail + FAIR_CMDS);
 	if (write(m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
 		return 1;
 	usleep(2000);	/* A's run has started */
@@ -1620,9 +1599,9 @@ static int run_window(const struct opts *o)
 	ok = ok && ivs_kick_wait(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE;
 	check(ok && window_kill(o), "served, interrupts taken, pvdmad killed");
 	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
-	      slot_entry(slot, 0)->status == PVDMA_ST_OK,
+	      producer_entry(slot, 0)->status == PVDMA_ST_OK,
 	      "1. companion: the served MAP is signalled by the next pvdmad");
-	bus[1] = slot_entry(slot, 0)->bus;
+	bus[1] = producer_entry(slot, 0)->bus;
 	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
 	      cmd->status == PVDMA_DEV_ST_OK &&
 	      all_bytes(ram_at(&r, WINDOW_GPA), PAGE, 0x5a),
@@ -1635,9 +1614,9 @@ static int run_window(const struct opts *o)
 	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[1], PAGE, 0x6b);
 	check(window_kill(o), "posted, doorbells not rung, pvdmad killed");
 	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
-	      slot_entry(slot, 0)->status == PVDMA_ST_OK,
+	      producer_entry(slot, 0)->status == PVDMA_ST_OK,
 	      "2. companion: the posted MAP is served and signalled");
-	bus[2] = slot_entry(slot, 0)->bus;
+	bus[2] = producer_entry(slot, 0)->bus;
 	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
 	      cmd->status == PVDMA_DEV_ST_OK &&
 	      all_bytes(ram_at(&r, WINDOW_GPA + PAGE), PAGE, 0x6b),

@@ -17,6 +17,8 @@
 #include "host/companion.h"
 #include "host/dmadev.h"
 
+#include "producer.h"
+
 #define H_PAGE		(16ull << 10)
 #ifndef H_RAM_SIZE
 #define H_RAM_SIZE	(4ull << 20)	/* 4 MiB of RAM, all below 4 GiB */
@@ -119,15 +121,10 @@ static inline struct pvdma_slot_hdr *harness_post(struct harness *h,
 {
 	struct pvdma_shm_header *hdr = harness_hdr(h);
 	struct pvdma_slot_hdr *slot = harness_slot(h, hdr->sq_tail);
-	struct pvdma_entry *e = (struct pvdma_entry *)(slot + 1);
-	u32 i;
 
-	memset(slot, 0, PVDMA_SLOT_SIZE(h->cfg.max_batch));
-	for (i = 0; i < n; i++)
-		pvdma_entry_encode(&e[i], &ops[i]);
-	slot->seq = ++h->seq;
-	slot->count = (u16)n;
-	hdr->sq_tail++;
+	producer_write_slot(slot, PVDMA_SLOT_SIZE(h->cfg.max_batch), ops, n,
+			    ++h->seq);
+	producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
 	companion_process(&h->c);
 	return slot;
 }
@@ -135,7 +132,7 @@ static inline struct pvdma_slot_hdr *harness_post(struct harness *h,
 static inline struct pvdma_entry *harness_entry(struct pvdma_slot_hdr *slot,
 						u32 i)
 {
-	return (struct pvdma_entry *)(slot + 1) + i;
+	return producer_entry(slot, i);
 }
 
 /* Post one entry; returns its status, *bus gets the entry's bus field. */
@@ -177,18 +174,13 @@ static inline struct pvdma_dev_cmd *harness_dma_peer(struct harness *h,
 						     u64 pattern)
 {
 	struct pvdma_dev_header *dh = harness_dhdr(h);
-	struct pvdma_dev_cmd *cmd = (struct pvdma_dev_cmd *)((u8 *)h->dshm +
-		DMADEV_QUEUE_OFFSET) + (dh->sq_tail & (h->dcfg.queue_entries - 1));
+	struct pvdma_dev_cmd *cmd = producer_write_cmd(
+		(struct pvdma_dev_cmd *)((u8 *)h->dshm + DMADEV_QUEUE_OFFSET),
+		h->dcfg.queue_entries, dh->sq_tail, op, src, dst, len, pattern,
+		++h->seq);
 
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->op = op;
-	cmd->src = src;
-	cmd->dst = dst;
-	cmd->len = len;
-	cmd->pattern = pattern;
-	cmd->seq = ++h->seq;
 	dh->domain_peer = peer;
-	dh->sq_tail++;
+	producer_publish(&dh->sq_tail, dh->sq_tail + 1);
 	dmadev_process(&h->dev);
 	return cmd;
 }

@@ -32,7 +32,7 @@ static int clock_cmp(const void *a, const void *b)
  * back-to-back readings (tens of ns on a virtual machine, as much as a
  * planner hit costs). Every map's interval holds one such cost, and each
  * host call inside it one more (its own readings, half inside the host's
- * time and half outside); do_map() (driver.c) takes them off, so the planner's time
+ * time and half outside); driver.c takes them off, so the planner's time
  * is its own and a policy that calls the host per entry is not charged
  * for the clock.
  */
