@@ -60,6 +60,7 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	used = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift);
 	memset(c->cover, 0, used * sizeof(c->cover[0]));
 	memset(c->starts, 0, used * sizeof(c->starts[0]));
+	memset(c->ends, 0, used * sizeof(c->ends[0]));
 	w->chunks = c;
 }
 

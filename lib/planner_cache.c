@@ -252,17 +252,19 @@ static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
 }
 
 /*
- * Move the count of each chunk [@first, @last] a mapping of @w touches by
- * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
- * brought to zero (-1). Only the ends can be cut by the window's: a chunk
- * between them lies inside the mapping, so inside the window, whole, and
- * the middle of a long span is a plain count.
+ * Move the count of each chunk [@first, @last] of @w by @step: +k when k
+ * mappings touching just those chunks come, -1 when one goes; the bytes
+ * of those it took from zero (+k) or brought to zero (-1). Only the ends
+ * can be cut by the window's: a chunk between them lies inside the
+ * mapping, so inside the window, whole, and the middle of a long span is
+ * a plain count.
  */
 static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 			      int step)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
+	/* the count a chunk that crossed zero ends at */
+	u32 edge = step > 0 ? (u32)step : 0;
 	u32 i, whole = 0;
 	u64 bytes = 0;
 
@@ -288,11 +290,16 @@ static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u64 taken;
-	u32 first, last;
+	u32 first, last, lo, hi;
 
 	if (!chunks_span(w, off, len, &first, &last))
 		return 0;
-	c->starts[first]++;
+	lo = (u32)((off + c->skew) & (c->chunk - 1));
+	hi = (u32)(off + c->skew + len - ((u64)last << c->shift));
+	if (!c->starts[first]++ || lo < c->first_lo[first])
+		c->first_lo[first] = lo;
+	if (!c->ends[last]++ || hi > c->last_hi[last])
+		c->last_hi[last] = hi;
 	taken = chunks_step(w, first, last, 1);
 	c->free_bytes -= taken;
 	return taken;
@@ -310,6 +317,7 @@ static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
 	if (!chunks_span(w, off, len, &first, &last))
 		return 0;
 	c->starts[first]--;
+	c->ends[last]--;
 	freed = chunks_step(w, first, last, -1);
 	c->free_bytes += freed;
 	return freed;
@@ -331,6 +339,12 @@ struct hit_run {
 	u64 lo, hi;		/* page-rounded range they use, window offsets */
 	u64 live;		/* their page-rounded bytes, each entry's own */
 	u64 taken;		/* chunk bytes they were the first to touch */
+	/* Entries in a row that touch the same chunks (pages of one
+	 * chunk, most often) are counted there at once: how many, and
+	 * which chunks.
+	 */
+	u32 same;
+	u32 first, last;
 };
 
 /* An exact window has nothing to pay off and nothing to trim. */
@@ -339,24 +353,50 @@ static bool win_counts_use(const struct pvdma_window *w)
 	return w->grown || w->chunks;
 }
 
+/* Count the run's entries in a row that touch the same chunks. */
+static void run_chunks_flush(struct hit_run *r)
+{
+	struct pvdma_chunk_map *c = r->w->chunks;
+	u64 taken;
+
+	if (!r->same)
+		return;
+	c->starts[r->first] += r->same;
+	taken = chunks_step(r->w, r->first, r->last, (int)r->same);
+	c->free_bytes -= taken;
+	r->taken += taken;
+	r->same = 0;
+}
+
 /*
  * A mapping of [gpa, gpa + len) of the run's window: its page-rounded
- * range and bytes join the run's; its chunks are counted at once (a chunk
- * is taken by the first mapping that touches it, whichever that is).
+ * range and bytes join the run's; its chunks are counted with those of
+ * the entries before it that touch the same ones (a chunk is taken by
+ * the first mapping that touches it, whichever that is, and nothing
+ * reads the counts before the run ends).
  */
 static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 		      u64 len)
 {
 	struct pvdma_window *w = r->w;
 	u64 ps = p->cfg.page_size, lo, hi;
+	u32 first, last;
 
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
 	r->lo = PVDMA_MIN(r->lo, lo);
 	r->hi = PVDMA_MAX(r->hi, hi);
 	r->live += hi - lo;
-	if (w->chunks)
-		r->taken += chunks_add(w, gpa - w->gpa, len);
+	if (!w->chunks || !chunks_span(w, gpa - w->gpa, len, &first, &last))
+		return;
+	if (r->same && first == r->first && last == r->last) {
+		r->same++;
+		return;
+	}
+	run_chunks_flush(r);
+	r->first = first;
+	r->last = last;
+	r->same = 1;
 }
 
 /*
@@ -581,8 +621,10 @@ struct piece {
 };
 
 /* The next run of touched chunks of @w from chunk *@i on; false if none. */
-static bool next_piece(const struct pvdma_window *w, u32 *i, struct piece *r)
+static bool next_piece(const struct pvdma_planner *p,
+		       const struct pvdma_window *w, u32 *i, struct piece *r)
 {
+	u64 ps = p->cfg.page_size;
 	const struct pvdma_chunk_map *c = w->chunks;
 	u32 n = (u32)((w->len + c->skew + c->chunk - 1) / c->chunk), j;
 
@@ -593,8 +635,10 @@ static bool next_piece(const struct pvdma_window *w, u32 *i, struct piece *r)
 	r->refs = 0;
 	for (j = *i; j < n && c->cover[j]; j++)
 		r->refs += c->starts[j];
-	r->lo = PVDMA_MAX((u64)*i * c->chunk, c->skew) - c->skew;
-	r->hi = PVDMA_MIN((u64)j * c->chunk - c->skew, w->len);
+	r->lo = PVDMA_ALIGN_DOWN((u64)*i * c->chunk + c->first_lo[*i], ps);
+	r->lo = PVDMA_MAX(r->lo, c->skew) - c->skew;
+	r->hi = PVDMA_ALIGN_UP((u64)(j - 1) * c->chunk + c->last_hi[j - 1], ps);
+	r->hi = PVDMA_MIN(r->hi - c->skew, w->len);
 	*i = j;
 	return true;
 }
@@ -641,12 +685,12 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 	u64 freed = 0, count = windows_count(p);
 	u32 i = 0, pieces = 1;
 
-	if (PVDMA_WARN_ON(!next_piece(&base, &i, &cur)))
+	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur)))
 		return 0;
 	pvdma_win_account_unmap(p, w);
 	queue_release(p, &base, 0, cur.lo);
 	freed += cur.lo;
-	while (next_piece(&base, &i, &r)) {
+	while (next_piece(p, &base, &i, &r)) {
 		x = count + pieces <= count_budget(p) ? pvdma_win_alloc(p) : NULL;
 		if (!x) {		/* join it to the current piece */
 			cur.hi = r.hi;
@@ -925,14 +969,27 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
+/*
+ * Does shared @w hold all of [gpa, gpa + len), len > 0? A window's end
+ * neither wraps nor leaves its page, so a range inside one is a valid
+ * segment too: the one test checks the entry and finds its window.
+ */
+static bool win_holds(const struct pvdma_window *w, u64 gpa, u64 len,
+		      u16 perm)
+{
+	u64 off = gpa - w->gpa;
+
+	return off < w->len && len - 1 < w->len - off && w->shared &&
+	       w->state != PVDMA_WIN_FAILED && !(perm & ~w->perm);
+}
+
 /* @seg lies in the run's window: it joins the run, no lookup. */
 static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 		       struct pvdma_seg *seg, u16 perm)
 {
 	struct pvdma_window *w = r->w;
 
-	if (!w || !pvdma_seg_valid(p, seg) ||
-	    !win_covers(w, seg->gpa, seg->len, perm))
+	if (!w || !win_holds(w, seg->gpa, seg->len, perm))
 		return false;
 	seg->bounced = 0;
 	seg->cookie = r->cookie;
@@ -943,6 +1000,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 		r->hi = 0;
 		r->live = 0;
 		r->taken = 0;
+		r->same = 0;
 	}
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
@@ -952,7 +1010,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 }
 
 /* Apply what the entries that joined the run deferred. */
-static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
+static void run_apply(struct pvdma_planner *p, struct hit_run *r)
 {
 	struct pvdma_window *w = r->w;
 
@@ -960,6 +1018,8 @@ static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 	if (w->grown && w->state != PVDMA_WIN_PENDING)
 		spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
+	if (w->chunks)
+		run_chunks_flush(r);
 	if (win_counts_use(w))
 		win_use_call(p, w, r->lo, r->hi, r->live, r->taken);
 }
@@ -1230,15 +1290,20 @@ static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 /* Bus addresses of the segments whose window or slot was new. */
 static void cache_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
 {
-	u32 i;
+	struct pvdma_window *w = NULL;
+	u32 i, cookie = 0;
 
 	for (i = 0; i < n; i++) {
-		struct pvdma_window *w = seg_window(p, &segs[i]);
-
-		if (segs[i].bounced)
+		if (segs[i].bounced) {
 			pvdma_bounce_finish(p, &segs[i]);
-		else
-			segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
+			continue;
+		}
+		/* the entries of a run share a window: look it up once */
+		if (segs[i].cookie != cookie) {
+			cookie = segs[i].cookie;
+			w = seg_window(p, &segs[i]);
+		}
+		segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
 	}
 }
 

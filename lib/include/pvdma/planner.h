@@ -180,6 +180,14 @@ struct pvdma_planner_config {
 struct pvdma_chunk_map {
 	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
 	u32 starts[PVDMA_CHUNKS];	/* live mappings starting in each */
+	u32 ends[PVDMA_CHUNKS];		/* live mappings ending in each */
+	/*
+	 * Lowest start and highest end, as offsets into the chunk, of the
+	 * mappings starting (ending) in each since it last had none: a
+	 * trim cuts a kept run of chunks to them, not to the chunk grid
+	 */
+	u32 first_lo[PVDMA_CHUNKS];
+	u32 last_hi[PVDMA_CHUNKS];
 	/* bytes per chunk: a power of two, at least a page */
 	u64 chunk;
 	u32 shift;			/* log2(chunk) */
