@@ -283,26 +283,55 @@ static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 	return bytes + (u64)whole * c->chunk;
 }
 
-/* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
- * it is the first to touch (no longer free to trim).
+/*
+ * @k live mappings over chunks [@first, @last] of a window: the lowest
+ * starts at offset @lo of chunk @first, the highest ends at @hi of @last.
  */
-static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
+struct chunk_use {
+	u32 first, last;
+	u32 lo, hi;
+	u32 k;
+};
+
+/* The chunks a live mapping at [off, off + len) of @w touches, as a use. */
+static bool chunks_use_of(const struct pvdma_window *w, u64 off, u64 len,
+			  struct chunk_use *u)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+
+	if (!chunks_span(w, off, len, &u->first, &u->last))
+		return false;
+	u->lo = (u32)((off + c->skew) & (c->chunk - 1));
+	u->hi = (u32)(off + c->skew + len - ((u64)u->last << c->shift));
+	u->k = 1;
+	return true;
+}
+
+/* The mappings of @u come; the bytes of the chunks they are the first to
+ * touch (no longer free to trim).
+ */
+static u64 chunks_add_use(struct pvdma_window *w, const struct chunk_use *u)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u64 taken;
-	u32 first, last, lo, hi;
 
-	if (!chunks_span(w, off, len, &first, &last))
-		return 0;
-	lo = (u32)((off + c->skew) & (c->chunk - 1));
-	hi = (u32)(off + c->skew + len - ((u64)last << c->shift));
-	if (!c->starts[first]++ || lo < c->first_lo[first])
-		c->first_lo[first] = lo;
-	if (!c->ends[last]++ || hi > c->last_hi[last])
-		c->last_hi[last] = hi;
-	taken = chunks_step(w, first, last, 1);
+	if (!c->starts[u->first] || u->lo < c->first_lo[u->first])
+		c->first_lo[u->first] = u->lo;
+	c->starts[u->first] += u->k;
+	if (!c->ends[u->last] || u->hi > c->last_hi[u->last])
+		c->last_hi[u->last] = u->hi;
+	c->ends[u->last] += u->k;
+	taken = chunks_step(w, u->first, u->last, (int)u->k);
 	c->free_bytes -= taken;
 	return taken;
+}
+
+/* A live mapping at [off, off + len) of @w comes; see chunks_add_use(). */
+static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
+{
+	struct chunk_use u;
+
+	return chunks_use_of(w, off, len, &u) ? chunks_add_use(w, &u) : 0;
 }
 
 /* The mapping at [off, off + len) goes; the bytes of the chunks it was the
@@ -339,12 +368,10 @@ struct hit_run {
 	u64 lo, hi;		/* page-rounded range they use, window offsets */
 	u64 live;		/* their page-rounded bytes, each entry's own */
 	u64 taken;		/* chunk bytes they were the first to touch */
-	/* Entries in a row that touch the same chunks (pages of one
-	 * chunk, most often) are counted there at once: how many, and
-	 * which chunks.
+	/* entries in a row that touch the same chunks (pages of one chunk,
+	 * most often), counted there at once; same.k == 0: none yet
 	 */
-	u32 same;
-	u32 first, last;
+	struct chunk_use same;
 };
 
 /* An exact window has nothing to pay off and nothing to trim. */
@@ -356,16 +383,10 @@ static bool win_counts_use(const struct pvdma_window *w)
 /* Count the run's entries in a row that touch the same chunks. */
 static void run_chunks_flush(struct hit_run *r)
 {
-	struct pvdma_chunk_map *c = r->w->chunks;
-	u64 taken;
-
-	if (!r->same)
+	if (!r->same.k)
 		return;
-	c->starts[r->first] += r->same;
-	taken = chunks_step(r->w, r->first, r->last, (int)r->same);
-	c->free_bytes -= taken;
-	r->taken += taken;
-	r->same = 0;
+	r->taken += chunks_add_use(r->w, &r->same);
+	r->same.k = 0;
 }
 
 /*
@@ -380,23 +401,23 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 {
 	struct pvdma_window *w = r->w;
 	u64 ps = p->cfg.page_size, lo, hi;
-	u32 first, last;
+	struct chunk_use u;
 
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
 	r->lo = PVDMA_MIN(r->lo, lo);
 	r->hi = PVDMA_MAX(r->hi, hi);
 	r->live += hi - lo;
-	if (!w->chunks || !chunks_span(w, gpa - w->gpa, len, &first, &last))
+	if (!w->chunks || !chunks_use_of(w, gpa - w->gpa, len, &u))
 		return;
-	if (r->same && first == r->first && last == r->last) {
-		r->same++;
+	if (r->same.k && u.first == r->same.first && u.last == r->same.last) {
+		r->same.k++;
+		r->same.lo = PVDMA_MIN(r->same.lo, u.lo);
+		r->same.hi = PVDMA_MAX(r->same.hi, u.hi);
 		return;
 	}
 	run_chunks_flush(r);
-	r->first = first;
-	r->last = last;
-	r->same = 1;
+	r->same = u;
 }
 
 /*
@@ -1000,7 +1021,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 		r->hi = 0;
 		r->live = 0;
 		r->taken = 0;
-		r->same = 0;
+		r->same.k = 0;
 	}
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
