@@ -31,6 +31,14 @@
 #	finish [LINE]			the closing line and the exit status;
 #					a LINE is printed after the counts,
 #					last (run-e2e.sh's result line)
+#	scratch_dir NAME [PIDVAR...]	makes the test's scratch directory
+#					$dir (/tmp/pvdma-NAME.XXXXXX) and at
+#					exit: stops the process whose pid each
+#					PIDVAR holds then (SIGCONT, SIGTERM,
+#					waited for), runs the script's
+#					at_exit function if it has one, and
+#					removes $dir (KEEP=1: keeps it, says
+#					where); the exit status is kept
 #
 # A sanitizer report must never look like an ordinary failure (exit 1 is
 # what most of our programs return for "refused"), so reports exit with
@@ -173,4 +181,33 @@ finish() {
 	[ $# -eq 0 ] || echo "$1"
 	[ "$failed" -eq 0 ] && exit 0
 	exit 1
+}
+
+# The EXIT trap of scratch_dir. Its own commands must not change the
+# status the script exits with, so it is taken first and exited with.
+t_scratch_cleanup() {
+	t_exit=$?
+	for t_var in $t_stop_vars; do
+		eval "t_pid=\${$t_var:-}"
+		[ -n "$t_pid" ] || continue
+		kill -CONT "$t_pid" 2>/dev/null	# a test may have stopped it
+		kill "$t_pid" 2>/dev/null && wait "$t_pid" 2>/dev/null
+	done
+	command -v at_exit >/dev/null 2>&1 && at_exit
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+	exit "$t_exit"
+}
+
+scratch_dir() {
+	dir=$(mktemp -d "/tmp/pvdma-$1.XXXXXX") || exit 1
+	shift
+	t_stop_vars="$*"
+	for t_var in $t_stop_vars; do
+		eval "$t_var="
+	done
+	trap t_scratch_cleanup EXIT
 }

@@ -11,18 +11,13 @@ PVDMAD=${PVDMAD:-$BUILD/pvdmad}
 PVDMACTL=${PVDMACTL:-$BUILD/pvdmactl}
 CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-attack.XXXXXX)
-pid=
+scratch_dir attack pid
 mounted=
 
-cleanup() {
-	[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+# after pvdmad is stopped, before $dir goes (scratch_dir)
+at_exit() {
 	[ -n "$mounted" ] && umount "$mounted" 2>/dev/null
-	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
-	rm -rf "$dir"
 }
-trap cleanup EXIT
 
 wait_sock() {	# path
 	i=0

@@ -10,15 +10,7 @@ PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-host.XXXXXX)
-pid=
-
-cleanup() {
-	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+scratch_dir host pid
 
 wait_for() {	# path
 	i=0

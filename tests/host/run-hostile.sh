@@ -11,14 +11,7 @@ PVDMAD=$BUILD/pvdmad
 PVDMACTL=$BUILD/pvdmactl
 CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-hostile.XXXXXX)
-pid=
-
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+scratch_dir hostile pid
 
 stat_is() {	# JSON fragment expected in the stats
 	"$PVDMACTL" --control "$dir/ctl" stats --json | grep -q "$1"

@@ -11,8 +11,7 @@ set -u
 BUILD=${BUILD:-build}
 PVDMAD=${PVDMAD:-$BUILD/pvdmad}
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-options.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+scratch_dir options
 truncate -s 64M "$dir/ram"
 long=$(printf 'x%.0s' $(seq 1 120))
 

@@ -9,14 +9,7 @@ set -u
 BUILD=${BUILD:-build}
 QEMU=${QEMU:-qemu-system-x86_64}
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-qemu.XXXXXX)
-pid=
-
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+scratch_dir qemu pid
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
 	skip "$QEMU not installed"

@@ -13,15 +13,7 @@ BUILD=${BUILD:-build}
 CLIENT=$BUILD/tests/host/client
 PVDMACTL=$BUILD/pvdmactl
 . "$(dirname "$0")/../lib.sh"
-dir=$(mktemp -d /tmp/pvdma-restart.XXXXXX)
-sup=
-
-cleanup() {
-	[ -n "${KEEP:-}" ] && { echo "kept $dir"; return; }
-	[ -n "$sup" ] && kill "$sup" 2>/dev/null && wait "$sup" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+scratch_dir restart sup
 
 need "$BUILD/pvdmad" "$PVDMACTL" "$CLIENT"
 
