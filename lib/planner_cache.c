@@ -252,19 +252,17 @@ static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
 }
 
 /*
- * Move the count of each chunk [@first, @last] of @w by @step: +k when k
- * mappings touching just those chunks come, -1 when one goes; the bytes
- * of those it took from zero (+k) or brought to zero (-1). Only the ends
- * can be cut by the window's: a chunk between them lies inside the
- * mapping, so inside the window, whole, and the middle of a long span is
- * a plain count.
+ * Move the count of each chunk [@first, @last] a mapping of @w touches by
+ * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
+ * brought to zero (-1). Only the ends can be cut by the window's: a chunk
+ * between them lies inside the mapping, so inside the window, whole, and
+ * the middle of a long span is a plain count.
  */
 static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 			      int step)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	/* the count a chunk that crossed zero ends at */
-	u32 edge = step > 0 ? (u32)step : 0;
+	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
 	u32 i, whole = 0;
 	u64 bytes = 0;
 
@@ -283,55 +281,26 @@ static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 	return bytes + (u64)whole * c->chunk;
 }
 
-/*
- * @k live mappings over chunks [@first, @last] of a window: the lowest
- * starts at offset @lo of chunk @first, the highest ends at @hi of @last.
+/* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
+ * it is the first to touch (no longer free to trim).
  */
-struct chunk_use {
-	u32 first, last;
-	u32 lo, hi;
-	u32 k;
-};
-
-/* The chunks a live mapping at [off, off + len) of @w touches, as a use. */
-static bool chunks_use_of(const struct pvdma_window *w, u64 off, u64 len,
-			  struct chunk_use *u)
-{
-	const struct pvdma_chunk_map *c = w->chunks;
-
-	if (!chunks_span(w, off, len, &u->first, &u->last))
-		return false;
-	u->lo = (u32)((off + c->skew) & (c->chunk - 1));
-	u->hi = (u32)(off + c->skew + len - ((u64)u->last << c->shift));
-	u->k = 1;
-	return true;
-}
-
-/* The mappings of @u come; the bytes of the chunks they are the first to
- * touch (no longer free to trim).
- */
-static u64 chunks_add_use(struct pvdma_window *w, const struct chunk_use *u)
+static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u64 taken;
+	u32 first, last, lo, hi;
 
-	if (!c->starts[u->first] || u->lo < c->first_lo[u->first])
-		c->first_lo[u->first] = u->lo;
-	c->starts[u->first] += u->k;
-	if (!c->ends[u->last] || u->hi > c->last_hi[u->last])
-		c->last_hi[u->last] = u->hi;
-	c->ends[u->last] += u->k;
-	taken = chunks_step(w, u->first, u->last, (int)u->k);
+	if (!chunks_span(w, off, len, &first, &last))
+		return 0;
+	lo = (u32)((off + c->skew) & (c->chunk - 1));
+	hi = (u32)(off + c->skew + len - ((u64)last << c->shift));
+	if (!c->starts[first]++ || lo < c->first_lo[first])
+		c->first_lo[first] = lo;
+	if (!c->ends[last]++ || hi > c->last_hi[last])
+		c->last_hi[last] = hi;
+	taken = chunks_step(w, first, last, 1);
 	c->free_bytes -= taken;
 	return taken;
-}
-
-/* A live mapping at [off, off + len) of @w comes; see chunks_add_use(). */
-static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
-{
-	struct chunk_use u;
-
-	return chunks_use_of(w, off, len, &u) ? chunks_add_use(w, &u) : 0;
 }
 
 /* The mapping at [off, off + len) goes; the bytes of the chunks it was the
@@ -368,10 +337,6 @@ struct hit_run {
 	u64 lo, hi;		/* page-rounded range they use, window offsets */
 	u64 live;		/* their page-rounded bytes, each entry's own */
 	u64 taken;		/* chunk bytes they were the first to touch */
-	/* entries in a row that touch the same chunks (pages of one chunk,
-	 * most often), counted there at once; same.k == 0: none yet
-	 */
-	struct chunk_use same;
 };
 
 /* An exact window has nothing to pay off and nothing to trim. */
@@ -380,44 +345,32 @@ static bool win_counts_use(const struct pvdma_window *w)
 	return w->grown || w->chunks;
 }
 
-/* Count the run's entries in a row that touch the same chunks. */
-static void run_chunks_flush(struct hit_run *r)
+static void run_sums_start(struct hit_run *r)
 {
-	if (!r->same.k)
-		return;
-	r->taken += chunks_add_use(r->w, &r->same);
-	r->same.k = 0;
+	r->lo = ~0ull;
+	r->hi = 0;
+	r->live = 0;
+	r->taken = 0;
 }
 
 /*
  * A mapping of [gpa, gpa + len) of the run's window: its page-rounded
- * range and bytes join the run's; its chunks are counted with those of
- * the entries before it that touch the same ones (a chunk is taken by
- * the first mapping that touches it, whichever that is, and nothing
- * reads the counts before the run ends).
+ * range and bytes join the run's; its chunks are counted at once (a chunk
+ * is taken by the first mapping that touches it, whichever that is).
  */
 static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 		      u64 len)
 {
 	struct pvdma_window *w = r->w;
 	u64 ps = p->cfg.page_size, lo, hi;
-	struct chunk_use u;
 
 	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
 	r->lo = PVDMA_MIN(r->lo, lo);
 	r->hi = PVDMA_MAX(r->hi, hi);
 	r->live += hi - lo;
-	if (!w->chunks || !chunks_use_of(w, gpa - w->gpa, len, &u))
-		return;
-	if (r->same.k && u.first == r->same.first && u.last == r->same.last) {
-		r->same.k++;
-		r->same.lo = PVDMA_MIN(r->same.lo, u.lo);
-		r->same.hi = PVDMA_MAX(r->same.hi, u.hi);
-		return;
-	}
-	run_chunks_flush(r);
-	r->same = u;
+	if (w->chunks)
+		r->taken += chunks_add(w, gpa - w->gpa, len);
 }
 
 /*
@@ -1016,13 +969,8 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 	seg->cookie = r->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
-	if (!r->more++) {	/* the first to join: the sums start */
-		r->lo = ~0ull;
-		r->hi = 0;
-		r->live = 0;
-		r->taken = 0;
-		r->same.k = 0;
-	}
+	if (!r->more++)		/* the first to join: the sums start */
+		run_sums_start(r);
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
 	p->stats.fast_lookups++;
@@ -1031,7 +979,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 }
 
 /* Apply what the entries that joined the run deferred. */
-static void run_apply(struct pvdma_planner *p, struct hit_run *r)
+static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 {
 	struct pvdma_window *w = r->w;
 
@@ -1039,8 +987,6 @@ static void run_apply(struct pvdma_planner *p, struct hit_run *r)
 	if (w->grown && w->state != PVDMA_WIN_PENDING)
 		spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
-	if (w->chunks)
-		run_chunks_flush(r);
 	if (win_counts_use(w))
 		win_use_call(p, w, r->lo, r->hi, r->live, r->taken);
 }
