@@ -178,26 +178,51 @@ static bool win_covers(const struct pvdma_window *w, u64 gpa, u64 len, u16 perm)
 }
 
 /*
- * A shared window covering [gpa, gpa + len) with @perm, or NULL. The hint
- * is only a guess (the record may have been freed or reused since), so
- * it is checked like any candidate; a tree descent settles the rest.
+ * Does shared @w hold all of [gpa, gpa + len), len > 0? A window's end
+ * neither wraps nor leaves its page, so a range inside one is a valid
+ * segment too: the one test checks the entry and finds its window.
+ */
+static bool win_holds(const struct pvdma_window *w, u64 gpa, u64 len,
+		      u16 perm)
+{
+	u64 off = gpa - w->gpa;
+
+	return off < w->len && len - 1 < w->len - off && w->shared &&
+	       w->state != PVDMA_WIN_FAILED && !(perm & ~w->perm);
+}
+
+/*
+ * The window the hint names for [gpa, gpa + len), if it holds it with
+ * @perm, or NULL. The hint is only a guess (the record may have been
+ * freed or reused since), so it is checked like any candidate; a range
+ * it holds is a valid one, and most entries need no other check.
+ */
+static struct pvdma_window *cache_hinted(struct pvdma_planner *p, u64 gpa,
+					 u64 len, u16 perm)
+{
+	struct pvdma_window *w = p->hint[hint_bucket(gpa)];
+
+	if (!w || !win_holds(w, gpa, len, perm))
+		return NULL;
+	p->stats.fast_lookups++;
+	return w;
+}
+
+/*
+ * A shared window covering valid [gpa, gpa + len) with @perm, or NULL,
+ * by a tree descent (the hint missed); *@prev is the window the descent
+ * ended at.
  */
 static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
 					 u64 len, u16 perm,
 					 struct pvdma_window **prev)
 {
-	struct pvdma_window **hint = &p->hint[hint_bucket(gpa)];
-	struct pvdma_window *w = *hint;
+	struct pvdma_window *w = pvdma_gpa_floor(p, gpa);
 
-	if (w && win_covers(w, gpa, len, perm)) {
-		p->stats.fast_lookups++;
-		return w;
-	}
-	w = pvdma_gpa_floor(p, gpa);
 	*prev = w;
 	if (!w || !win_covers(w, gpa, len, perm))
 		return NULL;
-	*hint = w;
+	p->hint[hint_bucket(gpa)] = w;
 	return w;
 }
 
@@ -943,20 +968,6 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
-/*
- * Does shared @w hold all of [gpa, gpa + len), len > 0? A window's end
- * neither wraps nor leaves its page, so a range inside one is a valid
- * segment too: the one test checks the entry and finds its window.
- */
-static bool win_holds(const struct pvdma_window *w, u64 gpa, u64 len,
-		      u16 perm)
-{
-	u64 off = gpa - w->gpa;
-
-	return off < w->len && len - 1 < w->len - off && w->shared &&
-	       w->state != PVDMA_WIN_FAILED && !(perm & ~w->perm);
-}
-
 /* @seg lies in the run's window: it joins the run, no lookup. */
 static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 		       struct pvdma_seg *seg, u16 perm)
@@ -1011,11 +1022,14 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 
 	seg->bounced = 0;
 	seg->cookie = 0;
-	if (!pvdma_seg_valid(p, seg)) {
-		pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
-		return -EINVAL;
+	w = cache_hinted(p, seg->gpa, seg->len, perm);
+	if (!w) {
+		if (!pvdma_seg_valid(p, seg)) {
+			pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
+			return -EINVAL;
+		}
+		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	}
-	w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	if (!w)
 		w = dead_revive(p, seg->gpa, seg->len, perm);
 	if (w) {
