@@ -40,9 +40,18 @@
 #					removes $dir (KEEP=1: keeps it, says
 #					where); the exit status is kept
 #
+# The programs tests run, from BUILD (default build/); each may be named
+# in the environment instead: $PVDMAD, $PVDMACTL, $CLIENT (the host
+# tests' stand-in for QEMU and a guest, tests/host/client.c).
+#
 # A sanitizer report must never look like an ordinary failure (exit 1 is
 # what most of our programs return for "refused"), so reports exit with
 # PVDMA_TEST_SAN_EXIT instead.
+
+BUILD=${BUILD:-build}
+PVDMAD=${PVDMAD:-$BUILD/pvdmad}
+PVDMACTL=${PVDMACTL:-$BUILD/pvdmactl}
+CLIENT=${CLIENT:-$BUILD/tests/host/client}
 
 PVDMA_TEST_SAN_EXIT=86
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=$PVDMA_TEST_SAN_EXIT"

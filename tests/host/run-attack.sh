@@ -6,10 +6,6 @@
 # said so otherwise). Prints "N passed, N failed".
 # Usage: BUILD=build/san tests/host/run-attack.sh [CASE...]
 set -u
-BUILD=${BUILD:-build}
-PVDMAD=${PVDMAD:-$BUILD/pvdmad}
-PVDMACTL=${PVDMACTL:-$BUILD/pvdmactl}
-CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
 scratch_dir attack pid
 mounted=

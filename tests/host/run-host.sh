@@ -5,10 +5,6 @@
 # runs the client scenarios and checks stats, signals and cleanup.
 # Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-host.sh
 set -u
-BUILD=${BUILD:-build}
-PVDMAD=$BUILD/pvdmad
-PVDMACTL=$BUILD/pvdmactl
-CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
 scratch_dir host pid
 

@@ -6,10 +6,6 @@
 # open in pvdmad), hostile control-socket clients. Prints "N passed, N
 # failed". Usage: BUILD=build/san tests/host/run-hostile.sh
 set -u
-BUILD=${BUILD:-build}
-PVDMAD=$BUILD/pvdmad
-PVDMACTL=$BUILD/pvdmactl
-CLIENT=$BUILD/tests/host/client
 . "$(dirname "$0")/../lib.sh"
 scratch_dir hostile pid
 

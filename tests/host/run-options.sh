@@ -8,8 +8,6 @@
 # Every option --help lists that takes a value must have a case here.
 # Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-options.sh
 set -u
-BUILD=${BUILD:-build}
-PVDMAD=${PVDMAD:-$BUILD/pvdmad}
 . "$(dirname "$0")/../lib.sh"
 scratch_dir options
 truncate -s 64M "$dir/ram"

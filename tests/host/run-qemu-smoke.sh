@@ -6,7 +6,6 @@
 # QEMU runs and none after; a QEMU pvdmad refuses exits at once, saying so.
 # Skipped (0 passed, 0 failed) without QEMU.
 set -u
-BUILD=${BUILD:-build}
 QEMU=${QEMU:-qemu-system-x86_64}
 . "$(dirname "$0")/../lib.sh"
 scratch_dir qemu pid
@@ -17,7 +16,7 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
 fi
 
 truncate -s 256M "$dir/ram"
-"$BUILD/pvdmad" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
+"$PVDMAD" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
 	--guest-ram "$dir/ram" --control "$dir/ctl" --log-file "$dir/log" &
 pid=$!
 i=0
@@ -25,7 +24,7 @@ while [ ! -S "$dir/ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
 # -S: devices are realized (the ivshmem setup is read) but no CPU runs.
 (echo "info pci"; sleep 1;
- "$BUILD/pvdmactl" --control "$dir/ctl" stats --json >"$dir/stats.json";
+ "$PVDMACTL" --control "$dir/ctl" stats --json >"$dir/stats.json";
  echo quit) |
 timeout 30 "$QEMU" -machine q35,memory-backend=mem -m 256M -accel tcg \
 	-object memory-backend-file,id=mem,size=256M,mem-path="$dir/ram",share=on \
@@ -44,7 +43,7 @@ check "companion BAR2 is the ring region (128 KiB)" \
 check "pvdmad saw one guest while QEMU ran" \
 	grep -q '"guests_live": 1,' "$dir/stats.json"
 check "QEMU's exit disconnected it" sh -c \
-	"'$BUILD/pvdmactl' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0,'"
+	"'$PVDMACTL' --control '$dir/ctl' stats --json | grep -q '\"guests_live\": 0,'"
 check "pvdmad still up" kill -0 "$pid"
 
 # A QEMU pvdmad refuses (its -m is not the RAM file's layout) must exit

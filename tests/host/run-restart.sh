@@ -9,16 +9,13 @@
 # disconnect. Then: a clean stop, and SIGUSR2 without a keeper.
 # Prints "N passed, N failed". Usage: BUILD=build/san tests/host/run-restart.sh
 set -u
-BUILD=${BUILD:-build}
-CLIENT=$BUILD/tests/host/client
-PVDMACTL=$BUILD/pvdmactl
 . "$(dirname "$0")/../lib.sh"
 scratch_dir restart sup
 
-need "$BUILD/pvdmad" "$PVDMACTL" "$CLIENT"
+need "$PVDMAD" "$PVDMACTL" "$CLIENT"
 
 # The binary runs from $dir so that the upgrade can install over it.
-cp "$BUILD/pvdmad" "$dir/pvdmad"
+cp "$PVDMAD" "$dir/pvdmad"
 truncate -s 64M "$dir/ram"
 opts="--socket $dir/c.sock --dma-socket $dir/d.sock --guest-ram $dir/ram --ram-below-4g 32M --control $dir/ctl"
 
@@ -79,7 +76,7 @@ sleep 2
 
 # 2. An upgrade: another binary installed at the path (a rename, as
 # install(1) and dpkg do), then SIGUSR2: the running one exits for it.
-cp "$BUILD/pvdmad" "$dir/pvdmad.new"
+cp "$PVDMAD" "$dir/pvdmad.new"
 printf 'upgrade' >>"$dir/pvdmad.new"	# a different file, still the program
 mv -f "$dir/pvdmad.new" "$dir/pvdmad"
 old=$(child)
