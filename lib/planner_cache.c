@@ -496,7 +496,8 @@ static bool win_unhold(struct pvdma_planner *p, struct pvdma_window *w)
 
 static u32 dead_slot(const struct pvdma_planner *p, u64 gpa, u32 probe)
 {
-	u64 page = gpa / p->cfg.page_size;
+	/* a shift, not a division: this runs a few times per miss */
+	u64 page = gpa >> __builtin_ctzll(p->cfg.page_size);
 
 	return ((u32)((page * 0x9e3779b97f4a7c15ull) >> 58) + probe) &
 	       (PVDMA_HINT_BUCKETS - 1);
@@ -625,7 +626,7 @@ static bool next_piece(const struct pvdma_planner *p,
 {
 	u64 ps = p->cfg.page_size;
 	const struct pvdma_chunk_map *c = w->chunks;
-	u32 n = (u32)((w->len + c->skew + c->chunk - 1) / c->chunk), j;
+	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j;
 
 	while (*i < n && !c->cover[*i])
 		(*i)++;

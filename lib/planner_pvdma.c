@@ -127,10 +127,11 @@ static void grow_stream_down(const struct pvdma_miss *m, u64 run, u64 spec,
 /* Does another entry of this list lie in the same @size block? */
 static bool neighbour_in_block(const struct pvdma_miss *m, u64 size)
 {
-	u64 mine = m->segs[m->i].gpa / size;
+	u32 shift = (u32)__builtin_ctzll(size);	/* a power of two */
+	u64 mine = m->segs[m->i].gpa >> shift;
 
-	return (m->i > 0 && m->segs[m->i - 1].gpa / size == mine) ||
-	       (m->i + 1 < m->n && m->segs[m->i + 1].gpa / size == mine);
+	return (m->i > 0 && m->segs[m->i - 1].gpa >> shift == mine) ||
+	       (m->i + 1 < m->n && m->segs[m->i + 1].gpa >> shift == mine);
 }
 
 /*
