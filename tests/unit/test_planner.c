@@ -830,10 +830,12 @@ static void test_pvdma_trim_holes(void **state)
 {
 	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
 					 PVDMA_BOUNCE_OFF, false, 4);
-	struct pvdma_seg a = seg(0x40000000ull + 4096, 4096), b, big;
+	/* in the second page of a chunk: its piece starts mid-chunk */
+	struct pvdma_seg a = seg(0x40000000ull + PAGE + 4096, 4096), b, big;
 	u64 grown, bus_b, chunk;
 
 	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, a.bus)->gpa, 0x40000000ull);
 	grown = pvdma_window_by_bus(&h->p, a.bus)->len;
 	assert_true(grown >= 8 * MIB);
 	assert_non_null(pvdma_window_by_bus(&h->p, a.bus)->chunks);
