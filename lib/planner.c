@@ -490,6 +490,9 @@ int pvdma_planner_init(struct pvdma_planner *p,
 	}
 	chunks_init(p);
 	pvdma_bounce_init(p);
+	p->window_budget = cfg->aperture_bytes - pvdma_bounce_reserved(p);
+	p->window_count_budget = cfg->max_mappings -
+				 (pvdma_bounce_reserved(p) ? 1 : 0);
 	if (p->policy->init)
 		p->policy->init(p);
 	return 0;

@@ -23,7 +23,7 @@
 /* Bytes windows may use: the aperture less the bounce pool's share. */
 u64 pvdma_cache_budget(const struct pvdma_planner *p)
 {
-	return p->cfg.aperture_bytes - pvdma_bounce_reserved(p);
+	return p->window_budget;
 }
 
 static bool pool_mapped(const struct pvdma_planner *p)
@@ -122,7 +122,7 @@ static u64 windows_count(const struct pvdma_planner *p)
 /* Mappings windows may use: one stays free for the bounce pool. */
 static u64 count_budget(const struct pvdma_planner *p)
 {
-	return p->cfg.max_mappings - (pvdma_bounce_reserved(p) ? 1 : 0);
+	return p->window_count_budget;
 }
 
 /* ---- miss history: how many misses each aligned block has seen ------- */

@@ -349,6 +349,11 @@ struct pvdma_planner {
 	const struct pvdma_policy_ops *policy;
 	void *ctx;
 	struct pvdma_planner_mem mem;
+	/* What windows may use: the aperture and the mapping count less
+	 * the bounce pool's share (from cfg, once: asked on every miss)
+	 */
+	u64 window_budget;
+	u64 window_count_budget;
 	struct pvdma_avl_root by_gpa;
 	struct pvdma_avl_root by_bus;
 	struct pvdma_list idle;		/* LRU: oldest first */
