@@ -555,6 +555,11 @@ static struct pvdma_window *dead_revive(struct pvdma_planner *p, u64 gpa,
 	u64 page = PVDMA_ALIGN_DOWN(gpa, p->cfg.page_size);
 	u32 i;
 
+	/* every window a slot may hold is on the dead list: most misses
+	 * find it empty and need not probe
+	 */
+	if (pvdma_list_empty(&p->dead))
+		return NULL;
 	for (i = 0; i < DEAD_PROBES; i++) {
 		struct pvdma_window *w = p->dead_hint[dead_slot(p, page, i)];
 
