@@ -11,6 +11,9 @@ $(PLANNER_BENCH): $(BUILD)/obj/bench/planner_bench.o $(LIBPVDMA)
 HOST_BENCH := $(BUILD)/host_bench
 PROGS += $(HOST_BENCH)
 
-$(HOST_BENCH): $(BUILD)/obj/bench/host_bench.o $(LIBPVDMA)
+$(HOST_BENCH): $(BUILD)/obj/bench/host_bench.o \
+		$(BUILD)/obj/tests/host/ivshmem_client.o $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/obj/bench/host_bench.o: CFLAGS += -I.

@@ -16,23 +16,18 @@
  *
  * Usage: host_bench --socket PATH [--seconds S] [--batch B]...
  */
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <pvdma/proto.h>
 
 #include "json.h"
 #include "size.h"
+
+#include "tests/host/ivshmem_client.h"
+#include "tests/host/producer.h"
 
 #define HB_PAGE		(16u << 10)
 #define HB_GPA_BASE	(16u << 20)	/* above the legacy low memory */
@@ -41,65 +36,16 @@
 
 /* The companion device as the guest sees it. */
 struct hb_dev {
-	int sock;
-	int bell;	/* the daemon's vector 0 */
-	int irq;	/* ours */
-	u8 *shm;
-	size_t shm_size;
+	struct ivs_dev dev;
 	struct pvdma_shm_header *hdr;
 	u32 seq;
 };
 
-/* One 8-byte message of the ivshmem-server protocol, and its fd if any. */
-static int hb_recv(int sock, int64_t *v, int *fd)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	u64 le;
-	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctl.buf,
-			    .msg_controllen = sizeof(ctl.buf) };
-	struct cmsghdr *c;
-
-	*fd = -1;
-	if (recvmsg(sock, &m, MSG_WAITALL | MSG_CMSG_CLOEXEC) != sizeof(le))
-		return -1;
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
-	*v = (int64_t)pvdma_le64(le);
-	return 0;
-}
-
-/* version, our id, shm, the host's vector, our vector (both one each). */
 static int hb_connect(struct hb_dev *d, const char *path)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int64_t v, id;
-	int fd, shm_fd;
-	struct stat st;
-
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (d->sock < 0 || connect(d->sock, (struct sockaddr *)&a, sizeof(a)))
+	if (ivs_connect(&d->dev, path, HB_TIMEOUT_MS / 1000))
 		return -1;
-	if (hb_recv(d->sock, &v, &fd) || hb_recv(d->sock, &id, &fd) ||
-	    hb_recv(d->sock, &v, &shm_fd) || shm_fd < 0 ||
-	    hb_recv(d->sock, &v, &d->bell) || d->bell < 0 ||
-	    hb_recv(d->sock, &v, &d->irq) || d->irq < 0 || v != id)
-		return -1;
-	if (fstat(shm_fd, &st))
-		return -1;
-	d->shm_size = st.st_size;
-	d->shm = mmap(NULL, d->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      shm_fd, 0);
-	close(shm_fd);
-	if (d->shm == MAP_FAILED)
-		return -1;
-	d->hdr = (struct pvdma_shm_header *)d->shm;
+	d->hdr = (struct pvdma_shm_header *)d->dev.shm;
 	if (d->hdr->magic != PVDMA_MAGIC ||
 	    d->hdr->host_state != PVDMA_HOST_READY)
 		return -1;
@@ -110,13 +56,8 @@ static int hb_connect(struct hb_dev *d, const char *path)
 
 static struct pvdma_slot_hdr *hb_slot(struct hb_dev *d, u32 index)
 {
-	return (struct pvdma_slot_hdr *)(d->shm + d->hdr->ring_offset +
+	return (struct pvdma_slot_hdr *)(d->dev.shm + d->hdr->ring_offset +
 		(u64)(index & (d->hdr->ring_slots - 1)) * d->hdr->slot_size);
-}
-
-static struct pvdma_entry *hb_entry(struct pvdma_slot_hdr *s, u32 i)
-{
-	return (struct pvdma_entry *)(s + 1) + i;
 }
 
 /*
@@ -127,34 +68,26 @@ static struct pvdma_entry *hb_entry(struct pvdma_slot_hdr *s, u32 i)
 static int hb_submit(struct hb_dev *d, struct pvdma_request *ops, u32 n)
 {
 	u32 per = d->hdr->max_batch, tail = d->hdr->sq_tail, slots, i, k;
-	struct pollfd p = { .fd = d->irq, .events = POLLIN };
 	struct pvdma_slot_hdr *s;
-	u64 one = 1, cnt;
 	int bad = 0;
 
 	slots = (n + per - 1) / per;
-	for (i = 0; i < slots; i++) {
-		s = hb_slot(d, tail + i);
-		s->count = n - i * per < per ? n - i * per : per;
-		for (k = 0; k < s->count; k++)
-			pvdma_entry_encode(hb_entry(s, k), &ops[i * per + k]);
-		s->flags = 0;
-		s->done_seq = 0;
-		s->seq = ++d->seq;
-	}
-	__atomic_store_n(&d->hdr->sq_tail, tail + slots, __ATOMIC_RELEASE);
-	if (write(d->bell, &one, sizeof(one)) != sizeof(one))
+	for (i = 0; i < slots; i++)
+		producer_write_slot(hb_slot(d, tail + i), &ops[i * per],
+				    n - i * per < per ? n - i * per : per,
+				    ++d->seq);
+	producer_publish(&d->hdr->sq_tail, tail + slots);
+	if (ivs_ring(&d->dev))
 		return -1;
 	for (i = 0; i < slots; i++) {
 		s = hb_slot(d, tail + i);
-		while (__atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != s->seq) {
-			if (poll(&p, 1, HB_TIMEOUT_MS) != 1)
-				return -1;
-			if (read(d->irq, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-				return -1;
-		}
+		/* one interrupt may tell of several slots */
+		if (__atomic_load_n(&s->done_seq, __ATOMIC_ACQUIRE) != s->seq &&
+		    ivs_wait_done(&d->dev, &s->done_seq, s->seq,
+				  HB_TIMEOUT_MS) != IVS_DONE)
+			return -1;
 		for (k = 0; k < s->count; k++) {
-			struct pvdma_entry *e = hb_entry(s, k);
+			struct pvdma_entry *e = producer_entry(s, k);
 
 			ops[i * per + k].status = pvdma_le32(e->status);
 			ops[i * per + k].bus = pvdma_le64(e->bus);

@@ -37,7 +37,8 @@ $(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 
 # The integration client plays QEMU's part (tests/host/run-host.sh).
-$(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o $(LIBPVDMA)
+$(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \
+		$(BUILD)/obj/tests/host/ivshmem_client.o $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -59,6 +59,7 @@
 
 #include "size.h"
 
+#include "ivshmem_client.h"
 #include "producer.h"
 
 #define PAGE		(16ull << 10)
@@ -79,116 +80,13 @@ static void check(bool ok, const char *what)
 		failures++;
 }
 
-/* One ivshmem-doorbell device, as QEMU holds it. */
-struct ivs_dev {
-	int sock;
-	int64_t id;		/* our IVPOSITION */
-	int64_t host_peer;	/* the daemon's peer id */
-	int shm_fd;
-	u8 *shm;
-	size_t shm_size;
-	int bell_fd;		/* host peer's vector 0: our doorbell */
-	int irq_fd;		/* our vector 0: the daemon's interrupt */
-};
-
-/* Receive one 8-byte message and the fd riding with it (or -1). */
-static int ivs_recv(int sock, int64_t *value, int *fd)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	u64 le;
-	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
-
-	*fd = -1;
-	n = recvmsg(sock, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
-	if (n != sizeof(le))
-		return -1;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-	*value = (int64_t)pvdma_le64(le);
-	return 0;
-}
-
 /* A daemon that never answers fails the test instead of hanging it. */
 static int recv_timeout_s = 10;
 
 static int unix_connect(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = recv_timeout_s };
-	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr))) {
-		perror(path);
-		if (sock >= 0)
-			close(sock);
-		return -1;
-	}
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return sock;
+	return ivs_unix_connect(path, recv_timeout_s);
 }
-
-/* The connect sequence, checked step by step as QEMU would. */
-static int ivs_connect(struct ivs_dev *d, const char *path)
-{
-	int64_t v;
-	int fd;
-	struct stat st;
-
-	memset(d, 0, sizeof(*d));
-	d->bell_fd = d->irq_fd = d->shm_fd = -1;
-	d->sock = unix_connect(path);
-	if (d->sock < 0)
-		return -1;
-	if (ivs_recv(d->sock, &v, &fd) || v != 0 || fd >= 0)
-		return -1;
-	if (ivs_recv(d->sock, &d->id, &fd) || d->id < 0 || fd >= 0)
-		return -1;
-	if (ivs_recv(d->sock, &v, &d->shm_fd) || v != -1 || d->shm_fd < 0)
-		return -1;
-	if (ivs_recv(d->sock, &d->host_peer, &d->bell_fd) || d->bell_fd < 0)
-		return -1;
-	if (ivs_recv(d->sock, &v, &d->irq_fd) || v != d->id || d->irq_fd < 0)
-		return -1;
-	if (fstat(d->shm_fd, &st) || !PVDMA_IS_POW2((u64)st.st_size))
-		return -1;
-	d->shm_size = st.st_size;
-	d->shm = mmap(NULL, d->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      d->shm_fd, 0);
-	return d->shm == MAP_FAILED ? -1 : 0;
-}
-
-static void ivs_close(struct ivs_dev *d)
-{
-	if (d->shm && d->shm != MAP_FAILED)
-		munmap(d->shm, d->shm_size);
-	if (d->shm_fd >= 0)
-		close(d->shm_fd);
-	if (d->bell_fd >= 0)
-		close(d->bell_fd);
-	if (d->irq_fd >= 0)
-		close(d->irq_fd);
-	if (d->sock >= 0)
-		close(d->sock);
-	memset(d, 0, sizeof(*d));
-}
-
-/* What waiting for a completion came to. */
-enum ivs_wait {
-	IVS_DONE,		/* an interrupt, and the completion was there */
-	IVS_NO_ANSWER,		/* no completion within IRQ_TIMEOUT_MS */
-	IVS_NOT_SIGNALLED,	/* completed, but no interrupt ever said so */
-};
 
 /* Statuses the client reports for a request that got no proper answer. */
 #define ST_NO_ANSWER		(~0u)
@@ -199,63 +97,20 @@ static u32 ivs_wait_status(enum ivs_wait w)
 	return w == IVS_NOT_SIGNALLED ? ST_NOT_SIGNALLED : ST_NO_ANSWER;
 }
 
-static int ivs_ms_left(u64 deadline_ns)
-{
-	struct timespec ts;
-	u64 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-	return now >= deadline_ns ? 0 : (int)((deadline_ns - now) / 1000000) + 1;
-}
-
-/*
- * Wait until *@done_seq shows @seq, woken by the interrupt. An interrupt
- * only says "look again", as for a real guest: one with nothing new (left
- * over, or the one pvdmad raises when it takes a device back after a
- * restart) is consumed and waited past. Interrupts are what is tested:
- * the completion is read only after one, and once more at the deadline to
- * tell a lost interrupt from no answer.
- */
-static enum ivs_wait ivs_wait_done(struct ivs_dev *d, const u32 *done_seq,
-				   u32 seq)
-{
-	struct pollfd p = { .fd = d->irq_fd, .events = POLLIN };
-	struct timespec ts;
-	u64 deadline, count;
-	int ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec +
-		   IRQ_TIMEOUT_MS * 1000000ull;
-	while ((ms = ivs_ms_left(deadline)) > 0) {
-		if (poll(&p, 1, ms) != 1)
-			continue;
-		if (read(d->irq_fd, &count, sizeof(count)) != sizeof(count))
-			continue;
-		if (__atomic_load_n(done_seq, __ATOMIC_ACQUIRE) == seq)
-			return IVS_DONE;
-	}
-	return __atomic_load_n(done_seq, __ATOMIC_ACQUIRE) == seq ?
-	       IVS_NOT_SIGNALLED : IVS_NO_ANSWER;
-}
-
 /* Ring the daemon and wait for the completion @seq. */
 static enum ivs_wait ivs_kick_wait(struct ivs_dev *d, const u32 *done_seq,
 				   u32 seq)
 {
-	u64 one = 1;
-
-	if (write(d->bell_fd, &one, sizeof(one)) != sizeof(one))
+	if (ivs_ring(d))
 		return IVS_NO_ANSWER;
-	return ivs_wait_done(d, done_seq, seq);
+	return ivs_wait_done(d, done_seq, seq, IRQ_TIMEOUT_MS);
 }
 
 static void ivs_kick(struct ivs_dev *d)
 {
-	u64 one = 1, count;
+	u64 count;
 
-	if (write(d->bell_fd, &one, sizeof(one)) != sizeof(one))
+	if (ivs_ring(d))
 		return;
 	if (read(d->irq_fd, &count, sizeof(count)) < 0)
 		return;	/* non-blocking drain; nothing pending is fine */
@@ -283,7 +138,7 @@ static struct pvdma_slot_hdr *companion_queue(struct companion *c,
 {
 	struct pvdma_slot_hdr *slot = companion_slot(c, c->hdr->sq_tail);
 
-	producer_write_slot(slot, c->hdr->slot_size, ops, n, ++c->seq);
+	producer_write_slot(slot, ops, n, ++c->seq);
 	producer_publish(&c->hdr->sq_tail, c->hdr->sq_tail + 1);
 	return slot;
 }
@@ -318,7 +173,7 @@ static u32 companion_one(struct companion *c, u16 op, u16 flags, u64 gpa,
 static int companion_open(struct companion *c, const char *path)
 {
 	memset(c, 0, sizeof(*c));
-	if (ivs_connect(&c->dev, path))
+	if (ivs_connect(&c->dev, path, recv_timeout_s))
 		return -1;
 	c->hdr = (struct pvdma_shm_header *)c->dev.shm;
 	if (c->hdr->magic != PVDMA_MAGIC || c->hdr->host_state != PVDMA_HOST_READY ||
@@ -340,7 +195,7 @@ struct dma {
 static int dma_open(struct dma *m, const char *path, u32 domain)
 {
 	memset(m, 0, sizeof(*m));
-	if (ivs_connect(&m->dev, path))
+	if (ivs_connect(&m->dev, path, recv_timeout_s))
 		return -1;
 	m->hdr = (struct pvdma_dev_header *)m->dev.shm;
 	if (m->hdr->magic != PVDMA_DEV_MAGIC || m->hdr->version != PVDMA_DEV_VERSION)
@@ -692,7 +547,8 @@ static int run_hostile(const struct opts *o)
 	u64 rounds = 0;
 	size_t i;
 
-	if (ivs_connect(&c, o->socket) || ivs_connect(&m, o->dma_socket)) {
+	if (ivs_connect(&c, o->socket, recv_timeout_s) ||
+	    ivs_connect(&m, o->dma_socket, recv_timeout_s)) {
 		check(false, "hostile: connect");
 		return 1;
 	}
@@ -743,7 +599,7 @@ static int run_garbage(const struct opts *o)
 	check(n == 0, "random bytes on the socket: disconnected");
 	close(sock);
 	/* a properly set-up client that then sends an fd */
-	if (ivs_connect(&d, o->socket)) {
+	if (ivs_connect(&d, o->socket, recv_timeout_s)) {
 		check(false, "garbage: connect 2");
 		return 1;
 	}
@@ -900,7 +756,7 @@ static int run_flood(const struct opts *o)
 	int64_t first = 0;
 
 	for (i = 0; i < FLOOD_CLIENTS; i++)
-		if (!ivs_connect(&devs[i], o->socket))
+		if (!ivs_connect(&devs[i], o->socket, recv_timeout_s))
 			accepted++;
 	printf("flood: %d of %d connections accepted\n", accepted, FLOOD_CLIENTS);
 	check(accepted == FLOOD_MAX, "flood: the server's limit holds, the rest are refused");
@@ -1131,7 +987,7 @@ static int run_linger(const struct opts *o)
 			return 1;
 		}
 		if (i == 1 || i == 2) {
-			if (ivs_connect(&dev, paths[i]))
+			if (ivs_connect(&dev, paths[i], recv_timeout_s))
 				return 1;
 			sock = dev.sock;
 		} else {
@@ -1206,11 +1062,12 @@ static int nobody_child(const struct opts *o)
 
 	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
 		return 100;
-	if (!ivs_connect(&dev, o->socket)) {
+	if (!ivs_connect(&dev, o->socket, recv_timeout_s)) {
 		printf("nobody: companion setup received\n");
 		bad++;
 	}
-	if (o->dma_socket && !ivs_connect(&dev, o->dma_socket)) {
+	if (o->dma_socket &&
+	    !ivs_connect(&dev, o->dma_socket, recv_timeout_s)) {
 		printf("nobody: DMA device setup received\n");
 		bad++;
 	}
@@ -1312,9 +1169,10 @@ static int run_hold(const struct opts *o)
 
 	recv_timeout_s = 2;	/* a daemon out of fds may never answer */
 	for (i = 0; i < n; i++) {
-		got += !ivs_connect(&devs[2 * i], o->socket);
+		got += !ivs_connect(&devs[2 * i], o->socket, recv_timeout_s);
 		if (o->dma_socket)
-			got += !ivs_connect(&devs[2 * i + 1], o->dma_socket);
+			got += !ivs_connect(&devs[2 * i + 1], o->dma_socket,
+					    recv_timeout_s);
 	}
 	printf("hold: %d connections\n", got);
 	fflush(stdout);
@@ -1598,11 +1456,11 @@ static int run_window(const struct opts *o)
 	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[0], PAGE, 0x5a);
 	ok = ok && ivs_kick_wait(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE;
 	check(ok && window_kill(o), "served, interrupts taken, pvdmad killed");
-	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
+	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq, IRQ_TIMEOUT_MS) == IVS_DONE &&
 	      producer_entry(slot, 0)->status == PVDMA_ST_OK,
 	      "1. companion: the served MAP is signalled by the next pvdmad");
 	bus[1] = producer_entry(slot, 0)->bus;
-	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
+	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq, IRQ_TIMEOUT_MS) == IVS_DONE &&
 	      cmd->status == PVDMA_DEV_ST_OK &&
 	      all_bytes(ram_at(&r, WINDOW_GPA), PAGE, 0x5a),
 	      "1. DMA device: the served FILL is signalled, bytes right");
@@ -1613,11 +1471,11 @@ static int run_window(const struct opts *o)
 		.gpa = WINDOW_GPA + 2 * PAGE, .len = PAGE }, 1);
 	cmd = dma_queue(&m, PVDMA_DEV_FILL, 0, bus[1], PAGE, 0x6b);
 	check(window_kill(o), "posted, doorbells not rung, pvdmad killed");
-	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq) == IVS_DONE &&
+	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq, IRQ_TIMEOUT_MS) == IVS_DONE &&
 	      producer_entry(slot, 0)->status == PVDMA_ST_OK,
 	      "2. companion: the posted MAP is served and signalled");
 	bus[2] = producer_entry(slot, 0)->bus;
-	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq) == IVS_DONE &&
+	check(ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq, IRQ_TIMEOUT_MS) == IVS_DONE &&
 	      cmd->status == PVDMA_DEV_ST_OK &&
 	      all_bytes(ram_at(&r, WINDOW_GPA + PAGE), PAGE, 0x6b),
 	      "2. DMA device: the posted FILL is served and signalled, bytes right");
@@ -1633,7 +1491,7 @@ static int run_window(const struct opts *o)
 	ok = window_ring(&m.dev) && window_spin(&q[0]->done_seq, q[0]->seq);
 	check(ok && window_kill(o), "a queue of 16 FILLs rung, pvdmad killed after the first");
 	check(ivs_wait_done(&m.dev, &q[WINDOW_QUEUE - 1]->done_seq,
-			    q[WINDOW_QUEUE - 1]->seq) == IVS_DONE,
+			    q[WINDOW_QUEUE - 1]->seq, IRQ_TIMEOUT_MS) == IVS_DONE,
 	      "3. the queue's last FILL is signalled");
 	for (ok = true, i = 0; i < WINDOW_QUEUE; i++)
 		ok = ok && q[i]->done_seq == q[i]->seq &&

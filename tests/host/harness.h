@@ -122,8 +122,9 @@ static inline struct pvdma_slot_hdr *harness_post(struct harness *h,
 	struct pvdma_shm_header *hdr = harness_hdr(h);
 	struct pvdma_slot_hdr *slot = harness_slot(h, hdr->sq_tail);
 
-	producer_write_slot(slot, PVDMA_SLOT_SIZE(h->cfg.max_batch), ops, n,
-			    ++h->seq);
+	/* a slot clean to its end, so a test sees only what it posted */
+	memset(slot, 0, PVDMA_SLOT_SIZE(h->cfg.max_batch));
+	producer_write_slot(slot, ops, n, ++h->seq);
 	producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
 	companion_process(&h->c);
 	return slot;

@@ -2,8 +2,9 @@
 /*
  * The guest's side of pvdmad's two queues, as the host tests write them:
  * a companion ring slot of requests and a DMA device command. One writer
- * for the in-memory harness (harness.h: unit tests, fuzzers) and for the
- * socket client (client.c), so both post exactly what a guest posts
+ * for the in-memory harness (harness.h: unit tests, fuzzers), the socket
+ * client (client.c) and the request-rate bench (bench/host_bench.c), so
+ * each posts exactly what a guest posts
  * (lib/include/pvdma/proto.h, dmadev.h). Header-only; the caller owns the
  * queue and its sequence numbers, and publishes the tail when ready, one
  * entry or several at once.
@@ -23,17 +24,16 @@ static inline struct pvdma_entry *producer_entry(struct pvdma_slot_hdr *slot,
 }
 
 /*
- * Write @n requests into @slot as sequence @seq, the rest of its
- * @slot_size bytes (header fields the host writes, unused entries) zero.
+ * Write @n requests into @slot as sequence @seq; the header fields the
+ * host writes are zeroed, the slot's unused entries left as they were.
  */
 static inline void producer_write_slot(struct pvdma_slot_hdr *slot,
-				       u64 slot_size,
 				       const struct pvdma_request *ops, u32 n,
 				       u32 seq)
 {
 	u32 i;
 
-	memset(slot, 0, slot_size);
+	memset(slot, 0, sizeof(*slot));
 	for (i = 0; i < n; i++)
 		pvdma_entry_encode(producer_entry(slot, i), &ops[i]);
 	slot->count = (u16)n;
