@@ -148,6 +148,12 @@ for w in $all; do
 	ctxpageable)
 		record ctxpageable 120 python3 "$wl/ctxpageable.py"
 		;;
+	uvmchurn)
+		record uvmchurn 120 python3 "$wl/uvmchurn.py"
+		;;
+	bigreg)
+		record bigreg 120 python3 "$wl/bigreg.py"
+		;;
 	*)
 		say "unknown workload $w"
 		;;
