@@ -190,10 +190,12 @@ static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
 	for (level = PVDMA_MISS_LEVELS - 1; level >= 0; level--) {
 		u64 size = 1ull << (PVDMA_MISS_LEVEL0_SHIFT + 2 * level);
 		u64 base = PVDMA_ALIGN_DOWN(m->lo, size);
-		u64 before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
+		u64 before;
 
-		if (size > limit || size > m->room || !before ||
-		    before + (m->hi - m->lo) < size / 2)
+		if (size > limit || size > m->room)
+			continue;	/* no need to ask the history */
+		before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
+		if (!before || before + (m->hi - m->lo) < size / 2)
 			continue;
 		consider(m, base, base + size, lo, hi);
 		return;
