@@ -24,6 +24,11 @@
 #	add_counts FILE			adds the counts "PASSED FAILED" a helper
 #					(a Python block) wrote to FILE; no file
 #					is one failure
+#	counted COMMAND...		runs a checker that prints its own
+#					ok/FAIL lines and "N passed, N failed":
+#					its lines shown, its counts added; a
+#					non-zero exit with nothing failed, or
+#					no closing line, is one failure more
 #	need FILE...			ends the test (one failure) when a
 #					program it runs is not built
 #	abort NAME			one failure, then finish (a step the rest
@@ -153,6 +158,23 @@ add_counts() {
 	esac
 	passed=$((passed + a_passed))
 	failed=$((failed + a_failed))
+}
+
+counted() {
+	t_log=$check_out.counted
+	"$@" >"$t_log" 2>&1
+	t_rc=$?
+	grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$t_log"
+	sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$t_log" |
+		tail -n 1 >"$t_log.counts"
+	if [ -s "$t_log.counts" ]; then
+		add_counts "$t_log.counts"
+	else
+		fail "$1: no closing count (it did not run to its end)"
+	fi
+	[ "$t_rc" -eq 0 ] || grep -q ' [1-9]' "$t_log.counts" ||
+		fail "$1: exit $t_rc with nothing failed"
+	rm -f "$t_log" "$t_log.counts"
 }
 
 need() {

@@ -11,5 +11,7 @@ BUILD=${BUILD:-build}
 . tests/lib.sh
 need "$BUILD/pvdma-replay"
 need "$BUILD/pvdma-trace"	# the stats table runs pvdma-trace stats
-# trace_tables.py prints its own closing line and exits 1 on a difference.
-exec python3 scripts/trace_tables.py --check --replay "$BUILD/pvdma-replay"
+# trace_tables.py prints its own lines and count, and exits 1 on a
+# difference.
+counted python3 scripts/trace_tables.py --check --replay "$BUILD/pvdma-replay"
+finish
