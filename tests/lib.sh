@@ -29,6 +29,9 @@
 #					its lines shown, its counts added; a
 #					non-zero exit with nothing failed, or
 #					no closing line, is one failure more
+#	wait_socket PATH [SECONDS]	waits until PATH is a socket (a daemon
+#					has started listening), at most SECONDS
+#					(default 5); fails if it never is
 #	need FILE...			ends the test (one failure) when a
 #					program it runs is not built
 #	abort NAME			one failure, then finish (a step the rest
@@ -175,6 +178,15 @@ counted() {
 	[ "$t_rc" -eq 0 ] || grep -q ' [1-9]' "$t_log.counts" ||
 		fail "$1: exit $t_rc with nothing failed"
 	rm -f "$t_log" "$t_log.counts"
+}
+
+wait_socket() {
+	t_tries=$((${2:-5} * 20))
+	while [ ! -S "$1" ] && [ "$t_tries" -gt 0 ]; do
+		sleep 0.05
+		t_tries=$((t_tries - 1))
+	done
+	[ -S "$1" ]
 }
 
 need() {

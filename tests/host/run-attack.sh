@@ -15,12 +15,6 @@ at_exit() {
 	[ -n "$mounted" ] && umount "$mounted" 2>/dev/null
 }
 
-wait_sock() {	# path
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -S "$1" ]
-}
-
 # start CASE [pvdmad options]: a fresh pvdmad in $dir/CASE (sockets c, d,
 # ctl; 64 MiB RAM file unless one is there), its pid in $pid.
 start() {
@@ -32,7 +26,7 @@ start() {
 		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" \
 		"$@" 2>"$w/stderr" &
 	pid=$!
-	wait_sock "$w/ctl" || { echo "pvdmad did not start:"; cat "$w/stderr"; }
+	wait_socket "$w/ctl" || { echo "pvdmad did not start:"; cat "$w/stderr"; }
 }
 
 # stop: SIGTERM, exit 0 within 5 s expected (ASan: no leak, no report);
@@ -139,7 +133,7 @@ case_pidns() {	# DMA bound by VM identity, not a pid that may be 0
 	unshare --pid --fork "$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
 		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" 2>"$w/stderr" &
 	pid=$!
-	wait_sock "$w/ctl"
+	wait_socket "$w/ctl"
 	"$CLIENT" foreign $(C) >"$w/foreign.out" 2>&1
 	check "pvdmad in its own pid namespace: a DMA device can't bind another process's companion" \
 		grep -q "^PASS DMA bound to another process's companion" "$w/foreign.out"
@@ -216,7 +210,7 @@ case_emfile() {	# out of fds: no spinning
 	prlimit --nofile=40:40 "$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
 		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" 2>"$w/stderr" &
 	pid=$!
-	wait_sock "$w/ctl"
+	wait_socket "$w/ctl"
 	"$CLIENT" hold $(C) --count 16 --seconds 4 >"$w/hold.out" 2>&1 &
 	holder=$!
 	sleep 1.5
@@ -250,7 +244,7 @@ except BlockingIOError:
     pass' "$w/fifo"
 	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" 2>"$w/fifo" &
 	pid=$!
-	wait_sock "$w/ctl"
+	wait_socket "$w/ctl"
 	"$CLIENT" churn --socket "$w/c.sock" --count 2000
 	check "stderr a full pipe nobody drains, 2000 connections: stats within 1 s" stats_within 1
 	check "  the lines it could not take dropped and counted" \
@@ -296,7 +290,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 		"'$PVDMACTL' --help | grep -q 'default' && ! '$PVDMACTL' --help | grep -q '/tmp/'"
 	"$CLIENT" fake-control --control "$w/silent" --count 0 &
 	fake=$!
-	wait_sock "$w/silent"
+	wait_socket "$w/silent"
 	start_t=$(date +%s)
 	timeout 10 "$PVDMACTL" --control "$w/silent" --timeout 1 stats >"$w/silent.out" 2>&1
 	rc=$?
@@ -305,7 +299,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 	kill "$fake" 2>/dev/null; wait "$fake" 2>/dev/null
 	"$CLIENT" fake-control --control "$w/escapes" --count 1 &
 	fake=$!
-	wait_sock "$w/escapes"
+	wait_socket "$w/escapes"
 	"$PVDMACTL" --control "$w/escapes" stats >"$w/escapes.out" 2>&1
 	check "terminal escapes in an answer are not passed through" sh -c \
 		"! grep -q \"\$(printf '\\033')\" '$w/escapes.out' && grep -q 'guests' '$w/escapes.out'"
@@ -316,7 +310,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 			"$CLIENT" fake-control --control "$w/squat" --count 1 &
 		fake=$!
-		wait_sock "$w/squat"
+		wait_socket "$w/squat"
 		"$PVDMACTL" --control "$w/squat" stats >"$w/squat.out" 2>&1
 		rc=$?
 		check "a control socket squatted by another user: refused" sh -c \

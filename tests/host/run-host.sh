@@ -8,15 +8,6 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 scratch_dir host pid
 
-wait_for() {	# path
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	[ -S "$1" ]
-}
-
 stats_has() {	# grep pattern in the JSON stats
 	"$PVDMACTL" --control "$dir/ctl" stats --json | grep -q "$1"
 }
@@ -28,7 +19,7 @@ truncate -s 64M "$dir/ram"
 	--guest-ram "$dir/ram" --ram-below-4g 32M --control "$dir/ctl" \
 	--log-level info --log-file "$dir/log" 2>"$dir/stderr" &
 pid=$!
-check "pvdmad starts" wait_for "$dir/ctl"
+check "pvdmad starts" wait_socket "$dir/ctl"
 check "pvdmad --help" sh -c "'$PVDMAD' --help | grep -q -- --guest-ram"
 check "bad option is a usage error" sh -c "! '$PVDMAD' --page-size 12Q --socket x --guest-ram y 2>/dev/null"
 
@@ -74,7 +65,7 @@ fi
 	--guest-ram "$dir/late-ram" --ram-below-4g 32M --control "$dir/ctl2" \
 	--log-level info --log-file "$dir/log2" 2>>"$dir/stderr" &
 pid=$!
-check "pvdmad starts before its RAM file exists" wait_for "$dir/ctl2"
+check "pvdmad starts before its RAM file exists" wait_socket "$dir/ctl2"
 check "client late-ram (connect, then the RAM file, then HELLO and DMA)" \
 	"$CLIENT" late-ram --socket "$dir/c2.sock" --dma-socket "$dir/d2.sock" \
 	--ram "$dir/late-ram" --below-4g 32M

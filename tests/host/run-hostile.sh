@@ -23,9 +23,7 @@ truncate -s 64M "$dir/ram"
 	--guest-ram "$dir/ram" --control "$dir/ctl" --max-mappings 1024 \
 	--log-file "$dir/log" 2>"$dir/stderr" &
 pid=$!
-i=0
-while [ ! -S "$dir/ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-check "pvdmad starts" test -S "$dir/ctl"
+check "pvdmad starts" wait_socket "$dir/ctl"
 fds0=$(nfds)
 
 C="--socket $dir/c.sock --dma-socket $dir/d.sock"

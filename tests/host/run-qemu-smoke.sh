@@ -19,8 +19,7 @@ truncate -s 256M "$dir/ram"
 "$PVDMAD" --socket "$dir/c.sock" --dma-socket "$dir/d.sock" \
 	--guest-ram "$dir/ram" --control "$dir/ctl" --log-file "$dir/log" &
 pid=$!
-i=0
-while [ ! -S "$dir/ctl" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_socket "$dir/ctl"
 
 # -S: devices are realized (the ivshmem setup is read) but no CPU runs.
 (echo "info pci"; sleep 1;

@@ -19,11 +19,6 @@ cp "$PVDMAD" "$dir/pvdmad"
 truncate -s 64M "$dir/ram"
 opts="--socket $dir/c.sock --dma-socket $dir/d.sock --guest-ram $dir/ram --ram-below-4g 32M --control $dir/ctl"
 
-wait_for() {	# path
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -S "$1" ]
-}
 # The pvdmad the supervisor runs now.
 child() { pgrep -P "$sup" -x pvdmad | head -n 1; }
 # Wait until the log shows a new child ready (count of "ready" lines > $1).
@@ -38,7 +33,7 @@ ready_count() { grep -c 'ready,' "$dir/log"; }
 "$dir/pvdmad" --supervise $opts >>"$dir/log" 2>&1 &
 sup=$!
 check "pvdmad --supervise starts pvdmad" wait_ready 0
-check "its sockets" wait_for "$dir/d.sock"
+check "its sockets" wait_socket "$dir/d.sock" 10
 
 # 0. The states a kill can leave, made one at a time by the client (a
 # completion written but its interrupt lost, a ring posted but not served,
@@ -140,7 +135,7 @@ check "a usage error under --supervise: exit 2, no restart" \
 # 6. SIGUSR2 without a keeper: said plainly, the guests are disconnected.
 "$dir/pvdmad" $opts >"$dir/log-alone" 2>&1 &
 pid=$!
-wait_for "$dir/c.sock"
+wait_socket "$dir/c.sock" 10
 kill -USR2 "$pid"
 wait "$pid"
 check "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log-alone"
