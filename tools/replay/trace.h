@@ -11,7 +11,7 @@
  *    decompressing .xz on the fly, one bounded buffer at a time.
  *
  * Nothing here knows about the planner: what a map or unmap means to the
- * replay is replay.c's business.
+ * replay is the engine's business (replay.c, driver.c).
  */
 #ifndef PVDMA_TRACE_H
 #define PVDMA_TRACE_H
