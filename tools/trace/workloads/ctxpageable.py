@@ -5,13 +5,12 @@ registering pageable memory in place with cudaHostRegister: per process
 the GPU, with a few MiB of the first kept registered for the whole run
 and the rest unregistered and registered again twice. Seeded per
 process."""
-import multiprocessing as mp
 import random
 
 import numpy as np
 import cupy as cp
 
-from marker import phase
+from procs import run_in_step
 
 PROCS = 4
 ARRAYS = 24
@@ -39,18 +38,7 @@ def worker(k, barrier):
 
 
 def main():
-    ctx = mp.get_context('spawn')
-    barrier = ctx.Barrier(PROCS)
-    phase('start')
-    ps = [ctx.Process(target=worker, args=(k, barrier)) for k in range(PROCS)]
-    for p in ps:
-        p.start()
-    for p in ps:
-        p.join()
-    phase('end')
-    bad = [p.exitcode for p in ps if p.exitcode]
-    if bad:
-        raise SystemExit('workers failed: %s' % bad)
+    run_in_step(worker, PROCS)
 
 
 if __name__ == '__main__':

@@ -2,11 +2,10 @@
 """multiproc: four processes share the GPU at once, each with its own CUDA
 context, allocating pinned buffers of different sizes and copying them to
 and from the device, in step through a barrier."""
-import multiprocessing as mp
 
 import torch
 
-from marker import phase
+from procs import run_in_step
 
 PROCS = 4
 ROUNDS = 16
@@ -30,18 +29,7 @@ def worker(k, barrier):
 
 
 def main():
-    ctx = mp.get_context('spawn')
-    barrier = ctx.Barrier(PROCS)
-    phase('start')
-    ps = [ctx.Process(target=worker, args=(k, barrier)) for k in range(PROCS)]
-    for p in ps:
-        p.start()
-    for p in ps:
-        p.join()
-    phase('end')
-    bad = [p.exitcode for p in ps if p.exitcode]
-    if bad:
-        raise SystemExit('workers failed: %s' % bad)
+    run_in_step(worker, PROCS)
 
 
 if __name__ == '__main__':
