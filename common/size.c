@@ -27,18 +27,13 @@ static int size_digit(char c, unsigned int base)
 	return (unsigned int)v < base ? v : -1;
 }
 
-/* The number at *s; *s is left on the first character after it. */
-static bool size_number(const char **s, uint64_t *out)
+/* The digits of @base at *s; *s is left on the first character after. */
+static bool size_digits(const char **s, unsigned int base, uint64_t *out)
 {
 	const char *p = *s;
-	unsigned int base = 10;
 	uint64_t v = 0;
 	int d;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
 	if (size_digit(*p, base) < 0)
 		return false;
 	for (; (d = size_digit(*p, base)) >= 0; p++) {
@@ -49,6 +44,16 @@ static bool size_number(const char **s, uint64_t *out)
 	*s = p;
 	*out = v;
 	return true;
+}
+
+/* The number at *s, decimal or 0x hex; *s is left after it. */
+static bool size_number(const char **s, uint64_t *out)
+{
+	if ((*s)[0] == '0' && ((*s)[1] == 'x' || (*s)[1] == 'X')) {
+		*s += 2;
+		return size_digits(s, 16, out);
+	}
+	return size_digits(s, 10, out);
 }
 
 /* The binary shift of suffix letter @c; -1 if it is none. */
@@ -99,6 +104,16 @@ bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	uint64_t v;
 
 	if (!size_parse(s, &v) || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool size_parse_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+
+	if (!s || !size_digits(&s, 10, &v) || *s || v > max)
 		return false;
 	*out = v;
 	return true;

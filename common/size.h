@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvdma user space: the one parser of byte counts and other sizes given on
- * a command line or in an option string.
+ * a command line or in an option string, and of plain decimals.
  *
  * Grammar (whole string, nothing else around it):
  *
@@ -32,6 +32,15 @@ bool size_parse(const char *s, uint64_t *out);
  * size_parse_range - size_parse(), and the value in [@lo, @hi]
  */
 bool size_parse_range(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/**
+ * size_parse_decimal - a plain unsigned decimal (an id, a pid, a count
+ * from the environment): digits alone, no suffix, no hex
+ * @s:	the text (NULL is refused)
+ * @max: the largest value accepted
+ * @out: the value, written only on success
+ */
+bool size_parse_decimal(const char *s, uint64_t max, uint64_t *out);
 
 /**
  * size_arg - size_parse() of a command-line option's value, for programs

@@ -16,6 +16,7 @@
 #include "access.h"
 #include "fdcloser.h"
 #include "log.h"
+#include "size.h"
 
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS	83	/* Linux 6.16 */
@@ -23,21 +24,16 @@
 
 #define HOST_PEER_MAX_GROUPS	256
 
-static bool parse_id(const char *s, unsigned long *out)
+/* A numeric user or group id: a plain decimal below (uid_t)-1. */
+static bool parse_id(const char *s, uint64_t *out)
 {
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && !*end && *out < (unsigned long)(uid_t)-1;
+	return size_parse_decimal(s, (uint64_t)(uid_t)-1 - 1, out);
 }
 
 int host_access_add_user(struct host_access *a, const char *name)
 {
 	struct passwd *pw;
-	unsigned long id;
+	uint64_t id;
 
 	if (a->nuids >= HOST_ACCESS_MAX_UIDS)
 		return -E2BIG;
@@ -55,7 +51,7 @@ int host_access_add_user(struct host_access *a, const char *name)
 int host_access_set_group(struct host_access *a, const char *name)
 {
 	struct group *gr;
-	unsigned long id;
+	uint64_t id;
 
 	if (parse_id(name, &id)) {
 		a->group = (gid_t)id;

@@ -15,6 +15,7 @@
 #include "fdpass.h"
 #include "fdstore.h"
 #include "log.h"
+#include "size.h"
 
 /* How long a message may wait for the keeper to make room for it. */
 #define FDSTORE_SEND_TIMEOUT_MS	1000
@@ -65,19 +66,6 @@ static int fdstore_connect(struct fdstore *st, const char *path)
 	return 0;
 }
 
-/* Parse an unsigned decimal that must fit @max; false if malformed. */
-static bool fdstore_parse_uint(const char *s, unsigned long max,
-			       unsigned long *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && !*end && *out <= max;
-}
-
 /* Split LISTEN_FDNAMES ("a:b:c") over @n fds; missing names: "unknown". */
 static int fdstore_adopt(struct fdstore *st, unsigned int n, const char *names)
 {
@@ -105,7 +93,7 @@ static int fdstore_adopt(struct fdstore *st, unsigned int n, const char *names)
 int fdstore_open(struct fdstore *st)
 {
 	const char *notify = getenv("NOTIFY_SOCKET");
-	unsigned long pid, n;
+	uint64_t pid, n;
 	int err = 0;
 
 	*st = (struct fdstore){ .sock = -1 };
@@ -115,9 +103,9 @@ int fdstore_open(struct fdstore *st)
 			pr_err("NOTIFY_SOCKET %s: %s", notify, strerror(-err));
 	}
 	/* The fds are ours only if LISTEN_PID names this process. */
-	if (!err && fdstore_parse_uint(getenv("LISTEN_PID"), ~0ul, &pid) &&
-	    pid == (unsigned long)getpid() &&
-	    fdstore_parse_uint(getenv("LISTEN_FDS"), FDSTORE_MAX_FDS, &n) && n)
+	if (!err && size_parse_decimal(getenv("LISTEN_PID"), UINT64_MAX, &pid) &&
+	    pid == (uint64_t)getpid() &&
+	    size_parse_decimal(getenv("LISTEN_FDS"), FDSTORE_MAX_FDS, &n) && n)
 		err = fdstore_adopt(st, (unsigned int)n, getenv("LISTEN_FDNAMES"));
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("LISTEN_PID");

@@ -100,6 +100,30 @@ static void test_range(void **state)
 	assert_int_equal(v, 4096);
 }
 
+/* Plain decimals: ids, pids and counts; nothing a size may add. */
+static void test_decimal(void **state)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", " 1", "1 ", "0x10", "4K", "1.0", "12a",
+		"18446744073709551616",
+	};
+	uint64_t v = 7;
+	unsigned int i;
+
+	assert_true(size_parse_decimal("0", 10, &v));
+	assert_int_equal(v, 0);
+	assert_true(size_parse_decimal("010", 10, &v));	/* not octal */
+	assert_int_equal(v, 10);
+	assert_true(size_parse_decimal("18446744073709551615", UINT64_MAX, &v));
+	assert_int_equal(v, UINT64_MAX);
+	v = 7;
+	assert_false(size_parse_decimal("11", 10, &v));	/* over @max */
+	assert_false(size_parse_decimal(NULL, 10, &v));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(size_parse_decimal(bad[i], UINT64_MAX, &v));
+	assert_int_equal(v, 7);
+}
+
 /* A good value comes back; a bad one ends the program with status 2. */
 static void test_arg(void **state)
 {
@@ -212,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_overflow_refused),
 		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_arg),
 		cmocka_unit_test(test_differential_random),
 		cmocka_unit_test(test_differential_numbers),
