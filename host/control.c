@@ -17,12 +17,12 @@
 
 #include "daemon.h"
 #include "fdcloser.h"
+#include "fdpass.h"
 #include "json.h"
 #include "log.h"
 
 #define CONTROL_LINE_MAX	128
 #define CONTROL_MAX_CONNS	8
-#define CONTROL_MAX_PASSED_FDS	253	/* SCM_MAX_FD: none left to the kernel */
 
 /**
  * struct control_conn - one control connection
@@ -351,38 +351,14 @@ static void control_answer(struct control_conn *cc)
 
 /*
  * Read request bytes. An fd riding with them (kernels without
- * SO_PASSRIGHTS) is taken, so the kernel doesn't release it here, handed
- * to the closer and ends the connection: -EBADMSG. -EAGAIN: nothing yet.
+ * SO_PASSRIGHTS) goes to the closer and ends the connection: -EBADMSG.
+ * -EAGAIN: nothing yet.
  */
 static ssize_t control_recv(int fd, char *buf, size_t len)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(CONTROL_MAX_PASSED_FDS * sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	bool fds = false;
-	size_t i, nfds;
-	ssize_t n;
-	int *fdp;
+	bool fds;
+	ssize_t n = fdpass_recv_refusing(fd, buf, len, &fds);
 
-	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		fdp = (int *)CMSG_DATA(cmsg);
-		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++)
-			fdcloser_close(fdp[i]);
-		fds = true;
-	}
 	return fds ? -EBADMSG : n;
 }
 

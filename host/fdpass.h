@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One fd riding with a message (SCM_RIGHTS): how pvdmad hands fds to QEMU
- * (ivshmem setup) and to systemd's fd store alike.
+ * Fds riding with a message (SCM_RIGHTS): how pvdmad hands one to QEMU
+ * (ivshmem setup) and to systemd's fd store alike, and how it reads a
+ * peer's message that must carry none.
  */
 #ifndef PVDMAD_FDPASS_H
 #define PVDMAD_FDPASS_H
 
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 /* Room for one fd's control message, aligned as the kernel wants it. */
 union fdpass_cmsg {
@@ -30,5 +33,14 @@ static inline void fdpass_attach(struct msghdr *msg, union fdpass_cmsg *control,
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 }
+
+/*
+ * Read up to @len bytes of @sock's next message without blocking. Any
+ * fds riding with it are taken (so the kernel does not release them on
+ * the loop's thread) and handed to the closer; *@had_fds says so.
+ * Returns the bytes read, 0 at end of stream, -EAGAIN if nothing yet, or
+ * another negative errno.
+ */
+ssize_t fdpass_recv_refusing(int sock, void *buf, size_t len, bool *had_fds);
 
 #endif /* PVDMAD_FDPASS_H */

@@ -6,7 +6,8 @@ HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault
 	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c \
 	host/ramguard.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
-	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/supervise.c
+	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
+	host/supervise.c
 HOST_CORE_OBJS := $(HOST_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 HOST_DAEMON_OBJS := $(HOST_DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 

@@ -31,9 +31,6 @@
 #include "peerfd.h"
 
 #define IVSHMEM_LISTEN_BACKLOG	16
-/* The kernel's SCM_MAX_FD: a control buffer this large takes every fd of a
- * message, so none is dropped (and released) inside recvmsg on the loop. */
-#define IVSHMEM_MAX_PASSED_FDS	253
 
 static void close_fd(int *fd)
 {
@@ -286,37 +283,16 @@ int ivshmem_client_notify(struct ivshmem_client *cl, unsigned int vector)
 	return err;
 }
 
-/* Read and close whatever a client sent, so no fd it passed stays open. */
+/* Read and close whatever a client sent, so no fd it passed stays open:
+ * an fd alone is a violation too (1, as if a byte came).
+ */
 static ssize_t ivshmem_drain(int sock)
 {
 	char buf[256];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(IVSHMEM_MAX_PASSED_FDS * sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	ssize_t n;
-	int *fds;
-	size_t i, nfds;
+	bool fds;
+	ssize_t n = fdpass_recv_refusing(sock, buf, sizeof(buf), &fds);
 
-	n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(cmsg);
-		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++)
-			fdcloser_close(fds[i]);
-		n = n ? n : 1;	/* an fd alone is a violation too */
-	}
-	return n;
+	return fds && n == 0 ? 1 : n;
 }
 
 static void ivshmem_on_sock(struct evloop_watch *w, uint32_t events)
