@@ -6,7 +6,7 @@
 #                   (build/san/) and run every test; ends "N passed, N failed"
 #   make demo       the end-to-end demonstration (see README.md);
 #                   ARCH=arm64: on an arm64 guest, KVER=newest: on Debian
-#                   sid's kernel
+#                   sid's kernel, KVER=stable: on Debian 13's (6.12)
 #   make bench      benchmarks and plots into docs/perf/ (not a test)
 #   make soak       the long reliability runs (docs/reliability.md)
 #   make fuzz       long libFuzzer runs of every parser (docs/security.md)
@@ -69,7 +69,8 @@ check: deps
 	@scripts/run-tests.sh build/san
 
 # make demo ARCH=arm64: an arm64 guest on -M virt; make demo KVER=newest:
-# Debian sid's kernel (tests/e2e/vm.sh). Command-line values only.
+# Debian sid's kernel; KVER=stable: Debian 13's (trixie, 6.12)
+# (tests/e2e/vm.sh). Command-line values only.
 demo: deps progs
 	@PVDMA_ARCH="$(if $(filter command line,$(origin ARCH)),$(ARCH))" \
 	 PVDMA_KVER="$(if $(filter command line,$(origin KVER)),$(KVER))" \

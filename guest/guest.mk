@@ -6,6 +6,7 @@
 # tests/e2e/vm.sh (and make demo) install one if there is none.
 #   make module ARCH=arm64		Debian 12's arm64 kernel, cross-built
 #   make module KVER=newest		Debian sid's kernel, in a sid chroot
+#   make module KVER=stable		Debian 13's (trixie, 6.12), in a trixie chroot
 #   make module KVER=6.1.0-57-amd64	that Debian kernel
 # build as the end-to-end tests do (scripts/build-module.sh, tests/e2e/vm.sh):
 # into build/modules-ARCH-KVER/, downloads cached in build/vm/.

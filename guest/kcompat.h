@@ -27,7 +27,7 @@
  * struct dma_map_ops. 6.10 renamed .alloc_pages to .alloc_pages_op. 6.19
  * replaced .map_page/.unmap_page by .map_phys/.unmap_phys and removed
  * .map_resource/.unmap_resource: MMIO arrives through map_phys flagged
- * DMA_ATTR_MMIO (checked against 6.1.0-57's and 7.2.13's
+ * DMA_ATTR_MMIO (checked against 6.1.0-57's, 6.12.117's and 7.2.13's
  * include/linux/dma-map-ops.h). The ops table names its slots through
  * these, so dma_ops.c tests features, never version numbers.
  */

@@ -7,7 +7,8 @@
 # Takes under a minute on two cores once packages are installed.
 # make demo ARCH=arm64: the same on an arm64 guest (qemu-system-aarch64
 # -M virt, Debian's arm64 kernel, pvdmad --machine virt); make demo
-# KVER=newest: on Debian sid's kernel, the modules built in a sid chroot
+# KVER=newest: on Debian sid's kernel, the modules built in a sid chroot;
+# KVER=stable: on Debian 13's (trixie, 6.12), in a trixie chroot
 # (PVDMA_ARCH and PVDMA_KVER, tests/e2e/vm.sh). The first run of each
 # downloads and caches what it needs in build/vm.
 set -u

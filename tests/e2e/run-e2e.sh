@@ -21,8 +21,8 @@
 #
 # Environment: BUILD (where pvdmad is, default build), PVDMA_E2E_APERTURE
 # (default 64M), PVDMA_E2E_VERBOSE=1 to show the guest's log as it comes,
-# PVDMA_ARCH (amd64 or arm64) and PVDMA_KVER (a Debian kernel version or
-# "newest") to pick the guest (tests/e2e/vm.sh), PVDMA_E2E_KEEP=1 to keep
+# PVDMA_ARCH (amd64 or arm64) and PVDMA_KVER (a Debian kernel version,
+# "newest" or "stable") to pick the guest (tests/e2e/vm.sh), PVDMA_E2E_KEEP=1 to keep
 # the work dir.
 set -u
 cd "$(dirname "$0")/../.." || exit 1

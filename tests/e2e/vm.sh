@@ -20,13 +20,15 @@
 #		kernel, modules cross-built with gcc-aarch64-linux-gnu
 #   PVDMA_KVER	a Debian kernel version (6.1.0-57-amd64); default: the
 #		newest 6.1.0-N of the architecture. "newest": the kernel of
-#		Debian sid, with the modules built in a debootstrap'd sid
-#		chroot by its own gcc and kbuild (cross-built for arm64).
+#		Debian sid; "stable": the kernel of Debian 13 (trixie, 6.12);
+#		both with the modules built in a debootstrap'd chroot of that
+#		suite by its own gcc and kbuild (cross-built for arm64).
+#   PVDMA_DEBIAN_MIRROR	where debootstrap and the chroots' apt fetch from
 # Each (architecture, kernel source) pair is a "kernel provider": three
 # functions vm_kp_<provider>_setup/_make/_busybox; vm_setup picks one.
 #
 # Everything is cached under $VM_DIR (build/vm): kernel packages, their
-# extracted trees, the arm64 multiarch downloads and the sid chroot.
+# extracted trees, the arm64 multiarch downloads and the suites' chroots.
 
 VM_DIR=${VM_DIR:-build/vm}
 VM_MEM=${VM_MEM:-512M}
@@ -39,7 +41,6 @@ esac
 # Extra -machine properties, e.g. ",max-ram-below-4g=256M" (then start
 # pvdmad with the same --ram-below-4g).
 VM_MACHINE_OPTS=${VM_MACHINE_OPTS:-}
-VM_SID_MIRROR=${PVDMA_SID_MIRROR:-http://deb.debian.org/debian}
 
 vm_log() {
 	echo "[vm] $*" >&2
@@ -216,142 +217,154 @@ vm_kp_arm64_busybox() {
 	echo "$VM_ARM64_DIR/root-$KVER/bin/busybox"
 }
 
-# ---- kernel provider "sid": the newest Debian kernel, built in a chroot
+# ---- kernel providers "chroot" and "chrootarm64": the kernel of a Debian
+# suite, built in a chroot of that suite
 #
-# A minimal sid chroot (debootstrap) with the kernel's headers package and
-# so its own gcc and kbuild; the image is downloaded inside it. sid's
-# Release file may be past its Valid-Until on a mirror snapshot: not
-# checked (the packages are still verified against their signed hashes).
+# VM_SUITE names the suite (vm_setup: sid for "newest", trixie for
+# "stable"). A minimal chroot of it (debootstrap, build/vm/SUITE-root) with
+# the kernel's headers package and so its own gcc and kbuild; the image is
+# downloaded inside it. A suite's Release file may be past its Valid-Until
+# on a mirror snapshot: not checked (the packages are still verified
+# against their signed hashes).
 
-VM_SID_ROOT=$VM_DIR/sid-root
-VM_SID_APT="-o Acquire::Check-Valid-Until=false -q"
+VM_MIRROR=${PVDMA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+VM_CHROOT_APT="-o Acquire::Check-Valid-Until=false -q"
 
-# vm_sid COMMAND...: run it inside the chroot with /proc mounted (objtool
+# vm_chroot_use SUITE: the chroot the functions below work in.
+vm_chroot_use() {
+	VM_SUITE=$1
+	VM_CHROOT_ROOT=$VM_DIR/$1-root
+	VM_CHROOT_LOG=$VM_DIR/$1-apt.log
+}
+
+# vm_chroot COMMAND...: run it inside the chroot with /proc mounted (objtool
 # reads it), in a mount namespace of its own: the mount goes away with the
 # command however it ends, and never shows outside (rm -rf build is safe).
-vm_sid() {
+vm_chroot() {
 	vm_sudo unshare --mount --propagation private sh -c \
 		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' \
-		"$VM_SID_ROOT" "$@"
+		"$VM_CHROOT_ROOT" "$@"
 }
 
 # The chroot and the newest amd64 headers in it (their version, less the
-# flavour, names the newest kernel of every architecture); sets VM_SID_KVER.
-vm_sid_prepare() {
+# flavour, names the suite's kernel of every architecture); sets
+# VM_CHROOT_KVER.
+vm_chroot_prepare() {
 	mkdir -p "$VM_DIR" || return 1
 	vm_apt_install debootstrap || return 1
-	if [ ! -f "$VM_SID_ROOT/.done" ]; then
-		vm_log "debootstrap sid into $VM_SID_ROOT (once, about a minute)"
-		rm -rf "$VM_SID_ROOT.tmp"
-		vm_sudo debootstrap --variant=minbase sid "$VM_SID_ROOT.tmp" \
-			"$VM_SID_MIRROR" >"$VM_DIR/debootstrap.log" 2>&1 ||
-			{ tail -n 20 "$VM_DIR/debootstrap.log" >&2; return 1; }
-		rm -rf "$VM_SID_ROOT"
-		mv "$VM_SID_ROOT.tmp" "$VM_SID_ROOT"
-		touch "$VM_SID_ROOT/.done"
+	if [ ! -f "$VM_CHROOT_ROOT/.done" ]; then
+		vm_log "debootstrap $VM_SUITE into $VM_CHROOT_ROOT (once, about a minute)"
+		rm -rf "$VM_CHROOT_ROOT.tmp"
+		vm_sudo debootstrap --variant=minbase "$VM_SUITE" \
+			"$VM_CHROOT_ROOT.tmp" "$VM_MIRROR" \
+			>"$VM_DIR/debootstrap-$VM_SUITE.log" 2>&1 ||
+			{ tail -n 20 "$VM_DIR/debootstrap-$VM_SUITE.log" >&2; return 1; }
+		rm -rf "$VM_CHROOT_ROOT"
+		mv "$VM_CHROOT_ROOT.tmp" "$VM_CHROOT_ROOT"
+		touch "$VM_CHROOT_ROOT/.done"
 	fi
-	if [ ! -f "$VM_SID_ROOT/.kver" ] ||
-	   [ -n "$(find "$VM_SID_ROOT/.kver" -mtime +0)" ]; then
-		# at most daily: the newest kernel's headers and image
+	if [ ! -f "$VM_CHROOT_ROOT/.kver" ] ||
+	   [ -n "$(find "$VM_CHROOT_ROOT/.kver" -mtime +0)" ]; then
+		# at most daily: the suite's newest kernel, headers and image
 		# shellcheck disable=SC2086
-		vm_sid sh -c "apt-get $VM_SID_APT update &&
-			DEBIAN_FRONTEND=noninteractive apt-get $VM_SID_APT install -y \
+		vm_chroot sh -c "apt-get $VM_CHROOT_APT update &&
+			DEBIAN_FRONTEND=noninteractive apt-get $VM_CHROOT_APT install -y \
 			--no-install-recommends linux-headers-amd64 make" \
-			>"$VM_DIR/sid-apt.log" 2>&1 ||
-			{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
-		ls -d "$VM_SID_ROOT"/usr/src/linux-headers-*-amd64 |
+			>"$VM_CHROOT_LOG" 2>&1 ||
+			{ tail -n 20 "$VM_CHROOT_LOG" >&2; return 1; }
+		ls -d "$VM_CHROOT_ROOT"/usr/src/linux-headers-*-amd64 |
 			sed 's,.*/linux-headers-,,' | sort -V | tail -n 1 \
-			>"$VM_SID_ROOT/.kver"
+			>"$VM_CHROOT_ROOT/.kver"
 	fi
-	VM_SID_KVER=$(cat "$VM_SID_ROOT/.kver")
-	[ -n "$VM_SID_KVER" ] ||
-		{ vm_log "no kernel headers in the sid chroot"; return 1; }
+	VM_CHROOT_KVER=$(cat "$VM_CHROOT_ROOT/.kver")
+	[ -n "$VM_CHROOT_KVER" ] ||
+		{ vm_log "no kernel headers in the $VM_SUITE chroot"; return 1; }
 }
 
-# vm_sid_fetch DIR PACKAGE...: download into the chroot's /tmp/DIR.
-vm_sid_fetch() {
+# vm_chroot_fetch DIR PACKAGE...: download into the chroot's /tmp/DIR.
+vm_chroot_fetch() {
 	d=$1
 	shift
 	# shellcheck disable=SC2086
-	vm_sid sh -c "mkdir -p /tmp/$d && cd /tmp/$d && rm -f *.deb &&
-		apt-get $VM_SID_APT download $*" >"$VM_DIR/sid-apt.log" 2>&1
+	vm_chroot sh -c "mkdir -p /tmp/$d && cd /tmp/$d && rm -f *.deb &&
+		apt-get $VM_CHROOT_APT download $*" >"$VM_CHROOT_LOG" 2>&1
 }
 
-# vm_sid_fetch_image [:ARCH]: the image of $KVER at $VMLINUZ. Newer Debian
-# kernels ship it in linux-binary-unsigned-*, linux-image-* being a
+# vm_chroot_fetch_image [:ARCH]: the image of $KVER at $VMLINUZ. Newer
+# Debian kernels ship it in linux-binary-unsigned-*, linux-image-* being a
 # metapackage; older ones in linux-image-*.
-vm_sid_fetch_image() {
+vm_chroot_fetch_image() {
 	for pkg in "linux-binary-unsigned-$KVER" "linux-image-$KVER-unsigned" \
 		   "linux-image-$KVER"; do
-		vm_log "downloading $pkg${1:-} (sid)"
-		vm_sid_fetch img "$pkg${1:-}" || continue
-		vm_unpack_image "$(ls "$VM_SID_ROOT"/tmp/img/*.deb | head -n 1)" &&
+		vm_log "downloading $pkg${1:-} ($VM_SUITE)"
+		vm_chroot_fetch img "$pkg${1:-}" || continue
+		vm_unpack_image "$(ls "$VM_CHROOT_ROOT"/tmp/img/*.deb | head -n 1)" &&
 			break
 		rm -rf "$VM_DIR/kernel-$KVER"
 	done
-	rm -rf "$VM_SID_ROOT/tmp/img"
+	rm -rf "$VM_CHROOT_ROOT/tmp/img"
 	[ -f "$VMLINUZ" ] ||
-		{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
+		{ tail -n 20 "$VM_CHROOT_LOG" >&2; return 1; }
 }
 
-vm_kp_sid_setup() {
+vm_kp_chroot_setup() {
 	vm_apt_install qemu-system-x86 || return 1
-	vm_sid_prepare || return 1
-	KVER=$VM_SID_KVER
+	vm_chroot_prepare || return 1
+	KVER=$VM_CHROOT_KVER
 	KDIR=/usr/src/linux-headers-$KVER
 	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
-	[ -f "$VMLINUZ" ] || vm_sid_fetch_image
+	[ -f "$VMLINUZ" ] || vm_chroot_fetch_image
 }
 
-vm_kp_sid_make() {	# guest source dir, under $VM_SID_ROOT
-	vm_sid make -C "$KDIR" M="${1#"$(cd "$VM_SID_ROOT" && pwd)"}" modules
+vm_kp_chroot_make() {	# guest source dir, under $VM_CHROOT_ROOT
+	vm_chroot make -C "$KDIR" M="${1#"$(cd "$VM_CHROOT_ROOT" && pwd)"}" modules
 }
 
-vm_kp_sid_busybox() {
+vm_kp_chroot_busybox() {
 	echo /bin/busybox
 }
 
-# ---- kernel provider "sidarm64": sid's arm64 kernel, cross-built in the
-# chroot (arm64 added to its dpkg, gcc-aarch64-linux-gnu installed; the
-# arm64 headers unpacked into it, their scripts/ linking to the chroot's
-# amd64 kbuild of the same version, as a cross build needs)
+# chrootarm64: the suite's arm64 kernel, cross-built in the chroot (arm64
+# added to its dpkg, gcc-aarch64-linux-gnu installed; the arm64 headers
+# unpacked into it, their scripts/ linking to the chroot's amd64 kbuild of
+# the same version, as a cross build needs)
 
-vm_kp_sidarm64_setup() {
+vm_kp_chrootarm64_setup() {
 	vm_apt_install qemu-system-arm || return 1
-	vm_sid_prepare || return 1
-	KVER=${VM_SID_KVER%-amd64}-arm64
+	vm_chroot_prepare || return 1
+	KVER=${VM_CHROOT_KVER%-amd64}-arm64
 	KDIR=/usr/src/linux-headers-$KVER
 	VMLINUZ="$VM_DIR/kernel-$KVER/boot/vmlinuz-$KVER"
 	VM_PVDMAD_OPTS="--machine virt"
-	if [ ! -f "$VM_SID_ROOT$KDIR/.config" ]; then
-		vm_log "arm64 cross compiler and linux-headers-$KVER (sid)"
+	if [ ! -f "$VM_CHROOT_ROOT$KDIR/.config" ]; then
+		vm_log "arm64 cross compiler and linux-headers-$KVER ($VM_SUITE)"
 		# shellcheck disable=SC2086
-		vm_sid sh -c "dpkg --add-architecture arm64 &&
-			apt-get $VM_SID_APT update &&
-			DEBIAN_FRONTEND=noninteractive apt-get $VM_SID_APT install \
+		vm_chroot sh -c "dpkg --add-architecture arm64 &&
+			apt-get $VM_CHROOT_APT update &&
+			DEBIAN_FRONTEND=noninteractive apt-get $VM_CHROOT_APT install \
 			-y --no-install-recommends gcc-aarch64-linux-gnu" \
-			>"$VM_DIR/sid-apt.log" 2>&1 &&
-		vm_sid_fetch hdr "linux-headers-$KVER:arm64" &&
-		dpkg-deb -x "$(ls "$VM_SID_ROOT"/tmp/hdr/*.deb | head -n 1)" \
-			"$VM_SID_ROOT" ||
-			{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
-		rm -rf "$VM_SID_ROOT/tmp/hdr"
+			>"$VM_CHROOT_LOG" 2>&1 &&
+		vm_chroot_fetch hdr "linux-headers-$KVER:arm64" &&
+		dpkg-deb -x "$(ls "$VM_CHROOT_ROOT"/tmp/hdr/*.deb | head -n 1)" \
+			"$VM_CHROOT_ROOT" ||
+			{ tail -n 20 "$VM_CHROOT_LOG" >&2; return 1; }
+		rm -rf "$VM_CHROOT_ROOT/tmp/hdr"
 	fi
-	[ -f "$VMLINUZ" ] || vm_sid_fetch_image :arm64 || return 1
-	[ -x "$(vm_kp_sidarm64_busybox)" ] && return 0
-	vm_sid_fetch bb busybox-static:arm64 &&
-		dpkg-deb -x "$(ls "$VM_SID_ROOT"/tmp/bb/*.deb | head -n 1)" \
+	[ -f "$VMLINUZ" ] || vm_chroot_fetch_image :arm64 || return 1
+	[ -x "$(vm_kp_chrootarm64_busybox)" ] && return 0
+	vm_chroot_fetch bb busybox-static:arm64 &&
+		dpkg-deb -x "$(ls "$VM_CHROOT_ROOT"/tmp/bb/*.deb | head -n 1)" \
 			"$VM_DIR/kernel-$KVER" ||
-		{ tail -n 20 "$VM_DIR/sid-apt.log" >&2; return 1; }
-	rm -rf "$VM_SID_ROOT/tmp/bb"
+		{ tail -n 20 "$VM_CHROOT_LOG" >&2; return 1; }
+	rm -rf "$VM_CHROOT_ROOT/tmp/bb"
 }
 
-vm_kp_sidarm64_make() {	# guest source dir, under $VM_SID_ROOT
-	vm_sid make -C "$KDIR" M="${1#"$(cd "$VM_SID_ROOT" && pwd)"}" \
+vm_kp_chrootarm64_make() {	# guest source dir, under $VM_CHROOT_ROOT
+	vm_chroot make -C "$KDIR" M="${1#"$(cd "$VM_CHROOT_ROOT" && pwd)"}" \
 		ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules
 }
 
-vm_kp_sidarm64_busybox() {
+vm_kp_chrootarm64_busybox() {
 	echo "$VM_DIR/kernel-$KVER/usr/bin/busybox"
 }
 
@@ -360,9 +373,11 @@ vm_kp_sidarm64_busybox() {
 vm_setup() {
 	VM_PVDMAD_OPTS=
 	case "$VM_ARCH/${PVDMA_KVER:-}" in
-	amd64/newest)	VM_KP=sid ;;
+	amd64/newest)	VM_KP=chroot; vm_chroot_use sid ;;
+	amd64/stable)	VM_KP=chroot; vm_chroot_use trixie ;;
 	amd64/*)	VM_KP=host ;;
-	arm64/newest)	VM_KP=sidarm64 ;;
+	arm64/newest)	VM_KP=chrootarm64; vm_chroot_use sid ;;
+	arm64/stable)	VM_KP=chrootarm64; vm_chroot_use trixie ;;
 	arm64/*)	VM_KP=arm64 ;;
 	*)		vm_log "unknown PVDMA_ARCH $VM_ARCH (amd64 or arm64)"; return 1 ;;
 	esac
@@ -371,18 +386,19 @@ vm_setup() {
 	# the size QEMU is given: pvdmad refuses a RAM file of any other
 	VM_PVDMAD_OPTS="$VM_PVDMAD_OPTS --ram-size $VM_MEM"
 	export KVER KDIR VMLINUZ VM_KP VM_PVDMAD_OPTS
+	[ -z "${VM_SUITE:-}" ] || export VM_SUITE VM_CHROOT_ROOT VM_CHROOT_LOG
 	vm_log "kernel $KVER ($VM_ARCH)"
 }
 
 # vm_build_modules OUT: copy guest/ and lib/ sources (of the checkout, or
-# of the tree VM_MODULE_SRC names) into OUT (inside the
-# chroot for the sid provider) and build there, so parallel builds of the
+# of the tree VM_MODULE_SRC names) into OUT (inside the suite's chroot for
+# the chroot providers) and build there, so parallel builds of the
 # checkout's guest/ are never disturbed. Log: OUT/build.log. Fails on a
 # build error or any compiler or modpost warning. Sets MODDIR.
 vm_build_modules() {
 	out=$1
 	case $VM_KP in
-	sid*)	out=$VM_SID_ROOT/pvdma-mod-$(basename "$1") ;;
+	chroot*)	out=$VM_CHROOT_ROOT/pvdma-mod-$(basename "$1") ;;
 	esac
 	rm -rf "$out"
 	mkdir -p "$out" || return 1
