@@ -307,9 +307,12 @@ static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 }
 
 /* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
- * it is the first to touch (no longer free to trim).
+ * it is the first to touch (no longer free to trim). Always inline: it
+ * runs once per list entry, and the compiler's own choice flips with
+ * unrelated edits elsewhere in this file.
  */
-static inline u64 chunks_add(struct pvdma_window *w, u64 off, u64 len)
+static __always_inline u64 chunks_add(struct pvdma_window *w, u64 off,
+				      u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u64 taken;

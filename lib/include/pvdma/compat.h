@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/cdefs.h>	/* __always_inline, as the kernel has it */
 
 typedef uint8_t u8;
 typedef uint16_t u16;
