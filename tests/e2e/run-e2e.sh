@@ -39,7 +39,8 @@ step() {
 
 # What this run reached, for docs/perf/e2e-ARCH-KVER.txt (docs/guest.md's
 # kernel x architecture table): the module built warning-free, the kernel
-# booted, the e2e passed.
+# booted, the e2e passed; and the kernel options that decide whether
+# set_dma_ops() takes effect there (docs/guest.md, How it works: Load).
 BUILT=no
 BOOTED=no
 record() {	# e2e result, closing line
@@ -54,6 +55,9 @@ record() {	# e2e result, closing line
 		echo "built: $BUILT"
 		echo "booted: $BOOTED"
 		echo "e2e: $1"
+		echo "dma_ops config: $(grep -E \
+			'^CONFIG_(ARCH_HAS_DMA_OPS|DMA_OPS|XEN)=' "$(vm_kconfig)" |
+			paste -s -d ' ' -)"
 		echo "$2"
 	} >"docs/perf/e2e-$VM_ARCH-$KVER.txt"
 }

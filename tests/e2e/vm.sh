@@ -8,6 +8,7 @@
 #			build the guest modules from a copy of guest/ and lib/
 #			in OUT against that kernel, warning-free; sets MODDIR
 #   vm_module NAME	the path of module NAME.ko that vm_build_modules built
+#   vm_kconfig		the path of that kernel's .config
 #   vm_initramfs OUT SCRIPT [FILE...]
 #			busybox initramfs whose /init runs SCRIPT (copied to
 #			/test.sh) with FILEs in /pvdma/, then powers off
@@ -415,6 +416,15 @@ vm_build_modules() {
 		return 1
 	fi
 	export MODDIR
+}
+
+# vm_kconfig: the configuration of the kernel the modules are built
+# against, as a path on this machine.
+vm_kconfig() {
+	case $VM_KP in
+	chroot*)	echo "$VM_CHROOT_ROOT$KDIR/.config" ;;
+	*)		echo "$KDIR/.config" ;;
+	esac
 }
 
 # vm_module NAME: where NAME.ko was built (guest/ or a subdirectory).
