@@ -450,6 +450,50 @@ static void test_pvdma_list_revisit(void **state)
 	free(h);
 }
 
+/*
+ * An entry found in a window it lies in (the hint's, or the run's of the
+ * entry before) is checked by that one test: empty and wrapping entries
+ * must still fail as invalid, leaving nothing of their call mapped.
+ */
+static void test_pvdma_invalid_in_window(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 base = 0x400000000ull;
+	struct pvdma_seg first = seg(base, 4096);
+	struct pvdma_seg empty = seg(base + PAGE, 0);
+	struct pvdma_seg wraps = seg(base + PAGE, (u64)0 - PAGE);
+	struct pvdma_seg list[2] = { seg(base + 2 * PAGE, 4096),
+				     seg(base + 3 * PAGE, 0) };
+	struct pvdma_seg list_wraps[2] = { seg(base + 2 * PAGE, 4096),
+					   seg(base + 3 * PAGE, (u64)0 - PAGE) };
+	u64 refs, live;
+
+	assert_int_equal(pvdma_map(&h->p, &first, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, first.bus)->len > 4 * PAGE);
+	refs = pvdma_window_by_bus(&h->p, first.bus)->refs;
+	live = h->p.stats.live_bytes;
+	/* single maps the hint's window holds the start of */
+	assert_int_equal(pvdma_map(&h->p, &empty, 1, PVDMA_DIR_TO_DEVICE, 0),
+			 -EINVAL);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	assert_int_equal(pvdma_map(&h->p, &wraps, 1, PVDMA_DIR_TO_DEVICE, 0),
+			 -EINVAL);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	/* list entries after one in the same window (a run) */
+	assert_int_equal(pvdma_map(&h->p, list, 2, PVDMA_DIR_TO_DEVICE, 0),
+			 -EINVAL);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	assert_int_equal(pvdma_map(&h->p, list_wraps, 2, PVDMA_DIR_TO_DEVICE,
+				   0), -EINVAL);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	/* nothing of the failed calls stays held */
+	assert_int_equal(pvdma_window_by_bus(&h->p, first.bus)->refs, refs);
+	assert_int_equal(h->p.stats.live_bytes, live);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A block half asked for is mapped whole; list neighbours share one. */
 static void test_pvdma_density(void **state)
 {
@@ -1747,6 +1791,7 @@ int main(void)
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
 		planner_test(test_pvdma_list_revisit),
+		planner_test(test_pvdma_invalid_in_window),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
