@@ -300,6 +300,7 @@ void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len)
 	op->op = PVDMA_OP_UNMAP;
 	op->bus = bus;
 	op->len = len;
+	p->bus_refused_len = 0;	/* the host may find room again */
 }
 
 void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
@@ -309,6 +310,7 @@ void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
 	op->op = PVDMA_OP_TRIM;
 	op->bus = bus;
 	op->len = len;
+	p->bus_refused_len = 0;
 }
 
 /* The host answered a MAP for @w. */
@@ -323,6 +325,9 @@ static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 		return;
 	}
 	w->host_status = ret ? PVDMA_ST_IO : op->status;
+	if (w->host_status == PVDMA_ST_NO_BUS_SPACE &&
+	    (!p->bus_refused_len || w->len < p->bus_refused_len))
+		p->bus_refused_len = w->len;
 	pvdma_win_account_unmap(p, w);
 	w->state = PVDMA_WIN_FAILED;
 	p->call_failed++;
@@ -570,6 +575,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	}
 	chunks_init(p);
 	p->nbatch = 0;
+	p->bus_refused_len = 0;
 	p->stats.live_windows = 0;
 	p->stats.live_aperture = 0;
 	p->stats.spec_aperture = 0;

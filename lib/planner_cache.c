@@ -778,6 +778,18 @@ static bool cache_fits(const struct pvdma_planner *p, u64 extra)
 }
 
 /*
+ * Would the host refuse a window of @len for bus space? It refused one
+ * no longer, nothing was released since and no idle window is left to
+ * evict (the retry after a refusal would): a map that could only fail
+ * there costs no host call.
+ */
+static bool bus_refused(const struct pvdma_planner *p, u64 len)
+{
+	return p->bus_refused_len && len >= p->bus_refused_len &&
+	       pvdma_list_empty(&p->idle) && pvdma_list_empty(&p->dead);
+}
+
+/*
  * Can a new window of @len exact bytes be added? Everything not pinned
  * can be evicted, so only pinned windows and this call's own misses
  * count; the unused parts of pinned grown windows can be trimmed. Returns
@@ -789,6 +801,8 @@ static u32 cache_admit(struct pvdma_planner *p, u64 len)
 {
 	if (p->stats.pinned_windows + 1 > count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
+	if (bus_refused(p, len))
+		return PVDMA_FAIL_BUS_SPACE;
 	if (!cache_fits(p, len))
 		return PVDMA_FAIL_APERTURE;
 	return 0;
@@ -862,7 +876,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	if (!p->cfg.strict)
 		p->policy->grow(p, &m, &lo, &hi);
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
-	if (!shared || hi - lo > m.room) {
+	if (!shared || hi - lo > m.room || bus_refused(p, hi - lo)) {
 		lo = m.lo;
 		hi = m.hi;
 	}
@@ -1225,17 +1239,43 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	pvdma_batch_submit(p);
 }
 
+/* A grown window the host had no bus range for: would its used range fit? */
+static bool retry_exact(const struct pvdma_window *w)
+{
+	return w->grown && w->host_status == PVDMA_ST_NO_BUS_SPACE;
+}
+
+/*
+ * Any failed window of the call worth asking for again: there are idle
+ * windows to drop first, or a grown one the bus space had no room for.
+ */
+static bool retry_worth(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
+{
+	u32 i;
+
+	if (!pvdma_list_empty(&p->idle) || !pvdma_list_empty(&p->dead))
+		return true;
+	for (i = 0; i < n; i++) {
+		struct pvdma_window *w = seg_window(p, &segs[i]);
+
+		if (w && w->state == PVDMA_WIN_FAILED && retry_exact(w))
+			return true;
+	}
+	return false;
+}
+
 /*
  * After the host refused some maps (it may see less room than we do,
- * e.g. a fragmented bus space): drop every idle window and try those once
- * more; whatever still fails is bounced if allowed.
+ * e.g. a fragmented bus space): drop every idle window, take grown
+ * windows the bus space refused back to their used range, and try those
+ * once more; whatever still fails is bounced if allowed.
  */
 static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 			      u32 n, enum pvdma_dir dir, u32 attrs)
 {
 	u32 i;
 
-	if (!pvdma_list_empty(&p->idle) || !pvdma_list_empty(&p->dead)) {
+	if (retry_worth(p, segs, n)) {
 		while (evict_one(p))
 			;
 		p->call_failed = 0;
@@ -1245,6 +1285,8 @@ static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 			if (w && w->state == PVDMA_WIN_FAILED &&
 			    w->host_status != PVDMA_ST_IO) {
 				pvdma_win_account_map(p, w);
+				if (retry_exact(w))
+					shrink_to_used(p, w);
 				pvdma_batch_queue_map(p, w);
 			}
 		}

@@ -65,6 +65,13 @@ for class in a-stream a-descend a-scatter b-pinned c-context d-multictx \
 		--policy oracle --synthetic "$class"
 done
 
+# A wide aperture with a bus space only twice its size (the replay's
+# DART model): scattered 2 MiB maps over it fragment the bus space, and
+# a map the host has no bus range for must still fail before any host
+# call (a grown window is asked for again as its used range).
+replay "class a-scatter at 3G, --policy all" "$out/wide.json" pvdma 3 \
+	--aperture 3G --policy all --synthetic a-scatter
+
 # Small aperture and op count: the same shapes, fast under ASan.
 AP=256M
 replay "over-aperture, storm4k: rfc" "$out/synth.json" rfc 2 \
@@ -86,7 +93,7 @@ replay "churn, --policy all" "$out/synth.json" pvdma 3 \
 touch "$out/pressure.json"
 PYTHONPATH="$(dirname "$0")/.." python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
 	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" \
-	"$out/pressure.json" <<'PY'
+	"$out/pressure.json" "$out/wide.json" <<'PY'
 import json
 import math
 import sys
@@ -308,9 +315,23 @@ for name, by in sorted(load(sys.argv[8]).items()):
           "admission (%d)" % (short, pv["failed_maps"], rfc["failed_maps"],
                               pv["admission_refusals"]))
 
+# A fragmented bus space: failures no more than rfc's, none reaching the
+# host, no more host calls than rfc.
+wide = load(sys.argv[9]).get("synthetic:a-scatter", {})
+if all(p in wide for p in ("rfc", "pvdma")):
+    rfc, pv = wide["rfc"], wide["pvdma"]
+    check(pv["failed_maps"] <= rfc["failed_maps"] and
+          pv["admission_refusals"] == pv["failed_maps"],
+          "a-scatter at 3G: pvdma failed_maps %d <= rfc %d, all refused at "
+          "admission (%d)" % (pv["failed_maps"], rfc["failed_maps"],
+                              pv["admission_refusals"]))
+    ratio("a-scatter at 3G", pv, rfc, 2)
+else:
+    check(False, "a-scatter at 3G: rfc and pvdma rows present")
+
 # The planner's invariant checks (WARN_ON) never fired, in any row of any
 # policy: each row counts its own, and stderr has none either.
-for path in (sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[8]):
+for path in (sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[8], sys.argv[9]):
     for name, by in sorted(load(path).items()):
         fired = {pol: r["warnings"] for pol, r in by.items() if r["warnings"]}
         check(not fired, "%s: no planner warnings %s"

@@ -658,6 +658,47 @@ static void test_pvdma_retry_after_refusal(void **state)
 	free(h);
 }
 
+/*
+ * The host's bus space is fragmented, not its aperture full: a grown
+ * window it has no bus range for is asked for again as its used range;
+ * once it refused one, and until something is released, no window as
+ * long is grown or asked for (a map that could only fail there costs no
+ * host call); shorter ones still go.
+ */
+static void test_pvdma_bus_space_refused(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 16 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_dart_config dcfg = h->dart.cfg;
+	struct pvdma_seg big = seg(0, 4 * MIB);
+	u64 calls;
+
+	/* room in the aperture, 256 KiB of bus space beside a 4 MiB map */
+	dcfg.bus_limit = dcfg.bus_base + 4 * MIB + 256 * 1024;
+	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	/* a page grown to 512 KiB: refused for bus space, asked exact */
+	assert_int_equal(window_len_at(h, 64 * MIB, PAGE), PAGE);
+	assert_int_equal(h->dart.stats.map_errors, 1);
+	assert_int_equal(h->p.stats.host_calls, 3);
+	/* the next page's window is not grown that far: one call */
+	assert_int_equal(window_len_at(h, 128 * MIB, PAGE), PAGE);
+	assert_int_equal(h->p.stats.host_calls, 4);
+	assert_int_equal(h->dart.stats.map_errors, 1);
+	/* as long as the refused one, nothing released: no host call */
+	calls = h->p.stats.host_calls;
+	assert_int_not_equal(map1(h, 256 * MIB, 512 * 1024), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_BUS_SPACE);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	/* an idle window could be evicted for it: the host is asked */
+	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 256 * MIB, 512 * 1024), 0);
+	assert_true(h->p.stats.host_calls > calls);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A map the mapping count has no room for is refused before any host call. */
 static void test_pvdma_count_admission(void **state)
 {
@@ -1797,6 +1838,7 @@ int main(void)
 		planner_test(test_pvdma_admission),
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
+		planner_test(test_pvdma_bus_space_refused),
 		planner_test(test_pvdma_count_admission),
 		planner_test(test_pvdma_admission_bounces),
 		planner_test(test_pvdma_list_run),

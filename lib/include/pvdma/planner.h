@@ -383,6 +383,12 @@ struct pvdma_planner {
 	u32 call_new_count;
 	u32 call_grown;			/* of which grown */
 	u32 call_failed;		/* host refusals in this call */
+	/* The shortest MAP the host refused for want of bus space since
+	 * the last release (0: none): until something is unmapped or
+	 * trimmed, free bus ranges only shrink, so a window as long would
+	 * be refused again.
+	 */
+	u64 bus_refused_len;
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
 	 * here without a tree descent (validated on use).
 	 */
