@@ -50,31 +50,66 @@ u64 pvdma_cache_bytes(const struct pvdma_planner *p)
  * beside the windows mappings use; as those grow, the excess is trimmed
  * back (trim_excess()).
  */
+static u64 spec_free_share(const struct pvdma_planner *p)
+{
+	u64 held = pvdma_cache_bytes(p), half = pvdma_cache_budget(p) >> 1;
+	u64 rest = held - PVDMA_MIN(held, p->stats.spec_aperture);
+
+	return half > rest ? half - rest : 0;
+}
+
 static u64 spec_cap(const struct pvdma_planner *p)
 {
-	u64 budget = pvdma_cache_budget(p), held = pvdma_cache_bytes(p);
-	u64 rest = held - PVDMA_MIN(held, p->stats.spec_aperture);
-	u64 half = budget >> 1;
-
-	return PVDMA_MAX(budget >> p->cfg.spec_shift,
-			 half > rest ? half - rest : 0);
+	return PVDMA_MAX(pvdma_cache_budget(p) >> p->cfg.spec_shift,
+			 spec_free_share(p));
 }
 
 /*
- * Speculation still allowed: its cap less what grown windows hold
- * beyond what their mappings have used. The cap is scaled by how often
- * grown windows were hit by later calls: speculation that saves no host
- * call (buffers scattered over more than the aperture) soon stops pinning
- * aperture it cannot give back.
+ * The cap scaled by how often grown windows were hit by later calls:
+ * speculation that saves no host call (buffers scattered over more than
+ * the aperture) soon stops pinning aperture it cannot give back.
  */
-u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
+static u64 spec_scaled(const struct pvdma_planner *p)
 {
 	u64 spec = spec_cap(p);
 
 	if (p->spec_hits < p->spec_windows)
 		spec = spec / (p->spec_windows + SPEC_PRIOR) *
 		       (p->spec_hits + SPEC_PRIOR);
+	return spec;
+}
+
+/* Speculation still allowed: the scaled cap less what grown windows
+ * hold beyond what their mappings have used.
+ */
+u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
+{
+	u64 spec = spec_scaled(p);
+
 	return spec > p->stats.spec_aperture ? spec - p->stats.spec_aperture : 0;
+}
+
+/*
+ * Is speculation over its cap trimmed back with the host call that made
+ * it (trim_excess())? Not without trims, nor with a bounce pool.
+ */
+static bool spec_recycled(const struct pvdma_planner *p)
+{
+	return p->cfg.trim && !pvdma_bounce_reserved(p) &&
+	       spec_free_share(p) > pvdma_cache_budget(p) >> p->cfg.spec_shift;
+}
+
+/*
+ * Speculation a window in a new region may take: where the excess is
+ * trimmed back with the call, the whole scaled cap, as if nothing were
+ * held - the oldest speculation gives way to the newest, so a driver
+ * that moves on to a new region (another process's context, a new
+ * phase) gets windows there too, while its old regions keep the chunks
+ * their pages use. Else what is left of it.
+ */
+u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p)
+{
+	return spec_recycled(p) ? spec_scaled(p) : pvdma_cache_spec_left(p);
 }
 
 #define SPEC_HISTORY	64	/* grown windows remembered, about */

@@ -135,6 +135,7 @@ int pvdma_cache_reclaim(struct pvdma_planner *p);
 u64 pvdma_cache_budget(const struct pvdma_planner *p);
 u64 pvdma_cache_bytes(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
+u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
 u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
 /* Bounce pool service (bounce.c) */

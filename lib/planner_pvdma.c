@@ -26,21 +26,29 @@
  * most their mappings used, scaled by how often later calls hit them) and
  * a first window takes at most a quarter (headroom_shift) of what is left
  * of it and of the free window space >> spec_shift: near full, maps are
- * exact and speculation stops before it can crowd them out. Dense blocks
+ * exact and speculation stops before it can crowd them out. While the
+ * aperture is mostly free a first window in a new region takes that
+ * quarter of the whole budget, the oldest speculation giving way
+ * (pvdma_cache_spec_fresh()). Dense blocks
  * may take four times that, streams the free space >> spec_shift. What
  * speculation pins and no mapping uses, trims give back when a map needs
  * the room (planner_cache.c).
  */
 #include "planner_internal.h"
 
-/* The largest window speculation may make now, of @room free bytes. */
-static u64 spec_limit(const struct pvdma_planner *p, u64 room)
+/* The largest window @spec bytes of speculation may make, of @room free. */
+static u64 spec_window(const struct pvdma_planner *p, u64 spec, u64 room)
 {
-	u64 left = PVDMA_MIN(pvdma_cache_spec_left(p),
-			     room >> p->cfg.spec_shift);
+	u64 left = PVDMA_MIN(spec, room >> p->cfg.spec_shift);
 
 	return PVDMA_MIN(pvdma_pow2_floor(left),
 			 pvdma_pow2_floor(p->cfg.max_window));
+}
+
+/* The largest window speculation may make now, of @room free bytes. */
+static u64 spec_limit(const struct pvdma_planner *p, u64 room)
+{
+	return spec_window(p, pvdma_cache_spec_left(p), room);
 }
 
 /* A candidate [lo, hi) if it holds the request and beats the best yet. */
@@ -239,12 +247,23 @@ static bool near_earlier_window(const struct pvdma_miss *m, u64 g)
 		b->gpa >= m->hi && b->gpa - m->hi < g);
 }
 
+/*
+ * A single map, or a list's first miss in a call, starts a new region:
+ * it may take speculation older windows hold (pvdma_cache_spec_fresh()).
+ * A list's later misses take only what is left: a list of scattered
+ * pages would otherwise trade its own windows' speculation back and
+ * forth within one call.
+ */
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
-	u64 g = limit >> p->cfg.headroom_shift;
+	bool later = m->n > 1 && p->call_grown;
+	u64 g;
 
-	if (m->n > 1 && p->call_grown && !near_earlier_window(m, g))
+	if (!later)
+		limit = spec_window(p, pvdma_cache_spec_fresh(p), m->room);
+	g = limit >> p->cfg.headroom_shift;
+	if (later && !near_earlier_window(m, g))
 		return;
 	if (g <= m->hi - m->lo)
 		return;

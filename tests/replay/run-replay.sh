@@ -203,11 +203,18 @@ if all(k in oa for k in ("rfc", "pvdma", "pvdma+bounce")):
 else:
     check(False, "over-aperture rows present")
 if "rfc" in st and "pvdma" in st:
-    check(st["pvdma"]["peak_aperture_bytes"] * 2
-          <= st["rfc"]["peak_aperture_bytes"],
-          "storm4k: pvdma peak_aperture_bytes %d <= rfc %d / 2"
-          % (st["pvdma"]["peak_aperture_bytes"],
-             st["rfc"]["peak_aperture_bytes"]))
+    # Speculation may hold half the aperture while mappings use little
+    # of it (docs/planner.md), beside storm4k's live pages: a 16 KiB page
+    # per 256 KiB of twice the aperture, an eighth of it. rfc's 256 KiB
+    # windows fill the whole aperture.
+    check(st["pvdma"]["peak_aperture_bytes"] * 8
+          <= st["pvdma"]["aperture"] * 5,
+          "storm4k: pvdma peak_aperture_bytes %d <= 5/8 of the aperture %d"
+          % (st["pvdma"]["peak_aperture_bytes"], st["pvdma"]["aperture"]))
+    # Consecutive 256 KiB blocks: their windows grow as a stream does.
+    check(st["pvdma"]["host_calls"] * 30 <= st["rfc"]["host_calls"],
+          "storm4k: pvdma host_calls %d <= rfc %d / 30"
+          % (st["pvdma"]["host_calls"], st["rfc"]["host_calls"]))
     check(st["pvdma"]["failed_maps"] <= st["rfc"]["failed_maps"],
           "storm4k: pvdma failed_maps %d <= rfc %d"
           % (st["pvdma"]["failed_maps"], st["rfc"]["failed_maps"]))
@@ -284,9 +291,10 @@ for cls in ("a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
         ratio(cls, pv, rfc, 30)
     elif cls == "d-multictx":
         # The 16 KiB pages of the lists fit; speculation must not crowd
-        # them out.
+        # them out. Each context gets first windows, the oldest
+        # speculation recycled while the aperture is mostly free.
         no_failures(cls, pv)
-        ratio(cls, pv, rfc, 30)
+        ratio(cls, pv, rfc, 300)
     elif cls == "e-upload":
         ratio(cls, pv, rfc, 30)
     elif cls == "f-longlists":
