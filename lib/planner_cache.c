@@ -90,13 +90,24 @@ u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 }
 
 /*
- * Is speculation over its cap trimmed back with the host call that made
- * it (trim_excess())? Not without trims, nor with a bounce pool.
+ * Is the aperture mostly free: does the free half beside the windows
+ * mappings use exceed the fixed share? Then speculation is cheap to take
+ * back and may be recycled; under pressure it may not.
+ */
+bool pvdma_cache_mostly_free(const struct pvdma_planner *p)
+{
+	return spec_free_share(p) > pvdma_cache_budget(p) >> p->cfg.spec_shift;
+}
+
+/*
+ * May speculation be recycled: is what goes over the cap trimmed back
+ * with the host call that made it (trim_excess()), and the aperture
+ * mostly free? Not without trims, nor with a bounce pool.
  */
 static bool spec_recycled(const struct pvdma_planner *p)
 {
 	return p->cfg.trim && !pvdma_bounce_reserved(p) &&
-	       spec_free_share(p) > pvdma_cache_budget(p) >> p->cfg.spec_shift;
+	       pvdma_cache_mostly_free(p);
 }
 
 /*

@@ -136,6 +136,7 @@ u64 pvdma_cache_budget(const struct pvdma_planner *p);
 u64 pvdma_cache_bytes(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
+bool pvdma_cache_mostly_free(const struct pvdma_planner *p);
 u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
 /* Bounce pool service (bounce.c) */

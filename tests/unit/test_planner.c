@@ -360,9 +360,9 @@ static void test_pvdma_spec_recycle(void **state)
 	}
 	assert_true(16 * first > 768 * MIB);	/* past the cap */
 	assert_true(h->p.stats.trims > 0);
-	/* the oldest region keeps its pages' chunks */
+	/* the oldest region keeps the pages its mappings use */
 	at = 0x500000000ull;
-	assert_int_equal(map1(h, at + first / 2 + PAGE, 4096), 0);
+	assert_int_equal(map1(h, at + first / 2, 4096), 0);
 	assert_int_equal(h->p.stats.host_calls, calls);
 	assert_in_sync(h);
 	free(h);
@@ -476,7 +476,11 @@ static void test_pvdma_list_revisit(void **state)
 		seg(0x900000000ull, 4096),	/* new: no clue */
 		seg(0x600000000ull + MIB, 4096),	/* back near l1[1] */
 	};
+	/* the aperture no longer mostly free: a quarter in use, exact */
+	struct pvdma_seg big = seg(0x2000000000ull, 384 * MIB);
 
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, big.bus)->len, big.len);
 	assert_int_equal(pvdma_map(&h->p, l1, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_true(pvdma_window_by_bus(&h->p, l1[0].bus)->len > MIB);
 	assert_int_equal(pvdma_window_by_bus(&h->p, l1[1].bus)->len, PAGE);
@@ -530,6 +534,56 @@ static void test_pvdma_invalid_in_window(void **state)
 	/* nothing of the failed calls stays held */
 	assert_int_equal(pvdma_window_by_bus(&h->p, first.bus)->refs, refs);
 	assert_int_equal(h->p.stats.live_bytes, live);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * While the aperture is mostly free every miss of a scattered list
+ * speculates, each possibly the first page of a region the driver comes
+ * back to; later single maps there are hits.
+ */
+static void test_pvdma_list_free(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg l[3] = {
+		seg(0x500000000ull, 4096),
+		seg(0x600000000ull, 4096),
+		seg(0x700000000ull, 4096),
+	};
+	u32 i;
+
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 3; i++) {
+		assert_true(pvdma_window_by_bus(&h->p, l[i].bus)->len > MIB);
+		assert_int_equal(map1(h, l[i].gpa + MIB, 4096), 0);
+	}
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_translates(h, l, 3);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * A single map just past a grown window an earlier call made: the
+ * driver's region is larger than speculation guessed, and the next
+ * window is twice that one.
+ */
+static void test_pvdma_region_grows(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 base = 0x500000000ull, first, next;
+
+	/* the upper half of an aligned block twice the first window's */
+	first = window_len_at(h, base + 3 * 64 * MIB, 4096);
+	assert_int_equal(first, 64 * MIB);
+	next = window_len_at(h, base + 4 * 64 * MIB + PAGE, 4096);
+	assert_int_equal(next, 2 * first);
+	assert_int_equal(h->p.stats.host_calls, 2);
+	/* an unrelated region gets a first window of the first size */
+	assert_int_equal(window_len_at(h, base + 16 * GIB, 4096), first);
 	assert_in_sync(h);
 	free(h);
 }
@@ -1876,6 +1930,8 @@ int main(void)
 		planner_test(test_pvdma_stream_region),
 		planner_test(test_pvdma_list_revisit),
 		planner_test(test_pvdma_invalid_in_window),
+		planner_test(test_pvdma_list_free),
+		planner_test(test_pvdma_region_grows),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
