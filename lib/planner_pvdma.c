@@ -21,7 +21,7 @@
  *    near a window an earlier call made, or any while the aperture is
  *    mostly free) gets a speculative window, big while the aperture is
  *    nearly empty, a driver's scattered first pages then landing in a
- *    few windows; beside a grown window it doubles the region.
+ *    few windows.
  * Growth is speculation until mappings use it, so it has a budget
  * (aperture >> spec_shift, counted as what grown windows hold beyond the
  * most their mappings used, scaled by how often later calls hit them) and
@@ -242,38 +242,12 @@ static bool near_earlier_window(const struct pvdma_miss *m, u64 g)
 		b->gpa >= m->hi && b->gpa - m->hi < g);
 }
 
-/* A grown window an earlier call made (this call's may still shrink). */
-static bool earlier_grown(const struct pvdma_window *w)
-{
-	return w && w->grown && w->state != PVDMA_WIN_PENDING;
-}
-
-/*
- * A miss within a grown window's length of it, beside it: the driver
- * stepped out of the region speculation guessed, so the region is
- * larger - twice that window, as a stream's next window is twice its
- * last, at most @limit. 0 if no such window.
- */
-static u64 region_len(const struct pvdma_miss *m, u64 limit)
-{
-	const struct pvdma_window *a = m->prev, *b = m->next;
-	u64 len = 0;
-
-	if (earlier_grown(a) && a->gpa + a->len <= m->lo &&
-	    m->lo - (a->gpa + a->len) < a->len)
-		len = 2 * a->len;
-	if (earlier_grown(b) && b->gpa >= m->hi && b->gpa - m->hi < b->len)
-		len = PVDMA_MAX(len, 2 * b->len);
-	return PVDMA_MIN(len, limit);
-}
-
 /*
  * No clue yet: a miss speculates on the aligned block around it, if that
  * is larger than itself; what it does not use, a trim gives back.
  * A single map, or a list's first miss in a call, starts a new region:
- * it may take speculation older windows hold (pvdma_cache_spec_fresh()),
- * and beside a grown window it doubles the region (region_len()). A
- * list's later misses take only what is left (a list of scattered pages
+ * it may take speculation older windows hold (pvdma_cache_spec_fresh()).
+ * A list's later misses take only what is left (a list of scattered pages
  * would otherwise trade its own windows' speculation back and forth
  * within one call), and speculate only while the aperture is mostly
  * free (each may be the first page of a region the driver comes back
@@ -292,8 +266,6 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 	g = limit >> p->cfg.headroom_shift;
 	if (later && !near_earlier_window(m, g) && !pvdma_cache_mostly_free(p))
 		return;
-	if (!later)
-		g = PVDMA_MAX(g, region_len(m, limit));
 	if (g <= m->hi - m->lo)
 		return;
 	consider(m, PVDMA_ALIGN_DOWN(m->lo, g), PVDMA_ALIGN_DOWN(m->lo, g) + g,

@@ -565,29 +565,6 @@ static void test_pvdma_list_free(void **state)
 	free(h);
 }
 
-/*
- * A single map just past a grown window an earlier call made: the
- * driver's region is larger than speculation guessed, and the next
- * window is twice that one.
- */
-static void test_pvdma_region_grows(void **state)
-{
-	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
-				  PVDMA_BOUNCE_OFF, false);
-	u64 base = 0x500000000ull, first, next;
-
-	/* the upper half of an aligned block twice the first window's */
-	first = window_len_at(h, base + 3 * 64 * MIB, 4096);
-	assert_int_equal(first, 64 * MIB);
-	next = window_len_at(h, base + 4 * 64 * MIB + PAGE, 4096);
-	assert_int_equal(next, 2 * first);
-	assert_int_equal(h->p.stats.host_calls, 2);
-	/* an unrelated region gets a first window of the first size */
-	assert_int_equal(window_len_at(h, base + 16 * GIB, 4096), first);
-	assert_in_sync(h);
-	free(h);
-}
-
 /* A block half asked for is mapped whole; list neighbours share one. */
 static void test_pvdma_density(void **state)
 {
@@ -1931,7 +1908,6 @@ int main(void)
 		planner_test(test_pvdma_list_revisit),
 		planner_test(test_pvdma_invalid_in_window),
 		planner_test(test_pvdma_list_free),
-		planner_test(test_pvdma_region_grows),
 		planner_test(test_pvdma_density),
 		planner_test(test_pvdma_density_alone),
 		planner_test(test_pvdma_admission),
