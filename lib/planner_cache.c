@@ -508,6 +508,19 @@ static void spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 	p->spec_pinned -= win_reclaimable(w);
 }
 
+/*
+ * A later call hit @w: trims take it last (trim_pinned() takes the head
+ * first). A region the driver keeps coming back to keeps its window;
+ * speculation nothing uses any more goes first.
+ */
+static void spec_list_touch(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	if (!w->trimmable)
+		return;
+	pvdma_list_del(&w->lru);
+	pvdma_list_add_tail(&w->lru, &p->spec_live);
+}
+
 static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if (w->state == PVDMA_WIN_IDLE) {
@@ -764,8 +777,9 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 	return freed;
 }
 
-/* Take unused parts back from windows in use, oldest first, until at
- * least @bytes are free (the caller checked that spec_pinned holds them).
+/* Take unused parts back from windows in use, least recently hit first
+ * (spec_list_touch()), until at least @bytes are free (the caller
+ * checked that spec_pinned holds them).
  */
 static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 {
@@ -1105,6 +1119,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		p->stats.hits++;
 		if (w->grown && w->state != PVDMA_WIN_PENDING)
 			spec_note(p, false);
+		spec_list_touch(p, w);
 	} else {
 		p->stats.misses++;
 		if (bounce_preferred(p, seg->len, attrs) &&

@@ -369,6 +369,35 @@ static void test_pvdma_spec_recycle(void **state)
 }
 
 /*
+ * Trims take the speculation later calls hit least recently first, not
+ * the oldest: a region the driver keeps coming back to keeps its window.
+ */
+static void test_pvdma_trim_least_hit(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	u64 a = 0x100000000ull, b = 0x200000000ull, la, lb, calls;
+	struct pvdma_seg big;
+
+	la = window_len_at(h, a, 4096);
+	lb = window_len_at(h, b, 4096);
+	assert_true(la > 4 * PAGE && lb > 4 * PAGE);
+	/* the older window is hit again by a later call */
+	calls = h->p.stats.host_calls;
+	assert_int_equal(map1(h, a + la / 2, 4096), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	/* a map that needs less than one window's unused part */
+	big = seg(0x300000000ull, 64 * MIB - la - lb + MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(h->p.stats.trims > 0);
+	assert_true(h->p.stats.live_aperture <= 64 * MIB);
+	assert_int_equal(map1(h, a + la / 4, 4096), 0);	/* still a hit */
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * With the aperture held but partly by what trims can give back, a miss
  * still has that room to grow in: a list's touching entries share one
  * window (the trim comes at the commit), not one window each.
@@ -1902,6 +1931,7 @@ int main(void)
 		planner_test(test_pvdma_spec_half_free),
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_recycle),
+		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),

@@ -362,7 +362,8 @@ struct pvdma_planner {
 					 */
 	struct pvdma_list free_windows;
 	struct pvdma_list spec_live;	/* windows in use with unused parts
-					 * a trim can give back
+					 * a trim can give back, least
+					 * recently hit first
 					 */
 	u64 spec_pinned;		/* bytes of those parts */
 	struct pvdma_chunk_map *free_chunk_maps;
