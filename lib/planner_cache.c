@@ -113,10 +113,11 @@ static bool spec_recycled(const struct pvdma_planner *p)
 /*
  * Speculation a window in a new region may take: where the excess is
  * trimmed back with the call, the whole scaled cap, as if nothing were
- * held - the oldest speculation gives way to the newest, so a driver
- * that moves on to a new region (another process's context, a new
- * phase) gets windows there too, while its old regions keep the chunks
- * their pages use. Else what is left of it.
+ * held - the speculation hit least recently gives way to the newest
+ * (trim_excess() trims it back with this call), so a driver that moves
+ * on to a new region (another process's context, a new phase) gets
+ * windows there too, while its old regions keep the pages their
+ * mappings use. Else what is left of it.
  */
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p)
 {
