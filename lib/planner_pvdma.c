@@ -29,7 +29,7 @@
  * of it and of the free window space >> spec_shift: near full, maps are
  * exact and speculation stops before it can crowd them out. While the
  * aperture is mostly free a first window in a new region takes that
- * quarter of the whole budget, the oldest speculation giving way
+ * quarter of the whole budget, the speculation hit least recently giving way
  * (pvdma_cache_spec_fresh()). Dense blocks
  * may take four times that, streams the free space >> spec_shift. What
  * speculation pins and no mapping uses, trims give back when a map needs
