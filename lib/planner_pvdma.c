@@ -243,17 +243,30 @@ static bool near_earlier_window(const struct pvdma_miss *m, u64 g)
 }
 
 /*
+ * Do a list's later misses speculate with no clue? While the aperture is
+ * mostly free, if the list is short (a quarter of a batch at most): a
+ * list of thousands of scattered pages would grow a window around each,
+ * and the trims that take that speculation back reach windows other
+ * buffers use (e-upload at 1 GiB: the per-frame list missed each frame).
+ */
+static bool list_speculates(const struct pvdma_planner *p,
+			    const struct pvdma_miss *m)
+{
+	return pvdma_cache_mostly_free(p) && 4 * (u64)m->n <= p->mem.nops;
+}
+
+/*
  * No clue yet: a miss speculates on the aligned block around it, if that
  * is larger than itself; what it does not use, a trim gives back.
  * A single map, or a list's first miss in a call, starts a new region:
  * it may take speculation older windows hold (pvdma_cache_spec_fresh()).
  * A list's later misses take only what is left (a list of scattered pages
  * would otherwise trade its own windows' speculation back and forth
- * within one call), and speculate only while the aperture is mostly
- * free (each may be the first page of a region the driver comes back
- * to) or near a window an earlier call made: under pressure a list of
- * scattered pages would spend the budget in one call, for a host call
- * it makes anyway.
+ * within one call), and speculate only near a window an earlier call
+ * made or, in a short list, while the aperture is mostly free (each
+ * entry may be the first page of a region the driver comes back to):
+ * under pressure a list of scattered pages would spend the budget in
+ * one call, for a host call it makes anyway.
  */
 static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
@@ -264,7 +277,7 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 	if (!later)
 		limit = spec_window(p, pvdma_cache_spec_fresh(p), m->room);
 	g = limit >> p->cfg.headroom_shift;
-	if (later && !near_earlier_window(m, g) && !pvdma_cache_mostly_free(p))
+	if (later && !near_earlier_window(m, g) && !list_speculates(p, m))
 		return;
 	if (g <= m->hi - m->lo)
 		return;

@@ -71,6 +71,11 @@ done
 # call (a grown window is asked for again as its used range).
 replay "class a-scatter at 3G, --policy all" "$out/wide.json" pvdma 3 \
 	--aperture 3G --policy all --synthetic a-scatter
+# Upload heaps of thousands of scattered pages while the aperture is
+# still mostly free: speculating on each page would push out the window
+# the per-frame list uses.
+replay "class e-upload at 1G, --policy all" "$out/wide.json" pvdma 3 \
+	--aperture 1G --policy all --synthetic e-upload
 
 # Small aperture and op count: the same shapes, fast under ASan.
 AP=256M
@@ -339,6 +344,17 @@ if all(p in wide for p in ("rfc", "pvdma")):
     ratio("a-scatter at 3G", pv, rfc, 2)
 else:
     check(False, "a-scatter at 3G: rfc and pvdma rows present")
+upload = load(sys.argv[9]).get("synthetic:e-upload", {})
+if all(p in upload for p in ("rfc", "pvdma")):
+    rfc, pv = upload["rfc"], upload["pvdma"]
+    check(pv["failed_maps"] <= rfc["failed_maps"] and
+          pv["admission_refusals"] == pv["failed_maps"],
+          "e-upload at 1G: pvdma failed_maps %d <= rfc %d, all refused at "
+          "admission (%d)" % (pv["failed_maps"], rfc["failed_maps"],
+                              pv["admission_refusals"]))
+    ratio("e-upload at 1G", pv, rfc, 1000)
+else:
+    check(False, "e-upload at 1G: rfc and pvdma rows present")
 
 # The planner's invariant checks (WARN_ON) never fired, in any row of any
 # policy: each row counts its own, and stderr has none either.

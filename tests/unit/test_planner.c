@@ -568,14 +568,19 @@ static void test_pvdma_invalid_in_window(void **state)
 }
 
 /*
- * While the aperture is mostly free every miss of a scattered list
+ * While the aperture is mostly free every miss of a short scattered list
  * speculates, each possibly the first page of a region the driver comes
- * back to; later single maps there are hits.
+ * back to; later single maps there are hits. A list longer than a
+ * quarter of a batch (the harness's 64 requests) speculates on its
+ * first miss only.
  */
+#define LONG_N	17
+
 static void test_pvdma_list_free(void **state)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg longl[LONG_N];
 	struct pvdma_seg l[3] = {
 		seg(0x500000000ull, 4096),
 		seg(0x600000000ull, 4096),
@@ -590,6 +595,20 @@ static void test_pvdma_list_free(void **state)
 	}
 	assert_int_equal(h->p.stats.host_calls, 1);
 	assert_translates(h, l, 3);
+	assert_in_sync(h);
+	free(h);
+
+	h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536, PVDMA_BOUNCE_OFF,
+		  false);
+	for (i = 0; i < LONG_N; i++)
+		longl[i] = seg(0x500000000ull + (u64)i * GIB, 4096);
+	assert_int_equal(pvdma_map(&h->p, longl, LONG_N, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, longl[0].bus)->len > MIB);
+	for (i = 1; i < LONG_N; i++)
+		assert_int_equal(pvdma_window_by_bus(&h->p, longl[i].bus)->len,
+				 PAGE);
+	assert_translates(h, longl, LONG_N);
 	assert_in_sync(h);
 	free(h);
 }
