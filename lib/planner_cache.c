@@ -790,7 +790,7 @@ static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 		u64 back = win_reclaimable(w);
 
 		spec_list_del(p, w);
-		if (!back)
+		if (!back)	/* back on the list when an unmap frees a chunk */
 			continue;
 		back = w->chunks ? win_punch(p, w) : win_trim_ends(p, w);
 		bytes -= PVDMA_MIN(bytes, back);
@@ -1513,6 +1513,8 @@ static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
 		w->live -= PVDMA_MIN(w->live, r->pages);
 		if (w->trimmable)
 			p->spec_pinned += r->freed;
+		else if (r->freed && w->state == PVDMA_WIN_LIVE)
+			spec_list_add(p, w);	/* trim_pinned() passed it */
 	}
 	w->refs -= r->entries - 1;	/* none of these was the last */
 	win_put(p, w);

@@ -256,6 +256,19 @@ static bool list_speculates(const struct pvdma_planner *p,
 }
 
 /*
+ * Could a first window of @g give back the holes between the pages it
+ * serves? Only with a chunk map (PVDMA_CHUNK_MIN_PAGES pages or more): a
+ * smaller one gives back its ends only, and buffers spread over it pin
+ * the rest. Under pressure such a window is not made; while the
+ * aperture is mostly free it costs nothing yet.
+ */
+static bool first_taken_back(const struct pvdma_planner *p, u64 g)
+{
+	return g >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size ||
+	       pvdma_cache_mostly_free(p);
+}
+
+/*
  * No clue yet: a miss speculates on the aligned block around it, if that
  * is larger than itself; what it does not use, a trim gives back.
  * A single map, or a list's first miss in a call, starts a new region:
@@ -280,6 +293,8 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 	if (later && !near_earlier_window(m, g) && !list_speculates(p, m))
 		return;
 	if (g <= m->hi - m->lo)
+		return;
+	if (!first_taken_back(p, g))
 		return;
 	consider(m, PVDMA_ALIGN_DOWN(m->lo, g), PVDMA_ALIGN_DOWN(m->lo, g) + g,
 		 lo, hi);

@@ -202,8 +202,11 @@ if all(k in oa for k in ("rfc", "pvdma", "pvdma+bounce")):
     check(b["failed_maps"] == 0 and b["bounced_bytes"] > 0,
           "over-aperture: pvdma --bounce all failed_maps %d == 0, "
           "bounced_bytes %d > 0" % (b["failed_maps"], b["bounced_bytes"]))
-    check(oa["pvdma"]["failed_maps"] <= oa["rfc"]["failed_maps"],
-          "over-aperture: pvdma --bounce off failed_maps %d <= rfc %d"
+    # Buffers one per 256 KiB, three quarters of the aperture live: in
+    # 16 KiB pages more than fits, but speculation must not make it
+    # worse than a fraction of rfc's 256 KiB windows do.
+    check(oa["pvdma"]["failed_maps"] * 10 <= oa["rfc"]["failed_maps"],
+          "over-aperture: pvdma --bounce off failed_maps %d <= rfc %d / 10"
           % (oa["pvdma"]["failed_maps"], oa["rfc"]["failed_maps"]))
 else:
     check(False, "over-aperture rows present")

@@ -398,6 +398,57 @@ static void test_pvdma_trim_least_hit(void **state)
 }
 
 /*
+ * Under pressure a first window too small for a chunk map is not made:
+ * it could give back only its ends, and buffers spread over it would pin
+ * the rest. While the aperture is mostly free it is.
+ */
+static void test_pvdma_first_small_pressure(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 32 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	struct pvdma_seg big = seg(0x300000000ull, 12 * MIB);
+	u64 len = window_len_at(h, 0x100000000ull, 4096);
+
+	assert_true(len > PAGE && len < PVDMA_CHUNK_MIN_PAGES * PAGE);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* over a third of the aperture in use: no longer mostly free */
+	assert_int_equal(window_len_at(h, 0x200000000ull, 4096), PAGE);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * A window a trim passed over, every chunk in use, is trimmed later once
+ * an unmap frees chunks of it: its room is not lost while it lives.
+ */
+static void test_pvdma_trim_after_unmap(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	u64 a = 0x100000000ull, c = 0x200000000ull, la, lc;
+	struct pvdma_seg rest, b, d;
+
+	lc = window_len_at(h, c, 4096);
+	la = window_len_at(h, a, 4096);
+	assert_true(la >= PVDMA_CHUNK_MIN_PAGES * PAGE);
+	/* every chunk of A in use; C hit after it, so A is trimmed first */
+	rest = seg(a + PAGE, la - PAGE);
+	assert_int_equal(pvdma_map(&h->p, &rest, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, c + PAGE, 4096), 0);
+	/* a map that needs a trim: A has nothing to give, C gives */
+	b = seg(0x300000000ull, 128 * MIB - la - lc + MIB);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* A's pages go: its chunks are free to trim now */
+	assert_int_equal(pvdma_unmap(&h->p, &rest, 1, PVDMA_DIR_TO_DEVICE), 0);
+	d = seg(0x400000000ull, lc + la / 2);
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, &d, 1);
+	assert_true(h->p.stats.live_aperture <= 128 * MIB);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * With the aperture held but partly by what trims can give back, a miss
  * still has that room to grow in: a list's touching entries share one
  * window (the trim comes at the commit), not one window each.
@@ -786,7 +837,7 @@ static void test_pvdma_retry_after_refusal(void **state)
  */
 static void test_pvdma_bus_space_refused(void **state)
 {
-	struct harness *h = setup(PVDMA_POLICY_PVDMA, 16 * MIB, 1024,
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
 				  PVDMA_BOUNCE_OFF, false);
 	struct pvdma_dart_config dcfg = h->dart.cfg;
 	struct pvdma_seg big = seg(0, 4 * MIB);
@@ -797,7 +848,7 @@ static void test_pvdma_bus_space_refused(void **state)
 	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
 	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->p.stats.host_calls, 1);
-	/* a page grown to 512 KiB: refused for bus space, asked exact */
+	/* a page grown to 2 MiB: refused for bus space, asked exact */
 	assert_int_equal(window_len_at(h, 64 * MIB, PAGE), PAGE);
 	assert_int_equal(h->dart.stats.map_errors, 1);
 	assert_int_equal(h->p.stats.host_calls, 3);
@@ -807,12 +858,12 @@ static void test_pvdma_bus_space_refused(void **state)
 	assert_int_equal(h->dart.stats.map_errors, 1);
 	/* as long as the refused one, nothing released: no host call */
 	calls = h->p.stats.host_calls;
-	assert_int_not_equal(map1(h, 256 * MIB, 512 * 1024), 0);
+	assert_int_not_equal(map1(h, 256 * MIB, 2 * MIB), 0);
 	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_BUS_SPACE);
 	assert_int_equal(h->p.stats.host_calls, calls);
 	/* an idle window could be evicted for it: the host is asked */
 	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
-	assert_int_equal(map1(h, 256 * MIB, 512 * 1024), 0);
+	assert_int_equal(map1(h, 256 * MIB, 2 * MIB), 0);
 	assert_true(h->p.stats.host_calls > calls);
 	assert_in_sync(h);
 	free(h);
@@ -1951,6 +2002,8 @@ int main(void)
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_recycle),
 		planner_test(test_pvdma_trim_least_hit),
+		planner_test(test_pvdma_first_small_pressure),
+		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
