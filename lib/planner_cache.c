@@ -689,8 +689,27 @@ struct piece {
 };
 
 /* The next run of touched chunks of @w from chunk *@i on; false if none. */
+/*
+ * Is there a hole of a page or more before chunk @j of a run, both
+ * touched? Only if no mapping reaches into @j from before it (all that
+ * touch it start in it): then the mappings of chunk @j - 1 end in it, at
+ * last_hi[@j - 1] at most, and those of @j start at first_lo[@j] at
+ * least. Buffers one to a block then leave a piece each, not a run that
+ * holds the holes between them.
+ */
+static bool hole_before(const struct pvdma_planner *p,
+			const struct pvdma_chunk_map *c, u32 j)
+{
+	u64 ps = p->cfg.page_size;
+	u64 end = PVDMA_ALIGN_UP((u64)(j - 1) * c->chunk + c->last_hi[j - 1], ps);
+	u64 start = PVDMA_ALIGN_DOWN((u64)j * c->chunk + c->first_lo[j], ps);
+
+	return c->cover[j] == c->starts[j] && start > end;
+}
+
 static bool next_piece(const struct pvdma_planner *p,
-		       const struct pvdma_window *w, u32 *i, struct piece *r)
+		       const struct pvdma_window *w, u32 *i, struct piece *r,
+		       bool holes)
 {
 	u64 ps = p->cfg.page_size;
 	const struct pvdma_chunk_map *c = w->chunks;
@@ -701,8 +720,11 @@ static bool next_piece(const struct pvdma_planner *p,
 	if (*i == n)
 		return false;
 	r->refs = 0;
-	for (j = *i; j < n && c->cover[j]; j++)
+	for (j = *i; j < n && c->cover[j]; j++) {
+		if (j > *i && holes && hole_before(p, c, j))
+			break;
 		r->refs += c->starts[j];
+	}
 	r->lo = PVDMA_ALIGN_DOWN((u64)*i * c->chunk + c->first_lo[*i], ps);
 	r->lo = PVDMA_MAX(r->lo, c->skew) - c->skew;
 	r->hi = PVDMA_ALIGN_UP((u64)(j - 1) * c->chunk + c->last_hi[j - 1], ps);
@@ -753,12 +775,15 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 	u64 freed = 0, count = windows_count(p);
 	u32 i = 0, pieces = 1;
 
-	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur)))
+	/* a piece per buffer costs a mapping each: not when they are scarce */
+	bool holes = 2 * count < count_budget(p);
+
+	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur, holes)))
 		return 0;
 	pvdma_win_account_unmap(p, w);
 	queue_release(p, &base, 0, cur.lo);
 	freed += cur.lo;
-	while (next_piece(p, &base, &i, &r)) {
+	while (next_piece(p, &base, &i, &r, holes)) {
 		x = count + pieces <= count_budget(p) ? pvdma_win_alloc(p) : NULL;
 		if (!x) {		/* join it to the current piece */
 			cur.hi = r.hi;

@@ -418,6 +418,55 @@ static void test_pvdma_first_small_pressure(void **state)
 }
 
 /*
+ * A trim splits a run of touched chunks where a hole of a page or more
+ * lies between them and no mapping crosses it: two buffers in adjacent
+ * chunks become two pieces, the hole between them given back. Not when
+ * mappings are scarce (half of them in use): a piece costs one.
+ */
+static void trim_split(u32 max_mappings, bool split)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					 max_mappings, PVDMA_BOUNCE_OFF, false,
+					 16);
+	u64 base = 0x500000000ull, chunk;
+	struct pvdma_seg x, y, big;
+	const struct pvdma_window *wx, *wy;
+
+	x = seg(base, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &x, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wx = pvdma_window_by_bus(&h->p, x.bus);
+	assert_true(wx->len == 64 * MIB && wx->chunks);
+	chunk = wx->chunks->chunk;
+	assert_true(chunk > PAGE);
+	/* in the next chunk, a hole of pages between them */
+	y = seg(base + chunk + chunk / 2, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &y, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* a map that needs the window trimmed */
+	big = seg(0x2000000000ull, 1536 * MIB - 64 * MIB + MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wx = pvdma_window_by_bus(&h->p, x.bus);
+	wy = pvdma_window_by_bus(&h->p, y.bus);
+	if (split) {
+		assert_true(wx != wy);
+		assert_int_equal(wx->len, PAGE);
+		assert_int_equal(wy->len, PAGE);
+	} else {
+		assert_ptr_equal(wx, wy);
+		assert_int_equal(wx->len, y.gpa + PAGE - x.gpa);
+	}
+	assert_translates(h, &x, 1);
+	assert_translates(h, &y, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_trim_splits_holes(void **state)
+{
+	trim_split(65536, true);
+	trim_split(4, false);
+}
+
+/*
  * A window a trim passed over, every chunk in use, is trimmed later once
  * an unmap frees chunks of it: its room is not lost while it lives.
  */
@@ -2004,6 +2053,7 @@ int main(void)
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
+		planner_test(test_pvdma_trim_splits_holes),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
