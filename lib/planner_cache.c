@@ -1543,7 +1543,7 @@ static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
 	}
 	w->refs -= r->entries - 1;	/* none of these was the last */
 	win_put(p, w);
-	*r = (struct unmap_run){ NULL };
+	*r = (struct unmap_run){ .w = NULL };
 }
 
 static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
@@ -1576,7 +1576,7 @@ static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
 int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 		      u32 n, enum pvdma_dir dir)
 {
-	struct unmap_run run = { NULL };
+	struct unmap_run run = { .w = NULL };
 	int ret = 0;
 	u32 i;
 

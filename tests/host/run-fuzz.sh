@@ -38,7 +38,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 SRCS="$(ls lib/*.c common/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
 	host/companion.c host/dmadev.c host/ramguard.c host/ledger.c \
 	host/fdstore.c host/evloop.c host/control.c host/access.c \
-	host/fdcloser.c"
+	host/fdcloser.c host/fdpass.c"
 
 build() {	# target
 	if [ "$1" = fuzz_trace ]; then
