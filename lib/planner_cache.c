@@ -690,6 +690,25 @@ struct piece {
 
 /* The next run of touched chunks of @w from chunk *@i on; false if none. */
 /*
+ * On the chunk grid, the first page the mappings starting in chunk @i use
+ * and the end of the last page those ending in chunk @j use: where a kept
+ * run of chunks is cut, and what a hole between two chunks is measured by.
+ */
+static u64 chunk_use_start(const struct pvdma_planner *p,
+			   const struct pvdma_chunk_map *c, u32 i)
+{
+	return PVDMA_ALIGN_DOWN((u64)i * c->chunk + c->first_lo[i],
+				p->cfg.page_size);
+}
+
+static u64 chunk_use_end(const struct pvdma_planner *p,
+			 const struct pvdma_chunk_map *c, u32 j)
+{
+	return PVDMA_ALIGN_UP((u64)j * c->chunk + c->last_hi[j],
+			      p->cfg.page_size);
+}
+
+/*
  * Is there a hole of a page or more before chunk @j of a run, both
  * touched? Only if no mapping reaches into @j from before it (all that
  * touch it start in it): then the mappings of chunk @j - 1 end in it, at
@@ -700,18 +719,14 @@ struct piece {
 static bool hole_before(const struct pvdma_planner *p,
 			const struct pvdma_chunk_map *c, u32 j)
 {
-	u64 ps = p->cfg.page_size;
-	u64 end = PVDMA_ALIGN_UP((u64)(j - 1) * c->chunk + c->last_hi[j - 1], ps);
-	u64 start = PVDMA_ALIGN_DOWN((u64)j * c->chunk + c->first_lo[j], ps);
-
-	return c->cover[j] == c->starts[j] && start > end;
+	return c->cover[j] == c->starts[j] &&
+	       chunk_use_start(p, c, j) > chunk_use_end(p, c, j - 1);
 }
 
 static bool next_piece(const struct pvdma_planner *p,
 		       const struct pvdma_window *w, u32 *i, struct piece *r,
 		       bool holes)
 {
-	u64 ps = p->cfg.page_size;
 	const struct pvdma_chunk_map *c = w->chunks;
 	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j;
 
@@ -725,10 +740,8 @@ static bool next_piece(const struct pvdma_planner *p,
 			break;
 		r->refs += c->starts[j];
 	}
-	r->lo = PVDMA_ALIGN_DOWN((u64)*i * c->chunk + c->first_lo[*i], ps);
-	r->lo = PVDMA_MAX(r->lo, c->skew) - c->skew;
-	r->hi = PVDMA_ALIGN_UP((u64)(j - 1) * c->chunk + c->last_hi[j - 1], ps);
-	r->hi = PVDMA_MIN(r->hi - c->skew, w->len);
+	r->lo = PVDMA_MAX(chunk_use_start(p, c, *i), c->skew) - c->skew;
+	r->hi = PVDMA_MIN(chunk_use_end(p, c, j - 1) - c->skew, w->len);
 	*i = j;
 	return true;
 }
