@@ -8,6 +8,10 @@ HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
 	host/supervise.c
+# What a host fuzz target links (tests/host/run-fuzz.sh reads it through
+# make print-host-fuzz-srcs): everything pvdmad links but its main(), so a
+# file added above is in the fuzz builds too.
+HOST_FUZZ_SRCS = $(LIB_SRCS) $(COMMON_SRCS) $(HOST_CORE_SRCS) $(HOST_DAEMON_SRCS)
 HOST_CORE_OBJS := $(HOST_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 HOST_DAEMON_OBJS := $(HOST_DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 
@@ -44,4 +48,7 @@ $(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \
 	$(CC) $(LDFLAGS) -o $@ $^
 
 host: $(PVDMAD) $(PVDMACTL) $(HOST_CLIENT)
-.PHONY: host
+
+print-host-fuzz-srcs:
+	@echo $(HOST_FUZZ_SRCS)
+.PHONY: host print-host-fuzz-srcs

@@ -33,12 +33,12 @@ out=$(cd "$out" && pwd)		# BUILD may be relative or absolute
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter \
 	-Ilib/include -Ilib -Icommon -I. -Itests/host"
-# Every lib/ file (the freestanding core), the host core and the control
-# socket's parser (with the loop it registers in); no target opens a socket.
-SRCS="$(ls lib/*.c common/*.c) host/log.c host/guest_ram.c host/iommu_dart.c \
-	host/companion.c host/dmadev.c host/ramguard.c host/ledger.c \
-	host/fdstore.c host/evloop.c host/control.c host/access.c \
-	host/fdcloser.c host/fdpass.c"
+# The sources come from the build itself (host/host.mk's HOST_FUZZ_SRCS:
+# lib/, common/ and every host file pvdmad links but its main), so a file
+# added to pvdmad is in the fuzz builds too; no target opens a socket.
+SRCS=$(make -s --no-print-directory print-host-fuzz-srcs) ||
+	abort "make print-host-fuzz-srcs failed"
+[ -n "$SRCS" ] || abort "make print-host-fuzz-srcs printed nothing"
 
 build() {	# target
 	if [ "$1" = fuzz_trace ]; then
