@@ -109,22 +109,19 @@ static bool peer_in_group(const struct host_peer *p, int sock, gid_t gid)
 }
 
 int host_peer_may_open_rw(const struct host_peer *p, int sock,
-			  const char *path)
+			  const struct stat *st)
 {
-	struct stat st;
 	mode_t need;
 
-	if (stat(path, &st) < 0)
-		return -errno;
 	if (p->uid == 0)
 		return 0;
-	if (p->uid == st.st_uid)
+	if (p->uid == st->st_uid)
 		need = S_IRUSR | S_IWUSR;
-	else if (peer_in_group(p, sock, st.st_gid))
+	else if (peer_in_group(p, sock, st->st_gid))
 		need = S_IRGRP | S_IWGRP;
 	else
 		need = S_IROTH | S_IWOTH;
-	return (st.st_mode & need) == need ? 0 : -EACCES;
+	return (st->st_mode & need) == need ? 0 : -EACCES;
 }
 
 void host_fd_reserve_take(struct host_fd_reserve *r)

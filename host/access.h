@@ -19,6 +19,7 @@
 #define PVDMAD_ACCESS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define HOST_ACCESS_MAX_UIDS	16
@@ -65,12 +66,13 @@ bool host_access_check(const struct host_access *a, const struct host_peer *p,
 		       const char **why);
 
 /*
- * host_peer_may_open_rw - could @p open @path read-write by its mode bits?
- * @sock gives the peer's supplementary groups. Returns 0, -EACCES or the
- * stat error.
+ * host_peer_may_open_rw - could @p open the file @st describes read-write
+ * by its mode bits? @st comes from fstat of the fd pvdmad will use, never
+ * from the path again. @sock gives the peer's supplementary groups.
+ * Returns 0 or -EACCES.
  */
 int host_peer_may_open_rw(const struct host_peer *p, int sock,
-			  const char *path);
+			  const struct stat *st);
 
 /* Which file a socket was bound to, so only that file is ever removed. */
 struct host_sockfile {

@@ -248,9 +248,8 @@ static void companion_log_hello(struct pvdma_companion *c, u32 version,
 /* Map the guest's RAM, if the gate (who may use the file) lets us. */
 static int companion_ram_open(struct pvdma_companion *c)
 {
-	int err = c->ram_gate ? c->ram_gate(c->ram_gate_ctx) : 0;
-
-	return err ? err : guest_ram_open(&c->ram, c->ram_cfg);
+	return guest_ram_open_gated(&c->ram, c->ram_cfg, c->ram_gate,
+				    c->ram_gate_ctx);
 }
 
 static u32 companion_hello(struct pvdma_companion *c)

@@ -86,9 +86,9 @@ struct companion_stats {
  * @iommu:	this guest's IOMMU domain (owned)
  * @ram:	this guest's RAM (mapped at the first HELLO if @ram_cfg names it)
  * @ram_cfg:	where to find it
- * @ram_gate:	NULL, or asked right before @ram is opened; non-zero refuses
- *		(QEMU creates its RAM file after it connects: who may use the
- *		file can only be decided once it exists)
+ * @ram_gate:	NULL, or asked about the opened file before @ram maps it;
+ *		non-zero refuses (QEMU creates its RAM file after it connects:
+ *		who may use the file can only be decided once it exists)
  * @ram_gate_ctx: its argument
  * @snap:	max_batch entries: the snapshot of the slot being executed
  * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
@@ -110,7 +110,7 @@ struct pvdma_companion {
 	struct pvdma_iommu *iommu;
 	struct guest_ram ram;
 	const struct guest_ram_config *ram_cfg;
-	int (*ram_gate)(void *ctx);
+	guest_ram_gate_fn ram_gate;
 	void *ram_gate_ctx;
 	struct pvdma_entry *snap;
 	struct ledger *ledger;

@@ -144,10 +144,11 @@ static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 	ledger_forget(&d->store, name, l);
 }
 
-/* May this client's QEMU open the guest RAM file read-write itself? */
-static int companion_ram_allowed(struct ivshmem_client *cl, const char *path)
+/* May this client's QEMU open the guest RAM file @st read-write itself? */
+static int companion_ram_allowed(struct ivshmem_client *cl, const char *path,
+				 const struct stat *st)
 {
-	int err = host_peer_may_open_rw(&cl->peer, cl->sock, path);
+	int err = host_peer_may_open_rw(&cl->peer, cl->sock, st);
 
 	if (err) {
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
@@ -158,13 +159,16 @@ static int companion_ram_allowed(struct ivshmem_client *cl, const char *path)
 	return err;
 }
 
-/* The companion's RAM gate (companion.h): the same check, at first use. */
-static int companion_ram_gate(void *ctx)
+/*
+ * The companion's RAM gate (companion.h): the same check on the file
+ * opened to be mapped, whatever the check at connect saw at that path.
+ */
+static int companion_ram_gate(void *ctx, const struct stat *st)
 {
 	struct ivshmem_client *cl = ctx;
 	struct pvdmad *d = cl->server->ctx;
 
-	return companion_ram_allowed(cl, d->cfg.companion.ram.path);
+	return companion_ram_allowed(cl, d->cfg.companion.ram.path, st);
 }
 
 /*
@@ -210,7 +214,7 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	    !S_ISREG(st.st_mode) || !st.st_size)
 		err = 0;
 	else
-		err = companion_ram_allowed(cl, d->cfg.companion.ram.path);
+		err = companion_ram_allowed(cl, d->cfg.companion.ram.path, &st);
 	if (err)
 		return err;
 	err = companion_check_qemu_layout(d, cl);

@@ -429,7 +429,15 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
 				(unsigned long long)ram->hidden[i].end);
 }
 
-int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
+/*
+ * The path is looked up once: the type, the gate and the layout are all
+ * judged on the fstat of the fd that is then mapped, so a path swapped
+ * after the open (its directory may be QEMU's to write) changes nothing.
+ * O_NONBLOCK: a FIFO or device put there can't hold the open.
+ */
+int guest_ram_open_gated(struct guest_ram *ram,
+			 const struct guest_ram_config *cfg,
+			 guest_ram_gate_fn gate, void *gate_ctx)
 {
 	char why[sizeof(ram->why)] = "";
 	struct stat st;
@@ -437,13 +445,21 @@ int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
 	int fd, err;
 
 	*ram = (struct guest_ram){ 0 };
-	fd = open(cfg->path, O_RDWR | O_CLOEXEC);
+	fd = open(cfg->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto err_close;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, sizeof(why), "not a regular file");
+		err = -EINVAL;
+		goto err_close;
+	}
+	err = gate ? gate(gate_ctx, &st) : 0;
+	if (err)
+		goto err_close;
 	err = guest_ram_layout(ram, (u64)st.st_size, cfg->machine, cfg->below_4g,
 			       cfg->size, why, sizeof(why));
 	if (err)
@@ -464,6 +480,11 @@ err_close:
 	*ram = (struct guest_ram){ 0 };
 	memcpy(ram->why, why, sizeof(ram->why));
 	return err;
+}
+
+int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg)
+{
+	return guest_ram_open_gated(ram, cfg, NULL, NULL);
 }
 
 const char *guest_ram_strerror(const struct guest_ram *ram, int err)

@@ -34,6 +34,8 @@
 #ifndef PVDMAD_GUEST_RAM_H
 #define PVDMAD_GUEST_RAM_H
 
+#include <sys/stat.h>
+
 #include <pvdma/compat.h>
 
 #define GUEST_RAM_4G		(1ull << 32)
@@ -122,11 +124,26 @@ const char *guest_ram_machine_name(int machine);
 u64 guest_ram_default_below_4g(int machine, u64 ram_size);
 
 /*
+ * Who may use the file that was opened: @st is that file's (fstat of the
+ * open fd), so what is judged is what gets mapped, whatever the path names
+ * by then. 0 lets it be mapped; a negative errno refuses.
+ */
+typedef int (*guest_ram_gate_fn)(void *ctx, const struct stat *st);
+
+/*
  * guest_ram_open - map the RAM file named by @cfg
- * Returns 0 or a negative errno (-ENOENT no file, -EINVAL a file the
- * layout can't hold: ram->why then says why, naming both).
+ * Returns 0 or a negative errno (-ENOENT no file, -EINVAL not a regular
+ * file or one the layout can't hold: ram->why then says why, naming both).
  */
 int guest_ram_open(struct guest_ram *ram, const struct guest_ram_config *cfg);
+
+/*
+ * guest_ram_open_gated - guest_ram_open(), asking @gate (NULL: nobody)
+ * about the opened file before it is mapped; its refusal is returned.
+ */
+int guest_ram_open_gated(struct guest_ram *ram,
+			 const struct guest_ram_config *cfg,
+			 guest_ram_gate_fn gate, void *gate_ctx);
 
 /*
  * guest_ram_probe - check the file @cfg names without mapping it (pvdmad's

@@ -3,11 +3,14 @@
  * pvdmad's request path with hostile inputs: ring indices, slot headers,
  * every field of an entry, requests before HELLO and after RESET, limits.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pvdma/prng.h>
@@ -565,6 +568,73 @@ static void test_ram_open_mismatch(void **state)
 	close(fd);
 }
 
+/*
+ * What the gate judges is what gets mapped: the path is swapped for
+ * another file while the gate runs (a peer racing its own directory), and
+ * the mapping is still of the file the gate saw. A FIFO is never opened
+ * for mapping, nor shown to the gate.
+ */
+struct ram_swap {
+	const char *path;
+	const char *other;
+	ino_t seen;
+	int calls;
+};
+
+static int ram_swap_gate(void *ctx, const struct stat *st)
+{
+	struct ram_swap *sw = ctx;
+
+	sw->calls++;
+	sw->seen = st->st_ino;
+	assert_int_equal(rename(sw->other, sw->path), 0);
+	return 0;
+}
+
+static int ram_refuse_gate(void *ctx, const struct stat *st)
+{
+	return -EACCES;
+}
+
+static void test_ram_open_judges_what_it_maps(void **state)
+{
+	char path[] = "/tmp/pvdma-test-ram.XXXXXX";
+	char other[] = "/tmp/pvdma-test-ram2.XXXXXX";
+	struct guest_ram_config cfg = { .path = path, .machine = GUEST_RAM_VIRT };
+	struct ram_swap sw = { .path = path, .other = other };
+	struct guest_ram r;
+	struct stat st;
+	int fd = mkstemp(path), fd2 = mkstemp(other);
+
+	assert_true(fd >= 0 && fd2 >= 0);
+	assert_int_equal(ftruncate(fd, 4ull << 20), 0);
+	assert_int_equal(ftruncate(fd2, 4ull << 20), 0);
+	assert_int_equal(pwrite(fd, "A", 1, 0), 1);
+	assert_int_equal(pwrite(fd2, "B", 1, 0), 1);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(guest_ram_open_gated(&r, &cfg, ram_swap_gate, &sw), 0);
+	assert_int_equal(sw.calls, 1);
+	assert_int_equal(sw.seen, st.st_ino);
+	assert_int_equal(r.base[0], 'A');
+	guest_ram_close(&r);
+	/* the gate's refusal is the answer; nothing stays mapped */
+	assert_int_equal(guest_ram_open_gated(&r, &cfg, ram_refuse_gate, NULL),
+			 -EACCES);
+	assert_null(r.base);
+	assert_false(r.mapped);
+	/* a FIFO in its place: refused before the gate, without blocking */
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	sw.calls = 0;
+	assert_int_equal(guest_ram_open_gated(&r, &cfg, ram_swap_gate, &sw),
+			 -EINVAL);
+	assert_int_equal(sw.calls, 0);
+	assert_string_equal(guest_ram_strerror(&r, -EINVAL), "not a regular file");
+	unlink(path);
+	close(fd);
+	close(fd2);
+}
+
 /* ---- the hostile-guest catalogue (docs/security.md), more rows ---- */
 
 /* RAM of 2 MiB below 4 GiB and 2 MiB from 4 GiB: the PCI hole between. */
@@ -887,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_ram_layout),
 		cmocka_unit_test(test_ram_layout_virt),
 		cmocka_unit_test(test_ram_open_mismatch),
+		cmocka_unit_test(test_ram_open_judges_what_it_maps),
 		cmocka_unit_test(test_qemu_args),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
