@@ -11,7 +11,9 @@
 # (pvdma-trace stats of each trace). The Vulkan workload needs the loader
 # and glvnd libraries: .deb files in .gl/ are unpacked into / first, and
 # the program itself is taken from .gl/vkstream when present (build it with
-# "cc -O2 -o .gl/vkstream tools/trace/workloads/vkstream.c -lvulkan").
+# "cc -O2 -o .gl/vkstream tools/trace/workloads/vkstream.c -lvulkan"); so
+# are vkframes (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
+# .c files here when .gl/ lacks them.
 # BUDGET (seconds, default 540) bounds the whole run: a workload starts
 # only if time is left and is stopped when the budget runs out.
 set -u
@@ -70,11 +72,20 @@ setup_vulkan() {
 	[ -e "$icd" ] && export VK_DRIVER_FILES="$icd"
 	egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 	[ -e "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl"
-	vk=$root/.gl/vkstream
-	if [ ! -x "$vk" ]; then
-		vk=/tmp/vkstream
-		cc -std=c11 -O2 -o "$vk" "$wl/vkstream.c" -lvulkan >>"$log" 2>&1
+	vk=$(gl_program vkstream -lvulkan)
+}
+
+# gl_program NAME LIBS...: the path of a carried .gl/NAME, else NAME built
+# from its source into /tmp
+gl_program() {
+	prog=$root/.gl/$1
+	if [ ! -x "$prog" ]; then
+		prog=/tmp/$1
+		src=$wl/$1.c
+		shift
+		cc -std=c11 -O2 -o "$prog" "$src" "$@" >>"$log" 2>&1
 	fi
+	echo "$prog"
 }
 
 {
@@ -153,6 +164,17 @@ for w in $all; do
 		;;
 	bigreg)
 		record bigreg 120 python3 "$wl/bigreg.py"
+		;;
+	vkframes)
+		setup_vulkan
+		record vkframes 90 "$(gl_program vkframes -lvulkan)" 600
+		;;
+	eglrender)
+		setup_vulkan
+		record eglrender 90 "$(gl_program eglrender -lEGL -lGLESv2)" 1200
+		;;
+	server | procchurn | libinit | mmapreg | torchgraph | vmmhost)
+		record "$w" 100 python3 "$wl/$w.py"
 		;;
 	*)
 		say "unknown workload $w"
