@@ -40,6 +40,14 @@ WORKLOADS = {
     "cupy-streams": "CuPy, 4 streams, pinned pool, host registering",
     "offload": "inference with 3 GiB of weights streamed from pinned memory",
     "jax": "JAX/XLA transfers around a jitted step",
+    "vkframes": "Vulkan frame loop, an allocation per object",
+    "eglrender": "OpenGL ES renderer through EGL",
+    "server": "server bursts of lognormal pinned buffers",
+    "procchurn": "short-lived CUDA processes, IPC",
+    "libinit": "GPU library initialisation, a process each",
+    "mmapreg": "cudaHostRegister of memory-mapped files",
+    "torchgraph": "model load, CUDA graphs, torch.compile",
+    "vmmhost": "host-memory arena through cuMemCreate",
 }
 
 
