@@ -176,6 +176,12 @@ for w in $all; do
 	server | procchurn | libinit | mmapreg | torchgraph | vmmhost)
 		record "$w" 100 python3 "$wl/$w.py"
 		;;
+	server-heavy)
+		record server-heavy 100 python3 "$wl/server.py" 2048 256 3
+		;;
+	vmmhost-big)
+		record vmmhost-big 100 python3 "$wl/vmmhost.py" 2400
+		;;
 	*)
 		say "unknown workload $w"
 		;;

@@ -6,9 +6,16 @@ them, each request allocating its own pinned buffers with cudaHostAlloc
 64 MiB), copying them to the GPU and back, and freeing them when it
 completes a random number of ticks later; a few long-lived sessions keep
 theirs for most of the run. Pageable copies of the same sizes in between.
-Seeded; at most a few hundred MiB pinned at once."""
+Seeded; at most a few hundred MiB pinned at once.
+
+    server.py [MEDIAN_KIB MAX_MIB LIFETIME_SCALE]
+
+scales it (record-all.sh's server-heavy: 2048 256 3, a median of 2 MiB,
+buffers up to 256 MiB living three times as long, pinned bytes over a
+narrow IOMMU's aperture at the peak)."""
 import math
 import random
+import sys
 import time
 
 import numpy as np
@@ -19,12 +26,14 @@ from marker import phase
 BURSTS = 40
 KIB = 1 << 10
 MIB = 1 << 20
-MAX_BUF = 64 * MIB
 MIN_BUF = 4 * KIB
+MEDIAN = int(sys.argv[1]) * KIB if len(sys.argv) > 1 else 256 * KIB
+MAX_BUF = int(sys.argv[2]) * MIB if len(sys.argv) > 2 else 64 * MIB
+LIFETIME_SCALE = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 
 
 def lognormal_size(rng):
-    n = int(rng.lognormvariate(math.log(256 * KIB), 1.6))
+    n = int(rng.lognormvariate(math.log(MEDIAN), 1.6))
     return max(MIN_BUF, min(MAX_BUF, n))
 
 
@@ -71,7 +80,8 @@ def main():
     for b in range(BURSTS):
         srv.tick = b
         for _ in range(rng.randint(2, 60)):
-            srv.request(rng.choice((0, 0, 1, 1, 2, 3, 5, 8)))
+            srv.request(LIFETIME_SCALE *
+                        rng.choice((0, 0, 1, 1, 2, 3, 5, 8)))
         srv.expire()
         if b % 4 == 3:
             srv.pageable(rng.randint(4, 16))

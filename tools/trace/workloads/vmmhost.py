@@ -6,8 +6,14 @@ created in physical chunks of 1 to 16 granules (cuMemCreate with a host
 location), mapped at the arena's top one after another and written from
 the GPU; the arena grows to about 900 MiB, then gives back its top
 chunks and a few from the middle (cuMemUnmap, cuMemRelease), grows
-again, three cycles, and is released at the end. Seeded."""
+again, three cycles, and is released at the end. Seeded.
+
+    vmmhost.py [GROW_TO_MIB]
+
+grows the arena to another size (record-all.sh's vmmhost-big: 2400 MiB,
+over a narrow IOMMU's aperture)."""
 import random
+import sys
 
 import cupy as cp
 from cuda.bindings import driver as cu
@@ -15,8 +21,8 @@ from cuda.bindings import driver as cu
 from marker import phase
 
 MIB = 1 << 20
-RESERVE = 2048 * MIB
-GROW_TO = 900 * MIB
+GROW_TO = (int(sys.argv[1]) if len(sys.argv) > 1 else 900) * MIB
+RESERVE = max(2048 * MIB, 2 * GROW_TO)
 CYCLES = 3
 
 
