@@ -48,6 +48,8 @@ WORKLOADS = {
     "mmapreg": "cudaHostRegister of memory-mapped files",
     "torchgraph": "model load, CUDA graphs, torch.compile",
     "vmmhost": "host-memory arena through cuMemCreate",
+    "server-heavy": "server bursts of pinned buffers, over the aperture",
+    "vmmhost-big": "cuMemCreate host arena over the aperture",
 }
 
 
