@@ -61,6 +61,7 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	memset(c->cover, 0, used * sizeof(c->cover[0]));
 	memset(c->starts, 0, used * sizeof(c->starts[0]));
 	memset(c->ends, 0, used * sizeof(c->ends[0]));
+	memset(c->touched, 0, PVDMA_BITMAP_WORDS(used) * sizeof(c->touched[0]));
 	w->chunks = c;
 }
 

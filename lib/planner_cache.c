@@ -324,14 +324,37 @@ static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
 }
 
 /*
+ * The touched bits of chunks [@from, @to), @crossed of which a mapping
+ * just took from zero (@edge 1: all are touched now) or brought to zero
+ * (@edge 0): word at a time when all did, as a mapping that alone covers
+ * its chunks does, else chunk by chunk. Kept out of the counting loop,
+ * which stays a plain sum.
+ */
+static void chunks_mark_middle(struct pvdma_chunk_map *c, u32 from, u32 to,
+			       u32 edge, u32 crossed)
+{
+	u32 i;
+
+	if (edge || crossed == to - from) {
+		pvdma_bitmap_assign_range(c->touched, from, to, edge);
+		return;
+	}
+	for (i = from; i < to; i++)
+		if (!c->cover[i])
+			pvdma_bitmap_assign(c->touched, i, false);
+}
+
+/*
  * Move the count of each chunk [@first, @last] a mapping of @w touches by
  * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
  * brought to zero (-1). Only the ends can be cut by the window's: a chunk
  * between them lies inside the mapping, so inside the window, whole, and
- * the middle of a long span is a plain count.
+ * the middle of a long span is a plain count. Always inline, as
+ * chunks_add(): once per entry, and left to itself the compiler stops
+ * inlining it when it grows by a line.
  */
-static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
-			      int step)
+static __always_inline u64 chunks_step(struct pvdma_window *w, u32 first,
+				       u32 last, int step)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
@@ -339,17 +362,23 @@ static inline u64 chunks_step(struct pvdma_window *w, u32 first, u32 last,
 	u64 bytes = 0;
 
 	c->cover[first] += step;
-	if (c->cover[first] == edge)
+	if (c->cover[first] == edge) {
 		bytes += chunk_len(w, first);
+		pvdma_bitmap_assign(c->touched, first, edge);
+	}
 	if (last == first)
 		return bytes;
 	for (i = first + 1; i < last; i++) {
 		c->cover[i] += step;
 		whole += c->cover[i] == edge;
 	}
+	if (whole)
+		chunks_mark_middle(c, first + 1, last, edge, whole);
 	c->cover[last] += step;
-	if (c->cover[last] == edge)
+	if (c->cover[last] == edge) {
 		bytes += chunk_len(w, last);
+		pvdma_bitmap_assign(c->touched, last, edge);
+	}
 	return bytes + (u64)whole * c->chunk;
 }
 
@@ -728,14 +757,14 @@ static bool next_piece(const struct pvdma_planner *p,
 		       bool holes)
 {
 	const struct pvdma_chunk_map *c = w->chunks;
-	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j;
+	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j, end;
 
-	while (*i < n && !c->cover[*i])
-		(*i)++;
+	*i = pvdma_bitmap_next_set(c->touched, *i, n);
 	if (*i == n)
 		return false;
+	end = pvdma_bitmap_next_clear(c->touched, *i, n);
 	r->refs = 0;
-	for (j = *i; j < n && c->cover[j]; j++) {
+	for (j = *i; j < end; j++) {
 		if (j > *i && holes && hole_before(p, c, j))
 			break;
 		r->refs += c->starts[j];

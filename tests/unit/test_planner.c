@@ -1862,6 +1862,26 @@ static u64 reclaimable(const struct pvdma_window *w)
  * that is not 0; the pinned, speculative and trimmable byte counts are
  * the sums over the windows; the host holds what the planner thinks.
  */
+/*
+ * A chunk map's touched bitmap says which chunks live mappings touch, as
+ * its counts do: trims find runs of touched chunks through it alone.
+ */
+static u32 chunk_maps_checked;
+
+static void assert_chunks_touched(const struct pvdma_window *w)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+	u32 i, used;
+
+	if (!c)
+		return;
+	used = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift);
+	for (i = 0; i < used; i++)
+		assert_int_equal(pvdma_bitmap_test(c->touched, i),
+				 c->cover[i] != 0);
+	chunk_maps_checked++;
+}
+
 static void assert_records(struct harness *h)
 {
 	const struct pvdma_planner *p = &h->p;
@@ -1890,6 +1910,7 @@ static void assert_records(struct harness *h)
 		n++;
 		if (w == p->pool_window)
 			continue;
+		assert_chunks_touched(w);
 		assert_int_equal(w->refs, pressure_refs[i]);
 		assert_int_equal(w->state == PVDMA_WIN_LIVE, w->refs != 0);
 		pinned += w->refs ? w->len : 0;
@@ -1993,6 +2014,66 @@ static void pressure_run(enum pvdma_policy policy,
 	free(h);
 }
 
+/* The find-next-bit helpers against a bit-by-bit search. */
+static void test_bitmap_find(void **state)
+{
+	enum { BITS = 200 };
+	u64 map[PVDMA_BITMAP_WORDS(BITS)];
+	struct pvdma_prng r;
+	u32 round, from, i, set, clear;
+
+	pvdma_prng_seed(&r, 31);
+	for (round = 0; round < 200; round++) {
+		u32 density = 1 + pvdma_prng_below(&r, 64);
+
+		memset(map, 0, sizeof(map));
+		for (i = 0; i < BITS; i++)
+			pvdma_bitmap_assign(map, i,
+					    pvdma_prng_below(&r, 64) < density);
+		for (from = 0; from <= BITS; from++) {
+			for (set = from; set < BITS &&
+			     !pvdma_bitmap_test(map, set); set++)
+				;
+			for (clear = from; clear < BITS &&
+			     pvdma_bitmap_test(map, clear); clear++)
+				;
+			assert_int_equal(pvdma_bitmap_next_set(map, from, BITS),
+					 set);
+			assert_int_equal(pvdma_bitmap_next_clear(map, from,
+								 BITS), clear);
+		}
+	}
+	/* ranges set and cleared a word at a time, against bit by bit */
+	{
+		bool ref[BITS] = { false };
+
+		memset(map, 0, sizeof(map));
+		for (round = 0; round < 2000; round++) {
+			u32 a = pvdma_prng_below(&r, BITS + 1);
+			u32 b = pvdma_prng_below(&r, BITS + 1);
+			bool on = pvdma_prng_below(&r, 2);
+
+			if (a > b) {
+				u32 t = a;
+
+				a = b;
+				b = t;
+			}
+			pvdma_bitmap_assign_range(map, a, b, on);
+			for (i = a; i < b; i++)
+				ref[i] = on;
+			for (i = 0; i < BITS; i++)
+				assert_int_equal(pvdma_bitmap_test(map, i),
+						 ref[i]);
+		}
+	}
+	/* bits past the end never count */
+	memset(map, 0xff, sizeof(map));
+	assert_int_equal(pvdma_bitmap_next_clear(map, 0, BITS), BITS);
+	assert_int_equal(pvdma_bitmap_next_set(map, BITS - 1, BITS - 1),
+			 BITS - 1);
+}
+
 static void test_random_pressure(void **state)
 {
 	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, false, 21, true);
@@ -2000,6 +2081,8 @@ static void test_random_pressure(void **state)
 	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_ALL, false, 23, false);
 	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, true, 24, false);
 	pressure_run(PVDMA_POLICY_BLOCK, PVDMA_BOUNCE_OFF, false, 25, false);
+	/* the touched bitmaps were checked against their counts */
+	assert_true(chunk_maps_checked > 0);
 }
 
 static void test_config_checks(void **state)
@@ -2090,6 +2173,7 @@ int main(void)
 		planner_test(test_reference_policies),
 		planner_test(test_random_all_policies),
 		planner_test(test_random_pressure),
+		planner_test(test_bitmap_find),
 		planner_test(test_config_checks),
 	};
 

@@ -43,6 +43,7 @@
 #define PVDMA_PLANNER_H
 
 #include "avl.h"
+#include "bitmap.h"
 #include "iova.h"
 #include "list.h"
 #include "proto.h"
@@ -188,6 +189,10 @@ struct pvdma_chunk_map {
 	 */
 	u32 first_lo[PVDMA_CHUNKS];
 	u32 last_hi[PVDMA_CHUNKS];
+	/* bit i set while cover[i] is not 0: a trim finds the next touched
+	 * chunk, and the end of a run, a word at a time
+	 */
+	u64 touched[PVDMA_BITMAP_WORDS(PVDMA_CHUNKS)];
 	/* bytes per chunk: a power of two, at least a page */
 	u64 chunk;
 	u32 shift;			/* log2(chunk) */
