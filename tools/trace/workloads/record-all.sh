@@ -13,7 +13,8 @@
 # the program itself is taken from .gl/vkstream when present (build it with
 # "cc -O2 -o .gl/vkstream tools/trace/workloads/vkstream.c -lvulkan"); so
 # are vkframes (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
-# .c files here when .gl/ lacks them.
+# .c files here when .gl/ lacks them (the lent GPU machine has no Vulkan
+# or EGL headers: build them into .gl/ where the headers are).
 # BUDGET (seconds, default 540) bounds the whole run: a workload starts
 # only if time is left and is stopped when the budget runs out.
 set -u
