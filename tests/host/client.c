@@ -27,6 +27,7 @@
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
+ *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
@@ -1344,6 +1345,64 @@ static int run_fair(const struct opts *o)
  * The first number called @key in pvdmad's stats (the daemon's own come
  * before any guest's; a DMA device's after its companion's), or -1.
  */
+/*
+ * A lease on the guest RAM file: its owner (QEMU's user) takes a read
+ * lease, so an open for writing waits for the lease to be given up, up to
+ * /proc/sys/fs/lease-break-time (45 s by default); the holder ignores the
+ * break signal. pvdmad opens the file at the guest's first HELLO.
+ */
+static int lease_holder(const char *ram, int to_parent)
+{
+	int fd = open(ram, O_RDONLY | O_CLOEXEC);
+	char ok = fd >= 0 && !fcntl(fd, F_SETLEASE, F_RDLCK);
+
+	signal(SIGIO, SIG_IGN);
+	if (write(to_parent, &ok, 1) != 1 || !ok)
+		return 1;
+	sleep(30);
+	return 0;
+}
+
+static int run_lease(const struct opts *o)
+{
+	struct pvdma_slot_hdr *slot;
+	struct companion c;
+	int p[2], status;
+	pid_t child;
+	char ok = 0;
+
+	if (pipe(p))
+		return 1;
+	child = fork();
+	if (child == 0)
+		_exit(lease_holder(o->ram, p[1]));
+	check(child > 0 && read(p[0], &ok, 1) == 1 && ok,
+	      "a read lease on the guest RAM file");
+	if (!ok || companion_open(&c, o->socket)) {
+		check(false, "lease: connect");
+		return 1;
+	}
+	/* HELLO: pvdmad opens the RAM file now */
+	{
+		struct pvdma_request hello = { .op = PVDMA_OP_HELLO };
+
+		slot = companion_queue(&c, &hello, 1);
+	}
+	ivs_ring(&c.dev);
+	usleep(200000);
+	check(daemon_answers(o, 1000),
+	      "a HELLO whose RAM file is under a lease: stats within 1 s");
+	check(ivs_wait_done(&c.dev, &slot->done_seq, slot->seq, IRQ_TIMEOUT_MS) == IVS_DONE &&
+	      producer_entry(slot, 0)->status == PVDMA_ST_IO,
+	      "  that HELLO answered io");
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK,
+	      "the lease given up: HELLO ok");
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
 static long long window_stat(const char *control, const char *key)
 {
 	static char buf[1 << 16];
@@ -1593,6 +1652,8 @@ int main(int argc, char **argv)
 		return run_churn(&o);
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
+	if (!strcmp(mode, "lease") && o.ram && o.control)
+		return run_lease(&o);
 	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)
 		return run_window(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");

@@ -283,6 +283,14 @@ case_fair() {	# DMA work in slices across devices
 	check "fair: pvdmad exits cleanly" stop
 }
 
+case_lease() {	# no open of a file a peer can hold
+	start lease
+	check "a lease on the guest RAM file: never a stall" \
+		"$CLIENT" lease --socket "$w/c.sock" --ram "$w/ram" --control "$w/ctl"
+	check "  the refused HELLO logged" grep -q "guest RAM .*: Resource temporarily unavailable" "$w/log"
+	check "lease: pvdmad exits cleanly" stop
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -326,7 +334,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
