@@ -7,7 +7,10 @@ pvdma-replay times each pvdma_map() call and takes out the host's time
 still wanders by tens of percent, so each trace is replayed R times and
 the median is written with the lowest and highest beside it, and the
 ratio pvdma / rfc of the medians per map, alone and with the map's
-unmap (rfc releases a window at unmap, pvdma in a later map).
+unmap (rfc releases a window at unmap, pvdma in a later map). Where
+pvdma's mean per map comes from: the maps that made no host call (the
+hit path) and the few that made one (misses, trims, evictions), each
+per map, and the share of the planner's time the latter take.
 bench/planner_callgrind.py writes the instruction counts, which do not
 wander.
 
@@ -34,8 +37,19 @@ def runs(replay, trace, count):
                 got[row["policy"]].append((row["planner_ns_per_segment"],
                                            row["planner_ns_per_map"],
                                            row["planner_ns_per_map"] +
-                                           row["planner_unmap_ns_per_map"]))
+                                           row["planner_unmap_ns_per_map"],
+                                           row["planner_ns_per_map_no_call"],
+                                           row["planner_ns_per_map_with_call"],
+                                           call_share(row),
+                                           row["call_maps"]))
     return got
+
+
+def call_share(row):
+    """The share of the planner's map time in maps that made a host call."""
+    total = row["planner_ns_per_map"] * row["map_requests"]
+    return (row["planner_ns_per_map_with_call"] * row["call_maps"] /
+            total if total else 0.0)
 
 
 def cell(values):
@@ -56,12 +70,18 @@ def main():
              "%d replays of each trace, and pvdma / rfc of the medians per" %
              count,
              "map, alone and with its unmap (planner_unmap_ns_per_map).",
+             "Then pvdma's maps split: those that made no host call (hits)",
+             "and those that made one (misses, trims, evictions), how many",
+             "of the latter, median ns per map of each and the median share",
+             "of the planner's map time the latter take.",
              "Instruction counts: planner-callgrind.md.",
              "",
              "| trace | pvdma ns/entry | pvdma ns/map | rfc ns/entry "
              "| rfc ns/map | pvdma / rfc per map "
-             "| pvdma / rfc per map with unmap |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| pvdma / rfc per map with unmap "
+             "| pvdma maps with a host call | ns/map without a call "
+             "| ns/map with a call | share of time with a call |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for trace in sys.argv[4:]:
         got = runs(replay, trace, count)
         cells = []
@@ -72,6 +92,11 @@ def main():
             cells.append("%.2f" % (
                 statistics.median(v[k] for v in got["pvdma"]) /
                 max(statistics.median(v[k] for v in got["rfc"]), 1e-9)))
+        pv = got["pvdma"]
+        cells.append("%d" % pv[0][6])
+        cells += ["%.1f" % statistics.median(v[k] for v in pv)
+                  for k in (3, 4)]
+        cells.append("%.0f%%" % (100 * statistics.median(v[5] for v in pv)))
         name = "/".join(trace.split("/")[-2:]).replace(".trace.xz", "")
         lines.append("| %s | %s |" % (name, " | ".join(cells)))
         print(lines[-1], flush=True)

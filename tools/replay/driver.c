@@ -197,7 +197,7 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	struct replay_result *res = rp->res;
 	struct live_buf *buf;
 	long n = build_segs(rp, ev);
-	u64 bytes = 0, t0, t1, host0, calls0;
+	u64 bytes = 0, t0, t1, host0, calls0, spent;
 	u32 perm = dir_perm(ev->dir), i;
 	int err;
 
@@ -224,7 +224,12 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	t1 = replay_now_ns();
 	res->map_ns += t1 - t0;
 	res->map_host_ns += res->host_ns - host0;
-	res->planner_ns += planner_time(rp, t1 - t0, host0, calls0);
+	spent = planner_time(rp, t1 - t0, host0, calls0);
+	res->planner_ns += spent;
+	if (res->host_calls != calls0) {
+		res->call_maps++;
+		res->call_planner_ns += spent;
+	}
 	res->spec_waste_peak = PVDMA_MAX(res->spec_waste_peak,
 					 rp->planner.stats.spec_aperture);
 

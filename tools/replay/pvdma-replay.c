@@ -324,6 +324,14 @@ static void print_json(const char *trace, const struct replay_options *opt,
 		     (double)r->planner_ns / (double)r->map_segments : 0);
 	jsonw_double(&w, "planner_unmap_ns_per_map", 1, r->map_requests ?
 		     (double)r->unmap_planner_ns / (double)r->map_requests : 0);
+	/* the mean per map: the hits' (no host call) or a few misses'? */
+	jsonw_u64(&w, "call_maps", r->call_maps);
+	jsonw_double(&w, "planner_ns_per_map_with_call", 1, r->call_maps ?
+		     (double)r->call_planner_ns / (double)r->call_maps : 0);
+	jsonw_double(&w, "planner_ns_per_map_no_call", 1,
+		     r->map_requests > r->call_maps ?
+		     (double)(r->planner_ns - r->call_planner_ns) /
+		     (double)(r->map_requests - r->call_maps) : 0);
 	jsonw_u64(&w, "map_segments", r->map_segments);
 	jsonw_u64(&w, "unmap_requests", r->unmap_requests);
 	jsonw_u64(&w, "sync_requests", r->sync_requests);

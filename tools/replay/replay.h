@@ -121,6 +121,9 @@ struct replay_result {
 	u64 host_ns;		/* time in the host, all calls */
 	u64 planner_ns;		/* map_ns less the host's and the clock's */
 	u64 unmap_planner_ns;	/* likewise inside pvdma_unmap */
+	u64 call_maps;		/* maps that made a host call */
+	u64 call_planner_ns;	/* of planner_ns, theirs: what misses,
+				 * trims and evictions cost beside hits */
 	char first_failure[256];
 };
 
