@@ -1,23 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: pvdmad's control-socket request parser and the stats
- * it renders. A fake daemon holds one companion and one DMA device (the
- * in-memory harness) whose counters and guest-written header fields come
- * from the input, so the JSON and table writers see hostile values too.
- * The rest of the input is framed as the socket does (at most
- * CONTROL_LINE_MAX - 1 bytes, cut at the first newline) and answered.
- * Checks: the answer is NUL-free text and JSON answers balance their
- * braces and brackets outside strings.
+ * libFuzzer target: pvdmad's control connections, the request parser and
+ * the stats they render. A fake daemon holds one companion and one DMA
+ * device (the in-memory harness) whose counters and guest-written header
+ * fields come from the input, so the JSON and table writers see hostile
+ * values too. The rest of the input is sent over a socketpair to a real
+ * control connection (pvdmad_control_add_conn) in pieces whose sizes the
+ * input picks, one loop turn after each, then the client's end is shut:
+ * the line assembly (partial reads, NULs, overlong lines) is pvdmad's own.
+ * Checks: the answer is NUL-free text, a JSON answer balances its braces
+ * and brackets outside strings, and the connection is gone within a few
+ * turns of the client's EOF.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "host/daemon.h"
 #include "host/log.h"
-
-#define LINE_MAX_BYTES	127	/* control.c's CONTROL_LINE_MAX - 1 */
 
 /* Counters and guest fields from the input: any value must render. */
 static void scribble(struct harness *h, const u8 **data, size_t *size)
@@ -67,25 +70,51 @@ static void check_answer(const char *text, size_t len, bool json)
 		abort();
 }
 
+#define ANSWER_MAX	(1 << 20)
+#define CLOSE_TURNS	8
+
+/* Everything the connection sent back until EOF (or nothing more now). */
+static size_t drain(int fd, char *buf, size_t cap, size_t got)
+{
+	ssize_t n;
+
+	while (got < cap && (n = recv(fd, buf + got, cap - got, MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+/*
+ * The input in pieces: a size byte (1..64), then that many bytes, each
+ * piece followed by a loop turn, as a client trickling its line would.
+ */
 static void answer(struct pvdmad *d, const u8 *data, size_t size)
 {
-	char line[LINE_MAX_BYTES + 1], *text = NULL, *nl;
-	size_t n = PVDMA_MIN(size, (size_t)LINE_MAX_BYTES), len = 0;
-	FILE *out;
+	static char text[ANSWER_MAX];
+	size_t got = 0, n;
+	int sv[2], turn;
 
-	memcpy(line, data, n);
-	line[n] = '\0';
-	nl = strchr(line, '\n');
-	if (nl)
-		*nl = '\0';
-	out = open_memstream(&text, &len);
-	if (!out)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
 		abort();
-	pvdmad_control_request(d, line, out);
-	fclose(out);
-	check_answer(text, len, !strcmp(line, "stats") ||
-		     !strcmp(line, "stats json"));
-	free(text);
+	if (pvdmad_control_add_conn(d, sv[0]))
+		abort();
+	while (size && d->control_nconns) {
+		n = PVDMA_MIN(size - 1, (size_t)(data[0] % 64) + 1);
+		if (n && send(sv[1], data + 1, n, MSG_NOSIGNAL) < 0)
+			break;
+		data += n + 1;
+		size -= n + 1;
+		evloop_run_once(&d->loop, 0);
+		got = drain(sv[1], text, sizeof(text), got);
+	}
+	shutdown(sv[1], SHUT_WR);
+	for (turn = 0; d->control_nconns && turn < CLOSE_TURNS; turn++) {
+		evloop_run_once(&d->loop, 0);
+		got = drain(sv[1], text, sizeof(text), got);
+	}
+	if (d->control_nconns)
+		abort();	/* a connection outlived its client's EOF */
+	check_answer(text, got, got && text[0] == '{');
+	close(sv[1]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -100,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		pvdmad_log_set_level(PVDMAD_LOG_ERR);
-		if (harness_init(&h))
+		if (harness_init(&h) || evloop_init(&d.loop))
 			abort();
 		d.cfg.companion = h.cfg;
 		d.cfg.dmadev = h.dcfg;

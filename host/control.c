@@ -419,7 +419,6 @@ static bool control_peer_allowed(struct pvdmad *d, int fd)
 static void control_on_accept(struct evloop_watch *w, uint32_t events)
 {
 	struct pvdmad *d = container_of(w, struct pvdmad, control_watch);
-	struct control_conn *cc;
 	int fd;
 
 	fd = host_accept(&d->fd_reserve, d->control_fd);
@@ -428,8 +427,18 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 			"control: out of file descriptors: connection refused");
 	if (fd < 0)
 		return;
-	if (!control_peer_allowed(d, fd))
-		goto err_close;
+	if (!control_peer_allowed(d, fd)) {
+		fdcloser_close_socket(fd);
+		return;
+	}
+	pvdmad_control_add_conn(d, fd);
+}
+
+int pvdmad_control_add_conn(struct pvdmad *d, int fd)
+{
+	struct control_conn *cc;
+	int err = -ENOMEM;
+
 	/*
 	 * Clients that connect and never send their line (or never read the
 	 * answer) must not lock pvdmactl out: the one that has waited longest
@@ -443,17 +452,19 @@ static void control_on_accept(struct evloop_watch *w, uint32_t events)
 		goto err_close;
 	cc->daemon = d;
 	cc->watch = (struct evloop_watch){ .fd = fd, .fn = control_on_conn };
-	if (evloop_add(&d->loop, &cc->watch, EPOLLIN)) {
+	err = evloop_add(&d->loop, &cc->watch, EPOLLIN);
+	if (err) {
 		free(cc);
 		goto err_close;
 	}
 	cc->next = d->control_conns;
 	d->control_conns = cc;
 	d->control_nconns++;
-	return;
+	return 0;
 
 err_close:
 	fdcloser_close_socket(fd);
+	return err;
 }
 
 int pvdmad_control_start(struct pvdmad *d)

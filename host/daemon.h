@@ -116,6 +116,13 @@ int pvdmad_control_start(struct pvdmad *d);
  * stripped) into @out. No sockets: the fuzzer calls it directly.
  */
 void pvdmad_control_request(struct pvdmad *d, const char *line, FILE *out);
+/*
+ * Serve the accepted, allowed, non-blocking connection @fd (taken) on
+ * @d's loop: its line is read and answered as the client sends and reads.
+ * The one waiting longest is dropped to make room. 0 or a negative errno
+ * (@fd closed). The accept path calls it, and the fuzzer over a socketpair.
+ */
+int pvdmad_control_add_conn(struct pvdmad *d, int fd);
 void pvdmad_control_stop(struct pvdmad *d);
 
 #endif /* PVDMAD_DAEMON_H */
