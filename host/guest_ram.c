@@ -430,11 +430,42 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
 }
 
 /*
- * The path is looked up once: the type, the gate and the layout are all
- * judged on the fstat of the fd that is then mapped, so a path swapped
- * after the open (its directory may be QEMU's to write) changes nothing.
- * O_NONBLOCK: a FIFO or device put there can't hold the open.
+ * Open the RAM file for mapping, judged first. The path is looked up once,
+ * as an O_PATH fd (which runs no open code of a device or FIFO put there:
+ * its directory may be QEMU's to write), whose file is checked (a regular
+ * file, the gate on its fstat) and then reopened read-write through
+ * /proc/self/fd: the same file, whatever the path names by then.
+ * O_NONBLOCK: a lease on the file fails the open instead of waiting for
+ * its holder. The fd, or a negative errno (@why set for a wrong type).
  */
+static int guest_ram_open_judged(const char *path, guest_ram_gate_fn gate,
+				 void *gate_ctx, char *why, size_t why_len)
+{
+	char self[32];
+	struct stat st;
+	int pfd, err;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0) {
+		err = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "not a regular file");
+		err = -EINVAL;
+	} else {
+		err = gate ? gate(gate_ctx, &st) : 0;
+	}
+	if (!err) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		err = open(self, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (err < 0)
+			err = -errno;
+	}
+	close(pfd);
+	return err;
+}
+
 int guest_ram_open_gated(struct guest_ram *ram,
 			 const struct guest_ram_config *cfg,
 			 guest_ram_gate_fn gate, void *gate_ctx)
@@ -445,21 +476,15 @@ int guest_ram_open_gated(struct guest_ram *ram,
 	int fd, err;
 
 	*ram = (struct guest_ram){ 0 };
-	fd = open(cfg->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
+	fd = guest_ram_open_judged(cfg->path, gate, gate_ctx, why, sizeof(why));
+	if (fd < 0) {
+		memcpy(ram->why, why, sizeof(ram->why));
+		return fd;
+	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto err_close;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, sizeof(why), "not a regular file");
-		err = -EINVAL;
-		goto err_close;
-	}
-	err = gate ? gate(gate_ctx, &st) : 0;
-	if (err)
-		goto err_close;
 	err = guest_ram_layout(ram, (u64)st.st_size, cfg->machine, cfg->below_4g,
 			       cfg->size, why, sizeof(why));
 	if (err)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -571,8 +572,9 @@ static void test_ram_open_mismatch(void **state)
 /*
  * What the gate judges is what gets mapped: the path is swapped for
  * another file while the gate runs (a peer racing its own directory), and
- * the mapping is still of the file the gate saw. A FIFO is never opened
- * for mapping, nor shown to the gate.
+ * the mapping is still of the file the gate saw. A FIFO (or a device) put
+ * at the path is refused before the gate, without ever being opened for
+ * I/O: inotify sees no open of it.
  */
 struct ram_swap {
 	const char *path;
@@ -602,9 +604,10 @@ static void test_ram_open_judges_what_it_maps(void **state)
 	char other[] = "/tmp/pvdma-test-ram2.XXXXXX";
 	struct guest_ram_config cfg = { .path = path, .machine = GUEST_RAM_VIRT };
 	struct ram_swap sw = { .path = path, .other = other };
+	char ev[sizeof(struct inotify_event) + 256];
 	struct guest_ram r;
 	struct stat st;
-	int fd = mkstemp(path), fd2 = mkstemp(other);
+	int fd = mkstemp(path), fd2 = mkstemp(other), in;
 
 	assert_true(fd >= 0 && fd2 >= 0);
 	assert_int_equal(ftruncate(fd, 4ull << 20), 0);
@@ -622,14 +625,18 @@ static void test_ram_open_judges_what_it_maps(void **state)
 			 -EACCES);
 	assert_null(r.base);
 	assert_false(r.mapped);
-	/* a FIFO in its place: refused before the gate, without blocking */
+	/* a FIFO in its place: refused before the gate, never opened */
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0 && inotify_add_watch(in, path, IN_OPEN) >= 0);
 	sw.calls = 0;
 	assert_int_equal(guest_ram_open_gated(&r, &cfg, ram_swap_gate, &sw),
 			 -EINVAL);
 	assert_int_equal(sw.calls, 0);
 	assert_string_equal(guest_ram_strerror(&r, -EINVAL), "not a regular file");
+	assert_true(read(in, ev, sizeof(ev)) < 0 && errno == EAGAIN);
+	close(in);
 	unlink(path);
 	close(fd);
 	close(fd2);
