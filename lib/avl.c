@@ -171,6 +171,29 @@ void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 		avl_fixup(root, n->parent, aug);
 }
 
+bool pvdma_avl_insert_between(struct pvdma_avl_root *root,
+			      struct pvdma_avl_node *n,
+			      struct pvdma_avl_node *prev,
+			      struct pvdma_avl_node *next,
+			      pvdma_avl_augment_t aug)
+{
+	/*
+	 * Of two in-order neighbours, either the first has no right child
+	 * or the second (the leftmost of that right subtree) has no left
+	 * one: the link a descent would have ended at.
+	 */
+	if (prev && !prev->right)
+		pvdma_avl_link(n, prev, &prev->right);
+	else if (next && !next->left)
+		pvdma_avl_link(n, next, &next->left);
+	else if (!prev && !next && !root->node)
+		pvdma_avl_link(n, NULL, &root->node);
+	else
+		return false;
+	pvdma_avl_insert_fixup(root, n, aug);
+	return true;
+}
+
 void pvdma_avl_propagate(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
 	avl_fix_summaries(n, aug);

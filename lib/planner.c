@@ -128,6 +128,23 @@ void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w)
 	w->shared = 1;
 }
 
+/*
+ * Insert @w between @prev and @next, neighbours in the index (either NULL
+ * at an end) that a miss's lookup found: a link and a fix-up, no descent,
+ * unless they are not neighbours after all.
+ */
+void pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
+			   struct pvdma_window *prev, struct pvdma_window *next)
+{
+	if (!pvdma_avl_insert_between(&p->by_gpa, &w->gpa_node,
+				      prev ? &prev->gpa_node : NULL,
+				      next ? &next->gpa_node : NULL, NULL)) {
+		pvdma_gpa_insert(p, w);
+		return;
+	}
+	w->shared = 1;
+}
+
 void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if (!w->shared)

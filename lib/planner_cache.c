@@ -992,13 +992,15 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 			budget + p->spec_pinned - held : 0,
 		.prev = prev,
 	};
-	struct pvdma_window *w;
+	struct pvdma_window *w, *next;
+	u64 evictions = p->stats.evictions;
 	bool shared;
 
 	*reason = cache_admit(p, m.hi - m.lo);
 	if (*reason)
 		return NULL;
-	m.next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
+	next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
+	m.next = next;
 	lo = m.lo;
 	hi = m.hi;
 	if (!p->cfg.strict)
@@ -1023,7 +1025,13 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->used_hi = m.hi - lo;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	if (shared) {
-		pvdma_gpa_insert(p, w);
+		/* the neighbours the lookup found, unless an eviction for
+		 * the record took one out
+		 */
+		if (evictions == p->stats.evictions)
+			pvdma_gpa_insert_near(p, w, prev, next);
+		else
+			pvdma_gpa_insert(p, w);
 		p->hint[hint_bucket(seg->gpa)] = w;
 	}
 	pvdma_win_account_map(p, w);

@@ -110,6 +110,62 @@ static void test_random_ops(void **state)
 	assert_true(pvdma_avl_height(&root) <= 16);
 }
 
+/*
+ * Inserts between the neighbours a search found (the planner's misses do
+ * this with the lookup's floor and its successor) need no descent: every
+ * one links, and the tree is the same as with descents, node for node.
+ */
+static void test_insert_between(void **state)
+{
+	enum { N = 3000 };
+	static struct item a[N], b[N];
+	struct pvdma_avl_root ra = { NULL }, rb = { NULL };
+	struct pvdma_avl_node *na, *nb;
+	int i, count = 0;
+
+	pvdma_prng_seed(&rng, 7);
+	for (i = 0; i < N; i++) {
+		struct pvdma_avl_node *n = ra.node, *prev = NULL, *next;
+
+		/* unique keys in random order */
+		a[i].key = (int)(pvdma_prng_below(&rng, 1u << 18) << 12) + i;
+		b[i].key = a[i].key;
+		while (n) {	/* the floor, as a lookup finds it */
+			if (to_item(n)->key <= a[i].key) {
+				prev = n;
+				n = n->right;
+			} else {
+				n = n->left;
+			}
+		}
+		next = prev ? pvdma_avl_next(prev) : pvdma_avl_first(&ra);
+		assert_true(pvdma_avl_insert_between(&ra, &a[i].node, prev,
+						     next, size_augment));
+		insert(&rb, &b[i]);
+	}
+	check(ra.node, NULL, &count);
+	assert_int_equal(count, N);
+	for (na = pvdma_avl_first(&ra), nb = pvdma_avl_first(&rb); na && nb;
+	     na = pvdma_avl_next(na), nb = pvdma_avl_next(nb)) {
+		assert_int_equal(to_item(na)->key, to_item(nb)->key);
+		assert_int_equal(na->height, nb->height);
+	}
+	assert_null(na);
+	assert_null(nb);
+	/* not neighbours (the root has both children): refused */
+	{
+		static struct item extra;
+
+		extra.node.parent = &extra.node;
+		assert_false(pvdma_avl_insert_between(&ra, &extra.node, ra.node,
+						      ra.node, size_augment));
+		assert_ptr_equal(extra.node.parent, &extra.node);
+		count = 0;
+		check(ra.node, NULL, &count);
+		assert_int_equal(count, N);
+	}
+}
+
 static void test_walk_backwards(void **state)
 {
 	static struct item items[100];
@@ -367,6 +423,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_ops),
+		cmocka_unit_test(test_insert_between),
 		cmocka_unit_test(test_walk_backwards),
 		cmocka_unit_test(test_same_shape_as_reference),
 	};

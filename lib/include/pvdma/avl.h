@@ -44,6 +44,18 @@ static inline void pvdma_avl_link(struct pvdma_avl_node *n,
 
 void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug);
+/*
+ * Link and balance @n between @prev and @next, neighbours in order
+ * (either NULL at that end of the tree, both for an empty tree), with
+ * @n's key between theirs: no descent. The caller knows they are
+ * neighbours; false, and nothing done, if neither has a free link on
+ * @n's side (they were not).
+ */
+bool pvdma_avl_insert_between(struct pvdma_avl_root *root,
+			      struct pvdma_avl_node *n,
+			      struct pvdma_avl_node *prev,
+			      struct pvdma_avl_node *next,
+			      pvdma_avl_augment_t aug);
 void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 		     pvdma_avl_augment_t aug);
 /* @n's own augmented inputs changed: recompute it and its ancestors. */
