@@ -51,7 +51,7 @@ static int companion_check_qemu_layout(const struct pvdmad *d,
 	n = args ? read(fd, args, PVDMAD_CMDLINE_MAX) : -1;
 	close(fd);
 	err = n > 0 ? guest_ram_check_qemu_args(ram,
-			stat(ram->path, &st) ? 0 : (u64)st.st_size, args,
+			guest_ram_stat(ram->path, &st) ? 0 : (u64)st.st_size, args,
 			(size_t)n, why, sizeof(why)) : 0;
 	free(args);
 	if (err)
@@ -210,7 +210,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 
 	/* QEMU connects before it creates its RAM file: a file not there yet
 	 * is judged when the guest's HELLO maps it (companion_ram_gate). */
-	if (!d->cfg.companion.ram.path || stat(d->cfg.companion.ram.path, &st) ||
+	if (!d->cfg.companion.ram.path ||
+	    guest_ram_stat(d->cfg.companion.ram.path, &st) ||
 	    !S_ISREG(st.st_mode) || !st.st_size)
 		err = 0;
 	else

@@ -16,8 +16,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "guest_ram.h"
@@ -390,14 +393,64 @@ static void guest_ram_hide_machine(struct guest_ram *ram,
 			       md->ram_base + low);
 }
 
+/*
+ * The RAM file as an O_PATH fd. The directory --guest-ram names is the
+ * host's; its last component, in a directory QEMU's user may write, must
+ * not lead off that directory's file system (RESOLVE_NO_XDEV), nor through
+ * a /proc magic link: a symlink to (or a mount over the path of) a file on
+ * a FUSE mount its user serves would let that process hold pvdmad's every
+ * lookup, fstat and page fault of it. Kernels before openat2 (5.6): a
+ * plain lookup.
+ */
+static int guest_ram_lookup(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	int dfd, fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, dfd, base, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dfd, base, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	return fd;
+}
+
+int guest_ram_stat(const char *path, struct stat *st)
+{
+	int fd = guest_ram_lookup(path), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg)
 {
 	struct stat st;
 	int err;
 
 	*ram = (struct guest_ram){ 0 };
-	if (stat(cfg->path, &st) < 0)
-		return -errno;
+	err = guest_ram_stat(cfg->path, &st);
+	if (err)
+		return err;
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(ram->why, sizeof(ram->why), "not a regular file");
 		return -EINVAL;
@@ -431,10 +484,11 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
 
 /*
  * Open the RAM file for mapping, judged first. The path is looked up once,
- * as an O_PATH fd (which runs no open code of a device or FIFO put there:
- * its directory may be QEMU's to write), whose file is checked (a regular
- * file, the gate on its fstat) and then reopened read-write through
- * /proc/self/fd: the same file, whatever the path names by then.
+ * as an O_PATH fd (guest_ram_lookup(); it runs no open code of a device or
+ * FIFO put there: its directory may be QEMU's to write), whose file is
+ * checked (a regular file, the gate on its fstat) and then reopened
+ * read-write through /proc/self/fd: the same file, whatever the path
+ * names by then.
  * O_NONBLOCK: a lease on the file fails the open instead of waiting for
  * its holder. The fd, or a negative errno (@why set for a wrong type).
  */
@@ -445,9 +499,9 @@ static int guest_ram_open_judged(const char *path, guest_ram_gate_fn gate,
 	struct stat st;
 	int pfd, err;
 
-	pfd = open(path, O_PATH | O_CLOEXEC);
+	pfd = guest_ram_lookup(path);
 	if (pfd < 0)
-		return -errno;
+		return pfd;
 	if (fstat(pfd, &st) < 0) {
 		err = -errno;
 	} else if (!S_ISREG(st.st_mode)) {

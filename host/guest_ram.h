@@ -152,6 +152,12 @@ int guest_ram_open_gated(struct guest_ram *ram,
  */
 int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg);
 
+/*
+ * guest_ram_stat - stat the RAM file at @path as guest_ram_open() finds
+ * it: never off its directory's file system (-EXDEV). 0 or a negative errno.
+ */
+int guest_ram_stat(const char *path, struct stat *st);
+
 /* Refuse [gpa, end) to DMA from now on. 0, or -ENOSPC (table full). */
 int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end);
 

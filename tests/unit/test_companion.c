@@ -4,6 +4,7 @@
  * every field of an entry, requests before HELLO and after RESET, limits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -642,6 +643,52 @@ static void test_ram_open_judges_what_it_maps(void **state)
 	close(fd2);
 }
 
+/*
+ * The RAM path never leads off its directory's file system: a symlink to
+ * a file on another mount (for an attacker, a FUSE file it serves) is
+ * refused with EXDEV by the stat at connect and by the open at HELLO; a
+ * symlink within the directory is followed.
+ */
+static void test_ram_path_stays_on_its_fs(void **state)
+{
+	char dir[] = "/tmp/pvdma-test-ramdir.XXXXXX";
+	char far[] = "/dev/shm/pvdma-test-ram.XXXXXX";
+	char link[64], near[64];
+	struct guest_ram_config cfg = { .path = link, .machine = GUEST_RAM_VIRT };
+	struct stat a, b;
+	struct guest_ram r;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/ram", dir);
+	snprintf(near, sizeof(near), "%s/real", dir);
+	fd = open(near, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && !ftruncate(fd, 4ull << 20));
+	close(fd);
+	assert_int_equal(symlink("real", link), 0);
+	assert_int_equal(guest_ram_stat(link, &a), 0);
+	assert_int_equal(guest_ram_open(&r, &cfg), 0);
+	guest_ram_close(&r);
+	unlink(link);
+	fd = mkstemp(far);
+	if (fd >= 0 && !ftruncate(fd, 4ull << 20) && !stat(dir, &a) &&
+	    !stat(far, &b) && a.st_dev != b.st_dev) {
+		assert_int_equal(symlink(far, link), 0);
+		assert_int_equal(guest_ram_stat(link, &a), -EXDEV);
+		assert_int_equal(guest_ram_open(&r, &cfg), -EXDEV);
+		assert_null(r.base);
+		unlink(link);
+	} else {
+		print_message("  (/dev/shm and /tmp are one file system: cross-mount case not run)\n");
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(far);
+	}
+	unlink(near);
+	rmdir(dir);
+}
+
 /* ---- the hostile-guest catalogue (docs/security.md), more rows ---- */
 
 /* RAM of 2 MiB below 4 GiB and 2 MiB from 4 GiB: the PCI hole between. */
@@ -965,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_ram_layout_virt),
 		cmocka_unit_test(test_ram_open_mismatch),
 		cmocka_unit_test(test_ram_open_judges_what_it_maps),
+		cmocka_unit_test(test_ram_path_stays_on_its_fs),
 		cmocka_unit_test(test_qemu_args),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
