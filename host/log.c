@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "log.h"
 
 #define PVDMAD_RATELIMIT_BURST	5	/* lines per second per call site */
+#define LOG_SYSLOG_PATH		"/dev/log"
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -26,10 +29,13 @@ static struct {
 	int fd;			/* log file, or -1 for stderr */
 	char *path;		/* for reopen */
 	bool syslog;
-	unsigned long dropped;	/* lines the log could not take at once */
+	int syslog_fd;		/* our socket to LOG_SYSLOG_PATH, or -1 */
+	unsigned long dropped;	/* lines a log could not take at once */
 	int restore_fd;		/* made non-blocking here: its flags before */
 	int restore_flags;
-} log_state = { .level = PVDMAD_LOG_INFO, .fd = -1, .restore_fd = -1 };
+} log_state = {
+	.level = PVDMAD_LOG_INFO, .fd = -1, .syslog_fd = -1, .restore_fd = -1,
+};
 
 static int log_fd(void)
 {
@@ -102,8 +108,6 @@ int pvdmad_log_open(const char *path, bool use_syslog)
 	log_state.fd = fd;
 	log_state.syslog = use_syslog;
 	log_make_nonblocking(log_fd());
-	if (use_syslog)
-		openlog("pvdmad", LOG_PID, LOG_DAEMON);
 	return 0;
 }
 
@@ -131,8 +135,9 @@ void pvdmad_log_close(void)
 	log_state.fd = -1;
 	free(log_state.path);
 	log_state.path = NULL;
-	if (log_state.syslog)
-		closelog();
+	if (log_state.syslog_fd >= 0)
+		close(log_state.syslog_fd);
+	log_state.syslog_fd = -1;
 	log_state.syslog = false;
 }
 
@@ -172,6 +177,50 @@ unsigned long pvdmad_log_dropped(void)
 	return log_state.dropped;
 }
 
+/*
+ * syslog(3) sends on a blocking socket, and /dev/log is open to every
+ * local user: one who floods it (or a journal that stops reading) fills
+ * its queue, and each line of ours would wait. Our own socket is
+ * non-blocking; a line it can't take is dropped and counted like the
+ * log's. Any other failure (the journal restarted) reconnects next line.
+ */
+static int log_syslog_socket(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX,
+				    .sun_path = LOG_SYSLOG_PATH };
+	int fd;
+
+	if (log_state.syslog_fd >= 0)
+		return log_state.syslog_fd;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	log_state.syslog_fd = fd;
+	return fd;
+}
+
+/* One RFC 3164 datagram, as syslog(3) would write it. */
+static void log_syslog(int level, const struct tm *tm, const char *msg)
+{
+	char stamp[32], dgram[600];
+	int fd = log_syslog_socket(), n;
+
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", tm);
+	n = snprintf(dgram, sizeof(dgram), "<%d>%s pvdmad[%d]: %s",
+		     LOG_DAEMON | level_syslog[level], stamp, (int)getpid(), msg);
+	if (n >= (int)sizeof(dgram))
+		n = sizeof(dgram) - 1;
+	if (fd >= 0 && send(fd, dgram, n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		return;
+	if (fd >= 0 && errno != EAGAIN) {
+		close(fd);
+		log_state.syslog_fd = -1;
+	}
+	log_state.dropped++;
+}
+
 static void log_emit(int level, const char *fmt, va_list ap)
 {
 	char msg[512], line[600];
@@ -180,10 +229,10 @@ static void log_emit(int level, const char *fmt, va_list ap)
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_state.syslog)
-		syslog(level_syslog[level], "%s", msg);
 	now = time(NULL);
 	localtime_r(&now, &tm);
+	if (log_state.syslog)
+		log_syslog(level, &tm, msg);
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d pvdmad[%d]: %s: %s\n",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, (int)getpid(), level_names[level], msg);

@@ -291,6 +291,35 @@ case_lease() {	# no open of a file a peer can hold
 	check "lease: pvdmad exits cleanly" stop
 }
 
+case_syslog() {	# syslog lines never wait on /dev/log's queue
+	if ! is_root; then skip "a /dev/log of our own needs root (a mount namespace)"; return; fi
+	w=$dir/syslog
+	mkdir -p "$w/dev"
+	truncate -s 64M "$w/ram"
+	# a /dev/log that never reads: a stopped journal, or one any local
+	# user keeps flooded (its queue holds net.unix.max_dgram_qlen lines)
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+time.sleep(120)' "$w/dev/log" &
+	sink=$!
+	wait_socket "$w/dev/log"
+	: >"$w/dev/null"
+	unshare -m sh -c "mount --make-rprivate / && mount --bind /dev/null '$w/dev/null' &&
+		mount --bind '$w/dev' /dev && exec '$PVDMAD' --socket '$w/c.sock' \
+		--dma-socket '$w/d.sock' --guest-ram '$w/ram' --control '$w/ctl' \
+		--log-file '$w/log' --syslog" 2>"$w/stderr" &
+	pid=$!
+	wait_socket "$w/ctl" || { echo "pvdmad did not start:"; cat "$w/stderr"; }
+	"$CLIENT" churn --socket "$w/c.sock" --count 300 >/dev/null
+	check "a /dev/log that never reads, 300 connections: stats within 1 s" \
+		stats_within 1
+	check "  the lines it could not take dropped and noted" \
+		grep -q "log lines dropped" "$w/log"
+	check "syslog: pvdmad exits cleanly" stop
+	kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -334,7 +363,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease syslog pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
