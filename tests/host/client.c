@@ -28,6 +28,7 @@
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
+ *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
@@ -1403,6 +1404,24 @@ static int run_lease(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* A HELLO over a RAM file pvdmad must refuse: io, and still serving. */
+static int run_hello_io(const struct opts *o)
+{
+	struct companion c;
+
+	if (companion_open(&c, o->socket)) {
+		check(false, "hello-io: connect");
+		return 1;
+	}
+	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_IO,
+	      "HELLO answered io");
+	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ, 0, PAGE, 0, NULL) ==
+	      PVDMA_ST_NOT_READY, "  and no MAP after it (not ready)");
+	check(daemon_answers(o, 1000), "  stats within 1 s");
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
 static long long window_stat(const char *control, const char *key)
 {
 	static char buf[1 << 16];
@@ -1654,6 +1673,8 @@ int main(int argc, char **argv)
 		return run_fair(&o);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
+	if (!strcmp(mode, "hello-io") && o.control)
+		return run_hello_io(&o);
 	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)
 		return run_window(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");

@@ -291,6 +291,24 @@ case_lease() {	# no open of a file a peer can hold
 	check "lease: pvdmad exits cleanly" stop
 }
 
+case_ramfs() {	# the RAM path never leads off its directory's file system
+	start ramfs
+	far=$(mktemp /dev/shm/pvdma-attack-ram.XXXXXX)
+	truncate -s 64M "$far"
+	if [ "$(stat -c %d "$w")" = "$(stat -c %d "$far")" ]; then
+		skip "/dev/shm is the test directory's file system"
+	else
+		# after pvdmad checked it at start: QEMU's user swaps in a symlink
+		# to a file on another mount (for an attacker, a FUSE file it serves)
+		ln -sf "$far" "$w/ram"
+		check "RAM path swapped for a symlink off its file system: HELLO io, pvdmad serving" \
+			"$CLIENT" hello-io --socket "$w/c.sock" --control "$w/ctl"
+		check "  the refusal logged" grep -q "guest RAM .*: Invalid cross-device link" "$w/log"
+	fi
+	rm -f "$far"
+	check "ramfs: pvdmad exits cleanly" stop
+}
+
 case_syslog() {	# syslog lines never wait on /dev/log's queue
 	if ! is_root; then skip "a /dev/log of our own needs root (a mount namespace)"; return; fi
 	w=$dir/syslog
@@ -363,7 +381,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease syslog pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
