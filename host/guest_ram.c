@@ -13,11 +13,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <limits.h>
-#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -409,15 +409,16 @@ static int guest_ram_lookup(const char *path)
 		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
 	};
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t dir_len = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
 	char dir[PATH_MAX];
 	int dfd, fd;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if ((size_t)(slash - path) >= sizeof(dir))
+	if (dir_len >= sizeof(dir))
 		return -ENAMETOOLONG;
+	if (dir_len)
+		snprintf(dir, sizeof(dir), "%.*s", (int)dir_len, path);
 	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+		snprintf(dir, sizeof(dir), ".");
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
@@ -488,9 +489,9 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
  * FIFO put there: its directory may be QEMU's to write), whose file is
  * checked (a regular file, the gate on its fstat) and then reopened
  * read-write through /proc/self/fd: the same file, whatever the path
- * names by then.
- * O_NONBLOCK: a lease on the file fails the open instead of waiting for
- * its holder. The fd, or a negative errno (@why set for a wrong type).
+ * names by then. O_NONBLOCK: a lease on the file fails the open instead
+ * of waiting for its holder. The fd, or a negative errno (@why set for a
+ * wrong type).
  */
 static int guest_ram_open_judged(const char *path, guest_ram_gate_fn gate,
 				 void *gate_ctx, char *why, size_t why_len)
