@@ -775,32 +775,71 @@ static bool next_piece(const struct pvdma_planner *p,
 	return true;
 }
 
-/* A piece of @base (the window as it was) that stays mapped: the window
- * itself for the first, a new record for the others.
+/*
+ * A piece that holds several mappings keeps the chunk counts of its part
+ * of @from, on the same grid: when some of its buffers go and others
+ * stay, a later trim gives their chunks back, as rfc's exact regions are
+ * unmapped one by one. Without them a piece pins every page it holds
+ * for as long as any of its buffers lives (a pool of pinned buffers
+ * cycled through the aperture failed more maps than rfc).
+ */
+static void piece_chunks(struct pvdma_planner *p,
+			 const struct pvdma_chunk_map *from,
+			 struct pvdma_window *x, u64 off)
+{
+	u32 first = (u32)((off + from->skew) >> from->shift), n, k;
+	struct pvdma_chunk_map *c;
+	u64 used;
+
+	if (x->refs < 2 || x->len < PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+		return;
+	pvdma_chunks_attach(p, x);
+	c = x->chunks;
+	if (!c)
+		return;
+	c->chunk = from->chunk;
+	c->shift = from->shift;
+	c->skew = (off + from->skew) & (from->chunk - 1);
+	n = (u32)((x->len + c->skew + c->chunk - 1) >> c->shift);
+	memcpy(c->cover, from->cover + first, n * sizeof(c->cover[0]));
+	memcpy(c->starts, from->starts + first, n * sizeof(c->starts[0]));
+	memcpy(c->ends, from->ends + first, n * sizeof(c->ends[0]));
+	memcpy(c->first_lo, from->first_lo + first, n * sizeof(c->first_lo[0]));
+	memcpy(c->last_hi, from->last_hi + first, n * sizeof(c->last_hi[0]));
+	c->free_bytes = 0;
+	for (k = 0; k < n; k++)
+		if (!c->cover[k])
+			c->free_bytes += chunk_len(x, k);
+	used = x->len - c->free_bytes;
+	x->live = used;
+	x->peak = used;
+}
+
+/* A piece of @base (the window as it was, its chunk map @from) that stays
+ * mapped: the window itself for the first, a new record for the others.
  */
 static void piece_window(struct pvdma_planner *p, const struct pvdma_window *base,
+			 const struct pvdma_chunk_map *from,
 			 struct pvdma_window *x, const struct piece *r)
 {
 	bool first = x->state == PVDMA_WIN_LIVE;
 
 	if (first) {
-		pvdma_chunks_detach(p, x);
 		win_shrink(x, r->lo, r->hi);
-		x->refs = r->refs;
-		pvdma_win_account_map(p, x);
-		return;
+	} else {
+		x->gpa = base->gpa + r->lo;
+		x->bus = base->bus + r->lo;
+		x->len = r->hi - r->lo;
+		x->perm = base->perm;
+		x->used_lo = 0;
+		x->used_hi = x->len;
+		x->state = PVDMA_WIN_LIVE;
+		if (base->shared)
+			pvdma_gpa_insert(p, x);
+		pvdma_bus_insert(p, x);
 	}
-	x->gpa = base->gpa + r->lo;
-	x->bus = base->bus + r->lo;
-	x->len = r->hi - r->lo;
-	x->perm = base->perm;
 	x->refs = r->refs;
-	x->used_lo = 0;
-	x->used_hi = x->len;
-	x->state = PVDMA_WIN_LIVE;
-	if (base->shared)
-		pvdma_gpa_insert(p, x);
-	pvdma_bus_insert(p, x);
+	piece_chunks(p, from, x, r->lo);
 	pvdma_win_account_map(p, x);
 }
 
@@ -823,6 +862,8 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur, holes)))
 		return 0;
 	pvdma_win_account_unmap(p, w);
+	/* the pieces read it to the end: it goes back to the pool last */
+	w->chunks = NULL;
 	queue_release(p, &base, 0, cur.lo);
 	freed += cur.lo;
 	while (next_piece(p, &base, &i, &r, holes)) {
@@ -834,14 +875,15 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 		}
 		queue_release(p, &base, cur.hi, r.lo - cur.hi);
 		freed += r.lo - cur.hi;
-		piece_window(p, &base, owner, &cur);
+		piece_window(p, &base, base.chunks, owner, &cur);
 		owner = x;
 		cur = r;
 		pieces++;
 	}
 	queue_release(p, &base, cur.hi, base.len - cur.hi);
 	freed += base.len - cur.hi;
-	piece_window(p, &base, owner, &cur);
+	piece_window(p, &base, base.chunks, owner, &cur);
+	pvdma_chunks_detach(p, &base);
 	return freed;
 }
 

@@ -467,6 +467,48 @@ static void test_pvdma_trim_splits_holes(void **state)
 }
 
 /*
+ * A piece a trim leaves that holds several buffers keeps where they lie
+ * (a chunk map of its own): when one of them goes and the others stay,
+ * a map that needs the room trims the piece, as rfc would have unmapped
+ * that buffer's region. Without it the piece pins every page it holds.
+ */
+static void test_pvdma_piece_trims(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					 65536, PVDMA_BOUNCE_OFF, false, 16);
+	u64 base = 0x500000000ull;
+	struct pvdma_seg x = seg(base, PAGE), y[2], big, z;
+	const struct pvdma_window *w;
+
+	assert_int_equal(pvdma_map(&h->p, &x, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, x.bus)->chunks);
+	/* two buffers side by side, past a hole: one piece with both */
+	y[0] = seg(base + MIB, 4 * MIB);
+	y[1] = seg(base + 5 * MIB, 4 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &y[0], 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &y[1], 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	big = seg(0x2000000000ull, 1536 * MIB - 64 * MIB + MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, y[0].bus);
+	assert_ptr_equal(w, pvdma_window_by_bus(&h->p, y[1].bus));
+	assert_int_equal(w->len, 8 * MIB);
+	/* one goes; a map needs more than the free aperture, less than
+	 * that buffer's pages beside it */
+	assert_int_equal(pvdma_unmap(&h->p, &y[0], 1, PVDMA_DIR_TO_DEVICE), 0);
+	z = seg(0x3000000000ull, h->p.cfg.aperture_bytes -
+	    h->p.stats.live_aperture + 2 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &z, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, y[1].bus);
+	assert_int_equal(w->len, 4 * MIB);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	assert_translates(h, &y[1], 1);
+	assert_translates(h, &x, 1);
+	assert_translates(h, &z, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A window a trim passed over, every chunk in use, is trimmed later once
  * an unmap frees chunks of it: its room is not lost while it lives.
  */
@@ -2137,6 +2179,7 @@ int main(void)
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_trim_splits_holes),
+		planner_test(test_pvdma_piece_trims),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
