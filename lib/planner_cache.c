@@ -887,6 +887,18 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 	return freed;
 }
 
+/*
+ * Could a punch of @w give back more than its free chunks? A chunk is
+ * free only while no mapping touches it, but a punch gives back the
+ * holes between the mappings of touched chunks too (a piece is cut to
+ * the pages its mappings use): small buffers one to a chunk fill every
+ * chunk and leave most of the window unused. Its live pages tell.
+ */
+static bool win_holes_back(const struct pvdma_window *w)
+{
+	return w->chunks && w->live + w->chunks->chunk <= w->len;
+}
+
 /* Take unused parts back from windows in use, least recently hit first
  * (spec_list_touch()), until at least @bytes are free (the caller
  * checked that spec_pinned holds them).
@@ -899,7 +911,8 @@ static void trim_pinned(struct pvdma_planner *p, u64 bytes)
 		u64 back = win_reclaimable(w);
 
 		spec_list_del(p, w);
-		if (!back)	/* back on the list when an unmap frees a chunk */
+		/* back on the list when an unmap frees a chunk */
+		if (!back && !win_holes_back(w))
 			continue;
 		back = w->chunks ? win_punch(p, w) : win_trim_ends(p, w);
 		bytes -= PVDMA_MIN(bytes, back);

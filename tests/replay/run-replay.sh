@@ -76,6 +76,12 @@ replay "class a-scatter at 3G, --policy all" "$out/wide.json" pvdma 3 \
 # the per-frame list uses.
 replay "class e-upload at 1G, --policy all" "$out/wide.json" pvdma 3 \
 	--aperture 1G --policy all --synthetic e-upload
+# A live 4 KiB page per 256 KiB block at twice a wide aperture: a
+# page per chunk of the stream's windows, every chunk touched; what
+# speculation holds past its cap is still trimmed back (the holes
+# between the pages), as at 256M.
+replay "storm4k at 3G, --policy pvdma" "$out/wide.json" pvdma 1 \
+	--aperture 3G --policy pvdma --synthetic storm4k
 
 # Small aperture and op count: the same shapes, fast under ASan.
 AP=256M
@@ -354,6 +360,15 @@ def refused_first(name, label, bound):
 
 refused_first("a-scatter", "a-scatter at 3G", 2)
 refused_first("e-upload", "e-upload at 1G", 1000)
+st3 = load(sys.argv[9]).get("synthetic:storm4k", {}).get("pvdma")
+if st3:
+    check(st3["peak_aperture_bytes"] * 8 <= st3["aperture"] * 5 and
+          st3["failed_maps"] == 0,
+          "storm4k at 3G: pvdma peak_aperture_bytes %d <= 5/8 of the "
+          "aperture %d, failed_maps %d == 0"
+          % (st3["peak_aperture_bytes"], st3["aperture"], st3["failed_maps"]))
+else:
+    check(False, "storm4k at 3G: pvdma row present")
 
 # The planner's invariant checks (WARN_ON) never fired, in any row of any
 # policy: each row counts its own, and stderr has none either.

@@ -467,6 +467,53 @@ static void test_pvdma_trim_splits_holes(void **state)
 }
 
 /*
+ * Small buffers one to a chunk touch every chunk of a grown window and
+ * leave most of it unused: when speculation goes over its cap, a trim
+ * still punches that window (its live pages are far fewer than its
+ * bytes), giving back the holes between the buffers, though no chunk
+ * is free.
+ */
+static void test_pvdma_trim_holes_in_chunks(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					 65536, PVDMA_BOUNCE_OFF, false, 16);
+	u64 base = 0x500000000ull, chunk, held;
+	struct pvdma_seg x = seg(base, PAGE), b[512], big, c;
+	const struct pvdma_window *w;
+	u32 k, n;
+
+	assert_int_equal(pvdma_map(&h->p, &x, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, x.bus);
+	assert_true(w->len == 64 * MIB && w->chunks);
+	chunk = w->chunks->chunk;
+	n = (u32)(w->len / chunk);
+	assert_true(n <= 512);
+	for (k = 1; k < n; k++) {
+		b[k] = seg(base + k * chunk + chunk / 2, PAGE);
+		assert_int_equal(pvdma_map(&h->p, &b[k], 1, PVDMA_DIR_TO_DEVICE,
+					   0), 0);
+	}
+	assert_int_equal(w->chunks->free_bytes, 0);
+	/* the bytes mappings use take the aperture's free half */
+	big = seg(0x2000000000ull, 760 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, x.bus)->len, 64 * MIB);
+	/* a cap below the window's unused bytes: the next call trims */
+	h->p.cfg.spec_shift = 5;
+	held = h->p.stats.live_aperture;
+	c = seg(0x3000000000ull, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, x.bus)->len < chunk);
+	assert_true(h->p.stats.live_aperture + 32 * MIB < held);
+	assert_translates(h, &x, 1);
+	for (k = 1; k < n; k++)
+		assert_translates(h, &b[k], 1);
+	assert_translates(h, &c, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A piece a trim leaves that holds several buffers keeps where they lie
  * (a chunk map of its own): when one of them goes and the others stay,
  * a map that needs the room trims the piece, as rfc would have unmapped
@@ -2180,6 +2227,7 @@ int main(void)
 		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_trim_splits_holes),
 		planner_test(test_pvdma_piece_trims),
+		planner_test(test_pvdma_trim_holes_in_chunks),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
 		planner_test(test_pvdma_stream_region),
