@@ -806,10 +806,14 @@ static void piece_chunks(struct pvdma_planner *p,
 	memcpy(c->ends, from->ends + first, n * sizeof(c->ends[0]));
 	memcpy(c->first_lo, from->first_lo + first, n * sizeof(c->first_lo[0]));
 	memcpy(c->last_hi, from->last_hi + first, n * sizeof(c->last_hi[0]));
+	memset(c->touched, 0, PVDMA_BITMAP_WORDS(n) * sizeof(c->touched[0]));
 	c->free_bytes = 0;
-	for (k = 0; k < n; k++)
-		if (!c->cover[k])
+	for (k = 0; k < n; k++) {
+		if (c->cover[k])
+			pvdma_bitmap_assign(c->touched, k, true);
+		else
 			c->free_bytes += chunk_len(x, k);
+	}
 	used = x->len - c->free_bytes;
 	x->live = used;
 	x->peak = used;
