@@ -788,10 +788,12 @@ static void piece_chunks(struct pvdma_planner *p,
 			 struct pvdma_window *x, u64 off)
 {
 	u32 first = (u32)((off + from->skew) >> from->shift), n, k;
+	u64 skew = (off + from->skew) & (from->chunk - 1), used;
 	struct pvdma_chunk_map *c;
-	u64 used;
 
-	if (x->refs < 2 || x->len < PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+	/* on fewer than two chunks of the grid nothing could be given back */
+	n = (u32)((x->len + skew + from->chunk - 1) >> from->shift);
+	if (x->refs < 2 || n < 2)
 		return;
 	pvdma_chunks_attach(p, x);
 	c = x->chunks;
@@ -799,8 +801,7 @@ static void piece_chunks(struct pvdma_planner *p,
 		return;
 	c->chunk = from->chunk;
 	c->shift = from->shift;
-	c->skew = (off + from->skew) & (from->chunk - 1);
-	n = (u32)((x->len + c->skew + c->chunk - 1) >> c->shift);
+	c->skew = skew;
 	memcpy(c->cover, from->cover + first, n * sizeof(c->cover[0]));
 	memcpy(c->starts, from->starts + first, n * sizeof(c->starts[0]));
 	memcpy(c->ends, from->ends + first, n * sizeof(c->ends[0]));
