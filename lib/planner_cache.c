@@ -1289,15 +1289,21 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 
 	if (!w->grown)
 		return;
+	struct pvdma_window old = *w;
+
 	pvdma_win_account_unmap(p, w);
 	p->call_new_bytes -= w->len;
 	pvdma_gpa_remove(p, w);
-	pvdma_chunks_detach(p, w);	/* its chunks no longer fit */
+	w->chunks = NULL;
 	w->gpa += w->used_lo;
 	w->len = w->used_hi - w->used_lo;
 	w->used_hi -= w->used_lo;
 	w->used_lo = 0;
 	w->grown = 0;
+	/* the entries it serves keep their chunks: what goes, a trim takes */
+	if (old.chunks)
+		piece_chunks(p, old.chunks, w, old.used_lo);
+	pvdma_chunks_detach(p, &old);
 	if (shared)
 		pvdma_gpa_insert(p, w);
 	pvdma_win_account_map(p, w);
