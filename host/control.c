@@ -185,6 +185,10 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "fds_closed_aside", fdcloser_handed());
 	jsonw_u64(w, "fds_kept_open", fdcloser_leaked());
 	jsonw_u64(w, "control_refused", d->control_refused);
+	jsonw_u64(w, "fd_store_waiting", d->store.waiting);
+	jsonw_u64(w, "fd_store_waited", d->store.stats.waited);
+	jsonw_u64(w, "fd_store_cancelled", d->store.stats.cancelled);
+	jsonw_u64(w, "fd_store_dropped", d->store.stats.dropped);
 	jsonw_object_end(w);
 }
 

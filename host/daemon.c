@@ -16,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <pvdma/compat.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -541,6 +544,7 @@ int pvdmad_start(struct pvdmad *d)
 	int err;
 
 	d->control_fd = -1;
+	d->store_watch.fd = -1;
 	if (companion_config_check(&d->cfg.companion) ||
 	    dmadev_config_check(&d->cfg.dmadev))
 		return -EINVAL;
@@ -585,6 +589,31 @@ err_store:
 	return err;
 }
 
+/* The keeper's queue has room: what waited for it goes. */
+static void pvdmad_on_store(struct evloop_watch *w, uint32_t events)
+{
+	struct pvdmad *d = container_of(w, struct pvdmad, store_watch);
+
+	fdstore_flush(&d->store);
+}
+
+/* Watch the fd store's socket for room only while messages wait for it:
+ * a datagram socket that is writable would wake every turn. */
+static void pvdmad_watch_store(struct pvdmad *d)
+{
+	bool wait = fdstore_backlog(&d->store);
+
+	if (wait && d->store_watch.fd < 0) {
+		d->store_watch = (struct evloop_watch){ .fd = d->store.sock,
+							.fn = pvdmad_on_store };
+		if (evloop_add(&d->loop, &d->store_watch, EPOLLOUT))
+			d->store_watch.fd = -1;
+	} else if (!wait && d->store_watch.fd >= 0) {
+		evloop_del(&d->loop, &d->store_watch);
+		d->store_watch.fd = -1;
+	}
+}
+
 int pvdmad_run_once(struct pvdmad *d, int timeout_ms)
 {
 	/* Queued DMA work: look at the sockets, then do the next slice. */
@@ -597,6 +626,7 @@ int pvdmad_run_once(struct pvdmad *d, int timeout_ms)
 	}
 	ivshmem_server_reap(&d->companions);
 	ivshmem_server_reap(&d->dma);
+	pvdmad_watch_store(d);
 	evloop_turn_end(&d->loop);
 	return n;
 }

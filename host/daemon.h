@@ -63,6 +63,7 @@ struct pvdmad_totals {
  * @reopen_logs:	a control command asked to reopen the log file
  * @dma_busy:		DMA devices with work queued beyond their last slice
  * @store:		the fd store that carries the guests across restarts
+ * @store_watch:	its socket, watched for room while messages wait
  * @fd_reserve:		given up when accept() runs out of fds, on any socket
  * @control_conns:	open control connections (control.c)
  * @control_nconns:	how many
@@ -84,6 +85,7 @@ struct pvdmad {
 	bool reopen_logs;
 	struct dma_client *dma_busy;
 	struct fdstore store;
+	struct evloop_watch store_watch;
 	struct host_fd_reserve fd_reserve;
 	struct control_conn *control_conns;
 	unsigned int control_nconns;

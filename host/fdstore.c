@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdpass.h"
@@ -17,8 +18,21 @@
 #include "log.h"
 #include "size.h"
 
-/* How long a message may wait for the keeper to make room for it. */
-#define FDSTORE_SEND_TIMEOUT_MS	1000
+/**
+ * struct fdstore_msg - one message waiting for room in the keeper's queue
+ * @next:	the next younger one
+ * @fd:		a dup of the fd it carries, or -1
+ * @push:	FDSTORE=1 (a remove of @name may take it back)
+ * @name:	its FDNAME, "" for a state line
+ * @text:	the datagram
+ */
+struct fdstore_msg {
+	struct fdstore_msg *next;
+	int fd;
+	bool push;
+	char name[FDSTORE_NAME_MAX + 1];
+	char text[FDSTORE_NAME_MAX + 32];
+};
 
 /* systemd's rule for FDNAME: printable ASCII, no ':', at most 255 chars. */
 static bool fdstore_name_ok(const char *name)
@@ -35,33 +49,27 @@ static bool fdstore_name_ok(const char *name)
 
 static int fdstore_connect(struct fdstore *st, const char *path)
 {
-	const struct timeval timeout = {
-		.tv_sec = FDSTORE_SEND_TIMEOUT_MS / 1000,
-		.tv_usec = FDSTORE_SEND_TIMEOUT_MS % 1000 * 1000,
-	};
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	size_t len = strlen(path);
+	socklen_t addrlen;
 
 	if ((path[0] != '/' && path[0] != '@') || len < 2 ||
-	    len >= sizeof(st->addr.sun_path))
+	    len >= sizeof(addr.sun_path))
 		return -EINVAL;
-	st->addr.sun_family = AF_UNIX;
-	memcpy(st->addr.sun_path, path, len);
+	st->outbox_tail = &st->outbox;
+	memcpy(addr.sun_path, path, len);
 	if (path[0] == '@')		/* abstract namespace */
-		st->addr.sun_path[0] = '\0';
-	st->addrlen = offsetof(struct sockaddr_un, sun_path) + len +
-		      (path[0] == '/');
+		addr.sun_path[0] = '\0';
+	addrlen = offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/');
 	/*
-	 * A keeper's queue holds few datagrams (net.unix.max_dgram_qlen,
-	 * often 10) and one client's setup sends seven: the kernel waits for
-	 * the keeper to take them, as sd_notify() does, but only so long. A
-	 * keeper that takes none for that long fails the one client being
-	 * set up; it never stalls the daemon for good.
+	 * Non-blocking, and connected: a connected datagram socket polls
+	 * writable only when the keeper's queue has room (af_unix.c,
+	 * unix_dgram_poll), so the loop can wait for that instead of a send.
 	 */
-	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	st->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (st->sock < 0)
 		return -errno;
-	if (setsockopt(st->sock, SOL_SOCKET, SO_SNDTIMEO, &timeout,
-		       sizeof(timeout)) < 0)
+	if (connect(st->sock, (struct sockaddr *)&addr, addrlen) < 0)
 		return -errno;
 	return 0;
 }
@@ -174,31 +182,113 @@ const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix)
 	return NULL;
 }
 
-/* One datagram: @text, with @fd attached if >= 0. */
-static int fdstore_send(struct fdstore *st, const char *text, int fd)
+/* One datagram: @text, with @fd attached if >= 0; never waits. */
+static int fdstore_send_now(struct fdstore *st, const char *text, int fd)
 {
 	union fdpass_cmsg control;
 	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
-	struct msghdr msg = {
-		.msg_name = &st->addr, .msg_namelen = st->addrlen,
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	int err;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (fd >= 0)
 		fdpass_attach(&msg, &control, fd);
-	while (sendmsg(st->sock, &msg, MSG_NOSIGNAL) < 0) {
-		err = -errno;
-		if (err == -EINTR)
-			continue;
-		if (err == -EAGAIN)
-			pvdmad_log_ratelimited(PVDMAD_LOG_ERR,
-				"fd store: the keeper took no message for %d ms: \"%.*s\" (%s) not sent",
-				FDSTORE_SEND_TIMEOUT_MS, (int)strcspn(text, "\n"),
-				text, strchr(text, '\n') ? strchr(text, '\n') + 1 : "");
-		return err;
-	}
+	while (sendmsg(st->sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return 0;
+}
+
+static void fdstore_msg_free(struct fdstore_msg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+}
+
+/* "FDSTORE=1" (FDNAME=x), for the log. */
+static void fdstore_log_lost(const char *what, const char *text)
+{
+	const char *nl = strchr(text, '\n');
+
+	pvdmad_log_ratelimited(PVDMAD_LOG_ERR, "fd store: \"%.*s\"%s%s%s %s",
+		(int)strcspn(text, "\n"), text, nl ? " (" : "", nl ? nl + 1 : "",
+		nl ? ")" : "", what);
+}
+
+unsigned int fdstore_flush(struct fdstore *st)
+{
+	struct fdstore_msg *m;
+	int err;
+
+	while ((m = st->outbox)) {
+		err = fdstore_send_now(st, m->text, m->fd);
+		if (err == -EAGAIN)
+			break;
+		if (err) {
+			st->stats.dropped++;
+			fdstore_log_lost(strerror(-err), m->text);
+		} else {
+			st->stats.waited++;
+		}
+		st->outbox = m->next;
+		if (!st->outbox)
+			st->outbox_tail = &st->outbox;
+		st->waiting--;
+		fdstore_msg_free(m);
+	}
+	return st->waiting;
+}
+
+bool fdstore_backlog(const struct fdstore *st)
+{
+	return st->waiting;
+}
+
+/* Wait in the outbox; with a dup of @fd (the caller may close its own). */
+static int fdstore_queue(struct fdstore *st, const char *text, const char *name,
+			 int fd)
+{
+	struct fdstore_msg *m;
+
+	if (st->waiting >= FDSTORE_OUTBOX_MAX) {
+		st->stats.dropped++;
+		fdstore_log_lost("not sent: the keeper takes nothing and the outbox is full",
+				 text);
+		return -ENOBUFS;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd >= 0 && m->fd < 0) {
+		free(m);
+		return -errno;
+	}
+	m->next = NULL;
+	m->push = fd >= 0;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->text, sizeof(m->text), "%s", text);
+	*st->outbox_tail = m;
+	st->outbox_tail = &m->next;
+	st->waiting++;
+	return 0;
+}
+
+/*
+ * @text now if the keeper's queue takes it and nothing waits before it;
+ * else in the outbox. 0, or a negative errno: the message is lost.
+ */
+static int fdstore_send(struct fdstore *st, const char *text, const char *name,
+			int fd)
+{
+	int err = fdstore_flush(st) ? -EAGAIN : fdstore_send_now(st, text, fd);
+
+	if (err == -EAGAIN)
+		return fdstore_queue(st, text, name, fd);
+	if (err) {
+		st->stats.dropped++;
+		fdstore_log_lost(strerror(-err), text);
+	}
+	return err;
 }
 
 int fdstore_push(struct fdstore *st, const char *name, int fd)
@@ -210,7 +300,27 @@ int fdstore_push(struct fdstore *st, const char *name, int fd)
 	if (!fdstore_name_ok(name) || fd < 0)
 		return -EINVAL;
 	snprintf(text, sizeof(text), "FDSTORE=1\nFDNAME=%s", name);
-	return fdstore_send(st, text, fd);
+	return fdstore_send(st, text, name, fd);
+}
+
+/* Take back the latest message about @name if it is a push still waiting. */
+static bool fdstore_cancel_push(struct fdstore *st, const char *name)
+{
+	struct fdstore_msg **pp, **last = NULL, *m;
+
+	for (pp = &st->outbox; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->name, name))
+			last = pp;
+	if (!last || !(*last)->push)
+		return false;
+	m = *last;
+	*last = m->next;
+	if (!m->next)
+		st->outbox_tail = last;
+	st->waiting--;
+	st->stats.cancelled++;
+	fdstore_msg_free(m);
+	return true;
 }
 
 int fdstore_remove(struct fdstore *st, const char *name)
@@ -221,13 +331,15 @@ int fdstore_remove(struct fdstore *st, const char *name)
 		return 0;
 	if (!fdstore_name_ok(name))
 		return -EINVAL;
+	if (fdstore_cancel_push(st, name))
+		return 0;
 	snprintf(text, sizeof(text), "FDSTOREREMOVE=1\nFDNAME=%s", name);
-	return fdstore_send(st, text, -1);
+	return fdstore_send(st, text, name, -1);
 }
 
 int fdstore_notify(struct fdstore *st, const char *state)
 {
-	return fdstore_kept(st) ? fdstore_send(st, state, -1) : 0;
+	return fdstore_kept(st) ? fdstore_send(st, state, "", -1) : 0;
 }
 
 void fdstore_drop_untaken(struct fdstore *st)
@@ -245,6 +357,40 @@ void fdstore_drop_untaken(struct fdstore *st)
 	}
 }
 
+static uint64_t fdstore_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * At exit the loop is over, and a restart needs every fd in the store: a
+ * bounded wait for the keeper, then what is left is dropped, said plainly.
+ */
+static void fdstore_drain(struct fdstore *st)
+{
+	struct pollfd p = { .fd = st->sock, .events = POLLOUT };
+	uint64_t deadline = fdstore_now_ms() + FDSTORE_DRAIN_MS, now;
+	struct fdstore_msg *m;
+
+	while (fdstore_flush(st) && (now = fdstore_now_ms()) < deadline)
+		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			break;
+	if (st->waiting)
+		pvdmad_log(PVDMAD_LOG_ERR,
+			   "fd store: %u messages never reached the keeper (its queue stayed full for %d ms): dropped",
+			   st->waiting, FDSTORE_DRAIN_MS);
+	while ((m = st->outbox)) {
+		st->outbox = m->next;
+		st->stats.dropped++;
+		fdstore_msg_free(m);
+	}
+	st->outbox_tail = &st->outbox;
+	st->waiting = 0;
+}
+
 void fdstore_close(struct fdstore *st)
 {
 	unsigned int i;
@@ -257,6 +403,8 @@ void fdstore_close(struct fdstore *st)
 	free(st->inherited);
 	st->inherited = NULL;
 	st->ninherited = 0;
+	if (st->sock >= 0)
+		fdstore_drain(st);
 	if (st->sock >= 0)
 		close(st->sock);
 	st->sock = -1;

@@ -24,6 +24,7 @@
 #define FDSTORE_NAME_MAX	255	/* systemd's FDNAME limit */
 #define FDSTORE_LISTEN_START	3	/* SD_LISTEN_FDS_START */
 #define FDSTORE_MAX_FDS		4096	/* most fds taken at start */
+#define FDSTORE_DRAIN_MS	1000	/* at exit, for messages still waiting */
 
 /**
  * struct fdstore_fd - one fd handed over at start
@@ -35,20 +36,46 @@ struct fdstore_fd {
 	int fd;
 };
 
+/*
+ * Messages the keeper had no room for wait here, in order, at most this
+ * many: every fd of 64 companions and 64 DMA devices (5 each) and the
+ * listeners, twice over.
+ */
+#define FDSTORE_OUTBOX_MAX	2048
+
+struct fdstore_msg;
+
+/**
+ * struct fdstore_stats - what became of the messages to the keeper
+ * @waited:	sent late: the keeper's queue was full at first
+ * @cancelled:	FDSTORE=1 still waiting when its fd was removed: neither sent
+ * @dropped:	never sent: the outbox was full, the keeper gone, or still
+ *		waiting at exit
+ */
+struct fdstore_stats {
+	unsigned long long waited;
+	unsigned long long cancelled;
+	unsigned long long dropped;
+};
+
 /**
  * struct fdstore - this process's link to its keeper
- * @sock:	datagram socket to $NOTIFY_SOCKET, or -1 (no keeper)
- * @addr:	the keeper's address
- * @addrlen:
+ * @sock:	datagram socket connected to $NOTIFY_SOCKET, or -1 (no keeper)
  * @inherited:	fds handed over at start, by name
  * @ninherited:
+ * @outbox:	messages waiting for room in the keeper's queue, oldest first
+ * @outbox_tail: where the next one goes
+ * @waiting:	how many
+ * @stats:
  */
 struct fdstore {
 	int sock;
-	struct sockaddr_un addr;
-	socklen_t addrlen;
 	struct fdstore_fd *inherited;
 	unsigned int ninherited;
+	struct fdstore_msg *outbox;
+	struct fdstore_msg **outbox_tail;
+	unsigned int waiting;
+	struct fdstore_stats stats;
 };
 
 /*
@@ -71,20 +98,39 @@ int fdstore_take_socket(struct fdstore *st, const char *path);
  * @prefix, or NULL. */
 const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix);
 
+/*
+ * Messages never wait on the keeper: $NOTIFY_SOCKET (systemd's) is open
+ * to every local user, who can keep its queue full. One the queue can't
+ * take goes to the outbox, with a dup of its fd, and leaves in order as
+ * fdstore_flush() finds room (the owner's loop calls it when the socket
+ * turns writable). So 0 means sent or waiting, not yet held.
+ */
+
 /* Hand @fd to the keeper as @name (a dup: the caller keeps its own). 0
- * without a keeper, else 0 or a negative errno. */
+ * without a keeper, else 0 or a negative errno: -ENOBUFS when the outbox
+ * is full (the fd would not be kept: the caller must not count on it). */
 int fdstore_push(struct fdstore *st, const char *name, int fd);
 
-/* Ask the keeper to close every fd it holds as @name. */
+/* Ask the keeper to close every fd it holds as @name; a push of @name
+ * still waiting is taken back instead. */
 int fdstore_remove(struct fdstore *st, const char *name);
 
 /* Send a state line such as "READY=1" or "STOPPING=1" (no-op without a
  * keeper). */
 int fdstore_notify(struct fdstore *st, const char *state);
 
+/* Messages waiting for the keeper? */
+bool fdstore_backlog(const struct fdstore *st);
+
+/* Send what the keeper's queue takes now, never waiting; the number of
+ * messages still waiting. */
+unsigned int fdstore_flush(struct fdstore *st);
+
 /* Close (and remove from the keeper) every inherited fd nobody took. */
 void fdstore_drop_untaken(struct fdstore *st);
 
+/* Close the store; messages still waiting get FDSTORE_DRAIN_MS at most
+ * (the loop is over: a restart needs them), the rest are dropped, logged. */
 void fdstore_close(struct fdstore *st);
 
 #endif /* PVDMAD_FDSTORE_H */

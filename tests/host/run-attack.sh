@@ -338,6 +338,71 @@ time.sleep(120)' "$w/dev/log" &
 	kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null
 }
 
+case_notify() {	# fd store messages never wait on $NOTIFY_SOCKET's queue
+	w=$dir/notify
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	# The keeper's socket is one every local user may write (systemd's
+	# /run/systemd/notify): its queue kept full by a flood, then nobody
+	# reads until $w/go appears; then every message is counted.
+	python3 -c 'import array, os, socket, sys, time
+path, go, out = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+f = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+f.setblocking(False)
+try:
+    while True:
+        f.sendto(b"X=1", path)
+except BlockingIOError:
+    pass
+while not os.path.exists(go):
+    time.sleep(0.05)
+s.settimeout(3)
+kept = {}
+try:
+    while True:
+        data, anc, _, _ = s.recvmsg(512, socket.CMSG_SPACE(4))
+        fds = array.array("i")
+        for lvl, typ, d in anc:
+            if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(d[:4])
+        lines = dict(l.split("=", 1) for l in data.decode().split("\n") if "=" in l)
+        name = lines.get("FDNAME", "")
+        if "FDSTORE" in lines and len(fds) == 1:
+            kept[name] = 1
+        if "FDSTOREREMOVE" in lines:
+            kept.pop(name, None)
+        for fd in fds:
+            os.close(fd)
+        with open(out, "w") as o:
+            o.write("".join(n + "\n" for n in sorted(kept)))
+except socket.timeout:
+    pass' "$w/notify" "$w/go" "$w/kept" &
+	keeper=$!
+	wait_socket "$w/notify"
+	sleep 0.2
+	NOTIFY_SOCKET=$w/notify start notify
+	"$CLIENT" hold --socket "$w/c.sock" --dma-socket "$w/d.sock" --count 2 \
+		--seconds 4 >"$w/hold.out" 2>&1 &
+	holder=$!
+	sleep 1
+	check "a NOTIFY_SOCKET kept full, 2 VMs connecting: stats within 1 s" \
+		stats_within 1
+	check "  both VMs served" grep -q "^hold: 4 connections" "$w/hold.out"
+	check "  the messages waiting for the keeper counted" \
+		grep -q '"fd_store_waiting": [1-9]' "$w/stats.json"
+	touch "$w/go"
+	sleep 1
+	n=$(grep -c '^\(companion\|dma\)\.[0-9]' "$w/kept" 2>/dev/null)
+	echo "notify: the keeper holds ${n:-0} fds of the guests (4 connections, 5 each)"
+	check "  once the keeper reads, every FDSTORE=1 of the VMs reaches it with its fd" \
+		test "${n:-0}" -eq 20
+	wait "$holder"
+	check "notify: pvdmad exits cleanly" stop
+	kill "$keeper" 2>/dev/null; wait "$keeper" 2>/dev/null
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -381,7 +446,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -9,9 +9,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/fdstore.h"
@@ -136,39 +139,101 @@ static int keeper_fill(struct keeper *k)
 	return n;
 }
 
+/* Take every message the keeper holds; how many. */
+static int keeper_drain(struct keeper *k)
+{
+	char text[512];
+	int n = 0;
+
+	while (recv(k->sock, text, sizeof(text), MSG_DONTWAIT) > 0)
+		n++;
+	return n;
+}
+
+static int open_fds(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
- * A keeper's queue is short (net.unix.max_dgram_qlen) and one client's
- * setup sends seven messages: a keeper slow to take them must not fail
- * the client, one that takes nothing must not stall pvdmad for good.
+ * $NOTIFY_SOCKET is open to every local user, who can keep its queue
+ * (net.unix.max_dgram_qlen) full: no message may wait for room. One that
+ * finds none waits in the outbox, in order, and goes when there is room;
+ * FDSTORE=1 keeps its fd alive meanwhile and is never silently lost.
  */
-static void test_keeper_slow(void **state)
+static void test_keeper_full(void **state)
 {
 	struct keeper k;
 	struct fdstore st;
 	char text[512];
-	pid_t pid;
-	int status, p[2];
+	int i, fds, p[2], keep, fd;
+	uint64_t t0;
 
 	keeper_open(&k);
 	setenv("NOTIFY_SOCKET", k.path, 1);
 	unsetenv("LISTEN_PID");
 	assert_int_equal(fdstore_open(&st), 0);
 	assert_int_equal(pipe(p), 0);
+	keep = dup(p[0]);
+	fds = open_fds();
 	assert_true(keeper_fill(&k) > 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {			/* the keeper takes one, late */
-		usleep(200000);
-		keeper_recv(&k, text, sizeof(text));
-		_exit(0);
-	}
+
+	t0 = now_ms();
 	assert_int_equal(fdstore_push(&st, "companion.3.shm", p[0]), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	/* full again, and nobody takes anything: refused, not hung */
-	assert_int_equal(fdstore_notify(&st, "READY=1"), -EAGAIN);
+	assert_int_equal(fdstore_push(&st, "companion.3.sock", p[1]), 0);
+	assert_int_equal(fdstore_notify(&st, "READY=1"), 0);
+	assert_true(now_ms() - t0 < 100);	/* no wait for the keeper */
+	assert_int_equal(st.waiting, 3);
+	/* a remove takes back its push still waiting: neither is sent */
+	assert_int_equal(fdstore_remove(&st, "companion.3.sock"), 0);
+	assert_int_equal(st.waiting, 2);
+	assert_int_equal(st.stats.cancelled, 1);
+	close(p[0]);		/* the caller's own: the waiting dup stays */
+	assert_int_equal(fdstore_flush(&st), 2);	/* still full */
+
+	assert_true(keeper_drain(&k) > 0);
+	assert_int_equal(fdstore_flush(&st), 0);
+	fd = keeper_recv(&k, text, sizeof(text));
+	assert_string_equal(text, "FDSTORE=1\nFDNAME=companion.3.shm");
+	assert_true(fd >= 0 && same_file(fd, keep));
+	close(fd);
+	assert_int_equal(keeper_recv(&k, text, sizeof(text)), -1);
+	assert_string_equal(text, "READY=1");
+	assert_int_equal(keeper_drain(&k), 0);	/* nothing else */
+	assert_int_equal(st.stats.waited, 2);
+	assert_int_equal(open_fds(), fds - 1);	/* p[0] gone, no dup left */
+
+	/* a keeper that takes nothing: the outbox stays bounded, and a push
+	 * it can't hold is refused, not lost unsaid */
+	keeper_fill(&k);
+	for (i = 0; i < FDSTORE_OUTBOX_MAX; i++)
+		assert_int_equal(fdstore_notify(&st, "X=2"), 0);
+	assert_int_equal(fdstore_push(&st, "companion.4.shm", p[1]), -ENOBUFS);
+	assert_int_equal(st.stats.dropped, 1);
+	/* at exit a bounded wait, then dropped */
+	t0 = now_ms();
 	fdstore_close(&st);
-	close(p[0]);
+	assert_true(now_ms() - t0 >= FDSTORE_DRAIN_MS &&
+		    now_ms() - t0 < 2 * FDSTORE_DRAIN_MS);
+	assert_int_equal(st.stats.dropped, 1 + FDSTORE_OUTBOX_MAX);
 	close(p[1]);
+	close(keep);
 	keeper_close(&k);
 }
 
@@ -267,7 +332,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_messages),
-		cmocka_unit_test(test_keeper_slow),
+		cmocka_unit_test(test_keeper_full),
 		cmocka_unit_test(test_no_keeper),
 		cmocka_unit_test(test_listen_fds),
 	};
