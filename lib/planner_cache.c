@@ -100,14 +100,30 @@ bool pvdma_cache_mostly_free(const struct pvdma_planner *p)
 }
 
 /*
+ * Has speculation paid lately: later calls hit grown windows more often
+ * than speculation made them? Then a driver that moves to a new region
+ * will likely come back to it too.
+ */
+static bool spec_pays(const struct pvdma_planner *p)
+{
+	return p->spec_hits > p->spec_windows;
+}
+
+/*
  * May speculation be recycled: is what goes over the cap trimmed back
- * with the host call that made it (trim_excess()), and the aperture
- * mostly free? Not without trims, nor with a bounce pool.
+ * with the host call that made it (trim_excess()), and either the
+ * aperture mostly free or speculation paying? Under pressure recycling
+ * that saves nothing (buffers scattered at random) would only trade
+ * windows back and forth, but a driver walking region by region through
+ * more than the aperture keeps paying for it: without it, once pieces
+ * of its older windows held half the aperture, each new region's maps
+ * went exact (storm4k at 2 and 3 GiB: a host call every few maps). Not
+ * without trims, nor with a bounce pool.
  */
 static bool spec_recycled(const struct pvdma_planner *p)
 {
 	return p->cfg.trim && !pvdma_bounce_reserved(p) &&
-	       pvdma_cache_mostly_free(p);
+	       (pvdma_cache_mostly_free(p) || spec_pays(p));
 }
 
 /*

@@ -369,6 +369,41 @@ static void test_pvdma_spec_recycle(void **state)
 }
 
 /*
+ * Under pressure too, speculation that pays is recycled: with most of
+ * the aperture held by a buffer, a driver that walks region by region
+ * and comes back to each keeps getting windows there (the oldest
+ * speculation giving way), not an exact window per map.
+ */
+static void test_pvdma_recycle_paying(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB);
+	u64 total = 0, calls, at, len;
+	u32 i;
+
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(h->p.stats.pinned_aperture > 768 * MIB);	/* under pressure */
+	for (i = 0; i < 64; i++) {
+		at = 0x500000000ull + (u64)i * GIB;
+		len = window_len_at(h, at, 4096);
+		assert_true(len >= 64 * PAGE);
+		total += len;
+		/* two later calls in the region: hits */
+		calls = h->p.stats.host_calls;
+		assert_int_equal(map1(h, at + len / 2, 4096), 0);
+		assert_int_equal(map1(h, at + len / 4, 4096), 0);
+		assert_int_equal(h->p.stats.host_calls, calls);
+		assert_true(h->p.stats.live_aperture <= 1536 * MIB);
+	}
+	/* more than the cap, so older regions gave theirs back */
+	assert_true(total > (1536 * MIB) >> PVDMA_DEFAULT_SPEC_SHIFT);
+	assert_true(h->p.stats.trims > 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Trims take the speculation later calls hit least recently first, not
  * the oldest: a region the driver keeps coming back to keeps its window.
  */
@@ -2222,6 +2257,7 @@ int main(void)
 		planner_test(test_pvdma_spec_half_free),
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_recycle),
+		planner_test(test_pvdma_recycle_paying),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
