@@ -212,9 +212,6 @@ static void pvdma_planner_state_free(struct pvdma_planner_state *ps)
 	ps->nsegs = 0;
 }
 
-/* Chunk maps for the planner's large grown windows (4 KiB each). */
-#define PVDMA_GUEST_CHUNK_MAPS	128
-
 /* A batch is one doorbell's worth of entries; half of it, segments. */
 static int pvdma_planner_state_alloc(struct pvdma_planner_state *ps,
 				     const struct pvdma_ring *ring,
@@ -229,7 +226,7 @@ static int pvdma_planner_state_alloc(struct pvdma_planner_state *ps,
 	/* where the pages of large grown windows lie, so that trims can
 	 * give back their holes (lib/planner_cache.c)
 	 */
-	m->nchunk_maps = PVDMA_GUEST_CHUNK_MAPS;
+	m->nchunk_maps = PVDMA_CHUNK_MAPS_DEFAULT;
 	m->chunk_maps = vcalloc(m->nchunk_maps, sizeof(*m->chunk_maps));
 	m->nops = nops;
 	m->ops = kvcalloc(nops, sizeof(*m->ops), GFP_KERNEL);

@@ -177,6 +177,13 @@ struct pvdma_planner_config {
  */
 #define PVDMA_CHUNKS		512
 #define PVDMA_CHUNK_MIN_PAGES	256	/* smaller windows get none */
+/*
+ * Chunk maps the guest gives its planner (about 10 KiB each: 5 MiB per
+ * device), and so the replay too: one with more would report trims the
+ * guest can't make. Pieces a trim leaves holding several buffers take
+ * them as well; with 128, server-heavy failed 122 maps (rfc 87).
+ */
+#define PVDMA_CHUNK_MAPS_DEFAULT	512
 
 struct pvdma_chunk_map {
 	u32 cover[PVDMA_CHUNKS];	/* live mappings touching each chunk */
