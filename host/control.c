@@ -189,6 +189,10 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "fd_store_waited", d->store.stats.waited);
 	jsonw_u64(w, "fd_store_cancelled", d->store.stats.cancelled);
 	jsonw_u64(w, "fd_store_dropped", d->store.stats.dropped);
+	jsonw_u64(w, "cmdline_reads_running",
+		  d->procread ? procread_running(d->procread) : 0);
+	jsonw_u64(w, "cmdline_unchecked",
+		  d->procread ? procread_refused(d->procread) : 0);
 	jsonw_object_end(w);
 }
 

@@ -30,33 +30,24 @@
 
 /*
  * The layout QEMU itself was given (its -machine and -m, from
- * /proc/PID/cmdline) against pvdmad's: a mismatch would map the wrong
- * bytes of the guest's RAM, so the companion is refused with both named.
- * Nothing to compare (no pid, no /proc): 0.
+ * /proc/PID/cmdline, @n bytes of @args) against pvdmad's: a mismatch
+ * would map the wrong bytes of the guest's RAM, so the companion is
+ * refused with both named. Nothing to compare (nothing read): 0.
  */
 static int companion_check_qemu_layout(const struct pvdmad *d,
-				       const struct ivshmem_client *cl)
+				       const struct ivshmem_client *cl,
+				       const char *args, ssize_t n)
 {
 	const struct guest_ram_config *ram = &d->cfg.companion.ram;
-	char path[64], why[256];
+	char why[256];
 	struct stat st;
-	char *args;
-	ssize_t n;
-	int fd, err;
+	int err;
 
-	if (cl->pid <= 0 || !ram->path)
+	if (n <= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	args = malloc(PVDMAD_CMDLINE_MAX);
-	n = args ? read(fd, args, PVDMAD_CMDLINE_MAX) : -1;
-	close(fd);
-	err = n > 0 ? guest_ram_check_qemu_args(ram,
+	err = guest_ram_check_qemu_args(ram,
 			guest_ram_stat(ram->path, &st) ? 0 : (u64)st.st_size, args,
-			(size_t)n, why, sizeof(why)) : 0;
-	free(args);
+			(size_t)n, why, sizeof(why));
 	if (err)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: %s", (int)cl->pid, why);
@@ -204,10 +195,48 @@ static int companion_new(struct pvdmad *d, struct ivshmem_client *cl,
 	return 0;
 }
 
+/* The companion of a new client whose checks passed, with its ledger. */
+static int companion_attach(struct pvdmad *d, struct ivshmem_client *cl)
+{
+	struct pvdma_companion *c;
+	int err = companion_new(d, cl, &c);
+
+	if (err)
+		return err;
+	err = pvdmad_keep_ledger(d, cl, &c->ledger);
+	if (err) {
+		companion_destroy(c);
+		free(c);
+		return err;
+	}
+	cl->priv = c;
+	d->totals.guests++;
+	return 0;
+}
+
+/* QEMU's command line, read off the loop: check it, then set up or refuse. */
+static void companion_args_read(void *ctx, const char *args, ssize_t n)
+{
+	struct ivshmem_client *cl = ctx;
+	struct pvdmad *d = cl->server->ctx;
+	int err;
+
+	cl->pending = NULL;
+	err = companion_check_qemu_layout(d, cl, args, n);
+	if (!err)
+		err = companion_attach(d, cl);
+	ivshmem_client_ready(cl, err);
+}
+
+static void companion_client_cancel(void *ctx, struct ivshmem_client *cl)
+{
+	procread_cancel(cl->pending);
+}
+
 static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
-	struct pvdma_companion *c;
+	char path[64];
 	struct stat st;
 	int err;
 
@@ -221,20 +250,24 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 		err = companion_ram_allowed(cl, d->cfg.companion.ram.path, &st);
 	if (err)
 		return err;
-	err = companion_check_qemu_layout(d, cl);
-	if (!err)
-		err = companion_new(d, cl, &c);
-	if (err)
-		return err;
-	err = pvdmad_keep_ledger(d, cl, &c->ledger);
-	if (err) {
-		companion_destroy(c);
-		free(c);
-		return err;
-	}
-	cl->priv = c;
-	d->totals.guests++;
-	return 0;
+	/*
+	 * QEMU's command line is its own memory, which it can make any
+	 * reader wait on for good (procread.h): read on a helper thread,
+	 * and the setup waits for it, not the loop. Nothing to compare
+	 * with (no pid, no RAM file configured), or no thread free: no check.
+	 */
+	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
+		return companion_attach(d, cl);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
+	cl->pending = procread_start(d->procread, path, PVDMAD_CMDLINE_MAX,
+				     companion_args_read, cl, &err);
+	if (cl->pending)
+		return -EINPROGRESS;
+	pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+		"companion: pid %d: its command line not checked: %s", (int)cl->pid,
+		err == -EBUSY ? "every reader thread still waits on an earlier peer's" :
+				strerror(-err));
+	return companion_attach(d, cl);
 }
 
 static int companion_client_doorbell(void *ctx, struct ivshmem_client *cl)
@@ -297,6 +330,7 @@ static void companion_client_detach(void *ctx, struct ivshmem_client *cl)
 
 static const struct ivshmem_server_ops companion_server_ops = {
 	.client_init	= companion_client_init,
+	.client_cancel	= companion_client_cancel,
 	.doorbell	= companion_client_doorbell,
 	.client_fini	= companion_client_fini,
 	.client_adopt	= companion_client_adopt,
@@ -554,6 +588,11 @@ int pvdmad_start(struct pvdmad *d)
 	err = evloop_init(&d->loop);
 	if (err)
 		goto err_store;
+	d->procread = procread_pool_new(&d->loop);
+	if (!d->procread) {
+		err = -errno;
+		goto err_loop;
+	}
 	host_fd_reserve_take(&d->fd_reserve);
 	pvdmad_setup_server(d, &d->companions, "companion", d->cfg.socket_path,
 			    companion_shm_size(&d->cfg.companion),
@@ -582,6 +621,8 @@ err_dma:
 err_companions:
 	ivshmem_server_stop(&d->companions);
 err_loop:
+	procread_pool_free(d->procread);
+	d->procread = NULL;
 	evloop_fini(&d->loop);
 	host_fd_reserve_release(&d->fd_reserve);
 err_store:
@@ -637,6 +678,8 @@ void pvdmad_detach(struct pvdmad *d)
 	if (d->cfg.dma_socket_path)
 		ivshmem_server_detach(&d->dma);
 	ivshmem_server_detach(&d->companions);
+	procread_pool_free(d->procread);
+	d->procread = NULL;
 	evloop_fini(&d->loop);
 	host_fd_reserve_release(&d->fd_reserve);
 	fdstore_close(&d->store);
@@ -650,6 +693,8 @@ void pvdmad_stop(struct pvdmad *d)
 	if (d->cfg.dma_socket_path)
 		ivshmem_server_stop(&d->dma);
 	ivshmem_server_stop(&d->companions);
+	procread_pool_free(d->procread);
+	d->procread = NULL;
 	evloop_fini(&d->loop);
 	host_fd_reserve_release(&d->fd_reserve);
 	fdstore_close(&d->store);

@@ -14,6 +14,7 @@
 #include "dmadev.h"
 #include "evloop.h"
 #include "fdstore.h"
+#include "procread.h"
 #include "ivshmem_server.h"
 
 /**
@@ -64,6 +65,7 @@ struct pvdmad_totals {
  * @dma_busy:		DMA devices with work queued beyond their last slice
  * @store:		the fd store that carries the guests across restarts
  * @store_watch:	its socket, watched for room while messages wait
+ * @procread:		helper threads reading QEMU's command line (procread.h)
  * @fd_reserve:		given up when accept() runs out of fds, on any socket
  * @control_conns:	open control connections (control.c)
  * @control_nconns:	how many
@@ -86,6 +88,7 @@ struct pvdmad {
 	struct dma_client *dma_busy;
 	struct fdstore store;
 	struct evloop_watch store_watch;
+	struct procread_pool *procread;
 	struct host_fd_reserve fd_reserve;
 	struct control_conn *control_conns;
 	unsigned int control_nconns;

@@ -7,7 +7,7 @@ HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault
 	host/ramguard.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
-	host/supervise.c
+	host/supervise.c host/procread.c
 # What a host fuzz target links (tests/host/run-fuzz.sh reads it through
 # make print-host-fuzz-srcs): everything pvdmad links but its main(), so a
 # file added above is in the fuzz builds too.
@@ -43,7 +43,8 @@ $(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 
 # The integration client plays QEMU's part (tests/host/run-host.sh).
 $(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \
-		$(BUILD)/obj/tests/host/ivshmem_client.o $(LIBPVDMA)
+		$(BUILD)/obj/tests/host/ivshmem_client.o \
+		$(BUILD)/obj/tests/host/stallfs.o $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -213,6 +213,9 @@ static void ivshmem_client_release(struct ivshmem_client *cl)
 	struct ivshmem_server *srv = cl->server;
 	unsigned int v;
 
+	if (cl->pending)
+		srv->ops->client_cancel(srv->ctx, cl);
+	cl->pending = NULL;
 	if (cl->priv && cl->detaching)
 		srv->ops->client_detach(srv->ctx, cl);
 	else if (cl->priv)
@@ -351,6 +354,8 @@ static struct ivshmem_client *ivshmem_client_alloc(struct ivshmem_server *srv,
 	return cl;
 }
 
+/* Its id, region, eventfds and device: 0, -EINPROGRESS (the device
+ * finishes later), or a negative errno with the refusal sent. */
 static int ivshmem_client_setup(struct ivshmem_server *srv,
 				struct ivshmem_client *cl)
 {
@@ -363,9 +368,18 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 		err = ivshmem_create_eventfds(cl);
 	if (!err)
 		err = srv->ops->client_init(srv->ctx, cl);
+	if (err && err != -EINPROGRESS)
+		ivshmem_send_refusal(cl->sock, err);
+	return err;
+}
+
+/* A client whose device is ready: store its fds, send its setup, watch it. */
+static int ivshmem_client_start(struct ivshmem_server *srv,
+				struct ivshmem_client *cl)
+{
 	/* Kept before QEMU hears of them: a crash from now on loses nothing. */
-	if (!err)
-		err = ivshmem_client_store(cl);
+	int err = ivshmem_client_store(cl);
+
 	if (err) {
 		ivshmem_send_refusal(cl->sock, err);
 		return err;
@@ -373,12 +387,47 @@ static int ivshmem_client_setup(struct ivshmem_server *srv,
 	err = ivshmem_send_setup(cl);
 	if (err)
 		return err;
-	cl->sock_watch.fd = cl->sock;
-	err = evloop_add(srv->loop, &cl->sock_watch, EPOLLIN | EPOLLRDHUP);
-	if (err)
-		return err;
+	if (cl->sock_watch.fd < 0) {
+		cl->sock_watch.fd = cl->sock;
+		err = evloop_add(srv->loop, &cl->sock_watch, EPOLLIN | EPOLLRDHUP);
+		if (err)
+			return err;
+	}
 	cl->bell_watch.fd = cl->host_efd[0];
 	return evloop_add(srv->loop, &cl->bell_watch, EPOLLIN);
+}
+
+/* The end of a client's setup, @err or 0: counted, logged. */
+static void ivshmem_client_admitted(struct ivshmem_server *srv,
+				    struct ivshmem_client *cl, int err)
+{
+	if (err) {
+		srv->stats.refused++;
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"%s: client setup failed: %s", srv->name, strerror(-err));
+		ivshmem_client_close(cl);
+		return;
+	}
+	srv->stats.accepted++;
+	pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
+		"%s: client %u: region %llu bytes, doorbell fd %d, interrupt fd %d",
+		srv->name, cl->id, (unsigned long long)cl->shm_size,
+		cl->host_efd[0], cl->guest_efd[0]);
+	pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
+		"%s: client %u (pid %d uid %d) connected", srv->name, cl->id,
+		(int)cl->pid, (int)cl->peer.uid);
+}
+
+void ivshmem_client_ready(struct ivshmem_client *cl, int err)
+{
+	if (cl->dead)
+		return;
+	cl->pending = NULL;
+	if (err)
+		ivshmem_send_refusal(cl->sock, err);
+	else
+		err = ivshmem_client_start(cl->server, cl);
+	ivshmem_client_admitted(cl->server, cl, err);
 }
 
 /* Who is calling, and may they? Refused peers are logged with the reason. */
@@ -443,21 +492,18 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 	srv->clients = cl;
 	srv->nclients++;
 	err = ivshmem_client_setup(srv, cl);
-	if (err) {
-		srv->stats.refused++;
-		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-			"%s: client setup failed: %s", srv->name, strerror(-err));
-		ivshmem_client_close(cl);
-		return;
+	if (err == -EINPROGRESS) {
+		/* Its setup waits for the device; a hang-up meanwhile (or
+		 * a byte: a violation) ends it. */
+		cl->sock_watch.fd = cl->sock;
+		err = evloop_add(srv->loop, &cl->sock_watch, EPOLLIN | EPOLLRDHUP);
+		if (!err)
+			return;
+		ivshmem_send_refusal(cl->sock, err);
+	} else if (!err) {
+		err = ivshmem_client_start(srv, cl);
 	}
-	srv->stats.accepted++;
-	pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
-		"%s: client %u: region %llu bytes, doorbell fd %d, interrupt fd %d",
-		srv->name, cl->id, (unsigned long long)cl->shm_size,
-		cl->host_efd[0], cl->guest_efd[0]);
-	pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
-		"%s: client %u (pid %d uid %d) connected", srv->name, cl->id,
-		(int)cl->pid, (int)cl->peer.uid);
+	ivshmem_client_admitted(srv, cl, err);
 }
 
 /*

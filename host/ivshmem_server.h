@@ -50,6 +50,8 @@ struct ivshmem_server;
  * @host_efd:	daemon's vectors: the guest's doorbell writes them
  * @guest_efd:	the client's vectors: written to interrupt the guest
  * @priv:	the device state (companion or DMA device)
+ * @pending:	the device's handle on an init it finishes later (see
+ *		struct ivshmem_server_ops), NULL once it did
  * @dead:	disconnected, freed at the next reap
  * @detaching:	the daemon exits for a restart: leave the device to the next
  * @sock_watch, @bell_watch: loop registrations
@@ -67,6 +69,7 @@ struct ivshmem_client {
 	int host_efd[IVSHMEM_VECTORS];
 	int guest_efd[IVSHMEM_VECTORS];
 	void *priv;
+	void *pending;
 	bool dead;
 	bool detaching;
 	struct evloop_watch sock_watch;
@@ -76,7 +79,11 @@ struct ivshmem_client {
 /**
  * struct ivshmem_server_ops - the device behind a server
  * @client_init:	the region is mapped and zeroed: fill it, set cl->priv.
- *			0 or a negative errno (the client is refused).
+ *			0 or a negative errno (the client is refused), or
+ *			-EINPROGRESS with cl->pending set: the device
+ *			finishes later with ivshmem_client_ready() (QEMU
+ *			waits for its setup meanwhile)
+ * @client_cancel:	a client whose init is pending went: drop cl->pending
  * @doorbell:		the guest rang: return > 0 to interrupt it
  * @client_fini:	the client is going: release cl->priv
  * @client_adopt:	a client handed back by the fd store after a restart:
@@ -87,6 +94,7 @@ struct ivshmem_client {
  */
 struct ivshmem_server_ops {
 	int (*client_init)(void *ctx, struct ivshmem_client *cl);
+	void (*client_cancel)(void *ctx, struct ivshmem_client *cl);
 	int (*doorbell)(void *ctx, struct ivshmem_client *cl);
 	void (*client_fini)(void *ctx, struct ivshmem_client *cl);
 	int (*client_adopt)(void *ctx, struct ivshmem_client *cl);
@@ -178,6 +186,10 @@ void ivshmem_server_reap(struct ivshmem_server *srv);
 
 /* Raise @vector in the client's guest. 0 or a negative errno. */
 int ivshmem_client_notify(struct ivshmem_client *cl, unsigned int vector);
+
+/* The pending init of @cl ended with @err (0: accepted): its setup is sent,
+ * or it is refused. */
+void ivshmem_client_ready(struct ivshmem_client *cl, int err);
 
 /* Disconnect a client (freed at the next reap). */
 void ivshmem_client_close(struct ivshmem_client *cl);

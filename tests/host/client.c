@@ -29,6 +29,8 @@
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
+ *   client cmdline-hold --socket S --dir D --seconds T (a QEMU whose command
+ *                  line can't be read: stallfs.c, root)
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
@@ -62,6 +64,7 @@
 #include "size.h"
 
 #include "ivshmem_client.h"
+#include "stallfs.h"
 #include "producer.h"
 
 #define PAGE		(16ull << 10)
@@ -290,6 +293,7 @@ struct opts {
 	pid_t pid;
 	u64 gpa;
 	int count;
+	const char *dir;
 };
 
 static u64 now_ns(void)
@@ -1608,13 +1612,14 @@ int main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'P' },
 		{ "gpa", required_argument, NULL, 'g' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .seconds = 3 };
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:D:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
@@ -1625,6 +1630,7 @@ int main(int argc, char **argv)
 		case 'P': o.pid = atoi(optarg); break;
 		case 'g': o.gpa = size_arg("client", "gpa", optarg); break;
 		case 'n': o.count = atoi(optarg); break;
+		case 'D': o.dir = optarg; break;
 		default: return 2;
 		}
 	}
@@ -1671,6 +1677,8 @@ int main(int argc, char **argv)
 		return run_churn(&o);
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
+	if (!strcmp(mode, "cmdline-hold") && o.dir)
+		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
 	if (!strcmp(mode, "hello-io") && o.control)

@@ -403,6 +403,40 @@ except socket.timeout:
 	kill "$keeper" 2>/dev/null; wait "$keeper" 2>/dev/null
 }
 
+case_cmdline() {	# QEMU's command line is read off the loop
+	if ! is_root || [ ! -c /dev/fuse ]; then
+		skip "a FUSE mount of our own needs root and /dev/fuse"; return
+	fi
+	start cmdline
+	mkdir -p "$w/fuse"
+	# a peer that holds its own mmap lock on a FUSE page never served
+	# (tests/host/stallfs.c): any reader of its command line waits
+	"$CLIENT" cmdline-hold --socket "$w/c.sock" --dir "$w/fuse" \
+		--seconds 3 >"$w/hold.out" 2>&1 &
+	holder=$!
+	i=0
+	while ! grep -q "^cmdline-hold: pid" "$w/hold.out" && kill -0 "$holder" 2>/dev/null &&
+		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! grep -q "^cmdline-hold: pid" "$w/hold.out"; then
+		sed 's/^/    /' "$w/hold.out"
+		if grep -q "does not wait on this kernel\|FUSE mount" "$w/hold.out"; then
+			skip "this kernel lets no peer hold a reader of its command line"
+		else
+			fail "cmdline: the peer was set up"
+		fi
+		wait "$holder"
+		stop
+		return
+	fi
+	check "a QEMU whose command line can't be read: stats within 1 s" stats_within 1
+	check "  its read counted as running" \
+		grep -q '"cmdline_reads_running": 1' "$w/stats.json"
+	timeout 1 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/others.out" 2>&1
+	check "  other guests served meanwhile, within 1 s" grep -q "^hold: 2 connections" "$w/others.out"
+	wait "$holder"
+	check "cmdline: pvdmad exits cleanly" stop
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -446,7 +480,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A peer whose memory a reader of /proc/PID/cmdline waits on (run-attack
+ * "cmdline"): see stallfs.c.
+ */
+#ifndef PVDMA_TEST_STALLFS_H
+#define PVDMA_TEST_STALLFS_H
+
+/*
+ * Mount a FUSE file system at @dir that never answers a READ, start a
+ * peer that jams its own mmap lock on it, connect that peer to @socket,
+ * hold it @seconds, then undo everything. Prints what it did; returns 0,
+ * 2 when this kernel or user can't set it up (a skip), else 1.
+ */
+int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds);
+
+#endif /* PVDMA_TEST_STALLFS_H */
