@@ -94,9 +94,10 @@ static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 	case PVDMA_FAIL_APERTURE:
 	case PVDMA_FAIL_BOUNCE_FULL:
 		dev_warn(dev,
-			 "pvdma: map of %llu bytes failed: %s (aperture %llu KiB live, %llu peak, %llu max; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",
+			 "pvdma: map of %llu bytes failed: %s (aperture %llu KiB mapped of %llu, %llu KiB of it pinned by live mappings, the call needing %llu KiB more; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",
 			 f->len, why, f->aperture_live >> 10,
-			 f->aperture_peak >> 10, f->aperture_max >> 10,
+			 f->aperture_max >> 10, f->aperture_pinned >> 10,
+			 f->aperture_need >> 10,
 			 f->mappings_live, f->mappings_max,
 			 pvdma_params.bounce == PVDMA_BOUNCE_OFF ? 0 :
 			 pvdma_params.bounce_pool_kb);

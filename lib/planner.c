@@ -409,10 +409,15 @@ void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
 	f->reason = reason;
 	f->host_status = host_status;
 	f->len = len;
-	/* Live counts this call's planned windows, which the peak (what the
-	 * host accepted) may not have seen yet.
+	/* The call's planned windows (pending, pinned) are not the host's:
+	 * they are what it needed. A policy that keeps nothing idle (no
+	 * reclaim) maps only what live mappings use.
 	 */
-	f->aperture_live = p->stats.live_aperture;
+	f->aperture_live = p->stats.live_aperture - p->call_new_bytes;
+	f->aperture_pinned = p->policy->reclaim ?
+			     p->stats.pinned_aperture - p->call_new_bytes :
+			     f->aperture_live;
+	f->aperture_need = p->call_need + len;
 	f->aperture_peak = PVDMA_MAX(p->stats.peak_aperture, f->aperture_live);
 	f->aperture_max = p->cfg.aperture_bytes;
 	f->mappings_live = p->stats.live_windows;

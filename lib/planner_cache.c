@@ -1568,6 +1568,15 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_failed = 0;
 }
 
+/* The call of @bytes is refused as a whole: what its new windows need
+ * is counted already (call_need), the failure names the whole call.
+ */
+static void call_refused(struct pvdma_planner *p, u32 reason, u64 bytes)
+{
+	pvdma_plan_fail(p, reason, 0, 0);
+	p->last_failure.len = bytes;
+}
+
 int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 		    enum pvdma_dir dir, u32 attrs)
 {
@@ -1601,13 +1610,13 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	reason = cache_admit_call(p);
 	if (reason) {
 		p->stats.admission_refusals++;
-		pvdma_plan_fail(p, reason, 0, 0);
+		call_refused(p, reason, bytes);
 		cache_undo(p, segs, n, false);
 		return -ENOSPC;
 	}
 	reason = cache_commit(p);
 	if (reason) {
-		pvdma_plan_fail(p, reason, 0, 0);
+		call_refused(p, reason, bytes);
 		cache_undo(p, segs, n, false);
 		return -ENOSPC;
 	}

@@ -1694,6 +1694,14 @@ static void test_pvdma_fails_cleanly(void **state)
 	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
 	assert_int_equal(h->p.last_failure.aperture_max, 1 << 20);
 	assert_int_equal(h->p.last_failure.len, 512 << 10);
+	/* why, in numbers: what the host held (the call's planned window
+	 * aside), what live mappings pinned of it, what the call needed
+	 */
+	assert_true(h->p.last_failure.aperture_live <= 1 << 20);
+	assert_int_equal(h->p.last_failure.aperture_pinned, 768 << 10);
+	assert_true(h->p.last_failure.aperture_need >= (512 << 10) + 16384);
+	assert_true(h->p.last_failure.aperture_pinned +
+		    h->p.last_failure.aperture_need > 1 << 20);
 	assert_int_equal(h->p.stats.failed_maps, 1);
 	assert_int_equal(h->p.stats.fail_by_reason[PVDMA_FAIL_APERTURE], 1);
 	/* nothing of the failed call is held; the first map still works */

@@ -48,7 +48,7 @@ void replay_record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 {
 	const struct pvdma_fail_info *f = &rp->planner.last_failure;
 	struct replay_result *res = rp->res;
-	char sz[32], live[32], max[32], peak[32];
+	char sz[32], live[32], pinned[32], need[32], max[32], peak[32];
 
 	res->failed_maps++;
 	if (f->reason < PVDMA_FAIL_COUNT)
@@ -57,12 +57,14 @@ void replay_record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 		return;
 	/* Human units; the host's status only when the host refused. */
 	snprintf(res->first_failure, sizeof(res->first_failure),
-		 "map #%llu (%s in %u segments): %s; %s of %s mapped (peak %s), %llu of %llu mappings%s%s",
+		 "map #%llu (%s in %u segments): %s; %s of %s mapped, %s of it pinned by live mappings, the call needing %s more (peak %s), %llu of %llu mappings%s%s",
 		 (unsigned long long)res->map_requests,
 		 trace_human_bytes(bytes, sz, sizeof(sz)), nsegs,
 		 pvdma_fail_reason_name(f->reason),
 		 trace_human_bytes(f->aperture_live, live, sizeof(live)),
 		 trace_human_bytes(f->aperture_max, max, sizeof(max)),
+		 trace_human_bytes(f->aperture_pinned, pinned, sizeof(pinned)),
+		 trace_human_bytes(f->aperture_need, need, sizeof(need)),
 		 trace_human_bytes(f->aperture_peak, peak, sizeof(peak)),
 		 (unsigned long long)f->mappings_live,
 		 (unsigned long long)f->mappings_max,

@@ -317,8 +317,16 @@ struct pvdma_planner_stats {
 struct pvdma_fail_info {
 	u32 reason;		/* enum pvdma_fail_reason */
 	u32 host_status;	/* PVDMA_ST_* when the host refused */
-	u64 len;		/* the segment that failed */
+	u64 len;		/* the segment, or the call refused whole */
+	/*
+	 * What the host had mapped before the call (its planned windows
+	 * aside), how much of that live mappings pinned (the rest idle,
+	 * evictable), and what the call's new windows needed beside it:
+	 * pinned + need > max is why an aperture was full.
+	 */
 	u64 aperture_live;
+	u64 aperture_pinned;
+	u64 aperture_need;
 	u64 aperture_peak;
 	u64 aperture_max;
 	u64 mappings_live;
