@@ -84,9 +84,17 @@ int pvdmad_log_parse_level(const char *name)
 	return -1;
 }
 
+/*
+ * Whoever may write the log's directory can put a FIFO nobody reads or a
+ * file under a lease there: O_NONBLOCK makes such an open fail at once
+ * (ENXIO, EWOULDBLOCK) instead of waiting, at start or at a reopen on the
+ * loop. On a regular file it changes nothing; a FIFO or socket is then
+ * written non-blocking, as log_make_nonblocking() would make it.
+ */
 static int log_open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			    O_NOCTTY | O_NONBLOCK, 0640);
 
 	return fd < 0 ? -errno : fd;
 }

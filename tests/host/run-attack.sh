@@ -437,6 +437,40 @@ case_cmdline() {	# QEMU's command line is read off the loop
 	check "cmdline: pvdmad exits cleanly" stop
 }
 
+case_logfile() {	# the log file's path: no open that someone else can hold
+	# Whoever may write the log's directory can swap the file for a FIFO
+	# nobody reads, or take a lease on it: the reopen at SIGHUP waited
+	# forever, or lease-break-time (45 s by default).
+	start logfifo
+	mv "$w/log" "$w/log.old"
+	mkfifo "$w/log"
+	kill -HUP "$pid"
+	sleep 0.2
+	check "the log file swapped for a FIFO nobody reads, SIGHUP: stats within 1 s" \
+		stats_within 1
+	check "  the old log kept, the failed reopen said in it" \
+		grep -q "reopening the log file" "$w/log.old"
+	check "logfifo: pvdmad exits cleanly" stop
+	start loglease
+	mv "$w/log" "$w/log.old"
+	: >"$w/log"
+	python3 -c 'import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)	# the break notice
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+print("leased", flush=True)
+time.sleep(10)' "$w/log" >"$w/lease.out" 2>&1 &
+	leaser=$!
+	i=0
+	while ! grep -q leased "$w/lease.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -HUP "$pid"
+	sleep 0.2
+	check "a lease on the log file, SIGHUP: stats within 1 s" stats_within 1
+	check "  the failed reopen said in the old log" grep -q "reopening the log file" "$w/log.old"
+	kill "$leaser" 2>/dev/null; wait "$leaser" 2>/dev/null
+	check "loglease: pvdmad exits cleanly" stop
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -480,7 +514,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
