@@ -411,6 +411,7 @@ case_cmdline() {	# QEMU's command line is read off the loop
 	mkdir -p "$w/fuse"
 	# a peer that holds its own mmap lock on a FUSE page never served
 	# (tests/host/stallfs.c): any reader of its command line waits
+	mounted=$w/fuse		# the client unmounts it; at_exit if it can't
 	"$CLIENT" cmdline-hold --socket "$w/c.sock" --dir "$w/fuse" \
 		--seconds 3 >"$w/hold.out" 2>&1 &
 	holder=$!
