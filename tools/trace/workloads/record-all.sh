@@ -15,6 +15,8 @@
 # are vkframes (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
 # .c files here when .gl/ lacks them (the lent GPU machine has no Vulkan
 # or EGL headers: build them into .gl/ where the headers are).
+# The CUDA C++ workloads (uvmadvise, hostpool) are taken from .gl/NAME
+# when present, else built with nvcc into /tmp.
 # BUDGET (seconds, default 540) bounds the whole run: a workload starts
 # only if time is left and is stopped when the budget runs out.
 set -u
@@ -85,6 +87,17 @@ gl_program() {
 		src=$wl/$1.c
 		shift
 		cc -std=c11 -O2 -o "$prog" "$src" "$@" >>"$log" 2>&1
+	fi
+	echo "$prog"
+}
+
+# cu_program NAME: the path of a carried .gl/NAME, else NAME built from
+# NAME.cu with nvcc into /tmp
+cu_program() {
+	prog=$root/.gl/$1
+	if [ ! -x "$prog" ]; then
+		prog=/tmp/$1
+		nvcc -O2 -arch=sm_90 -o "$prog" "$wl/$1.cu" >>"$log" 2>&1
 	fi
 	echo "$prog"
 }
@@ -182,6 +195,15 @@ for w in $all; do
 		;;
 	vmmhost-big)
 		record vmmhost-big 100 python3 "$wl/vmmhost.py" 2400
+		;;
+	compiletrain)
+		record compiletrain 180 python3 "$wl/compiletrain.py"
+		;;
+	shmring | slidereg | numbahost | jaxhost)
+		record "$w" 100 python3 "$wl/$w.py"
+		;;
+	uvmadvise | hostpool)
+		record "$w" 100 "$(cu_program "$w")"
 		;;
 	*)
 		say "unknown workload $w"
