@@ -50,6 +50,13 @@ WORKLOADS = {
     "vmmhost": "host-memory arena through cuMemCreate",
     "server-heavy": "server bursts of pinned buffers, over the aperture",
     "vmmhost-big": "cuMemCreate host arena over the aperture",
+    "compiletrain": "torch.compile training, variable-length batches",
+    "hostpool": "stream-ordered pool of pinned host memory",
+    "uvmadvise": "unified memory with cudaMemAdvise and prefetches",
+    "slidereg": "sliding and re-cut cudaHostRegister",
+    "shmring": "shared-memory ring, two GPU consumers",
+    "numbahost": "Numba pinned and mapped arrays, batched frees",
+    "jaxhost": "JAX arrays in pinned_host memory",
 }
 
 
