@@ -1433,7 +1433,11 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	for (i = 0; i < n; i++) {
 		struct pvdma_window *w = seg_window_now(p, &segs[i]);
 
-		if (w)
+		/* a window this call planned is forgotten below, chunk map
+		 * and all: counting its entries out again is wasted (a
+		 * refused list of large entries spent most of its undo there)
+		 */
+		if (w && (committed || w->state != PVDMA_WIN_PENDING))
 			win_unuse(p, w, segs[i].gpa - w->gpa, segs[i].len);
 		if (segs[i].bounced)
 			pvdma_bounce_cancel(p, &segs[i]);
