@@ -40,16 +40,31 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 	return w;
 }
 
+/*
+ * A chunk map from the pool for @w, its contents as the last window left
+ * them (the caller fills it), or NULL if none is left or @w has one.
+ */
+struct pvdma_chunk_map *pvdma_chunks_take(struct pvdma_planner *p,
+					  struct pvdma_window *w)
+{
+	struct pvdma_chunk_map *c = p->free_chunk_maps;
+
+	if (!c || w->chunks)
+		return NULL;
+	p->free_chunk_maps = c->next_free;
+	w->chunks = c;
+	return c;
+}
+
 /* A chunk map for @w if the pool has one left (else holes stay). */
 void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	struct pvdma_chunk_map *c = p->free_chunk_maps;
+	struct pvdma_chunk_map *c = pvdma_chunks_take(p, w);
 	u64 ps = p->cfg.page_size;
 	u32 used;
 
-	if (!c || w->chunks)
+	if (!c)
 		return;
-	p->free_chunk_maps = c->next_free;
 	/* one chunk to spare for a window off the grid */
 	c->chunk = PVDMA_MAX(ps, pvdma_pow2_floor((w->len - 1) /
 						  (PVDMA_CHUNKS - 1)) << 1);
@@ -62,7 +77,6 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	memset(c->starts, 0, used * sizeof(c->starts[0]));
 	memset(c->ends, 0, used * sizeof(c->ends[0]));
 	memset(c->touched, 0, PVDMA_BITMAP_WORDS(used) * sizeof(c->touched[0]));
-	w->chunks = c;
 }
 
 void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w)

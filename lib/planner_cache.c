@@ -803,7 +803,7 @@ static void piece_chunks(struct pvdma_planner *p,
 			 const struct pvdma_chunk_map *from,
 			 struct pvdma_window *x, u64 off)
 {
-	u32 first = (u32)((off + from->skew) >> from->shift), n, k;
+	u32 first = (u32)((off + from->skew) >> from->shift), n;
 	u64 skew = (off + from->skew) & (from->chunk - 1), used;
 	struct pvdma_chunk_map *c;
 
@@ -811,8 +811,8 @@ static void piece_chunks(struct pvdma_planner *p,
 	n = (u32)((x->len + skew + from->chunk - 1) >> from->shift);
 	if (x->refs < 2 || n < 2)
 		return;
-	pvdma_chunks_attach(p, x);
-	c = x->chunks;
+	/* filled below, every field a trim or a count reads */
+	c = pvdma_chunks_take(p, x);
 	if (!c)
 		return;
 	c->chunk = from->chunk;
@@ -823,14 +823,17 @@ static void piece_chunks(struct pvdma_planner *p,
 	memcpy(c->ends, from->ends + first, n * sizeof(c->ends[0]));
 	memcpy(c->first_lo, from->first_lo + first, n * sizeof(c->first_lo[0]));
 	memcpy(c->last_hi, from->last_hi + first, n * sizeof(c->last_hi[0]));
-	memset(c->touched, 0, PVDMA_BITMAP_WORDS(n) * sizeof(c->touched[0]));
-	c->free_bytes = 0;
-	for (k = 0; k < n; k++) {
-		if (c->cover[k])
-			pvdma_bitmap_assign(c->touched, k, true);
-		else
-			c->free_bytes += chunk_len(x, k);
-	}
+	/*
+	 * Its touched bits are @from's, moved by @first; the free chunks
+	 * are whole but for the first and last, cut by the window's ends.
+	 */
+	pvdma_bitmap_copy_from(c->touched, from->touched, first, n);
+	c->free_bytes = (u64)(n - pvdma_bitmap_weight(c->touched, n)) *
+			c->chunk;
+	if (!pvdma_bitmap_test(c->touched, 0))
+		c->free_bytes -= c->chunk - chunk_len(x, 0);
+	if (!pvdma_bitmap_test(c->touched, n - 1))
+		c->free_bytes -= c->chunk - chunk_len(x, n - 1);
 	used = x->len - c->free_bytes;
 	x->live = used;
 	x->peak = used;

@@ -1979,6 +1979,10 @@ struct pressure_map {
 
 static struct pressure_map pressure_live[PRESSURE_SLOTS];
 static u32 pressure_refs[4096];
+/* live mappings touching each chunk, recounted from the driver's side,
+ * by chunk map (the harness has at most 16)
+ */
+static u32 pressure_cover[16][PVDMA_CHUNKS];
 
 /* What a window in use could give back (planner_cache.c's view). */
 static u64 reclaimable(const struct pvdma_window *w)
@@ -1995,23 +1999,56 @@ static u64 reclaimable(const struct pvdma_window *w)
  * the sums over the windows; the host holds what the planner thinks.
  */
 /*
- * A chunk map's touched bitmap says which chunks live mappings touch, as
- * its counts do: trims find runs of touched chunks through it alone.
+ * A chunk map's counts are the live mappings of its window touching each
+ * chunk, recounted from what the driver holds (pressure_cover[]); its
+ * touched bitmap says which chunks they touch (trims find runs of
+ * touched chunks through it alone) and its free bytes are the window's
+ * bytes in the others.
  */
 static u32 chunk_maps_checked;
 
-static void assert_chunks_touched(const struct pvdma_window *w)
+static void assert_chunks_touched(const struct pvdma_planner *p,
+				  const struct pvdma_window *w)
 {
 	const struct pvdma_chunk_map *c = w->chunks;
+	u64 free = 0;
 	u32 i, used;
 
 	if (!c)
 		return;
 	used = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift);
-	for (i = 0; i < used; i++)
-		assert_int_equal(pvdma_bitmap_test(c->touched, i),
-				 c->cover[i] != 0);
+	for (i = 0; i < used; i++) {
+		u32 cover = pvdma_chunk_cover(c, i);
+		u64 lo = (u64)i * c->chunk, hi = lo + c->chunk;
+
+		assert_int_equal(cover,
+				 pressure_cover[c - p->mem.chunk_maps][i]);
+		assert_int_equal(pvdma_bitmap_test(c->touched, i), cover != 0);
+		/* the bytes of the window in the chunks nothing touches */
+		lo = lo > c->skew ? lo - c->skew : 0;
+		hi = PVDMA_MIN(hi - c->skew, w->len);
+		free += cover ? 0 : hi - lo;
+	}
+	assert_int_equal(c->free_bytes, free);
 	chunk_maps_checked++;
+}
+
+/* Count the live mapping @s of @w into pressure_cover[], as chunks_span(). */
+static void pressure_count_chunks(const struct pvdma_planner *p,
+				  const struct pvdma_window *w,
+				  const struct pvdma_seg *s)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+	u64 off = s->bus - w->bus;
+	u32 i, idx;
+
+	if (!c)
+		return;
+	idx = (u32)(c - p->mem.chunk_maps);
+	assert_true(idx < 16);
+	for (i = (u32)((off + c->skew) >> c->shift);
+	     i <= (u32)((off + c->skew + s->len - 1) >> c->shift); i++)
+		pressure_cover[idx][i]++;
 }
 
 static void assert_records(struct harness *h)
@@ -2021,6 +2058,7 @@ static void assert_records(struct harness *h)
 	u32 i, j;
 
 	memset(pressure_refs, 0, sizeof(pressure_refs));
+	memset(pressure_cover, 0, sizeof(pressure_cover));
 	for (i = 0; i < PRESSURE_SLOTS; i++) {
 		for (j = 0; j < pressure_live[i].n; j++) {
 			const struct pvdma_seg *s = &pressure_live[i].s[j];
@@ -2029,6 +2067,7 @@ static void assert_records(struct harness *h)
 			assert_non_null(w);
 			assert_true(s->bus - w->bus + s->len <= w->len);
 			pressure_refs[w - p->mem.windows]++;
+			pressure_count_chunks(p, w, s);
 		}
 	}
 	for (i = 0; i < p->mem.nwindows; i++) {
@@ -2042,7 +2081,7 @@ static void assert_records(struct harness *h)
 		n++;
 		if (w == p->pool_window)
 			continue;
-		assert_chunks_touched(w);
+		assert_chunks_touched(p, w);
 		assert_int_equal(w->refs, pressure_refs[i]);
 		assert_int_equal(w->state == PVDMA_WIN_LIVE, w->refs != 0);
 		pinned += w->refs ? w->len : 0;
@@ -2206,6 +2245,44 @@ static void test_bitmap_find(void **state)
 			 BITS - 1);
 }
 
+/*
+ * A piece's touched bits are its window's, moved down by the piece's
+ * first chunk, and its free chunks are counted off them: the copy and
+ * the count, a word at a time, against bit by bit, at every shift.
+ */
+static void test_bitmap_copy(void **state)
+{
+	enum { BITS = PVDMA_CHUNKS };
+	u64 src[PVDMA_BITMAP_WORDS(BITS)], dst[PVDMA_BITMAP_WORDS(BITS)];
+	struct pvdma_prng r;
+	u32 round, from, n, i, set, below;
+
+	pvdma_prng_seed(&r, 37);
+	for (round = 0; round < 3000; round++) {
+		u32 density = pvdma_prng_below(&r, 65);
+
+		for (i = 0; i < BITS; i++)
+			pvdma_bitmap_assign(src, i,
+					    pvdma_prng_below(&r, 64) < density);
+		from = pvdma_prng_below(&r, BITS);
+		n = 1 + pvdma_prng_below(&r, BITS - from);
+		memset(dst, 0xa5, sizeof(dst));	/* stale bits must go */
+		pvdma_bitmap_copy_from(dst, src, from, n);
+		set = 0;
+		for (i = 0; i < n; i++) {
+			assert_int_equal(pvdma_bitmap_test(dst, i),
+					 pvdma_bitmap_test(src, from + i));
+			set += pvdma_bitmap_test(src, from + i);
+		}
+		for (; i < PVDMA_BITMAP_WORDS(n) * 64; i++)
+			assert_false(pvdma_bitmap_test(dst, i));
+		assert_int_equal(pvdma_bitmap_weight(dst, n), set);
+		for (below = 0, i = 0; i < from; i++)
+			below += pvdma_bitmap_test(src, i);
+		assert_int_equal(pvdma_bitmap_weight(src, from), below);
+	}
+}
+
 static void test_random_pressure(void **state)
 {
 	pressure_run(PVDMA_POLICY_PVDMA, PVDMA_BOUNCE_OFF, false, 21, true);
@@ -2309,6 +2386,7 @@ int main(void)
 		planner_test(test_random_all_policies),
 		planner_test(test_random_pressure),
 		planner_test(test_bitmap_find),
+		planner_test(test_bitmap_copy),
 		planner_test(test_config_checks),
 	};
 

@@ -39,6 +39,50 @@ static inline void pvdma_bitmap_assign_range(u64 *map, u32 from, u32 to,
 	}
 }
 
+/* Set bits of @x, by halves (lib/ assumes no popcount instruction). */
+static inline u32 pvdma_hweight64(u64 x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (u32)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* Set bits of [0, @n) of @map, a word at a time. */
+static inline u32 pvdma_bitmap_weight(const u64 *map, u32 n)
+{
+	u32 i, bits = 0;
+
+	for (i = 0; i < n / 64; i++)
+		bits += pvdma_hweight64(map[i]);
+	if (n & 63)
+		bits += pvdma_hweight64(map[i] & (~0ull >> (64 - (n & 63))));
+	return bits;
+}
+
+/*
+ * Bits [@from, @from + @n) of @src to [0, @n) of @dst, a word at a time;
+ * the bits of @dst's last word past @n are cleared.
+ */
+static inline void pvdma_bitmap_copy_from(u64 *dst, const u64 *src, u32 from,
+					  u32 n)
+{
+	const u64 *s = src + (from >> 6);
+	u32 shift = from & 63, i, words = PVDMA_BITMAP_WORDS(n);
+	/* the words of @src the range reaches: never read past them */
+	u32 reach = PVDMA_BITMAP_WORDS(from + n) - (from >> 6);
+
+	for (i = 0; i < words; i++) {
+		u64 v = s[i] >> shift;
+
+		if (shift && i + 1 < reach)
+			v |= s[i + 1] << (64 - shift);
+		dst[i] = v;
+	}
+	if (n & 63)
+		dst[words - 1] &= ~0ull >> (64 - (n & 63));
+}
+
 static inline bool pvdma_bitmap_test(const u64 *map, u32 bit)
 {
 	return map[bit >> 6] >> (bit & 63) & 1;

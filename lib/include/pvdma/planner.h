@@ -212,6 +212,12 @@ struct pvdma_chunk_map {
 	struct pvdma_chunk_map *next_free;
 };
 
+/* Live mappings touching chunk @i of @c. */
+static inline u32 pvdma_chunk_cover(const struct pvdma_chunk_map *c, u32 i)
+{
+	return c->cover[i];
+}
+
 enum pvdma_window_state {
 	PVDMA_WIN_FREE		= 0,	/* record unused */
 	PVDMA_WIN_PENDING	= 1,	/* planned, host map not yet done */
