@@ -361,13 +361,63 @@ static void chunks_mark_middle(struct pvdma_chunk_map *c, u32 from, u32 to,
 }
 
 /*
+ * A middle longer than this moves in pairs (chunks_move_long()); a
+ * shorter one, chunk by chunk, costs less than setting that up.
+ */
+#define CHUNKS_PAIRED	16
+
+/*
+ * Move the counts of a long middle [@from, @to) by @step; how many
+ * crossed zero. Coming, those are the chunks the touched bitmap says
+ * nothing touched, counted a word at a time; going, each count that
+ * ends at 0. Two counts a step, side by side in a u64: neither wraps nor
+ * borrows from the other, as a count that goes is at least 1. Not
+ * inlined: it would cost the short spans that most entries have.
+ */
+static u32 chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
+			    int step)
+{
+	const u64 pair = 0x0000000100000001ull;
+	u32 i = from, n = 0;
+	u64 v;
+
+	if (step > 0)	/* the bitmap is the counts' until chunks_mark_middle() */
+		n = to - from - pvdma_bitmap_weight_range(c->touched, from, to);
+	if (i & 1) {		/* to pairs on the u64 grid */
+		c->cover[i] += step;
+		n += step < 0 && !c->cover[i];
+		i++;
+	}
+	if (to & 1) {
+		c->cover[to - 1] += step;
+		n += step < 0 && !c->cover[to - 1];
+		to--;
+	}
+	if (step > 0) {
+		for (; i < to; i += 2) {
+			memcpy(&v, &c->cover[i], sizeof(v));
+			v += pair;
+			memcpy(&c->cover[i], &v, sizeof(v));
+		}
+		return n;
+	}
+	for (; i < to; i += 2) {
+		memcpy(&v, &c->cover[i], sizeof(v));
+		v -= pair;
+		memcpy(&c->cover[i], &v, sizeof(v));
+		n += !(u32)v + !(u32)(v >> 32);
+	}
+	return n;
+}
+
+/*
  * Move the count of each chunk [@first, @last] a mapping of @w touches by
  * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
  * brought to zero (-1). Only the ends can be cut by the window's: a chunk
  * between them lies inside the mapping, so inside the window, whole, and
- * the middle of a long span is a plain count. Always inline, as
- * chunks_add(): once per entry, and left to itself the compiler stops
- * inlining it when it grows by a line.
+ * the middle of a long span is a plain count (chunks_move_long()).
+ * Always inline, as chunks_add(): once per entry, and left to itself the
+ * compiler stops inlining it when it grows by a line.
  */
 static __always_inline u64 chunks_step(struct pvdma_window *w, u32 first,
 				       u32 last, int step)
@@ -384,9 +434,13 @@ static __always_inline u64 chunks_step(struct pvdma_window *w, u32 first,
 	}
 	if (last == first)
 		return bytes;
-	for (i = first + 1; i < last; i++) {
-		c->cover[i] += step;
-		whole += c->cover[i] == edge;
+	if (last - first > CHUNKS_PAIRED) {
+		whole = chunks_move_long(c, first + 1, last, step);
+	} else {
+		for (i = first + 1; i < last; i++) {
+			c->cover[i] += step;
+			whole += c->cover[i] == edge;
+		}
 	}
 	if (whole)
 		chunks_mark_middle(c, first + 1, last, edge, whole);

@@ -2247,8 +2247,9 @@ static void test_bitmap_find(void **state)
 
 /*
  * A piece's touched bits are its window's, moved down by the piece's
- * first chunk, and its free chunks are counted off them: the copy and
- * the count, a word at a time, against bit by bit, at every shift.
+ * first chunk, and its free chunks are counted off them, as are the
+ * chunks a long mapping takes: the copy and the counts, a word at a
+ * time, against bit by bit, at every shift.
  */
 static void test_bitmap_copy(void **state)
 {
@@ -2277,6 +2278,8 @@ static void test_bitmap_copy(void **state)
 		for (; i < PVDMA_BITMAP_WORDS(n) * 64; i++)
 			assert_false(pvdma_bitmap_test(dst, i));
 		assert_int_equal(pvdma_bitmap_weight(dst, n), set);
+		assert_int_equal(pvdma_bitmap_weight_range(src, from, from + n),
+				 set);
 		for (below = 0, i = 0; i < from; i++)
 			below += pvdma_bitmap_test(src, i);
 		assert_int_equal(pvdma_bitmap_weight(src, from), below);

@@ -60,6 +60,21 @@ static inline u32 pvdma_bitmap_weight(const u64 *map, u32 n)
 	return bits;
 }
 
+/* Set bits of [@from, @to) of @map, a word at a time. */
+static inline u32 pvdma_bitmap_weight_range(const u64 *map, u32 from, u32 to)
+{
+	u32 bits = 0;
+
+	while (from < to) {
+		u32 end = PVDMA_MIN(to, (from | 63) + 1);
+		u64 mask = (~0ull >> (64 - (end - from))) << (from & 63);
+
+		bits += pvdma_hweight64(map[from >> 6] & mask);
+		from = end;
+	}
+	return bits;
+}
+
 /*
  * Bits [@from, @from + @n) of @src to [0, @n) of @dst, a word at a time;
  * the bits of @dst's last word past @n are cleared.
