@@ -8,6 +8,9 @@
  * first that comes out as it was. Both are loops over parent pointers,
  * each step a few loads: an insert's walk is O(1) amortised, an erase's
  * O(log n) at worst, and summaries stay exact without cases per rotation.
+ * An insert knows more: the side each step comes up from, and after a
+ * rotation every height, so it reads one child per step and none to
+ * rotate (keys in order, a FIFO of windows, rotate on every insert).
  */
 #include <pvdma/avl.h>
 
@@ -161,14 +164,106 @@ static void avl_fixup_moved(struct pvdma_avl_root *root,
 	avl_fix_summaries(settled, aug);
 }
 
+/*
+ * @x leans by two towards its child @c (@left: the left one) after an
+ * insert below @c, which is @h tall: rotate as avl_rebalance_node() would,
+ * once if @c leans outwards, else twice through @c's inner child. After
+ * an insert the heights are known without reading any: the new top is @h
+ * tall (the subtree's height before the insert), the others @h - 1.
+ * Summaries from the bottom up. Returns the new top.
+ */
+static struct pvdma_avl_node *avl_insert_rotate(struct pvdma_avl_root *root,
+						struct pvdma_avl_node *x,
+						struct pvdma_avl_node *c,
+						bool left, int h,
+						pvdma_avl_augment_t aug)
+{
+	struct pvdma_avl_node *outer = left ? c->left : c->right;
+	struct pvdma_avl_node *g = left ? c->right : c->left, *a, *b;
+
+	if (avl_h(outer) >= avl_h(g)) {
+		/* once: @c takes @x's place, @x takes @c's inner child */
+		avl_replace_child(root, x->parent, x, c);
+		if (left) {
+			x->left = g;
+			c->right = x;
+		} else {
+			x->right = g;
+			c->left = x;
+		}
+		if (g)
+			g->parent = x;
+		x->parent = c;
+		x->height = h - 1;
+		if (aug) {
+			aug(x);
+			aug(c);
+		}
+		return c;
+	}
+	/* twice: @g takes @x's place, its children go to @x and @c */
+	a = left ? g->left : g->right;	/* to @c */
+	b = left ? g->right : g->left;	/* to @x */
+	avl_replace_child(root, x->parent, x, g);
+	if (left) {
+		c->right = a;
+		x->left = b;
+		g->left = c;
+		g->right = x;
+	} else {
+		c->left = a;
+		x->right = b;
+		g->right = c;
+		g->left = x;
+	}
+	if (a)
+		a->parent = c;
+	if (b)
+		b->parent = x;
+	c->parent = g;
+	x->parent = g;
+	c->height = h - 1;
+	x->height = h - 1;
+	g->height = h;
+	if (aug) {
+		aug(c);
+		aug(x);
+		aug(g);
+	}
+	return g;
+}
+
+/*
+ * A new leaf: its own summary, then up while each subtree grows. Only a
+ * node's other child needs reading: the one it came up from is taller by
+ * one than before. The first node whose height stays, or a rotation
+ * (which gives the subtree back its old height), ends the walk; the
+ * summaries go on from there.
+ */
 void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 {
-	/* A new leaf: its own summary, then its parent gained a child. */
+	struct pvdma_avl_node *x = n->parent;
+
 	if (aug)
 		aug(n);
-	if (n->parent)
-		avl_fixup(root, n->parent, aug);
+	while (x) {
+		bool left = x->left == n;
+		int h = n->height;
+
+		if (x->height > h)	/* the other side was as tall */
+			break;
+		if (h - avl_h(left ? x->right : x->left) > 1) {
+			x = avl_insert_rotate(root, x, n, left, h, aug)->parent;
+			break;
+		}
+		x->height = h + 1;
+		if (aug)
+			aug(x);
+		n = x;
+		x = x->parent;
+	}
+	avl_fix_summaries(x, aug);
 }
 
 bool pvdma_avl_insert_between(struct pvdma_avl_root *root,
