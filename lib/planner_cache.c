@@ -833,9 +833,9 @@ static bool next_piece(const struct pvdma_planner *p,
 	if (*i == n)
 		return false;
 	end = pvdma_bitmap_next_clear(c->touched, *i, n);
-	r->refs = 0;
-	for (j = *i; j < end; j++) {
-		if (j > *i && holes && hole_before(p, c, j))
+	r->refs = c->starts[*i];
+	for (j = *i + 1; j < end; j++) {
+		if (holes && hole_before(p, c, j))
 			break;
 		r->refs += c->starts[j];
 	}
