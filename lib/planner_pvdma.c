@@ -290,9 +290,9 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 	if (!later)
 		limit = spec_window(p, pvdma_cache_spec_fresh(p), m->room);
 	g = limit >> p->cfg.headroom_shift;
-	if (later && !near_earlier_window(m, g) && !list_speculates(p, m))
+	if (g <= m->hi - m->lo)		/* first: the cheapest to ask */
 		return;
-	if (g <= m->hi - m->lo)
+	if (later && !near_earlier_window(m, g) && !list_speculates(p, m))
 		return;
 	if (!first_taken_back(p, g))
 		return;
