@@ -1094,6 +1094,73 @@ static bool clip_extent(struct pvdma_planner *p, const struct pvdma_miss *m,
 	return true;
 }
 
+static bool win_overlaps(const struct pvdma_window *w, u64 lo, u64 hi)
+{
+	return w && w->gpa < hi && w->gpa + w->len > lo;
+}
+
+/*
+ * @w gives its place in the index to a window that holds all of it: its
+ * users keep it, unshared, as they would a private window (it goes with
+ * the next host call once the last lets go), and lookups find the new one.
+ */
+static void win_unshare(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	pvdma_gpa_remove(p, w);
+	if (w->state == PVDMA_WIN_IDLE) {
+		pvdma_list_del(&w->lru);
+		pvdma_list_add_tail(&w->lru, &p->dead);
+	}
+}
+
+/*
+ * A miss that overlaps the shared windows beside it (@a before it, @b
+ * after it: @m's neighbours) would get a private exact window, gone with the next host call, and
+ * pay again the next time the driver maps that memory cut at other
+ * boundaries (a ring's slots registered again, slices of an array). While
+ * the aperture is mostly free, a window holding the miss and the windows
+ * it overlaps may take their place in the index instead, if it is at
+ * most twice the miss (it maps their bytes a second time while their
+ * users hold them): then what they held and the miss are hits from now
+ * on. Only mapped windows give way, not this call's own (still pending).
+ */
+static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
+			  struct pvdma_window *a, struct pvdma_window *b,
+			  u64 *lo, u64 *hi)
+{
+	struct pvdma_window *after;
+	u64 ulo = m->lo, uhi = m->hi;
+
+	if (!win_overlaps(a, m->lo, m->hi))
+		a = NULL;
+	if (!win_overlaps(b, m->lo, m->hi))
+		b = NULL;
+	if ((a && a->state == PVDMA_WIN_PENDING) ||
+	    (b && b->state == PVDMA_WIN_PENDING))
+		return false;
+	if (a) {
+		ulo = a->gpa;
+		uhi = PVDMA_MAX(uhi, a->gpa + a->len);
+	}
+	if (b) {
+		uhi = PVDMA_MAX(uhi, b->gpa + b->len);
+		after = pvdma_gpa_next(b);
+		if (win_overlaps(after, ulo, uhi))
+			return false;	/* a third window: leave it */
+	}
+	if (uhi - ulo > 2 * (m->hi - m->lo) || !pvdma_cache_mostly_free(p) ||
+	    uhi - ulo > m->room || bus_refused(p, uhi - ulo) ||
+	    cache_admit(p, uhi - ulo))
+		return false;
+	if (a)
+		win_unshare(p, a);
+	if (b)
+		win_unshare(p, b);
+	*lo = ulo;
+	*hi = uhi;
+	return true;
+}
+
 /* A record for a new window; idle windows give theirs up if need be. */
 static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
 {
@@ -1127,7 +1194,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	};
 	struct pvdma_window *w, *next;
 	u64 evictions = p->stats.evictions;
-	bool shared;
+	bool shared, near = true;
 
 	*reason = cache_admit(p, m.hi - m.lo);
 	if (*reason)
@@ -1139,7 +1206,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	if (!p->cfg.strict)
 		p->policy->grow(p, &m, &lo, &hi);
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
-	if (!shared || hi - lo > m.room || bus_refused(p, hi - lo)) {
+	if (!shared && win_supersede(p, &m, prev, next, &lo, &hi)) {
+		shared = true;
+		near = false;	/* its neighbours left the index */
+	} else if (!shared || hi - lo > m.room || bus_refused(p, hi - lo)) {
 		lo = m.lo;
 		hi = m.hi;
 	}
@@ -1161,7 +1231,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		/* the neighbours the lookup found, unless an eviction for
 		 * the record took one out
 		 */
-		if (evictions == p->stats.evictions)
+		if (near && evictions == p->stats.evictions)
 			pvdma_gpa_insert_near(p, w, prev, next);
 		else
 			pvdma_gpa_insert(p, w);

@@ -369,6 +369,38 @@ static void test_pvdma_spec_recycle(void **state)
 }
 
 /*
+ * A map that overlaps the end of a window (the driver maps the same
+ * memory cut at other boundaries) takes that window's place in the
+ * index with one holding both: mapped again after a host call, it is a
+ * hit, not a private window made again; what the first held is too.
+ */
+static void test_pvdma_supersede(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 x = 0x100000000ull, a_len, calls;
+	struct pvdma_seg s, far;
+
+	a_len = window_len_at(h, x, 4096);
+	s = seg(x + a_len / 2, a_len);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, &s, 1);
+	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* another host call: a private window would go with it */
+	far = seg(0x900000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	calls = h->p.stats.host_calls;
+	s = seg(x + a_len / 2, a_len);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_translates(h, &s, 1);
+	assert_int_equal(map1(h, x + 4096, 4096), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Under pressure too, speculation that pays is recycled: with most of
  * the aperture held by a buffer, a driver that walks region by region
  * and comes back to each keeps getting windows there (the oldest
@@ -2346,6 +2378,7 @@ int main(void)
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_recycle),
 		planner_test(test_pvdma_recycle_paying),
+		planner_test(test_pvdma_supersede),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
