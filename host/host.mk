@@ -29,7 +29,7 @@ $(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests of the request path and the DMA command parser.
-HOST_UNIT_TESTS := companion dmadev ledger fdstore
+HOST_UNIT_TESTS := companion dmadev ledger fdstore procread
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 
@@ -40,6 +40,9 @@ $(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 		$(HOST_CORE_OBJS) $(LIBPVDMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+# reads off the loop: the loop and the pool are the daemon's
+$(BUILD)/tests/test_procread: $(BUILD)/obj/host/evloop.o \
+	$(BUILD)/obj/host/procread.o
 
 # The integration client plays QEMU's part (tests/host/run-host.sh).
 $(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \

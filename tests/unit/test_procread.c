@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reads off the loop (host/procread.c): a read's bytes come back on the
+ * loop, a cancelled read's never do, and a read asked for while every
+ * thread is taken is refused, not queued. A FIFO nobody opens for
+ * writing stands in for a peer that holds its command line: the thread's
+ * open waits until the test lets it go.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/procread.h"
+
+struct got {
+	int calls;
+	ssize_t n;
+	char buf[64];
+};
+
+static void got_read(void *ctx, const char *buf, ssize_t n)
+{
+	struct got *g = ctx;
+
+	g->calls++;
+	g->n = n;
+	if (n > 0)
+		memcpy(g->buf, buf, (size_t)n < sizeof(g->buf) ? (size_t)n :
+		       sizeof(g->buf));
+}
+
+struct fixture {
+	struct evloop loop;
+	struct procread_pool *pool;
+	char dir[64];
+};
+
+static struct fixture *fixture_new(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(evloop_init(&f->loop), 0);
+	f->pool = procread_pool_new(&f->loop);
+	assert_non_null(f->pool);
+	strcpy(f->dir, "/tmp/pvdma-procread-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	procread_pool_free(f->pool);
+	evloop_fini(&f->loop);
+	rmdir(f->dir);
+	free(f);
+}
+
+/* A FIFO in the fixture's directory; its path in @path. */
+static void fifo_make(struct fixture *f, const char *name, char *path,
+		      size_t len)
+{
+	snprintf(path, len, "%s/%s", f->dir, name);
+	assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+/* Let the reader of @path go: open its writing end, write @n bytes of
+ * @s, close.
+ */
+static void fifo_release(const char *path, const char *s, size_t n)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, n), (ssize_t)n);
+	close(fd);
+}
+
+/* Run the loop until every thread is done and what they read handed
+ * back (or a few seconds passed).
+ */
+static void loop_settle(struct fixture *f)
+{
+	int i;
+
+	for (i = 0; i < 300 && procread_running(f->pool); i++) {
+		evloop_run_once(&f->loop, 10);
+		evloop_turn_end(&f->loop);
+	}
+	for (i = 0; i < 5; i++) {
+		evloop_run_once(&f->loop, 10);
+		evloop_turn_end(&f->loop);
+	}
+	assert_int_equal(procread_running(f->pool), 0);
+}
+
+static void test_read_comes_back(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g = { 0 };
+	char path[96];
+	int err = 0;
+
+	fifo_make(f, "a", path, sizeof(path));
+	assert_non_null(procread_start(f->pool, path, 64, got_read, &g, &err));
+	/* the loop does not wait for the read */
+	evloop_run_once(&f->loop, 0);
+	evloop_turn_end(&f->loop);
+	assert_int_equal(g.calls, 0);
+	fifo_release(path, "qemu\0-m\0", 8);
+	loop_settle(f);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.n, 8);
+	assert_memory_equal(g.buf, "qemu\0-m\0", 8);
+	unlink(path);
+	fixture_free(f);
+}
+
+static void test_cancelled_read_never_comes_back(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g = { 0 };
+	struct procread *r;
+	char path[96];
+	int err = 0;
+
+	fifo_make(f, "b", path, sizeof(path));
+	r = procread_start(f->pool, path, 64, got_read, &g, &err);
+	assert_non_null(r);
+	procread_cancel(r);		/* its client went */
+	fifo_release(path, "qemu", 4);
+	loop_settle(f);
+	assert_int_equal(g.calls, 0);
+	unlink(path);
+	fixture_free(f);
+}
+
+static void test_busy_refused(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[PROCREAD_THREADS + 1];
+	char path[PROCREAD_THREADS][96], name[16];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, got_read,
+					       &g[i], &err));
+	}
+	assert_null(procread_start(f->pool, path[0], 64, got_read,
+				   &g[PROCREAD_THREADS], &err));
+	assert_int_equal(err, -EBUSY);
+	assert_int_equal(procread_refused(f->pool), 1);
+	for (i = 0; i < PROCREAD_THREADS; i++)
+		fifo_release(path[i], "x", 1);
+	loop_settle(f);
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		assert_int_equal(g[i].calls, 1);
+		unlink(path[i]);
+	}
+	assert_int_equal(g[PROCREAD_THREADS].calls, 0);
+	fixture_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_comes_back),
+		cmocka_unit_test(test_cancelled_read_never_comes_back),
+		cmocka_unit_test(test_busy_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
