@@ -1526,10 +1526,16 @@ static void discard_new(struct pvdma_planner *p)
 	}
 }
 
-/* A failed call: its windows are settled (idle, freed) or forgotten. */
-static void call_abandon(struct pvdma_planner *p)
+/*
+ * A call is over: its figures go too, so that a failure found before the
+ * next call's pass (an invalid entry) reports no windows of a call long
+ * done as its own (pvdma_plan_fail()).
+ */
+static void call_over(struct pvdma_planner *p)
 {
 	pvdma_list_init(&p->call_new);
+	p->call_new_bytes = 0;
+	p->call_need = 0;
 }
 
 /* The call's windows are mapped and in use: grown ones may be trimmed. */
@@ -1542,6 +1548,7 @@ static void call_end(struct pvdma_planner *p)
 		pvdma_list_del(&w->lru);
 		spec_list_add(p, w);
 	}
+	call_over(p);
 }
 
 /*
@@ -1585,7 +1592,7 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 			pvdma_win_free(p, w);
 		}
 	}
-	call_abandon(p);
+	call_over(p);	/* its windows are settled (idle, freed) or forgotten */
 	pvdma_batch_submit(p);
 }
 

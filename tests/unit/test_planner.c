@@ -1743,6 +1743,14 @@ static void test_pvdma_fails_cleanly(void **state)
 	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
 	assert_int_equal(pvdma_map(&h->p, b, 2, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_translates(h, b, 2);
+	/* a failure before any planning counts no window of the call that
+	 * went before as its own
+	 */
+	assert_int_not_equal(pvdma_map(&h->p, b, 0, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_INVALID);
+	assert_int_equal(h->p.last_failure.aperture_live,
+			 h->p.stats.live_aperture);
+	assert_int_equal(h->p.last_failure.aperture_need, 0);
 	/* a transport failure is reported as such */
 	h->fail_transport = 1;
 	a = seg(32 << 20, 4096);
