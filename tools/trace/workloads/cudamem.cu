@@ -19,31 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHECK(x)                                                            \
-	do {                                                                \
-		cudaError_t err_ = (x);                                     \
-		if (err_ != cudaSuccess) {                                  \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #x, cudaGetErrorString(err_));    \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
-
-static int marker_fd = -1;
-
-static void phase(const char *name)
-{
-	char buf[128];
-	int n;
-
-	printf("phase %s\n", name);
-	fflush(stdout);
-	if (marker_fd < 0)
-		return;
-	n = snprintf(buf, sizeof(buf), "PHASE %s\n", name);
-	if (write(marker_fd, buf, (size_t)n) < 0)
-		perror("trace_marker");
-}
+#include "phase.h"
 
 /* Add one to the first word of every 4 KiB page: faults each page in. */
 __global__ void touch_pages(unsigned int *p, size_t pages)
@@ -173,11 +149,9 @@ static int hostreg(void)
 
 int main(int argc, char **argv)
 {
-	const char *m = getenv("PVDMA_TRACE_MARKER");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (m)
-		marker_fd = open(m, O_WRONLY);
+	marker_open();
 	if (argc >= 2 && !strcmp(argv[1], "uvm"))
 		return uvm(argc >= 3 ? atof(argv[2]) : 6.0);
 	if (argc >= 2 && !strcmp(argv[1], "hostreg"))

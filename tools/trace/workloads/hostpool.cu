@@ -26,38 +26,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "phase.h"
+
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
 #define STREAMS 4
 #define PER_BURST 24
 #define BURSTS 24
 #define HELD_MAX 64
-
-#define CHECK(x)                                                            \
-	do {                                                                \
-		cudaError_t err_ = (x);                                     \
-		if (err_ != cudaSuccess) {                                  \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #x, cudaGetErrorString(err_));    \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
-
-static int marker_fd = -1;
-
-static void phase(const char *name)
-{
-	char buf[128];
-	int n;
-
-	printf("phase %s\n", name);
-	fflush(stdout);
-	if (marker_fd < 0)
-		return;
-	n = snprintf(buf, sizeof(buf), "PHASE %s\n", name);
-	if (write(marker_fd, buf, (size_t)n) < 0)
-		perror("trace_marker");
-}
 
 struct held {
 	char *p;
@@ -137,14 +113,12 @@ static void set_threshold(uint64_t v)
 
 int main(void)
 {
-	const char *m = getenv("PVDMA_TRACE_MARKER");
 	struct cudaMemPoolProps props;
 	struct cudaMemAccessDesc access;
 	cudaError_t err;
 	int b, k;
 
-	if (m && *m)
-		marker_fd = open(m, O_WRONLY);
+	marker_open();
 	srand(4096);
 	CHECK(cudaSetDevice(0));
 	CHECK(cudaMalloc((void **)&dev, 72 * MIB));

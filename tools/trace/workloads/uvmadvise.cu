@@ -30,17 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MIB ((size_t)1 << 20)
+#include "phase.h"
 
-#define CHECK(x)                                                            \
-	do {                                                                \
-		cudaError_t err_ = (x);                                     \
-		if (err_ != cudaSuccess) {                                  \
-			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
-				__LINE__, #x, cudaGetErrorString(err_));    \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
+#define MIB ((size_t)1 << 20)
 
 /* Advice a driver may refuse (no concurrent managed access) is reported,
  * not fatal: the trace then shows the driver's default placement. */
@@ -51,22 +43,6 @@
 			fprintf(stderr, "%s:%d: %s: %s\n", __FILE__,        \
 				__LINE__, #x, cudaGetErrorString(err_));    \
 	} while (0)
-
-static int marker_fd = -1;
-
-static void phase(const char *name)
-{
-	char buf[128];
-	int n;
-
-	printf("phase %s\n", name);
-	fflush(stdout);
-	if (marker_fd < 0)
-		return;
-	n = snprintf(buf, sizeof(buf), "PHASE %s\n", name);
-	if (write(marker_fd, buf, (size_t)n) < 0)
-		perror("trace_marker");
-}
 
 /* Read and bump the first word of every 4 KiB page of [p, p + pages). */
 __global__ void touch_pages(unsigned int *p, size_t pages, unsigned int *sum)
@@ -137,13 +113,11 @@ int main(void)
 	const size_t npieces = moved / piece;
 	cudaMemLocation gpu = loc(cudaMemLocationTypeDevice, 0);
 	cudaMemLocation host = loc(cudaMemLocationTypeHost, 0);
-	const char *m = getenv("PVDMA_TRACE_MARKER");
 	size_t order[64], freemem, total, i;
 	char *a, *b, *c;
 	int r, cma = 0;
 
-	if (m && *m)
-		marker_fd = open(m, O_WRONLY);
+	marker_open();
 	CHECK(cudaSetDevice(0));
 	CHECK(cudaMemGetInfo(&freemem, &total));
 	if (remote + mostly + moved > freemem / 4) {

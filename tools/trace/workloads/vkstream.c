@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
+#include "phase.h"
+
 #define MIB ((VkDeviceSize)1 << 20)
 
 #define VK(x)                                                               \
@@ -46,22 +48,7 @@ static VkCommandPool pool;
 static VkCommandBuffer cmd;
 static VkFence fence;
 static VkPhysicalDeviceMemoryProperties memprops;
-static int marker_fd = -1;
 static uint64_t streamed;
-
-static void phase(const char *name)
-{
-	char line[128];
-	int n;
-
-	printf("phase %s\n", name);
-	fflush(stdout);
-	if (marker_fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "PHASE %s\n", name);
-	if (write(marker_fd, line, (size_t)n) < 0)
-		perror("trace_marker");
-}
 
 /* A memory type allowed by bits with all of want and none of avoid. */
 static int find_type(uint32_t bits, VkMemoryPropertyFlags want,
@@ -250,7 +237,6 @@ int main(int argc, char **argv)
 	int heaps = argc > 1 ? atoi(argv[1]) : 6;
 	VkDeviceSize heap_size = (argc > 2 ? (VkDeviceSize)atoi(argv[2]) : 256) * MIB;
 	int rounds = argc > 3 ? atoi(argv[3]) : 2;
-	const char *m = getenv("PVDMA_TRACE_MARKER");
 	struct buf *heap, vram, staging, readback;
 	unsigned char *asset;
 	const size_t asset_size = 4 << 20;
@@ -264,8 +250,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vkstream [HEAPS [HEAP_MIB [ROUNDS]]]\n");
 		return 2;
 	}
-	if (m)
-		marker_fd = open(m, O_WRONLY);
+	marker_open();
 	asset = malloc(asset_size);
 	heap = calloc((size_t)heaps, sizeof(*heap));
 	if (!asset || !heap)
