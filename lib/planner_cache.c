@@ -1115,14 +1115,15 @@ static void win_unshare(struct pvdma_planner *p, struct pvdma_window *w)
 
 /*
  * A miss that overlaps the shared windows beside it (@a before it, @b
- * after it: @m's neighbours) would get a private exact window, gone with the next host call, and
- * pay again the next time the driver maps that memory cut at other
- * boundaries (a ring's slots registered again, slices of an array). While
- * the aperture is mostly free, a window holding the miss and the windows
- * it overlaps may take their place in the index instead, if it is at
- * most twice the miss (it maps their bytes a second time while their
- * users hold them): then what they held and the miss are hits from now
- * on. Only mapped windows give way, not this call's own (still pending).
+ * after it: @m's neighbours) would get a private exact window, gone
+ * with the next host call, and pay again the next time the driver maps
+ * that memory cut at other boundaries (a ring's slots registered again,
+ * slices of an array). While the aperture is mostly free, a window
+ * holding the miss and the windows it overlaps may take their place in
+ * the index instead, if it is at most twice the miss (it maps their
+ * bytes a second time while their users hold them): then what they held
+ * and the miss are hits from now on. Only mapped windows give way, not
+ * this call's own (still pending).
  */
 static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
 			  struct pvdma_window *a, struct pvdma_window *b,
