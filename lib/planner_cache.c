@@ -1529,8 +1529,8 @@ static void discard_new(struct pvdma_planner *p)
 
 /*
  * A call is over: its figures go too, so that a failure found before the
- * next call's pass (an invalid entry) reports no windows of a call long
- * done as its own (pvdma_plan_fail()).
+ * next call's pass (a call of no entries, refused in pvdma_map()) reports
+ * no windows of a call long done as its own (pvdma_plan_fail()).
  */
 static void call_over(struct pvdma_planner *p)
 {
