@@ -189,16 +189,16 @@ static int setup(struct replay *rp)
 	rp->mem.ops = calloc(nops, sizeof(*rp->mem.ops));
 	rp->mem.batch_win = calloc(nops, sizeof(*rp->mem.batch_win));
 	/* where the pages of large grown windows lie: their holes can be
-	 * trimmed (a few MiB of chunk maps, as the module would give) */
-	rp->mem.nchunk_maps = REPLAY_CHUNK_MAPS;
-	rp->mem.chunk_maps = calloc(REPLAY_CHUNK_MAPS,
+	 * trimmed (the module's number of chunk maps, no more) */
+	rp->mem.nchunk_maps = PVDMA_CHUNK_MAPS_DEFAULT;
+	rp->mem.chunk_maps = calloc(rp->mem.nchunk_maps,
 				    sizeof(*rp->mem.chunk_maps));
 	/* touched now, as the module's vcalloc does: a first touch inside
 	 * pvdma_map would count as the planner's time
 	 */
 	if (rp->mem.chunk_maps)
 		touch_pages(rp->mem.chunk_maps,
-			    REPLAY_CHUNK_MAPS * sizeof(*rp->mem.chunk_maps));
+			    rp->mem.nchunk_maps * sizeof(*rp->mem.chunk_maps));
 	if (opt->block_bytes)
 		pcfg.block_bytes = opt->block_bytes;
 	if (opt->policy == PVDMA_POLICY_POOL ||

@@ -15,8 +15,6 @@
 
 /* Most shown entries one parsed line may carry (old kernels print all). */
 #define REPLAY_MAX_SHOWN	65536u
-/* Chunk maps the planner may give large windows: the guest's number. */
-#define REPLAY_CHUNK_MAPS	PVDMA_CHUNK_MAPS_DEFAULT
 #define REPLAY_ALIGN_64K	(64ull << 10)
 #define REPLAY_ALIGN_2M		(2ull << 20)
 /* Invented and bounce addresses stay below this. */
