@@ -194,19 +194,22 @@ static bool mappings_scarce(const struct pvdma_planner *p,
 static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 limit, u64 *lo, u64 *hi)
 {
+	u64 most = PVDMA_MIN(limit, m->room);
 	int level;
 
-	for (level = PVDMA_MISS_LEVELS - 1; level >= 0; level--) {
+	if (most < 1ull << PVDMA_MISS_LEVEL0_SHIFT)
+		return;
+	/* from the largest block that fits: no need to ask the history above */
+	level = PVDMA_MIN((63 - __builtin_clzll(most) - PVDMA_MISS_LEVEL0_SHIFT) / 2,
+			  PVDMA_MISS_LEVELS - 1);
+	for (; level >= 0; level--) {
 		u64 size = 1ull << (PVDMA_MISS_LEVEL0_SHIFT + 2 * level);
-		u64 base = PVDMA_ALIGN_DOWN(m->lo, size);
-		u64 before;
+		u64 before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
 
-		if (size > limit || size > m->room)
-			continue;	/* no need to ask the history */
-		before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
 		if (!before || before + (m->hi - m->lo) < size / 2)
 			continue;
-		consider(m, base, base + size, lo, hi);
+		consider(m, PVDMA_ALIGN_DOWN(m->lo, size),
+			 PVDMA_ALIGN_DOWN(m->lo, size) + size, lo, hi);
 		return;
 	}
 }
