@@ -191,7 +191,11 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "fd_store_dropped", d->store.stats.dropped);
 	jsonw_u64(w, "cmdline_reads_running",
 		  d->procread ? procread_running(d->procread) : 0);
-	jsonw_u64(w, "cmdline_unchecked",
+	jsonw_u64(w, "cmdline_reads_stuck",
+		  d->procread ? procread_stuck(d->procread) : 0);
+	jsonw_u64(w, "cmdline_timed_out",
+		  d->procread ? procread_timed_out(d->procread) : 0);
+	jsonw_u64(w, "cmdline_refused_busy",
 		  d->procread ? procread_refused(d->procread) : 0);
 	jsonw_object_end(w);
 }

@@ -27,6 +27,12 @@
 
 /* Longer QEMU command lines are compared on their first 64 KiB. */
 #define PVDMAD_CMDLINE_MAX	(64u << 10)
+/*
+ * A command line not read by then is held by its own process (procread.h):
+ * its connection is refused. Reading it takes microseconds; 2 s leaves
+ * room for argument pages swapped out on a loaded host.
+ */
+#define PVDMAD_CMDLINE_TIMEOUT_MS	2000
 
 /*
  * The layout QEMU itself was given (its -machine and -m, from
@@ -222,6 +228,15 @@ static void companion_args_read(void *ctx, const char *args, ssize_t n)
 	int err;
 
 	cl->pending = NULL;
+	if (n == -ETIMEDOUT) {
+		/* Its reader thread stays, stuck, until the peer lets go:
+		 * one of PROCREAD_THREADS, so the peer can't pile them up. */
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: its command line (/proc/%d/cmdline) not readable within %d ms: the process holds its own memory",
+			(int)cl->pid, (int)cl->pid, PVDMAD_CMDLINE_TIMEOUT_MS);
+		ivshmem_client_ready(cl, -ETIMEDOUT);
+		return;
+	}
 	err = companion_check_qemu_layout(d, cl, args, n);
 	if (!err)
 		err = companion_attach(d, cl);
@@ -253,21 +268,28 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	/*
 	 * QEMU's command line is its own memory, which it can make any
 	 * reader wait on for good (procread.h): read on a helper thread,
-	 * and the setup waits for it, not the loop. Nothing to compare
-	 * with (no pid, no RAM file configured), or no thread free: no check.
+	 * and the setup waits for it, not the loop, until its deadline.
+	 * Nothing to compare with (no pid, no RAM file configured): no
+	 * check. No thread free (each still waits on an earlier peer):
+	 * refused, not served unchecked, so stuck readers buy a peer nothing.
 	 */
 	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
 		return companion_attach(d, cl);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
 	cl->pending = procread_start(d->procread, path, PVDMAD_CMDLINE_MAX,
+				     PVDMAD_CMDLINE_TIMEOUT_MS,
 				     companion_args_read, cl, &err);
 	if (cl->pending)
 		return -EINPROGRESS;
-	pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-		"companion: pid %d: its command line not checked: %s", (int)cl->pid,
-		err == -EBUSY ? "every reader thread still waits on an earlier peer's" :
-				strerror(-err));
-	return companion_attach(d, cl);
+	if (err == -EBUSY)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: all %d command-line reader threads still wait on earlier peers' (cmdline_reads_stuck in stats)",
+			(int)cl->pid, PROCREAD_THREADS);
+	else
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: its command line can't be read: %s",
+			(int)cl->pid, strerror(-err));
+	return err; /* a peer's stuck readers buy it no unchecked QEMU */
 }
 
 static int companion_client_doorbell(void *ctx, struct ivshmem_client *cl)

@@ -4,9 +4,12 @@
  *
  * Each read has a detached thread of its own, so one that never returns
  * holds nothing but itself. A finished read goes on the pool's done list
- * and the eventfd wakes the loop, which calls back and frees it. The
- * pool outlives pvdmad's use of it while threads still run: the last one
- * out frees it.
+ * and the eventfd wakes the loop, which calls back and frees it. Reads
+ * not yet handed back sit on the loop's live list, and a timerfd armed
+ * for the earliest deadline among them ends those that pass it: their
+ * caller hears -ETIMEDOUT and the record waits, stuck, for its thread.
+ * The pool outlives pvdmad's use of it while threads still run: the last
+ * one out frees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <pvdma/compat.h>
@@ -26,16 +30,21 @@
 /**
  * struct procread - one read
  * @next:	in the pool's done list
+ * @live_next:	in the pool's live list (the loop's alone)
  * @pool:
  * @path:	what to read
  * @buf:	what was read
  * @max:	its size
  * @n:		bytes read, or a negative errno
  * @fn, @ctx:	the caller's, called on the loop
+ * @deadline_ns: when the caller stops waiting (CLOCK_MONOTONIC)
  * @cancelled:	the caller is gone (the loop's alone)
+ * @expired:	the deadline passed: counted stuck until its thread ends
+ *		(the loop's alone)
  */
 struct procread {
 	struct procread *next;
+	struct procread *live_next;
 	struct procread_pool *pool;
 	char path[64];
 	char *buf;
@@ -43,28 +52,40 @@ struct procread {
 	ssize_t n;
 	procread_fn fn;
 	void *ctx;
+	uint64_t deadline_ns;
 	bool cancelled;
+	bool expired;
 };
 
 /**
  * struct procread_pool - the threads' meeting point with the loop
  * @loop, @watch: the loop, watching @efd
  * @efd:	written by a thread when it adds to @done
+ * @tfd, @timer_watch: the deadline timer, on the loop
+ * @live:	reads whose caller still waits (the loop's alone)
  * @lock:	guards @done, @running, @closing
  * @done:	reads ended, not yet handed to their callers
  * @running:	threads not yet ended (some may never end)
  * @closing:	pvdmad is done with the pool: the last thread frees it
  * @refused:	reads refused because every thread was taken (the loop's)
+ * @stuck:	threads whose read passed its deadline, still running (the
+ *		loop's)
+ * @timed_out:	reads that passed their deadline (the loop's)
  */
 struct procread_pool {
 	struct evloop *loop;
 	struct evloop_watch watch;
 	int efd;
+	int tfd;
+	struct evloop_watch timer_watch;
+	struct procread *live;
 	pthread_mutex_t lock;
 	struct procread *done;
 	unsigned int running;
 	bool closing;
 	unsigned long long refused;
+	unsigned int stuck;
+	unsigned long long timed_out;
 };
 
 static void procread_free(struct procread *r)
@@ -76,6 +97,8 @@ static void procread_free(struct procread *r)
 static void procread_pool_destroy(struct procread_pool *p)
 {
 	close(p->efd);
+	if (p->tfd >= 0)
+		close(p->tfd);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -126,6 +149,17 @@ static void *procread_main(void *arg)
 	return NULL;
 }
 
+/* Off the live list: handed back, cancelled or expired. */
+static void procread_unlive(struct procread *r)
+{
+	struct procread **pp = &r->pool->live;
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->live_next;
+	if (*pp)
+		*pp = r->live_next;
+}
+
 static void procread_on_done(struct evloop_watch *w, uint32_t events)
 {
 	struct procread_pool *p = container_of(w, struct procread_pool, watch);
@@ -139,9 +173,64 @@ static void procread_on_done(struct evloop_watch *w, uint32_t events)
 	pthread_mutex_unlock(&p->lock);
 	while ((r = list)) {
 		list = r->next;
-		if (!r->cancelled)
+		if (r->expired)
+			p->stuck--;
+		if (!r->cancelled) {
+			procread_unlive(r);
 			r->fn(r->ctx, r->buf, r->n);
+		}
 		procread_free(r);
+	}
+}
+
+/* The timer for the earliest deadline among the live reads, or none. */
+static void procread_arm(struct procread_pool *p)
+{
+	struct itimerspec its = { 0 };
+	struct procread *r;
+	uint64_t first = 0;
+
+	for (r = p->live; r; r = r->live_next)
+		if (!first || r->deadline_ns < first)
+			first = r->deadline_ns;
+	if (first) {
+		its.it_value.tv_sec = first / 1000000000ull;
+		its.it_value.tv_nsec = first % 1000000000ull;
+	}
+	timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/*
+ * Deadlines passed: each such caller hears -ETIMEDOUT, once; the thread
+ * goes on (nothing can stop it) and is counted stuck until it ends. The
+ * callbacks run after the walk: one may start or cancel another read.
+ */
+static void procread_on_timer(struct evloop_watch *w, uint32_t events)
+{
+	struct procread_pool *p = container_of(w, struct procread_pool,
+					       timer_watch);
+	struct procread **pp = &p->live, *late = NULL, *r;
+	uint64_t now = evloop_now_ns(), v;
+	ssize_t n = read(p->tfd, &v, sizeof(v));	/* ours, non-blocking */
+
+	(void)n;	/* the walk below is what counts, not how often */
+	while ((r = *pp)) {
+		if (r->deadline_ns > now) {
+			pp = &r->live_next;
+			continue;
+		}
+		*pp = r->live_next;
+		r->live_next = late;
+		late = r;
+	}
+	procread_arm(p);
+	while ((r = late)) {
+		late = r->live_next;
+		procread_cancel(r);
+		r->expired = true;
+		p->stuck++;
+		p->timed_out++;
+		r->fn(r->ctx, NULL, -ETIMEDOUT);
 	}
 }
 
@@ -159,8 +248,22 @@ struct procread_pool *procread_pool_new(struct evloop *loop)
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (p->tfd < 0) {
+		err = -errno;
+		procread_pool_destroy(p);
+		errno = -err;
+		return NULL;
+	}
 	p->watch = (struct evloop_watch){ .fd = p->efd, .fn = procread_on_done };
+	p->timer_watch = (struct evloop_watch){ .fd = p->tfd,
+						.fn = procread_on_timer };
 	err = evloop_add(loop, &p->watch, EPOLLIN);
+	if (!err) {
+		err = evloop_add(loop, &p->timer_watch, EPOLLIN);
+		if (err)
+			evloop_del(loop, &p->watch);
+	}
 	if (err) {
 		procread_pool_destroy(p);
 		errno = -err;
@@ -177,6 +280,8 @@ void procread_pool_free(struct procread_pool *p)
 	if (!p)
 		return;
 	evloop_del(p->loop, &p->watch);
+	evloop_del(p->loop, &p->timer_watch);
+	p->live = NULL;		/* their threads free them */
 	pthread_mutex_lock(&p->lock);
 	p->closing = true;
 	while ((r = p->done)) {
@@ -190,7 +295,8 @@ void procread_pool_free(struct procread_pool *p)
 }
 
 struct procread *procread_start(struct procread_pool *p, const char *path,
-				size_t max, procread_fn fn, void *ctx, int *err)
+				size_t max, unsigned int timeout_ms,
+				procread_fn fn, void *ctx, int *err)
 {
 	struct procread *r = calloc(1, sizeof(*r));
 	sigset_t all, old;
@@ -210,6 +316,7 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 	r->max = max;
 	r->fn = fn;
 	r->ctx = ctx;
+	r->deadline_ns = evloop_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	pthread_mutex_lock(&p->lock);
 	full = p->running >= PROCREAD_THREADS;
 	if (!full)
@@ -236,11 +343,16 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 		procread_free(r);
 		return NULL;
 	}
+	/* The thread may already be done: the loop hands it back later. */
+	r->live_next = p->live;
+	p->live = r;
+	procread_arm(p);
 	return r;
 }
 
 void procread_cancel(struct procread *r)
 {
+	procread_unlive(r);
 	r->cancelled = true;
 }
 
@@ -257,4 +369,14 @@ unsigned int procread_running(struct procread_pool *p)
 unsigned long long procread_refused(const struct procread_pool *p)
 {
 	return p->refused;
+}
+
+unsigned int procread_stuck(const struct procread_pool *p)
+{
+	return p->stuck;
+}
+
+unsigned long long procread_timed_out(const struct procread_pool *p)
+{
+	return p->timed_out;
 }

@@ -10,10 +10,13 @@
  * another's mmap() then waits for it, and every later reader queues
  * behind that writer (run-attack "cmdline", tests/host/stallfs.c). So
  * each read runs on a thread of its own and its result comes back to the
- * loop through an eventfd; the loop never waits for one. A thread whose
- * peer never lets go stays blocked (the wait is killable: exit ends it);
- * at most PROCREAD_THREADS run at once, and a read asked for when all of
- * them are taken is refused (-EBUSY), never queued behind them.
+ * loop through an eventfd; the loop never waits for one. Each read has a
+ * deadline: past it the caller hears -ETIMEDOUT (on the loop, from a
+ * timerfd) and never hears of the read again. A thread whose peer never
+ * lets go can't be stopped (the wait is killable: only exit ends it), so
+ * it is counted as stuck until it ends on its own; at most
+ * PROCREAD_THREADS run at once, stuck ones included, and a read asked
+ * for when all of them are taken is refused (-EBUSY), never queued.
  */
 #ifndef PVDMAD_PROCREAD_H
 #define PVDMAD_PROCREAD_H
@@ -43,17 +46,23 @@ void procread_pool_free(struct procread_pool *p);
 
 /*
  * Read up to @max bytes of @path on a thread; @fn(@ctx, ...) on the loop
- * when it ends, unless cancelled. The handle, or NULL with -EBUSY (every
- * thread taken) or another negative errno in *@err.
+ * when it ends, or with -ETIMEDOUT once @timeout_ms passed, unless
+ * cancelled; only once. The handle (valid until @fn is called), or NULL
+ * with -EBUSY (every thread taken) or another negative errno in *@err.
  */
 struct procread *procread_start(struct procread_pool *p, const char *path,
-				size_t max, procread_fn fn, void *ctx, int *err);
+				size_t max, unsigned int timeout_ms,
+				procread_fn fn, void *ctx, int *err);
 
 /* @fn will not be called for @r (its thread may still be reading). */
 void procread_cancel(struct procread *r);
 
-/* Threads reading now, and reads refused because all were taken. */
+/* Threads reading now (stuck ones included), and those of them past their
+ * deadline. */
 unsigned int procread_running(struct procread_pool *p);
+unsigned int procread_stuck(const struct procread_pool *p);
+/* Reads refused because all threads were taken; reads past deadline. */
 unsigned long long procread_refused(const struct procread_pool *p);
+unsigned long long procread_timed_out(const struct procread_pool *p);
 
 #endif /* PVDMAD_PROCREAD_H */

@@ -29,8 +29,9 @@
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
- *   client cmdline-hold --socket S --dir D --seconds T (a QEMU whose command
- *                  line can't be read: stallfs.c, root)
+ *   client cmdline-hold --socket S --dir D --seconds T [--count N] (a QEMU
+ *                  whose command line can't be read, connected N times:
+ *                  stallfs.c, root)
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
@@ -1678,7 +1679,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
-		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds);
+		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
+					    o.count ? o.count : 1);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
 	if (!strcmp(mode, "hello-io") && o.control)

@@ -403,38 +403,76 @@ except socket.timeout:
 	kill "$keeper" 2>/dev/null; wait "$keeper" 2>/dev/null
 }
 
-case_cmdline() {	# QEMU's command line is read off the loop
+# hold_cmdline NAME COUNT SECONDS: a peer whose command line no reader
+# gets (tests/host/stallfs.c), connected COUNT times to the companion
+# socket, in the background ($holder); waits until it says it holds.
+# 0, or 2 if this kernel lets no peer hold it (a skip), else 1.
+hold_cmdline() {
+	mkdir -p "$w/$1"
+	: >"$w/$1.out"
+	mounted=$w/$1		# the client unmounts it; at_exit if it can't
+	"$CLIENT" cmdline-hold --socket "$w/c.sock" --dir "$w/$1" \
+		--count "$2" --seconds "$3" >"$w/$1.out" 2>&1 &
+	holder=$!
+	i=0
+	while ! grep -q "^cmdline-hold: pid" "$w/$1.out" && kill -0 "$holder" 2>/dev/null &&
+		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q "^cmdline-hold: pid" "$w/$1.out" && return 0
+	sed 's/^/    /' "$w/$1.out"
+	wait "$holder"
+	grep -q "does not wait on this kernel\|FUSE mount" "$w/$1.out" && return 2
+	return 1
+}
+
+# stats_are KEY VALUE...: each KEY has VALUE in the last stats_within's
+stats_are() {
+	while [ $# -ge 2 ]; do
+		grep -Eq "\"$1\": $2([,}]|\$)" "$w/stats.json" || return 1
+		shift 2
+	done
+}
+
+case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	if ! is_root || [ ! -c /dev/fuse ]; then
 		skip "a FUSE mount of our own needs root and /dev/fuse"; return
 	fi
 	start cmdline
-	mkdir -p "$w/fuse"
-	# a peer that holds its own mmap lock on a FUSE page never served
-	# (tests/host/stallfs.c): any reader of its command line waits
-	mounted=$w/fuse		# the client unmounts it; at_exit if it can't
-	"$CLIENT" cmdline-hold --socket "$w/c.sock" --dir "$w/fuse" \
-		--seconds 3 >"$w/hold.out" 2>&1 &
-	holder=$!
-	i=0
-	while ! grep -q "^cmdline-hold: pid" "$w/hold.out" && kill -0 "$holder" 2>/dev/null &&
-		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	if ! grep -q "^cmdline-hold: pid" "$w/hold.out"; then
-		sed 's/^/    /' "$w/hold.out"
-		if grep -q "does not wait on this kernel\|FUSE mount" "$w/hold.out"; then
-			skip "this kernel lets no peer hold a reader of its command line"
-		else
-			fail "cmdline: the peer was set up"
-		fi
-		wait "$holder"
+	# a peer that holds its own mmap lock on a FUSE page never served:
+	# any reader of its command line waits
+	hold_cmdline fuse 1 7
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		[ $rc -eq 2 ] && skip "this kernel lets no peer hold a reader of its command line"
+		[ $rc -eq 2 ] || fail "cmdline: the peer was set up"
 		stop
 		return
 	fi
+	held=$holder
 	check "a QEMU whose command line can't be read: stats within 1 s" stats_within 1
-	check "  its read counted as running" \
-		grep -q '"cmdline_reads_running": 1' "$w/stats.json"
-	timeout 1 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/others.out" 2>&1
+	check "  its read counted as running" stats_are cmdline_reads_running 1
+	timeout 3 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/others.out" 2>&1
 	check "  other guests served meanwhile, within 1 s" grep -q "^hold: 2 connections" "$w/others.out"
-	wait "$holder"
+	sleep 2.5	# its deadline (2 s) passes
+	stats_within 1
+	check "  past its deadline (2 s): refused, counted, its reader stuck" \
+		stats_are cmdline_timed_out 1 cmdline_reads_stuck 1 cmdline_reads_running 1
+	check "  the refusal logged with its pid" \
+		grep -q "refused: its command line (/proc/[0-9]*/cmdline) not readable within 2000 ms" "$w/log"
+	# the same peer connected 8 times more: 7 readers left, so the 8th is
+	# refused at once, and so is any QEMU until a reader comes back
+	hold_cmdline fuse2 8 3 || fail "cmdline: the second peer was set up"
+	stats_within 1
+	check "  all 8 readers taken: one more refused, counted" \
+		stats_are cmdline_reads_running 8 cmdline_refused_busy 1
+	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/busy.out" 2>&1
+	check "  a QEMU then refused, not served unchecked" grep -q "^hold: 0 connections" "$w/busy.out"
+	check "  and the refusal logged" grep -q "refused: all 8 command-line reader threads still wait" "$w/log"
+	wait "$holder" "$held"	# the peers die: their readers end
+	sleep 0.3
+	stats_within 1
+	check "  the peers gone: no reader stuck" stats_are cmdline_reads_running 0
+	timeout 3 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/after.out" 2>&1
+	check "  and QEMUs served again" grep -q "^hold: 2 connections" "$w/after.out"
 	check "cmdline: pvdmad exits cleanly" stop
 }
 

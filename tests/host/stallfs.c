@@ -158,26 +158,30 @@ static void *stallfs_wait_write(void *go)
 }
 
 /*
- * The peer: map the file, jam the lock, then connect to @addr and say so
- * on @up (one byte: 'c' connected, 'e' failed). Never returns; nothing
- * after the jam may map memory (the peer would wait on itself).
+ * The peer: map the file, jam the lock, then connect to @addr @count
+ * times and say so on @up (one byte: 'c' connected, 'e' failed). Never
+ * returns; nothing after the jam may map memory (the peer would wait on
+ * itself), so the sockets are made before it.
  */
 static void stallfs_peer(const char *dir, const struct sockaddr_un *addr,
-			 int seen, int up)
+			 int count, int seen, int up)
 {
-	static int go[2];
+	static int go[2], s[STALLFS_MAX_CONNECTIONS];
 	char path[PATH_MAX];
 	pthread_t t;
 	void *page;
-	int fd, s;
+	int fd, i, ok = 1;
 	char c;
 
 	snprintf(path, sizeof(path), "%s/f", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	page = fd < 0 ? MAP_FAILED :
 	       mmap(NULL, STALLFS_PAGE, PROT_READ, MAP_SHARED, fd, 0);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (page == MAP_FAILED || s < 0 || pipe(go) ||
+	for (i = 0; i < count; i++) {
+		s[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ok &= s[i] >= 0;
+	}
+	if (page == MAP_FAILED || !ok || pipe(go) ||
 	    pthread_create(&t, NULL, stallfs_wait_write, &go[0]) ||
 	    pthread_create(&t, NULL, stallfs_hold_read, page) ||
 	    read(seen, &c, 1) != 1 || write(go[1], "w", 1) != 1) {
@@ -185,8 +189,11 @@ static void stallfs_peer(const char *dir, const struct sockaddr_un *addr,
 	} else {
 		/* let the writer queue: from now on a reader waits */
 		usleep(100 * 1000);
-		c = connect(s, (const struct sockaddr *)addr, sizeof(*addr)) ?
-		    'e' : 'c';
+		c = 'c';
+		for (i = 0; i < count; i++)
+			if (connect(s[i], (const struct sockaddr *)addr,
+				    sizeof(*addr)))
+				c = 'e';
 	}
 	if (write(up, &c, 1) < 0)
 		_exit(1);
@@ -219,7 +226,8 @@ static int stallfs_cmdline_waits(pid_t pid)
 	return 1;
 }
 
-int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds)
+int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
+			 int count)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	pid_t server = -1, peer = -1;
@@ -227,6 +235,10 @@ int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds)
 	char opts[128], c = 0;
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	if (count < 1 || count > STALLFS_MAX_CONNECTIONS) {
+		printf("cmdline-hold: --count 1..%d\n", STALLFS_MAX_CONNECTIONS);
+		return 1;
+	}
 	dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (dev < 0) {
 		printf("cmdline-hold: /dev/fuse: %s\n", strerror(errno));
@@ -250,7 +262,7 @@ int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds)
 	peer = server > 0 ? fork() : -1;
 	if (peer == 0) {
 		close(dev);
-		stallfs_peer(dir, &addr, seen[0], up[1]);
+		stallfs_peer(dir, &addr, count, seen[0], up[1]);
 	}
 	if (peer < 0 || read(up[0], &c, 1) != 1 || c != 'c') {
 		printf("cmdline-hold: the peer could not be set up\n");
@@ -261,8 +273,8 @@ int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds)
 		ret = 2;
 		goto out;
 	}
-	printf("cmdline-hold: pid %d connected; a reader of its /proc/PID/cmdline waits\n",
-	       (int)peer);
+	printf("cmdline-hold: pid %d connected %d times; a reader of its /proc/PID/cmdline waits\n",
+	       (int)peer, count);
 	fflush(stdout);
 	sleep((unsigned int)seconds);
 	ret = 0;

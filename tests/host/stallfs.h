@@ -6,12 +6,17 @@
 #ifndef PVDMA_TEST_STALLFS_H
 #define PVDMA_TEST_STALLFS_H
 
+/* The most connections one peer makes (pvdmad's reader threads, and one). */
+#define STALLFS_MAX_CONNECTIONS	16
+
 /*
  * Mount a FUSE file system at @dir that never answers a READ, start a
- * peer that jams its own mmap lock on it, connect that peer to @socket,
- * hold it @seconds, then undo everything. Prints what it did; returns 0,
- * 2 when this kernel or user can't set it up (a skip), else 1.
+ * peer that jams its own mmap lock on it, connect that peer @count times
+ * (at most STALLFS_MAX_CONNECTIONS) to @socket, hold it @seconds, then
+ * undo everything. Prints what it did; returns 0, 2 when this kernel or
+ * user can't set it up (a skip), else 1.
  */
-int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds);
+int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
+			 int count);
 
 #endif /* PVDMA_TEST_STALLFS_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Reads off the loop (host/procread.c): a read's bytes come back on the
- * loop, a cancelled read's never do, and a read asked for while every
- * thread is taken is refused, not queued. A FIFO nobody opens for
+ * loop, a cancelled read's never do, a read past its deadline is ended
+ * on the loop and its thread counted stuck until it ends, and a read
+ * asked for while every thread is taken (stuck ones too) is refused, not
+ * queued. A FIFO nobody opens for
  * writing stands in for a peer that holds its command line: the thread's
  * open waits until the test lets it go.
  */
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include "host/procread.h"
+
+#define LONG_MS	60000	/* a deadline no test reaches */
 
 struct got {
 	int calls;
@@ -111,7 +115,7 @@ static void test_read_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "a", path, sizeof(path));
-	assert_non_null(procread_start(f->pool, path, 64, got_read, &g, &err));
+	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, got_read, &g, &err));
 	/* the loop does not wait for the read */
 	evloop_run_once(&f->loop, 0);
 	evloop_turn_end(&f->loop);
@@ -134,7 +138,7 @@ static void test_cancelled_read_never_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "b", path, sizeof(path));
-	r = procread_start(f->pool, path, 64, got_read, &g, &err);
+	r = procread_start(f->pool, path, 64, LONG_MS, got_read, &g, &err);
 	assert_non_null(r);
 	procread_cancel(r);		/* its client went */
 	fifo_release(path, "qemu", 4);
@@ -155,10 +159,10 @@ static void test_busy_refused(void **state)
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		fifo_make(f, name, path[i], sizeof(path[i]));
-		assert_non_null(procread_start(f->pool, path[i], 64, got_read,
+		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS, got_read,
 					       &g[i], &err));
 	}
-	assert_null(procread_start(f->pool, path[0], 64, got_read,
+	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, got_read,
 				   &g[PROCREAD_THREADS], &err));
 	assert_int_equal(err, -EBUSY);
 	assert_int_equal(procread_refused(f->pool), 1);
@@ -173,12 +177,98 @@ static void test_busy_refused(void **state)
 	fixture_free(f);
 }
 
+/* Run the loop for @ms. */
+static void loop_for(struct fixture *f, int ms)
+{
+	uint64_t end = evloop_now_ns() + (uint64_t)ms * 1000000ull;
+
+	while (evloop_now_ns() < end) {
+		evloop_run_once(&f->loop, 10);
+		evloop_turn_end(&f->loop);
+	}
+}
+
+static void test_deadline_ends_the_wait(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g = { 0 }, late = { 0 };
+	char path[96];
+	int err = 0;
+
+	fifo_make(f, "d", path, sizeof(path));
+	assert_non_null(procread_start(f->pool, path, 64, 50, got_read, &g,
+				       &err));
+	loop_for(f, 20);
+	assert_int_equal(g.calls, 0);
+	loop_for(f, 200);
+	/* the caller heard of it once, on the loop; the thread still waits */
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.n, -ETIMEDOUT);
+	assert_int_equal(procread_running(f->pool), 1);
+	assert_int_equal(procread_stuck(f->pool), 1);
+	assert_int_equal(procread_timed_out(f->pool), 1);
+	/* a read that ends in time is not touched by the timer */
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, got_read, &late, &err));
+	fifo_release(path, "qemu", 4);
+	loop_settle(f);
+	assert_int_equal(g.calls, 1);		/* never again */
+	assert_int_equal(late.calls, 1);
+	assert_true(late.n > 0);
+	assert_int_equal(procread_stuck(f->pool), 0);
+	assert_int_equal(procread_timed_out(f->pool), 1);
+	unlink(path);
+	fixture_free(f);
+}
+
+/* Stuck threads hold their places: past the cap, a read is refused. */
+static void test_stuck_count_toward_the_cap(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[PROCREAD_THREADS + 1];
+	char path[PROCREAD_THREADS][96], name[16];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, 20,
+					       got_read, &g[i], &err));
+	}
+	loop_for(f, 100);
+	assert_int_equal(procread_stuck(f->pool), PROCREAD_THREADS);
+	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64, LONG_MS,
+				   got_read, &g[PROCREAD_THREADS], &err));
+	assert_int_equal(err, -EBUSY);
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].n, -ETIMEDOUT);
+		fifo_release(path[i], "x", 1);
+	}
+	loop_settle(f);
+	assert_int_equal(procread_stuck(f->pool), 0);
+	/* places back: reads run again */
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, got_read, &g[PROCREAD_THREADS],
+				       &err));
+	loop_settle(f);
+	assert_int_equal(g[PROCREAD_THREADS].calls, 1);
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		assert_int_equal(g[i].calls, 1);
+		unlink(path[i]);
+	}
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_comes_back),
 		cmocka_unit_test(test_cancelled_read_never_comes_back),
 		cmocka_unit_test(test_busy_refused),
+		cmocka_unit_test(test_deadline_ends_the_wait),
+		cmocka_unit_test(test_stuck_count_toward_the_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
