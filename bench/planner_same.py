@@ -24,7 +24,8 @@ TIMING = {"ns_per_map", "planner_ns_per_map", "planner_ns_per_segment",
           "planner_ns_per_map_no_call", "fast_lookups"}
 # Counts a baseline built before they existed lacks: compared whenever
 # both replays write them.
-NEW_COUNTS = {"call_maps"}
+NEW_COUNTS = {"call_maps", "hidden_filled", "hidden_invented",
+              "fills_refused"}
 SYNTHETIC = ("over-aperture", "churn", "storm4k", "a-stream", "a-descend",
              "a-scatter", "b-pinned", "c-context", "d-multictx", "e-upload",
              "f-longlists", "g-pool")

@@ -443,8 +443,121 @@ static void test_replay_invented_and_unmatched(void **state)
 		assert_int_equal(res.parse_errors, 1);
 		assert_true(res.host_calls > 0);
 	}
+	replay_layout_free(&lay);
 	src.close(&src);
 	unlink(path);
+}
+
+#define SHOWN4 "{0x100000,0x110000,0x120000,0x130000}"
+#define MAP4OF6 HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=4/6 ents=4/6 [TRUNCATED] dma_addrs=" SHOWN4 " sizes={0x1000,0x1000,0x1000,0x5000} phys_addrs=" SHOWN4 " attrs=\n"
+#define UNMAP6(a, b) HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x100000,0x110000,0x120000,0x130000," a "," b "} attrs=\n"
+#define SINGLE_IN_HIDDEN \
+	HDR "dma_map_phys: " DEV "dir=BIDIRECTIONAL dma_addr=40000000 size=4096 phys_addr=40000000 attrs=\n" \
+	HDR "dma_unmap_phys: " DEV "dir=BIDIRECTIONAL dma_addr=40000000 size=4096 attrs=\n"
+
+/* Scan and replay @text under pvdma, its hidden entries filled if @fill. */
+static void replay_text(const char *text, bool fill, struct replay_layout *lay,
+			struct replay_result *res)
+{
+	char path[] = "/tmp/test_trace_XXXXXX";
+	int fd = mkstemp(path);
+	struct replay_source src;
+	struct replay_options opt = {
+		.policy = PVDMA_POLICY_PVDMA,
+		.aperture = 64ull << 20,
+		.max_mappings = 1024,
+		.quiet = true,
+		.fill_from_unmap = fill,
+	};
+	size_t len = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	assert_int_equal(replay_file_source(&src, path), 0);
+	assert_int_equal(replay_scan(&src, lay), 0);
+	assert_int_equal(replay_run(&src, lay, &opt, res), 0);
+	assert_int_equal(res->failed_maps, 0);
+	assert_int_equal(res->verify_errors, 0);
+	assert_int_equal(res->unmatched_unmaps, 0);
+	src.close(&src);
+	unlink(path);
+}
+
+#define FILL_BASE	MAP4OF6 UNMAP6("0x40000000", "0x40001000")
+#define FILL_SINGLE	MAP4OF6 SINGLE_IN_HIDDEN UNMAP6("0x40000000", "0x40001000")
+
+/*
+ * A single map inside a hidden entry of a list still mapped: the list's
+ * own unmap shows the entry there, so the single map is a hit; at an
+ * invented address (no filling) it is a miss.
+ */
+static void test_replay_filled_hit(void **state)
+{
+	struct replay_layout lay;
+	struct replay_result with, without;
+
+	replay_text(FILL_BASE, false, &lay, &without);
+	replay_layout_free(&lay);
+	replay_text(FILL_SINGLE, false, &lay, &with);
+	replay_layout_free(&lay);
+	assert_int_equal(with.misses, without.misses + 1);
+	assert_int_equal(with.hidden_filled, 0);
+	assert_int_equal(with.hidden_invented, 2);
+
+	replay_text(FILL_BASE, true, &lay, &without);
+	replay_layout_free(&lay);
+	replay_text(FILL_SINGLE, true, &lay, &with);
+	assert_int_equal(with.hits, without.hits + 1);
+	assert_int_equal(with.misses, without.misses);
+	assert_int_equal(with.host_maps, without.host_maps);
+	assert_int_equal(lay.nfills, 1);
+	assert_int_equal(with.hidden_filled, 2);
+	assert_int_equal(with.hidden_invented, 0);
+	/* the mean 0x2000, the first cut where the second begins */
+	assert_int_equal(with.invented_bytes, 0x1000 + 0x2000);
+	replay_layout_free(&lay);
+}
+
+/*
+ * The same list mapped twice (each map its own unmap's addresses), an
+ * unmap that disagrees with the shown entries (refused: invented), a map
+ * never unmapped (invented), hostile unmap lists.
+ */
+static void test_replay_fill_cases(void **state)
+{
+	static const char text[] =
+		MAP4OF6
+		UNMAP6("0x40000000", "0x40001000")
+		MAP4OF6
+		UNMAP6("0x50000000", "0x50400000")
+		HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/5 ents=2/5 [TRUNCATED] dma_addrs={0x600000,0x610000} sizes={0x1000,0x1000} phys_addrs={0x600000,0x610000} attrs=\n"
+		HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x600000,0x999000,0x60000000,0x60001000,0x60002000} attrs=\n"
+		HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/3 ents=2/3 [TRUNCATED] dma_addrs={0x700000,0x710000} sizes={0x1000,0x1000} phys_addrs={0x700000,0x710000} attrs=\n"
+		/* hostile: an address the layout cannot hold (refused) */
+		HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/3 ents=2/3 [TRUNCATED] dma_addrs={0x800000,0x810000} sizes={0x1000,0x1000} phys_addrs={0x800000,0x810000} attrs=\n"
+		HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x800000,0x810000,0xfffffffffffff000} attrs=\n"
+		/* and one repeating a shown address: used, cut where the next begins */
+		HDR "dma_map_sg: " DEV "dir=BIDIRECTIONAL nents=2/4 ents=2/4 [TRUNCATED] dma_addrs={0x900000,0x910000} sizes={0x1000,0x1000} phys_addrs={0x900000,0x910000} attrs=\n"
+		HDR "dma_unmap_sg: " DEV "dir=BIDIRECTIONAL phys_addrs={0x900000,0x910000,0x910000,0x910800} attrs=\n";
+	struct replay_layout lay;
+	struct replay_result res;
+
+	replay_text(text, true, &lay, &res);
+	assert_int_equal(lay.nfills, 3);
+	assert_int_equal(lay.fill_ents[2].gpa, 0x50000000);
+	assert_int_equal(lay.fill_ents[3].gpa, 0x50400000);
+	assert_int_equal(lay.fill_ents[4].len, 0x800);
+	/* the filled entries lie in the layout, the invented ones above */
+	assert_true(lay.invent_base >= 0x50400000 + 0x2000);
+	assert_int_equal(lay.fills_refused, 2);
+	assert_int_equal(res.fills_refused, 2);
+	assert_int_equal(res.hidden_filled, 2 + 2 + 2);
+	assert_int_equal(res.hidden_invented, 3 + 1 + 1);
+	assert_int_equal(res.invented_bytes, 0x3000 + 2 * 0x2000 + 3 * 0x1000 +
+			 0x1000 + 0x1000 + 0x1000 + 0x800);
+	assert_int_equal(res.peak_live_bytes, 0x8000 + 0x4000);
+	replay_layout_free(&lay);
 }
 
 int main(void)
@@ -462,6 +575,8 @@ int main(void)
 		cmocka_unit_test(test_timestamp_probe_unprinted),
 		cmocka_unit_test(test_reader_bad_inputs),
 		cmocka_unit_test(test_replay_invented_and_unmatched),
+		cmocka_unit_test(test_replay_filled_hit),
+		cmocka_unit_test(test_replay_fill_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,12 +11,21 @@
  * map failed is skipped.
  *
  * Truncated lists ("nents=128/512 ... [TRUNCATED]"): the kernel shows the
- * first 128 entries. The missing ones are invented: each gets the shown
- * entries' mean size (rounded to the nearest 4 KiB, at least 4 KiB), at
- * fresh addresses above everything the trace touches, ascending, with a
- * 4 KiB hole after each so that no two are contiguous (as scattered pinned
- * pages are not). A list mapped again (same first address, same count and
- * mean) gets the same invented addresses, being the same buffer.
+ * first 128 entries of a dma_map_sg, but its dma_unmap_sg prints every
+ * physical address of the list (no sizes), as far as tracefs can print
+ * the line (lists of up to about 500 entries; longer ones come from the
+ * unmap probe, which names none). With --fill-from-unmap
+ * (opt->fill_from_unmap) a hidden entry takes its address from its list's
+ * own unmap, found by the scan (replay.c: lay->fills), and its size is
+ * the estimate below, cut where the list's next address begins. Hidden
+ * entries no event shows are invented: each gets the shown entries' mean
+ * size (rounded to the nearest 4 KiB, at least 4 KiB), at fresh addresses
+ * above everything the trace touches, ascending, with a 4 KiB hole after
+ * each so that no two are contiguous (as scattered pinned pages are not).
+ * A list mapped again (same first address, same count and mean) gets the
+ * same invented addresses, being the same buffer. Either way the sizes are
+ * estimates: invented_bytes counts every hidden entry's; hidden_filled and
+ * hidden_invented say which addresses are real.
  */
 #include "replay_internal.h"
 
@@ -152,6 +161,59 @@ static int fill_truncated(struct replay *rp, const struct trace_event *ev)
 	return 0;
 }
 
+/* The fill the scan found for this dma_map_sg (rp->sg_map_no), or NULL. */
+static const struct replay_fill *find_fill(struct replay *rp,
+					   const struct trace_event *ev)
+{
+	const struct replay_layout *lay = rp->lay;
+	const struct replay_fill *f;
+
+	if (!rp->opt->fill_from_unmap)
+		return NULL;
+	while (rp->fill_next < lay->nfills &&
+	       lay->fills[rp->fill_next].map_no < rp->sg_map_no)
+		rp->fill_next++;
+	if (rp->fill_next == lay->nfills)
+		return NULL;
+	f = &lay->fills[rp->fill_next];
+	if (f->map_no != rp->sg_map_no || f->shown != ev->nents ||
+	    f->total != ev->nents_total)
+		return NULL;
+	return f;
+}
+
+/*
+ * Append the hidden entries of a truncated list to rp->segs: where its
+ * own unmap shows them, from there (a size estimated); else invented.
+ */
+static int fill_hidden(struct replay *rp, const struct trace_event *ev)
+{
+	const struct replay_fill *f = find_fill(rp, ev);
+	u32 i;
+
+	if (!f) {
+		if (fill_truncated(rp, ev))
+			return -1;
+		rp->res->hidden_invented += ev->nents_total - ev->nents;
+		return 0;
+	}
+	for (i = ev->nents; i < ev->nents_total; i++) {
+		const struct replay_fill_ent *e =
+			&rp->lay->fill_ents[f->first + i - ev->nents];
+		struct pvdma_seg *s = &rp->segs[i];
+
+		memset(s, 0, sizeof(*s));
+		s->gpa = e->gpa;
+		s->len = e->len;
+		/* --verdict's lower bound: each as small as asked */
+		if (rp->opt->invent_bytes && rp->opt->invent_bytes < s->len)
+			s->len = rp->opt->invent_bytes;
+		rp->res->invented_bytes += s->len;
+	}
+	rp->res->hidden_filled += ev->nents_total - ev->nents;
+	return 0;
+}
+
 /* The segments of a map event into rp->segs; how many, or -1. */
 static long build_segs(struct replay *rp, const struct trace_event *ev)
 {
@@ -170,7 +232,7 @@ static long build_segs(struct replay *rp, const struct trace_event *ev)
 		rp->segs[i].gpa = ev->ents[i].phys;
 		rp->segs[i].len = ev->ents[i].len;
 	}
-	if (ev->nents_total > ev->nents && fill_truncated(rp, ev))
+	if (ev->nents_total > ev->nents && fill_hidden(rp, ev))
 		return -1;
 	return ev->nents_total;
 }
@@ -201,6 +263,8 @@ static void do_map(struct replay *rp, const struct trace_event *ev)
 	u32 perm = dir_perm(ev->dir), i;
 	int err;
 
+	if (ev->kind == TRACE_EV_MAP_SG)
+		rp->sg_map_no++;	/* after build_segs: it looks its fill up */
 	if (n < 0) {
 		res->invalid_maps++;
 		return;

@@ -88,6 +88,9 @@ static void usage(FILE *out)
 "                         over trace time for every (trace, policy), as\n"
 "                         tab-separated lines (scripts/plots/timeline.sh)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
+"  --fill-from-unmap      the entries a truncated list hides at the\n"
+"                         addresses its own unmap shows (sizes still\n"
+"                         estimated), not at invented ones\n"
 "  --synthetic NAME       add a synthetic workload (repeatable), one of:\n",
 		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
 		VERDICT_DEFAULT_CALL_US);
@@ -133,6 +136,7 @@ enum {
 	OPT_BOUNCE_POOL, OPT_STRICT, OPT_MAX_WINDOW, OPT_SPEC_SHIFT, OPT_BATCH,
 	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS, OPT_TIMELINE,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP, OPT_VERSION,
+	OPT_FILL_FROM_UNMAP,
 };
 
 static const struct option long_options[] = {
@@ -152,6 +156,7 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "fill-from-unmap", no_argument, NULL, OPT_FILL_FROM_UNMAP },
 	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "ops", required_argument, NULL, OPT_OPS },
@@ -198,6 +203,9 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_STRICT:
 		c->opt.strict = true;
+		break;
+	case OPT_FILL_FROM_UNMAP:
+		c->opt.fill_from_unmap = true;
 		break;
 	case OPT_MAX_WINDOW:
 		parse_count("max-window", arg, 1ull << 40, &c->opt.max_window);
@@ -318,6 +326,9 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_u64(&w, "admission_refusals", r->admission_refusals);
 	jsonw_u64(&w, "fast_lookups", r->fast_lookups);
 	jsonw_u64(&w, "invented_bytes", r->invented_bytes);
+	jsonw_u64(&w, "hidden_filled", r->hidden_filled);
+	jsonw_u64(&w, "hidden_invented", r->hidden_invented);
+	jsonw_u64(&w, "fills_refused", r->fills_refused);
 	jsonw_double(&w, "ns_per_map", 1, ns_per_map(r));
 	jsonw_double(&w, "planner_ns_per_map", 1, planner_ns_per_map(r));
 	jsonw_double(&w, "planner_ns_per_segment", 1, r->map_segments ?
@@ -485,8 +496,10 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 	int status = 0;
 	unsigned int i;
 
-	if (replay_scan(src, &lay))
+	if (replay_scan(src, &lay)) {
+		replay_layout_free(&lay);
 		return EXIT_BAD_INPUT;
+	}
 	if (lay.parse_errors)
 		fprintf(stderr, "pvdma-replay: %s: %llu malformed lines skipped\n",
 			src->name, (unsigned long long)lay.parse_errors);
@@ -497,8 +510,10 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 			opt.policy = order[i];
 		else if (i)
 			break;
-		if (run_policy(c, src, &lay, &opt, &res))
+		if (run_policy(c, src, &lay, &opt, &res)) {
+			replay_layout_free(&lay);
 			return EXIT_BAD_INPUT;
+		}
 		if (c->json)
 			print_json(src->name, &opt, &res);
 		else
@@ -512,6 +527,7 @@ static int replay_source_all(struct cli *c, struct replay_source *src)
 		    (res.failed_maps || res.verify_errors || res.warnings))
 			status = EXIT_FAILED;
 	}
+	replay_layout_free(&lay);
 	return status;
 }
 
@@ -557,6 +573,10 @@ static void print_stats(const char *path, const struct trace_info *info,
 	       trace_human_bytes(r->live_bytes, b, sizeof(b)));
 	printf("estimated: %s for the entries truncated lists do not show (at the shown mean size)\n",
 	       trace_human_bytes(r->invented_bytes, a, sizeof(a)));
+	printf("hidden entries: %llu at the addresses of their list's unmap, %llu at invented addresses; full unmap lists refused (not the map's shown entries): %llu\n",
+	       (unsigned long long)r->hidden_filled,
+	       (unsigned long long)r->hidden_invented,
+	       (unsigned long long)r->fills_refused);
 	printf("unmatched unmaps: %llu; unmaps inferred (a long list mapped again): %llu\n",
 	       (unsigned long long)r->unmatched_unmaps,
 	       (unsigned long long)r->implied_unmaps);
@@ -582,13 +602,18 @@ static int stats_one(struct cli *c, struct replay_source *src,
 	struct replay_layout lay;
 	struct replay_result res;
 	struct timeline tl;
+	int err;
 
 	opt.policy = PVDMA_POLICY_PVDMA;
 	opt.quiet = true;
-	if (replay_scan(src, &lay))
+	if (replay_scan(src, &lay)) {
+		replay_layout_free(&lay);
 		return EXIT_BAD_INPUT;
+	}
 	timeline_init(&tl, src, &res, false);
-	if (replay_run(&tl.src, &lay, &opt, &res))
+	err = replay_run(&tl.src, &lay, &opt, &res);
+	replay_layout_free(&lay);
+	if (err)
 		return EXIT_BAD_INPUT;
 	print_stats(src->name, info, &res, &tl);
 	return EXIT_OK;
@@ -602,9 +627,12 @@ static int verdict_one(struct cli *c, struct replay_source *src,
 	struct verdict v;
 	int err;
 
-	if (replay_scan(src, &lay))
+	if (replay_scan(src, &lay)) {
+		replay_layout_free(&lay);
 		return EXIT_BAD_INPUT;
+	}
 	err = verdict_judge(src, &lay, &vo, &v);
+	replay_layout_free(&lay);
 	if (!err)
 		verdict_print(stdout, short_name(src->name), info, &vo, &v);
 	timeline_free(&v.pvdma_tl);

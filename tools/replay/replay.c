@@ -20,7 +20,7 @@
 
 #define CLOCK_SAMPLES	101
 
-static int clock_cmp(const void *a, const void *b)
+static int u64_cmp(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
 
@@ -46,7 +46,7 @@ static u64 clock_cost(void)
 
 		d[i] = replay_now_ns() - t0;
 	}
-	qsort(d, CLOCK_SAMPLES, sizeof(d[0]), clock_cmp);
+	qsort(d, CLOCK_SAMPLES, sizeof(d[0]), u64_cmp);
 	return d[CLOCK_SAMPLES / 2];
 }
 
@@ -89,8 +89,177 @@ static void free_event(struct trace_event *ev)
 	free(ev);
 }
 
-static void scan_event(struct replay_layout *lay, const struct trace_event *ev)
+/* A truncated list mapped and not yet unmapped, while scanning. */
+struct pending_list {
+	struct htable_node node;	/* key: first phys, as driver.c's */
+	u64 map_no;
+	u64 each;			/* replay_invented_size() of the map */
+	u32 shown;
+	u32 total;
+	u64 phys[];			/* the shown entries' */
+};
+
+struct scan {
+	struct replay_layout *lay;
+	struct htable pending;
+	u64 map_no;			/* dma_map_sg events so far */
+	u64 fills_cap;
+	u64 ents_cap;
+	u64 *sorted;			/* an unmap's addresses, sorted */
+	u32 sorted_cap;
+	bool nomem;
+};
+
+static int fill_cmp(const void *a, const void *b)
 {
+	const struct replay_fill *x = a, *y = b;
+
+	return x->map_no < y->map_no ? -1 : x->map_no > y->map_no;
+}
+
+static bool grow(void **arr, u64 *cap, u64 need, size_t size)
+{
+	u64 n = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	p = realloc(*arr, n * size);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = n;
+	return true;
+}
+
+static void note_truncated_map(struct scan *sc, const struct trace_event *ev)
+{
+	struct pending_list *pl;
+	u32 i;
+
+	pl = malloc(sizeof(*pl) + (size_t)ev->nents * sizeof(pl->phys[0]));
+	if (!pl) {
+		sc->nomem = true;
+		return;
+	}
+	pl->node.key = ev->ents[0].phys;
+	pl->map_no = sc->map_no;
+	pl->each = replay_invented_size(ev);
+	pl->shown = ev->nents;
+	pl->total = ev->nents_total;
+	for (i = 0; i < ev->nents; i++)
+		pl->phys[i] = ev->ents[i].phys;
+	htable_insert(&sc->pending, &pl->node);
+}
+
+/*
+ * The smallest address of the list above @a, or 0 if none: an entry ends
+ * where the next one begins at the latest, as a list's entries are
+ * distinct pages.
+ */
+static u64 next_above(const struct scan *sc, u32 n, u64 a)
+{
+	u32 lo = 0, hi = n;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (sc->sorted[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n ? sc->sorted[lo] : 0;
+}
+
+/*
+ * @ev, an unmap's full list, for the hidden entries of @pl: used only if
+ * it shows the map's shown entries first. Each entry is the map's
+ * estimated size, cut at the next address of the list.
+ */
+static void fill_pending(struct scan *sc, const struct pending_list *pl,
+			 const struct trace_event *ev)
+{
+	struct replay_layout *lay = sc->lay;
+	struct replay_fill *f;
+	u64 start = lay->nfill_ents, max_addr = lay->max_addr;
+	u32 i, n = ev->nents;
+
+	for (i = 0; i < pl->shown; i++)
+		if (ev->ents[i].phys != pl->phys[i])
+			goto refuse;
+	if (!pl->each || pl->each > REPLAY_ADDR_LIMIT)
+		goto refuse;
+	if (n > sc->sorted_cap) {
+		u64 *p = realloc(sc->sorted, (size_t)n * sizeof(*p));
+
+		if (!p)
+			goto nomem;
+		sc->sorted = p;
+		sc->sorted_cap = n;
+	}
+	for (i = 0; i < n; i++)
+		sc->sorted[i] = ev->ents[i].phys;
+	qsort(sc->sorted, n, sizeof(sc->sorted[0]), u64_cmp);
+	if (!grow((void **)&lay->fill_ents, &sc->ents_cap, start + n - pl->shown,
+		  sizeof(lay->fill_ents[0])) ||
+	    !grow((void **)&lay->fills, &sc->fills_cap, lay->nfills + 1,
+		  sizeof(lay->fills[0])))
+		goto nomem;
+	for (i = pl->shown; i < n; i++) {
+		struct replay_fill_ent *e = &lay->fill_ents[start + i - pl->shown];
+		u64 a = ev->ents[i].phys, next = next_above(sc, n, a);
+
+		e->gpa = a;
+		e->len = next ? PVDMA_MIN(pl->each, next - a) : pl->each;
+		/* a hostile address the replay's layout cannot hold */
+		if (a + e->len < a || a + e->len > REPLAY_ADDR_LIMIT / 4)
+			goto refuse;
+		max_addr = PVDMA_MAX(max_addr, a + e->len);
+	}
+	f = &lay->fills[lay->nfills++];
+	f->map_no = pl->map_no;
+	f->first = start;
+	f->shown = pl->shown;
+	f->total = pl->total;
+	lay->nfill_ents = start + n - pl->shown;
+	lay->max_addr = max_addr;
+	return;
+refuse:
+	lay->fills_refused++;
+	return;
+nomem:
+	sc->nomem = true;
+}
+
+/*
+ * An unmap takes the newest pending list of its first address and count,
+ * as the driver's live table does; its full list (all entries shown)
+ * fills that list's hidden entries. A probed unmap shows no list.
+ */
+static void note_unmap(struct scan *sc, const struct trace_event *ev)
+{
+	struct htable_node **pp = htable_bucket(&sc->pending, ev->ents[0].phys);
+
+	for (; *pp; pp = &(*pp)->next) {
+		struct pending_list *pl = (struct pending_list *)*pp;
+
+		if ((*pp)->key != ev->ents[0].phys || pl->total != ev->nents_total)
+			continue;
+		*pp = (*pp)->next;
+		sc->pending.count--;
+		if (!ev->probed && !ev->truncated && ev->nents == pl->total)
+			fill_pending(sc, pl, ev);
+		free(pl);
+		return;
+	}
+}
+
+static void scan_event(struct scan *sc, const struct trace_event *ev)
+{
+	struct replay_layout *lay = sc->lay;
 	u32 i;
 
 	lay->events++;
@@ -107,8 +276,11 @@ static void scan_event(struct replay_layout *lay, const struct trace_event *ev)
 		lay->max_addr = PVDMA_MAX(lay->max_addr,
 					  ev->ents[i].dma + ev->ents[i].len);
 	}
-	if (ev->kind != TRACE_EV_MAP_SG)
+	if (ev->kind == TRACE_EV_UNMAP_SG) {
+		if (ev->nents)
+			note_unmap(sc, ev);
 		return;
+	}
 	lay->max_segs = PVDMA_MAX(lay->max_segs, ev->nents_total);
 	if (ev->nents_total > ev->nents) {
 		u64 ext;
@@ -118,23 +290,37 @@ static void scan_event(struct replay_layout *lay, const struct trace_event *ev)
 			lay->invent_bound = REPLAY_ADDR_LIMIT;
 		else
 			lay->invent_bound += ext;
+		if (ev->nents)
+			note_truncated_map(sc, ev);
 	}
+	sc->map_no++;
 }
 
 int replay_scan(struct replay_source *src, struct replay_layout *lay)
 {
 	struct trace_event *ev = new_event();
+	struct scan sc = { .lay = lay };
 	int rc;
 
 	memset(lay, 0, sizeof(*lay));
 	lay->max_segs = 1;
-	if (!ev || src->rewind(src, true)) {
+	if (!ev || htable_init(&sc.pending) || src->rewind(src, true)) {
 		free_event(ev);
+		htable_free_all(&sc.pending);
 		return -1;
 	}
-	while ((rc = src->next(src, ev)) > 0)
-		scan_event(lay, ev);
+	while ((rc = src->next(src, ev)) > 0 && !sc.nomem)
+		scan_event(&sc, ev);
 	free_event(ev);
+	htable_free_all(&sc.pending);
+	free(sc.sorted);
+	if (sc.nomem) {
+		fprintf(stderr, "pvdma-replay: %s: out of memory\n", src->name);
+		return -1;
+	}
+	/* the driver looks each map's fill up in the order of the maps */
+	if (lay->nfills)
+		qsort(lay->fills, lay->nfills, sizeof(lay->fills[0]), fill_cmp);
 	lay->parse_errors = src->parse_errors;
 	lay->invent_base = PVDMA_ALIGN_UP(PVDMA_MIN(lay->max_addr,
 						    REPLAY_ADDR_LIMIT / 4),
@@ -146,6 +332,15 @@ int replay_scan(struct replay_source *src, struct replay_layout *lay)
 						   REPLAY_ADDR_LIMIT / 4),
 					 REGION_ALIGN) + REGION_ALIGN;
 	return rc < 0 ? -1 : 0;
+}
+
+void replay_layout_free(struct replay_layout *lay)
+{
+	free(lay->fills);
+	free(lay->fill_ents);
+	lay->fills = NULL;
+	lay->fill_ents = NULL;
+	lay->nfills = lay->nfill_ents = 0;
 }
 
 /* The host, the planner with its memory, the driver: one fresh run. */
@@ -300,6 +495,9 @@ static int replay_oracle(struct replay_source *src,
 	res->sync_requests = pass.sync_requests;
 	res->peak_live_bytes = pass.peak_live_bytes;
 	res->invented_bytes = pass.invented_bytes;
+	res->hidden_filled = pass.hidden_filled;
+	res->hidden_invented = pass.hidden_invented;
+	res->fills_refused = pass.fills_refused;
 	res->warnings = pass.warnings;
 	return 0;
 }
@@ -339,6 +537,7 @@ static int replay_pass(struct replay_source *src,
 		rc = 0;
 	}
 	res->parse_errors = src->parse_errors;
+	res->fills_refused = lay->fills_refused;
 	collect(&rp);
 	teardown(&rp);
 	res->warnings = pvdma_warn_count - warned;

@@ -52,6 +52,25 @@ struct replay_options {
 					 * (0: the shown entries' mean) */
 	bool oracle;			/* the clairvoyant lower bound, not a
 					 * planner policy (oracle.c) */
+	bool fill_from_unmap;		/* hidden sg entries at the addresses
+					 * their list's unmap shows (lay->fills) */
+};
+
+/*
+ * The hidden entries of one truncated list, as its own unmap shows them:
+ * the addresses from the unmap's full list, each entry's size estimated
+ * (the unmap names no sizes). In lay->fill_ents from @first on.
+ */
+struct replay_fill {
+	u64 map_no;		/* which dma_map_sg of the source (0: the first) */
+	u64 first;
+	u32 shown;		/* entries the map showed */
+	u32 total;
+};
+
+struct replay_fill_ent {
+	u64 gpa;
+	u64 len;
 };
 
 /* What a first pass over the source learnt; the same for every policy. */
@@ -64,6 +83,12 @@ struct replay_layout {
 	u64 invent_bound;	/* bytes they may take, at most */
 	u64 bounce_gpa;		/* the bounce pool lies here */
 	bool no_room;		/* the trace's addresses leave no room above */
+	struct replay_fill *fills;	/* by map_no */
+	u64 nfills;
+	struct replay_fill_ent *fill_ents;
+	u64 nfill_ents;
+	u64 fills_refused;	/* full unmap lists that disagree with their
+				 * map's shown entries, not used */
 };
 
 struct replay_result {
@@ -86,7 +111,10 @@ struct replay_result {
 	u64 aperture_bytes;	/* in the DART now (read while running) */
 	u64 live_bytes;		/* the driver's bytes, from the trace */
 	u64 peak_live_bytes;
-	u64 invented_bytes;
+	u64 invented_bytes;	/* of every hidden entry: sizes estimated */
+	u64 hidden_filled;	/* hidden entries at addresses from the trace */
+	u64 hidden_invented;	/* hidden entries at invented addresses */
+	u64 fills_refused;	/* lay->fills_refused */
 	u64 failed_maps;
 	u64 invalid_maps;	/* events the replay could not form a map of */
 	u64 unmatched_unmaps;
@@ -125,8 +153,12 @@ struct replay_result {
 	char first_failure[256];
 };
 
-/* First pass: addresses, list sizes, parse errors. 0 or -1. */
+/*
+ * First pass: addresses, list sizes, parse errors, and the hidden entries
+ * that later unmaps show. 0 or -1; either way replay_layout_free() after.
+ */
 int replay_scan(struct replay_source *src, struct replay_layout *lay);
+void replay_layout_free(struct replay_layout *lay);
 
 /* One (source, policy) run. 0, or -1 if it could not run at all. */
 int replay_run(struct replay_source *src, const struct replay_layout *lay,

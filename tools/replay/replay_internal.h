@@ -35,6 +35,8 @@ struct replay {
 	struct htable lists;
 	struct htable invented;
 	u64 invent_next;
+	u64 sg_map_no;			/* dma_map_sg events so far */
+	u64 fill_next;			/* lay->fills[] not yet passed */
 	unsigned int messages;
 	const char *name;	/* the source, for messages */
 	u64 clock_ns;		/* what one timed interval adds: clock_cost() */
