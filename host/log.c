@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -31,45 +33,64 @@ static struct {
 	bool syslog;
 	int syslog_fd;		/* our socket to LOG_SYSLOG_PATH, or -1 */
 	unsigned long dropped;	/* lines a log could not take at once */
-	int restore_fd;		/* made non-blocking here: its flags before */
-	int restore_flags;
+	mode_t stderr_type;	/* S_IFMT of stderr, at open */
 } log_state = {
-	.level = PVDMAD_LOG_INFO, .fd = -1, .syslog_fd = -1, .restore_fd = -1,
+	.level = PVDMAD_LOG_INFO, .fd = -1, .syslog_fd = -1,
 };
 
-static int log_fd(void)
+/*
+ * stderr that nobody drains (a pipe to a stuck parent, a full journal
+ * socket, a terminal whose output is stopped with ^S) must not stop the
+ * daemon: a line it can't take at once is dropped and counted. Its open
+ * file description is shared with whoever started pvdmad (the shell, the
+ * supervisor), so O_NONBLOCK is never set on it: each write says itself
+ * that it won't wait. A socket: MSG_DONTWAIT. Anything else but a
+ * regular file: a poll with no timeout first, and a line written only
+ * if there is room: a pipe polls writable with a free buffer slot, more
+ * than a line (fs/pipe.c, pipe_poll); n_tty only with room in the tty's
+ * queue and no other writer holding it (drivers/tty/n_tty.c, n_tty_poll),
+ * and a pty stopped by ^S has none (pty_write_room). A pipe made by
+ * pipe(2) is then written with RWF_NOWAIT, which it takes since Linux
+ * 6.4 (FMODE_NOWAIT); a FIFO or an older kernel refuses it (EOPNOTSUPP)
+ * and gets a plain write. What can still wait there: another writer of
+ * the same FIFO or terminal filling it between the poll and the write.
+ */
+static ssize_t log_write_stderr(const char *buf, size_t n)
 {
-	return log_state.fd >= 0 ? log_state.fd : STDERR_FILENO;
+	struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	mode_t type = log_state.stderr_type;
+	ssize_t ret;
+
+	if (type == S_IFSOCK)
+		return send(STDERR_FILENO, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (type != S_IFREG && (poll(&pfd, 1, 0) != 1 ||
+				!(pfd.revents & POLLOUT))) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (type == S_IFIFO) {
+		ret = pwritev2(STDERR_FILENO, &iov, 1, -1, RWF_NOWAIT);
+		if (ret >= 0 || errno != EOPNOTSUPP)
+			return ret;
+	}
+	return write(STDERR_FILENO, buf, n);
 }
 
-/*
- * A pipe or socket nobody drains (stderr of a stuck parent, a full
- * journal socket) must not stop the daemon: such a log is written
- * non-blocking, and lines it can't take are counted and dropped. The
- * flag belongs to a file description others may share (a parent's pipe):
- * it is put back when the log closes. Terminals are left alone.
- */
-static void log_make_nonblocking(int fd)
+/* Our own log file is opened O_NONBLOCK (log_open_file): plain writes. */
+static ssize_t log_write_fd(const char *buf, size_t n)
+{
+	if (log_state.fd >= 0)
+		return write(log_state.fd, buf, n);
+	return log_write_stderr(buf, n);
+}
+
+static void log_note_stderr(void)
 {
 	struct stat st;
-	int flags;
 
-	if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-		return;
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || (flags & O_NONBLOCK))
-		return;
-	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return;
-	log_state.restore_fd = fd;
-	log_state.restore_flags = flags;
-}
-
-static void log_restore_blocking(void)
-{
-	if (log_state.restore_fd >= 0)
-		fcntl(log_state.restore_fd, F_SETFL, log_state.restore_flags);
-	log_state.restore_fd = -1;
+	log_state.stderr_type = fstat(STDERR_FILENO, &st) ? 0 :
+				st.st_mode & S_IFMT;
 }
 
 int pvdmad_log_parse_level(const char *name)
@@ -88,8 +109,8 @@ int pvdmad_log_parse_level(const char *name)
  * Whoever may write the log's directory can put a FIFO nobody reads or a
  * file under a lease there: O_NONBLOCK makes such an open fail at once
  * (ENXIO, EWOULDBLOCK) instead of waiting, at start or at a reopen on the
- * loop. On a regular file it changes nothing; a FIFO or socket is then
- * written non-blocking, as log_make_nonblocking() would make it.
+ * loop. On a regular file it changes nothing; a FIFO is then written
+ * non-blocking: the open file description is ours alone.
  */
 static int log_open_file(const char *path)
 {
@@ -115,7 +136,7 @@ int pvdmad_log_open(const char *path, bool use_syslog)
 	}
 	log_state.fd = fd;
 	log_state.syslog = use_syslog;
-	log_make_nonblocking(log_fd());
+	log_note_stderr();
 	return 0;
 }
 
@@ -128,16 +149,13 @@ int pvdmad_log_reopen(void)
 	fd = log_open_file(log_state.path);
 	if (fd < 0)
 		return fd;	/* keep writing to the old file */
-	log_restore_blocking();
 	close(log_state.fd);
 	log_state.fd = fd;
-	log_make_nonblocking(fd);
 	return 0;
 }
 
 void pvdmad_log_close(void)
 {
-	log_restore_blocking();
 	if (log_state.fd >= 0)
 		close(log_state.fd);
 	log_state.fd = -1;
@@ -170,11 +188,11 @@ static void log_write(const char *line, int n)
 		m = snprintf(note, sizeof(note),
 			     "pvdmad[%d]: %lu log lines dropped (log not drained)\n",
 			     (int)getpid(), log_state.dropped);
-		if (write(log_fd(), note, m) != m)
+		if (log_write_fd(note, m) != m)
 			goto drop;
 		log_state.dropped = 0;
 	}
-	if (write(log_fd(), line, n) == n)
+	if (log_write_fd(line, n) == n)
 		return;
 drop:
 	log_state.dropped++;

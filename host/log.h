@@ -5,9 +5,10 @@
  * Nothing on the request path logs at the default level (info); hot-path
  * complaints and every line a peer can cause (connects, refusals) go
  * through pvdmad_log_ratelimited() so no peer can flood the log. A log
- * that is a pipe or socket is written non-blocking: lines it can't take
- * are dropped and counted, never waited for. Single-threaded: the daemon's
- * one loop is the only caller.
+ * that is a pipe, socket or terminal is never waited for: lines it can't
+ * take at once are dropped and counted, without O_NONBLOCK set on a
+ * stderr shared with others (log.c). Single-threaded: the daemon's one
+ * loop is the only caller.
  */
 #ifndef PVDMAD_LOG_H
 #define PVDMAD_LOG_H

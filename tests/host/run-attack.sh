@@ -249,8 +249,32 @@ except BlockingIOError:
 	check "stderr a full pipe nobody drains, 2000 connections: stats within 1 s" stats_within 1
 	check "  the lines it could not take dropped and counted" \
 		grep -q '"log_lines_dropped": [1-9]' "$w/stats.json"
+	# the pipe's open file description is the starter's too: O_NONBLOCK
+	# set on it would make the shell's own writes fail with EAGAIN
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$pid/fdinfo/2")
+	check "  stderr's file description left as it was given (no O_NONBLOCK)" \
+		test $(( 0${flags:-4000} & 04000 )) -eq 0
 	check "logs: pvdmad exits cleanly" stop
 	exec 3<&-
+	# a terminal whose output is stopped (^S): every write to it waits
+	python3 -c 'import os, pty, sys, termios, time
+m, s = pty.openpty()
+termios.tcflow(s, termios.TCOOFF)
+print(os.ttyname(s), flush=True)
+time.sleep(60)' >"$w/tty" &
+	tty_holder=$!
+	i=0
+	while ! grep -q . "$w/tty" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
+		2>"$(cat "$w/tty")" &
+	pid=$!
+	wait_socket "$w/ctl"
+	timeout 10 "$CLIENT" churn --socket "$w/c.sock" --count 200
+	check "stderr a stopped terminal, 200 connections: stats within 1 s" stats_within 1
+	check "  the lines it could not take dropped and counted" \
+		grep -q '"log_lines_dropped": [1-9]' "$w/stats.json"
+	check "stopped terminal: pvdmad exits cleanly" stop
+	kill "$tty_holder" 2>/dev/null; wait "$tty_holder" 2>/dev/null
 	start logfile
 	"$CLIENT" churn --socket "$w/c.sock" --count 2000
 	sleep 0.2
