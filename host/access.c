@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +21,10 @@
 
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS	83	/* Linux 6.16 */
+#endif
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77	/* Linux 6.5 */
 #endif
 
 #define HOST_PEER_MAX_GROUPS	256
@@ -76,6 +81,33 @@ int host_peer_get(int sock, struct host_peer *p)
 	p->uid = cred.uid;
 	p->gid = cred.gid;
 	return 0;
+}
+
+/* Testing: behave as on a kernel without SO_PEERPIDFD (run-attack.sh). */
+static bool host_peerpidfd_disabled(void)
+{
+	const char *v = getenv("PVDMAD_TEST_NO_PEERPIDFD");
+
+	return v && *v && strcmp(v, "0");
+}
+
+int host_peer_pidfd(int sock, const struct host_peer *p)
+{
+	socklen_t len = sizeof(int);
+	int fd = -1;
+
+	if (!host_peerpidfd_disabled()) {
+		if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len))
+			return fd;
+		/* Only a kernel without it falls back: ESRCH means the
+		 * peer is gone, and its pid may be another's already. */
+		if (errno != ENOPROTOOPT)
+			return -errno;
+	}
+	if (p->pid <= 0)
+		return -ESRCH;
+	fd = syscall(SYS_pidfd_open, p->pid, 0);
+	return fd < 0 ? -errno : fd;
 }
 
 bool host_access_check(const struct host_access *a, const struct host_peer *p,

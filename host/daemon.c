@@ -237,6 +237,14 @@ static void companion_args_read(void *ctx, const char *args, ssize_t n)
 		ivshmem_client_ready(cl, -ETIMEDOUT);
 		return;
 	}
+	if (n == -ESRCH) {
+		/* What was read may be another process's: compare nothing. */
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: it exited before its command line was read (the pid may name another process by now)",
+			(int)cl->pid);
+		ivshmem_client_ready(cl, -ESRCH);
+		return;
+	}
 	err = companion_check_qemu_layout(d, cl, args, n);
 	if (!err)
 		err = companion_attach(d, cl);
@@ -253,7 +261,7 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	struct pvdmad *d = ctx;
 	char path[64];
 	struct stat st;
-	int err;
+	int err, pidfd;
 
 	/* QEMU connects before it creates its RAM file: a file not there yet
 	 * is judged when the guest's HELLO maps it (companion_ram_gate). */
@@ -275,9 +283,17 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	 */
 	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
 		return companion_attach(d, cl);
+	/* Its pid pinned now (access.h): by the read it may be reused. */
+	pidfd = host_peer_pidfd(cl->sock, &cl->peer);
+	if (pidfd == -ESRCH) {
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d refused: it exited before it was served (the pid may name another process by now)",
+			(int)cl->pid);
+		return -ESRCH;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
 	cl->pending = procread_start(d->procread, path, PVDMAD_CMDLINE_MAX,
-				     PVDMAD_CMDLINE_TIMEOUT_MS,
+				     PVDMAD_CMDLINE_TIMEOUT_MS, pidfd,
 				     companion_args_read, cl, &err);
 	if (cl->pending)
 		return -EINPROGRESS;

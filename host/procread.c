@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
  * @max:	its size
  * @n:		bytes read, or a negative errno
  * @fn, @ctx:	the caller's, called on the loop
+ * @pidfd:	the process @path is under, or -1
  * @deadline_ns: when the caller stops waiting (CLOCK_MONOTONIC)
  * @cancelled:	the caller is gone (the loop's alone)
  * @expired:	the deadline passed: counted stuck until its thread ends
@@ -52,6 +54,7 @@ struct procread {
 	ssize_t n;
 	procread_fn fn;
 	void *ctx;
+	int pidfd;
 	uint64_t deadline_ns;
 	bool cancelled;
 	bool expired;
@@ -90,6 +93,8 @@ struct procread_pool {
 
 static void procread_free(struct procread *r)
 {
+	if (r->pidfd >= 0)
+		close(r->pidfd);
 	free(r->buf);
 	free(r);
 }
@@ -121,6 +126,13 @@ static ssize_t procread_all(int fd, char *buf, size_t max)
 	return (ssize_t)got;
 }
 
+bool procread_pidfd_gone(int pidfd)
+{
+	/* EPERM (another user's) still means it is there. */
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 &&
+	       errno == ESRCH;
+}
+
 static void *procread_main(void *arg)
 {
 	struct procread *r = arg;
@@ -129,6 +141,9 @@ static void *procread_main(void *arg)
 	bool last;
 
 	r->n = fd < 0 ? -errno : procread_all(fd, r->buf, r->max);
+	/* Checked after the open: the file is then the pinned process's. */
+	if (fd >= 0 && r->pidfd >= 0 && procread_pidfd_gone(r->pidfd))
+		r->n = -ESRCH;
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&p->lock);
@@ -295,7 +310,7 @@ void procread_pool_free(struct procread_pool *p)
 }
 
 struct procread *procread_start(struct procread_pool *p, const char *path,
-				size_t max, unsigned int timeout_ms,
+				size_t max, unsigned int timeout_ms, int pidfd,
 				procread_fn fn, void *ctx, int *err)
 {
 	struct procread *r = calloc(1, sizeof(*r));
@@ -305,10 +320,15 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 	bool full;
 
 	*err = -ENOMEM;
-	if (r)
+	if (r) {
+		r->pidfd = pidfd;
 		r->buf = malloc(max);
+	}
 	if (!r || !r->buf) {
-		free(r);
+		if (r)
+			procread_free(r);
+		else if (pidfd >= 0)
+			close(pidfd);
 		return NULL;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", path);

@@ -21,6 +21,7 @@
 #ifndef PVDMAD_PROCREAD_H
 #define PVDMAD_PROCREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -47,12 +48,19 @@ void procread_pool_free(struct procread_pool *p);
 /*
  * Read up to @max bytes of @path on a thread; @fn(@ctx, ...) on the loop
  * when it ends, or with -ETIMEDOUT once @timeout_ms passed, unless
- * cancelled; only once. The handle (valid until @fn is called), or NULL
- * with -EBUSY (every thread taken) or another negative errno in *@err.
+ * cancelled; only once. @pidfd (taken, -1 for none) pins the process
+ * @path is under: if it is gone once @path is open, its pid may name
+ * another process by then, and the read ends -ESRCH instead (a live or
+ * zombie process keeps its pid, so after that check the open file is
+ * its). The handle (valid until @fn is called), or NULL with -EBUSY
+ * (every thread taken) or another negative errno in *@err.
  */
 struct procread *procread_start(struct procread_pool *p, const char *path,
-				size_t max, unsigned int timeout_ms,
+				size_t max, unsigned int timeout_ms, int pidfd,
 				procread_fn fn, void *ctx, int *err);
+
+/* Is the process of @pidfd gone (reaped)? pidfd_send_signal(2), signal 0. */
+bool procread_pidfd_gone(int pidfd);
 
 /* @fn will not be called for @r (its thread may still be reading). */
 void procread_cancel(struct procread *r);

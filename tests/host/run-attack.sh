@@ -500,6 +500,65 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	check "cmdline: pvdmad exits cleanly" stop
 }
 
+case_pidreuse() {	# QEMU's pid reused before its command line is read
+	if ! is_root || ! command -v unshare >/dev/null; then
+		skip "pid reuse case needs root and unshare (ns_last_pid)"; return
+	fi
+	# SO_PEERPIDFD names the process that connected: its pid reused
+	# before the accept is seen. The fallback (pidfd_open at accept)
+	# can't see that (docs/security.md §4); it sees a reuse during the
+	# read (test_procread:test_pinned_process_gone) and serves QEMUs.
+	for how in peerpidfd; do
+		w=$dir/pidreuse-$how
+		mkdir -p "$w"
+		truncate -s 64M "$w/ram"
+		nopeer=0
+		# In a pid namespace of its own, so that ns_last_pid hands the
+		# peer's pid to another process: pvdmad stopped, a peer
+		# connects, leaves its socket to a child and exits; a process
+		# that says "-machine virt" takes its pid; pvdmad resumes.
+		PVDMAD_TEST_NO_PEERPIDFD=$nopeer unshare --pid --fork --mount-proc sh -c '
+			w=$1
+			"$2" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
+				--log-file "$w/log" 2>"$w/stderr" &
+			d=$!
+			i=0
+			while [ ! -S "$w/ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+			kill -STOP $d
+			peer=$(python3 -c "import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+print(os.getpid(), flush=True)
+if os.fork() == 0:
+    os.dup2(os.open(\"/dev/null\", os.O_WRONLY), 1)
+    time.sleep(4)
+os._exit(0)" "$w/c.sock")
+			echo $((peer - 1)) >/proc/sys/kernel/ns_last_pid
+			python3 -c "import time; time.sleep(4)" -machine virt &
+			echo "$peer $!" >"$w/pids"
+			kill -CONT $d
+			sleep 1
+			kill -TERM $d
+			wait $d
+		' sh "$w" "$PVDMAD"
+		read -r peer taker <"$w/pids"
+		echo "$how: peer pid $peer exited, then pid $taker started"
+		if [ "$taker" != "$peer" ]; then
+			skip "$how: the pid was not reused"
+			continue
+		fi
+		check "$how: a pid reused before the read: the other process's command line not compared" \
+			sh -c "! grep -q 'lays out' '$w/log'"
+		check "  the peer refused as gone, logged" \
+			grep -q "refused: it exited before" "$w/log"
+	done
+	PVDMAD_TEST_NO_PEERPIDFD=1 start pidfd-fallback
+	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/hold.out" 2>&1
+	check "without SO_PEERPIDFD (pidfd_open at accept): QEMUs served" \
+		grep -q "^hold: 2 connections" "$w/hold.out"
+	check "pidfd-fallback: pvdmad exits cleanly" stop
+}
+
 case_logfile() {	# the log file's path: no open that someone else can hold
 	# Whoever may write the log's directory can swap the file for a FIFO
 	# nobody reads, or take a lease on it: the reopen at SIGHUP waited
@@ -577,7 +636,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline logfile pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline pidreuse logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

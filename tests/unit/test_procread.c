@@ -4,7 +4,8 @@
  * loop, a cancelled read's never do, a read past its deadline is ended
  * on the loop and its thread counted stuck until it ends, and a read
  * asked for while every thread is taken (stuck ones too) is refused, not
- * queued. A FIFO nobody opens for
+ * queued; a read pinned to a process with a pidfd is not believed once
+ * that process is gone (its pid may be another's). A FIFO nobody opens for
  * writing stands in for a peer that holds its command line: the thread's
  * open waits until the test lets it go.
  */
@@ -18,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/procread.h"
@@ -115,7 +119,8 @@ static void test_read_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "a", path, sizeof(path));
-	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, got_read, &g, &err));
+	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, -1,
+				       got_read, &g, &err));
 	/* the loop does not wait for the read */
 	evloop_run_once(&f->loop, 0);
 	evloop_turn_end(&f->loop);
@@ -138,7 +143,7 @@ static void test_cancelled_read_never_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "b", path, sizeof(path));
-	r = procread_start(f->pool, path, 64, LONG_MS, got_read, &g, &err);
+	r = procread_start(f->pool, path, 64, LONG_MS, -1, got_read, &g, &err);
 	assert_non_null(r);
 	procread_cancel(r);		/* its client went */
 	fifo_release(path, "qemu", 4);
@@ -159,11 +164,11 @@ static void test_busy_refused(void **state)
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		fifo_make(f, name, path[i], sizeof(path[i]));
-		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS, got_read,
-					       &g[i], &err));
+		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS,
+					       -1, got_read, &g[i], &err));
 	}
-	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, got_read,
-				   &g[PROCREAD_THREADS], &err));
+	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1,
+				   got_read, &g[PROCREAD_THREADS], &err));
 	assert_int_equal(err, -EBUSY);
 	assert_int_equal(procread_refused(f->pool), 1);
 	for (i = 0; i < PROCREAD_THREADS; i++)
@@ -196,7 +201,7 @@ static void test_deadline_ends_the_wait(void **state)
 	int err = 0;
 
 	fifo_make(f, "d", path, sizeof(path));
-	assert_non_null(procread_start(f->pool, path, 64, 50, got_read, &g,
+	assert_non_null(procread_start(f->pool, path, 64, 50, -1, got_read, &g,
 				       &err));
 	loop_for(f, 20);
 	assert_int_equal(g.calls, 0);
@@ -209,7 +214,7 @@ static void test_deadline_ends_the_wait(void **state)
 	assert_int_equal(procread_timed_out(f->pool), 1);
 	/* a read that ends in time is not touched by the timer */
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				       LONG_MS, got_read, &late, &err));
+				       LONG_MS, -1, got_read, &late, &err));
 	fifo_release(path, "qemu", 4);
 	loop_settle(f);
 	assert_int_equal(g.calls, 1);		/* never again */
@@ -233,13 +238,14 @@ static void test_stuck_count_toward_the_cap(void **state)
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		fifo_make(f, name, path[i], sizeof(path[i]));
-		assert_non_null(procread_start(f->pool, path[i], 64, 20,
+		assert_non_null(procread_start(f->pool, path[i], 64, 20, -1,
 					       got_read, &g[i], &err));
 	}
 	loop_for(f, 100);
 	assert_int_equal(procread_stuck(f->pool), PROCREAD_THREADS);
-	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64, LONG_MS,
-				   got_read, &g[PROCREAD_THREADS], &err));
+	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				   LONG_MS, -1, got_read, &g[PROCREAD_THREADS],
+				   &err));
 	assert_int_equal(err, -EBUSY);
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		assert_int_equal(g[i].calls, 1);
@@ -250,7 +256,7 @@ static void test_stuck_count_toward_the_cap(void **state)
 	assert_int_equal(procread_stuck(f->pool), 0);
 	/* places back: reads run again */
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				       LONG_MS, got_read, &g[PROCREAD_THREADS],
+				       LONG_MS, -1, got_read, &g[PROCREAD_THREADS],
 				       &err));
 	loop_settle(f);
 	assert_int_equal(g[PROCREAD_THREADS].calls, 1);
@@ -258,6 +264,69 @@ static void test_stuck_count_toward_the_cap(void **state)
 		assert_int_equal(g[i].calls, 1);
 		unlink(path[i]);
 	}
+	fixture_free(f);
+}
+
+/* A child that waits to be killed, and a pidfd of it. */
+static pid_t child_pinned(int *pidfd)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	*pidfd = syscall(SYS_pidfd_open, pid, 0);
+	assert_true(*pidfd >= 0);
+	return pid;
+}
+
+static void child_reap(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_pinned_process_alive(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g = { 0 };
+	char path[64];
+	int pidfd, err = 0;
+	pid_t pid = child_pinned(&pidfd);
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, pidfd,
+				       got_read, &g, &err));
+	loop_settle(f);
+	assert_int_equal(g.calls, 1);
+	assert_true(g.n > 0);
+	child_reap(pid);
+	fixture_free(f);
+}
+
+/*
+ * The pinned process reaped: whatever /proc/PID is now (nothing, or a
+ * process that took the pid), its read is not believed. /proc/self
+ * stands in for the process that took the pid: it opens fine.
+ */
+static void test_pinned_process_gone(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g = { 0 };
+	int pidfd, err = 0;
+	pid_t pid = child_pinned(&pidfd);
+
+	child_reap(pid);
+	assert_true(procread_pidfd_gone(pidfd));
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, pidfd, got_read, &g, &err));
+	loop_settle(f);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.n, -ESRCH);
 	fixture_free(f);
 }
 
@@ -269,6 +338,8 @@ int main(void)
 		cmocka_unit_test(test_busy_refused),
 		cmocka_unit_test(test_deadline_ends_the_wait),
 		cmocka_unit_test(test_stuck_count_toward_the_cap),
+		cmocka_unit_test(test_pinned_process_alive),
+		cmocka_unit_test(test_pinned_process_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
