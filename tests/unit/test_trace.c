@@ -81,6 +81,9 @@ static void test_map_unmap_sg(void **state)
 	assert_int_equal(ev.kind, TRACE_EV_UNMAP_SG);
 	assert_int_equal(ev.nents, 2);
 	assert_int_equal(ents[0].phys, 0x219c00000);
+	/* an unmap shows no sizes: the map's must not stay behind */
+	assert_int_equal(ents[0].len, 0);
+	assert_int_equal(ents[1].len, 0);
 }
 
 static void test_truncated_sg(void **state)

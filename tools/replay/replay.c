@@ -270,16 +270,21 @@ static void scan_event(struct scan *sc, const struct trace_event *ev)
 	}
 	if (ev->kind != TRACE_EV_MAP_SG && ev->kind != TRACE_EV_UNMAP_SG)
 		return;
+	/*
+	 * An unmap names what a map mapped, and its list no sizes: its
+	 * addresses count only through a fill the map accepts (hostile or
+	 * damaged ones must not move the layout).
+	 */
+	if (ev->kind == TRACE_EV_UNMAP_SG) {
+		if (ev->nents)
+			note_unmap(sc, ev);
+		return;
+	}
 	for (i = 0; i < ev->nents; i++) {
 		lay->max_addr = PVDMA_MAX(lay->max_addr,
 					  ev->ents[i].phys + ev->ents[i].len);
 		lay->max_addr = PVDMA_MAX(lay->max_addr,
 					  ev->ents[i].dma + ev->ents[i].len);
-	}
-	if (ev->kind == TRACE_EV_UNMAP_SG) {
-		if (ev->nents)
-			note_unmap(sc, ev);
-		return;
 	}
 	lay->max_segs = PVDMA_MAX(lay->max_segs, ev->nents_total);
 	if (ev->nents_total > ev->nents) {

@@ -434,6 +434,9 @@ static int parse_sg(const struct line_fields *lf, struct trace_event *ev,
 	if (nlen >= 0 && nlen != nphys)
 		return fail(err, errlen, "%ld addresses but %ld sizes",
 			    nphys, nlen);
+	/* an unmap names no sizes: none of an earlier event's may remain */
+	for (i = 0; nlen == -2 && i < nphys; i++)
+		ev->ents[i].len = 0;
 	for (i = 0; nlen >= 0 && i < nphys; i++)
 		if (check_range(ev->ents[i].phys, ev->ents[i].len, "sg entry",
 				err, errlen) ||
