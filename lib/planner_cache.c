@@ -15,216 +15,14 @@
  * Windows are kept mapped while idle (LRU), evicted oldest first when a
  * call needs the room; speculation (growth past the request) never evicts
  * anything: it is dropped first.
+ *
+ * This file is the flow of one call; the rest of the cache has a file per
+ * concept (planner_cache.h declares what they share): what speculation may
+ * hold and the miss history in planner_spec.c, the chunk counts of grown
+ * windows in planner_chunks.c (their per-entry part inline in
+ * planner_chunks.h), and trims in planner_trim.c.
  */
-#include "planner_internal.h"
-
-/* ---- budgets --------------------------------------------------------- */
-
-/* Bytes windows may use: the aperture less the bounce pool's share. */
-u64 pvdma_cache_budget(const struct pvdma_planner *p)
-{
-	return p->window_budget;
-}
-
-static bool pool_mapped(const struct pvdma_planner *p)
-{
-	return p->pool_window && p->pool_window->state != PVDMA_WIN_FAILED;
-}
-
-/* Aperture bytes held by windows, the bounce pool aside. */
-u64 pvdma_cache_bytes(const struct pvdma_planner *p)
-{
-	return p->stats.live_aperture - (pool_mapped(p) ? p->pool_window->len : 0);
-}
-
-/*
- * Grown windows counted as hit before any is known: a driver's first
- * windows, scattered, cannot have been hit by a later call yet, and one
- * unproven window must not halve the budget.
- */
-#define SPEC_PRIOR	4
-
-/*
- * What speculation may hold: a share of the window space (>> spec_shift)
- * or, while the aperture is mostly free, what is left of half of it
- * beside the windows mappings use; as those grow, the excess is trimmed
- * back (trim_excess()).
- */
-static u64 spec_free_share(const struct pvdma_planner *p)
-{
-	u64 held = pvdma_cache_bytes(p), half = pvdma_cache_budget(p) >> 1;
-	u64 rest = held - PVDMA_MIN(held, p->stats.spec_aperture);
-
-	return half > rest ? half - rest : 0;
-}
-
-static u64 spec_cap(const struct pvdma_planner *p)
-{
-	return PVDMA_MAX(pvdma_cache_budget(p) >> p->cfg.spec_shift,
-			 spec_free_share(p));
-}
-
-/*
- * The cap scaled by how often grown windows were hit by later calls:
- * speculation that saves no host call (buffers scattered over more than
- * the aperture) soon stops pinning aperture it cannot give back.
- */
-static u64 spec_scaled(const struct pvdma_planner *p)
-{
-	u64 spec = spec_cap(p);
-
-	if (p->spec_hits < p->spec_windows)
-		spec = spec / (p->spec_windows + SPEC_PRIOR) *
-		       (p->spec_hits + SPEC_PRIOR);
-	return spec;
-}
-
-/* Speculation still allowed: the scaled cap less what grown windows
- * hold beyond what their mappings have used.
- */
-u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
-{
-	u64 spec = spec_scaled(p);
-
-	return spec > p->stats.spec_aperture ? spec - p->stats.spec_aperture : 0;
-}
-
-/*
- * Is the aperture mostly free: does the free half beside the windows
- * mappings use exceed the fixed share? Then speculation is cheap to take
- * back and may be recycled; under pressure it may not.
- */
-bool pvdma_cache_mostly_free(const struct pvdma_planner *p)
-{
-	return spec_free_share(p) > pvdma_cache_budget(p) >> p->cfg.spec_shift;
-}
-
-/*
- * Has speculation paid lately: later calls hit grown windows more often
- * than speculation made them? Then a driver that moves to a new region
- * will likely come back to it too.
- */
-static bool spec_pays(const struct pvdma_planner *p)
-{
-	return p->spec_hits > p->spec_windows;
-}
-
-/*
- * May speculation be recycled: is what goes over the cap trimmed back
- * with the host call that made it (trim_excess()), and either the
- * aperture mostly free or speculation paying? Under pressure recycling
- * that saves nothing (buffers scattered at random) would only trade
- * windows back and forth, but a driver walking region by region through
- * more than the aperture keeps paying for it: without it, once pieces
- * of its older windows held half the aperture, each new region's maps
- * went exact (storm4k at 2 and 3 GiB: a host call every few maps). Not
- * without trims, nor with a bounce pool.
- */
-static bool spec_recycled(const struct pvdma_planner *p)
-{
-	return p->cfg.trim && !pvdma_bounce_reserved(p) &&
-	       (pvdma_cache_mostly_free(p) || spec_pays(p));
-}
-
-/*
- * Speculation a window in a new region may take: where the excess is
- * trimmed back with the call, the whole scaled cap, as if nothing were
- * held - the speculation hit least recently gives way to the newest
- * (trim_excess() trims it back with this call), so a driver that moves
- * on to a new region (another process's context, a new phase) gets
- * windows there too, while its old regions keep the pages their
- * mappings use. Else what is left of it.
- */
-u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p)
-{
-	return spec_recycled(p) ? spec_scaled(p) : pvdma_cache_spec_left(p);
-}
-
-#define SPEC_HISTORY	64	/* grown windows remembered, about */
-
-static void spec_note(struct pvdma_planner *p, bool window)
-{
-	if (window)
-		p->spec_windows++;
-	else
-		p->spec_hits++;
-	if (p->spec_windows > SPEC_HISTORY || p->spec_hits > SPEC_HISTORY) {
-		p->spec_windows /= 2;
-		p->spec_hits /= 2;
-	}
-}
-
-/*
- * @k hits at once, as @k calls of spec_note(p, false) would count them:
- * while both counts are at most SPEC_HISTORY nothing is halved, so the
- * hits are added up to the one past it, halved, and so on.
- */
-static void spec_note_hits(struct pvdma_planner *p, u64 k)
-{
-	while (k) {
-		u64 step = 1;
-
-		if (p->spec_windows <= SPEC_HISTORY &&
-		    p->spec_hits <= SPEC_HISTORY)
-			step = PVDMA_MIN(k, SPEC_HISTORY + 1 - p->spec_hits);
-		p->spec_hits += step;
-		k -= step;
-		if (p->spec_windows > SPEC_HISTORY ||
-		    p->spec_hits > SPEC_HISTORY) {
-			p->spec_windows /= 2;
-			p->spec_hits /= 2;
-		}
-	}
-}
-
-static u64 windows_count(const struct pvdma_planner *p)
-{
-	return p->stats.live_windows - (pool_mapped(p) ? 1 : 0);
-}
-
-/* Mappings windows may use: one stays free for the bounce pool. */
-static u64 count_budget(const struct pvdma_planner *p)
-{
-	return p->window_count_budget;
-}
-
-/* ---- miss history: how many misses each aligned block has seen ------- */
-
-static u32 miss_bucket(u64 block)
-{
-	return (u32)((block * 0x9e3779b97f4a7c15ull) >> 59) &
-	       (PVDMA_MISS_BUCKETS - 1);
-}
-
-static u32 level_shift(u32 level)
-{
-	return PVDMA_MISS_LEVEL0_SHIFT + 2 * level;
-}
-
-u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa)
-{
-	u64 block = (gpa >> level_shift(level)) + 1;
-	const struct pvdma_miss_bucket *s = &p->miss[level][miss_bucket(block)];
-
-	return s->block == block ? s->bytes : 0;
-}
-
-/* Direct-mapped: a block that loses its bucket starts again from zero. */
-static void note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes)
-{
-	u32 level;
-
-	for (level = 0; level < PVDMA_MISS_LEVELS; level++) {
-		u64 block = (gpa >> level_shift(level)) + 1;
-		struct pvdma_miss_bucket *s = &p->miss[level][miss_bucket(block)];
-
-		if (s->block != block) {
-			s->block = block;
-			s->bytes = 0;
-		}
-		s->bytes += bytes;
-	}
-}
+#include "planner_cache.h"
 
 /* ---- lookup ---------------------------------------------------------- */
 
@@ -297,202 +95,12 @@ static bool win_accounted(const struct pvdma_window *w)
 	       w->state == PVDMA_WIN_IDLE;
 }
 
-/* Bytes of chunk @c of @w. */
-static u64 chunk_len(const struct pvdma_window *w, u32 c)
-{
-	const struct pvdma_chunk_map *m = w->chunks;
-	u64 lo = (u64)c * m->chunk, hi = lo + m->chunk;
-
-	lo = lo > m->skew ? lo - m->skew : 0;
-	hi = PVDMA_MIN(hi - m->skew, w->len);
-	return hi > lo ? hi - lo : 0;
-}
-
-/*
- * Bytes of a window in use that a trim could give back: the chunks no
- * live mapping touches if it has a chunk map, else the ends outside its
- * used range (grown windows only).
- */
-static u64 win_reclaimable(const struct pvdma_window *w)
-{
-	if (w->chunks)
-		return w->chunks->free_bytes;
-	return w->grown ? w->len - (w->used_hi - w->used_lo) : 0;
-}
-
 /* Page-rounded bytes a mapping of [addr, addr + len) takes. */
 static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 {
 	u64 ps = p->cfg.page_size;
 
 	return PVDMA_ALIGN_UP(addr + len, ps) - PVDMA_ALIGN_DOWN(addr, ps);
-}
-
-/* The chunks [*first, *last] a live mapping at [off, off + len) touches. */
-static bool chunks_span(const struct pvdma_window *w, u64 off, u64 len,
-			u32 *first, u32 *last)
-{
-	const struct pvdma_chunk_map *c = w->chunks;
-
-	*first = (u32)((off + c->skew) >> c->shift);
-	*last = (u32)((off + c->skew + len - 1) >> c->shift);
-	return !PVDMA_WARN_ON(*last >= PVDMA_CHUNKS || off + len > w->len);
-}
-
-/*
- * The touched bits of chunks [@from, @to), @crossed of which a mapping
- * just took from zero (@edge 1: all are touched now) or brought to zero
- * (@edge 0): word at a time when all did, as a mapping that alone covers
- * its chunks does, else chunk by chunk. Kept out of the counting loop,
- * which stays a plain sum.
- */
-static void chunks_mark_middle(struct pvdma_chunk_map *c, u32 from, u32 to,
-			       u32 edge, u32 crossed)
-{
-	u32 i;
-
-	if (edge || crossed == to - from) {
-		pvdma_bitmap_assign_range(c->touched, from, to, edge);
-		return;
-	}
-	for (i = from; i < to; i++)
-		if (!c->cover[i])
-			pvdma_bitmap_assign(c->touched, i, false);
-}
-
-/*
- * A middle longer than this moves in pairs (chunks_move_long()); a
- * shorter one, chunk by chunk, costs less than setting that up.
- */
-#define CHUNKS_PAIRED	16
-
-/*
- * Move the counts of a long middle [@from, @to) by @step; how many
- * crossed zero. Coming, those are the chunks the touched bitmap says
- * nothing touched, counted a word at a time; going, each count that
- * ends at 0. Two counts a step, side by side in a u64: neither wraps nor
- * borrows from the other, as a count that goes is at least 1. Not
- * inlined: it would cost the short spans that most entries have.
- */
-static u32 chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
-			    int step)
-{
-	const u64 pair = 0x0000000100000001ull;
-	u32 i = from, n = 0;
-	u64 v;
-
-	if (step > 0)	/* the bitmap is the counts' until chunks_mark_middle() */
-		n = to - from - pvdma_bitmap_weight_range(c->touched, from, to);
-	if (i & 1) {		/* to pairs on the u64 grid */
-		c->cover[i] += step;
-		n += step < 0 && !c->cover[i];
-		i++;
-	}
-	if (to & 1) {
-		c->cover[to - 1] += step;
-		n += step < 0 && !c->cover[to - 1];
-		to--;
-	}
-	if (step > 0) {
-		for (; i < to; i += 2) {
-			memcpy(&v, &c->cover[i], sizeof(v));
-			v += pair;
-			memcpy(&c->cover[i], &v, sizeof(v));
-		}
-		return n;
-	}
-	for (; i < to; i += 2) {
-		memcpy(&v, &c->cover[i], sizeof(v));
-		v -= pair;
-		memcpy(&c->cover[i], &v, sizeof(v));
-		n += !(u32)v + !(u32)(v >> 32);
-	}
-	return n;
-}
-
-/*
- * Move the count of each chunk [@first, @last] a mapping of @w touches by
- * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
- * brought to zero (-1). Only the ends can be cut by the window's: a chunk
- * between them lies inside the mapping, so inside the window, whole, and
- * the middle of a long span is a plain count (chunks_move_long()).
- * Always inline, as chunks_add(): once per entry, and left to itself the
- * compiler stops inlining it when it grows by a line.
- */
-static __always_inline u64 chunks_step(struct pvdma_window *w, u32 first,
-				       u32 last, int step)
-{
-	struct pvdma_chunk_map *c = w->chunks;
-	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
-	u32 i, whole = 0;
-	u64 bytes = 0;
-
-	c->cover[first] += step;
-	if (c->cover[first] == edge) {
-		bytes += chunk_len(w, first);
-		pvdma_bitmap_assign(c->touched, first, edge);
-	}
-	if (last == first)
-		return bytes;
-	if (last - first > CHUNKS_PAIRED) {
-		whole = chunks_move_long(c, first + 1, last, step);
-	} else {
-		for (i = first + 1; i < last; i++) {
-			c->cover[i] += step;
-			whole += c->cover[i] == edge;
-		}
-	}
-	if (whole)
-		chunks_mark_middle(c, first + 1, last, edge, whole);
-	c->cover[last] += step;
-	if (c->cover[last] == edge) {
-		bytes += chunk_len(w, last);
-		pvdma_bitmap_assign(c->touched, last, edge);
-	}
-	return bytes + (u64)whole * c->chunk;
-}
-
-/* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
- * it is the first to touch (no longer free to trim). Always inline: it
- * runs once per list entry, and the compiler's own choice flips with
- * unrelated edits elsewhere in this file.
- */
-static __always_inline u64 chunks_add(struct pvdma_window *w, u64 off,
-				      u64 len)
-{
-	struct pvdma_chunk_map *c = w->chunks;
-	u64 taken;
-	u32 first, last, lo, hi;
-
-	if (!chunks_span(w, off, len, &first, &last))
-		return 0;
-	lo = (u32)((off + c->skew) & (c->chunk - 1));
-	hi = (u32)(off + c->skew + len - ((u64)last << c->shift));
-	if (!c->starts[first]++ || lo < c->first_lo[first])
-		c->first_lo[first] = lo;
-	if (!c->ends[last]++ || hi > c->last_hi[last])
-		c->last_hi[last] = hi;
-	taken = chunks_step(w, first, last, 1);
-	c->free_bytes -= taken;
-	return taken;
-}
-
-/* The mapping at [off, off + len) goes; the bytes of the chunks it was the
- * last to touch.
- */
-static u64 chunks_remove(struct pvdma_window *w, u64 off, u64 len)
-{
-	struct pvdma_chunk_map *c = w->chunks;
-	u64 freed;
-	u32 first, last;
-
-	if (!chunks_span(w, off, len, &first, &last))
-		return 0;
-	c->starts[first]--;
-	c->ends[last]--;
-	freed = chunks_step(w, first, last, -1);
-	c->free_bytes += freed;
-	return freed;
 }
 
 /*
@@ -544,7 +152,7 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 	r->hi = PVDMA_MAX(r->hi, hi);
 	r->live += hi - lo;
 	if (w->chunks)
-		r->taken += chunks_add(w, gpa - w->gpa, len);
+		r->taken += pvdma_chunks_add(w, gpa - w->gpa, len);
 }
 
 /*
@@ -561,7 +169,8 @@ static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
 
 	w->used_lo = PVDMA_MIN(w->used_lo, lo);
 	w->used_hi = PVDMA_MAX(w->used_hi, hi);
-	if (!w->chunks)	/* win_reclaimable(): the ends outside the used range */
+	/* pvdma_win_reclaimable(): the ends outside the used range */
+	if (!w->chunks)
 		taken = w->used_hi - w->used_lo - span;
 	w->live += live;
 	if (w->live > w->peak) {
@@ -584,7 +193,7 @@ static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
 	if (!w->grown && !w->chunks)
 		return;
 	w->live -= PVDMA_MIN(w->live, page_bytes(p, off, len));
-	freed = w->chunks ? chunks_remove(w, off, len) : 0;
+	freed = w->chunks ? pvdma_chunks_remove(w, off, len) : 0;
 	if (w->trimmable)
 		p->spec_pinned += freed;
 }
@@ -596,20 +205,20 @@ static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	pvdma_list_add_tail(&w->lru, &p->spec_live);
 	w->trimmable = 1;
-	p->spec_pinned += win_reclaimable(w);
+	p->spec_pinned += pvdma_win_reclaimable(w);
 }
 
-static void spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
+void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if (!w->trimmable)
 		return;
 	pvdma_list_del(&w->lru);
 	w->trimmable = 0;
-	p->spec_pinned -= win_reclaimable(w);
+	p->spec_pinned -= pvdma_win_reclaimable(w);
 }
 
 /*
- * A later call hit @w: trims take it last (trim_pinned() takes the head
+ * A later call hit @w: trims take it last (pvdma_trim_pinned() takes the head
  * first). A region the driver keeps coming back to keeps its window;
  * speculation nothing uses any more goes first.
  */
@@ -641,7 +250,7 @@ static bool win_unhold(struct pvdma_planner *p, struct pvdma_window *w)
 		return false;
 	if (--w->refs)
 		return false;
-	spec_list_del(p, w);
+	pvdma_spec_list_del(p, w);
 	if (win_accounted(w)) {
 		p->stats.pinned_aperture -= w->len;
 		p->stats.pinned_windows--;
@@ -747,273 +356,6 @@ static bool evict_one(struct pvdma_planner *p)
 
 /* ---- planning a miss ------------------------------------------------- */
 
-/* Release [off, off + len) of @w on the host (a partial unmap). */
-static void queue_release(struct pvdma_planner *p, struct pvdma_window *w,
-			  u64 off, u64 len)
-{
-	if (!len)
-		return;
-	pvdma_batch_queue_trim(p, w->bus + off, len);
-	p->stats.trimmed_bytes += len;
-}
-
-/* @w becomes [lo, hi) of itself, exact; both indexes stay in order. */
-static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
-{
-	w->gpa += lo;
-	w->bus += lo;
-	w->len = hi - lo;
-	w->used_lo = 0;
-	w->used_hi = w->len;
-	w->grown = 0;
-}
-
-/* Give back what lies outside the used range of @w. */
-static u64 win_trim_ends(struct pvdma_planner *p, struct pvdma_window *w)
-{
-	u64 lo = w->used_lo, hi = w->used_hi, freed = w->len - (hi - lo);
-
-	pvdma_win_account_unmap(p, w);
-	queue_release(p, w, 0, lo);
-	queue_release(p, w, hi, w->len - hi);
-	win_shrink(w, lo, hi);
-	pvdma_win_account_map(p, w);
-	return freed;
-}
-
-/* A run of chunks that live mappings touch: [lo, hi) bytes of a window. */
-struct piece {
-	u64 lo, hi;
-	u32 refs;
-};
-
-/* The next run of touched chunks of @w from chunk *@i on; false if none. */
-/*
- * On the chunk grid, the first page the mappings starting in chunk @i use
- * and the end of the last page those ending in chunk @j use: where a kept
- * run of chunks is cut, and what a hole between two chunks is measured by.
- */
-static u64 chunk_use_start(const struct pvdma_planner *p,
-			   const struct pvdma_chunk_map *c, u32 i)
-{
-	return PVDMA_ALIGN_DOWN((u64)i * c->chunk + c->first_lo[i],
-				p->cfg.page_size);
-}
-
-static u64 chunk_use_end(const struct pvdma_planner *p,
-			 const struct pvdma_chunk_map *c, u32 j)
-{
-	return PVDMA_ALIGN_UP((u64)j * c->chunk + c->last_hi[j],
-			      p->cfg.page_size);
-}
-
-/*
- * Is there a hole of a page or more before chunk @j of a run, both
- * touched? Only if no mapping reaches into @j from before it (all that
- * touch it start in it): then the mappings of chunk @j - 1 end in it, at
- * last_hi[@j - 1] at most, and those of @j start at first_lo[@j] at
- * least. Buffers one to a block then leave a piece each, not a run that
- * holds the holes between them.
- */
-static bool hole_before(const struct pvdma_planner *p,
-			const struct pvdma_chunk_map *c, u32 j)
-{
-	return c->cover[j] == c->starts[j] &&
-	       chunk_use_start(p, c, j) > chunk_use_end(p, c, j - 1);
-}
-
-static bool next_piece(const struct pvdma_planner *p,
-		       const struct pvdma_window *w, u32 *i, struct piece *r,
-		       bool holes)
-{
-	const struct pvdma_chunk_map *c = w->chunks;
-	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j, end;
-
-	*i = pvdma_bitmap_next_set(c->touched, *i, n);
-	if (*i == n)
-		return false;
-	end = pvdma_bitmap_next_clear(c->touched, *i, n);
-	r->refs = c->starts[*i];
-	for (j = *i + 1; j < end; j++) {
-		if (holes && hole_before(p, c, j))
-			break;
-		r->refs += c->starts[j];
-	}
-	r->lo = PVDMA_MAX(chunk_use_start(p, c, *i), c->skew) - c->skew;
-	r->hi = PVDMA_MIN(chunk_use_end(p, c, j - 1) - c->skew, w->len);
-	*i = j;
-	return true;
-}
-
-/*
- * A piece that holds several mappings keeps the chunk counts of its part
- * of @from, on the same grid: when some of its buffers go and others
- * stay, a later trim gives their chunks back, as rfc's exact regions are
- * unmapped one by one. Without them a piece pins every page it holds
- * for as long as any of its buffers lives (a pool of pinned buffers
- * cycled through the aperture failed more maps than rfc).
- */
-static void piece_chunks(struct pvdma_planner *p,
-			 const struct pvdma_chunk_map *from,
-			 struct pvdma_window *x, u64 off)
-{
-	u32 first = (u32)((off + from->skew) >> from->shift), n;
-	u64 skew = (off + from->skew) & (from->chunk - 1), used;
-	struct pvdma_chunk_map *c;
-
-	/* on fewer than two chunks of the grid nothing could be given back */
-	n = (u32)((x->len + skew + from->chunk - 1) >> from->shift);
-	if (x->refs < 2 || n < 2)
-		return;
-	/* filled below, every field a trim or a count reads */
-	c = pvdma_chunks_take(p, x);
-	if (!c)
-		return;
-	c->chunk = from->chunk;
-	c->shift = from->shift;
-	c->skew = skew;
-	memcpy(c->cover, from->cover + first, n * sizeof(c->cover[0]));
-	memcpy(c->starts, from->starts + first, n * sizeof(c->starts[0]));
-	memcpy(c->ends, from->ends + first, n * sizeof(c->ends[0]));
-	memcpy(c->first_lo, from->first_lo + first, n * sizeof(c->first_lo[0]));
-	memcpy(c->last_hi, from->last_hi + first, n * sizeof(c->last_hi[0]));
-	/*
-	 * Its touched bits are @from's, moved by @first; the free chunks
-	 * are whole but for the first and last, cut by the window's ends.
-	 */
-	pvdma_bitmap_copy_from(c->touched, from->touched, first, n);
-	c->free_bytes = (u64)(n - pvdma_bitmap_weight(c->touched, n)) *
-			c->chunk;
-	if (!pvdma_bitmap_test(c->touched, 0))
-		c->free_bytes -= c->chunk - chunk_len(x, 0);
-	if (!pvdma_bitmap_test(c->touched, n - 1))
-		c->free_bytes -= c->chunk - chunk_len(x, n - 1);
-	used = x->len - c->free_bytes;
-	x->live = used;
-	x->peak = used;
-}
-
-/* A piece of @base (the window as it was, its chunk map @from) that stays
- * mapped: the window itself for the first, a new record for the others.
- */
-static void piece_window(struct pvdma_planner *p, const struct pvdma_window *base,
-			 const struct pvdma_chunk_map *from,
-			 struct pvdma_window *x, const struct piece *r)
-{
-	bool first = x->state == PVDMA_WIN_LIVE;
-
-	if (first) {
-		win_shrink(x, r->lo, r->hi);
-	} else {
-		x->gpa = base->gpa + r->lo;
-		x->bus = base->bus + r->lo;
-		x->len = r->hi - r->lo;
-		x->perm = base->perm;
-		x->used_lo = 0;
-		x->used_hi = x->len;
-		x->state = PVDMA_WIN_LIVE;
-		if (base->shared)
-			pvdma_gpa_insert(p, x);
-		pvdma_bus_insert(p, x);
-	}
-	x->refs = r->refs;
-	piece_chunks(p, from, x, r->lo);
-	pvdma_win_account_map(p, x);
-}
-
-/*
- * Give back every chunk of @w no live mapping touches, holes included:
- * each run of touched chunks stays mapped at its bus addresses, as a
- * window of its own (the mappings in it counted from the chunk map).
- * Where mappings or records run short, runs stay joined, holes and all.
- */
-static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
-{
-	struct pvdma_window base = *w, *owner = w, *x;
-	struct piece cur, r;
-	u64 freed = 0, count = windows_count(p);
-	u32 i = 0, pieces = 1;
-
-	/* a piece per buffer costs a mapping each: not when they are scarce */
-	bool holes = 2 * count < count_budget(p);
-
-	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur, holes)))
-		return 0;
-	pvdma_win_account_unmap(p, w);
-	/* the pieces read it to the end: it goes back to the pool last */
-	w->chunks = NULL;
-	queue_release(p, &base, 0, cur.lo);
-	freed += cur.lo;
-	while (next_piece(p, &base, &i, &r, holes)) {
-		x = count + pieces <= count_budget(p) ? pvdma_win_alloc(p) : NULL;
-		if (!x) {		/* join it to the current piece */
-			cur.hi = r.hi;
-			cur.refs += r.refs;
-			continue;
-		}
-		queue_release(p, &base, cur.hi, r.lo - cur.hi);
-		freed += r.lo - cur.hi;
-		piece_window(p, &base, base.chunks, owner, &cur);
-		owner = x;
-		cur = r;
-		pieces++;
-	}
-	queue_release(p, &base, cur.hi, base.len - cur.hi);
-	freed += base.len - cur.hi;
-	piece_window(p, &base, base.chunks, owner, &cur);
-	pvdma_chunks_detach(p, &base);
-	return freed;
-}
-
-/*
- * Could a punch of @w give back more than its free chunks? A chunk is
- * free only while no mapping touches it, but a punch gives back the
- * holes between the mappings of touched chunks too (a piece is cut to
- * the pages its mappings use): small buffers one to a chunk fill every
- * chunk and leave most of the window unused. Its live pages tell.
- */
-static bool win_holes_back(const struct pvdma_window *w)
-{
-	return w->chunks && w->live + w->chunks->chunk <= w->len;
-}
-
-/* Take unused parts back from windows in use, least recently hit first
- * (spec_list_touch()), until at least @bytes are free (the caller
- * checked that spec_pinned holds them).
- */
-static void trim_pinned(struct pvdma_planner *p, u64 bytes)
-{
-	while (bytes && !pvdma_list_empty(&p->spec_live)) {
-		struct pvdma_window *w = pvdma_list_entry(p->spec_live.next,
-						struct pvdma_window, lru);
-		u64 back = win_reclaimable(w);
-
-		spec_list_del(p, w);
-		/* back on the list when an unmap frees a chunk */
-		if (!back && !win_holes_back(w))
-			continue;
-		back = w->chunks ? win_punch(p, w) : win_trim_ends(p, w);
-		bytes -= PVDMA_MIN(bytes, back);
-	}
-}
-
-/*
- * Speculation over its cap - the windows mappings use grew into it - is
- * given back with the host call this map makes anyway: a cap checked
- * only when a window is made would let a few early windows keep room
- * the live set needs. Not with a bounce pool: there the pool takes what
- * windows have no room for, packed densely, and trims this early leave
- * chunk-sized pieces around single buffers that hold more than the pool
- * would (over-aperture at 256 MiB with a 64 MiB pool failed maps).
- */
-static void trim_excess(struct pvdma_planner *p)
-{
-	u64 cap = spec_cap(p), spec = p->stats.spec_aperture;
-
-	if (p->cfg.trim && !pvdma_bounce_reserved(p) && spec > cap)
-		trim_pinned(p, spec - cap);
-}
-
 /*
  * Aperture the call needs: what live mappings pin, this call's new
  * windows counted as the pages they serve (call_need), not as grown
@@ -1060,7 +402,7 @@ static bool bus_refused(const struct pvdma_planner *p, u64 len)
  */
 static u32 cache_admit(struct pvdma_planner *p, u64 len)
 {
-	if (p->stats.pinned_windows + 1 > count_budget(p))
+	if (p->stats.pinned_windows + 1 > pvdma_cache_count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
 	if (bus_refused(p, len))
 		return PVDMA_FAIL_BUS_SPACE;
@@ -1245,8 +587,8 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	p->call_new_count++;
 	p->call_grown += w->grown;
 	if (w->grown)
-		spec_note(p, true);
-	note_miss(p, seg->gpa, m.hi - m.lo);
+		pvdma_spec_note(p, true);
+	pvdma_cache_note_miss(p, seg->gpa, m.hi - m.lo);
 	return w;
 }
 
@@ -1327,7 +669,7 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	lo = PVDMA_ALIGN_DOWN(seg->gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(seg->gpa + seg->len - w->gpa, ps), w->len);
 	if (w->chunks)
-		taken = chunks_add(w, seg->gpa - w->gpa, seg->len);
+		taken = pvdma_chunks_add(w, seg->gpa - w->gpa, seg->len);
 	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
@@ -1359,7 +701,7 @@ static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 
 	p->stats.hits += r->more;
 	if (w->grown && w->state != PVDMA_WIN_PENDING)
-		spec_note_hits(p, r->more);
+		pvdma_spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
 	if (win_counts_use(w))
 		win_use_call(p, w, r->lo, r->hi, r->live, r->taken);
@@ -1398,7 +740,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 	if (w) {
 		p->stats.hits++;
 		if (w->grown && w->state != PVDMA_WIN_PENDING)
-			spec_note(p, false);
+			pvdma_spec_note(p, false);
 		spec_list_touch(p, w);
 	} else {
 		p->stats.misses++;
@@ -1446,7 +788,7 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 	w->grown = 0;
 	/* the entries it serves keep their chunks: what goes, a trim takes */
 	if (old.chunks)
-		piece_chunks(p, old.chunks, w, old.used_lo);
+		pvdma_piece_chunks(p, old.chunks, w, old.used_lo);
 	pvdma_chunks_detach(p, &old);
 	if (shared)
 		pvdma_gpa_insert(p, w);
@@ -1463,7 +805,7 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
  */
 static u32 cache_admit_call(const struct pvdma_planner *p)
 {
-	if (p->stats.pinned_windows > count_budget(p))
+	if (p->stats.pinned_windows > pvdma_cache_count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
 	if (!cache_fits(p, 0))
 		return PVDMA_FAIL_APERTURE;
@@ -1473,7 +815,7 @@ static u32 cache_admit_call(const struct pvdma_planner *p)
 static bool cache_over(const struct pvdma_planner *p)
 {
 	return pvdma_cache_bytes(p) > pvdma_cache_budget(p) ||
-	       windows_count(p) > count_budget(p);
+	       pvdma_cache_windows(p) > pvdma_cache_count_budget(p);
 }
 
 /*
@@ -1497,13 +839,13 @@ static u32 cache_commit(struct pvdma_planner *p)
 	 */
 	need = call_pinned_need(p);
 	if (p->cfg.trim && need > budget && need - budget <= p->spec_pinned)
-		trim_pinned(p, need - budget);
+		pvdma_trim_pinned(p, need - budget);
 	while (cache_over(p) && evict_one(p))
 		;
 	held = pvdma_cache_bytes(p);
 	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
-		trim_pinned(p, held - budget);
-	trim_excess(p);
+		pvdma_trim_pinned(p, held - budget);
+	pvdma_trim_excess(p);
 	if (cache_over(p))
 		return pvdma_cache_bytes(p) > budget ? PVDMA_FAIL_APERTURE :
 						       PVDMA_FAIL_MAPPINGS;
@@ -1819,7 +1161,7 @@ static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
 		if (w->trimmable)
 			p->spec_pinned += r->freed;
 		else if (r->freed && w->state == PVDMA_WIN_LIVE)
-			spec_list_add(p, w);	/* trim_pinned() passed it */
+			spec_list_add(p, w);	/* a trim passed it */
 	}
 	w->refs -= r->entries - 1;	/* none of these was the last */
 	win_put(p, w);
@@ -1848,7 +1190,7 @@ static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
 	if (win_counts_use(w)) {
 		r->pages += page_bytes(p, off, seg->len);
 		if (w->chunks)
-			r->freed += chunks_remove(w, off, seg->len);
+			r->freed += pvdma_chunks_remove(w, off, seg->len);
 	}
 	return 0;
 }
@@ -1878,3 +1220,4 @@ int pvdma_cache_reclaim(struct pvdma_planner *p)
 	pvdma_batch_submit(p);
 	return n;
 }
+

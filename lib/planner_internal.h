@@ -2,9 +2,10 @@
 /*
  * Planner internals: the core (planner.c: window records, indexes,
  * batching, accounting, failures), the window cache shared by the caching
- * policies (planner_cache.c), the bounce service (bounce.c) and the ops
- * table each policy fills (planner_pvdma.c, planner_block.c,
- * planner_rfc.c, planner_pool.c). The core never asks which policy runs.
+ * policies (planner_cache.c and the files planner_cache.h names), the
+ * bounce service (bounce.c) and the ops table each policy fills
+ * (planner_pvdma.c, planner_block.c, planner_rfc.c, planner_pool.c). The
+ * core never asks which policy runs.
  */
 #ifndef PVDMA_PLANNER_INTERNAL_H
 #define PVDMA_PLANNER_INTERNAL_H
@@ -136,8 +137,30 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 		      u32 n, enum pvdma_dir dir);
 int pvdma_cache_reclaim(struct pvdma_planner *p);
-u64 pvdma_cache_budget(const struct pvdma_planner *p);
-u64 pvdma_cache_bytes(const struct pvdma_planner *p);
+
+/*
+ * Its budgets, inline: every miss reads them, and a call into another
+ * file for a field would cost the miss path more than the field.
+ */
+/* Bytes windows may use: the aperture less the bounce pool's share. */
+static inline u64 pvdma_cache_budget(const struct pvdma_planner *p)
+{
+	return p->window_budget;
+}
+
+static inline bool pvdma_pool_mapped(const struct pvdma_planner *p)
+{
+	return p->pool_window && p->pool_window->state != PVDMA_WIN_FAILED;
+}
+
+/* Aperture bytes held by windows, the bounce pool aside. */
+static inline u64 pvdma_cache_bytes(const struct pvdma_planner *p)
+{
+	return p->stats.live_aperture -
+	       (pvdma_pool_mapped(p) ? p->pool_window->len : 0);
+}
+
+/* Speculation and the miss history (planner_spec.c) */
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p);

@@ -33,7 +33,7 @@
  * (pvdma_cache_spec_fresh()). Dense blocks
  * may take four times that, streams the free space >> spec_shift. What
  * speculation pins and no mapping uses, trims give back when a map needs
- * the room (planner_cache.c).
+ * the room (planner_trim.c).
  */
 #include "planner_internal.h"
 

@@ -1469,7 +1469,7 @@ static void test_pvdma_fast_lookup(void **state)
 	free(h);
 }
 
-/* What spec_note(p, false) does to the hit-rate history, @k times. */
+/* What pvdma_spec_note(p, false) does to the hit-rate history, @k times. */
 static void spec_hits_by_one(u32 *windows, u32 *hits, u32 k)
 {
 	while (k--) {
@@ -2024,7 +2024,7 @@ static u32 pressure_refs[4096];
  */
 static u32 pressure_cover[16][PVDMA_CHUNKS];
 
-/* What a window in use could give back (planner_cache.c's view). */
+/* What a window in use could give back (pvdma_win_reclaimable()). */
 static u64 reclaimable(const struct pvdma_window *w)
 {
 	if (w->chunks)
@@ -2073,7 +2073,9 @@ static void assert_chunks_touched(const struct pvdma_planner *p,
 	chunk_maps_checked++;
 }
 
-/* Count the live mapping @s of @w into pressure_cover[], as chunks_span(). */
+/* Count the live mapping @s of @w into pressure_cover[], as
+ * pvdma_chunks_span().
+ */
 static void pressure_count_chunks(const struct pvdma_planner *p,
 				  const struct pvdma_window *w,
 				  const struct pvdma_seg *s)

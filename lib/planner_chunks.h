@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Chunk maps, the part every entry of a map call runs: the count of live
+ * mappings touching each chunk of a grown window, moved as one comes or
+ * goes, so that a trim knows which chunks it can give back. Inline here,
+ * not in planner_chunks.c, because the hit path counts each entry's
+ * chunks and a call into another file per entry would cost it; the rest
+ * of the chunk maps (long spans, unmaps, a piece's copy) is there.
+ */
+#ifndef PVDMA_PLANNER_CHUNKS_H
+#define PVDMA_PLANNER_CHUNKS_H
+
+#include "planner_internal.h"
+
+u32 pvdma_chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
+			   int step);
+u64 pvdma_chunks_remove(struct pvdma_window *w, u64 off, u64 len);
+void pvdma_piece_chunks(struct pvdma_planner *p,
+			const struct pvdma_chunk_map *from,
+			struct pvdma_window *x, u64 off);
+
+/* Bytes of chunk @c of @w. */
+static inline u64 pvdma_chunk_len(const struct pvdma_window *w, u32 c)
+{
+	const struct pvdma_chunk_map *m = w->chunks;
+	u64 lo = (u64)c * m->chunk, hi = lo + m->chunk;
+
+	lo = lo > m->skew ? lo - m->skew : 0;
+	hi = PVDMA_MIN(hi - m->skew, w->len);
+	return hi > lo ? hi - lo : 0;
+}
+
+/* The chunks [*first, *last] a live mapping at [off, off + len) touches. */
+static inline bool pvdma_chunks_span(const struct pvdma_window *w, u64 off,
+				     u64 len, u32 *first, u32 *last)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+
+	*first = (u32)((off + c->skew) >> c->shift);
+	*last = (u32)((off + c->skew + len - 1) >> c->shift);
+	return !PVDMA_WARN_ON(*last >= PVDMA_CHUNKS || off + len > w->len);
+}
+
+/*
+ * The touched bits of chunks [@from, @to), @crossed of which a mapping
+ * just took from zero (@edge 1: all are touched now) or brought to zero
+ * (@edge 0): word at a time when all did, as a mapping that alone covers
+ * its chunks does, else chunk by chunk. Kept out of the counting loop,
+ * which stays a plain sum.
+ */
+static inline void pvdma_chunks_mark_middle(struct pvdma_chunk_map *c,
+					    u32 from, u32 to, u32 edge,
+					    u32 crossed)
+{
+	u32 i;
+
+	if (edge || crossed == to - from) {
+		pvdma_bitmap_assign_range(c->touched, from, to, edge);
+		return;
+	}
+	for (i = from; i < to; i++)
+		if (!c->cover[i])
+			pvdma_bitmap_assign(c->touched, i, false);
+}
+
+/*
+ * A middle longer than this moves in pairs (pvdma_chunks_move_long()); a
+ * shorter one, chunk by chunk, costs less than setting that up.
+ */
+#define PVDMA_CHUNKS_PAIRED	16
+
+/*
+ * Move the count of each chunk [@first, @last] a mapping of @w touches by
+ * @step (+1 comes, -1 goes); the bytes of those it took from zero (+1) or
+ * brought to zero (-1). Only the ends can be cut by the window's: a chunk
+ * between them lies inside the mapping, so inside the window, whole, and
+ * the middle of a long span is a plain count (pvdma_chunks_move_long()).
+ * Always inline, as pvdma_chunks_add(): once per entry, and left to itself the
+ * compiler stops inlining it when it grows by a line.
+ */
+static __always_inline u64 pvdma_chunks_step(struct pvdma_window *w, u32 first,
+					     u32 last, int step)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+	u32 edge = step > 0;	/* the count a chunk that crossed zero ends at */
+	u32 i, whole = 0;
+	u64 bytes = 0;
+
+	c->cover[first] += step;
+	if (c->cover[first] == edge) {
+		bytes += pvdma_chunk_len(w, first);
+		pvdma_bitmap_assign(c->touched, first, edge);
+	}
+	if (last == first)
+		return bytes;
+	if (last - first > PVDMA_CHUNKS_PAIRED) {
+		whole = pvdma_chunks_move_long(c, first + 1, last, step);
+	} else {
+		for (i = first + 1; i < last; i++) {
+			c->cover[i] += step;
+			whole += c->cover[i] == edge;
+		}
+	}
+	if (whole)
+		pvdma_chunks_mark_middle(c, first + 1, last, edge, whole);
+	c->cover[last] += step;
+	if (c->cover[last] == edge) {
+		bytes += pvdma_chunk_len(w, last);
+		pvdma_bitmap_assign(c->touched, last, edge);
+	}
+	return bytes + (u64)whole * c->chunk;
+}
+
+/* A live mapping at [off, off + len) of @w comes; the bytes of the chunks
+ * it is the first to touch (no longer free to trim). Always inline: it
+ * runs once per list entry, and the compiler's own choice flips with
+ * unrelated edits elsewhere in the file that uses it.
+ */
+static __always_inline u64 pvdma_chunks_add(struct pvdma_window *w, u64 off,
+					    u64 len)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+	u64 taken;
+	u32 first, last, lo, hi;
+
+	if (!pvdma_chunks_span(w, off, len, &first, &last))
+		return 0;
+	lo = (u32)((off + c->skew) & (c->chunk - 1));
+	hi = (u32)(off + c->skew + len - ((u64)last << c->shift));
+	if (!c->starts[first]++ || lo < c->first_lo[first])
+		c->first_lo[first] = lo;
+	if (!c->ends[last]++ || hi > c->last_hi[last])
+		c->last_hi[last] = hi;
+	taken = pvdma_chunks_step(w, first, last, 1);
+	c->free_bytes -= taken;
+	return taken;
+}
+
+#endif /* PVDMA_PLANNER_CHUNKS_H */

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Trims of the window cache: giving back the parts of windows in use that
+ * no live mapping touches, when a call needs the room (trim_pinned) or
+ * speculation is over its cap (trim_excess). A window without a chunk map
+ * loses its unused ends; one with a chunk map is punched into pieces, one
+ * per run of touched chunks, each kept at its bus addresses. Apart from
+ * planner_cache.c because it runs at most once per committed call and
+ * changes windows the call's lookups never see change.
+ */
+#include "planner_cache.h"
+
+/* Release [off, off + len) of @w on the host (a partial unmap). */
+static void queue_release(struct pvdma_planner *p, struct pvdma_window *w,
+			  u64 off, u64 len)
+{
+	if (!len)
+		return;
+	pvdma_batch_queue_trim(p, w->bus + off, len);
+	p->stats.trimmed_bytes += len;
+}
+
+/* @w becomes [lo, hi) of itself, exact; both indexes stay in order. */
+static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
+{
+	w->gpa += lo;
+	w->bus += lo;
+	w->len = hi - lo;
+	w->used_lo = 0;
+	w->used_hi = w->len;
+	w->grown = 0;
+}
+
+/* Give back what lies outside the used range of @w. */
+static u64 win_trim_ends(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	u64 lo = w->used_lo, hi = w->used_hi, freed = w->len - (hi - lo);
+
+	pvdma_win_account_unmap(p, w);
+	queue_release(p, w, 0, lo);
+	queue_release(p, w, hi, w->len - hi);
+	win_shrink(w, lo, hi);
+	pvdma_win_account_map(p, w);
+	return freed;
+}
+
+/* A run of chunks that live mappings touch: [lo, hi) bytes of a window. */
+struct piece {
+	u64 lo, hi;
+	u32 refs;
+};
+
+/*
+ * On the chunk grid, the first page the mappings starting in chunk @i use
+ * and the end of the last page those ending in chunk @j use: where a kept
+ * run of chunks is cut, and what a hole between two chunks is measured by.
+ */
+static u64 chunk_use_start(const struct pvdma_planner *p,
+			   const struct pvdma_chunk_map *c, u32 i)
+{
+	return PVDMA_ALIGN_DOWN((u64)i * c->chunk + c->first_lo[i],
+				p->cfg.page_size);
+}
+
+static u64 chunk_use_end(const struct pvdma_planner *p,
+			 const struct pvdma_chunk_map *c, u32 j)
+{
+	return PVDMA_ALIGN_UP((u64)j * c->chunk + c->last_hi[j],
+			      p->cfg.page_size);
+}
+
+/*
+ * Is there a hole of a page or more before chunk @j of a run, both
+ * touched? Only if no mapping reaches into @j from before it (all that
+ * touch it start in it): then the mappings of chunk @j - 1 end in it, at
+ * last_hi[@j - 1] at most, and those of @j start at first_lo[@j] at
+ * least. Buffers one to a block then leave a piece each, not a run that
+ * holds the holes between them.
+ */
+static bool hole_before(const struct pvdma_planner *p,
+			const struct pvdma_chunk_map *c, u32 j)
+{
+	return c->cover[j] == c->starts[j] &&
+	       chunk_use_start(p, c, j) > chunk_use_end(p, c, j - 1);
+}
+
+/* The next run of touched chunks of @w from chunk *@i on; false if none. */
+static bool next_piece(const struct pvdma_planner *p,
+		       const struct pvdma_window *w, u32 *i, struct piece *r,
+		       bool holes)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j, end;
+
+	*i = pvdma_bitmap_next_set(c->touched, *i, n);
+	if (*i == n)
+		return false;
+	end = pvdma_bitmap_next_clear(c->touched, *i, n);
+	r->refs = c->starts[*i];
+	for (j = *i + 1; j < end; j++) {
+		if (holes && hole_before(p, c, j))
+			break;
+		r->refs += c->starts[j];
+	}
+	r->lo = PVDMA_MAX(chunk_use_start(p, c, *i), c->skew) - c->skew;
+	r->hi = PVDMA_MIN(chunk_use_end(p, c, j - 1) - c->skew, w->len);
+	*i = j;
+	return true;
+}
+
+/* A piece of @base (the window as it was, its chunk map @from) that stays
+ * mapped: the window itself for the first, a new record for the others.
+ */
+static void piece_window(struct pvdma_planner *p, const struct pvdma_window *base,
+			 const struct pvdma_chunk_map *from,
+			 struct pvdma_window *x, const struct piece *r)
+{
+	bool first = x->state == PVDMA_WIN_LIVE;
+
+	if (first) {
+		win_shrink(x, r->lo, r->hi);
+	} else {
+		x->gpa = base->gpa + r->lo;
+		x->bus = base->bus + r->lo;
+		x->len = r->hi - r->lo;
+		x->perm = base->perm;
+		x->used_lo = 0;
+		x->used_hi = x->len;
+		x->state = PVDMA_WIN_LIVE;
+		if (base->shared)
+			pvdma_gpa_insert(p, x);
+		pvdma_bus_insert(p, x);
+	}
+	x->refs = r->refs;
+	pvdma_piece_chunks(p, from, x, r->lo);
+	pvdma_win_account_map(p, x);
+}
+
+/*
+ * Give back every chunk of @w no live mapping touches, holes included:
+ * each run of touched chunks stays mapped at its bus addresses, as a
+ * window of its own (the mappings in it counted from the chunk map).
+ * Where mappings or records run short, runs stay joined, holes and all.
+ */
+static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_window base = *w, *owner = w, *x;
+	struct piece cur, r;
+	u64 freed = 0, count = pvdma_cache_windows(p);
+	u32 i = 0, pieces = 1;
+
+	/* a piece per buffer costs a mapping each: not when they are scarce */
+	bool holes = 2 * count < pvdma_cache_count_budget(p);
+
+	if (PVDMA_WARN_ON(!next_piece(p, &base, &i, &cur, holes)))
+		return 0;
+	pvdma_win_account_unmap(p, w);
+	/* the pieces read it to the end: it goes back to the pool last */
+	w->chunks = NULL;
+	queue_release(p, &base, 0, cur.lo);
+	freed += cur.lo;
+	while (next_piece(p, &base, &i, &r, holes)) {
+		x = count + pieces <= pvdma_cache_count_budget(p) ?
+		    pvdma_win_alloc(p) : NULL;
+		if (!x) {		/* join it to the current piece */
+			cur.hi = r.hi;
+			cur.refs += r.refs;
+			continue;
+		}
+		queue_release(p, &base, cur.hi, r.lo - cur.hi);
+		freed += r.lo - cur.hi;
+		piece_window(p, &base, base.chunks, owner, &cur);
+		owner = x;
+		cur = r;
+		pieces++;
+	}
+	queue_release(p, &base, cur.hi, base.len - cur.hi);
+	freed += base.len - cur.hi;
+	piece_window(p, &base, base.chunks, owner, &cur);
+	pvdma_chunks_detach(p, &base);
+	return freed;
+}
+
+/*
+ * Could a punch of @w give back more than its free chunks? A chunk is
+ * free only while no mapping touches it, but a punch gives back the
+ * holes between the mappings of touched chunks too (a piece is cut to
+ * the pages its mappings use): small buffers one to a chunk fill every
+ * chunk and leave most of the window unused. Its live pages tell.
+ */
+static bool win_holes_back(const struct pvdma_window *w)
+{
+	return w->chunks && w->live + w->chunks->chunk <= w->len;
+}
+
+/* Take unused parts back from windows in use, least recently hit first
+ * (spec_list_touch()), until at least @bytes are free (the caller
+ * checked that spec_pinned holds them).
+ */
+void pvdma_trim_pinned(struct pvdma_planner *p, u64 bytes)
+{
+	while (bytes && !pvdma_list_empty(&p->spec_live)) {
+		struct pvdma_window *w = pvdma_list_entry(p->spec_live.next,
+						struct pvdma_window, lru);
+		u64 back = pvdma_win_reclaimable(w);
+
+		pvdma_spec_list_del(p, w);
+		/* back on the list when an unmap frees a chunk */
+		if (!back && !win_holes_back(w))
+			continue;
+		back = w->chunks ? win_punch(p, w) : win_trim_ends(p, w);
+		bytes -= PVDMA_MIN(bytes, back);
+	}
+}
+
+/*
+ * Speculation over its cap - the windows mappings use grew into it - is
+ * given back with the host call this map makes anyway: a cap checked
+ * only when a window is made would let a few early windows keep room
+ * the live set needs. Not with a bounce pool: there the pool takes what
+ * windows have no room for, packed densely, and trims this early leave
+ * chunk-sized pieces around single buffers that hold more than the pool
+ * would (over-aperture at 256 MiB with a 64 MiB pool failed maps).
+ */
+void pvdma_trim_excess(struct pvdma_planner *p)
+{
+	u64 cap = pvdma_cache_spec_cap(p), spec = p->stats.spec_aperture;
+
+	if (p->cfg.trim && !pvdma_bounce_reserved(p) && spec > cap)
+		pvdma_trim_pinned(p, spec - cap);
+}
