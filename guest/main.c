@@ -7,6 +7,7 @@
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/stringify.h>
 #include <linux/string.h>
 
 #include <pvdma/dmadev.h>
@@ -37,15 +38,18 @@ MODULE_PARM_DESC(timeout_ms, "longest wait for the host to answer one request ba
 
 static unsigned int rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
 module_param(rfc_window_shift, uint, 0444);
-MODULE_PARM_DESC(rfc_window_shift, "rfc policy: window size 2^shift (default 18; 0: no windows)");
+MODULE_PARM_DESC(rfc_window_shift, "rfc policy: window size 2^shift (default "
+		 __stringify(PVDMA_DEFAULT_RFC_WINDOW_SHIFT) "; 0: no windows)");
 
 static unsigned int spec_shift = PVDMA_DEFAULT_SPEC_SHIFT;
 module_param(spec_shift, uint, 0444);
-MODULE_PARM_DESC(spec_shift, "pvdma policy: speculation budget is the aperture >> spec_shift (default 2; at most 32)");
+MODULE_PARM_DESC(spec_shift, "pvdma policy: speculation budget is the aperture >> spec_shift (default "
+		 __stringify(PVDMA_DEFAULT_SPEC_SHIFT) "; at most 32)");
 
-static unsigned int max_window_kb = PVDMA_DEFAULT_MAX_WINDOW >> 10;
+static unsigned int max_window_kb = PVDMA_DEFAULT_MAX_WINDOW_KB;
 module_param(max_window_kb, uint, 0444);
-MODULE_PARM_DESC(max_window_kb, "pvdma policy: largest speculative window in KiB (default 32768; at least the IOMMU page)");
+MODULE_PARM_DESC(max_window_kb, "pvdma policy: largest speculative window in KiB (default "
+		 __stringify(PVDMA_DEFAULT_MAX_WINDOW_KB) "; at least the IOMMU page)");
 
 static char *managed = "";
 module_param(managed, charp, 0444);

@@ -45,6 +45,10 @@ check() {	# what, condition status
 lifecycle() {
 	dmesg -c >/dev/null
 	insmod $P/pvdma.ko || { check "insmod pvdma" 1; return; }
+	# loaded with no parameters: the defaults, for docs/guest.md's table
+	for f in /sys/module/pvdma/parameters/*; do
+		echo "pvdma-param: ${f##*/} $(cat "$f")"
+	done
 	insmod $P/pvdma_dmatest.ko tests=single || { check "insmod dmatest" 1; return; }
 	comp=$(basename "$(ls -d /sys/bus/pci/drivers/pvdma/0000:* | head -n 1)")
 	dma=$(basename "$(ls -d /sys/bus/pci/drivers/pvdma_dmatest/0000:* | head -n 1)")

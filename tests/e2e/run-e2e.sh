@@ -227,6 +227,30 @@ step "unload and rebind"
 grep "^pvdma-lifecycle: " "$log" | sed 's/^pvdma-lifecycle: /  /'
 expect "both modules unload, the driver rebinds" \
 	'! grep -q "^pvdma-lifecycle: FAIL" "$log" && grep -q "^pvdma-lifecycle: ok both modules unload" "$log"'
+step "module parameters: what the module reports against docs/guest.md"
+# The table's rows: | `name` | default | meaning |
+doc_params=$(sed -n '/^## Module parameters (pvdma.ko)/,/^## /p' docs/guest.md |
+	sed -n 's/^| `\([a-z_]*\)` | \([^|]*\) |.*/\1 \2/p' | sed 's/ *$//')
+params=$(sed -n 's/^pvdma-param: //p' "$log")
+expect "the module reports its parameters ($(echo "$params" | wc -l) of them)" \
+	'[ -n "$params" ]'
+while read -r name value; do
+	doc=$(echo "$doc_params" | sed -n "s/^$name //p")
+	case $doc in
+	'') fail "parameter $name is not in docs/guest.md's table" ;;
+	*[!0-9]*) ok "parameter $name documented (default '$doc', the module says '$value')" ;;
+	*) expect "parameter $name: docs/guest.md's default $doc is the module's" \
+		"[ '$doc' = '$value' ]" ;;
+	esac
+done <<EOF
+$params
+EOF
+while read -r name _; do
+	echo "$params" | grep -q "^$name " ||
+		fail "docs/guest.md lists parameter $name, the module has none"
+done <<EOF
+$doc_params
+EOF
 if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" "$log"; then
 	fail "the guest kernel logged a warning or oops"
 	grep -B 2 -A 20 -e "Call Trace" -e "BUG:" -e "WARNING:" "$log" | head -n 60 >&2

@@ -70,7 +70,7 @@ static void usage(FILE *out)
 "                         (default off)\n"
 "  --bounce-pool BYTES    bounce pool size (default 64M)\n"
 "  --strict               pvdma: unmap at once, keep nothing idle\n"
-"  --max-window BYTES     pvdma: largest window (default 32M)\n"
+"  --max-window BYTES     pvdma: largest window (default %lluM)\n"
 "  --spec-shift N         pvdma: speculative windows may hold aperture >> N\n"
 "                         (default %u)\n"
 "  --batch N              host entries per host call (default %u: the\n"
@@ -92,6 +92,7 @@ static void usage(FILE *out)
 "                         addresses its own unmap shows (sizes still\n"
 "                         estimated), not at invented ones\n"
 "  --synthetic NAME       add a synthetic workload (repeatable), one of:\n",
+		(unsigned long long)(PVDMA_DEFAULT_MAX_WINDOW >> 20),
 		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
 		VERDICT_DEFAULT_CALL_US);
 	for (i = 0; synth_name(i); i++)

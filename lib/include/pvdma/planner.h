@@ -161,7 +161,8 @@ struct pvdma_planner_config {
 	u64 bounce_small_max;
 };
 
-#define PVDMA_DEFAULT_MAX_WINDOW	(256ull << 20)
+#define PVDMA_DEFAULT_MAX_WINDOW_KB	262144	/* 256 MiB; a module parameter's unit */
+#define PVDMA_DEFAULT_MAX_WINDOW	((u64)PVDMA_DEFAULT_MAX_WINDOW_KB << 10)
 #define PVDMA_DEFAULT_WINDOW_SMALL_MAX	(256ull << 10)
 #define PVDMA_DEFAULT_HEADROOM_SHIFT	2
 #define PVDMA_DEFAULT_SPEC_SHIFT	2
