@@ -52,7 +52,7 @@ static int companion_check_qemu_layout(const struct pvdmad *d,
 	if (n <= 0)
 		return 0;
 	err = guest_ram_check_qemu_args(ram,
-			guest_ram_stat(ram->path, &st) ? 0 : (u64)st.st_size, args,
+			guest_ram_stat(ram, &st) ? 0 : (u64)st.st_size, args,
 			(size_t)n, why, sizeof(why));
 	if (err)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
@@ -266,7 +266,7 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	/* QEMU connects before it creates its RAM file: a file not there yet
 	 * is judged when the guest's HELLO maps it (companion_ram_gate). */
 	if (!d->cfg.companion.ram.path ||
-	    guest_ram_stat(d->cfg.companion.ram.path, &st) ||
+	    guest_ram_stat(&d->cfg.companion.ram, &st) ||
 	    !S_ISREG(st.st_mode) || !st.st_size)
 		err = 0;
 	else

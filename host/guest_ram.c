@@ -13,10 +13,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -393,6 +395,95 @@ static void guest_ram_hide_machine(struct guest_ram *ram,
 			       md->ram_base + low);
 }
 
+/* May @uid own a directory the RAM file is found through? */
+static bool ram_owner_trusted(const struct guest_ram_config *cfg, uid_t uid)
+{
+	unsigned int i;
+
+	if (uid == 0 || uid == geteuid())
+		return true;
+	for (i = 0; i < cfg->ntrusted; i++)
+		if (cfg->trusted[i] == uid)
+			return true;
+	return false;
+}
+
+static int ram_dir_refuse(char *why, size_t why_len, const char *dir,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int ram_dir_refuse(char *why, size_t why_len, const char *dir,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!why)
+		return -EPERM;
+	n = snprintf(why, why_len, "directory %s ", dir);
+	if (n < 0 || (size_t)n >= why_len)
+		return -EPERM;
+	va_start(ap, fmt);
+	vsnprintf(why + n, why_len - n, fmt, ap);
+	va_end(ap);
+	return -EPERM;
+}
+
+/*
+ * Whoever may change a directory the RAM file is found through can swap
+ * the file (or a directory on the way) for one of its own. So, as OpenSSH
+ * checks its key paths, every directory from the RAM file's up to /
+ * (where the path leads, symlinks resolved) must belong to root, pvdmad's
+ * user or a --allow-uid user, and be writable by no one else: no group or
+ * other write bit, unless it is sticky (/dev/shm, /tmp), where nobody but
+ * an entry's owner may rename or remove it, and the entry below (the next
+ * directory, or the RAM file once it exists) belongs to one of them. 0 or
+ * -EPERM with @why naming the directory and the fix; another negative
+ * errno when the directory can't be found.
+ */
+static int ram_dir_check(const struct guest_ram_config *cfg, const char *dir,
+			 const char *base, char *why, size_t why_len)
+{
+	char real[PATH_MAX], entry[PATH_MAX + NAME_MAX + 2], *cut;
+	struct stat st, est;
+	bool have_entry;
+	int n;
+
+	if (!realpath(dir, real))
+		return -errno;
+	n = snprintf(entry, sizeof(entry), "%s/%s", strcmp(real, "/") ? real : "",
+		     base);
+	have_entry = n > 0 && (size_t)n < sizeof(entry) && !lstat(entry, &est);
+	for (;;) {
+		if (lstat(real, &st) < 0)
+			return -errno;
+		if (!ram_owner_trusted(cfg, st.st_uid))
+			return ram_dir_refuse(why, why_len, real,
+				"belongs to uid %u, who could swap the guest RAM file: it must belong to root, pvdmad's user or a --allow-uid user",
+				(unsigned int)st.st_uid);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+			return ram_dir_refuse(why, why_len, real,
+				"is writable by %s (mode %04o): anyone who can write it could swap the guest RAM file (chmod go-w %s)",
+				st.st_mode & S_IWOTH ? "every user" : "its group",
+				(unsigned int)(st.st_mode & 07777), real);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && have_entry &&
+		    !ram_owner_trusted(cfg, est.st_uid))
+			return ram_dir_refuse(why, why_len, real,
+				"is writable by others and %s in it belongs to uid %u: it must belong to root, pvdmad's user or a --allow-uid user",
+				entry, (unsigned int)est.st_uid);
+		if (!strcmp(real, "/"))
+			return 0;
+		snprintf(entry, sizeof(entry), "%s", real);
+		est = st;
+		have_entry = true;
+		cut = strrchr(real, '/');
+		if (cut == real)
+			cut[1] = '\0';
+		else
+			*cut = '\0';
+	}
+}
+
 /*
  * The RAM file as an O_PATH fd. The directory --guest-ram names is the
  * host's; its last component, in a directory QEMU's user may write, must
@@ -402,8 +493,10 @@ static void guest_ram_hide_machine(struct guest_ram *ram,
  * lookup, fstat and page fault of it. Kernels before openat2 (5.6): a
  * plain lookup.
  */
-static int guest_ram_lookup(const char *path)
+static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
+			    size_t why_len)
 {
+	const char *path = cfg->path;
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
@@ -419,6 +512,9 @@ static int guest_ram_lookup(const char *path)
 		snprintf(dir, sizeof(dir), "%.*s", (int)dir_len, path);
 	else
 		snprintf(dir, sizeof(dir), ".");
+	dfd = ram_dir_check(cfg, dir, base, why, why_len);
+	if (dfd < 0)
+		return dfd;
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
@@ -431,9 +527,9 @@ static int guest_ram_lookup(const char *path)
 	return fd;
 }
 
-int guest_ram_stat(const char *path, struct stat *st)
+int guest_ram_stat(const struct guest_ram_config *cfg, struct stat *st)
 {
-	int fd = guest_ram_lookup(path), err = 0;
+	int fd = guest_ram_lookup(cfg, NULL, 0), err = 0;
 
 	if (fd < 0)
 		return fd;
@@ -446,10 +542,14 @@ int guest_ram_stat(const char *path, struct stat *st)
 int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg)
 {
 	struct stat st;
-	int err;
+	int fd, err;
 
 	*ram = (struct guest_ram){ 0 };
-	err = guest_ram_stat(cfg->path, &st);
+	fd = guest_ram_lookup(cfg, ram->why, sizeof(ram->why));
+	if (fd < 0)
+		return fd;
+	err = fstat(fd, &st) < 0 ? -errno : 0;
+	close(fd);
 	if (err)
 		return err;
 	if (!S_ISREG(st.st_mode)) {
@@ -493,14 +593,15 @@ void guest_ram_describe(const struct guest_ram *ram, char *buf, size_t size)
  * of waiting for its holder. The fd, or a negative errno (@why set for a
  * wrong type).
  */
-static int guest_ram_open_judged(const char *path, guest_ram_gate_fn gate,
-				 void *gate_ctx, char *why, size_t why_len)
+static int guest_ram_open_judged(const struct guest_ram_config *cfg,
+				 guest_ram_gate_fn gate, void *gate_ctx,
+				 char *why, size_t why_len)
 {
 	char self[32];
 	struct stat st;
 	int pfd, err;
 
-	pfd = guest_ram_lookup(path);
+	pfd = guest_ram_lookup(cfg, why, why_len);
 	if (pfd < 0)
 		return pfd;
 	if (fstat(pfd, &st) < 0) {
@@ -531,7 +632,7 @@ int guest_ram_open_gated(struct guest_ram *ram,
 	int fd, err;
 
 	*ram = (struct guest_ram){ 0 };
-	fd = guest_ram_open_judged(cfg->path, gate, gate_ctx, why, sizeof(why));
+	fd = guest_ram_open_judged(cfg, gate, gate_ctx, why, sizeof(why));
 	if (fd < 0) {
 		memcpy(ram->why, why, sizeof(ram->why));
 		return fd;

@@ -60,6 +60,8 @@ enum guest_ram_machine {
  *		x86 machines only)
  * @size:	the RAM size QEMU was given (-m); 0 = whatever the file holds
  * @tseg:	q35: bytes of TSEG at the top of low RAM, refused (0: none)
+ * @trusted:	users besides root and pvdmad's own who may own the RAM
+ *		file's directories (QEMU's: --allow-uid), @ntrusted of them
  */
 struct guest_ram_config {
 	const char *path;
@@ -67,6 +69,8 @@ struct guest_ram_config {
 	u64 below_4g;
 	u64 size;
 	u64 tseg;
+	const uid_t *trusted;
+	unsigned int ntrusted;
 };
 
 /**
@@ -153,10 +157,11 @@ int guest_ram_open_gated(struct guest_ram *ram,
 int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg);
 
 /*
- * guest_ram_stat - stat the RAM file at @path as guest_ram_open() finds
- * it: never off its directory's file system (-EXDEV). 0 or a negative errno.
+ * guest_ram_stat - stat the RAM file @cfg names as guest_ram_open() finds
+ * it: never off its directory's file system (-EXDEV), never through a
+ * directory another user could swap it in (-EPERM). 0 or a negative errno.
  */
-int guest_ram_stat(const char *path, struct stat *st);
+int guest_ram_stat(const struct guest_ram_config *cfg, struct stat *st);
 
 /* Refuse [gpa, end) to DMA from now on. 0, or -ENOSPC (table full). */
 int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end);

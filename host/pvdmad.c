@@ -674,6 +674,9 @@ int main(int argc, char **argv)
 		goto err_log;
 	}
 	d.cfg = o.cfg;
+	/* QEMU's users may own the RAM file's directories (guest_ram.c). */
+	d.cfg.companion.ram.trusted = d.cfg.access.uids;
+	d.cfg.companion.ram.ntrusted = d.cfg.access.nuids;
 	if (check_guest_ram(&d.cfg.companion.ram) || prepare_process())
 		goto err_sfd;
 	err = pvdmad_start(&d);

@@ -97,13 +97,16 @@ case_eventfd() {	# no blocking I/O on a shared eventfd
 case_access() {	# only the allowed users, whatever the file modes
 	if ! is_root; then skip "other-user cases need root"; return; fi
 	mask=$(umask)
+	mkdir -p "$dir/access"	# 0700: a 0777 RAM directory is refused
 	umask 000
 	start access
 	umask "$mask"
 	check "sockets created 0600 under umask 000" sh -c \
 		"[ \$(stat -c %a '$w/c.sock') = 600 ] && [ \$(stat -c %a '$w/d.sock') = 600 ] && [ \$(stat -c %a '$w/ctl') = 600 ]"
 	chmod 0755 "$dir"
-	chmod 0777 "$w" "$w/c.sock" "$w/d.sock" "$w/ctl"
+	# sticky, or the RAM file's directory refuses it (case_ramdir)
+	chmod 1777 "$w"
+	chmod 0777 "$w/c.sock" "$w/d.sock" "$w/ctl"
 	check "uid 65534 gets nothing, even with the sockets opened up 0777" \
 		"$CLIENT" nobody $(C)
 	check "refusals logged with the reason" grep -q "refused: user not allowed" "$w/log"
@@ -111,7 +114,9 @@ case_access() {	# only the allowed users, whatever the file modes
 	# nobody allowed, but the RAM file is root's alone
 	chmod 0600 "$dir/access/ram"
 	start access2 --allow-uid 65534
-	chmod 0777 "$w" "$w/c.sock" "$w/d.sock" "$w/ctl"
+	# sticky, or the RAM file's directory refuses it (case_ramdir)
+	chmod 1777 "$w"
+	chmod 0777 "$w/c.sock" "$w/d.sock" "$w/ctl"
 	chmod 0600 "$w/ram"
 	check "--allow-uid: but no companion over a RAM file the peer can't open" \
 		"$CLIENT" nobody --socket "$w/c.sock"
@@ -331,6 +336,39 @@ case_ramfs() {	# the RAM path never leads off its directory's file system
 	fi
 	rm -f "$far"
 	check "ramfs: pvdmad exits cleanly" stop
+}
+
+case_ramdir() {	# the RAM file's directories: nobody else may write them
+	w=$dir/ramdir
+	mkdir -p "$w/vm"
+	truncate -s 64M "$w/vm/ram"
+	chmod 0777 "$w/vm"
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/vm/ram" --control "$w/ctl" \
+		--log-file "$w/log" 2>"$w/stderr" &
+	pid=$!
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill "$pid" 2>/dev/null		# still running: it did not refuse
+	wait "$pid"
+	rc=$?
+	pid=
+	check "RAM file in a directory every user may write: pvdmad refuses to start" \
+		test "$rc" -ne 0
+	check "  naming the directory and the fix" \
+		grep -q "directory $w/vm is writable by every user (mode 0777).*chmod go-w" "$w/log"
+	chmod 0700 "$w/vm"
+	mv "$w/vm/ram" "$w/ram"
+	rmdir "$w/vm"
+	start ramdir
+	chmod 0777 "$w"	# after start: the next HELLO's lookup sees it
+	check "a RAM directory opened up under a running pvdmad: HELLO io, pvdmad serving" \
+		"$CLIENT" hello-io --socket "$w/c.sock" --control "$w/ctl"
+	check "  the refusal logged" grep -q "directory $w is writable by every user" "$w/log"
+	chmod 1777 "$w"
+	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/hold.out" 2>&1
+	check "  sticky (like /dev/shm), the file root's: served" grep -q "^hold: 1 connections" "$w/hold.out"
+	chmod 0700 "$w"
+	check "ramdir: pvdmad exits cleanly" stop
 }
 
 case_syslog() {	# syslog lines never wait on /dev/log's queue
@@ -636,7 +674,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs syslog notify cmdline pidreuse logfile pvdmactl}
+cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

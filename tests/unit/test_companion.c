@@ -644,6 +644,76 @@ static void test_ram_open_judges_what_it_maps(void **state)
 }
 
 /*
+ * The RAM file's directories: one another user could write (group or
+ * other write bit without the sticky bit, or another owner) is refused
+ * with its name and the fix, at stat, probe and open; a sticky one only
+ * with the file in it another user's. Root's test: the owner cases need
+ * chown.
+ */
+static void test_ram_dir_others_can_write(void **state)
+{
+	char dir[] = "/tmp/pvdma-test-ramdir.XXXXXX";
+	char sub[64], path[80];
+	uid_t nobody = 65534;
+	struct guest_ram_config cfg = { .path = path, .machine = GUEST_RAM_VIRT };
+	struct guest_ram r;
+	struct stat st;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/vm", dir);
+	snprintf(path, sizeof(path), "%s/ram", sub);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && !ftruncate(fd, 4ull << 20));
+	close(fd);
+	assert_int_equal(guest_ram_stat(&cfg, &st), 0);
+
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(guest_ram_stat(&cfg, &st), -EPERM);
+	assert_int_equal(guest_ram_probe(&r, &cfg), -EPERM);
+	assert_non_null(strstr(r.why, sub));
+	assert_non_null(strstr(r.why, "writable by every user"));
+	assert_non_null(strstr(r.why, "chmod go-w"));
+	assert_int_equal(guest_ram_open(&r, &cfg), -EPERM);
+	assert_null(r.base);
+	assert_int_equal(chmod(sub, 0770), 0);
+	assert_int_equal(guest_ram_probe(&r, &cfg), -EPERM);
+	assert_non_null(strstr(r.why, "writable by its group"));
+	assert_int_equal(chmod(sub, 01777), 0);	/* sticky: the file is ours */
+	assert_int_equal(guest_ram_stat(&cfg, &st), 0);
+	assert_int_equal(chmod(sub, 0700), 0);
+	/* a directory higher up counts as much */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(guest_ram_probe(&r, &cfg), -EPERM);
+	assert_non_null(strstr(r.why, dir));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(guest_ram_stat(&cfg, &st), 0);
+
+	if (geteuid() == 0) {
+		assert_int_equal(chmod(sub, 01777), 0);
+		assert_int_equal(chown(path, nobody, nobody), 0);
+		assert_int_equal(guest_ram_probe(&r, &cfg), -EPERM);
+		assert_non_null(strstr(r.why, "belongs to uid 65534"));
+		cfg.trusted = &nobody;		/* --allow-uid 65534 */
+		cfg.ntrusted = 1;
+		assert_int_equal(guest_ram_stat(&cfg, &st), 0);
+		cfg.ntrusted = 0;
+		assert_int_equal(chmod(sub, 0700), 0);
+		assert_int_equal(chown(sub, nobody, nobody), 0);
+		assert_int_equal(guest_ram_probe(&r, &cfg), -EPERM);
+		assert_non_null(strstr(r.why, "belongs to uid 65534"));
+		cfg.ntrusted = 1;
+		assert_int_equal(guest_ram_stat(&cfg, &st), 0);
+	} else {
+		print_message("  (not root: the owner cases not run)\n");
+	}
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+/*
  * The RAM path never leads off its directory's file system: a symlink to
  * a file on another mount (for an attacker, a FUSE file it serves) is
  * refused with EXDEV by the stat at connect and by the open at HELLO; a
@@ -666,7 +736,7 @@ static void test_ram_path_stays_on_its_fs(void **state)
 	assert_true(fd >= 0 && !ftruncate(fd, 4ull << 20));
 	close(fd);
 	assert_int_equal(symlink("real", link), 0);
-	assert_int_equal(guest_ram_stat(link, &a), 0);
+	assert_int_equal(guest_ram_stat(&cfg, &a), 0);
 	assert_int_equal(guest_ram_open(&r, &cfg), 0);
 	guest_ram_close(&r);
 	unlink(link);
@@ -674,7 +744,7 @@ static void test_ram_path_stays_on_its_fs(void **state)
 	if (fd >= 0 && !ftruncate(fd, 4ull << 20) && !stat(dir, &a) &&
 	    !stat(far, &b) && a.st_dev != b.st_dev) {
 		assert_int_equal(symlink(far, link), 0);
-		assert_int_equal(guest_ram_stat(link, &a), -EXDEV);
+		assert_int_equal(guest_ram_stat(&cfg, &a), -EXDEV);
 		assert_int_equal(guest_ram_open(&r, &cfg), -EXDEV);
 		assert_null(r.base);
 		unlink(link);
@@ -1013,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_ram_open_mismatch),
 		cmocka_unit_test(test_ram_open_judges_what_it_maps),
 		cmocka_unit_test(test_ram_path_stays_on_its_fs),
+		cmocka_unit_test(test_ram_dir_others_can_write),
 		cmocka_unit_test(test_qemu_args),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
