@@ -153,20 +153,33 @@ static void test_cancelled_read_never_comes_back(void **state)
 	fixture_free(f);
 }
 
+/*
+ * Take every reader thread: a read of its own FIFO each (named @prefix
+ * and a number, into @path), nobody writing, deadline @ms.
+ */
+static void readers_fill(struct fixture *f, struct got *g,
+			 char path[][96], const char *prefix, int ms)
+{
+	char name[16];
+	int i, err = 0;
+
+	memset(g, 0, (PROCREAD_THREADS + 1) * sizeof(*g));
+	for (i = 0; i < PROCREAD_THREADS; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, ms, -1,
+					       got_read, &g[i], &err));
+	}
+}
+
 static void test_busy_refused(void **state)
 {
 	struct fixture *f = fixture_new();
 	struct got g[PROCREAD_THREADS + 1];
-	char path[PROCREAD_THREADS][96], name[16];
+	char path[PROCREAD_THREADS][96];
 	int i, err = 0;
 
-	memset(g, 0, sizeof(g));
-	for (i = 0; i < PROCREAD_THREADS; i++) {
-		snprintf(name, sizeof(name), "f%d", i);
-		fifo_make(f, name, path[i], sizeof(path[i]));
-		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS,
-					       -1, got_read, &g[i], &err));
-	}
+	readers_fill(f, g, path, "f", LONG_MS);
 	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1,
 				   got_read, &g[PROCREAD_THREADS], &err));
 	assert_int_equal(err, -EBUSY);
@@ -231,16 +244,10 @@ static void test_stuck_count_toward_the_cap(void **state)
 {
 	struct fixture *f = fixture_new();
 	struct got g[PROCREAD_THREADS + 1];
-	char path[PROCREAD_THREADS][96], name[16];
+	char path[PROCREAD_THREADS][96];
 	int i, err = 0;
 
-	memset(g, 0, sizeof(g));
-	for (i = 0; i < PROCREAD_THREADS; i++) {
-		snprintf(name, sizeof(name), "s%d", i);
-		fifo_make(f, name, path[i], sizeof(path[i]));
-		assert_non_null(procread_start(f->pool, path[i], 64, 20, -1,
-					       got_read, &g[i], &err));
-	}
+	readers_fill(f, g, path, "s", 20);
 	loop_for(f, 100);
 	assert_int_equal(procread_stuck(f->pool), PROCREAD_THREADS);
 	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "oracle.h"
 
 #define REGION_ALIGN	(1ull << 30)
@@ -117,23 +118,6 @@ static int fill_cmp(const void *a, const void *b)
 	return x->map_no < y->map_no ? -1 : x->map_no > y->map_no;
 }
 
-static bool grow(void **arr, u64 *cap, u64 need, size_t size)
-{
-	u64 n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * size);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = n;
-	return true;
-}
-
 static void note_truncated_map(struct scan *sc, const struct trace_event *ev)
 {
 	struct pending_list *pl;
@@ -203,9 +187,9 @@ static void fill_pending(struct scan *sc, const struct pending_list *pl,
 	for (i = 0; i < n; i++)
 		sc->sorted[i] = ev->ents[i].phys;
 	qsort(sc->sorted, n, sizeof(sc->sorted[0]), u64_cmp);
-	if (!grow((void **)&lay->fill_ents, &sc->ents_cap, start + n - pl->shown,
+	if (!array_grow((void **)&lay->fill_ents, &sc->ents_cap, start + n - pl->shown,
 		  sizeof(lay->fill_ents[0])) ||
-	    !grow((void **)&lay->fills, &sc->fills_cap, lay->nfills + 1,
+	    !array_grow((void **)&lay->fills, &sc->fills_cap, lay->nfills + 1,
 		  sizeof(lay->fills[0])))
 		goto nomem;
 	for (i = pl->shown; i < n; i++) {

@@ -54,6 +54,8 @@
 
 #include <pvdma/prng.h>
 
+#include "array.h"
+
 #define PAGE		4096ull
 #define BLOCK		(256ull << 10)
 #define BASE		(4ull << 30)	/* above a typical low RAM hole */
@@ -296,30 +298,13 @@ static int churn_next(struct synth *s, struct trace_event *ev)
 #define MIB	(1ull << 20)
 #define GIB	(1ull << 30)
 
-static bool grow_array(void **arr, u64 *cap, u64 need, size_t size)
-{
-	u64 n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, n * size);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = n;
-	return true;
-}
-
 /* A new buffer; its entries follow with sc_ent(). */
 static u32 sc_buf(struct synth *s, bool list, enum trace_dir dir)
 {
 	struct script *sc = &s->sc;
 	u64 cap = sc->bufs_cap;
 
-	if (!grow_array((void **)&sc->bufs, &cap, sc->nbufs + 1,
+	if (!array_grow((void **)&sc->bufs, &cap, sc->nbufs + 1,
 			sizeof(*sc->bufs))) {
 		s->oom = true;
 		return 0;
@@ -337,7 +322,7 @@ static void sc_ent(struct synth *s, u64 addr, u64 len)
 	struct script *sc = &s->sc;
 	u64 cap = sc->ents_cap;
 
-	if (!grow_array((void **)&sc->ents, &cap, sc->nents + 1,
+	if (!array_grow((void **)&sc->ents, &cap, sc->nents + 1,
 			sizeof(*sc->ents))) {
 		s->oom = true;
 		return;
@@ -353,7 +338,7 @@ static void sc_step(struct synth *s, u32 buf, enum script_op op)
 {
 	struct script *sc = &s->sc;
 
-	if (!grow_array((void **)&sc->steps, &sc->steps_cap, sc->nsteps + 1,
+	if (!array_grow((void **)&sc->steps, &sc->steps_cap, sc->nsteps + 1,
 			sizeof(*sc->steps))) {
 		s->oom = true;
 		return;
