@@ -51,7 +51,15 @@ $(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-host: $(PVDMAD) $(PVDMACTL) $(HOST_CLIENT)
+# Runs a command as on a kernel without SO_PEERPIDFD or SO_PASSRIGHTS (a
+# seccomp filter; run-attack.sh): no test switch in pvdmad itself.
+HOST_OLDKERNEL := $(BUILD)/tests/host/oldkernel
+TESTS += $(HOST_OLDKERNEL)
+$(HOST_OLDKERNEL): $(BUILD)/obj/tests/host/oldkernel.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+host: $(PVDMAD) $(PVDMACTL) $(HOST_CLIENT) $(HOST_OLDKERNEL)
 
 print-host-fuzz-srcs:
 	@echo $(HOST_FUZZ_SRCS)

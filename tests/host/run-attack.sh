@@ -9,6 +9,9 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 scratch_dir attack pid
 mounted=
+# runs pvdmad as on a kernel without a socket option (a seccomp filter):
+# pvdmad itself has no test switch for it
+OLDKERNEL=${OLDKERNEL:-$BUILD/tests/host/oldkernel}
 
 # after pvdmad is stopped, before $dir goes (scratch_dir)
 at_exit() {
@@ -70,6 +73,54 @@ case_linger() {	# no blocking close on a peer's fd
 	check "lingering fds passed on every socket: never a stall" \
 		"$CLIENT" linger $(C)
 	check "linger: pvdmad exits cleanly" stop
+}
+
+case_oldkernel() {	# the launcher the *_compat cases run pvdmad under
+	w=$dir/oldkernel
+	mkdir -p "$w"
+	# each option's answer: ENOPROTOOPT, "ok", or another errno's name
+	cat >"$w/probe.py" <<'PY'
+import errno, socket
+a, b = socket.socketpair()
+def call(f, *args):
+    try:
+        f(socket.SOL_SOCKET, *args)
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print("peerpidfd", call(a.getsockopt, 77, 4),
+      "passrights-get", call(a.getsockopt, 83, 4),
+      "passrights-set", call(a.setsockopt, 83, 0),
+      "peercred", call(a.getsockopt, socket.SO_PEERCRED, 12),
+      "passcred-set", call(a.setsockopt, socket.SO_PASSCRED, 1))
+PY
+	python3 "$w/probe.py" >"$w/plain"
+	"$OLDKERNEL" -- python3 "$w/probe.py" >"$w/none"
+	"$OLDKERNEL" --no-peerpidfd -- python3 "$w/probe.py" >"$w/nopeer"
+	"$OLDKERNEL" --no-passrights -- python3 "$w/probe.py" >"$w/norights"
+	"$OLDKERNEL" --no-peerpidfd --no-passrights -- python3 "$w/probe.py" >"$w/both"
+	sed 's/^/    /' "$w/plain" "$w/nopeer" "$w/norights" "$w/both"
+	if ! grep -q "^peerpidfd ok passrights-get ok passrights-set ok " "$w/plain"; then
+		skip "oldkernel: this kernel lacks SO_PEERPIDFD or SO_PASSRIGHTS itself"
+		return
+	fi
+	check "oldkernel, no option: nothing changed" cmp "$w/plain" "$w/none"
+	check "oldkernel --no-peerpidfd: getsockopt(SO_PEERPIDFD) ENOPROTOOPT, nothing else" \
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ok passrights-set ok peercred ok passcred-set ok" "$w/nopeer"
+	check "oldkernel --no-passrights: SO_PASSRIGHTS ENOPROTOOPT, nothing else" \
+		grep -qx "peerpidfd ok passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT peercred ok passcred-set ok" "$w/norights"
+	check "oldkernel, both: both" \
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT peercred ok passcred-set ok" "$w/both"
+	if [ "$(uname -m)" = x86_64 ]; then
+		# getpid (39) as an x32 call: a foreign ABI, killed (SIGSYS)
+		"$OLDKERNEL" -- python3 -c 'import ctypes
+ctypes.CDLL(None).syscall(0x40000000 + 39)' 2>/dev/null
+		rc=$?
+		expect "oldkernel: an x32 system call kills the process (SIGSYS)" "[ $rc -eq 159 ]"
+	fi
+	"$OLDKERNEL" --no-such-option -- true 2>/dev/null
+	rc=$?
+	expect "oldkernel: an unknown option runs nothing (125)" "[ $rc -eq 125 ]"
 }
 
 case_linger_compat() {	# the same on a kernel without SO_PASSRIGHTS
@@ -673,8 +724,8 @@ case_pvdmactl() {	# a squatted or silent control socket
 	check "watchdog: pvdmad exits cleanly" stop
 }
 
-need "$PVDMAD" "$PVDMACTL" "$CLIENT"
-cases=${*:-uaf linger linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse logfile pvdmactl}
+need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
