@@ -83,27 +83,17 @@ int host_peer_get(int sock, struct host_peer *p)
 	return 0;
 }
 
-/* Testing: behave as on a kernel without SO_PEERPIDFD (run-attack.sh). */
-static bool host_peerpidfd_disabled(void)
-{
-	const char *v = getenv("PVDMAD_TEST_NO_PEERPIDFD");
-
-	return v && *v && strcmp(v, "0");
-}
-
 int host_peer_pidfd(int sock, const struct host_peer *p)
 {
 	socklen_t len = sizeof(int);
 	int fd = -1;
 
-	if (!host_peerpidfd_disabled()) {
-		if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len))
-			return fd;
-		/* Only a kernel without it falls back: ESRCH means the
-		 * peer is gone, and its pid may be another's already. */
-		if (errno != ENOPROTOOPT)
-			return -errno;
-	}
+	if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len))
+		return fd;
+	/* Only a kernel without it falls back: ESRCH means the peer is
+	 * gone, and its pid may be another's already. */
+	if (errno != ENOPROTOOPT)
+		return -errno;
 	if (p->pid <= 0)
 		return -ESRCH;
 	fd = syscall(SYS_pidfd_open, p->pid, 0);
@@ -194,20 +184,11 @@ int host_accept(struct host_fd_reserve *r, int listen_fd)
 	return -err;
 }
 
-/* Testing: behave as on a kernel without SO_PASSRIGHTS (run-attack.sh). */
-static bool host_passrights_disabled(void)
-{
-	const char *v = getenv("PVDMAD_TEST_NO_PASSRIGHTS");
-
-	return v && *v && strcmp(v, "0");
-}
-
 void host_listen_refuse_fds(int fd)
 {
 	int off = 0;
 
-	if (!host_passrights_disabled())
-		setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+	setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 }
 
 bool host_passrights_supported(void)
@@ -215,13 +196,27 @@ bool host_passrights_supported(void)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0;
 	bool ok;
 
-	if (fd < 0 || host_passrights_disabled()) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return false;
-	}
 	ok = !setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 	close(fd);
+	return ok;
+}
+
+bool host_peerpidfd_supported(void)
+{
+	int sv[2], fd = -1;
+	socklen_t len = sizeof(fd);
+	bool ok;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return false;
+	ok = !getsockopt(sv[0], SOL_SOCKET, SO_PEERPIDFD, &fd, &len) ||
+	     errno != ENOPROTOOPT;
+	if (fd >= 0)
+		close(fd);
+	close(sv[0]);
+	close(sv[1]);
 	return ok;
 }
 

@@ -67,7 +67,7 @@ int host_peer_get(int sock, struct host_peer *p);
  * exited and its pid was reused between its connect() and this call.
  * Returns the fd, or -ESRCH (the peer is gone: its pid names nothing, or
  * someone else), or another negative errno (no pidfds: Linux < 5.3).
- * PVDMAD_TEST_NO_PEERPIDFD=1 takes the fallback (testing only).
+ * tests/host/oldkernel runs pvdmad as on a kernel without it.
  */
 int host_peer_pidfd(int sock, const struct host_peer *p);
 
@@ -146,5 +146,8 @@ void host_listen_refuse_fds(int fd);
 
 /* Is SO_PASSRIGHTS (refusing SCM_RIGHTS before it arrives) available? */
 bool host_passrights_supported(void);
+
+/* Is SO_PEERPIDFD (host_peer_pidfd's pin at connect) available? */
+bool host_peerpidfd_supported(void);
 
 #endif /* PVDMAD_ACCESS_H */

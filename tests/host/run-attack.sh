@@ -12,6 +12,7 @@ mounted=
 # runs pvdmad as on a kernel without a socket option (a seccomp filter):
 # pvdmad itself has no test switch for it
 OLDKERNEL=${OLDKERNEL:-$BUILD/tests/host/oldkernel}
+old=
 
 # after pvdmad is stopped, before $dir goes (scratch_dir)
 at_exit() {
@@ -19,13 +20,17 @@ at_exit() {
 }
 
 # start CASE [pvdmad options]: a fresh pvdmad in $dir/CASE (sockets c, d,
-# ctl; 64 MiB RAM file unless one is there), its pid in $pid.
+# ctl; 64 MiB RAM file unless one is there), its pid in $pid. With $old
+# set (oldkernel's options), under tests/host/oldkernel: as on a kernel
+# without those socket options (start_old).
 start() {
 	w=$dir/$1
 	shift
 	mkdir -p "$w"
 	[ -e "$w/ram" ] || truncate -s 64M "$w/ram"
-	"$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+	# shellcheck disable=SC2086	# $old: oldkernel's options, split
+	${old:+"$OLDKERNEL"} $old ${old:+--} \
+		"$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
 		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" \
 		"$@" 2>"$w/stderr" &
 	pid=$!
@@ -48,6 +53,14 @@ stop() {
 	pid=
 	[ "$rc" -eq 0 ] || { echo "pvdmad exit $rc"; tail -n 30 "$w/stderr"; }
 	return "$rc"
+}
+
+# start_old "OLDKERNEL OPTIONS" CASE [pvdmad options]
+start_old() {
+	old=$1
+	shift
+	start "$@"
+	old=
 }
 
 stats_within() {	# seconds: pvdmactl answers in time
@@ -124,7 +137,7 @@ ctypes.CDLL(None).syscall(0x40000000 + 39)' 2>/dev/null
 }
 
 case_linger_compat() {	# the same on a kernel without SO_PASSRIGHTS
-	PVDMAD_TEST_NO_PASSRIGHTS=1 start linger-compat
+	start_old --no-passrights linger-compat
 	check "without SO_PASSRIGHTS: said at start" grep -q "no SO_PASSRIGHTS" "$w/log"
 	"$CLIENT" linger $(C) >"$w/linger.out" 2>&1
 	rc=$?
@@ -601,12 +614,11 @@ case_pidreuse() {	# QEMU's pid reused before its command line is read
 		w=$dir/pidreuse-$how
 		mkdir -p "$w"
 		truncate -s 64M "$w/ram"
-		nopeer=0
 		# In a pid namespace of its own, so that ns_last_pid hands the
 		# peer's pid to another process: pvdmad stopped, a peer
 		# connects, leaves its socket to a child and exits; a process
 		# that says "-machine virt" takes its pid; pvdmad resumes.
-		PVDMAD_TEST_NO_PEERPIDFD=$nopeer unshare --pid --fork --mount-proc sh -c '
+		unshare --pid --fork --mount-proc sh -c '
 			w=$1
 			"$2" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
 				--log-file "$w/log" 2>"$w/stderr" &
@@ -641,7 +653,8 @@ os._exit(0)" "$w/c.sock")
 		check "  the peer refused as gone, logged" \
 			grep -q "refused: it exited before" "$w/log"
 	done
-	PVDMAD_TEST_NO_PEERPIDFD=1 start pidfd-fallback
+	start_old --no-peerpidfd pidfd-fallback
+	check "without SO_PEERPIDFD: said at start" grep -q "no SO_PEERPIDFD" "$w/log"
 	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/hold.out" 2>&1
 	check "without SO_PEERPIDFD (pidfd_open at accept): QEMUs served" \
 		grep -q "^hold: 2 connections" "$w/hold.out"
