@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Chunk maps of the window cache, what runs out of line: the counts of a
- * long span moved in pairs, a mapping that goes, and the map a piece of
- * a window keeps. Apart from planner_cache.c so that a window's chunk
- * counts read in one place; what each entry of a map call runs is inline
- * in planner_chunks.h.
+ * long span moved in pairs and the map a piece of a window keeps. Apart
+ * from planner_cache.c so that a window's chunk counts read in one place;
+ * what each entry of a map call runs is inline in planner_chunks.h.
  */
 #include "planner_chunks.h"
 
@@ -51,24 +50,6 @@ u32 pvdma_chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
 		n += !(u32)v + !(u32)(v >> 32);
 	}
 	return n;
-}
-
-/* The mapping at [off, off + len) goes; the bytes of the chunks it was the
- * last to touch.
- */
-u64 pvdma_chunks_remove(struct pvdma_window *w, u64 off, u64 len)
-{
-	struct pvdma_chunk_map *c = w->chunks;
-	u64 freed;
-	u32 first, last;
-
-	if (!pvdma_chunks_span(w, off, len, &first, &last))
-		return 0;
-	c->starts[first]--;
-	c->ends[last]--;
-	freed = pvdma_chunks_step(w, first, last, -1);
-	c->free_bytes += freed;
-	return freed;
 }
 
 /*

@@ -5,7 +5,7 @@
  * goes, so that a trim knows which chunks it can give back. Inline here,
  * not in planner_chunks.c, because the hit path counts each entry's
  * chunks and a call into another file per entry would cost it; the rest
- * of the chunk maps (long spans, unmaps, a piece's copy) is there.
+ * of the chunk maps (long spans, a piece's copy) is there.
  */
 #ifndef PVDMA_PLANNER_CHUNKS_H
 #define PVDMA_PLANNER_CHUNKS_H
@@ -14,7 +14,6 @@
 
 u32 pvdma_chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
 			   int step);
-u64 pvdma_chunks_remove(struct pvdma_window *w, u64 off, u64 len);
 void pvdma_piece_chunks(struct pvdma_planner *p,
 			const struct pvdma_chunk_map *from,
 			struct pvdma_window *x, u64 off);
@@ -134,6 +133,28 @@ static __always_inline u64 pvdma_chunks_add(struct pvdma_window *w, u64 off,
 	taken = pvdma_chunks_step(w, first, last, 1);
 	c->free_bytes -= taken;
 	return taken;
+}
+
+/*
+ * The mapping at [off, off + len) of @w goes; the bytes of the chunks it
+ * was the last to touch. Always inline, as pvdma_chunks_add(): an unmap
+ * runs it once per entry, and out of line its call's register saves cost
+ * a tenth of a hit-heavy list's unmap.
+ */
+static __always_inline u64 pvdma_chunks_remove(struct pvdma_window *w,
+					       u64 off, u64 len)
+{
+	struct pvdma_chunk_map *c = w->chunks;
+	u64 freed;
+	u32 first, last;
+
+	if (!pvdma_chunks_span(w, off, len, &first, &last))
+		return 0;
+	c->starts[first]--;
+	c->ends[last]--;
+	freed = pvdma_chunks_step(w, first, last, -1);
+	c->free_bytes += freed;
+	return freed;
 }
 
 #endif /* PVDMA_PLANNER_CHUNKS_H */
