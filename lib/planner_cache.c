@@ -113,7 +113,7 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
  * what it defers; a miss, a bounce or an invalid entry ends it first.
  */
 struct hit_run {
-	struct pvdma_window *w;	/* NULL: no run */
+	struct pvdma_window *w;	/* NULL: no run, or none may join it */
 	u32 cookie;		/* its seg->cookie */
 	u64 more;		/* entries after the first: hits, references */
 	u64 lo, hi;		/* page-rounded range they use, window offsets */
@@ -653,15 +653,19 @@ static void win_use_call(struct pvdma_planner *p, struct pvdma_window *w,
 /*
  * @seg, a hit or a miss, uses @w: a run starts with it. Its own use is
  * applied at once, as a single map's is; only the entries that join the
- * run wait for run_end().
+ * run wait for run_end(). @open: would win_holds() take @w for a range it
+ * spans (the caller knows: how it found @w says)? Nothing changes that
+ * until the run ends, so the entries that join need not ask again; if
+ * not, none may join.
  */
 static void run_begin(struct pvdma_planner *p, struct hit_run *r,
-		      struct pvdma_window *w, const struct pvdma_seg *seg)
+		      struct pvdma_window *w, const struct pvdma_seg *seg,
+		      bool open)
 {
 	u64 ps = p->cfg.page_size, lo, hi, taken = 0;
 
 	win_hold(p, w);
-	r->w = w;
+	r->w = open ? w : NULL;
 	r->cookie = pvdma_win_index(p, w) + 1;
 	r->more = 0;
 	if (!win_counts_use(w))
@@ -673,24 +677,29 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
-/* @seg lies in the run's window: it joins the run, no lookup. */
+/*
+ * @seg lies in the run's window: it joins the run, no lookup. Of
+ * win_holds() only the range is asked: run_begin() knows the rest.
+ */
 static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
-		       struct pvdma_seg *seg, u16 perm)
+		       struct pvdma_seg *seg)
 {
 	struct pvdma_window *w = r->w;
+	u64 off;
 
-	if (!w || !win_holds(w, seg->gpa, seg->len, perm))
+	if (!w)
+		return false;
+	off = seg->gpa - w->gpa;
+	if (off >= w->len || seg->len - 1 >= w->len - off)
 		return false;
 	seg->bounced = 0;
 	seg->cookie = r->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
-		seg->bus = w->bus + (seg->gpa - w->gpa);
+		seg->bus = w->bus + off;
 	if (!r->more++)		/* the first to join: the sums start */
 		run_sums_start(r);
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
-	p->stats.fast_lookups++;
-	p->stats.run_hits++;
 	return true;
 }
 
@@ -699,6 +708,9 @@ static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 {
 	struct pvdma_window *w = r->w;
 
+	/* each found by no lookup, in the window of the entry before */
+	p->stats.fast_lookups += r->more;
+	p->stats.run_hits += r->more;
 	p->stats.hits += r->more;
 	if (w->grown && w->state != PVDMA_WIN_PENDING)
 		pvdma_spec_note_hits(p, r->more);
@@ -723,6 +735,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 {
 	struct pvdma_seg *seg = &segs[i];
 	struct pvdma_window *w, *prev = NULL;
+	bool open = true;	/* win_holds() takes @w: a lookup's answer */
 	u32 reason;
 
 	seg->bounced = 0;
@@ -735,8 +748,10 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		}
 		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	}
-	if (!w)
+	if (!w) {
 		w = dead_revive(p, seg->gpa, seg->len, perm);
+		open = false;	/* unshared */
+	}
 	if (w) {
 		p->stats.hits++;
 		if (w->grown && w->state != PVDMA_WIN_PENDING)
@@ -758,8 +773,12 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			pvdma_plan_fail(p, reason, seg->len, 0);
 			return -ENOSPC;
 		}
+		/* in the index or private; with the call's permissions or
+		 * more (cache_new_window())
+		 */
+		open = w->shared;
 	}
-	run_begin(p, run, w, seg);
+	run_begin(p, run, w, seg, open);
 	seg->cookie = run->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
@@ -1070,7 +1089,7 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	call_begin(p);
 	run.w = NULL;
 	for (i = 0; i < n; i++) {
-		if (!run_extend(p, &run, &segs[i], perm)) {
+		if (!run_extend(p, &run, &segs[i])) {
 			run_end(p, &run);
 			ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs,
 					     &run);
