@@ -670,6 +670,7 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	r->more = 0;
 	if (!win_counts_use(w))
 		return;
+	run_sums_start(r);	/* the entries that join count theirs */
 	lo = PVDMA_ALIGN_DOWN(seg->gpa - w->gpa, ps);
 	hi = PVDMA_MIN(PVDMA_ALIGN_UP(seg->gpa + seg->len - w->gpa, ps), w->len);
 	if (w->chunks)
@@ -696,8 +697,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 	seg->cookie = r->cookie;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + off;
-	if (!r->more++)		/* the first to join: the sums start */
-		run_sums_start(r);
+	r->more++;
 	if (win_counts_use(w))
 		run_count(p, r, seg->gpa, seg->len);
 	return true;
