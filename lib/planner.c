@@ -123,9 +123,14 @@ static inline struct pvdma_window *bus_entry(struct pvdma_avl_node *n)
 /* Ordered by (gpa, len): unique for pvdma's disjoint windows and for
  * rfc's exact-key regions alike.
  */
+static bool gpa_key_less(u64 a_gpa, u64 a_len, u64 b_gpa, u64 b_len)
+{
+	return a_gpa < b_gpa || (a_gpa == b_gpa && a_len < b_len);
+}
+
 static bool gpa_less(const struct pvdma_window *a, const struct pvdma_window *b)
 {
-	return a->gpa < b->gpa || (a->gpa == b->gpa && a->len < b->len);
+	return gpa_key_less(a->gpa, a->len, b->gpa, b->len);
 }
 
 void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w)
@@ -140,6 +145,30 @@ void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w)
 	pvdma_avl_link(&w->gpa_node, parent, link);
 	pvdma_avl_insert_fixup(&p->by_gpa, &w->gpa_node, NULL);
 	w->shared = 1;
+}
+
+/*
+ * Shared @w now covers [gpa, gpa + len), a part of what it covered (a
+ * window shrunk to its used range). Between neighbours that do not
+ * overlap it, as the cache's do not, it keeps its place: no erase and
+ * no descent to put it back. Else it is put where a descent puts it.
+ */
+void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
+		      u64 gpa, u64 len)
+{
+	struct pvdma_window *prev = gpa_entry(pvdma_avl_prev(&w->gpa_node));
+	struct pvdma_window *next = gpa_entry(pvdma_avl_next(&w->gpa_node));
+
+	if ((prev && !gpa_key_less(prev->gpa, prev->len, gpa, len)) ||
+	    (next && !gpa_key_less(gpa, len, next->gpa, next->len))) {
+		pvdma_gpa_remove(p, w);
+		w->gpa = gpa;
+		w->len = len;
+		pvdma_gpa_insert(p, w);
+		return;
+	}
+	w->gpa = gpa;
+	w->len = len;
 }
 
 /*

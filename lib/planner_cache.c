@@ -798,10 +798,14 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 
 	pvdma_win_account_unmap(p, w);
 	p->call_new_bytes -= w->len;
-	pvdma_gpa_remove(p, w);
 	w->chunks = NULL;
-	w->gpa += w->used_lo;
-	w->len = w->used_hi - w->used_lo;
+	if (shared) {
+		pvdma_gpa_shrink(p, w, w->gpa + w->used_lo,
+				 w->used_hi - w->used_lo);
+	} else {
+		w->gpa += w->used_lo;
+		w->len = w->used_hi - w->used_lo;
+	}
 	w->used_hi -= w->used_lo;
 	w->used_lo = 0;
 	w->grown = 0;
@@ -809,8 +813,6 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 	if (old.chunks)
 		pvdma_piece_chunks(p, old.chunks, w, old.used_lo);
 	pvdma_chunks_detach(p, &old);
-	if (shared)
-		pvdma_gpa_insert(p, w);
 	pvdma_win_account_map(p, w);
 	p->call_new_bytes += w->len;
 }

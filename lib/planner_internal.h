@@ -72,6 +72,8 @@ void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
 			   struct pvdma_window *prev, struct pvdma_window *next);
 void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
+		      u64 gpa, u64 len);
 struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa);
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);

@@ -14,6 +14,7 @@
 #include <pvdma/dart.h>
 #include <pvdma/planner.h>
 #include <pvdma/prng.h>
+#include "planner_internal.h"	/* the index, for test_gpa_shrink */
 
 /* The one stream of this file's random runs, seeded by each. */
 static struct pvdma_prng rng;
@@ -2365,6 +2366,48 @@ static void test_config_checks(void **state)
 	free(h);
 }
 
+/*
+ * A window shrunk within itself in the index (pvdma_gpa_shrink(), a grown
+ * window taken back to its used range) keeps its place between neighbours
+ * it does not overlap, and goes past one it does: the index stays in
+ * (gpa, len) order, and lookups find it, either way.
+ */
+static void test_gpa_shrink(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 << 20, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_planner *p = &h->p;
+	struct pvdma_window *a = pvdma_win_alloc(p), *b = pvdma_win_alloc(p);
+	struct pvdma_window *c = pvdma_win_alloc(p);
+
+	a->gpa = 0;
+	a->len = 16 * PAGE;
+	b->gpa = 4 * PAGE;	/* inside a, as an unshared one's could be */
+	b->len = PAGE;
+	c->gpa = 32 * PAGE;
+	c->len = 8 * PAGE;
+	pvdma_gpa_insert(p, c);
+	pvdma_gpa_insert(p, a);
+	pvdma_gpa_insert(p, b);
+	/* between a and nothing, overlapping neither: in place */
+	pvdma_gpa_shrink(p, c, 34 * PAGE, 2 * PAGE);
+	assert_int_equal(c->gpa, 34 * PAGE);
+	assert_int_equal(c->len, 2 * PAGE);
+	/* a moves past b, which it held */
+	pvdma_gpa_shrink(p, a, 8 * PAGE, 4 * PAGE);
+	assert_int_equal(a->gpa, 8 * PAGE);
+	assert_int_equal(a->len, 4 * PAGE);
+	assert_ptr_equal(pvdma_gpa_first(p), b);
+	assert_ptr_equal(pvdma_gpa_next(b), a);
+	assert_ptr_equal(pvdma_gpa_next(a), c);
+	assert_null(pvdma_gpa_next(c));
+	assert_ptr_equal(pvdma_gpa_floor(p, 9 * PAGE), a);
+	assert_ptr_equal(pvdma_gpa_floor(p, 5 * PAGE), b);
+	assert_ptr_equal(pvdma_gpa_floor(p, 40 * PAGE), c);
+	assert_true(a->shared && b->shared && c->shared);
+	free(h);
+}
+
 /* Every test fails on a lib warning (PVDMA_WARN_ON), whatever it checks. */
 static int no_warnings(void **state)
 {
@@ -2381,6 +2424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		planner_test(test_pvdma_lazy_and_hits),
+		planner_test(test_gpa_shrink),
 		planner_test(test_pvdma_one_call_per_sg),
 		planner_test(test_pvdma_first_windows),
 		planner_test(test_pvdma_first_windows_unproven),
