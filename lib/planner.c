@@ -28,6 +28,8 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 	w->refs = 0;
 	w->shared = 0;
 	w->grown = 0;
+	w->whole = 0;
+	w->need_only = 0;
 	w->perm = 0;
 	w->host_status = 0;
 	w->bus = 0;
@@ -554,6 +556,7 @@ int pvdma_planner_init(struct pvdma_planner *p,
 	pvdma_list_init(&p->free_windows);
 	pvdma_list_init(&p->call_new);
 	pvdma_list_init(&p->spec_live);
+	pvdma_list_init(&p->need_live);
 	for (i = 0; i < mem->nwindows; i++) {
 		mem->windows[i].state = PVDMA_WIN_FREE;
 		mem->windows[i].chunks = NULL;
@@ -631,6 +634,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	pvdma_list_init(&p->free_windows);
 	pvdma_list_init(&p->call_new);
 	pvdma_list_init(&p->spec_live);
+	pvdma_list_init(&p->need_live);
 	p->spec_pinned = 0;
 	p->spec_windows = 0;
 	p->spec_hits = 0;

@@ -203,7 +203,7 @@ static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if ((!w->grown && !w->chunks) || w->trimmable)
 		return;
-	pvdma_list_add_tail(&w->lru, &p->spec_live);
+	pvdma_list_add_tail(&w->lru, pvdma_trim_list_of(p, w));
 	w->trimmable = 1;
 	p->spec_pinned += pvdma_win_reclaimable(w);
 }
@@ -218,16 +218,57 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 }
 
 /*
- * A later call hit @w: trims take it last (pvdma_trim_pinned() takes the head
- * first). A region the driver keeps coming back to keeps its window;
- * speculation nothing uses any more goes first.
+ * A later call hit @w: trims take it last (they take the head of its
+ * list first). A region the driver keeps coming back to keeps its
+ * window; speculation nothing uses any more goes first.
  */
 static void spec_list_touch(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if (!w->trimmable)
 		return;
 	pvdma_list_del(&w->lru);
-	pvdma_list_add_tail(&w->lru, &p->spec_live);
+	pvdma_list_add_tail(&w->lru, pvdma_trim_list_of(p, w));
+}
+
+/*
+ * A later call maps @seg inside exact window @w. From then on @w may hold
+ * pages no live mapping uses - the buffer it was made for goes, the one
+ * that shares it stays - and, with no record of where its mappings lie,
+ * it would pin all of them until the last goes (server-heavy: 1-4 MiB
+ * windows pinned by a page or two each held about 100 MiB of a full
+ * aperture). A chunk map, page-grained up to PVDMA_CHUNKS pages, lets a
+ * trim give them back. It can start only while what lives in @w is
+ * known: nothing (idle), or one mapping that covers it (@whole). An idle
+ * window taken whole again (a frame loop's buffer) needs none.
+ */
+static void win_share(struct pvdma_planner *p, struct pvdma_window *w,
+		      const struct pvdma_seg *seg)
+{
+	u64 ps = p->cfg.page_size;
+	bool whole = w->whole;
+
+	w->whole = 0;
+	if (w->chunks || w->grown || !w->shared || !p->cfg.trim ||
+	    w->state == PVDMA_WIN_PENDING ||
+	    w->len < PVDMA_CHUNK_SHARED_PAGES * ps)
+		return;
+	if (!w->refs && PVDMA_ALIGN_DOWN(seg->gpa, ps) == w->gpa &&
+	    PVDMA_ALIGN_UP(seg->gpa + seg->len, ps) == w->gpa + w->len) {
+		w->whole = 1;
+		return;
+	}
+	if (w->refs && !(whole && w->refs == 1))
+		return;
+	pvdma_chunks_attach(p, w);
+	if (!w->chunks)
+		return;
+	w->need_only = 1;
+	if (!w->refs)
+		return;		/* idle: win_hold() lists it */
+	pvdma_chunks_add(w, 0, w->len);
+	w->live = w->len;
+	w->peak = w->len;
+	spec_list_add(p, w);
 }
 
 static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
@@ -456,16 +497,35 @@ static void win_unshare(struct pvdma_planner *p, struct pvdma_window *w)
 }
 
 /*
+ * Would a window of @len superseding the windows @m overlaps cost more
+ * than it may? It maps their bytes a second time while their users hold
+ * them, speculation as much as a grown window's unused bytes are: at
+ * most as much again as the miss, or what a first window may take of
+ * the speculation left. With twice the miss alone, a ring's slots
+ * mapped again over the pieces trims left of a larger window (shmring
+ * with its lists' hidden entries where their unmaps show them) each got
+ * a private window, and a host call, every time.
+ */
+static bool win_supersede_costs(const struct pvdma_planner *p,
+				const struct pvdma_miss *m, u64 len)
+{
+	u64 extra = len - (m->hi - m->lo);
+
+	return extra > m->hi - m->lo &&
+	       extra > pvdma_cache_spec_left(p) >> p->cfg.headroom_shift;
+}
+
+/*
  * A miss that overlaps the shared windows beside it (@a before it, @b
  * after it: @m's neighbours) would get a private exact window, gone
  * with the next host call, and pay again the next time the driver maps
  * that memory cut at other boundaries (a ring's slots registered again,
  * slices of an array). While the aperture is mostly free, a window
  * holding the miss and the windows it overlaps may take their place in
- * the index instead, if it is at most twice the miss (it maps their
- * bytes a second time while their users hold them): then what they held
- * and the miss are hits from now on. Only mapped windows give way, not
- * this call's own (still pending).
+ * the index instead, if what it maps twice is not too much
+ * (win_supersede_costs()): then what they held and the miss are hits
+ * from now on. Only mapped windows give way, not this call's own (still
+ * pending).
  */
 static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
 			  struct pvdma_window *a, struct pvdma_window *b,
@@ -491,7 +551,7 @@ static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
 		if (win_overlaps(after, ulo, uhi))
 			return false;	/* a third window: leave it */
 	}
-	if (uhi - ulo > 2 * (m->hi - m->lo) || !pvdma_cache_mostly_free(p) ||
+	if (win_supersede_costs(p, m, uhi - ulo) || !pvdma_cache_mostly_free(p) ||
 	    uhi - ulo > m->room || bus_refused(p, uhi - ulo) ||
 	    cache_admit(p, uhi - ulo))
 		return false;
@@ -546,7 +606,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	m.next = next;
 	lo = m.lo;
 	hi = m.hi;
-	if (!p->cfg.strict)
+	if (!p->cfg.strict && !p->call_exact)
 		p->policy->grow(p, &m, &lo, &hi);
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
 	if (!shared && win_supersede(p, &m, prev, next, &lo, &hi)) {
@@ -588,7 +648,8 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	p->call_grown += w->grown;
 	if (w->grown)
 		pvdma_spec_note(p, true);
-	pvdma_cache_note_miss(p, seg->gpa, m.hi - m.lo);
+	if (!p->call_exact)	/* the refused pass noted it */
+		pvdma_cache_note_miss(p, seg->gpa, m.hi - m.lo);
 	return w;
 }
 
@@ -712,7 +773,8 @@ static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 	p->stats.fast_lookups += r->more;
 	p->stats.run_hits += r->more;
 	p->stats.hits += r->more;
-	if (w->grown && w->state != PVDMA_WIN_PENDING)
+	w->whole = 0;		/* more than one mapping now */
+	if (w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact)
 		pvdma_spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
 	if (win_counts_use(w))
@@ -724,6 +786,22 @@ static void run_end(struct pvdma_planner *p, struct hit_run *r)
 	if (r->w && r->more)
 		run_apply(p, r);
 	r->w = NULL;
+}
+
+/* p->call_exact: a refused pass would fit better exact; the exact pass */
+#define CALL_EXACT_WORTH	1
+#define CALL_EXACT_PASS		2
+
+/*
+ * The call is refused at admission for @reason: would exact windows need
+ * less? Only if some of its windows were grown and the aperture, not the
+ * mapping count, ran short.
+ */
+static void cache_refused(struct pvdma_planner *p, u32 reason)
+{
+	if (p->policy->retry_exact && !p->call_exact &&
+	    reason == PVDMA_FAIL_APERTURE && p->call_grown)
+		p->call_exact = CALL_EXACT_WORTH;
 }
 
 /* Route one segment to a window (hit or new; a run starts with it) or
@@ -754,7 +832,9 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 	}
 	if (w) {
 		p->stats.hits++;
-		if (w->grown && w->state != PVDMA_WIN_PENDING)
+		if (w->whole || (!w->refs && !w->chunks && !w->grown))
+			win_share(p, w, seg);
+		if (w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact)
 			pvdma_spec_note(p, false);
 		spec_list_touch(p, w);
 	} else {
@@ -770,6 +850,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 				return pvdma_bounce_map(p, seg, dir);
 			if (reason != PVDMA_FAIL_NO_RECORDS)
 				p->stats.admission_refusals++;
+			cache_refused(p, reason);
 			pvdma_plan_fail(p, reason, seg->len, 0);
 			return -ENOSPC;
 		}
@@ -860,12 +941,12 @@ static u32 cache_commit(struct pvdma_planner *p)
 	 */
 	need = call_pinned_need(p);
 	if (p->cfg.trim && need > budget && need - budget <= p->spec_pinned)
-		pvdma_trim_pinned(p, need - budget);
+		pvdma_trim_needed(p, need - budget);
 	while (cache_over(p) && evict_one(p))
 		;
 	held = pvdma_cache_bytes(p);
 	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
-		pvdma_trim_pinned(p, held - budget);
+		pvdma_trim_needed(p, held - budget);
 	pvdma_trim_excess(p);
 	if (cache_over(p))
 		return pvdma_cache_bytes(p) > budget ? PVDMA_FAIL_APERTURE :
@@ -911,6 +992,8 @@ static void call_end(struct pvdma_planner *p)
 
 		pvdma_list_del(&w->lru);
 		spec_list_add(p, w);
+		/* made for one mapping, page-rounded: it covers it */
+		w->whole = !w->grown && !w->chunks && w->refs == 1;
 	}
 	call_over(p);
 }
@@ -1079,8 +1162,8 @@ static void call_refused(struct pvdma_planner *p, u32 reason, u64 bytes)
 	p->last_failure.len = bytes;
 }
 
-int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
-		    enum pvdma_dir dir, u32 attrs)
+static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
+			  u32 n, enum pvdma_dir dir, u32 attrs)
 {
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
 	u16 perm = pvdma_dir_perm(dir);
@@ -1112,6 +1195,7 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	reason = cache_admit_call(p);
 	if (reason) {
 		p->stats.admission_refusals++;
+		cache_refused(p, reason);
 		call_refused(p, reason, bytes);
 		cache_undo(p, segs, n, false);
 		return -ENOSPC;
@@ -1135,6 +1219,41 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	cache_finish(p, segs, n);
 	pvdma_live_bytes_add(p, bytes);
 	return 0;
+}
+
+/*
+ * Map a call; if it was refused at admission for want of aperture while
+ * some of its windows were grown, plan it once more with exact windows
+ * before it fails. Growth keeps the range between the entries a window
+ * serves (a list of buffers with gaps between them, a stream's window):
+ * near full, a call whose pages fit could be refused for its gaps
+ * (jaxhost at 512 MiB with its lists' hidden entries where their unmaps
+ * show them: a 184 MiB list refused, 505 of 512 MiB in pages). The
+ * refused pass queued nothing; its lookups, its misses in the history
+ * that sizes windows and its hits on speculation count once.
+ */
+int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		    enum pvdma_dir dir, u32 attrs)
+{
+	struct pvdma_planner_stats *s = &p->stats;
+	u64 hits = s->hits, misses = s->misses, fast = s->fast_lookups;
+	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
+	int ret;
+
+	p->call_exact = 0;
+	ret = cache_map_pass(p, segs, n, dir, attrs);
+	if (!ret || p->call_exact != CALL_EXACT_WORTH)
+		return ret;
+	s->hits = hits;
+	s->misses = misses;
+	s->fast_lookups = fast;
+	s->run_hits = run_hits;
+	s->admission_refusals = refusals;
+	p->last_failure.reason = PVDMA_FAIL_NONE;
+	p->call_exact = CALL_EXACT_PASS;
+	ret = cache_map_pass(p, segs, n, dir, attrs);
+	p->call_exact = 0;
+	return ret;
 }
 
 /* ---- unmap, reclaim -------------------------------------------------- */

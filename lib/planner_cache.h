@@ -88,7 +88,18 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w);
 
 /* ---- trims (planner_trim.c) ------------------------------------------ */
 
-void pvdma_trim_pinned(struct pvdma_planner *p, u64 bytes);
+void pvdma_trim_needed(struct pvdma_planner *p, u64 bytes);
 void pvdma_trim_excess(struct pvdma_planner *p);
+
+/*
+ * The list of windows in use @w is on while a trim may take from it:
+ * need_live for exact windows other calls share (@need_only), which
+ * hold no speculation, spec_live for the rest.
+ */
+static inline struct pvdma_list *pvdma_trim_list_of(struct pvdma_planner *p,
+						    const struct pvdma_window *w)
+{
+	return w->need_only ? &p->need_live : &p->spec_live;
+}
 
 #endif /* PVDMA_PLANNER_CACHE_H */

@@ -23,6 +23,9 @@
  * @grow:	cache policies: widen [*lo, *hi), the page-rounded request of
  *		a miss, to the range its new window should cover (the cache
  *		clips it to the neighbours and guest RAM)
+ * @retry_exact: cache policies: a call refused for want of aperture
+ *		while some of its windows were grown is planned once more
+ *		with exact ones (block, a reference of fixed windows, not)
  */
 /* What a cache policy knows about a miss when it sizes its window. */
 struct pvdma_miss {
@@ -46,6 +49,7 @@ struct pvdma_policy_ops {
 	int (*reclaim)(struct pvdma_planner *p);
 	void (*grow)(struct pvdma_planner *p, const struct pvdma_miss *m,
 		     u64 *lo, u64 *hi);
+	bool retry_exact;
 };
 
 extern const struct pvdma_policy_ops pvdma_policy_pvdma;

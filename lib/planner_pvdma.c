@@ -332,4 +332,5 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.unmap		= pvdma_cache_unmap,
 	.reclaim	= pvdma_cache_reclaim,
 	.grow		= pvdma_grow,
+	.retry_exact	= true,
 };

@@ -402,6 +402,36 @@ static void test_pvdma_supersede(void **state)
 }
 
 /*
+ * A miss over the end of a window many times its size (a ring's slot
+ * mapped again across the pieces of an older window) supersedes it while
+ * speculation has room for what that maps twice: the next time it is a
+ * hit, not a private window and a host call every time.
+ */
+static void test_pvdma_supersede_large(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 x = 0x100000000ull, a_len, calls;
+	struct pvdma_seg s, far;
+
+	a_len = window_len_at(h, x, 4096);
+	assert_true(a_len >= 16 * MIB);
+	s = seg(x + a_len - MIB, 2 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, s.bus)->len >= a_len);
+	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* another host call: a private window would go with it */
+	far = seg(0x900000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	calls = h->p.stats.host_calls;
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_translates(h, &s, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Under pressure too, speculation that pays is recycled: with most of
  * the aperture held by a buffer, a driver that walks region by region
  * and comes back to each keeps getting windows there (the oldest
@@ -619,6 +649,98 @@ static void test_pvdma_piece_trims(void **state)
 	assert_translates(h, &y[1], 1);
 	assert_translates(h, &x, 1);
 	assert_translates(h, &z, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * An exact window another call maps inside gets a chunk map, page by
+ * page: when the buffer it was made for goes and the other stays, a map
+ * that needs the room trims it to the page still in use, as rfc's exact
+ * regions would have been. Without it the window pins all its pages
+ * until its last mapping goes, and that map fails.
+ */
+static void test_pvdma_share_trims(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	struct pvdma_seg d = seg(0x280000000ull, PAGE), big, b, c, e;
+	struct pvdma_seg a = seg(0x200000000ull, 2 * MIB);
+	const struct pvdma_window *w;
+	u64 ld;
+
+	/* speculation while the aperture is empty, then most of the rest */
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	ld = pvdma_window_by_bus(&h->p, d.bus)->len;
+	assert_true(ld > 2 * MIB);
+	big = seg(0x100000000ull, 56 * MIB - ld);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* near full: A's window is exact */
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, a.bus);
+	assert_int_equal(w->len, 2 * MIB);
+	assert_null(w->chunks);
+	/* another call's page inside it; the buffer it was made for goes */
+	b = seg(a.gpa + MIB + 512, 1024);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_ptr_equal(pvdma_window_by_bus(&h->p, b.bus), w);
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* speculation over its cap: its trims cut the grown window, hit
+	 * last, and leave the shared one, which holds none, whole */
+	assert_int_equal(map1(h, d.gpa + PAGE, PAGE), 0);
+	h->p.cfg.spec_shift = 12;
+	e = seg(0x2c0000000ull, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &e, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, d.bus)->len < ld);
+	assert_int_equal(pvdma_window_by_bus(&h->p, b.bus)->len, 2 * MIB);
+	h->p.cfg.spec_shift = PVDMA_DEFAULT_SPEC_SHIFT;
+	/* more than is free, less than free and A's pages beside B's */
+	c = seg(0x300000000ull, h->p.cfg.aperture_bytes -
+	    h->p.stats.live_aperture + MIB);
+	assert_int_equal(pvdma_map(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, b.bus)->len, PAGE);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	assert_translates(h, &b, 1);
+	assert_translates(h, &big, 1);
+	assert_translates(h, &c, 1);
+	assert_translates(h, &d, 1);
+	assert_translates(h, &e, 1);
+	assert_in_sync(h);
+	/* B's page goes too; taken whole again, a window needs no map */
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, big.bus);
+	assert_true(!w->grown && w->len == big.len);
+	assert_null(w->chunks);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * A call refused for want of aperture while its windows were grown is
+ * planned again with exact windows before it fails: the window grown
+ * around a list's first page in an empty aperture keeps the range up to
+ * a later entry it serves, and with the list's last entry the call would
+ * not fit; its pages do. The refused pass costs no host call and its
+ * lookups count once.
+ */
+static void test_pvdma_exact_retry(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg l[3] = {
+		seg(0x20000000ull, PAGE),
+		seg(0x20000000ull + 3 * MIB, PAGE),
+		seg(0x30000000ull, 62 * MIB),
+	};
+
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, 1);
+	assert_int_equal(h->p.stats.admission_refusals, 0);
+	assert_int_equal(h->p.stats.misses, 3);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l[0].bus)->len, PAGE);
+	assert_translates(h, l, 3);
 	assert_in_sync(h);
 	free(h);
 }
@@ -1231,7 +1353,9 @@ static void test_pvdma_dead_rides_along(void **state)
 	assert_int_equal(pvdma_map(&h->p, &shared, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	w = pvdma_window_by_bus(&h->p, shared.bus);
 	assert_non_null(w);
-	/* a request across the shared window's end */
+	/* a request across the shared window's end, with no speculation
+	 * left to supersede it (win_supersede_costs()): a private window */
+	h->p.cfg.headroom_shift = 40;
 	priv = seg(w->gpa + w->len - 4096, 8192);
 	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->dart.stats.live_mappings, 2);
@@ -2433,9 +2557,12 @@ int main(void)
 		planner_test(test_pvdma_spec_recycle),
 		planner_test(test_pvdma_recycle_paying),
 		planner_test(test_pvdma_supersede),
+		planner_test(test_pvdma_supersede_large),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
+		planner_test(test_pvdma_share_trims),
+		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_trim_splits_holes),
 		planner_test(test_pvdma_piece_trims),
 		planner_test(test_pvdma_trim_holes_in_chunks),

@@ -177,7 +177,13 @@ struct pvdma_planner_config {
  * them lasts (struct pvdma_planner_mem).
  */
 #define PVDMA_CHUNKS		512
-#define PVDMA_CHUNK_MIN_PAGES	256	/* smaller windows get none */
+/*
+ * Grown windows this large get one when made; exact windows of
+ * PVDMA_CHUNK_SHARED_PAGES or more when another call shares them
+ * (page-grained up to PVDMA_CHUNKS pages). Smaller windows get none.
+ */
+#define PVDMA_CHUNK_MIN_PAGES	256
+#define PVDMA_CHUNK_SHARED_PAGES	16
 /*
  * Chunk maps the guest gives its planner (about 10 KiB each: 5 MiB per
  * device), and so the replay too: one with more would report trims the
@@ -244,9 +250,17 @@ enum pvdma_window_state {
  * @live:	page-rounded bytes of the live mappings inside
  * @peak:	most @live has been: of a grown window, len - peak is
  *		speculation not yet paid off
- * @chunks:	where its live mappings are (large grown windows), or NULL
+ * @chunks:	where its live mappings are (large grown windows, exact
+ *		ones other calls share), or NULL
  * @grown:	grown past its first request (counts as speculation)
- * @trimmable:	on planner->spec_live: mapped, grown and in use
+ * @trimmable:	on planner->spec_live or need_live: mapped, in use, with
+ *		parts a trim may give back
+ * @whole:	exact, and its one live mapping is the one it was made
+ *		for, covering it: what a chunk map made when another call
+ *		shares it starts from
+ * @need_only:	an exact window other calls share (or a piece of one): no
+ *		speculation, on planner->need_live, trimmed only when a map
+ *		needs the room
  * @perm:	PVDMA_MAP_* it was mapped with
  * @host_status: PVDMA_ST_* of a refused map
  */
@@ -268,7 +282,8 @@ struct pvdma_window {
 	u16 perm;
 	u8 grown;
 	u8 trimmable;
-	u16 pad;
+	u8 whole;
+	u8 need_only;
 	u32 host_status;
 };
 
@@ -392,7 +407,11 @@ struct pvdma_planner {
 					 * a trim can give back, least
 					 * recently hit first
 					 */
-	u64 spec_pinned;		/* bytes of those parts */
+	struct pvdma_list need_live;	/* of those, the ones trimmed only
+					 * when a map needs the room
+					 * (@need_only)
+					 */
+	u64 spec_pinned;		/* bytes of those parts, both lists */
 	struct pvdma_chunk_map *free_chunk_maps;
 	/* Does speculation pay? Grown windows made, and hits on them from
 	 * later calls, both halved now and then so that the recent past
@@ -411,6 +430,8 @@ struct pvdma_planner {
 	u32 call_new_count;
 	u32 call_grown;			/* of which grown */
 	u32 call_failed;		/* host refusals in this call */
+	/* planned again with exact windows: refused as grown (cache.c) */
+	u32 call_exact;
 	/* The shortest MAP the host refused for want of bus space since
 	 * the last release (0: none): until something is unmapped or
 	 * trimmed, free bus ranges only shrink, so a window as long would
