@@ -14,14 +14,15 @@
  * first 128 entries of a dma_map_sg, but its dma_unmap_sg prints every
  * physical address of the list (no sizes), as far as tracefs can print
  * the line (lists of up to about 500 entries; longer ones come from the
- * unmap probe, which names none). With --fill-from-unmap
- * (opt->fill_from_unmap) a hidden entry takes its address from its list's
- * own unmap, found by the scan (replay.c: lay->fills), and its size is
- * the estimate below, cut where the list's next address begins. Hidden
- * entries no event shows are invented: each gets the shown entries' mean
- * size (rounded to the nearest 4 KiB, at least 4 KiB), at fresh addresses
- * above everything the trace touches, ascending, with a 4 KiB hole after
- * each so that no two are contiguous (as scattered pinned pages are not).
+ * unmap probe, which names none). Unless --no-fill-from-unmap
+ * (opt->fill_from_unmap, on by default) a hidden entry takes its address
+ * from its list's own unmap, found by the scan (replay.c: lay->fills),
+ * and its size is the estimate below, cut where the list's next address
+ * begins. Hidden entries no event shows are invented: each gets the shown
+ * entries' mean size (rounded to the nearest 4 KiB, at least 4 KiB), at
+ * fresh addresses above everything the trace touches, ascending, with a
+ * 4 KiB hole after each so that no two are contiguous (as scattered
+ * pinned pages are not).
  * A list mapped again (same first address, same count and mean) gets the
  * same invented addresses, being the same buffer. Either way the sizes are
  * estimates: invented_bytes counts every hidden entry's; hidden_filled and

@@ -88,9 +88,9 @@ static void usage(FILE *out)
 "                         over trace time for every (trace, policy), as\n"
 "                         tab-separated lines (scripts/plots/timeline.sh)\n"
 "  --quiet                no per-event messages (verify, unmap errors)\n"
-"  --fill-from-unmap      the entries a truncated list hides at the\n"
-"                         addresses its own unmap shows (sizes still\n"
-"                         estimated), not at invented ones\n"
+"  --no-fill-from-unmap   the entries a truncated list hides at invented\n"
+"                         addresses (by default at those its own unmap\n"
+"                         shows; sizes estimated either way)\n"
 "  --synthetic NAME       add a synthetic workload (repeatable), one of:\n",
 		(unsigned long long)(PVDMA_DEFAULT_MAX_WINDOW >> 20),
 		PVDMA_DEFAULT_SPEC_SHIFT, PVDMA_DEFAULT_DOORBELL_BATCH,
@@ -138,6 +138,7 @@ enum {
 	OPT_JSON, OPT_BLOCK, OPT_VERDICT, OPT_CALL_US, OPT_STATS, OPT_TIMELINE,
 	OPT_QUIET, OPT_SYNTHETIC, OPT_SEED, OPT_OPS, OPT_HELP, OPT_VERSION,
 	OPT_FILL_FROM_UNMAP,
+	OPT_NO_FILL_FROM_UNMAP,
 };
 
 static const struct option long_options[] = {
@@ -158,6 +159,7 @@ static const struct option long_options[] = {
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "fill-from-unmap", no_argument, NULL, OPT_FILL_FROM_UNMAP },
+	{ "no-fill-from-unmap", no_argument, NULL, OPT_NO_FILL_FROM_UNMAP },
 	{ "synthetic", required_argument, NULL, OPT_SYNTHETIC },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "ops", required_argument, NULL, OPT_OPS },
@@ -207,6 +209,9 @@ static void parse_option(struct cli *c, int o, const char *arg)
 		break;
 	case OPT_FILL_FROM_UNMAP:
 		c->opt.fill_from_unmap = true;
+		break;
+	case OPT_NO_FILL_FROM_UNMAP:
+		c->opt.fill_from_unmap = false;
 		break;
 	case OPT_MAX_WINDOW:
 		parse_count("max-window", arg, 1ull << 40, &c->opt.max_window);
@@ -681,6 +686,7 @@ int main(int argc, char **argv)
 			.aperture = PVDMA_DART_DEFAULT_APERTURE,
 			.max_mappings = PVDMA_DART_DEFAULT_MAX_MAPPINGS,
 			.bounce_bytes = 64ull << 20,
+			.fill_from_unmap = true,
 		},
 		.call_us = VERDICT_DEFAULT_CALL_US,
 		.all_policies = true,
