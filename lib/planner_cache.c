@@ -1240,18 +1240,18 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
 	int ret;
 
-	p->call_exact = 0;
-	ret = cache_map_pass(p, segs, n, dir, attrs);
-	if (!ret || p->call_exact != CALL_EXACT_WORTH)
-		return ret;
-	s->hits = hits;
-	s->misses = misses;
-	s->fast_lookups = fast;
-	s->run_hits = run_hits;
-	s->admission_refusals = refusals;
-	p->last_failure.reason = PVDMA_FAIL_NONE;
-	p->call_exact = CALL_EXACT_PASS;
-	ret = cache_map_pass(p, segs, n, dir, attrs);
+	/* one call site, so the pass is inlined: a hit pays no call */
+	for (p->call_exact = 0;; p->call_exact = CALL_EXACT_PASS) {
+		ret = cache_map_pass(p, segs, n, dir, attrs);
+		if (!ret || p->call_exact != CALL_EXACT_WORTH)
+			break;
+		s->hits = hits;
+		s->misses = misses;
+		s->fast_lookups = fast;
+		s->run_hits = run_hits;
+		s->admission_refusals = refusals;
+		p->last_failure.reason = PVDMA_FAIL_NONE;
+	}
 	p->call_exact = 0;
 	return ret;
 }
