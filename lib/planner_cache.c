@@ -271,6 +271,17 @@ static void win_share(struct pvdma_planner *p, struct pvdma_window *w,
 	spec_list_add(p, w);
 }
 
+/*
+ * Does a hit on @w count as speculation paid back? On a grown window an
+ * earlier call made; not in an exact pass (pvdma_cache_map()), whose
+ * refused grown pass counted the call's hits already.
+ */
+static bool spec_hit_counts(const struct pvdma_planner *p,
+			    const struct pvdma_window *w)
+{
+	return w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact;
+}
+
 static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	if (w->state == PVDMA_WIN_IDLE) {
@@ -774,7 +785,7 @@ static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
 	p->stats.run_hits += r->more;
 	p->stats.hits += r->more;
 	w->whole = 0;		/* more than one mapping now */
-	if (w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact)
+	if (spec_hit_counts(p, w))
 		pvdma_spec_note_hits(p, r->more);
 	w->refs += r->more;	/* held already: only the count moves */
 	if (win_counts_use(w))
@@ -834,7 +845,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		p->stats.hits++;
 		if (w->whole || (!w->refs && !w->chunks && !w->grown))
 			win_share(p, w, seg);
-		if (w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact)
+		if (spec_hit_counts(p, w))
 			pvdma_spec_note(p, false);
 		spec_list_touch(p, w);
 	} else {
