@@ -718,6 +718,43 @@ static void test_pvdma_share_trims(void **state)
 }
 
 /*
+ * A window grown around a list's first page, shrunk at the commit to the
+ * range the list's entries span (its speculation did not fit beside the
+ * list's large entry), keeps the chunk counts of those entries: the hole
+ * between them is still room a later map that needs it trims, as rfc's
+ * exact regions never held it. Without them the window pins its whole
+ * range and that map fails.
+ */
+static void test_pvdma_shrink_keeps_chunks(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	struct pvdma_seg c, l[3] = {
+		seg(0x20000000ull, PAGE),
+		seg(0x20000000ull + 2 * MIB, PAGE),
+		seg(0x30000000ull, 61 * MIB),
+	};
+	const struct pvdma_window *w;
+
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, l[0].bus);
+	assert_ptr_equal(w, pvdma_window_by_bus(&h->p, l[1].bus));
+	assert_int_equal(w->len, 2 * MIB + PAGE);
+	assert_false(w->grown);
+	assert_non_null(w->chunks);
+	/* more than is free, less than free and the hole */
+	c = seg(0x300000000ull, h->p.cfg.aperture_bytes -
+	    h->p.stats.live_aperture + MIB);
+	assert_int_equal(pvdma_map(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l[0].bus)->len, PAGE);
+	assert_translates(h, l, 3);
+	assert_translates(h, &c, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A call refused for want of aperture while its windows were grown is
  * planned again with exact windows before it fails: the window grown
  * around a list's first page in an empty aperture keeps the range up to
@@ -2562,6 +2599,7 @@ int main(void)
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_share_trims),
+		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_trim_splits_holes),
 		planner_test(test_pvdma_piece_trims),
