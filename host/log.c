@@ -34,8 +34,9 @@ static struct {
 	int syslog_fd;		/* our socket to LOG_SYSLOG_PATH, or -1 */
 	unsigned long dropped;	/* lines a log could not take at once */
 	mode_t stderr_type;	/* S_IFMT of stderr, at open */
+	int stderr_fd;		/* our own description of stderr, or -1 */
 } log_state = {
-	.level = PVDMAD_LOG_INFO, .fd = -1, .syslog_fd = -1,
+	.level = PVDMAD_LOG_INFO, .fd = -1, .syslog_fd = -1, .stderr_fd = -1,
 };
 
 /*
@@ -43,17 +44,22 @@ static struct {
  * socket, a terminal whose output is stopped with ^S) must not stop the
  * daemon: a line it can't take at once is dropped and counted. Its open
  * file description is shared with whoever started pvdmad (the shell, the
- * supervisor), so O_NONBLOCK is never set on it: each write says itself
- * that it won't wait. A socket: MSG_DONTWAIT. Anything else but a
- * regular file: a poll with no timeout first, and a line written only
- * if there is room: a pipe polls writable with a free buffer slot, more
- * than a line (fs/pipe.c, pipe_poll); n_tty only with room in the tty's
- * queue and no other writer holding it (drivers/tty/n_tty.c, n_tty_poll),
- * and a pty stopped by ^S has none (pty_write_room). A pipe made by
- * pipe(2) is then written with RWF_NOWAIT, which it takes since Linux
- * 6.4 (FMODE_NOWAIT); a FIFO or an older kernel refuses it (EOPNOTSUPP)
- * and gets a plain write. What can still wait there: another writer of
- * the same FIFO or terminal filling it between the poll and the write.
+ * supervisor), so O_NONBLOCK is never set on it. A FIFO, pipe or
+ * terminal is written through a description of our own instead, opened
+ * anew through /proc/self/fd/2 with O_NONBLOCK (log_own_stderr): a write
+ * there fails with EAGAIN rather than wait, even when another writer
+ * fills the same pipe or terminal at that instant. A socket: MSG_DONTWAIT.
+ * Where that open fails (no /proc, a FIFO with no reader yet, a terminal
+ * in exclusive mode), anything but a regular file gets a poll with no
+ * timeout first, and a line written only if there is room: a pipe polls
+ * writable with a free buffer slot, more than a line (fs/pipe.c,
+ * pipe_poll); n_tty only with room in the tty's queue and no other
+ * writer holding it (drivers/tty/n_tty.c, n_tty_poll), and a pty stopped
+ * by ^S has none (pty_write_room). A pipe made by pipe(2) is then written
+ * with RWF_NOWAIT, which it takes since Linux 6.4 (FMODE_NOWAIT); a FIFO
+ * or an older kernel refuses it (EOPNOTSUPP) and gets a plain write.
+ * Only on that fallback can another writer filling the same FIFO or
+ * terminal between the poll and the write still make it wait.
  */
 static ssize_t log_write_stderr(const char *buf, size_t n)
 {
@@ -62,6 +68,8 @@ static ssize_t log_write_stderr(const char *buf, size_t n)
 	mode_t type = log_state.stderr_type;
 	ssize_t ret;
 
+	if (log_state.stderr_fd >= 0)
+		return write(log_state.stderr_fd, buf, n);
 	if (type == S_IFSOCK)
 		return send(STDERR_FILENO, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (type != S_IFREG && (poll(&pfd, 1, 0) != 1 ||
@@ -85,12 +93,43 @@ static ssize_t log_write_fd(const char *buf, size_t n)
 	return log_write_stderr(buf, n);
 }
 
+/*
+ * A description of stderr's pipe or terminal of our own, O_NONBLOCK, or
+ * -1. Only those: opening a device anew can do more than a write would
+ * (a tape rewinds on its last close), and a regular file never waits.
+ * O_NONBLOCK also keeps the open itself from waiting (a FIFO with no
+ * reader fails with ENXIO, a serial line does not wait for carrier);
+ * O_NOCTTY keeps a terminal from becoming ours. The same inode, checked:
+ * /proc/self/fd/2 could name something else only if /proc is not procfs.
+ */
+static int log_own_stderr(mode_t type)
+{
+	struct stat ours, given;
+	int fd;
+
+	if (type != S_IFIFO && !(type == S_IFCHR && isatty(STDERR_FILENO)))
+		return -1;
+	fd = open("/proc/self/fd/2",
+		  O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &ours) || fstat(STDERR_FILENO, &given) ||
+	    ours.st_dev != given.st_dev || ours.st_ino != given.st_ino ||
+	    ours.st_rdev != given.st_rdev) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void log_note_stderr(void)
 {
 	struct stat st;
 
 	log_state.stderr_type = fstat(STDERR_FILENO, &st) ? 0 :
 				st.st_mode & S_IFMT;
+	if (log_state.stderr_fd < 0)
+		log_state.stderr_fd = log_own_stderr(log_state.stderr_type);
 }
 
 int pvdmad_log_parse_level(const char *name)
@@ -165,6 +204,9 @@ void pvdmad_log_close(void)
 		close(log_state.syslog_fd);
 	log_state.syslog_fd = -1;
 	log_state.syslog = false;
+	if (log_state.stderr_fd >= 0)
+		close(log_state.stderr_fd);
+	log_state.stderr_fd = -1;
 }
 
 void pvdmad_log_set_level(int level)

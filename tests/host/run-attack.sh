@@ -296,6 +296,20 @@ case_emfile() {	# out of fds: no spinning
 	check "emfile: pvdmad exits cleanly" stop
 }
 
+# own_stderr PID: PID holds another fd than 2 on what its fd 2 names,
+# opened O_NONBLOCK (its own open file description, host/log.c)
+own_stderr() {
+	o_target=$(readlink "/proc/$1/fd/2")
+	for o_fd in /proc/$1/fd/*; do
+		o_n=${o_fd##*/}
+		[ "$o_n" -gt 2 ] && [ "$(readlink "$o_fd")" = "$o_target" ] ||
+			continue
+		o_flags=$(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/$o_n")
+		[ $(( 0${o_flags:-0} & 04000 )) -ne 0 ] && return 0
+	done
+	return 1
+}
+
 case_logs() {	# rate-limited logs that never block
 	w=$dir/logs
 	mkdir -p "$w"
@@ -323,6 +337,10 @@ except BlockingIOError:
 	flags=$(awk '/^flags:/ { print $2 }' "/proc/$pid/fdinfo/2")
 	check "  stderr's file description left as it was given (no O_NONBLOCK)" \
 		test $(( 0${flags:-4000} & 04000 )) -eq 0
+	# lines go through a description of its own, O_NONBLOCK: no poll
+	# before the write, which another writer could race
+	check "  written through its own O_NONBLOCK description of the pipe" \
+		own_stderr "$pid"
 	check "logs: pvdmad exits cleanly" stop
 	exec 3<&-
 	# a terminal whose output is stopped (^S): every write to it waits
@@ -340,6 +358,8 @@ time.sleep(60)' >"$w/tty" &
 	wait_socket "$w/ctl"
 	timeout 10 "$CLIENT" churn --socket "$w/c.sock" --count 200
 	check "stderr a stopped terminal, 200 connections: stats within 1 s" stats_within 1
+	check "  written through its own O_NONBLOCK description of the terminal" \
+		own_stderr "$pid"
 	check "  the lines it could not take dropped and counted" \
 		grep -q '"log_lines_dropped": [1-9]' "$w/stats.json"
 	check "stopped terminal: pvdmad exits cleanly" stop
