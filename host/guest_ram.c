@@ -395,6 +395,17 @@ static void guest_ram_hide_machine(struct guest_ram *ram,
 			       md->ram_base + low);
 }
 
+/* Drop @path's last component in place ("/a/b" -> "/a", "/a" -> "/"). */
+static void path_up(char *path)
+{
+	char *cut = strrchr(path, '/');
+
+	if (cut == path)
+		cut[1] = '\0';
+	else if (cut)
+		*cut = '\0';
+}
+
 /* May @uid own a directory the RAM file is found through? */
 static bool ram_owner_trusted(const struct guest_ram_config *cfg, uid_t uid)
 {
@@ -444,7 +455,7 @@ static int ram_dir_refuse(char *why, size_t why_len, const char *dir,
 static int ram_dir_check(const struct guest_ram_config *cfg, const char *dir,
 			 const char *base, char *why, size_t why_len)
 {
-	char real[PATH_MAX], entry[PATH_MAX + NAME_MAX + 2], *cut;
+	char real[PATH_MAX], entry[PATH_MAX + NAME_MAX + 2];
 	struct stat st, est;
 	bool have_entry;
 	int n;
@@ -476,11 +487,79 @@ static int ram_dir_check(const struct guest_ram_config *cfg, const char *dir,
 		snprintf(entry, sizeof(entry), "%s", real);
 		est = st;
 		have_entry = true;
-		cut = strrchr(real, '/');
-		if (cut == real)
-			cut[1] = '\0';
-		else
-			*cut = '\0';
+		path_up(real);
+	}
+}
+
+/*
+ * ram_dir_check() judges the directories the RAM path's directory leads
+ * to; a symlink on the way lies in a directory that may be off that
+ * chain (a link in /tmp to a safe directory), and whoever may replace
+ * the link there steers the path. So @path (the whole RAM path) is
+ * resolved here component by component as the kernel would, and each
+ * directory holding a symlink it passes is judged like the chain itself,
+ * the link as its entry; a RAM file reached through a link, its own
+ * directory's chain too. 0, -EPERM with @why, or another negative errno;
+ * a component that does not exist (yet) ends the walk: the lookup after
+ * it fails, or QEMU creates the file where ram_dir_check() looked.
+ */
+static int ram_links_check(const struct guest_ram_config *cfg, const char *path,
+			   char *why, size_t why_len)
+{
+	char cur[PATH_MAX], rest[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	char *name, *tail;
+	unsigned int links = 0;
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	if (path[0] == '/')
+		snprintf(cur, sizeof(cur), "/");
+	else if (!getcwd(cur, sizeof(cur)))
+		return -errno;
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return -ENAMETOOLONG;
+	for (;;) {
+		name = rest + strspn(rest, "/");
+		if (!*name)
+			return 0;
+		tail = name + strcspn(name, "/");
+		if (*tail)
+			*tail++ = '\0';
+		if (!strcmp(name, ".") || !strcmp(name, "..")) {
+			if (name[1])
+				path_up(cur);
+			memmove(rest, tail, strlen(tail) + 1);
+			continue;
+		}
+		if (snprintf(next, sizeof(next), "%s/%s",
+			     strcmp(cur, "/") ? cur : "", name) >= (int)sizeof(next))
+			return -ENAMETOOLONG;
+		if (lstat(next, &st) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		if (S_ISLNK(st.st_mode)) {
+			err = ram_dir_check(cfg, cur, name, why, why_len);
+			if (err)
+				return err;
+			if (++links > 40)	/* the kernel's own limit */
+				return -ELOOP;
+			n = readlink(next, link, sizeof(link) - 1);
+			if (n < 0)
+				return -errno;
+			link[n] = '\0';
+			if (snprintf(next, sizeof(next), "%s/%s", link, tail) >=
+			    (int)sizeof(next))
+				return -ENAMETOOLONG;
+			snprintf(rest, sizeof(rest), "%s", next);
+			if (link[0] == '/')
+				snprintf(cur, sizeof(cur), "/");
+			continue;
+		}
+		/* the RAM file itself, reached through a link */
+		if (!*tail && links && !S_ISDIR(st.st_mode))
+			return ram_dir_check(cfg, cur, name, why, why_len);
+		snprintf(cur, sizeof(cur), "%s", next);
+		memmove(rest, tail, strlen(tail) + 1);
 	}
 }
 
@@ -512,7 +591,9 @@ static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
 		snprintf(dir, sizeof(dir), "%.*s", (int)dir_len, path);
 	else
 		snprintf(dir, sizeof(dir), ".");
-	dfd = ram_dir_check(cfg, dir, base, why, why_len);
+	dfd = ram_links_check(cfg, path, why, why_len);
+	if (!dfd)
+		dfd = ram_dir_check(cfg, dir, base, why, why_len);
 	if (dfd < 0)
 		return dfd;
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

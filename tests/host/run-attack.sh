@@ -453,6 +453,51 @@ case_ramdir() {	# the RAM file's directories: nobody else may write them
 	check "  sticky (like /dev/shm), the file root's: served" grep -q "^hold: 1 connections" "$w/hold.out"
 	chmod 0700 "$w"
 	check "ramdir: pvdmad exits cleanly" stop
+	# a symlink on the way, in a directory off the chain the path leads
+	# to: whoever may replace the link steers the path
+	mkdir -p "$w/pub" "$w/safe"
+	truncate -s 64M "$w/safe/ram"
+	chmod 1777 "$w/pub"
+	ln -s ../safe "$w/pub/vm"
+	if is_root; then
+		chown -h 65534 "$w/pub/vm"
+		check "RAM path through another user's symlink in a sticky directory: pvdmad refuses to start" \
+			refuses_to_start "$w/pub/vm/ram"
+		check "  naming the directory and the link's owner" \
+			grep -q "directory $w/pub is writable by others and $w/pub/vm in it belongs to uid 65534" "$w/log"
+		chown -h 0 "$w/pub/vm"
+		start ramdir --guest-ram "$w/pub/vm/ram"
+		timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/hold.out" 2>&1
+		check "  the link root's: served" grep -q "^hold: 1 connections" "$w/hold.out"
+		check "  pvdmad exits cleanly" stop
+	fi
+	chmod 0777 "$w/pub"
+	check "RAM path through a symlink in a directory every user may write: pvdmad refuses to start" \
+		refuses_to_start "$w/pub/vm/ram"
+	check "  naming that directory" \
+		grep -q "directory $w/pub is writable by every user" "$w/log"
+	# the RAM file itself a link, into a directory every user may write
+	mkdir -p "$w/open"
+	truncate -s 64M "$w/open/ram"
+	chmod 0777 "$w/open"
+	ln -s ../open/ram "$w/safe/link"
+	check "RAM file a symlink to a file in a directory every user may write: pvdmad refuses to start" \
+		refuses_to_start "$w/safe/link"
+	check "  naming that directory" \
+		grep -q "directory $w/open is writable by every user" "$w/log"
+}
+
+# refuses_to_start RAM: pvdmad with --guest-ram RAM exits non-zero within
+# 5 s (its log in $w/log)
+refuses_to_start() {
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$1" --control "$w/ctl" \
+		--log-file "$w/log" 2>"$w/stderr" &
+	r_pid=$!
+	i=0
+	while kill -0 "$r_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill "$r_pid" 2>/dev/null	# still running: it did not refuse
+	wait "$r_pid"
+	[ $? -ne 0 ]
 }
 
 case_syslog() {	# syslog lines never wait on /dev/log's queue
