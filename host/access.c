@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -81,23 +80,6 @@ int host_peer_get(int sock, struct host_peer *p)
 	p->uid = cred.uid;
 	p->gid = cred.gid;
 	return 0;
-}
-
-int host_peer_pidfd(int sock, const struct host_peer *p)
-{
-	socklen_t len = sizeof(int);
-	int fd = -1;
-
-	if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len))
-		return fd;
-	/* Only a kernel without it falls back: ESRCH means the peer is
-	 * gone, and its pid may be another's already. */
-	if (errno != ENOPROTOOPT)
-		return -errno;
-	if (p->pid <= 0)
-		return -ESRCH;
-	fd = syscall(SYS_pidfd_open, p->pid, 0);
-	return fd < 0 ? -errno : fd;
 }
 
 bool host_access_check(const struct host_access *a, const struct host_peer *p,

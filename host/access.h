@@ -59,19 +59,6 @@ int host_access_set_group(struct host_access *a, const char *name);
 int host_peer_get(int sock, struct host_peer *p);
 
 /*
- * host_peer_pidfd - a pidfd of the process that connected @sock (@p, from
- * host_peer_get), so that its pid, if it exits and is reaped, can't be
- * mistaken for another process's. SO_PEERPIDFD (Linux 6.5+) names the
- * connecting process itself. Without it, pidfd_open(@p->pid) right after
- * accept: the process then holding that pid, which is the peer unless it
- * exited and its pid was reused between its connect() and this call.
- * Returns the fd, or -ESRCH (the peer is gone: its pid names nothing, or
- * someone else), or another negative errno (no pidfds: Linux < 5.3).
- * tests/host/oldkernel runs pvdmad as on a kernel without it.
- */
-int host_peer_pidfd(int sock, const struct host_peer *p);
-
-/*
  * host_access_check - may @p use pvdmad's sockets?
  * Returns true, or false with *why set to the reason to log.
  */
@@ -147,7 +134,8 @@ void host_listen_refuse_fds(int fd);
 /* Is SO_PASSRIGHTS (refusing SCM_RIGHTS before it arrives) available? */
 bool host_passrights_supported(void);
 
-/* Is SO_PEERPIDFD (host_peer_pidfd's pin at connect) available? */
+/* Is SO_PEERPIDFD (peerpin.h: the pin of the process that connected)
+ * available? */
 bool host_peerpidfd_supported(void);
 
 #endif /* PVDMAD_ACCESS_H */

@@ -215,6 +215,7 @@ void pvdmad_stats_json(struct pvdmad *d, FILE *out)
 	jsonw_u64(&w, "mappings_live", pvdmad_live_mappings(d));
 	jsonw_u64(&w, "released_on_disconnect", d->totals.released);
 	jsonw_u64(&w, "dma_devices_total", d->totals.dma_devices);
+	jsonw_u64(&w, "dma_process_gone", d->totals.dma_process_gone);
 	json_server(&w, "companion_server", &d->companions);
 	json_server(&w, "dma_server", &d->dma);
 	jsonw_array_begin(&w, "guests");

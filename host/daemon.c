@@ -3,9 +3,12 @@
  * pvdmad core: per-connection device state behind the two ivshmem servers.
  *
  * A DMA device may only use the IOMMU domain of a companion of the same VM:
- * connected from the same process (SO_PEERCRED pid, which must be known:
- * a peer outside pvdmad's pid namespace shows pid 0 and binds to nothing)
- * and the same user, whatever domain_peer the guest writes. A companion
+ * connected from the same process and the same user, whatever domain_peer
+ * the guest writes. The process is the one each connection pinned at
+ * accept (peerpin.h), not its pid number, which a process that connects,
+ * leaves its socket to a child and exits hands on to the next process; a
+ * DMA device whose own process is gone binds to nothing. A peer outside
+ * pvdmad's pid namespace shows pid 0 and binds to nothing. A companion
  * only maps guest RAM for a peer that could open the RAM file read-write
  * itself (access.h): the socket never gives more than the file does. The
  * check runs at connect when the file is there, else when the guest's
@@ -283,14 +286,17 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	 */
 	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
 		return companion_attach(d, cl);
-	/* Its pid pinned now (access.h): by the read it may be reused. */
-	pidfd = host_peer_pidfd(cl->sock, &cl->peer);
-	if (pidfd == -ESRCH) {
+	/* Pinned at accept (peerpin.h): by the read its pid may be reused.
+	 * The reader closes its own copy of the pin. */
+	if (cl->pin.fd == -ESRCH) {
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: it exited before it was served (the pid may name another process by now)",
 			(int)cl->pid);
 		return -ESRCH;
 	}
+	pidfd = cl->pin.fd < 0 ? -1 : fcntl(cl->pin.fd, F_DUPFD_CLOEXEC, 0);
+	if (cl->pin.fd >= 0 && pidfd < 0)
+		return -errno;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
 	cl->pending = procread_start(d->procread, path, PVDMAD_CMDLINE_MAX,
 				     PVDMAD_CMDLINE_TIMEOUT_MS, pidfd,
@@ -387,16 +393,23 @@ static const struct ivshmem_server_ops companion_server_ops = {
  * struct dma_client - a DMA device and the VM it belongs to
  * @dev:	the device
  * @daemon:	for the domain lookup
- * @peer:	its QEMU
- * @cl:		its connection (to interrupt the guest after a slice)
+ * @cl:		its connection: its QEMU (peer, pin), and to interrupt the
+ *		guest after a slice
+ * @bound:	serial of the companion connection last found of its VM, 0
+ *		for none: the verdict holds while that connection lives (both
+ *		pins are fixed for their connections' lives), so a command
+ *		costs no system call
+ * @gone:	the process that connected it is gone: it binds to nothing
+ *		(logged once, counted)
  * @busy:	in the daemon's busy list: commands still queued
  * @busy_next:	next in it
  */
 struct dma_client {
 	struct pvdma_dmadev dev;
 	struct pvdmad *daemon;
-	struct host_peer peer;
 	struct ivshmem_client *cl;
+	u64 bound;
+	bool gone;
 	bool busy;
 	struct dma_client *busy_next;
 };
@@ -453,12 +466,39 @@ static void pvdmad_run_dma_slices(struct pvdmad *d)
 	}
 }
 
-/* Same VM: the same known process of the same user. */
-static bool dma_same_vm(const struct dma_client *dc,
-			const struct ivshmem_client *cl)
+/* Its own QEMU is gone: whatever holds its socket now binds nothing. */
+static void dma_process_gone(struct dma_client *dc)
 {
-	return !cl->dead && cl->priv && dc->peer.pid != 0 &&
-	       cl->peer.pid == dc->peer.pid && cl->peer.uid == dc->peer.uid;
+	dc->gone = true;
+	dc->bound = 0;
+	dc->daemon->totals.dma_process_gone++;
+	pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+		"dma: client %u: the process that connected it (pid %d) is gone: it binds to no companion (pid %d may be another process's now)",
+		dc->cl->id, (int)dc->cl->pid, (int)dc->cl->pid);
+}
+
+/*
+ * Same VM: the same pinned process (peerpin.h) of the same user. Pids
+ * that differ cost nothing; equal ones a check of the pins, once per
+ * companion connection.
+ */
+static bool dma_same_vm(struct dma_client *dc, const struct ivshmem_client *cl)
+{
+	enum host_pin_match m;
+
+	if (cl->dead || !cl->priv || dc->gone)
+		return false;
+	if (cl->serial == dc->bound)
+		return true;
+	if (cl->peer.uid != dc->cl->peer.uid)
+		return false;
+	m = host_pin_match(&dc->cl->pin, &cl->pin);
+	if (m == HOST_PIN_GONE)
+		dma_process_gone(dc);
+	if (m != HOST_PIN_SAME)
+		return false;
+	dc->bound = cl->serial;
+	return true;
 }
 
 static struct dma_domain *dma_resolve(void *ctx, u32 domain_peer)
@@ -491,7 +531,6 @@ static int dma_client_new(struct pvdmad *d, struct ivshmem_client *cl,
 	if (!dc)
 		return -ENOMEM;
 	dc->daemon = d;
-	dc->peer = cl->peer;
 	dc->cl = cl;
 	err = dmadev_init(&dc->dev, cl->shm, cl->shm_size, &d->cfg.dmadev,
 			  IVSHMEM_HOST_PEER_ID, cl->id, dma_resolve, dc);

@@ -42,11 +42,14 @@ struct pvdmad_config {
  * @guests:		companions ever connected
  * @released:		mappings released on disconnect
  * @dma_devices:	DMA devices ever connected
+ * @dma_process_gone:	DMA devices found to have outlived the process that
+ *			connected them (each binds to nothing from then on)
  */
 struct pvdmad_totals {
 	u64 guests;
 	u64 released;
 	u64 dma_devices;
+	u64 dma_process_gone;
 };
 
 /**

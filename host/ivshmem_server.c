@@ -32,6 +32,9 @@
 
 #define IVSHMEM_LISTEN_BACKLOG	16
 
+/* Connections numbered across both servers (struct ivshmem_client). */
+static uint64_t ivshmem_serial;
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -235,6 +238,7 @@ static void ivshmem_client_release(struct ivshmem_client *cl)
 		munmap(cl->shm, cl->shm_size);
 	cl->shm = NULL;
 	close_fd(&cl->shm_fd);
+	host_pin_release(&cl->pin);
 	/* fds a peer sent may wait in its queue (kernels without
 	 * SO_PASSRIGHTS): their release must not run on the loop. Detaching
 	 * for a restart, the store keeps the socket: only our fd goes. */
@@ -346,6 +350,8 @@ static struct ivshmem_client *ivshmem_client_alloc(struct ivshmem_server *srv,
 		return NULL;
 	cl->server = srv;
 	cl->sock = sock;
+	cl->serial = ++ivshmem_serial;
+	cl->pin.fd = -ESRCH;	/* not pinned yet: nothing to close */
 	cl->shm_fd = -1;
 	for (v = 0; v < IVSHMEM_VECTORS; v++)
 		cl->host_efd[v] = cl->guest_efd[v] = -1;
@@ -453,12 +459,31 @@ static int ivshmem_peer_allowed(struct ivshmem_server *srv, int sock,
 	return err;
 }
 
+/*
+ * The connecting process pinned at once (peerpin.h): the later its pin,
+ * the longer its pid may be reused unseen where the kernel has no
+ * SO_PEERPIDFD. A peer gone already is pinned as gone; one that can't
+ * be pinned (out of fds) is refused, never served unpinned.
+ */
+static int ivshmem_peer_pin(struct ivshmem_server *srv, int sock,
+			    const struct host_peer *peer, struct host_pin *pin)
+{
+	int err = host_pin_take(pin, sock, peer);
+
+	if (err)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"%s: connection from pid %d refused: its process can't be pinned: %s",
+			srv->name, (int)peer->pid, strerror(-err));
+	return err;
+}
+
 static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 {
 	struct ivshmem_server *srv = container_of(w, struct ivshmem_server,
 						  listen_watch);
 	struct host_peer peer = { .pid = 0, .uid = (uid_t)-1 };
 	struct ivshmem_client *cl;
+	struct host_pin pin;
 	int sock, err;
 
 	sock = host_accept(srv->fd_reserve, srv->listen_fd);
@@ -473,6 +498,8 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 	if (sock < 0)
 		return;
 	err = ivshmem_peer_allowed(srv, sock, &peer);
+	if (!err)
+		err = ivshmem_peer_pin(srv, sock, &peer, &pin);
 	if (err) {
 		srv->stats.refused++;
 		ivshmem_send_refusal(sock, err);
@@ -481,12 +508,14 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 	}
 	cl = ivshmem_client_alloc(srv, sock);
 	if (!cl) {
+		host_pin_release(&pin);
 		srv->stats.refused++;
 		ivshmem_send_refusal(sock, -ENOMEM);
 		fdcloser_close_socket(sock);
 		return;
 	}
 	cl->peer = peer;
+	cl->pin = pin;
 	cl->pid = peer.pid;
 	cl->next = srv->clients;
 	srv->clients = cl;
@@ -685,6 +714,12 @@ static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 	if (!err)
 		err = host_peer_get(cl->sock, &cl->peer);
 	cl->pid = cl->peer.pid;
+	/* Pinned again: with SO_PEERPIDFD the socket still names the process
+	 * that connected, exactly, alive or gone; without it by pid number,
+	 * now (docs/security.md §4), rather than unbind every VM's DMA
+	 * device at each restart on such kernels. */
+	if (!err)
+		err = host_pin_take(&cl->pin, cl->sock, &cl->peer);
 	if (!err)
 		err = ivshmem_map_kept_shm(cl);
 	if (!err)

@@ -27,6 +27,7 @@
 #include "access.h"
 #include "evloop.h"
 #include "fdstore.h"
+#include "peerpin.h"
 
 #define IVSHMEM_PROTOCOL_VERSION	0
 #define IVSHMEM_VECTORS			1	/* -device ivshmem-doorbell,vectors=1 */
@@ -44,6 +45,11 @@ struct ivshmem_server;
  * @id:		its peer id
  * @pid:	the connecting process (SO_PEERCRED; 0 outside our pid namespace)
  * @peer:	its credentials (SO_PEERCRED)
+ * @pin:	the connecting process, pinned at accept (or when taken back
+ *		after a restart) until the client is released (peerpin.h)
+ * @serial:	this connection's number, never reused in this pvdmad (ids
+ *		are, once a client is gone): what a verdict about it is
+ *		cached under
  * @shm_fd:	its region's memfd
  * @shm:	the region, mapped
  * @shm_size:
@@ -63,6 +69,8 @@ struct ivshmem_client {
 	uint32_t id;
 	pid_t pid;
 	struct host_peer peer;
+	struct host_pin pin;
+	uint64_t serial;
 	int shm_fd;
 	void *shm;
 	uint64_t shm_size;

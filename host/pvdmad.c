@@ -594,7 +594,7 @@ static int prepare_process(void)
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		pr_debug("fd limit %llu", (unsigned long long)rl.rlim_cur);
 	if (!host_peerpidfd_supported())
-		pr_warn("this kernel has no SO_PEERPIDFD (Linux 6.5): a QEMU's pid is pinned with pidfd_open() at accept, where one that exited before may have left its pid to another process");
+		pr_warn("this kernel has no SO_PEERPIDFD (Linux 6.5): a peer's pid is pinned with pidfd_open() at accept (and when taken back after a restart), where one that exited before may have left its pid to another process: its command line read, a DMA device bound as that process's");
 	if (host_passrights_supported())
 		return 0;
 	pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): fds peers pass reach pvdmad and are closed on a helper thread");
