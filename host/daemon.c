@@ -634,6 +634,7 @@ static void pvdmad_setup_server(struct pvdmad *d, struct ivshmem_server *srv,
 		.listen_fd = -1, .shm_size = shm_size,
 		.ops = ops, .ctx = d, .id_alloc = pvdmad_id_alloc, .id_ctx = d,
 		.store = &d->store, .fd_reserve = &d->fd_reserve,
+		.serials = &d->serials,
 	};
 }
 

@@ -63,6 +63,8 @@ struct pvdmad_totals {
  * @control_file:	the control socket file (removed only if still ours)
  * @control_refused:	control connections refused by the access check
  * @next_id:		last client id handed out
+ * @serials:		last connection number handed out (never reused,
+ *			unlike ids: what a DMA device's binding is kept under)
  * @totals:		counters across guests
  * @reopen_logs:	a control command asked to reopen the log file
  * @dma_busy:		DMA devices with work queued beyond their last slice
@@ -86,6 +88,7 @@ struct pvdmad {
 	struct host_sockfile control_file;
 	u64 control_refused;
 	u32 next_id;
+	u64 serials;
 	struct pvdmad_totals totals;
 	bool reopen_logs;
 	struct dma_client *dma_busy;

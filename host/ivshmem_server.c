@@ -32,9 +32,6 @@
 
 #define IVSHMEM_LISTEN_BACKLOG	16
 
-/* Connections numbered across both servers (struct ivshmem_client). */
-static uint64_t ivshmem_serial;
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -350,7 +347,7 @@ static struct ivshmem_client *ivshmem_client_alloc(struct ivshmem_server *srv,
 		return NULL;
 	cl->server = srv;
 	cl->sock = sock;
-	cl->serial = ++ivshmem_serial;
+	cl->serial = ++*srv->serials;
 	cl->pin.fd = -ESRCH;	/* not pinned yet: nothing to close */
 	cl->shm_fd = -1;
 	for (v = 0; v < IVSHMEM_VECTORS; v++)

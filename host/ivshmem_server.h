@@ -143,6 +143,8 @@ struct ivshmem_server_stats {
  * @listen_kept: the listening socket came from the store or systemd
  * @fd_reserve:	given up when accept() runs out of fds (the daemon's, shared
  *		by its sockets)
+ * @serials:	the last connection number handed out (the daemon's, shared
+ *		by its servers)
  */
 struct ivshmem_server {
 	const char *name;
@@ -163,6 +165,7 @@ struct ivshmem_server {
 	struct fdstore *store;
 	bool listen_kept;
 	struct host_fd_reserve *fd_reserve;
+	uint64_t *serials;
 };
 
 /*

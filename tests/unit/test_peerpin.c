@@ -110,7 +110,7 @@ static int pin_next(struct server *s, struct host_pin *pin)
 	return fd;
 }
 
-static void one_process_is_one(void **state)
+static void test_one_process_is_one(void **state)
 {
 	struct host_pin a, b;
 	struct server s;
@@ -141,7 +141,7 @@ static void one_process_is_one(void **state)
 	server_close(&s);
 }
 
-static void two_processes_are_two(void **state)
+static void test_two_processes_are_two(void **state)
 {
 	struct host_pin a, b;
 	struct server s;
@@ -179,7 +179,7 @@ static void two_processes_are_two(void **state)
  * pidfs inodes and by liveness alike; the live one's other connections
  * still match each other.
  */
-static void gone_matches_nobody(void **state)
+static void test_gone_matches_nobody(void **state)
 {
 	struct host_pin a, b, b2;
 	struct server s;
@@ -217,7 +217,7 @@ static void gone_matches_nobody(void **state)
 
 /* Connected, then gone before the accept: pinned as gone either way
  * (-ESRCH, or a pidfd of a reaped process on Linux 6.16+). */
-static void gone_before_accept(void **state)
+static void test_gone_before_accept(void **state)
 {
 	struct host_pin a;
 	struct server s;
@@ -236,7 +236,7 @@ static void gone_before_accept(void **state)
 }
 
 /* A kernel without pidfds pins nothing: pid numbers, as before pins. */
-static void no_pidfds_compares_numbers(void **state)
+static void test_no_pidfds_compares_numbers(void **state)
 {
 	struct host_pin a = { .pid = 42, .fd = -ENOSYS };
 	struct host_pin b = { .pid = 42, .fd = -ENOSYS };
@@ -254,11 +254,11 @@ static void no_pidfds_compares_numbers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(one_process_is_one),
-		cmocka_unit_test(two_processes_are_two),
-		cmocka_unit_test(gone_matches_nobody),
-		cmocka_unit_test(gone_before_accept),
-		cmocka_unit_test(no_pidfds_compares_numbers),
+		cmocka_unit_test(test_one_process_is_one),
+		cmocka_unit_test(test_two_processes_are_two),
+		cmocka_unit_test(test_gone_matches_nobody),
+		cmocka_unit_test(test_gone_before_accept),
+		cmocka_unit_test(test_no_pidfds_compares_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
