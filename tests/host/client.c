@@ -27,6 +27,9 @@
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
+ *   client reuse-dma[-early] --socket S --dma-socket D --dir W, then
+ *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
+ *                  process that connected it, whose pid a QEMU then has)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
  *   client cmdline-hold --socket S --dir D --seconds T [--count N] (a QEMU
@@ -706,6 +709,130 @@ static int run_foreign(const struct opts *o)
 		status = 1;
 	check(WIFEXITED(status) && !WEXITSTATUS(status), "foreign: child exited cleanly");
 	ivs_close(&m.dev);
+	return failures ? 1 : 0;
+}
+
+/*
+ * The pid-reuse attack on DMA binding (run-attack "bindreuse", pvdmad in a
+ * pid namespace of its own): a process connects to the DMA socket, leaves
+ * it to a child and exits; the next process given its pid (the script
+ * sets ns_last_pid) is a fake QEMU that connects a companion; the child
+ * names that companion's domain. They meet through files in --dir:
+ * "companion" (its id and a mapped bus address), "dma-status" (the FILL's
+ * status name).
+ */
+#define REUSE_WAIT_MS	15000
+
+static bool file_wait(const char *dir, const char *name, char *buf, size_t cap)
+{
+	char path[512];
+	ssize_t n = -1;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (i = 0; i < REUSE_WAIT_MS / 10 && n <= 0; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, buf, cap - 1);
+			close(fd);
+		}
+		if (n <= 0)
+			usleep(10000);
+	}
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Written whole or not at all: a reader never sees half of it. */
+static void file_put(const char *dir, const char *name, const char *text)
+{
+	char path[512], tmp[520];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fputs(text, f);
+	if (!fclose(f))
+		rename(tmp, path);
+}
+
+/* The child left with the DMA socket: names the fake QEMU's domain. */
+static int reuse_dma_child(const struct opts *o, struct dma *m, int sock)
+{
+	unsigned long long id, bus;
+	const char *what;
+	char buf[64];
+	u32 st;
+
+	/* Its stdout is the caller's $(...): closed, or the caller waits. */
+	if (!freopen("/dev/null", "w", stdout))
+		return 1;
+	if (sock >= 0 && (ivs_setup(&m->dev, sock) ||
+			  ((struct pvdma_dev_header *)m->dev.shm)->magic != PVDMA_DEV_MAGIC)) {
+		file_put(o->dir, "dma-status", "refused");
+		return 0;
+	}
+	if (!file_wait(o->dir, "companion", buf, sizeof(buf)) ||
+	    sscanf(buf, "%llu %llu", &id, &bus) != 2)
+		return 1;
+	m->hdr = (struct pvdma_dev_header *)m->dev.shm;
+	m->hdr->domain_peer = (u32)id;
+	st = dma_run(m, PVDMA_DEV_FILL, 0, bus, PAGE, 0x5a, NULL);
+	what = st == PVDMA_DEV_ST_OK ? "bound" :
+	       st == PVDMA_DEV_ST_NOT_BOUND ? "not-bound" : status_name(st, buf);
+	file_put(o->dir, "dma-status", what);
+	return 0;
+}
+
+/*
+ * Connect to the DMA socket, print our pid, leave the socket to a child
+ * and exit. @early: before pvdmad's setup came (so before its accept,
+ * when pvdmad is stopped); else after it, so pinned while we live.
+ */
+static int run_reuse_dma(const struct opts *o, bool early)
+{
+	struct dma m = { 0 };
+	int sock = ivs_unix_connect(o->dma_socket, recv_timeout_s);
+	pid_t pid;
+
+	if (sock < 0)
+		return 1;
+	if (!early) {
+		if (ivs_setup(&m.dev, sock))
+			return 1;
+		sock = -1;
+	}
+	printf("%d\n", (int)getpid());
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(reuse_dma_child(o, &m, sock));
+	_exit(pid < 0);
+}
+
+/* The fake QEMU given the exited process's pid: a companion, one page
+ * mapped; it stays until the DMA device's FILL was answered. */
+static int run_reuse_qemu(const struct opts *o)
+{
+	struct companion c;
+	char buf[64];
+	u64 bus;
+
+	if (companion_open(&c, o->socket) || !(bus = map_one_page(&c, 8ull << 20))) {
+		check(false, "bind-reuse: the fake QEMU's companion set up");
+		return 1;
+	}
+	snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long)c.dev.id,
+		 (unsigned long long)bus);
+	file_put(o->dir, "companion", buf);
+	if (!file_wait(o->dir, "dma-status", buf, sizeof(buf)))
+		check(false, "bind-reuse: the DMA device answered");
+	ivs_close(&c.dev);
 	return failures ? 1 : 0;
 }
 
@@ -1656,6 +1783,12 @@ int main(int argc, char **argv)
 		return run_garbage(&o);
 	if (!strcmp(mode, "foreign") && o.dma_socket)
 		return run_foreign(&o);
+	if (!strcmp(mode, "reuse-dma") && o.dma_socket && o.dir)
+		return run_reuse_dma(&o, false);
+	if (!strcmp(mode, "reuse-dma-early") && o.dma_socket && o.dir)
+		return run_reuse_dma(&o, true);
+	if (!strcmp(mode, "reuse-qemu") && o.dir)
+		return run_reuse_qemu(&o);
 	if (!strcmp(mode, "idle") && o.dma_socket)
 		return run_idle(&o);
 	if (!strcmp(mode, "flood") && o.dma_socket)

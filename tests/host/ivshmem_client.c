@@ -62,13 +62,18 @@ int ivs_unix_connect(const char *path, int recv_timeout_s)
 
 int ivs_connect(struct ivs_dev *d, const char *path, int recv_timeout_s)
 {
+	return ivs_setup(d, ivs_unix_connect(path, recv_timeout_s));
+}
+
+int ivs_setup(struct ivs_dev *d, int sock)
+{
 	int64_t v;
 	int fd;
 	struct stat st;
 
 	memset(d, 0, sizeof(*d));
 	d->bell_fd = d->irq_fd = d->shm_fd = -1;
-	d->sock = ivs_unix_connect(path, recv_timeout_s);
+	d->sock = sock;
 	if (d->sock < 0)
 		return -1;
 	if (ivs_recv(d->sock, &v, &fd) || v != 0 || fd >= 0)

@@ -46,6 +46,9 @@ int ivs_unix_connect(const char *path, int recv_timeout_s);
 /* The connect sequence, checked step by step, and the region mapped. */
 int ivs_connect(struct ivs_dev *d, const char *path, int recv_timeout_s);
 
+/* The same on @sock, connected already (taken; -1: fails). */
+int ivs_setup(struct ivs_dev *d, int sock);
+
 void ivs_close(struct ivs_dev *d);
 
 /* Write the doorbell (the daemon's eventfd). 0 or -1. */

@@ -726,6 +726,77 @@ os._exit(0)" "$w/c.sock")
 	check "pidfd-fallback: pvdmad exits cleanly" stop
 }
 
+case_bindreuse() {	# a DMA device binds by pinned process, not pid number
+	if ! is_root || ! command -v unshare >/dev/null; then
+		skip "DMA pid reuse case needs root and unshare (ns_last_pid)"; return
+	fi
+	# pvdmad in a pid namespace of its own: a process connects to the DMA
+	# socket, leaves it to a child and exits, "after" pvdmad served it or
+	# "before" its accept (pvdmad stopped); with ns_last_pid a fake QEMU
+	# takes its pid and connects a companion; the child names that
+	# companion's domain. Under oldkernel --no-peerpidfd the pin is
+	# pidfd_open() at accept: a reuse before the accept is not seen
+	# (docs/security.md §4), and this checks that it is as said.
+	for run in after:peerpidfd after:oldkernel before:peerpidfd before:oldkernel; do
+		when=${run%%:*}
+		how=${run#*:}
+		w=$dir/bindreuse-$when-$how
+		mkdir -p "$w"
+		truncate -s 64M "$w/ram"
+		launch=
+		[ "$how" = oldkernel ] && launch="$OLDKERNEL --no-peerpidfd --"
+		# shellcheck disable=SC2016,SC2086	# $launch: split
+		unshare --pid --fork --mount-proc sh -c '
+			w=$1 when=$2 client=$3 ctl=$4
+			shift 4
+			"$@" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+				--guest-ram "$w/ram" --control "$w/ctl" \
+				--log-file "$w/log" 2>"$w/stderr" &
+			d=$!
+			i=0
+			while [ ! -S "$w/ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+			mode=reuse-dma
+			if [ "$when" = before ]; then
+				kill -STOP $d
+				mode=reuse-dma-early
+			fi
+			peer=$("$client" $mode --socket "$w/c.sock" \
+				--dma-socket "$w/d.sock" --dir "$w")
+			echo $((peer - 1)) >/proc/sys/kernel/ns_last_pid
+			"$client" reuse-qemu --socket "$w/c.sock" --dir "$w" \
+				>"$w/qemu.out" 2>&1 &
+			q=$!
+			echo "$peer $q" >"$w/pids"
+			kill -CONT $d
+			wait $q
+			"$ctl" --control "$w/ctl" stats --json >"$w/stats.json" 2>&1
+			kill -TERM $d
+			wait $d
+		' sh "$w" "$when" "$CLIENT" "$PVDMACTL" $launch "$PVDMAD"
+		read -r peer taker <"$w/pids"
+		st=$(cat "$w/dma-status" 2>/dev/null)
+		echo "$when/$how: DMA socket's process $peer exited, then pid $taker (a companion); the kept DMA device: ${st:-no answer}"
+		if [ "$taker" != "$peer" ]; then
+			skip "$when/$how: the pid was not reused"
+			continue
+		fi
+		case $run in
+		after:*)
+			check "bindreuse $how: a DMA socket outliving its process, its pid now a QEMU's: that companion not bound" \
+				[ "$st" = not-bound ]
+			check "  the gone process logged" grep -q "is gone: it binds to no companion" "$w/log"
+			check "  and counted (dma_process_gone)" \
+				grep -q '"dma_process_gone": 1' "$w/stats.json" ;;
+		before:peerpidfd)
+			check "bindreuse: its pid reused before the accept: not bound (SO_PEERPIDFD pins the process that connected)" \
+				[ "$st" = not-bound ] ;;
+		before:oldkernel)
+			check "bindreuse without SO_PEERPIDFD: a pid reused before the accept is not seen (the limit docs/security.md §4 states): bound" \
+				[ "$st" = bound ] ;;
+		esac
+	done
+}
+
 case_logfile() {	# the log file's path: no open that someone else can hold
 	# Whoever may write the log's directory can swap the file for a FIFO
 	# nobody reads, or take a lease on it: the reopen at SIGHUP waited
@@ -803,7 +874,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse bindreuse logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
