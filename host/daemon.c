@@ -399,6 +399,8 @@ static const struct ivshmem_server_ops companion_server_ops = {
  *		for none: the verdict holds while that connection lives (both
  *		pins are fixed for their connections' lives), so a command
  *		costs no system call
+ * @refused:	serial of the companion connection last found of another
+ *		process under the same pid: as lasting, as cheap
  * @gone:	the process that connected it is gone: it binds to nothing
  *		(logged once, counted)
  * @busy:	in the daemon's busy list: commands still queued
@@ -409,6 +411,7 @@ struct dma_client {
 	struct pvdmad *daemon;
 	struct ivshmem_client *cl;
 	u64 bound;
+	u64 refused;
 	bool gone;
 	bool busy;
 	struct dma_client *busy_next;
@@ -490,13 +493,15 @@ static bool dma_same_vm(struct dma_client *dc, const struct ivshmem_client *cl)
 		return false;
 	if (cl->serial == dc->bound)
 		return true;
-	if (cl->peer.uid != dc->cl->peer.uid)
+	if (cl->serial == dc->refused || cl->peer.uid != dc->cl->peer.uid)
 		return false;
 	m = host_pin_match(&dc->cl->pin, &cl->pin);
 	if (m == HOST_PIN_GONE)
 		dma_process_gone(dc);
-	if (m != HOST_PIN_SAME)
+	if (m != HOST_PIN_SAME) {
+		dc->refused = cl->serial;
 		return false;
+	}
 	dc->bound = cl->serial;
 	return true;
 }
