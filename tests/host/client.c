@@ -27,9 +27,10 @@
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
- *   client reuse-dma[-early] --socket S --dma-socket D --dir W, then
+ *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
- *                  process that connected it, whose pid a QEMU then has)
+ *                  process that connected it, whose pid a QEMU then has;
+ *                  --count 1: the DMA device waits for a file W/go)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
  *   client cmdline-hold --socket S --dir D --seconds T [--count N] (a QEMU
@@ -779,6 +780,9 @@ static int reuse_dma_child(const struct opts *o, struct dma *m, int sock)
 	}
 	if (!file_wait(o->dir, "companion", buf, sizeof(buf)) ||
 	    sscanf(buf, "%llu %llu", &id, &bus) != 2)
+		return 1;
+	/* --count 1: only once the script says (after a restart) */
+	if (o->count && !file_wait(o->dir, "go", buf, sizeof(buf)))
 		return 1;
 	m->hdr = (struct pvdma_dev_header *)m->dev.shm;
 	m->hdr->domain_peer = (u32)id;

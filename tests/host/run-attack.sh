@@ -737,7 +737,11 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 	# companion's domain. Under oldkernel --no-peerpidfd the pin is
 	# pidfd_open() at accept: a reuse before the accept is not seen
 	# (docs/security.md §4), and this checks that it is as said.
-	for run in after:peerpidfd after:oldkernel before:peerpidfd before:oldkernel; do
+	# "restart": pvdmad --supervise, restarted (SIGUSR2) after the reuse
+	# and before the DMA device names the domain: the connections taken
+	# back are pinned again (the filter of oldkernel is inherited).
+	for run in after:peerpidfd after:oldkernel before:peerpidfd before:oldkernel \
+		restart:peerpidfd restart:oldkernel; do
 		when=${run%%:*}
 		how=${run#*:}
 		w=$dir/bindreuse-$when-$how
@@ -749,9 +753,11 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 		unshare --pid --fork --mount-proc sh -c '
 			w=$1 when=$2 client=$3 ctl=$4
 			shift 4
-			"$@" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+			sup= go=
+			[ "$when" = restart ] && sup=--supervise go="--count 1"
+			"$@" $sup --socket "$w/c.sock" --dma-socket "$w/d.sock" \
 				--guest-ram "$w/ram" --control "$w/ctl" \
-				--log-file "$w/log" 2>"$w/stderr" &
+				>>"$w/log" 2>&1 &
 			d=$!
 			i=0
 			while [ ! -S "$w/ctl" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -761,13 +767,21 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 				mode=reuse-dma-early
 			fi
 			peer=$("$client" $mode --socket "$w/c.sock" \
-				--dma-socket "$w/d.sock" --dir "$w")
+				--dma-socket "$w/d.sock" --dir "$w" $go)
 			echo $((peer - 1)) >/proc/sys/kernel/ns_last_pid
 			"$client" reuse-qemu --socket "$w/c.sock" --dir "$w" \
 				>"$w/qemu.out" 2>&1 &
 			q=$!
 			echo "$peer $q" >"$w/pids"
 			kill -CONT $d
+			if [ -n "$sup" ]; then
+				i=0
+				while [ ! -e "$w/companion" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+				kill -USR2 $d
+				i=0
+				while ! grep -q "DMA devices taken back" "$w/log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+				echo go >"$w/go"
+			fi
 			wait $q
 			"$ctl" --control "$w/ctl" stats --json >"$w/stats.json" 2>&1
 			kill -TERM $d
@@ -793,6 +807,12 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 		before:oldkernel)
 			check "bindreuse without SO_PEERPIDFD: a pid reused before the accept is not seen (the limit docs/security.md §4 states): bound" \
 				[ "$st" = bound ] ;;
+		restart:peerpidfd)
+			check "bindreuse across a restart: the connection taken back is pinned to the process that connected: not bound" \
+				sh -c "grep -q '1 DMA devices taken back' '$w/log' && [ '$st' = not-bound ]" ;;
+		restart:oldkernel)
+			check "bindreuse across a restart without SO_PEERPIDFD: re-pinned by pid number (the limit docs/security.md §4 states): bound" \
+				sh -c "grep -q '1 DMA devices taken back' '$w/log' && [ '$st' = bound ]" ;;
 		esac
 	done
 }
