@@ -72,13 +72,14 @@ static struct pvdma_window *cache_hinted(struct pvdma_planner *p, u64 gpa,
 /*
  * A shared window covering valid [gpa, gpa + len) with @perm, or NULL,
  * by a tree descent (the hint missed); *@prev is the window the descent
- * ended at.
+ * ended at, *@next the one after it: a miss's neighbours.
  */
 static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
 					 u64 len, u16 perm,
-					 struct pvdma_window **prev)
+					 struct pvdma_window **prev,
+					 struct pvdma_window **next)
 {
-	struct pvdma_window *w = pvdma_gpa_floor(p, gpa);
+	struct pvdma_window *w = pvdma_gpa_around(p, gpa, next);
 
 	*prev = w;
 	if (!w || !win_covers(w, gpa, len, perm))
@@ -590,6 +591,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 					     const struct pvdma_seg *segs,
 					     u32 i, u32 n, u16 perm,
 					     struct pvdma_window *prev,
+					     struct pvdma_window *next,
 					     u32 *reason)
 {
 	const struct pvdma_seg *seg = &segs[i];
@@ -605,19 +607,21 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		.room = budget + p->spec_pinned > held ?
 			budget + p->spec_pinned - held : 0,
 		.prev = prev,
+		.next = next,
 	};
-	struct pvdma_window *w, *next;
+	struct pvdma_window *w;
 	u64 evictions = p->stats.evictions;
 	bool shared, near = true;
 
 	*reason = cache_admit(p, m.hi - m.lo);
 	if (*reason)
 		return NULL;
-	next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
-	m.next = next;
 	lo = m.lo;
 	hi = m.hi;
-	if (!p->cfg.strict && !p->call_exact)
+	/* a window larger than the room is cut back to the request below:
+	 * with no room beyond its own pages there is nothing to grow
+	 */
+	if (!p->cfg.strict && !p->call_exact && m.room > m.hi - m.lo)
 		p->policy->grow(p, &m, &lo, &hi);
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
 	if (!shared && win_supersede(p, &m, prev, next, &lo, &hi)) {
@@ -823,7 +827,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			  struct hit_run *run)
 {
 	struct pvdma_seg *seg = &segs[i];
-	struct pvdma_window *w, *prev = NULL;
+	struct pvdma_window *w, *prev = NULL, *next = NULL;
 	bool open = true;	/* win_holds() takes @w: a lookup's answer */
 	u32 reason;
 
@@ -835,7 +839,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
 			return -EINVAL;
 		}
-		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
+		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev, &next);
 	}
 	if (!w) {
 		w = dead_revive(p, seg->gpa, seg->len, perm);
@@ -853,9 +857,8 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		if (bounce_preferred(p, seg->len, attrs) &&
 		    !pvdma_bounce_map(p, seg, dir))
 			return 0;
-		if (!prev)	/* the hint missed the tree's answer */
-			prev = pvdma_gpa_floor(p, seg->gpa);
-		w = cache_new_window(p, segs, i, n, perm, prev, &reason);
+		/* a miss: the hint missed, the descent found the neighbours */
+		w = cache_new_window(p, segs, i, n, perm, prev, next, &reason);
 		if (!w) {
 			if (pvdma_bounce_allowed(p, seg->len, attrs))
 				return pvdma_bounce_map(p, seg, dir);
