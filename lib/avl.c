@@ -54,9 +54,10 @@ static inline void avl_rotated(struct pvdma_avl_node *n,
 }
 
 /* Rotate @n down to the left; its right child takes its place. */
-static struct pvdma_avl_node *avl_rotate_left(struct pvdma_avl_root *root,
-					      struct pvdma_avl_node *n,
-					      pvdma_avl_augment_t aug)
+static __always_inline struct pvdma_avl_node *
+avl_rotate_left(struct pvdma_avl_root *root,
+		struct pvdma_avl_node *n,
+		pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *r = n->right;
 
@@ -70,9 +71,10 @@ static struct pvdma_avl_node *avl_rotate_left(struct pvdma_avl_root *root,
 	return r;
 }
 
-static struct pvdma_avl_node *avl_rotate_right(struct pvdma_avl_root *root,
-					       struct pvdma_avl_node *n,
-					       pvdma_avl_augment_t aug)
+static __always_inline struct pvdma_avl_node *
+avl_rotate_right(struct pvdma_avl_root *root,
+		 struct pvdma_avl_node *n,
+		 pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *l = n->left;
 
@@ -87,10 +89,11 @@ static struct pvdma_avl_node *avl_rotate_right(struct pvdma_avl_root *root,
 }
 
 /* @n leans by two: rotate it (twice if its taller child leans inwards). */
-static struct pvdma_avl_node *avl_rebalance_node(struct pvdma_avl_root *root,
-						 struct pvdma_avl_node *n,
-						 int balance,
-						 pvdma_avl_augment_t aug)
+static __always_inline struct pvdma_avl_node *
+avl_rebalance_node(struct pvdma_avl_root *root,
+		   struct pvdma_avl_node *n,
+		   int balance,
+		   pvdma_avl_augment_t aug)
 {
 	if (balance > 0) {
 		if (avl_h(n->left->left) < avl_h(n->left->right))
@@ -108,9 +111,10 @@ static struct pvdma_avl_node *avl_rebalance_node(struct pvdma_avl_root *root,
  * new subtree either way); the walk returns the first node whose height
  * stayed, whose summary has not been recomputed yet, or NULL past the root.
  */
-static struct pvdma_avl_node *avl_fix_heights(struct pvdma_avl_root *root,
-					      struct pvdma_avl_node *n,
-					      pvdma_avl_augment_t aug)
+static __always_inline struct pvdma_avl_node *
+avl_fix_heights(struct pvdma_avl_root *root,
+		struct pvdma_avl_node *n,
+		pvdma_avl_augment_t aug)
 {
 	while (n) {
 		int l = avl_h(n->left), r = avl_h(n->right);
@@ -131,8 +135,8 @@ static struct pvdma_avl_node *avl_fix_heights(struct pvdma_avl_root *root,
 }
 
 /* Summaries from @n upwards, until one comes out as it was. */
-static inline void avl_fix_summaries(struct pvdma_avl_node *n,
-				     pvdma_avl_augment_t aug)
+static __always_inline void avl_fix_summaries(struct pvdma_avl_node *n,
+					      pvdma_avl_augment_t aug)
 {
 	if (!aug)
 		return;
@@ -141,8 +145,9 @@ static inline void avl_fix_summaries(struct pvdma_avl_node *n,
 			return;
 }
 
-static inline void avl_fixup(struct pvdma_avl_root *root,
-			     struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+static __always_inline void avl_fixup(struct pvdma_avl_root *root,
+				      struct pvdma_avl_node *n,
+				      pvdma_avl_augment_t aug)
 {
 	avl_fix_summaries(avl_fix_heights(root, n, aug), aug);
 }
@@ -152,8 +157,9 @@ static inline void avl_fixup(struct pvdma_avl_root *root,
  * here like any; its summary is of its old place and says nothing about
  * whether its parent's changed, so the parent is always recomputed too.
  */
-static void avl_fixup_moved(struct pvdma_avl_root *root,
-			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+static __always_inline void avl_fixup_moved(struct pvdma_avl_root *root,
+					    struct pvdma_avl_node *n,
+					    pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *settled = avl_fix_heights(root, n, aug);
 
@@ -172,11 +178,12 @@ static void avl_fixup_moved(struct pvdma_avl_root *root,
  * tall (the subtree's height before the insert), the others @h - 1.
  * Summaries from the bottom up. Returns the new top.
  */
-static struct pvdma_avl_node *avl_insert_rotate(struct pvdma_avl_root *root,
-						struct pvdma_avl_node *x,
-						struct pvdma_avl_node *c,
-						bool left, int h,
-						pvdma_avl_augment_t aug)
+static __always_inline struct pvdma_avl_node *
+avl_insert_rotate(struct pvdma_avl_root *root,
+		  struct pvdma_avl_node *x,
+		  struct pvdma_avl_node *c,
+		  bool left, int h,
+		  pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *outer = left ? c->left : c->right;
 	struct pvdma_avl_node *g = left ? c->right : c->left, *a, *b;
@@ -240,8 +247,9 @@ static struct pvdma_avl_node *avl_insert_rotate(struct pvdma_avl_root *root,
  * (which gives the subtree back its old height), ends the walk; the
  * summaries go on from there.
  */
-void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
-			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+static __always_inline void avl_insert_fixup(struct pvdma_avl_root *root,
+					     struct pvdma_avl_node *n,
+					     pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *x = n->parent;
 
@@ -264,6 +272,35 @@ void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
 		x = x->parent;
 	}
 	avl_fix_summaries(x, aug);
+}
+
+/*
+ * The repairs are inlined twice, with summaries and without: the
+ * planner's window indexes have none, and a test of @aug at every step
+ * of a walk is a good part of a step. An insert's copies are functions
+ * of their own, so the plain one saves no registers the other needs
+ * (its walk is a few steps: the saves were an eighth of it).
+ */
+static void avl_insert_fixup_plain(struct pvdma_avl_root *root,
+				   struct pvdma_avl_node *n)
+{
+	avl_insert_fixup(root, n, NULL);
+}
+
+static void avl_insert_fixup_aug(struct pvdma_avl_root *root,
+				 struct pvdma_avl_node *n,
+				 pvdma_avl_augment_t aug)
+{
+	avl_insert_fixup(root, n, aug);
+}
+
+void pvdma_avl_insert_fixup(struct pvdma_avl_root *root,
+			    struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
+{
+	if (aug)
+		avl_insert_fixup_aug(root, n, aug);
+	else
+		avl_insert_fixup_plain(root, n);
 }
 
 bool pvdma_avl_insert_between(struct pvdma_avl_root *root,
@@ -294,8 +331,9 @@ void pvdma_avl_propagate(struct pvdma_avl_node *n, pvdma_avl_augment_t aug)
 	avl_fix_summaries(n, aug);
 }
 
-void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
-		     pvdma_avl_augment_t aug)
+static __always_inline void avl_erase(struct pvdma_avl_root *root,
+				      struct pvdma_avl_node *n,
+				      pvdma_avl_augment_t aug)
 {
 	struct pvdma_avl_node *start, *moved = NULL;
 
@@ -334,6 +372,15 @@ void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
 	/* The walk from below may have stopped short of the successor. */
 	if (moved)
 		avl_fixup_moved(root, moved, aug);
+}
+
+void pvdma_avl_erase(struct pvdma_avl_root *root, struct pvdma_avl_node *n,
+		     pvdma_avl_augment_t aug)
+{
+	if (aug)
+		avl_erase(root, n, aug);
+	else
+		avl_erase(root, n, NULL);
 }
 
 struct pvdma_avl_node *pvdma_avl_first(const struct pvdma_avl_root *root)
