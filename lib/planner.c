@@ -260,17 +260,51 @@ struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 	return NULL;
 }
 
-void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
+/*
+ * Where a host call's last window went in the bus index: the host hands
+ * out bus ranges lowest first, so a batch's windows often lie one after
+ * the other, and the next one then goes between @last and @next (its
+ * successor, known from @last's own insert) with no descent.
+ */
+struct bus_hint {
+	struct pvdma_window *last, *next;
+};
+
+static void bus_insert_hinted(struct pvdma_planner *p, struct pvdma_window *w,
+			      struct bus_hint *h)
 {
 	struct pvdma_avl_node **link = &p->by_bus.node, *parent = NULL;
+	struct pvdma_window *after = NULL;
 
+	if (h->last && h->last->bus < w->bus &&
+	    (!h->next || w->bus < h->next->bus) &&
+	    pvdma_avl_insert_between(&p->by_bus, &w->bus_node,
+				     &h->last->bus_node,
+				     h->next ? &h->next->bus_node : NULL,
+				     NULL)) {
+		h->last = w;
+		return;
+	}
 	while (*link) {
 		parent = *link;
-		link = w->bus < bus_entry(parent)->bus ? &parent->left :
-							 &parent->right;
+		if (w->bus < bus_entry(parent)->bus) {
+			after = bus_entry(parent);
+			link = &parent->left;
+		} else {
+			link = &parent->right;
+		}
 	}
 	pvdma_avl_link(&w->bus_node, parent, link);
 	pvdma_avl_insert_fixup(&p->by_bus, &w->bus_node, NULL);
+	h->last = w;
+	h->next = after;
+}
+
+void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct bus_hint none = { NULL, NULL };
+
+	bus_insert_hinted(p, w, &none);
 }
 
 struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus)
@@ -394,11 +428,12 @@ void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
 
 /* The host answered a MAP for @w. */
 static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
-			      const struct pvdma_request *op, int ret)
+			      const struct pvdma_request *op, int ret,
+			      struct bus_hint *h)
 {
 	if (!ret && op->status == PVDMA_ST_OK) {
 		w->bus = op->bus;
-		pvdma_bus_insert(p, w);
+		bus_insert_hinted(p, w, h);
 		w->state = PVDMA_WIN_LIVE;
 		win_account_peak(p);
 		return;
@@ -421,6 +456,7 @@ static void release_dead(struct pvdma_planner *p)
 
 int pvdma_batch_submit(struct pvdma_planner *p)
 {
+	struct bus_hint hint = { NULL, NULL };
 	u32 i, n;
 	int ret;
 
@@ -439,7 +475,8 @@ int pvdma_batch_submit(struct pvdma_planner *p)
 
 		if (op->op == PVDMA_OP_MAP) {
 			p->stats.host_maps++;
-			batch_resolve_map(p, p->mem.batch_win[i], op, ret);
+			batch_resolve_map(p, p->mem.batch_win[i], op, ret,
+					  &hint);
 		} else if (op->op == PVDMA_OP_UNMAP) {
 			p->stats.host_unmaps++;
 		} else {

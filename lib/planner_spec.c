@@ -136,13 +136,18 @@ u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa)
 	return s->block == block ? s->bytes : 0;
 }
 
-/* Direct-mapped: a block that loses its bucket starts again from zero. */
+/*
+ * Direct-mapped: a block that loses its bucket starts again from zero.
+ * Each level's blocks are four of the one below: its block number is the
+ * one below's shifted by two, not a shift of @gpa of its own.
+ */
 void pvdma_cache_note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes)
 {
+	u64 g = gpa >> level_shift(0);
 	u32 level;
 
-	for (level = 0; level < PVDMA_MISS_LEVELS; level++) {
-		u64 block = (gpa >> level_shift(level)) + 1;
+	for (level = 0; level < PVDMA_MISS_LEVELS; level++, g >>= 2) {
+		u64 block = g + 1;
 		struct pvdma_miss_bucket *s = &p->miss[level][miss_bucket(block)];
 
 		if (s->block != block) {
