@@ -198,17 +198,10 @@ void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
 	w->shared = 0;
 }
 
-/*
- * The last window starting at or below @gpa, and in *@next the one after
- * it in the index (the first if none starts that low): the last node the
- * descent turned left at, so a miss knows both neighbours from one
- * descent.
- */
-struct pvdma_window *pvdma_gpa_around(const struct pvdma_planner *p, u64 gpa,
-				      struct pvdma_window **next)
+struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
 {
 	struct pvdma_avl_node *n = p->by_gpa.node;
-	struct pvdma_window *best = NULL, *after = NULL;
+	struct pvdma_window *best = NULL;
 
 	while (n) {
 		struct pvdma_window *w = gpa_entry(n);
@@ -217,19 +210,10 @@ struct pvdma_window *pvdma_gpa_around(const struct pvdma_planner *p, u64 gpa,
 			best = w;
 			n = n->right;
 		} else {
-			after = w;
 			n = n->left;
 		}
 	}
-	*next = after;
 	return best;
-}
-
-struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
-{
-	struct pvdma_window *next;
-
-	return pvdma_gpa_around(p, gpa, &next);
 }
 
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w)

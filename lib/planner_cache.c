@@ -72,14 +72,13 @@ static struct pvdma_window *cache_hinted(struct pvdma_planner *p, u64 gpa,
 /*
  * A shared window covering valid [gpa, gpa + len) with @perm, or NULL,
  * by a tree descent (the hint missed); *@prev is the window the descent
- * ended at, *@next the one after it: a miss's neighbours.
+ * ended at.
  */
 static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
 					 u64 len, u16 perm,
-					 struct pvdma_window **prev,
-					 struct pvdma_window **next)
+					 struct pvdma_window **prev)
 {
-	struct pvdma_window *w = pvdma_gpa_around(p, gpa, next);
+	struct pvdma_window *w = pvdma_gpa_floor(p, gpa);
 
 	*prev = w;
 	if (!w || !win_covers(w, gpa, len, perm))
@@ -827,7 +826,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			  struct hit_run *run)
 {
 	struct pvdma_seg *seg = &segs[i];
-	struct pvdma_window *w, *prev = NULL, *next = NULL;
+	struct pvdma_window *w, *prev = NULL;
 	bool open = true;	/* win_holds() takes @w: a lookup's answer */
 	u32 reason;
 
@@ -839,7 +838,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
 			return -EINVAL;
 		}
-		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev, &next);
+		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	}
 	if (!w) {
 		w = dead_revive(p, seg->gpa, seg->len, perm);
@@ -857,8 +856,10 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		if (bounce_preferred(p, seg->len, attrs) &&
 		    !pvdma_bounce_map(p, seg, dir))
 			return 0;
-		/* a miss: the hint missed, the descent found the neighbours */
-		w = cache_new_window(p, segs, i, n, perm, prev, next, &reason);
+		/* the hint missed: the descent found the window before */
+		w = cache_new_window(p, segs, i, n, perm, prev,
+				     prev ? pvdma_gpa_next(prev) :
+					    pvdma_gpa_first(p), &reason);
 		if (!w) {
 			if (pvdma_bounce_allowed(p, seg->len, attrs))
 				return pvdma_bounce_map(p, seg, dir);

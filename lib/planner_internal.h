@@ -79,8 +79,6 @@ void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
 		      u64 gpa, u64 len);
 struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa);
-struct pvdma_window *pvdma_gpa_around(const struct pvdma_planner *p, u64 gpa,
-				      struct pvdma_window **next);
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
