@@ -438,14 +438,13 @@ static void release_dead(struct pvdma_planner *p)
 						      struct pvdma_window, lru));
 }
 
-int pvdma_batch_submit(struct pvdma_planner *p)
+/* Send a non-empty batch (pvdma_batch_submit()). */
+int pvdma_batch_send(struct pvdma_planner *p)
 {
 	struct bus_hint hint = { NULL, NULL };
 	u32 i, n;
 	int ret;
 
-	if (!p->nbatch)
-		return 0;
 	/* A host call is being made anyway: unmaps nobody waits for ride
 	 * along for free.
 	 */

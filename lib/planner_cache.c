@@ -590,7 +590,6 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 					     const struct pvdma_seg *segs,
 					     u32 i, u32 n, u16 perm,
 					     struct pvdma_window *prev,
-					     struct pvdma_window *next,
 					     u32 *reason)
 {
 	const struct pvdma_seg *seg = &segs[i];
@@ -606,15 +605,16 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		.room = budget + p->spec_pinned > held ?
 			budget + p->spec_pinned - held : 0,
 		.prev = prev,
-		.next = next,
 	};
-	struct pvdma_window *w;
+	struct pvdma_window *w, *next;
 	u64 evictions = p->stats.evictions;
 	bool shared, near = true;
 
 	*reason = cache_admit(p, m.hi - m.lo);
 	if (*reason)
 		return NULL;
+	next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
+	m.next = next;
 	lo = m.lo;
 	hi = m.hi;
 	/* a window larger than the room is cut back to the request below:
@@ -857,9 +857,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		    !pvdma_bounce_map(p, seg, dir))
 			return 0;
 		/* the hint missed: the descent found the window before */
-		w = cache_new_window(p, segs, i, n, perm, prev,
-				     prev ? pvdma_gpa_next(prev) :
-					    pvdma_gpa_first(p), &reason);
+		w = cache_new_window(p, segs, i, n, perm, prev, &reason);
 		if (!w) {
 			if (pvdma_bounce_allowed(p, seg->len, attrs))
 				return pvdma_bounce_map(p, seg, dir);

@@ -101,7 +101,13 @@ bool pvdma_batch_full(const struct pvdma_planner *p);
 void pvdma_batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len);
 void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len);
-int pvdma_batch_submit(struct pvdma_planner *p);
+int pvdma_batch_send(struct pvdma_planner *p);
+
+/* An empty batch makes no host call: no call into the core for it. */
+static inline int pvdma_batch_submit(struct pvdma_planner *p)
+{
+	return p->nbatch ? pvdma_batch_send(p) : 0;
+}
 
 /* Release a mapped window: queue its UNMAP and free the record. */
 void pvdma_win_release(struct pvdma_planner *p, struct pvdma_window *w);
