@@ -422,22 +422,26 @@ case_ramfs() {	# the RAM path never leads off its directory's file system
 	check "ramfs: pvdmad exits cleanly" stop
 }
 
+# refuses_to_start RAM: pvdmad with --guest-ram RAM exits non-zero within
+# 5 s (its log in $w/log)
+refuses_to_start() {
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$1" --control "$w/ctl" \
+		--log-file "$w/log" 2>"$w/stderr" &
+	r_pid=$!
+	i=0
+	while kill -0 "$r_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill "$r_pid" 2>/dev/null	# still running: it did not refuse
+	wait "$r_pid"
+	[ $? -ne 0 ]
+}
+
 case_ramdir() {	# the RAM file's directories: nobody else may write them
 	w=$dir/ramdir
 	mkdir -p "$w/vm"
 	truncate -s 64M "$w/vm/ram"
 	chmod 0777 "$w/vm"
-	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/vm/ram" --control "$w/ctl" \
-		--log-file "$w/log" 2>"$w/stderr" &
-	pid=$!
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill "$pid" 2>/dev/null		# still running: it did not refuse
-	wait "$pid"
-	rc=$?
-	pid=
 	check "RAM file in a directory every user may write: pvdmad refuses to start" \
-		test "$rc" -ne 0
+		refuses_to_start "$w/vm/ram"
 	check "  naming the directory and the fix" \
 		grep -q "directory $w/vm is writable by every user (mode 0777).*chmod go-w" "$w/log"
 	chmod 0700 "$w/vm"
@@ -485,19 +489,6 @@ case_ramdir() {	# the RAM file's directories: nobody else may write them
 		refuses_to_start "$w/safe/link"
 	check "  naming that directory" \
 		grep -q "directory $w/open is writable by every user" "$w/log"
-}
-
-# refuses_to_start RAM: pvdmad with --guest-ram RAM exits non-zero within
-# 5 s (its log in $w/log)
-refuses_to_start() {
-	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$1" --control "$w/ctl" \
-		--log-file "$w/log" 2>"$w/stderr" &
-	r_pid=$!
-	i=0
-	while kill -0 "$r_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill "$r_pid" 2>/dev/null	# still running: it did not refuse
-	wait "$r_pid"
-	[ $? -ne 0 ]
 }
 
 case_syslog() {	# syslog lines never wait on /dev/log's queue
