@@ -934,6 +934,31 @@ static bool cache_over(const struct pvdma_planner *p)
 }
 
 /*
+ * The call's windows are over the window budget: does the speculation
+ * hit least recently give way to their growth, trimmed now, rather than
+ * the growth to it? Where the policy says so, while speculation is
+ * recycled (pvdma_cache_spec_recycled(): the aperture mostly free, or
+ * grown windows hit more often than they are made), and if trims of
+ * grown windows in use may free all that is over (if they fall short,
+ * the call's growth is dropped after all). A stream's next window
+ * is evidence, an old window no call came back to is not: shrunk
+ * instead, a stream that reached a full aperture went on with an exact
+ * window and a host call per buffer (pinbufs: 2 MiB buffers, a page
+ * apart, until the aperture was full: 153 host calls, 85 with this).
+ */
+static bool spec_gives_way(struct pvdma_planner *p)
+{
+	u64 held = pvdma_cache_bytes(p), budget = pvdma_cache_budget(p);
+
+	if (!p->policy->spec_gives_way || !p->cfg.trim || !p->call_grown ||
+	    held <= budget || held - budget > p->spec_pinned ||
+	    pvdma_cache_windows(p) > pvdma_cache_count_budget(p) ||
+	    !pvdma_cache_spec_recycled(p))
+		return false;
+	return !pvdma_trim_spec(p, held - budget);
+}
+
+/*
  * Make room for the call's new windows and queue them. Speculation is
  * dropped before any idle window is evicted for it; then idle windows go,
  * oldest first. Admission counted each miss's own pages, but a window
@@ -945,7 +970,7 @@ static u32 cache_commit(struct pvdma_planner *p)
 	u64 need, held, budget = pvdma_cache_budget(p);
 	struct pvdma_list *pos;
 
-	if (cache_over(p))
+	if (cache_over(p) && !spec_gives_way(p))
 		for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
 			shrink_to_used(p, pvdma_list_entry(pos,
 						struct pvdma_window, lru));

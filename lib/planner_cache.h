@@ -90,6 +90,7 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w);
 
 void pvdma_trim_needed(struct pvdma_planner *p, u64 bytes);
 void pvdma_trim_excess(struct pvdma_planner *p);
+u64 pvdma_trim_spec(struct pvdma_planner *p, u64 bytes);
 
 /*
  * The list of windows in use @w is on while a trim may take from it:

@@ -50,6 +50,10 @@ struct pvdma_policy_ops {
 	void (*grow)(struct pvdma_planner *p, const struct pvdma_miss *m,
 		     u64 *lo, u64 *hi);
 	bool retry_exact;
+	/* the speculation hit least recently gives way to a call's growth
+	 * at the commit (pvdma_trim_spec()), not the growth to it
+	 */
+	bool spec_gives_way;
 };
 
 extern const struct pvdma_policy_ops pvdma_policy_pvdma;
@@ -176,6 +180,7 @@ static inline u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p);
+bool pvdma_cache_spec_recycled(const struct pvdma_planner *p);
 u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
 /* Bounce pool service (bounce.c) */

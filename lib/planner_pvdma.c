@@ -333,4 +333,5 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.reclaim	= pvdma_cache_reclaim,
 	.grow		= pvdma_grow,
 	.retry_exact	= true,
+	.spec_gives_way	= true,
 };

@@ -101,6 +101,14 @@ static bool spec_recycled(const struct pvdma_planner *p)
 	       (pvdma_cache_mostly_free(p) || spec_pays(p));
 }
 
+/* Then a call's grown windows that find the window space full may take
+ * the room of older speculation too (spec_gives_way() in planner_cache.c).
+ */
+bool pvdma_cache_spec_recycled(const struct pvdma_planner *p)
+{
+	return spec_recycled(p);
+}
+
 /*
  * Speculation a window in a new region may take: where the excess is
  * trimmed back with the call, the whole scaled cap, as if nothing were

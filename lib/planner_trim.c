@@ -231,6 +231,17 @@ void pvdma_trim_needed(struct pvdma_planner *p, u64 bytes)
 }
 
 /*
+ * A call's grown windows need @bytes the aperture does not have: the
+ * speculation of windows in use hit least recently gives way, never the
+ * holes of exact windows other calls share (they hold no speculation).
+ * What is left to free.
+ */
+u64 pvdma_trim_spec(struct pvdma_planner *p, u64 bytes)
+{
+	return trim_list(p, &p->spec_live, bytes);
+}
+
+/*
  * Speculation over its cap - the windows mappings use grew into it - is
  * given back with the host call this map makes anyway: a cap checked
  * only when a window is made would let a few early windows keep room

@@ -333,6 +333,45 @@ static void test_pvdma_spec_trim_excess(void **state)
 }
 
 /*
+ * A stream that reaches a full aperture goes on growing: at the commit
+ * the speculation hit least recently (an early window no call came back
+ * to) gives way to the stream's next window, trimmed with the same host
+ * call, rather than that window going exact - a host call per buffer
+ * for the rest of the stream.
+ */
+static void test_pvdma_spec_gives_way(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 256 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 x = 0x200000000ull;
+	bool full = false;
+	u32 i;
+
+	/* early regions, one page each, never come back to */
+	for (i = 0; i < 6; i++)
+		assert_true(window_len_at(h, 0x500000000ull + (u64)i * GIB,
+					  4096) >= 8 * MIB);
+	/* 2 MiB buffers one after another, all kept, to a full aperture */
+	for (i = 0; i < 120; i++) {
+		struct pvdma_seg s = seg(x + (u64)i * 2 * MIB, 2 * MIB);
+		u64 calls = h->p.stats.host_calls, trims = h->p.stats.trims;
+
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_translates(h, &s, 1);
+		if (h->p.stats.host_calls == calls)
+			continue;
+		/* every new window the stream makes is grown, also once the
+		 * aperture is full (the call trims the early windows)
+		 */
+		assert_true(pvdma_window_by_bus(&h->p, s.bus)->len > s.len);
+		full |= h->p.stats.trims != trims;
+	}
+	assert_true(full);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A driver that moves on to new regions (another process's context, a
  * new phase) gets first windows there as big as the first ones, once
  * speculation is at its cap too: the oldest speculation is trimmed back
@@ -2591,6 +2630,7 @@ int main(void)
 		planner_test(test_pvdma_first_windows_unproven),
 		planner_test(test_pvdma_spec_half_free),
 		planner_test(test_pvdma_spec_trim_excess),
+		planner_test(test_pvdma_spec_gives_way),
 		planner_test(test_pvdma_spec_recycle),
 		planner_test(test_pvdma_recycle_paying),
 		planner_test(test_pvdma_supersede),
