@@ -18,8 +18,8 @@ import json
 import subprocess
 import sys
 
-CLASSES = ("a-stream", "a-descend", "a-scatter", "b-pinned", "c-context",
-           "d-multictx", "e-upload", "f-longlists", "g-pool")
+CLASSES = ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
+           "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool")
 BLOCKS = ("256K", "1M", "2M", "4M", "8M", "16M", "32M", "64M", "128M",
           "256M")
 

@@ -31,8 +31,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 SYNTHETIC = ("over-aperture", "storm4k", "a-stream", "a-descend",
-             "a-scatter", "b-pinned", "c-context", "d-multictx", "e-upload",
-             "f-longlists", "g-pool")
+             "a-scatter", "a-fill", "b-pinned", "c-context", "d-multictx",
+             "e-upload", "f-longlists", "g-pool")
 FULL = {"apertures": ("512M", "1G", "1536M", "2G", "3G"),
         "seeds": (1, 2, 3),
         "blocks": ("256K", "1M", "4M", "16M", "64M", "256M")}

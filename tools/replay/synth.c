@@ -29,6 +29,10 @@
  * a-descend	the same, descending
  * a-scatter	the same chunks at scattered addresses, 1.6x the aperture:
  *		some must fail whatever the policy
+ * a-fill	a context's scattered pages (c-context), then 2 MiB pinned
+ *		buffers a page apart, rising (one in three a list of two
+ *		pieces), to 1.6x the aperture, all kept: the stream reaches
+ *		a full aperture, and some must fail whatever the policy
  * b-pinned	a pinned-memory caching allocator filling up: 2 MiB singles
  *		and lists of 2-3 entries of 0.1-2 MiB walking down and
  *		zig-zag through 3/8 of the aperture in 4 MiB steps
@@ -416,6 +420,36 @@ static void build_a_scatter(struct synth *s)
 	build_a(s, 2);
 }
 
+/*
+ * A, filling up: the speculation a context's first windows made is what
+ * the stream's windows find in their way once the aperture is full.
+ * Buffers a page apart share a 16 KiB page with the one before.
+ */
+static void build_context(struct synth *s, u64 salt, u32 singles, u32 lists);
+
+static void build_a_fill(struct synth *s)
+{
+	u64 chunk = 2 * MIB, n = s->p.aperture / chunk * 8 / 5, i;
+	u64 at = BASE + 16 * GIB + PAGE;
+
+	build_context(s, 3, 540, 36);
+	for (i = 0; i < n && !s->oom; i++, at += chunk + PAGE) {
+		u32 b;
+		u64 cut;
+
+		if (i % 3) {
+			sc_single(s, at, chunk, TRACE_DIR_BIDIRECTIONAL);
+			continue;
+		}
+		b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+		cut = rnd_pages(s, PAGE, chunk - PAGE);
+		sc_ent(s, at, cut);
+		sc_ent(s, at + cut, chunk - cut);
+		sc_step(s, b, SCRIPT_MAP);
+	}
+	sc_unmap_all(s, 0);
+}
+
 /* B: 4 MiB steps walking down, every other pair swapped (zig-zag). */
 static void build_b(struct synth *s)
 {
@@ -704,6 +738,9 @@ static const struct synth_workload synth_workloads[] = {
 	{ "a-scatter",
 	  "class A: the same chunks scattered, 1.6x the aperture",
 	  script_rewind, script_next, build_a_scatter },
+	{ "a-fill",
+	  "class A: 2 MiB buffers a page apart to 1.6x the aperture",
+	  script_rewind, script_next, build_a_fill },
 	{ "b-pinned",
 	  "class B: a pinned allocator filling up, 2 MiB and lists",
 	  script_rewind, script_next, build_b },

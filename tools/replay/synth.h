@@ -5,8 +5,8 @@
  *  churn		random map/unmap of random sizes and lifetimes
  *  storm4k		live 4 KiB buffers, one per 256 KiB block
  * and the workload classes A-G of docs/performance.md (a-stream, a-descend,
- * a-scatter, b-pinned, c-context, d-multictx, e-upload, f-longlists,
- * g-pool). synth.c and docs/performance.md describe each. Every generator is
+ * a-scatter, a-fill, b-pinned, c-context, d-multictx, e-upload,
+ * f-longlists, g-pool). synth.c and docs/performance.md describe each. Every generator is
  * deterministic for a given seed and replays identically for every policy.
  */
 #ifndef PVDMA_SYNTH_H
