@@ -733,12 +733,35 @@ static void win_use_call(struct pvdma_planner *p, struct pvdma_window *w,
  * until the run ends, so the entries that join need not ask again; if
  * not, none may join.
  */
+/* @seg hits @w: what a hit counts before it holds its window. */
+static void hit_note(struct pvdma_planner *p, struct pvdma_window *w,
+		     const struct pvdma_seg *seg)
+{
+	p->stats.hits++;
+	if (w->whole || (!w->refs && !w->chunks && !w->grown))
+		win_share(p, w, seg);
+	if (spec_hit_counts(p, w))
+		pvdma_spec_note(p, false);
+	spec_list_touch(p, w);
+}
+
+/* @seg's own use of @w (one that counts use), applied at once. */
+static void seg_use(struct pvdma_planner *p, struct pvdma_window *w,
+		    const struct pvdma_seg *seg)
+{
+	u64 ps = p->cfg.page_size, lo, hi, taken = 0;
+
+	lo = PVDMA_ALIGN_DOWN(seg->gpa - w->gpa, ps);
+	hi = PVDMA_MIN(PVDMA_ALIGN_UP(seg->gpa + seg->len - w->gpa, ps), w->len);
+	if (w->chunks)
+		taken = pvdma_chunks_add(w, seg->gpa - w->gpa, seg->len);
+	win_use_call(p, w, lo, hi, hi - lo, taken);
+}
+
 static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 		      struct pvdma_window *w, const struct pvdma_seg *seg,
 		      bool open)
 {
-	u64 ps = p->cfg.page_size, lo, hi, taken = 0;
-
 	win_hold(p, w);
 	r->w = open ? w : NULL;
 	r->cookie = pvdma_win_index(p, w) + 1;
@@ -746,11 +769,7 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 	if (!win_counts_use(w))
 		return;
 	run_sums_start(r);	/* the entries that join count theirs */
-	lo = PVDMA_ALIGN_DOWN(seg->gpa - w->gpa, ps);
-	hi = PVDMA_MIN(PVDMA_ALIGN_UP(seg->gpa + seg->len - w->gpa, ps), w->len);
-	if (w->chunks)
-		taken = pvdma_chunks_add(w, seg->gpa - w->gpa, seg->len);
-	win_use_call(p, w, lo, hi, hi - lo, taken);
+	seg_use(p, w, seg);
 }
 
 /*
@@ -819,11 +838,13 @@ static void cache_refused(struct pvdma_planner *p, u32 reason)
 }
 
 /* Route one segment to a window (hit or new; a run starts with it) or
- * the bounce pool.
+ * the bounce pool. @floor, if not NULL: the hit path looked the entry up
+ * already, found no window that holds it, and its descent ended at
+ * *@floor (cache_map_hit()); a miss does not descend twice.
  */
 static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			  u32 i, u32 n, enum pvdma_dir dir, u16 perm, u32 attrs,
-			  struct hit_run *run)
+			  struct hit_run *run, struct pvdma_window *const *floor)
 {
 	struct pvdma_seg *seg = &segs[i];
 	struct pvdma_window *w, *prev = NULL;
@@ -832,25 +853,23 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 
 	seg->bounced = 0;
 	seg->cookie = 0;
-	w = cache_hinted(p, seg->gpa, seg->len, perm);
+	w = floor ? NULL : cache_hinted(p, seg->gpa, seg->len, perm);
 	if (!w) {
 		if (!pvdma_seg_valid(p, seg)) {
 			pvdma_plan_fail(p, PVDMA_FAIL_INVALID, seg->len, 0);
 			return -EINVAL;
 		}
-		w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
+		if (floor)
+			prev = *floor;
+		else
+			w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	}
 	if (!w) {
 		w = dead_revive(p, seg->gpa, seg->len, perm);
 		open = false;	/* unshared */
 	}
 	if (w) {
-		p->stats.hits++;
-		if (w->whole || (!w->refs && !w->chunks && !w->grown))
-			win_share(p, w, seg);
-		if (spec_hit_counts(p, w))
-			pvdma_spec_note(p, false);
-		spec_list_touch(p, w);
+		hit_note(p, w, seg);
 	} else {
 		p->stats.misses++;
 		if (bounce_preferred(p, seg->len, attrs) &&
@@ -1201,7 +1220,8 @@ static void call_refused(struct pvdma_planner *p, u32 reason, u64 bytes)
 }
 
 static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
-			  u32 n, enum pvdma_dir dir, u32 attrs)
+			  u32 n, enum pvdma_dir dir, u32 attrs,
+			  struct pvdma_window *const *floor)
 {
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
 	u16 perm = pvdma_dir_perm(dir);
@@ -1215,7 +1235,7 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 		if (!run_extend(p, &run, &segs[i])) {
 			run_end(p, &run);
 			ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs,
-					     &run);
+					     &run, floor);
 			if (ret) {
 				cache_undo(p, segs, i, false);
 				return ret;
@@ -1270,19 +1290,69 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
  * refused pass queued nothing; its lookups, its misses in the history
  * that sizes windows and its hits on speculation count once.
  */
+/*
+ * A single map whose window the hint or a descent finds, mapped, holding
+ * it with the permission asked: what a hit does and nothing else, in a function small
+ * enough to save few registers - no pass, no run, no call state, no
+ * snapshot for an exact retry. Its steps are the pass's own (hit_note(),
+ * win_hold(), seg_use()), in the pass's order, so every count ends as the
+ * pass would leave it. Anything else (a hint that misses, a list) goes to
+ * the pass, before anything here has changed, with where the descent
+ * ended (*@floor): the pass's lookup of the entry found nothing either. No window is pending
+ * between calls: the hint's is mapped or idle.
+ */
+static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
+			  enum pvdma_dir dir, struct pvdma_window **floor)
+{
+	u16 perm = pvdma_dir_perm(dir);
+	struct pvdma_window *w;
+
+	w = cache_hinted(p, seg->gpa, seg->len, perm);
+	if (!w) {
+		/* win_holds(), not win_covers(): it checks the entry too */
+		w = pvdma_gpa_floor(p, seg->gpa);
+		*floor = w;
+		if (!w || !win_holds(w, seg->gpa, seg->len, perm))
+			return false;
+		p->hint[hint_bucket(seg->gpa)] = w;
+	}
+	hit_note(p, w, seg);
+	win_hold(p, w);
+	if (win_counts_use(w))
+		seg_use(p, w, seg);
+	p->stats.fast_maps++;
+	seg->bounced = 0;
+	seg->cookie = pvdma_win_index(p, w) + 1;
+	seg->bus = w->bus + (seg->gpa - w->gpa);
+	seg->dev_gpa = seg->gpa;
+	pvdma_live_bytes_add(p, seg->len);
+	return true;
+}
+
 int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 		    enum pvdma_dir dir, u32 attrs)
 {
 	struct pvdma_planner_stats *s = &p->stats;
-	u64 hits = s->hits, misses = s->misses, fast = s->fast_lookups;
-	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
+	u64 hits, misses, fast, run_hits, refusals;
+	struct pvdma_window *floor, *const *found = NULL;
 	int ret;
 
+	if (n == 1) {
+		if (cache_map_hit(p, segs, dir, &floor))
+			return 0;
+		found = &floor;
+	}
+	hits = s->hits;
+	misses = s->misses;
+	fast = s->fast_lookups;
+	run_hits = s->run_hits;
+	refusals = s->admission_refusals;
 	/* one call site, so the pass is inlined: a hit pays no call */
 	for (p->call_exact = 0;; p->call_exact = CALL_EXACT_PASS) {
-		ret = cache_map_pass(p, segs, n, dir, attrs);
+		ret = cache_map_pass(p, segs, n, dir, attrs, found);
 		if (!ret || p->call_exact != CALL_EXACT_WORTH)
 			break;
+		found = NULL;	/* the exact pass looks up again */
 		s->hits = hits;
 		s->misses = misses;
 		s->fast_lookups = fast;

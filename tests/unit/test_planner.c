@@ -1808,6 +1808,155 @@ static void test_pvdma_unmap_run(void **state)
 	free(each);
 }
 
+/* Everything a hit changes in @a's window @wa as in @b's @wb. */
+static void assert_same_hit_state(struct harness *a, struct harness *b,
+				  const struct pvdma_window *wa,
+				  const struct pvdma_window *wb)
+{
+	assert_same_unmap_state(a, b, wa, wb);
+	assert_int_equal(wa->used_lo, wb->used_lo);
+	assert_int_equal(wa->used_hi, wb->used_hi);
+	assert_int_equal(wa->peak, wb->peak);
+	assert_int_equal(wa->whole, wb->whole);
+	assert_int_equal(a->p.stats.hits, b->p.stats.hits);
+	assert_int_equal(a->p.stats.misses, b->p.stats.misses);
+	assert_int_equal(a->p.stats.fast_lookups, b->p.stats.fast_lookups);
+	assert_int_equal(a->p.stats.peak_live_bytes, b->p.stats.peak_live_bytes);
+	assert_int_equal(a->p.spec_hits, b->p.spec_hits);
+	assert_int_equal(a->p.spec_windows, b->p.spec_windows);
+}
+
+/*
+ * A single map that hits takes the hit path (fast_maps) and leaves every
+ * count as the pass does: the same two maps as one list, one entry in
+ * each of two windows (two runs of one: the pass's accounting), leave
+ * the same windows and counts. The windows are grown, with chunk maps,
+ * idle when hit, the entries off the range used before: each step of a
+ * hit moves something.
+ */
+static void test_pvdma_hit_path(void **state)
+{
+	struct harness *one = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					   1024, PVDMA_BOUNCE_OFF, false, 4);
+	struct harness *list = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					    1024, PVDMA_BOUNCE_OFF, false, 4);
+	struct harness *h[2] = { one, list };
+	const struct pvdma_window *wa[2], *wb[2];
+	struct pvdma_seg s[2][2];
+	u64 calls[2], fast[2];
+	u32 k;
+
+	for (k = 0; k < 2; k++) {
+		s[k][0] = seg(0x100000000ull, 4096);
+		s[k][1] = seg(0x300000000ull, 4096);
+		assert_int_equal(pvdma_map(&h[k]->p, s[k], 2,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		wa[k] = pvdma_window_by_bus(&h[k]->p, s[k][0].bus);
+		wb[k] = pvdma_window_by_bus(&h[k]->p, s[k][1].bus);
+		assert_ptr_not_equal(wa[k], wb[k]);
+		assert_true(wa[k]->grown && wb[k]->grown);
+		assert_non_null(wa[k]->chunks);
+		assert_non_null(wb[k]->chunks);
+		assert_int_equal(pvdma_unmap(&h[k]->p, s[k], 2,
+					     PVDMA_DIR_TO_DEVICE), 0);
+		assert_int_equal(wa[k]->state, PVDMA_WIN_IDLE);
+		/* three chunks and more, unaligned, above the used range */
+		s[k][0] = seg(wa[k]->gpa + wa[k]->len / 2 + 100,
+			      wa[k]->len / 64);
+		s[k][1] = seg(wb[k]->gpa + wb[k]->len - 3 * 4096, 3 * 4096);
+		calls[k] = h[k]->p.stats.host_calls;
+		fast[k] = h[k]->p.stats.fast_maps;
+	}
+	assert_int_equal(pvdma_map(&one->p, &s[0][0], 1, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	assert_int_equal(pvdma_map(&one->p, &s[0][1], 1, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	assert_int_equal(one->p.stats.fast_maps - fast[0], 2);
+	assert_int_equal(pvdma_map(&list->p, s[1], 2, PVDMA_DIR_TO_DEVICE, 0),
+			 0);
+	assert_int_equal(list->p.stats.fast_maps, fast[1]);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(h[k]->p.stats.host_calls, calls[k]);
+		assert_int_equal(wa[k]->state, PVDMA_WIN_LIVE);
+		assert_translates(h[k], s[k], 2);
+		assert_in_sync(h[k]);
+	}
+	assert_int_equal(s[0][0].bus, s[1][0].bus);
+	assert_int_equal(s[0][1].bus, s[1][1].bus);
+	assert_same_hit_state(one, list, wa[0], wa[1]);
+	assert_same_hit_state(one, list, wb[0], wb[1]);
+	/* a second mapping of a window in use: its ranges and peak again */
+	s[0][1] = seg(wb[0]->gpa + 4096, 2 * 4096);
+	s[1][1] = s[0][1];
+	assert_int_equal(pvdma_map(&one->p, &s[0][1], 1, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	assert_int_equal(pvdma_map(&list->p, &s[1][1], 1, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	assert_same_hit_state(one, list, wb[0], wb[1]);
+	free(one);
+	free(list);
+}
+
+/*
+ * A hit the hit path must leave to the pass gets the pass's answer: a
+ * request across a window's end has a private window, which no lookup
+ * finds; mapped again before the next host call it takes that window
+ * back (dead_revive()), with no host call.
+ */
+static void test_pvdma_hit_path_refused(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg shared[DEAD_N], priv[DEAD_N];
+	const struct pvdma_window *w;
+	u64 calls, fast, hits, misses, bus;
+	u32 i, k;
+
+	/* as test_pvdma_dead_revive(): the windows private, not merged */
+	for (i = 0; i < DEAD_N; i++) {
+		shared[i] = seg((u64)(i + 1) * GIB, 64 * 1024);
+		assert_int_equal(pvdma_map(&h->p, &shared[i], 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		w = pvdma_window_by_bus(&h->p, shared[i].bus);
+		priv[i] = seg(w->gpa + w->len - 4096, 8192);
+	}
+	assert_int_equal(pvdma_map(&h->p, priv, DEAD_N, PVDMA_DIR_TO_DEVICE,
+				   0), 0);
+	/* the first few merge with the window they cross, while the
+	 * aperture is mostly free
+	 */
+	for (k = 0; k < DEAD_N; k++) {
+		w = pvdma_window_by_bus(&h->p, priv[k].bus);
+		if (!w->shared)
+			break;
+	}
+	assert_true(k < DEAD_N);
+	bus = priv[k].bus;
+	assert_int_equal(pvdma_unmap(&h->p, priv, DEAD_N, PVDMA_DIR_TO_DEVICE),
+			 0);
+	calls = h->p.stats.host_calls;
+	fast = h->p.stats.fast_maps;
+	hits = h->p.stats.hits;
+	misses = h->p.stats.misses;
+	assert_int_equal(pvdma_map(&h->p, &priv[k], 1, PVDMA_DIR_TO_DEVICE, 0),
+			 0);
+	assert_int_equal(h->p.stats.fast_maps, fast);
+	assert_int_equal(h->p.stats.hits - hits, 1);
+	assert_int_equal(h->p.stats.misses, misses);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(priv[k].bus, bus);
+	assert_int_equal(w->refs, 1);
+	assert_translates(h, &priv[k], 1);
+	/* a shared window's own entry still takes the hit path */
+	assert_int_equal(pvdma_unmap(&h->p, shared, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_map(&h->p, shared, 1, PVDMA_DIR_TO_DEVICE, 0),
+			 0);
+	assert_int_equal(h->p.stats.fast_maps - fast, 1);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_in_sync(h);
+	free(h);
+}
+
 /*
  * Entries that alternate between two windows far apart never join a run:
  * each is found by the hint of its 2 MiB, none by a tree descent.
@@ -2669,6 +2818,8 @@ int main(void)
 		planner_test(test_pvdma_run_hits),
 		planner_test(test_pvdma_hint_lookup),
 		planner_test(test_pvdma_unmap_run),
+		planner_test(test_pvdma_hit_path),
+		planner_test(test_pvdma_hit_path_refused),
 		planner_test(test_bounce_preferred_for_small),
 		planner_test(test_pvdma_strict),
 		planner_test(test_pvdma_evicts_idle),
