@@ -734,8 +734,9 @@ static void win_use_call(struct pvdma_planner *p, struct pvdma_window *w,
  * not, none may join.
  */
 /* @seg hits @w: what a hit counts before it holds its window. */
-static void hit_note(struct pvdma_planner *p, struct pvdma_window *w,
-		     const struct pvdma_seg *seg)
+static __always_inline void hit_note(struct pvdma_planner *p,
+				     struct pvdma_window *w,
+				     const struct pvdma_seg *seg)
 {
 	p->stats.hits++;
 	if (w->whole || (!w->refs && !w->chunks && !w->grown))
@@ -746,8 +747,9 @@ static void hit_note(struct pvdma_planner *p, struct pvdma_window *w,
 }
 
 /* @seg's own use of @w (one that counts use), applied at once. */
-static void seg_use(struct pvdma_planner *p, struct pvdma_window *w,
-		    const struct pvdma_seg *seg)
+static __always_inline void seg_use(struct pvdma_planner *p,
+				    struct pvdma_window *w,
+				    const struct pvdma_seg *seg)
 {
 	u64 ps = p->cfg.page_size, lo, hi, taken = 0;
 
@@ -1280,26 +1282,15 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 }
 
 /*
- * Map a call; if it was refused at admission for want of aperture while
- * some of its windows were grown, plan it once more with exact windows
- * before it fails. Growth keeps the range between the entries a window
- * serves (a list of buffers with gaps between them, a stream's window):
- * near full, a call whose pages fit could be refused for its gaps
- * (jaxhost at 512 MiB with its lists' hidden entries where their unmaps
- * show them: a 184 MiB list refused, 505 of 512 MiB in pages). The
- * refused pass queued nothing; its lookups, its misses in the history
- * that sizes windows and its hits on speculation count once.
- */
-/*
- * A single map whose window the hint or a descent finds, mapped, holding
- * it with the permission asked: what a hit does and nothing else, in a function small
- * enough to save few registers - no pass, no run, no call state, no
- * snapshot for an exact retry. Its steps are the pass's own (hit_note(),
- * win_hold(), seg_use()), in the pass's order, so every count ends as the
- * pass would leave it. Anything else (a hint that misses, a list) goes to
- * the pass, before anything here has changed, with where the descent
- * ended (*@floor): the pass's lookup of the entry found nothing either. No window is pending
- * between calls: the hint's is mapped or idle.
+ * A single map whose window the hint or a descent finds (shared, mapped,
+ * holding it with the permission asked): what a hit does and nothing
+ * else - no pass, no run, no call state, no snapshot for an exact retry.
+ * Its steps are the pass's own (hit_note(), win_hold(), seg_use()), in
+ * the pass's order, so every count ends as the pass would leave it.
+ * Anything else (a miss, a private window, a list) goes to the pass
+ * before anything here has changed, with where the descent ended
+ * (*@floor): the pass's lookup of the entry would find nothing either.
+ * No window is pending between calls: the one found is mapped or idle.
  */
 static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
 			  enum pvdma_dir dir, struct pvdma_window **floor)
@@ -1329,25 +1320,30 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
 	return true;
 }
 
-int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
-		    enum pvdma_dir dir, u32 attrs)
+/*
+ * Map a call; if it was refused at admission for want of aperture while
+ * some of its windows were grown, plan it once more with exact windows
+ * before it fails. Growth keeps the range between the entries a window
+ * serves (a list of buffers with gaps between them, a stream's window):
+ * near full, a call whose pages fit could be refused for its gaps
+ * (jaxhost at 512 MiB with its lists' hidden entries where their unmaps
+ * show them: a 184 MiB list refused, 505 of 512 MiB in pages). The
+ * refused pass queued nothing; its lookups, its misses in the history
+ * that sizes windows and its hits on speculation count once. Out of
+ * line: a hit (cache_map_hit()) saves none of the registers the pass
+ * needs. @found: as cache_plan_seg()'s @floor, for segs[0].
+ */
+static noinline int cache_map_call(struct pvdma_planner *p,
+				   struct pvdma_seg *segs, u32 n,
+				   enum pvdma_dir dir, u32 attrs,
+				   struct pvdma_window *const *found)
 {
 	struct pvdma_planner_stats *s = &p->stats;
-	u64 hits, misses, fast, run_hits, refusals;
-	struct pvdma_window *floor, *const *found = NULL;
+	u64 hits = s->hits, misses = s->misses, fast = s->fast_lookups;
+	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
 	int ret;
 
-	if (n == 1) {
-		if (cache_map_hit(p, segs, dir, &floor))
-			return 0;
-		found = &floor;
-	}
-	hits = s->hits;
-	misses = s->misses;
-	fast = s->fast_lookups;
-	run_hits = s->run_hits;
-	refusals = s->admission_refusals;
-	/* one call site, so the pass is inlined: a hit pays no call */
+	/* one call site, so the pass is inlined */
 	for (p->call_exact = 0;; p->call_exact = CALL_EXACT_PASS) {
 		ret = cache_map_pass(p, segs, n, dir, attrs, found);
 		if (!ret || p->call_exact != CALL_EXACT_WORTH)
@@ -1362,6 +1358,18 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	}
 	p->call_exact = 0;
 	return ret;
+}
+
+int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
+		    enum pvdma_dir dir, u32 attrs)
+{
+	struct pvdma_window *floor;
+
+	if (n != 1)
+		return cache_map_call(p, segs, n, dir, attrs, NULL);
+	if (cache_map_hit(p, segs, dir, &floor))
+		return 0;
+	return cache_map_call(p, segs, n, dir, attrs, &floor);
 }
 
 /* ---- unmap, reclaim -------------------------------------------------- */
@@ -1397,7 +1405,9 @@ struct unmap_run {
 	u64 freed;		/* chunk bytes they were the last to touch */
 };
 
-static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
+/* Always inline, as cache_unmap_seg(): a single unmap's run is registers. */
+static __always_inline void unmap_run_end(struct pvdma_planner *p,
+					  struct unmap_run *r)
 {
 	struct pvdma_window *w = r->w;
 
@@ -1416,8 +1426,10 @@ static void unmap_run_end(struct pvdma_planner *p, struct unmap_run *r)
 	*r = (struct unmap_run){ .w = NULL };
 }
 
-static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
-			   const struct pvdma_seg *seg, enum pvdma_dir dir)
+static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
+					   struct unmap_run *r,
+					   const struct pvdma_seg *seg,
+					   enum pvdma_dir dir)
 {
 	struct pvdma_window *w = unmap_window(p, seg);
 	u64 off;
@@ -1443,6 +1455,22 @@ static int cache_unmap_seg(struct pvdma_planner *p, struct unmap_run *r,
 	return 0;
 }
 
+/*
+ * The unmap of one entry: the list's steps, with a run the compiler keeps
+ * in registers (a list's run lives in memory across its loop).
+ */
+static int cache_unmap_one(struct pvdma_planner *p,
+			   const struct pvdma_seg *seg, enum pvdma_dir dir)
+{
+	struct unmap_run run = { .w = NULL };
+	int ret = cache_unmap_seg(p, &run, seg, dir) ? -ENOENT : 0;
+
+	unmap_run_end(p, &run);
+	if (pvdma_batch_submit(p))
+		ret = ret ? ret : -EIO;
+	return ret;
+}
+
 int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 		      u32 n, enum pvdma_dir dir)
 {
@@ -1450,6 +1478,8 @@ int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 	int ret = 0;
 	u32 i;
 
+	if (n == 1)
+		return cache_unmap_one(p, segs, dir);
 	for (i = 0; i < n; i++)
 		if (cache_unmap_seg(p, &run, &segs[i], dir))
 			ret = -ENOENT;

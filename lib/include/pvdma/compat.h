@@ -28,6 +28,10 @@
 #include <string.h>
 #include <sys/cdefs.h>	/* __always_inline, as the kernel has it */
 
+#ifndef noinline
+#define noinline __attribute__((__noinline__))	/* as the kernel has it */
+#endif
+
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
