@@ -282,7 +282,8 @@ static bool spec_hit_counts(const struct pvdma_planner *p,
 	return w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact;
 }
 
-static void win_hold(struct pvdma_planner *p, struct pvdma_window *w)
+static __always_inline void win_hold(struct pvdma_planner *p,
+				     struct pvdma_window *w)
 {
 	if (w->state == PVDMA_WIN_IDLE) {
 		pvdma_list_del(&w->lru);
@@ -715,8 +716,9 @@ static struct pvdma_window *seg_window_now(struct pvdma_planner *p,
  * made keeps the range between the entries it serves: what that adds is
  * needed too.
  */
-static void win_use_call(struct pvdma_planner *p, struct pvdma_window *w,
-			 u64 lo, u64 hi, u64 live, u64 taken)
+static __always_inline void win_use_call(struct pvdma_planner *p,
+					 struct pvdma_window *w, u64 lo,
+					 u64 hi, u64 live, u64 taken)
 {
 	u64 span = w->used_hi - w->used_lo;
 
