@@ -162,8 +162,9 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
  * @taken chunk bytes they were the first to touch. Each count moves by
  * what changed, nothing recomputed.
  */
-static void win_use(struct pvdma_planner *p, struct pvdma_window *w,
-		    u64 lo, u64 hi, u64 live, u64 taken)
+static __always_inline void win_use(struct pvdma_planner *p,
+				    struct pvdma_window *w, u64 lo, u64 hi,
+				    u64 live, u64 taken)
 {
 	u64 span = w->used_hi - w->used_lo, paid;
 
