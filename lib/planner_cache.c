@@ -1378,8 +1378,8 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 /* ---- unmap, reclaim -------------------------------------------------- */
 
 /* The window an unmap names: the cookie map left, if it still fits. */
-static struct pvdma_window *unmap_window(struct pvdma_planner *p,
-					 const struct pvdma_seg *seg)
+static __always_inline struct pvdma_window *
+unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg)
 {
 	struct pvdma_window *w;
 
