@@ -17,11 +17,12 @@ import json
 import subprocess
 import sys
 
-# What a faster planner may change: its timings, and how many lookups
-# its fast path answered (a measure of the fast path itself).
+# What a faster planner may change: its timings, how many lookups its
+# fast path answered and how many maps its hit path served (measures of
+# those paths themselves).
 TIMING = {"ns_per_map", "planner_ns_per_map", "planner_ns_per_segment",
           "planner_unmap_ns_per_map", "planner_ns_per_map_with_call",
-          "planner_ns_per_map_no_call", "fast_lookups"}
+          "planner_ns_per_map_no_call", "fast_lookups", "fast_maps"}
 # Counts a baseline built before they existed lacks: compared whenever
 # both replays write them.
 NEW_COUNTS = {"call_maps", "hidden_filled", "hidden_invented",

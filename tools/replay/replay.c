@@ -439,6 +439,7 @@ static void collect(struct replay *rp)
 	res->trimmed_bytes = ps->trimmed_bytes;
 	res->admission_refusals = ps->admission_refusals;
 	res->fast_lookups = ps->fast_lookups;
+	res->fast_maps = ps->fast_maps;
 }
 
 static int replay_pass(struct replay_source *src,
