@@ -729,14 +729,11 @@ static __always_inline void win_use_call(struct pvdma_planner *p,
 }
 
 /*
- * @seg, a hit or a miss, uses @w: a run starts with it. Its own use is
- * applied at once, as a single map's is; only the entries that join the
- * run wait for run_end(). @open: would win_holds() take @w for a range it
- * spans (the caller knows: how it found @w says)? Nothing changes that
- * until the run ends, so the entries that join need not ask again; if
- * not, none may join.
+ * @seg hits @w: what a hit counts before it holds its window. This and
+ * the helpers a hit runs (win_hold(), seg_use(), win_use_call(),
+ * win_use()) are always inline: the hit path and the pass call each, and
+ * out of line they cost a hit a call and its register saves.
  */
-/* @seg hits @w: what a hit counts before it holds its window. */
 static __always_inline void hit_note(struct pvdma_planner *p,
 				     struct pvdma_window *w,
 				     const struct pvdma_seg *seg)
@@ -763,6 +760,14 @@ static __always_inline void seg_use(struct pvdma_planner *p,
 	win_use_call(p, w, lo, hi, hi - lo, taken);
 }
 
+/*
+ * @seg, a hit or a miss, uses @w: a run starts with it. Its own use is
+ * applied at once, as a single map's is; only the entries that join the
+ * run wait for run_end(). @open: would win_holds() take @w for a range it
+ * spans (the caller knows: how it found @w says)? Nothing changes that
+ * until the run ends, so the entries that join need not ask again; if
+ * not, none may join.
+ */
 static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 		      struct pvdma_window *w, const struct pvdma_seg *seg,
 		      bool open)

@@ -328,8 +328,9 @@ struct pvdma_planner_stats {
 				 * window of the entry before, or by the hint
 				 */
 	u64 run_hits;		/* of which in the window of the entry before */
-	u64 fast_maps;		/* single maps the hint served whole, with no
-				 * pass over the call (planner_cache.c)
+	u64 fast_maps;		/* single maps that hit, found by the hint or
+				 * one descent, served with no pass over the
+				 * call (planner_cache.c)
 				 */
 	u64 trims;		/* TRIM entries sent (partial unmaps) */
 	u64 trimmed_bytes;	/* aperture they gave back */
