@@ -225,10 +225,16 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
  */
 static void spec_list_touch(struct pvdma_planner *p, struct pvdma_window *w)
 {
+	struct pvdma_list *list;
+
 	if (!w->trimmable)
 		return;
+	/* the window hit last is at the end already: hits come in runs */
+	list = pvdma_trim_list_of(p, w);
+	if (w->lru.next == list)
+		return;
 	pvdma_list_del(&w->lru);
-	pvdma_list_add_tail(&w->lru, pvdma_trim_list_of(p, w));
+	pvdma_list_add_tail(&w->lru, list);
 }
 
 /*
