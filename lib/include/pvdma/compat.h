@@ -29,7 +29,7 @@
 #include <sys/cdefs.h>	/* __always_inline, as the kernel has it */
 
 #ifndef noinline
-#define noinline __attribute__((__noinline__))	/* as the kernel has it */
+#define noinline __attribute_noinline__		/* as the kernel has it */
 #endif
 
 typedef uint8_t u8;
