@@ -18,18 +18,19 @@ import subprocess
 import sys
 
 # What a faster planner may change: its timings, how many lookups its
-# fast path answered and how many maps its hit path served (measures of
-# those paths themselves).
+# fast path answered, how many maps its hit path served and how many it
+# refused with no pass (measures of those paths themselves).
 TIMING = {"ns_per_map", "planner_ns_per_map", "planner_ns_per_segment",
           "planner_unmap_ns_per_map", "planner_ns_per_map_with_call",
-          "planner_ns_per_map_no_call", "fast_lookups", "fast_maps"}
+          "planner_ns_per_map_no_call", "fast_lookups", "fast_maps",
+          "fast_refusals"}
 # Counts a baseline built before they existed lacks: compared whenever
 # both replays write them.
 NEW_COUNTS = {"call_maps", "hidden_filled", "hidden_invented",
               "fills_refused"}
 SYNTHETIC = ("over-aperture", "churn", "storm4k", "a-stream", "a-descend",
              "a-scatter", "b-pinned", "c-context", "d-multictx", "e-upload",
-             "f-longlists", "g-pool")
+             "f-longlists", "g-pool", "a-fill")
 # every policy, and the options that take the cache down other paths
 RUNS = (["--policy", "all"], ["--policy", "block"], ["--policy", "pool"],
         ["--policy", "pvdma", "--bounce", "all"],

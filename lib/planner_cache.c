@@ -853,6 +853,20 @@ static void cache_refused(struct pvdma_planner *p, u32 reason)
 		p->call_exact = CALL_EXACT_WORTH;
 }
 
+/*
+ * Miss @seg got no window for @reason (and may not bounce): what the
+ * pass counts and reports. One rule for the pass and a single map
+ * refused before it (cache_map_refused()).
+ */
+static void miss_refused(struct pvdma_planner *p, const struct pvdma_seg *seg,
+			 u32 reason)
+{
+	if (reason != PVDMA_FAIL_NO_RECORDS)
+		p->stats.admission_refusals++;
+	cache_refused(p, reason);
+	pvdma_plan_fail(p, reason, seg->len, 0);
+}
+
 /* Route one segment to a window (hit or new; a run starts with it) or
  * the bounce pool. @floor, if not NULL: the hit path looked the entry up
  * already, found no window that holds it, and its descent ended at
@@ -896,10 +910,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 		if (!w) {
 			if (pvdma_bounce_allowed(p, seg->len, attrs))
 				return pvdma_bounce_map(p, seg, dir);
-			if (reason != PVDMA_FAIL_NO_RECORDS)
-				p->stats.admission_refusals++;
-			cache_refused(p, reason);
-			pvdma_plan_fail(p, reason, seg->len, 0);
+			miss_refused(p, seg, reason);
 			return -ENOSPC;
 		}
 		/* in the index or private; with the call's permissions or
@@ -1335,6 +1346,39 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
 }
 
 /*
+ * A single map no window holds (cache_map_hit() found none) that the
+ * pass would refuse at admission: refused here with what the pass
+ * leaves - a miss, the refusal, the same failure - and no pass, no
+ * undo. The pass's tests, each with no side effect: cache_admit() as
+ * cache_new_window() asks it first, with nothing planned (between calls
+ * call_over() has left no call figures), then a valid entry, no unshared
+ * window to take back (dead_revive()) and no bounce. The admission test
+ * comes first: most misses are admitted and go on to the pass at once.
+ * A refused map near a full aperture (most of uvm-oversub's misses) ran
+ * the whole pass to change nothing. It plans no window, so none was
+ * grown: no exact retry either.
+ */
+static bool cache_map_refused(struct pvdma_planner *p, struct pvdma_seg *seg,
+			      enum pvdma_dir dir, u32 attrs)
+{
+	u32 reason = cache_admit(p, page_bytes(p, seg->gpa, seg->len));
+
+	if (!reason || !pvdma_seg_valid(p, seg) ||
+	    dead_revive(p, seg->gpa, seg->len, pvdma_dir_perm(dir)) ||
+	    pvdma_bounce_allowed(p, seg->len, attrs))
+		return false;
+	call_begin(p);	/* the call's own figures: its refusal reads them */
+	p->stats.misses++;
+	p->stats.fast_refusals++;
+	seg->bounced = 0;
+	seg->cookie = 0;
+	miss_refused(p, seg, reason);
+	call_over(p);
+	pvdma_batch_submit(p);	/* as an undo: what was queued goes */
+	return true;
+}
+
+/*
  * Map a call; if it was refused at admission for want of aperture while
  * some of its windows were grown, plan it once more with exact windows
  * before it fails. Growth keeps the range between the entries a window
@@ -1345,7 +1389,8 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
  * refused pass queued nothing; its lookups, its misses in the history
  * that sizes windows and its hits on speculation count once. Out of
  * line: a hit (cache_map_hit()) saves none of the registers the pass
- * needs. @found: as cache_plan_seg()'s @floor, for segs[0].
+ * needs. @found: as cache_plan_seg()'s @floor, for segs[0], a single map
+ * (cache_map_refused() first).
  */
 static noinline int cache_map_call(struct pvdma_planner *p,
 				   struct pvdma_seg *segs, u32 n,
@@ -1357,6 +1402,9 @@ static noinline int cache_map_call(struct pvdma_planner *p,
 	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
 	int ret;
 
+	/* a single map the hit path left: refused with no pass if it may be */
+	if (found && cache_map_refused(p, segs, dir, attrs))
+		return -ENOSPC;
 	/* one call site, so the pass is inlined */
 	for (p->call_exact = 0;; p->call_exact = CALL_EXACT_PASS) {
 		ret = cache_map_pass(p, segs, n, dir, attrs, found);

@@ -1898,6 +1898,68 @@ static void test_pvdma_hit_path(void **state)
 }
 
 /*
+ * A single map that a full aperture (or mapping count) cannot take is
+ * refused with no pass (fast_refusals) and leaves what the pass leaves
+ * when it refuses that entry first in a list: the same failure, the same
+ * counts, nothing queued. The twin harness is mapped the same, buffer by
+ * buffer, until the single map is refused; it gets that buffer as a list
+ * with one more entry after it, which the pass never reaches.
+ */
+static void check_fast_refusal(u64 aperture, u32 max_mappings, u32 reason)
+{
+	struct harness *one = setup(PVDMA_POLICY_PVDMA, aperture, max_mappings,
+				    PVDMA_BOUNCE_OFF, false);
+	struct harness *list = setup(PVDMA_POLICY_PVDMA, aperture,
+				     max_mappings, PVDMA_BOUNCE_OFF, false);
+	struct pvdma_planner_stats a, b;
+	struct pvdma_seg s[2][2];
+	u64 calls = 0, fast = 0;
+	u32 i;
+
+	for (i = 0; i < 256; i++) {
+		s[0][0] = seg((u64)(i + 1) * GIB, MIB);
+		s[1][0] = s[0][0];
+		s[1][1] = seg((u64)(i + 1) * GIB + 512 * MIB, MIB);
+		calls = one->p.stats.host_calls;
+		fast = one->p.stats.fast_refusals;
+		if (pvdma_map(&one->p, s[0], 1, PVDMA_DIR_TO_DEVICE, 0))
+			break;
+		assert_int_equal(pvdma_map(&list->p, s[1], 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(s[0][0].bus, s[1][0].bus);
+	}
+	assert_true(i > 0 && i < 256);
+	assert_int_equal(one->p.stats.fast_refusals - fast, 1);
+	assert_int_equal(one->p.stats.host_calls, calls);
+	assert_int_equal(one->p.last_failure.reason, reason);
+	assert_int_equal(pvdma_map(&list->p, s[1], 2, PVDMA_DIR_TO_DEVICE, 0),
+			 -ENOSPC);
+	assert_int_equal(list->p.stats.fast_refusals, 0);
+	assert_int_equal(s[0][0].cookie, s[1][0].cookie);
+	assert_int_equal(s[0][0].bounced, s[1][0].bounced);
+	assert_memory_equal(&one->p.last_failure, &list->p.last_failure,
+			    sizeof(one->p.last_failure));
+	a = one->p.stats;
+	b = list->p.stats;
+	a.fast_refusals = 0;
+	a.map_segments = b.map_segments;	/* the list's extra entry */
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(one->p.spec_pinned, list->p.spec_pinned);
+	assert_int_equal(one->p.call_exact, 0);
+	assert_int_equal(one->p.nbatch, 0);
+	assert_in_sync(one);
+	assert_in_sync(list);
+	free(one);
+	free(list);
+}
+
+static void test_pvdma_fast_refusal(void **state)
+{
+	check_fast_refusal(64 * MIB, 1024, PVDMA_FAIL_APERTURE);
+	check_fast_refusal(1 * GIB, 16, PVDMA_FAIL_MAPPINGS);
+}
+
+/*
  * A hit the hit path must leave to the pass gets the pass's answer: a
  * request across a window's end has a private window, which no lookup
  * finds; mapped again before the next host call it takes that window
@@ -2820,6 +2882,7 @@ int main(void)
 		planner_test(test_pvdma_unmap_run),
 		planner_test(test_pvdma_hit_path),
 		planner_test(test_pvdma_hit_path_refused),
+		planner_test(test_pvdma_fast_refusal),
 		planner_test(test_bounce_preferred_for_small),
 		planner_test(test_pvdma_strict),
 		planner_test(test_pvdma_evicts_idle),

@@ -440,6 +440,7 @@ static void collect(struct replay *rp)
 	res->admission_refusals = ps->admission_refusals;
 	res->fast_lookups = ps->fast_lookups;
 	res->fast_maps = ps->fast_maps;
+	res->fast_refusals = ps->fast_refusals;
 }
 
 static int replay_pass(struct replay_source *src,

@@ -332,6 +332,9 @@ struct pvdma_planner_stats {
 				 * one descent, served with no pass over the
 				 * call (planner_cache.c)
 				 */
+	u64 fast_refusals;	/* single misses refused at admission with
+				 * no pass (planner_cache.c)
+				 */
 	u64 trims;		/* TRIM entries sent (partial unmaps) */
 	u64 trimmed_bytes;	/* aperture they gave back */
 	u64 peak_aperture;
