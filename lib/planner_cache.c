@@ -380,17 +380,12 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
  * gets one; a frame loop that maps the same buffer again before the next
  * host call would otherwise pay a host call for it every frame.
  */
-static struct pvdma_window *dead_revive(struct pvdma_planner *p, u64 gpa,
-					u64 len, u16 perm)
+static struct pvdma_window *dead_probe(struct pvdma_planner *p, u64 gpa,
+				       u64 len, u16 perm)
 {
 	u64 page = PVDMA_ALIGN_DOWN(gpa, p->cfg.page_size);
 	u32 i;
 
-	/* every window a slot may hold is on the dead list: most misses
-	 * find it empty and need not probe
-	 */
-	if (pvdma_list_empty(&p->dead))
-		return NULL;
 	for (i = 0; i < DEAD_PROBES; i++) {
 		struct pvdma_window *w = p->dead_hint[dead_slot(p, page, i)];
 
@@ -399,6 +394,18 @@ static struct pvdma_window *dead_revive(struct pvdma_planner *p, u64 gpa,
 			return w;
 	}
 	return NULL;
+}
+
+/*
+ * dead_probe(), but every window a slot may hold is on the dead list:
+ * most misses find it empty and need not probe, nor make a call.
+ */
+static __always_inline struct pvdma_window *
+dead_revive(struct pvdma_planner *p, u64 gpa, u64 len, u16 perm)
+{
+	if (pvdma_list_empty(&p->dead))
+		return NULL;
+	return dead_probe(p, gpa, len, perm);
 }
 
 static bool evict_one(struct pvdma_planner *p)
