@@ -1405,13 +1405,19 @@ static noinline int cache_map_call(struct pvdma_planner *p,
 				   struct pvdma_window *const *found)
 {
 	struct pvdma_planner_stats *s = &p->stats;
-	u64 hits = s->hits, misses = s->misses, fast = s->fast_lookups;
-	u64 run_hits = s->run_hits, refusals = s->admission_refusals;
+	u64 hits, misses, fast, run_hits, refusals;
 	int ret;
 
-	/* a single map the hit path left: refused with no pass if it may be */
+	/* a single map the hit path left: refused with no pass if it may
+	 * be (before the snapshot: a refusal has no use for it)
+	 */
 	if (found && cache_map_refused(p, segs, dir, attrs))
 		return -ENOSPC;
+	hits = s->hits;
+	misses = s->misses;
+	fast = s->fast_lookups;
+	run_hits = s->run_hits;
+	refusals = s->admission_refusals;
 	/* one call site, so the pass is inlined */
 	for (p->call_exact = 0;; p->call_exact = CALL_EXACT_PASS) {
 		ret = cache_map_pass(p, segs, n, dir, attrs, found);
