@@ -1368,8 +1368,17 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
 static bool cache_map_refused(struct pvdma_planner *p, struct pvdma_seg *seg,
 			      enum pvdma_dir dir, u32 attrs)
 {
-	u32 reason = cache_admit(p, page_bytes(p, seg->gpa, seg->len));
+	u64 len = page_bytes(p, seg->gpa, seg->len);
+	u32 reason;
 
+	/* a bound first: within it cache_admit() admits (its tests are
+	 * these or looser, with no call figures); most misses stop here
+	 */
+	if (p->stats.pinned_aperture + len <= pvdma_cache_budget(p) &&
+	    p->stats.pinned_windows < pvdma_cache_count_budget(p) &&
+	    !p->bus_refused_len)
+		return false;
+	reason = cache_admit(p, len);
 	if (!reason || !pvdma_seg_valid(p, seg) ||
 	    dead_revive(p, seg->gpa, seg->len, pvdma_dir_perm(dir)) ||
 	    pvdma_bounce_allowed(p, seg->len, attrs))
