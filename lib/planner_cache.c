@@ -1359,8 +1359,9 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
  * undo. The pass's tests, each with no side effect: cache_admit() as
  * cache_new_window() asks it first, with nothing planned (between calls
  * call_over() has left no call figures), then a valid entry, no unshared
- * window to take back (dead_revive()) and no bounce. The admission test
- * comes first: most misses are admitted and go on to the pass at once.
+ * window to take back (dead_revive()) and no bounce. Admission comes
+ * first, a bound before the exact test: most misses are admitted and go
+ * on to the pass at once.
  * A refused map near a full aperture (most of uvm-oversub's misses) ran
  * the whole pass to change nothing. It plans no window, so none was
  * grown: no exact retry either.
