@@ -30,6 +30,7 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 	w->grown = 0;
 	w->whole = 0;
 	w->need_only = 0;
+	w->returned = 0;
 	w->perm = 0;
 	w->host_status = 0;
 	w->bus = 0;
@@ -433,9 +434,18 @@ static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 
 static void release_dead(struct pvdma_planner *p)
 {
-	while (!pvdma_list_empty(&p->dead) && !pvdma_batch_full(p))
-		pvdma_win_release(p, pvdma_list_entry(p->dead.next,
-						      struct pvdma_window, lru));
+	struct pvdma_list *pos, *next;
+
+	for (pos = p->dead.next; pos != &p->dead && !pvdma_batch_full(p);
+	     pos = next) {
+		struct pvdma_window *w = pvdma_list_entry(pos,
+							  struct pvdma_window,
+							  lru);
+
+		next = pos->next;
+		if (pvdma_cache_dead_goes(p, w))
+			pvdma_win_release(p, w);
+	}
 }
 
 /* Send a non-empty batch (pvdma_batch_submit()). */
@@ -690,6 +700,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->stats.live_bytes = 0;
 	memset(p->hint, 0, sizeof(p->hint));
 	memset(p->dead_hint, 0, sizeof(p->dead_hint));
+	memset(p->gone, 0, sizeof(p->gone));
 	memset(p->miss, 0, sizeof(p->miss));
 	pvdma_bounce_init(p);
 }

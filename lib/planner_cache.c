@@ -355,6 +355,49 @@ static void dead_note(struct pvdma_planner *p, struct pvdma_window *w)
 	p->dead_hint[slot] = w;
 }
 
+/* Does a dead hint still lead to @w (dead_probe() would find it)? */
+static bool dead_hinted(const struct pvdma_planner *p,
+			const struct pvdma_window *w)
+{
+	u32 i;
+
+	for (i = 0; i < DEAD_PROBES; i++)
+		if (p->dead_hint[dead_slot(p, w->gpa, i)] == w)
+			return true;
+	return false;
+}
+
+/*
+ * May dead window @w go with the host call being made? A private window
+ * that a request returned to (@returned) stays while a dead hint can
+ * still find it: the driver maps that buffer again and again (a ring's
+ * slots registered anew, each across two windows), and each time it went
+ * the buffer's next map cost a host call of its own (shmring at 512 MiB:
+ * 246 host calls, 212 with this). What goes is remembered: the same
+ * request back later marks its new window returned (cache_new_window()).
+ * Under pressure eviction takes a kept window first (the dead list).
+ */
+bool pvdma_cache_dead_goes(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	struct pvdma_gone_request *g = &p->gone[dead_slot(p, w->gpa, 0)];
+
+	if (w->returned && dead_hinted(p, w))
+		return false;
+	g->gpa = w->gpa;
+	g->len = w->len;
+	return true;
+}
+
+/* Did a private window for exactly [gpa, gpa + len) go with a host call
+ * (pvdma_cache_dead_goes()), where the policy keeps such windows? */
+static bool request_returned(const struct pvdma_planner *p, u64 gpa, u64 len)
+{
+	const struct pvdma_gone_request *g = &p->gone[dead_slot(p, gpa, 0)];
+
+	return p->policy->keeps_returned && g->gpa == gpa && g->len == len &&
+	       len;
+}
+
 /* Drop one reference; an unreferenced window idles or goes (strict). */
 static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 {
@@ -653,6 +696,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->gpa = lo;
 	w->len = hi - lo;
 	w->grown = w->len > m.hi - m.lo;
+	w->returned = !shared && request_returned(p, lo, hi - lo);
 	/* large enough for its holes to matter: know where its pages are */
 	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * ps)
 		pvdma_chunks_attach(p, w);

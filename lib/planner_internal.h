@@ -54,6 +54,10 @@ struct pvdma_policy_ops {
 	 * at the commit (pvdma_trim_spec()), not the growth to it
 	 */
 	bool spec_gives_way;
+	/* a request mapped again after its private window went keeps its
+	 * next one past host calls (pvdma_cache_dead_goes())
+	 */
+	bool keeps_returned;
 };
 
 extern const struct pvdma_policy_ops pvdma_policy_pvdma;
@@ -153,6 +157,7 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 		      u32 n, enum pvdma_dir dir);
 int pvdma_cache_reclaim(struct pvdma_planner *p);
+bool pvdma_cache_dead_goes(struct pvdma_planner *p, struct pvdma_window *w);
 
 /*
  * Its budgets, inline: every miss reads them, and a call into another

@@ -334,4 +334,5 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.grow		= pvdma_grow,
 	.retry_exact	= true,
 	.spec_gives_way	= true,
+	.keeps_returned	= true,
 };

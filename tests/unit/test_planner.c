@@ -1450,6 +1450,54 @@ static void test_pvdma_dead_rides_along(void **state)
 }
 
 /*
+ * A buffer across two windows mapped again after its private window went
+ * with a host call: its next private window stays past host calls (the
+ * driver maps that buffer again and again), and the map after costs none.
+ */
+static void test_pvdma_dead_returned(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg shared = seg(MIB, 64 * 1024), priv;
+	const struct pvdma_window *w;
+	u64 calls, bus;
+
+	assert_int_equal(pvdma_map(&h->p, &shared, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, shared.bus);
+	assert_non_null(w);
+	/* private, as in test_pvdma_dead_rides_along() */
+	h->p.cfg.headroom_shift = 40;
+	priv = seg(w->gpa + w->len - 4096, 8192);
+	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* the first time, it goes with the next host call */
+	assert_int_equal(map1(h, 1ull << 32, 4096), 0);
+	assert_true(pvdma_list_empty(&h->p.dead));
+	calls = h->p.stats.host_calls;
+	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	w = pvdma_window_by_bus(&h->p, priv.bus);
+	assert_non_null(w);
+	assert_true(w->returned);
+	bus = priv.bus;
+	assert_int_equal(pvdma_unmap(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* back again: it stays through the next host call */
+	assert_int_equal(map1(h, 1ull << 33, 4096), 0);
+	assert_false(pvdma_list_empty(&h->p.dead));
+	calls = h->p.stats.host_calls;
+	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(priv.bus, bus);
+	assert_translates(h, &priv, 1);
+	assert_int_equal(pvdma_unmap(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* reclaimed (or evicted under pressure) as any dead window */
+	assert_true(pvdma_reclaim(&h->p) > 0);
+	assert_true(pvdma_list_empty(&h->p.dead));
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Trim: the unused ends of a grown window in use go back to the host
  * when a map needs the room, and its live pages keep their bus address.
  */
@@ -2872,6 +2920,7 @@ int main(void)
 		planner_test(test_pvdma_list_run),
 		planner_test(test_pvdma_dead_rides_along),
 		planner_test(test_pvdma_dead_revive),
+		planner_test(test_pvdma_dead_returned),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),

@@ -261,6 +261,9 @@ enum pvdma_window_state {
  * @need_only:	an exact window other calls share (or a piece of one): no
  *		speculation, on planner->need_live, trimmed only when a map
  *		needs the room
+ * @returned:	private, made for a request whose last private window went
+ *		with a host call (planner->gone): idle, it stays past host
+ *		calls while a dead hint can find it
  * @perm:	PVDMA_MAP_* it was mapped with
  * @host_status: PVDMA_ST_* of a refused map
  */
@@ -284,7 +287,14 @@ struct pvdma_window {
 	u8 trimmable;
 	u8 whole;
 	u8 need_only;
+	u8 returned;
 	u32 host_status;
+};
+
+/* The range of a private window that went with a host call. */
+struct pvdma_gone_request {
+	u64 gpa;
+	u64 len;
 };
 
 /* One bounced mapping: a range of the pool. */
@@ -454,6 +464,11 @@ struct pvdma_planner {
 	 * takes its window again (validated on use).
 	 */
 	struct pvdma_window *dead_hint[PVDMA_HINT_BUCKETS];
+	/* Requests whose private windows went with a host call, by first
+	 * page: one that comes back is a buffer the driver maps again and
+	 * again, and its next private window stays (@returned).
+	 */
+	struct pvdma_gone_request gone[PVDMA_HINT_BUCKETS];
 	struct pvdma_miss_bucket miss[PVDMA_MISS_LEVELS][PVDMA_MISS_BUCKETS];
 	struct pvdma_planner_stats stats;
 	struct pvdma_fail_info last_failure;
