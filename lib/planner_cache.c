@@ -388,8 +388,10 @@ bool pvdma_cache_dead_goes(struct pvdma_planner *p, struct pvdma_window *w)
 	return true;
 }
 
-/* Did a private window for exactly [gpa, gpa + len) go with a host call
- * (pvdma_cache_dead_goes()), where the policy keeps such windows? */
+/*
+ * Did a private window for exactly [gpa, gpa + len) go with a host call
+ * (pvdma_cache_dead_goes()), where the policy keeps such windows?
+ */
 static bool request_returned(const struct pvdma_planner *p, u64 gpa, u64 len)
 {
 	const struct pvdma_gone_request *g = &p->gone[dead_slot(p, gpa, 0)];
