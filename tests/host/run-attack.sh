@@ -91,39 +91,64 @@ case_linger() {	# no blocking close on a peer's fd
 case_oldkernel() {	# the launcher the *_compat cases run pvdmad under
 	w=$dir/oldkernel
 	mkdir -p "$w"
-	# each option's answer: ENOPROTOOPT, "ok", or another errno's name
+	# each option's and call's answer: ENOPROTOOPT, ENOSYS, "ok", or
+	# another errno's name. The pidfd calls by number (the same on
+	# x86_64 and arm64): pidfd_open of itself, then signal 0 and
+	# pidfd_getfd of its fd 0 through that pidfd.
 	cat >"$w/probe.py" <<'PY'
-import errno, socket
+import ctypes, errno, os, socket
 a, b = socket.socketpair()
+libc = ctypes.CDLL(None, use_errno=True)
 def call(f, *args):
     try:
         f(socket.SOL_SOCKET, *args)
         return "ok"
     except OSError as e:
         return errno.errorcode[e.errno]
+def syscall(nr, *args):
+    r = libc.syscall(nr, *args)
+    if r < 0:
+        return errno.errorcode[ctypes.get_errno()], -1
+    return "ok", r
+opened, pidfd = syscall(434, os.getpid(), 0)
+signalled, _ = syscall(424, pidfd, 0, None, 0)
+got, fd = syscall(438, pidfd, 0, 0)
 print("peerpidfd", call(a.getsockopt, 77, 4),
       "passrights-get", call(a.getsockopt, 83, 4),
       "passrights-set", call(a.setsockopt, 83, 0),
       "peercred", call(a.getsockopt, socket.SO_PEERCRED, 12),
-      "passcred-set", call(a.setsockopt, socket.SO_PASSCRED, 1))
+      "passcred-set", call(a.setsockopt, socket.SO_PASSCRED, 1),
+      "pidfd-open", opened, "pidfd-signal", signalled, "pidfd-getfd", got,
+      "getpid", "ok" if libc.syscall(39 if os.uname().machine == "x86_64" else 172) == os.getpid() else "no")
 PY
 	python3 "$w/probe.py" >"$w/plain"
 	"$OLDKERNEL" -- python3 "$w/probe.py" >"$w/none"
 	"$OLDKERNEL" --no-peerpidfd -- python3 "$w/probe.py" >"$w/nopeer"
 	"$OLDKERNEL" --no-passrights -- python3 "$w/probe.py" >"$w/norights"
 	"$OLDKERNEL" --no-peerpidfd --no-passrights -- python3 "$w/probe.py" >"$w/both"
-	sed 's/^/    /' "$w/plain" "$w/nopeer" "$w/norights" "$w/both"
-	if ! grep -q "^peerpidfd ok passrights-get ok passrights-set ok " "$w/plain"; then
-		skip "oldkernel: this kernel lacks SO_PEERPIDFD or SO_PASSRIGHTS itself"
+	"$OLDKERNEL" --no-pidfd -- python3 "$w/probe.py" >"$w/nopidfd"
+	"$OLDKERNEL" --no-pidfd --no-passrights -- python3 "$w/probe.py" >"$w/nopidfd-rights"
+	sed 's/^/    /' "$w/plain" "$w/nopeer" "$w/norights" "$w/both" "$w/nopidfd" \
+		"$w/nopidfd-rights"
+	if ! grep -q "^peerpidfd ok passrights-get ok passrights-set ok " "$w/plain" ||
+	   ! grep -q " pidfd-open ok pidfd-signal ok pidfd-getfd ok " "$w/plain"; then
+		skip "oldkernel: this kernel lacks SO_PEERPIDFD, SO_PASSRIGHTS or a pidfd call itself"
 		return
 	fi
+	rest="peercred ok passcred-set ok"
+	pidfds="pidfd-open ok pidfd-signal ok pidfd-getfd ok getpid ok"
+	nopidfds="pidfd-open ENOSYS pidfd-signal ENOSYS pidfd-getfd ENOSYS getpid ok"
 	check "oldkernel, no option: nothing changed" cmp "$w/plain" "$w/none"
 	check "oldkernel --no-peerpidfd: getsockopt(SO_PEERPIDFD) ENOPROTOOPT, nothing else" \
-		grep -qx "peerpidfd ENOPROTOOPT passrights-get ok passrights-set ok peercred ok passcred-set ok" "$w/nopeer"
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ok passrights-set ok $rest $pidfds" "$w/nopeer"
 	check "oldkernel --no-passrights: SO_PASSRIGHTS ENOPROTOOPT, nothing else" \
-		grep -qx "peerpidfd ok passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT peercred ok passcred-set ok" "$w/norights"
+		grep -qx "peerpidfd ok passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT $rest $pidfds" "$w/norights"
 	check "oldkernel, both: both" \
-		grep -qx "peerpidfd ENOPROTOOPT passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT peercred ok passcred-set ok" "$w/both"
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT $rest $pidfds" "$w/both"
+	check "oldkernel --no-pidfd: the pidfd calls ENOSYS, SO_PEERPIDFD ENOPROTOOPT (before 5.3), nothing else" \
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ok passrights-set ok $rest $nopidfds" "$w/nopidfd"
+	check "oldkernel --no-pidfd --no-passrights: both" \
+		grep -qx "peerpidfd ENOPROTOOPT passrights-get ENOPROTOOPT passrights-set ENOPROTOOPT $rest $nopidfds" "$w/nopidfd-rights"
 	if [ "$(uname -m)" = x86_64 ]; then
 		# getpid (39) as an x32 call: a foreign ABI, killed (SIGSYS)
 		"$OLDKERNEL" -- python3 -c 'import ctypes
