@@ -132,6 +132,24 @@ static void log_note_stderr(void)
 		log_state.stderr_fd = log_own_stderr(log_state.stderr_type);
 }
 
+/*
+ * How a line reaches stderr (stats: log_stderr), said because lines a
+ * full stderr could not take are lost: "own" (a description of our own,
+ * O_NONBLOCK), "dontwait" (a socket, MSG_DONTWAIT), "poll" (the
+ * fallback: no description of our own could be opened), "write" (a
+ * regular file), or "unused" (--log-file).
+ */
+const char *pvdmad_log_stderr_way(void)
+{
+	if (log_state.fd >= 0)
+		return "unused";
+	if (log_state.stderr_fd >= 0)
+		return "own";
+	if (log_state.stderr_type == S_IFSOCK)
+		return "dontwait";
+	return log_state.stderr_type == S_IFREG ? "write" : "poll";
+}
+
 int pvdmad_log_parse_level(const char *name)
 {
 	unsigned int i;

@@ -39,6 +39,8 @@ int pvdmad_log_reopen(void);
 void pvdmad_log_close(void);
 /* Lines dropped since the last that got through (a log not drained). */
 unsigned long pvdmad_log_dropped(void);
+/* How stderr is written: "own", "dontwait", "poll", "write", "unused". */
+const char *pvdmad_log_stderr_way(void);
 void pvdmad_log_set_level(int level);
 int pvdmad_log_get_level(void);
 

@@ -398,6 +398,104 @@ time.sleep(60)' >"$w/tty" &
 	check "logfile: pvdmad exits cleanly" stop
 }
 
+# full_stderr_start socket|fifo: pvdmad in $w (companion socket and
+# control only) with a stderr that is full before it starts and that
+# nobody drains, in the background ($pid; a process holding the other
+# end: $holder). socket: one end of a unix stream socketpair, filled
+# until a send of one byte would wait; the other end held, never read.
+# fifo: $w/fifo, filled, its reader gone before pvdmad starts (so
+# pvdmad can't open a description of its own: ENXIO) and back after.
+full_stderr_start() {
+	rm -f "$w/c.sock" "$w/ctl" "$w/holder"
+	[ "$1" = fifo ] && { rm -f "$w/fifo"; mkfifo "$w/fifo"; }
+	python3 -c 'import fcntl, os, socket, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+def fill(send):
+    for size in (65536, 4096, 1):
+        try:
+            while True:
+                send(b"x" * size)
+        except BlockingIOError:
+            pass
+if kind == "socket":
+    ours, theirs = socket.socketpair()
+    fill(lambda b: ours.send(b, socket.MSG_DONTWAIT))
+    fd = ours.fileno()
+    if os.fork() == 0:	# the holder, away from pvdmad: never reads
+        if os.fork() == 0:
+            ours.close()
+            with open(path + "/holder", "w") as f:
+                print(os.getpid(), file=f)
+            time.sleep(120)
+        os._exit(0)
+    os.wait()
+    theirs.close()
+else:
+    r = os.open(path + "/fifo", os.O_RDONLY | os.O_NONBLOCK)
+    fd = os.open(path + "/fifo", os.O_WRONLY | os.O_NONBLOCK)
+    fill(lambda b: os.write(fd, b))
+    # as a shell would give it: blocking
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    os.close(r)
+os.dup2(fd, 2)
+os.execv(sys.argv[3], sys.argv[3:])' "$1" "$w" "$PVDMAD" --socket "$w/c.sock" \
+		--guest-ram "$w/ram" --control "$w/ctl" &
+	pid=$!
+	wait_socket "$w/ctl"
+	holder=
+	if [ "$1" = socket ]; then
+		i=0
+		while [ ! -s "$w/holder" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		holder=$(cat "$w/holder")
+	fi
+}
+
+# stderr_flags_given: pvdmad's fd 2 without O_NONBLOCK (a description
+# shared with its starter, left as given)
+stderr_flags_given() {
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$pid/fdinfo/2")
+	test $(( 0${flags:-4000} & 04000 )) -eq 0
+}
+
+# stderr_way WAY: the last stats_within's log_stderr is WAY, and pvdmad
+# holds no description of stderr's of its own
+stderr_way() {
+	grep -q "\"log_stderr\": \"$1\"" "$w/stats.json" && ! own_stderr "$pid"
+}
+
+case_logs_fallback() {	# stderr written without a description of its own
+	w=$dir/logs-fallback
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	# a socket is sent MSG_DONTWAIT: no description of its own
+	full_stderr_start socket
+	"$CLIENT" churn --socket "$w/c.sock" --count 2000
+	check "stderr a full unix socket nobody reads, 2000 connections: stats within 1 s" \
+		stats_within 1
+	check "  the lines it could not take dropped and counted" \
+		grep -q '"log_lines_dropped": [1-9]' "$w/stats.json"
+	check "  stderr's file description left as it was given (no O_NONBLOCK)" \
+		stderr_flags_given
+	check "  sent MSG_DONTWAIT on it (stats say log_stderr dontwait), no description of its own" \
+		stderr_way dontwait
+	check "logs-socket: pvdmad exits cleanly" stop
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null
+	# a FIFO with no reader when pvdmad starts: a poll before each write
+	full_stderr_start fifo
+	exec 3<"$w/fifo"	# the reader comes, never reads
+	"$CLIENT" churn --socket "$w/c.sock" --count 2000
+	check "stderr a full FIFO whose reader came late, 2000 connections: stats within 1 s" \
+		stats_within 1
+	check "  the lines it could not take dropped and counted" \
+		grep -q '"log_lines_dropped": [1-9]' "$w/stats.json"
+	check "  stderr's file description left as it was given (no O_NONBLOCK)" \
+		stderr_flags_given
+	check "  the poll fallback taken (stats say log_stderr poll), no description of its own" \
+		stderr_way poll
+	check "logs-fifo: pvdmad exits cleanly" stop
+	exec 3<&-
+}
+
 case_memory() {	# bounded memory per connection
 	start memory
 	r0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
@@ -910,7 +1008,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs memory fair lease ramfs ramdir syslog notify cmdline pidreuse bindreuse logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair lease ramfs ramdir syslog notify cmdline pidreuse bindreuse logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
