@@ -37,6 +37,15 @@ int host_peer_pidfd(int sock, const struct host_peer *p)
 	return fd < 0 ? -errno : fd;
 }
 
+bool host_pidfds_supported(void)
+{
+	int fd = syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || errno != ENOSYS;
+}
+
 /* pidfs numbers each process once; anonymous-inode pidfds share one. */
 static uint64_t pin_inode(int fd)
 {

@@ -49,9 +49,13 @@ struct host_pin {
  * host_peer_get): SO_PEERPIDFD, else pidfd_open(@p->pid). Returns the fd,
  * or -ESRCH (the peer is gone: its pid names nothing, or someone else),
  * or another negative errno (-ENOSYS: no pidfds, Linux < 5.3).
- * tests/host/oldkernel runs pvdmad as on a kernel without SO_PEERPIDFD.
+ * tests/host/oldkernel runs pvdmad as on a kernel without SO_PEERPIDFD
+ * (--no-peerpidfd) or without pidfds (--no-pidfd).
  */
 int host_peer_pidfd(int sock, const struct host_peer *p);
+
+/* Has the kernel pidfd_open() (Linux 5.3)? Without it nothing is pinned. */
+bool host_pidfds_supported(void);
 
 /*
  * host_pin_take - pin the peer of @sock. 0 (*@pin set, also when its

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "fdcloser.h"
 #include "log.h"
+#include "peerpin.h"
 #include "ramguard.h"
 #include "size.h"
 #include "supervise.h"
@@ -593,7 +594,9 @@ static int prepare_process(void)
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		pr_debug("fd limit %llu", (unsigned long long)rl.rlim_cur);
-	if (!host_peerpidfd_supported())
+	if (!host_pidfds_supported())
+		pr_warn("this kernel has no pidfds (Linux 5.3), so no SO_PEERPIDFD either: a peer is known by its pid number only, unpinned, where one that exited may have left its pid to another process: its command line read, a DMA device bound as that process's (docs/security.md section 4)");
+	else if (!host_peerpidfd_supported())
 		pr_warn("this kernel has no SO_PEERPIDFD (Linux 6.5): a peer's pid is pinned with pidfd_open() at accept (and when taken back after a restart), where one that exited before may have left its pid to another process: its command line read, a DMA device bound as that process's");
 	if (host_passrights_supported())
 		return 0;

@@ -781,6 +781,8 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	check "cmdline: pvdmad exits cleanly" stop
 }
 
+# case_pidreuse [nopidfd]: with nopidfd, pvdmad as on a kernel without
+# pidfds (case_pidreuse_nopidfd), and only that
 case_pidreuse() {	# QEMU's pid reused before its command line is read
 	if ! is_root || ! command -v unshare >/dev/null; then
 		skip "pid reuse case needs root and unshare (ns_last_pid)"; return
@@ -789,17 +791,23 @@ case_pidreuse() {	# QEMU's pid reused before its command line is read
 	# before the accept is seen. The fallback (pidfd_open at accept)
 	# can't see that (docs/security.md §4); it sees a reuse during the
 	# read (test_procread:test_pinned_process_gone) and serves QEMUs.
-	for how in peerpidfd; do
+	# Without pidfds (before 5.3) the pid is read unpinned: the other
+	# process's command line is compared, as §4 says.
+	for how in ${1:-peerpidfd}; do
 		w=$dir/pidreuse-$how
 		mkdir -p "$w"
 		truncate -s 64M "$w/ram"
+		launch=
+		[ "$how" = nopidfd ] && launch="$OLDKERNEL --no-pidfd --"
 		# In a pid namespace of its own, so that ns_last_pid hands the
 		# peer's pid to another process: pvdmad stopped, a peer
 		# connects, leaves its socket to a child and exits; a process
 		# that says "-machine virt" takes its pid; pvdmad resumes.
+		# shellcheck disable=SC2086	# $launch: split
 		unshare --pid --fork --mount-proc sh -c '
 			w=$1
-			"$2" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
+			shift
+			"$@" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
 				--log-file "$w/log" 2>"$w/stderr" &
 			d=$!
 			i=0
@@ -820,11 +828,16 @@ os._exit(0)" "$w/c.sock")
 			sleep 1
 			kill -TERM $d
 			wait $d
-		' sh "$w" "$PVDMAD"
+		' sh "$w" $launch "$PVDMAD"
 		read -r peer taker <"$w/pids"
 		echo "$how: peer pid $peer exited, then pid $taker started"
 		if [ "$taker" != "$peer" ]; then
 			skip "$how: the pid was not reused"
+			continue
+		fi
+		if [ "$how" = nopidfd ]; then
+			check "without pidfds: a pid reused before the read: the other process's command line compared (the limit docs/security.md §4 states)" \
+				sh -c "grep -q 'lays out' '$w/log' && ! grep -q 'refused: it exited before' '$w/log'"
 			continue
 		fi
 		check "$how: a pid reused before the read: the other process's command line not compared" \
@@ -832,6 +845,7 @@ os._exit(0)" "$w/c.sock")
 		check "  the peer refused as gone, logged" \
 			grep -q "refused: it exited before" "$w/log"
 	done
+	[ -n "${1:-}" ] && return
 	start_old --no-peerpidfd pidfd-fallback
 	check "without SO_PEERPIDFD: said at start" grep -q "no SO_PEERPIDFD" "$w/log"
 	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/hold.out" 2>&1
@@ -840,6 +854,7 @@ os._exit(0)" "$w/c.sock")
 	check "pidfd-fallback: pvdmad exits cleanly" stop
 }
 
+# case_bindreuse [RUNS]: WHEN:HOW runs, all but nopidfd by default
 case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 	if ! is_root || ! command -v unshare >/dev/null; then
 		skip "DMA pid reuse case needs root and unshare (ns_last_pid)"; return
@@ -854,8 +869,10 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 	# "restart": pvdmad --supervise, restarted (SIGUSR2) after the reuse
 	# and before the DMA device names the domain: the connections taken
 	# back are pinned again (the filter of oldkernel is inherited).
-	for run in after:peerpidfd after:oldkernel before:peerpidfd before:oldkernel \
-		restart:peerpidfd restart:oldkernel; do
+	# "nopidfd": under oldkernel --no-pidfd, as before Linux 5.3: bound
+	# by pid number, unpinned, whenever the pid was reused (§4).
+	for run in ${1:-after:peerpidfd after:oldkernel before:peerpidfd before:oldkernel \
+		restart:peerpidfd restart:oldkernel}; do
 		when=${run%%:*}
 		how=${run#*:}
 		w=$dir/bindreuse-$when-$how
@@ -863,6 +880,7 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 		truncate -s 64M "$w/ram"
 		launch=
 		[ "$how" = oldkernel ] && launch="$OLDKERNEL --no-peerpidfd --"
+		[ "$how" = nopidfd ] && launch="$OLDKERNEL --no-pidfd --"
 		# shellcheck disable=SC2016,SC2086	# $launch: split
 		unshare --pid --fork --mount-proc sh -c '
 			w=$1 when=$2 client=$3 ctl=$4
@@ -909,6 +927,12 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 			continue
 		fi
 		case $run in
+		*:nopidfd)
+			check "bindreuse without pidfds, the pid reused $(echo "$when" |
+				sed 's/^after$/after the accept/; s/^before$/before the accept/; s/^restart$/before a restart/'): bound by pid number (the limit docs/security.md §4 states)" \
+				sh -c "[ '$st' = bound ] && ! grep -q 'is gone: it binds' '$w/log' &&
+					grep -q '\"dma_process_gone\": 0' '$w/stats.json' &&
+					{ [ $when != restart ] || grep -q '1 DMA devices taken back' '$w/log'; }" ;;
 		after:*)
 			check "bindreuse $how: a DMA socket outliving its process, its pid now a QEMU's: that companion not bound" \
 				[ "$st" = not-bound ]
@@ -929,6 +953,39 @@ case_bindreuse() {	# a DMA device binds by pinned process, not pid number
 				sh -c "grep -q '1 DMA devices taken back' '$w/log' && [ '$st' = bound ]" ;;
 		esac
 	done
+}
+
+# fds_of PID: how many fds PID holds
+fds_of() {
+	set -- "/proc/$1/fd/"*
+	echo $#
+}
+
+case_pidreuse_nopidfd() {	# the same on a kernel without pidfds (before 5.3)
+	case_pidreuse nopidfd
+	start_old --no-pidfd nopidfd
+	check "without pidfds: said at start" grep -q "no pidfds" "$w/log"
+	fds=$(fds_of "$pid")
+	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/hold.out" 2>&1
+	check "without pidfds: QEMUs served (their command lines read unpinned)" \
+		grep -q "^hold: 2 connections" "$w/hold.out"
+	sleep 0.2
+	check "  no fd left behind once they are gone" \
+		[ "$(fds_of "$pid")" -eq "$fds" ]
+	check "nopidfd: pvdmad exits cleanly" stop
+}
+
+case_bindreuse_nopidfd() {	# DMA binding on a kernel without pidfds
+	case_bindreuse "after:nopidfd before:nopidfd restart:nopidfd"
+	# the pid numbers are what binds: its own process's companion, and
+	# no other process's
+	start_old --no-pidfd foreign-nopidfd
+	"$CLIENT" foreign $(C) >"$w/foreign.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$w/foreign.out"
+	check "without pidfds: a DMA device binds to its own process's companion, not another's" \
+		[ "$rc" -eq 0 ]
+	check "foreign-nopidfd: pvdmad exits cleanly" stop
 }
 
 case_logfile() {	# the log file's path: no open that someone else can hold
@@ -1008,7 +1065,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair lease ramfs ramdir syslog notify cmdline pidreuse bindreuse logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair lease ramfs ramdir syslog notify cmdline pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
