@@ -824,6 +824,12 @@ os._exit(0)" "$w/c.sock")
 			echo $((peer - 1)) >/proc/sys/kernel/ns_last_pid
 			python3 -c "import time; time.sleep(4)" -machine virt &
 			echo "$peer $!" >"$w/pids"
+			# its command line says so before pvdmad reads it (an
+			# unpinned read of the pid, without pidfds, would find
+			# the shell not yet gone to exec python)
+			i=0
+			while ! grep -q machine /proc/$!/cmdline 2>/dev/null && [ $i -lt 50 ]; do
+				sleep 0.1; i=$((i + 1)); done
 			kill -CONT $d
 			sleep 1
 			kill -TERM $d
