@@ -494,6 +494,21 @@ case_logs_fallback() {	# stderr written without a description of its own
 		stderr_way poll
 	check "logs-fifo: pvdmad exits cleanly" stop
 	exec 3<&-
+	# a regular file never waits: written plainly, and so said
+	rm -f "$w/c.sock" "$w/ctl"
+	"$PVDMAD" --socket "$w/c.sock" --guest-ram "$w/ram" --control "$w/ctl" \
+		2>"$w/stderr" &
+	pid=$!
+	wait_socket "$w/ctl"
+	stats_within 1
+	check "stderr a regular file: written plainly (stats say log_stderr write), its lines there" \
+		sh -c "grep -q '\"log_stderr\": \"write\"' '$w/stats.json' && grep -q 'pvdmad\[$pid\]' '$w/stderr'"
+	check "logs-file: pvdmad exits cleanly" stop
+	start logs-logfile
+	stats_within 1
+	check "with --log-file: stderr said unused (log_stderr unused)" \
+		grep -q '"log_stderr": "unused"' "$w/stats.json"
+	check "logs-logfile: pvdmad exits cleanly" stop
 }
 
 case_memory() {	# bounded memory per connection
