@@ -796,8 +796,6 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	check "cmdline: pvdmad exits cleanly" stop
 }
 
-# case_pidreuse [nopidfd]: with nopidfd, pvdmad as on a kernel without
-# pidfds (case_pidreuse_nopidfd), and only that
 case_pidreuse() {	# QEMU's pid reused before its command line is read
 	if ! is_root || ! command -v unshare >/dev/null; then
 		skip "pid reuse case needs root and unshare (ns_last_pid)"; return
@@ -807,7 +805,8 @@ case_pidreuse() {	# QEMU's pid reused before its command line is read
 	# can't see that (docs/security.md §4); it sees a reuse during the
 	# read (test_procread:test_pinned_process_gone) and serves QEMUs.
 	# Without pidfds (before 5.3) the pid is read unpinned: the other
-	# process's command line is compared, as §4 says.
+	# process's command line is compared, as §4 says. An argument,
+	# nopidfd: that run only (case_pidreuse_nopidfd).
 	for how in ${1:-peerpidfd}; do
 		w=$dir/pidreuse-$how
 		mkdir -p "$w"
