@@ -7,7 +7,7 @@ HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault
 	host/ramguard.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
-	host/supervise.c host/procread.c host/peerpin.c
+	host/supervise.c host/procread.c host/uidquota.c host/peerpin.c
 # What a host fuzz target links (tests/host/run-fuzz.sh reads it through
 # make print-host-fuzz-srcs): everything pvdmad links but its main(), so a
 # file added above is in the fuzz builds too.
@@ -29,7 +29,7 @@ $(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests of the request path and the DMA command parser.
-HOST_UNIT_TESTS := companion dmadev ledger fdstore procread peerpin
+HOST_UNIT_TESTS := companion dmadev ledger fdstore procread uidquota peerpin
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 
@@ -42,7 +42,9 @@ $(HOST_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
 # reads off the loop: the loop and the pool are the daemon's
 $(BUILD)/tests/test_procread: $(BUILD)/obj/host/evloop.o \
-	$(BUILD)/obj/host/procread.o
+	$(BUILD)/obj/host/procread.o $(BUILD)/obj/host/uidquota.o
+# the reader threads' shares by user
+$(BUILD)/tests/test_uidquota: $(BUILD)/obj/host/uidquota.o
 # pins and their verdicts, on real processes
 $(BUILD)/tests/test_peerpin: $(BUILD)/obj/host/peerpin.o
 
