@@ -198,6 +198,8 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 		  d->procread ? procread_timed_out(d->procread) : 0);
 	jsonw_u64(w, "cmdline_refused_busy",
 		  d->procread ? procread_refused(d->procread) : 0);
+	jsonw_u64(w, "cmdline_refused_peer_quota",
+		  d->procread ? procread_refused_quota(d->procread) : 0);
 	jsonw_object_end(w);
 }
 

@@ -233,7 +233,8 @@ static void companion_args_read(void *ctx, const char *args, ssize_t n)
 	cl->pending = NULL;
 	if (n == -ETIMEDOUT) {
 		/* Its reader thread stays, stuck, until the peer lets go:
-		 * one of PROCREAD_THREADS, so the peer can't pile them up. */
+		 * charged to the peer's uid, which holds at most
+		 * PROCREAD_PER_UID of them, so it can't pile them up. */
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: its command line (/proc/%d/cmdline) not readable within %d ms: the process holds its own memory",
 			(int)cl->pid, (int)cl->pid, PVDMAD_CMDLINE_TIMEOUT_MS);
@@ -281,8 +282,9 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	 * reader wait on for good (procread.h): read on a helper thread,
 	 * and the setup waits for it, not the loop, until its deadline.
 	 * Nothing to compare with (no pid, no RAM file configured): no
-	 * check. No thread free (each still waits on an earlier peer):
-	 * refused, not served unchecked, so stuck readers buy a peer nothing.
+	 * check. No thread free (each still waits on an earlier peer), or
+	 * the peer's uid holding its share of them: refused, not served
+	 * unchecked, so stuck readers buy a peer nothing.
 	 */
 	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
 		return companion_attach(d, cl);
@@ -300,10 +302,15 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)cl->pid);
 	cl->pending = procread_start(d->procread, path, PVDMAD_CMDLINE_MAX,
 				     PVDMAD_CMDLINE_TIMEOUT_MS, pidfd,
-				     companion_args_read, cl, &err);
+				     cl->peer.uid, companion_args_read, cl, &err);
 	if (cl->pending)
 		return -EINPROGRESS;
-	if (err == -EBUSY)
+	if (err == -EDQUOT)
+		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+			"companion: pid %d uid %d refused: its user's peers hold %d of the %d command-line reader threads, its share, still reading or stuck (cmdline_refused_peer_quota in stats)",
+			(int)cl->pid, (int)cl->peer.uid, PROCREAD_PER_UID,
+			PROCREAD_THREADS);
+	else if (err == -EBUSY)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: all %d command-line reader threads still wait on earlier peers' (cmdline_reads_stuck in stats)",
 			(int)cl->pid, PROCREAD_THREADS);

@@ -8,6 +8,9 @@
  * not yet handed back sit on the loop's live list, and a timerfd armed
  * for the earliest deadline among them ends those that pass it: their
  * caller hears -ETIMEDOUT and the record waits, stuck, for its thread.
+ * Each thread is charged to its peer's uid from its start until it ends,
+ * given back by the thread itself: a read that ends frees its share at
+ * once, not when the loop gets round to it.
  * The pool outlives pvdmad's use of it while threads still run: the last
  * one out frees it.
  */
@@ -27,6 +30,10 @@
 #include <pvdma/compat.h>
 
 #include "procread.h"
+#include "uidquota.h"
+
+_Static_assert(PROCREAD_PER_UID >= 1 && PROCREAD_PER_UID < PROCREAD_THREADS,
+	       "a uid's share leaves a reserve for the others");
 
 /**
  * struct procread - one read
@@ -39,6 +46,7 @@
  * @n:		bytes read, or a negative errno
  * @fn, @ctx:	the caller's, called on the loop
  * @pidfd:	the process @path is under, or -1
+ * @uid:	the peer's, charged with the thread until it ends
  * @deadline_ns: when the caller stops waiting (CLOCK_MONOTONIC)
  * @cancelled:	the caller is gone (the loop's alone)
  * @expired:	the deadline passed: counted stuck until its thread ends
@@ -55,6 +63,7 @@ struct procread {
 	procread_fn fn;
 	void *ctx;
 	int pidfd;
+	uid_t uid;
 	uint64_t deadline_ns;
 	bool cancelled;
 	bool expired;
@@ -68,9 +77,12 @@ struct procread {
  * @live:	reads whose caller still waits (the loop's alone)
  * @lock:	guards @done, @running, @closing
  * @done:	reads ended, not yet handed to their callers
- * @running:	threads not yet ended (some may never end)
+ * @running:	threads not yet ended (some may never end), each charged
+ *		to its peer's uid
  * @closing:	pvdmad is done with the pool: the last thread frees it
  * @refused:	reads refused because every thread was taken (the loop's)
+ * @refused_quota: reads refused because the peer's uid held its share
+ *		(the loop's)
  * @stuck:	threads whose read passed its deadline, still running (the
  *		loop's)
  * @timed_out:	reads that passed their deadline (the loop's)
@@ -84,9 +96,10 @@ struct procread_pool {
 	struct procread *live;
 	pthread_mutex_t lock;
 	struct procread *done;
-	unsigned int running;
+	struct uidquota running;
 	bool closing;
 	unsigned long long refused;
+	unsigned long long refused_quota;
 	unsigned int stuck;
 	unsigned long long timed_out;
 };
@@ -147,9 +160,9 @@ static void *procread_main(void *arg)
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&p->lock);
-	p->running--;
+	uidquota_put(&p->running, r->uid);
 	if (p->closing) {
-		last = !p->running;
+		last = !p->running.used;
 		pthread_mutex_unlock(&p->lock);
 		procread_free(r);
 		if (last)
@@ -256,6 +269,12 @@ struct procread_pool *procread_pool_new(struct evloop *loop)
 
 	if (!p)
 		return NULL;
+	err = uidquota_init(&p->running, PROCREAD_THREADS, PROCREAD_PER_UID);
+	if (err) {
+		free(p);
+		errno = -err;
+		return NULL;
+	}
 	p->loop = loop;
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->efd < 0) {
@@ -303,7 +322,7 @@ void procread_pool_free(struct procread_pool *p)
 		p->done = r->next;
 		procread_free(r);
 	}
-	last = !p->running;
+	last = !p->running.used;
 	pthread_mutex_unlock(&p->lock);
 	if (last)
 		procread_pool_destroy(p);
@@ -311,13 +330,12 @@ void procread_pool_free(struct procread_pool *p)
 
 struct procread *procread_start(struct procread_pool *p, const char *path,
 				size_t max, unsigned int timeout_ms, int pidfd,
-				procread_fn fn, void *ctx, int *err)
+				uid_t uid, procread_fn fn, void *ctx, int *err)
 {
 	struct procread *r = calloc(1, sizeof(*r));
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t t;
-	bool full;
 
 	*err = -ENOMEM;
 	if (r) {
@@ -334,18 +352,20 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	r->pool = p;
 	r->max = max;
+	r->uid = uid;
 	r->fn = fn;
 	r->ctx = ctx;
 	r->deadline_ns = evloop_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	pthread_mutex_lock(&p->lock);
-	full = p->running >= PROCREAD_THREADS;
-	if (!full)
-		p->running++;
+	*err = uidquota_take(&p->running, uid);
 	pthread_mutex_unlock(&p->lock);
-	if (full) {
-		p->refused++;
+	if (*err) {
+		/* at once, never queued: a queue would wait on the stuck */
+		if (*err == -EDQUOT)
+			p->refused_quota++;
+		else
+			p->refused++;
 		procread_free(r);
-		*err = -EBUSY;
 		return NULL;
 	}
 	/* No signal for the thread: SIGALRM must reach the loop's (peerfd.c). */
@@ -358,7 +378,7 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 	pthread_attr_destroy(&attr);
 	if (*err) {
 		pthread_mutex_lock(&p->lock);
-		p->running--;
+		uidquota_put(&p->running, uid);
 		pthread_mutex_unlock(&p->lock);
 		procread_free(r);
 		return NULL;
@@ -381,7 +401,17 @@ unsigned int procread_running(struct procread_pool *p)
 	unsigned int n;
 
 	pthread_mutex_lock(&p->lock);
-	n = p->running;
+	n = p->running.used;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+unsigned int procread_running_uid(struct procread_pool *p, uid_t uid)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&p->lock);
+	n = uidquota_held(&p->running, uid);
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
@@ -389,6 +419,11 @@ unsigned int procread_running(struct procread_pool *p)
 unsigned long long procread_refused(const struct procread_pool *p)
 {
 	return p->refused;
+}
+
+unsigned long long procread_refused_quota(const struct procread_pool *p)
+{
+	return p->refused_quota;
 }
 
 unsigned int procread_stuck(const struct procread_pool *p)

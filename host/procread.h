@@ -17,6 +17,10 @@
  * it is counted as stuck until it ends on its own; at most
  * PROCREAD_THREADS run at once, stuck ones included, and a read asked
  * for when all of them are taken is refused (-EBUSY), never queued.
+ * Each read is charged, until its thread ends, to the uid of the peer it
+ * is for (uidquota.h): a uid holding PROCREAD_PER_UID threads has its
+ * next read refused at once (-EDQUOT), so one user's stuck peers keep
+ * the rest of the pool free for other users' QEMUs.
  */
 #ifndef PVDMAD_PROCREAD_H
 #define PVDMAD_PROCREAD_H
@@ -28,6 +32,15 @@
 #include "evloop.h"
 
 #define PROCREAD_THREADS	8
+/*
+ * Threads one uid may hold: a quarter, so one user stalling its own
+ * peers leaves three quarters of the pool to every other user, and it
+ * takes four such users together to fill it. A peer that lets its line
+ * be read frees its thread within microseconds (the charge ends on the
+ * thread, with the read), so one user's well-behaved QEMUs, even started
+ * together, hardly ever hold two at once.
+ */
+#define PROCREAD_PER_UID	(PROCREAD_THREADS / 4 ? PROCREAD_THREADS / 4 : 1)
 
 struct procread;
 struct procread_pool;
@@ -52,12 +65,14 @@ void procread_pool_free(struct procread_pool *p);
  * @path is under: if it is gone once @path is open, its pid may name
  * another process by then, and the read ends -ESRCH instead (a live or
  * zombie process keeps its pid, so after that check the open file is
- * its). The handle (valid until @fn is called), or NULL with -EBUSY
- * (every thread taken) or another negative errno in *@err.
+ * its). The thread is charged to @uid, the peer's, until it ends. The
+ * handle (valid until @fn is called), or NULL with -EDQUOT (@uid holds
+ * PROCREAD_PER_UID threads already), -EBUSY (every thread taken) or
+ * another negative errno in *@err.
  */
 struct procread *procread_start(struct procread_pool *p, const char *path,
 				size_t max, unsigned int timeout_ms, int pidfd,
-				procread_fn fn, void *ctx, int *err);
+				uid_t uid, procread_fn fn, void *ctx, int *err);
 
 /* Is the process of @pidfd gone (reaped)? pidfd_send_signal(2), signal 0. */
 bool procread_pidfd_gone(int pidfd);
@@ -69,8 +84,14 @@ void procread_cancel(struct procread *r);
  * deadline. */
 unsigned int procread_running(struct procread_pool *p);
 unsigned int procread_stuck(const struct procread_pool *p);
-/* Reads refused because all threads were taken; reads past deadline. */
+/* Threads charged to @uid now (stuck ones included). */
+unsigned int procread_running_uid(struct procread_pool *p, uid_t uid);
+/*
+ * Reads refused because all threads were taken; because the peer's uid
+ * held its share; reads past deadline.
+ */
 unsigned long long procread_refused(const struct procread_pool *p);
+unsigned long long procread_refused_quota(const struct procread_pool *p);
 unsigned long long procread_timed_out(const struct procread_pool *p);
 
 #endif /* PVDMAD_PROCREAD_H */

@@ -33,9 +33,9 @@
  *                  --count 1: the DMA device waits for a file W/go)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
- *   client cmdline-hold --socket S --dir D --seconds T [--count N] (a QEMU
- *                  whose command line can't be read, connected N times:
- *                  stallfs.c, root)
+ *   client cmdline-hold --socket S --dir D --seconds T [--count N] [--uid U]
+ *                  (a QEMU whose command line can't be read, connected N
+ *                  times, as uid and gid U if given: stallfs.c, root)
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
@@ -299,6 +299,7 @@ struct opts {
 	u64 gpa;
 	int count;
 	const char *dir;
+	int uid;
 };
 
 static u64 now_ns(void)
@@ -1745,13 +1746,14 @@ int main(int argc, char **argv)
 		{ "gpa", required_argument, NULL, 'g' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'D' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .seconds = 3 };
+	struct opts o = { .seconds = 3, .uid = -1 };
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:D:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:D:u:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
@@ -1763,6 +1765,7 @@ int main(int argc, char **argv)
 		case 'g': o.gpa = size_arg("client", "gpa", optarg); break;
 		case 'n': o.count = atoi(optarg); break;
 		case 'D': o.dir = optarg; break;
+		case 'u': o.uid = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -1817,7 +1820,7 @@ int main(int argc, char **argv)
 		return run_fair(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
-					    o.count ? o.count : 1);
+					    o.count ? o.count : 1, o.uid);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
 	if (!strcmp(mode, "hello-io") && o.control)

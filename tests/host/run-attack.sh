@@ -723,17 +723,19 @@ except socket.timeout:
 	kill "$keeper" 2>/dev/null; wait "$keeper" 2>/dev/null
 }
 
-# hold_cmdline NAME COUNT SECONDS: a peer whose command line no reader
-# gets (tests/host/stallfs.c), connected COUNT times to the companion
-# socket, in the background ($holder); waits until it says it holds.
+# hold_cmdline NAME COUNT SECONDS [UID]: a peer whose command line no
+# reader gets (tests/host/stallfs.c), connected COUNT times to the
+# companion socket (as UID if given), in the background ($holder, also
+# added to $holders); waits until it says it holds.
 # 0, or 2 if this kernel lets no peer hold it (a skip), else 1.
 hold_cmdline() {
 	mkdir -p "$w/$1"
 	: >"$w/$1.out"
 	mounted=$w/$1		# the client unmounts it; at_exit if it can't
 	"$CLIENT" cmdline-hold --socket "$w/c.sock" --dir "$w/$1" \
-		--count "$2" --seconds "$3" >"$w/$1.out" 2>&1 &
+		--count "$2" --seconds "$3" ${4:+--uid "$4"} >"$w/$1.out" 2>&1 &
 	holder=$!
+	holders="$holders $holder"
 	i=0
 	while ! grep -q "^cmdline-hold: pid" "$w/$1.out" && kill -0 "$holder" 2>/dev/null &&
 		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -752,22 +754,52 @@ stats_are() {
 	done
 }
 
-case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
+# The users the cmdline cases run peers as, besides root: each may
+# connect, reach the socket and open the RAM file (the peer's own right,
+# checked at connect), as QEMUs of different users would.
+CMDLINE_UIDS="65531 65532 65533 65534"
+cmdline_start() {
+	# shellcheck disable=SC2046	# one --allow-uid per uid
+	start "$1" $(for u in $CMDLINE_UIDS; do echo --allow-uid "$u"; done)
+	chmod 0755 "$dir"
+	chmod 0666 "$w/c.sock" "$w/ram"
+	holders=
+}
+
+# as_uid UID CMD...: CMD as user and group UID, no other groups
+as_uid() {
+	u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+}
+
+# cmdline_can_hold: root, /dev/fuse and setpriv, or a skip said
+cmdline_can_hold() {
 	if ! is_root || [ ! -c /dev/fuse ]; then
-		skip "a FUSE mount of our own needs root and /dev/fuse"; return
+		skip "a FUSE mount of our own needs root and /dev/fuse"; return 1
 	fi
-	start cmdline
+	if ! command -v setpriv >/dev/null; then
+		skip "peers of other users need setpriv"; return 1
+	fi
+}
+
+# The first hold_cmdline's status: 0 go on, else the case ends (skip or
+# fail said, pvdmad stopped).
+cmdline_held() {
+	[ "$1" -eq 0 ] && return 0
+	[ "$1" -eq 2 ] && skip "this kernel lets no peer hold a reader of its command line"
+	[ "$1" -eq 2 ] || fail "cmdline: the peer was set up"
+	stop
+	return 1
+}
+
+case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
+	cmdline_can_hold || return
+	cmdline_start cmdline
 	# a peer that holds its own mmap lock on a FUSE page never served:
 	# any reader of its command line waits
-	hold_cmdline fuse 1 7
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		[ $rc -eq 2 ] && skip "this kernel lets no peer hold a reader of its command line"
-		[ $rc -eq 2 ] || fail "cmdline: the peer was set up"
-		stop
-		return
-	fi
-	held=$holder
+	hold_cmdline fuse 1 12
+	cmdline_held $? || return
 	check "a QEMU whose command line can't be read: stats within 1 s" stats_within 1
 	check "  its read counted as running" stats_are cmdline_reads_running 1
 	timeout 3 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/others.out" 2>&1
@@ -778,22 +810,87 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 		stats_are cmdline_timed_out 1 cmdline_reads_stuck 1 cmdline_reads_running 1
 	check "  the refusal logged with its pid" \
 		grep -q "refused: its command line (/proc/[0-9]*/cmdline) not readable within 2000 ms" "$w/log"
-	# the same peer connected 8 times more: 7 readers left, so the 8th is
-	# refused at once, and so is any QEMU until a reader comes back
-	hold_cmdline fuse2 8 3 || fail "cmdline: the second peer was set up"
+	# the same user's peer connected twice more: one reader is left in
+	# its share of 2 (a quarter of 8), so the second is refused at once,
+	# and so is that user's next QEMU until a reader comes back
+	hold_cmdline fuse2 2 8 || fail "cmdline: the second peer was set up"
 	stats_within 1
-	check "  all 8 readers taken: one more refused, counted" \
-		stats_are cmdline_reads_running 8 cmdline_refused_busy 1
-	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/busy.out" 2>&1
-	check "  a QEMU then refused, not served unchecked" grep -q "^hold: 0 connections" "$w/busy.out"
+	check "  one user's share of the readers (2) taken: its next read refused, counted" \
+		stats_are cmdline_reads_running 2 cmdline_refused_peer_quota 1 cmdline_refused_busy 0
+	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/quota.out" 2>&1
+	check "  a QEMU of that user then refused, not served unchecked" \
+		grep -q "^hold: 0 connections" "$w/quota.out"
+	check "  the refusal logged with the uid and the stat" \
+		grep -q "uid 0 refused: its user's peers hold 2 of the 8 command-line reader threads.*(cmdline_refused_peer_quota in stats)" "$w/log"
+	# three more users' peers take their shares: all 8 readers taken,
+	# so a QEMU of a fifth user is refused at once, counted as busy
+	for u in 65531 65532 65533; do
+		hold_cmdline "fuse-$u" 2 6 "$u" || fail "cmdline: the peer of uid $u was set up"
+	done
+	stats_within 1
+	check "  four users' peers take all 8 readers" \
+		stats_are cmdline_reads_running 8 cmdline_refused_peer_quota 2 cmdline_refused_busy 0
+	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/busy.out" 2>&1
+	check "  a QEMU of another user then refused, not served unchecked" \
+		grep -q "^hold: 0 connections" "$w/busy.out"
+	stats_within 1
+	check "  counted as busy" stats_are cmdline_refused_busy 1
 	check "  and the refusal logged" grep -q "refused: all 8 command-line reader threads still wait" "$w/log"
-	wait "$holder" "$held"	# the peers die: their readers end
+	# shellcheck disable=SC2086	# $holders: pids
+	wait $holders	# the peers die: their readers end
 	sleep 0.3
 	stats_within 1
 	check "  the peers gone: no reader stuck" stats_are cmdline_reads_running 0
 	timeout 3 "$CLIENT" hold --socket "$w/c.sock" --count 2 --seconds 0 >"$w/after.out" 2>&1
 	check "  and QEMUs served again" grep -q "^hold: 2 connections" "$w/after.out"
 	check "cmdline: pvdmad exits cleanly" stop
+}
+
+case_cmdline_users() {	# one user's stuck readers leave other users' QEMUs served
+	cmdline_can_hold || return
+	cmdline_start cmdline-users
+	# uid 65533's peer connects 9 times, more than the whole pool of 8
+	# readers: its reads never end; the first 2 (its share, a quarter)
+	# run, the 7 after them are refused at once
+	hold_cmdline stuck 9 8 65533
+	cmdline_held $? || return
+	stats_within 1
+	check "one user's peer connected 9 times: 2 reads run (its share), 7 refused, counted" \
+		stats_are cmdline_reads_running 2 cmdline_refused_peer_quota 7 cmdline_refused_busy 0
+	check "  the refusal logged with its uid and the stat" \
+		grep -q "uid 65533 refused: its user's peers hold 2 of the 8 command-line reader threads.*(cmdline_refused_peer_quota in stats)" "$w/log"
+	# another user's QEMUs meanwhile: each command line read and checked
+	# (one saying -m 128M, which the 64 MiB RAM file does not hold, is
+	# refused for it), the plain ones served
+	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
+		--seconds 0 -- -m 128M >"$w/mismatch.out" 2>&1
+	check "  another user's QEMU meanwhile: its command line read and checked (-m refused)" \
+		grep -q "QEMU was given -m 134217728 bytes, the RAM file holds 67108864" "$w/log"
+	check "  (and that QEMU not served)" grep -q "^hold: 0 connections" "$w/mismatch.out"
+	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 \
+		--seconds 0 >"$w/other.out" 2>&1
+	check "  and its plain QEMUs served" grep -q "^hold: 2 connections" "$w/other.out"
+	sleep 2.5	# the stuck reads' deadline (2 s) passes
+	stats_within 1
+	check "  past their deadline: both readers stuck, still that user's" \
+		stats_are cmdline_reads_stuck 2 cmdline_reads_running 2 cmdline_timed_out 2
+	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 \
+		--seconds 0 >"$w/other2.out" 2>&1
+	check "  the other user's QEMUs still served" grep -q "^hold: 2 connections" "$w/other2.out"
+	as_uid 65533 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
+		--seconds 0 >"$w/same.out" 2>&1
+	check "  a QEMU of the stalling user refused" grep -q "^hold: 0 connections" "$w/same.out"
+	stats_within 1
+	check "  counted against its share, not as busy" \
+		stats_are cmdline_refused_peer_quota 8 cmdline_refused_busy 0
+	# shellcheck disable=SC2086	# $holders: pids
+	wait $holders
+	sleep 0.3
+	as_uid 65533 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
+		--seconds 0 >"$w/again.out" 2>&1
+	check "  its peer gone: that user's QEMUs served again" \
+		grep -q "^hold: 1 connections" "$w/again.out"
+	check "cmdline_users: pvdmad exits cleanly" stop
 }
 
 case_pidreuse() {	# QEMU's pid reused before its command line is read
@@ -1085,7 +1182,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair lease ramfs ramdir syslog notify cmdline pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

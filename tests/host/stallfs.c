@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/fuse.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -158,13 +160,15 @@ static void *stallfs_wait_write(void *go)
 }
 
 /*
- * The peer: map the file, jam the lock, then connect to @addr @count
- * times and say so on @up (one byte: 'c' connected, 'e' failed). Never
- * returns; nothing after the jam may map memory (the peer would wait on
- * itself), so the sockets are made before it.
+ * The peer: map the file, become @uid (unless negative: the file is
+ * opened first, as the mount's owner), jam the lock, then connect to
+ * @addr @count times (SO_PEERCRED: the uid at connect) and say so on @up
+ * (one byte: 'c' connected, 'e' failed). Never returns; nothing after
+ * the jam may map memory (the peer would wait on itself), so the sockets
+ * are made before it.
  */
 static void stallfs_peer(const char *dir, const struct sockaddr_un *addr,
-			 int count, int seen, int up)
+			 int count, int seen, int up, int uid)
 {
 	static int go[2], s[STALLFS_MAX_CONNECTIONS];
 	char path[PATH_MAX];
@@ -181,6 +185,10 @@ static void stallfs_peer(const char *dir, const struct sockaddr_un *addr,
 		s[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ok &= s[i] >= 0;
 	}
+	/* dumpable again after the change, or /proc/self/mem is root's */
+	if (uid >= 0 && (setgroups(0, NULL) || setgid((gid_t)uid) ||
+			 setuid((uid_t)uid) || prctl(PR_SET_DUMPABLE, 1)))
+		ok = 0;
 	if (page == MAP_FAILED || !ok || pipe(go) ||
 	    pthread_create(&t, NULL, stallfs_wait_write, &go[0]) ||
 	    pthread_create(&t, NULL, stallfs_hold_read, page) ||
@@ -227,7 +235,7 @@ static int stallfs_cmdline_waits(pid_t pid)
 }
 
 int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
-			 int count)
+			 int count, int uid)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	pid_t server = -1, peer = -1;
@@ -262,7 +270,7 @@ int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
 	peer = server > 0 ? fork() : -1;
 	if (peer == 0) {
 		close(dev);
-		stallfs_peer(dir, &addr, count, seen[0], up[1]);
+		stallfs_peer(dir, &addr, count, seen[0], up[1], uid);
 	}
 	if (peer < 0 || read(up[0], &c, 1) != 1 || c != 'c') {
 		printf("cmdline-hold: the peer could not be set up\n");
@@ -273,8 +281,8 @@ int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
 		ret = 2;
 		goto out;
 	}
-	printf("cmdline-hold: pid %d connected %d times; a reader of its /proc/PID/cmdline waits\n",
-	       (int)peer, count);
+	printf("cmdline-hold: pid %d uid %d connected %d times; a reader of its /proc/PID/cmdline waits\n",
+	       (int)peer, uid < 0 ? (int)getuid() : uid, count);
 	fflush(stdout);
 	sleep((unsigned int)seconds);
 	ret = 0;

@@ -12,11 +12,12 @@
 /*
  * Mount a FUSE file system at @dir that never answers a READ, start a
  * peer that jams its own mmap lock on it, connect that peer @count times
- * (at most STALLFS_MAX_CONNECTIONS) to @socket, hold it @seconds, then
- * undo everything. Prints what it did; returns 0, 2 when this kernel or
- * user can't set it up (a skip), else 1.
+ * (at most STALLFS_MAX_CONNECTIONS) to @socket, as uid and gid @uid
+ * unless it is negative, hold it @seconds, then undo everything. Prints
+ * what it did; returns 0, 2 when this kernel or user can't set it up (a
+ * skip), else 1.
  */
 int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
-			 int count);
+			 int count, int uid);
 
 #endif /* PVDMA_TEST_STALLFS_H */

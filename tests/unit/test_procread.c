@@ -4,7 +4,8 @@
  * loop, a cancelled read's never do, a read past its deadline is ended
  * on the loop and its thread counted stuck until it ends, and a read
  * asked for while every thread is taken (stuck ones too) is refused, not
- * queued; a read pinned to a process with a pidfd is not believed once
+ * queued; one user's reads hold at most its share of the threads (stuck
+ * ones too), its next one refused while other users' run; a read pinned to a process with a pidfd is not believed once
  * that process is gone (its pid may be another's). A FIFO nobody opens for
  * writing stands in for a peer that holds its command line: the thread's
  * open waits until the test lets it go.
@@ -28,6 +29,8 @@
 #include "host/procread.h"
 
 #define LONG_MS	60000	/* a deadline no test reaches */
+#define UID_A	1000	/* the peers' users */
+#define UID_B	1001
 
 struct got {
 	int calls;
@@ -119,7 +122,7 @@ static void test_read_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "a", path, sizeof(path));
-	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, -1,
+	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, -1, UID_A,
 				       got_read, &g, &err));
 	/* the loop does not wait for the read */
 	evloop_run_once(&f->loop, 0);
@@ -143,7 +146,8 @@ static void test_cancelled_read_never_comes_back(void **state)
 	int err = 0;
 
 	fifo_make(f, "b", path, sizeof(path));
-	r = procread_start(f->pool, path, 64, LONG_MS, -1, got_read, &g, &err);
+	r = procread_start(f->pool, path, 64, LONG_MS, -1, UID_A, got_read, &g,
+			   &err);
 	assert_non_null(r);
 	procread_cancel(r);		/* its client went */
 	fifo_release(path, "qemu", 4);
@@ -155,7 +159,8 @@ static void test_cancelled_read_never_comes_back(void **state)
 
 /*
  * Take every reader thread: a read of its own FIFO each (named @prefix
- * and a number, into @path), nobody writing, deadline @ms.
+ * and a number, into @path), nobody writing, deadline @ms; each user
+ * (UID_B and on) takes its share, as many users as it takes.
  */
 static void readers_fill(struct fixture *f, struct got *g,
 			 char path[][96], const char *prefix, int ms)
@@ -168,6 +173,7 @@ static void readers_fill(struct fixture *f, struct got *g,
 		snprintf(name, sizeof(name), "%s%d", prefix, i);
 		fifo_make(f, name, path[i], sizeof(path[i]));
 		assert_non_null(procread_start(f->pool, path[i], 64, ms, -1,
+					       UID_B + i / PROCREAD_PER_UID,
 					       got_read, &g[i], &err));
 	}
 }
@@ -180,10 +186,18 @@ static void test_busy_refused(void **state)
 	int i, err = 0;
 
 	readers_fill(f, g, path, "f", LONG_MS);
-	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1,
+	/* a user holding nothing: no thread left for it */
+	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1, UID_A,
 				   got_read, &g[PROCREAD_THREADS], &err));
 	assert_int_equal(err, -EBUSY);
 	assert_int_equal(procread_refused(f->pool), 1);
+	assert_int_equal(procread_refused_quota(f->pool), 0);
+	/* a user holding its share hears that, full pool or not */
+	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1, UID_B,
+				   got_read, &g[PROCREAD_THREADS], &err));
+	assert_int_equal(err, -EDQUOT);
+	assert_int_equal(procread_refused(f->pool), 1);
+	assert_int_equal(procread_refused_quota(f->pool), 1);
 	for (i = 0; i < PROCREAD_THREADS; i++)
 		fifo_release(path[i], "x", 1);
 	loop_settle(f);
@@ -214,8 +228,8 @@ static void test_deadline_ends_the_wait(void **state)
 	int err = 0;
 
 	fifo_make(f, "d", path, sizeof(path));
-	assert_non_null(procread_start(f->pool, path, 64, 50, -1, got_read, &g,
-				       &err));
+	assert_non_null(procread_start(f->pool, path, 64, 50, -1, UID_A,
+				       got_read, &g, &err));
 	loop_for(f, 20);
 	assert_int_equal(g.calls, 0);
 	loop_for(f, 200);
@@ -227,7 +241,8 @@ static void test_deadline_ends_the_wait(void **state)
 	assert_int_equal(procread_timed_out(f->pool), 1);
 	/* a read that ends in time is not touched by the timer */
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				       LONG_MS, -1, got_read, &late, &err));
+				       LONG_MS, -1, UID_A, got_read, &late,
+				       &err));
 	fifo_release(path, "qemu", 4);
 	loop_settle(f);
 	assert_int_equal(g.calls, 1);		/* never again */
@@ -251,8 +266,8 @@ static void test_stuck_count_toward_the_cap(void **state)
 	loop_for(f, 100);
 	assert_int_equal(procread_stuck(f->pool), PROCREAD_THREADS);
 	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				   LONG_MS, -1, got_read, &g[PROCREAD_THREADS],
-				   &err));
+				   LONG_MS, -1, UID_A, got_read,
+				   &g[PROCREAD_THREADS], &err));
 	assert_int_equal(err, -EBUSY);
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		assert_int_equal(g[i].calls, 1);
@@ -263,12 +278,69 @@ static void test_stuck_count_toward_the_cap(void **state)
 	assert_int_equal(procread_stuck(f->pool), 0);
 	/* places back: reads run again */
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				       LONG_MS, -1, got_read, &g[PROCREAD_THREADS],
-				       &err));
+				       LONG_MS, -1, UID_B, got_read,
+				       &g[PROCREAD_THREADS], &err));
 	loop_settle(f);
 	assert_int_equal(g[PROCREAD_THREADS].calls, 1);
 	for (i = 0; i < PROCREAD_THREADS; i++) {
 		assert_int_equal(g[i].calls, 1);
+		unlink(path[i]);
+	}
+	fixture_free(f);
+}
+
+/*
+ * One user's peers that never let go: once they hold its share (stuck
+ * past their deadline, too), its next read is refused at once, counted
+ * apart from a full pool, and another user's read still runs and comes
+ * back. Its reads end: its share is free again.
+ */
+static void test_one_user_held_to_its_share(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[PROCREAD_PER_UID], refused = { 0 }, other = { 0 };
+	char path[PROCREAD_PER_UID][96], name[16];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, 20, -1,
+					       UID_A, got_read, &g[i], &err));
+	}
+	assert_int_equal(procread_running_uid(f->pool, UID_A),
+			 PROCREAD_PER_UID);
+	loop_for(f, 100);
+	assert_int_equal(procread_stuck(f->pool), PROCREAD_PER_UID);
+	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64, LONG_MS,
+				   -1, UID_A, got_read, &refused, &err));
+	assert_int_equal(err, -EDQUOT);
+	assert_int_equal(procread_refused_quota(f->pool), 1);
+	assert_int_equal(procread_refused(f->pool), 0);
+	/* the reserve: another user is served meanwhile */
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, -1, UID_B, got_read, &other,
+				       &err));
+	for (i = 0; i < 50 && !other.calls; i++)
+		loop_for(f, 10);
+	assert_int_equal(other.calls, 1);
+	assert_true(other.n > 0);
+	assert_int_equal(procread_running_uid(f->pool, UID_B), 0);
+	/* its stuck reads end: the user's reads run again */
+	for (i = 0; i < PROCREAD_PER_UID; i++)
+		fifo_release(path[i], "x", 1);
+	loop_settle(f);
+	assert_int_equal(procread_running_uid(f->pool, UID_A), 0);
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, -1, UID_A, got_read, &refused,
+				       &err));
+	loop_settle(f);
+	assert_int_equal(refused.calls, 1);
+	assert_true(refused.n > 0);
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].n, -ETIMEDOUT);
 		unlink(path[i]);
 	}
 	fixture_free(f);
@@ -307,7 +379,7 @@ static void test_pinned_process_alive(void **state)
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	assert_non_null(procread_start(f->pool, path, 64, LONG_MS, pidfd,
-				       got_read, &g, &err));
+				       UID_A, got_read, &g, &err));
 	loop_settle(f);
 	assert_int_equal(g.calls, 1);
 	assert_true(g.n > 0);
@@ -330,7 +402,8 @@ static void test_pinned_process_gone(void **state)
 	child_reap(pid);
 	assert_true(procread_pidfd_gone(pidfd));
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
-				       LONG_MS, pidfd, got_read, &g, &err));
+				       LONG_MS, pidfd, UID_A, got_read, &g,
+				       &err));
 	loop_settle(f);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.n, -ESRCH);
@@ -345,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_busy_refused),
 		cmocka_unit_test(test_deadline_ends_the_wait),
 		cmocka_unit_test(test_stuck_count_toward_the_cap),
+		cmocka_unit_test(test_one_user_held_to_its_share),
 		cmocka_unit_test(test_pinned_process_alive),
 		cmocka_unit_test(test_pinned_process_gone),
 	};
