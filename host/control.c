@@ -192,6 +192,10 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "fd_store_dropped", d->store.stats.dropped);
 	jsonw_u64(w, "cmdline_reads_running",
 		  d->procread ? procread_running(d->procread) : 0);
+	jsonw_u64(w, "cmdline_reads_waiting",
+		  d->procread ? procread_queued(d->procread) : 0);
+	jsonw_u64(w, "cmdline_reads_queued",
+		  d->procread ? procread_waited(d->procread) : 0);
 	jsonw_u64(w, "cmdline_reads_stuck",
 		  d->procread ? procread_stuck(d->procread) : 0);
 	jsonw_u64(w, "cmdline_timed_out",

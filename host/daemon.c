@@ -282,9 +282,10 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	 * reader wait on for good (procread.h): read on a helper thread,
 	 * and the setup waits for it, not the loop, until its deadline.
 	 * Nothing to compare with (no pid, no RAM file configured): no
-	 * check. No thread free (each still waits on an earlier peer), or
-	 * the peer's uid holding its share of them: refused, not served
-	 * unchecked, so stuck readers buy a peer nothing.
+	 * check. The peer's uid holding its share of the threads: the read
+	 * waits for one of them, with the same deadline. No thread free
+	 * (each still waits on an earlier peer), or no place left to wait:
+	 * refused, not served unchecked, so stuck readers buy a peer nothing.
 	 */
 	if (cl->pid <= 0 || !d->cfg.companion.ram.path || !d->procread)
 		return companion_attach(d, cl);
@@ -307,9 +308,10 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 		return -EINPROGRESS;
 	if (err == -EDQUOT)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-			"companion: pid %d uid %d refused: its user's peers hold %d of the %d command-line reader threads, its share, still reading or stuck (cmdline_refused_peer_quota in stats)",
+			"companion: pid %d uid %d refused: its user's peers hold %d of the %d command-line reader threads, its share, still reading or stuck, and no place is left for it to wait (%d of its user's, %d in all) (cmdline_refused_peer_quota in stats)",
 			(int)cl->pid, (int)cl->peer.uid, PROCREAD_PER_UID,
-			PROCREAD_THREADS);
+			PROCREAD_THREADS, PROCREAD_QUEUE_PER_UID,
+			PROCREAD_QUEUE);
 	else if (err == -EBUSY)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: all %d command-line reader threads still wait on earlier peers' (cmdline_reads_stuck in stats)",

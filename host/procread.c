@@ -10,7 +10,11 @@
  * caller hears -ETIMEDOUT and the record waits, stuck, for its thread.
  * Each thread is charged to its peer's uid from its start until it ends,
  * given back by the thread itself: a read that ends frees its share at
- * once, not when the loop gets round to it.
+ * once, not when the loop gets round to it. A read whose uid holds its
+ * share waits, without a thread, on the pool's queue (live, so the same
+ * timer ends it at its deadline); the loop, woken by the eventfd of a
+ * thread that ended, starts the first queued reads that can take a
+ * thread then.
  * The pool outlives pvdmad's use of it while threads still run: the last
  * one out frees it.
  */
@@ -34,11 +38,16 @@
 
 _Static_assert(PROCREAD_PER_UID >= 1 && PROCREAD_PER_UID < PROCREAD_THREADS,
 	       "a uid's share leaves a reserve for the others");
+_Static_assert(PROCREAD_QUEUE_PER_UID >= 1 &&
+	       PROCREAD_QUEUE_PER_UID < PROCREAD_QUEUE &&
+	       PROCREAD_QUEUE <= UIDQUOTA_MAX_SLOTS,
+	       "a uid's places in the queue leave a reserve for the others");
 
 /**
  * struct procread - one read
  * @next:	in the pool's done list
  * @live_next:	in the pool's live list (the loop's alone)
+ * @queue_next:	in the pool's queue (the loop's alone)
  * @pool:
  * @path:	what to read
  * @buf:	what was read
@@ -51,10 +60,13 @@ _Static_assert(PROCREAD_PER_UID >= 1 && PROCREAD_PER_UID < PROCREAD_THREADS,
  * @cancelled:	the caller is gone (the loop's alone)
  * @expired:	the deadline passed: counted stuck until its thread ends
  *		(the loop's alone)
+ * @queued:	on the queue, charged to @uid there (the loop's alone)
+ * @started:	its thread was made (the loop's alone)
  */
 struct procread {
 	struct procread *next;
 	struct procread *live_next;
+	struct procread *queue_next;
 	struct procread_pool *pool;
 	char path[64];
 	char *buf;
@@ -67,6 +79,8 @@ struct procread {
 	uint64_t deadline_ns;
 	bool cancelled;
 	bool expired;
+	bool queued;
+	bool started;
 };
 
 /**
@@ -75,6 +89,9 @@ struct procread {
  * @efd:	written by a thread when it adds to @done
  * @tfd, @timer_watch: the deadline timer, on the loop
  * @live:	reads whose caller still waits (the loop's alone)
+ * @queue:	reads waiting for a thread, oldest first (the loop's alone)
+ * @waiting:	their places, charged to their uids (the loop's alone)
+ * @waited:	reads that went through the queue (the loop's)
  * @lock:	guards @done, @running, @closing
  * @done:	reads ended, not yet handed to their callers
  * @running:	threads not yet ended (some may never end), each charged
@@ -94,6 +111,9 @@ struct procread_pool {
 	int tfd;
 	struct evloop_watch timer_watch;
 	struct procread *live;
+	struct procread *queue;
+	struct uidquota waiting;
+	unsigned long long waited;
 	pthread_mutex_t lock;
 	struct procread *done;
 	struct uidquota running;
@@ -188,6 +208,97 @@ static void procread_unlive(struct procread *r)
 		*pp = r->live_next;
 }
 
+/* Off the queue, its place given back. */
+static void procread_unqueue(struct procread *r)
+{
+	struct procread **pp = &r->pool->queue;
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->queue_next;
+	if (*pp)
+		*pp = r->queue_next;
+	r->queued = false;
+	uidquota_put(&r->pool->waiting, r->uid);
+}
+
+/* At the queue's end, if its uid has a place left there and the queue has
+ * one; -EDQUOT if not. */
+static int procread_queue(struct procread *r)
+{
+	struct procread_pool *p = r->pool;
+	struct procread **pp = &p->queue;
+
+	if (uidquota_take(&p->waiting, r->uid))
+		return -EDQUOT;	/* its user's reads can neither run nor wait */
+	while (*pp)
+		pp = &(*pp)->queue_next;
+	r->queue_next = NULL;
+	*pp = r;
+	r->queued = true;
+	p->waited++;
+	return 0;
+}
+
+/* @r's thread, @r charged to its uid already: 0 or a negative errno. */
+static int procread_spawn(struct procread *r)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	/* No signal for the thread: SIGALRM must reach the loop's (peerfd.c). */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&t, &attr, procread_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pthread_mutex_lock(&r->pool->lock);
+		uidquota_put(&r->pool->running, r->uid);
+		pthread_mutex_unlock(&r->pool->lock);
+		return err;
+	}
+	r->started = true;
+	return 0;
+}
+
+/* The oldest queued read that a thread is free for, charged to its uid. */
+static struct procread *procread_next_ready(struct procread_pool *p)
+{
+	struct procread *r;
+
+	pthread_mutex_lock(&p->lock);
+	for (r = p->queue; r; r = r->queue_next)
+		if (!uidquota_take(&p->running, r->uid))
+			break;
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+/*
+ * Start the queued reads threads are free for, oldest first (a uid's in
+ * the order asked for). The walk starts over after each: a callback may
+ * start or cancel reads.
+ */
+static void procread_drain(struct procread_pool *p)
+{
+	struct procread *r;
+	int err;
+
+	while ((r = procread_next_ready(p))) {
+		procread_unqueue(r);
+		err = procread_spawn(r);
+		if (!err)
+			continue;
+		procread_unlive(r);
+		r->fn(r->ctx, NULL, err);
+		procread_free(r);
+	}
+}
+
 static void procread_on_done(struct evloop_watch *w, uint32_t events)
 {
 	struct procread_pool *p = container_of(w, struct procread_pool, watch);
@@ -209,6 +320,8 @@ static void procread_on_done(struct evloop_watch *w, uint32_t events)
 		}
 		procread_free(r);
 	}
+	/* threads ended: their places go to the reads waiting for them */
+	procread_drain(p);
 }
 
 /* The timer for the earliest deadline among the live reads, or none. */
@@ -240,6 +353,7 @@ static void procread_on_timer(struct evloop_watch *w, uint32_t events)
 	struct procread **pp = &p->live, *late = NULL, *r;
 	uint64_t now = evloop_now_ns(), v;
 	ssize_t n = read(p->tfd, &v, sizeof(v));	/* ours, non-blocking */
+	bool gone;
 
 	(void)n;	/* the walk below is what counts, not how often */
 	while ((r = *pp)) {
@@ -250,15 +364,27 @@ static void procread_on_timer(struct evloop_watch *w, uint32_t events)
 		*pp = r->live_next;
 		r->live_next = late;
 		late = r;
+		/* off the queue now: a callback below may start reads */
+		if (r->queued)
+			procread_unqueue(r);
 	}
 	procread_arm(p);
 	while ((r = late)) {
 		late = r->live_next;
+		p->timed_out++;
+		if (!r->started) {
+			/* it never had a thread: nothing left of it */
+			if (!r->cancelled)
+				r->fn(r->ctx, NULL, -ETIMEDOUT);
+			procread_free(r);
+			continue;
+		}
+		gone = r->cancelled;
 		procread_cancel(r);
 		r->expired = true;
 		p->stuck++;
-		p->timed_out++;
-		r->fn(r->ctx, NULL, -ETIMEDOUT);
+		if (!gone)
+			r->fn(r->ctx, NULL, -ETIMEDOUT);
 	}
 }
 
@@ -270,6 +396,9 @@ struct procread_pool *procread_pool_new(struct evloop *loop)
 	if (!p)
 		return NULL;
 	err = uidquota_init(&p->running, PROCREAD_THREADS, PROCREAD_PER_UID);
+	if (!err)
+		err = uidquota_init(&p->waiting, PROCREAD_QUEUE,
+				    PROCREAD_QUEUE_PER_UID);
 	if (err) {
 		free(p);
 		errno = -err;
@@ -316,6 +445,10 @@ void procread_pool_free(struct procread_pool *p)
 	evloop_del(p->loop, &p->watch);
 	evloop_del(p->loop, &p->timer_watch);
 	p->live = NULL;		/* their threads free them */
+	while ((r = p->queue)) {	/* no thread: ours to free */
+		p->queue = r->queue_next;
+		procread_free(r);
+	}
 	pthread_mutex_lock(&p->lock);
 	p->closing = true;
 	while ((r = p->done)) {
@@ -333,9 +466,6 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 				uid_t uid, procread_fn fn, void *ctx, int *err)
 {
 	struct procread *r = calloc(1, sizeof(*r));
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t t;
 
 	*err = -ENOMEM;
 	if (r) {
@@ -355,12 +485,25 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 	r->uid = uid;
 	r->fn = fn;
 	r->ctx = ctx;
+	/* A queued read's deadline too: from now, not from its start. */
 	r->deadline_ns = evloop_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	pthread_mutex_lock(&p->lock);
-	*err = uidquota_take(&p->running, uid);
-	pthread_mutex_unlock(&p->lock);
+	/* Behind the uid's reads that wait already: its own stay in order. */
+	if (uidquota_held(&p->waiting, uid)) {
+		*err = -EDQUOT;
+	} else {
+		pthread_mutex_lock(&p->lock);
+		*err = uidquota_take(&p->running, uid);
+		pthread_mutex_unlock(&p->lock);
+	}
+	/*
+	 * Its uid at its share: it waits for one of that uid's threads (a
+	 * burst of one user's QEMUs is served), in that uid's few places,
+	 * so a user whose peers stall only makes its own wait. Every thread
+	 * taken by others: refused, as a full queue is.
+	 */
+	if (*err == -EDQUOT)
+		*err = procread_queue(r);
 	if (*err) {
-		/* at once, never queued: a queue would wait on the stuck */
 		if (*err == -EDQUOT)
 			p->refused_quota++;
 		else
@@ -368,20 +511,12 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 		procread_free(r);
 		return NULL;
 	}
-	/* No signal for the thread: SIGALRM must reach the loop's (peerfd.c). */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	*err = -pthread_create(&t, &attr, procread_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (*err) {
-		pthread_mutex_lock(&p->lock);
-		uidquota_put(&p->running, uid);
-		pthread_mutex_unlock(&p->lock);
-		procread_free(r);
-		return NULL;
+	if (!r->queued) {
+		*err = procread_spawn(r);
+		if (*err) {
+			procread_free(r);
+			return NULL;
+		}
 	}
 	/* The thread may already be done: the loop hands it back later. */
 	r->live_next = p->live;
@@ -394,6 +529,10 @@ void procread_cancel(struct procread *r)
 {
 	procread_unlive(r);
 	r->cancelled = true;
+	if (r->queued) {	/* no thread has it: gone now */
+		procread_unqueue(r);
+		procread_free(r);
+	}
 }
 
 unsigned int procread_running(struct procread_pool *p)
@@ -434,4 +573,19 @@ unsigned int procread_stuck(const struct procread_pool *p)
 unsigned long long procread_timed_out(const struct procread_pool *p)
 {
 	return p->timed_out;
+}
+
+unsigned int procread_queued(const struct procread_pool *p)
+{
+	return p->waiting.used;
+}
+
+unsigned int procread_queued_uid(const struct procread_pool *p, uid_t uid)
+{
+	return uidquota_held(&p->waiting, uid);
+}
+
+unsigned long long procread_waited(const struct procread_pool *p)
+{
+	return p->waited;
 }

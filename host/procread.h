@@ -16,11 +16,16 @@
  * lets go can't be stopped (the wait is killable: only exit ends it), so
  * it is counted as stuck until it ends on its own; at most
  * PROCREAD_THREADS run at once, stuck ones included, and a read asked
- * for when all of them are taken is refused (-EBUSY), never queued.
+ * for when all of them are taken by other users is refused (-EBUSY).
  * Each read is charged, until its thread ends, to the uid of the peer it
  * is for (uidquota.h): a uid holding PROCREAD_PER_UID threads has its
- * next read refused at once (-EDQUOT), so one user's stuck peers keep
- * the rest of the pool free for other users' QEMUs.
+ * next read wait, in order, until one of that uid's threads ends (a
+ * burst of one user's QEMUs started together is served: each read takes
+ * microseconds), its deadline running from when it was asked for; so
+ * one user's stuck peers keep the rest of the pool free for other
+ * users' QEMUs and make only that user's later reads wait and time out.
+ * Past the queue's bounds (PROCREAD_QUEUE_PER_UID for the uid,
+ * PROCREAD_QUEUE in all) the read is refused at once (-EDQUOT).
  */
 #ifndef PVDMAD_PROCREAD_H
 #define PVDMAD_PROCREAD_H
@@ -41,6 +46,18 @@
  * together, hardly ever hold two at once.
  */
 #define PROCREAD_PER_UID	(PROCREAD_THREADS / 4 ? PROCREAD_THREADS / 4 : 1)
+/*
+ * Reads that may wait for a thread of their uid's share: twice the
+ * threads in all (at most UIDQUOTA_MAX_SLOTS), a quarter of them to one
+ * uid, as the threads are shared, so it takes four users whose peers
+ * stall their own reads to fill the queue as well. One user then has up
+ * to 2 + 4 command lines asked for at the same moment served, more than
+ * VMs started together put on the loop within the tens of microseconds
+ * a read takes; a stalling user's waiting reads end at their deadline.
+ * A waiting read holds its record and its pidfd, no thread.
+ */
+#define PROCREAD_QUEUE		(2 * PROCREAD_THREADS)
+#define PROCREAD_QUEUE_PER_UID	(PROCREAD_QUEUE / 4 ? PROCREAD_QUEUE / 4 : 1)
 
 struct procread;
 struct procread_pool;
@@ -65,10 +82,13 @@ void procread_pool_free(struct procread_pool *p);
  * @path is under: if it is gone once @path is open, its pid may name
  * another process by then, and the read ends -ESRCH instead (a live or
  * zombie process keeps its pid, so after that check the open file is
- * its). The thread is charged to @uid, the peer's, until it ends. The
- * handle (valid until @fn is called), or NULL with -EDQUOT (@uid holds
- * PROCREAD_PER_UID threads already), -EBUSY (every thread taken) or
- * another negative errno in *@err.
+ * its). The thread is charged to @uid, the peer's, until it ends; with
+ * @uid holding PROCREAD_PER_UID threads (or reads of it waiting) the
+ * read waits for one of them to end, after @uid's earlier ones, and
+ * @timeout_ms counts from now. The handle (valid until @fn is called),
+ * or NULL with -EDQUOT (@uid at its share and the queue holding
+ * PROCREAD_QUEUE_PER_UID reads of it or PROCREAD_QUEUE in all), -EBUSY
+ * (every thread taken, by other uids) or another negative errno in *@err.
  */
 struct procread *procread_start(struct procread_pool *p, const char *path,
 				size_t max, unsigned int timeout_ms, int pidfd,
@@ -77,7 +97,8 @@ struct procread *procread_start(struct procread_pool *p, const char *path,
 /* Is the process of @pidfd gone (reaped)? pidfd_send_signal(2), signal 0. */
 bool procread_pidfd_gone(int pidfd);
 
-/* @fn will not be called for @r (its thread may still be reading). */
+/* @fn will not be called for @r (its thread may still be reading; a
+ * read still waiting leaves the queue). */
 void procread_cancel(struct procread *r);
 
 /* Threads reading now (stuck ones included), and those of them past their
@@ -86,12 +107,17 @@ unsigned int procread_running(struct procread_pool *p);
 unsigned int procread_stuck(const struct procread_pool *p);
 /* Threads charged to @uid now (stuck ones included). */
 unsigned int procread_running_uid(struct procread_pool *p, uid_t uid);
+/* Reads waiting for a thread now; those of @uid. */
+unsigned int procread_queued(const struct procread_pool *p);
+unsigned int procread_queued_uid(const struct procread_pool *p, uid_t uid);
 /*
  * Reads refused because all threads were taken; because the peer's uid
- * held its share; reads past deadline.
+ * held its share and could wait no more; reads past deadline (waiting
+ * ones too); reads that waited.
  */
 unsigned long long procread_refused(const struct procread_pool *p);
 unsigned long long procread_refused_quota(const struct procread_pool *p);
 unsigned long long procread_timed_out(const struct procread_pool *p);
+unsigned long long procread_waited(const struct procread_pool *p);
 
 #endif /* PVDMAD_PROCREAD_H */

@@ -3,10 +3,14 @@
  * Reads off the loop (host/procread.c): a read's bytes come back on the
  * loop, a cancelled read's never do, a read past its deadline is ended
  * on the loop and its thread counted stuck until it ends, and a read
- * asked for while every thread is taken (stuck ones too) is refused, not
- * queued; one user's reads hold at most its share of the threads (stuck
- * ones too), its next one refused while other users' run; a read pinned to a process with a pidfd is not believed once
- * that process is gone (its pid may be another's). A FIFO nobody opens for
+ * asked for while every thread is taken by other users (stuck ones too)
+ * is refused; one user's reads hold at most its share of the threads
+ * (stuck ones too), its next ones wait, in order, for one of its threads
+ * (a burst all served; behind stuck ones, timed out at the deadline they
+ * were asked with) while other users' run, and past its places in the
+ * queue are refused; a cancelled waiting read leaves the queue; a read
+ * pinned to a process with a pidfd is not believed once that process is
+ * gone (its pid may be another's). A FIFO nobody opens for
  * writing stands in for a peer that holds its command line: the thread's
  * open waits until the test lets it go.
  */
@@ -35,6 +39,7 @@
 struct got {
 	int calls;
 	ssize_t n;
+	uint64_t at;	/* when it was called back */
 	char buf[64];
 };
 
@@ -44,6 +49,7 @@ static void got_read(void *ctx, const char *buf, ssize_t n)
 
 	g->calls++;
 	g->n = n;
+	g->at = evloop_now_ns();
 	if (n > 0)
 		memcpy(g->buf, buf, (size_t)n < sizeof(g->buf) ? (size_t)n :
 		       sizeof(g->buf));
@@ -96,14 +102,15 @@ static void fifo_release(const char *path, const char *s, size_t n)
 	close(fd);
 }
 
-/* Run the loop until every thread is done and what they read handed
- * back (or a few seconds passed).
+/* Run the loop until every thread is done, no read waits for one, and
+ * what they read handed back (or a few seconds passed).
  */
 static void loop_settle(struct fixture *f)
 {
 	int i;
 
-	for (i = 0; i < 300 && procread_running(f->pool); i++) {
+	for (i = 0; i < 300 && (procread_running(f->pool) ||
+				procread_queued(f->pool)); i++) {
 		evloop_run_once(&f->loop, 10);
 		evloop_turn_end(&f->loop);
 	}
@@ -112,6 +119,18 @@ static void loop_settle(struct fixture *f)
 		evloop_turn_end(&f->loop);
 	}
 	assert_int_equal(procread_running(f->pool), 0);
+	assert_int_equal(procread_queued(f->pool), 0);
+}
+
+/* Run the loop for @ms. */
+static void loop_for(struct fixture *f, int ms)
+{
+	uint64_t end = evloop_now_ns() + (uint64_t)ms * 1000000ull;
+
+	while (evloop_now_ns() < end) {
+		evloop_run_once(&f->loop, 10);
+		evloop_turn_end(&f->loop);
+	}
 }
 
 static void test_read_comes_back(void **state)
@@ -192,12 +211,16 @@ static void test_busy_refused(void **state)
 	assert_int_equal(err, -EBUSY);
 	assert_int_equal(procread_refused(f->pool), 1);
 	assert_int_equal(procread_refused_quota(f->pool), 0);
-	/* a user holding its share hears that, full pool or not */
-	assert_null(procread_start(f->pool, path[0], 64, LONG_MS, -1, UID_B,
-				   got_read, &g[PROCREAD_THREADS], &err));
-	assert_int_equal(err, -EDQUOT);
+	/* a user holding its share waits for one of its own, full pool or
+	 * not */
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, -1, UID_B, got_read,
+				       &g[PROCREAD_THREADS], &err));
+	assert_int_equal(procread_queued(f->pool), 1);
 	assert_int_equal(procread_refused(f->pool), 1);
-	assert_int_equal(procread_refused_quota(f->pool), 1);
+	assert_int_equal(procread_refused_quota(f->pool), 0);
+	loop_for(f, 20);
+	assert_int_equal(g[PROCREAD_THREADS].calls, 0);
 	for (i = 0; i < PROCREAD_THREADS; i++)
 		fifo_release(path[i], "x", 1);
 	loop_settle(f);
@@ -205,19 +228,10 @@ static void test_busy_refused(void **state)
 		assert_int_equal(g[i].calls, 1);
 		unlink(path[i]);
 	}
-	assert_int_equal(g[PROCREAD_THREADS].calls, 0);
+	assert_int_equal(g[PROCREAD_THREADS].calls, 1);
+	assert_true(g[PROCREAD_THREADS].n > 0);
+	assert_int_equal(procread_waited(f->pool), 1);
 	fixture_free(f);
-}
-
-/* Run the loop for @ms. */
-static void loop_for(struct fixture *f, int ms)
-{
-	uint64_t end = evloop_now_ns() + (uint64_t)ms * 1000000ull;
-
-	while (evloop_now_ns() < end) {
-		evloop_run_once(&f->loop, 10);
-		evloop_turn_end(&f->loop);
-	}
 }
 
 static void test_deadline_ends_the_wait(void **state)
@@ -289,20 +303,28 @@ static void test_stuck_count_toward_the_cap(void **state)
 	fixture_free(f);
 }
 
+#define WAIT_MS	300	/* the deadline of reads that wait behind stuck ones */
+
 /*
  * One user's peers that never let go: once they hold its share (stuck
- * past their deadline, too), its next read is refused at once, counted
- * apart from a full pool, and another user's read still runs and comes
- * back. Its reads end: its share is free again.
+ * past their deadline, too), its next reads wait for its threads, as
+ * many as its places in the queue, the one after them is refused at once
+ * (counted apart from a full pool); another user's read still runs and
+ * comes back meanwhile, and the waiting reads end at the deadline they
+ * were asked with, never started, not stuck. Its reads end: its share is
+ * free again.
  */
 static void test_one_user_held_to_its_share(void **state)
 {
 	struct fixture *f = fixture_new();
-	struct got g[PROCREAD_PER_UID], refused = { 0 }, other = { 0 };
+	struct got g[PROCREAD_PER_UID], q[PROCREAD_QUEUE_PER_UID];
+	struct got refused = { 0 }, other = { 0 };
 	char path[PROCREAD_PER_UID][96], name[16];
+	uint64_t asked;
 	int i, err = 0;
 
 	memset(g, 0, sizeof(g));
+	memset(q, 0, sizeof(q));
 	for (i = 0; i < PROCREAD_PER_UID; i++) {
 		snprintf(name, sizeof(name), "q%d", i);
 		fifo_make(f, name, path[i], sizeof(path[i]));
@@ -313,20 +335,43 @@ static void test_one_user_held_to_its_share(void **state)
 			 PROCREAD_PER_UID);
 	loop_for(f, 100);
 	assert_int_equal(procread_stuck(f->pool), PROCREAD_PER_UID);
+	asked = evloop_now_ns();
+	for (i = 0; i < PROCREAD_QUEUE_PER_UID; i++)
+		assert_non_null(procread_start(f->pool, "/proc/self/cmdline",
+					       64, WAIT_MS, -1, UID_A,
+					       got_read, &q[i], &err));
+	assert_int_equal(procread_queued_uid(f->pool, UID_A),
+			 PROCREAD_QUEUE_PER_UID);
+	assert_int_equal(procread_waited(f->pool), PROCREAD_QUEUE_PER_UID);
+	/* its places taken: refused at once */
 	assert_null(procread_start(f->pool, "/proc/self/cmdline", 64, LONG_MS,
 				   -1, UID_A, got_read, &refused, &err));
 	assert_int_equal(err, -EDQUOT);
 	assert_int_equal(procread_refused_quota(f->pool), 1);
 	assert_int_equal(procread_refused(f->pool), 0);
-	/* the reserve: another user is served meanwhile */
+	/* the reserve: another user is served meanwhile, not queued */
 	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
 				       LONG_MS, -1, UID_B, got_read, &other,
 				       &err));
+	assert_int_equal(procread_queued_uid(f->pool, UID_B), 0);
 	for (i = 0; i < 50 && !other.calls; i++)
 		loop_for(f, 10);
 	assert_int_equal(other.calls, 1);
 	assert_true(other.n > 0);
 	assert_int_equal(procread_running_uid(f->pool, UID_B), 0);
+	/* the waiting reads: never started, each ended once at its deadline */
+	for (i = 0; i < 300 && procread_queued(f->pool); i++)
+		loop_for(f, 10);
+	loop_for(f, 20);
+	for (i = 0; i < PROCREAD_QUEUE_PER_UID; i++) {
+		assert_int_equal(q[i].calls, 1);
+		assert_int_equal(q[i].n, -ETIMEDOUT);
+		assert_true(q[i].at >= asked + WAIT_MS * 1000000ull);
+	}
+	assert_int_equal(procread_queued(f->pool), 0);
+	assert_int_equal(procread_stuck(f->pool), PROCREAD_PER_UID);
+	assert_int_equal(procread_timed_out(f->pool),
+			 PROCREAD_PER_UID + PROCREAD_QUEUE_PER_UID);
 	/* its stuck reads end: the user's reads run again */
 	for (i = 0; i < PROCREAD_PER_UID; i++)
 		fifo_release(path[i], "x", 1);
@@ -343,7 +388,139 @@ static void test_one_user_held_to_its_share(void **state)
 		assert_int_equal(g[i].n, -ETIMEDOUT);
 		unlink(path[i]);
 	}
+	for (i = 0; i < PROCREAD_QUEUE_PER_UID; i++)
+		assert_int_equal(q[i].calls, 1);	/* never again */
 	fixture_free(f);
+}
+
+#define BURST	(PROCREAD_PER_UID + PROCREAD_QUEUE_PER_UID)
+
+/*
+ * One user's QEMUs started together (libvirt runs them all as one uid):
+ * more reads asked for back to back, with no loop turn between, than its
+ * share of the threads. Quick reads: all served, none refused.
+ */
+static void test_burst_of_one_user_served(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[BURST];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < BURST; i++)
+		assert_non_null(procread_start(f->pool, "/proc/self/cmdline",
+					       64, LONG_MS, -1, UID_A,
+					       got_read, &g[i], &err));
+	loop_settle(f);
+	for (i = 0; i < BURST; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_true(g[i].n > 0);
+	}
+	assert_int_equal(procread_refused_quota(f->pool), 0);
+	assert_int_equal(procread_refused(f->pool), 0);
+	fixture_free(f);
+}
+
+/*
+ * The same burst behind reads that take a while (held on FIFOs, let go
+ * one at a time): the rest surely wait, and start as the user's threads
+ * end; a waiting read cancelled (its QEMU went) is never called back and
+ * gives its place to the next read asked for.
+ */
+static void test_waiting_reads_start_as_threads_end(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[PROCREAD_PER_UID], q[PROCREAD_QUEUE_PER_UID + 1];
+	struct procread *r[PROCREAD_QUEUE_PER_UID];
+	char path[PROCREAD_PER_UID][96], name[16];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		snprintf(name, sizeof(name), "w%d", i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS,
+					       -1, UID_A, got_read, &g[i],
+					       &err));
+	}
+	for (i = 0; i < PROCREAD_QUEUE_PER_UID; i++) {
+		r[i] = procread_start(f->pool, "/proc/self/cmdline", 64,
+				      LONG_MS, -1, UID_A, got_read, &q[i],
+				      &err);
+		assert_non_null(r[i]);
+	}
+	assert_int_equal(procread_queued(f->pool), PROCREAD_QUEUE_PER_UID);
+	/* the first waiting read's QEMU goes: its place is free again */
+	procread_cancel(r[0]);
+	assert_int_equal(procread_queued(f->pool), PROCREAD_QUEUE_PER_UID - 1);
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, -1, UID_A, got_read,
+				       &q[PROCREAD_QUEUE_PER_UID], &err));
+	assert_int_equal(procread_queued(f->pool), PROCREAD_QUEUE_PER_UID);
+	assert_int_equal(procread_refused_quota(f->pool), 0);
+	loop_for(f, 20);
+	for (i = 0; i <= PROCREAD_QUEUE_PER_UID; i++)
+		assert_int_equal(q[i].calls, 0);
+	/* one of its threads ends: the waiting reads go through it */
+	fifo_release(path[0], "x", 1);
+	for (i = 0; i < 300 && procread_queued(f->pool); i++)
+		loop_for(f, 10);
+	loop_for(f, 20);
+	assert_int_equal(g[0].calls, 1);
+	assert_int_equal(g[1].calls, 0);
+	assert_int_equal(q[0].calls, 0);	/* cancelled: never */
+	for (i = 1; i <= PROCREAD_QUEUE_PER_UID; i++) {
+		assert_int_equal(q[i].calls, 1);
+		assert_true(q[i].n > 0);
+	}
+	for (i = 1; i < PROCREAD_PER_UID; i++)
+		fifo_release(path[i], "x", 1);
+	loop_settle(f);
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		assert_int_equal(g[i].calls, 1);
+		unlink(path[i]);
+	}
+	assert_int_equal(q[0].calls, 0);
+	assert_int_equal(procread_waited(f->pool), PROCREAD_QUEUE_PER_UID + 1);
+	fixture_free(f);
+}
+
+/*
+ * pvdmad done with the pool while reads wait: they go with it, never
+ * called back (no thread will free them).
+ */
+static void test_pool_freed_with_reads_waiting(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct got g[PROCREAD_PER_UID], q = { 0 };
+	char path[PROCREAD_PER_UID][96], name[16];
+	int i, err = 0;
+
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		fifo_make(f, name, path[i], sizeof(path[i]));
+		assert_non_null(procread_start(f->pool, path[i], 64, LONG_MS,
+					       -1, UID_A, got_read, &g[i],
+					       &err));
+	}
+	assert_non_null(procread_start(f->pool, "/proc/self/cmdline", 64,
+				       LONG_MS, -1, UID_A, got_read, &q, &err));
+	assert_int_equal(procread_queued(f->pool), 1);
+	procread_pool_free(f->pool);
+	f->pool = NULL;
+	for (i = 0; i < PROCREAD_PER_UID; i++) {
+		fifo_release(path[i], "x", 1);
+		unlink(path[i]);
+	}
+	usleep(50000);	/* the threads end and the last frees the pool */
+	assert_int_equal(q.calls, 0);
+	for (i = 0; i < PROCREAD_PER_UID; i++)
+		assert_int_equal(g[i].calls, 0);
+	evloop_fini(&f->loop);
+	rmdir(f->dir);
+	free(f);
 }
 
 /* A child that waits to be killed, and a pidfd of it. */
@@ -419,6 +596,9 @@ int main(void)
 		cmocka_unit_test(test_deadline_ends_the_wait),
 		cmocka_unit_test(test_stuck_count_toward_the_cap),
 		cmocka_unit_test(test_one_user_held_to_its_share),
+		cmocka_unit_test(test_burst_of_one_user_served),
+		cmocka_unit_test(test_waiting_reads_start_as_threads_end),
+		cmocka_unit_test(test_pool_freed_with_reads_waiting),
 		cmocka_unit_test(test_pinned_process_alive),
 		cmocka_unit_test(test_pinned_process_gone),
 	};
