@@ -25,6 +25,8 @@
  *   client sigbus  --socket S --dma-socket D --gpa G (unbackable RAM page)
  *   client hidden  --socket S [--gpa TSEG]     (VGA window, SMRAM)
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
+ *                  [--answer-within A] (each connection's answer, 2 s if
+ *                  not given: more to outwait a command-line read's 2 s)
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
@@ -295,6 +297,7 @@ struct opts {
 	const char *control;
 	u64 below_4g;
 	int seconds;
+	int answer_within;	/* hold: seconds to wait for pvdmad's answer */
 	pid_t pid;
 	u64 gpa;
 	int count;
@@ -1306,7 +1309,8 @@ static int run_hold(const struct opts *o)
 	int i, n = o->count > FLOOD_MAX ? FLOOD_MAX : o->count, got = 0;
 	int ctl[CONTROL_MAX], pending[CONTROL_MAX];
 
-	recv_timeout_s = 2;	/* a daemon out of fds may never answer */
+	/* a daemon out of fds may never answer */
+	recv_timeout_s = o->answer_within ? o->answer_within : 2;
 	for (i = 0; i < n; i++) {
 		got += !ivs_connect(&devs[2 * i], o->socket, recv_timeout_s);
 		if (o->dma_socket)
@@ -1747,13 +1751,14 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "uid", required_argument, NULL, 'u' },
+		{ "answer-within", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .seconds = 3, .uid = -1 };
 	const char *mode;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:D:u:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:d:r:b:t:c:P:g:n:D:u:A:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': o.socket = optarg; break;
 		case 'd': o.dma_socket = optarg; break;
@@ -1766,6 +1771,7 @@ int main(int argc, char **argv)
 		case 'n': o.count = atoi(optarg); break;
 		case 'D': o.dir = optarg; break;
 		case 'u': o.uid = atoi(optarg); break;
+		case 'A': o.answer_within = atoi(optarg); break;
 		default: return 2;
 		}
 	}

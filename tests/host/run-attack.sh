@@ -811,17 +811,25 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	check "  the refusal logged with its pid" \
 		grep -q "refused: its command line (/proc/[0-9]*/cmdline) not readable within 2000 ms" "$w/log"
 	# the same user's peer connected twice more: one reader is left in
-	# its share of 2 (a quarter of 8), so the second is refused at once,
-	# and so is that user's next QEMU until a reader comes back
+	# its share of 2 (a quarter of 8), so the second read waits for one
+	# of that user's readers, and so does that user's next QEMU; the
+	# readers stay stuck, so both time out at their deadline (2 s from
+	# the connection), refused, never served unchecked
 	hold_cmdline fuse2 2 8 || fail "cmdline: the second peer was set up"
 	stats_within 1
-	check "  one user's share of the readers (2) taken: its next read refused, counted" \
-		stats_are cmdline_reads_running 2 cmdline_refused_peer_quota 1 cmdline_refused_busy 0
-	timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/quota.out" 2>&1
-	check "  a QEMU of that user then refused, not served unchecked" \
-		grep -q "^hold: 0 connections" "$w/quota.out"
-	check "  the refusal logged with the uid and the stat" \
-		grep -q "uid 0 refused: its user's peers hold 2 of the 8 command-line reader threads.*(cmdline_refused_peer_quota in stats)" "$w/log"
+	check "  one user's share of the readers (2) taken: its next read waits, counted" \
+		stats_are cmdline_reads_running 2 cmdline_reads_waiting 1 cmdline_reads_queued 1 cmdline_refused_peer_quota 0 cmdline_refused_busy 0
+	t0=$(date +%s%N)
+	timeout 6 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 \
+		--answer-within 4 >"$w/quota.out" 2>&1
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "cmdline: the QEMU that waited behind its user's stuck readers answered after $ms ms"
+	check "  a QEMU of that user then waits, refused at its deadline, not served unchecked" \
+		sh -c "grep -q '^hold: 0 connections' '$w/quota.out' && [ $ms -ge 1800 ] && [ $ms -lt 3500 ]"
+	sleep 0.3
+	stats_within 1
+	check "  the waiting reads timed out, counted, never started" \
+		stats_are cmdline_reads_waiting 0 cmdline_reads_queued 2 cmdline_timed_out 4 cmdline_reads_stuck 2 cmdline_refused_peer_quota 0
 	# three more users' peers take their shares: all 8 readers taken,
 	# so a QEMU of a fifth user is refused at once, counted as busy
 	for u in 65531 65532 65533; do
@@ -829,7 +837,7 @@ case_cmdline() {	# QEMU's command line is read off the loop, with a deadline
 	done
 	stats_within 1
 	check "  four users' peers take all 8 readers" \
-		stats_are cmdline_reads_running 8 cmdline_refused_peer_quota 2 cmdline_refused_busy 0
+		stats_are cmdline_reads_running 8 cmdline_refused_peer_quota 0 cmdline_refused_busy 0
 	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 --seconds 0 >"$w/busy.out" 2>&1
 	check "  a QEMU of another user then refused, not served unchecked" \
 		grep -q "^hold: 0 connections" "$w/busy.out"
@@ -851,14 +859,15 @@ case_cmdline_users() {	# one user's stuck readers leave other users' QEMUs serve
 	cmdline_start cmdline-users
 	# uid 65533's peer connects 9 times, more than the whole pool of 8
 	# readers: its reads never end; the first 2 (its share, a quarter)
-	# run, the 7 after them are refused at once
+	# run, the next 4 (its places in the queue) wait for them, the 3
+	# after them are refused at once
 	hold_cmdline stuck 9 8 65533
 	cmdline_held $? || return
 	stats_within 1
-	check "one user's peer connected 9 times: 2 reads run (its share), 7 refused, counted" \
-		stats_are cmdline_reads_running 2 cmdline_refused_peer_quota 7 cmdline_refused_busy 0
+	check "one user's peer connected 9 times: 2 reads run (its share), 4 wait, 3 refused, counted" \
+		stats_are cmdline_reads_running 2 cmdline_reads_waiting 4 cmdline_reads_queued 4 cmdline_refused_peer_quota 3 cmdline_refused_busy 0
 	check "  the refusal logged with its uid and the stat" \
-		grep -q "uid 65533 refused: its user's peers hold 2 of the 8 command-line reader threads.*(cmdline_refused_peer_quota in stats)" "$w/log"
+		grep -q "uid 65533 refused: its user's peers hold 2 of the 8 command-line reader threads.*no place is left for it to wait.*(cmdline_refused_peer_quota in stats)" "$w/log"
 	# another user's QEMUs meanwhile: each command line read and checked
 	# (one saying -m 128M, which the 64 MiB RAM file does not hold, is
 	# refused for it), the plain ones served
@@ -872,17 +881,30 @@ case_cmdline_users() {	# one user's stuck readers leave other users' QEMUs serve
 	check "  and its plain QEMUs served" grep -q "^hold: 2 connections" "$w/other.out"
 	sleep 2.5	# the stuck reads' deadline (2 s) passes
 	stats_within 1
-	check "  past their deadline: both readers stuck, still that user's" \
-		stats_are cmdline_reads_stuck 2 cmdline_reads_running 2 cmdline_timed_out 2
+	check "  past their deadline: both readers stuck, still that user's, its waiting reads timed out" \
+		stats_are cmdline_reads_stuck 2 cmdline_reads_running 2 cmdline_reads_waiting 0 cmdline_timed_out 6
 	as_uid 65534 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 2 \
 		--seconds 0 >"$w/other2.out" 2>&1
 	check "  the other user's QEMUs still served" grep -q "^hold: 2 connections" "$w/other2.out"
-	as_uid 65533 timeout 5 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
-		--seconds 0 >"$w/same.out" 2>&1
-	check "  a QEMU of the stalling user refused" grep -q "^hold: 0 connections" "$w/same.out"
+	# a QEMU of the stalling user waits for its stuck readers; another
+	# user's QEMU is served while it waits
+	as_uid 65533 timeout 6 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
+		--seconds 0 --answer-within 4 >"$w/same.out" 2>&1 &
+	same=$!
+	sleep 0.5
 	stats_within 1
-	check "  counted against its share, not as busy" \
-		stats_are cmdline_refused_peer_quota 8 cmdline_refused_busy 0
+	check "  a QEMU of the stalling user waits" stats_are cmdline_reads_waiting 1
+	as_uid 65534 timeout 1 "$CLIENT" hold --socket "$w/c.sock" --count 1 \
+		--seconds 0 >"$w/other3.out" 2>&1
+	check "  another user's QEMU served meanwhile, within 1 s" \
+		grep -q "^hold: 1 connections" "$w/other3.out"
+	wait "$same"
+	check "  the waiting QEMU refused at its deadline, not served unchecked" \
+		grep -q "^hold: 0 connections" "$w/same.out"
+	sleep 0.3
+	stats_within 1
+	check "  timed out, not refused at once, not busy" \
+		stats_are cmdline_timed_out 7 cmdline_reads_waiting 0 cmdline_refused_peer_quota 3 cmdline_refused_busy 0
 	# shellcheck disable=SC2086	# $holders: pids
 	wait $holders
 	sleep 0.3
@@ -890,6 +912,26 @@ case_cmdline_users() {	# one user's stuck readers leave other users' QEMUs serve
 		--seconds 0 >"$w/again.out" 2>&1
 	check "  its peer gone: that user's QEMUs served again" \
 		grep -q "^hold: 1 connections" "$w/again.out"
+	# a burst of one user's QEMUs (libvirt starts VMs of one uid
+	# together) while its 2 readers are busy for a second: the 4 that
+	# connect meanwhile wait for them, and are all served once they end
+	holders=
+	hold_cmdline busy 2 1 65532 || fail "cmdline_users: the busy peer was set up"
+	burst=
+	for i in 1 2 3 4; do
+		as_uid 65532 timeout 6 "$CLIENT" hold --socket "$w/c.sock" \
+			--count 1 --seconds 0 --answer-within 4 \
+			>"$w/burst$i.out" 2>&1 &
+		burst="$burst $!"
+	done
+	# shellcheck disable=SC2086	# pids
+	wait $burst $holders
+	n=$(cat "$w"/burst[1-4].out | grep -c "^hold: 1 connections")
+	echo "cmdline_users: $n of the burst of 4 QEMUs served"
+	check "  a burst of one user's QEMUs behind its busy readers: all 4 served" test "$n" -eq 4
+	stats_within 1
+	check "  they waited in its queue, none refused" \
+		stats_are cmdline_reads_queued 9 cmdline_refused_peer_quota 3 cmdline_refused_busy 0
 	check "cmdline_users: pvdmad exits cleanly" stop
 }
 
