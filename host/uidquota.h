@@ -9,7 +9,9 @@
  * of the peer it works for, and a uid holding its cap is refused at once
  * (-EDQUOT, as the kernel answers a user over its key quota) while the
  * others, the reserve, stay free for other users; only several users
- * together can fill the pool (-EBUSY). The table holds one entry per
+ * together can fill the pool (-EBUSY). (procread.c then has that read
+ * wait for one of its uid's threads, in places shared out by a second
+ * table.) The table holds one entry per
  * slot: a uid with nothing charged needs no entry, and there are never
  * more uids charged than slots taken, so it never grows and never fills
  * before the pool does.
