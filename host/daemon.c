@@ -234,9 +234,10 @@ static void companion_args_read(void *ctx, const char *args, ssize_t n)
 	if (n == -ETIMEDOUT) {
 		/* Its reader thread stays, stuck, until the peer lets go:
 		 * charged to the peer's uid, which holds at most
-		 * PROCREAD_PER_UID of them, so it can't pile them up. */
+		 * PROCREAD_PER_UID of them, so it can't pile them up. Or it
+		 * never had one: it waited behind its user's stuck ones. */
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-			"companion: pid %d refused: its command line (/proc/%d/cmdline) not readable within %d ms: the process holds its own memory",
+			"companion: pid %d refused: its command line (/proc/%d/cmdline) not readable within %d ms: the process holds its own memory, or its user's peers that do hold every reader of its user's share",
 			(int)cl->pid, (int)cl->pid, PVDMAD_CMDLINE_TIMEOUT_MS);
 		ivshmem_client_ready(cl, -ETIMEDOUT);
 		return;
