@@ -424,8 +424,8 @@ static void test_burst_of_one_user_served(void **state)
 /*
  * The same burst behind reads that take a while (held on FIFOs, let go
  * one at a time): the rest surely wait, and start as the user's threads
- * end; a waiting read cancelled (its QEMU went) is never called back and
- * gives its place to the next read asked for.
+ * end, in the order asked for; a waiting read cancelled (its QEMU went)
+ * is never called back and gives its place to the next read asked for.
  */
 static void test_waiting_reads_start_as_threads_end(void **state)
 {
@@ -473,6 +473,9 @@ static void test_waiting_reads_start_as_threads_end(void **state)
 	for (i = 1; i <= PROCREAD_QUEUE_PER_UID; i++) {
 		assert_int_equal(q[i].calls, 1);
 		assert_true(q[i].n > 0);
+		/* one thread free: one at a time, in the order asked for */
+		if (i > 1)
+			assert_true(q[i].at > q[i - 1].at);
 	}
 	for (i = 1; i < PROCREAD_PER_UID; i++)
 		fifo_release(path[i], "x", 1);
