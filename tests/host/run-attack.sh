@@ -635,13 +635,24 @@ case_syslog() {	# syslog lines never wait on /dev/log's queue
 	mkdir -p "$w/dev"
 	truncate -s 64M "$w/ram"
 	# a /dev/log that never reads: a stopped journal, or one any local
-	# user keeps flooded (its queue holds net.unix.max_dgram_qlen lines)
+	# user keeps flooded (its queue holds net.unix.max_dgram_qlen lines),
+	# full before pvdmad writes a line: however few lines the connections
+	# leave (a client that goes at once may leave none), some are dropped
 	python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-time.sleep(120)' "$w/dev/log" &
+f = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+f.setblocking(False)
+try:
+    while True:
+        f.sendto(b"flood", sys.argv[1])
+except BlockingIOError:
+    pass
+open(sys.argv[2], "w").close()
+time.sleep(120)' "$w/dev/log" "$w/full" &
 	sink=$!
-	wait_socket "$w/dev/log"
+	i=0
+	while [ ! -e "$w/full" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	: >"$w/dev/null"
 	unshare -m sh -c "mount --make-rprivate / && mount --bind /dev/null '$w/dev/null' &&
 		mount --bind '$w/dev' /dev && exec '$PVDMAD' --socket '$w/c.sock' \
