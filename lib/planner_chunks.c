@@ -7,6 +7,85 @@
  */
 #include "planner_chunks.h"
 
+/* Two counts side by side in a u64, each moved by one. */
+#define CHUNK_PAIR	0x0000000100000001ull
+/*
+ * Added to a pair, sets the top bit of each count that is not 0 and
+ * carries nothing into the other: a count is below 2^31 (one per live
+ * mapping).
+ */
+#define CHUNK_NONZERO	0x7fffffff7fffffffull
+#define CHUNK_TOPS	0x8000000080000000ull
+
+/* The pair of counts @cover[@i], @cover[@i + 1], moved by @by. */
+static inline u64 chunk_pair_move(u32 *cover, u32 i, u64 by)
+{
+	u64 v;
+
+	memcpy(&v, &cover[i], sizeof(v));
+	v += by;
+	memcpy(&cover[i], &v, sizeof(v));
+	return v;
+}
+
+/*
+ * Counts [@i, @to) of @cover, pairs, each +1. Four pairs a step: the
+ * loop's own work was most of a step's.
+ */
+static void chunks_pairs_up(u32 *cover, u32 i, u32 to)
+{
+	for (; i + 8 <= to; i += 8) {
+		chunk_pair_move(cover, i, CHUNK_PAIR);
+		chunk_pair_move(cover, i + 2, CHUNK_PAIR);
+		chunk_pair_move(cover, i + 4, CHUNK_PAIR);
+		chunk_pair_move(cover, i + 6, CHUNK_PAIR);
+	}
+	for (; i < to; i += 2)
+		chunk_pair_move(cover, i, CHUNK_PAIR);
+}
+
+/* How many of the counts [@i, @to) of @cover, pairs, are 0. */
+static u32 chunks_pairs_zero(const u32 *cover, u32 i, u32 to)
+{
+	u64 v, nonzero = 0;	/* per count of the pair, in its half */
+	u32 n = to - i;
+
+	for (; i < to; i += 2) {
+		memcpy(&v, &cover[i], sizeof(v));
+		nonzero += ((v + CHUNK_NONZERO) & CHUNK_TOPS) >> 31;
+	}
+	return n - (u32)nonzero - (u32)(nonzero >> 32);
+}
+
+/*
+ * Counts [@i, @to) of @cover, pairs, each at least 1, each -1; how many
+ * end at 0. A mapping that goes was alone on its chunks (all end at 0)
+ * or shared all of them (none does), as a rule: the loop that moves
+ * them finds out which, and only a mix is counted again pair by pair.
+ */
+static u32 chunks_pairs_down(u32 *cover, u32 i, u32 to)
+{
+	u64 a, b, any = 0, all = CHUNK_TOPS;
+	u32 from = i;
+
+	for (; i + 4 <= to; i += 4) {	/* two pairs a step */
+		a = chunk_pair_move(cover, i, -CHUNK_PAIR);
+		b = chunk_pair_move(cover, i + 2, -CHUNK_PAIR);
+		any |= a | b;
+		all &= (a + CHUNK_NONZERO) & (b + CHUNK_NONZERO);
+	}
+	if (i < to) {
+		a = chunk_pair_move(cover, i, -CHUNK_PAIR);
+		any |= a;
+		all &= a + CHUNK_NONZERO;
+	}
+	if (!any)
+		return to - from;
+	if ((all & CHUNK_TOPS) == CHUNK_TOPS)
+		return 0;
+	return chunks_pairs_zero(cover, from, to);
+}
+
 /*
  * Move the counts of a long middle [@from, @to) by @step; how many
  * crossed zero. Coming, those are the chunks the touched bitmap says
@@ -18,9 +97,7 @@
 u32 pvdma_chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
 			   int step)
 {
-	const u64 pair = 0x0000000100000001ull;
 	u32 i = from, n = 0;
-	u64 v;
 
 	/* the bitmap is the counts' until pvdma_chunks_mark_middle() */
 	if (step > 0)
@@ -36,20 +113,10 @@ u32 pvdma_chunks_move_long(struct pvdma_chunk_map *c, u32 from, u32 to,
 		to--;
 	}
 	if (step > 0) {
-		for (; i < to; i += 2) {
-			memcpy(&v, &c->cover[i], sizeof(v));
-			v += pair;
-			memcpy(&c->cover[i], &v, sizeof(v));
-		}
+		chunks_pairs_up(c->cover, i, to);
 		return n;
 	}
-	for (; i < to; i += 2) {
-		memcpy(&v, &c->cover[i], sizeof(v));
-		v -= pair;
-		memcpy(&c->cover[i], &v, sizeof(v));
-		n += !(u32)v + !(u32)(v >> 32);
-	}
-	return n;
+	return n + chunks_pairs_down(c->cover, i, to);
 }
 
 /*

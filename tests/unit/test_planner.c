@@ -15,6 +15,7 @@
 #include <pvdma/planner.h>
 #include <pvdma/prng.h>
 #include "planner_internal.h"	/* the index, for test_gpa_shrink */
+#include "planner_chunks.h"	/* pvdma_chunks_move_long() */
 
 /* The one stream of this file's random runs, seeded by each. */
 static struct pvdma_prng rng;
@@ -1650,6 +1651,54 @@ static void test_pvdma_undo_split_window(void **state)
 	free(h);
 }
 
+/*
+ * A long middle's counts move pairs at a time, and going, how many end at
+ * 0 is known from the loop (all, none) or counted again (a mix): each
+ * way checked against chunk-by-chunk counting, at odd and even ends.
+ */
+static void test_chunks_move_long(void **state)
+{
+	static struct pvdma_chunk_map c;
+	static u32 ref[PVDMA_CHUNKS];
+	u32 round, i;
+
+	(void)state;
+	pvdma_prng_seed(&rng, 11);
+	for (round = 0; round < 3000; round++) {
+		u32 from = pvdma_prng_below(&rng, PVDMA_CHUNKS - 20);
+		u32 to = from + PVDMA_CHUNKS_PAIRED + 1 +
+			 pvdma_prng_below(&rng, PVDMA_CHUNKS - from -
+					    PVDMA_CHUNKS_PAIRED);
+		/* 0: counts of 0 and more; 1: all 1 (alone); 2: all 2 or
+		 * more (shared); 3: 1 or 2 (a mix)
+		 */
+		u32 kind = round & 3, want = 0, got;
+		int step = kind ? -1 : 1;
+
+		memset(&c, 0, sizeof(c));
+		for (i = 0; i < PVDMA_CHUNKS; i++) {
+			c.cover[i] = kind == 0 ? pvdma_prng_below(&rng, 3) :
+				     kind == 1 ? 1 :
+				     kind == 2 ? 2 + pvdma_prng_below(&rng, 5) :
+				     1 + pvdma_prng_below(&rng, 2);
+			if (c.cover[i])
+				pvdma_bitmap_assign(c.touched, i, true);
+			ref[i] = c.cover[i];
+		}
+		for (i = from; i < to; i++) {
+			want += step > 0 ? !ref[i] : ref[i] == 1;
+			ref[i] += step;
+		}
+		got = pvdma_chunks_move_long(&c, from, to, step);
+		assert_int_equal(got, want);
+		assert_memory_equal(c.cover, ref, sizeof(ref));
+		if (kind == 1)
+			assert_int_equal(got, to - from);
+		if (kind == 2)
+			assert_int_equal(got, 0);
+	}
+}
+
 /* The DART model's partial unmap, which the trims above rely on. */
 static void test_dart_trim(void **state)
 {
@@ -2925,6 +2974,7 @@ int main(void)
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
+		planner_test(test_chunks_move_long),
 		planner_test(test_pvdma_fast_lookup),
 		planner_test(test_pvdma_run_hits),
 		planner_test(test_pvdma_hint_lookup),
