@@ -91,17 +91,23 @@ static bool next_piece(const struct pvdma_planner *p,
 {
 	const struct pvdma_chunk_map *c = w->chunks;
 	u32 n = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift), j, end;
+	u32 refs;
 
 	*i = pvdma_bitmap_next_set(c->touched, *i, n);
 	if (*i == n)
 		return false;
 	end = pvdma_bitmap_next_clear(c->touched, *i, n);
-	r->refs = c->starts[*i];
-	for (j = *i + 1; j < end; j++) {
-		if (holes && hole_before(p, c, j))
-			break;
-		r->refs += c->starts[j];
+	/* a loop each way, the sum in a register: this runs per chunk */
+	refs = c->starts[*i];
+	j = *i + 1;
+	if (holes) {
+		for (; j < end && !hole_before(p, c, j); j++)
+			refs += c->starts[j];
+	} else {
+		for (; j < end; j++)
+			refs += c->starts[j];
 	}
+	r->refs = refs;
 	r->lo = PVDMA_MAX(chunk_use_start(p, c, *i), c->skew) - c->skew;
 	r->hi = PVDMA_MIN(chunk_use_end(p, c, j - 1) - c->skew, w->len);
 	*i = j;
