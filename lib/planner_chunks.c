@@ -7,16 +7,6 @@
  */
 #include "planner_chunks.h"
 
-/* Two counts side by side in a u64, each moved by one. */
-#define CHUNK_PAIR	0x0000000100000001ull
-/*
- * Added to a pair, sets the top bit of each count that is not 0 and
- * carries nothing into the other: a count is below 2^31 (one per live
- * mapping).
- */
-#define CHUNK_NONZERO	0x7fffffff7fffffffull
-#define CHUNK_TOPS	0x8000000080000000ull
-
 /* The pair of counts @cover[@i], @cover[@i + 1], moved by @by. */
 static inline u64 chunk_pair_move(u32 *cover, u32 i, u64 by)
 {
@@ -35,13 +25,13 @@ static inline u64 chunk_pair_move(u32 *cover, u32 i, u64 by)
 static void chunks_pairs_up(u32 *cover, u32 i, u32 to)
 {
 	for (; i + 8 <= to; i += 8) {
-		chunk_pair_move(cover, i, CHUNK_PAIR);
-		chunk_pair_move(cover, i + 2, CHUNK_PAIR);
-		chunk_pair_move(cover, i + 4, CHUNK_PAIR);
-		chunk_pair_move(cover, i + 6, CHUNK_PAIR);
+		chunk_pair_move(cover, i, PVDMA_CHUNK_PAIR);
+		chunk_pair_move(cover, i + 2, PVDMA_CHUNK_PAIR);
+		chunk_pair_move(cover, i + 4, PVDMA_CHUNK_PAIR);
+		chunk_pair_move(cover, i + 6, PVDMA_CHUNK_PAIR);
 	}
 	for (; i < to; i += 2)
-		chunk_pair_move(cover, i, CHUNK_PAIR);
+		chunk_pair_move(cover, i, PVDMA_CHUNK_PAIR);
 }
 
 /* How many of the counts [@i, @to) of @cover, pairs, are 0. */
@@ -52,7 +42,7 @@ static u32 chunks_pairs_zero(const u32 *cover, u32 i, u32 to)
 
 	for (; i < to; i += 2) {
 		memcpy(&v, &cover[i], sizeof(v));
-		nonzero += ((v + CHUNK_NONZERO) & CHUNK_TOPS) >> 31;
+		nonzero += ((v + PVDMA_CHUNK_NONZERO) & PVDMA_CHUNK_TOPS) >> 31;
 	}
 	return n - (u32)nonzero - (u32)(nonzero >> 32);
 }
@@ -65,23 +55,23 @@ static u32 chunks_pairs_zero(const u32 *cover, u32 i, u32 to)
  */
 static u32 chunks_pairs_down(u32 *cover, u32 i, u32 to)
 {
-	u64 a, b, any = 0, all = CHUNK_TOPS;
+	u64 a, b, any = 0, all = PVDMA_CHUNK_TOPS;
 	u32 from = i;
 
 	for (; i + 4 <= to; i += 4) {	/* two pairs a step */
-		a = chunk_pair_move(cover, i, -CHUNK_PAIR);
-		b = chunk_pair_move(cover, i + 2, -CHUNK_PAIR);
+		a = chunk_pair_move(cover, i, -PVDMA_CHUNK_PAIR);
+		b = chunk_pair_move(cover, i + 2, -PVDMA_CHUNK_PAIR);
 		any |= a | b;
-		all &= (a + CHUNK_NONZERO) & (b + CHUNK_NONZERO);
+		all &= (a + PVDMA_CHUNK_NONZERO) & (b + PVDMA_CHUNK_NONZERO);
 	}
 	if (i < to) {
-		a = chunk_pair_move(cover, i, -CHUNK_PAIR);
+		a = chunk_pair_move(cover, i, -PVDMA_CHUNK_PAIR);
 		any |= a;
-		all &= a + CHUNK_NONZERO;
+		all &= a + PVDMA_CHUNK_NONZERO;
 	}
 	if (!any)
 		return to - from;
-	if ((all & CHUNK_TOPS) == CHUNK_TOPS)
+	if ((all & PVDMA_CHUNK_TOPS) == PVDMA_CHUNK_TOPS)
 		return 0;
 	return chunks_pairs_zero(cover, from, to);
 }

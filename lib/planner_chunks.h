@@ -18,6 +18,23 @@ void pvdma_piece_chunks(struct pvdma_planner *p,
 			const struct pvdma_chunk_map *from,
 			struct pvdma_window *x, u64 off);
 
+/*
+ * Two counts of a chunk map side by side in a u64 (the arrays are u32,
+ * pairs on the u64 grid): PVDMA_CHUNK_PAIR moves each by one; added to
+ * a pair, PVDMA_CHUNK_NONZERO sets the top bit of each count that is not
+ * 0 (PVDMA_CHUNK_TOPS) and carries nothing into the other, a count being
+ * below 2^31 (one per live mapping).
+ */
+#define PVDMA_CHUNK_PAIR	0x0000000100000001ull
+#define PVDMA_CHUNK_NONZERO	0x7fffffff7fffffffull
+#define PVDMA_CHUNK_TOPS	0x8000000080000000ull
+
+/* Does the pair @v hold a count of 0? */
+static inline bool pvdma_chunk_pair_zero(u64 v)
+{
+	return ((v + PVDMA_CHUNK_NONZERO) & PVDMA_CHUNK_TOPS) != PVDMA_CHUNK_TOPS;
+}
+
 /* Bytes of chunk @c of @w. */
 static inline u64 pvdma_chunk_len(const struct pvdma_window *w, u32 c)
 {

@@ -84,6 +84,51 @@ static bool hole_before(const struct pvdma_planner *p,
 	       chunk_use_start(p, c, j) > chunk_use_end(p, c, j - 1);
 }
 
+/* The pair of counts at @q, a u64 (pairs lie on the u64 grid). */
+static inline u64 chunk_pair(const u32 *q)
+{
+	u64 v;
+
+	memcpy(&v, q, sizeof(v));
+	return v;
+}
+
+/*
+ * From chunk @j of a run of touched chunks ending before @end, the first
+ * that no mapping reaches into from before it (its count is its
+ * starts': hole_before()'s first test), or @end; the mappings starting
+ * in the chunks passed are added to *@refs. Most chunks of a run lie
+ * inside a mapping that starts below them: four a step while none is
+ * such a chunk, the starts summed two at a time, then one by one.
+ */
+static u32 run_scan(const struct pvdma_chunk_map *c, u32 j, u32 end,
+		    u32 *refs)
+{
+	const u32 *q = &c->cover[j], *s = &c->starts[j];
+	u64 sum = 0;
+
+	if ((j & 1) && j < end) {	/* to pairs on the u64 grid */
+		if (*q == *s)
+			return j;
+		*refs += *s;
+		q++;
+		s++;
+		j++;
+	}
+	for (; j + 4 <= end; j += 4, q += 4, s += 4) {
+		u64 s0 = chunk_pair(s), s1 = chunk_pair(s + 2);
+
+		if (pvdma_chunk_pair_zero(chunk_pair(q) ^ s0) ||
+		    pvdma_chunk_pair_zero(chunk_pair(q + 2) ^ s1))
+			break;
+		sum += s0 + s1;
+	}
+	*refs += (u32)sum + (u32)(sum >> 32);
+	for (; j < end && *q != *s; j++, q++, s++)
+		*refs += *s;
+	return j;
+}
+
 /* The next run of touched chunks of @w from chunk *@i on; false if none. */
 static bool next_piece(const struct pvdma_planner *p,
 		       const struct pvdma_window *w, u32 *i, struct piece *r,
@@ -101,8 +146,9 @@ static bool next_piece(const struct pvdma_planner *p,
 	refs = c->starts[*i];
 	j = *i + 1;
 	if (holes) {
-		for (; j < end && !hole_before(p, c, j); j++)
-			refs += c->starts[j];
+		while ((j = run_scan(c, j, end, &refs)) < end &&
+		       !hole_before(p, c, j))
+			refs += c->starts[j++];
 	} else {
 		for (; j < end; j++)
 			refs += c->starts[j];

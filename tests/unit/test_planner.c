@@ -605,6 +605,66 @@ static void test_pvdma_trim_splits_holes(void **state)
 }
 
 /*
+ * A trim's scan of a run of chunks passes those a mapping reaches into
+ * from below several at a time (run_scan()): a hole after a long buffer
+ * still splits the run wherever the buffer ends on the chunk grid (the
+ * run going on past the hole, so that the chunk after it falls at each
+ * place in a step), and each piece counts its own mappings
+ * (assert_in_sync()).
+ */
+static void test_pvdma_trim_splits_after_long(void **state)
+{
+	u32 m;
+
+	for (m = 1; m <= 10; m++) {
+		struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA,
+						 1536 * MIB, 65536,
+						 PVDMA_BOUNCE_OFF, false, 16);
+		u64 base = 0x500000000ull, chunk;
+		struct pvdma_seg x, y[2], big;
+		const struct pvdma_window *wx, *wy;
+
+		x = seg(base, PAGE);
+		assert_int_equal(pvdma_map(&h->p, &x, 1, PVDMA_DIR_TO_DEVICE,
+					   0), 0);
+		wx = pvdma_window_by_bus(&h->p, x.bus);
+		assert_true(wx->len == 64 * MIB && wx->chunks);
+		chunk = wx->chunks->chunk;
+		assert_true(chunk >= 4 * PAGE);
+		assert_int_equal(pvdma_unmap(&h->p, &x, 1,
+					     PVDMA_DIR_TO_DEVICE), 0);
+		/* a buffer over chunks 0 .. m; past a hole in m + 1, a list
+		 * of a page and a buffer over the next four chunks
+		 */
+		x = seg(base, m * chunk + PAGE);
+		assert_int_equal(pvdma_map(&h->p, &x, 1, PVDMA_DIR_TO_DEVICE,
+					   0), 0);
+		y[0] = seg(base + (m + 1) * chunk + chunk / 2, PAGE);
+		y[1] = seg(y[0].gpa + PAGE, 4 * chunk);
+		assert_int_equal(pvdma_map(&h->p, y, 2, PVDMA_DIR_TO_DEVICE,
+					   0), 0);
+		big = seg(0x2000000000ull, 1536 * MIB - 64 * MIB + MIB);
+		assert_int_equal(pvdma_map(&h->p, &big, 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		wx = pvdma_window_by_bus(&h->p, x.bus);
+		wy = pvdma_window_by_bus(&h->p, y[0].bus);
+		assert_true(wx != wy);
+		assert_int_equal(wx->len, m * chunk + PAGE);
+		assert_int_equal(wy->len, PAGE + 4 * chunk);
+		assert_int_equal(wy->refs, 2);
+		assert_translates(h, &x, 1);
+		assert_translates(h, y, 2);
+		assert_in_sync(h);
+		assert_int_equal(pvdma_unmap(&h->p, &x, 1,
+					     PVDMA_DIR_TO_DEVICE), 0);
+		assert_int_equal(pvdma_unmap(&h->p, y, 2,
+					     PVDMA_DIR_TO_DEVICE), 0);
+		assert_in_sync(h);
+		free(h);
+	}
+}
+
+/*
  * Small buffers one to a chunk touch every chunk of a grown window and
  * leave most of it unused: when speculation goes over its cap, a trim
  * still punches that window (its live pages are far fewer than its
@@ -2950,6 +3010,7 @@ int main(void)
 		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_trim_splits_holes),
+		planner_test(test_pvdma_trim_splits_after_long),
 		planner_test(test_pvdma_piece_trims),
 		planner_test(test_pvdma_trim_holes_in_chunks),
 		planner_test(test_pvdma_room_from_trims),
