@@ -1505,18 +1505,33 @@ int pvdma_cache_map(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 
 /* ---- unmap, reclaim -------------------------------------------------- */
 
-/* The window an unmap names: the cookie map left, if it still fits. */
+/* Does live @w hold bus address @bus? Then it is the one that does. */
+static bool win_holds_bus(const struct pvdma_window *w, u64 bus)
+{
+	return w->state == PVDMA_WIN_LIVE && bus >= w->bus &&
+	       bus - w->bus < w->len;
+}
+
+/*
+ * The window an unmap names: the cookie map left, if it still fits; else
+ * @near (the window of the entry before, or NULL) if it holds it: a trim
+ * that punched the cookie's window into pieces since left the entries of
+ * a later piece with the first piece's record, and the entries that
+ * follow one in a piece are in it too. Else one bus lookup.
+ */
 static __always_inline struct pvdma_window *
-unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg)
+unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg,
+	     struct pvdma_window *near)
 {
 	struct pvdma_window *w;
 
 	if (seg->cookie && seg->cookie <= p->mem.nwindows) {
 		w = &p->mem.windows[seg->cookie - 1];
-		if (w->state == PVDMA_WIN_LIVE && seg->bus >= w->bus &&
-		    seg->bus - w->bus < w->len)
+		if (win_holds_bus(w, seg->bus))
 			return w;
 	}
+	if (near && win_holds_bus(near, seg->bus))
+		return near;
 	return pvdma_bus_find(p, seg->bus);
 }
 
@@ -1562,7 +1577,7 @@ static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
 					   const struct pvdma_seg *seg,
 					   enum pvdma_dir dir)
 {
-	struct pvdma_window *w = unmap_window(p, seg);
+	struct pvdma_window *w = unmap_window(p, seg, r->w);
 	u64 off;
 
 	if (r->w && (w != r->w || r->entries >= w->refs))

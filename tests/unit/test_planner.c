@@ -1911,6 +1911,50 @@ static void assert_same_unmap_state(struct harness *a, struct harness *b,
 }
 
 /*
+ * A list unmapped after a trim punched its window into pieces: the
+ * entries of the later piece carry the first piece's record (the
+ * cookie map left), and each finds its own piece - the first by a bus
+ * lookup, those after it as the piece of the entry before - each piece
+ * giving back its own references.
+ */
+static void test_pvdma_unmap_after_punch(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					 65536, PVDMA_BOUNCE_OFF, false, 16);
+	u64 base = 0x500000000ull, chunk;
+	const struct pvdma_window *wa, *wb;
+	struct pvdma_seg l[4], big;
+	u32 i;
+
+	(void)state;
+	l[0] = seg(base, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wa = pvdma_window_by_bus(&h->p, l[0].bus);
+	assert_true(wa->len == 64 * MIB && wa->chunks);
+	chunk = wa->chunks->chunk;
+	assert_true(chunk >= 8 * PAGE);
+	assert_int_equal(pvdma_unmap(&h->p, l, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* one in chunk 0; past a hole, three in chunk 2 */
+	for (i = 1; i < 4; i++)
+		l[i] = seg(base + 2 * chunk + 2 * i * PAGE, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l, 4, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_ptr_equal(pvdma_window_by_bus(&h->p, l[3].bus), wa);
+	big = seg(0x2000000000ull, 1536 * MIB - 64 * MIB + MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wa = pvdma_window_by_bus(&h->p, l[0].bus);
+	wb = pvdma_window_by_bus(&h->p, l[1].bus);
+	assert_true(wa != wb);
+	assert_int_equal(wa->refs, 1);
+	assert_int_equal(wb->refs, 3);
+	assert_int_equal(pvdma_unmap(&h->p, l, 4, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(wa->refs, 0);
+	assert_int_equal(wb->refs, 0);
+	assert_int_equal(h->p.stats.bad_unmaps, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * An unmap's entries that name one window give back their bytes and
  * references once per run; the planner must end exactly as one entry at a
  * time would. The list goes A, B, A (two windows, chunk maps on), then
@@ -3040,6 +3084,7 @@ int main(void)
 		planner_test(test_pvdma_run_hits),
 		planner_test(test_pvdma_hint_lookup),
 		planner_test(test_pvdma_unmap_run),
+		planner_test(test_pvdma_unmap_after_punch),
 		planner_test(test_pvdma_hit_path),
 		planner_test(test_pvdma_hit_path_refused),
 		planner_test(test_pvdma_fast_refusal),
