@@ -1513,11 +1513,12 @@ static bool win_holds_bus(const struct pvdma_window *w, u64 bus)
 }
 
 /*
- * The window an unmap names: the cookie map left, if it still fits; else
- * @near (the window of the entry before, or NULL) if it holds it: a trim
- * that punched the cookie's window into pieces since left the entries of
- * a later piece with the first piece's record, and the entries that
- * follow one in a piece are in it too. Else one bus lookup.
+ * The window an unmap names: @near (the window of the entry before, or
+ * NULL) if it holds it, as a list's entries in one window do; else the
+ * cookie map left, if it still fits; else one bus lookup. The window of
+ * the entry before comes first: its record is at hand, and it holds the
+ * entries that follow one in a piece a trim cut since the map (they
+ * carry the record of the window's first piece).
  */
 static __always_inline struct pvdma_window *
 unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg,
@@ -1525,13 +1526,13 @@ unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg,
 {
 	struct pvdma_window *w;
 
+	if (near && win_holds_bus(near, seg->bus))
+		return near;
 	if (seg->cookie && seg->cookie <= p->mem.nwindows) {
 		w = &p->mem.windows[seg->cookie - 1];
 		if (win_holds_bus(w, seg->bus))
 			return w;
 	}
-	if (near && win_holds_bus(near, seg->bus))
-		return near;
 	return pvdma_bus_find(p, seg->bus);
 }
 
