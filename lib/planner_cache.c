@@ -858,6 +858,7 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 		return false;
 	seg->bounced = 0;
 	seg->cookie = r->cookie;
+	seg->dev_gpa = seg->gpa;
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + off;
 	r->more++;
@@ -973,6 +974,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 	}
 	run_begin(p, run, w, seg, open);
 	seg->cookie = run->cookie;
+	seg->dev_gpa = seg->gpa;	/* a bounce's is its slot */
 	if (w->state != PVDMA_WIN_PENDING)
 		seg->bus = w->bus + (seg->gpa - w->gpa);
 	return 0;
@@ -1321,8 +1323,6 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 				return ret;
 			}
 		}
-		if (!segs[i].bounced)
-			segs[i].dev_gpa = segs[i].gpa;
 		bytes += segs[i].len;
 	}
 	run_end(p, &run);
