@@ -1096,7 +1096,11 @@ static u32 cache_commit(struct pvdma_planner *p)
 	return 0;
 }
 
-/* The call's windows that were never queued: forget them. */
+/*
+ * The call's windows that were never queued: forget them, and the
+ * references the call's entries hold on them (each pins its window, as
+ * win_unhold() would let go of it: never on a trim list while pending).
+ */
 static void discard_new(struct pvdma_planner *p)
 {
 	while (!pvdma_list_empty(&p->call_new)) {
@@ -1104,6 +1108,11 @@ static void discard_new(struct pvdma_planner *p)
 						struct pvdma_window, lru);
 
 		pvdma_list_del(&w->lru);
+		if (w->refs) {
+			w->refs = 0;
+			p->stats.pinned_aperture -= w->len;
+			p->stats.pinned_windows--;
+		}
 		pvdma_gpa_remove(p, w);
 		pvdma_win_account_unmap(p, w);
 		pvdma_win_free(p, w);
@@ -1153,11 +1162,14 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	for (i = 0; i < n; i++) {
 		struct pvdma_window *w = seg_window_now(p, &segs[i]);
 
-		/* a window this call planned is forgotten below, chunk map
-		 * and all: counting its entries out again is wasted (a
-		 * refused list of large entries spent most of its undo there)
+		/* a window this call planned is forgotten below, chunk map,
+		 * references and all: counting its entries out again is
+		 * wasted (a refused list of large entries spent most of its
+		 * undo there)
 		 */
-		if (w && (committed || w->state != PVDMA_WIN_PENDING))
+		if (!committed && w && w->state == PVDMA_WIN_PENDING)
+			continue;
+		if (w)
 			win_unuse(p, w, segs[i].gpa - w->gpa, segs[i].len);
 		if (segs[i].bounced)
 			pvdma_bounce_cancel(p, &segs[i]);
@@ -1170,7 +1182,8 @@ static void cache_undo(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n,
 	}
 	if (!committed)
 		discard_new(p);
-	for (i = 0; i < n; i++) {
+	/* only a host call fails a window: none before the commit */
+	for (i = 0; committed && i < n; i++) {
 		struct pvdma_window *w = seg_window(p, &segs[i]);
 
 		if (w && w->state == PVDMA_WIN_FAILED && !w->refs) {
