@@ -1582,7 +1582,10 @@ static __always_inline void unmap_run_end(struct pvdma_planner *p,
 			spec_list_add(p, w);	/* a trim passed it */
 	}
 	w->refs -= r->entries - 1;	/* none of these was the last */
-	win_put(p, w);
+	if (w->refs > 1)		/* nor is this one: no call */
+		w->refs--;
+	else
+		win_put(p, w);
 	*r = (struct unmap_run){ .w = NULL };
 }
 
