@@ -1479,21 +1479,30 @@ static void test_pvdma_dead_revive(void **state)
 	free(h);
 }
 
-static void test_pvdma_dead_rides_along(void **state)
+/*
+ * A shared window mapped, and a request across its end with no
+ * speculation left to supersede it (win_supersede_costs()): mapped, it
+ * gets a private window.
+ */
+static struct pvdma_seg straddler(struct harness *h)
 {
-	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
-				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg shared = seg(MIB, 64 * 1024), priv;
+	struct pvdma_seg shared = seg(MIB, 64 * 1024);
 	const struct pvdma_window *w;
-	u64 calls, unmaps;
 
 	assert_int_equal(pvdma_map(&h->p, &shared, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	w = pvdma_window_by_bus(&h->p, shared.bus);
 	assert_non_null(w);
-	/* a request across the shared window's end, with no speculation
-	 * left to supersede it (win_supersede_costs()): a private window */
 	h->p.cfg.headroom_shift = 40;
-	priv = seg(w->gpa + w->len - 4096, 8192);
+	return seg(w->gpa + w->len - 4096, 8192);
+}
+
+static void test_pvdma_dead_rides_along(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg priv = straddler(h);
+	u64 calls, unmaps;
+
 	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->dart.stats.live_mappings, 2);
 	calls = h->p.stats.host_calls;
@@ -1519,16 +1528,10 @@ static void test_pvdma_dead_returned(void **state)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
 				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg shared = seg(MIB, 64 * 1024), priv;
+	struct pvdma_seg priv = straddler(h);
 	const struct pvdma_window *w;
 	u64 calls, bus;
 
-	assert_int_equal(pvdma_map(&h->p, &shared, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	w = pvdma_window_by_bus(&h->p, shared.bus);
-	assert_non_null(w);
-	/* private, as in test_pvdma_dead_rides_along() */
-	h->p.cfg.headroom_shift = 40;
-	priv = seg(w->gpa + w->len - 4096, 8192);
 	assert_int_equal(pvdma_map(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(pvdma_unmap(&h->p, &priv, 1, PVDMA_DIR_TO_DEVICE), 0);
 	/* the first time, it goes with the next host call */
