@@ -582,26 +582,45 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 	return 0;
 }
 
-/* Every posted slot runs: a slot is bounded by max_batch entries. */
-static bool companion_ring_run(void *ctx, u32 index)
+/*
+ * A slice of the ring: slots run until @budget is spent, each charged its
+ * entries plus one for itself (a bad slot costs its header, the flush and
+ * the ledger's commit all the same). Entries cost alike within a small
+ * factor (a HELLO or RESET is a system call or two), so counting them
+ * bounds the time a slice takes.
+ */
+struct companion_slice {
+	struct pvdma_companion *c;
+	u64 start;
+	u64 budget;
+};
+
+static u64 companion_work(const struct pvdma_companion *c)
 {
-	companion_run_slot(ctx, index);
-	return true;
+	return c->stats.entries + c->stats.slots;
 }
 
-int companion_process(struct pvdma_companion *c)
+static bool companion_ring_run(void *ctx, u32 index)
+{
+	struct companion_slice *sl = ctx;
+
+	companion_run_slot(sl->c, index);
+	return companion_work(sl->c) - sl->start < sl->budget;
+}
+
+int companion_process_slice(struct pvdma_companion *c, u64 budget, bool *more)
 {
 	struct pvdma_shm_header *h = companion_hdr(c);
+	struct companion_slice sl = {
+		.c = c, .start = companion_work(c), .budget = budget,
+	};
 	struct ring_consumer rc = {
 		.head = &c->sq_head, .shm_head = &h->sq_head,
 		.shm_tail = &h->sq_tail, .entries = c->ring_slots,
-		.run = companion_ring_run, .ctx = c,
+		.run = companion_ring_run, .ctx = &sl,
 	};
-	bool more;
-	int done;
+	int done = ring_consume(&rc, more);
 
-	c->stats.doorbells++;
-	done = ring_consume(&rc, &more);
 	if (done < 0) {
 		c->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
@@ -610,5 +629,16 @@ int companion_process(struct pvdma_companion *c)
 		shm_write32(&h->ring_errors, (u32)c->stats.bad_tail);
 		return 0;
 	}
+	return done;
+}
+
+int companion_process(struct pvdma_companion *c)
+{
+	bool more = true;
+	int done = 0;
+
+	c->stats.doorbells++;
+	while (more)
+		done += companion_process_slice(c, ~0ull, &more);
 	return done;
 }

@@ -43,7 +43,7 @@ struct companion_config {
 
 /**
  * struct companion_stats - counters of one guest
- * @doorbells:		companion_process() calls
+ * @doorbells:		doorbells served (companion_process() calls)
  * @slots:		slots consumed
  * @entries:		entries executed (any status)
  * @rejected:		entries (and slots, as BAD_SLOT) refused, by status
@@ -163,6 +163,17 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger);
  * interrupted.
  */
 int companion_process(struct pvdma_companion *c);
+
+/*
+ * companion_process_slice - run posted slots until @budget is spent
+ * Each slot is charged its entries plus one; at least one slot runs, and
+ * a slot always runs whole. *more says whether posted slots remain, for
+ * the caller to come back after serving others: one doorbell can post
+ * ring_slots * max_batch entries (a million at the largest limits), each
+ * a system call or two. Returns how many slots completed. Counts no
+ * doorbell.
+ */
+int companion_process_slice(struct pvdma_companion *c, u64 budget, bool *more);
 
 /*
  * companion_dma_domain - the domain a DMA device bound to this guest uses

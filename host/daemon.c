@@ -324,9 +324,87 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 	return err; /* a peer's stuck readers buy it no unchecked QEMU */
 }
 
+/*
+ * What one doorbell posts is run in slices, one per queue per loop turn; a
+ * queue with more left waits in the daemon's busy list, round robin, and
+ * the loop polls its sockets between rounds, so one guest's full queue
+ * can't make another's small request, or pvdmactl, wait for all of it.
+ * DMA work is charged in bytes moved, at least one command a slice;
+ * companion work in entries (a slot whole, at least one).
+ */
+#define DMA_SLICE_BYTES		(1ull << 20)
+#define COMPANION_SLICE_ENTRIES	256u
+
+static void busy_add(struct pvdmad *d, struct ivshmem_client *cl)
+{
+	struct ivshmem_client **pp = &d->busy;
+
+	if (cl->busy)
+		return;
+	while (*pp)
+		pp = &(*pp)->busy_next;
+	*pp = cl;
+	cl->busy_next = NULL;
+	cl->busy = true;
+}
+
+static void busy_remove(struct pvdmad *d, struct ivshmem_client *cl)
+{
+	struct ivshmem_client **pp = &d->busy;
+
+	if (!cl->busy)
+		return;
+	while (*pp != cl)
+		pp = &(*pp)->busy_next;
+	*pp = cl->busy_next;
+	cl->busy = false;
+}
+
+/* One slice of @cl's queue; back in the busy list if more remains. */
+static int run_slice(struct pvdmad *d, struct ivshmem_client *cl)
+{
+	bool more;
+	int done = cl->server->ops->slice(d, cl, &more);
+
+	if (more)
+		busy_add(d, cl);
+	return done;
+}
+
+/* A slice for each queue that was busy when the round began. */
+static void pvdmad_run_slices(struct pvdmad *d)
+{
+	struct ivshmem_client *cl, *last = d->busy;
+
+	while (last && last->busy_next)
+		last = last->busy_next;
+	while ((cl = d->busy)) {
+		busy_remove(d, cl);
+		if (run_slice(d, cl) > 0)
+			ivshmem_client_notify(cl, 0);
+		if (cl == last)
+			break;
+	}
+}
+
+/* A doorbell: a slice now, unless its turn is already in the round. */
+static int busy_doorbell(struct pvdmad *d, struct ivshmem_client *cl)
+{
+	return cl->busy ? 0 : run_slice(d, cl);
+}
+
+static int companion_client_slice(void *ctx, struct ivshmem_client *cl,
+				  bool *more)
+{
+	return companion_process_slice(cl->priv, COMPANION_SLICE_ENTRIES, more);
+}
+
 static int companion_client_doorbell(void *ctx, struct ivshmem_client *cl)
 {
-	return companion_process(cl->priv);
+	struct pvdma_companion *c = cl->priv;
+
+	c->stats.doorbells++;
+	return busy_doorbell(ctx, cl);
 }
 
 static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
@@ -335,6 +413,7 @@ static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 	struct pvdma_companion *c = cl->priv;
 	u64 before = c->stats.released;
 
+	busy_remove(d, cl);
 	companion_destroy(c);
 	pvdmad_forget_ledger(d, cl, c->ledger);
 	d->totals.released += c->stats.released - before;
@@ -377,6 +456,7 @@ static void companion_client_detach(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdma_companion *c = cl->priv;
 
+	busy_remove(ctx, cl);
 	ledger_leave(c->ledger);
 	companion_detach(c);
 	free(c);
@@ -386,18 +466,11 @@ static const struct ivshmem_server_ops companion_server_ops = {
 	.client_init	= companion_client_init,
 	.client_cancel	= companion_client_cancel,
 	.doorbell	= companion_client_doorbell,
+	.slice		= companion_client_slice,
 	.client_fini	= companion_client_fini,
 	.client_adopt	= companion_client_adopt,
 	.client_detach	= companion_client_detach,
 };
-
-/*
- * DMA work is done in slices of at most DMA_SLICE_BYTES (one command at
- * least) per device per loop turn; a device with more queued waits in the
- * daemon's busy list, round robin, so one guest's 256 MiB queue can't make
- * another's small command wait for all of it.
- */
-#define DMA_SLICE_BYTES	(1ull << 20)
 
 /**
  * struct dma_client - a DMA device and the VM it belongs to
@@ -413,8 +486,6 @@ static const struct ivshmem_server_ops companion_server_ops = {
  *		process under the same pid: as lasting, as cheap
  * @gone:	the process that connected it is gone: it binds to nothing
  *		(logged once, counted)
- * @busy:	in the daemon's busy list: commands still queued
- * @busy_next:	next in it
  */
 struct dma_client {
 	struct pvdma_dmadev dev;
@@ -423,61 +494,7 @@ struct dma_client {
 	u64 bound;
 	u64 refused;
 	bool gone;
-	bool busy;
-	struct dma_client *busy_next;
 };
-
-static void dma_busy_add(struct pvdmad *d, struct dma_client *dc)
-{
-	struct dma_client **pp = &d->dma_busy;
-
-	if (dc->busy)
-		return;
-	while (*pp)
-		pp = &(*pp)->busy_next;
-	*pp = dc;
-	dc->busy_next = NULL;
-	dc->busy = true;
-}
-
-static void dma_busy_remove(struct pvdmad *d, struct dma_client *dc)
-{
-	struct dma_client **pp = &d->dma_busy;
-
-	if (!dc->busy)
-		return;
-	while (*pp != dc)
-		pp = &(*pp)->busy_next;
-	*pp = dc->busy_next;
-	dc->busy = false;
-}
-
-/* One slice of @dc's queue; back in the busy list if more remains. */
-static int dma_run_slice(struct pvdmad *d, struct dma_client *dc)
-{
-	bool more;
-	int done = dmadev_process_slice(&dc->dev, DMA_SLICE_BYTES, &more);
-
-	if (more)
-		dma_busy_add(d, dc);
-	return done;
-}
-
-/* A slice for each device that was busy when the turn began. */
-static void pvdmad_run_dma_slices(struct pvdmad *d)
-{
-	struct dma_client *dc, *last = d->dma_busy;
-
-	while (last && last->busy_next)
-		last = last->busy_next;
-	while ((dc = d->dma_busy)) {
-		dma_busy_remove(d, dc);
-		if (dma_run_slice(d, dc) > 0)
-			ivshmem_client_notify(dc->cl, 0);
-		if (dc == last)
-			break;
-	}
-}
 
 /* Its own QEMU is gone: whatever holds its socket now binds nothing. */
 static void dma_process_gone(struct dma_client *dc)
@@ -580,21 +597,26 @@ static int dma_client_init(void *ctx, struct ivshmem_client *cl)
 	return 0;
 }
 
+static int dma_client_slice(void *ctx, struct ivshmem_client *cl, bool *more)
+{
+	struct dma_client *dc = cl->priv;
+
+	return dmadev_process_slice(&dc->dev, DMA_SLICE_BYTES, more);
+}
+
 static int dma_client_doorbell(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
 	dc->dev.stats.doorbells++;
-	if (dc->busy)
-		return 0;	/* its turn comes in the slice round */
-	return dma_run_slice(ctx, dc);
+	return busy_doorbell(ctx, cl);
 }
 
 static void dma_client_fini(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
-	dma_busy_remove(ctx, dc);
+	busy_remove(ctx, cl);
 	dmadev_destroy(&dc->dev);
 	pvdmad_forget_ledger(cl->server->ctx, cl, dc->dev.ledger);
 	free(dc);
@@ -627,7 +649,7 @@ static void dma_client_detach(void *ctx, struct ivshmem_client *cl)
 {
 	struct dma_client *dc = cl->priv;
 
-	dma_busy_remove(ctx, dc);
+	busy_remove(ctx, cl);
 	ledger_leave(dc->dev.ledger);
 	free(dc);
 }
@@ -635,6 +657,7 @@ static void dma_client_detach(void *ctx, struct ivshmem_client *cl)
 static const struct ivshmem_server_ops dma_server_ops = {
 	.client_init	= dma_client_init,
 	.doorbell	= dma_client_doorbell,
+	.slice		= dma_client_slice,
 	.client_fini	= dma_client_fini,
 	.client_adopt	= dma_client_adopt,
 	.client_detach	= dma_client_detach,
@@ -750,13 +773,13 @@ static void pvdmad_watch_store(struct pvdmad *d)
 
 int pvdmad_run_once(struct pvdmad *d, int timeout_ms)
 {
-	/* Queued DMA work: look at the sockets, then do the next slice. */
-	int n = evloop_run_once(&d->loop, d->dma_busy ? 0 : timeout_ms);
+	/* Queued work: look at the sockets, then do the next slices. */
+	int n = evloop_run_once(&d->loop, d->busy ? 0 : timeout_ms);
 
-	if (d->dma_busy) {
+	if (d->busy) {
 		if (!d->loop.turn_start_ns)
 			d->loop.turn_start_ns = evloop_now_ns();
-		pvdmad_run_dma_slices(d);
+		pvdmad_run_slices(d);
 	}
 	ivshmem_server_reap(&d->companions);
 	ivshmem_server_reap(&d->dma);

@@ -67,7 +67,8 @@ struct pvdmad_totals {
  *			unlike ids: what a DMA device's binding is kept under)
  * @totals:		counters across guests
  * @reopen_logs:	a control command asked to reopen the log file
- * @dma_busy:		DMA devices with work queued beyond their last slice
+ * @busy:		companions and DMA devices with work queued beyond
+ *			their last slice, round robin
  * @store:		the fd store that carries the guests across restarts
  * @store_watch:	its socket, watched for room while messages wait
  * @procread:		helper threads reading QEMU's command line (procread.h)
@@ -91,7 +92,7 @@ struct pvdmad {
 	u64 serials;
 	struct pvdmad_totals totals;
 	bool reopen_logs;
-	struct dma_client *dma_busy;
+	struct ivshmem_client *busy;
 	struct fdstore store;
 	struct evloop_watch store_watch;
 	struct procread_pool *procread;

@@ -58,6 +58,8 @@ struct ivshmem_server;
  * @priv:	the device state (companion or DMA device)
  * @pending:	the device's handle on an init it finishes later (see
  *		struct ivshmem_server_ops), NULL once it did
+ * @busy:	in the daemon's busy list: work queued beyond its last slice
+ * @busy_next:	next in it
  * @dead:	disconnected, freed at the next reap
  * @detaching:	the daemon exits for a restart: leave the device to the next
  * @sock_watch, @bell_watch: loop registrations
@@ -78,6 +80,8 @@ struct ivshmem_client {
 	int guest_efd[IVSHMEM_VECTORS];
 	void *priv;
 	void *pending;
+	bool busy;
+	struct ivshmem_client *busy_next;
 	bool dead;
 	bool detaching;
 	struct evloop_watch sock_watch;
@@ -93,6 +97,10 @@ struct ivshmem_client {
  *			waits for its setup meanwhile)
  * @client_cancel:	a client whose init is pending went: drop cl->pending
  * @doorbell:		the guest rang: return > 0 to interrupt it
+ * @slice:		run a bounded share of what the guest queued; *more:
+ *			some is left. Returns how many completed (> 0:
+ *			interrupt). Called by the daemon's busy round, not
+ *			by the server
  * @client_fini:	the client is going: release cl->priv
  * @client_adopt:	a client handed back by the fd store after a restart:
  *			rebuild cl->priv from what the device kept. 0 or a
@@ -104,6 +112,7 @@ struct ivshmem_server_ops {
 	int (*client_init)(void *ctx, struct ivshmem_client *cl);
 	void (*client_cancel)(void *ctx, struct ivshmem_client *cl);
 	int (*doorbell)(void *ctx, struct ivshmem_client *cl);
+	int (*slice)(void *ctx, struct ivshmem_client *cl, bool *more);
 	void (*client_fini)(void *ctx, struct ivshmem_client *cl);
 	int (*client_adopt)(void *ctx, struct ivshmem_client *cl);
 	void (*client_detach)(void *ctx, struct ivshmem_client *cl);

@@ -29,6 +29,7 @@
  *                  not given: more to outwait a command-line read's 2 s)
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
+ *   client storm   --socket S                  (one guest's full ring)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
  *                  process that connected it, whose pid a QEMU then has;
@@ -1477,6 +1478,88 @@ static int run_fair(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * One doorbell's worth of companion work: guest A fills its whole ring
+ * (every slot, every entry a RESET: a release of its mappings and the
+ * ledger's, a system call each) and rings once; guest B (another process)
+ * then posts one NOP. B must be answered while A's ring still runs:
+ * pvdmad runs a ring in slices, as it does DMA queues.
+ */
+static int storm_child(const struct opts *o, int to_parent, int from_parent)
+{
+	struct companion c;
+	u64 t[2] = { 0, 0 };
+	char go;
+
+	if (companion_open(&c, o->socket) ||
+	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK)
+		return 1;
+	if (write(to_parent, t, 1) != 1 || read(from_parent, &go, 1) != 1)
+		return 1;
+	t[0] = now_ns();
+	if (companion_one(&c, PVDMA_OP_NOP, 0, 0, 0, 0, NULL) == PVDMA_ST_OK)
+		t[1] = now_ns();
+	if (write(to_parent, t, sizeof(t)) != sizeof(t))
+		return 1;
+	ivs_close(&c.dev);
+	return 0;
+}
+
+static int run_storm(const struct opts *o)
+{
+	struct pvdma_request *ops;
+	struct pvdma_slot_hdr *last = NULL;
+	struct companion c;
+	u64 t[2], a_done = 0, one = 1;
+	u32 slots, batch, i;
+	int up[2], down[2], status;
+	char ready;
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		return 1;
+	pid = fork();
+	if (pid == 0)
+		_exit(storm_child(o, up[1], down[0]));
+	if (pid < 0 || read(up[0], &ready, 1) != 1 ||
+	    companion_open(&c, o->socket) ||
+	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK) {
+		check(false, "storm: two guests set up");
+		return 1;
+	}
+	slots = c.hdr->ring_slots;
+	batch = c.hdr->max_batch;
+	ops = calloc(batch, sizeof(*ops));
+	if (!ops)
+		return 1;
+	for (i = 0; i < batch; i++)
+		ops[i].op = PVDMA_OP_RESET;
+	for (i = 0; i < slots; i++)
+		last = companion_queue(&c, ops, batch);
+	free(ops);
+	if (write(c.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	usleep(2000);	/* A's run has started */
+	if (write(down[1], "g", 1) != 1 || read(up[0], t, sizeof(t)) != sizeof(t))
+		return 1;
+	for (i = 0; i < 60000 &&
+	     __atomic_load_n(&last->done_seq, __ATOMIC_ACQUIRE) != last->seq; i++)
+		usleep(1000);
+	a_done = now_ns();
+	printf("storm: B answered in %.1f ms; A's %u x %u RESETs done %.1f ms after B rang\n",
+	       (t[1] - t[0]) / 1e6, slots, batch, (a_done - t[0]) / 1e6);
+	check(__atomic_load_n(&last->done_seq, __ATOMIC_ACQUIRE) == last->seq &&
+	      last->completed == batch, "storm: A's whole ring served");
+	check(t[1] != 0, "B's NOP ok");
+	check(t[1] && t[1] < a_done, "B answered before A's ring was done");
+	check(t[1] && (t[1] - t[0]) * 4 < a_done - t[0],
+	      "B waited less than a quarter of A's run");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		check(false, "storm: B exited cleanly");
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
 /* ---- what a restart must recover (run-restart.sh) ---- */
 
 #define WINDOW_QUEUE	16		/* commands cut by the third kill */
@@ -1824,6 +1907,8 @@ int main(int argc, char **argv)
 		return run_churn(&o);
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
+	if (!strcmp(mode, "storm"))
+		return run_storm(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
 					    o.count ? o.count : 1, o.uid);
