@@ -329,8 +329,9 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
  * queue with more left waits in the daemon's busy list, round robin, and
  * the loop polls its sockets between rounds, so one guest's full queue
  * can't make another's small request, or pvdmactl, wait for all of it.
- * DMA work is charged in bytes moved, at least one command a slice;
- * companion work in entries (a slot whole, at least one).
+ * DMA work is charged in bytes (dmadev_cost(): checked or moved, at least
+ * DMADEV_CMD_COST a command), at least one command a slice; companion
+ * work in entries (a slot whole, at least one).
  */
 #define DMA_SLICE_BYTES		(1ull << 20)
 #define COMPANION_SLICE_ENTRIES	256u

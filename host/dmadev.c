@@ -293,6 +293,22 @@ static void dmadev_count(struct pvdma_dmadev *d, u32 status)
 	}
 }
 
+/*
+ * What a command cost, in bytes, for the slices: what its checks walked
+ * (a range may fault at its last page, after len / page translations,
+ * moving nothing) or moved, and never less than DMADEV_CMD_COST: a
+ * command that moves nothing (NOP, refused, faulting) still costs its
+ * snapshot, its completion and the ledger's commit.
+ */
+static u64 dmadev_cost(const struct dmadev_cmd *cmd, u32 status)
+{
+	bool walked = cmd->op != PVDMA_DEV_NOP &&
+		      (status == PVDMA_DEV_ST_OK || status == PVDMA_DEV_ST_FAULT ||
+		       status == PVDMA_DEV_ST_IO);
+
+	return PVDMA_MAX(walked ? cmd->len : 0, (u64)DMADEV_CMD_COST);
+}
+
 static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 {
 	struct pvdma_dev_cmd *w = (struct pvdma_dev_cmd *)((u8 *)d->shm +
@@ -307,6 +323,7 @@ static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
 	dmadev_decode(&cmd, &snap);
 	dmadev_exec(d, &cmd, &res);
 	dmadev_count(d, res.status);
+	d->work += dmadev_cost(&cmd, res.status);
 	if (res.status != PVDMA_DEV_ST_OK && pvdmad_log_get_level() >= PVDMAD_LOG_DEBUG)
 		pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
 			"dma device %u: op %u src %#llx dst %#llx len %#llx: status %u, fault at %#llx",
@@ -358,7 +375,8 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	shm_store_release32(&w->done_seq, last->seq);
 }
 
-/* A slice of the queue: commands run until @budget bytes have moved. */
+/* A slice of the queue: commands run until they cost @budget bytes
+ * (dmadev_cost()), not only bytes moved. */
 struct dmadev_slice {
 	struct pvdma_dmadev *d;
 	u64 start;
@@ -370,14 +388,14 @@ static bool dmadev_ring_run(void *ctx, u32 index)
 	struct dmadev_slice *sl = ctx;
 
 	dmadev_run_cmd(sl->d, index);
-	return sl->d->stats.bytes - sl->start < sl->budget;
+	return sl->d->work - sl->start < sl->budget;
 }
 
 int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)
 {
 	struct pvdma_dev_header *h = d->shm;
 	struct dmadev_slice sl = {
-		.d = d, .start = d->stats.bytes, .budget = budget,
+		.d = d, .start = d->work, .budget = budget,
 	};
 	struct ring_consumer rc = {
 		.head = &d->sq_head, .shm_head = &h->sq_head,

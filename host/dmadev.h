@@ -25,6 +25,10 @@
 
 #define DMADEV_QUEUE_OFFSET	256u
 #define DMADEV_MAX_ENTRIES	4096u
+/* The least a command costs a slice (dmadev_process_slice()), in bytes:
+ * one IOMMU page's worth, so a slice of 1 MiB runs at most 64 commands
+ * that move nothing. */
+#define DMADEV_CMD_COST		(16u << 10)
 
 /**
  * struct dmadev_config - what every DMA device offers
@@ -74,6 +78,8 @@ typedef struct dma_domain *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
  * @resolve_ctx: its argument
  * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
  * @stats:	counters
+ * @work:	what the commands run so far cost (dmadev_cost()): what the
+ *		slices charge, bytes checked as well as moved
  */
 struct pvdma_dmadev {
 	u32 id;
@@ -87,6 +93,7 @@ struct pvdma_dmadev {
 	void *resolve_ctx;
 	struct ledger *ledger;
 	struct dmadev_stats stats;
+	u64 work;
 };
 
 int dmadev_config_check(const struct dmadev_config *cfg);
@@ -115,8 +122,10 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger);
 int dmadev_process(struct pvdma_dmadev *d);
 
 /*
- * dmadev_process_slice - run posted commands until @budget bytes moved
- * At least one command runs; *more says whether posted ones remain, for
+ * dmadev_process_slice - run posted commands until they cost @budget
+ * A command costs the bytes its checks walked or it moved, at least
+ * DMADEV_CMD_COST (a faulting command moves nothing but may have
+ * translated max_len / page pages first). At least one command runs; *more says whether posted ones remain, for
  * the caller to come back after serving others (fairness between guests).
  * Returns how many completed. Counts no doorbell.
  */

@@ -30,6 +30,7 @@
  *   client churn   --socket S --count N        (connect, hang up)
  *   client fair    --socket S --dma-socket D   (one guest's big queue)
  *   client storm   --socket S                  (one guest's full ring)
+ *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
  *                  process that connected it, whose pid a QEMU then has;
@@ -1479,6 +1480,70 @@ static int run_fair(const struct opts *o)
 }
 
 /*
+ * DMA work that moves nothing: guest A fills its whole queue with FILLs of
+ * max_len that run past the end of its 48 MiB mapping (each translated
+ * page by page until it faults at the last), rings once; guest B then
+ * one small FILL (fair_child). B must be answered while A's queue runs:
+ * the slices charge the pages checked, not only bytes moved.
+ */
+#define FAULTY_MAP	(48ull << 20)
+static int run_faulty(const struct opts *o)
+{
+	struct pvdma_dev_cmd *q;
+	struct companion c;
+	struct dma m;
+	u64 bus = 0, cbus, t[2], a_done = 0, one = 1;
+	u32 n, i, last_seq;
+	int up[2], down[2], status;
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		return 1;
+	pid = fork();
+	if (pid == 0)
+		_exit(fair_child(o, up[1], down[0]));
+	if (pid < 0 || read(up[0], &cbus, sizeof(cbus)) != sizeof(cbus) || !cbus ||
+	    companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id) ||
+	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
+	    companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 8ull << 20, FAULTY_MAP,
+			  0, &bus) != PVDMA_ST_OK || m.hdr->max_len <= FAULTY_MAP) {
+		check(false, "faulty: two guests set up (--dma-max-len above 48 MiB)");
+		return 1;
+	}
+	q = dma_cmds(&m);
+	n = m.hdr->queue_entries;
+	for (i = 0; i < n; i++)
+		producer_write_cmd(q, n, m.hdr->sq_tail + i, PVDMA_DEV_FILL, 0,
+				   bus, m.hdr->max_len, 0x5a, ++m.seq);
+	last_seq = m.seq;
+	producer_publish(&m.hdr->sq_tail, m.hdr->sq_tail + n);
+	if (write(m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		return 1;
+	usleep(2000);	/* A's run has started */
+	if (write(down[1], "g", 1) != 1 || read(up[0], t, sizeof(t)) != sizeof(t))
+		return 1;
+	for (i = 0; i < 60000 &&
+	     __atomic_load_n(&q[(m.hdr->sq_tail - 1) & (n - 1)].done_seq,
+			     __ATOMIC_ACQUIRE) != last_seq; i++)
+		usleep(1000);
+	a_done = now_ns();
+	printf("faulty: B answered in %.1f ms; A's %u faulting FILLs of %u MiB done %.1f ms after B rang\n",
+	       (t[1] - t[0]) / 1e6, n, m.hdr->max_len >> 20, (a_done - t[0]) / 1e6);
+	check(q[(m.hdr->sq_tail - 1) & (n - 1)].status == PVDMA_DEV_ST_FAULT &&
+	      q[(m.hdr->sq_tail - 1) & (n - 1)].fault_bus == bus + FAULTY_MAP,
+	      "faulty: A's queue served, each FILL faulting at its mapping's end");
+	check(t[1] != 0, "B's FILL ok");
+	check(t[1] && t[1] < a_done, "B answered before A's queue was done");
+	check(t[1] && (t[1] - t[0]) * 4 < a_done - t[0],
+	      "B waited less than a quarter of A's run");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		check(false, "faulty: B exited cleanly");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return failures ? 1 : 0;
+}
+
+/*
  * One doorbell's worth of companion work: guest A fills its whole ring
  * (every slot, every entry a RESET: a release of its mappings and the
  * ledger's, a system call each) and rings once; guest B (another process)
@@ -1907,6 +1972,8 @@ int main(int argc, char **argv)
 		return run_churn(&o);
 	if (!strcmp(mode, "fair") && o.dma_socket)
 		return run_fair(&o);
+	if (!strcmp(mode, "faulty") && o.dma_socket)
+		return run_faulty(&o);
 	if (!strcmp(mode, "storm"))
 		return run_storm(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)

@@ -557,6 +557,16 @@ case_storm() {	# a companion ring run in slices, as DMA queues are
 	check "storm: pvdmad exits cleanly" stop
 }
 
+case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
+	start faulty --dma-queue 4096 --dma-max-len 64M
+	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
+		"$CLIENT" faulty $(C)
+	grep "^faulty:" "$check_out"
+	stats_within 2
+	check "  no loop turn of 100 ms or more" longest_turn_under 100000
+	check "faulty: pvdmad exits cleanly" stop
+}
+
 case_lease() {	# no open of a file a peer can hold
 	start lease
 	check "a lease on the guest RAM file: never a stall" \
@@ -1258,7 +1268,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
