@@ -326,6 +326,52 @@ static void test_bad_tail(void **state)
 	assert_int_equal(h->c.stats.slots, 1);
 }
 
+/*
+ * A slice stops once its budget is spent (a slot's entries plus one for
+ * itself), always after a whole slot, and what is left runs next time:
+ * one doorbell's ring never has to run in one go.
+ */
+static void test_process_slice(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_shm_header *hdr = harness_hdr(h);
+	struct pvdma_request ops[8];
+	bool more;
+	u32 i;
+
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 8; i++)
+		ops[i].op = PVDMA_OP_RESET;
+	for (i = 0; i < 4; i++) {	/* the whole ring: 4 slots of 8 */
+		producer_write_slot(harness_slot(h, hdr->sq_tail), ops, 8, ++h->seq);
+		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+	}
+	/* 9 per slot: a budget of 10 runs two, of 9 one, of 1 one */
+	assert_int_equal(companion_process_slice(&h->c, 10, &more), 2);
+	assert_true(more);
+	assert_int_equal(hdr->sq_head, 3);
+	assert_int_equal(companion_process_slice(&h->c, 1, &more), 1);
+	assert_true(more);
+	assert_int_equal(companion_process_slice(&h->c, 9, &more), 1);
+	assert_false(more);
+	assert_int_equal(hdr->sq_head, 5);
+	assert_int_equal(harness_slot(h, 4)->done_seq, h->seq);
+	assert_int_equal(harness_slot(h, 4)->completed, 8);
+	assert_int_equal(companion_process_slice(&h->c, 10, &more), 0);
+	assert_false(more);
+	/* a bad slot is charged too: one for itself */
+	for (i = 0; i < 2; i++) {
+		producer_write_slot(harness_slot(h, hdr->sq_tail), ops, 0, ++h->seq);
+		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+	}
+	assert_int_equal(companion_process_slice(&h->c, 1, &more), 1);
+	assert_true(more);
+	assert_int_equal(companion_process_slice(&h->c, 1, &more), 1);
+	assert_false(more);
+	assert_int_equal(h->c.stats.rejected[PVDMA_ST_BAD_SLOT], 2);
+}
+
 static void test_index_wrap(void **state)
 {
 	struct harness *h = *state;
@@ -1075,6 +1121,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_fields_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ring, setup, teardown),

@@ -311,6 +311,32 @@ static void test_slices(void **state)
 	assert_false(more);
 }
 
+/*
+ * Commands that move nothing are charged too: a FILL faulting after the
+ * pages it checked costs its length (its translations), so a queue of
+ * them can't run unbudgeted in one slice.
+ */
+static void test_slices_charge_checks(void **state)
+{
+	struct harness *h = *state;
+	u64 page = h->cfg.iommu.page_size, bus = map_ok(h, 1 << 20, 4 * page,
+							 PVDMA_MAP_WRITE);
+	bool more;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		post_fill(h, bus, 8 * page);	/* faults at bus + 4 pages */
+	assert_int_equal(dmadev_process_slice(&h->dev, 16 * page, &more), 2);
+	assert_true(more);
+	assert_int_equal(h->dev.stats.faults, 2);
+	assert_int_equal(h->dev.stats.bytes, 0);
+	assert_int_equal(dmadev_process_slice(&h->dev, 1, &more), 1);
+	assert_true(more);
+	assert_int_equal(dmadev_process_slice(&h->dev, ~0ull, &more), 1);
+	assert_false(more);
+	assert_int_equal(h->dev.stats.faults, 4);
+}
+
 /* Random commands near one WRITE mapping: no byte outside it changes. */
 static void test_random_commands(void **state)
 {
@@ -486,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slices_charge_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
