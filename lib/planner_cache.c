@@ -119,6 +119,7 @@ struct hit_run {
 	u64 lo, hi;		/* page-rounded range they use, window offsets */
 	u64 live;		/* their page-rounded bytes, each entry's own */
 	u64 taken;		/* chunk bytes they were the first to touch */
+	struct pvdma_chunk_batch batch;	/* theirs in one chunk, not yet */
 };
 
 /* An exact window has nothing to pay off and nothing to trim. */
@@ -133,12 +134,14 @@ static void run_sums_start(struct hit_run *r)
 	r->hi = 0;
 	r->live = 0;
 	r->taken = 0;
+	pvdma_chunk_batch_init(&r->batch);
 }
 
 /*
  * A mapping of [gpa, gpa + len) of the run's window: its page-rounded
- * range and bytes join the run's; its chunks are counted at once (a chunk
- * is taken by the first mapping that touches it, whichever that is).
+ * range and bytes join the run's; its chunks are counted with the run's
+ * others in the same chunk (a chunk is taken by the first mapping that
+ * touches it, whichever that is).
  */
 static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 		      u64 len)
@@ -152,7 +155,8 @@ static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
 	r->hi = PVDMA_MAX(r->hi, hi);
 	r->live += hi - lo;
 	if (w->chunks)
-		r->taken += pvdma_chunks_add(w, gpa - w->gpa, len);
+		r->taken += pvdma_chunks_add_run(w, &r->batch, gpa - w->gpa,
+						 len);
 }
 
 /*
@@ -868,9 +872,12 @@ static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
 }
 
 /* Apply what the entries that joined the run deferred. */
-static void run_apply(struct pvdma_planner *p, const struct hit_run *r)
+static void run_apply(struct pvdma_planner *p, struct hit_run *r)
 {
 	struct pvdma_window *w = r->w;
+
+	if (w->chunks)
+		r->taken += pvdma_chunks_flush(w, &r->batch, 1);
 
 	/* each found by no lookup, in the window of the entry before */
 	p->stats.fast_lookups += r->more;
@@ -1551,11 +1558,12 @@ unmap_window(struct pvdma_planner *p, const struct pvdma_seg *seg,
 
 /*
  * Consecutive entries of an unmap that name one window: each is checked
- * and its chunks released as it comes (a chunk freed is freed at once),
- * but the bytes and references they give back are summed and applied once
- * (unmap_run_end), ending as entry by entry: the byte counts are clamped
- * sums, and a run never takes a window's last reference before its own
- * last entry, so the window stays live until then.
+ * as it comes, and its chunks released with the run's others in the same
+ * chunk (struct pvdma_chunk_batch), but the bytes and references they
+ * give back are summed and applied once (unmap_run_end), ending as entry
+ * by entry: the byte counts are clamped sums, and a run never takes a
+ * window's last reference before its own last entry, so the window stays
+ * live until then.
  */
 struct unmap_run {
 	struct pvdma_window *w;	/* NULL: no run */
@@ -1563,6 +1571,7 @@ struct unmap_run {
 	u64 len;		/* their bytes */
 	u64 pages;		/* their page-rounded bytes (counted windows) */
 	u64 freed;		/* chunk bytes they were the last to touch */
+	struct pvdma_chunk_batch batch;	/* theirs in one chunk, not yet */
 };
 
 /* Always inline, as cache_unmap_seg(): a single unmap's run is registers. */
@@ -1574,6 +1583,8 @@ static __always_inline void unmap_run_end(struct pvdma_planner *p,
 	if (!w)
 		return;
 	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, r->len);
+	if (w->chunks)
+		r->freed += pvdma_chunks_flush(w, &r->batch, -1);
 	if (win_counts_use(w)) {
 		w->live -= PVDMA_MIN(w->live, r->pages);
 		if (w->trimmable)
@@ -1613,7 +1624,8 @@ static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
 	if (win_counts_use(w)) {
 		r->pages += page_bytes(p, off, seg->len);
 		if (w->chunks)
-			r->freed += pvdma_chunks_remove(w, off, seg->len);
+			r->freed += pvdma_chunks_remove_run(w, &r->batch, off,
+							    seg->len);
 	}
 	return 0;
 }

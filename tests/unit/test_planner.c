@@ -1762,6 +1762,77 @@ static void test_chunks_move_long(void **state)
 	}
 }
 
+/*
+ * The entries of a run counted in batches (pvdma_chunks_add_run(),
+ * pvdma_chunks_remove_run(), then pvdma_chunks_flush()) leave the chunk
+ * map as entry by entry does, every count, bound and bit, and give the
+ * same bytes: runs of 4 KiB pages, some a chunk's length or more over
+ * two chunks, over chunks mappings already touch or not.
+ */
+static void test_chunks_batch(void **state)
+{
+	static struct pvdma_chunk_map a, b;
+	static u64 off[64], len[64];
+	struct pvdma_window wa, wb;
+	struct pvdma_chunk_batch batch;
+	u32 round, i, n, joined = 0;
+	u64 ta, tb, at;
+
+	(void)state;
+	pvdma_prng_seed(&rng, 12);
+	for (round = 0; round < 2000; round++) {
+		memset(&a, 0, sizeof(a));
+		memset(&wa, 0, sizeof(wa));
+		a.shift = 14 + pvdma_prng_below(&rng, 5);	/* 16-256 KiB */
+		a.chunk = 1ull << a.shift;
+		a.skew = pvdma_prng_below(&rng, 4) * PAGE;
+		wa.len = PVDMA_CHUNKS * a.chunk - a.skew;
+		a.free_bytes = wa.len;
+		wa.chunks = &a;
+		/* mappings already live, some where the run goes */
+		for (i = pvdma_prng_below(&rng, 8); i; i--)
+			pvdma_chunks_add(&wa, pvdma_prng_below(&rng, 32) * 4096,
+					 4096 << pvdma_prng_below(&rng, 6));
+		b = a;
+		wb = wa;
+		wb.chunks = &b;
+		n = 1 + pvdma_prng_below(&rng, 64);
+		at = pvdma_prng_below(&rng, 256) * 4096;
+		for (i = 0; i < n; i++) {
+			len[i] = pvdma_prng_below(&rng, 8) ? 4096 :
+				 4096 << pvdma_prng_below(&rng, 7);
+			if (!pvdma_prng_below(&rng, 6))	/* a jump */
+				at = pvdma_prng_below(&rng, 1024) * 4096;
+			if (at + len[i] > wa.len)
+				at = 0;
+			off[i] = at;
+			at += len[i];
+		}
+		ta = tb = 0;
+		pvdma_chunk_batch_init(&batch);
+		for (i = 0; i < n; i++) {
+			ta += pvdma_chunks_add(&wa, off[i], len[i]);
+			tb += pvdma_chunks_add_run(&wb, &batch, off[i], len[i]);
+			joined += batch.n > 1;
+		}
+		tb += pvdma_chunks_flush(&wb, &batch, 1);
+		assert_int_equal(ta, tb);
+		assert_memory_equal(&a, &b, sizeof(a));
+		/* and they go, in another order */
+		ta = tb = 0;
+		pvdma_chunk_batch_init(&batch);
+		for (i = n; i--;) {
+			ta += pvdma_chunks_remove(&wa, off[i], len[i]);
+			tb += pvdma_chunks_remove_run(&wb, &batch, off[i],
+						      len[i]);
+		}
+		tb += pvdma_chunks_flush(&wb, &batch, -1);
+		assert_int_equal(ta, tb);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	assert_true(joined > 1000);	/* batches of several were tried */
+}
+
 /* The DART model's partial unmap, which the trims above rely on. */
 static void test_dart_trim(void **state)
 {
@@ -3083,6 +3154,7 @@ int main(void)
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
 		planner_test(test_chunks_move_long),
+		planner_test(test_chunks_batch),
 		planner_test(test_pvdma_fast_lookup),
 		planner_test(test_pvdma_run_hits),
 		planner_test(test_pvdma_hint_lookup),
