@@ -244,24 +244,43 @@ static __always_inline u64 pvdma_chunks_remove(struct pvdma_window *w,
  * to what entry by entry gives: the counts move by how many they are,
  * the lowest start and highest end are their min and max, and the chunk
  * is taken (or freed) once. Nothing reads the chunk map in between.
+ * An entry joins by the chunk's bounds, window offsets, with no span to
+ * work out: the run has checked that it lies in the window.
  */
 struct pvdma_chunk_batch {
+	u64 from, to;	/* the chunk's part of the window; empty: none */
+	u64 lo, hi;	/* their lowest start, highest end (coming) */
 	u32 chunk;	/* the chunk they lie in */
-	u32 n;		/* how many; 0: empty, whatever the chunk */
-	u32 lo, hi;	/* their lowest start, highest end (coming) */
+	u32 n;		/* how many */
 };
 
-/*
- * An empty batch: an entry may join it as it is (the first of a batch
- * in its chunk), so joining asks nothing more than the chunk. Going,
- * all zero is empty too (lo and hi are not used).
- */
+/* An empty batch, one no entry joins: all zero. */
 static inline void pvdma_chunk_batch_init(struct pvdma_chunk_batch *b)
 {
-	b->chunk = 0;
-	b->n = 0;
-	b->lo = ~0u;
-	b->hi = 0;
+	*b = (struct pvdma_chunk_batch){ .n = 0 };
+}
+
+/* Does [@off, @off + @len) lie in @b's chunk? */
+static inline bool pvdma_chunk_batch_has(const struct pvdma_chunk_batch *b,
+					 u64 off, u64 len)
+{
+	return off >= b->from && off + len <= b->to;
+}
+
+/* A batch of the mapping at [@off, @off + @len) of @w, alone in chunk @i. */
+static inline void pvdma_chunk_batch_start(const struct pvdma_window *w,
+					   struct pvdma_chunk_batch *b, u32 i,
+					   u64 off, u64 len)
+{
+	const struct pvdma_chunk_map *c = w->chunks;
+	u64 base = (u64)i << c->shift;	/* on the grid, skew before the window */
+
+	b->from = PVDMA_MAX(base, c->skew) - c->skew;
+	b->to = base + c->chunk - c->skew;
+	b->lo = off;
+	b->hi = off + len;
+	b->chunk = i;
+	b->n = 1;
 }
 
 /*
@@ -279,7 +298,9 @@ static __always_inline u64 pvdma_chunks_flush(struct pvdma_window *w,
 	if (!b->n)
 		return 0;
 	if (step > 0) {
-		pvdma_chunks_ends_add(c, i, b->lo, i, b->hi, b->n);
+		pvdma_chunks_ends_add(c, i, pvdma_chunk_lo(c, b->lo), i,
+				      pvdma_chunk_hi(c, b->lo, b->hi - b->lo, i),
+				      b->n);
 	} else {
 		c->starts[i] -= b->n;
 		c->ends[i] -= b->n;
@@ -304,25 +325,25 @@ static __always_inline u64 pvdma_chunks_add_run(struct pvdma_window *w,
 						u64 off, u64 len)
 {
 	struct pvdma_chunk_map *c = w->chunks;
-	u32 first, last, lo, hi;
+	u32 first, last;
 	u64 taken;
 
-	if (!pvdma_chunks_span(w, off, len, &first, &last))
-		return 0;
-	lo = pvdma_chunk_lo(c, off);
-	hi = pvdma_chunk_hi(c, off, len, last);
-	if (first == last && first == b->chunk) {
+	if (pvdma_chunk_batch_has(b, off, len)) {
 		b->n++;
-		b->lo = PVDMA_MIN(b->lo, lo);
-		b->hi = PVDMA_MAX(b->hi, hi);
+		b->lo = PVDMA_MIN(b->lo, off);
+		b->hi = PVDMA_MAX(b->hi, off + len);
 		return 0;
 	}
 	taken = pvdma_chunks_flush(w, b, 1);
-	if (first != last)
-		return taken + pvdma_chunks_add_span(w, first, lo, last, hi);
-	*b = (struct pvdma_chunk_batch){ .chunk = first, .n = 1,
-					 .lo = lo, .hi = hi };
-	return taken;
+	if (!pvdma_chunks_span(w, off, len, &first, &last))
+		return taken;
+	if (first == last) {
+		pvdma_chunk_batch_start(w, b, first, off, len);
+		return taken;
+	}
+	return taken + pvdma_chunks_add_span(w, first, pvdma_chunk_lo(c, off),
+					     last,
+					     pvdma_chunk_hi(c, off, len, last));
 }
 
 /* pvdma_chunks_remove() for an entry of a run, batched in @b, as above. */
@@ -333,17 +354,18 @@ static __always_inline u64 pvdma_chunks_remove_run(struct pvdma_window *w,
 	u32 first, last;
 	u64 freed;
 
-	if (!pvdma_chunks_span(w, off, len, &first, &last))
-		return 0;
-	if (first == last && first == b->chunk) {
+	if (pvdma_chunk_batch_has(b, off, len)) {
 		b->n++;
 		return 0;
 	}
 	freed = pvdma_chunks_flush(w, b, -1);
-	if (first != last)
-		return freed + pvdma_chunks_remove_span(w, first, last);
-	*b = (struct pvdma_chunk_batch){ .chunk = first, .n = 1 };
-	return freed;
+	if (!pvdma_chunks_span(w, off, len, &first, &last))
+		return freed;
+	if (first == last) {
+		pvdma_chunk_batch_start(w, b, first, off, len);
+		return freed;
+	}
+	return freed + pvdma_chunks_remove_span(w, first, last);
 }
 
 #endif /* PVDMA_PLANNER_CHUNKS_H */
