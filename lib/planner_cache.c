@@ -1600,24 +1600,14 @@ static __always_inline void unmap_run_end(struct pvdma_planner *p,
 	*r = (struct unmap_run){ .w = NULL };
 }
 
-static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
+/* @seg, checked, in live window @w, joins the run (of @w). */
+static __always_inline void unmap_run_join(struct pvdma_planner *p,
 					   struct unmap_run *r,
-					   const struct pvdma_seg *seg,
-					   enum pvdma_dir dir)
+					   struct pvdma_window *w,
+					   const struct pvdma_seg *seg)
 {
-	struct pvdma_window *w = unmap_window(p, seg, r->w);
-	u64 off;
+	u64 off = seg->bus - w->bus;
 
-	if (r->w && (w != r->w || r->entries >= w->refs))
-		unmap_run_end(p, r);
-	if (w && w == p->pool_window)
-		return pvdma_bounce_unmap(p, seg, dir);
-	if (!w || w->state != PVDMA_WIN_LIVE || !seg->len ||
-	    seg->len > w->len - (seg->bus - w->bus)) {
-		p->stats.bad_unmaps++;
-		return -ENOENT;
-	}
-	off = seg->bus - w->bus;
 	r->w = w;
 	r->entries++;
 	r->len += seg->len;
@@ -1627,6 +1617,41 @@ static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
 			r->freed += pvdma_chunks_remove_run(w, &r->batch, off,
 							    seg->len);
 	}
+}
+
+/* An entry that names no live window, or runs past its end. */
+static int unmap_bad(struct pvdma_planner *p)
+{
+	p->stats.bad_unmaps++;
+	return -ENOENT;
+}
+
+static __always_inline int cache_unmap_seg(struct pvdma_planner *p,
+					   struct unmap_run *r,
+					   const struct pvdma_seg *seg,
+					   enum pvdma_dir dir)
+{
+	struct pvdma_window *w = r->w;
+
+	/*
+	 * In the run's window (live, the run's own: not the bounce pool)
+	 * with a reference left for it: only its length is left to check.
+	 */
+	if (w && win_holds_bus(w, seg->bus) && r->entries < w->refs) {
+		if (!seg->len || seg->len > w->len - (seg->bus - w->bus))
+			return unmap_bad(p);
+		unmap_run_join(p, r, w, seg);
+		return 0;
+	}
+	w = unmap_window(p, seg, r->w);
+	if (r->w && (w != r->w || r->entries >= w->refs))
+		unmap_run_end(p, r);
+	if (w && w == p->pool_window)
+		return pvdma_bounce_unmap(p, seg, dir);
+	if (!w || w->state != PVDMA_WIN_LIVE || !seg->len ||
+	    seg->len > w->len - (seg->bus - w->bus))
+		return unmap_bad(p);
+	unmap_run_join(p, r, w, seg);
 	return 0;
 }
 
