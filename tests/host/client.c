@@ -1426,57 +1426,106 @@ static int fair_child(const struct opts *o, int to_parent, int from_parent)
 	return 0;
 }
 
-static int run_fair(const struct opts *o)
-{
-	struct pvdma_dev_cmd *q;
+/*
+ * Guest A (this process) with @len bytes at 8 MiB mapped @perm and its
+ * DMA device open, and guest B (fair_child(), forked) waiting to ring.
+ */
+struct two_guests {
 	struct companion c;
 	struct dma m;
-	u64 bus = 0, cbus, t[2], a_done = 0, one = 1;
-	int up[2], down[2], i, status;
-	u32 last_seq;
+	struct pvdma_dev_cmd *q;
+	u64 bus;
+	int up[2], down[2];
 	pid_t pid;
+};
 
-	if (pipe(up) || pipe(down))
-		return 1;
-	pid = fork();
-	if (pid == 0)
-		_exit(fair_child(o, up[1], down[0]));
-	if (pid < 0 || read(up[0], &cbus, sizeof(cbus)) != sizeof(cbus) || !cbus ||
-	    companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id) ||
-	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
-	    companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ, 8ull << 20, FAIR_LEN, 0,
-			  &bus) != PVDMA_ST_OK) {
-		check(false, "fair: two guests set up");
-		return 1;
-	}
-	q = dma_cmds(&m);
-	for (i = 0; i < FAIR_CMDS; i++)
-		producer_write_cmd(q, m.hdr->queue_entries, m.hdr->sq_tail + i,
-				   PVDMA_DEV_CHECKSUM, bus, 0, FAIR_LEN, 0,
-				   ++m.seq);
-	last_seq = m.seq;
-	producer_publish(&m.hdr->sq_tail, m.hdr->sq_tail + FAIR_CMDS);
-	if (write(m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
-		return 1;
+static int two_guests_open(const struct opts *o, struct two_guests *g,
+			   u16 perm, u64 len)
+{
+	u64 cbus;
+
+	g->bus = 0;
+	if (pipe(g->up) || pipe(g->down))
+		return -1;
+	g->pid = fork();
+	if (g->pid == 0)
+		_exit(fair_child(o, g->up[1], g->down[0]));
+	if (g->pid < 0 || read(g->up[0], &cbus, sizeof(cbus)) != sizeof(cbus) ||
+	    !cbus || companion_open(&g->c, o->socket) ||
+	    dma_open(&g->m, o->dma_socket, (u32)g->c.dev.id) ||
+	    companion_one(&g->c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
+	    companion_one(&g->c, PVDMA_OP_MAP, perm, 8ull << 20, len, 0,
+			  &g->bus) != PVDMA_ST_OK)
+		return -1;
+	g->q = dma_cmds(&g->m);
+	return 0;
+}
+
+/*
+ * A publishes the @n commands it wrote (the last one @last_seq) and
+ * rings once; once its run has started, B rings. t[0], t[1]: when B rang
+ * and was answered (0: not ok); *@a_done: when A's last command was done
+ * (waited for up to @wait_ms).
+ */
+static int two_guests_race(struct two_guests *g, u32 n, u32 last_seq,
+			   u32 wait_ms, u64 t[2], u64 *a_done)
+{
+	struct pvdma_dev_header *h = g->m.hdr;
+	u64 one = 1;
+	u32 i;
+
+	producer_publish(&h->sq_tail, h->sq_tail + n);
+	if (write(g->m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		return -1;
 	usleep(2000);	/* A's run has started */
-	if (write(down[1], "g", 1) != 1 || read(up[0], t, sizeof(t)) != sizeof(t))
-		return 1;
-	for (i = 0; i < 30000 &&
-	     __atomic_load_n(&q[(m.hdr->sq_tail - 1) & (m.hdr->queue_entries - 1)].done_seq,
+	if (write(g->down[1], "g", 1) != 1 ||
+	    read(g->up[0], t, 2 * sizeof(t[0])) != 2 * sizeof(t[0]))
+		return -1;
+	for (i = 0; i < wait_ms &&
+	     __atomic_load_n(&g->q[(h->sq_tail - 1) & (h->queue_entries - 1)].done_seq,
 			     __ATOMIC_ACQUIRE) != last_seq; i++)
 		usleep(1000);
-	a_done = now_ns();
-	printf("fair: B answered in %.1f ms; A's %d x 4 MiB done %.1f ms after B rang\n",
-	       (t[1] - t[0]) / 1e6, FAIR_CMDS, (a_done - t[0]) / 1e6);
+	*a_done = now_ns();
+	return 0;
+}
+
+/* B served while A's queue ran, whatever A's work was; both closed. */
+static int two_guests_done(const char *name, struct two_guests *g,
+			   const u64 t[2], u64 a_done)
+{
+	int status;
+
 	check(t[1] != 0, "B's FILL ok");
 	check(t[1] && t[1] < a_done, "B answered before A's queue was done");
 	check(t[1] && (t[1] - t[0]) * 4 < a_done - t[0],
 	      "B waited less than a quarter of A's run");
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
-		check(false, "fair: B exited cleanly");
-	ivs_close(&m.dev);
-	ivs_close(&c.dev);
+	if (waitpid(g->pid, &status, 0) != g->pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		check(false, name);
+	ivs_close(&g->m.dev);
+	ivs_close(&g->c.dev);
 	return failures ? 1 : 0;
+}
+
+static int run_fair(const struct opts *o)
+{
+	struct two_guests g;
+	u64 t[2], a_done;
+	u32 i;
+
+	if (two_guests_open(o, &g, PVDMA_MAP_READ, FAIR_LEN)) {
+		check(false, "fair: two guests set up");
+		return 1;
+	}
+	for (i = 0; i < FAIR_CMDS; i++)
+		producer_write_cmd(g.q, g.m.hdr->queue_entries,
+				   g.m.hdr->sq_tail + i, PVDMA_DEV_CHECKSUM,
+				   g.bus, 0, FAIR_LEN, 0, ++g.m.seq);
+	if (two_guests_race(&g, FAIR_CMDS, g.m.seq, 30000, t, &a_done))
+		return 1;
+	printf("fair: B answered in %.1f ms; A's %d x 4 MiB done %.1f ms after B rang\n",
+	       (t[1] - t[0]) / 1e6, FAIR_CMDS, (a_done - t[0]) / 1e6);
+	return two_guests_done("fair: B exited cleanly", &g, t, a_done);
 }
 
 /*
@@ -1489,58 +1538,29 @@ static int run_fair(const struct opts *o)
 #define FAULTY_MAP	(48ull << 20)
 static int run_faulty(const struct opts *o)
 {
-	struct pvdma_dev_cmd *q;
-	struct companion c;
-	struct dma m;
-	u64 bus = 0, cbus, t[2], a_done = 0, one = 1;
-	u32 n, i, last_seq;
-	int up[2], down[2], status;
-	pid_t pid;
+	struct pvdma_dev_cmd *last;
+	struct two_guests g;
+	u64 t[2], a_done;
+	u32 n, i;
 
-	if (pipe(up) || pipe(down))
-		return 1;
-	pid = fork();
-	if (pid == 0)
-		_exit(fair_child(o, up[1], down[0]));
-	if (pid < 0 || read(up[0], &cbus, sizeof(cbus)) != sizeof(cbus) || !cbus ||
-	    companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id) ||
-	    companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
-	    companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 8ull << 20, FAULTY_MAP,
-			  0, &bus) != PVDMA_ST_OK || m.hdr->max_len <= FAULTY_MAP) {
+	if (two_guests_open(o, &g, PVDMA_MAP_WRITE, FAULTY_MAP) ||
+	    g.m.hdr->max_len <= FAULTY_MAP) {
 		check(false, "faulty: two guests set up (--dma-max-len above 48 MiB)");
 		return 1;
 	}
-	q = dma_cmds(&m);
-	n = m.hdr->queue_entries;
+	n = g.m.hdr->queue_entries;
 	for (i = 0; i < n; i++)
-		producer_write_cmd(q, n, m.hdr->sq_tail + i, PVDMA_DEV_FILL, 0,
-				   bus, m.hdr->max_len, 0x5a, ++m.seq);
-	last_seq = m.seq;
-	producer_publish(&m.hdr->sq_tail, m.hdr->sq_tail + n);
-	if (write(m.dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		producer_write_cmd(g.q, n, g.m.hdr->sq_tail + i, PVDMA_DEV_FILL,
+				   0, g.bus, g.m.hdr->max_len, 0x5a, ++g.m.seq);
+	if (two_guests_race(&g, n, g.m.seq, 60000, t, &a_done))
 		return 1;
-	usleep(2000);	/* A's run has started */
-	if (write(down[1], "g", 1) != 1 || read(up[0], t, sizeof(t)) != sizeof(t))
-		return 1;
-	for (i = 0; i < 60000 &&
-	     __atomic_load_n(&q[(m.hdr->sq_tail - 1) & (n - 1)].done_seq,
-			     __ATOMIC_ACQUIRE) != last_seq; i++)
-		usleep(1000);
-	a_done = now_ns();
 	printf("faulty: B answered in %.1f ms; A's %u faulting FILLs of %u MiB done %.1f ms after B rang\n",
-	       (t[1] - t[0]) / 1e6, n, m.hdr->max_len >> 20, (a_done - t[0]) / 1e6);
-	check(q[(m.hdr->sq_tail - 1) & (n - 1)].status == PVDMA_DEV_ST_FAULT &&
-	      q[(m.hdr->sq_tail - 1) & (n - 1)].fault_bus == bus + FAULTY_MAP,
+	       (t[1] - t[0]) / 1e6, n, g.m.hdr->max_len >> 20, (a_done - t[0]) / 1e6);
+	last = &g.q[(g.m.hdr->sq_tail - 1) & (n - 1)];
+	check(last->status == PVDMA_DEV_ST_FAULT &&
+	      last->fault_bus == g.bus + FAULTY_MAP,
 	      "faulty: A's queue served, each FILL faulting at its mapping's end");
-	check(t[1] != 0, "B's FILL ok");
-	check(t[1] && t[1] < a_done, "B answered before A's queue was done");
-	check(t[1] && (t[1] - t[0]) * 4 < a_done - t[0],
-	      "B waited less than a quarter of A's run");
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
-		check(false, "faulty: B exited cleanly");
-	ivs_close(&m.dev);
-	ivs_close(&c.dev);
-	return failures ? 1 : 0;
+	return two_guests_done("faulty: B exited cleanly", &g, t, a_done);
 }
 
 /*
