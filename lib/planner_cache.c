@@ -649,6 +649,56 @@ static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
 	return w;
 }
 
+/*
+ * Miss @m got a private window: it straddles the top of @prev, a window
+ * an earlier call made. Where @prev is a stream's last window, the
+ * stream's next window [prev's end, ...) is mapped in the same host call
+ * (the policy's read_ahead), so the next buffers hit it: a stream of
+ * buffers whose stride does not divide its windows pays one host call a
+ * step, not two (the straddler's, then the next buffer's). Only for a
+ * call's last entry: no later entry can hit a window still pending.
+ * Pure speculation, with no entry in it: it holds no reference, is not
+ * on call_new (what the call needs is its entries'), is dropped first
+ * if the call does not fit (ahead_drop()) and idles after the call
+ * (ahead_settle()). Its used range is the straddler's part of it.
+ */
+static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
+		       struct pvdma_window *prev, struct pvdma_window *next)
+{
+	struct pvdma_miss a = *m;
+	struct pvdma_window *w;
+	u64 lo, hi;
+
+	if (!p->policy->read_ahead || p->cfg.strict || p->call_exact ||
+	    p->call_ahead || m->i + 1 != m->n || !prev ||
+	    prev->state == PVDMA_WIN_PENDING)
+		return;
+	a.lo = prev->gpa + prev->len;
+	if (a.lo <= m->lo || a.lo >= m->hi)
+		return;		/* it does not straddle @prev's top */
+	a.room = m->room - PVDMA_MIN(m->room, m->hi - m->lo);
+	lo = a.lo;
+	hi = a.hi;
+	p->policy->read_ahead(p, &a, &lo, &hi);
+	if (!clip_extent(p, &a, a.lo, &lo, &hi) || hi - lo <= a.hi - a.lo ||
+	    hi - lo > a.room || bus_refused(p, hi - lo))
+		return;
+	w = pvdma_win_alloc(p);		/* no eviction for speculation */
+	if (!w)
+		return;
+	w->gpa = lo;
+	w->len = hi - lo;
+	w->grown = 1;
+	if (p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+		pvdma_chunks_attach(p, w);
+	w->used_hi = a.hi - lo;
+	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
+	pvdma_gpa_insert_near(p, w, prev, next);
+	pvdma_win_account_map(p, w);
+	p->call_ahead = w;
+	pvdma_spec_note(p, true);
+}
+
 /* Plan a new window for @seg (not queued yet: that waits for the pass). */
 static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 					     const struct pvdma_seg *segs,
@@ -729,6 +779,8 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		pvdma_spec_note(p, true);
 	if (!p->call_exact)	/* the refused pass noted it */
 		pvdma_cache_note_miss(p, seg->gpa, m.hi - m.lo);
+	if (!shared && evictions == p->stats.evictions)
+		plan_ahead(p, &m, prev, next);
 	return w;
 }
 
@@ -1035,6 +1087,41 @@ static u32 cache_admit_call(const struct pvdma_planner *p)
 	return 0;
 }
 
+/* The call's read-ahead window, never queued, is forgotten. */
+static void ahead_drop(struct pvdma_planner *p)
+{
+	struct pvdma_window *w = p->call_ahead;
+
+	if (!w)
+		return;
+	p->call_ahead = NULL;
+	pvdma_gpa_remove(p, w);
+	pvdma_win_account_unmap(p, w);
+	pvdma_win_free(p, w);
+}
+
+/*
+ * The host answered the call's read-ahead window: mapped, it idles (no
+ * entry holds it) until the stream's next buffers hit it; refused, it
+ * goes, and no entry waits on it: nothing to retry.
+ */
+static void ahead_settle(struct pvdma_planner *p)
+{
+	struct pvdma_window *w = p->call_ahead;
+
+	if (!w)
+		return;
+	p->call_ahead = NULL;
+	if (w->state == PVDMA_WIN_FAILED) {
+		p->call_failed--;
+		pvdma_gpa_remove(p, w);
+		pvdma_win_free(p, w);
+		return;
+	}
+	w->state = PVDMA_WIN_IDLE;
+	pvdma_list_add_tail(&w->lru, &p->idle);
+}
+
 static bool cache_over(const struct pvdma_planner *p)
 {
 	return pvdma_cache_bytes(p) > pvdma_cache_budget(p) ||
@@ -1043,8 +1130,8 @@ static bool cache_over(const struct pvdma_planner *p)
 
 /*
  * The call's windows are over the window budget: does the speculation
- * hit least recently give way to their growth, trimmed now, rather than
- * the growth to it? Where the policy says so, while speculation is
+ * hit least recently give way to their growth (its read-ahead window
+ * too), trimmed now, rather than the growth to it? Where the policy says so, while speculation is
  * recycled (pvdma_cache_spec_recycled(): the aperture mostly free, or
  * grown windows hit more often than they are made), and if trims of
  * grown windows in use may free all that is over (if they fall short,
@@ -1058,7 +1145,8 @@ static bool spec_gives_way(struct pvdma_planner *p)
 {
 	u64 held = pvdma_cache_bytes(p), budget = pvdma_cache_budget(p);
 
-	if (!p->policy->spec_gives_way || !p->cfg.trim || !p->call_grown ||
+	if (!p->policy->spec_gives_way || !p->cfg.trim ||
+	    (!p->call_grown && !p->call_ahead) ||
 	    held <= budget || held - budget > p->spec_pinned ||
 	    pvdma_cache_windows(p) > pvdma_cache_count_budget(p) ||
 	    !pvdma_cache_spec_recycled(p))
@@ -1078,10 +1166,12 @@ static u32 cache_commit(struct pvdma_planner *p)
 	u64 need, held, budget = pvdma_cache_budget(p);
 	struct pvdma_list *pos;
 
-	if (cache_over(p) && !spec_gives_way(p))
+	if (cache_over(p) && !spec_gives_way(p)) {
+		ahead_drop(p);
 		for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
 			shrink_to_used(p, pvdma_list_entry(pos,
 						struct pvdma_window, lru));
+	}
 	/* what evicting every idle window could not free comes from the
 	 * unused parts of windows in use first: idle windows may be hit
 	 */
@@ -1100,6 +1190,11 @@ static u32 cache_commit(struct pvdma_planner *p)
 	for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next)
 		pvdma_batch_queue_map(p, pvdma_list_entry(pos,
 						struct pvdma_window, lru));
+	/* speculation costs no host call of its own */
+	if (p->call_ahead && pvdma_batch_full(p))
+		ahead_drop(p);
+	if (p->call_ahead)
+		pvdma_batch_queue_map(p, p->call_ahead);
 	return 0;
 }
 
@@ -1110,6 +1205,7 @@ static u32 cache_commit(struct pvdma_planner *p)
  */
 static void discard_new(struct pvdma_planner *p)
 {
+	ahead_drop(p);
 	while (!pvdma_list_empty(&p->call_new)) {
 		struct pvdma_window *w = pvdma_list_entry(p->call_new.next,
 						struct pvdma_window, lru);
@@ -1310,6 +1406,7 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_new_count = 0;
 	p->call_grown = 0;
 	p->call_failed = 0;
+	p->call_ahead = NULL;
 }
 
 /* The call of @bytes is refused as a whole: what its new windows need
@@ -1365,6 +1462,7 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 		return -ENOSPC;
 	}
 	ret = pvdma_batch_submit(p);
+	ahead_settle(p);
 	if (!ret && p->call_failed)
 		ret = cache_retry_failed(p, segs, n, dir, attrs);
 	if (ret || p->call_failed || pvdma_bounce_prepare(p)) {

@@ -58,6 +58,12 @@ struct pvdma_policy_ops {
 	 * next one past host calls (pvdma_cache_dead_goes())
 	 */
 	bool keeps_returned;
+	/* a single map that straddles the top of a stream's last window:
+	 * the stream's next window, [*lo, *hi) from m->lo (that window's
+	 * end), mapped with it in one host call (optional; empty: none)
+	 */
+	void (*read_ahead)(struct pvdma_planner *p, const struct pvdma_miss *m,
+			   u64 *lo, u64 *hi);
 };
 
 extern const struct pvdma_policy_ops pvdma_policy_pvdma;

@@ -10,6 +10,9 @@
  *    (descending), or beside a grown window several mappings have used
  *    half of; the new window doubles the run's last one, as readahead
  *    does;
+ *    a single map that straddles the top of a run's last window (it gets
+ *    a private window) brings the window the run's next miss would get
+ *    in its host call (pvdma_read_ahead()): one call a window, not two;
  *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
  *    asked for half already is in use: map all of it (a block mapped
  *    while it is mostly holes would pin them for as long as any page in
@@ -326,6 +329,25 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 	grow_first(p, m, limit, lo, hi);
 }
 
+/*
+ * A single map that straddles the top of a stream's last window gets a
+ * private window (a request maps as one range) and a host call; the
+ * next buffer then misses beyond it and pays another: two calls a step.
+ * Where the stream continues, the window that next miss would get -
+ * grown as @m, the straddler's part beyond the last window, grows -
+ * rides in the straddler's call instead.
+ */
+static void pvdma_read_ahead(struct pvdma_planner *p,
+			     const struct pvdma_miss *m, u64 *lo, u64 *hi)
+{
+	u64 slo = *lo, shi = *hi;
+
+	grow_stream_up(m, stream_limit(p, m->room), spec_limit(p, m->room),
+		       &slo, &shi);
+	if (shi - slo > *hi - *lo)
+		pvdma_grow(p, m, lo, hi);
+}
+
 const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.name		= "pvdma",
 	.map		= pvdma_cache_map,
@@ -335,4 +357,5 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.retry_exact	= true,
 	.spec_gives_way	= true,
 	.keeps_returned	= true,
+	.read_ahead	= pvdma_read_ahead,
 };

@@ -447,6 +447,8 @@ struct pvdma_planner {
 	u32 call_new_count;
 	u32 call_grown;			/* of which grown */
 	u32 call_failed;		/* host refusals in this call */
+	/* the stream's next window this call maps ahead: no entry in it */
+	struct pvdma_window *call_ahead;
 	/* planned again with exact windows: refused as grown (cache.c) */
 	u32 call_exact;
 	/* The shortest MAP the host refused for want of bus space since
