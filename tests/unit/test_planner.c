@@ -974,6 +974,45 @@ static void test_pvdma_streams(void **state)
 }
 
 /*
+ * A stream of 2 MiB buffers a page apart: the stride divides no window,
+ * so a buffer straddles the top of each. It gets a private window; once
+ * the aperture is not mostly free, the stream's next window comes with
+ * it in the same host call (read-ahead), and the buffers after it hit:
+ * no two maps in a row make a host call. Without it the straddler and
+ * the next buffer each made one: two calls a window.
+ */
+static void test_pvdma_stream_straddle(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 512 * MIB, 65536,
+					 PVDMA_BOUNCE_OFF, false, 16);
+	u64 x = 0x200000000ull, stride = 2 * MIB + PAGE;
+	u32 i, steps = 0, pressed = 0;
+	bool called = false;
+
+	for (i = 0; i < 200; i++) {		/* 400 MiB, all kept */
+		u64 calls = h->p.stats.host_calls;
+		bool free = pvdma_cache_mostly_free(&h->p);
+
+		assert_int_equal(map1(h, x + (u64)i * stride, 2 * MIB), 0);
+		if (h->p.stats.host_calls == calls) {
+			called = false;
+			continue;
+		}
+		steps++;
+		if (!free) {
+			pressed++;
+			assert_false(called);
+		}
+		called = true;
+	}
+	assert_true(pressed >= 4);	/* it reached the part that counts */
+	assert_true(steps <= 20);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A miss just past a grown window that several mappings have used half
  * of continues it, top unused or not: the driver's region is larger
  * than the window, the next one doubles it. A window mostly holes (two
@@ -3133,6 +3172,7 @@ int main(void)
 		planner_test(test_pvdma_trim_holes_in_chunks),
 		planner_test(test_pvdma_room_from_trims),
 		planner_test(test_pvdma_streams),
+		planner_test(test_pvdma_stream_straddle),
 		planner_test(test_pvdma_stream_region),
 		planner_test(test_pvdma_list_revisit),
 		planner_test(test_pvdma_invalid_in_window),
