@@ -650,17 +650,21 @@ static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
 }
 
 /*
- * Miss @m got a private window: it straddles the top of @prev, a window
- * an earlier call made. Where @prev is a stream's last window, the
- * stream's next window [prev's end, ...) is mapped in the same host call
+ * Miss @m got a private window: it straddles the top of @prev, a grown
+ * window an earlier call made, from inside it. Where @prev is a stream's
+ * last window, the stream's next window [prev's end, ...) is mapped in
+ * the same host call
  * (the policy's read_ahead), so the next buffers hit it: a stream of
  * buffers whose stride does not divide its windows pays one host call a
  * step, not two (the straddler's, then the next buffer's). Only for a
  * call's last entry: no later entry can hit a window still pending.
  * Pure speculation, with no entry in it: it holds no reference, is not
  * on call_new (what the call needs is its entries'), is dropped first
- * if the call does not fit (ahead_drop()) and idles after the call
- * (ahead_settle()). Its used range is the straddler's part of it.
+ * if the call does not fit (older speculation may give way to it first:
+ * spec_gives_way()) and idles after the call (ahead_settle()). Its used
+ * range is the straddler's part of it. Exact windows (a buffer mapped
+ * again, larger) are no stream's, and a straddler that covers all of
+ * @prev continues nothing.
  */
 static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       struct pvdma_window *prev, struct pvdma_window *next)
@@ -670,12 +674,19 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	u64 lo, hi;
 
 	if (!p->policy->read_ahead || p->cfg.strict || p->call_exact ||
-	    p->call_ahead || m->i + 1 != m->n || !prev ||
+	    p->call_ahead || m->i + 1 != m->n || !prev || !prev->grown ||
 	    prev->state == PVDMA_WIN_PENDING)
-		return;
+		return;		/* an exact window is no stream's */
 	a.lo = prev->gpa + prev->len;
-	if (a.lo <= m->lo || a.lo >= m->hi)
-		return;		/* it does not straddle @prev's top */
+	if (m->lo <= prev->gpa || a.lo <= m->lo || a.lo >= m->hi)
+		return;		/* it does not continue @prev past its top */
+	/* the next buffer, likely as long, lies just past it: the window
+	 * must hold that too (buffers longer than its part beyond @prev's
+	 * end missed a window sized from that part alone)
+	 */
+	a.hi = m->hi + (m->hi - m->lo);
+	if (a.hi < m->hi)
+		return;
 	a.room = m->room - PVDMA_MIN(m->room, m->hi - m->lo);
 	lo = a.lo;
 	hi = a.hi;
@@ -691,7 +702,7 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	w->grown = 1;
 	if (p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
 		pvdma_chunks_attach(p, w);
-	w->used_hi = a.hi - lo;
+	w->used_hi = m->hi - lo;
 	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	pvdma_gpa_insert_near(p, w, prev, next);
 	pvdma_win_account_map(p, w);
