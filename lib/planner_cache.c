@@ -653,18 +653,17 @@ static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
  * Miss @m got a private window: it straddles the top of @prev, a grown
  * window an earlier call made, from inside it. Where @prev is a stream's
  * last window, the stream's next window [prev's end, ...) is mapped in
- * the same host call
- * (the policy's read_ahead), so the next buffers hit it: a stream of
- * buffers whose stride does not divide its windows pays one host call a
- * step, not two (the straddler's, then the next buffer's). Only for a
- * call's last entry: no later entry can hit a window still pending.
- * Pure speculation, with no entry in it: it holds no reference, is not
- * on call_new (what the call needs is its entries'), is dropped first
- * if the call does not fit (older speculation may give way to it first:
- * spec_gives_way()) and idles after the call (ahead_settle()). Its used
- * range is the straddler's part of it. Exact windows (a buffer mapped
- * again, larger) are no stream's, and a straddler that covers all of
- * @prev continues nothing.
+ * the same host call (the policy's read_ahead), so the next buffers hit
+ * it: a stream of buffers whose stride does not divide its windows pays
+ * one host call a step, not two (the straddler's, then the next
+ * buffer's). Only for a call's last entry: no later entry can hit a
+ * window still pending. Pure speculation, with no entry in it: it holds
+ * no reference, is not on call_new (what the call needs is its entries'),
+ * is dropped first if the call does not fit (older speculation may give
+ * way to it first: spec_gives_way()) and idles after the call
+ * (ahead_settle()). Its used range is the straddler's part of it. Exact
+ * windows (a buffer mapped again, larger) are no stream's, and a
+ * straddler that covers all of @prev continues nothing.
  */
 static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       struct pvdma_window *prev, struct pvdma_window *next)
@@ -1140,17 +1139,17 @@ static bool cache_over(const struct pvdma_planner *p)
 }
 
 /*
- * The call's windows are over the window budget: does the speculation
- * hit least recently give way to their growth (its read-ahead window
- * too), trimmed now, rather than the growth to it? Where the policy says so, while speculation is
- * recycled (pvdma_cache_spec_recycled(): the aperture mostly free, or
- * grown windows hit more often than they are made), and if trims of
- * grown windows in use may free all that is over (if they fall short,
- * the call's growth is dropped after all). A stream's next window
- * is evidence, an old window no call came back to is not: shrunk
- * instead, a stream that reached a full aperture went on with an exact
- * window and a host call per buffer (pinbufs: 2 MiB buffers, a page
- * apart, until the aperture was full: 153 host calls, 85 with this).
+ * The call's windows are over the window budget: does the speculation hit
+ * least recently give way to their growth (its read-ahead window too),
+ * trimmed now, rather than the growth to it? Where the policy says so,
+ * while speculation is recycled (pvdma_cache_spec_recycled(): the
+ * aperture mostly free, or grown windows hit more often than they are
+ * made), and if trims of grown windows in use may free all that is over
+ * (if they fall short, the call's growth is dropped after all). A
+ * stream's next window is evidence, an old window no call came back to is
+ * not: shrunk instead, a stream that reached a full aperture went on with
+ * an exact window and a host call per buffer (pinbufs: 2 MiB buffers, a
+ * page apart, until the aperture was full: 153 host calls, 85 with this).
  */
 static bool spec_gives_way(struct pvdma_planner *p)
 {
