@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "fdcloser.h"
+#include "fileperm.h"
 #include "log.h"
 #include "size.h"
 
@@ -26,6 +27,7 @@
 #define SO_PEERPIDFD	77	/* Linux 6.5 */
 #endif
 
+/* Room for a peer's groups at the first try; more are fetched if it has them. */
 #define HOST_PEER_MAX_GROUPS	256
 
 /* A numeric user or group id: a plain decimal below (uid_t)-1. */
@@ -96,36 +98,57 @@ bool host_access_check(const struct host_access *a, const struct host_peer *p,
 	return false;
 }
 
-static bool peer_in_group(const struct host_peer *p, int sock, gid_t gid)
+/*
+ * The peer's supplementary groups (SO_PEERGROUPS), every one of them: an
+ * ACL entry of a group left out could be one that refuses. The count, or
+ * a negative errno; *@out is malloc()ed (NULL when there are none).
+ */
+static int peer_groups(int sock, gid_t **out)
 {
-	gid_t groups[HOST_PEER_MAX_GROUPS];
-	socklen_t len = sizeof(groups);
-	unsigned int i;
+	socklen_t len = HOST_PEER_MAX_GROUPS * sizeof(gid_t);
+	gid_t *groups = NULL, *more;
+	int tries;
 
-	if (p->gid == gid)
-		return true;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;	/* more groups than we look at: not proven */
-	for (i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
+	*out = NULL;
+	/* ERANGE tells the size needed; the peer's groups are fixed at its
+	 * connect, so a second try fits. */
+	for (tries = 0; tries < 2; tries++) {
+		more = realloc(groups, len ? len : sizeof(gid_t));
+		if (!more) {
+			free(groups);
+			return -ENOMEM;
+		}
+		groups = more;
+		if (!getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			*out = groups;
+			return (int)(len / sizeof(gid_t));
+		}
+		if (errno != ERANGE)
+			break;
+	}
+	free(groups);
+	return -errno;
 }
 
-int host_peer_may_open_rw(const struct host_peer *p, int sock,
-			  const struct stat *st)
+int host_peer_may_open_rw(const struct host_peer *p, int sock, int fd,
+			  const struct stat *st, const char *path)
 {
-	mode_t need;
+	struct fileperm_who who = { .uid = p->uid, .gid = p->gid };
+	gid_t *groups;
+	int n, err;
 
 	if (p->uid == 0)
 		return 0;
-	if (p->uid == st->st_uid)
-		need = S_IRUSR | S_IWUSR;
-	else if (peer_in_group(p, sock, st->st_gid))
-		need = S_IRGRP | S_IWGRP;
-	else
-		need = S_IROTH | S_IWOTH;
-	return (st->st_mode & need) == need ? 0 : -EACCES;
+	n = peer_groups(sock, &groups);
+	if (n < 0)
+		return n;	/* its groups unknown: not proven */
+	who.groups = groups;
+	who.ngroups = (unsigned int)n;
+	err = fileperm_check(&who, fd, st, FILEPERM_READ | FILEPERM_WRITE);
+	if (!err && path)
+		err = fileperm_path_searchable(&who, path);
+	free(groups);
+	return err;
 }
 
 void host_fd_reserve_take(struct host_fd_reserve *r)

@@ -67,12 +67,16 @@ bool host_access_check(const struct host_access *a, const struct host_peer *p,
 
 /*
  * host_peer_may_open_rw - could @p open the file @st describes read-write
- * by its mode bits? @st comes from fstat of the fd pvdmad will use, never
- * from the path again. @sock gives the peer's supplementary groups.
- * Returns 0 or -EACCES.
+ * itself, as the kernel would judge it (fileperm.h): its mode bits and
+ * POSIX ACL, and search permission on every directory the peer's open()
+ * of @path (NULL: not judged) would look in. @st and @fd (O_PATH will do)
+ * are the file pvdmad will use, never the path again. @sock gives the
+ * peer's supplementary groups, all of them. Returns 0, -EACCES, or
+ * another negative errno when something could not be judged (a refusal
+ * too).
  */
-int host_peer_may_open_rw(const struct host_peer *p, int sock,
-			  const struct stat *st);
+int host_peer_may_open_rw(const struct host_peer *p, int sock, int fd,
+			  const struct stat *st, const char *path);
 
 /* Which file a socket was bound to, so only that file is ever removed. */
 struct host_sockfile {

@@ -147,11 +147,14 @@ static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 	ledger_forget(&d->store, name, l);
 }
 
-/* May this client's QEMU open the guest RAM file @st read-write itself? */
+/*
+ * May this client's QEMU open the guest RAM file (@fd, @st) read-write
+ * itself, through @path? Judged as the kernel would (fileperm.h).
+ */
 static int companion_ram_allowed(struct ivshmem_client *cl, const char *path,
-				 const struct stat *st)
+				 int fd, const struct stat *st)
 {
-	int err = host_peer_may_open_rw(&cl->peer, cl->sock, st);
+	int err = host_peer_may_open_rw(&cl->peer, cl->sock, fd, st, path);
 
 	if (err) {
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
@@ -166,12 +169,12 @@ static int companion_ram_allowed(struct ivshmem_client *cl, const char *path,
  * The companion's RAM gate (companion.h): the same check on the file
  * opened to be mapped, whatever the check at connect saw at that path.
  */
-static int companion_ram_gate(void *ctx, const struct stat *st)
+static int companion_ram_gate(void *ctx, int fd, const struct stat *st)
 {
 	struct ivshmem_client *cl = ctx;
 	struct pvdmad *d = cl->server->ctx;
 
-	return companion_ram_allowed(cl, d->cfg.companion.ram.path, st);
+	return companion_ram_allowed(cl, d->cfg.companion.ram.path, fd, st);
 }
 
 /*
@@ -265,17 +268,12 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
 	char path[64];
-	struct stat st;
 	int err, pidfd;
 
 	/* QEMU connects before it creates its RAM file: a file not there yet
 	 * is judged when the guest's HELLO maps it (companion_ram_gate). */
-	if (!d->cfg.companion.ram.path ||
-	    guest_ram_stat(&d->cfg.companion.ram, &st) ||
-	    !S_ISREG(st.st_mode) || !st.st_size)
-		err = 0;
-	else
-		err = companion_ram_allowed(cl, d->cfg.companion.ram.path, &st);
+	err = d->cfg.companion.ram.path ?
+	      guest_ram_judge(&d->cfg.companion.ram, companion_ram_gate, cl) : 0;
 	if (err)
 		return err;
 	/*

@@ -620,6 +620,20 @@ int guest_ram_stat(const struct guest_ram_config *cfg, struct stat *st)
 	return err;
 }
 
+int guest_ram_judge(const struct guest_ram_config *cfg, guest_ram_gate_fn gate,
+		    void *gate_ctx)
+{
+	int fd = guest_ram_lookup(cfg, NULL, 0), err = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return 0;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size)
+		err = gate(gate_ctx, fd, &st);
+	close(fd);
+	return err;
+}
+
 int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg)
 {
 	struct stat st;
@@ -691,7 +705,7 @@ static int guest_ram_open_judged(const struct guest_ram_config *cfg,
 		snprintf(why, why_len, "not a regular file");
 		err = -EINVAL;
 	} else {
-		err = gate ? gate(gate_ctx, &st) : 0;
+		err = gate ? gate(gate_ctx, pfd, &st) : 0;
 	}
 	if (!err) {
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);

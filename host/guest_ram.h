@@ -128,11 +128,11 @@ const char *guest_ram_machine_name(int machine);
 u64 guest_ram_default_below_4g(int machine, u64 ram_size);
 
 /*
- * Who may use the file that was opened: @st is that file's (fstat of the
- * open fd), so what is judged is what gets mapped, whatever the path names
- * by then. 0 lets it be mapped; a negative errno refuses.
+ * Who may use the file that was opened: @fd (an O_PATH fd) and @st (its
+ * fstat) are that file's, so what is judged is what gets mapped, whatever
+ * the path names by then. 0 lets it be mapped; a negative errno refuses.
  */
-typedef int (*guest_ram_gate_fn)(void *ctx, const struct stat *st);
+typedef int (*guest_ram_gate_fn)(void *ctx, int fd, const struct stat *st);
 
 /*
  * guest_ram_open - map the RAM file named by @cfg
@@ -162,6 +162,15 @@ int guest_ram_probe(struct guest_ram *ram, const struct guest_ram_config *cfg);
  * directory another user could swap it in (-EPERM). 0 or a negative errno.
  */
 int guest_ram_stat(const struct guest_ram_config *cfg, struct stat *st);
+
+/*
+ * guest_ram_judge - ask @gate about the RAM file @cfg names, found as
+ * guest_ram_stat() finds it, if it is there already (a regular file, not
+ * empty): its refusal, else 0 (a file not there yet is judged when it is
+ * opened, guest_ram_open_gated()).
+ */
+int guest_ram_judge(const struct guest_ram_config *cfg, guest_ram_gate_fn gate,
+		    void *gate_ctx);
 
 /* Refuse [gpa, end) to DMA from now on. 0, or -ENOSPC (table full). */
 int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end);

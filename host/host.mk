@@ -4,7 +4,7 @@
 
 HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault.c \
 	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c \
-	host/ramguard.c
+	host/ramguard.c host/fileperm.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
 	host/supervise.c host/procread.c host/uidquota.c host/peerpin.c
@@ -29,7 +29,8 @@ $(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # Unit tests of the request path and the DMA command parser.
-HOST_UNIT_TESTS := companion dmadev ledger fdstore procread uidquota peerpin
+HOST_UNIT_TESTS := companion dmadev ledger fdstore procread uidquota peerpin \
+	fileperm
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 

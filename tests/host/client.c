@@ -37,6 +37,8 @@
  *                  --count 1: the DMA device waits for a file W/go)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
+ *   client ram-gate --socket S                 (is guest RAM mapped for this
+ *                  user? exit 0 served, 3 refused at connect, 4 at HELLO)
  *   client cmdline-hold --socket S --dir D --seconds T [--count N] [--uid U]
  *                  (a QEMU whose command line can't be read, connected N
  *                  times, as uid and gid U if given: stallfs.c, root)
@@ -1731,6 +1733,29 @@ static int run_hello_io(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Does pvdmad map guest RAM for this process (run as another user)? Exit
+ * 0: served (a page mapped), 3: refused at connect, 4: connected but the
+ * HELLO or the MAP refused. Says which.
+ */
+static int run_ram_gate(const struct opts *o)
+{
+	struct companion c;
+	u32 st;
+
+	if (companion_open(&c, o->socket)) {
+		printf("ram-gate: uid %d refused at connect\n", (int)getuid());
+		return 3;
+	}
+	st = companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL);
+	if (st == PVDMA_ST_OK)
+		st = companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ | PVDMA_MAP_WRITE,
+				   10ull << 20, PAGE, 0, NULL);
+	ivs_close(&c.dev);
+	printf("ram-gate: uid %d: HELLO and MAP status %u\n", (int)getuid(), st);
+	return st == PVDMA_ST_OK ? 0 : 4;
+}
+
 static long long window_stat(const char *control, const char *key)
 {
 	static char buf[1 << 16];
@@ -2001,6 +2026,8 @@ int main(int argc, char **argv)
 					    o.count ? o.count : 1, o.uid);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
+	if (!strcmp(mode, "ram-gate"))
+		return run_ram_gate(&o);
 	if (!strcmp(mode, "hello-io") && o.control)
 		return run_hello_io(&o);
 	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)

@@ -1225,6 +1225,84 @@ time.sleep(10)' "$w/log" >"$w/lease.out" 2>&1 &
 	check "loglease: pvdmad exits cleanly" stop
 }
 
+# set_acl FILE ENTRY...: FILE's POSIX access ACL, written as its xattr
+# (no setfacl needed); each ENTRY TAG:ID:PERM, TAG u, g, m or o, ID empty
+# for the owner, the owning group, the mask and other, PERM 0 to 7. The
+# kernel sets the mode's bits from it. Fails where ACLs are not supported.
+set_acl() {
+	python3 - "$@" <<'PY'
+import os, struct, sys
+tags = {"u": (1, 2), "g": (4, 8), "m": (0x10, 0x10), "o": (0x20, 0x20)}
+ents = []
+for e in sys.argv[2:]:
+    t, i, p = e.split(":")
+    obj, named = tags[t]
+    ents.append((obj if i == "" else named, int(p), 0xffffffff if i == "" else int(i)))
+ents.sort(key=lambda e: (e[0], e[2] if e[2] != 0xffffffff else -1))
+os.setxattr(sys.argv[1], "system.posix_acl_access",
+            struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in ents))
+PY
+}
+
+# kernel_opens "SETPRIV OPTIONS" FILE: may that user open FILE read-write?
+kernel_opens() {
+	# shellcheck disable=SC2086	# the options, split
+	setpriv $1 sh -c ': <>"$1"' sh "$2" 2>/dev/null
+}
+kernel_refuses() { ! kernel_opens "$@"; }
+
+case_ramacl() {	# guest RAM mapped only for a peer the kernel lets open it
+	if ! is_root || ! command -v setpriv >/dev/null; then
+		skip "other-user RAM cases need root and setpriv"; return
+	fi
+	nobody="--reuid=65534 --regid=65534 --clear-groups"
+	grouped="--reuid=65534 --regid=65534 --groups=65533"
+	start ramacl --allow-uid 65534
+	chmod 0755 "$dir"
+	chmod 0666 "$w/c.sock"
+	if ! set_acl "$w/ram" u::6 u:65534:0 g::6 m::6 o::6 2>"$w/acl.err"; then
+		skip "ramacl: no POSIX ACLs here: $(cat "$w/acl.err")"
+		stop
+		return
+	fi
+	# each instance: first what the kernel says, then pvdmad must agree
+	check "a RAM file mode $(stat -c %a "$w/ram") whose ACL denies uid 65534: the kernel refuses it" \
+		kernel_refuses "$nobody" "$w/ram"
+	check_exit "  and pvdmad maps no guest RAM for it (refused at connect)" 3 \
+		setpriv $nobody "$CLIENT" ram-gate --socket "$w/c.sock"
+	check "  the refusal logged" grep -q "uid 65534 refused: it could not open the guest RAM" "$w/log"
+	set_acl "$w/ram" u::6 g::6 g:65533:0 m::6 o::6
+	check "an ACL group entry that matches and denies (other rw): the kernel refuses" \
+		kernel_refuses "$grouped" "$w/ram"
+	check "  (it lets a peer outside the group open it)" kernel_opens "$nobody" "$w/ram"
+	check_exit "  and pvdmad refuses a peer in that group" 3 \
+		setpriv $grouped "$CLIENT" ram-gate --socket "$w/c.sock"
+	check_exit "  but serves one outside it, as the kernel does" 0 \
+		setpriv $nobody "$CLIENT" ram-gate --socket "$w/c.sock"
+	chmod 0600 "$w/ram"
+	set_acl "$w/ram" u::6 u:65534:6 g::0 m::6 o::0
+	check "a RAM file mode $(stat -c %a "$w/ram") whose ACL grants uid 65534 rw: the kernel lets it open" \
+		kernel_opens "$nobody" "$w/ram"
+	check_exit "  and pvdmad serves it (not refused by the mode bits)" 0 \
+		setpriv $nobody "$CLIENT" ram-gate --socket "$w/c.sock"
+	check "ramacl: pvdmad exits cleanly" stop
+	# a file its mode opens to all, in a directory the peer can't search
+	mkdir -p "$dir/ramvault/vault"
+	truncate -s 64M "$dir/ramvault/vault/ram"
+	chmod 0666 "$dir/ramvault/vault/ram"
+	chmod 0700 "$dir/ramvault/vault"
+	start ramvault --allow-uid 65534 --guest-ram "$dir/ramvault/vault/ram"
+	chmod 0666 "$w/c.sock"
+	check "a RAM file mode 0666 in a directory mode 0700: the kernel refuses uid 65534" \
+		kernel_refuses "$nobody" "$w/vault/ram"
+	check_exit "  and pvdmad refuses it too" 3 \
+		setpriv $nobody "$CLIENT" ram-gate --socket "$w/c.sock"
+	chmod 0711 "$w/vault"
+	check_exit "  the directory made searchable (0711): served" 0 \
+		setpriv $nobody "$CLIENT" ram-gate --socket "$w/c.sock"
+	check "ramvault: pvdmad exits cleanly" stop
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -1268,7 +1346,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -630,7 +630,7 @@ struct ram_swap {
 	int calls;
 };
 
-static int ram_swap_gate(void *ctx, const struct stat *st)
+static int ram_swap_gate(void *ctx, int fd, const struct stat *st)
 {
 	struct ram_swap *sw = ctx;
 
@@ -640,7 +640,7 @@ static int ram_swap_gate(void *ctx, const struct stat *st)
 	return 0;
 }
 
-static int ram_refuse_gate(void *ctx, const struct stat *st)
+static int ram_refuse_gate(void *ctx, int fd, const struct stat *st)
 {
 	return -EACCES;
 }
