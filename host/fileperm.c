@@ -237,6 +237,9 @@ int fileperm_path_searchable(const struct fileperm_who *who, const char *path)
 		err = search_check(who, dfd);
 		if (err)
 			break;
+		/* The last component is not looked up (fileperm.h). */
+		if (!*(tail + strspn(tail, "/")))
+			break;
 		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			err = -errno;
@@ -268,11 +271,6 @@ int fileperm_path_searchable(const struct fileperm_who *who, const char *path)
 				dir_move(&dfd, fd);
 			}
 			continue;
-		}
-		/* The last component: the file, judged on its own fd. */
-		if (!*(tail + strspn(tail, "/"))) {
-			close(fd);
-			break;
 		}
 		dir_move(&dfd, fd);
 		memmove(rest, tail, strlen(tail) + 1);

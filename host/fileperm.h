@@ -52,9 +52,13 @@ int fileperm_check(const struct fileperm_who *who, int fd,
 /*
  * fileperm_path_searchable - may @who search every directory the kernel
  * looks a component up in when it resolves @path (relative: from the
- * working directory), symlinks followed as open() follows them? The file
- * itself is not judged (fileperm_check() on its fd). 0, -EACCES, or
- * another negative errno when the path can't be walked (a refusal too).
+ * working directory), symlinks on the way followed as open() follows
+ * them? The last component is never looked up, only its directory
+ * judged: it may be another user's to replace (the RAM file's, in a
+ * directory QEMU's user writes), and the RAM lookup lets it link only to
+ * another entry of that same directory (guest_ram.c). The file itself is
+ * judged by fileperm_check() on its fd. 0, -EACCES, or another negative
+ * errno when the path can't be walked (a refusal too).
  */
 int fileperm_path_searchable(const struct fileperm_who *who, const char *path);
 

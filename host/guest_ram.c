@@ -441,6 +441,45 @@ static int ram_dir_refuse(char *why, size_t why_len, const char *dir,
 }
 
 /*
+ * @name, one component, in the directory @dfd, looked up without leaving
+ * the directory's file system (RESOLVE_NO_XDEV: a mount over it is EXDEV)
+ * and never followed if it is a symlink: an O_PATH fd, or a negative
+ * errno. The entry QEMU's user may write is only ever looked at this way,
+ * so nothing on another file system (a FUSE one its user serves, whose
+ * every lookup and stat waits on that process) is asked anything. Kernels
+ * before openat2 (5.6): a plain lookup.
+ */
+static int ram_entry_open(int dfd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* lstat() of @name in the directory @path, as ram_entry_open() finds it. */
+static int ram_entry_stat(const char *path, const char *name, struct stat *st)
+{
+	int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, err = 0;
+
+	if (dfd < 0)
+		return -errno;
+	fd = ram_entry_open(dfd, name);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
  * Whoever may change a directory the RAM file is found through can swap
  * the file (or a directory on the way) for one of its own. So, as OpenSSH
  * checks its key paths, every directory from the RAM file's up to /
@@ -464,7 +503,10 @@ static int ram_dir_check(const struct guest_ram_config *cfg, const char *dir,
 		return -errno;
 	n = snprintf(entry, sizeof(entry), "%s/%s", strcmp(real, "/") ? real : "",
 		     base);
-	have_entry = n > 0 && (size_t)n < sizeof(entry) && !lstat(entry, &est);
+	/* @base may be QEMU's user's to replace: never looked up off @dir's
+	 * file system (one it could not name is refused by the lookup) */
+	have_entry = n > 0 && (size_t)n < sizeof(entry) &&
+		     !ram_entry_stat(real, base, &est);
 	for (;;) {
 		if (lstat(real, &st) < 0)
 			return -errno;
@@ -495,13 +537,14 @@ static int ram_dir_check(const struct guest_ram_config *cfg, const char *dir,
  * ram_dir_check() judges the directories the RAM path's directory leads
  * to; a symlink on the way lies in a directory that may be off that
  * chain (a link in /tmp to a safe directory), and whoever may replace
- * the link there steers the path. So @path (the whole RAM path) is
- * resolved here component by component as the kernel would, and each
- * directory holding a symlink it passes is judged like the chain itself,
- * the link as its entry; a RAM file reached through a link, its own
- * directory's chain too. 0, -EPERM with @why, or another negative errno;
- * a component that does not exist (yet) ends the walk: the lookup after
- * it fails, or QEMU creates the file where ram_dir_check() looked.
+ * the link there steers the path. So @path (the RAM file's directory, as
+ * --guest-ram names it: the host's) is resolved here component by
+ * component as the kernel would, and each directory holding a symlink it
+ * passes is judged like the chain itself, the link as its entry. The
+ * last component, which QEMU's user may replace, is not walked here
+ * (ram_base_open()). 0, -EPERM with @why, or another negative errno; a
+ * component that does not exist (yet) ends the walk: the lookup after
+ * it fails.
  */
 static int ram_links_check(const struct guest_ram_config *cfg, const char *path,
 			   char *why, size_t why_len)
@@ -564,22 +607,66 @@ static int ram_links_check(const struct guest_ram_config *cfg, const char *path,
 }
 
 /*
+ * The RAM path's last component in the directory @dfd, as an O_PATH fd.
+ * QEMU's user may write that directory, so what it names there is never
+ * followed anywhere pvdmad would have to look up on another file system:
+ * each step is ram_entry_open() (a mount over it: EXDEV), and a symlink is
+ * followed only to another entry of the same directory (a plain name; 40
+ * at most, as the kernel). One leading elsewhere, even on this file
+ * system, is refused with EXDEV: following it would mean looking up
+ * directories the link's writer chose, any of which it could swap for a
+ * mount of its own between pvdmad's checks and its open.
+ */
+static int ram_base_open(int dfd, const char *base, char *why, size_t why_len)
+{
+	char name[PATH_MAX];
+	unsigned int links = 0;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(name, sizeof(name), "%s", base) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	for (;;) {
+		fd = ram_entry_open(dfd, name);
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			return -errno;
+		}
+		if (!S_ISLNK(st.st_mode))
+			return fd;
+		n = ++links > 40 ? -ELOOP :
+		    readlinkat(fd, "", name, sizeof(name) - 1);
+		close(fd);
+		if (n < 0)
+			return links > 40 ? -ELOOP : -errno;
+		name[n] = '\0';
+		if (!n || strchr(name, '/') || !strcmp(name, ".") ||
+		    !strcmp(name, "..")) {
+			if (why)
+				snprintf(why, why_len,
+					 "a symlink to %.64s: the RAM path's last component may only link to another entry of its own directory",
+					 name);
+			return -EXDEV;
+		}
+	}
+}
+
+/*
  * The RAM file as an O_PATH fd. The directory --guest-ram names is the
- * host's; its last component, in a directory QEMU's user may write, must
- * not lead off that directory's file system (RESOLVE_NO_XDEV), nor through
- * a /proc magic link: a symlink to (or a mount over the path of) a file on
- * a FUSE mount its user serves would let that process hold pvdmad's every
- * lookup, fstat and page fault of it. Kernels before openat2 (5.6): a
- * plain lookup.
+ * host's (checked: ram_links_check(), ram_dir_check()); its last
+ * component, in a directory QEMU's user may write, never leads off that
+ * directory's file system, nor through a /proc magic link, nor out of the
+ * directory (ram_base_open()): a symlink to (or a mount over the path of)
+ * a file on a FUSE mount its user serves would let that process hold
+ * pvdmad's every lookup, fstat and page fault of it.
  */
 static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
 			    size_t why_len)
 {
 	const char *path = cfg->path;
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	size_t dir_len = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
 	char dir[PATH_MAX];
@@ -591,7 +678,7 @@ static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
 		snprintf(dir, sizeof(dir), "%.*s", (int)dir_len, path);
 	else
 		snprintf(dir, sizeof(dir), ".");
-	dfd = ram_links_check(cfg, path, why, why_len);
+	dfd = ram_links_check(cfg, dir, why, why_len);
 	if (!dfd)
 		dfd = ram_dir_check(cfg, dir, base, why, why_len);
 	if (dfd < 0)
@@ -599,11 +686,7 @@ static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
 	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	fd = (int)syscall(SYS_openat2, dfd, base, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS)
-		fd = openat(dfd, base, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		fd = -errno;
+	fd = ram_base_open(dfd, base, why, why_len);
 	close(dfd);
 	return fd;
 }

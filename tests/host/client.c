@@ -37,6 +37,8 @@
  *                  --count 1: the DMA device waits for a file W/go)
  *   client lease   --socket S --ram FILE --control C (a lease on guest RAM)
  *   client hello-io --socket S --control C     (a HELLO refused: RAM unusable)
+ *   client lookup-hold --socket S --dir D --seconds T (a FUSE mount at D
+ *                  whose every lookup waits, T seconds: stallfs.c, root)
  *   client ram-gate --socket S                 (is guest RAM mapped for this
  *                  user? exit 0 served, 3 refused at connect, 4 at HELLO)
  *   client cmdline-hold --socket S --dir D --seconds T [--count N] [--uid U]
@@ -2024,6 +2026,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
 					    o.count ? o.count : 1, o.uid);
+	if (!strcmp(mode, "lookup-hold") && o.dir)
+		return stallfs_lookup_hold(o.dir, o.seconds);
 	if (!strcmp(mode, "lease") && o.ram && o.control)
 		return run_lease(&o);
 	if (!strcmp(mode, "ram-gate"))

@@ -587,7 +587,7 @@ case_ramfs() {	# the RAM path never leads off its directory's file system
 		ln -sf "$far" "$w/ram"
 		check "RAM path swapped for a symlink off its file system: HELLO io, pvdmad serving" \
 			"$CLIENT" hello-io --socket "$w/c.sock" --control "$w/ctl"
-		check "  the refusal logged" grep -q "guest RAM .*: Invalid cross-device link" "$w/log"
+		check "  the refusal logged" grep -q "guest RAM $w/ram: a symlink to $far" "$w/log"
 	fi
 	rm -f "$far"
 	check "ramfs: pvdmad exits cleanly" stop
@@ -651,15 +651,17 @@ case_ramdir() {	# the RAM file's directories: nobody else may write them
 		refuses_to_start "$w/pub/vm/ram"
 	check "  naming that directory" \
 		grep -q "directory $w/pub is writable by every user" "$w/log"
-	# the RAM file itself a link, into a directory every user may write
+	# the RAM file itself a link, into a directory every user may write:
+	# a last component leading out of its directory is refused as such
+	# (case_ramfuse), before any lookup there
 	mkdir -p "$w/open"
 	truncate -s 64M "$w/open/ram"
 	chmod 0777 "$w/open"
 	ln -s ../open/ram "$w/safe/link"
 	check "RAM file a symlink to a file in a directory every user may write: pvdmad refuses to start" \
 		refuses_to_start "$w/safe/link"
-	check "  naming that directory" \
-		grep -q "directory $w/open is writable by every user" "$w/log"
+	check "  naming the link that leads out of its directory" \
+		grep -q "a symlink to ../open/ram: the RAM path's last component may only link to another entry of its own directory" "$w/log"
 }
 
 case_syslog() {	# syslog lines never wait on /dev/log's queue
@@ -1303,6 +1305,74 @@ case_ramacl() {	# guest RAM mapped only for a peer the kernel lets open it
 	check "ramvault: pvdmad exits cleanly" stop
 }
 
+# lookup_hold DIR SECONDS: a FUSE mount at DIR whose every lookup waits
+# (tests/host/stallfs.c), in the background ($holder); 0 once mounted, 2
+# if it can't be (a skip), else 1.
+lookup_hold() {
+	mkdir -p "$1"
+	: >"$1.out"
+	mounted=$1		# the client unmounts it; at_exit if it can't
+	"$CLIENT" lookup-hold --socket none --dir "$1" --seconds "$2" >"$1.out" 2>&1 &
+	holder=$!
+	i=0
+	while ! grep -q "mounted" "$1.out" && kill -0 "$holder" 2>/dev/null &&
+		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q "mounted" "$1.out" && return 0
+	sed 's/^/    /' "$1.out"
+	wait "$holder"
+	grep -q "FUSE mount\|/dev/fuse" "$1.out" && return 2
+	return 1
+}
+
+case_ramfuse() {	# the RAM path's last component never looked up off its file system
+	if ! is_root || [ ! -c /dev/fuse ]; then
+		skip "a FUSE mount of our own needs root and /dev/fuse"; return
+	fi
+	start ramfuse
+	lookup_hold "$w/fuse" 6
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		[ $rc -eq 2 ] && skip "ramfuse: no FUSE mount here"
+		[ $rc -eq 2 ] || fail "ramfuse: the FUSE mount was set up"
+		stop
+		return
+	fi
+	check "a FUSE mount whose lookups wait: a stat of it waits" sh -c \
+		"! timeout -s KILL 1 stat '$w/fuse/f' >/dev/null 2>&1"
+	# QEMU's user (who writes the RAM file's directory) swaps the RAM
+	# path for a symlink into that mount, then connects and says HELLO
+	mv "$w/ram" "$w/ram.real"
+	ln -s "$w/fuse/f" "$w/ram"
+	timeout 10 "$CLIENT" ram-gate --socket "$w/c.sock" >"$w/gate.out" 2>&1 &
+	gate=$!
+	sleep 0.3
+	check "RAM path swapped for a symlink into a FUSE mount whose lookups wait: stats within 1 s" \
+		stats_within 1
+	wait "$gate"
+	rc=$?
+	expect "  that guest's HELLO refused, not served" "[ $rc -eq 4 ]"
+	check "  the refusal logged" grep -q "guest RAM $w/ram: a symlink to $w/fuse/f" "$w/log"
+	wait "$holder"
+	rm "$w/ram"
+	# a FUSE mount over the RAM path itself
+	lookup_hold "$w/ram" 6
+	timeout 10 "$CLIENT" ram-gate --socket "$w/c.sock" >"$w/gate.out" 2>&1 &
+	gate=$!
+	sleep 0.3
+	check "a FUSE mount over the RAM path whose lookups wait: stats within 1 s" \
+		stats_within 1
+	wait "$gate"
+	rc=$?
+	expect "  that guest's HELLO refused, not served" "[ $rc -eq 4 ]"
+	check "  the refusal logged" grep -q "guest RAM $w/ram: Invalid cross-device link" "$w/log"
+	wait "$holder"
+	mounted=
+	rmdir "$w/ram" "$w/fuse"
+	mv "$w/ram.real" "$w/ram"
+	check "  the RAM file back: served" "$CLIENT" ram-gate --socket "$w/c.sock"
+	check "ramfuse: pvdmad exits cleanly" stop
+}
+
 case_pvdmactl() {	# a squatted or silent control socket
 	w=$dir/ctl
 	mkdir -p "$w"
@@ -1346,7 +1416,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -301,3 +301,63 @@ out:
 	umount2(dir, MNT_DETACH);
 	return ret;
 }
+
+/*
+ * Serve @dev's INIT, then answer nothing: every lookup or stat below the
+ * mount waits until the connection goes.
+ */
+static void stallfs_serve_init_only(int dev)
+{
+	static char buf[FUSE_MIN_READ_BUFFER + 128 * 1024];
+	struct fuse_in_header *in = (void *)buf;
+	struct fuse_init_out init;
+	ssize_t n;
+
+	while ((n = read(dev, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < (ssize_t)sizeof(*in) || in->opcode != FUSE_INIT)
+			continue;
+		memset(&init, 0, sizeof(init));
+		init.major = FUSE_KERNEL_VERSION;
+		init.minor = FUSE_KERNEL_MINOR_VERSION;
+		init.max_readahead = ((struct fuse_init_in *)(in + 1))->max_readahead;
+		init.max_write = STALLFS_PAGE;
+		stallfs_reply(dev, in->unique, 0, &init, sizeof(init));
+	}
+}
+
+int stallfs_lookup_hold(const char *dir, int seconds)
+{
+	pid_t server;
+	int dev, status;
+	char opts[128];
+
+	dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		printf("lookup-hold: /dev/fuse: %s\n", strerror(errno));
+		return 2;
+	}
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=%d,group_id=%d",
+		 dev, (int)getuid(), (int)getgid());
+	if (mount("stallfs", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
+		printf("lookup-hold: FUSE mount at %s: %s\n", dir, strerror(errno));
+		close(dev);
+		return 2;
+	}
+	fflush(stdout);
+	server = fork();
+	if (server == 0) {
+		stallfs_serve_init_only(dev);
+		_exit(0);
+	}
+	printf("lookup-hold: %s mounted; every lookup below it waits\n", dir);
+	fflush(stdout);
+	sleep((unsigned int)seconds);
+	/* The connection aborted: whoever waits gets ENOTCONN. */
+	if (server > 0)
+		kill(server, SIGKILL);
+	close(dev);
+	if (server > 0)
+		waitpid(server, &status, 0);
+	umount2(dir, MNT_DETACH);
+	return server > 0 ? 0 : 1;
+}

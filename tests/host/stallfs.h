@@ -20,4 +20,11 @@
 int stallfs_cmdline_hold(const char *socket_path, const char *dir, int seconds,
 			 int count, int uid);
 
+/*
+ * Mount a FUSE file system at @dir that answers its INIT and nothing
+ * else, so that every lookup or stat below it waits; hold it @seconds,
+ * then abort it. 0, 2 when it can't be mounted (a skip), else 1.
+ */
+int stallfs_lookup_hold(const char *dir, int seconds);
+
 #endif /* PVDMA_TEST_STALLFS_H */

@@ -762,14 +762,15 @@ static void test_ram_dir_others_can_write(void **state)
 /*
  * The RAM path never leads off its directory's file system: a symlink to
  * a file on another mount (for an attacker, a FUSE file it serves) is
- * refused with EXDEV by the stat at connect and by the open at HELLO; a
- * symlink within the directory is followed.
+ * refused with EXDEV by the stat at connect and by the open at HELLO, as
+ * is one to anywhere out of its directory; a symlink to another entry of
+ * the directory is followed.
  */
 static void test_ram_path_stays_on_its_fs(void **state)
 {
 	char dir[] = "/tmp/pvdma-test-ramdir.XXXXXX";
 	char far[] = "/dev/shm/pvdma-test-ram.XXXXXX";
-	char link[64], near[64];
+	char link[64], near[64], sub[64], link2[64];
 	struct guest_ram_config cfg = { .path = link, .machine = GUEST_RAM_VIRT };
 	struct stat a, b;
 	struct guest_ram r;
@@ -778,6 +779,7 @@ static void test_ram_path_stays_on_its_fs(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(link, sizeof(link), "%s/ram", dir);
 	snprintf(near, sizeof(near), "%s/real", dir);
+	snprintf(link2, sizeof(link2), "%s/link2", dir);
 	fd = open(near, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0 && !ftruncate(fd, 4ull << 20));
 	close(fd);
@@ -786,6 +788,28 @@ static void test_ram_path_stays_on_its_fs(void **state)
 	assert_int_equal(guest_ram_open(&r, &cfg), 0);
 	guest_ram_close(&r);
 	unlink(link);
+	/*
+	 * Out of its directory, even on the same file system: refused before
+	 * anything is looked up there (a directory on the way could be swapped
+	 * for a mount of the link's writer between the check and the open).
+	 */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(symlink("sub/../real", link), 0);
+	assert_int_equal(guest_ram_stat(&cfg, &a), -EXDEV);
+	assert_int_equal(guest_ram_open(&r, &cfg), -EXDEV);
+	assert_null(r.base);
+	assert_non_null(strstr(r.why, "a symlink to sub/../real"));
+	unlink(link);
+	/* a chain of links within the directory is followed */
+	assert_int_equal(symlink("link2", link), 0);
+	assert_int_equal(symlink("real", link2), 0);
+	assert_int_equal(guest_ram_stat(&cfg, &b), 0);
+	assert_int_equal(stat(near, &a), 0);
+	assert_true(a.st_ino == b.st_ino);
+	unlink(link);
+	unlink(link2);
+	rmdir(sub);
 	fd = mkstemp(far);
 	if (fd >= 0 && !ftruncate(fd, 4ull << 20) && !stat(dir, &a) &&
 	    !stat(far, &b) && a.st_dev != b.st_dev) {

@@ -193,7 +193,11 @@ static void test_acl(void **state)
 	assert_int_equal(chmod(file, 0600), 0);
 }
 
-/* Every directory a lookup is made in must be searchable, links followed. */
+/*
+ * Every directory a lookup is made in must be searchable, symlinks on the
+ * way followed; the last component is not looked up, only its directory
+ * judged.
+ */
 static void test_path_search(void **state)
 {
 	struct fileperm_who peer = { .uid = PEER, .gid = PEER };
@@ -210,16 +214,20 @@ static void test_path_search(void **state)
 	assert_int_equal(fileperm_path_searchable(&root, path), 0);
 	/* a link in a searchable directory into one that is not */
 	snprintf(link, sizeof(link), "%s/link", dir);
-	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(fileperm_path_searchable(&peer, link), -EACCES);
+	assert_int_equal(symlink("sub", link), 0);
+	snprintf(path, sizeof(path), "%s/link/ram", dir);
+	assert_int_equal(fileperm_path_searchable(&peer, path), -EACCES);
 	assert_int_equal(chmod(sub, 0711), 0);
-	assert_int_equal(fileperm_path_searchable(&peer, link), 0);
+	assert_int_equal(fileperm_path_searchable(&peer, path), 0);
 	/* a link whose own directory can't be searched */
 	snprintf(path, sizeof(path), "%s/sub/link", dir);
-	assert_int_equal(symlink(file, path), 0);
+	assert_int_equal(symlink("..", path), 0);
+	snprintf(path, sizeof(path), "%s/sub/link/ram", dir);
 	assert_int_equal(fileperm_path_searchable(&peer, path), 0);
 	assert_int_equal(chmod(sub, 0700), 0);
 	assert_int_equal(fileperm_path_searchable(&peer, path), -EACCES);
+	/* the last component, a link into sub, is not followed */
+	assert_int_equal(fileperm_path_searchable(&peer, link), 0);
 	assert_int_equal(chmod(dir, 0700), 0);
 	assert_int_equal(fileperm_path_searchable(&peer, file), -EACCES);
 	/* a path that does not resolve is not proven */
