@@ -207,7 +207,12 @@ static void grow_dense(struct pvdma_planner *p, const struct pvdma_miss *m,
 			  PVDMA_MISS_LEVELS - 1);
 	for (; level >= 0; level--) {
 		u64 size = 1ull << (PVDMA_MISS_LEVEL0_SHIFT + 2 * level);
-		u64 before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
+		u64 before;
+
+		/* no block this small or smaller beats the window found */
+		if (size <= *hi - *lo)
+			return;
+		before = pvdma_cache_miss_bytes(p, (u32)level, m->lo);
 
 		if (!before || before + (m->hi - m->lo) < size / 2)
 			continue;
