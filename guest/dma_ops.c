@@ -92,6 +92,7 @@ static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 
 	switch (f->reason) {
 	case PVDMA_FAIL_APERTURE:
+	case PVDMA_FAIL_ROOM_KEPT:
 	case PVDMA_FAIL_BOUNCE_FULL:
 		dev_warn(dev,
 			 "pvdma: map of %llu bytes failed: %s (aperture %llu KiB mapped of %llu, %llu KiB of it pinned by live mappings, the call needing %llu KiB more; mappings %llu of %llu); load pvdma with bounce=small or bounce=all (bounce_pool_kb=%u now) or raise pvdmad --aperture\n",

@@ -743,6 +743,7 @@ static const struct {
 	[PVDMA_FAIL_TRANSPORT]	 = { "transport",   "host unreachable" },
 	[PVDMA_FAIL_INVALID]	 = { "invalid",	    "invalid request" },
 	[PVDMA_FAIL_NO_RECORDS]	 = { "no_records",  "window records exhausted" },
+	[PVDMA_FAIL_ROOM_KEPT]	 = { "room_kept",   "aperture kept for smaller maps" },
 };
 
 const char *pvdma_fail_reason_name(u32 reason)

@@ -1088,13 +1088,65 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
  * Each miss was admitted against the counts of its moment; this settles
  * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
  */
+/*
+ * Maps are being refused for want of aperture (one was since the
+ * aperture's contents last turned over): would the call take the room of
+ * two or more of them, leaving less than it takes? Then it is refused,
+ * and the room stays for them. Each refusal counts the same whatever its
+ * size, and where the aperture stays full the bytes a big map pins are
+ * bytes the next smaller maps lack: mixed sizes over the aperture failed
+ * a third more maps than exact mapping before this (one big map admitted,
+ * several small ones refused for it). Only where smaller maps were
+ * refused: maps all of one size (large registrations in turn) trade one
+ * for one, so those are left as they were.
+ */
+static bool keeps_room(const struct pvdma_planner *p)
+{
+	u64 budget = pvdma_cache_budget(p), need = call_pinned_need(p);
+	u64 room = budget + (p->cfg.trim ? p->spec_pinned : 0);
+
+	if (!p->policy->keeps_room || !p->refused_len ||
+	    p->released_bytes - p->refused_released >= budget ||
+	    p->call_need / 2 <= p->refused_len)
+		return false;
+	return need <= room && room - need < p->call_need;
+}
+
 static u32 cache_admit_call(const struct pvdma_planner *p)
 {
 	if (p->stats.pinned_windows > pvdma_cache_count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
 	if (!cache_fits(p, 0))
 		return PVDMA_FAIL_APERTURE;
+	if (keeps_room(p))
+		return PVDMA_FAIL_ROOM_KEPT;
 	return 0;
+}
+
+/*
+ * A map was refused. For want of aperture, it is the evidence
+ * keeps_room() needs: the shortest such map since the aperture's contents
+ * last turned over. Refused to keep room, it says the room is still
+ * short: the evidence holds on.
+ */
+static void note_refused(struct pvdma_planner *p, const struct pvdma_seg *segs,
+			 u32 n)
+{
+	u32 reason = p->last_failure.reason;
+	u64 len = 0;
+	u32 i;
+
+	if (reason != PVDMA_FAIL_APERTURE && reason != PVDMA_FAIL_ROOM_KEPT)
+		return;
+	if (reason == PVDMA_FAIL_APERTURE) {
+		for (i = 0; i < n; i++)
+			len += segs[i].len;
+		if (!p->refused_len || len < p->refused_len ||
+		    p->released_bytes - p->refused_released >=
+		    pvdma_cache_budget(p))
+			p->refused_len = len;
+	}
+	p->refused_released = p->released_bytes;
 }
 
 /* The call's read-ahead window, never queued, is forgotten. */
@@ -1595,8 +1647,10 @@ static noinline int cache_map_call(struct pvdma_planner *p,
 	/* a single map the hit path left: refused with no pass if it may
 	 * be (before the snapshot: a refusal has no use for it)
 	 */
-	if (found && cache_map_refused(p, segs, dir, attrs))
+	if (found && cache_map_refused(p, segs, dir, attrs)) {
+		note_refused(p, segs, n);
 		return -ENOSPC;
+	}
 	hits = s->hits;
 	misses = s->misses;
 	fast = s->fast_lookups;
@@ -1616,6 +1670,8 @@ static noinline int cache_map_call(struct pvdma_planner *p,
 		p->last_failure.reason = PVDMA_FAIL_NONE;
 	}
 	p->call_exact = 0;
+	if (ret == -ENOSPC)
+		note_refused(p, segs, n);
 	return ret;
 }
 
@@ -1691,6 +1747,7 @@ static __always_inline void unmap_run_end(struct pvdma_planner *p,
 	if (!w)
 		return;
 	p->stats.live_bytes -= PVDMA_MIN(p->stats.live_bytes, r->len);
+	p->released_bytes += r->len;
 	if (w->chunks)
 		r->freed += pvdma_chunks_flush(w, &r->batch, -1);
 	if (win_counts_use(w)) {

@@ -58,6 +58,10 @@ struct pvdma_policy_ops {
 	 * next one past host calls (pvdma_cache_dead_goes())
 	 */
 	bool keeps_returned;
+	/* near a full aperture, a map that would take the room of two or
+	 * more of the maps being refused is refused (keeps_room())
+	 */
+	bool keeps_room;
 	/* a single map that straddles the top of a stream's last window:
 	 * the stream's next window, [*lo, *hi) from m->lo (that window's
 	 * end), mapped with it in one host call (optional; empty: none)

@@ -362,5 +362,6 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.retry_exact	= true,
 	.spec_gives_way	= true,
 	.keeps_returned	= true,
+	.keeps_room	= true,
 	.read_ahead	= pvdma_read_ahead,
 };

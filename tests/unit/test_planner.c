@@ -1601,6 +1601,63 @@ static void test_pvdma_dead_returned(void **state)
 }
 
 /*
+ * Room kept for smaller maps: once a map was refused for want of
+ * aperture, a map that would take the room of two or more like it,
+ * leaving less than it takes, is refused at admission (no host call),
+ * and the smaller maps it kept the room for fit. With no refusal before,
+ * or no bigger than twice the one refused, the same map is admitted.
+ */
+static void keeps_room_fill(struct harness *h, struct pvdma_seg *held)
+{
+	u64 budget = h->p.window_budget;
+
+	held[0] = seg(1 * GIB, budget - 24 * MIB);
+	held[1] = seg(3 * GIB, 20 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &held[0], 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &held[1], 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+}
+
+static void test_pvdma_keeps_room(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg held[2];
+	u64 calls;
+
+	keeps_room_fill(h, held);
+	/* 8 MiB does not fit beside what is pinned: refused, the evidence */
+	assert_int_equal(map1(h, 5 * GIB, 8 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(pvdma_unmap(&h->p, &held[1], 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* 20 MiB would fit the 24 free, but leave room for no 8 MiB map */
+	calls = h->p.stats.host_calls;
+	assert_int_equal(map1(h, 7 * GIB, 20 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_ROOM_KEPT);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	/* no more than twice the refused map: admitted */
+	assert_int_equal(map1(h, 9 * GIB, 8 * MIB), 0);
+	assert_int_equal(map1(h, 11 * GIB, 8 * MIB), 0);
+	assert_in_sync(h);
+	free(h);
+
+	/* the same maps with no refusal before: the big one is admitted */
+	h = setup(PVDMA_POLICY_PVDMA, 128 * MIB, 1024, PVDMA_BOUNCE_OFF, false);
+	keeps_room_fill(h, held);
+	assert_int_equal(pvdma_unmap(&h->p, &held[1], 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 7 * GIB, 20 * MIB), 0);
+	assert_in_sync(h);
+	free(h);
+
+	/* the block policy keeps no room: admitted after a refusal too */
+	h = setup(PVDMA_POLICY_BLOCK, 128 * MIB, 1024, PVDMA_BOUNCE_OFF, false);
+	keeps_room_fill(h, held);
+	assert_int_equal(map1(h, 5 * GIB, 8 * MIB), -ENOSPC);
+	assert_int_equal(pvdma_unmap(&h->p, &held[1], 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 7 * GIB, 20 * MIB), 0);
+	free(h);
+}
+
+/*
  * Trim: the unused ends of a grown window in use go back to the host
  * when a map needs the room, and its live pages keep their bus address.
  */
@@ -3189,6 +3246,7 @@ int main(void)
 		planner_test(test_pvdma_dead_rides_along),
 		planner_test(test_pvdma_dead_revive),
 		planner_test(test_pvdma_dead_returned),
+		planner_test(test_pvdma_keeps_room),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),

@@ -85,6 +85,7 @@ enum pvdma_fail_reason {
 	PVDMA_FAIL_TRANSPORT	= 6,	/* host unreachable */
 	PVDMA_FAIL_INVALID	= 7,	/* bad arguments (zero length, overflow) */
 	PVDMA_FAIL_NO_RECORDS	= 8,	/* planner's window records exhausted */
+	PVDMA_FAIL_ROOM_KEPT	= 9,	/* aperture kept for smaller maps */
 	PVDMA_FAIL_COUNT
 };
 
@@ -457,6 +458,15 @@ struct pvdma_planner {
 	 * be refused again.
 	 */
 	u64 bus_refused_len;
+	/*
+	 * Room kept for smaller maps (planner_cache.c, keeps_room()): the
+	 * shortest map refused for want of aperture since the aperture's
+	 * contents last turned over, 0 if none; the bytes the driver had
+	 * unmapped by then, and by now.
+	 */
+	u64 refused_len;
+	u64 refused_released;
+	u64 released_bytes;
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
 	 * here without a tree descent (validated on use).
 	 */
