@@ -49,6 +49,15 @@
  *		unmapped four calls later
  * g-pool	~1 MiB pinned buffers (lists of 2-4 pieces), 1.6x the
  *		aperture, all live at once, synced, unmapped at the end
+ * h-keep	a pinned pool of buffers of log-uniform sizes, 64 KiB to
+ *		1/16 of the aperture (96 MiB of 1.5 GiB; one in three a
+ *		list of 2-4 pieces), at scattered
+ *		addresses, 2x the aperture, kept until the pool is emptied
+ *		at the end: past the full aperture the count of failed
+ *		maps depends on which maps took the last room
+ * h-lists	the same with lists of power-of-two sizes, 1 MiB to 1/12
+ *		of the aperture (128 MiB of 1.5 GiB), in scattered pieces
+ *		of 64 KiB to 2 MiB
  */
 #include "synth.h"
 
@@ -633,6 +642,74 @@ static void build_g(struct synth *s)
 	sc_unmap_all(s, 0);
 }
 
+/* A log-uniform page multiple in [lo, hi] (lo a page multiple, at
+ * most hi). */
+static u64 rnd_log(struct synth *s, u64 lo, u64 hi)
+{
+	u32 span = (u32)(64 - __builtin_clzll(hi / lo));
+	u64 octave = lo << rnd_below(s, span);
+
+	return PVDMA_MIN(hi, octave + rnd_below(s, octave / PAGE) * PAGE);
+}
+
+/*
+ * H: buffers at scattered slots of 512 MiB to 2x the aperture, kept
+ * until the end. @lists: every buffer a list of 1 MiB to 1/12 of the
+ * aperture in scattered pieces; else of 64 KiB to 1/16 of it, one in
+ * three a list of 2-4 pieces.
+ */
+static void build_keep(struct synth *s, bool lists)
+{
+	u64 total = 0, n = 2 * s->p.aperture / MIB, i;
+	/* the largest: 96 and 128 MiB of 1.5 GiB, as the aperture scales */
+	u64 top = PVDMA_MAX(s->p.aperture / 16, MIB);
+	u32 b, top_lists = (u32)(64 - __builtin_clzll(
+				PVDMA_MAX(s->p.aperture / 12, MIB) / MIB));
+
+	for (i = 0; total < 2 * s->p.aperture && !s->oom; i++) {
+		u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+		u64 at = BASE + slot * 512 * MIB, len, piece, left;
+		u32 ne = 1;
+
+		if (lists) {
+			len = MIB << rnd_below(s, top_lists);
+		} else {
+			len = rnd_log(s, 64 * 1024, top);
+			if (!rnd_below(s, 3))
+				ne = 2 + (u32)rnd_below(s, 3);
+		}
+		total += len;
+		if (!lists && ne == 1) {
+			sc_single(s, at, len, TRACE_DIR_BIDIRECTIONAL);
+			continue;
+		}
+		b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+		for (left = len; left && !s->oom; left -= piece) {
+			if (lists)
+				piece = rnd_log(s, 64 * 1024, 2 * MIB);
+			else
+				piece = --ne ? PVDMA_MAX(PAGE, left / 2 / PAGE *
+							 PAGE) : left;
+			piece = PVDMA_MIN(piece, left);
+			sc_ent(s, at, piece);
+			at += piece + (lists ? rnd_pages(s, PAGE, MIB) :
+				       64 * 1024);
+		}
+		sc_step(s, b, SCRIPT_MAP);
+	}
+	sc_unmap_all(s, 0);	/* the pool emptied */
+}
+
+static void build_h_keep(struct synth *s)
+{
+	build_keep(s, false);
+}
+
+static void build_h_lists(struct synth *s)
+{
+	build_keep(s, true);
+}
+
 /* The whole script at each rewind: the seed or the aperture may differ. */
 static int script_rewind(struct synth *s)
 {
@@ -759,6 +836,12 @@ static const struct synth_workload synth_workloads[] = {
 	{ "g-pool",
 	  "class G: ~1 MiB pinned buffers, 1.6x the aperture, live",
 	  script_rewind, script_next, build_g },
+	{ "h-keep",
+	  "class H: a pinned pool of 64 KiB-96 MiB buffers, 2x, kept",
+	  script_rewind, script_next, build_h_keep },
+	{ "h-lists",
+	  "class H: the same as scattered lists of 1-128 MiB, kept",
+	  script_rewind, script_next, build_h_lists },
 };
 
 #define SYNTH_NWORKLOADS \
