@@ -1089,27 +1089,70 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
  * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
  */
 /*
- * Maps are being refused for want of aperture (one was since the
- * aperture's contents last turned over): would the call take the room of
- * two or more of them, leaving less than it takes? Then it is refused,
- * and the room stays for them. Each refusal counts the same whatever its
- * size, and where the aperture stays full the bytes a big map pins are
- * bytes the next smaller maps lack: mixed sizes over the aperture failed
- * a third more maps than exact mapping before this (one big map admitted,
- * several small ones refused for it). Only where smaller maps were
- * refused: maps all of one size (large registrations in turn) trade one
- * for one, so those are left as they were.
+ * Room kept for smaller maps. Every failed map counts the same whatever
+ * its size, and where the aperture stays full the bytes a big map pins
+ * are bytes the next smaller maps lack: one big map admitted near full
+ * fails the several smaller ones its room would have held. So once maps
+ * are refused for want of aperture, a call that fits but would leave
+ * less room than it takes is refused at admission too (no host call),
+ * if it is big beside the maps it would crowd out: more than twice the
+ * shortest map refused since the aperture's contents last turned over,
+ * or (crowds_typical()) more than half the typical call while the
+ * aperture is more than half pinned and the driver gave back less than
+ * the call needs since. Maps all of one size (large registrations in
+ * turn, each unmapped before the next) trade one for one, and with no
+ * refusal nothing changes: a live set that fits never meets it.
  */
+#define KEEP_SEEN	16	/* calls the running mean needs: its horizon */
+
+/* What recent calls needed: log2 x16, a running mean of weight 1/16. */
+static void note_call_need(struct pvdma_planner *p)
+{
+	u64 log = (u64)(63 - __builtin_clzll(p->call_need)) << 4;
+
+	if (p->need_calls < KEEP_SEEN)
+		p->need_calls++;
+	if (!p->need_log_mean)
+		p->need_log_mean = log;
+	else if (log >= p->need_log_mean)
+		p->need_log_mean += (log - p->need_log_mean) >> 4;
+	else
+		p->need_log_mean -= (p->need_log_mean - log) >> 4;
+	/* the aperture less than half pinned: nothing crowds it */
+	if (2 * (p->stats.pinned_aperture - p->call_new_bytes) <
+	    pvdma_cache_budget(p))
+		p->crowd_released = p->released_bytes;
+}
+
+static bool crowds_typical(const struct pvdma_planner *p, u64 room)
+{
+	u64 need = p->call_need, budget = pvdma_cache_budget(p), typical;
+
+	if (p->need_calls < KEEP_SEEN || 2 * room >= budget ||
+	    p->released_bytes - p->crowd_released >= need)
+		return false;
+	/* 2^(mean log2), its fraction interpolated */
+	typical = ((16 + (p->need_log_mean & 15)) << (p->need_log_mean >> 4))
+		  >> 4;
+	return 2 * need > typical;
+}
+
 static bool keeps_room(const struct pvdma_planner *p)
 {
-	u64 budget = pvdma_cache_budget(p), need = call_pinned_need(p);
-	u64 room = budget + (p->cfg.trim ? p->spec_pinned : 0);
+	u64 need = p->call_need, budget = pvdma_cache_budget(p);
+	u64 held = call_pinned_need(p) - need, room;
 
-	if (!p->policy->keeps_room || !p->refused_len ||
-	    p->released_bytes - p->refused_released >= budget ||
-	    p->call_need / 2 <= p->refused_len)
+	if (!p->policy->keeps_room || !p->refused_len)
 		return false;
-	return need <= room && room - need < p->call_need;
+	if (p->cfg.trim)	/* trimmable speculation is room */
+		held -= PVDMA_MIN(held, p->spec_pinned);
+	room = budget - PVDMA_MIN(budget, held);
+	if (need > room || room - need >= need)
+		return false;
+	if (need / 2 > p->refused_len &&
+	    p->released_bytes - p->refused_released < budget)
+		return true;
+	return crowds_typical(p, room);
 }
 
 static u32 cache_admit_call(const struct pvdma_planner *p)
@@ -1139,6 +1182,7 @@ static void note_refused(struct pvdma_planner *p, const struct pvdma_seg *segs,
 	if (reason != PVDMA_FAIL_APERTURE && reason != PVDMA_FAIL_ROOM_KEPT)
 		return;
 	if (reason == PVDMA_FAIL_APERTURE) {
+		p->crowd_released = p->released_bytes;
 		for (i = 0; i < n; i++)
 			len += segs[i].len;
 		if (!p->refused_len || len < p->refused_len ||
@@ -1509,6 +1553,8 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 		pvdma_live_bytes_add(p, bytes);	/* all hits: no host call */
 		return 0;
 	}
+	if (p->policy->keeps_room && p->call_need)
+		note_call_need(p);
 	reason = cache_admit_call(p);
 	if (reason) {
 		p->stats.admission_refusals++;

@@ -58,7 +58,7 @@ fi
 
 # The workload classes at the default aperture, every policy.
 for class in a-stream a-descend a-scatter a-fill b-pinned c-context \
-	d-multictx e-upload f-longlists g-pool; do
+	d-multictx e-upload f-longlists g-pool h-keep h-lists; do
 	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
 		--policy all --synthetic "$class"
 	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
@@ -270,8 +270,12 @@ def no_failures(name, pv):
           % (name, pv["failed_maps"]))
 
 
+# h-keep, h-lists: the checks every class gets (no more failed maps than
+# rfc, each refused at admission): past a full aperture of kept maps,
+# which maps took the last room decides how many fail.
 for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
-            "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool"):
+            "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
+            "h-keep", "h-lists"):
     by = classes.get("synthetic:" + cls, {})
     if not all(p in by for p in ("rfc", "pvdma")):
         check(False, "%s: rfc and pvdma rows present" % cls)

@@ -1658,6 +1658,36 @@ static void test_pvdma_keeps_room(void **state)
 }
 
 /*
+ * Room kept for smaller maps, beside the typical call: after a big map
+ * was refused, a mid-sized one that would take more than half the room
+ * left is refused too while the aperture is more than half pinned and
+ * nothing was given back; the 1 MiB maps the driver makes go on fitting.
+ */
+static void test_pvdma_keeps_room_typical(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 budget = h->p.window_budget, calls;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		assert_int_equal(map1(h, (u64)(i + 1) * GIB, MIB), 0);
+	assert_int_equal(map1(h, 40 * GIB, budget - 40 * MIB), 0);
+	/* 20 MiB of room: 40 MiB is refused, the evidence */
+	assert_int_equal(map1(h, 50 * GIB, 40 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	calls = h->p.stats.host_calls;
+	/* 12 MiB would leave 8: refused, no host call */
+	assert_int_equal(map1(h, 60 * GIB, 12 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_ROOM_KEPT);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(map1(h, (u64)(i + 70) * GIB, MIB), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Trim: the unused ends of a grown window in use go back to the host
  * when a map needs the room, and its live pages keep their bus address.
  */
@@ -3247,6 +3277,7 @@ int main(void)
 		planner_test(test_pvdma_dead_revive),
 		planner_test(test_pvdma_dead_returned),
 		planner_test(test_pvdma_keeps_room),
+		planner_test(test_pvdma_keeps_room_typical),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),

@@ -462,11 +462,17 @@ struct pvdma_planner {
 	 * Room kept for smaller maps (planner_cache.c, keeps_room()): the
 	 * shortest map refused for want of aperture since the aperture's
 	 * contents last turned over, 0 if none; the bytes the driver had
-	 * unmapped by then, and by now.
+	 * unmapped at the last refusal, at the last refusal for want of
+	 * aperture or call that found the aperture less than half pinned,
+	 * and by now; what recent calls needed (log2 x16, a running mean)
+	 * and how many calls it has seen (to KEEP_SEEN).
 	 */
 	u64 refused_len;
 	u64 refused_released;
+	u64 crowd_released;
 	u64 released_bytes;
+	u64 need_log_mean;
+	u32 need_calls;
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
 	 * here without a tree descent (validated on use).
 	 */
