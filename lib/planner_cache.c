@@ -1101,7 +1101,9 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
  * aperture is more than half pinned and the driver gave back less than
  * the call needs since. Maps all of one size (large registrations in
  * turn, each unmapped before the next) trade one for one, and with no
- * refusal nothing changes: a live set that fits never meets it.
+ * refusal nothing changes: a live set that fits never meets it. Not with
+ * a bounce pool: there the smaller maps bounce, and a map refused here
+ * would fail where it fitted.
  */
 #define KEEP_SEEN	16	/* calls the running mean needs: its horizon */
 
@@ -1142,7 +1144,9 @@ static bool keeps_room(const struct pvdma_planner *p)
 	u64 need = p->call_need, budget = pvdma_cache_budget(p);
 	u64 held = call_pinned_need(p) - need, room;
 
-	if (!p->policy->keeps_room || !p->refused_len)
+	/* with a bounce pool, maps that find no room bounce instead */
+	if (!p->policy->keeps_room || !p->refused_len ||
+	    p->cfg.bounce != PVDMA_BOUNCE_OFF)
 		return false;
 	if (p->cfg.trim)	/* trimmable speculation is room */
 		held -= PVDMA_MIN(held, p->spec_pinned);

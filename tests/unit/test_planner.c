@@ -1648,6 +1648,16 @@ static void test_pvdma_keeps_room(void **state)
 	assert_in_sync(h);
 	free(h);
 
+	/* with a bounce pool the smaller maps bounce: no room is kept */
+	h = setup(PVDMA_POLICY_PVDMA, 128 * MIB, 1024, PVDMA_BOUNCE_SMALL,
+		  false);
+	keeps_room_fill(h, held);
+	assert_int_equal(map1(h, 5 * GIB, 8 * MIB), -ENOSPC);
+	assert_int_equal(pvdma_unmap(&h->p, &held[1], 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 7 * GIB, 20 * MIB), 0);
+	assert_in_sync(h);
+	free(h);
+
 	/* the block policy keeps no room: admitted after a refusal too */
 	h = setup(PVDMA_POLICY_BLOCK, 128 * MIB, 1024, PVDMA_BOUNCE_OFF, false);
 	keeps_room_fill(h, held);
