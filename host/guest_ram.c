@@ -44,6 +44,8 @@
  * @lowmem:		bytes left below 4 GiB when split
  * @legacy_vga:		the x86 VGA window hides RAM from devices
  * @tseg:		SMRAM's TSEG can sit at the top of low RAM (q35)
+ * @smram:		with @tseg, the SMRAM windows at fixed addresses, hidden
+ *			with TSEG (--tseg: SMM firmware); an empty one ends it
  */
 struct guest_ram_machine_desc {
 	const char *name;
@@ -52,12 +54,21 @@ struct guest_ram_machine_desc {
 	u64 lowmem;
 	bool legacy_vga;
 	bool tseg;
+	const struct guest_ram_hidden *smram;
+};
+
+/* SMRAM at the default SMBASE (guest_ram.h): TSEG is not the only one. */
+static const struct guest_ram_hidden q35_smram[] = {
+	{ GUEST_RAM_SMBASE_START, GUEST_RAM_SMBASE_END },
+	{ 0, 0 },
 };
 
 static const struct guest_ram_machine_desc guest_ram_machines[GUEST_RAM_MACHINES] = {
-	[GUEST_RAM_Q35]	 = { "q35", 0, Q35_SPLIT_THRESHOLD, Q35_LOWMEM, true, true },
-	[GUEST_RAM_PC]	 = { "pc", 0, PC_SPLIT_THRESHOLD, PC_LOWMEM, true, false },
-	[GUEST_RAM_VIRT] = { "virt", VIRT_RAM_BASE, 0, 0, false, false },
+	[GUEST_RAM_Q35]	 = { "q35", 0, Q35_SPLIT_THRESHOLD, Q35_LOWMEM, true, true,
+			     q35_smram },
+	[GUEST_RAM_PC]	 = { "pc", 0, PC_SPLIT_THRESHOLD, PC_LOWMEM, true, false,
+			     NULL },
+	[GUEST_RAM_VIRT] = { "virt", VIRT_RAM_BASE, 0, 0, false, false, NULL },
 };
 
 static const struct guest_ram_machine_desc *machine_desc(int machine)
@@ -381,18 +392,25 @@ int guest_ram_hide(struct guest_ram *ram, u64 gpa, u64 end)
 	return 0;
 }
 
-/* What QEMU keeps devices out of on this machine (guest_ram.h). */
-static void guest_ram_hide_machine(struct guest_ram *ram,
-				   const struct guest_ram_config *cfg)
+/* What QEMU keeps devices out of on this machine (guest_ram.h). Any
+ * error: a window would go unguarded, so the caller refuses the file. */
+static int guest_ram_hide_machine(struct guest_ram *ram,
+				  const struct guest_ram_config *cfg)
 {
 	const struct guest_ram_machine_desc *md = machine_desc(cfg->machine);
 	u64 low = ram->nblocks ? ram->blocks[0].len : 0;
+	const struct guest_ram_hidden *w;
+	int err = 0;
 
 	if (md && md->legacy_vga)
-		guest_ram_hide(ram, GUEST_RAM_VGA_START, GUEST_RAM_VGA_END);
-	if (md && md->tseg && cfg->tseg)
-		guest_ram_hide(ram, md->ram_base + low - PVDMA_MIN(cfg->tseg, low),
-			       md->ram_base + low);
+		err = guest_ram_hide(ram, GUEST_RAM_VGA_START, GUEST_RAM_VGA_END);
+	if (err || !md || !md->tseg || !cfg->tseg)
+		return err;
+	err = guest_ram_hide(ram, md->ram_base + low - PVDMA_MIN(cfg->tseg, low),
+			     md->ram_base + low);
+	for (w = md->smram; !err && w && w->end; w++)
+		err = guest_ram_hide(ram, w->gpa, w->end);
+	return err;
 }
 
 /* Drop @path's last component in place ("/a/b" -> "/a", "/a" -> "/"). */
@@ -823,12 +841,18 @@ int guest_ram_open_gated(struct guest_ram *ram,
 			       cfg->size, why, sizeof(why));
 	if (err)
 		goto err_close;
+	err = guest_ram_hide_machine(ram, cfg);
+	if (err) {
+		layout_refuse(why, sizeof(why),
+			      "more ranges hidden from DMA than pvdmad can hold (%d)",
+			      GUEST_RAM_MAX_HIDDEN);
+		goto err_close;
+	}
 	base = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
 		err = -errno;
 		goto err_close;
 	}
-	guest_ram_hide_machine(ram, cfg);
 	ram->base = base;
 	ram->mapped = true;
 	ram->fd = fd;

@@ -17,10 +17,15 @@
  * accesses elsewhere), so refused for mapping once the file is opened:
  *   - x86: the legacy VGA window [0xa0000, 0xc0000): VGA memory or SMRAM's
  *     ASEG, never guest RAM to a device;
- *   - q35 with --tseg: the top bytes of low RAM that are TSEG, SMRAM once
- *     the firmware (OVMF with SMM) locks it; QEMU's default size
- *     (mch.extended-tseg-mbytes) is 16 MiB. SeaBIOS leaves it ordinary
- *     RAM that Linux uses, so it is refused only when asked for.
+ *   - q35 with --tseg (SMM firmware): every SMRAM window QEMU's MCH can
+ *     lock, each a black hole to devices once locked: TSEG, the top bytes
+ *     of low RAM (QEMU's default size, mch.extended-tseg-mbytes, is
+ *     16 MiB), and the default SMBASE window [0x30000, 0x50000) that OVMF
+ *     locks for CPU hotplug with SMM (mch "smbase-smram"). SeaBIOS leaves
+ *     both ordinary RAM (TSEG is RAM Linux uses), so they are refused only
+ *     when asked for; Linux reserves all RAM below 1 MiB, so refusing the
+ *     SMBASE window costs a Linux guest no map.
+ *   A window the table can't hold fails the open: never mapped unguarded.
  *
  * How pvdmad learns the layout: QEMU tells an ivshmem server nothing about
  * the guest's memory map, and the guest is not trusted to. pvdmad takes the
@@ -40,9 +45,11 @@
 
 #define GUEST_RAM_4G		(1ull << 32)
 #define GUEST_RAM_MAX_BLOCKS	2
-#define GUEST_RAM_MAX_HIDDEN	2
+#define GUEST_RAM_MAX_HIDDEN	4
 #define GUEST_RAM_VGA_START	0xa0000ull	/* legacy VGA window / ASEG */
 #define GUEST_RAM_VGA_END	0xc0000ull
+#define GUEST_RAM_SMBASE_START	0x30000ull	/* q35 SMRAM at the default SMBASE */
+#define GUEST_RAM_SMBASE_END	0x50000ull
 
 enum guest_ram_machine {
 	GUEST_RAM_Q35	= 0,	/* -machine q35 (the default) */
@@ -59,7 +66,8 @@ enum guest_ram_machine {
  *		(QEMU's -machine max-ram-below-4g changes it; set this to match;
  *		x86 machines only)
  * @size:	the RAM size QEMU was given (-m); 0 = whatever the file holds
- * @tseg:	q35: bytes of TSEG at the top of low RAM, refused (0: none)
+ * @tseg:	q35: bytes of TSEG at the top of low RAM (0: none, and no
+ *		SMM firmware); not 0 refuses every SMRAM window (above)
  * @trusted:	users besides root and pvdmad's own who may own the RAM
  *		file's directories (QEMU's: --allow-uid), @ntrusted of them
  */

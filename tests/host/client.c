@@ -23,7 +23,7 @@
  *   client eventfd --socket S --control C      (shared eventfds turned)
  *   client nobody  --socket S [--dma-socket D] [--control C] (as uid 65534)
  *   client sigbus  --socket S --dma-socket D --gpa G (unbackable RAM page)
- *   client hidden  --socket S [--gpa TSEG]     (VGA window, SMRAM)
+ *   client hidden  --socket S [--gpa TSEG]     (VGA window, SMRAM: TSEG, SMBASE)
  *   client hold    --socket S [--dma-socket D] [--control C] --count N --seconds T
  *                  [--answer-within A] (each connection's answer, 2 s if
  *                  not given: more to outwait a command-line read's 2 s)
@@ -1287,6 +1287,13 @@ static int run_hidden(const struct opts *o)
 				    0, NULL) == PVDMA_ST_BAD_GPA, "MAP of TSEG (SMRAM) is bad-gpa");
 		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, o->gpa - PAGE,
 				    PAGE, 0, NULL) == PVDMA_ST_OK, "the page below TSEG maps");
+		/* SMRAM at the default SMBASE: TSEG is not the only window */
+		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x30000, PAGE,
+				    0, NULL) == PVDMA_ST_BAD_GPA, "MAP of the SMBASE window (0x30000) is bad-gpa");
+		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x4c000, 2 * PAGE,
+				    0, NULL) == PVDMA_ST_BAD_GPA, "MAP running out of it is bad-gpa");
+		check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x50000, PAGE,
+				    0, NULL) == PVDMA_ST_OK, "the page above it maps");
 	}
 	check(companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, 0x100000, PAGE, 0,
 			    NULL) == PVDMA_ST_OK, "RAM at 1 MiB maps");

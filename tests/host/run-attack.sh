@@ -292,7 +292,7 @@ case_hidden() {	# ranges QEMU hides from DMA
 		"$CLIENT" hidden --socket "$w/c.sock"
 	check "hidden: pvdmad exits cleanly" stop
 	start tseg --ram-below-4g 48M --tseg 1M
-	check "--tseg: TSEG and the VGA window refused, the page below TSEG mapped" \
+	check "--tseg: TSEG, the SMBASE window and the VGA window refused, the page below TSEG mapped" \
 		"$CLIENT" hidden --socket "$w/c.sock" --gpa 47M
 	check "tseg: pvdmad exits cleanly" stop
 }

@@ -617,6 +617,50 @@ static void test_ram_open_mismatch(void **state)
 }
 
 /*
+ * q35 with SMM firmware (--tseg): every SMRAM window is refused, not TSEG
+ * alone: the default SMBASE window [0x30000, 0x50000) too (OVMF locks it
+ * for CPU hotplug; QEMU then hides it from devices). Without --tseg both
+ * are RAM, as SeaBIOS leaves them.
+ */
+static void test_ram_smram_hidden(void **state)
+{
+	char path[] = "/tmp/pvdma-test-ram.XXXXXX";
+	struct guest_ram_config cfg = { .path = path, .machine = GUEST_RAM_Q35,
+					.tseg = 1ull << 20 };
+	struct guest_ram r;
+	int fd = mkstemp(path);
+	u64 off;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64ull << 20), 0);
+	assert_int_equal(guest_ram_open(&r, &cfg), 0);
+	/* TSEG, the top MiB of low RAM */
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 63ull << 20, 0x1000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, (63ull << 20) - 0x1000, 0x1000, &off), 0);
+	/* the SMBASE window: its first and last page, a range running into
+	 * it, one running out of it, one over it whole */
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x30000, 0x1000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x4f000, 0x1000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x2f000, 0x2000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x4f000, 0x2000, &off), -EFAULT);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x10000, 0x80000, &off), -EFAULT);
+	/* RAM on either side still maps */
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x2f000, 0x1000, &off), 0);
+	assert_int_equal(off, 0x2f000);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x50000, 0x1000, &off), 0);
+	guest_ram_close(&r);
+	/* no SMM firmware: ordinary RAM (the VGA window stays hidden) */
+	cfg.tseg = 0;
+	assert_int_equal(guest_ram_open(&r, &cfg), 0);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0x30000, 0x1000, &off), 0);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 63ull << 20, 0x1000, &off), 0);
+	assert_int_equal(guest_ram_gpa_to_offset(&r, 0xa0000, 0x1000, &off), -EFAULT);
+	guest_ram_close(&r);
+	unlink(path);
+	close(fd);
+}
+
+/*
  * What the gate judges is what gets mapped: the path is swapped for
  * another file while the gate runs (a peer racing its own directory), and
  * the mapping is still of the file the gate saw. A FIFO (or a device) put
@@ -1152,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_ram_layout),
 		cmocka_unit_test(test_ram_layout_virt),
 		cmocka_unit_test(test_ram_open_mismatch),
+		cmocka_unit_test(test_ram_smram_hidden),
 		cmocka_unit_test(test_ram_open_judges_what_it_maps),
 		cmocka_unit_test(test_ram_path_stays_on_its_fs),
 		cmocka_unit_test(test_ram_dir_others_can_write),
