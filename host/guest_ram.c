@@ -480,21 +480,29 @@ static int ram_entry_open(int dfd, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* lstat() of @name in the directory @path, as ram_entry_open() finds it. */
-static int ram_entry_stat(const char *path, const char *name, struct stat *st)
+/* fstat() of @fd (>= 0, or a negative errno passed on), which it closes. */
+static int fd_stat_close(int fd, struct stat *st)
 {
-	int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, err = 0;
+	int err = 0;
 
-	if (dfd < 0)
-		return -errno;
-	fd = ram_entry_open(dfd, name);
-	close(dfd);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, st) < 0)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* lstat() of @name in the directory @path, as ram_entry_open() finds it. */
+static int ram_entry_stat(const char *path, const char *name, struct stat *st)
+{
+	int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -errno;
+	fd = ram_entry_open(dfd, name);
+	close(dfd);
+	return fd_stat_close(fd, st);
 }
 
 /*
@@ -711,14 +719,7 @@ static int guest_ram_lookup(const struct guest_ram_config *cfg, char *why,
 
 int guest_ram_stat(const struct guest_ram_config *cfg, struct stat *st)
 {
-	int fd = guest_ram_lookup(cfg, NULL, 0), err = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return fd_stat_close(guest_ram_lookup(cfg, NULL, 0), st);
 }
 
 int guest_ram_judge(const struct guest_ram_config *cfg, guest_ram_gate_fn gate,

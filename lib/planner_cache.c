@@ -1082,13 +1082,6 @@ static void shrink_to_used(struct pvdma_planner *p, struct pvdma_window *w)
 }
 
 /*
- * The whole call, once planned: what it pins and needs, the range
- * between the entries a new window serves and the windows its hits took
- * off the idle list included, must fit what eviction and trims can free.
- * Each miss was admitted against the counts of its moment; this settles
- * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
- */
-/*
  * Room kept for smaller maps. Every failed map counts the same whatever
  * its size, and where the aperture stays full the bytes a big map pins
  * are bytes the next smaller maps lack: one big map admitted near full
@@ -1159,6 +1152,13 @@ static bool keeps_room(const struct pvdma_planner *p)
 	return crowds_typical(p, room);
 }
 
+/*
+ * The whole call, once planned: what it pins and needs, the range
+ * between the entries a new window serves and the windows its hits took
+ * off the idle list included, must fit what eviction and trims can free.
+ * Each miss was admitted against the counts of its moment; this settles
+ * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
+ */
 static u32 cache_admit_call(const struct pvdma_planner *p)
 {
 	if (p->stats.pinned_windows > pvdma_cache_count_budget(p))
