@@ -769,6 +769,20 @@ except socket.timeout:
 	kill "$keeper" 2>/dev/null; wait "$keeper" 2>/dev/null
 }
 
+# await_hold OUT READY SKIP: wait (5 s at most) until $holder, a holding
+# client in the background, has written READY to OUT. 0, or 2 if it
+# stopped saying SKIP (this kernel lets no peer hold), else 1.
+await_hold() {
+	i=0
+	while ! grep -q "$2" "$1" && kill -0 "$holder" 2>/dev/null &&
+		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q "$2" "$1" && return 0
+	sed 's/^/    /' "$1"
+	wait "$holder"
+	grep -q "$3" "$1" && return 2
+	return 1
+}
+
 # hold_cmdline NAME COUNT SECONDS [UID]: a peer whose command line no
 # reader gets (tests/host/stallfs.c), connected COUNT times to the
 # companion socket (as UID if given), in the background ($holder, also
@@ -782,14 +796,8 @@ hold_cmdline() {
 		--count "$2" --seconds "$3" ${4:+--uid "$4"} >"$w/$1.out" 2>&1 &
 	holder=$!
 	holders="$holders $holder"
-	i=0
-	while ! grep -q "^cmdline-hold: pid" "$w/$1.out" && kill -0 "$holder" 2>/dev/null &&
-		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	grep -q "^cmdline-hold: pid" "$w/$1.out" && return 0
-	sed 's/^/    /' "$w/$1.out"
-	wait "$holder"
-	grep -q "does not wait on this kernel\|FUSE mount" "$w/$1.out" && return 2
-	return 1
+	await_hold "$w/$1.out" "^cmdline-hold: pid" \
+		"does not wait on this kernel\|FUSE mount"
 }
 
 # stats_are KEY VALUE...: each KEY has VALUE in the last stats_within's
@@ -1314,14 +1322,7 @@ lookup_hold() {
 	mounted=$1		# the client unmounts it; at_exit if it can't
 	"$CLIENT" lookup-hold --socket none --dir "$1" --seconds "$2" >"$1.out" 2>&1 &
 	holder=$!
-	i=0
-	while ! grep -q "mounted" "$1.out" && kill -0 "$holder" 2>/dev/null &&
-		[ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	grep -q "mounted" "$1.out" && return 0
-	sed 's/^/    /' "$1.out"
-	wait "$holder"
-	grep -q "FUSE mount\|/dev/fuse" "$1.out" && return 2
-	return 1
+	await_hold "$1.out" "mounted" "FUSE mount\|/dev/fuse"
 }
 
 case_ramfuse() {	# the RAM path's last component never looked up off its file system
