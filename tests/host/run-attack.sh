@@ -1325,6 +1325,22 @@ lookup_hold() {
 	await_hold "$1.out" "mounted" "FUSE mount\|/dev/fuse"
 }
 
+# ramfuse_gate WHAT LOGGED: a guest says HELLO while the RAM path's
+# lookups wait on $holder's FUSE mount: pvdmad's loop answers stats
+# within 1 s, the HELLO is refused and LOGGED is in the log; then waits
+# for $holder.
+ramfuse_gate() {
+	timeout 10 "$CLIENT" ram-gate --socket "$w/c.sock" >"$w/gate.out" 2>&1 &
+	gate=$!
+	sleep 0.3
+	check "$1: stats within 1 s" stats_within 1
+	wait "$gate"
+	rc=$?
+	expect "  that guest's HELLO refused, not served" "[ $rc -eq 4 ]"
+	check "  the refusal logged" grep -q "$2" "$w/log"
+	wait "$holder"
+}
+
 case_ramfuse() {	# the RAM path's last component never looked up off its file system
 	if ! is_root || [ ! -c /dev/fuse ]; then
 		skip "a FUSE mount of our own needs root and /dev/fuse"; return
@@ -1344,29 +1360,13 @@ case_ramfuse() {	# the RAM path's last component never looked up off its file sy
 	# path for a symlink into that mount, then connects and says HELLO
 	mv "$w/ram" "$w/ram.real"
 	ln -s "$w/fuse/f" "$w/ram"
-	timeout 10 "$CLIENT" ram-gate --socket "$w/c.sock" >"$w/gate.out" 2>&1 &
-	gate=$!
-	sleep 0.3
-	check "RAM path swapped for a symlink into a FUSE mount whose lookups wait: stats within 1 s" \
-		stats_within 1
-	wait "$gate"
-	rc=$?
-	expect "  that guest's HELLO refused, not served" "[ $rc -eq 4 ]"
-	check "  the refusal logged" grep -q "guest RAM $w/ram: a symlink to $w/fuse/f" "$w/log"
-	wait "$holder"
+	ramfuse_gate "RAM path swapped for a symlink into a FUSE mount whose lookups wait" \
+		"guest RAM $w/ram: a symlink to $w/fuse/f"
 	rm "$w/ram"
 	# a FUSE mount over the RAM path itself
 	lookup_hold "$w/ram" 6
-	timeout 10 "$CLIENT" ram-gate --socket "$w/c.sock" >"$w/gate.out" 2>&1 &
-	gate=$!
-	sleep 0.3
-	check "a FUSE mount over the RAM path whose lookups wait: stats within 1 s" \
-		stats_within 1
-	wait "$gate"
-	rc=$?
-	expect "  that guest's HELLO refused, not served" "[ $rc -eq 4 ]"
-	check "  the refusal logged" grep -q "guest RAM $w/ram: Invalid cross-device link" "$w/log"
-	wait "$holder"
+	ramfuse_gate "a FUSE mount over the RAM path whose lookups wait" \
+		"guest RAM $w/ram: Invalid cross-device link"
 	mounted=
 	rmdir "$w/ram" "$w/fuse"
 	mv "$w/ram.real" "$w/ram"
