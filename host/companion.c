@@ -521,6 +521,34 @@ static int companion_check_rec(void *ctx, const struct ledger_rec *r)
 	return 0;
 }
 
+/*
+ * A mapping an earlier pvdmad recorded must be one a MAP would get now:
+ * that pvdmad may have had a looser layout (no --tseg, another split), a
+ * longer RAM file, or another ledger writer; and a session that is not
+ * ready holds none (its HELLO released them). Judged as MAP judges it.
+ */
+static int companion_recheck_rec(void *ctx, const struct ledger_rec *r)
+{
+	struct companion_rebuild *rb = ctx;
+	struct pvdma_companion *c = rb->c;
+	const char *why = NULL;
+	u64 gpa;
+
+	if (!c->ready)
+		why = "no session to hold it";
+	else if (!ledger_rec_in_place(c->ledger, r))
+		why = "recorded off its bus page";
+	else if (guest_ram_offset_to_gpa(&c->ram, r->host_addr, r->len, &gpa))
+		why = "not guest RAM a MAP may get now (outside the file or its layout, or hidden from DMA)";
+	if (!why)
+		return 0;
+	pvdmad_log(PVDMAD_LOG_ERR,
+		"companion %u: ledger mapping bus %#llx len %#llx at file offset %#llx refused: %s",
+		c->id, (unsigned long long)r->bus, (unsigned long long)r->len,
+		(unsigned long long)r->host_addr, why);
+	return -EUCLEAN;
+}
+
 /* The last completed slot, exactly as the guest should find it. */
 static void companion_republish(struct pvdma_companion *c)
 {
@@ -574,6 +602,9 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 		c->ready = guest_ram_is_open(&c->ram);
 		c->features = ledger->hdr->features;
 	}
+	err = ledger_for_each(ledger, companion_recheck_rec, &rb);
+	if (err)
+		return err;
 	pvdmad_log(PVDMAD_LOG_INFO,
 		"companion %u: resumed at slot %u, %llu mappings (%llu KiB) re-created and checked%s",
 		c->id, c->sq_head, (unsigned long long)rb.mappings,

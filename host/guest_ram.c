@@ -925,6 +925,31 @@ int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 	return -EFAULT;
 }
 
+int guest_ram_offset_to_gpa(const struct guest_ram *ram, u64 offset, u64 len,
+			    u64 *gpa)
+{
+	u64 g, back;
+	unsigned int i;
+
+	if (!len)
+		return -EINVAL;
+	if (!range_inside(offset, len, 0, ram->size))
+		return -EFAULT;
+	for (i = 0; i < ram->nblocks; i++) {
+		const struct guest_ram_block *b = &ram->blocks[i];
+
+		if (!range_inside(offset, len, b->offset, b->len))
+			continue;
+		/* the way back judges it as a MAP of that GPA is judged */
+		g = b->gpa + (offset - b->offset);
+		if (guest_ram_gpa_to_offset(ram, g, len, &back) || back != offset)
+			return -EFAULT;
+		*gpa = g;
+		return 0;
+	}
+	return -EFAULT;
+}
+
 void *guest_ram_ptr(const struct guest_ram *ram, u64 offset, u64 len)
 {
 	if (!ram->base || !range_inside(offset, len, 0, ram->size))

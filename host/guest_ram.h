@@ -236,6 +236,16 @@ static inline bool guest_ram_is_open(const struct guest_ram *ram)
 int guest_ram_gpa_to_offset(const struct guest_ram *ram, u64 gpa, u64 len,
 			    u64 *offset);
 
+/*
+ * guest_ram_offset_to_gpa - the GPA range file range [offset, offset + len)
+ * backs, if a MAP of it would be accepted now: 0 and *gpa, or -EFAULT if
+ * any byte is outside the file, not in one block, or hidden from DMA
+ * (len 0: -EINVAL). For mappings recorded by an earlier pvdmad, whose
+ * layout or file may not be today's.
+ */
+int guest_ram_offset_to_gpa(const struct guest_ram *ram, u64 offset, u64 len,
+			    u64 *gpa);
+
 /* Host pointer to file range [offset, offset + len), or NULL if outside. */
 void *guest_ram_ptr(const struct guest_ram *ram, u64 offset, u64 len);
 

@@ -152,6 +152,11 @@ static struct ledger_rec *ledger_rec_of(struct ledger *l, u64 bus)
 	return page < geo->records ? &l->recs[page] : NULL;
 }
 
+bool ledger_rec_in_place(struct ledger *l, const struct ledger_rec *r)
+{
+	return ledger_rec_of(l, r->bus) == r;
+}
+
 bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
 {
 	struct ledger_rec *r = ledger_rec_of(l, bus);

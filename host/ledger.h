@@ -144,6 +144,10 @@ void ledger_set_session(struct ledger *l, bool ready, u32 features);
  */
 bool ledger_recover(struct ledger *l);
 
+/* Is @r (one of @l's records) the record of its own bus address? Only
+ * then does an unmap of that address find it. */
+bool ledger_rec_in_place(struct ledger *l, const struct ledger_rec *r);
+
 /* Call @fn for each live record; stops at the first non-zero return. */
 int ledger_for_each(struct ledger *l,
 		    int (*fn)(void *ctx, const struct ledger_rec *r), void *ctx);

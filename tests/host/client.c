@@ -850,6 +850,39 @@ static int run_reuse_qemu(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * A page of @o->gpa mapped before a restart ("mapped" written, then
+ * "go" awaited: the script restarts pvdmad with a stricter layout in
+ * between); the status of a FILL through it afterwards goes to
+ * "dma-status".
+ */
+static int run_kept_map(const struct opts *o)
+{
+	struct companion c;
+	struct dma m;
+	char buf[64];
+	u64 bus;
+	u32 st;
+
+	if (companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, (u32)c.dev.id) ||
+	    !(bus = map_one_page(&c, o->gpa))) {
+		check(false, "kept-map: a page mapped");
+		return 1;
+	}
+	file_put(o->dir, "mapped", "1\n");
+	if (!file_wait(o->dir, "go", buf, sizeof(buf))) {
+		check(false, "kept-map: told to go on");
+		return 1;
+	}
+	st = dma_run(&m, PVDMA_DEV_FILL, 0, bus, PAGE, 0x5a, NULL);
+	snprintf(buf, sizeof(buf), "%u\n", st);
+	file_put(o->dir, "dma-status", buf);
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	return 0;
+}
+
 /* A good guest's round trip: HELLO, MAP, FILL through it, UNMAP. */
 static bool good_guest(const struct opts *o, u8 byte)
 {
@@ -2004,6 +2037,8 @@ int main(int argc, char **argv)
 		return run_reuse_dma(&o, true);
 	if (!strcmp(mode, "reuse-qemu") && o.dir)
 		return run_reuse_qemu(&o);
+	if (!strcmp(mode, "kept-map") && o.dma_socket && o.dir && o.gpa)
+		return run_kept_map(&o);
 	if (!strcmp(mode, "idle") && o.dma_socket)
 		return run_idle(&o);
 	if (!strcmp(mode, "flood") && o.dma_socket)

@@ -140,4 +140,44 @@ kill -USR2 "$pid"
 wait "$pid"
 check "SIGUSR2 without a keeper says there is none" grep -q "no fd store" "$dir/log-alone"
 
+# 7. A restart with a stricter layout: --tseg added (an edited unit, or an
+# upgrade that refuses more), under a guest that mapped a page of the SMBASE
+# SMRAM window while that was allowed. The new pvdmad keeps no mapping a MAP
+# would be refused now (docs/security.md §2.8): the companion is not taken
+# back, and a FILL through the old bus address writes nothing.
+s=$dir/stricter
+mkdir -p "$s"
+truncate -s 64M "$s/ram"
+cp "$PVDMAD" "$s/pvdmad"
+sopts="--socket $s/c.sock --dma-socket $s/d.sock --guest-ram $s/ram --ram-below-4g 32M --control $s/ctl"
+: >"$s/log"
+"$s/pvdmad" --supervise $sopts >>"$s/log" 2>&1 &
+sup=$!
+wait_socket "$s/ctl" 10
+"$CLIENT" kept-map --socket "$s/c.sock" --dma-socket "$s/d.sock" --dir "$s" \
+	--gpa 192K >"$s/client" 2>&1 &
+cpid=$!
+i=0
+while [ ! -e "$s/mapped" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+printf '#!/bin/sh\nexec "%s" "$@" --tseg 1M\n' "$PVDMAD" >"$s/pvdmad.new"
+chmod +x "$s/pvdmad.new"
+mv -f "$s/pvdmad.new" "$s/pvdmad"
+kill -USR2 "$sup"
+i=0
+while ! grep -q "DMA devices taken back" "$s/log" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "restart with --tseg added: the new pvdmad runs with it" \
+	sh -c "tr '\\0' ' ' </proc/\$(pgrep -P $sup -x pvdmad | head -n 1)/cmdline | grep -q -- '--tseg 1M'"
+echo go >"$s/go"
+wait "$cpid"
+sed 's/^/    client: /' "$s/client"
+check "a mapping of SMRAM made before it is not restored (logged, the companion not taken back)" \
+	sh -c "grep -q 'refused: not guest RAM a MAP may get now' '$s/log' &&
+		grep -q 'client [0-9]* can.t be taken back' '$s/log'"
+check "and a FILL through its bus address wrote nothing (status $(cat "$s/dma-status" 2>/dev/null))" \
+	sh -c "[ \"\$(od -An -tx1 -j 196608 -N1 '$s/ram' | tr -d ' \\n')\" = 00 ] &&
+		[ -s '$s/dma-status' ] && ! grep -qx 0 '$s/dma-status'"
+kill -TERM "$sup"
+wait "$sup"
+sup=
+
 finish

@@ -386,6 +386,80 @@ static void test_resume_refuses_bad_ledger(void **state)
 	free(r);
 }
 
+/*
+ * What a MAP would be refused today is refused from the ledger too: an
+ * earlier pvdmad with a looser layout or a longer RAM file (or a ledger
+ * not written by one) restores no mapping of guest RAM that is hidden
+ * now, beyond the file, off its bus page, or in a session not ready.
+ */
+enum recheck {
+	RECHECK_SAME,		/* nothing changed: resumed */
+	RECHECK_HIDDEN,		/* the page is hidden now (--tseg added) */
+	RECHECK_SHRUNK,		/* the file is shorter than the mapping */
+	RECHECK_NOT_READY,	/* mappings in a session with no HELLO */
+	RECHECK_MOVED,		/* a record away from its bus page */
+	RECHECKS
+};
+
+#define RECHECK_GPA	0x30000ull	/* SMBASE: hidden by --tseg */
+#define RECHECK_HIGH	(3ull << 20)	/* beyond a 2 MiB file */
+
+static int recheck_restart(struct run *r, enum recheck how)
+{
+	struct pvdma_iommu *iommu = pvdma_iommu_dart_create(&r->h.cfg.iommu);
+	u64 size = how == RECHECK_SHRUNK ? H_RAM_SIZE / 2 : H_RAM_SIZE;
+	u32 i;
+
+	if (how == RECHECK_NOT_READY)
+		r->ledger.hdr->ready = 0;
+	if (how == RECHECK_MOVED) {
+		for (i = 0; !r->ledger.recs[i].live; i++)
+			;
+		r->ledger.recs[48] = r->ledger.recs[i];
+		r->ledger.recs[i].live = 0;
+	}
+	companion_detach(&r->h.c);
+	assert_int_equal(companion_init(&r->h.c, r->h.shm, r->h.shm_size,
+					&r->h.cfg, iommu, 0, 7), 0);
+	assert_int_equal(guest_ram_init_buffer(&r->h.c.ram, r->h.ram, size,
+					       GUEST_RAM_Q35, 0), 0);
+	if (how == RECHECK_HIDDEN)
+		assert_int_equal(guest_ram_hide(&r->h.c.ram, GUEST_RAM_SMBASE_START,
+						GUEST_RAM_SMBASE_END), 0);
+	return companion_resume(&r->h.c, &r->ledger);
+}
+
+static void test_resume_rechecks_ram(void **state)
+{
+	enum recheck how;
+	u64 bus;
+
+	for (how = RECHECK_SAME; how < RECHECKS; how++) {
+		struct run *r = calloc(1, sizeof(*r));
+
+		assert_non_null(r);
+		run_setup(r);
+		assert_int_equal(harness_map(&r->h, RECHECK_GPA, H_PAGE, H_RW,
+					     &bus), PVDMA_ST_OK);
+		assert_int_equal(harness_map(&r->h, RECHECK_HIGH, H_PAGE, H_RW,
+					     NULL), PVDMA_ST_OK);
+		if (how == RECHECK_SAME) {
+			assert_int_equal(recheck_restart(r, how), 0);
+			assert_true(r->h.c.ready);
+			/* the kept mapping still moves bytes */
+			assert_int_equal(harness_dma(&r->h, PVDMA_DEV_FILL, 0,
+						     bus, 64, 0x5a)->status,
+					 PVDMA_DEV_ST_OK);
+			assert_int_equal(r->h.ram[RECHECK_GPA], 0x5a);
+		} else {
+			assert_int_equal(recheck_restart(r, how), -EUCLEAN);
+		}
+		r->h.c.ram = (struct guest_ram){ 0 };
+		run_teardown(r);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_killed_anywhere_in_a_slot),
 		cmocka_unit_test(test_killed_after_commit),
 		cmocka_unit_test(test_resume_refuses_bad_ledger),
+		cmocka_unit_test(test_resume_rechecks_ram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
