@@ -433,20 +433,28 @@ void ivshmem_client_ready(struct ivshmem_client *cl, int err)
 	ivshmem_client_admitted(cl->server, cl, err);
 }
 
+/* May @peer use this socket under today's options? Counted if not. */
+static int ivshmem_peer_access(struct ivshmem_server *srv,
+			       const struct host_peer *peer, const char **why)
+{
+	if (host_access_check(srv->access, peer, why))
+		return 0;
+	srv->stats.not_allowed++;
+	return -EACCES;
+}
+
 /* Who is calling, and may they? Refused peers are logged with the reason. */
 static int ivshmem_peer_allowed(struct ivshmem_server *srv, int sock,
 				struct host_peer *peer)
 {
-	const char *why = "too many clients";
+	const char *why = "no peer credentials";
 	int err;
 
 	err = host_peer_get(sock, peer);
-	if (err) {
-		why = "no peer credentials";
-	} else if (!host_access_check(srv->access, peer, &why)) {
-		srv->stats.not_allowed++;
-		err = -EACCES;
-	} else if (srv->nclients >= IVSHMEM_MAX_CLIENTS) {
+	if (!err)
+		err = ivshmem_peer_access(srv, peer, &why);
+	if (!err && srv->nclients >= IVSHMEM_MAX_CLIENTS) {
+		why = "too many clients";
 		err = -EUSERS;
 	}
 	if (err)
@@ -699,6 +707,7 @@ static int ivshmem_take_kept_fds(struct ivshmem_client *cl)
 static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 {
 	struct ivshmem_client *cl = ivshmem_client_alloc(srv, -1);
+	const char *why = "not allowed";
 	int err;
 
 	if (!cl)
@@ -710,6 +719,12 @@ static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 	err = ivshmem_take_kept_fds(cl);
 	if (!err)
 		err = host_peer_get(cl->sock, &cl->peer);
+	/* Admitted as a new connection would be now: this pvdmad may allow
+	 * fewer users than the one that accepted it. */
+	if (!err && (err = ivshmem_peer_access(srv, &cl->peer, &why)))
+		pvdmad_log(PVDMAD_LOG_WARN, "%s: client %u of pid %d uid %d: %s",
+			   srv->name, id, (int)cl->peer.pid, (int)cl->peer.uid,
+			   why);
 	cl->pid = cl->peer.pid;
 	/* Pinned again: with SO_PEERPIDFD the socket still names the process
 	 * that connected, exactly, alive or gone; without it by pid number,

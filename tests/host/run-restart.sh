@@ -180,4 +180,51 @@ kill -TERM "$sup"
 wait "$sup"
 sup=
 
+# 8. A restart that revokes a user (--allow-uid 65534 dropped from the
+# options): that user's connections taken back are judged as new ones
+# would be now, refused (docs/security.md §2.8), not served on.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	a=$dir/revoke
+	mkdir -p "$a/io"
+	chmod 0755 "$dir" "$a"
+	chmod 0777 "$a/io"
+	truncate -s 64M "$a/ram"
+	chmod 0666 "$a/ram"
+	cp "$PVDMAD" "$a/pvdmad"
+	aopts="--socket $a/c.sock --dma-socket $a/d.sock --guest-ram $a/ram --ram-below-4g 32M --control $a/ctl"
+	: >"$a/log"
+	"$a/pvdmad" --supervise $aopts --allow-uid 65534 >>"$a/log" 2>&1 &
+	sup=$!
+	wait_socket "$a/ctl" 10
+	chmod 0666 "$a/c.sock" "$a/d.sock"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CLIENT" kept-map \
+		--socket "$a/c.sock" --dma-socket "$a/d.sock" --dir "$a/io" \
+		--gpa 10M >"$a/client" 2>&1 &
+	cpid=$!
+	i=0
+	while [ ! -e "$a/io/mapped" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	check "uid 65534, allowed, mapped a page" [ -e "$a/io/mapped" ]
+	# the same binary, run from now on without --allow-uid 65534
+	printf '#!/bin/sh\nexec "%s" %s\n' "$PVDMAD" "$aopts" >"$a/pvdmad.new"
+	chmod +x "$a/pvdmad.new"
+	mv -f "$a/pvdmad.new" "$a/pvdmad"
+	kill -USR2 "$sup"
+	i=0
+	while ! grep -q "DMA devices taken back" "$a/log" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	echo go >"$a/io/go"
+	wait "$cpid"
+	sed 's/^/    client: /' "$a/client"
+	check "a restart without --allow-uid 65534: its companion and DMA device not taken back (logged)" \
+		sh -c "[ \$(grep -c 'uid 65534: user not allowed' '$a/log') -eq 2 ] &&
+			[ \$(grep -c 'client [0-9]* can.t be taken back' '$a/log') -eq 2 ]"
+	check "and its FILL through the kept mapping wrote nothing (status $(cat "$a/io/dma-status" 2>/dev/null))" \
+		sh -c "[ \"\$(od -An -tx1 -j 10485760 -N1 '$a/ram' | tr -d ' \\n')\" = 00 ] &&
+			[ -s '$a/io/dma-status' ] && ! grep -qx 0 '$a/io/dma-status'"
+	kill -TERM "$sup"
+	wait "$sup"
+	sup=
+else
+	skip "revoked user across a restart: needs root and setpriv"
+fi
+
 finish
