@@ -390,7 +390,8 @@ static void test_resume_refuses_bad_ledger(void **state)
  * What a MAP would be refused today is refused from the ledger too: an
  * earlier pvdmad with a looser layout or a longer RAM file (or a ledger
  * not written by one) restores no mapping of guest RAM that is hidden
- * now, beyond the file, off its bus page, or in a session not ready.
+ * now, beyond the file, off its bus page, or in a session not ready;
+ * nor more mappings or bytes than the limits allow now.
  */
 enum recheck {
 	RECHECK_SAME,		/* nothing changed: resumed */
@@ -398,6 +399,8 @@ enum recheck {
 	RECHECK_SHRUNK,		/* the file is shorter than the mapping */
 	RECHECK_NOT_READY,	/* mappings in a session with no HELLO */
 	RECHECK_MOVED,		/* a record away from its bus page */
+	RECHECK_FEWER,		/* more mappings than --max-mappings now */
+	RECHECK_SMALLER,	/* more bytes than --aperture now */
 	RECHECKS
 };
 
@@ -406,9 +409,18 @@ enum recheck {
 
 static int recheck_restart(struct run *r, enum recheck how)
 {
-	struct pvdma_iommu *iommu = pvdma_iommu_dart_create(&r->h.cfg.iommu);
+	struct pvdma_iommu_config ic = r->h.cfg.iommu;
+	struct pvdma_iommu *iommu;
 	u64 size = how == RECHECK_SHRUNK ? H_RAM_SIZE / 2 : H_RAM_SIZE;
 	u32 i;
+
+	/* the limits are not part of the ledger's geometry: the backend
+	 * refuses what is over them as it refuses a MAP */
+	if (how == RECHECK_FEWER)
+		ic.max_mappings = 2;
+	if (how == RECHECK_SMALLER)
+		ic.aperture_bytes = 2 * H_PAGE;
+	iommu = pvdma_iommu_dart_create(&ic);
 
 	if (how == RECHECK_NOT_READY)
 		r->ledger.hdr->ready = 0;
@@ -451,6 +463,8 @@ static void test_resume_rechecks_ram(void **state)
 						     bus, 64, 0x5a)->status,
 					 PVDMA_DEV_ST_OK);
 			assert_int_equal(r->h.ram[RECHECK_GPA], 0x5a);
+		} else if (how >= RECHECK_FEWER) {
+			assert_int_not_equal(recheck_restart(r, how), 0);
 		} else {
 			assert_int_equal(recheck_restart(r, how), -EUCLEAN);
 		}
