@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 SYNTHETIC = ("over-aperture", "storm4k", "a-stream", "a-descend",
              "a-scatter", "a-fill", "b-pinned", "c-context", "d-multictx",
-             "e-upload", "f-longlists", "g-pool", "h-keep", "h-lists")
+             "e-upload", "f-longlists", "g-pool", "h-keep", "h-lists",
+             "i-infer", "j-texture")
 FULL = {"apertures": ("512M", "1G", "1536M", "2G", "3G"),
         "seeds": (1, 2, 3),
         "blocks": ("256K", "1M", "4M", "16M", "64M", "256M")}
@@ -43,7 +44,11 @@ QUICK = {"apertures": ("512M", "1G", "2G", "3G"),
 GUARANTEES = ("rfc", "fits", "host", "limits", "missing")
 # the classes --quick does not hold to rfc's failed-map count, each with
 # why (docs/planner.md): shown, not enforced; every other guarantee is
-RFC_KNOWN = {"h-lists": "rfc can refuse a large map first, by its "
+RFC_KNOWN = {"j-texture": "after a refusal, the room kept for smaller "
+                         "maps refuses staging registrations that are "
+                         "unmapped at once (it cannot know their "
+                         "lifetime): rfc maps them",
+             "h-lists": "rfc can refuse a large map first, by its "
                         "accounting, before pvdma has refused anything"}
 MIB = 1 << 20
 

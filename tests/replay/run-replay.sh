@@ -58,7 +58,8 @@ fi
 
 # The workload classes at the default aperture, every policy.
 for class in a-stream a-descend a-scatter a-fill b-pinned c-context \
-	d-multictx e-upload f-longlists g-pool h-keep h-lists; do
+	d-multictx e-upload f-longlists g-pool h-keep h-lists i-infer \
+	j-texture; do
 	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
 		--policy all --synthetic "$class"
 	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
@@ -275,7 +276,7 @@ def no_failures(name, pv):
 # which maps took the last room decides how many fail.
 for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
             "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
-            "h-keep", "h-lists"):
+            "h-keep", "h-lists", "i-infer", "j-texture"):
     by = classes.get("synthetic:" + cls, {})
     if not all(p in by for p in ("rfc", "pvdma")):
         check(False, "%s: rfc and pvdma rows present" % cls)
@@ -341,6 +342,17 @@ for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
               % (pv["fast_lookups"], pv["hits"]))
     elif cls == "g-pool":
         ratio(cls, pv, rfc, 6)
+    elif cls == "i-infer":
+        # A context, then pinned batches of random sizes and their
+        # outputs: the live set fits; a few calls beyond the context's.
+        no_failures(cls, pv)
+        ratio(cls, pv, rfc, 30)
+    elif cls == "j-texture":
+        # Staging lists registered for one upload beside 1 MiB pinned
+        # buffers to 4/5 of the aperture: a call per staging buffer at
+        # most, the resident buffers' windows shared.
+        no_failures(cls, pv)
+        ratio(cls, pv, rfc, 30)
 
 # Under pressure the same guarantees: every mapping verified, the aperture
 # never exceeded, no more failed maps than rfc, each refused at admission.

@@ -21,7 +21,7 @@
  *	all unmapped, twice. 48 MiB of data that the original's 256 KiB
  *	windows turn into 3 GiB.
  *
- * The workload classes A-G (docs/performance.md, "Planner v2"), written
+ * The workload classes A-J (docs/performance.md, "Planner v2"), written
  * as a script of maps, syncs and unmaps built at rewind; sizes scale with the
  * aperture, addresses and orders come from the seed:
  * a-stream	2 MiB single maps at ascending consecutive addresses, 3/4 of
@@ -58,6 +58,13 @@
  * h-lists	the same with lists of power-of-two sizes, 1 MiB to 1/12
  *		of the aperture (128 MiB of 1.5 GiB), in scattered pieces
  *		of 64 KiB to 2 MiB
+ * i-infer	an inference loop: a context, then requests of random
+ *		batch sizes, pinned by two loader workers in cached
+ *		power-of-two buffers, outputs copied into fresh pinned
+ *		buffers (reused once free) or pageable pages
+ * j-texture	a texture streamer: 1 MiB pinned buffers to 4/5 of the
+ *		aperture, half freed at random, twice, beside staging
+ *		buffers of 4 MiB to 1/6 of it registered for one upload
  */
 #include "synth.h"
 
@@ -710,6 +717,190 @@ static void build_h_lists(struct synth *s)
 	build_keep(s, true);
 }
 
+/* The smallest power of two at least @n (n > 0). */
+static u64 pow2_ceil(u64 n)
+{
+	return n <= 1 ? 1 : 1ull << (64 - __builtin_clzll(n - 1));
+}
+
+/*
+ * A pinned allocation of @len as the driver maps it: a list of runs of
+ * 64 KiB to 2 MiB of guest pages, a page or a few apart, from @at.
+ */
+static u32 sc_pinned(struct synth *s, u64 at, u64 len)
+{
+	u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+	u64 left, piece;
+
+	for (left = len; left && !s->oom; left -= piece) {
+		piece = rnd_log(s, 64 * 1024, 2 * MIB);
+		piece = PVDMA_MIN(piece, left);
+		sc_ent(s, at, piece);
+		at += piece + rnd_pages(s, PAGE, 4 * PAGE);
+	}
+	sc_step(s, b, SCRIPT_MAP);
+	return b;
+}
+
+/*
+ * I: an inference loop. A context (c-context's, half as many pages), then
+ * requests of random batch sizes (1-64 samples of 96 KiB): two loader
+ * workers pin each batch in a buffer of the power-of-two class that
+ * holds it (a caching host allocator: a class is allocated once per
+ * worker, then reused), and the output (4 KiB a sample) is copied back
+ * into a fresh pinned buffer, freed two requests later (non-blocking
+ * copies in flight) - its class's blocks reused once free - or, one in
+ * four, into pageable memory: a list of its scattered pages, unmapped at
+ * once. Buffers of one process lie in its 1 GiB region.
+ */
+#define INFER_CLASSES	16u
+
+static void build_i(struct synth *s)
+{
+	u32 in_buf[2][INFER_CLASSES], out_free[INFER_CLASSES][2];
+	u32 out_nfree[INFER_CLASSES] = { 0 }, out_class[2] = { 0 };
+	u32 out_live[2] = { 0 }, r, c, w, e;
+	u64 next_at = BASE + 40 * GIB;
+	bool live[2] = { false, false };
+	u32 nctx;
+
+	memset(in_buf, 0xff, sizeof(in_buf));
+	build_context(s, 5, 270, 18);
+	nctx = s->sc.nbufs;
+	for (r = 0; r < 400 && !s->oom; r++) {
+		u64 n = 1 + rnd_below(s, 64), len;
+
+		w = r % 2;
+		len = pow2_ceil(n * 96 * 1024);
+		c = (u32)__builtin_ctzll(len) % INFER_CLASSES;
+		if (in_buf[w][c] == ~0u) {
+			in_buf[w][c] = sc_pinned(s, next_at, len);
+			next_at += 2 * len + rnd_below(s, 64) * 16 * PAGE;
+		}
+		sc_step(s, in_buf[w][c], SCRIPT_SYNC);
+		/* the output from two requests ago is done: its block freed */
+		if (live[w]) {
+			u32 oc = out_class[w];
+
+			if (out_nfree[oc] < 2)
+				out_free[oc][out_nfree[oc]++] = out_live[w];
+			else
+				sc_step(s, out_live[w], SCRIPT_UNMAP);
+			live[w] = false;
+		}
+		len = pow2_ceil(n * 4096);
+		c = (u32)__builtin_ctzll(len) % INFER_CLASSES;
+		if (!rnd_below(s, 4)) {
+			u32 b = sc_buf(s, true, TRACE_DIR_FROM_DEVICE);
+			u64 at = BASE + 48 * GIB +
+				 rnd_below(s, GIB / PAGE) * PAGE;
+
+			for (e = 0; e < len / PAGE && !s->oom; e++) {
+				sc_ent(s, at, PAGE);
+				at += PAGE * (1 + rnd_below(s, 4));
+			}
+			sc_step(s, b, SCRIPT_MAP);
+			sc_step(s, b, SCRIPT_UNMAP);
+			continue;
+		}
+		if (out_nfree[c]) {
+			out_live[w] = out_free[c][--out_nfree[c]];
+		} else {
+			out_live[w] = sc_pinned(s, next_at, len);
+			next_at += len + rnd_below(s, 64) * 16 * PAGE;
+		}
+		out_class[w] = c;
+		live[w] = true;
+	}
+	/* at exit: what is still mapped */
+	for (r = 0; r < nctx; r++)
+		sc_step(s, r, SCRIPT_UNMAP);
+	for (c = 0; c < INFER_CLASSES; c++) {
+		for (w = 0; w < 2; w++)
+			if (in_buf[w][c] != ~0u)
+				sc_step(s, in_buf[w][c], SCRIPT_UNMAP);
+		while (out_nfree[c])
+			sc_step(s, out_free[c][--out_nfree[c]], SCRIPT_UNMAP);
+	}
+	for (w = 0; w < 2; w++)
+		if (live[w])
+			sc_step(s, out_live[w], SCRIPT_UNMAP);
+}
+
+/*
+ * J: a texture streamer. A resident set of 1 MiB pinned buffers (single
+ * maps, at rising addresses a page or a few apart, now and then a jump;
+ * once some were freed, at the address of a freed one, as the guest's
+ * page allocator hands freed pages out again) grows to 4/5 of the
+ * aperture, half of it is freed at random, twice; between every few
+ * allocations a staging buffer of 4 MiB to 1/6 of the aperture (256 MiB
+ * of 1.5 GiB) is registered - a list of its runs of pages, anywhere in
+ * 16 GiB - for one upload and unregistered at once.
+ */
+static void build_j(struct synth *s)
+{
+	u64 target = s->p.aperture / 5 * 4, top = PVDMA_MAX(s->p.aperture / 6,
+							   8 * MIB);
+	u64 at = BASE + 64 * GIB, live_bytes = 0, cap = 0, fcap = 0;
+	u64 *freed = NULL;
+	u32 *res = NULL, nres = 0, nfreed = 0, round, i;
+
+	for (round = 0; round < 2 && !s->oom; round++) {
+		while (live_bytes < target && !s->oom) {
+			u64 where = at;
+			u32 b;
+
+			if (!array_grow((void **)&res, &cap, nres + 1,
+					sizeof(*res))) {
+				s->oom = true;
+				break;
+			}
+			if (nfreed) {
+				u32 k = (u32)rnd_below(s, nfreed);
+
+				where = freed[k];
+				freed[k] = freed[--nfreed];
+			} else {
+				at += MIB + rnd_pages(s, PAGE, 4 * PAGE);
+				if (!rnd_below(s, 64))
+					at += rnd_below(s, 256) * MIB;
+			}
+			b = sc_single(s, where, MIB, TRACE_DIR_TO_DEVICE);
+			res[nres++] = b;
+			live_bytes += MIB;
+			if (!rnd_below(s, 8)) {
+				u64 len = rnd_log(s, 4 * MIB, top);
+
+				where = BASE + 96 * GIB +
+					rnd_below(s, 16 * GIB / (2 * MIB)) * 2 * MIB;
+				sc_step(s, sc_pinned(s, where, len),
+					SCRIPT_UNMAP);
+			}
+		}
+		/* half of it freed, at random */
+		if (!array_grow((void **)&freed, &fcap, nfreed + nres / 2,
+				sizeof(*freed))) {
+			s->oom = true;
+			break;
+		}
+		for (i = 0; i < nres / 2 && !s->oom; i++) {
+			u32 k = i + (u32)rnd_below(s, nres - i), t = res[k];
+
+			res[k] = res[i];
+			res[i] = t;
+			sc_step(s, t, SCRIPT_UNMAP);
+			freed[nfreed++] = s->sc.ents[s->sc.bufs[t].first].phys;
+			live_bytes -= MIB;
+		}
+		memmove(res, res + nres / 2, (nres - nres / 2) * sizeof(*res));
+		nres -= nres / 2;
+	}
+	for (i = 0; i < nres && !s->oom; i++)
+		sc_step(s, res[i], SCRIPT_UNMAP);
+	free(res);
+	free(freed);
+}
+
 /* The whole script at each rewind: the seed or the aperture may differ. */
 static int script_rewind(struct synth *s)
 {
@@ -842,6 +1033,12 @@ static const struct synth_workload synth_workloads[] = {
 	{ "h-lists",
 	  "class H: the same as scattered lists of 1-128 MiB, kept",
 	  script_rewind, script_next, build_h_lists },
+	{ "i-infer",
+	  "class I: an inference loop, pinned batches of random sizes",
+	  script_rewind, script_next, build_i },
+	{ "j-texture",
+	  "class J: registered staging beside 1 MiB pinned buffers",
+	  script_rewind, script_next, build_j },
 };
 
 #define SYNTH_NWORKLOADS \
