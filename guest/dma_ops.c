@@ -41,8 +41,8 @@ struct pvdma_call {
  * Every DMA attribute this kernel defines and what it means here
  * (lib/dma_attrs.c decodes a call's bits by this table). MMIO and
  * REQUIRE_COHERENT forbid the bounce pool (a copy is not the device's
- * memory, nor coherent); SKIP_CPU_SYNC leaves the pool's copies to the
- * driver's explicit syncs; the rest change nothing for a host IOMMU
+ * memory, nor coherent); SKIP_CPU_SYNC leaves the copy back at unmap to
+ * the driver's explicit syncs; the rest change nothing for a host IOMMU
  * mapping. Any other bit is refused: dropping it could break what the
  * driver relies on.
  */
@@ -140,12 +140,18 @@ static void pvdma_warn_fail(struct device *dev, struct pvdma_domain *d,
 	}
 }
 
-/* The call's per-map switches for the planner ops; cleared after. */
+/*
+ * The call's per-map switches for the planner ops; cleared after.
+ * SKIP_CPU_SYNC skips only the copy back at unmap: a map fills its bounce
+ * slot whatever the attributes, as swiotlb does (5.18+), for the buffer
+ * is already the device's (dma-api.rst) and bytes the device does not
+ * write must come back as they were, not another mapping's from the pool.
+ */
 static void pvdma_call_begin(struct pvdma_domain *d,
-			     const struct pvdma_call *call)
+			     const struct pvdma_call *call, bool unmap)
 {
 	d->ps.mmio = call->attrs.mmio;
-	d->ps.skip_copy = call->attrs.skip_sync;
+	d->ps.skip_copy = unmap && call->attrs.skip_sync;
 }
 
 static void pvdma_call_end(struct pvdma_domain *d)
@@ -194,7 +200,7 @@ static int pvdma_map_locked(struct pvdma_mdev *m, struct pvdma_seg *segs,
 		fail->reason = PVDMA_FAIL_TRANSPORT;
 		return -EIO;
 	}
-	pvdma_call_begin(d, call);
+	pvdma_call_begin(d, call, false);
 	ret = pvdma_map(&d->ps.planner, segs, n, (enum pvdma_dir)call->dir,
 			call->attrs.planner_attrs);
 	pvdma_call_end(d);
@@ -217,7 +223,7 @@ static void pvdma_unmap_locked(struct pvdma_mdev *m,
 	lockdep_assert_held(&d->lock);
 	if (!d->live)
 		return;
-	pvdma_call_begin(d, call);
+	pvdma_call_begin(d, call, true);
 	if (pvdma_unmap(&d->ps.planner, segs, n, (enum pvdma_dir)call->dir)) {
 		d->bad_unmaps++;
 		m->stats.bad_unmaps++;

@@ -127,8 +127,8 @@ struct pvdma_bounce_pool {
  * @mem:	its window records, batch and bounce slots
  * @segs:	scratch segments for one map_sg/unmap_sg call
  * @nsegs:	entries in @segs
- * @skip_copy:	the current call carries DMA_ATTR_SKIP_CPU_SYNC: the
- *		planner's bounce copies are not made
+ * @skip_copy:	the current call is an unmap carrying
+ *		DMA_ATTR_SKIP_CPU_SYNC: no bounce copy back is made
  * @copies_skipped: bytes not copied because of it
  * @mmio:	the current call maps device memory (DMA_ATTR_MMIO or
  *		map_resource): its range is mapped exactly, never grown or

@@ -21,7 +21,7 @@
  * NONE		accepted, changes nothing
  * MMIO		device memory: the exact range, no RAM lookup, no bounce
  * COHERENT	must stay coherent: never bounced
- * SKIP_SYNC	bounce copies only at the driver's explicit syncs
+ * SKIP_SYNC	no bounce copy back at unmap: the driver's syncs copy
  * QUIET	no failure message
  */
 enum pvdma_attr_effect {
@@ -48,7 +48,7 @@ struct pvdma_attr_rule {
  * struct pvdma_call_attrs - one call's attributes, decoded
  * @planner_attrs: PVDMA_ATTR_* for pvdma_map()
  * @mmio:	map the exact range, do not look it up as RAM
- * @skip_sync:	make no bounce copy at map or unmap
+ * @skip_sync:	make no bounce copy back at unmap (a map still copies in)
  * @quiet:	log no failure
  * @unknown:	bits no rule names (then the call is refused)
  */
