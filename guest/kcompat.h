@@ -46,6 +46,20 @@
 #endif
 
 /*
+ * 6.10 caches in dev->dma_skip_sync whether a device's syncs may be
+ * skipped, decided from the ops it has when its driver calls
+ * dma_set_mask(). pvdma can replace dma-direct's ops after that (a
+ * driver set the mask, then went), and then must clear the flag, or the
+ * DMA API drops every sync (its bounce copies) of a driver that keeps
+ * the default mask. dma_reset_need_sync() came with the flag.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define pvdma_reset_need_sync(dev)	(dma_reset_need_sync(dev))
+#else
+#define pvdma_reset_need_sync(dev)	do { } while (0)
+#endif
+
+/*
  * Timers: the new names, on kernels that only have the old ones.
  * del_timer_sync() became timer_delete_sync() in 6.2; from_timer() and
  * destroy_timer_on_stack() became timer_container_of() and

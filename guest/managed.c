@@ -26,6 +26,7 @@
 
 #include <pvdma/dmadev.h>
 
+#include "kcompat.h"
 #include "pvdma_guest.h"
 
 /**
@@ -142,6 +143,8 @@ static void pvdma_ops_install(struct pvdma_mdev *m, struct pvdma_domain *d)
 	m->domain = d;
 	m->orig_ops = get_dma_ops(dev);
 	set_dma_ops(dev, &m->ops);
+	/* Syncs decided skippable under the old ops are not under ours. */
+	pvdma_reset_need_sync(dev);
 	if (!pvdma_ops_took_effect(dev, &m->ops)) {
 		set_dma_ops(dev, m->orig_ops);
 		m->domain = NULL;
@@ -167,6 +170,7 @@ static void pvdma_ops_reassert(struct pvdma_mdev *m)
 	if (pvdma_ops_took_effect(dev, &m->ops))
 		return;
 	set_dma_ops(dev, &m->ops);
+	pvdma_reset_need_sync(dev);
 	dev_info(dev, "pvdma: DMA ops put back (the kernel had reset them)\n");
 }
 

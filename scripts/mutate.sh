@@ -51,13 +51,14 @@ suite_cmd() {
 			echo "tests/host/run-$1.sh" ;;
 	attack:*)	echo "tests/host/run-attack.sh ${1#attack:}" ;;
 	e2e)		echo tests/e2e/run-e2e.sh ;;
+	e2e-stable)	echo tests/e2e/run-e2e-stable.sh ;;
 	hostile-vm)	echo tests/e2e/run-hostile-vm.sh ;;
 	*)		return 1 ;;
 	esac
 }
 
 boots_vm() {
-	case $1 in e2e|hostile-vm) return 0 ;; esac
+	case $1 in e2e|e2e-stable|hostile-vm) return 0 ;; esac
 	return 1
 }
 

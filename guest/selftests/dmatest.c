@@ -52,6 +52,9 @@ static bool fail_ok;
 module_param(fail_ok, bool, 0444);
 MODULE_PARM_DESC(fail_ok, "map failures are expected (host fault injection): count them, do not fail the run");
 
+module_param_named(set_mask, dmatest_set_mask, bool, 0644);
+MODULE_PARM_DESC(set_mask, "probe sets a 64-bit DMA mask (default); 0 keeps the PCI default mask, as drivers may");
+
 static unsigned int loops = 1;
 module_param(loops, uint, 0444);
 MODULE_PARM_DESC(loops, "run the selected tests this many times (default 1)");

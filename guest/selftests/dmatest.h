@@ -81,6 +81,7 @@ struct dmatest_cmd {
 };
 
 /* dmatest_dev.c */
+extern bool dmatest_set_mask;
 int dmatest_dev_run(struct dmatest_dev *d, struct dmatest_cmd *cmds, u32 n);
 int dmatest_dev_register(int (*domain_peer)(struct device *dev));
 void dmatest_dev_unregister(void);

@@ -11,6 +11,8 @@
  * may be bound at once (a GPU and its audio function share one domain);
  * each is one struct dmatest_dev.
  */
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -30,6 +32,9 @@
  */
 static LIST_HEAD(dmatest_devs);
 static int (*dmatest_domain_peer)(struct device *dev);
+
+/* Probe sets a 64-bit mask; false keeps the PCI default, as drivers may. */
+bool dmatest_set_mask = true;
 
 /**
  * dmatest_dev_nth() - the @n-th bound DMA device, in probe order
@@ -176,6 +181,26 @@ static int dmatest_check_header(struct dmatest_dev *d, resource_size_t len)
 	return 0;
 }
 
+/*
+ * A device served through DMA ops (pvdma's, which may bounce) needs its
+ * syncs: the DMA API must not decide to skip them (6.10+ caches that per
+ * device, from the ops it had when its driver last set the mask).
+ * dma-direct (the hostile test's devices) decides that for itself.
+ */
+static void dmatest_check_syncs(struct pci_dev *pdev, struct dmatest_dev *d)
+{
+	dma_addr_t a;
+
+	if (!get_dma_ops(&pdev->dev))
+		return;
+	a = dma_map_single(&pdev->dev, d, sizeof(*d), DMA_TO_DEVICE);
+	if (dma_mapping_error(&pdev->dev, a))
+		return;
+	if (!dma_need_sync(&pdev->dev, a))
+		dev_err(&pdev->dev, "dmatest: dma_need_sync() is false: the DMA API drops this device's syncs, bounce copies with them\n");
+	dma_unmap_single(&pdev->dev, a, sizeof(*d), DMA_TO_DEVICE);
+}
+
 static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	resource_size_t start, len;
@@ -207,17 +232,20 @@ static int dmatest_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "dmatest: bad DMA device header\n");
 		return ret;
 	}
+	/* First, as drivers do: a probe that fails later has set it too. */
+	ret = dmatest_set_mask ?
+	      dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)) : 0;
+	if (ret) {
+		dev_err(&pdev->dev, "dmatest: 64-bit DMA refused (%d)\n", ret);
+		return ret;
+	}
 	peer = dmatest_domain_peer(&pdev->dev);
 	if (peer < 0) {
 		dev_err(&pdev->dev, "dmatest: no companion device serves this device's DMA; load pvdma.ko first\n");
 		return -ENODEV;
 	}
 	WRITE_ONCE(d->hdr->domain_peer, pvdma_le32(peer));
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret) {
-		dev_err(&pdev->dev, "dmatest: 64-bit DMA refused (%d)\n", ret);
-		return ret;
-	}
+	dmatest_check_syncs(pdev, d);
 	pci_set_master(pdev);
 	spin_lock_init(&d->lock);
 	d->pdev = pdev;
