@@ -405,6 +405,11 @@ static void dt_test_sg(struct dt_ctx *t)
 	dt_sg_round(t, 1500);
 }
 
+static u64 dt_order_mask(size_t size)
+{
+	return ((u64)PAGE_SIZE << get_order(size)) - 1;
+}
+
 static void dt_test_coherent(struct dt_ctx *t)
 {
 	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
@@ -417,6 +422,10 @@ static void dt_test_coherent(struct dt_ctx *t)
 		cpu = dma_alloc_coherent(t->dev, sizes[i], &a, GFP_KERNEL);
 		if (!dt_mapped(t, cpu ? a : DMA_MAPPING_ERROR))
 			continue;
+		/* dma-api.rst: both aligned to the allocation's page order. */
+		dt_check(t, !(a & dt_order_mask(sizes[i])) &&
+			 !((unsigned long)cpu & dt_order_mask(sizes[i])),
+			 "coherent: addresses aligned to the allocation's order");
 		dt_random(cpu, sizes[i], i);
 		dt_sum_check(t, a, cpu, sizes[i], "coherent checksum");
 		dt_fill(t, a, sizes[i], 0x3c);
