@@ -44,11 +44,7 @@ QUICK = {"apertures": ("512M", "1G", "2G", "3G"),
 GUARANTEES = ("rfc", "fits", "host", "limits", "missing")
 # the classes --quick does not hold to rfc's failed-map count, each with
 # why (docs/planner.md): shown, not enforced; every other guarantee is
-RFC_KNOWN = {"j-texture": "after a refusal, the room kept for smaller "
-                         "maps refuses staging registrations that are "
-                         "unmapped at once (it cannot know their "
-                         "lifetime): rfc maps them",
-             "h-lists": "rfc can refuse a large map first, by its "
+RFC_KNOWN = {"h-lists": "rfc can refuse a large map first, by its "
                         "accounting, before pvdma has refused anything"}
 MIB = 1 << 20
 

@@ -693,6 +693,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->nbatch = 0;
 	p->bus_refused_len = 0;
 	p->refused_len = 0;	/* the aperture is empty again */
+	p->crowd_probe.at = 0;	/* and the map watched gone */
 	p->stats.live_windows = 0;
 	p->stats.live_aperture = 0;
 	p->stats.spec_aperture = 0;

@@ -1132,19 +1132,79 @@ static bool crowds_typical(const struct pvdma_planner *p, u64 room)
 	return 2 * need > typical;
 }
 
+/*
+ * Do crowding maps crowd anything out? Room kept pays only if a map that
+ * leaves less room than it takes holds it while smaller maps are
+ * refused; a staging buffer mapped for one copy and unmapped at once
+ * crowds out nothing, and refused for room it fails where rfc maps it.
+ * So one crowding map at a time is watched (the first map of the call):
+ * unmapped with no refusal for want of aperture meanwhile, it counts
+ * for transient; unmapped after one, or still live KEEP_SEEN map calls
+ * later, for staying. Room is kept while staying has not lost the
+ * tally (saturating at +-CROWD_TALLY: a change of workload turns it
+ * within a few probes).
+ */
+#define CROWD_TALLY	4
+
+static void crowd_tally(struct pvdma_planner *p, int vote)
+{
+	p->crowd_probe.at = 0;
+	if (p->crowd_tally + vote >= -CROWD_TALLY &&
+	    p->crowd_tally + vote <= CROWD_TALLY)
+		p->crowd_tally += vote;
+}
+
+static void crowd_probe_start(struct pvdma_planner *p,
+			      const struct pvdma_seg *segs)
+{
+	if (p->crowd_probe.at)
+		return;
+	p->crowd_probe.gpa = segs[0].gpa;
+	p->crowd_probe.refusals = p->aperture_refusals;
+	p->crowd_probe.at = p->stats.map_requests;
+}
+
+static void crowd_probe_age(struct pvdma_planner *p)
+{
+	if (p->crowd_probe.at &&
+	    p->stats.map_requests - p->crowd_probe.at > KEEP_SEEN)
+		crowd_tally(p, -1);
+}
+
+static void crowd_probe_unmap(struct pvdma_planner *p,
+			      const struct pvdma_seg *segs)
+{
+	if (p->crowd_probe.at && segs[0].gpa == p->crowd_probe.gpa)
+		crowd_tally(p, p->aperture_refusals == p->crowd_probe.refusals ? 1 : -1);
+}
+
+/* The aperture the call would find free, trimmable speculation counted. */
+static u64 call_room(const struct pvdma_planner *p)
+{
+	u64 budget = pvdma_cache_budget(p);
+	u64 held = call_pinned_need(p) - p->call_need;
+
+	if (p->cfg.trim)	/* trimmable speculation is room */
+		held -= PVDMA_MIN(held, p->spec_pinned);
+	return budget - PVDMA_MIN(budget, held);
+}
+
+/* Does the call fit but leave less room than it takes? */
+static bool call_crowds(const struct pvdma_planner *p, u64 room)
+{
+	return p->call_need <= room && room - p->call_need < p->call_need;
+}
+
 static bool keeps_room(const struct pvdma_planner *p)
 {
-	u64 need = p->call_need, budget = pvdma_cache_budget(p);
-	u64 held = call_pinned_need(p) - need, room;
+	u64 need = p->call_need, budget = pvdma_cache_budget(p), room;
 
 	/* with a bounce pool, maps that find no room bounce instead */
 	if (!p->policy->keeps_room || !p->refused_len ||
-	    p->cfg.bounce != PVDMA_BOUNCE_OFF)
+	    p->cfg.bounce != PVDMA_BOUNCE_OFF || p->crowd_tally > 0)
 		return false;
-	if (p->cfg.trim)	/* trimmable speculation is room */
-		held -= PVDMA_MIN(held, p->spec_pinned);
-	room = budget - PVDMA_MIN(budget, held);
-	if (need > room || room - need >= need)
+	room = call_room(p);
+	if (!call_crowds(p, room))
 		return false;
 	if (need / 2 > p->refused_len &&
 	    p->released_bytes - p->refused_released < budget)
@@ -1185,6 +1245,7 @@ static void note_refused(struct pvdma_planner *p, const struct pvdma_seg *segs,
 
 	if (reason != PVDMA_FAIL_APERTURE && reason != PVDMA_FAIL_ROOM_KEPT)
 		return;
+	p->aperture_refusals++;
 	if (reason == PVDMA_FAIL_APERTURE) {
 		p->crowd_released = p->released_bytes;
 		for (i = 0; i < n; i++)
@@ -1535,6 +1596,7 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	u64 bytes = 0, bounced = p->stats.bounced_maps;
 	u16 perm = pvdma_dir_perm(dir);
 	struct hit_run run;
+	bool crowding = false;
 	u32 i, reason;
 	int ret;
 
@@ -1557,8 +1619,11 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 		pvdma_live_bytes_add(p, bytes);	/* all hits: no host call */
 		return 0;
 	}
-	if (p->policy->keeps_room && p->call_need)
+	if (p->policy->keeps_room && p->call_need) {
+		crowd_probe_age(p);
 		note_call_need(p);
+		crowding = call_crowds(p, call_room(p));
+	}
 	reason = cache_admit_call(p);
 	if (reason) {
 		p->stats.admission_refusals++;
@@ -1586,6 +1651,8 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	call_end(p);
 	cache_finish(p, segs, n);
 	pvdma_live_bytes_add(p, bytes);
+	if (crowding)
+		crowd_probe_start(p, segs);
 	return 0;
 }
 
@@ -1893,6 +1960,7 @@ int pvdma_cache_unmap(struct pvdma_planner *p, const struct pvdma_seg *segs,
 	int ret = 0;
 	u32 i;
 
+	crowd_probe_unmap(p, segs);
 	if (n == 1)
 		return cache_unmap_one(p, segs, dir);
 	for (i = 0; i < n; i++)

@@ -1668,6 +1668,52 @@ static void test_pvdma_keeps_room(void **state)
 }
 
 /*
+ * Room kept for smaller maps is not kept where crowding maps are
+ * transient: two maps that each left less room than they took were
+ * unmapped with nothing refused meanwhile (staging buffers), so after a
+ * refusal the 20 MiB one test_pvdma_keeps_room refuses is admitted;
+ * crowding maps that stay while others are refused turn it back.
+ */
+static void test_pvdma_keeps_room_transient(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 128 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 left = h->p.window_budget - 24 * MIB, len;
+	struct pvdma_seg held, staging;
+	int i;
+
+	/* all but 24 MiB, in maps that each leave more room than they take */
+	for (i = 0; left; i++, left -= len) {
+		len = left < 8 * MIB ? left : 8 * MIB;
+		assert_int_equal(map1(h, (u64)(20 + i) * GIB, len), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		/* 16 MiB of the 24 free: crowding, and gone at once */
+		staging = seg((u64)(13 + 2 * i) * GIB, 16 * MIB);
+		assert_int_equal(pvdma_map(&h->p, &staging, 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(pvdma_unmap(&h->p, &staging, 1,
+					     PVDMA_DIR_TO_DEVICE), 0);
+	}
+	/* crowding too, and it sees a refusal: one vote for staying */
+	held = seg(3 * GIB, 20 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &held, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, 5 * GIB, 8 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(pvdma_unmap(&h->p, &held, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* transient still leads: the 20 MiB map is admitted */
+	held = seg(7 * GIB, 20 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &held, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* it stays while a map is refused: the tally is even, room kept */
+	assert_int_equal(map1(h, 9 * GIB, 8 * MIB), -ENOSPC);
+	assert_int_equal(pvdma_unmap(&h->p, &held, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 11 * GIB, 20 * MIB), -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_ROOM_KEPT);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Room kept for smaller maps, beside the typical call: after a big map
  * was refused, a mid-sized one that would take more than half the room
  * left is refused too while the aperture is more than half pinned and
@@ -3288,6 +3334,7 @@ int main(void)
 		planner_test(test_pvdma_dead_returned),
 		planner_test(test_pvdma_keeps_room),
 		planner_test(test_pvdma_keeps_room_typical),
+		planner_test(test_pvdma_keeps_room_transient),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_undo_split_window),

@@ -473,6 +473,19 @@ struct pvdma_planner {
 	u64 released_bytes;
 	u64 need_log_mean;
 	u32 need_calls;
+	/*
+	 * Do crowding maps crowd anything out (planner_cache.c,
+	 * crowd_tally())? Maps refused for want of aperture or for room so
+	 * far; the crowding map watched (.at: the map call that made it, 0
+	 * if none) and how the last few went, transient > 0 > staying.
+	 */
+	u64 aperture_refusals;
+	struct {
+		u64 gpa;
+		u64 at;
+		u64 refusals;
+	} crowd_probe;
+	int crowd_tally;
 	/* Windows recently hit, by 2 MiB of guest address: most lookups end
 	 * here without a tree descent (validated on use).
 	 */
