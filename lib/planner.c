@@ -44,8 +44,9 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 }
 
 /*
- * A chunk map from the pool for @w, its contents as the last window left
- * them (the caller fills it), or NULL if none is left or @w has one.
+ * A chunk map from the pool for @w, or NULL if none is left or @w has
+ * one. Its counts and touched bits are all 0 (pvdma_chunks_detach());
+ * the rest is as the last window left it (the caller fills it).
  */
 struct pvdma_chunk_map *pvdma_chunks_take(struct pvdma_planner *p,
 					  struct pvdma_window *w)
@@ -64,7 +65,6 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	struct pvdma_chunk_map *c = pvdma_chunks_take(p, w);
 	u64 ps = p->cfg.page_size;
-	u32 used;
 
 	if (!c)
 		return;
@@ -74,31 +74,68 @@ void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	c->skew = w->gpa & (c->chunk - 1);
 	c->shift = (u32)__builtin_ctzll(c->chunk);
 	c->free_bytes = w->len;
-	/* only the chunks the window reaches are ever read: often half */
-	used = (u32)((w->len + c->skew + c->chunk - 1) >> c->shift);
-	memset(c->cover, 0, used * sizeof(c->cover[0]));
-	memset(c->starts, 0, used * sizeof(c->starts[0]));
-	memset(c->ends, 0, used * sizeof(c->ends[0]));
-	memset(c->touched, 0, PVDMA_BITMAP_WORDS(used) * sizeof(c->touched[0]));
 }
 
-void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w)
+/*
+ * Set the counts of @c back to 0 for the next window that takes it.
+ * Only a touched chunk holds a count (a chunk's cover is 0 whenever its
+ * bit is clear, and its starts and ends are never above its cover), so
+ * only the span of the touched bits is cleared: nothing for the window
+ * whose mappings all went (one evicted idle), where clearing the chunks
+ * the next window reaches at every attach cost a few hundred
+ * instructions a window.
+ */
+static void chunks_clear(struct pvdma_chunk_map *c)
+{
+	u32 i, lo = PVDMA_CHUNKS, hi = 0;
+
+	for (i = 0; i < PVDMA_BITMAP_WORDS(PVDMA_CHUNKS); i++) {
+		u64 t = c->touched[i];
+
+		if (!t)
+			continue;
+		if (lo == PVDMA_CHUNKS)
+			lo = i * 64 + (u32)__builtin_ctzll(t);
+		hi = i * 64 + 64 - (u32)__builtin_clzll(t);
+		c->touched[i] = 0;
+	}
+	if (lo >= hi)
+		return;
+	memset(c->cover + lo, 0, (hi - lo) * sizeof(c->cover[0]));
+	memset(c->starts + lo, 0, (hi - lo) * sizeof(c->starts[0]));
+	memset(c->ends + lo, 0, (hi - lo) * sizeof(c->ends[0]));
+}
+
+/*
+ * @w's chunk map goes back to the pool, cleared (pvdma_chunks_take()).
+ * Out of line: a window with no map (every window rfc frees) pays
+ * nothing for the clearing in pvdma_win_free().
+ */
+noinline void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	struct pvdma_chunk_map *c = w->chunks;
 
 	if (!c)
 		return;
+	chunks_clear(c);
 	c->next_free = p->free_chunk_maps;
 	p->free_chunk_maps = c;
 	w->chunks = NULL;
 }
 
-static void chunks_init(struct pvdma_planner *p)
+/*
+ * The pool, every map in it: the caller's memory is cleared once here
+ * (@fresh), after that each map is cleared as it comes back.
+ */
+static void chunks_init(struct pvdma_planner *p, bool fresh)
 {
 	u32 i;
 
 	p->free_chunk_maps = NULL;
 	for (i = 0; i < p->mem.nchunk_maps && p->mem.chunk_maps; i++) {
+		if (fresh)
+			memset(&p->mem.chunk_maps[i], 0,
+			       sizeof(p->mem.chunk_maps[i]));
 		p->mem.chunk_maps[i].next_free = p->free_chunk_maps;
 		p->free_chunk_maps = &p->mem.chunk_maps[i];
 	}
@@ -106,9 +143,10 @@ static void chunks_init(struct pvdma_planner *p)
 
 void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	pvdma_chunks_detach(p, w);
 	w->state = PVDMA_WIN_FREE;
 	pvdma_list_add_tail(&w->lru, &p->free_windows);
+	if (w->chunks)		/* most windows have none: no call */
+		pvdma_chunks_detach(p, w);
 }
 
 /* ---- indexes: by guest-physical start, by bus address ---------------- */
@@ -608,7 +646,7 @@ int pvdma_planner_init(struct pvdma_planner *p,
 		mem->windows[i].chunks = NULL;
 		pvdma_list_add_tail(&mem->windows[i].lru, &p->free_windows);
 	}
-	chunks_init(p);
+	chunks_init(p, true);
 	pvdma_bounce_init(p);
 	p->window_budget = cfg->aperture_bytes - pvdma_bounce_reserved(p);
 	p->window_count_budget = cfg->max_mappings -
@@ -686,10 +724,9 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->spec_hits = 0;
 	for (i = 0; i < p->mem.nwindows; i++) {
 		p->mem.windows[i].trimmable = 0;
-		p->mem.windows[i].chunks = NULL;
-		pvdma_win_free(p, &p->mem.windows[i]);
+		pvdma_win_free(p, &p->mem.windows[i]);	/* its map cleared */
 	}
-	chunks_init(p);
+	chunks_init(p, false);
 	p->nbatch = 0;
 	p->bus_refused_len = 0;
 	p->refused_len = 0;	/* the aperture is empty again */
