@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,6 +170,87 @@ int fdstore_take_socket(struct fdstore *st, const char *path)
 		return fd;
 	}
 	return -ENOENT;
+}
+
+static int fdstore_not_ours(const char *name, const char *why)
+{
+	pvdmad_log(PVDMAD_LOG_ERR, "fd store: %s is not what pvdmad made: %s",
+		   name, why);
+	return -EBADFD;
+}
+
+/* Does @fd's link in /proc (what the kernel calls it) start with @kind? */
+static bool fdstore_link_is(int fd, const char *kind, size_t len)
+{
+	char path[32], link[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return len <= sizeof(link) &&
+	       readlink(path, link, sizeof(link)) >= (ssize_t)len &&
+	       !memcmp(link, kind, len);
+}
+
+int fdstore_check_memfd(int fd, const char *name, uint64_t size, int seals)
+{
+	static const char memfd[] = "/memfd:";
+	struct stat st;
+	int flags = fcntl(fd, F_GETFL), got;
+
+	/* A tmpfs file has seals too, and a path anyone may open: a memfd
+	 * has neither (its link names it). */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !fdstore_link_is(fd, memfd, sizeof(memfd) - 1))
+		return fdstore_not_ours(name, "not a memfd");
+	if (flags < 0 || (flags & O_ACCMODE) != O_RDWR)
+		return fdstore_not_ours(name, "not open read-write");
+	got = fcntl(fd, F_GET_SEALS);
+	if (got != seals)
+		return fdstore_not_ours(name, "other seals");
+	/* Made by pvdmad, with other options: -ESTALE, the caller says so. */
+	return (uint64_t)st.st_size == size ? 0 : -ESTALE;
+}
+
+int fdstore_check_eventfd(int fd, const char *name)
+{
+	static const char kind[] = "anon_inode:[eventfd]";
+	int flags = fcntl(fd, F_GETFL);
+
+	/* An eventfd has no file type of its own: its link names it. */
+	if (!fdstore_link_is(fd, kind, sizeof(kind) - 1))
+		return fdstore_not_ours(name, "not an eventfd");
+	if (flags < 0 || (flags & O_ACCMODE) != O_RDWR || !(flags & O_NONBLOCK))
+		return fdstore_not_ours(name, "not read-write and non-blocking");
+	return 0;
+}
+
+static int fdstore_sockopt(int fd, int opt)
+{
+	socklen_t len = sizeof(int);
+	int val;
+
+	return getsockopt(fd, SOL_SOCKET, opt, &val, &len) < 0 ? -1 : val;
+}
+
+int fdstore_check_socket(int fd, const char *name, const char *listen_path)
+{
+	struct sockaddr_un addr;
+	socklen_t len = sizeof(addr);
+	int flags = fcntl(fd, F_GETFL);
+
+	if (fdstore_sockopt(fd, SO_DOMAIN) != AF_UNIX ||
+	    fdstore_sockopt(fd, SO_TYPE) != SOCK_STREAM)
+		return fdstore_not_ours(name, "not an AF_UNIX stream socket");
+	if (fdstore_sockopt(fd, SO_ACCEPTCONN) != !!listen_path)
+		return fdstore_not_ours(name, listen_path ? "not listening" :
+					"a listening socket, not a connection");
+	if (!listen_path)
+		return flags >= 0 && (flags & O_NONBLOCK) ? 0 :
+			fdstore_not_ours(name, "a blocking connection");
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(addr.sun_path, listen_path, sizeof(addr.sun_path)))
+		return fdstore_not_ours(name, "bound to another path");
+	return 0;
 }
 
 const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix)

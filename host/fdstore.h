@@ -18,6 +18,7 @@
 #define PVDMAD_FDSTORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -93,6 +94,25 @@ int fdstore_take(struct fdstore *st, const char *name);
 /* Take the inherited listening AF_UNIX socket bound to @path, whatever
  * its name (systemd's socket activation): the fd, or -ENOENT. */
 int fdstore_take_socket(struct fdstore *st, const char *path);
+
+/*
+ * What an fd taken back must be: what pvdmad made or accepted, checked as
+ * strictly as then. Whoever the keeper takes fds from could have put
+ * another there under the name, and a region whose seals are gone can be
+ * shrunk under pvdmad (SIGBUS) by any other holder. 0, or -EBADFD, logged
+ * with @name and why.
+ */
+
+/* A memfd, read-write, with exactly @seals (F_GET_SEALS); -ESTALE (not
+ * logged) if all that holds but it is not @size bytes. */
+int fdstore_check_memfd(int fd, const char *name, uint64_t size, int seals);
+
+/* An eventfd, read-write and non-blocking (the loop reads it). */
+int fdstore_check_eventfd(int fd, const char *name);
+
+/* An AF_UNIX stream socket: with @listen_path, listening there; without,
+ * a non-blocking connection (not a listener). */
+int fdstore_check_socket(int fd, const char *name, const char *listen_path);
 
 /* The name of the first inherited fd not yet taken whose name starts with
  * @prefix, or NULL. */

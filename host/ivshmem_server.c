@@ -106,6 +106,8 @@ static void ivshmem_send_refusal(int sock, int err)
 }
 
 /* A sealed memfd: the client can't shrink it under the daemon (SIGBUS). */
+#define IVSHMEM_SHM_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
 static int ivshmem_create_shm(struct ivshmem_client *cl, const char *name,
 			      uint64_t size)
 {
@@ -116,7 +118,7 @@ static int ivshmem_create_shm(struct ivshmem_client *cl, const char *name,
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	    fcntl(fd, F_ADD_SEALS, IVSHMEM_SHM_SEALS) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -549,9 +551,8 @@ static void ivshmem_on_accept(struct evloop_watch *w, uint32_t events)
 static int ivshmem_listen_kept(struct ivshmem_server *srv)
 {
 	char name[FDSTORE_NAME_MAX + 1];
-	int fd, listening = 0;
-	socklen_t len = sizeof(listening);
 	struct stat st;
+	int fd;
 
 	if (!srv->store)
 		return -ENOENT;
@@ -563,8 +564,9 @@ static int ivshmem_listen_kept(struct ivshmem_server *srv)
 		fd = fdstore_take_socket(srv->store, srv->path);
 	if (fd < 0)
 		return fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
-	    !listening || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+	/* Named or found by path, it must be what host_listen() makes. */
+	if (fdstore_check_socket(fd, name, srv->path) ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 		pvdmad_log(PVDMAD_LOG_ERR, "%s: the fd handed over is not a listening socket",
 			   srv->name);
 		close(fd);
@@ -666,31 +668,47 @@ struct ivshmem_client *ivshmem_server_find(struct ivshmem_server *srv,
 	return NULL;
 }
 
-/* The region an earlier pvdmad created: it must be this server's size. */
+/* The region an earlier pvdmad created (checked when taken). */
 static int ivshmem_map_kept_shm(struct ivshmem_client *cl)
 {
-	struct stat st;
 	void *p;
 
-	if (fstat(cl->shm_fd, &st) < 0)
-		return -errno;
-	if ((uint64_t)st.st_size != cl->server->shm_size)
-		return -ESTALE;
-	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	p = mmap(NULL, cl->server->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 cl->shm_fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	cl->shm = p;
-	cl->shm_size = st.st_size;
+	cl->shm_size = cl->server->shm_size;
 	return 0;
 }
 
-/* Take every fd of client @id; -ENOENT if one is missing. */
+/* Is fd @i of a client what ivshmem_client_fd() says pvdmad made there? */
+static int ivshmem_check_kept_fd(struct ivshmem_client *cl, unsigned int i,
+				 int fd, const char *name)
+{
+	struct stat st;
+	int err;
+
+	if (i == 0)
+		return fdstore_check_socket(fd, name, NULL);
+	if (i != 1)
+		return fdstore_check_eventfd(fd, name);
+	err = fdstore_check_memfd(fd, name, cl->server->shm_size,
+				  IVSHMEM_SHM_SEALS);
+	if (err == -ESTALE && !fstat(fd, &st))
+		pvdmad_log(PVDMAD_LOG_ERR, "%s: %lld bytes, this pvdmad's regions are %llu (restart with the same options)",
+			   name, (long long)st.st_size,
+			   (unsigned long long)cl->server->shm_size);
+	return err;
+}
+
+/* Take every fd of client @id; -ENOENT if one is missing, -EBADFD if one
+ * is not what pvdmad made (each is checked). */
 static int ivshmem_take_kept_fds(struct ivshmem_client *cl)
 {
 	char role[16], name[FDSTORE_NAME_MAX + 1];
 	unsigned int i;
-	int *fd, err = 0;
+	int *fd, err = 0, ret;
 
 	for (i = 0; i < IVSHMEM_FD_ROLES; i++) {
 		fd = ivshmem_client_fd(cl, i, role, sizeof(role));
@@ -699,6 +717,11 @@ static int ivshmem_take_kept_fds(struct ivshmem_client *cl)
 		if (*fd < 0) {
 			*fd = -1;
 			err = -ENOENT;
+		} else {
+			/* Every one checked: each that is off is logged. */
+			ret = ivshmem_check_kept_fd(cl, i, *fd, name);
+			if (!err)
+				err = ret;
 		}
 	}
 	return err;

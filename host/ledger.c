@@ -16,6 +16,9 @@
 #include "ledger.h"
 
 #define LEDGER_HDR_BYTES	4096u
+/* A memfd made without MFD_ALLOW_SEALING has this seal, and only it: the
+ * ledger taken back must be one (ledger_take()). */
+#define LEDGER_SEALS		F_SEAL_SEAL
 
 #define ledger_publish(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
@@ -270,6 +273,11 @@ int ledger_take(struct fdstore *st, const char *name,
 	fd = st ? fdstore_take(st, name) : -ENOENT;
 	if (fd < 0)
 		return fd;
+	err = fdstore_check_memfd(fd, name, ledger_bytes(geo), LEDGER_SEALS);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);

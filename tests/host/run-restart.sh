@@ -227,4 +227,41 @@ else
 	skip "revoked user across a restart: needs root and setpriv"
 fi
 
+# 9. Fds handed back that are not what pvdmad made (a keeper holding
+# what another process of the service stored, or a region whose seals are
+# gone: whoever else holds it could shrink it under pvdmad, SIGBUS). Each
+# is checked as when pvdmad made it (docs/security.md §2.8): the client is
+# not taken back, and the log says which fd and why. The forger hands the
+# fds over as a keeper would; its region has the size pvdmad wants (read
+# from the refusal of a first, wrong-sized one).
+f=$dir/forged
+mkdir -p "$f"
+truncate -s 64M "$f/ram"
+fopts="--socket $f/c.sock --guest-ram $f/ram --ram-below-4g 32M --control $f/ctl"
+forge() {	# KIND: run pvdmad with that set of fds until it serves
+	rm -f "$f/ctl"
+	python3 "$(dirname "$0")/forge-store.py" "$1" "$PVDMAD" $fopts >"$f/log-$1" 2>&1 &
+	fpid=$!
+	wait_socket "$f/ctl" 10
+	kill -TERM "$fpid"
+	wait "$fpid"
+}
+forge sealed
+size=$(sed -n "s/.*companion.1.shm: [0-9]* bytes, this pvdmad's regions are \([0-9]*\).*/\1/p" "$f/log-sealed")
+check "a region of another size: refused, its size and the wanted one logged ($size)" [ -n "$size" ]
+export FORGE_SIZE="${size:-131072}"
+for k in sealed unsealed pipe listener; do forge "$k"; done
+unset FORGE_SIZE
+check "a region sealed as pvdmad seals it: every fd passes (refused for its missing ledger only)" \
+	sh -c "grep -q 'ledger of client 1' '$f/log-sealed' && ! grep -q 'not what pvdmad made' '$f/log-sealed'"
+check "a region without seals: not taken back (logged: other seals)" \
+	sh -c "grep -q 'companion.1.shm is not what pvdmad made: other seals' '$f/log-unsealed' &&
+		grep -q 'client 1 can.t be taken back' '$f/log-unsealed' && ! grep -q 'ledger of client' '$f/log-unsealed'"
+check "a pipe as the doorbell: not taken back (logged: not an eventfd)" \
+	sh -c "grep -q 'companion.1.bell0 is not what pvdmad made: not an eventfd' '$f/log-pipe' &&
+		grep -q 'client 1 can.t be taken back' '$f/log-pipe'"
+check "a listening socket as the connection: not taken back (logged)" \
+	sh -c "grep -q 'companion.1.sock is not what pvdmad made: a listening socket' '$f/log-listener' &&
+		grep -q 'client 1 can.t be taken back' '$f/log-listener'"
+
 finish

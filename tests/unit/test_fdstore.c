@@ -4,7 +4,8 @@
  * sends are what sd_notify(3) specifies (FDSTORE=1 + FDNAME= with the fd
  * as SCM_RIGHTS, FDSTOREREMOVE=1, READY=1), and what it takes at start is
  * what sd_listen_fds(3) hands over (fds from 3, LISTEN_PID must be ours,
- * LISTEN_FDNAMES split on ':'), listening sockets found by path.
+ * LISTEN_FDNAMES split on ':'), listening sockets found by path; an fd
+ * taken back passes only if it is what pvdmad made (type, flags, seals).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -328,6 +330,128 @@ static void test_listen_fds(void **state)
 	unlink(path);
 }
 
+#define SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+/* A memfd of @size bytes with @seals added (-1: made without sealing). */
+static int memfd_sealed(size_t size, int seals)
+{
+	int fd = memfd_create("t", seals < 0 ? 0 : MFD_ALLOW_SEALING);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	if (seals > 0)
+		assert_int_equal(fcntl(fd, F_ADD_SEALS, seals), 0);
+	return fd;
+}
+
+/* @fd opened again through /proc, with @flags: another open file. */
+static int reopen(int fd, int flags)
+{
+	char path[32];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = open(path, flags);
+	assert_true(r >= 0);
+	return r;
+}
+
+/*
+ * Every kind of fd pvdmad takes back is checked as when it made it: a
+ * region without its seals (shrinkable under pvdmad: SIGBUS) or with
+ * others, a pipe for an eventfd, a blocking one, a listener for a
+ * connection, another path for a listener: each refused (-EBADFD). What
+ * pvdmad makes passes.
+ */
+static void test_taken_fds_checked(void **state)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, p[2], sv[2];
+	char path[64];
+
+	/* regions: sealed as pvdmad seals them, and the ledger (no sealing) */
+	fd = memfd_sealed(4096, SEALS);
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), 0);
+	assert_int_equal(fdstore_check_memfd(fd, "r", 8192, SEALS), -ESTALE);
+	close(fd);
+	fd = memfd_sealed(4096, -1);
+	assert_int_equal(fdstore_check_memfd(fd, "l", 4096, F_SEAL_SEAL), 0);
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), -EBADFD);
+	close(fd);
+	fd = memfd_sealed(4096, 0);		/* no seals: shrinkable */
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), -EBADFD);
+	assert_int_equal(fdstore_check_memfd(fd, "l", 4096, F_SEAL_SEAL), -EBADFD);
+	close(fd);
+	fd = memfd_sealed(4096, F_SEAL_SHRINK | F_SEAL_GROW);	/* not final */
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), -EBADFD);
+	close(fd);
+	fd = memfd_sealed(4096, SEALS | F_SEAL_WRITE);	/* more: unwritable */
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), -EBADFD);
+	close(fd);
+	fd = memfd_sealed(4096, SEALS);
+	p[0] = reopen(fd, O_RDONLY);
+	assert_int_equal(fdstore_check_memfd(p[0], "r", 4096, SEALS), -EBADFD);
+	close(p[0]);
+	close(fd);
+	/* a tmpfs file has F_SEAL_SEAL too, and a path others may open */
+	snprintf(path, sizeof(path), "/dev/shm/pvdma-fdstore.%d", (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd >= 0) {
+		unlink(path);
+		assert_int_equal(ftruncate(fd, 4096), 0);
+		assert_int_equal(fcntl(fd, F_GET_SEALS), F_SEAL_SEAL);
+		assert_int_equal(fdstore_check_memfd(fd, "l", 4096, F_SEAL_SEAL), -EBADFD);
+		close(fd);
+	}
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fdstore_check_memfd(p[0], "r", 4096, SEALS), -EBADFD);
+
+	/* eventfds: non-blocking, read-write */
+	assert_int_equal(fdstore_check_eventfd(p[0], "e"), -EBADFD);
+	close(p[0]);
+	close(p[1]);
+	fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(fdstore_check_eventfd(fd, "e"), 0);
+	assert_int_equal(fdstore_check_memfd(fd, "r", 4096, SEALS), -EBADFD);
+	close(fd);
+	fd = eventfd(0, 0);
+	assert_int_equal(fdstore_check_eventfd(fd, "e"), -EBADFD);
+	close(fd);
+	fd = memfd_sealed(8, SEALS);
+	assert_int_equal(fdstore_check_eventfd(fd, "e"), -EBADFD);
+	close(fd);
+
+	/* connections: AF_UNIX stream, non-blocking, not listening */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(fdstore_check_socket(sv[0], "s", NULL), 0);
+	assert_int_equal(fdstore_check_socket(sv[0], "s", "/nowhere"), -EBADFD);
+	assert_int_equal(fdstore_check_eventfd(sv[0], "e"), -EBADFD);
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fdstore_check_socket(sv[0], "s", NULL), -EBADFD);
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(fdstore_check_socket(sv[0], "s", NULL), -EBADFD);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* listeners: bound to the path configured */
+	snprintf(path, sizeof(path), "/tmp/pvdma-fdstore-c.%d", (int)getpid());
+	unlink(path);
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(fdstore_check_socket(fd, "l", path), -EBADFD);	/* not yet */
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(fdstore_check_socket(fd, "l", path), 0);
+	assert_int_equal(fdstore_check_socket(fd, "l", "/tmp/elsewhere"), -EBADFD);
+	assert_int_equal(fdstore_check_socket(fd, "s", NULL), -EBADFD);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_keeper_full),
 		cmocka_unit_test(test_no_keeper),
 		cmocka_unit_test(test_listen_fds),
+		cmocka_unit_test(test_taken_fds_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

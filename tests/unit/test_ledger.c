@@ -15,9 +15,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "host/fdstore.h"
 
 /* ---- a backend that dies at its N-th call ---- */
 
@@ -474,6 +478,42 @@ static void test_resume_rechecks_ram(void **state)
 	}
 }
 
+/*
+ * A ledger handed back must be a memfd as ledger_create() makes it: one
+ * made to allow sealing and left unsealed (as anyone could put in the
+ * store) is refused before a byte of it is read, though its bytes are a
+ * good ledger's; the same bytes in a memfd like pvdmad's resume.
+ */
+static int ledger_copy(const struct ledger *l, unsigned int flags)
+{
+	int fd = memfd_create("pvdmad-ledger", MFD_CLOEXEC | flags);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)l->size), 0);
+	assert_int_equal(pwrite(fd, l->hdr, l->size, 0), (ssize_t)l->size);
+	return fd;
+}
+
+static void test_take_checks_the_memfd(void **state)
+{
+	struct ledger_geometry geo = {
+		.kind = 1, .id = 7, .batch = 4, .page_size = 4096, .records = 16,
+	};
+	struct fdstore_fd kept = { .name = "companion.7.ledger" };
+	struct fdstore st = { .sock = -1, .inherited = &kept, .ninherited = 1 };
+	struct ledger l, *out = NULL;
+
+	assert_int_equal(ledger_create(&l, &geo), 0);
+	kept.fd = ledger_copy(&l, MFD_ALLOW_SEALING);
+	assert_int_equal(ledger_take(&st, kept.name, &geo, &out), -EBADFD);
+	assert_null(out);
+	kept.fd = ledger_copy(&l, 0);
+	assert_int_equal(ledger_take(&st, kept.name, &geo, &out), 0);
+	assert_non_null(out);
+	ledger_leave(out);
+	ledger_destroy(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_killed_after_commit),
 		cmocka_unit_test(test_resume_refuses_bad_ledger),
 		cmocka_unit_test(test_resume_rechecks_ram),
+		cmocka_unit_test(test_take_checks_the_memfd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
