@@ -1174,8 +1174,12 @@ static void crowd_probe_age(struct pvdma_planner *p)
 static void crowd_probe_unmap(struct pvdma_planner *p,
 			      const struct pvdma_seg *segs)
 {
-	if (p->crowd_probe.at && segs[0].gpa == p->crowd_probe.gpa)
-		crowd_tally(p, p->aperture_refusals == p->crowd_probe.refusals ? 1 : -1);
+	bool refused;
+
+	if (!p->crowd_probe.at || segs[0].gpa != p->crowd_probe.gpa)
+		return;
+	refused = p->aperture_refusals != p->crowd_probe.refusals;
+	crowd_tally(p, refused ? -1 : 1);
 }
 
 /* The aperture the call would find free, trimmable speculation counted. */
