@@ -1199,15 +1199,15 @@ static bool call_crowds(const struct pvdma_planner *p, u64 room)
 	return p->call_need <= room && room - p->call_need < p->call_need;
 }
 
-static bool keeps_room(const struct pvdma_planner *p)
+/* @room: call_room(), reckoned once by the pass for this and the probe. */
+static bool keeps_room(const struct pvdma_planner *p, u64 room)
 {
-	u64 need = p->call_need, budget = pvdma_cache_budget(p), room;
+	u64 need = p->call_need, budget = pvdma_cache_budget(p);
 
 	/* with a bounce pool, maps that find no room bounce instead */
 	if (!p->policy->keeps_room || !p->refused_len ||
 	    p->cfg.bounce != PVDMA_BOUNCE_OFF || p->crowd_tally > 0)
 		return false;
-	room = call_room(p);
 	if (!call_crowds(p, room))
 		return false;
 	if (need / 2 > p->refused_len &&
@@ -1223,13 +1223,13 @@ static bool keeps_room(const struct pvdma_planner *p)
  * Each miss was admitted against the counts of its moment; this settles
  * the call before anything is evicted for it. 0 or the PVDMA_FAIL_*.
  */
-static u32 cache_admit_call(const struct pvdma_planner *p)
+static u32 cache_admit_call(const struct pvdma_planner *p, u64 room)
 {
 	if (p->stats.pinned_windows > pvdma_cache_count_budget(p))
 		return PVDMA_FAIL_MAPPINGS;
 	if (!cache_fits(p, 0))
 		return PVDMA_FAIL_APERTURE;
-	if (keeps_room(p))
+	if (keeps_room(p, room))
 		return PVDMA_FAIL_ROOM_KEPT;
 	return 0;
 }
@@ -1601,6 +1601,7 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	u16 perm = pvdma_dir_perm(dir);
 	struct hit_run run;
 	bool crowding = false;
+	u64 room = 0;
 	u32 i, reason;
 	int ret;
 
@@ -1626,9 +1627,10 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	if (p->policy->keeps_room && p->call_need) {
 		crowd_probe_age(p);
 		note_call_need(p);
-		crowding = call_crowds(p, call_room(p));
+		room = call_room(p);
+		crowding = call_crowds(p, room);
 	}
-	reason = cache_admit_call(p);
+	reason = cache_admit_call(p, room);
 	if (reason) {
 		p->stats.admission_refusals++;
 		cache_refused(p, reason);
