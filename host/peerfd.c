@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "peerfd.h"
@@ -31,13 +32,33 @@ int peerfd_init(void)
 	return sigaction(SIGALRM, &sa, NULL) < 0 ? -errno : 0;
 }
 
-static void peerfd_arm(long ms)
+/*
+ * Arm the guard, or disarm it (0). It fires again every period until
+ * disarmed: a first signal taken before the call began (the loop
+ * preempted in between) leaves the next one to end the call.
+ */
+static void peerfd_arm(long us)
 {
-	struct itimerval it = {
-		.it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 },
-	};
+	struct timeval tv = { .tv_sec = us / 1000000, .tv_usec = us % 1000000 };
+	struct itimerval it = { .it_value = tv, .it_interval = tv };
 
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * A read that never waits, whatever the description's flags say: an
+ * eventfd takes RWF_NOWAIT (Linux 5.12+), so a peer that clears
+ * O_NONBLOCK after our check and drains the counter gets us -EAGAIN,
+ * not a blocked loop. Older kernels: a plain read, under the guard alone.
+ */
+static ssize_t peerfd_read_nowait(int fd, uint64_t *v)
+{
+	struct iovec iov = { .iov_base = v, .iov_len = sizeof(*v) };
+	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+
+	if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+		n = read(fd, v, sizeof(*v));
+	return n;
 }
 
 /* One 8-byte read or write, guarded. */
@@ -51,8 +72,8 @@ static int peerfd_io(int fd, uint64_t *v, bool write_it)
 		return -errno;
 	if (!(flags & O_NONBLOCK))
 		return -EPERM;
-	peerfd_arm(PEERFD_GUARD_MS);
-	n = write_it ? write(fd, v, sizeof(*v)) : read(fd, v, sizeof(*v));
+	peerfd_arm(PEERFD_GUARD_US);
+	n = write_it ? write(fd, v, sizeof(*v)) : peerfd_read_nowait(fd, v);
 	err = n < 0 ? errno : 0;
 	peerfd_arm(0);
 	if (n == sizeof(*v))

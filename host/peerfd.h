@@ -8,7 +8,8 @@
  *   - checks O_NONBLOCK first: cleared means the peer tampered (-EPERM);
  *   - runs under a short interval timer whose signal (no SA_RESTART) ends
  *     a blocking call with EINTR, for the peer that clears the flag between
- *     the check and the call (-ETIMEDOUT);
+ *     the check and the call (-ETIMEDOUT); a read is RWF_NOWAIT besides,
+ *     where the kernel takes it, so it never waits at all;
  *   - takes EAGAIN as "nothing to read" or "counter full, the other side
  *     will see it anyway" (-EAGAIN, not an error).
  * The caller disconnects a peer that tampered.
@@ -18,7 +19,13 @@
 
 #include <stdint.h>
 
-#define PEERFD_GUARD_MS	50	/* the longest one access may block */
+/*
+ * The longest one access may block, and the guard's period after it. An
+ * access that doesn't wait is never interrupted, however short this is;
+ * one that waits is a peer's doing, which each win of that race (its
+ * flag cleared between our check and our call) buys a stall this long.
+ */
+#define PEERFD_GUARD_US	1000
 
 /* Install the guard's signal handler (once per process). 0 or -errno. */
 int peerfd_init(void);

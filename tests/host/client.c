@@ -21,6 +21,7 @@
  *   client uaf-control --control C --pid P     (eviction within one batch)
  *   client linger  --socket S --dma-socket D --control C (lingering fds)
  *   client eventfd --socket S --control C      (shared eventfds turned)
+ *   client flagrace --socket S [--seconds T]   (an eventfd's flag raced)
  *   client nobody  --socket S [--dma-socket D] [--control C] (as uid 65534)
  *   client sigbus  --socket S --dma-socket D --gpa G (unbackable RAM page)
  *   client hidden  --socket S [--gpa TSEG]     (VGA window, SMRAM: TSEG, SMBASE)
@@ -1234,6 +1235,96 @@ static int run_eventfd(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * The shared interrupt eventfd's counter full and its O_NONBLOCK turned
+ * off and on again without pause by a child process (the same open file
+ * description) while pvdmad signals it: now and then pvdmad's check of
+ * the flag passes and its write finds the flag cleared, the race the
+ * guard exists for, and the loop waits in that write until the guard ends
+ * it. A NOP is posted and rung again and again for --seconds (default 4),
+ * on a fresh connection after each disconnection (a lost race: the flag
+ * seen cleared; or a won one: pvdmad blocked). What each win cost pvdmad's
+ * loop is in its stats (run-attack.sh flagrace).
+ */
+static pid_t flag_toggler(int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;) {
+			fcntl(fd, F_SETFL, 0);
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+		}
+	}
+	return pid;
+}
+
+static void flag_toggler_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* Post a NOP and ring: 1 served, 0 disconnected, -1 neither in 2 s. */
+static int flagrace_try(struct companion *c)
+{
+	struct pvdma_request op = { .op = PVDMA_OP_NOP };
+	struct pvdma_slot_hdr *slot = companion_queue(c, &op, 1);
+	struct pollfd pfd = { .fd = c->dev.sock, .events = POLLIN };
+	u64 one = 1;
+	int i;
+
+	if (write(c->dev.bell_fd, &one, sizeof(one)) != sizeof(one))
+		return 0;
+	for (i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&slot->done_seq, __ATOMIC_ACQUIRE) == slot->seq)
+			return 1;
+		if (poll(&pfd, 1, 1) == 1)
+			return 0;
+	}
+	return -1;
+}
+
+static int run_flagrace(const struct opts *o)
+{
+	u64 full = 0xfffffffffffffffeull, end;
+	unsigned int tries = 0, lost = 0;
+	struct companion c;
+	pid_t tog = -1;
+	int r = 0;
+
+	end = now_ns() + (u64)(o->seconds ? o->seconds : 4) * 1000000000ull;
+	while (now_ns() < end) {
+		if (r == 0) {
+			flag_toggler_stop(tog);
+			if (tries)
+				ivs_close(&c.dev);
+			if (companion_open(&c, o->socket)) {
+				check(false, "flagrace: connect");
+				return 1;
+			}
+			if (write(c.dev.irq_fd, &full, sizeof(full)) != sizeof(full)) {
+				perror("flagrace: fill the interrupt eventfd");
+				return 1;
+			}
+			tog = flag_toggler(c.dev.irq_fd);
+		}
+		r = flagrace_try(&c);
+		tries++;
+		if (r < 0) {
+			check(false, "flagrace: a NOP neither served nor refused in 2 s");
+			break;
+		}
+		lost += r == 0;
+	}
+	flag_toggler_stop(tog);
+	ivs_close(&c.dev);
+	printf("flagrace: %u doorbells, %u disconnections\n", tries, lost);
+	return failures ? 1 : 0;
+}
+
 /* As uid/gid 65534: does any socket give us anything? */
 static int nobody_child(const struct opts *o)
 {
@@ -2047,6 +2138,8 @@ int main(int argc, char **argv)
 		return run_control(&o);
 	if (!strcmp(mode, "linger") && o.dma_socket && o.control)
 		return run_linger(&o);
+	if (!strcmp(mode, "flagrace"))
+		return run_flagrace(&o);
 	if (!strcmp(mode, "eventfd") && o.control)
 		return run_eventfd(&o);
 	if (!strcmp(mode, "nobody"))

@@ -183,6 +183,26 @@ case_eventfd() {	# no blocking I/O on a shared eventfd
 	check "eventfd: pvdmad exits cleanly" stop
 }
 
+# A peer racing its interrupt eventfd's O_NONBLOCK against pvdmad's check:
+# each race it wins holds the loop in a blocked write until the guard ends
+# it, so the guard is all it buys (1 ms, re-armed), per connection.
+case_flagrace() {	# a race won on a shared eventfd: a short stall only
+	start flagrace
+	check "a peer turning its interrupt eventfd's O_NONBLOCK off and on: served or refused, never stuck" \
+		"$CLIENT" flagrace --socket "$w/c.sock" --seconds 4
+	grep "^flagrace:" "$check_out"
+	# the first of each second is logged (rate-limited): at least this many
+	won=$(grep -c "blocked us on its eventfd" "$w/log")
+	echo "flagrace: $won races won (logged)"
+	stats_within 2
+	if [ "$won" -gt 0 ]; then
+		check "  races won: no loop turn of 45 ms or more" longest_turn_under 45000
+	else
+		skip "flagrace: no race won in 4 s on this machine"
+	fi
+	check "flagrace: pvdmad exits cleanly" stop
+}
+
 case_access() {	# only the allowed users, whatever the file modes
 	if ! is_root; then skip "other-user cases need root"; return; fi
 	mask=$(umask)
@@ -1417,7 +1437,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
