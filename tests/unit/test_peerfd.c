@@ -37,16 +37,16 @@
 struct toggler {
 	pthread_t thread;
 	int fd;
-	volatile bool stop;
-	volatile bool running;
+	bool stop;	/* both atomic: the thread and the test share them */
+	bool running;
 };
 
 static void *toggle(void *arg)
 {
 	struct toggler *t = arg;
 
-	t->running = true;
-	while (!t->stop) {
+	__atomic_store_n(&t->running, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		fcntl(t->fd, F_SETFL, 0);
 		fcntl(t->fd, F_SETFL, O_NONBLOCK);
 	}
@@ -65,13 +65,13 @@ static void toggler_start(struct toggler *t, int fd)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	assert_int_equal(pthread_create(&t->thread, NULL, toggle, t), 0);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	while (!t->running)
+	while (!__atomic_load_n(&t->running, __ATOMIC_ACQUIRE))
 		sched_yield();
 }
 
 static void toggler_stop(struct toggler *t)
 {
-	t->stop = true;
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
 	pthread_join(t->thread, NULL);
 	fcntl(t->fd, F_SETFL, O_NONBLOCK);
 }
