@@ -65,6 +65,9 @@
  * j-texture	a texture streamer: 1 MiB pinned buffers to 4/5 of the
  *		aperture, half freed at random, twice, beside staging
  *		buffers of 4 MiB to 1/6 of it registered for one upload
+ * k-regbatch	register per batch: a fresh 4-48 MiB array registered
+ *		for each copy, mostly 2 MiB huge pages, freed ones handed
+ *		out again, some new ones each batch near the last new ones
  */
 #include "synth.h"
 
@@ -901,6 +904,109 @@ static void build_j(struct synth *s)
 	free(freed);
 }
 
+/*
+ * K: the register-per-batch pattern. Every batch is a fresh host array
+ * (4 to 48 MiB) registered, copied and unregistered at once; one in
+ * seven is kept registered a while (up to 12, the oldest let go). Its
+ * pages come from the host's page allocator: mostly 2 MiB huge pages, the
+ * rest 4 KiB pages split from one, handed out downwards. Freed huge
+ * pages are handed out again last in, first out; three in ten come fresh
+ * instead, from a frontier that walks down through a 64 GiB span and now
+ * and then jumps: so each batch brings some new pages, near the last new
+ * ones.
+ */
+#define REG_BATCHES	1000u
+#define REG_KEEP	12u
+#define HUGE		(2 * MIB)
+
+struct regbatch {
+	u64 *free;		/* freed huge pages, a stack */
+	u64 nfree, cap;
+	u64 frontier;		/* the next fresh huge page is below it */
+	u64 split_at;		/* 4 KiB pages of a split huge page, below */
+	u32 split_left;
+};
+
+static u64 rb_huge(struct synth *s, struct regbatch *rb)
+{
+	if (rb->nfree && rnd_below(s, 10) >= 3)
+		return rb->free[--rb->nfree];
+	if (rb->frontier <= BASE + HUGE || !rnd_below(s, 16))
+		rb->frontier = BASE + HUGE +
+			       rnd_below(s, 64 * GIB / HUGE) * HUGE;
+	rb->frontier -= HUGE;
+	return rb->frontier;
+}
+
+static void rb_page(struct synth *s, struct regbatch *rb)
+{
+	if (!rb->split_left) {
+		rb->split_at = rb_huge(s, rb) + HUGE;
+		rb->split_left = HUGE / PAGE;
+	}
+	rb->split_at -= PAGE;
+	rb->split_left--;
+	sc_ent(s, rb->split_at, PAGE);
+}
+
+static u32 rb_batch(struct synth *s, struct regbatch *rb)
+{
+	u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+	u64 pages = (4 + rnd_below(s, 45)) * MIB / PAGE, i;
+
+	while (pages && !s->oom) {
+		if (pages >= HUGE / PAGE && rnd_below(s, 10)) {
+			sc_ent(s, rb_huge(s, rb), HUGE);
+			pages -= HUGE / PAGE;
+			continue;
+		}
+		for (i = 0; i < PVDMA_MIN(pages, HUGE / PAGE); i++)
+			rb_page(s, rb);
+		pages -= i;
+	}
+	sc_step(s, b, SCRIPT_MAP);
+	return b;
+}
+
+/* Unmapped: its huge pages go back on the stack (its 4 KiB ones elsewhere). */
+static void rb_release(struct synth *s, struct regbatch *rb, u32 b)
+{
+	const struct script_buf *buf = &s->sc.bufs[b];
+	u32 e;
+
+	sc_step(s, b, SCRIPT_UNMAP);
+	if (!array_grow((void **)&rb->free, &rb->cap, rb->nfree + buf->nents,
+			sizeof(*rb->free))) {
+		s->oom = true;
+		return;
+	}
+	for (e = buf->nents; e-- > 0;)
+		if (s->sc.ents[buf->first + e].len == HUGE)
+			rb->free[rb->nfree++] = s->sc.ents[buf->first + e].phys;
+}
+
+static void build_k(struct synth *s)
+{
+	struct regbatch rb = { .frontier = 0 };
+	u32 kept[REG_KEEP], nkept = 0, i, b;
+
+	for (i = 0; i < REG_BATCHES && !s->oom; i++) {
+		b = rb_batch(s, &rb);
+		if (rnd_below(s, 7)) {
+			rb_release(s, &rb, b);
+			continue;
+		}
+		if (nkept == REG_KEEP) {
+			rb_release(s, &rb, kept[0]);
+			memmove(kept, kept + 1, --nkept * sizeof(*kept));
+		}
+		kept[nkept++] = b;
+	}
+	for (i = 0; i < nkept; i++)
+		sc_step(s, kept[i], SCRIPT_UNMAP);
+	free(rb.free);
+}
+
 /* The whole script at each rewind: the seed or the aperture may differ. */
 static int script_rewind(struct synth *s)
 {
@@ -1039,6 +1145,9 @@ static const struct synth_workload synth_workloads[] = {
 	{ "j-texture",
 	  "class J: registered staging beside 1 MiB pinned buffers",
 	  script_rewind, script_next, build_j },
+	{ "k-regbatch",
+	  "class K: a fresh array registered per batch, huge pages",
+	  script_rewind, script_next, build_k },
 };
 
 #define SYNTH_NWORKLOADS \
