@@ -24,6 +24,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timer.h>
@@ -397,12 +398,98 @@ out_free:
 	kfree(pages);
 }
 
+/*
+ * A device with a segment boundary of @bound bytes (a power of two): @n
+ * entries of 3/4 @bound, each a quarter in from a @bound-aligned block,
+ * so none crosses a boundary in guest-physical memory. dma-api.rst: no
+ * DMA segment may cross one either (dma-debug's check_sg_segment); the
+ * bus addresses are the host's, so a map must keep them inside or fail
+ * with -EINVAL. Bytes are checked. With @spaced every other entry is the
+ * first half of its block instead: a host that places each window at
+ * the lowest free address congruent to its guest-physical one then puts
+ * the long entries half a boundary apart, so that some cross whatever
+ * the bus space held before.
+ */
+static void dt_sg_boundary_round(struct dt_ctx *t, size_t bound,
+				 unsigned int n, bool spaced)
+{
+	unsigned long old = dma_get_seg_boundary(t->dev);
+	unsigned int order = get_order(bound), i;
+	struct page *blocks[8] = {};
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	int ret;
+
+	if (order > PVDMA_MAX_PAGE_ORDER || n > ARRAY_SIZE(blocks))
+		return;
+	/* Its return value went in 6.12: read the boundary back instead. */
+	dma_set_seg_boundary(t->dev, bound - 1);
+	if (dma_get_seg_boundary(t->dev) != bound - 1)
+		return;
+	if (sg_alloc_table(&sgt, n, GFP_KERNEL))
+		goto out_bound;
+	for (i = 0; i < n; i++) {
+		blocks[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!blocks[i])
+			goto out_pages;
+	}
+	for_each_sgtable_sg(&sgt, sg, i) {
+		if (spaced && i % 2)
+			sg_set_page(sg, blocks[i], bound / 2, 0);
+		else
+			sg_set_page(sg, blocks[i], bound - bound / 4,
+				    bound / 4);
+		dt_random(sg_virt(sg), sg->length, bound + i);
+	}
+	ret = dma_map_sgtable(t->dev, &sgt, DMA_TO_DEVICE, 0);
+	if (ret == -EINVAL) {
+		/*
+		 * Refused where the host's placement crosses the boundary
+		 * (above its alignment it keeps no congruence): clean, and
+		 * not a failed map of the run's budget.
+		 */
+		pr_info("pvdma-dmatest: sg: boundary %#zx: map refused (%d)\n",
+			bound, ret);
+		goto out_pages;
+	}
+	if (ret) {
+		dt_mapped(t, DMA_MAPPING_ERROR);
+		goto out_pages;
+	}
+	for_each_sgtable_dma_sg(&sgt, sg, i) {
+		u64 a = sg_dma_address(sg), e = a + sg_dma_len(sg) - 1;
+		bool inside = !((a ^ e) & ~(u64)(bound - 1));
+
+		dt_check(t, inside,
+			 "sg segment inside the device's segment boundary");
+		if (!inside)
+			pr_err("pvdma-dmatest: sg: boundary %#zx: segment [%#llx, %#llx] crosses it\n",
+			       bound, a, e);
+	}
+	for_each_sgtable_dma_sg(&sgt, sg, i)
+		dt_sum_check(t, sg_dma_address(sg), sg_virt(sg),
+			     sg_dma_len(sg), "sg boundary checksum");
+	dma_unmap_sgtable(t->dev, &sgt, DMA_TO_DEVICE, 0);
+out_pages:
+	for (i = 0; i < n; i++)
+		if (blocks[i])
+			__free_pages(blocks[i], order);
+	sg_free_table(&sgt);
+out_bound:
+	dma_set_seg_boundary(t->dev, old);
+}
+
 static void dt_test_sg(struct dt_ctx *t)
 {
 	dt_sg_round(t, 16);
 	dt_sg_round(t, 64);
 	dt_sg_round(t, 300);
 	dt_sg_round(t, 1500);
+	dt_sg_boundary_round(t, SZ_64K, 8, false);
+	dt_sg_boundary_round(t, SZ_1M, 8, false);
+	dt_sg_boundary_round(t, SZ_64K, 8, true);
+	dt_sg_boundary_round(t, SZ_1M, 8, true);
+	dt_sg_boundary_round(t, SZ_4M, 8, true);
 }
 
 static u64 dt_order_mask(size_t size)
