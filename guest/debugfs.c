@@ -36,6 +36,7 @@ struct pvdma_stats_snap {
 	u64 bad_unmaps;
 	u64 dead_maps;
 	u64 attr_refusals;
+	u64 seg_boundary_refusals;
 	u64 copies_skipped;
 	u32 host_state;
 };
@@ -59,6 +60,7 @@ static void pvdma_stats_snapshot(struct pvdma_stats_snap *s)
 	s->map_failures = d->map_failures;
 	s->bad_unmaps = d->bad_unmaps;
 	s->dead_maps = d->dead_maps;
+	s->seg_boundary_refusals = d->seg_boundary_refusals;
 	s->copies_skipped = d->ps.copies_skipped;
 	spin_unlock_irqrestore(&d->lock, flags);
 	s->attr_refusals = atomic64_read(&d->attr_refusals);
@@ -105,6 +107,8 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "dma_bad_unmaps %llu\n", s->bad_unmaps);
 	seq_printf(m, "dma_maps_without_companion %llu\n", s->dead_maps);
 	seq_printf(m, "dma_attr_refusals %llu\n", s->attr_refusals);
+	seq_printf(m, "dma_seg_boundary_refusals %llu\n",
+		   s->seg_boundary_refusals);
 	seq_printf(m, "bounce_copies_skipped_bytes %llu\n", s->copies_skipped);
 	seq_printf(m, "transport_calls %llu\n", s->tp.calls);
 	seq_printf(m, "transport_doorbells %llu\n", s->tp.doorbells);

@@ -353,16 +353,49 @@ static void pvdma_unmap_sg_n(struct pvdma_mdev *m, struct scatterlist *sgl,
 }
 
 /*
+ * Does @seg's bus range cross a boundary of @mask that its guest-physical
+ * range does not? The host places windows, congruent to guest-physical
+ * addresses only up to its alignment, so a list built to the device's
+ * boundary (the block layer splits at it) can come out across one; no
+ * DMA segment may (dma-api.rst, dma-debug's check_sg_segment). A list
+ * whose own entries cross is passed on as dma-direct would.
+ */
+static bool pvdma_seg_crosses(const struct pvdma_seg *seg, u64 mask)
+{
+	u64 bus_end = seg->bus + seg->len - 1, gpa_end = seg->gpa + seg->len - 1;
+
+	return ((seg->bus ^ bus_end) & ~mask) && !((seg->gpa ^ gpa_end) & ~mask);
+}
+
+/* The first of @segs that crosses @mask into @cross; false if none. */
+static bool pvdma_segs_cross(const struct pvdma_seg *segs, u32 n, u64 mask,
+			     struct pvdma_seg *cross)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (pvdma_seg_crosses(&segs[i], mask)) {
+			*cross = segs[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Map @sgl in pieces of up to ps->nsegs entries, one planner call (one
  * host call at most) each; a later piece that fails undoes the earlier
- * ones. Returns 0 or a negative errno; @fail is filled on a planner
- * failure.
+ * ones. Returns 0 or a negative errno: -ERANGE when a segment would
+ * cross the device's segment boundary (@cross says which); @fail is
+ * filled on a planner failure.
  */
 static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 			       int nents, const struct pvdma_call *call,
-			       struct pvdma_fail_info *fail)
+			       struct pvdma_fail_info *fail,
+			       struct pvdma_seg *cross)
 {
 	struct pvdma_planner_state *ps = &m->domain->ps;
+	u64 mask = dma_get_seg_boundary(&m->pdev->dev);
 	struct scatterlist *sg = sgl, *first = sgl;
 	int i, done = 0, ret;
 	u32 k = 0, j;
@@ -379,6 +412,12 @@ static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 		ret = pvdma_map_locked(m, ps->segs, k, call, fail);
 		if (ret)
 			goto err_undo;
+		if (pvdma_segs_cross(ps->segs, k, mask, cross)) {
+			pvdma_unmap_locked(m, ps->segs, k, call);
+			m->domain->seg_boundary_refusals++;
+			ret = -ERANGE;
+			goto err_undo;
+		}
 		for (j = 0; j < k; j++, first = sg_next(first)) {
 			sg_dma_address(first) = ps->segs[j].bus;
 			sg_dma_len(first) = ps->segs[j].len;
@@ -401,6 +440,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	struct pvdma_domain *d = m->domain;
 	struct pvdma_fail_info fail;
 	struct pvdma_call call;
+	struct pvdma_seg cross;
 	unsigned long flags;
 	int ret;
 
@@ -413,7 +453,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.map_calls++;
 	if (d->live)
-		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail);
+		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail, &cross);
 	else
 		ret = pvdma_map_locked(m, NULL, 0, &call, &fail);
 	if (ret)
@@ -423,6 +463,17 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		return nents;
 	if (ret == -EINVAL)
 		return -EINVAL;
+	if (ret == -ERANGE) {
+		/*
+		 * -EINVAL, not -ENOMEM: the same list finds the same cached
+		 * windows, so a retry would fail the same way.
+		 */
+		if (!call.attrs.quiet && __ratelimit(&d->fail_rs))
+			dev_warn(dev, "pvdma: map_sg refused: segment of %llu bytes at bus %#llx would cross the device's segment boundary (mask %#lx) where the host placed its window\n",
+				 cross.len, cross.bus,
+				 dma_get_seg_boundary(dev));
+		return -EINVAL;
+	}
 	if (!call.attrs.quiet)
 		pvdma_warn_fail(dev, d, &fail);
 	return ret == -EIO ? -EIO : -ENOMEM;

@@ -164,6 +164,8 @@ struct pvdma_planner_state {
  * @bad_unmaps:	unmaps the planner did not recognise
  * @dead_maps:	maps refused because the companion is gone
  * @attr_refusals: maps refused for a DMA attribute pvdma cannot honour
+ * @seg_boundary_refusals: map_sg calls refused because a segment would
+ *		cross the device's segment boundary on the bus
  * @fail_rs:	limits map failure messages to a few lines per burst (a
  *		workload over the limits fails many maps)
  *
@@ -187,6 +189,7 @@ struct pvdma_domain {
 	u64 bad_unmaps;
 	u64 dead_maps;
 	atomic64_t attr_refusals;
+	u64 seg_boundary_refusals;
 	struct ratelimit_state fail_rs;
 };
 
