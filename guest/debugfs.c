@@ -37,6 +37,7 @@ struct pvdma_stats_snap {
 	u64 dead_maps;
 	u64 attr_refusals;
 	u64 seg_boundary_refusals;
+	u64 mask_refusals;
 	u64 copies_skipped;
 	u32 host_state;
 };
@@ -61,6 +62,7 @@ static void pvdma_stats_snapshot(struct pvdma_stats_snap *s)
 	s->bad_unmaps = d->bad_unmaps;
 	s->dead_maps = d->dead_maps;
 	s->seg_boundary_refusals = d->seg_boundary_refusals;
+	s->mask_refusals = d->mask_refusals;
 	s->copies_skipped = d->ps.copies_skipped;
 	spin_unlock_irqrestore(&d->lock, flags);
 	s->attr_refusals = atomic64_read(&d->attr_refusals);
@@ -109,6 +111,7 @@ static int pvdma_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "dma_attr_refusals %llu\n", s->attr_refusals);
 	seq_printf(m, "dma_seg_boundary_refusals %llu\n",
 		   s->seg_boundary_refusals);
+	seq_printf(m, "dma_mask_refusals %llu\n", s->mask_refusals);
 	seq_printf(m, "bounce_copies_skipped_bytes %llu\n", s->copies_skipped);
 	seq_printf(m, "transport_calls %llu\n", s->tp.calls);
 	seq_printf(m, "transport_doorbells %llu\n", s->tp.doorbells);

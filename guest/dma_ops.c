@@ -233,12 +233,54 @@ static void pvdma_unmap_locked(struct pvdma_mdev *m,
 		m->stats.live_bytes -= min(m->stats.live_bytes, segs[i].len);
 }
 
+/*
+ * The highest bus address @dev can reach, as dma-direct's dma_capable()
+ * reads it: the coherent or streaming DMA mask and the bus's limit.
+ * pvdma_dma_supported() refuses a mask below the host's bus range, but
+ * a mask set before pvdma took the device over (under dma-direct) never
+ * reached it, and the host, not pvdma, picks the addresses.
+ */
+static u64 pvdma_dma_limit(struct device *dev, bool coherent)
+{
+	u64 mask = coherent ? dev->coherent_dma_mask :
+		   dev->dma_mask ? *dev->dma_mask : 0;
+
+	mask = min_not_zero(mask, dev->bus_dma_limit);
+	return mask ? mask : U64_MAX;
+}
+
+/* The first of @segs that ends above @limit into @bad; false if none. */
+static bool pvdma_segs_over(const struct pvdma_seg *segs, u32 n, u64 limit,
+			    struct pvdma_seg *bad)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (segs[i].bus + segs[i].len - 1 > limit) {
+			*bad = segs[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A map refused for an address past the mask, as dma-direct's are. */
+static void pvdma_warn_mask(struct device *dev, struct pvdma_domain *d,
+			    const struct pvdma_seg *bad, u64 limit)
+{
+	if (__ratelimit(&d->fail_rs))
+		dev_warn(dev, "pvdma: map of %llu bytes refused: the host placed it at bus %#llx, above the device's DMA mask %#llx (a mask set before pvdma took the device over is not checked against the host's bus range, up to %#llx)\n",
+			 bad->len, bad->bus, limit, d->bus_limit - 1);
+}
+
 static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
 				  size_t size, const struct pvdma_call *call)
 {
 	struct pvdma_mdev *m = pvdma_mdev_of(dev);
 	struct pvdma_domain *d = m->domain;
 	struct pvdma_seg seg = { .gpa = phys, .len = size };
+	u64 limit = pvdma_dma_limit(dev, call->attrs.planner_attrs &
+					 PVDMA_ATTR_COHERENT);
 	struct pvdma_fail_info fail;
 	unsigned long flags;
 	int ret;
@@ -248,11 +290,20 @@ static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.map_calls++;
 	ret = pvdma_map_locked(m, &seg, 1, call, &fail);
+	if (!ret && pvdma_segs_over(&seg, 1, limit, &seg)) {
+		pvdma_unmap_locked(m, &seg, 1, call);
+		d->mask_refusals++;
+		ret = -EOVERFLOW;
+	}
 	if (ret)
 		m->stats.failed_maps++;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (ret) {
-		if (!call->attrs.quiet)
+		if (call->attrs.quiet)
+			return DMA_MAPPING_ERROR;
+		if (ret == -EOVERFLOW)
+			pvdma_warn_mask(dev, d, &seg, limit);
+		else
 			pvdma_warn_fail(dev, d, &fail);
 		return DMA_MAPPING_ERROR;
 	}
@@ -386,16 +437,17 @@ static bool pvdma_segs_cross(const struct pvdma_seg *segs, u32 n, u64 mask,
  * Map @sgl in pieces of up to ps->nsegs entries, one planner call (one
  * host call at most) each; a later piece that fails undoes the earlier
  * ones. Returns 0 or a negative errno: -ERANGE when a segment would
- * cross the device's segment boundary (@cross says which); @fail is
- * filled on a planner failure.
+ * cross the device's segment boundary, -EOVERFLOW when one ends above
+ * its DMA mask (@bad says which); @fail is filled on a planner failure.
  */
 static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 			       int nents, const struct pvdma_call *call,
 			       struct pvdma_fail_info *fail,
-			       struct pvdma_seg *cross)
+			       struct pvdma_seg *bad)
 {
 	struct pvdma_planner_state *ps = &m->domain->ps;
 	u64 mask = dma_get_seg_boundary(&m->pdev->dev);
+	u64 limit = pvdma_dma_limit(&m->pdev->dev, false);
 	struct scatterlist *sg = sgl, *first = sgl;
 	int i, done = 0, ret;
 	u32 k = 0, j;
@@ -412,7 +464,13 @@ static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 		ret = pvdma_map_locked(m, ps->segs, k, call, fail);
 		if (ret)
 			goto err_undo;
-		if (pvdma_segs_cross(ps->segs, k, mask, cross)) {
+		if (pvdma_segs_over(ps->segs, k, limit, bad)) {
+			pvdma_unmap_locked(m, ps->segs, k, call);
+			m->domain->mask_refusals++;
+			ret = -EOVERFLOW;
+			goto err_undo;
+		}
+		if (pvdma_segs_cross(ps->segs, k, mask, bad)) {
 			pvdma_unmap_locked(m, ps->segs, k, call);
 			m->domain->seg_boundary_refusals++;
 			ret = -ERANGE;
@@ -440,7 +498,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	struct pvdma_domain *d = m->domain;
 	struct pvdma_fail_info fail;
 	struct pvdma_call call;
-	struct pvdma_seg cross;
+	struct pvdma_seg bad;
 	unsigned long flags;
 	int ret;
 
@@ -453,7 +511,7 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.map_calls++;
 	if (d->live)
-		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail, &cross);
+		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail, &bad);
 	else
 		ret = pvdma_map_locked(m, NULL, 0, &call, &fail);
 	if (ret)
@@ -470,9 +528,16 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		 */
 		if (!call.attrs.quiet && __ratelimit(&d->fail_rs))
 			dev_warn(dev, "pvdma: map_sg refused: segment of %llu bytes at bus %#llx would cross the device's segment boundary (mask %#lx) where the host placed its window\n",
-				 cross.len, cross.bus,
+				 bad.len, bad.bus,
 				 dma_get_seg_boundary(dev));
 		return -EINVAL;
+	}
+	if (ret == -EOVERFLOW) {
+		/* -EIO: what dma-direct's map_sg returns past the mask. */
+		if (!call.attrs.quiet)
+			pvdma_warn_mask(dev, d, &bad,
+					pvdma_dma_limit(dev, false));
+		return -EIO;
 	}
 	if (!call.attrs.quiet)
 		pvdma_warn_fail(dev, d, &fail);

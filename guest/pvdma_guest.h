@@ -166,6 +166,8 @@ struct pvdma_planner_state {
  * @attr_refusals: maps refused for a DMA attribute pvdma cannot honour
  * @seg_boundary_refusals: map_sg calls refused because a segment would
  *		cross the device's segment boundary on the bus
+ * @mask_refusals: maps refused because the host placed them above the
+ *		device's DMA mask
  * @fail_rs:	limits map failure messages to a few lines per burst (a
  *		workload over the limits fails many maps)
  *
@@ -190,6 +192,7 @@ struct pvdma_domain {
 	u64 dead_maps;
 	atomic64_t attr_refusals;
 	u64 seg_boundary_refusals;
+	u64 mask_refusals;
 	struct ratelimit_state fail_rs;
 };
 
