@@ -20,6 +20,8 @@
  *  - a list: the entries that follow and touch this one (pages of pinned
  *    or pageable memory, up or down) share its window; when mappings are
  *    scarce, so do neighbours in one 256 KiB block;
+ *  - a gap: a miss between two idle grown windows earlier calls made,
+ *    while the aperture is mostly free, maps the gap between them whole;
  *  - nothing yet: a single map (or a list's first miss in a call, or one
  *    near a window an earlier call made, or any while the aperture is
  *    mostly free) gets a speculative window, big while the aperture is
@@ -312,6 +314,34 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 }
 
 /*
+ * Is the miss in the gap between two grown windows earlier calls made,
+ * idle now? The driver's region spans both and it is back between them
+ * (pages of pageable memory scattered over a region larger than a first
+ * window, each mapped for one call): while the aperture is mostly free,
+ * the gap is mapped whole. Only between idle windows: the region's
+ * mappings come and go, so the gap's window is idle between calls too,
+ * evicted whole if the room is needed; among pages that stay mapped it
+ * would pin them in chunks coarser than its neighbours', which a trim
+ * under pressure gives back less finely. It is a guess still, so it
+ * takes at most half of the speculation not yet spent: gaps filled
+ * early must not leave the driver's next regions exact windows.
+ */
+static void grow_gap(const struct pvdma_planner *p, const struct pvdma_miss *m,
+		     u64 limit, u64 *lo, u64 *hi)
+{
+	const struct pvdma_window *a = m->prev, *b = m->next;
+	u64 gap;
+
+	if (!a || !b || !a->grown || !b->grown || a->refs || b->refs ||
+	    a->state == PVDMA_WIN_PENDING || b->state == PVDMA_WIN_PENDING ||
+	    !pvdma_cache_mostly_free(p))
+		return;
+	gap = b->gpa - (a->gpa + a->len);
+	if (gap <= PVDMA_MIN(limit, pvdma_cache_spec_left(p) >> 1))
+		consider(m, a->gpa + a->len, b->gpa, lo, hi);
+}
+
+/*
  * A stream is evidence, not a guess, and what it leaves unused lies at
  * its far end, where a trim gives it back: it is bounded by the free
  * window space alone (>> spec_shift), not by the speculation budget.
@@ -331,6 +361,7 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 	grow_stream_down(m, run, limit, lo, hi);
 	grow_dense(p, m, limit, lo, hi);
 	grow_list(p, m, lo, hi);
+	grow_gap(p, m, limit, lo, hi);
 	grow_first(p, m, limit, lo, hi);
 }
 

@@ -268,6 +268,54 @@ static void test_pvdma_first_windows_unproven(void **state)
 }
 
 /*
+ * A miss in the gap between two idle grown windows earlier calls made,
+ * while the aperture is mostly free: the driver's region spans both,
+ * and the gap is mapped whole (a first window alone would be a quarter
+ * of the budget's share, 64 MiB, and the gap's other half would cost
+ * another call). Not between windows whose mappings stay: there the
+ * gap's window would pin pages in coarser chunks.
+ */
+static void test_pvdma_gap_between_windows(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 3 * GIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 first = 64 * MIB, base = 0x500000000ull, live = base + 4 * GIB;
+	/* two windows three first windows apart, their ends unused (no
+	 * stream): a gap of two first windows between them
+	 */
+	struct pvdma_seg a = seg(base, 4096);
+	struct pvdma_seg b = seg(base + 3 * first + first / 2, 4096);
+	struct pvdma_seg s;
+	const struct pvdma_window *w;
+	u64 calls;
+
+	/* between windows whose mappings stay: a first window */
+	assert_int_equal(map1(h, live, 4096), 0);
+	assert_int_equal(map1(h, live + 3 * first + first / 2, 4096), 0);
+	assert_int_equal(window_len_at(h, live + first + first / 2, 4096),
+			 first);
+	/* between idle ones: the gap */
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, a.bus)->len, first);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, b.bus)->len, first);
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), 0);
+	s = seg(base + first + first / 2, 4096);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, s.bus);
+	assert_non_null(w);
+	assert_int_equal(w->gpa, base + first);
+	assert_int_equal(w->len, 2 * first);
+	/* the gap's other end: no host call */
+	calls = h->p.stats.host_calls;
+	assert_int_equal(map1(h, base + 2 * first + first / 2, 4096), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * While the aperture is mostly free, speculation that later calls hit
  * may hold up to half of it, not only the fixed quarter: scattered
  * regions a driver keeps coming back to each get a window.
@@ -3297,6 +3345,7 @@ int main(void)
 		planner_test(test_pvdma_first_windows),
 		planner_test(test_pvdma_first_windows_unproven),
 		planner_test(test_pvdma_spec_half_free),
+		planner_test(test_pvdma_gap_between_windows),
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_gives_way),
 		planner_test(test_pvdma_spec_recycle),
