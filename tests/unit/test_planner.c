@@ -316,6 +316,59 @@ static void test_pvdma_gap_between_windows(void **state)
 }
 
 /*
+ * Fill the aperture with idle windows: 16 MiB buffers a GiB apart from
+ * @base, each mapped and unmapped, until the aperture is full. Each as
+ * large as a first window: none is speculation.
+ */
+static void fill_idle(struct harness *h, u64 base, u64 budget)
+{
+	u32 i;
+
+	for (i = 0; i < 64 && h->p.stats.live_aperture < budget; i++) {
+		struct pvdma_seg s = seg(base + i * GIB, 16 * MIB);
+
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE,
+					   0), 0);
+		assert_int_equal(pvdma_unmap(&h->p, &s, 1,
+					     PVDMA_DIR_TO_DEVICE), 0);
+	}
+	assert_int_equal(h->p.stats.live_aperture, budget);
+}
+
+/*
+ * While live mappings pin under a quarter of the aperture, a miss's growth
+ * counts idle windows as room and evicts the oldest for it; once they pin
+ * more, the idle windows stay and a miss in a full aperture is exact.
+ */
+static void test_pvdma_growth_evicts_idle(void **state)
+{
+	u64 budget = 256 * MIB, base = 0x500000000ull, calls, evictions;
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, budget, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u32 i;
+
+	fill_idle(h, base, budget);
+	calls = h->p.stats.host_calls;
+	evictions = h->p.stats.evictions;
+	assert_true(window_len_at(h, base + 100 * GIB, 4096) > 1 * MIB);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_true(h->p.stats.evictions > evictions);
+	assert_in_sync(h);
+	free(h);
+
+	/* live buffers pinning over a quarter: idle windows are kept */
+	h = setup(PVDMA_POLICY_PVDMA, budget, 65536, PVDMA_BOUNCE_OFF, false);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(map1(h, base + 200 * GIB + i * GIB, 20 * MIB),
+				 0);
+	assert_true(h->p.stats.pinned_aperture >= budget / 4);
+	fill_idle(h, base, budget);
+	assert_int_equal(window_len_at(h, base + 100 * GIB, 4096), PAGE);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * While the aperture is mostly free, speculation that later calls hit
  * may hold up to half of it, not only the fixed quarter: scattered
  * regions a driver keeps coming back to each get a window.
@@ -3346,6 +3399,7 @@ int main(void)
 		planner_test(test_pvdma_first_windows_unproven),
 		planner_test(test_pvdma_spec_half_free),
 		planner_test(test_pvdma_gap_between_windows),
+		planner_test(test_pvdma_growth_evicts_idle),
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_gives_way),
 		planner_test(test_pvdma_spec_recycle),
