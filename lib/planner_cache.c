@@ -13,8 +13,9 @@
  * eviction, no host call, nothing to roll back.
  *
  * Windows are kept mapped while idle (LRU), evicted oldest first when a
- * call needs the room; speculation (growth past the request) never evicts
- * anything: it is dropped first.
+ * call needs the room; speculation (growth past the request) is dropped
+ * before it evicts anything, unless live mappings pin little of the
+ * aperture (growth_evicts()).
  *
  * This file is the flow of one call; the rest of the cache has a file per
  * concept (planner_cache.h declares what they share): what speculation may
