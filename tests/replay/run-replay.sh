@@ -355,9 +355,11 @@ for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
         ratio(cls, pv, rfc, 30)
     elif cls == "k-regbatch":
         # A fresh array registered per batch: freed huge pages come
-        # back, some new ones each batch; the live set fits.
+        # back, some new ones each batch; the live set fits. The
+        # aperture fills with idle windows: growth must take their
+        # place (growth_evicts(): 65x; without it, 59x).
         no_failures(cls, pv)
-        ratio(cls, pv, rfc, 30)
+        ratio(cls, pv, rfc, 60)
 
 # Under pressure the same guarantees: every mapping verified, the aperture
 # never exceeded, no more failed maps than rfc, each refused at admission.
