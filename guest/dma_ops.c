@@ -249,19 +249,10 @@ static u64 pvdma_dma_limit(struct device *dev, bool coherent)
 	return mask ? mask : U64_MAX;
 }
 
-/* The first of @segs that ends above @limit into @bad; false if none. */
-static bool pvdma_segs_over(const struct pvdma_seg *segs, u32 n, u64 limit,
-			    struct pvdma_seg *bad)
+/* Does @seg end above @limit, where the device cannot reach? */
+static bool pvdma_seg_over(const struct pvdma_seg *seg, u64 limit)
 {
-	u32 i;
-
-	for (i = 0; i < n; i++) {
-		if (segs[i].bus + segs[i].len - 1 > limit) {
-			*bad = segs[i];
-			return true;
-		}
-	}
-	return false;
+	return seg->bus + seg->len - 1 > limit;
 }
 
 /* A map refused for an address past the mask, as dma-direct's are. */
@@ -290,7 +281,7 @@ static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.map_calls++;
 	ret = pvdma_map_locked(m, &seg, 1, call, &fail);
-	if (!ret && pvdma_segs_over(&seg, 1, limit, &seg)) {
+	if (!ret && pvdma_seg_over(&seg, limit)) {
 		pvdma_unmap_locked(m, &seg, 1, call);
 		d->mask_refusals++;
 		ret = -EOVERFLOW;
@@ -418,19 +409,41 @@ static bool pvdma_seg_crosses(const struct pvdma_seg *seg, u64 mask)
 	return ((seg->bus ^ bus_end) & ~mask) && !((seg->gpa ^ gpa_end) & ~mask);
 }
 
-/* The first of @segs that crosses @mask into @cross; false if none. */
-static bool pvdma_segs_cross(const struct pvdma_seg *segs, u32 n, u64 mask,
-			     struct pvdma_seg *cross)
+/*
+ * What every segment of a map_sg must keep to, read once per call so
+ * that the checks and the refusal's message agree.
+ */
+struct pvdma_sg_limits {
+	u64 dma_limit;		/* pvdma_dma_limit(), streaming */
+	unsigned long boundary;	/* dma_get_seg_boundary() */
+};
+
+/*
+ * The refusal that applies to @segs as the host placed them, in one
+ * pass: -EOVERFLOW for the first that ends above the DMA mask, else
+ * -ERANGE for the first that crosses the segment boundary, @bad set to
+ * it; 0 if none. The mask wins wherever it is in the piece: an address
+ * the device cannot reach at all is the graver fault.
+ */
+static int pvdma_segs_refusal(const struct pvdma_seg *segs, u32 n,
+			      const struct pvdma_sg_limits *lim,
+			      struct pvdma_seg *bad)
 {
+	const struct pvdma_seg *cross = NULL;
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		if (pvdma_seg_crosses(&segs[i], mask)) {
-			*cross = segs[i];
-			return true;
+		if (pvdma_seg_over(&segs[i], lim->dma_limit)) {
+			*bad = segs[i];
+			return -EOVERFLOW;
 		}
+		if (!cross && pvdma_seg_crosses(&segs[i], lim->boundary))
+			cross = &segs[i];
 	}
-	return false;
+	if (!cross)
+		return 0;
+	*bad = *cross;
+	return -ERANGE;
 }
 
 /*
@@ -438,16 +451,16 @@ static bool pvdma_segs_cross(const struct pvdma_seg *segs, u32 n, u64 mask,
  * host call at most) each; a later piece that fails undoes the earlier
  * ones. Returns 0 or a negative errno: -ERANGE when a segment would
  * cross the device's segment boundary, -EOVERFLOW when one ends above
- * its DMA mask (@bad says which); @fail is filled on a planner failure.
+ * its DMA mask (@bad says which; see pvdma_segs_refusal()); @fail is
+ * filled on a planner failure.
  */
 static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 			       int nents, const struct pvdma_call *call,
+			       const struct pvdma_sg_limits *lim,
 			       struct pvdma_fail_info *fail,
 			       struct pvdma_seg *bad)
 {
 	struct pvdma_planner_state *ps = &m->domain->ps;
-	u64 mask = dma_get_seg_boundary(&m->pdev->dev);
-	u64 limit = pvdma_dma_limit(&m->pdev->dev, false);
 	struct scatterlist *sg = sgl, *first = sgl;
 	int i, done = 0, ret;
 	u32 k = 0, j;
@@ -464,16 +477,13 @@ static int pvdma_map_sg_locked(struct pvdma_mdev *m, struct scatterlist *sgl,
 		ret = pvdma_map_locked(m, ps->segs, k, call, fail);
 		if (ret)
 			goto err_undo;
-		if (pvdma_segs_over(ps->segs, k, limit, bad)) {
+		ret = pvdma_segs_refusal(ps->segs, k, lim, bad);
+		if (ret) {
 			pvdma_unmap_locked(m, ps->segs, k, call);
-			m->domain->mask_refusals++;
-			ret = -EOVERFLOW;
-			goto err_undo;
-		}
-		if (pvdma_segs_cross(ps->segs, k, mask, bad)) {
-			pvdma_unmap_locked(m, ps->segs, k, call);
-			m->domain->seg_boundary_refusals++;
-			ret = -ERANGE;
+			if (ret == -EOVERFLOW)
+				m->domain->mask_refusals++;
+			else
+				m->domain->seg_boundary_refusals++;
 			goto err_undo;
 		}
 		for (j = 0; j < k; j++, first = sg_next(first)) {
@@ -496,6 +506,10 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 {
 	struct pvdma_mdev *m = pvdma_mdev_of(dev);
 	struct pvdma_domain *d = m->domain;
+	struct pvdma_sg_limits lim = {
+		.dma_limit = pvdma_dma_limit(dev, false),
+		.boundary = dma_get_seg_boundary(dev),
+	};
 	struct pvdma_fail_info fail;
 	struct pvdma_call call;
 	struct pvdma_seg bad;
@@ -511,7 +525,8 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.map_calls++;
 	if (d->live)
-		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &fail, &bad);
+		ret = pvdma_map_sg_locked(m, sgl, nents, &call, &lim, &fail,
+					  &bad);
 	else
 		ret = pvdma_map_locked(m, NULL, 0, &call, &fail);
 	if (ret)
@@ -528,15 +543,13 @@ static int pvdma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		 */
 		if (!call.attrs.quiet && __ratelimit(&d->fail_rs))
 			dev_warn(dev, "pvdma: map_sg refused: segment of %llu bytes at bus %#llx would cross the device's segment boundary (mask %#lx) where the host placed its window\n",
-				 bad.len, bad.bus,
-				 dma_get_seg_boundary(dev));
+				 bad.len, bad.bus, lim.boundary);
 		return -EINVAL;
 	}
 	if (ret == -EOVERFLOW) {
 		/* -EIO: what dma-direct's map_sg returns past the mask. */
 		if (!call.attrs.quiet)
-			pvdma_warn_mask(dev, d, &bad,
-					pvdma_dma_limit(dev, false));
+			pvdma_warn_mask(dev, d, &bad, lim.dma_limit);
 		return -EIO;
 	}
 	if (!call.attrs.quiet)
