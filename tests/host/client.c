@@ -20,6 +20,9 @@
  * Attacks on pvdmad itself (docs/security.md §2.7, run-attack.sh):
  *   client uaf-control --control C --pid P     (eviction within one batch)
  *   client linger  --socket S --dma-socket D --control C (lingering fds)
+ *   client linger-emfile --socket S --dma-socket D --control C --pid P
+ *                  (the same, last of SCM_MAX_FD fds, to a pvdmad short
+ *                  of fd slots)
  *   client eventfd --socket S --control C      (shared eventfds turned)
  *   client flagrace --socket S [--seconds T]   (an eventfd's flag raced)
  *   client nobody  --socket S [--dma-socket D] [--control C] (as uid 65534)
@@ -1190,6 +1193,95 @@ static int run_linger(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Pass SCM_MAX_FD fds over @sock in one message: @fill copies of one fd,
+ * then @last. A receiver with fewer free fd slots than that can't take
+ * them all: what it can't install, the kernel releases inside recvmsg().
+ */
+#define PASS_MAX_FDS	253
+static int pass_fds_ending_with(int sock, int fill, int last)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(PASS_MAX_FDS * sizeof(int))];
+	} control;
+	int fds[PASS_MAX_FDS], i;
+	char byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+
+	for (i = 0; i < PASS_MAX_FDS - 1; i++)
+		fds[i] = fill;
+	fds[PASS_MAX_FDS - 1] = last;
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+/*
+ * The lingering fd of run_linger() sent last of SCM_MAX_FD, to a pvdmad
+ * short of fd slots (run under a low RLIMIT_NOFILE; in production, one
+ * whose fds a stuck closer thread keeps): the fds it can't install are
+ * released by the kernel inside its recvmsg(), the lingering close then
+ * on the loop's thread, however big the control buffer. Control socket
+ * and DMA socket after setup; stats within 1 s after each.
+ */
+static int run_linger_emfile(const struct opts *o)
+{
+	const char *where[] = { "control socket", "DMA socket, after setup" };
+	int i, listener, tcp, sock, err, fill;
+	struct ivs_dev dev;
+	char what[200];
+
+	fill = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fill < 0) {
+		check(false, "open /dev/null");
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		tcp = lingering_socket(LINGER_S, &listener);
+		if (tcp < 0) {
+			check(false, "a lingering TCP socket");
+			return 1;
+		}
+		if (i == 1) {
+			if (ivs_connect(&dev, o->dma_socket, recv_timeout_s))
+				return 1;
+			sock = dev.sock;
+		} else {
+			sock = unix_connect(o->control);
+			usleep(100000);	/* accepted before the fds come */
+		}
+		/* pvdmad stopped until our copy is closed: its recvmsg() must
+		 * hold the last reference, else our close() would linger */
+		check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid),
+		      "pvdmad stopped while the fds are sent");
+		err = pass_fds_ending_with(sock, fill, tcp);
+		close(tcp);
+		kill(o->pid, SIGCONT);
+		snprintf(what, sizeof(what),
+			 "%s: %d fds ending with a lingering one %s; stats within 1 s",
+			 where[i], PASS_MAX_FDS, err ? "refused at sendmsg" : "sent");
+		if (i == 1)
+			ivs_close(&dev);
+		else
+			close(sock);
+		usleep(100000);
+		check(daemon_answers(o, 1000), what);
+		close(listener);
+	}
+	close(fill);
+	return failures ? 1 : 0;
+}
+
 /* Post one NOP slot without waiting for the answer. */
 static void companion_post_nop(struct companion *c)
 {
@@ -2138,6 +2230,8 @@ int main(int argc, char **argv)
 		return run_control(&o);
 	if (!strcmp(mode, "linger") && o.dma_socket && o.control)
 		return run_linger(&o);
+	if (!strcmp(mode, "linger-emfile") && o.dma_socket && o.control && o.pid)
+		return run_linger_emfile(&o);
 	if (!strcmp(mode, "flagrace"))
 		return run_flagrace(&o);
 	if (!strcmp(mode, "eventfd") && o.control)

@@ -174,6 +174,25 @@ case_linger_compat() {	# the same on a kernel without SO_PASSRIGHTS
 	check "linger-compat: pvdmad exits cleanly" stop
 }
 
+case_linger_emfile() {	# fds a full fd table can't take: released in recvmsg
+	w=$dir/linger-emfile
+	mkdir -p "$w"
+	truncate -s 64M "$w/ram"
+	# fewer free fd slots than one message's SCM_MAX_FD (253) fds, as for
+	# a pvdmad whose passed fds a stuck closer thread keeps open (§4)
+	prlimit --nofile=64:64 "$OLDKERNEL" --no-passrights -- \
+		"$PVDMAD" --socket "$w/c.sock" --dma-socket "$w/d.sock" \
+		--guest-ram "$w/ram" --control "$w/ctl" --log-file "$w/log" \
+		2>"$w/stderr" &
+	pid=$!
+	wait_socket "$w/ctl" || { echo "pvdmad did not start:"; cat "$w/stderr"; }
+	check "out of fd slots, without SO_PASSRIGHTS: 253 fds ending with a lingering one, never a stall" \
+		"$CLIENT" linger-emfile $(C) --pid "$pid"
+	check "  the connections carrying them went to the closer thread" sh -c \
+		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"fds_closed_aside\": [1-9]'"
+	check "linger-emfile: pvdmad exits cleanly" stop
+}
+
 case_eventfd() {	# no blocking I/O on a shared eventfd
 	start eventfd
 	check "shared eventfds made blocking: never a stall" \
@@ -1437,7 +1456,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
