@@ -371,8 +371,8 @@ static void control_answer(struct control_conn *cc)
 
 /*
  * Read request bytes. An fd riding with them (kernels without
- * SO_PASSRIGHTS) goes to the closer and ends the connection: -EBADMSG.
- * -EAGAIN: nothing yet.
+ * SO_PASSRIGHTS) ends the connection, which goes to the closer with the
+ * fd still queued in it: -EBADMSG. -EAGAIN: nothing yet.
  */
 static ssize_t control_recv(int fd, char *buf, size_t len)
 {

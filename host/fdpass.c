@@ -6,43 +6,35 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "fdcloser.h"
 #include "fdpass.h"
 
 /*
- * The kernel's SCM_MAX_FD: a control buffer this large takes every fd of a
- * message, so none is dropped (and released) inside recvmsg on the loop.
+ * A peer's fds are never taken in: each needs a free slot of pvdmad's fd
+ * table, and those the kernel can't install (the table at RLIMIT_NOFILE)
+ * it releases inside recvmsg(), on the loop's thread, whatever room the
+ * control buffer has: a lingering socket's last close would run there.
+ * So the message is peeked with no room for fds (MSG_CTRUNC: fds ride
+ * with it; the peek's own references are copies, never the last), and
+ * only bytes the peek saw come without fds are read. Fds stay queued in
+ * the connection, which the caller ends: fdcloser_close_socket() gives a
+ * socket with data still queued to the closer thread.
  */
-#define FDPASS_MAX_FDS	253
-
 ssize_t fdpass_recv_refusing(int sock, void *buf, size_t len, bool *had_fds)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(FDPASS_MAX_FDS * sizeof(int))];
-	} control;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-	size_t i, nfds;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
-	int *fds;
 
 	*had_fds = false;
-	n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = recvmsg(sock, &msg, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 && msg.msg_flags & MSG_CTRUNC) {
+		*had_fds = true;
+		return n;
+	}
+	/* Exactly what was peeked: a message queued since may carry fds. */
+	if (n > 0)
+		n = recv(sock, buf, (size_t)n, MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(cmsg);
-		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++)
-			fdcloser_close(fds[i]);
-		*had_fds = true;
-	}
 	return n;
 }

@@ -167,7 +167,7 @@ case_linger_compat() {	# the same on a kernel without SO_PASSRIGHTS
 	"$CLIENT" linger $(C) >"$w/linger.out" 2>&1
 	rc=$?
 	sed 's/^/    /' "$w/linger.out"
-	check "without SO_PASSRIGHTS: lingering fds reach pvdmad, never a stall" \
+	check "without SO_PASSRIGHTS: lingering fds passed, never a stall" \
 		sh -c "[ $rc -eq 0 ] && grep -q 'fd sent; stats' '$w/linger.out'"
 	check "  and go to the closer thread" sh -c \
 		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"fds_closed_aside\": [1-9]'"
