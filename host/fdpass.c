@@ -32,9 +32,14 @@ ssize_t fdpass_recv_refusing(int sock, void *buf, size_t len, bool *had_fds)
 		return n;
 	}
 	/* Exactly what was peeked: a message queued since may carry fds. */
-	if (n > 0)
-		n = recv(sock, buf, (size_t)n, MSG_DONTWAIT);
+	if (n > 0) {
+		iov.iov_len = (size_t)n;
+		msg.msg_flags = 0;
+		n = recvmsg(sock, &msg, MSG_DONTWAIT);
+	}
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+	/* fds the peek failed to copy (no memory) went here: said */
+	*had_fds = n > 0 && msg.msg_flags & MSG_CTRUNC;
 	return n;
 }
