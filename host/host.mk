@@ -30,7 +30,7 @@ $(PVDMACTL): $(BUILD)/obj/host/pvdmactl.o
 
 # Unit tests of the request path and the DMA command parser.
 HOST_UNIT_TESTS := companion dmadev ledger fdstore procread uidquota peerpin \
-	fileperm peerfd
+	fileperm peerfd fdpass
 HOST_UNIT_BINS := $(HOST_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TESTS += $(HOST_UNIT_BINS) $(HOST_CLIENT)
 
@@ -50,6 +50,8 @@ $(BUILD)/tests/test_uidquota: $(BUILD)/obj/host/uidquota.o
 $(BUILD)/tests/test_peerpin: $(BUILD)/obj/host/peerpin.o
 # the eventfd guard, raced by a thread as a peer would
 $(BUILD)/tests/test_peerfd: $(BUILD)/obj/host/peerfd.o
+# a peer's message read without its fds, as on kernels before SO_PASSRIGHTS
+$(BUILD)/tests/test_fdpass: $(BUILD)/obj/host/fdpass.o $(BUILD)/obj/host/fdcloser.o
 
 # The integration client plays QEMU's part (tests/host/run-host.sh).
 $(HOST_CLIENT): $(BUILD)/obj/tests/host/client.o \

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading a peer's message that must carry no fds (host/fdpass.c), over a
+ * socketpair, as on a kernel without SO_PASSRIGHTS (the pair passes fds).
+ * An fd riding with a message must never be received: not installed in
+ * our fd table (a full table makes the kernel release, inside recvmsg()
+ * on the caller's thread, what it can't install: a lingering socket's
+ * close would run there), left queued for whoever closes the connection.
+ * The fd sent is a pipe's read end whose only other copy we close: its
+ * write end sees EPIPE once it is released, so the test sees whether the
+ * read let go of it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "host/fdpass.h"
+
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* @n copies of @fd with @len bytes of @data, in one message. */
+static void send_fds(int sock, const char *data, size_t len, int fd, int n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(253 * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cmsg;
+	int i;
+
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (i = 0; i < n; i++)
+		memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof(int));
+	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* A pipe whose read end is in flight only: 0 while it is held. */
+static int released(int wr)
+{
+	return write(wr, "p", 1) < 0 && errno == EPIPE;
+}
+
+static int queued(int sock)
+{
+	int n = -1;
+
+	assert_int_equal(ioctl(sock, FIONREAD, &n), 0);
+	return n;
+}
+
+static void pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+				    SOCK_NONBLOCK, 0, sv), 0);
+}
+
+/* Bytes alone are read; a message with fds is never received. */
+static void test_bytes_then_fds(void **state)
+{
+	int sv[2], p[2], before, i;
+	char buf[64];
+	ssize_t n;
+	bool fds;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	pair(sv);
+	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds),
+			 -EAGAIN);
+	assert_int_equal(send(sv[1], "stats\n", 6, 0), 6);
+	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds), 6);
+	assert_false(fds);
+	assert_memory_equal(buf, "stats\n", 6);
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(send(sv[1], "abc", 3, 0), 3);
+	send_fds(sv[1], "x", 1, p[0], 1);
+	close(p[0]);
+	before = fd_count();
+	/* the bytes before the fds may be read first (a peek may see the fds
+	 * of the message after the bytes it asked for), never past them */
+	for (i = 0; i < 4; i++) {
+		n = fdpass_recv_refusing(sv[0], buf, 2, &fds);
+		assert_true(n > 0);
+		if (fds)
+			break;
+		assert_memory_equal(buf, "abc" + 2 * i, (size_t)n);
+	}
+	assert_true(fds);
+	assert_int_equal(fd_count(), before);
+	assert_false(released(p[1]));
+	assert_true(queued(sv[0]) > 0);
+	/* the fds stay in the connection until it is closed */
+	close(sv[0]);
+	assert_true(released(p[1]));
+	close(sv[1]);
+	close(p[1]);
+}
+
+/* SCM_MAX_FD fds into a table with room for a few: none installed, none
+ * released on our thread. */
+static void test_full_table(void **state)
+{
+	struct rlimit old, low;
+	int sv[2], p[2];
+	char buf[64];
+	bool fds;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	send_fds(sv[1], "x", 1, p[0], 253);
+	close(p[0]);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fd_count() + 8;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds), 1);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_true(fds);
+	assert_false(released(p[1]));
+	close(sv[0]);
+	assert_true(released(p[1]));
+	close(sv[1]);
+	close(p[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bytes_then_fds),
+		cmocka_unit_test(test_full_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
