@@ -23,6 +23,8 @@
  *   client linger-emfile --socket S --dma-socket D --control C --pid P
  *                  (the same, last of SCM_MAX_FD fds, to a pvdmad short
  *                  of fd slots)
+ *   client linger-oob --socket S --dma-socket D --control C --pid P
+ *                  (the same, on an urgent byte: MSG_OOB)
  *   client eventfd --socket S --control C      (shared eventfds turned)
  *   client flagrace --socket S [--seconds T]   (an eventfd's flag raced)
  *   client nobody  --socket S [--dma-socket D] [--control C] (as uid 65534)
@@ -1282,6 +1284,113 @@ static int run_linger_emfile(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/* Pass @fd (if >= 0) on an urgent byte (MSG_OOB). 0 or the errno. */
+static int pass_fd_urgent(int sock, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	char byte = 'u';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	if (fd < 0)
+		msg.msg_control = NULL, msg.msg_controllen = 0;
+	return sendmsg(sock, &msg, MSG_OOB | MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+/* CPU time @pid has used, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+	unsigned long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/*
+ * The lingering fd of run_linger() on an urgent byte (MSG_OOB): a read
+ * skips such a byte and drops it, the fds it carries released inside
+ * recvmsg() on the loop's thread (with room for any number of them in
+ * the control buffer). Control socket and DMA socket after setup, pvdmad
+ * stopped until our copy is closed; stats within 1 s after each. Then an
+ * urgent byte alone: a peek stops short of it and the socket stays
+ * readable, so it must end the connection, not spin the loop.
+ */
+static int run_linger_oob(const struct opts *o)
+{
+	const char *where[] = { "control socket", "DMA socket, after setup" };
+	int i, listener, tcp, sock, err;
+	struct ivs_dev dev;
+	char what[200];
+	long t0, t1;
+
+	for (i = 0; i < 2; i++) {
+		tcp = lingering_socket(LINGER_S, &listener);
+		if (tcp < 0) {
+			check(false, "a lingering TCP socket");
+			return 1;
+		}
+		if (i == 1) {
+			if (ivs_connect(&dev, o->dma_socket, recv_timeout_s))
+				return 1;
+			sock = dev.sock;
+		} else {
+			sock = unix_connect(o->control);
+			usleep(100000);
+		}
+		check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid),
+		      "pvdmad stopped while the fd is sent");
+		err = pass_fd_urgent(sock, tcp);
+		close(tcp);
+		kill(o->pid, SIGCONT);
+		snprintf(what, sizeof(what),
+			 "%s: a lingering fd on an urgent byte %s; stats within 1 s",
+			 where[i], err ? "refused at sendmsg" : "sent");
+		usleep(100000);
+		check(daemon_answers(o, 1000), what);
+		if (i == 1)
+			ivs_close(&dev);
+		else
+			close(sock);
+		close(listener);
+	}
+	sock = unix_connect(o->control);
+	usleep(100000);
+	err = pass_fd_urgent(sock, -1);
+	usleep(100000);
+	t0 = cpu_ticks(o->pid);
+	usleep(1000000);
+	t1 = cpu_ticks(o->pid);
+	printf("urgent byte alone: pvdmad used %ld clock ticks in 1 s\n", t1 - t0);
+	check(!err && t0 >= 0 && t1 - t0 < 20,
+	      "an urgent byte alone on the control socket: no spin (< 0.2 s CPU in 1 s)");
+	check(daemon_answers(o, 1000), "and stats within 1 s");
+	close(sock);
+	return failures ? 1 : 0;
+}
+
 /* Post one NOP slot without waiting for the answer. */
 static void companion_post_nop(struct companion *c)
 {
@@ -2232,6 +2341,8 @@ int main(int argc, char **argv)
 		return run_linger(&o);
 	if (!strcmp(mode, "linger-emfile") && o.dma_socket && o.control && o.pid)
 		return run_linger_emfile(&o);
+	if (!strcmp(mode, "linger-oob") && o.dma_socket && o.control && o.pid)
+		return run_linger_oob(&o);
 	if (!strcmp(mode, "flagrace"))
 		return run_flagrace(&o);
 	if (!strcmp(mode, "eventfd") && o.control)

@@ -193,6 +193,13 @@ case_linger_emfile() {	# fds a full fd table can't take: released in recvmsg
 	check "linger-emfile: pvdmad exits cleanly" stop
 }
 
+case_linger_oob() {	# an urgent byte's fds: released by a read that skips it
+	start_old --no-passrights linger-oob
+	check "without SO_PASSRIGHTS: a lingering fd on an urgent byte (MSG_OOB), never a stall" \
+		"$CLIENT" linger-oob $(C) --pid "$pid"
+	check "linger-oob: pvdmad exits cleanly" stop
+}
+
 case_eventfd() {	# no blocking I/O on a shared eventfd
 	start eventfd
 	check "shared eventfds made blocking: never a stall" \
@@ -1456,7 +1463,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

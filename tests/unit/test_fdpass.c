@@ -41,7 +41,8 @@ static int fd_count(void)
 }
 
 /* @n copies of @fd with @len bytes of @data, in one message. */
-static void send_fds(int sock, const char *data, size_t len, int fd, int n)
+static void send_fds_with(int sock, const char *data, size_t len, int fd,
+			  int n, int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -63,7 +64,18 @@ static void send_fds(int sock, const char *data, size_t len, int fd, int n)
 	cmsg->cmsg_len = CMSG_LEN(n * sizeof(int));
 	for (i = 0; i < n; i++)
 		memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof(int));
-	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL | flags), (ssize_t)len);
+}
+
+static void send_fds(int sock, const char *data, size_t len, int fd, int n)
+{
+	send_fds_with(sock, data, len, fd, n, 0);
+}
+
+/* One urgent byte (MSG_OOB) carrying @fd. */
+static void send_urgent_fd(int sock, int fd)
+{
+	send_fds_with(sock, "u", 1, fd, 1, MSG_OOB);
 }
 
 /* A pipe whose read end is in flight only: 0 while it is held. */
@@ -157,11 +169,40 @@ static void test_full_table(void **state)
 	close(p[1]);
 }
 
+/* An urgent byte (MSG_OOB) with an fd: a peek stops short of it and a
+ * read drops it, releasing the fd on the reading thread. It is reported
+ * (a read that says nothing would leave the socket readable: a spin),
+ * and stays queued with its fd. */
+static void test_urgent_byte(void **state)
+{
+	int sv[2], p[2];
+	char buf[64];
+	bool fds;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(send(sv[1], "ab", 2, 0), 2);
+	send_urgent_fd(sv[1], p[0]);
+	close(p[0]);
+	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds), 2);
+	assert_false(fds);
+	assert_true(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds) > 0);
+	assert_true(fds);
+	assert_false(released(p[1]));
+	assert_true(queued(sv[0]) > 0);
+	close(sv[0]);
+	assert_true(released(p[1]));
+	close(sv[1]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes_then_fds),
 		cmocka_unit_test(test_full_table),
+		cmocka_unit_test(test_urgent_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
