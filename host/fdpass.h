@@ -37,10 +37,11 @@ static inline void fdpass_attach(struct msghdr *msg, union fdpass_cmsg *control,
 /*
  * Read up to @len bytes of @sock's next message without blocking. Fds
  * riding with it are never taken (nor released by the kernel on the
- * loop's thread): *@had_fds says they are there, the message is left
- * queued with them, and the caller must end the connection through
- * fdcloser_close_socket(). Returns the bytes read (peeked, with fds), 0
- * at end of stream, -EAGAIN if nothing yet, or another negative errno.
+ * loop's thread): *@had_fds says they are there (or may be: an urgent
+ * byte, MSG_OOB, is never read), the message is left queued with them,
+ * and the caller must end the connection through fdcloser_close_socket().
+ * Returns the bytes read (peeked, with fds), 0 at end of stream, -EAGAIN
+ * if nothing yet, or another negative errno.
  */
 ssize_t fdpass_recv_refusing(int sock, void *buf, size_t len, bool *had_fds);
 
