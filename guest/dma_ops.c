@@ -301,20 +301,28 @@ static dma_addr_t pvdma_map_range(struct device *dev, phys_addr_t phys,
 	return seg.bus;
 }
 
-static void pvdma_unmap_range(struct device *dev, dma_addr_t addr,
+/*
+ * Return: true if the host may still map the range after all (the
+ * transport broke, or teardown's RESET failed): its memory must not be
+ * reused while a device may still write into it.
+ */
+static bool pvdma_unmap_range(struct device *dev, dma_addr_t addr,
 			      size_t size, const struct pvdma_call *call)
 {
 	struct pvdma_mdev *m = pvdma_mdev_of(dev);
 	struct pvdma_domain *d = m->domain;
 	struct pvdma_seg seg = { .bus = addr, .len = size };
 	unsigned long flags;
+	bool stale;
 
 	if (addr == DMA_MAPPING_ERROR || !size)
-		return;
+		return false;
 	spin_lock_irqsave(&d->lock, flags);
 	m->stats.unmap_calls++;
 	pvdma_unmap_locked(m, &seg, 1, call);
+	stale = d->host_may_map || d->tp.broken;
 	spin_unlock_irqrestore(&d->lock, flags);
+	return stale;
 }
 
 /* A single range, from map_page, map_phys or map_resource. */
@@ -665,7 +673,12 @@ static void pvdma_free_mapped(struct device *dev, size_t size,
 {
 	struct pvdma_call call = { .dir = dir };
 
-	pvdma_unmap_range(dev, dma_handle, size, &call);
+	if (pvdma_unmap_range(dev, dma_handle, size, &call)) {
+		/* leaked on purpose: the device may still write here */
+		dev_warn_ratelimited(dev, "pvdma: keeping %zu bytes of coherent memory (never freed until reboot): the host may still map them, as it stopped answering\n",
+				     size);
+		return;
+	}
 	__free_pages(page, get_order(size));
 }
 

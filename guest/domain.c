@@ -365,38 +365,64 @@ err_free_mem:
 }
 
 /* Tell the host to drop every mapping; the lock is held. */
-static void pvdma_domain_reset_locked(struct pvdma_domain *d)
+static bool pvdma_domain_reset_locked(struct pvdma_domain *d)
 {
 	struct pvdma_request op = { .op = PVDMA_OP_RESET };
+	int ret;
 
 	lockdep_assert_held(&d->lock);
-	if (pvdma_transport_submit(&d->tp, &op, 1) || op.status != PVDMA_ST_OK)
-		dev_warn(d->dev, "pvdma: host RESET failed (%s); pvdmad releases our mappings when QEMU disconnects\n",
-			 pvdma_status_name(op.status));
+	ret = pvdma_transport_submit(&d->tp, &op, 1);
+	if (!ret && op.status == PVDMA_ST_OK)
+		return true;
+	dev_warn(d->dev, "pvdma: host RESET failed (%d, %s); pvdmad releases our mappings when QEMU disconnects\n",
+		 ret, ret ? "no answer" : pvdma_status_name(op.status));
+	return false;
+}
+
+/*
+ * The host may still map the pool (RESET failed): a device may still
+ * write into it, so it must never go back to the page allocator. Leak it
+ * on purpose; pvdmad drops the mapping when QEMU disconnects.
+ */
+static void pvdma_bounce_pool_keep(struct pvdma_domain *d)
+{
+	if (d->pool.pages)
+		dev_warn(d->dev, "pvdma: keeping the %llu KiB bounce pool (never freed until reboot): the host may still map it, as RESET failed, until pvdmad releases our mappings when QEMU disconnects\n",
+			 d->pool.bytes >> 10);
+	memset(&d->pool, 0, sizeof(d->pool));
 }
 
 /**
  * pvdma_domain_teardown() - release the host's mappings and our memory
  * @d: a set-up domain
  *
- * After it, every map through @d fails and unmaps are ignored. May sleep.
+ * After it, every map through @d fails and unmaps are ignored. If the
+ * host did not confirm RESET, memory it may still map is kept (the pool
+ * here, coherent buffers when their drivers free them); what it cannot
+ * reach (planner state, RAM map) is freed. May sleep.
  */
 void pvdma_domain_teardown(struct pvdma_domain *d)
 {
 	struct pvdma_planner_stats st;
 	unsigned long flags;
+	bool reset;
 
 	spin_lock_irqsave(&d->lock, flags);
 	st = d->ps.planner.stats;
-	pvdma_domain_reset_locked(d);
+	reset = pvdma_domain_reset_locked(d);
+	if (!reset)
+		d->host_may_map = true;
 	pvdma_planner_forget(&d->ps.planner);
 	d->live = false;
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (st.live_bytes)
 		dev_warn(d->dev, "pvdma: removed with %llu bytes still mapped by drivers; those mappings are gone\n",
 			 st.live_bytes);
-	dev_info(d->dev, "pvdma: host mappings released (%llu windows, %llu KiB); %llu host calls, %llu maps, %llu unmaps served\n",
+	dev_info(d->dev, "pvdma: host mappings %s (%llu windows, %llu KiB); %llu host calls, %llu maps, %llu unmaps served\n",
+		 reset ? "released" : "NOT released",
 		 st.live_windows, st.live_aperture >> 10, st.host_calls,
 		 st.map_requests, st.unmap_requests);
+	if (!reset)
+		pvdma_bounce_pool_keep(d);
 	pvdma_domain_free_mem(d);
 }

@@ -170,6 +170,9 @@ struct pvdma_planner_state {
  *		device's DMA mask
  * @fail_rs:	limits map failure messages to a few lines per burst (a
  *		workload over the limits fails many maps)
+ * @host_may_map: teardown's RESET failed: the host may still map what
+ *		was mapped, so memory a device may still target (the bounce
+ *		pool, coherent buffers) is kept, never given back to the kernel
  *
  * A domain outlives its companion while a bound driver still holds
  * pvdma's ops: its maps then fail, @live being false.
@@ -194,6 +197,7 @@ struct pvdma_domain {
 	u64 seg_boundary_refusals;
 	u64 mask_refusals;
 	struct ratelimit_state fail_rs;
+	bool host_may_map;
 };
 
 /**
