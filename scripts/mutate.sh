@@ -53,12 +53,13 @@ suite_cmd() {
 	e2e)		echo tests/e2e/run-e2e.sh ;;
 	e2e-stable)	echo tests/e2e/run-e2e-stable.sh ;;
 	hostile-vm)	echo tests/e2e/run-hostile-vm.sh ;;
+	teardown-vm)	echo tests/e2e/run-teardown-vm.sh ;;
 	*)		return 1 ;;
 	esac
 }
 
 boots_vm() {
-	case $1 in e2e|e2e-stable|hostile-vm) return 0 ;; esac
+	case $1 in e2e|e2e-stable|hostile-vm|teardown-vm) return 0 ;; esac
 	return 1
 }
 
