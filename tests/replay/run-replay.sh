@@ -59,7 +59,7 @@ fi
 # The workload classes at the default aperture, every policy.
 for class in a-stream a-descend a-scatter a-fill b-pinned c-context \
 	d-multictx e-upload f-longlists g-pool h-keep h-lists i-infer \
-	j-texture k-regbatch; do
+	j-texture k-regbatch j-stream; do
 	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
 		--policy all --synthetic "$class"
 	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
@@ -276,7 +276,8 @@ def no_failures(name, pv):
 # which maps took the last room decides how many fail.
 for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
             "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
-            "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch"):
+            "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch",
+            "j-stream"):
     by = classes.get("synthetic:" + cls, {})
     if not all(p in by for p in ("rfc", "pvdma")):
         check(False, "%s: rfc and pvdma rows present" % cls)
@@ -360,6 +361,13 @@ for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
         # place (growth_evicts(): 65x; without it, 59x).
         no_failures(cls, pv)
         ratio(cls, pv, rfc, 60)
+    elif cls == "j-stream":
+        # Staging ranges of one region registered for one upload beside
+        # 1 MiB pinned buffers to 4/5 of the aperture: the live set fits;
+        # the idle staging windows fill the aperture and each buffer gets
+        # an exact window (rfc/14).
+        no_failures(cls, pv)
+        ratio(cls, pv, rfc, 10)
 
 # Under pressure the same guarantees: every mapping verified, the aperture
 # never exceeded, no more failed maps than rfc, each refused at admission.

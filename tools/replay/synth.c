@@ -68,6 +68,9 @@
  * k-regbatch	register per batch: a fresh 4-48 MiB array registered
  *		for each copy, mostly 2 MiB huge pages, freed ones handed
  *		out again, some new ones each batch near the last new ones
+ * j-stream	j-texture's streamer with its staging ranges (1/6 of the
+ *		aperture down to 1/384) all from one region of 2/3 of it,
+ *		at random pages, registered for one upload each
  */
 #include "synth.h"
 
@@ -905,6 +908,151 @@ static void build_j(struct synth *s)
 }
 
 /*
+ * J, streaming: the same texture streamer, its staging buffers
+ * registered from one pageable region. The resident 1 MiB pinned buffers
+ * (a single map, or one in three a list of 2-4 pieces of the driver's
+ * pages, a few pages apart) come from a page allocator walking up a
+ * zone, freed ones handed out again; they grow to 4/5 of the aperture,
+ * half freed at random, twice. After each, one in ten times, a staging
+ * range of 1/6 of the aperture >> 0, 1, 2, 4 or 6 (256 MiB down to
+ * 4 MiB of 1.5 GiB) at a random page of one region of 2/3 of the
+ * aperture (an anonymous mmap touched once: runs of 1-32 pages, a few
+ * pages apart in guest RAM) is registered - a list of its runs - copied
+ * once and unregistered: the same pages, at random offsets, again and
+ * again.
+ */
+static void js_stage(struct synth *s, const u64 *run_at, u64 nruns,
+		     u64 first, u64 pages)
+{
+	u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
+	u64 r = 0;
+
+	/* run r covers pages [run_at[2r + 1], run_at[2r + 3]) of the region */
+	while (r + 1 < nruns && run_at[2 * r + 3] <= first)
+		r++;
+	while (pages && r < nruns && !s->oom) {
+		u64 off = first - run_at[2 * r + 1];
+		u64 n = PVDMA_MIN(run_at[2 * r + 3] - first, pages);
+
+		sc_ent(s, run_at[2 * r] + off * PAGE, n * PAGE);
+		pages -= n;
+		first += n;
+		r++;
+	}
+	sc_step(s, b, SCRIPT_MAP);
+	sc_step(s, b, SCRIPT_UNMAP);
+}
+
+static void build_j_stream(struct synth *s)
+{
+	u64 target = s->p.aperture / 5 * 4, top = PVDMA_MAX(s->p.aperture / 6,
+							   64 * MIB);
+	u64 region = PVDMA_MAX(s->p.aperture / 3 * 2, 2 * top) / PAGE;
+	u64 at = BASE + 2 * GIB, live = 0, phys = BASE + 24 * GIB;
+	u64 *run_at = NULL, cap = 0, fcap = 0, rcap = 0, i, nruns = 0;
+	u32 *res = NULL, *freed = NULL, nres = 0, nfreed = 0, round, e;
+	static const u8 shift[5] = { 0, 1, 2, 4, 6 };
+
+	/*
+	 * The region's pages: runs of 1-8 MiB placed a few pages apart
+	 * (the allocator's other owners between them); run_at holds each
+	 * run's guest address and first page, and one past the last.
+	 */
+	for (i = 0; i <= region && !s->oom; nruns++) {
+		if (!array_grow((void **)&run_at, &rcap, 2 * nruns + 4,
+				sizeof(*run_at))) {
+			s->oom = true;
+			break;
+		}
+		run_at[2 * nruns] = phys;
+		run_at[2 * nruns + 1] = PVDMA_MIN(i, region);
+		if (i == region)
+			break;
+		e = (u32)rnd_pages(s, MIB, 8 * MIB) / PAGE;
+		i = PVDMA_MIN(i + e, region);
+		phys += (u64)e * PAGE + rnd_pages(s, PAGE, 4 * PAGE);
+	}
+	for (round = 0; round < 2 && !s->oom; round++) {
+		while (live < target && !s->oom) {
+			u32 b, src = ~0u, ne = 1, k;
+
+			if (!array_grow((void **)&res, &cap, nres + 1,
+					sizeof(*res))) {
+				s->oom = true;
+				break;
+			}
+			if (nfreed) {
+				k = (u32)rnd_below(s, nfreed);
+				src = freed[k];
+				freed[k] = freed[--nfreed];
+			} else if (!rnd_below(s, 3)) {
+				ne = 2 + (u32)rnd_below(s, 3);
+			}
+			if (src != ~0u) {
+				/* the freed buffer's pages, again */
+				b = sc_buf(s, s->sc.bufs[src].list,
+					   TRACE_DIR_TO_DEVICE);
+				for (e = 0; e < s->sc.bufs[src].nents &&
+				     !s->oom; e++) {
+					u32 x = s->sc.bufs[src].first + e;
+
+					sc_ent(s, s->sc.ents[x].phys,
+					       s->sc.ents[x].len);
+				}
+				sc_step(s, b, SCRIPT_MAP);
+			} else if (ne == 1) {
+				b = sc_single(s, at, MIB, TRACE_DIR_TO_DEVICE);
+				at += MIB + rnd_pages(s, PAGE, 4 * PAGE);
+			} else {
+				u64 left = MIB, piece;
+
+				b = sc_buf(s, true, TRACE_DIR_TO_DEVICE);
+				for (e = 0; e < ne && !s->oom; e++) {
+					piece = e + 1 < ne ? MIB / ne / PAGE *
+						PAGE : left;
+					sc_ent(s, at, piece);
+					left -= piece;
+					at += piece + rnd_pages(s, PAGE,
+								4 * PAGE);
+				}
+				sc_step(s, b, SCRIPT_MAP);
+			}
+			res[nres++] = b;
+			live += MIB;
+			if (!rnd_below(s, 10)) {
+				u64 len = PVDMA_MAX(top >> shift[rnd_below(s,
+							5)], 4 * MIB);
+				u64 first = rnd_below(s, region - len / PAGE +
+						      1);
+
+				js_stage(s, run_at, nruns, first, len / PAGE);
+			}
+		}
+		if (!array_grow((void **)&freed, &fcap, nfreed + nres / 2,
+				sizeof(*freed))) {
+			s->oom = true;
+			break;
+		}
+		for (i = 0; i < nres / 2 && !s->oom; i++) {
+			u32 k = (u32)i + (u32)rnd_below(s, nres - i), t = res[k];
+
+			res[k] = res[i];
+			res[i] = t;
+			sc_step(s, t, SCRIPT_UNMAP);
+			freed[nfreed++] = t;
+			live -= MIB;
+		}
+		memmove(res, res + nres / 2, (nres - nres / 2) * sizeof(*res));
+		nres -= nres / 2;
+	}
+	for (i = 0; i < nres && !s->oom; i++)
+		sc_step(s, res[i], SCRIPT_UNMAP);
+	free(run_at);
+	free(res);
+	free(freed);
+}
+
+/*
  * K: the register-per-batch pattern. Every batch is a fresh host array
  * (4 to 48 MiB) registered, copied and unregistered at once; one in
  * seven is kept registered a while (up to 12, the oldest let go). Its
@@ -1148,6 +1296,9 @@ static const struct synth_workload synth_workloads[] = {
 	{ "k-regbatch",
 	  "class K: a fresh array registered per batch, huge pages",
 	  script_rewind, script_next, build_k },
+	{ "j-stream",
+	  "class J: staging registered from one region, 1 MiB pinned",
+	  script_rewind, script_next, build_j_stream },
 };
 
 #define SYNTH_NWORKLOADS \

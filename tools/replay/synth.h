@@ -6,7 +6,8 @@
  *  storm4k		live 4 KiB buffers, one per 256 KiB block
  * and the workload classes A-K of docs/performance.md (a-stream, a-descend,
  * a-scatter, a-fill, b-pinned, c-context, d-multictx, e-upload,
- * f-longlists, g-pool, h-keep, h-lists, i-infer, j-texture, k-regbatch).
+ * f-longlists, g-pool, h-keep, h-lists, i-infer, j-texture, k-regbatch,
+ * j-stream).
  * synth.c and docs/performance.md describe each. Every generator is
  * deterministic for a given seed and replays identically for every policy.
  */
