@@ -21,7 +21,7 @@ import sys
 CLASSES = ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
            "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
            "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch",
-           "j-stream")
+           "j-stream", "l-rereg")
 BLOCKS = ("256K", "1M", "2M", "4M", "8M", "16M", "32M", "64M", "128M",
           "256M")
 

@@ -31,7 +31,8 @@ NEW_COUNTS = {"call_maps", "hidden_filled", "hidden_invented",
 SYNTHETIC = ("over-aperture", "churn", "storm4k", "a-stream", "a-descend",
              "a-scatter", "b-pinned", "c-context", "d-multictx", "e-upload",
              "f-longlists", "g-pool", "a-fill", "h-keep", "h-lists",
-             "i-infer", "j-texture", "k-regbatch", "j-stream")
+             "i-infer", "j-texture", "k-regbatch", "j-stream",
+             "l-rereg")
 # every policy, and the options that take the cache down other paths
 RUNS = (["--policy", "all"], ["--policy", "block"], ["--policy", "pool"],
         ["--policy", "pvdma", "--bounce", "all"],

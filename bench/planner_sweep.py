@@ -33,7 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 SYNTHETIC = ("over-aperture", "storm4k", "a-stream", "a-descend",
              "a-scatter", "a-fill", "b-pinned", "c-context", "d-multictx",
              "e-upload", "f-longlists", "g-pool", "h-keep", "h-lists",
-             "i-infer", "j-texture", "k-regbatch", "j-stream")
+             "i-infer", "j-texture", "k-regbatch", "j-stream",
+             "l-rereg")
 FULL = {"apertures": ("512M", "1G", "1536M", "2G", "3G"),
         "seeds": (1, 2, 3),
         "blocks": ("256K", "1M", "4M", "16M", "64M", "256M")}

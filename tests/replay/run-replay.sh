@@ -59,7 +59,7 @@ fi
 # The workload classes at the default aperture, every policy.
 for class in a-stream a-descend a-scatter a-fill b-pinned c-context \
 	d-multictx e-upload f-longlists g-pool h-keep h-lists i-infer \
-	j-texture k-regbatch j-stream; do
+	j-texture k-regbatch j-stream l-rereg; do
 	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
 		--policy all --synthetic "$class"
 	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
@@ -277,7 +277,7 @@ def no_failures(name, pv):
 for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
             "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
             "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch",
-            "j-stream"):
+            "j-stream", "l-rereg"):
     by = classes.get("synthetic:" + cls, {})
     if not all(p in by for p in ("rfc", "pvdma")):
         check(False, "%s: rfc and pvdma rows present" % cls)
@@ -368,6 +368,10 @@ for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
         # while no map is refused (exact windows there: rfc/14).
         no_failures(cls, pv)
         ratio(cls, pv, rfc, 30)
+    elif cls == "l-rereg":
+        # 2.5 GiB registered in pieces, pieces registered again in
+        # smaller ones: over the aperture, a call per few pieces.
+        ratio(cls, pv, rfc, 10)
 
 # Under pressure the same guarantees: every mapping verified, the aperture
 # never exceeded, no more failed maps than rfc, each refused at admission.

@@ -21,7 +21,7 @@
  *	all unmapped, twice. 48 MiB of data that the original's 256 KiB
  *	windows turn into 3 GiB.
  *
- * The workload classes A-J (docs/performance.md, "Planner v2"), written
+ * The workload classes A-L (docs/performance.md, "Planner v2"), written
  * as a script of maps, syncs and unmaps built at rewind; sizes scale with the
  * aperture, addresses and orders come from the seed:
  * a-stream	2 MiB single maps at ascending consecutive addresses, 3/4 of
@@ -71,6 +71,9 @@
  * j-stream	j-texture's streamer with its staging ranges (1/6 of the
  *		aperture down to 1/384) all from one region of 2/3 of it,
  *		at random pages, registered for one upload each
+ * l-rereg	re-registration: a 2.5 GiB buffer of scattered 2 MiB huge
+ *		pages registered in pieces of 2-96 MiB (lists), kept; then
+ *		pieces registered again in pieces of 2-16 MiB, 60 times
  */
 #include "synth.h"
 
@@ -1155,6 +1158,144 @@ static void build_k(struct synth *s)
 	free(rb.free);
 }
 
+/*
+ * L: re-registration over the aperture. A 2.5 GiB host buffer backed by
+ * transparent huge pages (mostly 2 MiB pages scattered over 16 GiB of
+ * guest RAM, in physical runs of 1-16 where the allocator found
+ * neighbours free; one in 40 falls back to 4 KiB pages of a split huge
+ * page, handed out downwards) is registered in consecutive pieces of
+ * 2-96 MiB, each one list (adjacent huge pages merged, as the driver
+ * does) kept registered. Then, 60 times, a random registered piece is
+ * unregistered and its range registered again in consecutive pieces of
+ * 2, 4 or 16 MiB; at the end everything is unregistered. The buffer
+ * does not scale with the aperture: over it at 2 GiB and below, which
+ * maps fail depends on what held the aperture before the first refusal.
+ */
+#define REREG_BYTES	(2560 * MIB)
+#define REREG_SPAN	(16 * GIB)
+#define REREG_ROUNDS	60u
+#define REREG_RUN	16u	/* neighbours a huge page may find free */
+
+/* A 2 MiB frame of guest RAM no other page of the buffer uses. */
+static u64 rr_frame(struct synth *s, u8 *used, u64 frames)
+{
+	u64 f = rnd_below(s, frames);
+
+	while (used[f / 8] & (1u << (f % 8)))
+		f = (f + 1) % frames;
+	used[f / 8] |= (u8)(1u << (f % 8));
+	return f;
+}
+
+/* The guest-physical address of each huge page of the buffer; odd (+1)
+ * where it is backed by the 4 KiB pages of that split frame instead. */
+static u64 *rr_layout(struct synth *s, u64 npages)
+{
+	u64 frames = REREG_SPAN / HUGE, i = 0, f, run;
+	u64 *phys = calloc(npages, sizeof(*phys));
+	u8 *used = calloc(frames / 8, 1);
+
+	while (phys && used && i < npages) {
+		f = rr_frame(s, used, frames);
+		if (!rnd_below(s, 40)) {
+			phys[i++] = BASE + f * HUGE + 1;
+			continue;
+		}
+		phys[i++] = BASE + f * HUGE;
+		/* neighbours the allocator found free: a physical run */
+		for (run = rnd_below(s, REREG_RUN); run && i < npages; run--) {
+			if (++f == frames || used[f / 8] & (1u << (f % 8)))
+				break;
+			used[f / 8] |= (u8)(1u << (f % 8));
+			phys[i++] = BASE + f * HUGE;
+		}
+	}
+	if (!used) {
+		free(phys);
+		phys = NULL;
+	}
+	free(used);
+	if (!phys)
+		s->oom = true;
+	return phys;
+}
+
+/* Huge pages [from, from + n) registered: one list, merged where
+ * neighbours are physically adjacent. */
+static u32 rr_piece(struct synth *s, const u64 *phys, u64 from, u64 n)
+{
+	u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
+	struct script *sc = &s->sc;
+	u64 i, pg;
+
+	for (i = from; i < from + n && !s->oom; i++) {
+		if (phys[i] & 1) {
+			for (pg = HUGE / PAGE; pg-- > 0 && !s->oom;)
+				sc_ent(s, phys[i] - 1 + pg * PAGE, PAGE);
+			continue;
+		}
+		if (sc->bufs[b].nents && !(phys[i - 1] & 1) &&
+		    sc->ents[sc->nents - 1].phys +
+		    sc->ents[sc->nents - 1].len == phys[i]) {
+			sc->ents[sc->nents - 1].len += HUGE;
+			continue;
+		}
+		sc_ent(s, phys[i], HUGE);
+	}
+	sc_step(s, b, SCRIPT_MAP);
+	return b;
+}
+
+struct rr_reg {
+	u32 buf;
+	u32 from, n;	/* huge pages */
+};
+
+static void build_l(struct synth *s)
+{
+	static const u32 first[] = { 1, 4, 16, 32, 48 };
+	static const u32 again[] = { 1, 2, 8 };
+	u64 npages = REREG_BYTES / HUGE, at, n;
+	u64 *phys = rr_layout(s, npages);
+	struct rr_reg *reg = NULL, r;
+	u64 nreg = 0, cap = 0, k;
+	u32 round;
+
+	for (at = 0; phys && at < npages && !s->oom; at += n) {
+		n = first[rnd_below(s, 5)];	/* PVDMA_MIN reads twice */
+		n = PVDMA_MIN(n, npages - at);
+		if (!array_grow((void **)&reg, &cap, nreg + 1, sizeof(*reg))) {
+			s->oom = true;
+			break;
+		}
+		reg[nreg].from = (u32)at;
+		reg[nreg].n = (u32)n;
+		reg[nreg++].buf = rr_piece(s, phys, at, n);
+	}
+	for (round = 0; phys && round < REREG_ROUNDS && !s->oom; round++) {
+		k = rnd_below(s, nreg);
+		r = reg[k];
+		reg[k] = reg[--nreg];
+		sc_step(s, r.buf, SCRIPT_UNMAP);
+		for (at = r.from; at < r.from + r.n && !s->oom; at += n) {
+			n = again[rnd_below(s, 3)];
+			n = PVDMA_MIN(n, r.from + r.n - at);
+			if (!array_grow((void **)&reg, &cap, nreg + 1,
+					sizeof(*reg))) {
+				s->oom = true;
+				break;
+			}
+			reg[nreg].from = (u32)at;
+			reg[nreg].n = (u32)n;
+			reg[nreg++].buf = rr_piece(s, phys, at, n);
+		}
+	}
+	for (k = 0; k < nreg && !s->oom; k++)
+		sc_step(s, reg[k].buf, SCRIPT_UNMAP);
+	free(reg);
+	free(phys);
+}
+
 /* The whole script at each rewind: the seed or the aperture may differ. */
 static int script_rewind(struct synth *s)
 {
@@ -1299,6 +1440,9 @@ static const struct synth_workload synth_workloads[] = {
 	{ "j-stream",
 	  "class J: staging registered from one region, 1 MiB pinned",
 	  script_rewind, script_next, build_j_stream },
+	{ "l-rereg",
+	  "class L: a 2.5 GiB huge-page buffer registered, re-registered",
+	  script_rewind, script_next, build_l },
 };
 
 #define SYNTH_NWORKLOADS \

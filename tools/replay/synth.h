@@ -4,10 +4,10 @@
  *  over-aperture	a working set of 2x the aperture, cycled through
  *  churn		random map/unmap of random sizes and lifetimes
  *  storm4k		live 4 KiB buffers, one per 256 KiB block
- * and the workload classes A-K of docs/performance.md (a-stream, a-descend,
+ * and the workload classes A-L of docs/performance.md (a-stream, a-descend,
  * a-scatter, a-fill, b-pinned, c-context, d-multictx, e-upload,
  * f-longlists, g-pool, h-keep, h-lists, i-infer, j-texture, k-regbatch,
- * j-stream).
+ * j-stream, l-rereg).
  * synth.c and docs/performance.md describe each. Every generator is
  * deterministic for a given seed and replays identically for every policy.
  */
