@@ -1126,14 +1126,17 @@ static int lingering_socket(int secs, int *listener)
 	return s;
 }
 
-/* Pass @fd over @sock. 0, or the errno of a refused sendmsg. */
-static int pass_fd(int sock, int fd)
+/*
+ * Pass @fd (none if < 0) over @sock with one byte sent with @flags
+ * (MSG_OOB: an urgent byte). 0, or the errno of a refused sendmsg.
+ */
+static int pass_fd_flags(int sock, int fd, int flags)
 {
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} control;
-	char byte = 'x';
+	char byte = flags & MSG_OOB ? 'u' : 'x';
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -1147,7 +1150,15 @@ static int pass_fd(int sock, int fd)
 	cmsg->cmsg_type = SCM_RIGHTS;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+	if (fd < 0)
+		msg.msg_control = NULL, msg.msg_controllen = 0;
+	return sendmsg(sock, &msg, flags | MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+/* Pass @fd over @sock. 0, or the errno of a refused sendmsg. */
+static int pass_fd(int sock, int fd)
+{
+	return pass_fd_flags(sock, fd, 0);
 }
 
 /*
@@ -1287,27 +1298,7 @@ static int run_linger_emfile(const struct opts *o)
 /* Pass @fd (if >= 0) on an urgent byte (MSG_OOB). 0 or the errno. */
 static int pass_fd_urgent(int sock, int fd)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	char byte = 'u';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg;
-
-	memset(&control, 0, sizeof(control));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	if (fd < 0)
-		msg.msg_control = NULL, msg.msg_controllen = 0;
-	return sendmsg(sock, &msg, MSG_OOB | MSG_NOSIGNAL) == 1 ? 0 : errno;
+	return pass_fd_flags(sock, fd, MSG_OOB);
 }
 
 /* CPU time @pid has used, in clock ticks. */
