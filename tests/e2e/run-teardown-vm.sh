@@ -103,12 +103,7 @@ sg=$(gain stalled)
 echo "  MemFree given back by the unload: healthy ${hg:-none} KiB, stalled ${sg:-none} KiB (pool ${pool:-none} KiB)"
 expect "stalled: the pool's pages stayed out of the page allocator" \
 	"[ -n '$pool' ] && [ -n '$hg' ] && [ -n '$sg' ] && [ \$(($hg - $sg)) -ge \$(($pool / 2)) ]"
-if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log"; then
-	grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$log" | head -n 40
-	fail "the guest kernel warned"
-else
-	ok "no WARN, BUG or oops in the guest log"
-fi
+vm_no_kernel_warnings "teardown" "$log"
 vm_pvdmad_stop
 expect "pvdmad stops cleanly after it was continued (SIGTERM: exit 0)" "[ $? -eq 0 ]"
 expect "no sanitizer report from pvdmad" "! grep -q Sanitizer '$wd/pvdmad.log'"

@@ -554,6 +554,18 @@ vm_pvdmad_stop() {
 	return $rc
 }
 
+# vm_no_kernel_warnings LABEL LOG: ok, or fail showing where, if the guest
+# console LOG holds a WARN, BUG or oops (tests/lib.sh's ok and fail).
+vm_no_kernel_warnings() {
+	if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2"; then
+		grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" \
+			"$2" | head -n 40
+		fail "$1: the guest kernel warned"
+	else
+		ok "$1: no WARN, BUG or oops in the guest log"
+	fi
+}
+
 # A scratch directory for sockets and the RAM file (tmpfs when possible).
 vm_workdir() {
 	base=/dev/shm

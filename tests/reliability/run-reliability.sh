@@ -207,15 +207,6 @@ gstat() {	# log, label, key: the guest's debugfs counter
 	sed -n "s/^pvdma-stats $2 $3 \([0-9]*\)$/\1/p" "$1" | tail -n 1
 }
 
-no_warnings() {	# name, console log
-	if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2"; then
-		grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2" | head -n 40
-		fail "$1: the guest kernel warned"
-	else
-		ok "$1: no WARN, BUG or oops in the guest log"
-	fi
-}
-
 # ---- boot 1: injected faults, load/unload cycles, pvdmad killed ---------
 step_boot1() {
 	wd=$(vm_workdir)
@@ -293,7 +284,7 @@ step_boot1() {
 		sed 's/^/  client: /' "$wd/client.log" | tail -n 2
 		expect "restart: the restarted pvdmad serves a new client" "[ $crc -eq 0 ]"
 	fi
-	no_warnings "boot 1" "$log"
+	vm_no_kernel_warnings "boot 1" "$log"
 	rel_pvdmad_stop "$wd"
 	expect "restart: the restarted pvdmad exits cleanly" "[ $? -eq 0 ]"
 	cp "$log" "$OUT/boot1-console.txt"
@@ -348,7 +339,7 @@ step_boot2() {
 	expect "kill: pvdmad keeps serving another client" "[ $crc -eq 0 ]"
 	expect "kill: and releases its mappings too (0 live after it leaves)" \
 		"sleep 0.3; [ \"\$(json '$wd' mappings_live)\" = 0 ]"
-	no_warnings "boot 2" "$log"
+	vm_no_kernel_warnings "boot 2" "$log"
 	rel_pvdmad_stop "$wd"
 	expect "kill: pvdmad exits cleanly" "[ $? -eq 0 ]"
 	cp "$log" "$OUT/boot2-console.txt"
