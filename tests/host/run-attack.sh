@@ -1084,7 +1084,12 @@ os._exit(0)" "$w/c.sock")
 			while ! grep -q machine /proc/$!/cmdline 2>/dev/null && [ $i -lt 50 ]; do
 				sleep 0.1; i=$((i + 1)); done
 			kill -CONT $d
-			sleep 1
+			# until pvdmad has judged the peer (5 s at most: a
+			# loaded machine, a sanitizer build), not a fixed second
+			i=0
+			while ! grep -q -e "lays out" -e "refused" "$w/log" 2>/dev/null &&
+			    [ $i -lt 50 ]; do
+				sleep 0.1; i=$((i + 1)); done
 			kill -TERM $d
 			wait $d
 		' sh "$w" $launch "$PVDMAD"
