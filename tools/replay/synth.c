@@ -919,7 +919,7 @@ static void build_j(struct synth *s)
  * half freed at random, twice. After each, one in ten times, a staging
  * range of 1/6 of the aperture >> 0, 1, 2, 4 or 6 (256 MiB down to
  * 4 MiB of 1.5 GiB) at a random page of one region of 2/3 of the
- * aperture (an anonymous mmap touched once: runs of 1-32 pages, a few
+ * aperture (an anonymous mmap touched once: runs of 1-8 MiB, a few
  * pages apart in guest RAM) is registered - a list of its runs - copied
  * once and unregistered: the same pages, at random offsets, again and
  * again.
