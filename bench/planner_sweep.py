@@ -46,7 +46,9 @@ GUARANTEES = ("rfc", "fits", "host", "limits", "missing")
 # the classes --quick does not hold to rfc's failed-map count, each with
 # why (docs/planner.md): shown, not enforced; every other guarantee is
 RFC_KNOWN = {"h-lists": "rfc can refuse a large map first, by its "
-                        "accounting, before pvdma has refused anything"}
+                        "accounting, before pvdma has refused anything",
+             "l-rereg": "a map refused to keep room comes back as smaller "
+                        "pieces that rfc maps in its room (docs/planner.md)"}
 MIB = 1 << 20
 
 

@@ -6,7 +6,7 @@
 # bench/planner_sweep.py --quick: no more failed maps than rfc, none when
 # the live set fits in 16 KiB pages (the oracle fails none), none that
 # cost a host call, the aperture and mapping limits kept, every mapping
-# verified, no planner warning; h-lists's count against rfc is shown, not
+# verified, no planner warning; h-lists's and l-rereg's counts against rfc are shown, not
 # enforced (bench/planner_sweep.py's RFC_KNOWN says why). make bench's
 # full sweep (every trace, five apertures, three seeds, block sizes) is
 # bench/planner_sweep.py.
