@@ -15,7 +15,7 @@
  * Windows are kept mapped while idle (LRU), evicted oldest first when a
  * call needs the room; speculation (growth past the request) is dropped
  * before it evicts anything, unless live mappings pin little of the
- * aperture or no map was refused for it lately (growth_evicts()).
+ * aperture (growth_evicts()).
  *
  * This file is the flow of one call; the rest of the cache has a file per
  * concept (planner_cache.h declares what they share): what speculation may
@@ -711,39 +711,19 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 }
 
 /*
- * Has no map been refused for want of aperture since its contents last
- * turned over (as many bytes unmapped as the window budget since the
- * last refusal, keeps_room()'s horizon too)? Then the idle windows are
- * a cache no map needed the room of.
- */
-static bool aperture_calm(const struct pvdma_planner *p)
-{
-	return !p->refused_len || p->released_bytes - p->refused_released >=
-				  pvdma_cache_budget(p);
-}
-
-/*
  * May a miss's growth take the place of idle windows, evicted oldest first
  * at the commit? Where the policy says so, while live mappings pin under a
  * quarter of the window budget: the idle windows are then most of the
  * aperture, a pool's leftovers more than a working set, and counting only
  * free space as room left every miss an exact window and a host call of
  * its own (k-regbatch at 3 GiB: 747 exact windows, 712 with under 64 MiB
- * free). And while the aperture is calm (no map refused for want of it
- * lately), however much is pinned: live buffers near a full aperture
- * beside idle windows of transient registrations otherwise went exact,
- * a host call a buffer, where a fixed block evicts its LRU blocks for
- * whole ones (--synthetic j-stream at 1536M: 1030 host calls, 426 with
- * this, block 16M 506). Once maps are refused, the idle windows are the
- * cache that still hits, and growth gives way to them as before: growth
- * there crowded the live set (server-heavy at 1 GiB: 20 more failed
- * maps when growth always evicted).
+ * free). Near a full aperture the idle windows are the cache that still
+ * hits, and growth gives way to them as before.
  */
 static bool growth_evicts(const struct pvdma_planner *p)
 {
 	return p->policy->growth_evicts &&
-	       (p->stats.pinned_aperture < pvdma_cache_budget(p) >> 2 ||
-		aperture_calm(p));
+	       p->stats.pinned_aperture < pvdma_cache_budget(p) >> 2;
 }
 
 /*

@@ -54,9 +54,8 @@ struct pvdma_policy_ops {
 	 * at the commit (pvdma_trim_spec()), not the growth to it
 	 */
 	bool spec_gives_way;
-	/* while live mappings pin little of the aperture, or no map was
-	 * refused for it lately, a miss's growth counts idle windows as
-	 * room and evicts them (growth_evicts())
+	/* while live mappings pin little of the aperture, a miss's growth
+	 * counts idle windows as room and evicts them (growth_evicts())
 	 */
 	bool growth_evicts;
 	/* a request mapped again after its private window went keeps its
