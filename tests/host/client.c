@@ -1240,6 +1240,31 @@ static int pass_fds_ending_with(int sock, int fill, int last)
 }
 
 /*
+ * The socket a linger case passes its fds on: the control socket (@i 0,
+ * accepted before the fds come) or the DMA socket after setup (@i 1).
+ * -1 if it could not connect.
+ */
+static int linger_target(const struct opts *o, int i, struct ivs_dev *dev)
+{
+	int sock;
+
+	if (i == 1)
+		return ivs_connect(dev, o->dma_socket, recv_timeout_s) ? -1 :
+		       dev->sock;
+	sock = unix_connect(o->control);
+	usleep(100000);
+	return sock;
+}
+
+static void linger_target_close(int i, struct ivs_dev *dev, int sock)
+{
+	if (i == 1)
+		ivs_close(dev);
+	else
+		close(sock);
+}
+
+/*
  * The lingering fd of run_linger() sent last of SCM_MAX_FD, to a pvdmad
  * short of fd slots (run under a low RLIMIT_NOFILE; in production, one
  * whose fds a stuck closer thread keeps): the fds it can't install are
@@ -1265,14 +1290,9 @@ static int run_linger_emfile(const struct opts *o)
 			check(false, "a lingering TCP socket");
 			return 1;
 		}
-		if (i == 1) {
-			if (ivs_connect(&dev, o->dma_socket, recv_timeout_s))
-				return 1;
-			sock = dev.sock;
-		} else {
-			sock = unix_connect(o->control);
-			usleep(100000);	/* accepted before the fds come */
-		}
+		sock = linger_target(o, i, &dev);
+		if (sock < 0)
+			return 1;
 		/* pvdmad stopped until our copy is closed: its recvmsg() must
 		 * hold the last reference, else our close() would linger */
 		check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid),
@@ -1283,10 +1303,7 @@ static int run_linger_emfile(const struct opts *o)
 		snprintf(what, sizeof(what),
 			 "%s: %d fds ending with a lingering one %s; stats within 1 s",
 			 where[i], PASS_MAX_FDS, err ? "refused at sendmsg" : "sent");
-		if (i == 1)
-			ivs_close(&dev);
-		else
-			close(sock);
+		linger_target_close(i, &dev, sock);
 		usleep(100000);
 		check(daemon_answers(o, 1000), what);
 		close(listener);
@@ -1343,14 +1360,9 @@ static int run_linger_oob(const struct opts *o)
 			check(false, "a lingering TCP socket");
 			return 1;
 		}
-		if (i == 1) {
-			if (ivs_connect(&dev, o->dma_socket, recv_timeout_s))
-				return 1;
-			sock = dev.sock;
-		} else {
-			sock = unix_connect(o->control);
-			usleep(100000);
-		}
+		sock = linger_target(o, i, &dev);
+		if (sock < 0)
+			return 1;
 		check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid),
 		      "pvdmad stopped while the fd is sent");
 		err = pass_fd_urgent(sock, tcp);
@@ -1361,10 +1373,7 @@ static int run_linger_oob(const struct opts *o)
 			 where[i], err ? "refused at sendmsg" : "sent");
 		usleep(100000);
 		check(daemon_answers(o, 1000), what);
-		if (i == 1)
-			ivs_close(&dev);
-		else
-			close(sock);
+		linger_target_close(i, &dev, sock);
 		close(listener);
 	}
 	sock = unix_connect(o->control);
