@@ -5,7 +5,7 @@
  * (host/guest_ram.c, guest_ram_check_qemu_args). The input's first bytes
  * pick pvdmad's layout and the RAM file's size; the rest is the command
  * line, NUL-separated. A refusal must say why in a terminated string; an
- * acceptance must leave the message alone.
+ * acceptance must leave one too (what it could not check, or "").
  */
 #include <errno.h>
 #include <stdint.h>
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					sizeof(why));
 	if (err && (err != -EINVAL || !memchr(why, '\0', sizeof(why)) || !why[0]))
 		abort();
-	if (!err && why[0] != 'x')
+	if (!err && !memchr(why, '\0', sizeof(why)))
 		abort();
 	free(args);
 	return 0;

@@ -60,6 +60,10 @@ static int companion_check_qemu_layout(const struct pvdmad *d,
 	if (err)
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion: pid %d refused: %s", (int)cl->pid, why);
+	else if (why[0])	/* accepted, but only as far as it could tell */
+		pvdmad_log_ratelimited(PVDMAD_LOG_INFO,
+			"companion: pid %d: QEMU's RAM layout %s", (int)cl->pid,
+			why);
 	return err;
 }
 

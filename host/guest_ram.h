@@ -195,13 +195,18 @@ const char *guest_ram_strerror(const struct guest_ram *ram, int err);
  * @file_size:	the RAM file's size now, 0 if it does not exist yet
  * @args:	QEMU's command line, NUL-separated (its /proc/PID/cmdline)
  * @len:	bytes in @args
- * @why:	on a mismatch, what differs, naming both layouts
+ * @why:	on a mismatch, what differs, naming both layouts; else what
+ *		could not be checked ("" if nothing)
  *
- * Reads -machine / -M (type, max-ram-below-4g) and -m from @args and lays
- * out the RAM QEMU will have (its -m, else @file_size) both ways. Only a
- * layout from QEMU's own command line is compared; one it does not name
- * (an unknown machine, no RAM size known) passes. The command line is the
- * peer's to say: a lie can only get itself refused.
+ * Reads @args as QEMU does (options with one or two dashes, values taken
+ * whole, key=value lists): -machine / -M (type, max-ram-below-4g,
+ * memory-backend, memory.size), -m, and the -object memory backend the
+ * machine names; lays out the RAM QEMU will have (that size, else
+ * @file_size) both ways. What the command line read contradicts is
+ * refused; what it leaves unknown (no or an unknown machine, a size not
+ * understood, what a -readconfig or the unread rest may set) passes and
+ * is named in @why. The command line is the peer's to say: a lie can only
+ * get itself refused.
  * Returns 0, or -EINVAL with @why filled.
  */
 int guest_ram_check_qemu_args(const struct guest_ram_config *cfg, u64 file_size,

@@ -576,6 +576,88 @@ static void test_qemu_args(void **state)
 	assert_int_equal(qemu_check(&q35, m512, "", 0, why), 0);
 }
 
+/*
+ * The spellings QEMU accepts for the same layout (system/vl.c): one extra
+ * leading dash, key=value lists with an implied first key, ",," escapes,
+ * size suffixes in either case, the last setting winning, RAM sized by
+ * its memory backend, and options whose values look like options.
+ */
+static void test_qemu_args_spellings(void **state)
+{
+	struct guest_ram_config q35 = { .machine = GUEST_RAM_Q35 };
+	struct guest_ram_config virt = { .machine = GUEST_RAM_VIRT };
+	u64 m512 = 512ull << 20, g4 = 4ull << 30;
+	char why[256];
+
+	/* "--opt" is "-opt"; two extra dashes is not an option QEMU knows */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--M\0virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--machine\0type=virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--m\0" "1G"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0---M\0virt"), why), 0);
+	/* the implied key, other keys beside it, versioned names */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0type=q35,accel=tcg\0-m\0" "512M"), why), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu\0-machine\0q35,accel=tcg"), why), -EINVAL);
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu\0-M\0pc-q35-9.2"), why), -EINVAL);
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu\0-M\0accel=kvm,type=virt-9.2"), why), 0);
+	/* -m: MiB without a suffix, suffixes in either case, size= */
+	assert_int_equal(qemu_check(&q35, g4, ARGS("qemu\0-M\0q35\0-m\0" "4096"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "4096"), why), -EINVAL);
+	assert_non_null(strstr(why, "-m 4294967296"));
+	assert_int_equal(qemu_check(&q35, g4, ARGS("qemu\0-m\0size=4G,slots=2,maxmem=8G"), why), 0);
+	assert_int_equal(qemu_check(&q35, g4, ARGS("qemu\0-m\0slots=2,size=4g"), why), 0);
+	assert_int_equal(qemu_check(&q35, g4, ARGS("qemu\0-m\0" "4194304k"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "1p"), why), -EINVAL);
+	assert_non_null(strstr(why, "-m 1125899906842624"));
+	/* QEMU keeps RAM in 8 KiB units */
+	assert_int_equal(qemu_check(&q35, 8192, ARGS("qemu\0-m\0" "5k"), why), 0);
+	/* a size QEMU takes but pvdmad does not read: said, not guessed */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "0.5G"), why), 0);
+	assert_non_null(strstr(why, "-m 0.5G not understood"));
+	/* the last setting wins, key by key */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "1G\0-m\0" "512M"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "512M\0-m\0" "1G"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "1G\0-m\0slots=2"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0virt\0-M\0q35"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-M\0virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0virt\0-M\0accel=tcg"), why), -EINVAL);
+	/* -m over -machine memory.size, which counts without it */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,memory.size=1G"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,memory.size=1G\0-m\0" "512"), why), 0);
+	/* RAM sized by the memory backend -machine names (",," a comma) */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,memory-backend=mem\0-object\0memory-backend-file,id=mem,size=1G,mem-path=/dev/shm/r"), why), -EINVAL);
+	assert_non_null(strstr(why, "-m 1073741824"));
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-object\0memory-backend-memfd,id=a,,b,size=512M\0-object\0memory-backend-ram,id=a,size=1G\0-machine\0q35,memory-backend=a,,b"), why), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(qemu_check(&q35, 0, ARGS("qemu\0-machine\0q35,memory-backend=m\0-m\0" "512M\0-object\0memory-backend-ram,id=m,size=1G"), why), -EINVAL);
+	assert_non_null(strstr(why, "memory-backend m"));
+	/* one not on the command line (JSON, -readconfig): its size unknown */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,memory-backend=m\0-object\0{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":1073741824}"), why), 0);
+	assert_non_null(strstr(why, "the size of memory-backend m"));
+	/* a value is a value, whatever it looks like; a disk image has none;
+	 * a flag takes none */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-append\0-M\0virt"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-name\0-m\0" "2G"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0disk.img\0-M\0virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-nographic\0-M\0virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--enable-kvm\0-m\0" "1G"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-accel\0tcg\0-M\0virt"), why), -EINVAL);
+	/* -readconfig: what comes after it is sure; what it may override is
+	 * said; what was read before it and contradicts is still refused */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-readconfig\0vm.cfg\0-M\0virt"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0virt\0-readconfig\0vm.cfg"), why), -EINVAL);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "512M\0-readconfig\0vm.cfg"), why), 0);
+	assert_non_null(strstr(why, "-readconfig may set type"));
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-readconfig\0vm.cfg\0-machine\0q35,max-ram-below-4g=4G,memory-backend=m\0-m\0" "512M\0-object\0memory-backend-ram,id=m,size=512M"), why), 0);
+	assert_non_null(strstr(why, "-readconfig may set memory.size"));
+	/* cut short (pvdmad reads 64 KiB): the rest could say anything */
+	assert_int_equal(qemu_check(&q35, m512, "qemu\0-M\0q35\0-m\0" "51", 17, why), 0);
+	assert_non_null(strstr(why, "the unread rest of the command line may set"));
+	/* no machine named: QEMU's default is not pvdmad's to guess */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "512M"), why), 0);
+	assert_non_null(strstr(why, "no -machine type"));
+}
+
 /* A RAM file that does not match the layout is refused, naming both. */
 static void test_ram_open_mismatch(void **state)
 {
@@ -1201,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_ram_path_stays_on_its_fs),
 		cmocka_unit_test(test_ram_dir_others_can_write),
 		cmocka_unit_test(test_qemu_args),
+		cmocka_unit_test(test_qemu_args_spellings),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_map_hole, setup, teardown),
