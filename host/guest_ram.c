@@ -556,19 +556,21 @@ static int qemu_ram_size(const struct qemu_ram_args *q, const char *args,
 			 size_t len, u64 *size, char *why, size_t why_len)
 {
 	struct qemu_str v, bs;
+	bool unread = false;
 	u64 backend = 0;
 
 	*size = 0;
 	if (q->set & (1u << QK_SIZE)) {
 		v = q->val[QK_SIZE];
-		if (!qemu_parse_size(v, size))
+		unread = !qemu_parse_size(v, size);
+		if (unread)
 			note_add(why, why_len, "-m %.*s not understood",
 				 (int)PVDMA_MIN(v.n, 32u), v.s);
 		else if (v.s[v.n - 1] >= '0' && v.s[v.n - 1] <= '9')
 			*size = *size > ~0ull >> 20 ? 0 : *size << 20;
 	}
-	/* "-m 0" is no -m at all */
-	if (!*size && (q->set & (1u << QK_MSIZE)) &&
+	/* "-m 0" is no -m at all; one not understood still wins */
+	if (!*size && !unread && (q->set & (1u << QK_MSIZE)) &&
 	    !qemu_parse_size(q->val[QK_MSIZE], size))
 		note_add(why, why_len, "-machine memory.size not understood");
 	*size = *size > ~0ull - 8191 ? 0 : (*size + 8191) & ~8191ull;
@@ -627,15 +629,19 @@ static void note_unsure(const struct qemu_ram_args *q, char *why,
 		[QK_MEMDEV] = "memory-backend", [QK_MSIZE] = "memory.size",
 		[QK_SIZE] = "-m",
 	};
+	unsigned int unsure = q->unsure;
 	char keys[80];
 	size_t off = 0;
 	int k;
 
-	if (!q->unsure)
+	/* a sure -m makes memory.size moot */
+	if ((q->set & ~unsure) & (1u << QK_SIZE))
+		unsure &= ~(1u << QK_MSIZE);
+	if (!unsure)
 		return;
 	keys[0] = '\0';
 	for (k = 0; k < QK_NR && off < sizeof(keys); k++)
-		if (q->unsure & (1u << k))
+		if (unsure & (1u << k))
 			off += (size_t)snprintf(keys + off, sizeof(keys) - off,
 						"%s%s", off ? " " : "",
 						key_names[k]);

@@ -614,6 +614,8 @@ static void test_qemu_args_spellings(void **state)
 	/* a size QEMU takes but pvdmad does not read: said, not guessed */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "0.5G"), why), 0);
 	assert_non_null(strstr(why, "-m 0.5G not understood"));
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "0x20000000\0-machine\0memory.size=1G"), why), 0);
+	assert_non_null(strstr(why, "-m 0x20000000 not understood"));
 	/* the last setting wins, key by key */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "1G\0-m\0" "512M"), why), 0);
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "512M\0-m\0" "1G"), why), -EINVAL);
@@ -649,7 +651,10 @@ static void test_qemu_args_spellings(void **state)
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "512M\0-readconfig\0vm.cfg"), why), 0);
 	assert_non_null(strstr(why, "-readconfig may set type"));
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-readconfig\0vm.cfg\0-machine\0q35,max-ram-below-4g=4G,memory-backend=m\0-m\0" "512M\0-object\0memory-backend-ram,id=m,size=512M"), why), 0);
-	assert_non_null(strstr(why, "-readconfig may set memory.size"));
+	assert_string_equal(why, "");
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-readconfig\0vm.cfg\0-M\0q35\0-m\0" "512M"), why), 0);
+	assert_non_null(strstr(why, "-readconfig may set max-ram-below-4g memory-backend"));
+	assert_null(strstr(why, "memory.size"));
 	/* cut short (pvdmad reads 64 KiB): the rest could say anything */
 	assert_int_equal(qemu_check(&q35, m512, "qemu\0-M\0q35\0-m\0" "51", 17, why), 0);
 	assert_non_null(strstr(why, "the unread rest of the command line may set"));
