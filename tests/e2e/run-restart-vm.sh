@@ -68,49 +68,33 @@ wait_ready() {
 }
 
 # The host's half of the guest's checkpoints.
-monitor() {
-	seen=""
-	while :; do
-		for cp in $(tr -d '\r' <"$wd/console.log" 2>/dev/null |
-			    sed -n 's/^pvdma-restart: checkpoint //p'); do
-			case " $seen " in *" $cp "*) continue ;; esac
-			seen="$seen $cp"
-			old=$(child)
-			n=$(ready_count)
-			case $cp in
-			kill-*)
-				t0=$(now_ms)
-				kill -KILL "$old"
-				;;
-			upgrade-*)
-				# another file at the path (as install(1) does)
-				cp "$BUILD/pvdmad" "$wd/pvdmad.new"
-				printf '%s' "$cp" >>"$wd/pvdmad.new"
-				mv -f "$wd/pvdmad.new" "$wd/pvdmad"
-				t0=$(now_ms)
-				kill -USR2 "$sup"
-				;;
-			esac
-			ms=$(wait_ready "$n" "$t0")
-			new=$(child)
-			same=no
-			[ -n "$new" ] && cmp -s "/proc/$new/exe" "$wd/pvdmad" && same=yes
-			echo "$cp old $old new ${new:-none} gap_ms ${ms:-none} runs_installed $same" >>"$wd/events"
-		done
-		sleep 0.05
-	done
+checkpoint() {
+	old=$(child)
+	n=$(ready_count)
+	case $1 in
+	kill-*)
+		t0=$(now_ms)
+		kill -KILL "$old"
+		;;
+	upgrade-*)
+		# another file at the path (as install(1) does)
+		cp "$BUILD/pvdmad" "$wd/pvdmad.new"
+		printf '%s' "$1" >>"$wd/pvdmad.new"
+		mv -f "$wd/pvdmad.new" "$wd/pvdmad"
+		t0=$(now_ms)
+		kill -USR2 "$sup"
+		;;
+	esac
+	ms=$(wait_ready "$n" "$t0")
+	new=$(child)
+	same=no
+	[ -n "$new" ] && cmp -s "/proc/$new/exe" "$wd/pvdmad" && same=yes
+	echo "$1 old $old new ${new:-none} gap_ms ${ms:-none} runs_installed $same" >>"$wd/events"
 }
-: >"$wd/console.log"
 : >"$wd/events"
-monitor &
-mon=$!
 t0=$(date +%s)
-vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
-	"$wd/console.log" 600
+vm_boot_watched "$wd" 600 pvdma-restart checkpoint
 qrc=$?
-kill "$mon" 2>/dev/null
-wait "$mon" 2>/dev/null
-tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
 log=$wd/console.txt
 echo "  (guest ran $(($(date +%s) - t0)) s, qemu exit $qrc)"
 grep "^pvdma-restart: " "$log" | grep -v checkpoint | sed 's/^/  /'

@@ -43,33 +43,17 @@ vm_pvdmad_start "$BUILD/pvdmad" "$wd" --aperture "$APERTURE" ||
 truncate -s "$VM_MEM" "$wd/ram"
 
 # The host's half of the guest's checkpoints: stop pvdmad, continue it.
-monitor() {
-	seen=""
-	while :; do
-		for cp in $(tr -d '\r' <"$wd/console.log" 2>/dev/null |
-			    sed -n 's/^pvdma-teardown: checkpoint //p'); do
-			case " $seen " in *" $cp "*) continue ;; esac
-			seen="$seen $cp"
-			case $cp in
-			stop) kill -STOP "$PVDMAD_PID" ;;
-			cont) kill -CONT "$PVDMAD_PID" ;;
-			esac
-			echo "$cp" >>"$wd/events"
-		done
-		sleep 0.05
-	done
+checkpoint() {
+	case $1 in
+	stop) kill -STOP "$PVDMAD_PID" ;;
+	cont) kill -CONT "$PVDMAD_PID" ;;
+	esac
+	echo "$1" >>"$wd/events"
 }
-: >"$wd/console.log"
 : >"$wd/events"
-monitor &
-mon=$!
-vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
-	"$wd/console.log" 300
+vm_boot_watched "$wd" 300 pvdma-teardown checkpoint
 qrc=$?
-kill "$mon" 2>/dev/null
-wait "$mon" 2>/dev/null
 kill -CONT "$PVDMAD_PID" 2>/dev/null
-tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
 log=$wd/console.txt
 echo "  (qemu exit $qrc; host events: $(tr '\n' ' ' <"$wd/events"))"
 grep -e "^pvdma-teardown: " -e "^pvdma-log " "$log" | grep -v checkpoint | sed 's/^/  /'

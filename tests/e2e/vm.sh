@@ -475,6 +475,40 @@ vm_boot() {
 	"vm_boot_$VM_ARCH" "$@"
 }
 
+# vm_watch LOG PREFIX HANDLER: calls HANDLER with each checkpoint the
+# guest prints on its console LOG ("PREFIX: checkpoint NAME"), once each,
+# as it appears; runs until killed.
+vm_watch() {
+	_seen=""
+	while :; do
+		for _cp in $(tr -d '\r' <"$1" 2>/dev/null |
+			     sed -n "s/^$2: checkpoint //p"); do
+			case " $_seen " in *" $_cp "*) continue ;; esac
+			_seen="$_seen $_cp"
+			"$3" "$_cp"
+		done
+		sleep 0.05
+	done
+}
+
+# vm_boot_watched WORKDIR TIMEOUT_S PREFIX HANDLER
+# vm_boot of WORKDIR's guest (WORKDIR/initrd.gz, vm_pvdmad_start's
+# sockets and RAM file) with vm_watch PREFIX HANDLER beside it: the host's
+# half of a guest script's checkpoints. Leaves the console, \r dropped, in
+# WORKDIR/console.txt; returns QEMU's status.
+vm_boot_watched() {
+	: >"$1/console.log"
+	vm_watch "$1/console.log" "$3" "$4" &
+	_watch=$!
+	vm_boot "$1/initrd.gz" "$1/ram" "$1/companion.sock" "$1/dma.sock" \
+		"$1/console.log" "$2"
+	_qrc=$?
+	kill "$_watch" 2>/dev/null
+	wait "$_watch" 2>/dev/null
+	tr -d '\r' <"$1/console.log" >"$1/console.txt"
+	return $_qrc
+}
+
 # More DMA device models on the same socket (VM_DMA_DEVICES, default 1):
 # pvdmad serves each as its own device, all translating through the one
 # companion's domain (a GPU and its audio function behind one DART).
