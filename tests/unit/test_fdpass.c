@@ -67,21 +67,33 @@ static void send_fds_with(int sock, const char *data, size_t len, int fd,
 	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL | flags), (ssize_t)len);
 }
 
-static void send_fds(int sock, const char *data, size_t len, int fd, int n)
-{
-	send_fds_with(sock, data, len, fd, n, 0);
-}
-
-/* One urgent byte (MSG_OOB) carrying @fd. */
-static void send_urgent_fd(int sock, int fd)
-{
-	send_fds_with(sock, "u", 1, fd, 1, MSG_OOB);
-}
-
 /* A pipe whose read end is in flight only: 0 while it is held. */
 static int released(int wr)
 {
 	return write(wr, "p", 1) < 0 && errno == EPIPE;
+}
+
+/*
+ * A new pipe @p whose read end rides in one message of @data from sv[1]
+ * (@n copies, @flags MSG_OOB for an urgent byte) and nowhere else: p[1]
+ * then tells whether the read let go of it (released()).
+ */
+static void send_pipe_fds(int sv[2], int p[2], const char *data, size_t len,
+			  int n, int flags)
+{
+	assert_int_equal(pipe(p), 0);
+	send_fds_with(sv[1], data, len, p[0], n, flags);
+	close(p[0]);
+}
+
+/* The fds sent stay in the connection until sv[0] is closed; all closed. */
+static void close_releases(int sv[2], int p[2])
+{
+	assert_false(released(p[1]));
+	close(sv[0]);
+	assert_true(released(p[1]));
+	close(sv[1]);
+	close(p[1]);
 }
 
 static int queued(int sock)
@@ -116,10 +128,8 @@ static void test_bytes_then_fds(void **state)
 	assert_false(fds);
 	assert_memory_equal(buf, "stats\n", 6);
 
-	assert_int_equal(pipe(p), 0);
 	assert_int_equal(send(sv[1], "abc", 3, 0), 3);
-	send_fds(sv[1], "x", 1, p[0], 1);
-	close(p[0]);
+	send_pipe_fds(sv, p, "x", 1, 1, 0);
 	before = fd_count();
 	/* the bytes before the fds may be read first (a peek may see the fds
 	 * of the message after the bytes it asked for), never past them */
@@ -132,13 +142,8 @@ static void test_bytes_then_fds(void **state)
 	}
 	assert_true(fds);
 	assert_int_equal(fd_count(), before);
-	assert_false(released(p[1]));
 	assert_true(queued(sv[0]) > 0);
-	/* the fds stay in the connection until it is closed */
-	close(sv[0]);
-	assert_true(released(p[1]));
-	close(sv[1]);
-	close(p[1]);
+	close_releases(sv, p);
 }
 
 /* SCM_MAX_FD fds into a table with room for a few: none installed, none
@@ -152,9 +157,7 @@ static void test_full_table(void **state)
 
 	(void)state;
 	pair(sv);
-	assert_int_equal(pipe(p), 0);
-	send_fds(sv[1], "x", 1, p[0], 253);
-	close(p[0]);
+	send_pipe_fds(sv, p, "x", 1, 253, 0);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
 	low.rlim_cur = (rlim_t)fd_count() + 8;
@@ -162,11 +165,7 @@ static void test_full_table(void **state)
 	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds), 1);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	assert_true(fds);
-	assert_false(released(p[1]));
-	close(sv[0]);
-	assert_true(released(p[1]));
-	close(sv[1]);
-	close(p[1]);
+	close_releases(sv, p);
 }
 
 /* An urgent byte (MSG_OOB) with an fd: a peek stops short of it and a
@@ -181,20 +180,14 @@ static void test_urgent_byte(void **state)
 
 	(void)state;
 	pair(sv);
-	assert_int_equal(pipe(p), 0);
 	assert_int_equal(send(sv[1], "ab", 2, 0), 2);
-	send_urgent_fd(sv[1], p[0]);
-	close(p[0]);
+	send_pipe_fds(sv, p, "u", 1, 1, MSG_OOB);
 	assert_int_equal(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds), 2);
 	assert_false(fds);
 	assert_true(fdpass_recv_refusing(sv[0], buf, sizeof(buf), &fds) > 0);
 	assert_true(fds);
-	assert_false(released(p[1]));
 	assert_true(queued(sv[0]) > 0);
-	close(sv[0]);
-	assert_true(released(p[1]));
-	close(sv[1]);
-	close(p[1]);
+	close_releases(sv, p);
 }
 
 int main(void)
