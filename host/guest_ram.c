@@ -280,6 +280,10 @@ static bool qemu_opt_takes_value(struct qemu_str name)
 {
 	size_t i;
 
+	/* "--", "---x": no option of QEMU's (it stops there); what follows
+	 * is still read, it can only add to what is compared */
+	if (!name.n || name.s[0] == '-')
+		return false;
 	for (i = 0; i < sizeof(qemu_flag_opts) / sizeof(qemu_flag_opts[0]); i++)
 		if (qstr_is(name, qemu_flag_opts[i]))
 			return false;

@@ -594,6 +594,7 @@ static void test_qemu_args_spellings(void **state)
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--machine\0type=virt"), why), -EINVAL);
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--m\0" "1G"), why), -EINVAL);
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0---M\0virt"), why), 0);
+	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0--\0-M\0virt"), why), -EINVAL);
 	/* the implied key, other keys beside it, versioned names */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0type=q35,accel=tcg\0-m\0" "512M"), why), 0);
 	assert_string_equal(why, "");
