@@ -689,8 +689,11 @@ int guest_ram_check_qemu_args(const struct guest_ram_config *cfg, u64 file_size,
 		note_add(why, why_len, "-machine %.*s, a layout pvdmad does not know",
 			 (int)PVDMA_MIN(t.n, 32u), t.s);
 	if ((q.set & (1u << QK_BELOW_4G)) &&
-	    !qemu_parse_size(q.val[QK_BELOW_4G], &below))
+	    !qemu_parse_size(q.val[QK_BELOW_4G], &below)) {
+		/* pvdmad's own split, so that only the rest is compared */
+		below = cfg->below_4g;
 		note_add(why, why_len, "max-ram-below-4g not understood");
+	}
 	if (!size)
 		note_add(why, why_len, "no RAM size known");
 	note_unsure(&q, why, why_len);

@@ -586,6 +586,8 @@ static void test_qemu_args_spellings(void **state)
 {
 	struct guest_ram_config q35 = { .machine = GUEST_RAM_Q35 };
 	struct guest_ram_config virt = { .machine = GUEST_RAM_VIRT };
+	struct guest_ram_config split = { .machine = GUEST_RAM_Q35,
+					  .below_4g = 256ull << 20 };
 	u64 m512 = 512ull << 20, g4 = 4ull << 30;
 	char why[256];
 
@@ -617,6 +619,9 @@ static void test_qemu_args_spellings(void **state)
 	assert_non_null(strstr(why, "-m 0.5G not understood"));
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-M\0q35\0-m\0" "0x20000000\0-machine\0memory.size=1G"), why), 0);
 	assert_non_null(strstr(why, "-m 0x20000000 not understood"));
+	assert_int_equal(qemu_check(&split, m512, ARGS("qemu\0-machine\0q35,max-ram-below-4g=0x10000000\0-m\0" "512M"), why), 0);
+	assert_non_null(strstr(why, "max-ram-below-4g not understood"));
+	assert_int_equal(qemu_check(&virt, m512, ARGS("qemu\0-machine\0q35,max-ram-below-4g=0x10000000\0-m\0" "512M"), why), -EINVAL);
 	/* the last setting wins, key by key */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "1G\0-m\0" "512M"), why), 0);
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-m\0" "512M\0-m\0" "1G"), why), -EINVAL);
