@@ -199,8 +199,7 @@ static const char *const qemu_flag_opts[] = {
 	"enable-sync-profile", "xen-attach", "xen-domid-restrict",
 	"no-hpet", "no-acpi", "no-quit", "alt-grab", "ctrl-grab", "sdl",
 	"curses", "singlestep", "localtime", "rtc-td-hack", "enable-fips",
-	"show-cursor", "no-frame", "portrait", "async-teardown",
-	"list-data-dirs",
+	"show-cursor", "no-frame", "portrait", "async-teardown", "no-kvm",
 };
 
 /* A piece of the command line: not NUL-terminated, may hold ",,". */
@@ -583,8 +582,10 @@ static int qemu_ram_size(const struct qemu_ram_args *q, const char *args,
 	v = q->val[QK_MEMDEV];
 	if (!qemu_backend_size(args, len, v, &bs) ||
 	    !qemu_parse_size(bs, &backend)) {
-		note_add(why, why_len, "the size of memory-backend %.*s",
-			 (int)PVDMA_MIN(v.n, 32u), v.s);
+		/* with a size given QEMU holds the backend to it itself */
+		if (!*size && !unread)
+			note_add(why, why_len, "the size of memory-backend %.*s",
+				 (int)PVDMA_MIN(v.n, 32u), v.s);
 		return 0;
 	}
 	if (*size && *size != backend)

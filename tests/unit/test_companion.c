@@ -642,6 +642,10 @@ static void test_qemu_args_spellings(void **state)
 	/* one not on the command line (JSON, -readconfig): its size unknown */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-machine\0q35,memory-backend=m\0-object\0{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":1073741824}"), why), 0);
 	assert_non_null(strstr(why, "the size of memory-backend m"));
+	/* as libvirt writes it: the backend as JSON, -m holding it to its size */
+	assert_int_equal(qemu_check(&q35, m512, ARGS("/usr/bin/qemu-system-x86_64\0-name\0guest=vm0,debug-threads=on\0-S\0-machine\0pc-q35-8.2,usb=off,dump-guest-core=off,memory-backend=pc.ram\0-accel\0kvm\0-m\0size=524288k\0-object\0{\"qom-type\":\"memory-backend-file\",\"id\":\"pc.ram\",\"size\":536870912}\0-overcommit\0mem-lock=off\0-no-user-config\0-nodefaults\0-no-shutdown\0-boot\0strict=on"), why), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(qemu_check(&virt, m512, ARGS("/usr/bin/qemu-system-x86_64\0-name\0guest=vm0,debug-threads=on\0-S\0-machine\0pc-q35-8.2,usb=off,dump-guest-core=off,memory-backend=pc.ram\0-accel\0kvm\0-m\0size=524288k\0-object\0{\"qom-type\":\"memory-backend-file\",\"id\":\"pc.ram\",\"size\":536870912}\0-overcommit\0mem-lock=off\0-no-user-config\0-nodefaults\0-no-shutdown\0-boot\0strict=on"), why), -EINVAL);
 	/* a value is a value, whatever it looks like; a disk image has none;
 	 * a flag takes none */
 	assert_int_equal(qemu_check(&q35, m512, ARGS("qemu\0-append\0-M\0virt"), why), 0);
