@@ -428,35 +428,35 @@ static void qemu_set(struct qemu_ram_args *q, enum qemu_ram_key k,
 	q->unsure &= ~(1u << k);
 }
 
-/* -machine / -M: keyval, implied "type". */
-static void qemu_machine_opts(struct qemu_str v, struct qemu_ram_args *q)
-{
-	struct qemu_str key, val;
-	bool first = true;
+/* The keys of one option that say something about RAM, and their slots. */
+struct qemu_keys {
+	const char *implied;
+	struct { const char *key; enum qemu_ram_key slot; } k[4];
+};
 
-	while (qemu_next_kv(&v, first, "type", &key, &val)) {
-		first = false;
-		if (qstr_is(key, "type"))
-			qemu_set(q, QK_TYPE, val);
-		else if (qstr_is(key, "max-ram-below-4g"))
-			qemu_set(q, QK_BELOW_4G, val);
-		else if (qstr_is(key, "memory-backend"))
-			qemu_set(q, QK_MEMDEV, val);
-		else if (qstr_is(key, "memory.size"))
-			qemu_set(q, QK_MSIZE, val);
-	}
-}
+/* -machine / -M: keyval, implied "type". */
+static const struct qemu_keys qemu_machine_keys = { "type", {
+	{ "type", QK_TYPE }, { "max-ram-below-4g", QK_BELOW_4G },
+	{ "memory-backend", QK_MEMDEV }, { "memory.size", QK_MSIZE },
+} };
 
 /* -m: QemuOpts, implied "size". */
-static void qemu_mem_opts(struct qemu_str v, struct qemu_ram_args *q)
+static const struct qemu_keys qemu_mem_keys = { "size", {
+	{ "size", QK_SIZE },
+} };
+
+static void qemu_opts(struct qemu_str v, const struct qemu_keys *keys,
+		      struct qemu_ram_args *q)
 {
 	struct qemu_str key, val;
 	bool first = true;
+	size_t i;
 
-	while (qemu_next_kv(&v, first, "size", &key, &val)) {
+	while (qemu_next_kv(&v, first, keys->implied, &key, &val)) {
 		first = false;
-		if (qstr_is(key, "size"))
-			qemu_set(q, QK_SIZE, val);
+		for (i = 0; i < sizeof(keys->k) / sizeof(keys->k[0]); i++)
+			if (keys->k[i].key && qstr_is(key, keys->k[i].key))
+				qemu_set(q, keys->k[i].slot, val);
 	}
 }
 
@@ -472,9 +472,9 @@ static void qemu_parse_args(const char *args, size_t len,
 		return;
 	while (qemu_argv_opt(&it, &name, &val)) {
 		if (qstr_is(name, "machine") || qstr_is(name, "M")) {
-			qemu_machine_opts(val, q);
+			qemu_opts(val, &qemu_machine_keys, q);
 		} else if (qstr_is(name, "m")) {
-			qemu_mem_opts(val, q);
+			qemu_opts(val, &qemu_mem_keys, q);
 		} else if (qstr_is(name, "readconfig")) {
 			/* its file can set any of them; later options still win */
 			q->unsure = (1u << QK_NR) - 1;
