@@ -110,7 +110,7 @@ rel_pvdmad_start() {
 	[ -S "$wd/control.sock" ]
 }
 
-# SIGTERM; returns pvdmad's exit status (for one the monitor started, not
+# SIGTERM; returns pvdmad's exit status (for one checkpoint() started, not
 # our child: 0 if it logged a clean shutdown).
 rel_pvdmad_stop() {	# WD
 	p=$(cat "$1/pvdmad.pid" 2>/dev/null)
@@ -133,44 +133,35 @@ json() {	# WD, key: the first (daemon-wide) occurrence
 		grep -o "\"$2\": [0-9]*" | head -n 1 | sed 's/.*: //'
 }
 
-# The host's half of the checkpoints the guest prints; runs in background.
-monitor() {	# WD
-	seen=""
-	while :; do
-		for cp in $(tr -d '\r' <"$1/console.log" 2>/dev/null |
-			    sed -n 's/^pvdma-rel: checkpoint //p'); do
-			case " $seen " in *" $cp "*) continue ;; esac
-			seen="$seen $cp"
-			case $cp in
-			unloaded-*)
-				echo "$cp $(json "$1" mappings_live) $(json "$1" guests_live)" >>"$1/checkpoints"
-				;;
-			kill-pvdmad)
-				p=$(cat "$1/pvdmad.pid")
-				kill -KILL "$p"
-				while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-				rm -f "$1/pvdmad.pid"
-				echo "killed pvdmad $p" >>"$1/checkpoints"
-				rel_pvdmad_start "$1" --aperture "$APERTURE" &&
-					echo "restarted pvdmad $(cat "$1/pvdmad.pid")" >>"$1/checkpoints"
-				;;
-			dma-running)
-				# Wait for the second loop, then kill QEMU mid-DMA.
-				i=0
-				while ! grep -q "pvdma-dmatest: loop 2 of" "$1/console.log" &&
-				      [ $i -lt 600 ]; do
-					sleep 0.1
-					i=$((i + 1))
-				done
-				sleep 1
-				"$PVDMACTL" --control "$1/control.sock" stats --json >"$1/before-kill.json"
-				q=$(pgrep -f -n "qemu-system-x86_64.*$1/ram")
-				[ -n "$q" ] && kill -KILL "$q" && echo "killed qemu $q" >>"$1/checkpoints"
-				;;
-			esac
+# The host's half of the checkpoints the guest of $wd prints (vm_watch).
+checkpoint() {	# checkpoint
+	case $1 in
+	unloaded-*)
+		echo "$1 $(json "$wd" mappings_live) $(json "$wd" guests_live)" >>"$wd/checkpoints"
+		;;
+	kill-pvdmad)
+		p=$(cat "$wd/pvdmad.pid")
+		kill -KILL "$p"
+		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+		rm -f "$wd/pvdmad.pid"
+		echo "killed pvdmad $p" >>"$wd/checkpoints"
+		rel_pvdmad_start "$wd" --aperture "$APERTURE" &&
+			echo "restarted pvdmad $(cat "$wd/pvdmad.pid")" >>"$wd/checkpoints"
+		;;
+	dma-running)
+		# Wait for the second loop, then kill QEMU mid-DMA.
+		i=0
+		while ! grep -q "pvdma-dmatest: loop 2 of" "$wd/console.log" &&
+		      [ $i -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
 		done
-		sleep 0.1
-	done
+		sleep 1
+		"$PVDMACTL" --control "$wd/control.sock" stats --json >"$wd/before-kill.json"
+		q=$(pgrep -f -n "qemu-system-x86_64.*$wd/ram")
+		[ -n "$q" ] && kill -KILL "$q" && echo "killed qemu $q" >>"$wd/checkpoints"
+		;;
+	esac
 }
 
 boot() {	# WD, phases, timeout
@@ -184,17 +175,10 @@ EOF
 	vm_initramfs "$wd/initrd.gz" tests/reliability/rel-guest.sh \
 		"$OUT/mod/guest/pvdma.ko" "$OUT/mod/guest/selftests/pvdma_dmatest.ko" \
 		"$wd/rel.conf" || return 1
-	: >"$wd/console.log"
 	: >"$wd/checkpoints"
-	monitor "$wd" &
-	mon=$!
 	t0=$(date +%s)
-	vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
-		"$wd/console.log" "$3"
+	vm_boot_watched "$wd" "$3" pvdma-rel checkpoint
 	qrc=$?
-	kill "$mon" 2>/dev/null
-	wait "$mon" 2>/dev/null
-	tr -d '\r' <"$wd/console.log" >"$wd/console.txt"
 	echo "  (guest ran $(($(date +%s) - t0)) s, qemu exit $qrc)"
 	return 0
 }
