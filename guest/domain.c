@@ -9,9 +9,12 @@
  * Life: created by the companion device's probe, HELLO + RESET sent
  * (a fresh session with nothing mapped), set up from the limits the host
  * published, then handed to the managed-device registry. Teardown (the
- * companion's remove) sends RESET, forgets every window and frees the
- * planner's memory; the struct itself lives on while an attached device
- * holds a reference, its maps failing cleanly.
+ * companion's remove) marks it not live, sends RESET, forgets every
+ * window and frees the planner's memory; the struct itself lives on
+ * while an attached device holds a reference, its maps failing cleanly.
+ * HELLO and RESET run in process context with the domain not live, so
+ * they own the transport without the lock and wait for a dead host
+ * sleeping; maps, unmaps and reclaims take the lock and spin.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -119,7 +122,8 @@ struct pvdma_domain *pvdma_domain_create(struct device *dev, void *shm,
 	d->dev = dev;
 	d->ivposition = ivposition;
 	ret = pvdma_transport_init(&d->tp, shm, shm_len, regs,
-				   pvdma_params.timeout_ms);
+				   pvdma_params.timeout_ms,
+				   pvdma_params.atomic_timeout_ms);
 	if (ret) {
 		dev_err(dev, "pvdma: bad request ring in the host's header (%d)\n",
 			ret);
@@ -134,6 +138,8 @@ struct pvdma_domain *pvdma_domain_create(struct device *dev, void *shm,
  * @d: a created domain
  *
  * A fresh session with nothing mapped, whatever an earlier instance left.
+ * Process context, before the domain is live or registered: nothing else
+ * can reach the ring, so the wait sleeps, without the lock. May sleep.
  *
  * Return: 0, -EPROTO if the host refused, or the transport's errno.
  */
@@ -144,16 +150,13 @@ int pvdma_domain_hello(struct pvdma_domain *d)
 		{ .op = PVDMA_OP_RESET },
 	};
 	struct pvdma_shm_header *hdr = d->tp.ring.hdr;
-	unsigned long flags;
 	int ret;
 
 	WRITE_ONCE(hdr->guest_version, pvdma_le32(PVDMA_PROTO_VERSION));
 	WRITE_ONCE(hdr->guest_features,
 		   pvdma_le32(pvdma_le32(READ_ONCE(hdr->host_features)) &
 			      PVDMA_FEAT_KNOWN));
-	spin_lock_irqsave(&d->lock, flags);
-	ret = pvdma_transport_submit(&d->tp, ops, ARRAY_SIZE(ops));
-	spin_unlock_irqrestore(&d->lock, flags);
+	ret = pvdma_transport_submit_sleep(&d->tp, ops, ARRAY_SIZE(ops));
 	if (ret) {
 		dev_err(d->dev, "pvdma: the host did not answer HELLO (%d); is pvdmad running?\n",
 			ret);
@@ -364,14 +367,16 @@ err_free_mem:
 	return ret;
 }
 
-/* Tell the host to drop every mapping; the lock is held. */
-static bool pvdma_domain_reset_locked(struct pvdma_domain *d)
+/*
+ * Tell the host to drop every mapping. The domain is no longer live, so
+ * nothing else enters the transport: the wait sleeps, the lock not held.
+ */
+static bool pvdma_domain_reset(struct pvdma_domain *d)
 {
 	struct pvdma_request op = { .op = PVDMA_OP_RESET };
 	int ret;
 
-	lockdep_assert_held(&d->lock);
-	ret = pvdma_transport_submit(&d->tp, &op, 1);
+	ret = pvdma_transport_submit_sleep(&d->tp, &op, 1);
 	if (!ret && op.status == PVDMA_ST_OK)
 		return true;
 	dev_warn(d->dev, "pvdma: host RESET failed (%d, %s); pvdmad releases our mappings when QEMU disconnects\n",
@@ -407,13 +412,22 @@ void pvdma_domain_teardown(struct pvdma_domain *d)
 	unsigned long flags;
 	bool reset;
 
+	/*
+	 * Not live from here: a map, unmap or reclaim tests @live under the
+	 * lock and leaves the transport alone, and one in flight on another
+	 * CPU (it polls holding the lock) has finished its round once we
+	 * have the lock, so the ring is ours. Until the host confirms RESET
+	 * it may map all it did: an unmap meanwhile keeps its memory.
+	 */
 	spin_lock_irqsave(&d->lock, flags);
 	st = d->ps.planner.stats;
-	reset = pvdma_domain_reset_locked(d);
-	if (!reset)
-		d->host_may_map = true;
-	pvdma_planner_forget(&d->ps.planner);
 	d->live = false;
+	d->host_may_map = true;
+	spin_unlock_irqrestore(&d->lock, flags);
+	reset = pvdma_domain_reset(d);
+	spin_lock_irqsave(&d->lock, flags);
+	d->host_may_map = !reset;
+	pvdma_planner_forget(&d->ps.planner);
 	spin_unlock_irqrestore(&d->lock, flags);
 	if (st.live_bytes)
 		dev_warn(d->dev, "pvdma: removed with %llu bytes still mapped by drivers; those mappings are gone\n",

@@ -34,7 +34,7 @@ MODULE_PARM_DESC(bounce_pool_kb, "bounce pool size in KiB, one contiguous alloca
 
 static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0444);
-MODULE_PARM_DESC(timeout_ms, "longest wait for the host to answer one request batch (default 5000)");
+MODULE_PARM_DESC(timeout_ms, "longest wait for the host to answer one request batch (default 5000); a DMA map waits with interrupts off, so at most half the kernel's lockup or RCU stall threshold");
 
 static unsigned int rfc_window_shift = PVDMA_DEFAULT_RFC_WINDOW_SHIFT;
 module_param(rfc_window_shift, uint, 0444);
@@ -70,6 +70,35 @@ static int pvdma_parse_bounce(const char *name, enum pvdma_bounce_mode *mode)
 	return 0;
 }
 
+/* Half the kernel's hard-lockup or RCU stall threshold (pvdma_guest.h). */
+static unsigned int pvdma_atomic_wait_max_ms(void)
+{
+	unsigned int ms = PVDMA_LOCKUP_THRESH_MS;
+
+#ifdef CONFIG_RCU_CPU_STALL_TIMEOUT
+	ms = min_t(unsigned int, ms,
+		   CONFIG_RCU_CPU_STALL_TIMEOUT * MSEC_PER_SEC);
+#endif
+	return ms / 2;
+}
+
+/*
+ * timeout_ms for the waits that may sleep (probe, teardown); a map waits
+ * with interrupts off, so its wait is capped, and the cap said once.
+ */
+static void pvdma_parse_timeout(struct pvdma_params *pp)
+{
+	unsigned int cap = pvdma_atomic_wait_max_ms();
+
+	pp->timeout_ms = timeout_ms ? timeout_ms : 1;
+	pp->atomic_timeout_ms = pp->timeout_ms;
+	if (pp->timeout_ms > cap) {
+		pp->atomic_timeout_ms = cap;
+		pr_warn("pvdma: timeout_ms=%u is too long to wait with interrupts off: a DMA map waits for the host at most %u ms (half the kernel's hard-lockup or RCU stall threshold); probe and teardown wait the full %u ms, sleeping\n",
+			timeout_ms, cap, pp->timeout_ms);
+	}
+}
+
 static int pvdma_parse_params(void)
 {
 	struct pvdma_params *pp = &pvdma_params;
@@ -103,7 +132,7 @@ static int pvdma_parse_params(void)
 	pp->spec_shift = spec_shift;
 	pp->max_window = (u64)max_window_kb << 10;
 	pp->bounce_pool_kb = bounce_pool_kb;
-	pp->timeout_ms = timeout_ms ? timeout_ms : 1;
+	pvdma_parse_timeout(pp);
 	pp->rfc_window_shift = rfc_window_shift;
 	pp->managed = managed ? managed : "";
 	return 0;

@@ -49,6 +49,19 @@
 /* Request slots one submit posts per doorbell; a planner batch fits. */
 #define PVDMA_ROUND_SLOTS	16
 
+/*
+ * A map waits for the host spinning with interrupts off; how long it may
+ * comes from the kernel's detectors. The hard-lockup detector
+ * (kernel/watchdog.c) reports a CPU whose timer interrupts stopped for
+ * watchdog_thresh seconds, 10 by default (soft lockup at twice that);
+ * watchdog_thresh is not exported, so a module can only assume its
+ * default. RCU reports a CPU stall after CONFIG_RCU_CPU_STALL_TIMEOUT
+ * seconds (21 by default). A map waits at most half the smaller of the
+ * two (main.c), leaving the other half to whatever else the CPU does
+ * with interrupts off around the wait.
+ */
+#define PVDMA_LOCKUP_THRESH_MS	(10 * MSEC_PER_SEC)
+
 /* Module parameters, parsed once at load (main.c), read-only after. */
 struct pvdma_params {
 	enum pvdma_policy policy;
@@ -56,6 +69,7 @@ struct pvdma_params {
 	enum pvdma_bounce_mode bounce;
 	unsigned int bounce_pool_kb;
 	unsigned int timeout_ms;
+	unsigned int atomic_timeout_ms;
 	unsigned int rfc_window_shift;
 	unsigned int spec_shift;
 	u64 max_window;
@@ -67,7 +81,9 @@ extern struct pvdma_params pvdma_params;
 /**
  * struct pvdma_transport - host requests over the companion device's ring
  * @ring:	the slot producer
- * @timeout_ns:	how long to poll for one round before giving up
+ * @timeout_ns:	how long a sleeping submit waits for one round
+ * @atomic_timeout_ns: how long a spinning (atomic) submit waits for one
+ *		round: timeout_ms capped at PVDMA_ATOMIC_WAIT_MAX_MS
  * @broken:	a round timed out or the host stopped serving: every later
  *		submit fails at once
  * @calls:	submits (host calls)
@@ -77,11 +93,13 @@ extern struct pvdma_params pvdma_params;
  * @host_down:	submits that found the host's header no longer READY
  * @max_wait_ns: longest round trip seen
  *
- * Serialised by the domain's lock.
+ * Serialised by the domain's lock while the domain is live; before (probe)
+ * and after (teardown) its one user owns it without the lock.
  */
 struct pvdma_transport {
 	struct pvdma_ring ring;
 	u64 timeout_ns;
+	u64 atomic_timeout_ns;
 	bool broken;
 	u64 calls;
 	u64 doorbells;
@@ -170,7 +188,8 @@ struct pvdma_planner_state {
  *		device's DMA mask
  * @fail_rs:	limits map failure messages to a few lines per burst (a
  *		workload over the limits fails many maps)
- * @host_may_map: teardown's RESET failed: the host may still map what
+ * @host_may_map: teardown began and the host has not confirmed its RESET
+ *		(still waiting, or it failed): the host may still map what
  *		was mapped, so memory a device may still target (the bounce
  *		pool, coherent buffers) is kept, never given back to the kernel
  *
@@ -265,8 +284,10 @@ bool pvdma_ram_map_find(const struct pvdma_ram_map *ram, u64 gpa, u64 *start,
 /* transport.c */
 int pvdma_transport_init(struct pvdma_transport *tp, void *shm,
 			 resource_size_t shm_len, void __iomem *regs,
-			 u32 timeout_ms);
+			 u32 timeout_ms, u32 atomic_timeout_ms);
 int pvdma_transport_check(struct pvdma_transport *tp);
+int pvdma_transport_submit_sleep(struct pvdma_transport *tp,
+				 struct pvdma_request *ops, u32 n);
 int pvdma_transport_submit(struct pvdma_transport *tp,
 			   struct pvdma_request *ops, u32 n);
 

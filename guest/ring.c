@@ -157,27 +157,45 @@ void pvdma_ring_publish(struct pvdma_ring *r, u32 tail)
 }
 
 /**
+ * pvdma_ring_answered() - has the host answered a slot?
+ * @r: the ring
+ * @index: the slot's position
+ * @seq: its tag, from pvdma_ring_fill()
+ *
+ * One look, no wait: the caller's loop decides how to wait between looks
+ * (spin or sleep).
+ *
+ * Return: true once done_seq shows @seq.
+ */
+bool pvdma_ring_answered(struct pvdma_ring *r, u32 index, u32 seq)
+{
+	struct pvdma_slot_hdr *slot = ring_slot(r, index);
+
+	if (PVDMA_SHM_READ32(slot->done_seq) != seq)
+		return false;
+	/* The answers after done_seq, which the host writes last. */
+	virt_rmb();
+	return true;
+}
+
+/**
  * pvdma_ring_poll() - wait until a slot is answered
  * @r: the ring
  * @index: the slot's position
  * @seq: its tag, from pvdma_ring_fill()
  * @deadline: ktime_get_ns() value to give up at
  *
- * Spins, never sleeps: the transport polls with a spinlock held.
+ * Spins, never sleeps (the hostile self-test's wait).
  *
  * Return: true once done_seq shows @seq, false at the deadline.
  */
 bool pvdma_ring_poll(struct pvdma_ring *r, u32 index, u32 seq, u64 deadline)
 {
-	struct pvdma_slot_hdr *slot = ring_slot(r, index);
-
-	while (PVDMA_SHM_READ32(slot->done_seq) != seq) {
+	while (!pvdma_ring_answered(r, index, seq)) {
 		if (ktime_get_ns() > deadline)
 			return false;
 		cpu_relax();
 	}
-	/* The answers after done_seq, which the host writes last. */
-	virt_rmb();
 	return true;
 }
 

@@ -42,6 +42,7 @@ u32 pvdma_ring_fill(struct pvdma_ring *r, u32 index,
 		    const struct pvdma_request *ops, u32 nents, u16 count,
 		    u16 flags);
 void pvdma_ring_publish(struct pvdma_ring *r, u32 tail);
+bool pvdma_ring_answered(struct pvdma_ring *r, u32 index, u32 seq);
 bool pvdma_ring_poll(struct pvdma_ring *r, u32 index, u32 seq, u64 deadline);
 u32 pvdma_ring_read(struct pvdma_ring *r, u32 index, struct pvdma_request *ops,
 		    u32 nents, u32 *completed);
