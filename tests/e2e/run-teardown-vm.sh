@@ -9,6 +9,12 @@
 # guest must keep it, never hand it back to its page allocator). pvdmad
 # is continued afterwards and must stop cleanly.
 #
+# The stopped host must cost the guest time, not a CPU: the stalled
+# unload waits timeout_ms=15000 for RESET sleeping, so a watcher pinned
+# to rmmod's CPU keeps running (a wait that spins, with interrupts off
+# or not, starves it for the whole timeout), and the healthy load's
+# timeout_ms=100000 is clamped for maps, with a warning saying so.
+#
 # Environment: BUILD (default build), TEARDOWN_KEEP=1 keeps the work dir.
 # amd64 guests only (PVDMA_ARCH other than amd64: skipped, said plainly).
 # Prints "ok:"/"FAIL:" per check and "N passed, N failed".
@@ -74,6 +80,21 @@ expect "healthy: RESET confirmed, the bounce pool freed" \
 	"line healthy | grep -q 'reset_failed no pool_kept no'"
 expect "stalled: RESET unanswered, the bounce pool kept (the host may still map it)" \
 	"line stalled | grep -q 'reset_failed yes pool_kept yes'"
+expect "healthy: timeout_ms=100000 clamped for maps, and pvdma says so" \
+	"grep -q '^pvdma-teardown: healthy: clamped yes' '$log'"
+# The stalled unload really waited the full timeout_ms (15 s), sleeping:
+# rmmod's CPU went on running the watcher meanwhile.
+gap() {	# label, field
+	grep "^pvdma-teardown: $1: unload_cs" "$log" | tail -n 1 |
+		awk -v f="$2" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'
+}
+su=$(gap stalled unload_cs)
+sg=$(gap stalled cpu0_max_gap_cs)
+echo "  stalled unload: ${su:-none} cs; longest gap on its CPU: ${sg:-none} cs"
+expect "stalled: RESET waited the full timeout_ms (15000 ms, not the map's capped wait)" \
+	"grep -q 'pvdma-log stalled .*did not answer within 15000 ms' '$log' && [ -n '$su' ] && [ '${su:-0}' -ge 1400 ]"
+expect "stalled: rmmod's CPU stayed responsive while RESET waited (longest gap under 5 s)" \
+	"[ -n '$sg' ] && [ '${sg:-9999}' -lt 500 ]"
 # The pool's pages themselves: what each unload gave back to the page
 # allocator. The stalled unload must give back at least half a pool less
 # than the healthy one (the rest of pvdma's memory is freed by both).

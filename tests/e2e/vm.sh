@@ -589,14 +589,15 @@ vm_pvdmad_stop() {
 }
 
 # vm_no_kernel_warnings LABEL LOG: ok, or fail showing where, if the guest
-# console LOG holds a WARN, BUG or oops (tests/lib.sh's ok and fail).
+# console LOG holds a WARN, BUG, oops, lockup or RCU stall report
+# (tests/lib.sh's ok and fail).
 vm_no_kernel_warnings() {
-	if grep -q -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" "$2"; then
-		grep -B 2 -A 12 -e "Call Trace" -e "BUG:" -e "WARNING:" -e "Oops" \
-			"$2" | head -n 40
+	vm_kw_pat='Call Trace|BUG:|WARNING:|Oops|hard LOCKUP|detected stalls'
+	if grep -q -E "$vm_kw_pat" "$2"; then
+		grep -B 2 -A 12 -E "$vm_kw_pat" "$2" | head -n 40
 		fail "$1: the guest kernel warned"
 	else
-		ok "$1: no WARN, BUG or oops in the guest log"
+		ok "$1: no WARN, BUG, oops, lockup or RCU stall in the guest log"
 	fi
 }
 
