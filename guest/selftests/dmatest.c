@@ -64,6 +64,10 @@ static unsigned int mixed_ops = 96;
 module_param(mixed_ops, uint, 0444);
 MODULE_PARM_DESC(mixed_ops, "maps per kthread in the mixed test (default 96)");
 
+static unsigned int hold_coherent_kb;
+module_param(hold_coherent_kb, uint, 0444);
+MODULE_PARM_DESC(hold_coherent_kb, "after the tests, keep a coherent buffer this large until unload (teardown tests: freed after pvdma's companion is gone; default 0, none)");
+
 #define DT_BATCH	32
 #define DT_CHUNK_ORDER	8	/* 1 MiB chunks for cycle and pressure */
 
@@ -97,6 +101,14 @@ static struct dmatest_dev *dt_devs[DT_MAX_DEVS];
 static unsigned int dt_ndevs;
 
 static struct pvdma_host_limits dt_limits;
+
+/* The coherent buffer hold_coherent_kb keeps until unload. */
+static struct {
+	struct device *dev;
+	void *cpu;
+	dma_addr_t bus;
+	size_t len;
+} dt_held;
 static u64 dt_tot[5];	/* transfers, mismatches, faults, failed, unexpected */
 static u64 dt_expected;
 
@@ -1273,6 +1285,22 @@ static void dt_run_test(struct dmatest_dev *d, const struct dt_test *test)
 		v[1] || v[2] || v[4] ? "FAIL" : "ok");
 }
 
+/* hold_coherent_kb: a coherent buffer kept until unload, freed then. */
+static void dt_hold_coherent(struct dmatest_dev *d)
+{
+	if (!hold_coherent_kb)
+		return;
+	dt_held.len = (size_t)hold_coherent_kb << 10;
+	dt_held.dev = &d->pdev->dev;
+	dt_held.cpu = dma_alloc_coherent(dt_held.dev, dt_held.len,
+					 &dt_held.bus, GFP_KERNEL);
+	/* the allocator has said why; no "holding" line tells the test */
+	if (!dt_held.cpu)
+		return;
+	pr_info("pvdma-dmatest: holding a %u KiB coherent buffer at bus %pad until unload\n",
+		hold_coherent_kb, &dt_held.bus);
+}
+
 static int __init dmatest_init(void)
 {
 	struct dmatest_dev *d;
@@ -1312,11 +1340,18 @@ static int __init dmatest_init(void)
 	pr_info("pvdma-dmatest: transfers=%llu mismatches=%llu faults=%llu failed_maps=%llu unexpected_failures=%llu expected_failures=%llu\n",
 		dt_tot[0], dt_tot[1], dt_tot[2], dt_tot[3], dt_tot[4],
 		dt_expected);
+	dt_hold_coherent(d);
 	return 0;
 }
 
 static void __exit dmatest_exit(void)
 {
+	if (dt_held.cpu) {
+		dma_free_coherent(dt_held.dev, dt_held.len, dt_held.cpu,
+				  dt_held.bus);
+		pr_info("pvdma-dmatest: freed the held %zu KiB coherent buffer\n",
+			dt_held.len >> 10);
+	}
 	dmatest_dev_unregister();
 }
 

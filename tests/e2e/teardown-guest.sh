@@ -14,6 +14,11 @@
 # notes the longest gap between its looks at the clock share CPU 0, so
 # a wait that spins (interrupts off or not) starves the watcher for the
 # whole timeout, and one that sleeps does not.
+#
+# Then, pvdmad continued, "held": pvdma_dmatest keeps a coherent buffer
+# (hold_coherent_kb) while the host is stopped again (checkpoint "stop2")
+# and pvdma's companion is unbound through sysfs; the buffer is freed
+# after that teardown, its RESET unanswered, so pvdma must keep it.
 
 P=/pvdma
 ARGS="bounce=small"
@@ -85,8 +90,32 @@ cycle() {	# label, timeout_ms
 	say "$1: clamped $(has "/tmp/log-$1" "timeout_ms=$2 is too long to wait with interrupts off: a DMA map waits for the host at most 5000 ms")"
 }
 
+held() {
+	dmesg -c >/dev/null
+	# shellcheck disable=SC2086
+	insmod $P/pvdma.ko $ARGS timeout_ms=1000 ||
+		{ say "FAIL held: insmod pvdma"; return; }
+	insmod $P/pvdma_dmatest.ko tests=single loops=1 hold_coherent_kb=256
+	say "held: dmatest status $?"
+	say "checkpoint stop2"
+	sleep 3
+	comp=$(ls /sys/bus/pci/drivers/pvdma | grep : | head -n 1)
+	echo "$comp" >/sys/bus/pci/drivers/pvdma/unbind
+	say "held: companion $comp unbound, status $?"
+	rmmod pvdma_dmatest
+	say "held: dmatest unload status $?"
+	rmmod pvdma
+	say "held: unload status $?"
+	dmesg -c >/tmp/log-held
+	sed "s/^/pvdma-log held /" /tmp/log-held
+	say "held: reset_failed $(has /tmp/log-held 'host RESET failed') coherent_kept $(has /tmp/log-held 'keeping 262144 bytes of coherent memory')"
+}
+
 cycle healthy 100000
 cycle stalled 15000
 say "checkpoint cont"
+sleep 2
+held
+say "checkpoint cont2"
 sleep 2
 say "done"
