@@ -4,8 +4,8 @@
 
     architecture_files.py [--doc DOC] [--root ROOT] [--readme README]
 
-Every source file (.c, .h, or an executable script) of guest/, lib/,
-host/, common/ and tools/ must be named in the first column of one of the
+Every source file (.c, .h, .py, .sh, or an executable script) of guest/,
+lib/, host/, common/, tools/, bench/, scripts/ and fuzz/ must be named in the first column of one of the
 document's file tables, with its job in the next column; every name in
 those columns must be a file or folder that exists. A folder named with a
 trailing slash (guest/selftests/) covers what is under it.
@@ -37,7 +37,7 @@ import re
 import subprocess
 import sys
 
-DIRS = ("guest", "lib", "host", "common", "tools")
+DIRS = ("guest", "lib", "host", "common", "tools", "bench", "scripts", "fuzz")
 NAME = re.compile(r"^[\w.+-]+(/[\w.+-]+)*/?$")
 
 
@@ -134,7 +134,7 @@ def check_readme(root, readme, result):
 
 
 def is_source(path, executable):
-    return path.endswith((".c", ".h")) or executable
+    return path.endswith((".c", ".h", ".py", ".sh")) or executable
 
 
 def doc_rows(doc):

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # docs/architecture.md and README.md's Layout and Documentation match the
 # tree (tests/docs/architecture_files.py): every source file of guest/,
-# lib/, host/, common/ and tools/ is in one of architecture.md's file
-# tables with a job, every file it names exists, every top-level folder
-# has a Layout row, every name there exists, and the Documentation list
-# is docs/'s documents. Then the check itself on a made-up tree: an
+# lib/, host/, common/, tools/, bench/, scripts/ and fuzz/ is in one of
+# architecture.md's file tables with a job, every file it names exists,
+# every top-level folder has a Layout row, every name there exists, and
+# the Documentation list is docs/'s documents. Then the check itself on a made-up tree: an
 # unlisted file, a name that is gone, a row without its job, a folder
 # without a Layout row, a Layout name that is gone, a document not listed
 # and one listed that is gone must each fail. No build needed. Prints
