@@ -2,8 +2,8 @@
 /*
  * pvdma: paravirtual DMA mapping through a narrow host IOMMU.
  *
- * Module parameters, load and unload, and the two symbols other modules
- * use. See docs/guest.md.
+ * Module parameters, load and unload, and the symbols other modules use
+ * (pvdma_export.h). See docs/guest.md.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * pvdmad's event loop: one epoll set, each fd a watch with its handler;
+ * a watch ended inside a batch is freed after that batch (evloop.h).
+ */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <time.h>

@@ -3,7 +3,8 @@
  * The baselines: the original QEMU RFC guest driver (rfc) and naive
  * per-entry mapping (perpage), modelled by what they cost the host.
  *
- * rfc, as BRIEF.md section 2 describes it:
+ * rfc, as the original system's guest driver behaves (docs/planner.md,
+ * "rfc - the baseline, modelled faithfully"):
  *  - a segment of at most W = 2^rfc_window_shift bytes inside one W-aligned
  *    block uses the window (block, W); any other segment a direct region,
  *    its ends rounded out to the page;
