@@ -213,6 +213,18 @@ int guest_ram_check_qemu_args(const struct guest_ram_config *cfg, u64 file_size,
 			      const char *args, size_t len, char *why,
 			      size_t why_len);
 
+/*
+ * For guest_ram_qemu.c: lay @size bytes of RAM out as @machine does
+ * (@below_4g: its split, 0 for the default; @expect: the size QEMU was
+ * told, 0 if none), 0 or -EINVAL with @why filled; does @machine split RAM
+ * around the PCI hole; fill @why and return -EINVAL.
+ */
+int guest_ram_layout(struct guest_ram *ram, u64 size, int machine,
+		     u64 below_4g, u64 expect, char *why, size_t why_len);
+bool guest_ram_machine_splits(int machine);
+int guest_ram_refuse(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Describe RAM already in memory (tests, fuzzers). 0 or -EINVAL. */
 int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 			  int machine, u64 below_4g);

@@ -2,7 +2,8 @@
 # host/: pvdmad (the host daemon) and pvdmactl, their unit tests, the
 # integration client and the fuzz targets. Included by the top Makefile.
 
-HOST_CORE_SRCS := host/log.c host/guest_ram.c host/iommu_dart.c host/iommu_fault.c \
+HOST_CORE_SRCS := host/log.c host/guest_ram.c host/guest_ram_qemu.c \
+	host/iommu_dart.c host/iommu_fault.c \
 	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c \
 	host/ramguard.c host/fileperm.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
