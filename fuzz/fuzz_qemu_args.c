@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: QEMU's command line as pvdmad reads it at connect
  * (/proc/PID/cmdline, the peer's to write) against pvdmad's RAM layout
- * (host/guest_ram.c, guest_ram_check_qemu_args). The input's first bytes
+ * (host/guest_ram_qemu.c, guest_ram_check_qemu_args). The input's first bytes
  * pick pvdmad's layout and the RAM file's size; the rest is the command
  * line, NUL-separated. A refusal must say why in a terminated string; an
  * acceptance must leave one too (what it could not check, or "").
