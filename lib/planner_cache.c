@@ -106,7 +106,7 @@ static u64 page_bytes(const struct pvdma_planner *p, u64 addr, u64 len)
 
 /*
  * Consecutive entries of a call that use one window: what they add to it
- * is summed as the pass goes (run_count) and applied once (run_end), so
+ * is summed as the pass goes (run_extend) and applied once (run_end), so
  * an entry that lies in the window of the entry before costs a range
  * check and a few additions: no lookup, no accounting of its own. Every
  * count ends as it would entry by entry: the used range is a min and a
@@ -136,28 +136,6 @@ static void run_sums_start(struct hit_run *r)
 	r->live = 0;
 	r->taken = 0;
 	pvdma_chunk_batch_init(&r->batch);
-}
-
-/*
- * A mapping of [gpa, gpa + len) of the run's window: its page-rounded
- * range and bytes join the run's; its chunks are counted with the run's
- * others in the same chunk (a chunk is taken by the first mapping that
- * touches it, whichever that is).
- */
-static void run_count(struct pvdma_planner *p, struct hit_run *r, u64 gpa,
-		      u64 len)
-{
-	struct pvdma_window *w = r->w;
-	u64 ps = p->cfg.page_size, lo, hi;
-
-	lo = PVDMA_ALIGN_DOWN(gpa - w->gpa, ps);
-	hi = PVDMA_MIN(PVDMA_ALIGN_UP(gpa + len - w->gpa, ps), w->len);
-	r->lo = PVDMA_MIN(r->lo, lo);
-	r->hi = PVDMA_MAX(r->hi, hi);
-	r->live += hi - lo;
-	if (w->chunks)
-		r->taken += pvdma_chunks_add_run(w, &r->batch, gpa - w->gpa,
-						 len);
 }
 
 /*
@@ -935,29 +913,109 @@ static void run_begin(struct pvdma_planner *p, struct hit_run *r,
 }
 
 /*
- * @seg lies in the run's window: it joins the run, no lookup. Of
- * win_holds() only the range is asked: run_begin() knows the rest.
+ * Entry @seg, at @off in the run's window, joins the run: what the pass
+ * writes for it. A pending window's bus address (@mapped false) comes
+ * with the host's answer.
  */
-static bool run_extend(struct pvdma_planner *p, struct hit_run *r,
-		       struct pvdma_seg *seg)
+static __always_inline void run_join_seg(struct pvdma_seg *seg, u32 cookie,
+					 u64 off, bool mapped, u64 bus)
+{
+	seg->bounced = 0;
+	seg->cookie = cookie;
+	seg->dev_gpa = seg->gpa;
+	if (mapped)
+		seg->bus = bus + off;
+}
+
+/*
+ * Of win_holds() only the range is asked of an entry: run_begin() knows
+ * the rest. An entry lies in the window (off, len > 0) only if this holds.
+ */
+static __always_inline bool run_holds(u64 off, u64 len, u64 wlen)
+{
+	return off < wlen && len - 1 < wlen - off;
+}
+
+/*
+ * run_extend() for a window that counts use: each entry's page-rounded
+ * range and bytes join the run's, its chunks are counted with the run's
+ * others in the same chunk (a chunk is taken by the first mapping that
+ * touches it, whichever that is). The sums and the chunk batch are
+ * locals across the entries, stored once.
+ */
+static u32 run_extend_counted(struct pvdma_planner *p, struct hit_run *r,
+			      struct pvdma_seg *segs, u32 i, u32 n, bool mapped,
+			      u64 *bytes)
 {
 	struct pvdma_window *w = r->w;
-	u64 off;
+	struct pvdma_chunk_batch b = r->batch;
+	u64 base = w->gpa, wlen = w->len, bus = w->bus, ps = p->cfg.page_size;
+	u64 lo = r->lo, hi = r->hi, live = r->live, taken = 0, sum = 0;
+	bool chunks = w->chunks;
+
+	for (; i < n; i++) {
+		struct pvdma_seg *seg = &segs[i];
+		u64 off = seg->gpa - base, len = seg->len, elo, ehi;
+
+		if (!run_holds(off, len, wlen))
+			break;
+		run_join_seg(seg, r->cookie, off, mapped, bus);
+		sum += len;
+		elo = PVDMA_ALIGN_DOWN(off, ps);
+		ehi = PVDMA_MIN(PVDMA_ALIGN_UP(off + len, ps), wlen);
+		lo = PVDMA_MIN(lo, elo);
+		hi = PVDMA_MAX(hi, ehi);
+		live += ehi - elo;
+		if (chunks)
+			taken += pvdma_chunks_add_run(w, &b, off, len);
+	}
+	r->batch = b;
+	r->lo = lo;
+	r->hi = hi;
+	r->live = live;
+	r->taken += taken;
+	*bytes += sum;
+	return i;
+}
+
+/*
+ * The entries from segs[@i] on that lie in the run's window join it, no
+ * lookup each; the first that does not, or @n. One loop for all of them:
+ * what every entry of the run shares (the window's range, its bus
+ * address, whether it counts use) is read once, not per entry, and the
+ * run's sums stay in registers (a list's run lives in memory across the
+ * pass's loop). @bytes: their lengths added.
+ */
+static u32 run_extend(struct pvdma_planner *p, struct hit_run *r,
+		      struct pvdma_seg *segs, u32 i, u32 n, u64 *bytes)
+{
+	struct pvdma_window *w = r->w;
+	u64 base, wlen, bus, sum = 0;
+	u32 from = i;
+	bool mapped;
 
 	if (!w)
-		return false;
-	off = seg->gpa - w->gpa;
-	if (off >= w->len || seg->len - 1 >= w->len - off)
-		return false;
-	seg->bounced = 0;
-	seg->cookie = r->cookie;
-	seg->dev_gpa = seg->gpa;
-	if (w->state != PVDMA_WIN_PENDING)
-		seg->bus = w->bus + off;
-	r->more++;
-	if (win_counts_use(w))
-		run_count(p, r, seg->gpa, seg->len);
-	return true;
+		return i;
+	mapped = w->state != PVDMA_WIN_PENDING;
+	if (win_counts_use(w)) {
+		i = run_extend_counted(p, r, segs, i, n, mapped, bytes);
+	} else {
+		base = w->gpa;
+		wlen = w->len;
+		bus = w->bus;
+		for (; i < n; i++) {
+			struct pvdma_seg *seg = &segs[i];
+			u64 off = seg->gpa - base;
+
+			if (!run_holds(off, seg->len, wlen))
+				break;
+			run_join_seg(seg, r->cookie, off, mapped, bus);
+			sum += seg->len;
+		}
+		*bytes += sum;
+	}
+	r->more += i - from;
+	return i;
 }
 
 /* Apply what the entries that joined the run deferred. */
@@ -1639,14 +1697,15 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	call_begin(p);
 	run.w = NULL;
 	for (i = 0; i < n; i++) {
-		if (!run_extend(p, &run, &segs[i])) {
-			run_end(p, &run);
-			ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs,
-					     &run, floor);
-			if (ret) {
-				cache_undo(p, segs, i, false);
-				return ret;
-			}
+		i = run_extend(p, &run, segs, i, n, &bytes);
+		if (i == n)
+			break;
+		run_end(p, &run);
+		ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs, &run,
+				     floor);
+		if (ret) {
+			cache_undo(p, segs, i, false);
+			return ret;
 		}
 		bytes += segs[i].len;
 	}
