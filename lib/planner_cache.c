@@ -938,21 +938,25 @@ static __always_inline bool run_holds(u64 off, u64 len, u64 wlen)
 
 /*
  * run_extend() for a window that counts use: each entry's page-rounded
- * range and bytes join the run's, its chunks are counted with the run's
- * others in the same chunk (a chunk is taken by the first mapping that
- * touches it, whichever that is). The sums and the chunk batch are
- * locals across the entries, stored once.
+ * range and bytes join the run's, its chunks (@chunks: the window has a
+ * chunk map) are counted with the run's others in the same chunk (a
+ * chunk is taken by the first mapping that touches it, whichever that
+ * is). The sums and the chunk batch are locals across the entries,
+ * stored once.
  */
-static u32 run_extend_counted(struct pvdma_planner *p, struct hit_run *r,
-			      struct pvdma_seg *segs, u32 i, u32 n, bool mapped,
-			      u64 *bytes)
+static __always_inline u32 run_extend_counted(struct pvdma_planner *p,
+					      struct hit_run *r,
+					      struct pvdma_seg *segs, u32 i,
+					      u32 n, bool mapped, bool chunks,
+					      u64 *bytes)
 {
 	struct pvdma_window *w = r->w;
-	struct pvdma_chunk_batch b = r->batch;
+	struct pvdma_chunk_batch b = { .n = 0 };
 	u64 base = w->gpa, wlen = w->len, bus = w->bus, ps = p->cfg.page_size;
 	u64 lo = r->lo, hi = r->hi, live = r->live, taken = 0, sum = 0;
-	bool chunks = w->chunks;
 
+	if (chunks)
+		b = r->batch;
 	for (; i < n; i++) {
 		struct pvdma_seg *seg = &segs[i];
 		u64 off = seg->gpa - base, len = seg->len, elo, ehi;
@@ -969,7 +973,8 @@ static u32 run_extend_counted(struct pvdma_planner *p, struct hit_run *r,
 		if (chunks)
 			taken += pvdma_chunks_add_run(w, &b, off, len);
 	}
-	r->batch = b;
+	if (chunks)
+		r->batch = b;
 	r->lo = lo;
 	r->hi = hi;
 	r->live = live;
@@ -994,11 +999,11 @@ static u32 run_extend(struct pvdma_planner *p, struct hit_run *r,
 	u32 from = i;
 	bool mapped;
 
-	if (!w)
-		return i;
 	mapped = w->state != PVDMA_WIN_PENDING;
-	if (win_counts_use(w)) {
-		i = run_extend_counted(p, r, segs, i, n, mapped, bytes);
+	if (w->chunks) {
+		i = run_extend_counted(p, r, segs, i, n, mapped, true, bytes);
+	} else if (w->grown) {
+		i = run_extend_counted(p, r, segs, i, n, mapped, false, bytes);
 	} else {
 		base = w->gpa;
 		wlen = w->len;
@@ -1016,6 +1021,38 @@ static u32 run_extend(struct pvdma_planner *p, struct hit_run *r,
 	}
 	r->more += i - from;
 	return i;
+}
+
+/*
+ * @seg lies in the run's window: it joins the run, no lookup, its sums
+ * added to the run's as they are. The first entries of a run join so:
+ * most runs of a list with misses are short, and the loop's set-up
+ * (run_extend()) would cost them more than it saves.
+ */
+static bool run_extend_one(struct pvdma_planner *p, struct hit_run *r,
+			   struct pvdma_seg *seg)
+{
+	struct pvdma_window *w = r->w;
+	u64 off, ps = p->cfg.page_size, lo, hi;
+
+	if (!w)
+		return false;
+	off = seg->gpa - w->gpa;
+	if (!run_holds(off, seg->len, w->len))
+		return false;
+	run_join_seg(seg, r->cookie, off, w->state != PVDMA_WIN_PENDING,
+		     w->bus);
+	r->more++;
+	if (!win_counts_use(w))
+		return true;
+	lo = PVDMA_ALIGN_DOWN(off, ps);
+	hi = PVDMA_MIN(PVDMA_ALIGN_UP(off + seg->len, ps), w->len);
+	r->lo = PVDMA_MIN(r->lo, lo);
+	r->hi = PVDMA_MAX(r->hi, hi);
+	r->live += hi - lo;
+	if (w->chunks)
+		r->taken += pvdma_chunks_add_run(w, &r->batch, off, seg->len);
+	return true;
 }
 
 /* Apply what the entries that joined the run deferred. */
@@ -1697,9 +1734,14 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	call_begin(p);
 	run.w = NULL;
 	for (i = 0; i < n; i++) {
-		i = run_extend(p, &run, segs, i, n, &bytes);
-		if (i == n)
-			break;
+		if (run_extend_one(p, &run, &segs[i])) {
+			bytes += segs[i].len;
+			/* a long run: its later entries in one loop */
+			if (run.more >= 2 && i + 1 < n)
+				i = run_extend(p, &run, segs, i + 1, n,
+					       &bytes) - 1;
+			continue;
+		}
 		run_end(p, &run);
 		ret = cache_plan_seg(p, segs, i, n, dir, perm, attrs, &run,
 				     floor);
