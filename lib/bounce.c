@@ -37,10 +37,10 @@ u64 pvdma_bounce_reserved(const struct pvdma_planner *p)
 	return p->cfg.bounce == PVDMA_BOUNCE_OFF ? 0 : p->cfg.bounce_bytes;
 }
 
-bool pvdma_bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs)
+bool pvdma_bounce_allowed_slow(const struct pvdma_planner *p, u64 len,
+			       u32 attrs)
 {
-	if (p->cfg.bounce == PVDMA_BOUNCE_OFF ||
-	    attrs & (PVDMA_ATTR_COHERENT | PVDMA_ATTR_NO_BOUNCE) ||
+	if (attrs & (PVDMA_ATTR_COHERENT | PVDMA_ATTR_NO_BOUNCE) ||
 	    len > p->cfg.bounce_bytes)
 		return false;
 	return p->cfg.bounce == PVDMA_BOUNCE_ALL || len <= p->cfg.bounce_small_max;

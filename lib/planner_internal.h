@@ -204,7 +204,19 @@ u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
 /* Bounce pool service (bounce.c) */
 void pvdma_bounce_init(struct pvdma_planner *p);
-bool pvdma_bounce_allowed(const struct pvdma_planner *p, u64 len, u32 attrs);
+bool pvdma_bounce_allowed_slow(const struct pvdma_planner *p, u64 len,
+			       u32 attrs);
+
+/*
+ * May a map of @len bytes with @attrs bounce? Every miss asks: with the
+ * pool off (the default) the answer needs no call into bounce.c.
+ */
+static inline bool pvdma_bounce_allowed(const struct pvdma_planner *p,
+					u64 len, u32 attrs)
+{
+	return p->cfg.bounce != PVDMA_BOUNCE_OFF &&
+	       pvdma_bounce_allowed_slow(p, len, attrs);
+}
 u64 pvdma_bounce_reserved(const struct pvdma_planner *p);
 int pvdma_bounce_prepare(struct pvdma_planner *p);
 int pvdma_bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
