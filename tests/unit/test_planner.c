@@ -2268,6 +2268,87 @@ static void assert_same_unmap_state(struct harness *a, struct harness *b,
 }
 
 /*
+ * A list's entries in one window that counts use join its run, the
+ * first few one at a time and the rest in one loop: the window's counts
+ * (references, used range, live bytes, peak, chunk counts) and the
+ * planner's must end as the same entries mapped one call each leave
+ * them. Entries of odd lengths at odd offsets, out of order, some in
+ * one chunk, some across two: a grown window with a chunk map, then
+ * one without (no chunk maps in the pool).
+ */
+static void test_pvdma_map_run_counts(void **state)
+{
+	enum { N = 40 };
+	u64 base = 0x500000000ull;
+	u32 nmaps, i, k;
+
+	(void)state;
+	for (nmaps = 0; nmaps <= 16; nmaps += 16) {
+		struct harness *one = setup_chunks(PVDMA_POLICY_PVDMA,
+						   1536 * MIB, 65536,
+						   PVDMA_BOUNCE_OFF, false,
+						   nmaps);
+		struct harness *each = setup_chunks(PVDMA_POLICY_PVDMA,
+						    1536 * MIB, 65536,
+						    PVDMA_BOUNCE_OFF, false,
+						    nmaps);
+		struct harness *h[2] = { one, each };
+		const struct pvdma_window *w[2];
+		struct pvdma_seg first[2], s[2][N];
+
+		for (k = 0; k < 2; k++) {
+			first[k] = seg(base, PAGE);
+			assert_int_equal(pvdma_map(&h[k]->p, &first[k], 1,
+						   PVDMA_DIR_TO_DEVICE, 0), 0);
+			w[k] = pvdma_window_by_bus(&h[k]->p, first[k].bus);
+			assert_true(w[k]->grown && w[k]->len >= 4 * MIB);
+			assert_int_equal(!w[k]->chunks, !nmaps);
+			for (i = 0; i < N; i++)
+				s[k][i] = seg(base + (i * 7 % 23) * 3 * PAGE +
+					      i * 1000 % PAGE,
+					      512 + i * 3331 % (3 * PAGE));
+		}
+		assert_int_equal(pvdma_map(&one->p, s[0], N,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		for (i = 0; i < N; i++)
+			assert_int_equal(pvdma_map(&each->p, &s[1][i], 1,
+						   PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(one->p.stats.run_hits, N - 1);
+		assert_int_equal(w[0]->refs, N + 1);
+		assert_int_equal(w[0]->refs, w[1]->refs);
+		assert_int_equal(w[0]->used_lo, w[1]->used_lo);
+		assert_int_equal(w[0]->used_hi, w[1]->used_hi);
+		assert_int_equal(w[0]->live, w[1]->live);
+		assert_int_equal(w[0]->peak, w[1]->peak);
+		if (nmaps)
+			for (i = 0; i < PVDMA_CHUNKS; i++) {
+				assert_int_equal(w[0]->chunks->cover[i],
+						 w[1]->chunks->cover[i]);
+				assert_int_equal(w[0]->chunks->starts[i],
+						 w[1]->chunks->starts[i]);
+				assert_int_equal(w[0]->chunks->ends[i],
+						 w[1]->chunks->ends[i]);
+				if (!w[0]->chunks->cover[i])
+					continue;
+				assert_int_equal(w[0]->chunks->first_lo[i],
+						 w[1]->chunks->first_lo[i]);
+				assert_int_equal(w[0]->chunks->last_hi[i],
+						 w[1]->chunks->last_hi[i]);
+			}
+		for (i = 0; i < N; i++)
+			assert_int_equal(s[0][i].bus, s[1][i].bus);
+		assert_same_unmap_state(one, each, w[0], w[1]);
+		assert_int_equal(one->p.spec_hits, each->p.spec_hits);
+		assert_int_equal(one->p.spec_windows, each->p.spec_windows);
+		assert_translates(one, s[0], N);
+		assert_in_sync(one);
+		assert_in_sync(each);
+		free(one);
+		free(each);
+	}
+}
+
+/*
  * A list unmapped after a trim punched its window into pieces: the
  * entries of the later piece carry the first piece's record (the
  * cookie map left), and each finds its own piece - the first by a bus
@@ -3446,6 +3527,7 @@ int main(void)
 		planner_test(test_chunks_batch),
 		planner_test(test_pvdma_fast_lookup),
 		planner_test(test_pvdma_run_hits),
+		planner_test(test_pvdma_map_run_counts),
 		planner_test(test_pvdma_hint_lookup),
 		planner_test(test_pvdma_unmap_run),
 		planner_test(test_pvdma_unmap_after_punch),
