@@ -217,6 +217,7 @@ static inline bool pvdma_bounce_allowed(const struct pvdma_planner *p,
 	return p->cfg.bounce != PVDMA_BOUNCE_OFF &&
 	       pvdma_bounce_allowed_slow(p, len, attrs);
 }
+
 u64 pvdma_bounce_reserved(const struct pvdma_planner *p);
 int pvdma_bounce_prepare(struct pvdma_planner *p);
 int pvdma_bounce_map(struct pvdma_planner *p, struct pvdma_seg *seg,
