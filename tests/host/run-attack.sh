@@ -603,6 +603,22 @@ case_storm() {	# a companion ring run in slices, as DMA queues are
 	check "storm: pvdmad exits cleanly" stop
 }
 
+# Each release (RESET, HELLO, hang-up) is one entry to the guest, however
+# many mappings it built up (max_mappings, paid for in slices): it must
+# not cost a walk of them. 48 guests, each with 65,536 one-page mappings,
+# release them in one epoll batch: by RESET, then by hanging up.
+case_release() {	# a release costs the same whatever the guest mapped
+	start release --max-batch 1024
+	"$CLIENT" release $(C) --pid "$pid" --count 48 >"$w/release.out" 2>&1
+	rc=$?
+	grep "^release:" "$w/release.out"
+	check "48 guests' full domains (65536 mappings each) released at once: served" \
+		sh -c "cat '$w/release.out'; exit $rc"
+	stats_within 2
+	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	check "release: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1468,7 +1484,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -112,12 +112,28 @@ static void test_reset(void **state)
 	u64 bus;
 	int i;
 
+	u64 old[10];
+
 	small_dart(&d, 16 * PAGE, 16);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(pvdma_dart_map(&d, i * PAGE, PAGE, RW, &bus), 0);
+		assert_int_equal(pvdma_dart_map(&d, i * PAGE, PAGE, RW, &old[i]), 0);
+	assert_int_equal(pvdma_dart_unmap(&d, old[3], PAGE), 0);
 	pvdma_dart_reset(&d);
 	assert_int_equal(d.stats.live_mappings, 0);
 	assert_int_equal(d.stats.live_bytes, 0);
+	assert_int_equal(d.stats.unmap_calls, 10);
+	assert_int_equal(d.stats.peak_mappings, 10);
+	assert_int_equal(d.stats.tlb_flushes, 1);
+	for (i = 0; i < 10; i++) {
+		assert_null(pvdma_dart_lookup(&d, old[i]));
+		assert_int_equal(pvdma_dart_translate(&d, old[i], PAGE, RW, &bus),
+				 -EFAULT);
+	}
+	/* the table went whole (no walk of the mappings): records are handed
+	 * out in order again, none of the old ones on a free list */
+	assert_int_equal(d.free_record, 0);
+	assert_int_equal(d.fresh_record, 0);
+	pvdma_dart_reset(&d);		/* empty: nothing to flush */
 	assert_int_equal(d.stats.tlb_flushes, 1);
 	/* everything is usable again, and addresses start low: the lowest
 	 * one that keeps host 0's 256 KiB alignment */
