@@ -332,16 +332,24 @@ void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_request *ops,
 	pvdma_dart_flush(dart);
 }
 
+/*
+ * The whole table goes at once, as a DART's is invalidated: the tree and
+ * the records start over, no walk. A RESET, HELLO or hang-up is one ring
+ * entry to the guest; a walk of every mapping it built up made that one
+ * entry cost up to max_mappings removals inside a slice.
+ */
 void pvdma_dart_reset(struct pvdma_dart *dart)
 {
-	struct pvdma_avl_node *n;
-
-	while ((n = pvdma_avl_first(&dart->bus.root))) {
-		struct pvdma_iova_node *in = container_of(n, struct pvdma_iova_node, avl);
-
-		dart_remove(dart, container_of(in, struct pvdma_dart_mapping, iova));
-		dart->stats.unmap_calls++;
+	if (dart->stats.live_mappings) {
+		dart->stats.unmap_calls += dart->stats.live_mappings;
+		dart->flush_pending = true;
 	}
+	dart->stats.live_mappings = 0;
+	dart->stats.live_bytes = 0;
+	pvdma_iova_init(&dart->bus, dart->cfg.bus_base, dart->cfg.bus_limit,
+			dart->cfg.page_size);
+	dart->free_record = 0;
+	dart->fresh_record = 0;
 	pvdma_dart_flush(dart);
 }
 

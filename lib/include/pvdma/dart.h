@@ -166,7 +166,7 @@ int pvdma_dart_translate(struct pvdma_dart *dart, u64 bus, u64 len, u32 perm,
 void pvdma_dart_execute(struct pvdma_dart *dart, struct pvdma_request *ops,
 			u32 n);
 
-/* Unmap everything and flush (guest reset or disconnect). */
+/* Unmap everything and flush (guest reset or disconnect), in O(1). */
 void pvdma_dart_reset(struct pvdma_dart *dart);
 
 /* The mapping containing @bus, or NULL (for tools and tests). */
