@@ -38,6 +38,8 @@
  *   client storm   --socket S                  (one guest's full ring)
  *   client release --socket S --control C --pid P --count N (N full
  *                  domains released at once: RESETs, then hang-ups)
+ *   client ramless --socket S --pid P --count N (N rings of HELLOs
+ *                  while the RAM file is not there)
  *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
@@ -1069,6 +1071,17 @@ static bool wait_stopped(pid_t pid)
 }
 
 /*
+ * Stop pvdmad between loop turns: a turn it is still in when stopped
+ * would count the stop (its clock runs from epoll_wait()'s return), so
+ * what it was answering is left time to end first.
+ */
+static bool stop_idle(pid_t pid)
+{
+	usleep(200000);
+	return kill(pid, SIGSTOP) == 0 && wait_stopped(pid);
+}
+
+/*
  * Control connection evicted while its event waits later in the same epoll
  * batch: with pvdmad stopped, the ninth connection is queued first and the
  * oldest connection's byte second, so one batch holds both, in that order.
@@ -2044,7 +2057,7 @@ static int run_release(const struct opts *o)
 		ok = release_fill(&c[i], ops);
 	check(ok, "release: each guest's domain full of one-page mappings");
 
-	check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid), "pvdmad stopped");
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
 	for (i = 0; i < n; i++) {
 		slots[i] = companion_queue(&c[i], &reset, 1);
 		ivs_ring(&c[i].dev);
@@ -2062,7 +2075,7 @@ static int run_release(const struct opts *o)
 	for (i = 0; i < n && ok; i++)
 		ok = release_fill(&c[i], ops);
 	check(ok, "release: filled again");
-	check(kill(o->pid, SIGSTOP) == 0 && wait_stopped(o->pid), "pvdmad stopped");
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	t0 = now_ns();
@@ -2072,6 +2085,65 @@ static int run_release(const struct opts *o)
 	       n, maps, (now_ns() - t0) / 1e6);
 	free(ops);
 	free(slots);
+	free(c);
+	return failures ? 1 : 0;
+}
+
+/*
+ * HELLOs pvdmad can't serve: the RAM file is not there (QEMU's user owns
+ * its directory, so it can take the file away), so each HELLO would try to
+ * open it again: a lookup checking every directory of the path, some
+ * twenty system calls, charged as one entry. Each of @count guests fills
+ * its whole ring with HELLOs; pvdmad is stopped while they ring, so their
+ * doorbells land in one epoll batch. Every HELLO must be answered IO; the
+ * run-attack case checks the longest loop turn.
+ */
+static int run_ramless(const struct opts *o)
+{
+	struct pvdma_slot_hdr **last;
+	struct pvdma_request *ops;
+	struct companion *c;
+	bool ok = true;
+	u32 batch, j, k;
+	u64 t0;
+	int i, n = o->count;
+
+	c = calloc(n, sizeof(*c));
+	last = calloc(n, sizeof(*last));
+	if (!c || !last)
+		return 1;
+	for (i = 0; i < n && ok; i++)
+		ok = !companion_open(&c[i], o->socket);
+	check(ok, "ramless: guests connected (the RAM file not there)");
+	if (!ok)
+		return 1;
+	batch = c[0].hdr->max_batch;
+	ops = calloc(batch, sizeof(*ops));
+	if (!ops)
+		return 1;
+	for (j = 0; j < batch; j++)
+		ops[j].op = PVDMA_OP_HELLO;
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < c[i].hdr->ring_slots; j++)
+			last[i] = companion_queue(&c[i], ops, batch);
+		ivs_ring(&c[i].dev);
+	}
+	t0 = now_ns();
+	kill(o->pid, SIGCONT);
+	for (i = 0; i < n && ok; i++) {
+		ok = ivs_wait_done(&c[i].dev, &last[i]->done_seq, last[i]->seq,
+				   60000) == IVS_DONE && last[i]->completed == batch;
+		for (k = 0; ok && k < batch; k++)
+			ok = producer_entry(last[i], k)->status == PVDMA_ST_IO;
+	}
+	printf("ramless: %d rings of %u x %u HELLOs done in %.1f ms\n", n,
+	       c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
+	check(ok, "ramless: every HELLO answered, IO");
+	for (i = 0; i < n; i++)
+		ivs_close(&c[i].dev);
+	free(ops);
+	free(last);
 	free(c);
 	return failures ? 1 : 0;
 }
@@ -2458,6 +2530,8 @@ int main(int argc, char **argv)
 		return run_faulty(&o);
 	if (!strcmp(mode, "storm"))
 		return run_storm(&o);
+	if (!strcmp(mode, "ramless") && o.count && o.pid)
+		return run_ramless(&o);
 	if (!strcmp(mode, "release") && o.count && o.pid && o.control)
 		return run_release(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)

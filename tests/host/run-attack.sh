@@ -619,6 +619,23 @@ case_release() {	# a release costs the same whatever the guest mapped
 	check "release: pvdmad exits cleanly" stop
 }
 
+# A HELLO opens the RAM file if it is not open: a path walk, some twenty
+# system calls. QEMU's user owns the file's directory and can take the
+# file away: 4 guests then fill their rings with HELLOs (1024 a slot) and
+# ring in one epoll batch. A refused open is tried once a slot and charged.
+case_ramless() {	# HELLOs that each would walk the RAM path
+	mkdir -p "$dir/ramless/gone"
+	start ramless --guest-ram "$dir/ramless/gone/ram" --ring-slots 16 --max-batch 1024
+	"$CLIENT" ramless --socket "$w/c.sock" --pid "$pid" --count 4 >"$w/ramless.out" 2>&1
+	rc=$?
+	grep "^ramless:" "$w/ramless.out"
+	check "4 guests' rings of HELLOs, the RAM file not there: all answered IO" \
+		sh -c "cat '$w/ramless.out'; exit $rc"
+	stats_within 2
+	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	check "ramless: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1484,7 +1501,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

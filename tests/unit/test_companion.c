@@ -1273,6 +1273,77 @@ static void test_ram_shrunk(void **state)
 	unlink(path);
 }
 
+static int refusing_gate(void *ctx, int fd, const struct stat *st)
+{
+	(*(int *)ctx)++;
+	return -EACCES;
+}
+
+/*
+ * A HELLO whose RAM open is refused (here by the gate, which counts its
+ * calls) walks the whole path: tried once a slot, however many HELLOs it
+ * holds, and each try charged COMPANION_RAM_OPEN_COST in the slice.
+ */
+static void test_ram_refused_once_a_slot(void **state)
+{
+	char path[] = "/tmp/pvdma-ram.XXXXXX";
+	struct companion_config cfg;
+	struct pvdma_companion c;
+	struct pvdma_shm_header *hdr;
+	struct pvdma_request ops[8];
+	struct pvdma_slot_hdr *slot;
+	int fd = mkstemp(path), tries = 0;
+	bool more;
+	u32 i;
+	void *shm;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ring_slots = 4;
+	cfg.max_batch = 8;
+	pvdma_iommu_default_config(&cfg.iommu);
+	cfg.ram.path = path;
+	shm = calloc(1, companion_shm_size(&cfg));
+	assert_int_equal(companion_init(&c, shm, companion_shm_size(&cfg), &cfg,
+					pvdma_iommu_dart_create(&cfg.iommu), 0, 3), 0);
+	c.ram_gate = refusing_gate;
+	c.ram_gate_ctx = &tries;
+	hdr = shm;
+	hdr->guest_version = PVDMA_PROTO_VERSION;
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 8; i++)
+		ops[i].op = PVDMA_OP_HELLO;
+	/* the whole ring: 4 slots of 8 HELLOs */
+	for (i = 0; i < 4; i++) {
+		slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET +
+			(u64)(hdr->sq_tail & 3) * c.slot_size);
+		producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
+		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+	}
+	/* 9 a slot and the open's charge: a budget of 20 runs one slot */
+	assert_int_equal(companion_process_slice(&c, 20, &more), 1);
+	assert_true(more);
+	assert_int_equal(tries, 1);
+	slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET);
+	assert_int_equal(slot->completed, 8);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(producer_entry(slot, i)->status, PVDMA_ST_IO);
+	assert_int_equal(companion_process_slice(&c, ~0ull, &more), 3);
+	assert_false(more);
+	assert_int_equal(tries, 4);
+	assert_int_equal(c.stats.rejected[PVDMA_ST_IO], 32);
+	assert_false(c.ready);
+	/* allowed again: the next slot opens it */
+	c.ram_gate = NULL;
+	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_OK);
+	assert_true(c.ready);
+	companion_destroy(&c);
+	free(shm);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1309,6 +1380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_bus_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_ring, setup, teardown),
 		cmocka_unit_test(test_ram_shrunk),
+		cmocka_unit_test(test_ram_refused_once_a_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
