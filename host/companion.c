@@ -278,8 +278,14 @@ static u32 companion_hello(struct pvdma_companion *c)
 	if (!guest_ram_is_open(&c->ram)) {
 		if (!c->ram_cfg)
 			return PVDMA_ST_IO;
+		/* A refused open is a path walk of some twenty system calls:
+		 * once a slot, charged (companion_work()), not once a HELLO. */
+		if (c->ram_refused_in == c->stats.slots + 1)
+			return PVDMA_ST_IO;
+		c->ram_opens++;
 		err = companion_ram_open(c);
 		if (err) {
+			c->ram_refused_in = c->stats.slots + 1;
 			pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 				"companion %u: guest RAM %s: %s", c->id,
 				c->ram_cfg->path, guest_ram_strerror(&c->ram, err));
@@ -618,8 +624,13 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
  * entries plus one for itself (a bad slot costs its header, the flush and
  * the ledger's commit all the same). Entries cost alike within a small
  * factor (a HELLO or RESET is a system call or two), so counting them
- * bounds the time a slice takes.
+ * bounds the time a slice takes; the one that does not, a HELLO opening
+ * the RAM file (a lookup checking every directory of the path, some twenty
+ * system calls), is tried once a slot at most and charged
+ * COMPANION_RAM_OPEN_COST entries.
  */
+#define COMPANION_RAM_OPEN_COST	64u
+
 struct companion_slice {
 	struct pvdma_companion *c;
 	u64 start;
@@ -628,7 +639,8 @@ struct companion_slice {
 
 static u64 companion_work(const struct pvdma_companion *c)
 {
-	return c->stats.entries + c->stats.slots;
+	return c->stats.entries + c->stats.slots +
+	       c->ram_opens * COMPANION_RAM_OPEN_COST;
 }
 
 static bool companion_ring_run(void *ctx, u32 index)

@@ -115,6 +115,8 @@ struct pvdma_companion {
 	struct pvdma_entry *snap;
 	struct ledger *ledger;
 	struct companion_stats stats;
+	u64 ram_opens;		/* RAM opens tried at HELLO: slice work */
+	u64 ram_refused_in;	/* the slot (stats.slots + 1) one was refused in */
 	struct dma_domain dma_iommu;
 	struct dma_domain dma_identity;
 };
