@@ -38,8 +38,8 @@
  *   client storm   --socket S                  (one guest's full ring)
  *   client release --socket S --control C --pid P --count N (N full
  *                  domains released at once: RESETs, then hang-ups)
- *   client ramless --socket S --pid P --count N (N rings of HELLOs
- *                  while the RAM file is not there)
+ *   client ramless|resets --socket S --pid P --count N (N rings of
+ *                  HELLOs while the RAM file is not there, of RESETs)
  *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
@@ -2098,7 +2098,7 @@ static int run_release(const struct opts *o)
  * doorbells land in one epoll batch. Every HELLO must be answered IO; the
  * run-attack case checks the longest loop turn.
  */
-static int run_ramless(const struct opts *o)
+static int run_ring_full(const struct opts *o, u16 op, u32 status)
 {
 	struct pvdma_slot_hdr **last;
 	struct pvdma_request *ops;
@@ -2122,7 +2122,7 @@ static int run_ramless(const struct opts *o)
 	if (!ops)
 		return 1;
 	for (j = 0; j < batch; j++)
-		ops[j].op = PVDMA_OP_HELLO;
+		ops[j].op = op;
 	check(stop_idle(o->pid), "pvdmad stopped between turns");
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < c[i].hdr->ring_slots; j++)
@@ -2135,11 +2135,12 @@ static int run_ramless(const struct opts *o)
 		ok = ivs_wait_done(&c[i].dev, &last[i]->done_seq, last[i]->seq,
 				   60000) == IVS_DONE && last[i]->completed == batch;
 		for (k = 0; ok && k < batch; k++)
-			ok = producer_entry(last[i], k)->status == PVDMA_ST_IO;
+			ok = producer_entry(last[i], k)->status == status;
 	}
-	printf("ramless: %d rings of %u x %u HELLOs done in %.1f ms\n", n,
+	printf("%s: %d rings of %u x %u entries done in %.1f ms\n",
+	       op == PVDMA_OP_HELLO ? "ramless" : "resets", n,
 	       c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
-	check(ok, "ramless: every HELLO answered, IO");
+	check(ok, "every entry answered as expected");
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	free(ops);
@@ -2531,7 +2532,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "storm"))
 		return run_storm(&o);
 	if (!strcmp(mode, "ramless") && o.count && o.pid)
-		return run_ramless(&o);
+		return run_ring_full(&o, PVDMA_OP_HELLO, PVDMA_ST_IO);
+	if (!strcmp(mode, "resets") && o.count && o.pid)
+		return run_ring_full(&o, PVDMA_OP_RESET, PVDMA_ST_OK);
 	if (!strcmp(mode, "release") && o.count && o.pid && o.control)
 		return run_release(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)

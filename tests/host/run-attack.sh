@@ -636,6 +636,22 @@ case_ramless() {	# HELLOs that each would walk the RAM path
 	check "ramless: pvdmad exits cleanly" stop
 }
 
+# A RESET or HELLO is charged one entry; with nothing mapped since the
+# last, it must cost no system call (the ledger's hole punch): 64 guests,
+# the most one socket takes, ring 1024 RESETs a slot in one epoll batch,
+# a round of 65,536 RESETs.
+case_resets() {	# RESETs with nothing to release
+	start resets --ring-slots 2 --max-batch 1024
+	"$CLIENT" resets --socket "$w/c.sock" --pid "$pid" --count 64 >"$w/resets.out" 2>&1
+	rc=$?
+	grep "^resets:" "$w/resets.out"
+	check "64 guests' rings of RESETs with nothing mapped: all answered" \
+		sh -c "cat '$w/resets.out'; exit $rc"
+	stats_within 2
+	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	check "resets: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1501,7 +1517,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
