@@ -77,6 +77,7 @@ int ledger_create(struct ledger *l, const struct ledger_geometry *geo)
 	}
 	l->hdr->geo = *geo;
 	l->hdr->version = LEDGER_VERSION;
+	l->clean = true;
 	ledger_publish(&l->hdr->magic, LEDGER_MAGIC);
 	return 0;
 }
@@ -166,6 +167,7 @@ bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
 
 	if (!r)
 		return false;
+	l->clean = false;
 	r->bus = bus;
 	r->host_addr = host_addr;
 	r->len = len;
@@ -193,10 +195,18 @@ void ledger_released(struct ledger *l)
 	u64 off = (u8 *)l->recs - (u8 *)l->hdr;
 	u64 len = (u64)l->hdr->geo.records * sizeof(struct ledger_rec);
 
+	/*
+	 * Nothing written since the last time: no system call. A RESET or
+	 * HELLO is charged one ring entry, and a ring of them, empty, would
+	 * otherwise make one each.
+	 */
+	if (l->clean)
+		return;
 	/* One syscall, done or not: frees the pages, which read back as 0. */
 	if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     (off_t)off, (off_t)len) < 0)
 		memset(l->recs, 0, len);
+	l->clean = true;
 }
 
 void ledger_set_session(struct ledger *l, bool ready, u32 features)

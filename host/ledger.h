@@ -113,6 +113,7 @@ struct ledger {
 	struct ledger_rec *undo;
 	struct ledger_rec *recs;
 	u64 size;
+	bool clean;	/* no record written since they were all zero */
 };
 
 /* A new, empty ledger in a fresh memfd. 0 or a negative errno. */

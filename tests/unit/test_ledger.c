@@ -159,6 +159,7 @@ static void test_ledger_rollback(void **state)
 	u64 a = G_PAGE, b = 5 * G_PAGE, c = 9 * G_PAGE;
 
 	assert_int_equal(ledger_create(&l, &small_geo), 0);
+	assert_true(l.clean);		/* a fresh memfd reads as zeros */
 	ledger_begin(&l);
 	assert_true(ledger_mapped(&l, a, 0x10000, G_PAGE, H_RW));
 	assert_true(ledger_mapped(&l, b, 0x20000, 2 * G_PAGE, H_RW));
@@ -182,11 +183,20 @@ static void test_ledger_rollback(void **state)
 	assert_int_equal(l.hdr->done, 1);
 	assert_int_equal(l.hdr->last.seq, 1);
 
-	/* what a restarted pvdmad sees through the fd */
+	/* what a restarted pvdmad sees through the fd: not taken as clean */
 	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), 0);
 	assert_int_equal(live_records(&again), 2);
+	assert_false(again.clean);
 	ledger_released(&again);
 	assert_int_equal(live_records(&l), 0);	/* the same memory */
+	assert_true(again.clean);
+	/* a release with nothing written since the last is no system call;
+	 * a record written after one is released by the next */
+	ledger_released(&again);
+	assert_true(ledger_mapped(&again, c, 0x30000, G_PAGE, H_RW));
+	assert_false(again.clean);
+	ledger_released(&again);
+	assert_int_equal(live_records(&l), 0);
 	ledger_destroy(&again);
 	other.batch = 16;
 	assert_int_equal(ledger_adopt(&again, dup(l.fd), &other), -ESTALE);
