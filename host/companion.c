@@ -623,8 +623,8 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
  * A slice of the ring: slots run until @budget is spent, each charged its
  * entries plus one for itself (a bad slot costs its header, the flush and
  * the ledger's commit all the same). Entries cost alike within a small
- * factor (a HELLO or RESET is a system call or two), so counting them
- * bounds the time a slice takes; the one that does not, a HELLO opening
+ * factor (a HELLO or RESET is at most a system call or two), so counting
+ * them bounds the time a slice takes; the one that does not, a HELLO opening
  * the RAM file (a lookup checking every directory of the path, some twenty
  * system calls), is tried once a slot at most and charged
  * COMPANION_RAM_OPEN_COST entries.
