@@ -42,7 +42,10 @@ check "hostile guest ran" wait "$hpid"
 check "pvdmad still up" kill -0 "$pid"
 sleep 0.2
 check "all guests gone, 0 mappings" stats_has '"guests_live": 0, "mappings_live": 0,'
-check "no per-request log lines at info" sh -c "[ \$(grep -c ': info: ' '$dir/log') -lt 30 ]"
+# per connection a few lines (connected, HELLO, released...); a line per
+# request would repeat one message, numbers aside, far more often (the
+# hostile guest alone sends thousands; rate-limited, still 5 a second)
+check "no per-request log lines at info" sh -c "[ \$(grep ': info: ' '$dir/log' | sed 's/^[^:]*: info: //; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn | awk 'NR == 1 { print \$1 }') -lt 12 ]"
 
 mv "$dir/log" "$dir/log.old"
 kill -HUP "$pid"
