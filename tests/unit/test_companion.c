@@ -1237,28 +1237,41 @@ static u32 ring_one_op(struct pvdma_companion *c, u16 op)
 	return e->status;
 }
 
+/*
+ * A companion with a small ring (4 slots of 8) over a 4 MiB RAM file at
+ * @path (made by mkstemp, its fd returned), its shared region in *@shm,
+ * the guest's version written.
+ */
+static int ram_file_companion(struct pvdma_companion *c, char *path,
+			      struct companion_config *cfg, void **shm)
+{
+	struct pvdma_shm_header *hdr;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ring_slots = 4;
+	cfg->max_batch = 8;
+	pvdma_iommu_default_config(&cfg->iommu);
+	cfg->ram.path = path;
+	*shm = calloc(1, companion_shm_size(cfg));
+	assert_int_equal(companion_init(c, *shm, companion_shm_size(cfg), cfg,
+					pvdma_iommu_dart_create(&cfg->iommu), 0, 3), 0);
+	hdr = *shm;
+	hdr->guest_version = PVDMA_PROTO_VERSION;
+	return fd;
+}
+
 /* The RAM file shrinks under pvdmad: the next HELLO is refused with IO. */
 static void test_ram_shrunk(void **state)
 {
 	char path[] = "/tmp/pvdma-ram.XXXXXX";
 	struct companion_config cfg;
 	struct pvdma_companion c;
-	struct pvdma_shm_header *hdr;
 	void *shm;
-	int fd = mkstemp(path);
+	int fd = ram_file_companion(&c, path, &cfg, &shm);
 
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 4 << 20), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ring_slots = 4;
-	cfg.max_batch = 8;
-	pvdma_iommu_default_config(&cfg.iommu);
-	cfg.ram.path = path;
-	shm = calloc(1, companion_shm_size(&cfg));
-	assert_int_equal(companion_init(&c, shm, companion_shm_size(&cfg), &cfg,
-					pvdma_iommu_dart_create(&cfg.iommu), 0, 3), 0);
-	hdr = shm;
-	hdr->guest_version = PVDMA_PROTO_VERSION;
 	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_OK);
 	assert_int_equal(c.ram.size, 4 << 20);
 	/* growing is harmless; shrinking would SIGBUS the DMA model */
@@ -1292,25 +1305,15 @@ static void test_ram_refused_once_a_slot(void **state)
 	struct pvdma_shm_header *hdr;
 	struct pvdma_request ops[8];
 	struct pvdma_slot_hdr *slot;
-	int fd = mkstemp(path), tries = 0;
+	int tries = 0, fd;
 	bool more;
 	u32 i;
 	void *shm;
 
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 4 << 20), 0);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.ring_slots = 4;
-	cfg.max_batch = 8;
-	pvdma_iommu_default_config(&cfg.iommu);
-	cfg.ram.path = path;
-	shm = calloc(1, companion_shm_size(&cfg));
-	assert_int_equal(companion_init(&c, shm, companion_shm_size(&cfg), &cfg,
-					pvdma_iommu_dart_create(&cfg.iommu), 0, 3), 0);
+	fd = ram_file_companion(&c, path, &cfg, &shm);
 	c.ram_gate = refusing_gate;
 	c.ram_gate_ctx = &tries;
 	hdr = shm;
-	hdr->guest_version = PVDMA_PROTO_VERSION;
 	memset(ops, 0, sizeof(ops));
 	for (i = 0; i < 8; i++)
 		ops[i].op = PVDMA_OP_HELLO;
