@@ -202,6 +202,7 @@ void ledger_released(struct ledger *l)
 	 */
 	if (l->clean)
 		return;
+	l->punches++;
 	/* One syscall, done or not: frees the pages, which read back as 0. */
 	if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			     (off_t)off, (off_t)len) < 0)

@@ -114,6 +114,7 @@ struct ledger {
 	struct ledger_rec *recs;
 	u64 size;
 	bool clean;	/* no record written since they were all zero */
+	u64 punches;	/* releases that cost a system call (stats, tests) */
 };
 
 /* A new, empty ledger in a fresh memfd. 0 or a negative errno. */

@@ -192,10 +192,13 @@ static void test_ledger_rollback(void **state)
 	assert_true(again.clean);
 	/* a release with nothing written since the last is no system call;
 	 * a record written after one is released by the next */
+	assert_int_equal(again.punches, 1);
 	ledger_released(&again);
+	assert_int_equal(again.punches, 1);
 	assert_true(ledger_mapped(&again, c, 0x30000, G_PAGE, H_RW));
 	assert_false(again.clean);
 	ledger_released(&again);
+	assert_int_equal(again.punches, 2);
 	assert_int_equal(live_records(&l), 0);
 	ledger_destroy(&again);
 	other.batch = 16;
