@@ -83,7 +83,7 @@ extern struct pvdma_params pvdma_params;
  * @ring:	the slot producer
  * @timeout_ns:	how long a sleeping submit waits for one round
  * @atomic_timeout_ns: how long a spinning (atomic) submit waits for one
- *		round: timeout_ms capped at PVDMA_ATOMIC_WAIT_MAX_MS
+ *		round: timeout_ms capped by pvdma_atomic_wait_max_ms() (main.c)
  * @broken:	a round timed out or the host stopped serving: every later
  *		submit fails at once
  * @calls:	submits (host calls)

@@ -7,10 +7,10 @@
  * and waits for every slot's done_seq. How it waits is the caller's: a
  * map holds the domain's spinlock with interrupts off, so it spins, and
  * for at most the atomic deadline (timeout_ms capped under the kernel's
- * lockup and stall thresholds: PVDMA_ATOMIC_WAIT_MAX_MS); probe's HELLO
- * and teardown's RESET run in process context without the lock, so they
- * sleep between looks and wait the full timeout_ms. One round serves
- * both; only the pause between looks and the deadline differ.
+ * lockup and stall thresholds: main.c, PVDMA_LOCKUP_THRESH_MS); probe's
+ * HELLO and teardown's RESET run in process context without the lock,
+ * so they sleep between looks and wait the full timeout_ms. One round
+ * serves both; only the pause between looks and the deadline differ.
  *
  * A round the host does not answer in time marks the transport broken,
  * as the host may still act on it later; the module must then be
