@@ -603,20 +603,26 @@ case_storm() {	# a companion ring run in slices, as DMA queues are
 	check "storm: pvdmad exits cleanly" stop
 }
 
+# The client's storm NAME from COUNT guests at once (tests/host/client.c),
+# then: every guest answered (WHAT), stats within 2 s, no loop turn of
+# 250 ms, a clean exit.
+ring_storm() {	# NAME COUNT WHAT
+	"$CLIENT" "$1" $(C) --pid "$pid" --count "$2" >"$w/$1.out" 2>&1
+	rc=$?
+	grep "^$1:" "$w/$1.out"
+	check "$3" sh -c "cat '$w/$1.out'; exit $rc"
+	stats_within 2
+	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	check "$1: pvdmad exits cleanly" stop
+}
+
 # Each release (RESET, HELLO, hang-up) is one entry to the guest, however
 # many mappings it built up (max_mappings, paid for in slices): it must
 # not cost a walk of them. 48 guests, each with 65,536 one-page mappings,
 # release them in one epoll batch: by RESET, then by hanging up.
 case_release() {	# a release costs the same whatever the guest mapped
 	start release --max-batch 1024
-	"$CLIENT" release $(C) --pid "$pid" --count 48 >"$w/release.out" 2>&1
-	rc=$?
-	grep "^release:" "$w/release.out"
-	check "48 guests' full domains (65536 mappings each) released at once: served" \
-		sh -c "cat '$w/release.out'; exit $rc"
-	stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
-	check "release: pvdmad exits cleanly" stop
+	ring_storm release 48 "48 guests' full domains (65536 mappings each) released at once: served"
 }
 
 # A HELLO opens the RAM file if it is not open: a path walk, some twenty
@@ -626,14 +632,7 @@ case_release() {	# a release costs the same whatever the guest mapped
 case_ramless() {	# HELLOs that each would walk the RAM path
 	mkdir -p "$dir/ramless/gone"
 	start ramless --guest-ram "$dir/ramless/gone/ram" --ring-slots 16 --max-batch 1024
-	"$CLIENT" ramless --socket "$w/c.sock" --pid "$pid" --count 4 >"$w/ramless.out" 2>&1
-	rc=$?
-	grep "^ramless:" "$w/ramless.out"
-	check "4 guests' rings of HELLOs, the RAM file not there: all answered IO" \
-		sh -c "cat '$w/ramless.out'; exit $rc"
-	stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
-	check "ramless: pvdmad exits cleanly" stop
+	ring_storm ramless 4 "4 guests' rings of HELLOs, the RAM file not there: all answered IO"
 }
 
 # A RESET or HELLO is charged one entry; with nothing mapped since the
@@ -642,14 +641,7 @@ case_ramless() {	# HELLOs that each would walk the RAM path
 # a round of 65,536 RESETs.
 case_resets() {	# RESETs with nothing to release
 	start resets --ring-slots 2 --max-batch 1024
-	"$CLIENT" resets --socket "$w/c.sock" --pid "$pid" --count 64 >"$w/resets.out" 2>&1
-	rc=$?
-	grep "^resets:" "$w/resets.out"
-	check "64 guests' rings of RESETs with nothing mapped: all answered" \
-		sh -c "cat '$w/resets.out'; exit $rc"
-	stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
-	check "resets: pvdmad exits cleanly" stop
+	ring_storm resets 64 "64 guests' rings of RESETs with nothing mapped: all answered"
 }
 
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
