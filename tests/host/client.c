@@ -2025,6 +2025,31 @@ static bool release_fill(struct companion *c, struct pvdma_request *ops)
 	return true;
 }
 
+/*
+ * @o->count guests connected to the companion socket, each greeted with a
+ * HELLO if @hello; NULL, the failure checked as "@name: guests connected",
+ * if any could not be.
+ */
+static struct companion *guests_open(const struct opts *o, const char *name,
+				     bool hello)
+{
+	struct companion *c = calloc(o->count, sizeof(*c));
+	char what[64];
+	bool ok = c;
+	int i;
+
+	for (i = 0; i < o->count && ok; i++)
+		ok = !companion_open(&c[i], o->socket) &&
+		     (!hello || companion_one(&c[i], PVDMA_OP_HELLO, 0, 0, 0, 0,
+					      NULL) == PVDMA_ST_OK);
+	snprintf(what, sizeof(what), "%s: guests connected", name);
+	check(ok, what);
+	if (ok)
+		return c;
+	free(c);
+	return NULL;
+}
+
 static int run_release(const struct opts *o)
 {
 	struct pvdma_slot_hdr **slots;
@@ -2035,15 +2060,9 @@ static int run_release(const struct opts *o)
 	u32 maps;
 	int i, n = o->count;
 
-	c = calloc(n, sizeof(*c));
 	slots = calloc(n, sizeof(*slots));
-	if (!c || !slots)
-		return 1;
-	for (i = 0; i < n && ok; i++)
-		ok = !companion_open(&c[i], o->socket) &&
-		     companion_one(&c[i], PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK;
-	check(ok, "release: guests connected");
-	if (!ok)
+	c = slots ? guests_open(o, "release", true) : NULL;
+	if (!c)
 		return 1;
 	maps = c[0].hdr->max_mappings;
 	ops = calloc(c[0].hdr->max_batch, sizeof(*ops));
@@ -2090,15 +2109,16 @@ static int run_release(const struct opts *o)
 }
 
 /*
- * HELLOs pvdmad can't serve: the RAM file is not there (QEMU's user owns
- * its directory, so it can take the file away), so each HELLO would try to
- * open it again: a lookup checking every directory of the path, some
- * twenty system calls, charged as one entry. Each of @count guests fills
- * its whole ring with HELLOs; pvdmad is stopped while they ring, so their
- * doorbells land in one epoll batch. Every HELLO must be answered IO; the
- * run-attack case checks the longest loop turn.
+ * Each of @count guests fills its whole ring with @op; pvdmad is stopped
+ * while they ring, so their doorbells land in one epoll batch; every entry
+ * must be answered @status; the run-attack case (@name) checks the longest
+ * loop turn. "ramless": HELLOs pvdmad can't serve, the RAM file not there
+ * (QEMU's user owns its directory, so it can take the file away), each
+ * HELLO a lookup checking every directory of the path, some twenty system
+ * calls, charged as one entry. "resets": RESETs with nothing mapped.
  */
-static int run_ring_full(const struct opts *o, u16 op, u32 status)
+static int run_ring_full(const struct opts *o, const char *name, u16 op,
+			 u32 status)
 {
 	struct pvdma_slot_hdr **last;
 	struct pvdma_request *ops;
@@ -2108,14 +2128,9 @@ static int run_ring_full(const struct opts *o, u16 op, u32 status)
 	u64 t0;
 	int i, n = o->count;
 
-	c = calloc(n, sizeof(*c));
 	last = calloc(n, sizeof(*last));
-	if (!c || !last)
-		return 1;
-	for (i = 0; i < n && ok; i++)
-		ok = !companion_open(&c[i], o->socket);
-	check(ok, "ramless: guests connected (the RAM file not there)");
-	if (!ok)
+	c = last ? guests_open(o, name, false) : NULL;
+	if (!c)
 		return 1;
 	batch = c[0].hdr->max_batch;
 	ops = calloc(batch, sizeof(*ops));
@@ -2137,8 +2152,7 @@ static int run_ring_full(const struct opts *o, u16 op, u32 status)
 		for (k = 0; ok && k < batch; k++)
 			ok = producer_entry(last[i], k)->status == status;
 	}
-	printf("%s: %d rings of %u x %u entries done in %.1f ms\n",
-	       op == PVDMA_OP_HELLO ? "ramless" : "resets", n,
+	printf("%s: %d rings of %u x %u entries done in %.1f ms\n", name, n,
 	       c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
 	check(ok, "every entry answered as expected");
 	for (i = 0; i < n; i++)
@@ -2532,9 +2546,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "storm"))
 		return run_storm(&o);
 	if (!strcmp(mode, "ramless") && o.count && o.pid)
-		return run_ring_full(&o, PVDMA_OP_HELLO, PVDMA_ST_IO);
+		return run_ring_full(&o, "ramless", PVDMA_OP_HELLO, PVDMA_ST_IO);
 	if (!strcmp(mode, "resets") && o.count && o.pid)
-		return run_ring_full(&o, PVDMA_OP_RESET, PVDMA_ST_OK);
+		return run_ring_full(&o, "resets", PVDMA_OP_RESET, PVDMA_ST_OK);
 	if (!strcmp(mode, "release") && o.count && o.pid && o.control)
 		return run_release(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
