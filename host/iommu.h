@@ -8,8 +8,9 @@
  * "host_addr" is an offset into the guest RAM file. Every op returns 0 or
  * a negative errno with the meanings of lib/include/pvdma/dart.h (-EINVAL,
  * -ENOSPC aperture, -EMFILE mapping count, -EADDRNOTAVAIL bus space,
- * -ENOENT unknown, -ERANGE partial, -EFAULT translation fault, -EIO the
- * backend itself failed). Not thread-safe: callers serialise a domain.
+ * -ENOENT unknown, -ERANGE a short UNMAP or a trim past its mapping,
+ * -EFAULT translation fault, -EIO the backend itself failed). Not
+ * thread-safe: callers serialise a domain.
  */
 #ifndef PVDMAD_IOMMU_H
 #define PVDMAD_IOMMU_H

@@ -335,14 +335,14 @@ static void h_unmaps(void)
 			  pg, bus, PVDMA_ST_NOT_MAPPED);
 	}
 
-	if (h_one("partial-unmap", PVDMA_OP_MAP, RW, h_buf, 2 * pg, 0, &bus) !=
+	if (h_one("short-unmap", PVDMA_OP_MAP, RW, h_buf, 2 * pg, 0, &bus) !=
 	    PVDMA_ST_OK) {
-		h_case("partial-unmap", false, "set-up MAP refused");
+		h_case("short-unmap", false, "set-up MAP refused");
 		return;
 	}
-	h_expect1("partial-unmap", PVDMA_OP_UNMAP, 0, 0, pg, bus,
+	h_expect1("short-unmap", PVDMA_OP_UNMAP, 0, 0, pg, bus,
 		  PVDMA_ST_PARTIAL);
-	h_expect1("whole-unmap-after-partial", PVDMA_OP_UNMAP, 0, 0, 2 * pg,
+	h_expect1("whole-unmap-after-short", PVDMA_OP_UNMAP, 0, 0, 2 * pg,
 		  bus, PVDMA_ST_OK);
 }
 

@@ -6,7 +6,7 @@
 # posts through the ring producer pvdma.ko uses (guest/ring.c) out-of-RAM
 # and hole-spanning
 # MAPs, wrapping/zero/odd lengths, unknown ops and flags, unmaps never
-# mapped, double and partial unmaps, bad slot counts, a map over the
+# mapped, double and short unmaps, bad slot counts, a map over the
 # aperture, version and feature lies, requests after RESET, impossible
 # sq_tail values, and DMA device commands on unmapped and read-only bus
 # addresses (guard pattern checked). Then pvdma.ko and pvdma_dmatest.ko

@@ -4,7 +4,7 @@
  * 16 KiB pages, a cap on the bytes mapped at once (the aperture) and on the
  * number of live mappings, bus addresses picked by the IOMMU side (never by
  * the caller), one contiguous host range per mapping, and a TLB flush when
- * mappings go away. Wrong requests (misaligned, zero, unknown or partial
+ * mappings go away. Wrong requests (misaligned, zero, unknown or short
  * unmaps) are errors, never silently accepted; device accesses outside a
  * mapping or its permissions are faults, counted.
  *
@@ -20,7 +20,8 @@
  *   -EMFILE	max_mappings would be exceeded
  *   -EADDRNOTAVAIL	no free bus range long enough (bus space fragmented)
  *   -ENOENT	unmap of a bus address that starts no mapping
- *   -ERANGE	unmap length differs from the mapping's (partial unmap)
+ *   -ERANGE	unmap length differs from the mapping's (a short UNMAP, or
+ *		one past its end); a trim leaving its mapping or all of it
  *   -EFAULT	translate outside any mapping, or without permission
  */
 #ifndef PVDMA_DART_H
