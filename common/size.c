@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvdma user space: size parsing (size.h has the grammar).
+ * pvdma user space: size parsing (size.h has the grammar) and printing.
  *
  * Written digit by digit rather than with strtoull(): strtoull takes
  * leading blanks, a sign (and negates "-1" into 2^64 - 1) and octal, all
@@ -128,4 +128,21 @@ uint64_t size_arg(const char *prog, const char *opt, const char *s)
 	fprintf(stderr, "%s: bad --%s: '%s' (a number, decimal or 0x hex, "
 		"with an optional K, M, G or T suffix)\n", prog, opt, s);
 	exit(2);
+}
+
+const char *size_human(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	unsigned int u = 0;
+
+	while (v >= 1024.0 && u < 4) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%.*f %s", v < 10.0 ? 2 : 1, v, units[u]);
+	return buf;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvdma user space: the one parser of byte counts and other sizes given on
- * a command line or in an option string, and of plain decimals.
+ * a command line or in an option string, and of plain decimals; and the
+ * one printer of a byte count for people (size_human).
  *
  * Grammar (whole string, nothing else around it):
  *
@@ -17,6 +18,7 @@
 #define PVDMA_COMMON_SIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -53,5 +55,17 @@ bool size_parse_decimal(const char *s, uint64_t max, uint64_t *out);
  * grammar to stderr and ends the program with status 2.
  */
 uint64_t size_arg(const char *prog, const char *opt, const char *s);
+
+/**
+ * size_human - @bytes for people, in the largest binary unit it reaches:
+ * "512 B", "64.0 KiB", "1.50 GiB" (two decimals under 10, one from 10;
+ * bytes exact)
+ * @bytes:	the count
+ * @buf:	where the text goes
+ * @len:	@buf's size (32 holds any count)
+ *
+ * Return: @buf, for use inside a printf's arguments.
+ */
+const char *size_human(uint64_t bytes, char *buf, size_t len);
 
 #endif /* PVDMA_COMMON_SIZE_H */

@@ -85,6 +85,7 @@ def run(replay, args):
     return p.stdout
 
 
+# common/size.c's size_human(), as pvdma-replay's text prints sizes.
 def human(b):
     units = ["B", "KiB", "MiB", "GiB", "TiB"]
     v, u = float(b), 0

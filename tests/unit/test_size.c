@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests of common/size.c: the one size grammar, its edges and refusals. */
+/*
+ * Unit tests of common/size.c: the one size grammar, its edges and
+ * refusals; the one printer of sizes for people.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +231,30 @@ static void test_differential_numbers(void **state)
 	}
 }
 
+static void human_is(uint64_t bytes, const char *want)
+{
+	char buf[32];
+
+	assert_ptr_equal(size_human(bytes, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, want);
+}
+
+/* Units step at 1024, two decimals below 10 of a unit, one from 10. */
+static void test_human(void **state)
+{
+	char small[4];
+
+	human_is(0, "0 B");
+	human_is(1023, "1023 B");
+	human_is(1024, "1.00 KiB");
+	human_is(10 * 1024, "10.0 KiB");
+	human_is(1536ull << 20, "1.50 GiB");
+	human_is(3ull << 40, "3.00 TiB");
+	human_is(UINT64_MAX, "16777216.0 TiB");	/* no unit past TiB */
+	/* a short buffer is cut, never overrun */
+	assert_string_equal(size_human(1536, small, sizeof(small)), "1.5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_arg),
 		cmocka_unit_test(test_differential_random),
 		cmocka_unit_test(test_differential_numbers),
+		cmocka_unit_test(test_human),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

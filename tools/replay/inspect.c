@@ -9,23 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *trace_human_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	unsigned int u = 0;
-
-	while (v >= 1024.0 && u < 4) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-	else
-		snprintf(buf, len, "%.*f %s", v < 10.0 ? 2 : 1, v, units[u]);
-	return buf;
-}
-
 static void refuse(struct trace_info *info, enum inspect_verdict v,
 		   const char *why)
 {

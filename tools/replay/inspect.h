@@ -92,7 +92,4 @@ uint64_t trace_info_dma_events(const struct trace_info *info);
 /* The phase in force at @t_ns ("(start)" before the first marker). */
 const char *trace_info_phase_at(const struct trace_info *info, uint64_t t_ns);
 
-/* "1.5 GiB", "64.0 KiB", "512 B" into @buf. */
-const char *trace_human_bytes(uint64_t bytes, char *buf, size_t len);
-
 #endif /* PVDMA_INSPECT_H */

@@ -557,12 +557,12 @@ static void print_stats(const char *path, const struct trace_info *info,
 		       (unsigned long long)info->names[i].count);
 	printf("single maps: %llu, %s\n",
 	       (unsigned long long)info->by_kind[TRACE_EV_MAP_SINGLE],
-	       trace_human_bytes(info->single_bytes, a, sizeof(a)));
+	       size_human(info->single_bytes, a, sizeof(a)));
 	printf("sg lists: %llu, %llu entries (largest %llu), %s in the entries shown; truncated: %llu lists, %llu entries not shown\n",
 	       (unsigned long long)info->by_kind[TRACE_EV_MAP_SG],
 	       (unsigned long long)info->sg_entries,
 	       (unsigned long long)info->sg_largest,
-	       trace_human_bytes(info->sg_shown_bytes, a, sizeof(a)),
+	       size_human(info->sg_shown_bytes, a, sizeof(a)),
 	       (unsigned long long)info->truncated_lists,
 	       (unsigned long long)info->hidden_entries);
 	printf("syncs: %llu; phases: %u; other dma events: %llu; too long to print: %llu; malformed lines: %llu\n",
@@ -574,13 +574,13 @@ static void print_stats(const char *path, const struct trace_info *info,
 	       (unsigned long long)info->malformed);
 	printf("peak live bytes: %llu (%s) at %.3f s (phase %s)\n",
 	       (unsigned long long)r->peak_live_bytes,
-	       trace_human_bytes(r->peak_live_bytes, a, sizeof(a)),
+	       size_human(r->peak_live_bytes, a, sizeof(a)),
 	       (double)tl->peak_ns / 1e9, tl->peak_phase);
 	printf("live at end: %llu bytes (%s)\n",
 	       (unsigned long long)r->live_bytes,
-	       trace_human_bytes(r->live_bytes, b, sizeof(b)));
+	       size_human(r->live_bytes, b, sizeof(b)));
 	printf("estimated: %s for the entries truncated lists do not show (at the shown mean size)\n",
-	       trace_human_bytes(r->invented_bytes, a, sizeof(a)));
+	       size_human(r->invented_bytes, a, sizeof(a)));
 	printf("hidden entries: %llu at the addresses of their list's unmap, %llu at invented addresses; full unmap lists refused (not the map's shown entries): %llu\n",
 	       (unsigned long long)r->hidden_filled,
 	       (unsigned long long)r->hidden_invented,

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "size.h"
+
 const char *verdict_name(enum verdict_kind kind)
 {
 	switch (kind) {
@@ -153,17 +155,17 @@ static void print_limits(FILE *out, const struct trace_info *info,
 	char a[32], b[32], c[32];
 
 	fprintf(out, "peak live %s = %.2fx the %s aperture",
-		trace_human_bytes(p->peak_live_bytes, a, sizeof(a)),
+		size_human(p->peak_live_bytes, a, sizeof(a)),
 		(double)p->peak_live_bytes / (double)opt->replay.aperture,
-		trace_human_bytes(opt->replay.aperture, b, sizeof(b)));
+		size_human(opt->replay.aperture, b, sizeof(b)));
 	if (info->timed)
 		fprintf(out, " (at %.3f s, phase %s)",
 			secs(v->pvdma_tl.peak_ns), v->pvdma_tl.peak_phase);
 	fprintf(out, "; pvdma maps at most %s in %llu of %u mappings (rfc %s in %llu)",
-		trace_human_bytes(p->peak_aperture_bytes, c, sizeof(c)),
+		size_human(p->peak_aperture_bytes, c, sizeof(c)),
 		(unsigned long long)p->peak_live_mappings,
 		opt->replay.max_mappings,
-		trace_human_bytes(v->rfc.peak_aperture_bytes, a, sizeof(a)),
+		size_human(v->rfc.peak_aperture_bytes, a, sizeof(a)),
 		(unsigned long long)v->rfc.peak_live_mappings);
 }
 
@@ -224,8 +226,8 @@ static void print_remedies(FILE *out, const struct verdict *v)
 	fprintf(out, " | would take:");
 	if (v->bounce_pool)
 		fprintf(out, " bounce (--bounce all, a %s pool, %s bounced)",
-			trace_human_bytes(v->bounce_pool, a, sizeof(a)),
-			trace_human_bytes(v->bounced_bytes, b, sizeof(b)));
+			size_human(v->bounce_pool, a, sizeof(a)),
+			size_human(v->bounced_bytes, b, sizeof(b)));
 	else
 		fprintf(out, " bounce does not help (%llu maps still fail)",
 			(unsigned long long)v->bounce_failed);
@@ -237,7 +239,7 @@ static void print_remedies(FILE *out, const struct verdict *v)
 	if (v->need_aperture)	/* exact MiB: a value to pass to --aperture */
 		fprintf(out, "; an aperture of %llu MiB (%s) fits",
 			(unsigned long long)(v->need_aperture >> 20),
-			trace_human_bytes(v->need_aperture, a, sizeof(a)));
+			size_human(v->need_aperture, a, sizeof(a)));
 	else
 		fprintf(out, "; no aperture up to 1 TiB fits (the mapping limit?)");
 }
@@ -249,7 +251,7 @@ static void print_least(FILE *out, const struct verdict *v)
 	char a[32];
 
 	fprintf(out, "; with each hidden entry one 4 KiB page, the least (the estimate is no upper bound: hidden entries can be larger): peak live %s, %llu maps fail, %s",
-		trace_human_bytes(v->low.peak_live_bytes, a, sizeof(a)),
+		size_human(v->low.peak_live_bytes, a, sizeof(a)),
 		(unsigned long long)v->low.failed_maps,
 		fits == low_fits ? "the same verdict" :
 		low_fits ? "it would fit: the verdict rests on the estimate" :
@@ -271,7 +273,7 @@ static void print_certainty(FILE *out, const struct trace_info *info,
 	if (exact)
 		return;
 	fprintf(out, " (%s invented for %llu entries hidden in %llu truncated lists",
-		trace_human_bytes(p->invented_bytes, a, sizeof(a)),
+		size_human(p->invented_bytes, a, sizeof(a)),
 		(unsigned long long)info->hidden_entries,
 		(unsigned long long)info->truncated_lists);
 	fprintf(out, "; %llu unmaps inferred, %llu unmatched",

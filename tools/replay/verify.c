@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "inspect.h"
+#include "size.h"
 
 /*
  * Does the bus address agree with the physical one modulo 64 KiB and
@@ -59,13 +59,13 @@ void replay_record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 	snprintf(res->first_failure, sizeof(res->first_failure),
 		 "map #%llu (%s in %u segments): %s; %s of %s mapped, %s of it pinned by live mappings, the call needing %s more (peak %s), %llu of %llu mappings%s%s",
 		 (unsigned long long)res->map_requests,
-		 trace_human_bytes(bytes, sz, sizeof(sz)), nsegs,
+		 size_human(bytes, sz, sizeof(sz)), nsegs,
 		 pvdma_fail_reason_name(f->reason),
-		 trace_human_bytes(f->aperture_live, live, sizeof(live)),
-		 trace_human_bytes(f->aperture_max, max, sizeof(max)),
-		 trace_human_bytes(f->aperture_pinned, pinned, sizeof(pinned)),
-		 trace_human_bytes(f->aperture_need, need, sizeof(need)),
-		 trace_human_bytes(f->aperture_peak, peak, sizeof(peak)),
+		 size_human(f->aperture_live, live, sizeof(live)),
+		 size_human(f->aperture_max, max, sizeof(max)),
+		 size_human(f->aperture_pinned, pinned, sizeof(pinned)),
+		 size_human(f->aperture_need, need, sizeof(need)),
+		 size_human(f->aperture_peak, peak, sizeof(peak)),
 		 (unsigned long long)f->mappings_live,
 		 (unsigned long long)f->mappings_max,
 		 f->reason == PVDMA_FAIL_HOST ? "; the host said " : "",
