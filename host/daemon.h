@@ -9,7 +9,8 @@
 
 #include <stdio.h>
 
-#include "access.h"
+#include "accept_reserve.h"
+#include "listen_socket.h"
 #include "companion.h"
 #include "dmadev.h"
 #include "evloop.h"
@@ -25,7 +26,7 @@
  * @companion:		companion limits, IOMMU limits, guest RAM
  * @dmadev:		DMA device queue
  * @fault:		map fault injection (rate 0: off)
- * @access:		who may use the sockets (access.h)
+ * @access:		who may use the sockets (peer_access.h)
  */
 struct pvdmad_config {
 	const char *socket_path;

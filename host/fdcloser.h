@@ -6,7 +6,7 @@
  * TCP socket with unsent data and SO_LINGER waits up to its linger time, a
  * FUSE file waits for its server, and a unix socket still holding fds in
  * flight releases those too. On kernels with SO_PASSRIGHTS (Linux 6.16,
- * access.c) no peer's fd ever reaches pvdmad, and closing its own sockets
+ * listen_socket.c) no peer's fd ever reaches pvdmad, and closing its own sockets
  * can't block: fdcloser_close() then is close(). Without it, fds a peer
  * passed and every connection socket a peer could have loaded with fds go
  * to one helper thread, which closes them in order; the loop never waits.

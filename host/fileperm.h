@@ -2,7 +2,7 @@
 /*
  * Would the kernel let another user open a file? pvdmad maps guest RAM for
  * a peer only if the peer could open the RAM file read-write itself
- * (access.h), so this must answer as the kernel's permission check does,
+ * (peer_access.h), so this must answer as the kernel's permission check does,
  * not by the mode bits alone: a POSIX ACL can deny a user the mode bits
  * seem to allow (a named user entry, a group entry that matches but does
  * not grant), and a directory on the way the peer may not search keeps it

@@ -7,7 +7,8 @@ HOST_CORE_SRCS := host/log.c host/guest_ram.c host/guest_ram_qemu.c \
 	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c \
 	host/ramguard.c host/fileperm.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
-	host/control.c host/access.c host/peerfd.c host/fdcloser.c host/fdpass.c \
+	host/control.c host/peer_access.c host/listen_socket.c \
+	host/accept_reserve.c host/peerfd.c host/fdcloser.c host/fdpass.c \
 	host/supervise.c host/procread.c host/uidquota.c host/peerpin.c
 # What a host fuzz target links (tests/host/run-fuzz.sh reads it through
 # make print-host-fuzz-srcs): everything pvdmad links but its main(), so a

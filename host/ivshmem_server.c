@@ -6,7 +6,7 @@
  * A client (QEMU) never sends anything after connecting; any byte or fd it
  * sends is a protocol violation and disconnects it. Nothing here blocks on
  * a client: its socket is non-blocking, fds are refused at its sendmsg()
- * (SO_PASSRIGHTS, access.c) and the eventfds it shares go through peerfd.c.
+ * (SO_PASSRIGHTS, listen_socket.c) and the eventfds it shares go through peerfd.c.
  */
 #include <endian.h>
 #include <errno.h>

@@ -24,7 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "access.h"
+#include "accept_reserve.h"
+#include "listen_socket.h"
 #include "evloop.h"
 #include "fdstore.h"
 #include "peerpin.h"
@@ -122,7 +123,7 @@ struct ivshmem_server_ops {
 struct ivshmem_server_stats {
 	uint64_t accepted;
 	uint64_t refused;	/* setup failed, too many clients, not allowed */
-	uint64_t not_allowed;	/* peer credentials refused (access.h) */
+	uint64_t not_allowed;	/* peer credentials refused (peer_access.h) */
 	uint64_t out_of_fds;	/* accept() hit EMFILE/ENFILE */
 	uint64_t disconnected;
 	uint64_t violations;	/* a client sent bytes or fds, or tampered

@@ -46,6 +46,23 @@ bool host_pidfds_supported(void)
 	return fd >= 0 || errno != ENOSYS;
 }
 
+bool host_peerpidfd_supported(void)
+{
+	int sv[2], fd = -1;
+	socklen_t len = sizeof(fd);
+	bool ok;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return false;
+	ok = !getsockopt(sv[0], SOL_SOCKET, SO_PEERPIDFD, &fd, &len) ||
+	     errno != ENOPROTOOPT;
+	if (fd >= 0)
+		close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	return ok;
+}
+
 /* pidfs numbers each process once; anonymous-inode pidfds share one. */
 static uint64_t pin_inode(int fd)
 {

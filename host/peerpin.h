@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "access.h"
+#include "peer_access.h"
 
 /**
  * struct host_pin - a connection's peer, pinned
@@ -56,6 +56,10 @@ int host_peer_pidfd(int sock, const struct host_peer *p);
 
 /* Has the kernel pidfd_open() (Linux 5.3)? Without it nothing is pinned. */
 bool host_pidfds_supported(void);
+
+/* Is SO_PEERPIDFD (peerpin.h: the pin of the process that connected)
+ * available? */
+bool host_peerpidfd_supported(void);
 
 /*
  * host_pin_take - pin the peer of @sock. 0 (*@pin set, also when its

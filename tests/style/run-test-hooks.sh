@@ -12,9 +12,9 @@
 #   environ itself;
 # - no PVDMA*_TEST* name, in a string or as a macro (#ifdef PVDMAD_TESTING).
 #
-# Then the check must fail where it should: the old test hooks of
-# host/access.c put back (and that file as it was at fb93688, when git has
-# it), an unlisted variable, a test macro. Prints "N passed, N failed".
+# Then the check must fail where it should: the old test hooks put back
+# in host/listen_socket.c (and host/access.c as it was at fb93688, when git
+# has it), an unlisted variable, a test macro. Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -71,10 +71,10 @@ check "host/, common/: only the listed environment variables, no test switch" \
 t=$(mktemp -d) || abort "mktemp"
 trap 'rm -rf "$t"' EXIT
 
-# The tree with the old hooks of host/access.c put back.
+# The tree with the old hooks put back where SO_PASSRIGHTS is probed now.
 mkdir -p "$t/old"
 cp -r host common "$t/old/"
-cat >>"$t/old/host/access.c" <<'C'
+cat >>"$t/old/host/listen_socket.c" <<'C'
 
 static bool host_passrights_disabled(void)
 {
@@ -86,9 +86,9 @@ C
 hooks "$t/old" >"$t/out" 2>&1
 rc=$?
 sed 's/^/    /' "$t/out"
-expect "fails with an old test hook put back in host/access.c" "[ $rc -eq 1 ]"
+expect "fails with an old test hook put back in host/listen_socket.c" "[ $rc -eq 1 ]"
 expect "  and names its line" \
-	'grep -q "^$t/old/host/access.c:[0-9]*: getenv(\"PVDMAD_TEST_NO_PASSRIGHTS\")" "$t/out"'
+	'grep -q "^$t/old/host/listen_socket.c:[0-9]*: getenv(\"PVDMAD_TEST_NO_PASSRIGHTS\")" "$t/out"'
 
 if git cat-file -e fb93688:host/access.c 2>/dev/null; then
 	mkdir -p "$t/fb93688/host"

@@ -102,7 +102,7 @@ static int pin_next(struct server *s, struct host_pin *pin)
 	int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
 
 	assert_true(fd >= 0);
-	/* SO_PEERCRED, as host_peer_get() (access.c) reads it */
+	/* SO_PEERCRED, as host_peer_get() (peer_access.c) reads it */
 	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
 	peer = (struct host_peer){ .pid = cred.pid, .uid = cred.uid,
 				   .gid = cred.gid };

@@ -1,193 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * Socket access policy and listening sockets (access.h).
+ * pvdmad's listening sockets (listen_socket.h): created, protected and
+ * removed the same way for every server.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "access.h"
-#include "fdcloser.h"
-#include "fileperm.h"
+#include "listen_socket.h"
 #include "log.h"
-#include "size.h"
 
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS	83	/* Linux 6.16 */
 #endif
-
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD	77	/* Linux 6.5 */
-#endif
-
-/* Room for a peer's groups at the first try; more are fetched if it has them. */
-#define HOST_PEER_MAX_GROUPS	256
-
-/* A numeric user or group id: a plain decimal below (uid_t)-1. */
-static bool parse_id(const char *s, uint64_t *out)
-{
-	return size_parse_decimal(s, (uint64_t)(uid_t)-1 - 1, out);
-}
-
-int host_access_add_user(struct host_access *a, const char *name)
-{
-	struct passwd *pw;
-	uint64_t id;
-
-	if (a->nuids >= HOST_ACCESS_MAX_UIDS)
-		return -E2BIG;
-	if (parse_id(name, &id)) {
-		a->uids[a->nuids++] = (uid_t)id;
-		return 0;
-	}
-	pw = getpwnam(name);
-	if (!pw)
-		return -EINVAL;
-	a->uids[a->nuids++] = pw->pw_uid;
-	return 0;
-}
-
-int host_access_set_group(struct host_access *a, const char *name)
-{
-	struct group *gr;
-	uint64_t id;
-
-	if (parse_id(name, &id)) {
-		a->group = (gid_t)id;
-	} else {
-		gr = getgrnam(name);
-		if (!gr)
-			return -EINVAL;
-		a->group = gr->gr_gid;
-	}
-	a->group_set = true;
-	return 0;
-}
-
-int host_peer_get(int sock, struct host_peer *p)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return -errno;
-	p->pid = cred.pid;
-	p->uid = cred.uid;
-	p->gid = cred.gid;
-	return 0;
-}
-
-bool host_access_check(const struct host_access *a, const struct host_peer *p,
-		       const char **why)
-{
-	unsigned int i;
-
-	if (p->uid == 0 || p->uid == geteuid())
-		return true;
-	for (i = 0; i < a->nuids; i++)
-		if (a->uids[i] == p->uid)
-			return true;
-	*why = "user not allowed (--allow-uid)";
-	return false;
-}
-
-/*
- * The peer's supplementary groups (SO_PEERGROUPS), every one of them: an
- * ACL entry of a group left out could be one that refuses. The count, or
- * a negative errno; *@out is malloc()ed (NULL when there are none).
- */
-static int peer_groups(int sock, gid_t **out)
-{
-	socklen_t len = HOST_PEER_MAX_GROUPS * sizeof(gid_t);
-	gid_t *groups = NULL, *more;
-	int tries;
-
-	*out = NULL;
-	/* ERANGE tells the size needed; the peer's groups are fixed at its
-	 * connect, so a second try fits. */
-	for (tries = 0; tries < 2; tries++) {
-		more = realloc(groups, len ? len : sizeof(gid_t));
-		if (!more) {
-			free(groups);
-			return -ENOMEM;
-		}
-		groups = more;
-		if (!getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
-			*out = groups;
-			return (int)(len / sizeof(gid_t));
-		}
-		if (errno != ERANGE)
-			break;
-	}
-	free(groups);
-	return -errno;
-}
-
-int host_peer_may_open_rw(const struct host_peer *p, int sock, int fd,
-			  const struct stat *st, const char *path)
-{
-	struct fileperm_who who = { .uid = p->uid, .gid = p->gid };
-	gid_t *groups;
-	int n, err;
-
-	if (p->uid == 0)
-		return 0;
-	n = peer_groups(sock, &groups);
-	if (n < 0)
-		return n;	/* its groups unknown: not proven */
-	who.groups = groups;
-	who.ngroups = (unsigned int)n;
-	err = fileperm_check(&who, fd, st, FILEPERM_READ | FILEPERM_WRITE);
-	if (!err && path)
-		err = fileperm_path_searchable(&who, path);
-	free(groups);
-	return err;
-}
-
-void host_fd_reserve_take(struct host_fd_reserve *r)
-{
-	if (r->held)
-		return;
-	r->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	r->held = r->fd >= 0;
-}
-
-void host_fd_reserve_release(struct host_fd_reserve *r)
-{
-	if (r->held)
-		close(r->fd);
-	r->held = false;
-}
-
-int host_accept(struct host_fd_reserve *r, int listen_fd)
-{
-	int fd, err;
-
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd >= 0)
-		return fd;
-	err = errno;
-	if (err != EMFILE && err != ENFILE)
-		return -err;
-	r->out_of_fds++;
-	/* A reserve lost earlier (its fd went to the closer thread) may be
-	 * back; without one the connection waits for a free fd. */
-	host_fd_reserve_take(r);
-	if (!r->held)
-		return -err;
-	host_fd_reserve_release(r);
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	fdcloser_close_socket(fd);
-	host_fd_reserve_take(r);
-	return -err;
-}
 
 void host_listen_refuse_fds(int fd)
 {
@@ -205,23 +33,6 @@ bool host_passrights_supported(void)
 		return false;
 	ok = !setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
 	close(fd);
-	return ok;
-}
-
-bool host_peerpidfd_supported(void)
-{
-	int sv[2], fd = -1;
-	socklen_t len = sizeof(fd);
-	bool ok;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return false;
-	ok = !getsockopt(sv[0], SOL_SOCKET, SO_PEERPIDFD, &fd, &len) ||
-	     errno != ENOPROTOOPT;
-	if (fd >= 0)
-		close(fd);
-	close(sv[0]);
-	close(sv[1]);
 	return ok;
 }
 
@@ -255,7 +66,7 @@ static int host_listen_clear(const struct sockaddr_un *addr, const char *what)
 {
 	const char *path = addr->sun_path;
 	struct stat st;
-	pid_t pid;
+	pid_t pid = 0;	/* unset if the probe gets no socket */
 	int err;
 
 	if (lstat(path, &st) < 0) {
