@@ -12,7 +12,7 @@
 #include "accept_reserve.h"
 #include "listen_socket.h"
 #include "companion.h"
-#include "dmadev.h"
+#include "dmadev_model.h"
 #include "evloop.h"
 #include "fdstore.h"
 #include "procread.h"

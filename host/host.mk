@@ -4,7 +4,7 @@
 
 HOST_CORE_SRCS := host/log.c host/guest_ram.c host/guest_ram_qemu.c \
 	host/iommu_dart.c host/iommu_fault.c \
-	host/companion.c host/dmadev.c host/ledger.c host/fdstore.c \
+	host/companion.c host/dmadev_model.c host/ledger.c host/fdstore.c \
 	host/ramguard.c host/fileperm.c
 HOST_DAEMON_SRCS := host/evloop.c host/ivshmem_server.c host/daemon.c \
 	host/control.c host/peer_access.c host/listen_socket.c \

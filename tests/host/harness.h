@@ -15,7 +15,7 @@
 #include <pvdma/proto.h>
 
 #include "host/companion.h"
-#include "host/dmadev.h"
+#include "host/dmadev_model.h"
 
 #include "producer.h"
 

@@ -15,8 +15,8 @@
  * dmadev_process() is pure (no sockets): tests and the fuzzer call it.
  * Not thread-safe: the daemon's loop serialises all calls.
  */
-#ifndef PVDMAD_DMADEV_H
-#define PVDMAD_DMADEV_H
+#ifndef PVDMAD_DMADEV_MODEL_H
+#define PVDMAD_DMADEV_MODEL_H
 
 #include <pvdma/dmadev.h>
 
@@ -134,4 +134,4 @@ int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more);
 /* Mark the region DOWN (magic cleared) on disconnect. */
 void dmadev_destroy(struct pvdma_dmadev *d);
 
-#endif /* PVDMAD_DMADEV_H */
+#endif /* PVDMAD_DMADEV_MODEL_H */

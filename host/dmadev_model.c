@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "dmadev.h"
+#include "dmadev_model.h"
 #include "log.h"
 #include "ramguard.h"
 #include "ring_consumer.h"
