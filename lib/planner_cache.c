@@ -203,7 +203,7 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 
 /*
  * A later call hit @w: trims take it last (they take the head of its
- * list first). A region the driver keeps coming back to keeps its
+ * list first). An area the driver keeps coming back to keeps its
  * window; speculation nothing uses any more goes first.
  */
 static void spec_list_touch(struct pvdma_planner *p, struct pvdma_window *w)

@@ -33,7 +33,7 @@
  * a first window takes at most a quarter (headroom_shift) of what is left
  * of it and of the free window space >> spec_shift: near full, maps are
  * exact and speculation stops before it can crowd them out. While the
- * aperture is mostly free a first window in a new region takes that
+ * aperture is mostly free a first window in a new area takes that
  * quarter of the whole budget, the speculation hit least recently giving way
  * (pvdma_cache_spec_fresh()). Dense blocks
  * may take four times that, streams the free space >> spec_shift. What
@@ -91,7 +91,7 @@ static u64 stream_gap(const struct pvdma_window *w, u64 req)
  * if @end_used, the end of @w it lies beyond has been used: a stream,
  * bounded by the free space (@run). It does too if @w is a grown window
  * several mappings have used, together half of it at once: the driver's
- * region is larger than the window speculation made for it; that is
+ * area is larger than the window speculation made for it; that is
  * speculation still, bounded by its budget (@spec). A window mostly
  * holes (one buffer here and there) continues nothing.
  */
@@ -243,7 +243,7 @@ static void grow_list(struct pvdma_planner *p, const struct pvdma_miss *m,
 
 /*
  * Does a window an earlier call made lie within @g of the miss? Then the
- * driver is back in a region it used before.
+ * driver is back in an area it used before.
  */
 static bool near_earlier_window(const struct pvdma_miss *m, u64 g)
 {
@@ -284,13 +284,13 @@ static bool first_taken_back(const struct pvdma_planner *p, u64 g)
 /*
  * No clue yet: a miss speculates on the aligned block around it, if that
  * is larger than itself; what it does not use, a trim gives back.
- * A single map, or a list's first miss in a call, starts a new region:
+ * A single map, or a list's first miss in a call, starts a new area:
  * it may take speculation older windows hold (pvdma_cache_spec_fresh()).
  * A list's later misses take only what is left (a list of scattered pages
  * would otherwise trade its own windows' speculation back and forth
  * within one call), and speculate only near a window an earlier call
  * made or, in a short list, while the aperture is mostly free (each
- * entry may be the first page of a region the driver comes back to):
+ * entry may be the first page of an area the driver comes back to):
  * under pressure a list of scattered pages would spend the budget in
  * one call, for a host call it makes anyway.
  */
@@ -315,16 +315,16 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 
 /*
  * Is the miss in the gap between two grown windows earlier calls made,
- * idle now? The driver's region spans both and it is back between them
- * (pages of pageable memory scattered over a region larger than a first
+ * idle now? The driver's area spans both and it is back between them
+ * (pages of pageable memory scattered over an area larger than a first
  * window, each mapped for one call): while the aperture is mostly free,
- * the gap is mapped whole. Only between idle windows: the region's
+ * the gap is mapped whole. Only between idle windows: the area's
  * mappings come and go, so the gap's window is idle between calls too,
  * evicted whole if the room is needed; among pages that stay mapped it
  * would pin them in chunks coarser than its neighbours', which a trim
  * under pressure gives back less finely. It is a guess still, so it
  * takes at most half of the speculation not yet spent: gaps filled
- * early must not leave the driver's next regions exact windows.
+ * early must not leave the driver's next areas exact windows.
  */
 static void grow_gap(const struct pvdma_planner *p, const struct pvdma_miss *m,
 		     u64 limit, u64 *lo, u64 *hi)

@@ -76,7 +76,7 @@ bool pvdma_cache_mostly_free(const struct pvdma_planner *p)
 
 /*
  * Has speculation paid lately: later calls hit grown windows more often
- * than speculation made them? Then a driver that moves to a new region
+ * than speculation made them? Then a driver that moves to a new area
  * will likely come back to it too.
  */
 static bool spec_pays(const struct pvdma_planner *p)
@@ -89,9 +89,9 @@ static bool spec_pays(const struct pvdma_planner *p)
  * with the host call that made it (pvdma_trim_excess()), and either the
  * aperture mostly free or speculation paying? Under pressure recycling
  * that saves nothing (buffers scattered at random) would only trade
- * windows back and forth, but a driver walking region by region through
+ * windows back and forth, but a driver walking area by area through
  * more than the aperture keeps paying for it: without it, once pieces
- * of its older windows held half the aperture, each new region's maps
+ * of its older windows held half the aperture, each new area's maps
  * went exact (storm4k at 2 and 3 GiB: a host call every few maps). Not
  * without trims, nor with a bounce pool.
  */
@@ -110,12 +110,12 @@ bool pvdma_cache_spec_recycled(const struct pvdma_planner *p)
 }
 
 /*
- * Speculation a window in a new region may take: where the excess is
+ * Speculation a window in a new area may take: where the excess is
  * trimmed back with the call, the whole scaled cap, as if nothing were
  * held - the speculation hit least recently gives way to the newest
  * (pvdma_trim_excess() trims it back with this call), so a driver that moves
- * on to a new region (another process's context, a new phase) gets
- * windows there too, while its old regions keep the pages their
+ * on to a new area (another process's context, a new phase) gets
+ * windows there too, while its old areas keep the pages their
  * mappings use. Else what is left of it.
  */
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p)

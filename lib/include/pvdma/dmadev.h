@@ -33,7 +33,7 @@
 #define PVDMA_DEV_DOMAIN_IDENTITY	0xffffffffu
 
 /**
- * struct pvdma_dev_header - start of the DMA device's region (128 bytes)
+ * struct pvdma_dev_header - start of the DMA device's shared region (128 bytes)
  * @magic:		PVDMA_DEV_MAGIC (host)
  * @version:		PVDMA_DEV_VERSION (host)
  * @host_peer_id:	peer id the guest rings (host)
