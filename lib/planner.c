@@ -330,6 +330,25 @@ void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
 	bus_insert_hinted(p, w, &none);
 }
 
+/*
+ * @w just after @last in the bus index, before @next (NULL: none), as
+ * pvdma_gpa_insert_near(): a link and a fix-up, unless they are not
+ * neighbours after all.
+ */
+void pvdma_bus_insert_after(struct pvdma_planner *p, struct pvdma_window *w,
+			    struct pvdma_window *last, struct pvdma_window *next)
+{
+	if (!pvdma_avl_insert_between(&p->by_bus, &w->bus_node,
+				      &last->bus_node,
+				      next ? &next->bus_node : NULL, NULL))
+		pvdma_bus_insert(p, w);
+}
+
+struct pvdma_window *pvdma_bus_next(struct pvdma_window *w)
+{
+	return bus_entry(pvdma_avl_next(&w->bus_node));
+}
+
 struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus)
 {
 	struct pvdma_avl_node *n = p->by_bus.node;

@@ -107,6 +107,9 @@ struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 					  u64 gpa, u64 len);
 struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus);
 void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_bus_insert_after(struct pvdma_planner *p, struct pvdma_window *w,
+			    struct pvdma_window *last, struct pvdma_window *next);
+struct pvdma_window *pvdma_bus_next(struct pvdma_window *w);
 
 /* Accounting of mapped (or pending) windows */
 void pvdma_win_account_map(struct pvdma_planner *p, struct pvdma_window *w);

@@ -160,12 +160,40 @@ static bool next_piece(const struct pvdma_planner *p,
 	return true;
 }
 
+/*
+ * Where a punch puts its pieces in the indexes. Each lies just after the
+ * one placed before it, and before what followed the window in both (no
+ * other window reaches into its range, nor into its bus range): a link
+ * between known neighbours, not a descent per piece. The windows that
+ * followed are found once, when the second piece is placed.
+ */
+struct piece_place {
+	struct pvdma_window *last;		/* the piece placed last */
+	struct pvdma_window *gpa_next, *bus_next;
+	bool found;
+};
+
+static void piece_insert(struct pvdma_planner *p, struct piece_place *at,
+			 struct pvdma_window *x, bool shared)
+{
+	if (!at->found) {
+		at->gpa_next = shared ? pvdma_gpa_next(at->last) : NULL;
+		at->bus_next = pvdma_bus_next(at->last);
+		at->found = true;
+	}
+	if (shared)
+		pvdma_gpa_insert_near(p, x, at->last, at->gpa_next);
+	pvdma_bus_insert_after(p, x, at->last, at->bus_next);
+	at->last = x;
+}
+
 /* A piece of @base (the window as it was, its chunk map @from) that stays
  * mapped: the window itself for the first, a new record for the others.
  */
 static void piece_window(struct pvdma_planner *p, const struct pvdma_window *base,
 			 const struct pvdma_chunk_map *from,
-			 struct pvdma_window *x, const struct piece *r)
+			 struct pvdma_window *x, const struct piece *r,
+			 struct piece_place *at)
 {
 	bool first = x->state == PVDMA_WIN_LIVE;
 
@@ -180,9 +208,7 @@ static void piece_window(struct pvdma_planner *p, const struct pvdma_window *bas
 		x->used_lo = 0;
 		x->used_hi = x->len;
 		x->state = PVDMA_WIN_LIVE;
-		if (base->shared)
-			pvdma_gpa_insert(p, x);
-		pvdma_bus_insert(p, x);
+		piece_insert(p, at, x, base->shared);
 	}
 	x->refs = r->refs;
 	pvdma_piece_chunks(p, from, x, r->lo);
@@ -198,6 +224,7 @@ static void piece_window(struct pvdma_planner *p, const struct pvdma_window *bas
 static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 {
 	struct pvdma_window base = *w, *owner = w, *x;
+	struct piece_place at = { .last = w };
 	struct piece cur, r;
 	u64 freed = 0, count = pvdma_cache_windows(p);
 	u32 i = 0, pieces = 1;
@@ -222,14 +249,14 @@ static u64 win_punch(struct pvdma_planner *p, struct pvdma_window *w)
 		}
 		queue_release(p, &base, cur.hi, r.lo - cur.hi);
 		freed += r.lo - cur.hi;
-		piece_window(p, &base, base.chunks, owner, &cur);
+		piece_window(p, &base, base.chunks, owner, &cur, &at);
 		owner = x;
 		cur = r;
 		pieces++;
 	}
 	queue_release(p, &base, cur.hi, base.len - cur.hi);
 	freed += base.len - cur.hi;
-	piece_window(p, &base, base.chunks, owner, &cur);
+	piece_window(p, &base, base.chunks, owner, &cur, &at);
 	pvdma_chunks_detach(p, &base);
 	return freed;
 }

@@ -2392,6 +2392,92 @@ static void test_pvdma_unmap_after_punch(void **state)
 	free(h);
 }
 
+/* Both indexes in order, each window after the one before it. */
+static u32 assert_indexes_ordered(struct harness *h)
+{
+	struct pvdma_window *w, *next;
+	u32 n = 0;
+
+	for (w = pvdma_gpa_first(&h->p); w; w = next, n++) {
+		next = pvdma_gpa_next(w);
+		assert_true(!next || w->gpa + w->len <= next->gpa);
+	}
+	w = container_of(pvdma_avl_first(&h->p.by_bus), struct pvdma_window,
+			 bus_node);
+	for (; w; w = next) {
+		next = pvdma_bus_next(w);
+		assert_true(!next || w->bus + w->len <= next->bus);
+	}
+	return n;
+}
+
+/*
+ * A punch links its pieces into both indexes between the piece before
+ * and the window that followed (piece_insert()), no descent each: with
+ * windows after it in both, three pieces must each be found where they
+ * lie, and the indexes stay in order. The link itself: a window put
+ * after its true neighbour is found between it and the next.
+ */
+static void test_pvdma_punch_pieces_indexed(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 1536 * MIB,
+					 65536, PVDMA_BOUNCE_OFF, false, 16);
+	u64 base = 0x500000000ull, chunk;
+	struct pvdma_window *wa, *w[3], *after, *x;
+	struct pvdma_seg l[4], big, tail;
+	u32 i, before;
+
+	(void)state;
+	l[0] = seg(base, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wa = (struct pvdma_window *)pvdma_window_by_bus(&h->p, l[0].bus);
+	assert_true(wa->len == 64 * MIB && wa->chunks);
+	chunk = wa->chunks->chunk;
+	/* a window after it in gpa and in bus order */
+	tail = seg(base + 256 * MIB, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &tail, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, l, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* chunks 0, 2 and 4 in use, holes between */
+	for (i = 1; i < 4; i++)
+		l[i] = seg(base + 2 * (i - 1) * chunk + PAGE, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l + 1, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	before = assert_indexes_ordered(h);
+	big = seg(0x2000000000ull, 1536 * MIB - 64 * MIB + MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct pvdma_window *)
+		       pvdma_window_by_bus(&h->p, l[i + 1].bus);
+		assert_non_null(w[i]);
+		assert_int_equal(w[i]->refs, 1);
+		assert_true(l[i + 1].gpa >= w[i]->gpa &&
+			    l[i + 1].gpa + PAGE <= w[i]->gpa + w[i]->len);
+		assert_ptr_equal(pvdma_gpa_floor(&h->p, l[i + 1].gpa), w[i]);
+	}
+	assert_true(w[0] != w[1] && w[1] != w[2]);
+	assert_ptr_equal(pvdma_gpa_next(w[0]), w[1]);
+	assert_ptr_equal(pvdma_gpa_next(w[1]), w[2]);
+	assert_ptr_equal(pvdma_bus_next(w[0]), w[1]);
+	assert_ptr_equal(pvdma_bus_next(w[1]), w[2]);
+	/* two pieces and the big window more */
+	assert_int_equal(assert_indexes_ordered(h), before + 3);
+
+	/* the link: a window after w[2], before what follows it */
+	after = pvdma_bus_next(w[2]);
+	assert_non_null(after);
+	x = pvdma_win_alloc(&h->p);
+	x->bus = w[2]->bus + w[2]->len;
+	x->len = PAGE;
+	pvdma_bus_insert_after(&h->p, x, w[2], after);
+	assert_ptr_equal(pvdma_bus_next(w[2]), x);
+	assert_ptr_equal(pvdma_bus_next(x), after);
+	assert_ptr_equal(pvdma_bus_find(&h->p, x->bus), x);
+	pvdma_avl_erase(&h->p.by_bus, &x->bus_node, NULL);
+	pvdma_win_free(&h->p, x);
+	assert_int_equal(pvdma_unmap(&h->p, l + 1, 3, PVDMA_DIR_TO_DEVICE), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
 /*
  * An unmap's entries that name one window give back their bytes and
  * references once per run; the planner must end exactly as one entry at a
@@ -3531,6 +3617,7 @@ int main(void)
 		planner_test(test_pvdma_hint_lookup),
 		planner_test(test_pvdma_unmap_run),
 		planner_test(test_pvdma_unmap_after_punch),
+		planner_test(test_pvdma_punch_pieces_indexed),
 		planner_test(test_pvdma_hit_path),
 		planner_test(test_pvdma_hit_path_refused),
 		planner_test(test_pvdma_fast_refusal),
