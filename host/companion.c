@@ -213,6 +213,7 @@ void companion_detach(struct pvdma_companion *c)
 	guest_ram_close(&c->ram);
 	free(c->snap);
 	c->snap = NULL;
+	c->cur.open = false;
 	c->ready = false;
 }
 
@@ -228,6 +229,7 @@ void companion_destroy(struct pvdma_companion *c)
 	guest_ram_close(&c->ram);
 	free(c->snap);
 	c->snap = NULL;
+	c->cur.open = false;
 	c->ready = false;
 }
 
@@ -411,15 +413,55 @@ static void companion_debug_refusal(const struct pvdma_companion *c,
 		pvdma_status_name(op->status));
 }
 
-/* Run the entries of a slot whose header passed; results go to @out. */
-static u32 companion_run_entries(struct pvdma_companion *c,
-				 struct pvdma_entry *out, u32 count)
+static struct pvdma_slot_hdr *companion_slot(struct pvdma_companion *c,
+					     u32 index)
 {
+	return (struct pvdma_slot_hdr *)((u8 *)c->shm + COMPANION_RING_OFFSET +
+					 (u64)index * c->slot_size);
+}
+
+/*
+ * Take the slot at @index: its header is read once and checked, and its
+ * entries snapshotted, here; the slices that run it on use these copies
+ * only, whatever the guest writes to the slot meanwhile.
+ */
+static void companion_slot_begin(struct pvdma_companion *c, u32 index)
+{
+	struct pvdma_slot_hdr *slot = companion_slot(c, index);
+	struct pvdma_slot_hdr snap;
+	u32 count;
+
+	if (c->ledger)
+		ledger_begin(c->ledger);
+	shm_snapshot(&snap, slot, sizeof(snap));
+	count = pvdma_le16(snap.count);
+	c->cur = (struct companion_cur){
+		.open = true, .index = index, .seq = pvdma_le32(snap.seq),
+		.status = PVDMA_ST_OK,
+	};
+	if (!c->cur.seq || !count || count > c->max_batch || snap.flags) {
+		c->cur.status = PVDMA_ST_BAD_SLOT;
+		companion_count(c, c->cur.status);
+		return;
+	}
+	c->cur.count = count;
+	shm_snapshot(c->snap, slot + 1, count * sizeof(*c->snap));
+}
+
+/*
+ * Run the slot's entries on until all are done (true) or @spent says the
+ * slice's budget is, with entries left (false): one entry at least.
+ */
+static bool companion_slot_run(struct pvdma_companion *c,
+			       bool (*spent)(const void *ctx), const void *ctx)
+{
+	struct pvdma_entry *out = (struct pvdma_entry *)
+				  (companion_slot(c, c->cur.index) + 1);
 	struct pvdma_request op;
 	u32 i;
 
-	shm_snapshot(c->snap, out, count * sizeof(*out));
-	for (i = 0; i < count; i++) {
+	while (c->cur.next < c->cur.count) {
+		i = c->cur.next++;
 		pvdma_entry_decode(&op, &c->snap[i]);
 		op.bus = op.op == PVDMA_OP_MAP ? 0 : op.bus;
 		op.status = companion_exec(c, &op);
@@ -428,43 +470,32 @@ static u32 companion_run_entries(struct pvdma_companion *c,
 		if (op.op == PVDMA_OP_MAP)
 			shm_write64(&out[i].bus, op.bus);
 		shm_write32(&out[i].status, op.status);
+		c->stats.entries++;
+		if (c->cur.next < c->cur.count && spent(ctx))
+			return false;
 	}
-	c->stats.entries += count;
-	return count;
+	return true;
 }
 
-static void companion_run_slot(struct pvdma_companion *c, u32 index)
+/* The slot's every entry done: its completion, written once. */
+static void companion_slot_finish(struct pvdma_companion *c)
 {
-	u8 *base = (u8 *)c->shm + COMPANION_RING_OFFSET + (u64)index * c->slot_size;
-	struct pvdma_slot_hdr *slot = (struct pvdma_slot_hdr *)base;
-	struct pvdma_slot_hdr snap;
-	u32 status = PVDMA_ST_OK, done = 0, count, seq;
+	struct pvdma_slot_hdr *slot = companion_slot(c, c->cur.index);
 
-	if (c->ledger)
-		ledger_begin(c->ledger);
-	shm_snapshot(&snap, slot, sizeof(snap));
-	seq = pvdma_le32(snap.seq);
-	count = pvdma_le16(snap.count);
-	if (!seq || !count || count > c->max_batch || snap.flags) {
-		status = PVDMA_ST_BAD_SLOT;
-		companion_count(c, status);
-	} else {
-		done = companion_run_entries(c, (struct pvdma_entry *)(slot + 1),
-					     count);
-	}
 	/* Unmapped ranges must be gone from the IOTLB before the guest sees
 	 * its UNMAPs complete and reuses the memory. */
 	c->iommu->ops->flush(c->iommu);
-	shm_write32(&slot->status, status);
-	shm_write32(&slot->completed, done);
+	shm_write32(&slot->status, c->cur.status);
+	shm_write32(&slot->completed, c->cur.next);
 	c->stats.slots++;
+	c->cur.open = false;
 	/* Committed before the guest can see it: never run twice. */
 	if (c->ledger)
 		ledger_commit(c->ledger, &(struct ledger_completion){
-			.index = index, .seq = seq, .status = status,
-			.completed = done, .stats = &c->stats,
-			.stats_len = sizeof(c->stats) });
-	shm_store_release32(&slot->done_seq, seq);
+			.index = c->cur.index, .seq = c->cur.seq,
+			.status = c->cur.status, .completed = c->cur.next,
+			.stats = &c->stats, .stats_len = sizeof(c->stats) });
+	shm_store_release32(&slot->done_seq, c->cur.seq);
 }
 
 _Static_assert(sizeof(struct companion_stats) <= LEDGER_STATS_MAX,
@@ -620,14 +651,16 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 }
 
 /*
- * A slice of the ring: slots run until @budget is spent, each charged its
- * entries plus one for itself (a bad slot costs its header, the flush and
- * the ledger's commit all the same). Entries cost alike within a small
- * factor (a HELLO or RESET is at most a system call or two), so counting
- * them bounds the time a slice takes; the one that does not, a HELLO opening
- * the RAM file (a lookup checking every directory of the path, some twenty
- * system calls), is tried once a slot at most and charged
- * COMPANION_RAM_OPEN_COST entries.
+ * A slice of the ring: entries run until @budget is spent, each slot
+ * charged one more for itself (a bad slot costs its header, the flush and
+ * the ledger's commit all the same). A slice may stop inside a slot; the
+ * next runs it on from the next entry, so a slice ends within one entry
+ * of its budget, not one slot (max_batch entries, each a MAP in a
+ * fragmented bus space may cost microseconds). Entries cost alike within
+ * a small factor, so counting them bounds the time a slice takes; the one
+ * that does not, a HELLO opening the RAM file (a lookup checking every
+ * directory of the path, some twenty system calls), is tried once a slot
+ * at most and charged COMPANION_RAM_OPEN_COST entries.
  */
 #define COMPANION_RAM_OPEN_COST	64u
 
@@ -643,12 +676,22 @@ static u64 companion_work(const struct pvdma_companion *c)
 	       c->ram_opens * COMPANION_RAM_OPEN_COST;
 }
 
-static bool companion_ring_run(void *ctx, u32 index)
+static bool companion_spent(const void *ctx)
+{
+	const struct companion_slice *sl = ctx;
+
+	return companion_work(sl->c) - sl->start >= sl->budget;
+}
+
+static enum ring_run companion_ring_run(void *ctx, u32 index)
 {
 	struct companion_slice *sl = ctx;
 
-	companion_run_slot(sl->c, index);
-	return companion_work(sl->c) - sl->start < sl->budget;
+	companion_slot_begin(sl->c, index);
+	if (!companion_slot_run(sl->c, companion_spent, sl))
+		return RING_UNFINISHED;
+	companion_slot_finish(sl->c);
+	return companion_spent(sl) ? RING_SPENT : RING_RAN;
 }
 
 int companion_process_slice(struct pvdma_companion *c, u64 budget, bool *more)
@@ -662,17 +705,34 @@ int companion_process_slice(struct pvdma_companion *c, u64 budget, bool *more)
 		.shm_tail = &h->sq_tail, .entries = c->ring_slots,
 		.run = companion_ring_run, .ctx = &sl,
 	};
-	int done = ring_consume(&rc, more);
+	int done = 0, n;
 
-	if (done < 0) {
+	/* A slot begun is run on whatever the guest did to sq_tail since:
+	 * it was posted when it was taken, and its completion is owed. */
+	if (c->cur.open) {
+		if (!companion_slot_run(c, companion_spent, &sl)) {
+			*more = true;
+			return 0;
+		}
+		companion_slot_finish(c);
+		c->sq_head++;
+		shm_store_release32(&h->sq_head, c->sq_head);
+		done = 1;
+		if (companion_spent(&sl)) {
+			*more = true;	/* the next slice finds out */
+			return done;
+		}
+	}
+	n = ring_consume(&rc, more);
+	if (n < 0) {
 		c->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"companion %u: impossible sq_tail %u (sq_head %u), ignored",
 			c->id, rc.tail, c->sq_head);
 		shm_write32(&h->ring_errors, (u32)c->stats.bad_tail);
-		return 0;
+		return done;
 	}
-	return done;
+	return done + n;
 }
 
 int companion_process(struct pvdma_companion *c)

@@ -72,6 +72,23 @@ struct companion_stats {
 };
 
 /**
+ * struct companion_cur - the slot being run, kept across slices
+ * @open:	taken and not yet completed (a slice stopped inside it)
+ * @index:	its place in the ring
+ * @seq:	its header's seq, @count its entries, @status BAD_SLOT or OK,
+ *		as read once when it was taken
+ * @next:	entries done so far (their statuses written)
+ */
+struct companion_cur {
+	bool open;
+	u32 index;
+	u32 seq;
+	u32 count;
+	u32 status;
+	u32 next;
+};
+
+/**
  * struct pvdma_companion - one guest's companion device
  * @id:		the guest's ivshmem peer id (its IVPOSITION)
  * @host_peer_id: the daemon's peer id the guest rings
@@ -91,6 +108,7 @@ struct companion_stats {
  *		who may use the file can only be decided once it exists)
  * @ram_gate_ctx: its argument
  * @snap:	max_batch entries: the snapshot of the slot being executed
+ * @cur:	that slot's header as taken, and how far it ran
  * @ledger:	what a restarted pvdmad needs (ledger.h); NULL: not kept
  * @stats:	counters
  * @dma_iommu:	@iommu as DMA devices see it (companion_dma_domain())
@@ -113,6 +131,7 @@ struct pvdma_companion {
 	guest_ram_gate_fn ram_gate;
 	void *ram_gate_ctx;
 	struct pvdma_entry *snap;
+	struct companion_cur cur;
 	struct ledger *ledger;
 	struct companion_stats stats;
 	u64 ram_opens;		/* RAM opens tried at HELLO: slice work */
@@ -167,13 +186,15 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger);
 int companion_process(struct pvdma_companion *c);
 
 /*
- * companion_process_slice - run posted slots until @budget is spent
- * Each slot is charged its entries plus one; at least one slot runs, and
- * a slot always runs whole. *more says whether posted slots remain, for
- * the caller to come back after serving others: one doorbell can post
- * ring_slots * max_batch entries (a million at the largest limits), each
- * a system call or two. Returns how many slots completed. Counts no
- * doorbell.
+ * companion_process_slice - run posted entries until @budget is spent
+ * Each entry is charged one and each slot one more; at least one entry
+ * runs. A slice may stop inside a slot (its header and entries were
+ * snapshotted when it was taken): the next slice runs it on from the next
+ * entry, whatever the guest wrote since, and its completion is written
+ * once, when its last entry is done. *more says whether posted work
+ * remains, for the caller to come back after serving others: one doorbell
+ * can post ring_slots * max_batch entries (a million at the largest
+ * limits). Returns how many slots completed. Counts no doorbell.
  */
 int companion_process_slice(struct pvdma_companion *c, u64 budget, bool *more);
 

@@ -333,7 +333,7 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
  * can't make another's small request, or pvdmactl, wait for all of it.
  * DMA work is charged in bytes (dmadev_cost(): checked or moved, at least
  * DMADEV_CMD_COST a command), at least one command a slice; companion
- * work in entries (a slot whole, at least one).
+ * work in entries (a slice may stop inside a slot, at least one entry).
  */
 #define DMA_SLICE_BYTES		(1ull << 20)
 #define COMPANION_SLICE_ENTRIES	256u

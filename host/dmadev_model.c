@@ -383,12 +383,12 @@ struct dmadev_slice {
 	u64 budget;
 };
 
-static bool dmadev_ring_run(void *ctx, u32 index)
+static enum ring_run dmadev_ring_run(void *ctx, u32 index)
 {
 	struct dmadev_slice *sl = ctx;
 
 	dmadev_run_cmd(sl->d, index);
-	return sl->d->work - sl->start < sl->budget;
+	return sl->d->work - sl->start < sl->budget ? RING_RAN : RING_SPENT;
 }
 
 int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)

@@ -17,25 +17,33 @@
  * @shm_head:	the head the guest reads
  * @shm_tail:	the tail the guest writes
  * @entries:	ring size, a power of two
- * @run:	runs the entry at @index; false: stop after it (its budget
- *		is spent)
+ * @run:	runs the entry at @index; RING_RAN: it is done, go on;
+ *		RING_SPENT: it is done and the budget spent, stop;
+ *		RING_UNFINISHED: the budget ran out inside it, stop and leave
+ *		the head on it (the next call runs it on)
  * @ctx:	@run's argument
  * @tail:	the tail ring_consume() last read (what a log names)
  */
+enum ring_run {
+	RING_RAN,
+	RING_SPENT,
+	RING_UNFINISHED,
+};
+
 struct ring_consumer {
 	u32 *head;
 	u32 *shm_head;
 	const u32 *shm_tail;
 	u32 entries;
-	bool (*run)(void *ctx, u32 index);
+	enum ring_run (*run)(void *ctx, u32 index);
 	void *ctx;
 	u32 tail;
 };
 
 /*
  * ring_consume - run what the guest posted, in order
- * *more says whether posted entries remain (@run stopped early). Returns
- * how many ran, or -EINVAL for an impossible tail (behind the head or more
+ * *more says whether posted entries remain (@run stopped early, or inside
+ * one). Returns how many were consumed, or -EINVAL for an impossible tail (behind the head or more
  * than a ring ahead): nothing runs and the head is published again, so a
  * guest that lost track can resynchronise from it.
  */
@@ -52,11 +60,15 @@ static inline int ring_consume(struct ring_consumer *rc, bool *more)
 		return -EINVAL;
 	}
 	for (i = 0; i < pending; i++) {
-		bool go_on = rc->run(rc->ctx, *rc->head & (rc->entries - 1));
+		enum ring_run ran = rc->run(rc->ctx, *rc->head & (rc->entries - 1));
 
+		if (ran == RING_UNFINISHED) {
+			*more = true;
+			return i;
+		}
 		++*rc->head;
 		shm_store_release32(rc->shm_head, *rc->head);
-		if (!go_on && i + 1 < pending) {
+		if (ran == RING_SPENT && i + 1 < pending) {
 			*more = true;
 			return i + 1;
 		}

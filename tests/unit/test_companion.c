@@ -347,19 +347,24 @@ static void test_process_slice(void **state)
 		producer_write_slot(harness_slot(h, hdr->sq_tail), ops, 8, ++h->seq);
 		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
 	}
-	/* 9 per slot: a budget of 10 runs two, of 9 one, of 1 one */
-	assert_int_equal(companion_process_slice(&h->c, 10, &more), 2);
+	/* 9 per slot, entries counted one by one: a budget of 18 runs two
+	 * slots, of 9 one, of 1 one entry of the next (a slice stops inside
+	 * a slot), and 8 the rest of it */
+	assert_int_equal(companion_process_slice(&h->c, 18, &more), 2);
 	assert_true(more);
 	assert_int_equal(hdr->sq_head, 3);
-	assert_int_equal(companion_process_slice(&h->c, 1, &more), 1);
-	assert_true(more);
 	assert_int_equal(companion_process_slice(&h->c, 9, &more), 1);
+	assert_true(more);
+	assert_int_equal(companion_process_slice(&h->c, 1, &more), 0);
+	assert_true(more);
+	assert_int_equal(hdr->sq_head, 4);
+	assert_int_equal(companion_process_slice(&h->c, 8, &more), 1);
+	assert_true(more);	/* spent as it finished: the next slice sees */
+	assert_int_equal(companion_process_slice(&h->c, 10, &more), 0);
 	assert_false(more);
 	assert_int_equal(hdr->sq_head, 5);
 	assert_int_equal(harness_slot(h, 4)->done_seq, h->seq);
 	assert_int_equal(harness_slot(h, 4)->completed, 8);
-	assert_int_equal(companion_process_slice(&h->c, 10, &more), 0);
-	assert_false(more);
 	/* a bad slot is charged too: one for itself */
 	for (i = 0; i < 2; i++) {
 		producer_write_slot(harness_slot(h, hdr->sq_tail), ops, 0, ++h->seq);
@@ -370,6 +375,79 @@ static void test_process_slice(void **state)
 	assert_int_equal(companion_process_slice(&h->c, 1, &more), 1);
 	assert_false(more);
 	assert_int_equal(h->c.stats.rejected[PVDMA_ST_BAD_SLOT], 2);
+}
+
+/*
+ * A slot split across slices runs what was snapshotted when it was taken:
+ * the guest rewriting its header, its entries and sq_tail between the
+ * pieces changes nothing; each entry's status is written once, and the
+ * completion (done_seq, completed, sq_head) once, after the last entry.
+ */
+static void test_slot_split(void **state)
+{
+	struct harness *h = *state;
+	struct pvdma_shm_header *hdr = harness_hdr(h);
+	struct pvdma_request ops[8] = {
+		{ .op = PVDMA_OP_NOP }, { .op = PVDMA_OP_RESET }, { .op = 77 },
+		{ .op = PVDMA_OP_NOP }, { .op = PVDMA_OP_RESET }, { .op = 77 },
+		{ .op = PVDMA_OP_NOP }, { .op = PVDMA_OP_RESET },
+	};
+	struct pvdma_request nops[8] = { { .op = PVDMA_OP_NOP } };
+	struct pvdma_slot_hdr *slot;
+	u64 slots, resets;
+	u32 head, seq, i;
+	bool more;
+
+	assert_int_equal(harness_hello(h), PVDMA_ST_OK);
+	head = hdr->sq_head;
+	slots = h->c.stats.slots;
+	resets = h->c.stats.resets;
+	slot = harness_slot(h, hdr->sq_tail);
+	memset(slot, 0, PVDMA_SLOT_SIZE(h->cfg.max_batch));
+	seq = ++h->seq;
+	producer_write_slot(slot, ops, 8, seq);
+	for (i = 0; i < 8; i++)
+		harness_entry(slot, i)->status = 0xdead;
+	producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+
+	assert_int_equal(companion_process_slice(&h->c, 3, &more), 0);
+	assert_true(more);
+	assert_int_equal(hdr->sq_head, head);
+	assert_int_equal(slot->done_seq, 0);
+	assert_int_equal(h->c.stats.slots, slots);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(harness_entry(slot, i)->status,
+				 i < 3 ? (i == 2 ? PVDMA_ST_BAD_OP : PVDMA_ST_OK)
+				       : 0xdead);
+	/* the guest rewrites the slot (one NOP, another seq, a bad flag)
+	 * and takes it back from sq_tail: it was taken already */
+	producer_write_slot(slot, nops, 1, seq + 100);
+	slot->flags = 1;
+	for (i = 0; i < 8; i++)
+		harness_entry(slot, i)->status = 0xbeef;
+	producer_publish(&hdr->sq_tail, head);
+	assert_int_equal(companion_process_slice(&h->c, 3, &more), 0);
+	assert_true(more);
+	assert_int_equal(slot->done_seq, 0);
+	assert_int_equal(companion_process_slice(&h->c, 100, &more), 1);
+	assert_false(more);
+	assert_int_equal(hdr->sq_head, head + 1);
+	assert_int_equal(slot->done_seq, seq);
+	assert_int_equal(slot->completed, 8);
+	assert_int_equal(slot->status, PVDMA_ST_OK);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(harness_entry(slot, i)->status,
+				 i < 3 ? 0xbeef :
+				 i == 5 ? PVDMA_ST_BAD_OP : PVDMA_ST_OK);
+	assert_int_equal(h->c.stats.slots, slots + 1);
+	assert_int_equal(h->c.stats.resets, resets + 3);
+	/* the guest's sq_tail, behind the host's head once the slot was
+	 * done, was an impossible one (counted by the slice that finished
+	 * it): ignored until the guest takes the head back */
+	assert_int_equal(h->c.stats.bad_tail, 1);
+	producer_publish(&hdr->sq_tail, head + 1);
+	assert_int_equal(harness_one(h, PVDMA_OP_NOP, 0, 0, 0, 0, NULL), PVDMA_ST_OK);
+	assert_int_equal(hdr->sq_head, head + 2);
 }
 
 static void test_index_wrap(void **state)
@@ -1324,11 +1402,17 @@ static void test_ram_refused_once_a_slot(void **state)
 		producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
 		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
 	}
-	/* 9 a slot and the open's charge: a budget of 20 runs one slot */
-	assert_int_equal(companion_process_slice(&c, 20, &more), 1);
+	/* the open's charge spends a budget of 20 at the first HELLO: the
+	 * slice stops inside the slot, and the rest of it, in the next
+	 * slice, is not tried again (the same slot): 7 entries and the slot */
+	assert_int_equal(companion_process_slice(&c, 20, &more), 0);
 	assert_true(more);
 	assert_int_equal(tries, 1);
 	slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET);
+	assert_int_equal(slot->done_seq, 0);
+	assert_int_equal(companion_process_slice(&c, 8, &more), 1);
+	assert_true(more);
+	assert_int_equal(tries, 1);
 	assert_int_equal(slot->completed, 8);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(producer_entry(slot, i)->status, PVDMA_ST_IO);
@@ -1361,6 +1445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_slice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_fields_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ring, setup, teardown),

@@ -247,8 +247,7 @@ static void run_setup(struct run *r)
 }
 
 /* The slot under test: unmap resident[0], three maps, unmap resident[1]. */
-static struct pvdma_slot_hdr *run_post_work(struct run *r, int die_at,
-					    bool after, bool *died)
+static void run_work_ops(struct run *r, struct pvdma_request *out)
 {
 	struct pvdma_request ops[5] = {
 		{ .op = PVDMA_OP_UNMAP, .bus = r->resident[0], .len = H_PAGE },
@@ -258,8 +257,31 @@ static struct pvdma_slot_hdr *run_post_work(struct run *r, int die_at,
 		{ .op = PVDMA_OP_UNMAP, .bus = r->resident[1], .len = H_PAGE },
 		{ .op = PVDMA_OP_MAP, .flags = H_RW, .gpa = work_gpa[2], .len = H_PAGE },
 	};
-	struct dying_iommu *d = to_dying(r->h.c.iommu);
 
+	memcpy(out, ops, sizeof(ops));
+}
+
+/* Posted, not run: a clean slot, as harness_post() writes it. */
+static struct pvdma_slot_hdr *run_queue_work(struct run *r)
+{
+	struct pvdma_shm_header *hdr = harness_hdr(&r->h);
+	struct pvdma_slot_hdr *slot = harness_slot(&r->h, hdr->sq_tail);
+	struct pvdma_request ops[5];
+
+	run_work_ops(r, ops);
+	memset(slot, 0, PVDMA_SLOT_SIZE(r->h.cfg.max_batch));
+	producer_write_slot(slot, ops, 5, ++r->h.seq);
+	producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+	return slot;
+}
+
+static struct pvdma_slot_hdr *run_post_work(struct run *r, int die_at,
+					    bool after, bool *died)
+{
+	struct dying_iommu *d = to_dying(r->h.c.iommu);
+	struct pvdma_request ops[5];
+
+	run_work_ops(r, ops);
 	d->calls = 0;
 	d->die_at = die_at;
 	d->after = after;
@@ -376,6 +398,35 @@ static void test_killed_after_commit(void **state)
 	assert_int_equal(companion_process(&r->h.c), 0);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(harness_entry(slot, i)->bus, bus[i]);
+	run_check_final(r, slot);
+	run_teardown(r);
+	free(r);
+}
+
+/*
+ * pvdmad leaves (a restart) with a slot split across slices, three of its
+ * five entries done: nothing of it was answered, so the slot rolls back
+ * and runs again whole in the next process, answered once.
+ */
+static void test_restart_inside_a_split_slot(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct pvdma_shm_header *hdr;
+	struct pvdma_slot_hdr *slot;
+	bool more;
+
+	assert_non_null(r);
+	run_setup(r);
+	hdr = harness_hdr(&r->h);
+	slot = run_queue_work(r);
+	assert_int_equal(companion_process_slice(&r->h.c, 3, &more), 0);
+	assert_true(more);
+	assert_int_equal(slot->done_seq, 0);
+	assert_int_equal(harness_entry(slot, 2)->status, PVDMA_ST_OK);
+	assert_int_equal(hdr->sq_head, hdr->sq_tail - 1);
+	run_restart(r);
+	assert_int_equal(slot->done_seq, 0);
+	assert_int_equal(companion_process(&r->h.c), 1);
 	run_check_final(r, slot);
 	run_teardown(r);
 	free(r);
@@ -533,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_ledger_rollback),
 		cmocka_unit_test(test_killed_anywhere_in_a_slot),
 		cmocka_unit_test(test_killed_after_commit),
+		cmocka_unit_test(test_restart_inside_a_split_slot),
 		cmocka_unit_test(test_resume_refuses_bad_ledger),
 		cmocka_unit_test(test_resume_rechecks_ram),
 		cmocka_unit_test(test_take_checks_the_memfd),
