@@ -40,6 +40,8 @@
  *                  domains released at once: RESETs, then hang-ups)
  *   client ramless|resets --socket S --pid P --count N (N rings of
  *                  HELLOs while the RAM file is not there, of RESETs)
+ *   client dear    --socket S --control C --pid P --count N (N full rings of MAPs in
+ *                  fragmented bus space, the dearest entries, at once)
  *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
@@ -2163,6 +2165,164 @@ static int run_ring_full(const struct opts *o, const char *name, u16 op,
 	return failures ? 1 : 0;
 }
 
+/*
+ * Dear MAPs: each of @count guests fragments its whole bus space into
+ * gaps of DEAR_PAGES pages, one page mapped between each two, every gap
+ * starting where a mapping of DEAR_PAGES pages at the gpa it then asks
+ * for can't keep its alignment: each such MAP tries every alignment
+ * (log2(align_max / page) descents and walks of 64 ranges) before it takes
+ * the lowest gap unaligned, the dearest entry the DART model has. Then a
+ * full ring of them each, rung at once (pvdmad stopped while they ring):
+ * a loop turn serves one epoll batch of doorbells (32) and a round of
+ * every busy guest's slices. The run-attack case checks the longest loop
+ * turn: a slot that ran whole made that turn 96 x max_batch MAPs.
+ */
+#define DEAR_PAGES	65u	/* odd: gaps all start on one page parity */
+#define DEAR_GPA	(8ull << 20)	/* guest RAM the MAPs name */
+
+/* Post @n entries, wait; false unless each is answered @status. */
+static bool dear_post(struct companion *c, struct pvdma_request *ops, u32 n,
+		      u32 status, u64 *bus)
+{
+	struct pvdma_slot_hdr *slot = companion_post(c, ops, n);
+	u32 i;
+
+	if (!slot || slot->completed != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (producer_entry(slot, i)->status != status)
+			return false;
+		if (bus)
+			bus[i] = producer_entry(slot, i)->bus;
+	}
+	return true;
+}
+
+/*
+ * Every page of @c's bus space taken (the allocator fills it from the
+ * bottom, each placeholder's gpa congruent to where it lands modulo the
+ * largest alignment, so it lands there), then the placeholders unmapped.
+ * Returns the first gap's bus address, 0 on failure.
+ */
+static u64 dear_fragment(struct companion *c, struct pvdma_request *ops,
+			 u64 *bus)
+{
+	u64 ps = c->hdr->iommu_page_size, len = DEAR_PAGES * ps, am = 2ull << 20;
+	u64 base = c->hdr->bus_base, end = c->hdr->bus_limit, at = base, gap;
+	u32 batch = c->hdr->max_batch & ~1u, n;
+
+	while (at < end) {
+		for (n = 0; n < batch && at < end; n++) {
+			/* a placeholder, a page, ..., and what is left */
+			u64 l = n & 1 ? ps : len;
+
+			l = end - at < len + ps ? end - at : l;
+			ops[n] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
+				.flags = PVDMA_MAP_READ, .len = l,
+				.gpa = DEAR_GPA + (at & (am - 1)) };
+			at += l;
+		}
+		if (!dear_post(c, ops, n, PVDMA_ST_OK, bus))
+			return 0;
+		if (bus[n - 1] != at - ops[n - 1].len)
+			return 0;	/* not where the fill put it */
+	}
+	for (gap = base; gap + len + ps <= end;) {
+		for (n = 0; n < batch && gap + len + ps <= end; n++) {
+			ops[n] = (struct pvdma_request){ .op = PVDMA_OP_UNMAP,
+				.bus = gap, .len = len };
+			gap += len + ps;
+		}
+		if (!dear_post(c, ops, n, PVDMA_ST_OK, NULL))
+			return 0;
+	}
+	return base;
+}
+
+/* pvdmad's longest loop turn so far (pvdmactl stats), or -1. */
+static long long longest_turn_us(const struct opts *o)
+{
+	static char buf[1 << 16];
+	const char *key = "\"longest_turn_us\": ", *p;
+
+	if (!o->control ||
+	    control_ask_within(o->control, 2000, buf, sizeof(buf) - 1) <= 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static int run_dear(const struct opts *o)
+{
+	struct pvdma_slot_hdr **slots;
+	struct pvdma_request *ops, *nops;
+	struct companion *c;
+	u64 *bus, first = 0, ps, am = 2ull << 20;
+	long long turn;
+	bool ok = true;
+	u32 batch, j, k;
+	u64 t0;
+	int i, n = o->count;
+
+	slots = calloc(n, sizeof(*slots));
+	c = slots ? guests_open(o, "dear", true) : NULL;
+	if (!c)
+		return 1;
+	batch = c[0].hdr->max_batch;
+	ps = c[0].hdr->iommu_page_size;
+	ops = calloc(batch, sizeof(*ops));
+	nops = calloc(batch, sizeof(*nops));
+	bus = calloc(batch, sizeof(*bus));
+	if (!ops || !nops || !bus)
+		return 1;
+	for (i = 0; i < n && ok; i++) {
+		first = dear_fragment(&c[i], ops, bus);
+		ok = first;
+	}
+	check(ok, "dear: each guest's bus space in gaps of 65 pages");
+	/* One page off every gap's start modulo any alignment tried. */
+	for (j = 0; j < batch; j++)
+		ops[j] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
+			.flags = PVDMA_MAP_READ, .len = DEAR_PAGES * ps,
+			.gpa = DEAR_GPA + ((first + ps) & (am - 1)) };
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
+	for (j = 0; j < batch; j++)
+		nops[j] = (struct pvdma_request){ .op = PVDMA_OP_NOP };
+	/* The last slot's turn comes after the busiest one (the doorbells of
+	 * a second epoll batch, a round of every guest): NOPs keep the gaps. */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < c[i].hdr->ring_slots; j++)
+			slots[i] = companion_queue(&c[i], j + 1 < c[i].hdr->ring_slots ?
+						   ops : nops, batch);
+		ivs_ring(&c[i].dev);
+	}
+	t0 = now_ns();
+	kill(o->pid, SIGCONT);
+	for (i = 0; i < n && ok; i++) {
+		ok = ivs_wait_done(&c[i].dev, &slots[i]->done_seq, slots[i]->seq,
+				   60000) == IVS_DONE && slots[i]->completed == batch;
+		for (j = 0; ok && j < c[i].hdr->ring_slots; j++)
+			for (k = 0; ok && k < batch; k++)
+				ok = producer_entry(companion_slot(&c[i], j), k)->status ==
+				     PVDMA_ST_OK;
+	}
+	printf("dear: %d rings of %u x %u MAPs in fragmented bus space done in %.1f ms\n",
+	       n, c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
+	check(ok, "dear: every MAP answered");
+	turn = longest_turn_us(o);
+	printf("dear: longest loop turn %lld us while the rings ran\n", turn);
+	check(turn >= 0 && turn < 250000,
+	      "dear: no loop turn of 250 ms or more while the rings ran");
+	for (i = 0; i < n; i++)
+		ivs_close(&c[i].dev);
+	free(bus);
+	free(nops);
+	free(ops);
+	free(slots);
+	free(c);
+	return failures ? 1 : 0;
+}
+
 /* ---- what a restart must recover (run-restart.sh) ---- */
 
 #define WINDOW_QUEUE	16		/* commands cut by the third kill */
@@ -2551,6 +2711,8 @@ int main(int argc, char **argv)
 		return run_ring_full(&o, "resets", PVDMA_OP_RESET, PVDMA_ST_OK);
 	if (!strcmp(mode, "release") && o.count && o.pid && o.control)
 		return run_release(&o);
+	if (!strcmp(mode, "dear") && o.count && o.pid && o.control)
+		return run_dear(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
 					    o.count ? o.count : 1, o.uid);

@@ -644,6 +644,24 @@ case_resets() {	# RESETs with nothing to release
 	ring_storm resets 64 "64 guests' rings of RESETs with nothing mapped: all answered"
 }
 
+# The dearest entry, a MAP that tries every alignment in a fragmented bus
+# space, times a loop turn: 64 guests (the most one socket takes) each
+# fragment their whole bus space, then fill their rings (4 x 1024) with
+# such MAPs and ring at once; a turn serves 32 doorbells (one epoll
+# batch) and a round of all 64. A slice stops inside a slot, within one
+# entry of its budget; a slot that ran whole made that turn 96 x 1024.
+# The client reads the longest turn before its guests hang up.
+case_dear() {	# a slot split across slices
+	start dear --ring-slots 4 --max-batch 1024 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
+	"$CLIENT" dear $(C) --pid "$pid" --count 64 >"$w/dear.out" 2>&1
+	rc=$?
+	grep "^dear:" "$w/dear.out"
+	check "64 guests' rings (4 x 1024) of MAPs in fragmented bus space: all answered, no loop turn of 250 ms or more" \
+		sh -c "cat '$w/dear.out'; exit $rc"
+	check "  stats within 2 s after the hang-ups" stats_within 2
+	check "dear: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1509,7 +1527,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
