@@ -2177,7 +2177,7 @@ static int run_ring_full(const struct opts *o, const char *name, u16 op,
  * every busy guest's slices. The run-attack case checks the longest loop
  * turn: a slot that ran whole made that turn 96 x max_batch MAPs.
  */
-#define DEAR_PAGES	65u	/* odd: gaps all start on one page parity */
+#define DEAR_PAGES	33u	/* odd: gaps all start on one page parity */
 #define DEAR_GPA	(8ull << 20)	/* guest RAM the MAPs name */
 
 /* Post @n entries, wait; false unless each is answered @status. */
@@ -2279,7 +2279,7 @@ static int run_dear(const struct opts *o)
 		first = dear_fragment(&c[i], ops, bus);
 		ok = first;
 	}
-	check(ok, "dear: each guest's bus space in gaps of 65 pages");
+	check(ok, "dear: each guest's bus space in gaps of 33 pages");
 	/* One page off every gap's start modulo any alignment tried. */
 	for (j = 0; j < batch; j++)
 		ops[j] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
