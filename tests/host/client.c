@@ -2166,18 +2166,19 @@ static int run_ring_full(const struct opts *o, const char *name, u16 op,
 }
 
 /*
- * Dear MAPs: each of @count guests fragments its whole bus space into
- * gaps of DEAR_PAGES pages, one page mapped between each two, every gap
- * starting where a mapping of DEAR_PAGES pages at the gpa it then asks
- * for can't keep its alignment: each such MAP tries every alignment
- * (log2(align_max / page) descents and walks of 64 ranges) before it takes
- * the lowest gap unaligned, the dearest entry the DART model has. Then a
+ * Dear MAPs: each of @count guests takes its whole bus space, leaving
+ * gaps of DEAR_PAGES pages (one page mapped between each two) at its
+ * bottom, every gap starting where a mapping of DEAR_PAGES pages at the
+ * gpa it then asks for can't keep its alignment: each such MAP tries
+ * every alignment down from the largest its length allows (a descent and
+ * a walk of 64 ranges each) before it takes the lowest gap unaligned, the
+ * dearest kind of entry the DART model has. Then a
  * full ring of them each, rung at once (pvdmad stopped while they ring):
  * a loop turn serves one epoll batch of doorbells (32) and a round of
  * every busy guest's slices. The run-attack case checks the longest loop
  * turn: a slot that ran whole made that turn 96 x max_batch MAPs.
  */
-#define DEAR_PAGES	33u	/* odd: gaps all start on one page parity */
+#define DEAR_PAGES	17u	/* odd: gaps all start on one page parity */
 #define DEAR_GPA	(8ull << 20)	/* guest RAM the MAPs name */
 
 /* Post @n entries, wait; false unless each is answered @status. */
@@ -2200,23 +2201,30 @@ static bool dear_post(struct companion *c, struct pvdma_request *ops, u32 n,
 
 /*
  * Every page of @c's bus space taken (the allocator fills it from the
- * bottom, each placeholder's gpa congruent to where it lands modulo the
- * largest alignment, so it lands there), then the placeholders unmapped.
- * Returns the first gap's bus address, 0 on failure.
+ * bottom, each mapping's gpa congruent to where it lands modulo the
+ * largest alignment, so it lands there): @gaps placeholders of DEAR_PAGES
+ * with a page between each two, then the rest in DEAR_CHUNK mappings;
+ * then the placeholders unmapped. Returns the first gap's bus address, 0
+ * on failure.
  */
+#define DEAR_CHUNK	(32ull << 20)
+
 static u64 dear_fragment(struct companion *c, struct pvdma_request *ops,
-			 u64 *bus)
+			 u64 *bus, u32 gaps)
 {
 	u64 ps = c->hdr->iommu_page_size, len = DEAR_PAGES * ps, am = 2ull << 20;
-	u64 base = c->hdr->bus_base, end = c->hdr->bus_limit, at = base, gap;
-	u32 batch = c->hdr->max_batch & ~1u, n;
+	u64 base = c->hdr->bus_base, end = c->hdr->bus_limit, at = base, l;
+	u64 zone = base + gaps * (len + ps);
+	u32 batch = c->hdr->max_batch, n, k;
 
+	if (zone > end)
+		return 0;
 	while (at < end) {
 		for (n = 0; n < batch && at < end; n++) {
-			/* a placeholder, a page, ..., and what is left */
-			u64 l = n & 1 ? ps : len;
-
-			l = end - at < len + ps ? end - at : l;
+			if (at >= zone)
+				l = end - at < DEAR_CHUNK ? end - at : DEAR_CHUNK;
+			else
+				l = (at - base) % (len + ps) ? ps : len;
 			ops[n] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
 				.flags = PVDMA_MAP_READ, .len = l,
 				.gpa = DEAR_GPA + (at & (am - 1)) };
@@ -2227,12 +2235,10 @@ static u64 dear_fragment(struct companion *c, struct pvdma_request *ops,
 		if (bus[n - 1] != at - ops[n - 1].len)
 			return 0;	/* not where the fill put it */
 	}
-	for (gap = base; gap + len + ps <= end;) {
-		for (n = 0; n < batch && gap + len + ps <= end; n++) {
+	for (k = 0; k < gaps;) {
+		for (n = 0; n < batch && k < gaps; n++, k++)
 			ops[n] = (struct pvdma_request){ .op = PVDMA_OP_UNMAP,
-				.bus = gap, .len = len };
-			gap += len + ps;
-		}
+				.bus = base + k * (len + ps), .len = len };
 		if (!dear_post(c, ops, n, PVDMA_ST_OK, NULL))
 			return 0;
 	}
@@ -2255,7 +2261,7 @@ static long long longest_turn_us(const struct opts *o)
 static int run_dear(const struct opts *o)
 {
 	struct pvdma_slot_hdr **slots;
-	struct pvdma_request *ops, *nops;
+	struct pvdma_request *ops;
 	struct companion *c;
 	u64 *bus, first = 0, ps, am = 2ull << 20;
 	long long turn;
@@ -2271,29 +2277,24 @@ static int run_dear(const struct opts *o)
 	batch = c[0].hdr->max_batch;
 	ps = c[0].hdr->iommu_page_size;
 	ops = calloc(batch, sizeof(*ops));
-	nops = calloc(batch, sizeof(*nops));
 	bus = calloc(batch, sizeof(*bus));
-	if (!ops || !nops || !bus)
+	if (!ops || !bus)
 		return 1;
 	for (i = 0; i < n && ok; i++) {
-		first = dear_fragment(&c[i], ops, bus);
+		first = dear_fragment(&c[i], ops, bus,
+				      c[i].hdr->ring_slots * batch + 64);
 		ok = first;
 	}
-	check(ok, "dear: each guest's bus space in gaps of 33 pages");
+	check(ok, "dear: each guest's bus space taken, gaps of 17 pages at its bottom");
 	/* One page off every gap's start modulo any alignment tried. */
 	for (j = 0; j < batch; j++)
 		ops[j] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
 			.flags = PVDMA_MAP_READ, .len = DEAR_PAGES * ps,
 			.gpa = DEAR_GPA + ((first + ps) & (am - 1)) };
 	check(stop_idle(o->pid), "pvdmad stopped between turns");
-	for (j = 0; j < batch; j++)
-		nops[j] = (struct pvdma_request){ .op = PVDMA_OP_NOP };
-	/* The last slot's turn comes after the busiest one (the doorbells of
-	 * a second epoll batch, a round of every guest): NOPs keep the gaps. */
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < c[i].hdr->ring_slots; j++)
-			slots[i] = companion_queue(&c[i], j + 1 < c[i].hdr->ring_slots ?
-						   ops : nops, batch);
+			slots[i] = companion_queue(&c[i], ops, batch);
 		ivs_ring(&c[i].dev);
 	}
 	t0 = now_ns();
@@ -2316,7 +2317,6 @@ static int run_dear(const struct opts *o)
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	free(bus);
-	free(nops);
 	free(ops);
 	free(slots);
 	free(c);

@@ -646,7 +646,8 @@ case_resets() {	# RESETs with nothing to release
 
 # The dearest entry, a MAP that tries every alignment in a fragmented bus
 # space, times a loop turn: 64 guests (the most one socket takes) each
-# fragment their whole bus space, then fill their rings (4 x 1024) with
+# take their whole bus space but for small gaps at its bottom where such
+# a MAP can't keep its alignment, then fill their rings (4 x 1024) with
 # such MAPs and ring at once; a turn serves 32 doorbells (one epoll
 # batch) and a round of all 64. A slice stops inside a slot, within one
 # entry of its budget; a slot that ran whole made that turn 96 x 1024.
