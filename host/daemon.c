@@ -26,6 +26,7 @@
 #include <pvdma/compat.h>
 
 #include "daemon.h"
+#include "fdcloser.h"
 #include "log.h"
 
 /* Longer QEMU command lines are compared on their first 64 KiB. */
@@ -148,7 +149,7 @@ static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 	char name[FDSTORE_NAME_MAX + 1];
 
 	pvdmad_ledger_name(cl, name, sizeof(name));
-	ledger_forget(&d->store, name, l);
+	ledger_forget(&d->store, name, l, fdcloser_unmap_close);
 }
 
 /*
@@ -417,8 +418,10 @@ static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 	u64 before = c->stats.released;
 
 	busy_remove(d, cl);
-	companion_destroy(c);
+	/* the ledger first, so that the release doesn't punch what goes */
 	pvdmad_forget_ledger(d, cl, c->ledger);
+	c->ledger = NULL;
+	companion_destroy(c);
 	d->totals.released += c->stats.released - before;
 	pvdmad_log_ratelimited(PVDMAD_LOG_INFO, "companion %u: released %llu mappings",
 		   c->id, (unsigned long long)(c->stats.released - before));

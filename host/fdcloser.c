@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The closer thread (fdcloser.h): fd numbers go through a pipe, the thread
- * closes each. It runs with every signal blocked, so the loop's signals
+ * The closer thread (fdcloser.h): jobs (an fd, and what to unmap before
+ * closing it) go through a pipe, the thread does each. It runs with every signal blocked, so the loop's signals
  * (signalfd, the eventfd guard's SIGALRM, SIGBUS) stay the loop's.
  */
 #include <errno.h>
@@ -9,13 +9,22 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "fdcloser.h"
 
+/* One job, written whole: pipe writes up to PIPE_BUF are atomic. */
+struct fdcloser_job {
+	int fd;
+	void *addr;		/* NULL: nothing to unmap */
+	size_t len;
+};
+
 static struct {
 	bool running;
+	bool peer_fds;
 	int pipe_w;
 	int pipe_r;
 	pthread_t thread;
@@ -25,20 +34,25 @@ static struct {
 
 static void *fdcloser_main(void *arg)
 {
-	int fd;
+	struct fdcloser_job job;
 
-	while (read(fdcloser.pipe_r, &fd, sizeof(fd)) == sizeof(fd))
-		close(fd);
+	while (read(fdcloser.pipe_r, &job, sizeof(job)) == sizeof(job)) {
+		if (job.addr)
+			munmap(job.addr, job.len);
+		if (job.fd >= 0)
+			close(job.fd);
+	}
 	close(fdcloser.pipe_r);
 	return NULL;
 }
 
-int fdcloser_start(bool needed)
+int fdcloser_start(bool peer_fds)
 {
 	sigset_t all, old;
 	int p[2], err;
 
-	if (!needed || fdcloser.running)
+	fdcloser.peer_fds = peer_fds;
+	if (fdcloser.running)
 		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -60,15 +74,24 @@ int fdcloser_start(bool needed)
 	return 0;
 }
 
+/* Give @job to the thread; false if it is not running or can't take it. */
+static bool fdcloser_hand(const struct fdcloser_job *job)
+{
+	return fdcloser.running &&
+	       write(fdcloser.pipe_w, job, sizeof(*job)) == sizeof(*job);
+}
+
 void fdcloser_close(int fd)
 {
+	const struct fdcloser_job job = { .fd = fd };
+
 	if (fd < 0)
 		return;
-	if (!fdcloser.running) {
+	if (!fdcloser.running || !fdcloser.peer_fds) {
 		close(fd);
 		return;
 	}
-	if (write(fdcloser.pipe_w, &fd, sizeof(fd)) == sizeof(fd)) {
+	if (fdcloser_hand(&job)) {
 		fdcloser.handed++;
 		return;
 	}
@@ -83,12 +106,25 @@ void fdcloser_close_socket(int fd)
 
 	if (fd < 0)
 		return;
-	if (!fdcloser.running || shutdown(fd, SHUT_RD) < 0 ||
+	if (!fdcloser.running || !fdcloser.peer_fds ||
+	    shutdown(fd, SHUT_RD) < 0 ||
 	    (!ioctl(fd, FIONREAD, &queued) && !queued)) {
 		close(fd);
 		return;
 	}
 	fdcloser_close(fd);
+}
+
+void fdcloser_unmap_close(void *addr, size_t len, int fd)
+{
+	const struct fdcloser_job job = { .fd = fd, .addr = addr, .len = len };
+
+	if (fdcloser_hand(&job))
+		return;
+	if (addr)
+		munmap(addr, len);
+	if (fd >= 0)
+		close(fd);
 }
 
 unsigned long long fdcloser_handed(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Closing what a peer could have made block on close, off the loop.
+ * Closing what a peer could have made block or take long on close, off
+ * the loop.
  *
  * The last close() of a file runs its release in the closer's context: a
  * TCP socket with unsent data and SO_LINGER waits up to its linger time, a
@@ -12,14 +13,22 @@
  * to one helper thread, which closes them in order; the loop never waits.
  * If the thread can't take more (it is itself stuck and its pipe full),
  * the fd is kept open, counted, rather than closed on the loop.
+ *
+ * pvdmad's own memory files a guest wrote across (its ledger: a record per
+ * bus page, tens of MiB) go to the same thread on every kernel: freeing
+ * their pages takes as long as they are many, and a batch of guests
+ * hanging up at once made that one loop turn.
  */
 #ifndef PVDMAD_FDCLOSER_H
 #define PVDMAD_FDCLOSER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-/* Start the helper thread when @needed (no SO_PASSRIGHTS). 0 or -errno. */
-int fdcloser_start(bool needed);
+/* Start the helper thread; @peer_fds: fds of peers reach pvdmad (no
+ * SO_PASSRIGHTS), so they and connection sockets are closed there too.
+ * 0 or -errno. */
+int fdcloser_start(bool peer_fds);
 
 /* Close @fd, one a peer passed; never blocks the caller. */
 void fdcloser_close(int fd);
@@ -31,6 +40,13 @@ void fdcloser_close(int fd);
  * fd delays no other connection's EOF.
  */
 void fdcloser_close_socket(int fd);
+
+/*
+ * Unmap @addr (@len bytes) and close @fd, a memory file of pvdmad's own:
+ * on the thread, or here when it is not running or can't take more (no
+ * peer's file: that only takes time, and its memory must come back).
+ */
+void fdcloser_unmap_close(void *addr, size_t len, int fd);
 
 /* fds handed to the thread, and fds kept open because it was stuck. */
 unsigned long long fdcloser_handed(void);

@@ -303,10 +303,15 @@ int ledger_take(struct fdstore *st, const char *name,
 	return 0;
 }
 
-void ledger_forget(struct fdstore *st, const char *name, struct ledger *l)
+void ledger_forget(struct fdstore *st, const char *name, struct ledger *l,
+		   void (*release)(void *addr, size_t len, int fd))
 {
 	if (st)
 		fdstore_remove(st, name);
+	if (l && release) {
+		release(l->hdr, l->size, l->fd);
+		*l = (struct ledger){ .fd = -1 };
+	}
 	ledger_leave(l);
 }
 

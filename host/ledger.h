@@ -166,8 +166,14 @@ int ledger_keep(struct fdstore *st, const char *name,
 /* The ledger the store handed back, checked against @geo. */
 int ledger_take(struct fdstore *st, const char *name,
 		const struct ledger_geometry *geo, struct ledger **out);
-/* The device is gone: out of the store, freed. */
-void ledger_forget(struct fdstore *st, const char *name, struct ledger *l);
+/*
+ * The device is gone: out of the store, freed. Its memory (as many pages
+ * as the guest wrote records across) is given back by @release, which
+ * unmaps and closes, maybe off the caller's thread (NULL: here). Not
+ * punched first: nothing will read it.
+ */
+void ledger_forget(struct fdstore *st, const char *name, struct ledger *l,
+		   void (*release)(void *addr, size_t len, int fd));
 /* pvdmad exits for a restart: freed here, left in the store. */
 void ledger_leave(struct ledger *l);
 

@@ -599,10 +599,9 @@ static int prepare_process(void)
 		pr_warn("this kernel has no pidfds (Linux 5.3), so no SO_PEERPIDFD either: a peer is known by its pid number only, unpinned, where one that exited may have left its pid to another process: its command line read, a DMA device bound as that process's (docs/security.md section 4)");
 	else if (!host_peerpidfd_supported())
 		pr_warn("this kernel has no SO_PEERPIDFD (Linux 6.5): a peer's pid is pinned with pidfd_open() at accept (and when taken back after a restart), where one that exited before may have left its pid to another process: its command line read, a DMA device bound as that process's");
-	if (host_passrights_supported())
-		return 0;
-	pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): fds peers pass reach pvdmad and are closed on a helper thread");
-	err = fdcloser_start(true);
+	if (!host_passrights_supported())
+		pr_warn("this kernel has no SO_PASSRIGHTS (Linux 6.16): fds peers pass reach pvdmad and are closed on a helper thread");
+	err = fdcloser_start(!host_passrights_supported());
 	if (err)
 		pr_err("closer thread: %s", strerror(-err));
 	return err;

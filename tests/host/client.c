@@ -42,6 +42,8 @@
  *                  HELLOs while the RAM file is not there, of RESETs)
  *   client dear    --socket S --control C --pid P --count N (N full rings of MAPs in
  *                  fragmented bus space, the dearest entries, at once)
+ *   client spread  --socket S --control C --count N (N guests write their
+ *                  whole ledgers, then hang up at once)
  *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
@@ -2323,6 +2325,69 @@ static int run_dear(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Spread ledgers: each of @count guests takes its whole bus space in
+ * mappings of SPREAD_PAGES pages, each starting on a page of its ledger
+ * (the records are kept by bus page, about a hundred to a 4 KiB page) no
+ * other starts on, so every page of the ledger is written; then all hang
+ * up at once. What pvdmad frees for them is as large as they could make
+ * it; the run-attack case checks the longest loop turn after.
+ */
+#define SPREAD_PAGES	100u
+
+static bool spread_fill(struct companion *c, struct pvdma_request *ops,
+			u64 *bus)
+{
+	u64 ps = c->hdr->iommu_page_size, len = SPREAD_PAGES * ps;
+	u64 at = c->hdr->bus_base, end = c->hdr->bus_limit, l;
+	u64 am = 2ull << 20;
+	u32 batch = c->hdr->max_batch, n;
+
+	while (at < end) {
+		for (n = 0; n < batch && at < end; n++) {
+			l = end - at < len ? end - at : len;
+			ops[n] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
+				.flags = PVDMA_MAP_READ, .len = l,
+				.gpa = DEAR_GPA + (at & (am - 1)) };
+			at += l;
+		}
+		if (!dear_post(c, ops, n, PVDMA_ST_OK, bus))
+			return false;
+	}
+	return true;
+}
+
+static int run_spread(const struct opts *o)
+{
+	struct pvdma_request *ops;
+	struct companion *c;
+	bool ok = true;
+	u64 *bus, t0;
+	int i, n = o->count;
+
+	c = guests_open(o, "spread", true);
+	if (!c)
+		return 1;
+	ops = calloc(c[0].hdr->max_batch, sizeof(*ops));
+	bus = calloc(c[0].hdr->max_batch, sizeof(*bus));
+	if (!ops || !bus)
+		return 1;
+	t0 = now_ns();
+	for (i = 0; i < n && ok; i++)
+		ok = spread_fill(&c[i], ops, bus);
+	printf("spread: %d guests' bus spaces taken in mappings of %u pages in %.1f ms\n",
+	       n, SPREAD_PAGES, (now_ns() - t0) / 1e6);
+	check(ok, "spread: every MAP answered");
+	printf("spread: longest loop turn %lld us before the hang-ups\n",
+	       longest_turn_us(o));
+	for (i = 0; i < n; i++)
+		ivs_close(&c[i].dev);
+	free(bus);
+	free(ops);
+	free(c);
+	return failures ? 1 : 0;
+}
+
 /* ---- what a restart must recover (run-restart.sh) ---- */
 
 #define WINDOW_QUEUE	16		/* commands cut by the third kill */
@@ -2713,6 +2778,8 @@ int main(int argc, char **argv)
 		return run_release(&o);
 	if (!strcmp(mode, "dear") && o.count && o.pid && o.control)
 		return run_dear(&o);
+	if (!strcmp(mode, "spread") && o.count && o.control)
+		return run_spread(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
 					    o.count ? o.count : 1, o.uid);

@@ -606,6 +606,18 @@ case_storm() {	# a companion ring run in slices, as DMA queues are
 # The client's storm NAME from COUNT guests at once (tests/host/client.c),
 # then: every guest answered (WHAT), stats within 2 s, no loop turn of
 # 250 ms, a clean exit.
+# guests_gone SECONDS: pvdmad serves no guest within that long (stats.json
+# kept for what follows)
+guests_gone() {
+	i=0
+	while [ $i -lt $(($1 * 10)) ]; do
+		stats_within 2 && grep -q '"guests_live": 0[,}]' "$w/stats.json" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 ring_storm() {	# NAME COUNT WHAT
 	"$CLIENT" "$1" $(C) --pid "$pid" --count "$2" >"$w/$1.out" 2>&1
 	rc=$?
@@ -661,6 +673,25 @@ case_dear() {	# a slot split across slices
 		sh -c "cat '$w/dear.out'; exit $rc"
 	check "  stats within 2 s after the hang-ups" stats_within 2
 	check "dear: pvdmad exits cleanly" stop
+}
+
+# What a guest's hang-up gives back can be what it made pvdmad write: 32
+# guests (one epoll batch of hang-ups), with 4 KiB IOMMU pages (four times
+# the ledger records of 16 KiB ones) and 4 GiB of bus space each, write
+# every page of their ledgers (40 MiB each: client spread) and hang up at
+# once. Freeing a ledger's pages takes as long as they are many, tens of
+# ms each: on the loop, that epoll batch of hang-ups was one turn of them
+# all.
+case_hangups() {	# a departing guest's ledger freed off the loop
+	start hangups --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
+	"$CLIENT" spread $(C) --count 32 >"$w/spread.out" 2>&1
+	rc=$?
+	grep "^spread:" "$w/spread.out"
+	check "32 guests' ledgers written whole: every MAP answered" \
+		sh -c "cat '$w/spread.out'; exit $rc"
+	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
+	check "  no loop turn of 250 ms or more, the hang-ups' included" longest_turn_under 250000
+	check "hangups: pvdmad exits cleanly" stop
 }
 
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
@@ -1528,7 +1559,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear hangups faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

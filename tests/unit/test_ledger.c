@@ -558,6 +558,50 @@ static int ledger_copy(const struct ledger *l, unsigned int flags)
 	return fd;
 }
 
+/* What ledger_forget() hands its release: the ledger's memory and fd. */
+static struct {
+	void *addr;
+	size_t len;
+	int fd, calls;
+} released;
+
+static void release_record(void *addr, size_t len, int fd)
+{
+	released.addr = addr;
+	released.len = len;
+	released.fd = fd;
+	released.calls++;
+	munmap(addr, len);
+	close(fd);
+}
+
+/*
+ * A departing device's ledger goes to the release whole, once (the
+ * daemon's frees it off the loop: tens of MiB a guest wrote across).
+ */
+static void test_forget_hands_the_memory_over(void **state)
+{
+	struct ledger_geometry geo = {
+		.kind = 1, .id = 3, .batch = 4, .page_size = 4096, .records = 16,
+	};
+	struct fdstore st = { .sock = -1 };
+	struct ledger *l = calloc(1, sizeof(*l));
+	void *hdr;
+	int fd;
+
+	assert_non_null(l);
+	assert_int_equal(ledger_create(l, &geo), 0);
+	assert_true(ledger_mapped(l, 0, 4096, 4096, 1));
+	hdr = l->hdr;
+	fd = l->fd;
+	ledger_forget(&st, "companion.3.ledger", l, release_record);
+	assert_int_equal(released.calls, 1);
+	assert_ptr_equal(released.addr, hdr);
+	assert_int_equal(released.fd, fd);
+	assert_true(released.len >= 4096 + 16 * sizeof(struct ledger_rec));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);	/* closed by it, once */
+}
+
 static void test_take_checks_the_memfd(void **state)
 {
 	struct ledger_geometry geo = {
@@ -588,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_resume_refuses_bad_ledger),
 		cmocka_unit_test(test_resume_rechecks_ram),
 		cmocka_unit_test(test_take_checks_the_memfd),
+		cmocka_unit_test(test_forget_hands_the_memory_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
