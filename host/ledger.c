@@ -77,7 +77,7 @@ int ledger_create(struct ledger *l, const struct ledger_geometry *geo)
 	}
 	l->hdr->geo = *geo;
 	l->hdr->version = LEDGER_VERSION;
-	l->clean = true;
+	l->hdr->generation = 1;
 	ledger_publish(&l->hdr->magic, LEDGER_MAGIC);
 	return 0;
 }
@@ -101,7 +101,7 @@ int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 		err = -EPROTO;
 	else if (memcmp(&l->hdr->geo, geo, sizeof(*geo)))
 		err = -ESTALE;
-	else if (l->hdr->undo_count > geo->batch)
+	else if (l->hdr->undo_count > geo->batch || !l->hdr->generation)
 		err = -EPROTO;
 	if (err)
 		ledger_destroy(l);
@@ -120,6 +120,7 @@ void ledger_destroy(struct ledger *l)
 void ledger_begin(struct ledger *l)
 {
 	l->hdr->undo_count = 0;
+	l->hdr->begun_generation = l->hdr->generation;
 	ledger_publish(&l->hdr->executing, l->hdr->done + 1);
 }
 
@@ -167,13 +168,12 @@ bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
 
 	if (!r)
 		return false;
-	l->clean = false;
 	r->bus = bus;
 	r->host_addr = host_addr;
 	r->len = len;
 	r->perm = perm;
 	r->serial = l->hdr->done;
-	ledger_publish(&r->live, 1);
+	ledger_publish(&r->live, l->hdr->generation);
 	return true;
 }
 
@@ -182,7 +182,7 @@ bool ledger_unmapped(struct ledger *l, u64 bus)
 	struct ledger_rec *r = ledger_rec_of(l, bus);
 	u32 n = l->hdr->undo_count;
 
-	if (!r || !r->live || n >= l->hdr->geo.batch)
+	if (!r || !ledger_rec_live(l, r) || n >= l->hdr->geo.batch)
 		return false;
 	l->undo[n] = *r;
 	ledger_publish(&l->hdr->undo_count, n + 1);
@@ -192,22 +192,25 @@ bool ledger_unmapped(struct ledger *l, u64 bus)
 
 void ledger_released(struct ledger *l)
 {
-	u64 off = (u8 *)l->recs - (u8 *)l->hdr;
-	u64 len = (u64)l->hdr->geo.records * sizeof(struct ledger_rec);
+	struct ledger_hdr *h = l->hdr;
+	u64 off = (u8 *)l->recs - (u8 *)h;
+	u64 len = (u64)h->geo.records * sizeof(struct ledger_rec);
+	u32 next = h->generation + 1;
 
 	/*
-	 * Nothing written since the last time: no system call. A RESET or
-	 * HELLO is charged one ring entry, and a ring of them, empty, would
-	 * otherwise make one each.
+	 * Once in 2^32 releases the generation comes round: the records of
+	 * old ones would read as live again, so they all go, in one system
+	 * call (its pages freed), and the count starts over.
 	 */
-	if (l->clean)
-		return;
-	l->punches++;
-	/* One syscall, done or not: frees the pages, which read back as 0. */
-	if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			     (off_t)off, (off_t)len) < 0)
-		memset(l->recs, 0, len);
-	l->clean = true;
+	if (!next) {
+		l->punches++;
+		if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE |
+				     FALLOC_FL_KEEP_SIZE, (off_t)off,
+				     (off_t)len) < 0)
+			memset(l->recs, 0, len);
+		next = 1;
+	}
+	ledger_publish(&h->generation, next);
 }
 
 void ledger_set_session(struct ledger *l, bool ready, u32 features)
@@ -224,6 +227,8 @@ bool ledger_recover(struct ledger *l)
 
 	if (h->executing != h->done + 1)
 		return false;
+	/* a release the slot made is undone with it */
+	h->generation = h->begun_generation ? h->begun_generation : 1;
 	/* Unmaps of the dead slot come back first: a mapping it both made
 	 * and unmapped then goes with the rest of what it made. */
 	for (i = 0; i < h->undo_count; i++) {
@@ -232,7 +237,8 @@ bool ledger_recover(struct ledger *l)
 			*r = l->undo[i];
 	}
 	for (i = 0; i < h->geo.records; i++)
-		if (l->recs[i].live && l->recs[i].serial == h->done)
+		if (ledger_rec_live(l, &l->recs[i]) &&
+		    l->recs[i].serial == h->done)
 			l->recs[i].live = 0;
 	h->undo_count = 0;
 	ledger_publish(&h->executing, h->done);
@@ -246,7 +252,7 @@ int ledger_for_each(struct ledger *l,
 	int err;
 
 	for (i = 0; i < l->hdr->geo.records; i++) {
-		if (!l->recs[i].live)
+		if (!ledger_rec_live(l, &l->recs[i]))
 			continue;
 		err = fn(ctx, &l->recs[i]);
 		if (err)

@@ -13,13 +13,22 @@
  * Crash consistency: the process can die between any two instructions; the
  * memfd keeps every store made. Each slot is a transaction:
  *   begin:   undo_count = 0; executing = done + 1
- *   map:     record filled, then live = 1; tagged with the slot's serial
+ *   begin:   (and the generation noted: begun_generation)
+ *   map:     record filled, then live = generation; tagged with the slot's
+ *            serial
  *   unmap:   the record copied to the undo log, then live = 0
- *   release: every record dropped (HELLO/RESET; re-running them is the same)
+ *   release: generation + 1: every record of the last is dropped at once
+ *            (HELLO/RESET; re-running them is the same)
  *   commit:  last completion written, then done = done + 1
- * At restart, a slot caught executing is rolled back (undo log restored,
- * records it created dropped) and simply run again: the guest, still
- * waiting for done_seq, sees only a longer wait.
+ * At restart, a slot caught executing is rolled back (its generation
+ * back, undo log restored, records it created dropped) and simply run
+ * again: the guest, still waiting for done_seq, sees only a longer wait.
+ *
+ * A record is live while its live field holds the ledger's generation. A
+ * release is O(1) and no system call: a guest can write a record on
+ * every page of its ledger (tens of MiB), and freeing them took as long
+ * as they were many, in one ring entry. The pages stay (the ledger's size
+ * bounds them); a departing device's go off the loop (ledger_forget()).
  */
 #ifndef PVDMAD_LEDGER_H
 #define PVDMAD_LEDGER_H
@@ -27,7 +36,7 @@
 #include <pvdma/compat.h>
 
 #define LEDGER_MAGIC		0x474c5650u	/* "PVLG" */
-#define LEDGER_VERSION		2
+#define LEDGER_VERSION		3
 #define LEDGER_STATS_MAX	1024	/* bytes of the owner's counters */
 #define LEDGER_MAX_RECORDS	(1u << 24)
 
@@ -82,7 +91,7 @@ struct ledger_rec {
 	u64 len;
 	u64 serial;	/* the slot that created it */
 	u32 perm;
-	u32 live;
+	u32 live;	/* the generation it is live in; 0: none */
 };
 
 struct ledger_hdr {
@@ -95,6 +104,8 @@ struct ledger_hdr {
 	u32 ready;
 	u32 features;
 	u32 undo_count;
+	u32 generation;		/* of the live records, never 0 */
+	u32 begun_generation;	/* when the slot executing began */
 	u32 stats_len;
 	u8 stats[LEDGER_STATS_MAX];	/* counters at the last commit */
 };
@@ -113,7 +124,6 @@ struct ledger {
 	struct ledger_rec *undo;
 	struct ledger_rec *recs;
 	u64 size;
-	bool clean;	/* no record written since they were all zero */
 	u64 punches;	/* releases that cost a system call (stats, tests) */
 };
 
@@ -138,6 +148,12 @@ bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm);
 bool ledger_unmapped(struct ledger *l, u64 bus);
 /* Every mapping gone (HELLO, RESET, disconnect). */
 void ledger_released(struct ledger *l);
+/* Is @r live (a mapping a restart restores)? */
+static inline bool ledger_rec_live(const struct ledger *l,
+				   const struct ledger_rec *r)
+{
+	return r->live && r->live == l->hdr->generation;
+}
 void ledger_set_session(struct ledger *l, bool ready, u32 features);
 
 /*

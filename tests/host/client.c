@@ -42,8 +42,9 @@
  *                  HELLOs while the RAM file is not there, of RESETs)
  *   client dear    --socket S --control C --pid P --count N (N full rings of MAPs in
  *                  fragmented bus space, the dearest entries, at once)
- *   client spread  --socket S --control C --count N (N guests write their
- *                  whole ledgers, then hang up at once)
+ *   client spread  --socket S --control C --count N [--pid P] (N guests
+ *                  write their whole ledgers, then hang up at once; with
+ *                  --pid first each rings a RESET, at once)
  *   client faulty  --socket S --dma-socket D   (a queue that moves nothing)
  *   client reuse-dma[-early] --socket S --dma-socket D --dir W [--count 1],
  *   client reuse-qemu --socket S --dir W       (a DMA socket outliving the
@@ -2329,7 +2330,8 @@ static int run_dear(const struct opts *o)
  * Spread ledgers: each of @count guests takes its whole bus space in
  * mappings of SPREAD_PAGES pages, each starting on a page of its ledger
  * (the records are kept by bus page, about a hundred to a 4 KiB page) no
- * other starts on, so every page of the ledger is written; then all hang
+ * other starts on, so every page of the ledger is written; then (with
+ * --pid) each rings a RESET, pvdmad stopped while they ring, and all hang
  * up at once. What pvdmad frees for them is as large as they could make
  * it; the run-attack case checks the longest loop turn after.
  */
@@ -2378,8 +2380,30 @@ static int run_spread(const struct opts *o)
 	printf("spread: %d guests' bus spaces taken in mappings of %u pages in %.1f ms\n",
 	       n, SPREAD_PAGES, (now_ns() - t0) / 1e6);
 	check(ok, "spread: every MAP answered");
-	printf("spread: longest loop turn %lld us before the hang-ups\n",
-	       longest_turn_us(o));
+	printf("spread: longest loop turn %lld us before the %s\n",
+	       longest_turn_us(o), o->pid ? "RESETs" : "hang-ups");
+	if (o->pid && ok) {
+		/* each a RESET, rung at once: one round releases every ledger */
+		struct pvdma_slot_hdr **slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return 1;
+		ops[0] = (struct pvdma_request){ .op = PVDMA_OP_RESET };
+		check(stop_idle(o->pid), "pvdmad stopped between turns");
+		for (i = 0; i < n; i++) {
+			slots[i] = companion_queue(&c[i], ops, 1);
+			ivs_ring(&c[i].dev);
+		}
+		kill(o->pid, SIGCONT);
+		for (i = 0; i < n && ok; i++)
+			ok = ivs_wait_done(&c[i].dev, &slots[i]->done_seq,
+					   slots[i]->seq, 60000) == IVS_DONE &&
+			     producer_entry(slots[i], 0)->status == PVDMA_ST_OK;
+		check(ok, "spread: every RESET answered");
+		printf("spread: longest loop turn %lld us after the RESETs\n",
+		       longest_turn_us(o));
+		free(slots);
+	}
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	free(bus);

@@ -694,6 +694,21 @@ case_hangups() {	# a departing guest's ledger freed off the loop
 	check "hangups: pvdmad exits cleanly" stop
 }
 
+# The same ledgers released by a RESET each, rung in one epoll batch: a
+# release that freed the records' pages (a hole punch as long as they are
+# many) made that turn all 32 of them.
+case_wideresets() {	# a release is a new generation of records, O(1)
+	start wideresets --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
+	"$CLIENT" spread $(C) --pid "$pid" --count 32 >"$w/spread.out" 2>&1
+	rc=$?
+	grep "^spread:" "$w/spread.out"
+	check "32 guests' ledgers written whole, then a RESET each at once: all answered" \
+		sh -c "cat '$w/spread.out'; exit $rc"
+	check "  stats within 2 s" stats_within 2
+	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	check "wideresets: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1559,7 +1574,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear hangups faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear hangups wideresets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
