@@ -649,7 +649,7 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 {
 	struct pvdma_miss a = *m;
 	struct pvdma_window *w;
-	u64 lo, hi;
+	u64 lo, hi, room;
 
 	if (!p->policy->read_ahead || p->cfg.strict || p->call_exact ||
 	    p->call_ahead || m->i + 1 != m->n || !prev || !prev->grown ||
@@ -666,11 +666,14 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	if (a.hi < m->hi)
 		return;
 	a.room = m->room - PVDMA_MIN(m->room, m->hi - m->lo);
+	a.idle_room = m->idle_room - PVDMA_MIN(m->idle_room, m->hi - m->lo);
 	lo = a.lo;
 	hi = a.hi;
+	p->miss_over_idle = false;
 	p->policy->read_ahead(p, &a, &lo, &hi);
+	room = p->miss_over_idle ? a.idle_room : a.room;
 	if (!clip_extent(p, &a, a.lo, &lo, &hi) || hi - lo <= a.hi - a.lo ||
-	    hi - lo > a.room || bus_refused(p, hi - lo))
+	    hi - lo > room || bus_refused(p, hi - lo))
 		return;
 	w = pvdma_win_alloc(p);		/* no eviction for speculation */
 	if (!w)
@@ -685,6 +688,7 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	pvdma_gpa_insert_near(p, w, prev, next);
 	pvdma_win_account_map(p, w);
 	p->call_ahead = w;
+	p->call_over_idle += p->miss_over_idle && w->len > a.room;
 	pvdma_spec_note(p, true);
 }
 
@@ -719,6 +723,36 @@ static u64 miss_room(const struct pvdma_planner *p, u64 budget)
 	       budget + p->spec_pinned - held : 0;
 }
 
+/*
+ * Room for a stream's next window: the budget less only what live
+ * mappings pin, the idle windows evicted oldest first at the commit
+ * for it (pvdma_cache_over_idle()). A stream is evidence, not a guess:
+ * the buffers it maps next are as good as mapped, an idle window may
+ * never be hit again (left to free space alone near a full aperture,
+ * a stream of 1 MiB buffers beside idle staging windows paid a host
+ * call a buffer, where a fixed block evicted its oldest blocks). Not
+ * once a map was refused for want of aperture (refused_len): the live
+ * set has been over it, and what a stream's window holds beyond its
+ * buffers may be the room a later map lacks.
+ */
+static u64 idle_room(const struct pvdma_planner *p)
+{
+	u64 budget = pvdma_cache_budget(p);
+
+	if (!p->policy->growth_evicts || p->refused_len)
+		return 0;
+	return budget + p->spec_pinned > p->stats.pinned_aperture ?
+	       budget + p->spec_pinned - p->stats.pinned_aperture : 0;
+}
+
+/* The window the policy's grow op chose for this miss is a stream's,
+ * sized over idle windows (struct pvdma_miss's idle_room).
+ */
+void pvdma_cache_over_idle(struct pvdma_planner *p)
+{
+	p->miss_over_idle = true;
+}
+
 /* Plan a new window for @seg (not queued yet: that waits for the pass). */
 static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 					     const struct pvdma_seg *segs,
@@ -733,10 +767,11 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		.lo = PVDMA_ALIGN_DOWN(seg->gpa, ps),
 		.hi = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps),
 		.room = miss_room(p, pvdma_cache_budget(p)),
+		.idle_room = idle_room(p),
 		.prev = prev,
 	};
 	struct pvdma_window *w, *next;
-	u64 evictions = p->stats.evictions;
+	u64 evictions = p->stats.evictions, room;
 	bool shared, near = true;
 
 	*reason = cache_admit(p, m.hi - m.lo);
@@ -749,13 +784,21 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	/* a window larger than the room is cut back to the request below:
 	 * with no room beyond its own pages there is nothing to grow
 	 */
-	if (!p->cfg.strict && !p->call_exact && m.room > m.hi - m.lo)
+	p->miss_over_idle = false;
+	if (!p->cfg.strict && !p->call_exact &&
+	    PVDMA_MAX(m.room, m.idle_room) > m.hi - m.lo) {
 		p->policy->grow(p, &m, &lo, &hi);
+		if (!p->miss_over_idle && m.room <= m.hi - m.lo) {
+			lo = m.lo;	/* no room but a stream's */
+			hi = m.hi;
+		}
+	}
+	room = p->miss_over_idle ? m.idle_room : m.room;
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
 	if (!shared && win_supersede(p, &m, prev, next, &lo, &hi)) {
 		shared = true;
 		near = false;	/* its neighbours left the index */
-	} else if (!shared || hi - lo > m.room || bus_refused(p, hi - lo)) {
+	} else if (!shared || hi - lo > room || bus_refused(p, hi - lo)) {
 		lo = m.lo;
 		hi = m.hi;
 	}
@@ -790,6 +833,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	p->call_need += m.hi - m.lo;
 	p->call_new_count++;
 	p->call_grown += w->grown;
+	p->call_over_idle += p->miss_over_idle && w->len > m.room;
 	if (w->grown)
 		pvdma_spec_note(p, true);
 	if (!p->call_exact)	/* the refused pass noted it */
@@ -1464,7 +1508,7 @@ static u32 cache_commit(struct pvdma_planner *p)
 	struct pvdma_list *pos;
 
 	/* growth sized over idle windows takes their place first */
-	if (growth_evicts(p))
+	if (growth_evicts(p) || p->call_over_idle)
 		while (cache_over(p) && evict_one(p))
 			;
 	if (cache_over(p) && !spec_gives_way(p)) {
@@ -1706,6 +1750,7 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_need = 0;
 	p->call_new_count = 0;
 	p->call_grown = 0;
+	p->call_over_idle = 0;
 	p->call_failed = 0;
 	p->call_ahead = NULL;
 }

@@ -33,6 +33,7 @@ struct pvdma_miss {
 	u32 i, n;			/* this one, of how many */
 	u64 lo, hi;			/* its page-rounded range */
 	u64 room;			/* bytes free without evicting */
+	u64 idle_room;			/* and with every idle window evicted */
 	const struct pvdma_window *prev; /* shared windows either side */
 	const struct pvdma_window *next;
 };
@@ -200,6 +201,7 @@ static inline u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 
 /* Speculation and the miss history (planner_spec.c) */
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
+void pvdma_cache_over_idle(struct pvdma_planner *p);
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p);
 bool pvdma_cache_spec_recycled(const struct pvdma_planner *p);

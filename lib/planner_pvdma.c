@@ -109,13 +109,14 @@ static bool run_continues(const struct pvdma_window *w, bool end_used,
 }
 
 /* Ascending: the miss starts a little past a run. */
-static void grow_stream_up(const struct pvdma_miss *m, u64 run, u64 spec,
-			   u64 *lo, u64 *hi)
+static void grow_stream_up(const struct pvdma_miss *m, bool straddled,
+			   u64 run, u64 spec, u64 *lo, u64 *hi)
 {
 	const struct pvdma_window *w = m->prev;
 	u64 end, limit, req = m->hi - m->lo;
 
-	if (!w || !run_continues(w, w->used_hi == w->len, run, spec, &limit))
+	if (!w || !run_continues(w, straddled || w->used_hi == w->len, run,
+				 spec, &limit))
 		return;
 	end = w->gpa + w->len;
 	if (end > m->lo || m->lo - end > stream_gap(w, req))
@@ -352,17 +353,50 @@ static u64 stream_limit(const struct pvdma_planner *p, u64 room)
 			 pvdma_pow2_floor(p->cfg.max_window));
 }
 
-static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
-		       u64 *lo, u64 *hi)
+/*
+ * Near a full aperture a stream's window may take the place of idle
+ * windows (the cache's idle_room): the buffers it maps next are
+ * evidence, an idle window may never be hit again. Where the free space
+ * alone would give the stream less than the room it has over idle
+ * windows, the window grows over them and the commit evicts the oldest
+ * for it. @straddled: the miss straddled the stream's last window, so
+ * that window's top is used though no mapping of it reaches there.
+ */
+static void grow_over_idle(struct pvdma_planner *p, const struct pvdma_miss *m,
+			   bool straddled, u64 *lo, u64 *hi)
+{
+	u64 run = stream_limit(p, m->idle_room), spec = spec_limit(p, m->room);
+	u64 slo = *lo, shi = *hi;
+
+	if (m->idle_room <= m->room)
+		return;
+	grow_stream_up(m, straddled, run, spec, &slo, &shi);
+	grow_stream_down(m, run, spec, &slo, &shi);
+	if (shi - slo > *hi - *lo && shi - slo > m->room) {
+		*lo = slo;
+		*hi = shi;
+		pvdma_cache_over_idle(p);
+	}
+}
+
+static void grow(struct pvdma_planner *p, const struct pvdma_miss *m,
+		 bool straddled, u64 *lo, u64 *hi)
 {
 	u64 limit = spec_limit(p, m->room), run = stream_limit(p, m->room);
 
-	grow_stream_up(m, run, limit, lo, hi);
+	grow_stream_up(m, false, run, limit, lo, hi);
 	grow_stream_down(m, run, limit, lo, hi);
 	grow_dense(p, m, limit, lo, hi);
 	grow_list(p, m, lo, hi);
 	grow_gap(p, m, limit, lo, hi);
 	grow_first(p, m, limit, lo, hi);
+	grow_over_idle(p, m, straddled, lo, hi);
+}
+
+static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
+		       u64 *lo, u64 *hi)
+{
+	grow(p, m, false, lo, hi);
 }
 
 /*
@@ -371,17 +405,20 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
  * next buffer then misses beyond it and pays another: two calls a step.
  * Where the stream continues, the window that next miss would get -
  * grown as @m, the straddler's part beyond the last window, grows -
- * rides in the straddler's call instead.
+ * rides in the straddler's call instead; over idle windows too
+ * (grow_over_idle()), the straddler having used the last window's top.
  */
 static void pvdma_read_ahead(struct pvdma_planner *p,
 			     const struct pvdma_miss *m, u64 *lo, u64 *hi)
 {
 	u64 slo = *lo, shi = *hi;
 
-	grow_stream_up(m, stream_limit(p, m->room), spec_limit(p, m->room),
-		       &slo, &shi);
+	grow_stream_up(m, false, stream_limit(p, m->room),
+		       spec_limit(p, m->room), &slo, &shi);
 	if (shi - slo > *hi - *lo)
-		pvdma_grow(p, m, lo, hi);
+		grow(p, m, true, lo, hi);
+	else
+		grow_over_idle(p, m, true, lo, hi);
 }
 
 const struct pvdma_policy_ops pvdma_policy_pvdma = {

@@ -447,6 +447,11 @@ struct pvdma_planner {
 	u64 call_need;			/* their bytes, as requested */
 	u32 call_new_count;
 	u32 call_grown;			/* of which grown */
+	/* windows of this call a stream grew over idle windows (evicted
+	 * for them at the commit), and whether the miss planned now is one
+	 */
+	u32 call_over_idle;
+	bool miss_over_idle;
 	u32 call_failed;		/* host refusals in this call */
 	/* the stream's next window this call maps ahead: no entry in it */
 	struct pvdma_window *call_ahead;
