@@ -15,7 +15,7 @@
  * Windows are kept mapped while idle (LRU), evicted oldest first when a
  * call needs the room; speculation (growth past the request) is dropped
  * before it evicts anything, unless live mappings pin little of the
- * aperture (growth_evicts()).
+ * aperture (growth_evicts()) or it is a stream's (idle_room()).
  *
  * This file is the flow of one call; the rest of the cache has a file per
  * concept (planner_cache.h declares what they share): what speculation may

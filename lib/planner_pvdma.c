@@ -13,6 +13,8 @@
  *    a single map that straddles the top of a run's last window (it gets
  *    a private window) brings the window the run's next miss would get
  *    in its host call (pvdma_read_ahead()): one call a window, not two;
+ *    near a full aperture a stream's window may take the place of idle
+ *    windows (grow_over_idle()): it is evidence, they may not be hit;
  *  - density: an aligned block (256 KiB .. 256 MiB) of which misses have
  *    asked for half already is in use: map all of it (a block mapped
  *    while it is mostly holes would pin them for as long as any page in
@@ -372,15 +374,16 @@ static void grow_over_idle(struct pvdma_planner *p, const struct pvdma_miss *m,
 		return;
 	grow_stream_up(m, straddled, run, spec, &slo, &shi);
 	grow_stream_down(m, run, spec, &slo, &shi);
-	if (shi - slo > *hi - *lo && shi - slo > m->room) {
-		*lo = slo;
-		*hi = shi;
+	if (shi - slo <= *hi - *lo)
+		return;
+	*lo = slo;
+	*hi = shi;
+	if (shi - slo > m->room)
 		pvdma_cache_over_idle(p);
-	}
 }
 
-static void grow(struct pvdma_planner *p, const struct pvdma_miss *m,
-		 bool straddled, u64 *lo, u64 *hi)
+static void grow_window(struct pvdma_planner *p, const struct pvdma_miss *m,
+			bool straddled, u64 *lo, u64 *hi)
 {
 	u64 limit = spec_limit(p, m->room), run = stream_limit(p, m->room);
 
@@ -396,7 +399,7 @@ static void grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 		       u64 *lo, u64 *hi)
 {
-	grow(p, m, false, lo, hi);
+	grow_window(p, m, false, lo, hi);
 }
 
 /*
@@ -416,7 +419,7 @@ static void pvdma_read_ahead(struct pvdma_planner *p,
 	grow_stream_up(m, false, stream_limit(p, m->room),
 		       spec_limit(p, m->room), &slo, &shi);
 	if (shi - slo > *hi - *lo)
-		grow(p, m, true, lo, hi);
+		grow_window(p, m, true, lo, hi);
 	else
 		grow_over_idle(p, m, true, lo, hi);
 }

@@ -15,6 +15,7 @@
 #include <pvdma/planner.h>
 #include <pvdma/prng.h>
 #include "planner_internal.h"	/* the index, for test_gpa_shrink */
+#include <stdio.h>
 #include "planner_chunks.h"	/* pvdma_chunks_move_long() */
 
 /* The one stream of this file's random runs, seeded by each. */
@@ -366,6 +367,55 @@ static void test_pvdma_growth_evicts_idle(void **state)
 	assert_int_equal(window_len_at(h, base + 100 * GIB, 4096), PAGE);
 	assert_in_sync(h);
 	free(h);
+}
+
+/*
+ * Live buffers pin over a quarter of the aperture and idle windows fill
+ * the rest: a stream of 1 MiB buffers, each kept, has no free room, but
+ * its windows take the place of the oldest idle ones (a stream is
+ * evidence) and double as the run goes on: 16 buffers in a few host
+ * calls, not one each. Once a map was refused for want of aperture, the
+ * idle windows stay and the stream's windows are exact.
+ */
+static void stream_over_idle(struct harness *h, u64 at, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(map1(h, at + i * MIB, MIB), 0);
+}
+
+static void test_pvdma_stream_over_idle(void **state)
+{
+	u64 budget = 256 * MIB, base = 0x500000000ull, calls[2], evictions;
+	struct harness *h;
+	int refused;
+	u32 i;
+
+	for (refused = 0; refused < 2; refused++) {
+		h = setup(PVDMA_POLICY_PVDMA, budget, 65536, PVDMA_BOUNCE_OFF,
+			  false);
+		for (i = 0; i < 4; i++)
+			assert_int_equal(map1(h, base + 200 * GIB + i * GIB,
+					      20 * MIB), 0);
+		if (refused)
+			assert_int_not_equal(map1(h, base + 250 * GIB,
+						  budget), 0);
+		fill_idle(h, base, budget);
+		assert_true(h->p.stats.pinned_aperture >= budget / 4);
+		calls[refused] = h->p.stats.host_calls;
+		evictions = h->p.stats.evictions;
+		stream_over_idle(h, base + 300 * GIB, 16);
+		calls[refused] = h->p.stats.host_calls - calls[refused];
+		if (!refused)
+			assert_true(h->p.stats.evictions > evictions);
+		assert_int_equal(h->p.stats.failed_maps, (u64)refused);
+		assert_in_sync(h);
+		free(h);
+	}
+	/* about log2 16 windows; exact ones after the refusal */
+	assert_true(calls[0] <= 6);
+	assert_true(calls[1] > 2 * calls[0]);
 }
 
 /*
@@ -3567,6 +3617,7 @@ int main(void)
 		planner_test(test_pvdma_spec_half_free),
 		planner_test(test_pvdma_gap_between_windows),
 		planner_test(test_pvdma_growth_evicts_idle),
+		planner_test(test_pvdma_stream_over_idle),
 		planner_test(test_pvdma_spec_trim_excess),
 		planner_test(test_pvdma_spec_gives_way),
 		planner_test(test_pvdma_spec_recycle),
