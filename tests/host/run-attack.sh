@@ -682,13 +682,19 @@ case_dear() {	# a slot split across slices
 # once. Freeing a ledger's pages takes as long as they are many, tens of
 # ms each: on the loop, that epoll batch of hang-ups was one turn of them
 # all.
-case_hangups() {	# a departing guest's ledger freed off the loop
-	start hangups --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
-	"$CLIENT" spread $(C) --count 32 >"$w/spread.out" 2>&1
+# spread_run NAME WHAT [resets]: pvdmad with 4 KiB pages and 4 GiB of bus
+# space, the client's spread from 32 guests (with a RESET each before the
+# hang-ups if asked), checked as WHAT.
+spread_run() {
+	start "$1" --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
+	"$CLIENT" spread $(C) ${3:+--pid "$pid"} --count 32 >"$w/spread.out" 2>&1
 	rc=$?
 	grep "^spread:" "$w/spread.out"
-	check "32 guests' ledgers written whole: every MAP answered" \
-		sh -c "cat '$w/spread.out'; exit $rc"
+	check "$2" sh -c "cat '$w/spread.out'; exit $rc"
+}
+
+case_hangups() {	# a departing guest's ledger freed off the loop
+	spread_run hangups "32 guests' ledgers written whole: every MAP answered"
 	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
 	check "  no loop turn of 250 ms or more, the hang-ups' included" longest_turn_under 250000
 	check "hangups: pvdmad exits cleanly" stop
@@ -698,12 +704,7 @@ case_hangups() {	# a departing guest's ledger freed off the loop
 # release that freed the records' pages (a hole punch as long as they are
 # many) made that turn all 32 of them.
 case_wideresets() {	# a release is a new generation of records, O(1)
-	start wideresets --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
-	"$CLIENT" spread $(C) --pid "$pid" --count 32 >"$w/spread.out" 2>&1
-	rc=$?
-	grep "^spread:" "$w/spread.out"
-	check "32 guests' ledgers written whole, then a RESET each at once: all answered" \
-		sh -c "cat '$w/spread.out'; exit $rc"
+	spread_run wideresets "32 guests' ledgers written whole, then a RESET each at once: all answered" resets
 	check "  stats within 2 s" stats_within 2
 	check "  no loop turn of 250 ms or more" longest_turn_under 250000
 	check "wideresets: pvdmad exits cleanly" stop
