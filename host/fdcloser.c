@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The closer thread (fdcloser.h): jobs (an fd, and what to unmap before
- * closing it) go through a pipe, the thread does each. It runs with every signal blocked, so the loop's signals
- * (signalfd, the eventfd guard's SIGALRM, SIGBUS) stay the loop's.
+ * closing it) go through a pipe, the thread does each. It runs with every
+ * signal blocked, so the loop's signals (signalfd, the eventfd guard's
+ * SIGALRM, SIGBUS) stay the loop's.
  */
 #include <errno.h>
 #include <fcntl.h>
