@@ -1087,6 +1087,39 @@ static bool stop_idle(pid_t pid)
 }
 
 /*
+ * With pvdmad stopped between turns, each of @n guests queues @ops (@len
+ * entries) in every slot of its ring (@whole) or in one, and rings: their
+ * doorbells land in one epoll batch. @last[i]: guest i's last slot. Then
+ * pvdmad runs on; returns when (now_ns()) it was let go.
+ */
+static u64 ring_stopped(const struct opts *o, struct companion *c, int n,
+			const struct pvdma_request *ops, u32 len, bool whole,
+			struct pvdma_slot_hdr **last)
+{
+	u64 t0;
+	u32 j;
+	int i;
+
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < (whole ? c[i].hdr->ring_slots : 1); j++)
+			last[i] = companion_queue(&c[i], ops, len);
+		ivs_ring(&c[i].dev);
+	}
+	t0 = now_ns();
+	kill(o->pid, SIGCONT);
+	return t0;
+}
+
+/* Slot @s of @c answered in @timeout_ms, all its @len entries done. */
+static bool slot_answered(struct companion *c, struct pvdma_slot_hdr *s,
+			  u32 len, int timeout_ms)
+{
+	return ivs_wait_done(&c->dev, &s->done_seq, s->seq, timeout_ms) ==
+	       IVS_DONE && s->completed == len;
+}
+
+/*
  * Control connection evicted while its event waits later in the same epoll
  * batch: with pvdmad stopped, the ninth connection is queued first and the
  * oldest connection's byte second, so one batch holds both, in that order.
@@ -2081,16 +2114,9 @@ static int run_release(const struct opts *o)
 		ok = release_fill(&c[i], ops);
 	check(ok, "release: each guest's domain full of one-page mappings");
 
-	check(stop_idle(o->pid), "pvdmad stopped between turns");
-	for (i = 0; i < n; i++) {
-		slots[i] = companion_queue(&c[i], &reset, 1);
-		ivs_ring(&c[i].dev);
-	}
-	t0 = now_ns();
-	kill(o->pid, SIGCONT);
+	t0 = ring_stopped(o, c, n, &reset, 1, false, slots);
 	for (i = 0; i < n && ok; i++)
-		ok = ivs_wait_done(&c[i].dev, &slots[i]->done_seq, slots[i]->seq,
-				   IRQ_TIMEOUT_MS) == IVS_DONE &&
+		ok = slot_answered(&c[i], slots[i], 1, IRQ_TIMEOUT_MS) &&
 		     producer_entry(slots[i], 0)->status == PVDMA_ST_OK;
 	printf("release: %d RESETs of %u mappings each done in %.1f ms\n", n,
 	       maps, (now_ns() - t0) / 1e6);
@@ -2143,17 +2169,9 @@ static int run_ring_full(const struct opts *o, const char *name, u16 op,
 		return 1;
 	for (j = 0; j < batch; j++)
 		ops[j].op = op;
-	check(stop_idle(o->pid), "pvdmad stopped between turns");
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < c[i].hdr->ring_slots; j++)
-			last[i] = companion_queue(&c[i], ops, batch);
-		ivs_ring(&c[i].dev);
-	}
-	t0 = now_ns();
-	kill(o->pid, SIGCONT);
+	t0 = ring_stopped(o, c, n, ops, batch, true, last);
 	for (i = 0; i < n && ok; i++) {
-		ok = ivs_wait_done(&c[i].dev, &last[i]->done_seq, last[i]->seq,
-				   60000) == IVS_DONE && last[i]->completed == batch;
+		ok = slot_answered(&c[i], last[i], batch, 60000);
 		for (k = 0; ok && k < batch; k++)
 			ok = producer_entry(last[i], k)->status == status;
 	}
@@ -2294,17 +2312,9 @@ static int run_dear(const struct opts *o)
 		ops[j] = (struct pvdma_request){ .op = PVDMA_OP_MAP,
 			.flags = PVDMA_MAP_READ, .len = DEAR_PAGES * ps,
 			.gpa = DEAR_GPA + ((first + ps) & (am - 1)) };
-	check(stop_idle(o->pid), "pvdmad stopped between turns");
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < c[i].hdr->ring_slots; j++)
-			slots[i] = companion_queue(&c[i], ops, batch);
-		ivs_ring(&c[i].dev);
-	}
-	t0 = now_ns();
-	kill(o->pid, SIGCONT);
+	t0 = ring_stopped(o, c, n, ops, batch, true, slots);
 	for (i = 0; i < n && ok; i++) {
-		ok = ivs_wait_done(&c[i].dev, &slots[i]->done_seq, slots[i]->seq,
-				   60000) == IVS_DONE && slots[i]->completed == batch;
+		ok = slot_answered(&c[i], slots[i], batch, 60000);
 		for (j = 0; ok && j < c[i].hdr->ring_slots; j++)
 			for (k = 0; ok && k < batch; k++)
 				ok = producer_entry(companion_slot(&c[i], j), k)->status ==
@@ -2389,15 +2399,9 @@ static int run_spread(const struct opts *o)
 		if (!slots)
 			return 1;
 		ops[0] = (struct pvdma_request){ .op = PVDMA_OP_RESET };
-		check(stop_idle(o->pid), "pvdmad stopped between turns");
-		for (i = 0; i < n; i++) {
-			slots[i] = companion_queue(&c[i], ops, 1);
-			ivs_ring(&c[i].dev);
-		}
-		kill(o->pid, SIGCONT);
+		ring_stopped(o, c, n, ops, 1, false, slots);
 		for (i = 0; i < n && ok; i++)
-			ok = ivs_wait_done(&c[i].dev, &slots[i]->done_seq,
-					   slots[i]->seq, 60000) == IVS_DONE &&
+			ok = slot_answered(&c[i], slots[i], 1, 60000) &&
 			     producer_entry(slots[i], 0)->status == PVDMA_ST_OK;
 		check(ok, "spread: every RESET answered");
 		printf("spread: longest loop turn %lld us after the RESETs\n",
