@@ -363,15 +363,18 @@ static u64 stream_limit(const struct pvdma_planner *p, u64 room)
  * windows, the window grows over them and the commit evicts the oldest
  * for it. @straddled: the miss straddled the stream's last window, so
  * that window's top is used though no mapping of it reaches there.
+ * @spec: spec_limit() of the miss's room, which the caller has already
+ * reckoned (nothing between changes it). The test comes before the
+ * limits: most misses have no more room over idle windows than free.
  */
 static void grow_over_idle(struct pvdma_planner *p, const struct pvdma_miss *m,
-			   bool straddled, u64 *lo, u64 *hi)
+			   bool straddled, u64 spec, u64 *lo, u64 *hi)
 {
-	u64 run = stream_limit(p, m->idle_room), spec = spec_limit(p, m->room);
-	u64 slo = *lo, shi = *hi;
+	u64 run, slo = *lo, shi = *hi;
 
 	if (m->idle_room <= m->room)
 		return;
+	run = stream_limit(p, m->idle_room);
 	grow_stream_up(m, straddled, run, spec, &slo, &shi);
 	grow_stream_down(m, run, spec, &slo, &shi);
 	if (shi - slo <= *hi - *lo)
@@ -393,7 +396,7 @@ static void grow_window(struct pvdma_planner *p, const struct pvdma_miss *m,
 	grow_list(p, m, lo, hi);
 	grow_gap(p, m, limit, lo, hi);
 	grow_first(p, m, limit, lo, hi);
-	grow_over_idle(p, m, straddled, lo, hi);
+	grow_over_idle(p, m, straddled, limit, lo, hi);
 }
 
 static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
@@ -414,14 +417,13 @@ static void pvdma_grow(struct pvdma_planner *p, const struct pvdma_miss *m,
 static void pvdma_read_ahead(struct pvdma_planner *p,
 			     const struct pvdma_miss *m, u64 *lo, u64 *hi)
 {
-	u64 slo = *lo, shi = *hi;
+	u64 slo = *lo, shi = *hi, spec = spec_limit(p, m->room);
 
-	grow_stream_up(m, false, stream_limit(p, m->room),
-		       spec_limit(p, m->room), &slo, &shi);
+	grow_stream_up(m, false, stream_limit(p, m->room), spec, &slo, &shi);
 	if (shi - slo > *hi - *lo)
 		grow_window(p, m, true, lo, hi);
 	else
-		grow_over_idle(p, m, true, lo, hi);
+		grow_over_idle(p, m, true, spec, lo, hi);
 }
 
 const struct pvdma_policy_ops pvdma_policy_pvdma = {
