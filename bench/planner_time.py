@@ -4,7 +4,9 @@
 
 pvdma-replay times each pvdma_map() call and takes out the host's time
 (the DART model) and the clock's own cost; one run on a shared machine
-still wanders by tens of percent, so each trace is replayed R times and
+still wanders by tens of percent, so each trace is replayed R times (pvdma
+and rfc in one process, each first in half the runs: the first run pays
+for the process's cold caches and code) and
 the median is written with the lowest and highest beside it, and the
 ratio pvdma / rfc of the medians per map, alone and with the map's
 unmap (rfc releases a window at unmap, pvdma in a later map). Where
@@ -28,8 +30,11 @@ def runs(replay, trace, count):
     """{policy: [(ns per entry, ns per map, ns per map with unmap), ...]}
     over @count replays."""
     got = {p: [] for p in POLICIES}
-    for _ in range(count):
-        out = subprocess.run([replay, "--json", "--quiet", "--policy", "all",
+    for i in range(count):
+        # both in one process, each first in half the runs: the first
+        # pays for the process's cold caches and code
+        order = "rfc,pvdma" if i % 2 else "pvdma,rfc"
+        out = subprocess.run([replay, "--json", "--quiet", "--policy", order,
                               trace], capture_output=True, text=True).stdout
         for line in out.splitlines():
             row = json.loads(line)
@@ -102,8 +107,10 @@ def main():
              "Written by bench/planner_time.py: pvdma-replay's",
              "planner_ns_per_segment and planner_ns_per_map (the host's",
              "and the clock's time taken out), median [lowest-highest] of",
-             "%d replays of each trace, and pvdma / rfc of the medians per" %
+             "%d replays of each trace (pvdma and rfc in one process, each" %
              count,
+             "run first in half of them: the first pays for cold caches),",
+             "and pvdma / rfc of the medians per",
              "map, alone and with its unmap (planner_unmap_ns_per_map).",
              "Then pvdma's maps split: those that made no host call (hits)",
              "and those that made one (misses, trims, evictions), how many",

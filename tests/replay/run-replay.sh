@@ -108,6 +108,21 @@ sed 's/"policy": "pvdma"/"policy": "pvdma+bounce"/' "$out/bounce.json" \
 replay "churn, --policy all" "$out/synth.json" pvdma 3 \
 	--policy all --synthetic churn --ops 100000
 
+# A comma list runs its policies in its order, in one process (the
+# planner-time bench runs pvdma,rfc and rfc,pvdma: the first pays for
+# cold caches); a bad name or an empty item is a usage error.
+policy_order() {
+	"$REPLAY" --json --quiet --policy "$1" --synthetic churn --ops 2000 |
+		sed -n 's/.*"policy": "\([a-z]*\)".*/\1/p' | paste -sd, - |
+		grep -qx "$1"
+}
+check "--policy pvdma,rfc runs pvdma then rfc" policy_order pvdma,rfc
+check "--policy rfc,block,pvdma runs them in that order" policy_order rfc,block,pvdma
+check_exit "--policy pvdma,bogus is a usage error" 2 \
+	"$REPLAY" --policy pvdma,bogus --synthetic churn
+check_exit "--policy pvdma, (an empty item) is a usage error" 2 \
+	"$REPLAY" --policy pvdma, --synthetic churn
+
 touch "$out/pressure.json"
 PYTHONPATH="$(dirname "$0")/.." python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
 	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" \
