@@ -18,12 +18,13 @@ import subprocess
 import sys
 
 # What a faster planner may change: its timings, how many lookups its
-# fast path answered, how many maps its hit path served and how many it
-# refused with no pass (measures of those paths themselves).
+# fast path answered, how many maps its hit path served, how many it
+# refused with no pass and how many refused calls it planned again exact
+# (measures of those paths themselves).
 TIMING = {"ns_per_map", "planner_ns_per_map", "planner_ns_per_segment",
           "planner_unmap_ns_per_map", "planner_ns_per_map_with_call",
           "planner_ns_per_map_no_call", "fast_lookups", "fast_maps",
-          "fast_refusals"}
+          "fast_refusals", "exact_passes"}
 # Counts a baseline built before they existed lacks: compared whenever
 # both replays write them.
 NEW_COUNTS = {"call_maps", "hidden_filled", "hidden_invented",

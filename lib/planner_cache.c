@@ -467,12 +467,17 @@ static u64 call_pinned_need(const struct pvdma_planner *p)
  * parts of windows in use are given back? One test for each miss and
  * for the call as a whole.
  */
-static bool cache_fits(const struct pvdma_planner *p, u64 extra)
+static bool fits_need(const struct pvdma_planner *p, u64 need)
 {
-	u64 need = call_pinned_need(p) + extra, budget = pvdma_cache_budget(p);
+	u64 budget = pvdma_cache_budget(p);
 
 	return need <= budget ||
 	       (p->cfg.trim && need - budget <= p->spec_pinned);
+}
+
+static bool cache_fits(const struct pvdma_planner *p, u64 extra)
+{
+	return fits_need(p, call_pinned_need(p) + extra);
 }
 
 /*
@@ -898,8 +903,11 @@ static __always_inline void win_use_call(struct pvdma_planner *p,
 	u64 span = w->used_hi - w->used_lo;
 
 	win_use(p, w, lo, hi, live, taken);
-	if (w->state == PVDMA_WIN_PENDING)
-		p->call_need += w->used_hi - w->used_lo - span;
+	if (w->state == PVDMA_WIN_PENDING) {
+		span = w->used_hi - w->used_lo - span;
+		p->call_need += span;
+		p->call_span_need += span;
+	}
 }
 
 /*
@@ -1131,14 +1139,21 @@ static void run_end(struct pvdma_planner *p, struct hit_run *r)
 #define CALL_EXACT_PASS		2
 
 /*
- * The call is refused at admission for @reason: would exact windows need
- * less? Only if some of its windows were grown and the aperture, not the
- * mapping count, ran short.
+ * The call is refused at admission for @reason, @extra bytes more than
+ * it planned: would exact windows need less? Only if some of its windows
+ * were grown and the aperture, not the mapping count, ran short - and
+ * if the least an exact pass needs up to here fits. That least is the
+ * pages the misses asked for: neither growth nor the range a window
+ * keeps between the entries it serves (call_span_need) is needed exact,
+ * and an entry that hit such a window needs its own pages then. Where
+ * even that does not fit (offload: every refused list), the exact pass
+ * would be refused at the same entry or before, for its whole cost.
  */
-static void cache_refused(struct pvdma_planner *p, u32 reason)
+static void cache_refused(struct pvdma_planner *p, u32 reason, u64 extra)
 {
 	if (p->policy->retry_exact && !p->call_exact &&
-	    reason == PVDMA_FAIL_APERTURE && p->call_grown)
+	    reason == PVDMA_FAIL_APERTURE && p->call_grown &&
+	    fits_need(p, call_pinned_need(p) - p->call_span_need + extra))
 		p->call_exact = CALL_EXACT_WORTH;
 }
 
@@ -1150,9 +1165,12 @@ static void cache_refused(struct pvdma_planner *p, u32 reason)
 static void miss_refused(struct pvdma_planner *p, const struct pvdma_seg *seg,
 			 u32 reason)
 {
+	u64 ps = p->cfg.page_size;
+
 	if (reason != PVDMA_FAIL_NO_RECORDS)
 		p->stats.admission_refusals++;
-	cache_refused(p, reason);
+	cache_refused(p, reason, PVDMA_ALIGN_UP(seg->gpa + seg->len, ps) -
+			      PVDMA_ALIGN_DOWN(seg->gpa, ps));
 	pvdma_plan_fail(p, reason, seg->len, 0);
 }
 
@@ -1577,6 +1595,7 @@ static void call_over(struct pvdma_planner *p)
 	pvdma_list_init(&p->call_new);
 	p->call_new_bytes = 0;
 	p->call_need = 0;
+	p->call_span_need = 0;
 }
 
 /* The call's windows are mapped and in use: grown ones may be trimmed. */
@@ -1748,6 +1767,7 @@ static void call_begin(struct pvdma_planner *p)
 	pvdma_list_init(&p->call_new);
 	p->call_new_bytes = 0;
 	p->call_need = 0;
+	p->call_span_need = 0;
 	p->call_new_count = 0;
 	p->call_grown = 0;
 	p->call_over_idle = 0;
@@ -1810,7 +1830,7 @@ static int cache_map_pass(struct pvdma_planner *p, struct pvdma_seg *segs,
 	reason = cache_admit_call(p, room);
 	if (reason) {
 		p->stats.admission_refusals++;
-		cache_refused(p, reason);
+		cache_refused(p, reason, 0);
 		call_refused(p, reason, bytes);
 		cache_undo(p, segs, n, false);
 		return -ENOSPC;
@@ -1962,6 +1982,7 @@ static noinline int cache_map_call(struct pvdma_planner *p,
 		if (!ret || p->call_exact != CALL_EXACT_WORTH)
 			break;
 		found = NULL;	/* the exact pass looks up again */
+		s->exact_passes++;
 		s->hits = hits;
 		s->misses = misses;
 		s->fast_lookups = fast;

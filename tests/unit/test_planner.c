@@ -1026,8 +1026,43 @@ static void test_pvdma_exact_retry(void **state)
 	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->p.stats.host_calls, 1);
 	assert_int_equal(h->p.stats.admission_refusals, 0);
+	assert_int_equal(h->p.stats.exact_passes, 1);
 	assert_int_equal(h->p.stats.misses, 3);
 	assert_int_equal(pvdma_window_by_bus(&h->p, l[0].bus)->len, PAGE);
+	assert_translates(h, l, 3);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * No exact pass for a call whose refused pass already needed more than
+ * fits in the pages its misses asked for alone: exact windows could not
+ * need less, and the pass would be refused at the same entry for its
+ * whole cost (offload, vmmhost-big: refused lists planned twice).
+ */
+static void test_pvdma_exact_pass_bound(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	/* test_pvdma_exact_retry's list with a last entry too long for
+	 * the pages alone: the window grown around the first page keeps
+	 * the range up to the second, then the third is refused
+	 */
+	struct pvdma_seg l[3] = {
+		seg(0x20000000ull, PAGE),
+		seg(0x20000000ull + 3 * MIB, PAGE),
+		seg(0x30000000ull, 64 * MIB),
+	};
+
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0),
+			 -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_APERTURE);
+	assert_int_equal(h->p.stats.host_calls, 0);
+	assert_int_equal(h->p.stats.exact_passes, 0);
+	/* two pages shorter, its pages fit: planned exact, and mapped */
+	l[2].len -= 2 * PAGE;
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.exact_passes, 1);
 	assert_translates(h, l, 3);
 	assert_in_sync(h);
 	free(h);
@@ -3630,6 +3665,7 @@ int main(void)
 		planner_test(test_pvdma_share_trims),
 		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
+		planner_test(test_pvdma_exact_pass_bound),
 		planner_test(test_pvdma_trim_splits_holes),
 		planner_test(test_pvdma_trim_splits_after_long),
 		planner_test(test_pvdma_piece_trims),

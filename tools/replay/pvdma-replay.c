@@ -369,6 +369,7 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_u64(&w, "fast_lookups", r->fast_lookups);
 	jsonw_u64(&w, "fast_maps", r->fast_maps);
 	jsonw_u64(&w, "fast_refusals", r->fast_refusals);
+	jsonw_u64(&w, "exact_passes", r->exact_passes);
 	jsonw_u64(&w, "invented_bytes", r->invented_bytes);
 	jsonw_u64(&w, "hidden_filled", r->hidden_filled);
 	jsonw_u64(&w, "hidden_invented", r->hidden_invented);

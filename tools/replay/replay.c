@@ -441,6 +441,7 @@ static void collect(struct replay *rp)
 	res->fast_lookups = ps->fast_lookups;
 	res->fast_maps = ps->fast_maps;
 	res->fast_refusals = ps->fast_refusals;
+	res->exact_passes = ps->exact_passes;
 }
 
 static int replay_pass(struct replay_source *src,

@@ -143,6 +143,7 @@ struct replay_result {
 	u64 fast_lookups;	/* hits found without a tree descent */
 	u64 fast_maps;		/* single maps the hit path served */
 	u64 fast_refusals;	/* single misses refused with no pass */
+	u64 exact_passes;	/* refused calls planned again exact */
 	u64 fail_by_reason[PVDMA_FAIL_COUNT];
 	u64 map_ns;		/* time inside pvdma_map */
 	u64 map_host_ns;	/* of which in the host (the DART model) */

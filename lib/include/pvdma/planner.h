@@ -346,6 +346,9 @@ struct pvdma_planner_stats {
 	u64 fast_refusals;	/* single misses refused at admission with
 				 * no pass (planner_cache.c)
 				 */
+	u64 exact_passes;	/* refused calls planned again with exact
+				 * windows (planner_cache.c)
+				 */
 	u64 trims;		/* TRIM entries sent (partial unmaps) */
 	u64 trimmed_bytes;	/* aperture they gave back */
 	u64 peak_aperture;
@@ -445,6 +448,9 @@ struct pvdma_planner {
 	struct pvdma_list call_new;	/* windows this call created */
 	u64 call_new_bytes;		/* their bytes, as grown */
 	u64 call_need;			/* their bytes, as requested */
+	u64 call_span_need;		/* of which the ranges a new window
+					 * keeps between the entries it serves
+					 */
 	u32 call_new_count;
 	u32 call_grown;			/* of which grown */
 	/* windows of this call a stream grew over idle windows (evicted
