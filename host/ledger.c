@@ -162,12 +162,47 @@ bool ledger_rec_in_place(struct ledger *l, const struct ledger_rec *r)
 	return ledger_rec_of(l, r->bus) == r;
 }
 
+/*
+ * Would rolling the slot back have to bring @r back as it is? Only a record
+ * live when the slot began and not made by it. A record changes at most
+ * once while so (then it is dead, or the slot's), so each entry saves at
+ * most one and the undo log of a batch always has room: an UNMAP its
+ * mapping, a MAP after a release in the slot the record it writes over, a
+ * TRIM one or the other (what it unmaps after a release is the slot's).
+ */
+static bool ledger_rec_needs_undo(const struct ledger *l,
+				  const struct ledger_rec *r)
+{
+	const struct ledger_hdr *h = l->hdr;
+
+	return r->live && r->live == h->begun_generation &&
+	       r->serial != h->done;
+}
+
+/* Keep @r's old contents for the rollback; false if the log is full. */
+static bool ledger_save_undo(struct ledger *l, const struct ledger_rec *r)
+{
+	u32 n = l->hdr->undo_count;
+
+	if (!ledger_rec_needs_undo(l, r))
+		return true;
+	if (n >= l->hdr->geo.batch)
+		return false;
+	l->undo[n] = *r;
+	ledger_publish(&l->hdr->undo_count, n + 1);
+	return true;
+}
+
 bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
 {
 	struct ledger_rec *r = ledger_rec_of(l, bus);
 
-	if (!r)
+	/* After a release in this slot the page may still hold a record of
+	 * the generation a rollback returns to. */
+	if (!r || !ledger_save_undo(l, r))
 		return false;
+	/* no half-written record reads as live */
+	ledger_publish(&r->live, 0);
 	r->bus = bus;
 	r->host_addr = host_addr;
 	r->len = len;
@@ -180,12 +215,9 @@ bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm)
 bool ledger_unmapped(struct ledger *l, u64 bus)
 {
 	struct ledger_rec *r = ledger_rec_of(l, bus);
-	u32 n = l->hdr->undo_count;
 
-	if (!r || !ledger_rec_live(l, r) || n >= l->hdr->geo.batch)
+	if (!r || !ledger_rec_live(l, r) || !ledger_save_undo(l, r))
 		return false;
-	l->undo[n] = *r;
-	ledger_publish(&l->hdr->undo_count, n + 1);
 	ledger_publish(&r->live, 0);
 	return true;
 }
@@ -229,17 +261,20 @@ bool ledger_recover(struct ledger *l)
 		return false;
 	/* a release the slot made is undone with it */
 	h->generation = h->begun_generation ? h->begun_generation : 1;
-	/* Unmaps of the dead slot come back first: a mapping it both made
-	 * and unmapped then goes with the rest of what it made. */
+	/*
+	 * What the slot made goes, in every generation it reached: a record
+	 * made after a release in it would come back to life at the next
+	 * release, which reaches that generation again. Then what it wrote
+	 * over or unmapped comes back (never one of its own, ledger_save_undo()).
+	 */
+	for (i = 0; i < h->geo.records; i++)
+		if (l->recs[i].serial == h->done)
+			l->recs[i].live = 0;
 	for (i = 0; i < h->undo_count; i++) {
 		r = ledger_rec_of(l, l->undo[i].bus);
 		if (r)
 			*r = l->undo[i];
 	}
-	for (i = 0; i < h->geo.records; i++)
-		if (ledger_rec_live(l, &l->recs[i]) &&
-		    l->recs[i].serial == h->done)
-			l->recs[i].live = 0;
 	h->undo_count = 0;
 	ledger_publish(&h->executing, h->done);
 	return true;

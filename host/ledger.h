@@ -14,15 +14,20 @@
  * memfd keeps every store made. Each slot is a transaction:
  *   begin:   undo_count = 0; executing = done + 1
  *   begin:   (and the generation noted: begun_generation)
- *   map:     record filled, then live = generation; tagged with the slot's
+ *   map:     the record it writes over copied to the undo log if it was
+ *            live when the slot began (a release in the slot came first),
+ *            then filled, then live = generation; tagged with the slot's
  *            serial
- *   unmap:   the record copied to the undo log, then live = 0
+ *   unmap:   the record copied to the undo log (unless the slot made it),
+ *            then live = 0
  *   release: generation + 1: every record of the last is dropped at once
  *            (HELLO/RESET; re-running them is the same)
  *   commit:  last completion written, then done = done + 1
  * At restart, a slot caught executing is rolled back (its generation
- * back, undo log restored, records it created dropped) and simply run
- * again: the guest, still waiting for done_seq, sees only a longer wait.
+ * back, records it created dropped in every generation, undo log
+ * restored) and simply run again: the guest, still waiting for done_seq,
+ * sees only a longer wait. Each entry saves at most one record, so a
+ * batch's undo log always has room.
  *
  * A record is live while its live field holds the ledger's generation. A
  * release is O(1) and no system call: a guest can write a record on

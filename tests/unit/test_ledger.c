@@ -226,6 +226,60 @@ static void test_ledger_rollback(void **state)
 	ledger_destroy(&l);
 }
 
+/*
+ * A slot that releases (RESET, HELLO), then maps over a page whose record
+ * was live before it, then dies: the rollback must bring that record back,
+ * and what the slot made after its release must not come back to life when
+ * a later release reaches the generation the dead slot had reached.
+ */
+static void test_release_then_map_rolled_back(void **state)
+{
+	struct ledger l;
+	u64 a = G_PAGE, b = 5 * G_PAGE, c = 9 * G_PAGE, d = 13 * G_PAGE;
+	u32 i;
+
+	assert_int_equal(ledger_create(&l, &small_geo), 0);
+	ledger_begin(&l);
+	assert_true(ledger_mapped(&l, a, 0x10000, G_PAGE, H_RW));
+	assert_true(ledger_mapped(&l, c, 0x30000, 2 * G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 0, .seq = 1 });
+
+	/* RESET, MAP d, MAP over a's page, MAP b, TRIM b keeping its tail on
+	 * c's page: a full batch of such entries, then the kill */
+	ledger_begin(&l);
+	ledger_released(&l);
+	assert_true(ledger_mapped(&l, d, 0x80000, G_PAGE, H_RW));
+	assert_true(ledger_mapped(&l, a, 0x50000, G_PAGE, PVDMA_MAP_READ));
+	assert_true(ledger_mapped(&l, b, 0x60000, 5 * G_PAGE, H_RW));
+	assert_true(ledger_unmapped(&l, b));
+	assert_true(ledger_mapped(&l, c, 0x60000 + 4 * G_PAGE, G_PAGE, H_RW));
+	for (i = 0; i < small_geo.batch - 4; i++) {
+		ledger_released(&l);
+		assert_true(ledger_mapped(&l, a, 0x70000, G_PAGE, H_RW));
+	}
+	assert_true(l.hdr->undo_count <= small_geo.batch);
+	assert_true(ledger_recover(&l));
+	assert_int_equal(live_records(&l), 2);
+	assert_true(ledger_rec_live(&l, &l.recs[0]));
+	assert_int_equal(l.recs[0].host_addr, 0x10000);
+	assert_int_equal(l.recs[0].perm, H_RW);
+	assert_true(ledger_rec_live(&l, &l.recs[8]));
+	assert_int_equal(l.recs[8].len, 2 * G_PAGE);
+
+	/* the slot runs again as a NOP (the guest rewrote it), then a RESET
+	 * (the generation the dead slot made d in) and a MAP of c's page
+	 * only: nothing the dead slot made is live */
+	ledger_begin(&l);
+	ledger_commit(&l, &(struct ledger_completion){ .index = 1, .seq = 2 });
+	ledger_begin(&l);
+	ledger_released(&l);
+	assert_int_equal(live_records(&l), 0);
+	assert_true(ledger_mapped(&l, c, 0x30000, G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 2, .seq = 3 });
+	assert_int_equal(live_records(&l), 1);
+	ledger_destroy(&l);
+}
+
 /* ---- a companion killed in the middle of a slot ---- */
 
 #define RESIDENT	3
@@ -641,6 +695,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ledger_rollback),
+		cmocka_unit_test(test_release_then_map_rolled_back),
 		cmocka_unit_test(test_killed_anywhere_in_a_slot),
 		cmocka_unit_test(test_killed_after_commit),
 		cmocka_unit_test(test_restart_inside_a_split_slot),
