@@ -259,6 +259,7 @@ static u32 companion_hello(struct pvdma_companion *c)
 	struct pvdma_shm_header *h = companion_hdr(c);
 	u32 version = shm_read32(&h->guest_version);
 	u32 features = shm_read32(&h->guest_features);
+	bool first_in_slot;
 	int err;
 
 	companion_release_mappings(c);
@@ -268,13 +269,25 @@ static u32 companion_hello(struct pvdma_companion *c)
 	if (version >> 16 != PVDMA_PROTO_VERSION_MAJOR ||
 	    features & ~companion_features(c))
 		return PVDMA_ST_BAD_VERSION;
-	/* A RAM file cut short on the host would SIGBUS the DMA model: no new
-	 * session over it (the old mappings are gone already). */
-	err = guest_ram_check(&c->ram);
+	/*
+	 * A RAM file cut short on the host would SIGBUS the DMA model: no new
+	 * session over it (the old mappings are gone already). The check is
+	 * a system call and the HELLO's log line a print of the layout: once
+	 * a slot, so a ring of HELLOs costs what a ring of RESETs does.
+	 */
+	first_in_slot = c->hello_checked_in != c->stats.slots + 1;
+	if (first_in_slot) {
+		c->hello_checked_in = c->stats.slots + 1;
+		c->hello_ram_err = guest_ram_check(&c->ram);
+		c->ram_checks++;
+	}
+	err = c->hello_ram_err;
 	if (err) {
-		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
-			"companion %u: guest RAM %s shrank under pvdmad: %s",
-			c->id, c->ram_cfg ? c->ram_cfg->path : "", strerror(-err));
+		if (first_in_slot)
+			pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
+				"companion %u: guest RAM %s shrank under pvdmad: %s",
+				c->id, c->ram_cfg ? c->ram_cfg->path : "",
+				strerror(-err));
 		return PVDMA_ST_IO;
 	}
 	if (!guest_ram_is_open(&c->ram)) {
@@ -294,7 +307,8 @@ static u32 companion_hello(struct pvdma_companion *c)
 			return PVDMA_ST_IO;
 		}
 	}
-	companion_log_hello(c, version, features);
+	if (first_in_slot)
+		companion_log_hello(c, version, features);
 	c->ready = true;
 	c->features = features;
 	c->stats.hellos++;

@@ -136,6 +136,9 @@ struct pvdma_companion {
 	struct companion_stats stats;
 	u64 ram_opens;		/* RAM opens tried at HELLO: slice work */
 	u64 ram_refused_in;	/* the slot (stats.slots + 1) one was refused in */
+	u64 ram_checks;		/* RAM file sizes checked at HELLO (tests) */
+	u64 hello_checked_in;	/* the slot the last one was checked in */
+	int hello_ram_err;	/* and what that check said */
 	struct dma_domain dma_iommu;
 	struct dma_domain dma_identity;
 };

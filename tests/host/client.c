@@ -38,8 +38,9 @@
  *   client storm   --socket S                  (one guest's full ring)
  *   client release --socket S --control C --pid P --count N (N full
  *                  domains released at once: RESETs, then hang-ups)
- *   client ramless|resets --socket S --pid P --count N (N rings of
- *                  HELLOs while the RAM file is not there, of RESETs)
+ *   client ramless|resets|hellos --socket S --pid P --count N (N rings
+ *                  of HELLOs while the RAM file is not there, of RESETs,
+ *                  of HELLOs)
  *   client dear    --socket S --control C --pid P --count N (N full rings of MAPs in
  *                  fragmented bus space, the dearest entries, at once)
  *   client spread  --socket S --control C --count N [--pid P] (N guests
@@ -2147,6 +2148,8 @@ static int run_release(const struct opts *o)
  * (QEMU's user owns its directory, so it can take the file away), each
  * HELLO a lookup checking every directory of the path, some twenty system
  * calls, charged as one entry. "resets": RESETs with nothing mapped.
+ * "hellos": HELLOs served (the RAM file there), whose size check and log
+ * line come once a slot.
  */
 static int run_ring_full(const struct opts *o, const char *name, u16 op,
 			 u32 status)
@@ -2802,6 +2805,8 @@ int main(int argc, char **argv)
 		return run_ring_full(&o, "ramless", PVDMA_OP_HELLO, PVDMA_ST_IO);
 	if (!strcmp(mode, "resets") && o.count && o.pid)
 		return run_ring_full(&o, "resets", PVDMA_OP_RESET, PVDMA_ST_OK);
+	if (!strcmp(mode, "hellos") && o.count && o.pid)
+		return run_ring_full(&o, "hellos", PVDMA_OP_HELLO, PVDMA_ST_OK);
 	if (!strcmp(mode, "release") && o.count && o.pid && o.control)
 		return run_release(&o);
 	if (!strcmp(mode, "dear") && o.count && o.pid && o.control)

@@ -656,6 +656,38 @@ case_resets() {	# RESETs with nothing to release
 	ring_storm resets 64 "64 guests' rings of RESETs with nothing mapped: all answered"
 }
 
+# ring_ms NAME: how long the client's rings of NAME took to be answered
+ring_ms() {
+	sed -n "s/^$1: .* done in \([0-9.]*\) ms.*/\1/p" "$w/$1.out"
+}
+
+# A HELLO releases as a RESET does, and checks the RAM file's size (a
+# system call) and logs the layout; those once a slot, not once a HELLO:
+# 64 guests ring 1024 RESETs a slot in one epoll batch, then 1024 HELLOs
+# (the RAM file there), and the HELLOs may take at most 5 times as long
+# (50 ms of slack for the machine's load). Once a HELLO, they took 11
+# times as long.
+hellos_cheap() {
+	r=$(ring_ms resets)
+	h=$(ring_ms hellos)
+	echo "RESET rings answered in $r ms, HELLO rings in $h ms"
+	[ -n "$r" ] && [ -n "$h" ] && awk -v r="$r" -v h="$h" 'BEGIN { exit !(h < 5 * r + 50) }'
+}
+
+case_hellos() {	# HELLOs cost a RESET's work, their checks once a slot
+	start hellos --ring-slots 2 --max-batch 1024
+	for m in resets hellos; do
+		"$CLIENT" $m $(C) --pid "$pid" --count 64 >"$w/$m.out" 2>&1
+		rc=$?
+		grep "^$m:" "$w/$m.out"
+		check "64 guests' rings of $m (the RAM file there): all answered" \
+			sh -c "cat '$w/$m.out'; exit $rc"
+	done
+	check "  the HELLOs' rings in under 5 times the RESETs' time + 50 ms" hellos_cheap
+	check "  stats within 2 s" stats_within 2
+	check "hellos: pvdmad exits cleanly" stop
+}
+
 # The dearest entry, a MAP that tries every alignment in a fragmented bus
 # space, times a loop turn: 64 guests (the most one socket takes) each
 # take their whole bus space but for small gaps at its bottom where such
@@ -1575,7 +1607,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets dear hangups wideresets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair storm release ramless resets hellos dear hangups wideresets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -1364,6 +1364,48 @@ static void test_ram_shrunk(void **state)
 	unlink(path);
 }
 
+/*
+ * A HELLO checks the RAM file's size (a system call) and logs the layout:
+ * once a slot, whatever number of HELLOs it holds; each slot checks anew,
+ * so a file that shrank between two slots is still seen.
+ */
+static void test_hello_checks_once_a_slot(void **state)
+{
+	char path[] = "/tmp/pvdma-ram.XXXXXX";
+	struct companion_config cfg;
+	struct pvdma_companion c;
+	struct pvdma_shm_header *hdr;
+	struct pvdma_request ops[8];
+	struct pvdma_slot_hdr *slot;
+	bool more;
+	void *shm;
+	u32 i, s;
+	int fd = ram_file_companion(&c, path, &cfg, &shm);
+
+	hdr = shm;
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 8; i++)
+		ops[i].op = PVDMA_OP_HELLO;
+	for (s = 0; s < 2; s++) {
+		slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET +
+			(u64)(hdr->sq_tail & 3) * c.slot_size);
+		producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
+		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+		if (s)
+			assert_int_equal(ftruncate(fd, 2 << 20), 0);
+		assert_int_equal(companion_process_slice(&c, ~0ull, &more), 1);
+		assert_int_equal(c.ram_checks, s + 1);
+		for (i = 0; i < 8; i++)
+			assert_int_equal(producer_entry(slot, i)->status,
+					 s ? PVDMA_ST_IO : PVDMA_ST_OK);
+	}
+	assert_false(c.ready);
+	companion_destroy(&c);
+	free(shm);
+	close(fd);
+	unlink(path);
+}
+
 static int refusing_gate(void *ctx, int fd, const struct stat *st)
 {
 	(*(int *)ctx)++;
@@ -1468,6 +1510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_bus_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_ring, setup, teardown),
 		cmocka_unit_test(test_ram_shrunk),
+		cmocka_unit_test(test_hello_checks_once_a_slot),
 		cmocka_unit_test(test_ram_refused_once_a_slot),
 	};
 
