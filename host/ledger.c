@@ -251,11 +251,47 @@ void ledger_set_session(struct ledger *l, bool ready, u32 features)
 	ledger_publish(&l->hdr->ready, ready ? 1u : 0u);
 }
 
+/*
+ * The next stretch of records, at or after @i, on pages of the memfd that
+ * were ever written: [*first, *end). A page never written is a hole, and
+ * reading it allocates it (shmem), so a walk of every record made each
+ * ledger a restart took back as large as its geometry (10 MiB at the
+ * defaults, 40 MiB at 4 KiB pages) whatever the guest had mapped. A
+ * record that runs into a hole was never written (a write fills all of
+ * it). Without SEEK_DATA, everything from @i. false: none left.
+ */
+static bool ledger_next_written(const struct ledger *l, u32 i, u32 *first,
+				u32 *end)
+{
+	const u64 rec = sizeof(struct ledger_rec);
+	u64 base = (u64)((const u8 *)l->recs - (const u8 *)l->hdr);
+	u64 top = base + (u64)l->hdr->geo.records * rec;
+	off_t data, hole;
+
+	*first = i;
+	*end = l->hdr->geo.records;
+	if (i >= *end)
+		return false;
+	data = lseek(l->fd, (off_t)(base + (u64)i * rec), SEEK_DATA);
+	if (data < 0)
+		return errno != ENXIO;
+	hole = lseek(l->fd, data, SEEK_HOLE);
+	if ((u64)data >= top)
+		return false;
+	*first = (u32)(((u64)data - base + rec - 1) / rec);
+	if (hole >= 0 && (u64)hole < top)
+		*end = (u32)(((u64)hole - base) / rec);
+	/* a written page too short for a whole record: on past it */
+	if (*end <= *first)
+		*end = *first;
+	return true;
+}
+
 bool ledger_recover(struct ledger *l)
 {
 	struct ledger_hdr *h = l->hdr;
 	struct ledger_rec *r;
-	u32 i;
+	u32 i, first, end;
 
 	if (h->executing != h->done + 1)
 		return false;
@@ -267,9 +303,10 @@ bool ledger_recover(struct ledger *l)
 	 * release, which reaches that generation again. Then what it wrote
 	 * over or unmapped comes back (never one of its own, ledger_save_undo()).
 	 */
-	for (i = 0; i < h->geo.records; i++)
-		if (l->recs[i].serial == h->done)
-			l->recs[i].live = 0;
+	for (end = 0; ledger_next_written(l, end, &first, &end); end++)
+		for (i = first; i < end; i++)
+			if (l->recs[i].serial == h->done)
+				l->recs[i].live = 0;
 	for (i = 0; i < h->undo_count; i++) {
 		r = ledger_rec_of(l, l->undo[i].bus);
 		if (r)
@@ -283,15 +320,17 @@ bool ledger_recover(struct ledger *l)
 int ledger_for_each(struct ledger *l,
 		    int (*fn)(void *ctx, const struct ledger_rec *r), void *ctx)
 {
-	u32 i;
+	u32 i, first, end;
 	int err;
 
-	for (i = 0; i < l->hdr->geo.records; i++) {
-		if (!ledger_rec_live(l, &l->recs[i]))
-			continue;
-		err = fn(ctx, &l->recs[i]);
-		if (err)
-			return err;
+	for (end = 0; ledger_next_written(l, end, &first, &end); end++) {
+		for (i = first; i < end; i++) {
+			if (!ledger_rec_live(l, &l->recs[i]))
+				continue;
+			err = fn(ctx, &l->recs[i]);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }

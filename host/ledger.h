@@ -34,6 +34,8 @@
  * every page of its ledger (tens of MiB), and freeing them took as long
  * as they were many, in one ring entry. The pages stay (the ledger's size
  * bounds them); a departing device's go off the loop (ledger_forget()).
+ * A restart reads only the pages written (SEEK_DATA): reading a hole
+ * would allocate it.
  */
 #ifndef PVDMAD_LEDGER_H
 #define PVDMAD_LEDGER_H
