@@ -338,6 +338,14 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
  */
 #define DMA_SLICE_BYTES		(1ull << 20)
 #define COMPANION_SLICE_ENTRIES	256u
+/*
+ * A round's slices stop once the turn has run this long (one slice at
+ * least), the queues not reached first in the next turn's round: a slice
+ * is bounded, but a round of them is as long as the busy queues are many
+ * (128 connections), and a DMA slice runs one command whole, up to
+ * --dma-max-len.
+ */
+#define TURN_SLICES_NS		(10ull * 1000 * 1000)
 
 static void busy_add(struct pvdmad *d, struct ivshmem_client *cl)
 {
@@ -375,7 +383,18 @@ static int run_slice(struct pvdmad *d, struct ivshmem_client *cl)
 	return done;
 }
 
-/* A slice for each queue that was busy when the round began. */
+/* Has this loop turn run its slices' time? (Not in a turn: no.) */
+static bool turn_spent(const struct pvdmad *d)
+{
+	return d->loop.turn_start_ns &&
+	       evloop_now_ns() - d->loop.turn_start_ns >= TURN_SLICES_NS;
+}
+
+/*
+ * A slice for each queue that was busy when the round began, until the
+ * turn has run TURN_SLICES_NS (one slice at least): the rest stay first
+ * in the list.
+ */
 static void pvdmad_run_slices(struct pvdmad *d)
 {
 	struct ivshmem_client *cl, *last = d->busy;
@@ -386,15 +405,25 @@ static void pvdmad_run_slices(struct pvdmad *d)
 		busy_remove(d, cl);
 		if (run_slice(d, cl) > 0)
 			ivshmem_client_notify(cl, 0);
-		if (cl == last)
+		if (cl == last || turn_spent(d))
 			break;
 	}
 }
 
-/* A doorbell: a slice now, unless its turn is already in the round. */
+/*
+ * A doorbell: a slice now, unless its turn is already in the round or this
+ * loop turn has run its slices' time (then it joins the round): an epoll
+ * batch of doorbells is 32 slices.
+ */
 static int busy_doorbell(struct pvdmad *d, struct ivshmem_client *cl)
 {
-	return cl->busy ? 0 : run_slice(d, cl);
+	if (cl->busy)
+		return 0;
+	if (turn_spent(d)) {
+		busy_add(d, cl);
+		return 0;
+	}
+	return run_slice(d, cl);
 }
 
 static int companion_client_slice(void *ctx, struct ivshmem_client *cl,
