@@ -218,7 +218,9 @@ static void parse_option(struct cli *c, int o, const char *arg)
 	switch (o) {
 	case OPT_POLICY:
 		c->opt.oracle = !strcmp(arg, "oracle");
-		c->npolicies = 1;	/* the oracle runs alone */
+		/* the oracle runs alone, with the options pvdma would have */
+		c->order[0] = c->opt.policy;
+		c->npolicies = 1;
 		if (!c->opt.oracle && parse_policies(c, arg))
 			bad_value("policy", arg);
 		break;
