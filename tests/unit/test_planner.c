@@ -1038,7 +1038,7 @@ static void test_pvdma_exact_retry(void **state)
  * No exact pass for a call whose refused pass already needed more than
  * fits in the pages its misses asked for alone: exact windows could not
  * need less, and the pass would be refused at the same entry for its
- * whole cost (offload, vmmhost-big: refused lists planned twice).
+ * whole cost (vmmhost-big, server-heavy: refused lists planned twice).
  */
 static void test_pvdma_exact_pass_bound(void **state)
 {
