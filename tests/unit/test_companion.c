@@ -1364,6 +1364,25 @@ static void test_ram_shrunk(void **state)
 	unlink(path);
 }
 
+/* A slot of 8 HELLOs at the ring's tail (4 slots), published: the slot. */
+static struct pvdma_slot_hdr *post_hellos(const struct pvdma_companion *c,
+					  void *shm)
+{
+	struct pvdma_shm_header *hdr = shm;
+	struct pvdma_request ops[8];
+	struct pvdma_slot_hdr *slot;
+	u32 i;
+
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 8; i++)
+		ops[i].op = PVDMA_OP_HELLO;
+	slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET +
+		(u64)(hdr->sq_tail & 3) * c->slot_size);
+	producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
+	producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+	return slot;
+}
+
 /*
  * A HELLO checks the RAM file's size (a system call) and logs the layout:
  * once a slot, whatever number of HELLOs it holds; each slot checks anew,
@@ -1374,23 +1393,14 @@ static void test_hello_checks_once_a_slot(void **state)
 	char path[] = "/tmp/pvdma-ram.XXXXXX";
 	struct companion_config cfg;
 	struct pvdma_companion c;
-	struct pvdma_shm_header *hdr;
-	struct pvdma_request ops[8];
 	struct pvdma_slot_hdr *slot;
 	bool more;
 	void *shm;
 	u32 i, s;
 	int fd = ram_file_companion(&c, path, &cfg, &shm);
 
-	hdr = shm;
-	memset(ops, 0, sizeof(ops));
-	for (i = 0; i < 8; i++)
-		ops[i].op = PVDMA_OP_HELLO;
 	for (s = 0; s < 2; s++) {
-		slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET +
-			(u64)(hdr->sq_tail & 3) * c.slot_size);
-		producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
-		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
+		slot = post_hellos(&c, shm);
 		if (s)
 			assert_int_equal(ftruncate(fd, 2 << 20), 0);
 		assert_int_equal(companion_process_slice(&c, ~0ull, &more), 1);
@@ -1422,8 +1432,6 @@ static void test_ram_refused_once_a_slot(void **state)
 	char path[] = "/tmp/pvdma-ram.XXXXXX";
 	struct companion_config cfg;
 	struct pvdma_companion c;
-	struct pvdma_shm_header *hdr;
-	struct pvdma_request ops[8];
 	struct pvdma_slot_hdr *slot;
 	int tries = 0, fd;
 	bool more;
@@ -1433,17 +1441,9 @@ static void test_ram_refused_once_a_slot(void **state)
 	fd = ram_file_companion(&c, path, &cfg, &shm);
 	c.ram_gate = refusing_gate;
 	c.ram_gate_ctx = &tries;
-	hdr = shm;
-	memset(ops, 0, sizeof(ops));
-	for (i = 0; i < 8; i++)
-		ops[i].op = PVDMA_OP_HELLO;
 	/* the whole ring: 4 slots of 8 HELLOs */
-	for (i = 0; i < 4; i++) {
-		slot = (struct pvdma_slot_hdr *)((u8 *)shm + COMPANION_RING_OFFSET +
-			(u64)(hdr->sq_tail & 3) * c.slot_size);
-		producer_write_slot(slot, ops, 8, hdr->sq_tail + 1);
-		producer_publish(&hdr->sq_tail, hdr->sq_tail + 1);
-	}
+	for (i = 0; i < 4; i++)
+		slot = post_hellos(&c, shm);
 	/* the open's charge spends a budget of 20 at the first HELLO: the
 	 * slice stops inside the slot, and the rest of it, in the next
 	 * slice, is not tried again (the same slot): 7 entries and the slot */
