@@ -31,6 +31,8 @@ count() {	# name, exit status; parses $log
 	failed=$((failed + f))
 	if [ "$2" -ne 0 ] || [ "$f" -ne 0 ]; then
 		echo "FAIL: $1 ($p passed, $f failed, exit $2)"
+		# the failed checks first: a long suite's tail may not hold them
+		grep -E '^ *FAIL' "$log" | head -n 20
 		tail -n 40 "$log"
 	else
 		echo "ok:   $1 ($p passed)"
