@@ -73,6 +73,10 @@ step "planner: traces and classes A-G against rfc, oracle, every block size, poo
 python3 bench/planner_report.py "$REPLAY" "$out/policies.json" docs/perf/planner.md \
 	$traces
 
+step "planner at the edge: the smallest aperture each workload fits"
+# shellcheck disable=SC2086
+python3 bench/planner_edge.py "$REPLAY" docs/perf/planner-edge.md $traces
+
 step "planner cost: ns per op, every policy in one process"
 $BENCH --json >"$out/planner.json"
 
