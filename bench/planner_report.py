@@ -18,12 +18,13 @@ import json
 import subprocess
 import sys
 
+from hindsight import BLOCKS, best_block, misses_block_target, \
+    misses_rfc_target, short
+
 CLASSES = ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
            "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
            "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch",
            "j-stream", "l-rereg")
-BLOCKS = ("256K", "1M", "2M", "4M", "8M", "16M", "32M", "64M", "128M",
-          "256M")
 
 
 def replay(binary, args, source):
@@ -58,21 +59,6 @@ def measure(binary, source, rows_out):
         else:
             rows_out.append(r)
     return rows
-
-
-def best_block(rows):
-    rfc_failed = rows["rfc"]["failed_maps"]
-    fits = [(b["host_calls"], size) for size, b in rows["blocks"].items()
-            if b["failed_maps"] <= rfc_failed]
-    return min(fits, key=lambda t: t[0]) if fits else None
-
-
-def short(source):
-    if source.startswith("synthetic:"):
-        return source[len("synthetic:"):]
-    parts = source.split("/")
-    return "%s/%s" % (parts[-2].replace("nvidia-580-", ""),
-                      parts[-1].replace(".trace.xz", ""))
 
 
 def mib(b):
@@ -143,12 +129,11 @@ def targets(sources, results):
         if not best:
             continue
         name = short(src)
-        if rfc["host_calls"] >= 30 * best[0] and \
-                rfc["host_calls"] < 30 * pv["host_calls"]:
+        if misses_rfc_target(rfc["host_calls"], pv["host_calls"], best[0]):
             need_30x.append("%s (%.1fx; best block %.1fx)"
                             % (name, rfc["host_calls"] / max(1, pv["host_calls"]),
                                rfc["host_calls"] / best[0]))
-        if pv["host_calls"] > 2 * best[0]:
+        if misses_block_target(pv["host_calls"], best[0]):
             over_2x.append("%s (%.2f)" % (name, pv["host_calls"] / best[0]))
     return ["## Against the targets", "",
             "Written from the tables above, over %d workloads (traces and "

@@ -3,7 +3,9 @@
 # Integration test of pvdma-replay against the bounds docs/replay.md and
 # docs/performance.md ("Planner v2") state: every trace in the
 # repository's traces/ with --policy all, the synthetic workloads, and the
-# workload classes A-G each with its bounds. Every replay's exit status is
+# workload classes A-L each with its bounds. On every trace and class the
+# host-call targets are judged against the best fixed block with
+# hindsight (bench/hindsight.py, the definition make bench reports). Every replay's exit status is
 # checked against the rows it wrote (docs/replay.md, "Exit status"): a
 # replay that crashes or stops early fails the test. Prints one line per
 # check and "N passed, N failed" at the end.
@@ -17,11 +19,12 @@ need "$REPLAY"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 : >"$out/runs"
+runs="$out/runs"
 
 # replay LABEL FILE JUDGED ROWS ARGS...: pvdma-replay --json ARGS, its rows
-# appended to FILE. Notes its exit status, which policy's rows decide that
-# status (pvdma for --policy all) and how many rows it must write, for the
-# checks below.
+# appended to FILE. Notes in $runs its exit status, which policy's rows
+# decide that status (pvdma for --policy all) and how many rows it must
+# write, for the checks below.
 replay() {
 	r_label=$1 r_file=$2 r_judged=$3 r_rows=$4
 	shift 4
@@ -30,7 +33,7 @@ replay() {
 	"$REPLAY" --json --quiet "$@" >>"$r_file" 2>>"$out/traces.err"
 	r_rc=$?
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r_rc" "$r_file" "$r_from" \
-		"$(wc -l <"$r_file")" "$r_judged" "$r_rows" "$r_label" >>"$out/runs"
+		"$(wc -l <"$r_file")" "$r_judged" "$r_rows" "$r_label" >>"$runs"
 }
 
 traces=""
@@ -57,14 +60,55 @@ else
 fi
 
 # The workload classes at the default aperture, every policy.
-for class in a-stream a-descend a-scatter a-fill b-pinned c-context \
-	d-multictx e-upload f-longlists g-pool h-keep h-lists i-infer \
-	j-texture k-regbatch j-stream l-rereg; do
+classes="a-stream a-descend a-scatter a-fill b-pinned c-context d-multictx
+	e-upload f-longlists g-pool h-keep h-lists i-infer j-texture k-regbatch
+	j-stream l-rereg"
+for class in $classes; do
 	replay "class $class, --policy all" "$out/classes.json" pvdma 3 \
 		--policy all --synthetic "$class"
 	replay "class $class, --policy oracle" "$out/classes.json" oracle 1 \
 		--policy oracle --synthetic "$class"
 done
+
+# The fixed block at each size of bench/hindsight.py's BLOCKS over every
+# trace and class (8 classes a process, the most --synthetic takes): the
+# best size with hindsight is what pvdma's host calls are judged against.
+# A size's rows go to blocks.SIZE.json; two halves of the ladder run at
+# once (the sizes are independent processes: half the wall time where
+# two cores are free).
+block_ladder() {
+	runs="$out/runs.$1"
+	for size in $2; do
+		# shellcheck disable=SC2086
+		[ "$ntraces" -eq 0 ] || replay "$ntraces traces, --block $size" \
+			"$out/blocks.$size.json" block "$ntraces" \
+			--policy block --block "$size" $traces
+		group="" n=0
+		for class in $classes; do
+			group="$group --synthetic $class" n=$((n + 1))
+			[ $n -eq 8 ] || continue
+			# shellcheck disable=SC2086
+			replay "$n classes, --block $size" "$out/blocks.$size.json" \
+				block "$n" --policy block --block "$size" $group
+			group="" n=0
+		done
+		# shellcheck disable=SC2086
+		[ $n -eq 0 ] || replay "$n classes, --block $size" \
+			"$out/blocks.$size.json" block "$n" \
+			--policy block --block "$size" $group
+	done
+}
+blocks=$(PYTHONPATH="$(dirname "$0")/../../bench" python3 -c \
+	'import hindsight; print(" ".join(hindsight.BLOCKS))')
+[ -n "$blocks" ] || fail "bench/hindsight.py's BLOCKS read"
+# every other size in one half; each half a background subshell, its
+# $runs its own
+odd=$(echo $blocks | tr ' ' '\n' | sed -n 'p;n' | paste -sd' ' -)
+even=$(echo $blocks | tr ' ' '\n' | sed -n 'n;p' | paste -sd' ' -)
+block_ladder odd "$odd" &
+block_ladder even "$even" &
+wait
+cat "$out/runs.odd" "$out/runs.even" >>"$out/runs"
 
 # A wide aperture with a bus space only twice its size (the replay's
 # DART model): scattered 2 MiB maps over it fragment the bus space, and
@@ -124,14 +168,19 @@ check_exit "--policy pvdma, (an empty item) is a usage error" 2 \
 	"$REPLAY" --policy pvdma, --synthetic churn
 
 touch "$out/pressure.json"
-PYTHONPATH="$(dirname "$0")/.." python3 - "$out/traces.json" "$out/synth.json" "$out/classes.json" \
+PYTHONPATH="$(dirname "$0")/..:$(dirname "$0")/../../bench" python3 - \
+	"$out/traces.json" "$out/synth.json" "$out/classes.json" \
 	"$out/traces.err" "$out/runs" "$ntraces" "$out/counts" \
-	"$out/pressure.json" "$out/wide.json" "$out/seed3.json" <<'PY'
+	"$out/pressure.json" "$out/wide.json" "$out/seed3.json" "$out" <<'PY'
 import json
 import math
+import os
 import sys
 
 from checks import check, write_counts
+import hindsight
+from hindsight import BLOCKS, TIMES_BEST_BLOCK, TIMES_FEWER_THAN_RFC, \
+    best_block, misses_block_target, misses_rfc_target
 
 
 def load(path):
@@ -161,6 +210,84 @@ with open(sys.argv[5]) as f:
         check(int(rc) == want and len(rows) == int(nrows),
               "%s: exit %s (want %d), %d rows (want %s)"
               % (label, rc, want, len(rows), nrows))
+
+# The host-call targets (docs/performance.md) that today's planner misses,
+# by workload (bench/hindsight.py's short name) and target, each with why;
+# make bench's "Against the targets" (docs/perf/planner.md) names the same.
+# Any other miss fails, and so does an entry here that is met (take it
+# off: the list must say what is missed, no more).
+KNOWN_MISSES = {
+    ("e-upload", "2x"):
+        "the block wins by failing maps: its best size fails as many "
+        "upload heaps as rfc, each a host call saved; pvdma fails about "
+        "half as many and pays a call or more for each heap it maps "
+        "(docs/performance.md)",
+    ("h200/llm-prefill-decode", "30x"):
+        "speculation's cap: grown windows hold at most half the free "
+        "aperture, past the hit-scaled budget a list's misses get exact "
+        "windows, where a fixed block keeps every block the trace touches "
+        "(docs/performance.md)",
+}
+
+# Every trace's and class's row of the fixed block at each size.
+ladder = {}
+for size in BLOCKS:
+    path = os.path.join(sys.argv[11], "blocks.%s.json" % size)
+    if os.path.exists(path):
+        for src, by in load(path).items():
+            if "block" in by:
+                ladder.setdefault(src, {})[size] = by["block"]
+
+
+def judged(name, target, missed, what):
+    """One target's check: met, or missed where KNOWN_MISSES says so."""
+    why = KNOWN_MISSES.get((name, target))
+    if why is None:
+        check(not missed, "%s: %s" % (name, what))
+    elif missed:
+        check(True, "%s: known miss of the %s target, %s: %s"
+              % (name, target, why, what))
+    else:
+        check(False, "%s: the %s target is met, take it off KNOWN_MISSES: %s"
+              % (name, target, what))
+
+
+def hindsight_targets(source, rfc, pv):
+    """pvdma's host calls against the best fixed block with hindsight
+    (the fewest calls of the sizes failing no more maps than rfc): at
+    most 2x its calls, and 30x fewer than rfc's wherever it makes 30x
+    fewer."""
+    name = hindsight.short(source)
+    blocks = ladder.get(source, {})
+    check(len(blocks) == len(BLOCKS),
+          "%s: a block row at each of the %d sizes (%d)"
+          % (name, len(BLOCKS), len(blocks)))
+    best = best_block({"rfc": rfc, "blocks": blocks})
+    if best is None:
+        print("note: %s: every block size fails more maps than rfc's %d: "
+              "no hindsight bound" % (name, rfc["failed_maps"]))
+        return
+    calls, size = best
+    missed = misses_block_target(pv["host_calls"], calls)
+    judged(name, "2x", missed,
+           "pvdma host_calls %d %s %d x best block %s's %d (%.2fx)"
+           % (pv["host_calls"], ">" if missed else "<=", TIMES_BEST_BLOCK,
+              size, calls, pv["host_calls"] / max(1, calls)))
+    if rfc["host_calls"] < TIMES_FEWER_THAN_RFC * calls:
+        print("note: %s: best block %s's %d calls are %.1fx fewer than "
+              "rfc's %d: the %dx target does not apply"
+              % (name, size, calls, rfc["host_calls"] / max(1, calls),
+                 rfc["host_calls"], TIMES_FEWER_THAN_RFC))
+        return
+    missed = misses_rfc_target(rfc["host_calls"], pv["host_calls"], calls)
+    judged(name, "30x", missed,
+           "pvdma host_calls %d, rfc %d: %.1fx fewer (%s %dx, where best "
+           "block %s's %d calls are %.1fx fewer)"
+           % (pv["host_calls"], rfc["host_calls"],
+              rfc["host_calls"] / max(1, pv["host_calls"]),
+              "<" if missed else ">=", TIMES_FEWER_THAN_RFC, size, calls,
+              rfc["host_calls"] / max(1, calls)))
+
 
 traces = load(sys.argv[1])
 def oracle_bound(name, o, pv):
@@ -206,16 +333,10 @@ for name, by in sorted(traces.items()):
     check(pv["admission_refusals"] == pv["failed_maps"],
           "%s: pvdma's %d failed maps all refused at admission (%d)"
           % (short, pv["failed_maps"], pv["admission_refusals"]))
-    if pv["peak_live_bytes"] > 2 * pv["aperture"]:
-        # Far over the aperture (uvm-oversub: 2.7x) half the maps fail
-        # under any policy and the rest are mostly exact.
-        check(pv["host_calls"] * 4 <= rfc["host_calls"],
-              "%s: live set > 2x aperture: pvdma host_calls %d <= rfc %d / 4"
-              % (short, pv["host_calls"], rfc["host_calls"]))
-    else:
-        check(pv["host_calls"] * 10 <= rfc["host_calls"],
-              "%s: pvdma host_calls %d <= rfc %d / 10"
-              % (short, pv["host_calls"], rfc["host_calls"]))
+    # Far over the aperture too (uvm-oversub: 2.7x), where half the
+    # maps fail under any policy: the block that fails no more than rfc
+    # is the bound.
+    hindsight_targets(name, rfc, pv)
     if pv["peak_live_bytes"] <= pv["aperture"]:
         check(pv["failed_maps"] == 0,
               "%s: live set %d fits the aperture: pvdma failed_maps %d == 0"
@@ -304,6 +425,7 @@ for cls in ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
               % (cls, pol, r["verify_errors"], r["unmatched_unmaps"]))
     if "oracle" in by:
         oracle_bound(cls, by["oracle"], pv)
+    hindsight_targets("synthetic:" + cls, rfc, pv)
     check(pv["peak_aperture_bytes"] <= pv["aperture"],
           "%s: pvdma peak_aperture_bytes %d <= aperture"
           % (cls, pv["peak_aperture_bytes"]))
