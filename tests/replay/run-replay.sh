@@ -99,12 +99,11 @@ block_ladder() {
 	done
 }
 blocks=$(PYTHONPATH="$(dirname "$0")/../../bench" python3 -c \
-	'import hindsight; print(" ".join(hindsight.BLOCKS))')
+	'import hindsight; print("\n".join(hindsight.BLOCKS))')
 [ -n "$blocks" ] || fail "bench/hindsight.py's BLOCKS read"
 # every other size in one half; each half a background subshell, its
 # $runs its own
-odd=$(echo $blocks | tr ' ' '\n' | sed -n 'p;n' | paste -sd' ' -)
-even=$(echo $blocks | tr ' ' '\n' | sed -n 'n;p' | paste -sd' ' -)
+odd=$(echo "$blocks" | sed -n 'p;n') even=$(echo "$blocks" | sed -n 'n;p')
 block_ladder odd "$odd" &
 block_ladder even "$even" &
 wait
