@@ -30,6 +30,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from hindsight import best_block, misses_block_target
+
 SYNTHETIC = ("over-aperture", "storm4k", "a-stream", "a-descend",
              "a-scatter", "a-fill", "b-pinned", "c-context", "d-multictx",
              "e-upload", "f-longlists", "g-pool", "h-keep", "h-lists",
@@ -80,13 +82,6 @@ def measure(binary, src, aperture, blocks):
     return rows
 
 
-def best_block(rows):
-    rfc_failed = rows["rfc"]["failed_maps"]
-    fits = [(b["host_calls"], size) for size, b in rows["blocks"].items()
-            if b["failed_maps"] <= rfc_failed]
-    return min(fits) if fits else None
-
-
 def flags(label, rows):
     """What this row breaks, as short strings."""
     out = []
@@ -103,7 +98,7 @@ def flags(label, rows):
                    % (pv["failed_maps"] - pv["admission_refusals"],
                       pv["failed_maps"]))
     best = best_block(rows)
-    if best and pv["host_calls"] > 2 * best[0]:
+    if best and misses_block_target(pv["host_calls"], best[0]):
         out.append("block: calls %d > 2x block %s's %d"
                    % (pv["host_calls"], best[1], best[0]))
     if pv["peak_aperture_bytes"] > pv["aperture"] or \
