@@ -180,6 +180,7 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "turns", ls->turns);
 	jsonw_u64(w, "longest_turn_us", ls->longest_turn_ns / 1000);
 	jsonw_u64(w, "last_turn_us", ls->last_turn_ns / 1000);
+	jsonw_u64(w, "longest_turn_cpu_us", ls->longest_turn_cpu_ns / 1000);
 	jsonw_u64(w, "log_lines_dropped", pvdmad_log_dropped());
 	jsonw_string(w, "log_stderr", pvdmad_log_stderr_way());
 	jsonw_u64(w, "accept_out_of_fds", d->fd_reserve.out_of_fds);

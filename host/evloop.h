@@ -37,11 +37,15 @@ struct evloop_watch {
  * @longest_turn_ns:	the longest turn: from epoll_wait's return to
  *			evloop_turn_end() (handlers and the owner's work)
  * @last_turn_ns:	the latest turn
+ * @longest_turn_cpu_ns: the most CPU time the loop's thread spent in one
+ *			turn (the work alone: a busy machine's preemption
+ *			is in the wall times, not here)
  */
 struct evloop_stats {
 	uint64_t turns;
 	uint64_t longest_turn_ns;
 	uint64_t last_turn_ns;
+	uint64_t longest_turn_cpu_ns;
 };
 
 /**
@@ -49,12 +53,14 @@ struct evloop_stats {
  * @epfd:	epoll instance
  * @dead:	watches released during the current batch
  * @turn_start_ns: when the current turn began (0: none open)
+ * @turn_start_cpu_ns: the loop thread's CPU time then
  * @stats:	watchdog figures
  */
 struct evloop {
 	int epfd;
 	struct evloop_watch *dead;
 	uint64_t turn_start_ns;
+	uint64_t turn_start_cpu_ns;
 	struct evloop_stats stats;
 };
 
