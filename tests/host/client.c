@@ -34,7 +34,8 @@
  *                  [--answer-within A] (each connection's answer, 2 s if
  *                  not given: more to outwait a command-line read's 2 s)
  *   client churn   --socket S --count N        (connect, hang up)
- *   client fair    --socket S --dma-socket D   (one guest's big queue)
+ *   client fair    --socket S --dma-socket D [--dir W]  (one guest's big
+ *                  queue; --dir: it rings once the file W/go is there)
  *   client storm   --socket S                  (one guest's full ring)
  *   client release --socket S --control C --pid P --count N (N full
  *                  domains released at once: RESETs, then hang-ups)
@@ -1798,8 +1799,10 @@ static int fair_child(const struct opts *o, int to_parent, int from_parent)
 	char go;
 	u32 st;
 
-	if (companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id))
+	if (companion_open(&c, o->socket) || dma_open(&m, o->dma_socket, (u32)c.dev.id)) {
+		fprintf(stderr, "fair: guest B not set up (refused?)\n");
 		return 1;
+	}
 	bus = map_one_page(&c, 40ull << 20);
 	if (write(to_parent, &bus, sizeof(bus)) != sizeof(bus) ||
 	    read(from_parent, &go, 1) != 1)
@@ -1840,6 +1843,9 @@ static int two_guests_open(const struct opts *o, struct two_guests *g,
 	g->pid = fork();
 	if (g->pid == 0)
 		_exit(fair_child(o, g->up[1], g->down[0]));
+	/* B's ends: a B that gave up is an end of file here, not a hang */
+	close(g->up[1]);
+	close(g->down[0]);
 	if (g->pid < 0 || read(g->up[0], &cbus, sizeof(cbus)) != sizeof(cbus) ||
 	    !cbus || companion_open(&g->c, o->socket) ||
 	    dma_open(&g->m, o->dma_socket, (u32)g->c.dev.id) ||
@@ -1879,6 +1885,50 @@ static int two_guests_race(struct two_guests *g, u32 n, u32 last_seq,
 	return 0;
 }
 
+/*
+ * pvdmad's longest loop turn so far (pvdmactl stats), in wall time and in
+ * the loop thread's CPU time (the one the run-attack cases bound: a busy
+ * machine's preemption is in the wall time only); -1 where unknown.
+ */
+struct loop_turns {
+	long long wall_us, cpu_us;
+};
+
+static long long stats_key(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static struct loop_turns longest_turns(const struct opts *o)
+{
+	static char buf[1 << 16];
+	struct loop_turns t = { -1, -1 };
+	ssize_t n;
+
+	if (!o->control)
+		return t;
+	n = control_ask_within(o->control, 2000, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return t;
+	buf[n] = 0;
+	t.wall_us = stats_key(buf, "\"longest_turn_us\": ");
+	t.cpu_us = stats_key(buf, "\"longest_turn_cpu_us\": ");
+	return t;
+}
+
+/* "NAME: longest loop turn W us, CPU C us WHEN", its CPU time returned */
+static long long print_longest_turn(const struct opts *o, const char *name,
+				    const char *when)
+{
+	struct loop_turns t = longest_turns(o);
+
+	printf("%s: longest loop turn %lld us, CPU %lld us %s\n", name,
+	       t.wall_us, t.cpu_us, when);
+	return t.cpu_us;
+}
+
 /* B served while A's queue ran, whatever A's work was; both closed. */
 static int two_guests_done(const char *name, struct two_guests *g,
 			   const u64 t[2], u64 a_done)
@@ -1901,10 +1951,18 @@ static int run_fair(const struct opts *o)
 {
 	struct two_guests g;
 	u64 t[2], a_done;
+	char buf[8];
 	u32 i;
 
 	if (two_guests_open(o, &g, PVDMA_MAP_READ, FAIR_LEN)) {
 		check(false, "fair: two guests set up");
+		return 1;
+	}
+	printf("fair: two guests set up\n");	/* run-attack wide waits for it */
+	fflush(stdout);
+	/* --dir W: every pair set up, the script writes W/go: all ring at once */
+	if (o->dir && !file_wait(o->dir, "go", buf, sizeof(buf))) {
+		check(false, "fair: the script's go");
 		return 1;
 	}
 	for (i = 0; i < FAIR_CMDS; i++)
@@ -1915,6 +1973,7 @@ static int run_fair(const struct opts *o)
 		return 1;
 	printf("fair: B answered in %.1f ms; A's %d x 4 MiB done %.1f ms after B rang\n",
 	       (t[1] - t[0]) / 1e6, FAIR_CMDS, (a_done - t[0]) / 1e6);
+	print_longest_turn(o, "fair", "before the hang-ups");
 	return two_guests_done("fair: B exited cleanly", &g, t, a_done);
 }
 
@@ -2122,6 +2181,7 @@ static int run_release(const struct opts *o)
 	printf("release: %d RESETs of %u mappings each done in %.1f ms\n", n,
 	       maps, (now_ns() - t0) / 1e6);
 	check(ok, "release: every RESET answered");
+	print_longest_turn(o, "release", "before the hang-ups");
 
 	for (i = 0; i < n && ok; i++)
 		ok = release_fill(&c[i], ops);
@@ -2181,6 +2241,7 @@ static int run_ring_full(const struct opts *o, const char *name, u16 op,
 	printf("%s: %d rings of %u x %u entries done in %.1f ms\n", name, n,
 	       c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
 	check(ok, "every entry answered as expected");
+	print_longest_turn(o, name, "before the hang-ups");
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	free(ops);
@@ -2269,19 +2330,6 @@ static u64 dear_fragment(struct companion *c, struct pvdma_request *ops,
 	return base;
 }
 
-/* pvdmad's longest loop turn so far (pvdmactl stats), or -1. */
-static long long longest_turn_us(const struct opts *o)
-{
-	static char buf[1 << 16];
-	const char *key = "\"longest_turn_us\": ", *p;
-
-	if (!o->control ||
-	    control_ask_within(o->control, 2000, buf, sizeof(buf) - 1) <= 0)
-		return -1;
-	p = strstr(buf, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
-}
-
 static int run_dear(const struct opts *o)
 {
 	struct pvdma_slot_hdr **slots;
@@ -2326,10 +2374,9 @@ static int run_dear(const struct opts *o)
 	printf("dear: %d rings of %u x %u MAPs in fragmented bus space done in %.1f ms\n",
 	       n, c[0].hdr->ring_slots, batch, (now_ns() - t0) / 1e6);
 	check(ok, "dear: every MAP answered");
-	turn = longest_turn_us(o);
-	printf("dear: longest loop turn %lld us while the rings ran\n", turn);
+	turn = print_longest_turn(o, "dear", "while the rings ran");
 	check(turn >= 0 && turn < 250000,
-	      "dear: no loop turn of 250 ms or more while the rings ran");
+	      "dear: no loop turn of 250 ms CPU or more while the rings ran");
 	for (i = 0; i < n; i++)
 		ivs_close(&c[i].dev);
 	free(bus);
@@ -2393,8 +2440,8 @@ static int run_spread(const struct opts *o)
 	printf("spread: %d guests' bus spaces taken in mappings of %u pages in %.1f ms\n",
 	       n, SPREAD_PAGES, (now_ns() - t0) / 1e6);
 	check(ok, "spread: every MAP answered");
-	printf("spread: longest loop turn %lld us before the %s\n",
-	       longest_turn_us(o), o->pid ? "RESETs" : "hang-ups");
+	print_longest_turn(o, "spread",
+			   o->pid ? "before the RESETs" : "before the hang-ups");
 	if (o->pid && ok) {
 		/* each a RESET, rung at once: one round releases every ledger */
 		struct pvdma_slot_hdr **slots = calloc(n, sizeof(*slots));
@@ -2407,8 +2454,7 @@ static int run_spread(const struct opts *o)
 			ok = slot_answered(&c[i], slots[i], 1, 60000) &&
 			     producer_entry(slots[i], 0)->status == PVDMA_ST_OK;
 		check(ok, "spread: every RESET answered");
-		printf("spread: longest loop turn %lld us after the RESETs\n",
-		       longest_turn_us(o));
+		print_longest_turn(o, "spread", "after the RESETs");
 		free(slots);
 	}
 	for (i = 0; i < n; i++)

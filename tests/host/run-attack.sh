@@ -222,7 +222,8 @@ case_flagrace() {	# a race won on a shared eventfd: a short stall only
 	echo "flagrace: $won races won (logged)"
 	stats_within 2
 	if [ "$won" -gt 0 ]; then
-		check "  races won: no loop turn of 45 ms or more" longest_turn_under 45000
+		turn_check "  races won: no loop turn of 45 ms or more (wall: the race is a wait)" \
+			longest_wall_turn_under 45000
 	else
 		skip "flagrace: no race won in 4 s on this machine"
 	fi
@@ -590,32 +591,83 @@ case_fair() {	# DMA work in slices across devices
 # A slice is bounded, but a round of them was as long as the busy queues
 # were many, and a DMA slice runs a command whole (4 MiB by default): 16
 # pairs of guests (the client's fair: A queues 64 x 4 MiB CHECKSUMs, then B
-# rings one FILL) at once. A turn's slices stop after 10 ms (one slice at
-# least), the rest first in the next turn's round.
+# rings one FILL) at once, each pair set up before the next connects
+# and all ringing once the last is (the client waits for $w/go). A
+# turn's slices stop after 10 ms (one slice at least), the rest first in
+# the next turn's round. The bound is on the loop thread's CPU time, read
+# by the first pair done (before any hang-up).
 case_wide() {	# a loop turn's slices bounded, whatever the busy queues
 	start wide
 	fairs=
 	i=0
 	while [ $i -lt 16 ]; do
-		timeout 120 "$CLIENT" fair $(C) >"$w/fair$i.out" 2>&1 &
+		timeout 120 "$CLIENT" fair $(C) --dir "$w" >"$w/fair$i.out" 2>&1 &
 		fairs="$fairs $!"
+		fair_set_up "$w/fair$i.out" $!
 		i=$((i + 1))
 	done
+	echo go >"$w/go"
 	bad=0
 	for q in $fairs; do wait "$q" || bad=$((bad + 1)); done
 	grep -h "^fair:" "$w"/fair*.out | head -n 3
 	check "16 guests' 256 MiB DMA queues at once, another guest's FILL beside each: all served within 120 s" \
 		test "$bad" -eq 0
-	stats_within 2
-	check "  no loop turn of 140 ms or more" longest_turn_under 140000
+	check "  stats within 2 s" stats_within 2
+	turn_check "  no loop turn of 80 ms CPU or more while all 16 queues ran" \
+		first_longest_turn_under 80000 "$w"/fair*.out
 	check "wide: pvdmad exits cleanly" stop
 }
 
-# longest_turn_under US: the longest event-loop turn pvdmad measured
+# fair_set_up OUT PID: the client's two guests set up (or it gone), 10 s
+# at most: one user's QEMUs connecting together may have 6 command-line
+# reads in flight (docs/pvdmad.md), more are refused, and on a busy
+# machine the reads of 32 guests at once were not all that quick
+fair_set_up() {
+	i_=0
+	while [ $i_ -lt 100 ] && kill -0 "$2" 2>/dev/null &&
+		! grep -q "^fair: two guests set up" "$1"; do
+		sleep 0.1
+		i_=$((i_ + 1))
+	done
+}
+
+# turn_check NAME CHECK...: check, the figures printed either way (a
+# bound's margin is then in every run's log)
+turn_check() {
+	check "$@"
+	cat "$check_out"
+}
+
+# longest_turn_under US: the most CPU time pvdmad's loop thread spent in
+# one event-loop turn (its wall time printed too: on a busy machine that
+# also counts the turns' preemption, which is not what the cases bound)
 longest_turn_under() {
-	t=$(sed -n 's/.*"longest_turn_us": \([0-9]*\).*/\1/p' "$w/stats.json")
-	echo "longest loop turn ${t:-?} us"
+	t=$(sed -n 's/.*"longest_turn_cpu_us": \([0-9]*\).*/\1/p' "$w/stats.json")
+	echo "longest loop turn ${t:-?} us CPU," \
+		"$(sed -n 's/.*"longest_turn_us": \([0-9]*\).*/\1/p' "$w/stats.json") us wall"
 	[ -n "$t" ] && [ "$t" -lt "$1" ]
+}
+
+# longest_wall_turn_under US: the longest turn in wall time (a turn that
+# waits, as a peer's blocking eventfd makes it, costs no CPU)
+longest_wall_turn_under() {
+	t=$(sed -n 's/.*"longest_turn_us": \([0-9]*\).*/\1/p' "$w/stats.json")
+	echo "longest loop turn ${t:-?} us wall"
+	[ -n "$t" ] && [ "$t" -lt "$1" ]
+}
+
+# first_longest_turn_under US FILE...: the clients' longest loop turns,
+# each read before its own guests hung up (its "longest loop turn W us,
+# CPU C us" line): the least was read first, before any hang-up, and is
+# bounded by US (the turns of hang-ups are not what a case with a bound of
+# its own measures)
+first_longest_turn_under() {
+	b=$1
+	shift
+	t=$(sed -n 's/.*longest loop turn [0-9-]* us, CPU \([0-9]*\) us.*/\1/p' "$@" |
+		sort -n | head -n 1)
+	echo "longest loop turn ${t:-?} us CPU before the first hang-up"
+	[ -n "$t" ] && [ "$t" -lt "$b" ]
 }
 
 case_storm() {	# a companion ring run in slices, as DMA queues are
@@ -630,13 +682,16 @@ case_storm() {	# a companion ring run in slices, as DMA queues are
 	check "another guest's NOP served while that ring runs" \
 		sh -c "cat '$w/storm.out'; exit $rc"
 	stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	turn_check "  no loop turn of 250 ms CPU or more" longest_turn_under 250000
 	check "storm: pvdmad exits cleanly" stop
 }
 
 # The client's storm NAME from COUNT guests at once (tests/host/client.c),
-# then: every guest answered (WHAT), stats within 2 s, no loop turn of
-# 250 ms, a clean exit.
+# then: every guest answered (WHAT), no loop turn of 250 ms CPU before
+# they hung up (as many as 64 idle guests hanging up at once are a turn
+# of their own, not what these cases are about), stats within 2 s (with
+# "hangups" also the hang-ups' turn bounded: the release case's RESETs
+# and hang-ups both release what the guests mapped), a clean exit.
 # guests_gone SECONDS: pvdmad serves no guest within that long (stats.json
 # kept for what follows)
 guests_gone() {
@@ -649,13 +704,18 @@ guests_gone() {
 	return 1
 }
 
-ring_storm() {	# NAME COUNT WHAT
+ring_storm() {	# NAME COUNT WHAT [hangups]
 	"$CLIENT" "$1" $(C) --pid "$pid" --count "$2" >"$w/$1.out" 2>&1
 	rc=$?
 	grep "^$1:" "$w/$1.out"
 	check "$3" sh -c "cat '$w/$1.out'; exit $rc"
-	stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
+	turn_check "  no loop turn of 250 ms CPU or more before the hang-ups" \
+		first_longest_turn_under 250000 "$w/$1.out"
+	check "  stats within 2 s" stats_within 2
+	if [ -n "${4:-}" ]; then
+		turn_check "  no loop turn of 250 ms CPU or more, the hang-ups' included" \
+			longest_turn_under 250000
+	fi
 	check "$1: pvdmad exits cleanly" stop
 }
 
@@ -665,7 +725,7 @@ ring_storm() {	# NAME COUNT WHAT
 # release them in one epoll batch: by RESET, then by hanging up.
 case_release() {	# a release costs the same whatever the guest mapped
 	start release --max-batch 1024
-	ring_storm release 48 "48 guests' full domains (65536 mappings each) released at once: served"
+	ring_storm release 48 "48 guests' full domains (65536 mappings each) released at once: served" hangups
 }
 
 # A HELLO opens the RAM file if it is not open: a path walk, some twenty
@@ -732,7 +792,7 @@ case_dear() {	# a slot split across slices
 	"$CLIENT" dear $(C) --pid "$pid" --count 64 >"$w/dear.out" 2>&1
 	rc=$?
 	grep "^dear:" "$w/dear.out"
-	check "64 guests' rings (4 x 1024) of MAPs in fragmented bus space: all answered, no loop turn of 250 ms or more" \
+	check "64 guests' rings (4 x 1024) of MAPs in fragmented bus space: all answered, no loop turn of 250 ms CPU or more" \
 		sh -c "cat '$w/dear.out'; exit $rc"
 	check "  stats within 2 s after the hang-ups" stats_within 2
 	check "dear: pvdmad exits cleanly" stop
@@ -759,7 +819,7 @@ spread_run() {
 case_hangups() {	# a departing guest's ledger freed off the loop
 	spread_run hangups "32 guests' ledgers written whole: every MAP answered"
 	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
-	check "  no loop turn of 250 ms or more, the hang-ups' included" longest_turn_under 250000
+	turn_check "  no loop turn of 100 ms CPU or more, the hang-ups' included" longest_turn_under 100000
 	check "hangups: pvdmad exits cleanly" stop
 }
 
@@ -768,8 +828,9 @@ case_hangups() {	# a departing guest's ledger freed off the loop
 # many) made that turn all 32 of them.
 case_wideresets() {	# a release is a new generation of records, O(1)
 	spread_run wideresets "32 guests' ledgers written whole, then a RESET each at once: all answered" resets
+	turn_check "  no loop turn of 250 ms CPU or more, the RESETs' included, before the hang-ups" \
+		first_longest_turn_under 250000 "$w/spread.out"
 	check "  stats within 2 s" stats_within 2
-	check "  no loop turn of 250 ms or more" longest_turn_under 250000
 	check "wideresets: pvdmad exits cleanly" stop
 }
 
@@ -779,7 +840,7 @@ case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 		"$CLIENT" faulty $(C)
 	grep "^faulty:" "$check_out"
 	stats_within 2
-	check "  no loop turn of 100 ms or more" longest_turn_under 100000
+	turn_check "  no loop turn of 100 ms CPU or more" longest_turn_under 100000
 	check "faulty: pvdmad exits cleanly" stop
 }
 
@@ -1633,7 +1694,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 	fi
 	start watchdog
 	check "stats show the longest event-loop turn" sh -c \
-		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"longest_turn_us\": [0-9]' && '$PVDMACTL' --control '$w/ctl' stats | grep -q 'longest loop turn'"
+		"'$PVDMACTL' --control '$w/ctl' stats --json | grep -q '\"longest_turn_us\": [0-9].*\"longest_turn_cpu_us\": [0-9]' && '$PVDMACTL' --control '$w/ctl' stats | grep -q 'longest loop turn'"
 	check "watchdog: pvdmad exits cleanly" stop
 }
 
