@@ -533,11 +533,13 @@ void companion_ledger_geometry(const struct companion_config *cfg, u32 id,
  * @c:		the companion
  * @mappings:	records seen
  * @bytes:	their length
+ * @disagrees:	a record the domain translates otherwise
  */
 struct companion_rebuild {
 	struct pvdma_companion *c;
 	u64 mappings;
 	u64 bytes;
+	bool disagrees;
 };
 
 static int companion_restore_rec(void *ctx, const struct ledger_rec *r)
@@ -600,6 +602,25 @@ static int companion_recheck_rec(void *ctx, const struct ledger_rec *r)
 	return -EUCLEAN;
 }
 
+/*
+ * One record, all that a resume asks of it: re-created, its translation
+ * checked, then judged as a MAP now. One walk of the ledger, not one per
+ * question: a ledger written whole is tens of MiB read on the loop.
+ */
+static int companion_resume_rec(void *ctx, const struct ledger_rec *r)
+{
+	struct companion_rebuild *rb = ctx;
+	int err = companion_restore_rec(ctx, r);
+
+	if (err)
+		return err;
+	if (companion_check_rec(ctx, r)) {
+		rb->disagrees = true;	/* logged once the walk ends */
+		return -EUCLEAN;
+	}
+	return companion_recheck_rec(ctx, r);
+}
+
 /* The last completed slot, exactly as the guest should find it. */
 static void companion_republish(struct pvdma_companion *c)
 {
@@ -624,14 +645,23 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 
 	c->ledger = ledger;
 	rolled_back = ledger_recover(ledger);
-	err = ledger_for_each(ledger, companion_restore_rec, &rb);
-	if (err)
+	/* the session first: the walk judges each record as a MAP now */
+	if (ledger->hdr->ready) {
+		if (!guest_ram_is_open(&c->ram) && c->ram_cfg) {
+			err = companion_ram_open(c);
+			if (err)
+				return err;
+		}
+		c->ready = guest_ram_is_open(&c->ram);
+		c->features = ledger->hdr->features;
+	}
+	err = ledger_for_each(ledger, companion_resume_rec, &rb);
+	if (err && !rb.disagrees)
 		return err;
 	c->iommu->ops->stats(c->iommu, &st);
-	err = ledger_for_each(ledger, companion_check_rec, &rb);
-	if (!err && (st.live_mappings != rb.mappings || st.live_bytes != rb.bytes))
+	if (rb.disagrees || st.live_mappings != rb.mappings ||
+	    st.live_bytes != rb.bytes) {
 		err = -EUCLEAN;
-	if (err) {
 		pvdmad_log(PVDMAD_LOG_ERR,
 			"companion %u: the IOMMU domain disagrees with the ledger (%llu mappings, %llu bytes in the domain)",
 			c->id, (unsigned long long)st.live_mappings,
@@ -644,18 +674,6 @@ int companion_resume(struct pvdma_companion *c, struct ledger *ledger)
 	c->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&companion_hdr(c)->sq_head, c->sq_head);
 	companion_republish(c);
-	if (ledger->hdr->ready) {
-		if (!guest_ram_is_open(&c->ram) && c->ram_cfg) {
-			err = companion_ram_open(c);
-			if (err)
-				return err;
-		}
-		c->ready = guest_ram_is_open(&c->ram);
-		c->features = ledger->hdr->features;
-	}
-	err = ledger_for_each(ledger, companion_recheck_rec, &rb);
-	if (err)
-		return err;
 	pvdmad_log(PVDMAD_LOG_INFO,
 		"companion %u: resumed at slot %u, %llu mappings (%llu KiB) re-created and checked%s",
 		c->id, c->sq_head, (unsigned long long)rb.mappings,

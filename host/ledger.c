@@ -324,6 +324,7 @@ int ledger_for_each(struct ledger *l,
 	int err;
 
 	for (end = 0; ledger_next_written(l, end, &first, &end); end++) {
+		l->records_read += end - first;
 		for (i = first; i < end; i++) {
 			if (!ledger_rec_live(l, &l->recs[i]))
 				continue;

@@ -132,6 +132,7 @@ struct ledger {
 	struct ledger_rec *recs;
 	u64 size;
 	u64 punches;	/* releases that cost a system call (stats, tests) */
+	u64 records_read;	/* by ledger_for_each()'s walks (tests) */
 };
 
 /* A new, empty ledger in a fresh memfd. 0 or a negative errno. */

@@ -513,6 +513,36 @@ static void test_killed_after_commit(void **state)
 }
 
 /*
+ * A resume re-creates, checks and judges each record in one walk of the
+ * ledger: a ledger written whole is tens of MiB, read once on the loop,
+ * not once per question (it was three times).
+ */
+static void test_resume_reads_the_ledger_once(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct pvdma_slot_hdr *slot;
+	u64 one_walk;
+	bool died;
+	u32 n = 0;
+
+	assert_non_null(r);
+	run_setup(r);
+	slot = run_post_work(r, 0, false, &died);
+	assert_false(died);
+	r->ledger.records_read = 0;
+	assert_int_equal(ledger_for_each(&r->ledger, count_rec, &n), 0);
+	assert_int_equal(n, 4);
+	one_walk = r->ledger.records_read;
+	assert_true(one_walk >= n);
+	r->ledger.records_read = 0;
+	run_restart(r);
+	assert_int_equal(r->ledger.records_read, one_walk);
+	run_check_final(r, slot);
+	run_teardown(r);
+	free(r);
+}
+
+/*
  * pvdmad leaves (a restart) with a slot split across slices, three of its
  * five entries done: nothing of it was answered, so the slot rolls back
  * and runs again whole in the next process, answered once.
@@ -739,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_walk_reads_written_pages_only),
 		cmocka_unit_test(test_killed_anywhere_in_a_slot),
 		cmocka_unit_test(test_killed_after_commit),
+		cmocka_unit_test(test_resume_reads_the_ledger_once),
 		cmocka_unit_test(test_restart_inside_a_split_slot),
 		cmocka_unit_test(test_resume_refuses_bad_ledger),
 		cmocka_unit_test(test_resume_rechecks_ram),
