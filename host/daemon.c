@@ -333,7 +333,8 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
  * the loop polls its sockets between rounds, so one guest's full queue
  * can't make another's small request, or pvdmactl, wait for all of it.
  * DMA work is charged in bytes (dmadev_cost(): checked or moved, at least
- * DMADEV_CMD_COST a command), at least one command a slice; companion
+ * DMADEV_CMD_COST a command), a long command's data moved across slices
+ * (one IOMMU-page chunk a slice at least); companion
  * work in entries (a slice may stop inside a slot, at least one entry).
  */
 #define DMA_SLICE_BYTES		(1ull << 20)
@@ -342,8 +343,7 @@ static int companion_client_init(void *ctx, struct ivshmem_client *cl)
  * A round's slices stop once the turn has run this long (one slice at
  * least), the queues not reached first in the next turn's round: a slice
  * is bounded, but a round of them is as long as the busy queues are many
- * (128 connections), and a DMA slice runs one command whole, up to
- * --dma-max-len.
+ * (128 connections).
  */
 #define TURN_SLICES_NS		(10ull * 1000 * 1000)
 

@@ -11,24 +11,6 @@
 #include "ring_consumer.h"
 #include "shm_access.h"
 
-/* A decoded command (native endian, a private copy). */
-struct dmadev_cmd {
-	u16 op;
-	u16 flags;
-	u32 seq;
-	u64 src;
-	u64 dst;
-	u64 len;
-	u64 pattern;
-};
-
-/* The outcome written back. */
-struct dmadev_result {
-	u32 status;
-	u64 result;
-	u64 fault_bus;
-};
-
 int dmadev_config_check(const struct dmadev_config *cfg)
 {
 	if (!PVDMA_IS_POW2(cfg->queue_entries) ||
@@ -119,56 +101,43 @@ static bool dmadev_range_ok(struct dma_domain *dom, u64 bus, u64 len,
 }
 
 /*
- * Chunks where neither side crosses an IOMMU page. Overlapping ranges are
- * copied in ascending order, chunk by chunk (memmove within a chunk).
+ * One chunk of @cmd's move at @off, where neither side crosses an IOMMU
+ * page (the chunks a whole run makes, so a run split across slices moves
+ * the same bytes in the same order: overlapping ranges are copied in
+ * ascending order, chunk by chunk, memmove within a chunk). Its length,
+ * or 0 with *@fault set where a page is no longer mapped (the guest
+ * unmapped it while the command was split across slices).
  */
-static void dmadev_copy(struct dma_domain *dom, u64 src, u64 dst, u64 len)
+static u64 dmadev_chunk(struct dma_domain *dom, const struct dmadev_cmd *cmd,
+			u64 off, u64 *sum, u64 *fault)
 {
-	u64 schunk, dchunk, n;
-	u8 *s, *d;
+	u64 left = cmd->len - off, n = left, chunk;
+	const u8 *s = NULL;
+	u8 *d = NULL;
 
-	while (len) {
-		s = dmadev_xlate(dom, src, len, PVDMA_MAP_READ, &schunk);
-		d = dmadev_xlate(dom, dst, len, PVDMA_MAP_WRITE, &dchunk);
-		if (PVDMA_WARN_ON(!s || !d))
-			return;	/* checked before; mappings can't change here */
-		n = PVDMA_MIN(schunk, dchunk);
-		memmove(d, s, n);
-		src += n;
-		dst += n;
-		len -= n;
-	}
-}
-
-static void dmadev_fill(struct dma_domain *dom, u64 dst, u64 len, u8 byte)
-{
-	u64 chunk;
-	u8 *d;
-
-	while (len) {
-		d = dmadev_xlate(dom, dst, len, PVDMA_MAP_WRITE, &chunk);
-		if (PVDMA_WARN_ON(!d))
-			return;
-		memset(d, byte, chunk);
-		dst += chunk;
-		len -= chunk;
-	}
-}
-
-static u64 dmadev_sum(struct dma_domain *dom, u64 src, u64 len)
-{
-	u64 sum = PVDMA_CHECKSUM_SEED, chunk;
-	const u8 *s;
-
-	while (len) {
-		s = dmadev_xlate(dom, src, len, PVDMA_MAP_READ, &chunk);
-		if (PVDMA_WARN_ON(!s))
+	if (cmd->op != PVDMA_DEV_FILL) {
+		s = dmadev_xlate(dom, cmd->src + off, left, PVDMA_MAP_READ, &chunk);
+		if (!s) {
+			*fault = cmd->src + off;
 			return 0;
-		sum = pvdma_checksum(sum, s, chunk);
-		src += chunk;
-		len -= chunk;
+		}
+		n = PVDMA_MIN(n, chunk);
 	}
-	return sum;
+	if (cmd->op != PVDMA_DEV_CHECKSUM) {
+		d = dmadev_xlate(dom, cmd->dst + off, left, PVDMA_MAP_WRITE, &chunk);
+		if (!d) {
+			*fault = cmd->dst + off;
+			return 0;
+		}
+		n = PVDMA_MIN(n, chunk);
+	}
+	if (cmd->op == PVDMA_DEV_COPY)
+		memmove(d, s, n);
+	else if (cmd->op == PVDMA_DEV_FILL)
+		memset(d, (u8)cmd->pattern, n);
+	else
+		*sum = pvdma_checksum(*sum, s, n);
+	return n;
 }
 
 /* Shape checks that need no domain: op, flags, length, wrap-around. */
@@ -216,59 +185,99 @@ static struct dma_domain *dmadev_domain(struct pvdma_dmadev *d)
 	return d->resolve(d->resolve_ctx, peer);
 }
 
-/* One command's data movement, run under ramguard_run(). */
+/* Part of a command's data movement, run under ramguard_run(). */
 struct dmadev_move {
 	struct dma_domain *dom;
-	const struct dmadev_cmd *cmd;
-	struct dmadev_result *res;
+	struct dmadev_inflight *f;
+	u64 budget;
 };
 
+/* Chunks until @budget more bytes moved (one chunk at least) or the end. */
 static void dmadev_move(void *arg)
 {
-	const struct dmadev_move *mv = arg;
-	const struct dmadev_cmd *cmd = mv->cmd;
+	struct dmadev_move *mv = arg;
+	struct dmadev_inflight *f = mv->f;
+	u64 start = f->moved, n;
 
-	if (cmd->op == PVDMA_DEV_COPY)
-		dmadev_copy(mv->dom, cmd->src, cmd->dst, cmd->len);
-	else if (cmd->op == PVDMA_DEV_FILL)
-		dmadev_fill(mv->dom, cmd->dst, cmd->len, (u8)cmd->pattern);
-	else
-		mv->res->result = dmadev_sum(mv->dom, cmd->src, cmd->len);
+	while (f->moved < f->cmd.len &&
+	       (f->moved == start || f->moved - start < mv->budget)) {
+		n = dmadev_chunk(mv->dom, &f->cmd, f->moved, &f->res.result,
+				 &f->res.fault_bus);
+		if (!n) {
+			f->res.status = PVDMA_DEV_ST_FAULT;
+			return;
+		}
+		f->moved += n;
+	}
 }
 
-static void dmadev_exec(struct pvdma_dmadev *d, const struct dmadev_cmd *cmd,
-			struct dmadev_result *res)
+/* The checks, before anything moves: false if the command is answered
+ * already (refused, faulting, a NOP), true if its data is to move. */
+static bool dmadev_start(struct pvdma_dmadev *d, struct dmadev_inflight *f)
 {
-	struct dmadev_move mv = { .cmd = cmd, .res = res };
+	const struct dmadev_cmd *cmd = &f->cmd;
+	struct dmadev_result *res = &f->res;
 	struct dma_domain *dom;
 
 	res->status = dmadev_check(d, cmd);
 	if (res->status != PVDMA_DEV_ST_OK || cmd->op == PVDMA_DEV_NOP)
-		return;
+		return false;
 	dom = dmadev_domain(d);
 	if (!dom) {
 		res->status = PVDMA_DEV_ST_NOT_BOUND;
-		return;
+		return false;
 	}
-	mv.dom = dom;
 	if (!dmadev_ranges_ok(dom, cmd, &res->fault_bus)) {
 		res->status = PVDMA_DEV_ST_FAULT;
 		dom->ops->count(dom, res->status, 0);
-		return;
+		return false;
+	}
+	f->dom = dom;
+	if (cmd->op == PVDMA_DEV_CHECKSUM)
+		res->result = PVDMA_CHECKSUM_SEED;
+	return true;
+}
+
+/*
+ * Up to @budget more bytes of @f's data moved (one chunk at least); true
+ * once the command is answered (all moved, or a fault or an I/O error).
+ * Between slices the guest's companion may have gone (f->dom is looked up
+ * again then), or unmapped what the rest of the command names (a fault).
+ */
+static bool dmadev_step(struct pvdma_dmadev *d, struct dmadev_inflight *f,
+			u64 budget)
+{
+	struct dmadev_move mv = { .dom = f->dom, .f = f, .budget = budget };
+	struct dmadev_result *res = &f->res;
+	u64 before = f->moved;
+
+	if (!mv.dom) {
+		res->status = PVDMA_DEV_ST_NOT_BOUND;
+		res->result = 0;
+		return true;
 	}
 	/* The host may be unable to back a page (ramguard.h): an I/O error
 	 * for this command, part of it possibly done, pvdmad unharmed. */
 	if (!ramguard_run(dmadev_move, &mv)) {
 		res->status = PVDMA_DEV_ST_IO;
 		res->result = 0;
-		dom->ops->count(dom, res->status, 0);
+		mv.dom->ops->count(mv.dom, res->status, 0);
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"dma device %u: guest RAM could not be backed (SIGBUS: full tmpfs or hugetlbfs, or the file shrank): io",
 			d->id);
-		return;
+		return true;
 	}
-	dom->ops->count(dom, res->status, cmd->len);
-	d->stats.bytes += cmd->len;
+	d->work += f->moved - before;
+	if (res->status == PVDMA_DEV_ST_FAULT) {
+		res->result = 0;
+		mv.dom->ops->count(mv.dom, res->status, 0);
+		return true;
+	}
+	if (f->moved < f->cmd.len)
+		return false;
+	mv.dom->ops->count(mv.dom, res->status, f->cmd.len);
+	d->stats.bytes += f->cmd.len;
+	return true;
 }
 
 static void dmadev_decode(struct dmadev_cmd *cmd, const struct pvdma_dev_cmd *w)
@@ -309,38 +318,56 @@ static u64 dmadev_cost(const struct dmadev_cmd *cmd, u32 status)
 	return PVDMA_MAX(walked ? cmd->len : 0, (u64)DMADEV_CMD_COST);
 }
 
-static void dmadev_run_cmd(struct pvdma_dmadev *d, u32 index)
+static struct pvdma_dev_cmd *dmadev_entry(struct pvdma_dmadev *d, u32 index)
 {
-	struct pvdma_dev_cmd *w = (struct pvdma_dev_cmd *)((u8 *)d->shm +
-		DMADEV_QUEUE_OFFSET) + index;
-	struct dmadev_result res = { 0 };
+	return (struct pvdma_dev_cmd *)((u8 *)d->shm + DMADEV_QUEUE_OFFSET) +
+	       index;
+}
+
+/* The command at @index taken: its ledger slot begun, its snapshot checked. */
+static void dmadev_begin(struct pvdma_dmadev *d, u32 index)
+{
+	struct dmadev_inflight *f = &d->cur;
 	struct pvdma_dev_cmd snap;
-	struct dmadev_cmd cmd;
 
 	if (d->ledger)
 		ledger_begin(d->ledger);
-	shm_snapshot(&snap, w, sizeof(snap));
-	dmadev_decode(&cmd, &snap);
-	dmadev_exec(d, &cmd, &res);
-	dmadev_count(d, res.status);
-	d->work += dmadev_cost(&cmd, res.status);
-	if (res.status != PVDMA_DEV_ST_OK && pvdmad_log_get_level() >= PVDMAD_LOG_DEBUG)
+	*f = (struct dmadev_inflight){ .index = index };
+	shm_snapshot(&snap, dmadev_entry(d, index), sizeof(snap));
+	dmadev_decode(&f->cmd, &snap);
+	f->open = dmadev_start(d, f);
+}
+
+/* The command answered: counted, charged, committed, then published. */
+static void dmadev_answer(struct pvdma_dmadev *d)
+{
+	struct dmadev_inflight *f = &d->cur;
+	struct pvdma_dev_cmd *w = dmadev_entry(d, f->index);
+	const struct dmadev_cmd *cmd = &f->cmd;
+	const struct dmadev_result *res = &f->res;
+	u64 cost = dmadev_cost(cmd, res->status);
+
+	f->open = false;
+	dmadev_count(d, res->status);
+	/* what its checks walked, past the bytes dmadev_step() charged */
+	d->work += cost > f->moved ? cost - f->moved : 0;
+	if (res->status != PVDMA_DEV_ST_OK && pvdmad_log_get_level() >= PVDMAD_LOG_DEBUG)
 		pvdmad_log_ratelimited(PVDMAD_LOG_DEBUG,
 			"dma device %u: op %u src %#llx dst %#llx len %#llx: status %u, fault at %#llx",
-			d->id, cmd.op, (unsigned long long)cmd.src,
-			(unsigned long long)cmd.dst, (unsigned long long)cmd.len,
-			res.status, (unsigned long long)res.fault_bus);
-	shm_write64(&w->result, res.result);
-	shm_write64(&w->fault_bus, res.fault_bus);
-	shm_write32(&w->status, res.status);
+			d->id, cmd->op, (unsigned long long)cmd->src,
+			(unsigned long long)cmd->dst, (unsigned long long)cmd->len,
+			res->status, (unsigned long long)res->fault_bus);
+	shm_write64(&w->result, res->result);
+	shm_write64(&w->fault_bus, res->fault_bus);
+	shm_write32(&w->status, res->status);
 	d->stats.cmds++;
 	/* Committed before the guest sees it: never run twice. */
 	if (d->ledger)
 		ledger_commit(d->ledger, &(struct ledger_completion){
-			.index = index, .seq = cmd.seq, .status = res.status,
-			.result = res.result, .fault_bus = res.fault_bus,
+			.index = f->index, .seq = cmd->seq, .status = res->status,
+			.result = res->result, .fault_bus = res->fault_bus,
 			.stats = &d->stats, .stats_len = sizeof(d->stats) });
-	shm_store_release32(&w->done_seq, cmd.seq);
+	shm_store_release32(&w->done_seq, cmd->seq);
 }
 
 _Static_assert(sizeof(struct dmadev_stats) <= LEDGER_STATS_MAX,
@@ -375,19 +402,42 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	shm_store_release32(&w->done_seq, last->seq);
 }
 
-/* A slice of the queue: commands run until they cost @budget bytes
- * (dmadev_cost()), not only bytes moved. */
+/*
+ * A slice of the queue: commands run until they cost @budget bytes
+ * (dmadev_cost()), not only bytes moved; a command's data moves in
+ * chunks until the budget is spent (one chunk at least), the rest in the
+ * next slices: a command may be as long as --dma-max-len.
+ */
 struct dmadev_slice {
 	struct pvdma_dmadev *d;
 	u64 start;
 	u64 budget;
 };
 
+static bool dmadev_spent(const struct dmadev_slice *sl)
+{
+	return sl->d->work - sl->start >= sl->budget;
+}
+
+/* The open command moved on within the slice's budget; true once answered. */
+static bool dmadev_run_open(struct dmadev_slice *sl)
+{
+	struct pvdma_dmadev *d = sl->d;
+	u64 left = dmadev_spent(sl) ? 0 : sl->budget - (d->work - sl->start);
+
+	if (d->cur.open && !dmadev_step(d, &d->cur, left))
+		return false;
+	dmadev_answer(d);
+	return true;
+}
+
 static enum ring_run dmadev_ring_run(void *ctx, u32 index)
 {
 	struct dmadev_slice *sl = ctx;
 
-	dmadev_run_cmd(sl->d, index);
+	dmadev_begin(sl->d, index);
+	if (!dmadev_run_open(sl))
+		return RING_UNFINISHED;
 	return sl->d->work - sl->start < sl->budget ? RING_RAN : RING_SPENT;
 }
 
@@ -402,16 +452,30 @@ int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)
 		.shm_tail = &h->sq_tail, .entries = d->queue_entries,
 		.run = dmadev_ring_run, .ctx = &sl,
 	};
-	int done = ring_consume(&rc, more);
+	int done = 0, n;
 
-	if (done < 0) {
+	/* A command begun runs on whatever the guest did to sq_tail since:
+	 * it was posted when it was taken, and its answer is owed. */
+	if (d->cur.open) {
+		*more = true;
+		d->cur.dom = dmadev_domain(d);
+		if (!dmadev_run_open(&sl))
+			return 0;
+		d->sq_head++;
+		shm_store_release32(&h->sq_head, d->sq_head);
+		done = 1;
+		if (dmadev_spent(&sl))
+			return done;	/* the next slice finds out */
+	}
+	n = ring_consume(&rc, more);
+	if (n < 0) {
 		d->stats.bad_tail++;
 		pvdmad_log_ratelimited(PVDMAD_LOG_WARN,
 			"dma device %u: impossible sq_tail %u (sq_head %u), ignored",
 			d->id, rc.tail, d->sq_head);
-		return 0;
+		return done;
 	}
-	return done;
+	return done + n;
 }
 
 int dmadev_process(struct pvdma_dmadev *d)

@@ -65,6 +65,43 @@ struct dmadev_stats {
  */
 typedef struct dma_domain *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
 
+/* A decoded command (native endian, a private copy). */
+struct dmadev_cmd {
+	u16 op;
+	u16 flags;
+	u32 seq;
+	u64 src;
+	u64 dst;
+	u64 len;
+	u64 pattern;
+};
+
+/* The outcome written back. */
+struct dmadev_result {
+	u32 status;
+	u64 result;
+	u64 fault_bus;
+};
+
+/**
+ * struct dmadev_inflight - a command whose data moves across slices
+ * @open:	one is begun and not answered
+ * @index:	its queue entry
+ * @cmd:	its snapshot
+ * @res:	its outcome so far (a checksum's running sum)
+ * @moved:	bytes moved
+ * @dom:	the domain it moves through: the one its checks used, then
+ *		looked up again each slice (the companion may be gone)
+ */
+struct dmadev_inflight {
+	bool open;
+	u32 index;
+	struct dma_domain *dom;
+	struct dmadev_cmd cmd;
+	struct dmadev_result res;
+	u64 moved;
+};
+
 /**
  * struct pvdma_dmadev - one DMA device instance
  * @id:		the guest's ivshmem peer id on the DMA socket
@@ -80,6 +117,7 @@ typedef struct dma_domain *(*dmadev_resolve_fn)(void *ctx, u32 domain_peer);
  * @stats:	counters
  * @work:	what the commands run so far cost (dmadev_cost()): what the
  *		slices charge, bytes checked as well as moved
+ * @cur:	the command a slice's budget ran out inside, if any
  */
 struct pvdma_dmadev {
 	u32 id;
@@ -94,6 +132,7 @@ struct pvdma_dmadev {
 	struct ledger *ledger;
 	struct dmadev_stats stats;
 	u64 work;
+	struct dmadev_inflight cur;
 };
 
 int dmadev_config_check(const struct dmadev_config *cfg);

@@ -34,8 +34,9 @@
  *                  [--answer-within A] (each connection's answer, 2 s if
  *                  not given: more to outwait a command-line read's 2 s)
  *   client churn   --socket S --count N        (connect, hang up)
- *   client fair    --socket S --dma-socket D [--dir W]  (one guest's big
- *                  queue; --dir: it rings once the file W/go is there)
+ *   client fair    --socket S --dma-socket D [--dir W] [--count M]  (one
+ *                  guest's big queue; --dir: it rings once the file W/go is
+ *                  there; --count: its commands M MiB each, not 4)
  *   client storm   --socket S                  (one guest's full ring)
  *   client release --socket S --control C --pid P --count N (N full
  *                  domains released at once: RESETs, then hang-ups)
@@ -1949,12 +1950,14 @@ static int two_guests_done(const char *name, struct two_guests *g,
 
 static int run_fair(const struct opts *o)
 {
+	/* --count M: A's commands M MiB each, as many as make 256 MiB */
+	u64 len = o->count > 0 ? (u64)o->count << 20 : FAIR_LEN;
+	u32 i, cmds = (u32)PVDMA_MAX(FAIR_CMDS * FAIR_LEN / len, 1ull);
 	struct two_guests g;
 	u64 t[2], a_done;
 	char buf[8];
-	u32 i;
 
-	if (two_guests_open(o, &g, PVDMA_MAP_READ, FAIR_LEN)) {
+	if (two_guests_open(o, &g, PVDMA_MAP_READ, len)) {
 		check(false, "fair: two guests set up");
 		return 1;
 	}
@@ -1965,14 +1968,15 @@ static int run_fair(const struct opts *o)
 		check(false, "fair: the script's go");
 		return 1;
 	}
-	for (i = 0; i < FAIR_CMDS; i++)
+	for (i = 0; i < cmds; i++)
 		producer_write_cmd(g.q, g.m.hdr->queue_entries,
 				   g.m.hdr->sq_tail + i, PVDMA_DEV_CHECKSUM,
-				   g.bus, 0, FAIR_LEN, 0, ++g.m.seq);
-	if (two_guests_race(&g, FAIR_CMDS, g.m.seq, 30000, t, &a_done))
+				   g.bus, 0, len, 0, ++g.m.seq);
+	if (two_guests_race(&g, cmds, g.m.seq, 30000, t, &a_done))
 		return 1;
-	printf("fair: B answered in %.1f ms; A's %d x 4 MiB done %.1f ms after B rang\n",
-	       (t[1] - t[0]) / 1e6, FAIR_CMDS, (a_done - t[0]) / 1e6);
+	printf("fair: B answered in %.1f ms; A's %u x %llu MiB done %.1f ms after B rang\n",
+	       (t[1] - t[0]) / 1e6, cmds, (unsigned long long)(len >> 20),
+	       (a_done - t[0]) / 1e6);
 	print_longest_turn(o, "fair", "before the hang-ups");
 	return two_guests_done("fair: B exited cleanly", &g, t, a_done);
 }

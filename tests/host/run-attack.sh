@@ -834,6 +834,22 @@ case_wideresets() {	# a release is a new generation of records, O(1)
 	check "wideresets: pvdmad exits cleanly" stop
 }
 
+# A DMA command may be as long as --dma-max-len, and a slice moved one
+# whole: a guest's queue of 32 MiB CHECKSUMs made each of its slices a
+# loop turn of tens of ms under ASan, however few the busy queues. A
+# command's data now moves in chunks, a slice's budget (1 MiB) at a time.
+case_bigcmd() {	# a long DMA command split across slices
+	start bigcmd --dma-max-len 32M
+	"$CLIENT" fair $(C) --count 32 >"$w/bigcmd.out" 2>&1
+	rc=$?
+	grep "^fair:" "$w/bigcmd.out"
+	check "a guest's small command is served while another's queue of 32 MiB CHECKSUMs runs" \
+		sh -c "cat '$w/bigcmd.out'; exit $rc"
+	turn_check "  no loop turn of 30 ms CPU or more while it ran" \
+		first_longest_turn_under 30000 "$w/bigcmd.out"
+	check "bigcmd: pvdmad exits cleanly" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1699,7 +1715,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups wideresets faulty lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups wideresets faulty bigcmd lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -311,6 +311,72 @@ static void test_slices(void **state)
 	assert_false(more);
 }
 
+/* Post one command without running the queue. */
+static struct pvdma_dev_cmd *post_cmd(struct harness *h, u16 op, u64 src,
+				      u64 dst, u64 len)
+{
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+	struct pvdma_dev_cmd *cmd = producer_write_cmd(
+		(struct pvdma_dev_cmd *)((u8 *)h->dshm + DMADEV_QUEUE_OFFSET),
+		h->dcfg.queue_entries, dh->sq_tail, op, src, dst, len, 0,
+		++h->seq);
+
+	dh->domain_peer = h->c.id;
+	producer_publish(&dh->sq_tail, dh->sq_tail + 1);
+	return cmd;
+}
+
+/* Slices of @budget until @cmd is answered: how many it took. */
+static int slices_until_done(struct harness *h, struct pvdma_dev_cmd *cmd,
+			     u64 budget)
+{
+	bool more = true;
+	int n = 0;
+
+	while (cmd->done_seq != cmd->seq && n < 1000) {
+		dmadev_process_slice(&h->dev, budget, &more);
+		n++;
+		if (cmd->done_seq != cmd->seq) {
+			assert_true(more);
+			assert_int_equal(harness_dhdr(h)->sq_head, h->dev.sq_head);
+		}
+	}
+	return n;
+}
+
+/*
+ * A command longer than a slice's budget moves across slices, a chunk
+ * (an IOMMU page here) at least each, and ends as a whole run would: the
+ * same checksum, the same bytes copied. It was run whole in one slice,
+ * however long (--dma-max-len): one long loop turn.
+ */
+static void test_slices_split_a_command(void **state)
+{
+	struct harness *h = *state;
+	u64 page = h->cfg.iommu.page_size, len = 8 * page;
+	u64 src = map_ok(h, 0x100000, len, H_RW);
+	u64 dst = map_ok(h, 0x200000, len, H_RW);
+	struct pvdma_dev_cmd *cmd;
+	u64 whole;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		h->ram[0x100000 + i] = (u8)(i * 131 + (i >> 9));
+	cmd = harness_dma(h, PVDMA_DEV_CHECKSUM, src, 0, len, 0);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	whole = cmd->result;
+	cmd = post_cmd(h, PVDMA_DEV_CHECKSUM, src, 0, len);
+	assert_int_equal(slices_until_done(h, cmd, page), 8);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(cmd->result, whole);
+	cmd = post_cmd(h, PVDMA_DEV_COPY, src, dst, len);
+	assert_int_equal(slices_until_done(h, cmd, 3 * page), 3);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_memory_equal(h->ram + 0x200000, h->ram + 0x100000, len);
+	assert_int_equal(h->dev.stats.bytes, 3 * len);
+	assert_int_equal(h->dev.stats.ok, 3);
+}
+
 /*
  * Commands that move nothing are charged too: a FILL faulting after the
  * pages it checked costs its length (its translations), so a queue of
@@ -512,6 +578,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slices_split_a_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slices_charge_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
