@@ -16,12 +16,9 @@ oracle cannot fit even at the largest aperture.
 Usage: planner_edge.py [--jobs N] REPLAY OUT.md [TRACE...]
 """
 import argparse
-import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from planner_sweep import replay, sources  # noqa: E402
+from planner_sweep import replay, sources
 
 MIB = 1 << 20
 STEP = 16 * MIB

@@ -438,7 +438,7 @@ static enum ring_run dmadev_ring_run(void *ctx, u32 index)
 	dmadev_begin(sl->d, index);
 	if (!dmadev_run_open(sl))
 		return RING_UNFINISHED;
-	return sl->d->work - sl->start < sl->budget ? RING_RAN : RING_SPENT;
+	return dmadev_spent(sl) ? RING_SPENT : RING_RAN;
 }
 
 int dmadev_process_slice(struct pvdma_dmadev *d, u64 budget, bool *more)

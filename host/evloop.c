@@ -12,12 +12,17 @@
 
 #define EVLOOP_BATCH	32
 
-uint64_t evloop_now_ns(void)
+static uint64_t evloop_clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t evloop_now_ns(void)
+{
+	return evloop_clock_ns(CLOCK_MONOTONIC);
 }
 
 /*
@@ -26,10 +31,7 @@ uint64_t evloop_now_ns(void)
  */
 static uint64_t evloop_cpu_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return evloop_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int evloop_init(struct evloop *l)
