@@ -9,6 +9,7 @@
 #  - the blocks made from committed files (restart costs, churn curve)
 #    match them;
 #  - the lint fails on made-up documents with stray numbers;
+#  - docs/performance.md's class table states run-replay's bounds;
 #  - no tracked file refers to an issue by its number.
 # The blocks made from a fresh replay are tests/verdict/run-tables.sh's.
 # No build needed. Prints "N passed, N failed".
@@ -21,6 +22,15 @@ trap 'rm -rf "$dir"' EXIT
 # docblocks.py prints a line per document or block and its own count.
 counted python3 scripts/docblocks.py --lint
 counted python3 scripts/docblocks.py --check
+
+# docs/performance.md's class table states run-replay's bounds; a copy with
+# one bound changed must fail.
+counted python3 tests/docs/class_bounds.py
+sed 's/^\(| g-pool |.*>= \)\([0-9]*\)x |$/\1\21x |/' docs/performance.md \
+	>"$dir/performance.md"
+check_exit "class bounds: a table bound unlike the test's fails" 1 \
+	python3 tests/docs/class_bounds.py "$dir/performance.md" \
+	tests/replay/run-replay.sh
 
 # The lint itself, on documents made up here: it must fail on each stray
 # number and pass what is generated, quoted or allowed.
