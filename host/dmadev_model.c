@@ -100,25 +100,60 @@ static bool dmadev_range_ok(struct dma_domain *dom, u64 bus, u64 len,
 	return true;
 }
 
+/* Do [a, a + n) and [b, b + n) share a byte? */
+static bool dmadev_overlap(const u8 *a, const u8 *b, u64 n)
+{
+	return a < b + n && b < a + n;
+}
+
 /*
- * One chunk of @cmd's move at @off, where neither side crosses an IOMMU
+ * A COPY chunk. Where its source and destination overlap (in guest RAM:
+ * two bus pages may map one page), it can't be run twice from its
+ * source, so with a ledger it goes through the stage: the source copied
+ * there and that kept (ledger_progress()) before the destination is
+ * written; a restart cut inside it writes it again from the stage
+ * (@f->staged, the first chunk of a resumed command).
+ */
+static void dmadev_copy(struct ledger *l, struct dmadev_inflight *f, u8 *d,
+			const u8 *s, u64 n)
+{
+	u64 room = 0;
+	u8 *stage = l ? ledger_stage(l, &room) : NULL;
+	bool redo = f->staged == n;
+
+	f->staged = 0;
+	if (!stage || n > room || (!redo && !dmadev_overlap(d, s, n))) {
+		memmove(d, s, n);
+		return;
+	}
+	if (!redo) {
+		memcpy(stage, s, n);
+		ledger_progress(l, &(struct ledger_progress){
+			.moved = f->moved, .staged = n });
+	}
+	memcpy(d, stage, n);
+}
+
+/*
+ * One chunk of @f's move at f->moved, where neither side crosses an IOMMU
  * page (the chunks a whole run makes, so a run split across slices moves
  * the same bytes in the same order: overlapping ranges are copied in
  * ascending order, chunk by chunk, memmove within a chunk). Its length,
- * or 0 with *@fault set where a page is no longer mapped (the guest
+ * or 0 with the fault set where a page is no longer mapped (the guest
  * unmapped it while the command was split across slices).
  */
-static u64 dmadev_chunk(struct dma_domain *dom, const struct dmadev_cmd *cmd,
-			u64 off, u64 *sum, u64 *fault)
+static u64 dmadev_chunk(struct dma_domain *dom, struct ledger *l,
+			struct dmadev_inflight *f)
 {
-	u64 left = cmd->len - off, n = left, chunk;
+	const struct dmadev_cmd *cmd = &f->cmd;
+	u64 off = f->moved, left = cmd->len - off, n = left, chunk;
 	const u8 *s = NULL;
 	u8 *d = NULL;
 
 	if (cmd->op != PVDMA_DEV_FILL) {
 		s = dmadev_xlate(dom, cmd->src + off, left, PVDMA_MAP_READ, &chunk);
 		if (!s) {
-			*fault = cmd->src + off;
+			f->res.fault_bus = cmd->src + off;
 			return 0;
 		}
 		n = PVDMA_MIN(n, chunk);
@@ -126,17 +161,17 @@ static u64 dmadev_chunk(struct dma_domain *dom, const struct dmadev_cmd *cmd,
 	if (cmd->op != PVDMA_DEV_CHECKSUM) {
 		d = dmadev_xlate(dom, cmd->dst + off, left, PVDMA_MAP_WRITE, &chunk);
 		if (!d) {
-			*fault = cmd->dst + off;
+			f->res.fault_bus = cmd->dst + off;
 			return 0;
 		}
 		n = PVDMA_MIN(n, chunk);
 	}
 	if (cmd->op == PVDMA_DEV_COPY)
-		memmove(d, s, n);
+		dmadev_copy(l, f, d, s, n);
 	else if (cmd->op == PVDMA_DEV_FILL)
 		memset(d, (u8)cmd->pattern, n);
 	else
-		*sum = pvdma_checksum(*sum, s, n);
+		f->res.result = pvdma_checksum(f->res.result, s, n);
 	return n;
 }
 
@@ -188,6 +223,7 @@ static struct dma_domain *dmadev_domain(struct pvdma_dmadev *d)
 /* Part of a command's data movement, run under ramguard_run(). */
 struct dmadev_move {
 	struct dma_domain *dom;
+	struct ledger *ledger;
 	struct dmadev_inflight *f;
 	u64 budget;
 };
@@ -201,13 +237,16 @@ static void dmadev_move(void *arg)
 
 	while (f->moved < f->cmd.len &&
 	       (f->moved == start || f->moved - start < mv->budget)) {
-		n = dmadev_chunk(mv->dom, &f->cmd, f->moved, &f->res.result,
-				 &f->res.fault_bus);
+		n = dmadev_chunk(mv->dom, mv->ledger, f);
 		if (!n) {
 			f->res.status = PVDMA_DEV_ST_FAULT;
 			return;
 		}
 		f->moved += n;
+		/* a restart goes on from here (dmadev_resume()) */
+		if (mv->ledger)
+			ledger_progress(mv->ledger, &(struct ledger_progress){
+				.moved = f->moved, .sum = f->res.result });
 	}
 }
 
@@ -247,7 +286,9 @@ static bool dmadev_start(struct pvdma_dmadev *d, struct dmadev_inflight *f)
 static bool dmadev_step(struct pvdma_dmadev *d, struct dmadev_inflight *f,
 			u64 budget)
 {
-	struct dmadev_move mv = { .dom = f->dom, .f = f, .budget = budget };
+	struct dmadev_move mv = {
+		.dom = f->dom, .ledger = d->ledger, .f = f, .budget = budget,
+	};
 	struct dmadev_result *res = &f->res;
 	u64 before = f->moved;
 
@@ -324,18 +365,44 @@ static struct pvdma_dev_cmd *dmadev_entry(struct pvdma_dmadev *d, u32 index)
 	       index;
 }
 
-/* The command at @index taken: its ledger slot begun, its snapshot checked. */
+_Static_assert(sizeof(struct dmadev_cmd) <= LEDGER_CMD_MAX,
+	       "the ledger keeps a DMA command's snapshot");
+
+/*
+ * The command at @index taken: its ledger slot begun, its snapshot checked
+ * and, if its data is to move, kept with its progress. The first one
+ * after a restart may be one the previous process cut (d->resume): its
+ * kept snapshot, checked again, goes on where it stopped.
+ */
 static void dmadev_begin(struct pvdma_dmadev *d, u32 index)
 {
-	struct dmadev_inflight *f = &d->cur;
+	struct dmadev_inflight *f = &d->cur, *r = &d->resume;
 	struct pvdma_dev_cmd snap;
+	bool resume = r->open;
 
 	if (d->ledger)
 		ledger_begin(d->ledger);
 	*f = (struct dmadev_inflight){ .index = index };
-	shm_snapshot(&snap, dmadev_entry(d, index), sizeof(snap));
-	dmadev_decode(&f->cmd, &snap);
+	r->open = false;
+	if (resume) {
+		f->cmd = r->cmd;
+	} else {
+		shm_snapshot(&snap, dmadev_entry(d, index), sizeof(snap));
+		dmadev_decode(&f->cmd, &snap);
+	}
 	f->open = dmadev_start(d, f);
+	if (!f->open || !d->ledger)
+		return;
+	if (!resume) {
+		ledger_cmd(d->ledger, &f->cmd, sizeof(f->cmd),
+			   &(struct ledger_progress){ .sum = f->res.result });
+		return;
+	}
+	f->moved = r->moved;
+	f->staged = r->staged;
+	if (f->cmd.op == PVDMA_DEV_CHECKSUM)
+		f->res.result = r->res.result;
+	d->resumed++;
 }
 
 /* The command answered: counted, charged, committed, then published. */
@@ -378,7 +445,43 @@ void dmadev_ledger_geometry(const struct dmadev_config *cfg, u32 id,
 {
 	*geo = (struct ledger_geometry){
 		.kind = LEDGER_DMADEV, .id = id, .queue = cfg->queue_entries,
+		.page_size = DMADEV_STAGE_BYTES,
 	};
+}
+
+/*
+ * The command the previous process cut, if its ledger kept one, in
+ * d->resume. The ledger is pvdmad's own, but what it says is checked as
+ * any input: a progress past the command's end, or more staged than is
+ * left of it, would move bytes the command never named. Refused, the
+ * command runs again from its start (its snapshot taken anew).
+ */
+static void dmadev_resume_point(struct pvdma_dmadev *d, struct ledger *l)
+{
+	struct dmadev_inflight *r = &d->resume;
+	struct ledger_progress p;
+
+	*r = (struct dmadev_inflight){ 0 };
+	if (!ledger_resume_point(l, &r->cmd, sizeof(r->cmd), &p))
+		return;
+	if (dmadev_check(d, &r->cmd) != PVDMA_DEV_ST_OK ||
+	    r->cmd.op == PVDMA_DEV_NOP || p.moved > r->cmd.len ||
+	    p.staged > r->cmd.len - p.moved ||
+	    (p.staged && r->cmd.op != PVDMA_DEV_COPY)) {
+		pvdmad_log(PVDMAD_LOG_WARN,
+			   "dma device %u: the ledger's progress (%llu moved, %llu staged) can't be its command's: run again from its start",
+			   d->id, (unsigned long long)p.moved,
+			   (unsigned long long)p.staged);
+		return;
+	}
+	r->moved = p.moved;
+	r->staged = p.staged;
+	r->res.result = p.sum;
+	r->open = true;
+	pvdmad_log(PVDMAD_LOG_INFO,
+		   "dma device %u: a command cut at byte %llu of %llu goes on from there",
+		   d->id, (unsigned long long)p.moved,
+		   (unsigned long long)r->cmd.len);
 }
 
 void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
@@ -390,6 +493,7 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	d->ledger = ledger;
 	ledger_recover(ledger);
 	ledger_stats(ledger, &d->stats, sizeof(d->stats));
+	dmadev_resume_point(d, ledger);
 	d->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&h->sq_head, d->sq_head);
 	if (!ledger->hdr->done || last->index >= d->queue_entries)

@@ -29,6 +29,9 @@
  * one IOMMU page's worth, so a slice of 1 MiB runs at most 64 commands
  * that move nothing. */
 #define DMADEV_CMD_COST		(16u << 10)
+/* The ledger's stage (dmadev_copy()): a chunk, at most the largest IOMMU
+ * page (--page-size); only the pages a chunk used take memory. */
+#define DMADEV_STAGE_BYTES	(1u << 20)
 
 /**
  * struct dmadev_config - what every DMA device offers
@@ -90,6 +93,8 @@ struct dmadev_result {
  * @cmd:	its snapshot
  * @res:	its outcome so far (a checksum's running sum)
  * @moved:	bytes moved
+ * @staged:	bytes of the chunk at @moved in the ledger's stage, to be
+ *		written out from there (a resumed command; ledger.h)
  * @dom:	the domain it moves through: the one its checks used, then
  *		looked up again each slice (the companion may be gone)
  */
@@ -100,6 +105,7 @@ struct dmadev_inflight {
 	struct dmadev_cmd cmd;
 	struct dmadev_result res;
 	u64 moved;
+	u64 staged;
 };
 
 /**
@@ -118,6 +124,9 @@ struct dmadev_inflight {
  * @work:	what the commands run so far cost (dmadev_cost()): what the
  *		slices charge, bytes checked as well as moved
  * @cur:	the command a slice's budget ran out inside, if any
+ * @resume:	the command a restart found half-moved (its progress in
+ *		@resume.moved, .staged, .res.result), to go on from there
+ * @resumed:	commands a restart went on with where they stopped (tests)
  */
 struct pvdma_dmadev {
 	u32 id;
@@ -133,6 +142,8 @@ struct pvdma_dmadev {
 	struct dmadev_stats stats;
 	u64 work;
 	struct dmadev_inflight cur;
+	struct dmadev_inflight resume;
+	u64 resumed;
 };
 
 int dmadev_config_check(const struct dmadev_config *cfg);
@@ -151,9 +162,12 @@ void dmadev_ledger_geometry(const struct dmadev_config *cfg, u32 id,
 
 /*
  * dmadev_resume - carry on after a pvdmad restart, from @ledger (owned by
- * the caller): a command the previous process died in runs again (COPY,
- * FILL and CHECKSUM give the same result twice unless a COPY's source and
- * destination overlap); the last completed one is re-published.
+ * the caller): a command the previous process died in goes on from the
+ * progress its ledger kept (ledger_progress()), the chunk it was cut in
+ * run again (from the stage where its source and destination overlap):
+ * the bytes of an uninterrupted run. A progress that can't be the
+ * command's is refused: the command runs again from its start. The last
+ * completed one is re-published.
  */
 void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger);
 

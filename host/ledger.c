@@ -32,11 +32,21 @@ static u64 ledger_undo_bytes(const struct ledger_geometry *geo)
 	return ledger_align((u64)geo->batch * sizeof(struct ledger_rec));
 }
 
+/* A DMA device's stage: a chunk is at most an IOMMU page. */
+static u64 ledger_stage_bytes(const struct ledger_geometry *geo)
+{
+	return geo->kind == LEDGER_DMADEV ? ledger_align(geo->page_size) : 0;
+}
+
 static u64 ledger_bytes(const struct ledger_geometry *geo)
 {
 	return LEDGER_HDR_BYTES + ledger_undo_bytes(geo) +
+	       ledger_stage_bytes(geo) +
 	       (u64)geo->records * sizeof(struct ledger_rec);
 }
+
+_Static_assert(sizeof(struct ledger_hdr) <= LEDGER_HDR_BYTES,
+	       "the header fits its page");
 
 static int ledger_map(struct ledger *l, int fd, const struct ledger_geometry *geo)
 {
@@ -49,7 +59,8 @@ static int ledger_map(struct ledger *l, int fd, const struct ledger_geometry *ge
 	l->fd = fd;
 	l->hdr = p;
 	l->undo = (struct ledger_rec *)((u8 *)p + LEDGER_HDR_BYTES);
-	l->recs = (struct ledger_rec *)((u8 *)l->undo + ledger_undo_bytes(geo));
+	l->stage = (u8 *)l->undo + ledger_undo_bytes(geo);
+	l->recs = (struct ledger_rec *)(l->stage + ledger_stage_bytes(geo));
 	return 0;
 }
 
@@ -59,7 +70,8 @@ int ledger_create(struct ledger *l, const struct ledger_geometry *geo)
 
 	*l = (struct ledger){ .fd = -1 };
 	if (geo->records > LEDGER_MAX_RECORDS ||
-	    (geo->records && !PVDMA_IS_POW2(geo->page_size)))
+	    ((geo->records || geo->kind == LEDGER_DMADEV) &&
+	     !PVDMA_IS_POW2(geo->page_size)))
 		return -E2BIG;
 	fd = memfd_create("pvdmad-ledger", MFD_CLOEXEC);
 	if (fd < 0)
@@ -136,6 +148,46 @@ void ledger_commit(struct ledger *l, const struct ledger_completion *c)
 		h->stats_len = c->stats_len;
 	}
 	ledger_publish(&h->done, h->done + 1);
+}
+
+void ledger_cmd(struct ledger *l, const void *cmd, u32 len,
+		const struct ledger_progress *p)
+{
+	struct ledger_hdr *h = l->hdr;
+
+	if (len > LEDGER_CMD_MAX)
+		return;
+	/* the progress still current is an older slot's: this one is
+	 * nobody's until the progress below names it */
+	memcpy(h->cmd, cmd, len);
+	h->cmd_len = len;
+	ledger_progress(l, p);
+}
+
+void ledger_progress(struct ledger *l, const struct ledger_progress *p)
+{
+	struct ledger_hdr *h = l->hdr;
+	u32 next = !h->progress_cur;
+
+	h->progress[next] = *p;
+	h->progress[next].slot = h->executing;
+	ledger_publish(&h->progress_cur, next);
+}
+
+bool ledger_resume_point(const struct ledger *l, void *cmd, u32 len,
+			 struct ledger_progress *p)
+{
+	const struct ledger_hdr *h = l->hdr;
+	u64 stage;
+
+	if (h->progress_cur > 1 || h->cmd_len != len || len > LEDGER_CMD_MAX)
+		return false;
+	*p = h->progress[h->progress_cur];
+	if (p->slot != h->done + 1 || !ledger_stage(l, &stage) ||
+	    p->staged > stage)
+		return false;
+	memcpy(cmd, h->cmd, len);
+	return true;
 }
 
 bool ledger_stats(const struct ledger *l, void *out, u32 len)

@@ -43,8 +43,9 @@
 #include <pvdma/compat.h>
 
 #define LEDGER_MAGIC		0x474c5650u	/* "PVLG" */
-#define LEDGER_VERSION		3
+#define LEDGER_VERSION		4
 #define LEDGER_STATS_MAX	1024	/* bytes of the owner's counters */
+#define LEDGER_CMD_MAX		64	/* bytes of the owner's command snapshot */
 #define LEDGER_MAX_RECORDS	(1u << 24)
 
 enum ledger_kind {
@@ -59,7 +60,7 @@ enum ledger_kind {
  * @id:		the client's ivshmem id
  * @queue:	ring slots or DMA queue entries
  * @batch:	entries per slot (undo log size); 0 for a DMA device
- * @page_size:	IOMMU page (companion)
+ * @page_size:	IOMMU page (companion); the stage's size (DMA device)
  * @bus_base:	first bus page (companion)
  * @records:	bus pages covered; 0 for a DMA device
  */
@@ -101,6 +102,24 @@ struct ledger_rec {
 	u32 live;	/* the generation it is live in; 0: none */
 };
 
+/**
+ * struct ledger_progress - how far the command executing moved (DMA
+ * device), kept after every chunk so that a restart resumes it there: an
+ * overlapping COPY run again from its start reads bytes it wrote itself
+ * @slot:	the executing value it belongs to (stale once committed)
+ * @moved:	bytes moved
+ * @sum:	a checksum's running sum
+ * @staged:	bytes of the chunk at @moved copied to the stage, to be
+ *		written out from there (a chunk whose source and destination
+ *		overlap can't be run twice from its source); 0: none
+ */
+struct ledger_progress {
+	u64 slot;
+	u64 moved;
+	u64 sum;
+	u64 staged;
+};
+
 struct ledger_hdr {
 	u32 magic;
 	u32 version;
@@ -115,6 +134,12 @@ struct ledger_hdr {
 	u32 begun_generation;	/* when the slot executing began */
 	u32 stats_len;
 	u8 stats[LEDGER_STATS_MAX];	/* counters at the last commit */
+	/* The command executing, and its progress, double-buffered: one
+	 * is whole while the other is written (progress_cur says which). */
+	u32 cmd_len;
+	u32 progress_cur;
+	u8 cmd[LEDGER_CMD_MAX];
+	struct ledger_progress progress[2];
 };
 
 /**
@@ -122,6 +147,7 @@ struct ledger_hdr {
  * @fd:		the memfd
  * @hdr:	its header
  * @undo:	the undo log (geo.batch records)
+ * @stage:	a chunk's source bytes (DMA device: geo.page_size)
  * @recs:	the mapping records (geo.records)
  * @size:	bytes mapped
  */
@@ -129,6 +155,7 @@ struct ledger {
 	int fd;
 	struct ledger_hdr *hdr;
 	struct ledger_rec *undo;
+	u8 *stage;
 	struct ledger_rec *recs;
 	u64 size;
 	u64 punches;	/* releases that cost a system call (stats, tests) */
@@ -150,6 +177,30 @@ void ledger_commit(struct ledger *l, const struct ledger_completion *c);
 /* The counters of the last commit into @out (@len bytes); false if the
  * ledger holds none of that size. */
 bool ledger_stats(const struct ledger *l, void *out, u32 len);
+
+/*
+ * The command the slot begun executes (@len bytes of the owner's
+ * snapshot) and its progress before it moves (@p). After ledger_begin().
+ */
+void ledger_cmd(struct ledger *l, const void *cmd, u32 len,
+		const struct ledger_progress *p);
+/* The command moved on: @p (its slot is set here) becomes current. */
+void ledger_progress(struct ledger *l, const struct ledger_progress *p);
+/* The stage, geo.page_size bytes for a DMA device (else none: NULL). */
+static inline u8 *ledger_stage(const struct ledger *l, u64 *len)
+{
+	*len = l->hdr->geo.kind == LEDGER_DMADEV ? l->hdr->geo.page_size : 0;
+	return *len ? l->stage : NULL;
+}
+/*
+ * After ledger_recover(): the command the previous process died in, into
+ * @cmd (@len bytes), and how far it moved. false if none was kept (it
+ * begins again from its start) or what was kept can't be (a progress of
+ * another slot, a command of another size, more staged than the stage).
+ * The owner checks the rest against the command.
+ */
+bool ledger_resume_point(const struct ledger *l, void *cmd, u32 len,
+			 struct ledger_progress *p);
 
 /* A map or unmap the backend did; false if @bus is outside the ledger. */
 bool ledger_mapped(struct ledger *l, u64 bus, u64 host_addr, u64 len, u32 perm);

@@ -65,6 +65,8 @@
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
+ *   client cut-copy --socket S --dma-socket D --ram FILE --control C
+ *                  (killed in the middle of an overlapping COPY)
  *
  * Prints "PASS what" / "FAIL what" lines; exits 0 only if all passed.
  */
@@ -2624,13 +2626,23 @@ static bool window_ring(struct ivs_dev *d)
  * wait until that one is more than a second old, so the keeper does not
  * count it as failing fast.
  */
+static bool window_next(const struct opts *o, pid_t pid);
+
 static bool window_kill(const struct opts *o)
 {
-	pid_t pid = window_pvdmad_pid(o->control), now = 0;
-	int i, probe;
+	pid_t pid = window_pvdmad_pid(o->control);
 
 	if (pid <= 0 || kill(pid, SIGKILL))
 		return false;
+	return window_next(o, pid);
+}
+
+/* The pvdmad after @pid (killed) serving, and old enough. */
+static bool window_next(const struct opts *o, pid_t pid)
+{
+	pid_t now = 0;
+	int i, probe;
+
 	for (i = 0; i < 10000 && (now <= 0 || now == pid); i += 10) {
 		usleep(10000);
 		probe = unix_connect_nb(o->control);	/* quietly: none yet */
@@ -2746,6 +2758,85 @@ static int run_window(const struct opts *o)
 					 NULL) == PVDMA_ST_OK;
 	check(ok && window_stat(o->control, "mappings_live") == 0,
 	      "every mapping unmapped afterwards, none left in pvdmad (a MAP run twice would leave one)");
+	ivs_close(&m.dev);
+	ivs_close(&c.dev);
+	munmap(r.base, r.size);
+	return failures ? 1 : 0;
+}
+
+#define CUT_LEN		(4ull << 20)	/* pvdmad's --dma-max-len */
+#define CUT_SHIFT	100		/* dst = src + this: chunks overlap */
+#define CUT_GPA		(16ull << 20)	/* the command's buffer */
+#define CUT_REF_GPA	(24ull << 20)	/* the same bytes, run without a kill */
+#define CUT_TRIES	10
+
+static void cut_pattern(u8 *p, u64 len)
+{
+	u64 i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (u8)(i * 131 + (i >> 9) + (i >> 17));
+}
+
+/*
+ * pvdmad SIGKILLed in the middle of an overlapping COPY (dst = src + 100,
+ * 4 MiB: slices and IOMMU-page chunks): the next pvdmad must end it with
+ * the bytes of a run without the kill, made first on a second buffer.
+ * Run again from its start (as it was), it read bytes it had written
+ * already. The kill comes once the command's first chunk shows, before
+ * its answer: tried until one lands so (10 tries).
+ */
+static int run_cut_copy(const struct opts *o)
+{
+	u64 len = CUT_LEN + PAGE, bus = 0, ref = 0;
+	struct pvdma_dev_cmd *cmd;
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	u8 *a, *b, first;
+	int tries, cut = 0, right = 0;
+	pid_t pid;
+
+	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, 0)) {
+		check(false, "cut-copy: connect");
+		return 1;
+	}
+	m.hdr->domain_peer = (u32)c.dev.id;
+	a = ram_at(&r, CUT_GPA);
+	b = ram_at(&r, CUT_REF_GPA);
+	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
+	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ | PVDMA_MAP_WRITE,
+			    CUT_GPA, len, 0, &bus) == PVDMA_ST_OK &&
+	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_READ | PVDMA_MAP_WRITE,
+			    CUT_REF_GPA, len, 0, &ref) == PVDMA_ST_OK,
+	      "cut-copy: HELLO, both buffers mapped");
+	cut_pattern(b, len);
+	check(dma_run(&m, PVDMA_DEV_COPY, ref, ref + CUT_SHIFT, CUT_LEN, 0,
+		      NULL) == PVDMA_DEV_ST_OK, "cut-copy: the reference run, no kill");
+	for (tries = 0; tries < CUT_TRIES && !cut; tries++) {
+		cut_pattern(a, len);
+		first = a[CUT_SHIFT];
+		pid = window_pvdmad_pid(o->control);
+		cmd = dma_queue(&m, PVDMA_DEV_COPY, bus, bus + CUT_SHIFT, CUT_LEN, 0);
+		if (pid <= 0 || !window_ring(&m.dev))
+			break;
+		while (__atomic_load_n(&a[CUT_SHIFT], __ATOMIC_ACQUIRE) == first &&
+		       __atomic_load_n(&cmd->done_seq, __ATOMIC_ACQUIRE) != cmd->seq)
+			;
+		kill(pid, SIGKILL);
+		cut += __atomic_load_n(&cmd->done_seq, __ATOMIC_ACQUIRE) != cmd->seq;
+		if (!window_next(o, pid) ||
+		    ivs_wait_done(&m.dev, &cmd->done_seq, cmd->seq,
+				  IRQ_TIMEOUT_MS) != IVS_DONE)
+			break;
+		right += cmd->status == PVDMA_DEV_ST_OK && !memcmp(a, b, len);
+	}
+	printf("cut-copy: %d kills, %d in the middle of the COPY, %d ended as the reference\n",
+	       tries, cut, right);
+	check(cut > 0, "cut-copy: a kill landed in the middle of the COPY");
+	check(tries > 0 && right == tries,
+	      "cut-copy: every COPY cut by a kill ended byte for byte as the one run without");
 	ivs_close(&m.dev);
 	ivs_close(&c.dev);
 	munmap(r.base, r.size);
@@ -2874,6 +2965,8 @@ int main(int argc, char **argv)
 		return run_ram_gate(&o);
 	if (!strcmp(mode, "hello-io") && o.control)
 		return run_hello_io(&o);
+	if (!strcmp(mode, "cut-copy") && o.dma_socket && o.ram && o.control)
+		return run_cut_copy(&o);
 	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)
 		return run_window(&o);
 	fprintf(stderr, "client: bad mode or missing options\n");

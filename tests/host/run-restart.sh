@@ -45,6 +45,17 @@ wrc=$?
 sed 's/^/    client: /' "$dir/client-window"
 check "every state a kill can leave is recovered by the next pvdmad" [ "$wrc" -eq 0 ]
 
+# 0b. Killed in the middle of an overlapping COPY (4 MiB, dst = src + 100):
+# the next pvdmad goes on from the progress the ledger kept, and the bytes
+# are those of the same COPY run without a kill.
+"$CLIENT" cut-copy --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
+	--below-4g 32M --control "$dir/ctl" >"$dir/client-cut" 2>&1
+crc=$?
+sed 's/^/    client: /' "$dir/client-cut"
+check "a COPY cut by a kill ends as one run without" [ "$crc" -eq 0 ]
+check "and the next pvdmad went on where the kill cut it" \
+	grep -q "dma device [0-9]*: a command cut at byte [1-9][0-9]* of 4194304 goes on from there" "$dir/log"
+
 "$CLIENT" loop --socket "$dir/c.sock" --dma-socket "$dir/d.sock" --ram "$dir/ram" \
 	--below-4g 32M --seconds 8 >"$dir/client" 2>&1 &
 cpid=$!

@@ -565,6 +565,150 @@ static void test_race_command(void **state)
 	free(before);
 }
 
+/* A ledger for the device, as pvdmad keeps one (no fd store here), from
+ * its first command on. */
+static struct ledger *dev_ledger(struct harness *h)
+{
+	struct ledger_geometry geo;
+	struct ledger *l = NULL;
+
+	dmadev_ledger_geometry(&h->dcfg, h->dev.id, &geo);
+	assert_int_equal(ledger_keep(NULL, "dma", &geo, &l), 0);
+	h->dev.ledger = l;
+	return l;
+}
+
+/* pvdmad killed and started again: what the process held is gone, the
+ * region and the ledger are kept. */
+static void dev_restart(struct harness *h)
+{
+	struct ledger *l = h->dev.ledger;
+
+	assert_int_equal(dmadev_init(&h->dev, h->dshm, h->dshm_size, &h->dcfg,
+				     0, 9, harness_resolve, h), 0);
+	dmadev_resume(&h->dev, l);
+}
+
+#define CUT_SRC		0x100000ull	/* the command's buffer */
+#define CUT_REF		0x200000ull	/* the same bytes, run without a cut */
+#define CUT_SHIFT	100		/* dst = src + this: chunks overlap */
+
+/*
+ * Two mappings of 8 pages with the same bytes; on the second, an
+ * overlapping COPY run whole: what a cut run on the first must end as.
+ * Returns the first's bus address.
+ */
+static u64 cut_setup(struct harness *h, u64 len)
+{
+	u64 page = h->cfg.iommu.page_size, i;
+	u64 bus = map_ok(h, CUT_SRC, 8 * page, H_RW);
+	u64 ref = map_ok(h, CUT_REF, 8 * page, H_RW);
+
+	for (i = 0; i < 8 * page; i++)
+		h->ram[CUT_SRC + i] = h->ram[CUT_REF + i] = (u8)(i * 131 + (i >> 9));
+	assert_int_equal(harness_dma(h, PVDMA_DEV_COPY, ref, ref + CUT_SHIFT,
+				     len, 0)->status, PVDMA_DEV_ST_OK);
+	return bus;
+}
+
+/*
+ * pvdmad killed between two chunks of an overlapping COPY: the next one
+ * goes on from the ledger's progress. Run again from its start (as it
+ * was), it read bytes it had written already: other bytes than a run
+ * without the kill.
+ */
+static void test_restart_resumes_copy(void **state)
+{
+	struct harness *h = *state;
+	struct ledger *l = dev_ledger(h);
+	u64 len = 6 * h->cfg.iommu.page_size, bus = cut_setup(h, len);
+	struct pvdma_dev_cmd *cmd;
+	bool more;
+
+	cmd = post_cmd(h, PVDMA_DEV_COPY, bus, bus + CUT_SHIFT, len);
+	dmadev_process_slice(&h->dev, 1, &more);	/* a chunk a slice */
+	dmadev_process_slice(&h->dev, 1, &more);
+	assert_true(more);
+	assert_int_not_equal(cmd->done_seq, cmd->seq);
+	dev_restart(h);
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(h->dev.resumed, 1);
+	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	ledger_leave(l);
+}
+
+/*
+ * Killed inside a chunk whose source and destination overlap, once its
+ * source was staged (the destination half written, its source changed
+ * under it): the next pvdmad writes it again from the stage.
+ */
+static void test_restart_inside_a_chunk(void **state)
+{
+	struct harness *h = *state;
+	struct ledger *l = dev_ledger(h);
+	u64 page = h->cfg.iommu.page_size, len = 6 * page, stage_len;
+	u64 bus = cut_setup(h, len), n = page - CUT_SHIFT;
+	struct pvdma_dev_cmd *cmd;
+	u8 *stage = ledger_stage(l, &stage_len), *s, *d;
+	bool more;
+
+	cmd = post_cmd(h, PVDMA_DEV_COPY, bus, bus + CUT_SHIFT, len);
+	dmadev_process_slice(&h->dev, 1, &more);	/* [0, page - 100) */
+	/* the one it ran was staged: its source is in the stage */
+	assert_non_null(stage);
+	assert_memory_equal(stage, h->ram + CUT_REF + CUT_SHIFT, n);
+	dmadev_process_slice(&h->dev, 1, &more);	/* [page - 100, page) */
+	/* The next chunk, [page, 2 page - 100), cut once staged and its
+	 * destination half written: as dmadev_copy() leaves it. */
+	s = h->ram + CUT_SRC + page;
+	d = s + CUT_SHIFT;
+	memcpy(stage, s, n);
+	ledger_progress(l, &(struct ledger_progress){ .moved = page, .staged = n });
+	memmove(d, s, n / 2);
+	dev_restart(h);
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(h->dev.resumed, 1);
+	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	ledger_leave(l);
+}
+
+/*
+ * A progress the command can't have (past its end, more staged than is
+ * left, a stage for a FILL) is refused, not trusted: the command runs
+ * again from its start, and moves what it names.
+ */
+static void test_restart_forged_progress(void **state)
+{
+	struct harness *h = *state;
+	u64 page = h->cfg.iommu.page_size, len = 4 * page;
+	u64 src = map_ok(h, CUT_SRC, len, H_RW), dst = map_ok(h, CUT_REF, len, H_RW);
+	const struct ledger_progress forged[] = {
+		{ .moved = len + page },
+		{ .moved = page, .staged = 4 * page },
+		{ .moved = ~0ull - 1, .staged = 2 },
+	};
+	struct ledger *l = dev_ledger(h);
+	struct pvdma_dev_cmd *cmd;
+	bool more;
+	u32 i;
+
+	for (i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		memset(h->ram + CUT_REF, 0, len);
+		cmd = post_cmd(h, PVDMA_DEV_COPY, src, dst, len);
+		dmadev_process_slice(&h->dev, 1, &more);
+		assert_int_not_equal(cmd->done_seq, cmd->seq);
+		ledger_progress(l, &forged[i]);
+		dev_restart(h);
+		assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+		assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+		assert_int_equal(h->dev.resumed, 0);
+		assert_memory_equal(h->ram + CUT_REF, h->ram + CUT_SRC, len);
+	}
+	ledger_leave(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +729,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_companion_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_resumes_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_inside_a_chunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_forged_progress, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
