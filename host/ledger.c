@@ -94,6 +94,101 @@ int ledger_create(struct ledger *l, const struct ledger_geometry *geo)
 	return 0;
 }
 
+/*
+ * The next stretch of records, at or after @i, on pages of the memfd that
+ * were ever written: [*first, *end). A page never written is a hole, and
+ * reading it allocates it (shmem), so a walk of every record made each
+ * ledger a restart took back as large as its geometry (10 MiB at the
+ * defaults, 40 MiB at 4 KiB pages) whatever the guest had mapped. A
+ * record that runs into a hole was never written (a write fills all of
+ * it). Without SEEK_DATA, everything from @i. false: none left.
+ */
+static bool ledger_next_written(const struct ledger *l, u32 i, u32 *first,
+				u32 *end)
+{
+	const u64 rec = sizeof(struct ledger_rec);
+	u64 base = (u64)((const u8 *)l->recs - (const u8 *)l->hdr);
+	u64 top = base + (u64)l->hdr->geo.records * rec;
+	off_t data, hole;
+
+	*first = i;
+	*end = l->hdr->geo.records;
+	if (i >= *end)
+		return false;
+	data = lseek(l->fd, (off_t)(base + (u64)i * rec), SEEK_DATA);
+	if (data < 0)
+		return errno != ENXIO;
+	hole = lseek(l->fd, data, SEEK_HOLE);
+	if ((u64)data >= top)
+		return false;
+	*first = (u32)(((u64)data - base + rec - 1) / rec);
+	if (hole >= 0 && (u64)hole < top)
+		*end = (u32)(((u64)hole - base) / rec);
+	/* a written page too short for a whole record: on past it */
+	if (*end <= *first)
+		*end = *first;
+	return true;
+}
+
+/* Call @fn on every record on a written page of the memfd. */
+static void ledger_each_written(struct ledger *l,
+				void (*fn)(struct ledger_rec *r, u32 gen),
+				u32 gen)
+{
+	u32 i, first, end;
+
+	for (end = 0; ledger_next_written(l, end, &first, &end); end++)
+		for (i = first; i < end; i++)
+			fn(&l->recs[i], gen);
+}
+
+static void ledger_drop_old(struct ledger_rec *r, u32 gen)
+{
+	if (r->live && r->live != gen)
+		r->live = 0;
+}
+
+static void ledger_renumber_rec(struct ledger_rec *r, u32 gen)
+{
+	if (r->live == gen)
+		r->live = 1;
+}
+
+/*
+ * Finish a renumbering a kill cut (or do one's second half): the live
+ * records, of generation @gen, become generation 1. No record read 1
+ * before it began (ledger_renumber() dropped them), so one that does is
+ * one it renumbered already.
+ */
+static void ledger_renumber_finish(struct ledger *l)
+{
+	struct ledger_hdr *h = l->hdr;
+
+	ledger_each_written(l, ledger_renumber_rec, h->generation);
+	ledger_publish(&h->generation, 1u);
+	ledger_publish(&h->renumbering, 0u);
+}
+
+/*
+ * The generation back to 1 between slots, the live records kept: the
+ * dead ones of every older generation dropped first (they would read as
+ * live once the count reached theirs again), then the renumbering. A
+ * walk of the pages written, once in 2^32 - batch releases.
+ */
+static void ledger_renumber(struct ledger *l)
+{
+	l->renumbers++;
+	ledger_each_written(l, ledger_drop_old, l->hdr->generation);
+	ledger_publish(&l->hdr->renumbering, 1u);
+	ledger_renumber_finish(l);
+}
+
+/* Could the slot about to begin make the generation come round? */
+static bool ledger_wrap_near(const struct ledger_hdr *h)
+{
+	return h->generation >= ~0u - h->geo.batch - 1;
+}
+
 int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 {
 	struct stat st;
@@ -115,9 +210,13 @@ int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 		err = -ESTALE;
 	else if (l->hdr->undo_count > geo->batch || !l->hdr->generation)
 		err = -EPROTO;
-	if (err)
+	if (err) {
 		ledger_destroy(l);
-	return err;
+		return err;
+	}
+	if (l->hdr->renumbering)
+		ledger_renumber_finish(l);
+	return 0;
 }
 
 void ledger_destroy(struct ledger *l)
@@ -131,6 +230,8 @@ void ledger_destroy(struct ledger *l)
 
 void ledger_begin(struct ledger *l)
 {
+	if (ledger_wrap_near(l->hdr))
+		ledger_renumber(l);
 	l->hdr->undo_count = 0;
 	l->hdr->begun_generation = l->hdr->generation;
 	ledger_publish(&l->hdr->executing, l->hdr->done + 1);
@@ -277,66 +378,18 @@ bool ledger_unmapped(struct ledger *l, u64 bus)
 void ledger_released(struct ledger *l)
 {
 	struct ledger_hdr *h = l->hdr;
-	u64 off = (u8 *)l->recs - (u8 *)h;
-	u64 len = (u64)h->geo.records * sizeof(struct ledger_rec);
-	u32 next = h->generation + 1;
 
-	/*
-	 * Once in 2^32 releases the generation comes round: the records of
-	 * old ones would read as live again, so they all go, in one system
-	 * call (its pages freed), and the count starts over.
-	 */
-	if (!next) {
-		l->punches++;
-		if (len && fallocate(l->fd, FALLOC_FL_PUNCH_HOLE |
-				     FALLOC_FL_KEEP_SIZE, (off_t)off,
-				     (off_t)len) < 0)
-			memset(l->recs, 0, len);
-		next = 1;
-	}
-	ledger_publish(&h->generation, next);
+	/* In a slot, ledger_begin() renumbered before it could come to
+	 * this; out of one (a device leaving) there is nothing to roll back. */
+	if (h->generation == ~0u)
+		ledger_renumber(l);
+	ledger_publish(&h->generation, h->generation + 1);
 }
 
 void ledger_set_session(struct ledger *l, bool ready, u32 features)
 {
 	l->hdr->features = features;
 	ledger_publish(&l->hdr->ready, ready ? 1u : 0u);
-}
-
-/*
- * The next stretch of records, at or after @i, on pages of the memfd that
- * were ever written: [*first, *end). A page never written is a hole, and
- * reading it allocates it (shmem), so a walk of every record made each
- * ledger a restart took back as large as its geometry (10 MiB at the
- * defaults, 40 MiB at 4 KiB pages) whatever the guest had mapped. A
- * record that runs into a hole was never written (a write fills all of
- * it). Without SEEK_DATA, everything from @i. false: none left.
- */
-static bool ledger_next_written(const struct ledger *l, u32 i, u32 *first,
-				u32 *end)
-{
-	const u64 rec = sizeof(struct ledger_rec);
-	u64 base = (u64)((const u8 *)l->recs - (const u8 *)l->hdr);
-	u64 top = base + (u64)l->hdr->geo.records * rec;
-	off_t data, hole;
-
-	*first = i;
-	*end = l->hdr->geo.records;
-	if (i >= *end)
-		return false;
-	data = lseek(l->fd, (off_t)(base + (u64)i * rec), SEEK_DATA);
-	if (data < 0)
-		return errno != ENXIO;
-	hole = lseek(l->fd, data, SEEK_HOLE);
-	if ((u64)data >= top)
-		return false;
-	*first = (u32)(((u64)data - base + rec - 1) / rec);
-	if (hole >= 0 && (u64)hole < top)
-		*end = (u32)(((u64)hole - base) / rec);
-	/* a written page too short for a whole record: on past it */
-	if (*end <= *first)
-		*end = *first;
-	return true;
 }
 
 bool ledger_recover(struct ledger *l)

@@ -29,6 +29,13 @@
  * sees only a longer wait. Each entry saves at most one record, so a
  * batch's undo log always has room.
  *
+ * The generation is a u32: before a slot could make it come round (a
+ * release an entry at most), between slots, where there is nothing to
+ * roll back, the live records are renumbered to generation 1 and the
+ * others dropped (ledger_renumber(), crash-safe, once in 2^32 - batch
+ * releases). A wrap inside a slot would have to drop every record at
+ * once, and a rollback could not bring them back.
+ *
  * A record is live while its live field holds the ledger's generation. A
  * release is O(1) and no system call: a guest can write a record on
  * every page of its ledger (tens of MiB), and freeing them took as long
@@ -138,6 +145,9 @@ struct ledger_hdr {
 	 * is whole while the other is written (progress_cur says which). */
 	u32 cmd_len;
 	u32 progress_cur;
+	u32 renumbering;	/* records of the generation being renumbered
+				   may read 1 already (ledger_renumber()) */
+	u32 pad;
 	u8 cmd[LEDGER_CMD_MAX];
 	struct ledger_progress progress[2];
 };
@@ -158,7 +168,7 @@ struct ledger {
 	u8 *stage;
 	struct ledger_rec *recs;
 	u64 size;
-	u64 punches;	/* releases that cost a system call (stats, tests) */
+	u64 renumbers;	/* ledger_renumber() walks (tests) */
 	u64 records_read;	/* by ledger_for_each()'s walks (tests) */
 };
 

@@ -200,7 +200,7 @@ static void test_ledger_rollback(void **state)
 	assert_int_equal(live_records(&l), 1);
 	ledger_released(&again);
 	ledger_released(&again);
-	assert_int_equal(again.punches, 0);
+	assert_int_equal(again.renumbers, 0);
 	assert_int_equal(live_records(&l), 0);
 	assert_false(ledger_unmapped(&again, c));	/* released: not live */
 	/* a release in a slot that dies is rolled back with it */
@@ -214,13 +214,13 @@ static void test_ledger_rollback(void **state)
 	assert_true(ledger_recover(&again));
 	assert_int_equal(live_records(&l), 1);
 	assert_true(ledger_rec_live(&again, &again.recs[0]));
-	/* the generation coming round drops every record, in one punch */
+	/* the generation coming round out of a slot (a device leaving):
+	 * renumbered first, then released */
 	again.hdr->generation = ~0u;
 	assert_true(ledger_mapped(&again, c, 0x30000, G_PAGE, H_RW));
 	ledger_released(&again);
-	assert_int_equal(again.punches, 1);
-	assert_int_equal(again.hdr->generation, 1);
-	assert_int_equal(again.recs[8].live, 0);	/* punched: zeros */
+	assert_int_equal(again.renumbers, 1);
+	assert_int_equal(again.hdr->generation, 2);
 	assert_int_equal(live_records(&l), 0);
 	ledger_destroy(&again);
 	other.batch = 16;
@@ -284,6 +284,71 @@ static void test_release_then_map_rolled_back(void **state)
 	assert_true(ledger_mapped(&l, c, 0x30000, G_PAGE, H_RW));
 	ledger_commit(&l, &(struct ledger_completion){ .index = 2, .seq = 3 });
 	assert_int_equal(live_records(&l), 1);
+	ledger_destroy(&l);
+}
+
+/*
+ * The generation near 2^32 (set here: 2^32 releases take too long), a
+ * slot whose releases make it come round, killed: the records live before
+ * it come back with the rollback, and one of a generation long gone does
+ * not come back to life. It was: the wrap inside the slot punched every
+ * record, and the rollback brought none back.
+ */
+static void test_generation_wrap(void **state)
+{
+	struct ledger l, again;
+	u64 a = G_PAGE, b = 5 * G_PAGE, c = 9 * G_PAGE;
+	u32 i;
+
+	assert_int_equal(ledger_create(&l, &small_geo), 0);
+	ledger_begin(&l);
+	assert_true(ledger_mapped(&l, b, 0x20000, G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 0, .seq = 1 });
+	ledger_released(&l);		/* b dead: generation 1 gone */
+	/* a slot of RESETs and a MAP a, 6 releases short of 2^32 */
+	l.hdr->generation = ~0u - 10;	/* the test hook */
+	ledger_begin(&l);
+	for (i = 0; i < 4; i++)
+		ledger_released(&l);
+	assert_true(ledger_mapped(&l, a, 0x10000, G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 1, .seq = 2 });
+	assert_int_equal(l.hdr->generation, ~0u - 6);
+	assert_int_equal(live_records(&l), 1);
+
+	/* a full batch: 7 RESETs (the count past 2^32 - 1), a MAP c, then
+	 * the kill */
+	ledger_begin(&l);
+	for (i = 0; i < small_geo.batch - 1; i++)
+		ledger_released(&l);
+	assert_true(ledger_mapped(&l, c, 0x30000, G_PAGE, H_RW));
+	assert_true(ledger_recover(&l));
+	assert_int_equal(live_records(&l), 1);
+	assert_true(ledger_rec_live(&l, &l.recs[0]));
+	assert_int_equal(l.recs[0].host_addr, 0x10000);
+	/* generations go on from where the renumbering left them: b, of
+	 * generation 1 long ago, stays dead at every one of them */
+	assert_int_equal(l.renumbers, 1);
+	assert_false(ledger_rec_live(&l, &l.recs[4]));
+	ledger_begin(&l);
+	ledger_released(&l);
+	assert_int_equal(live_records(&l), 0);
+	ledger_commit(&l, &(struct ledger_completion){ .index = 2, .seq = 3 });
+
+	/* a renumbering cut by a kill (one record done, one not) is
+	 * finished by the next pvdmad before it reads a record */
+	ledger_begin(&l);
+	assert_true(ledger_mapped(&l, a, 0x10000, G_PAGE, H_RW));
+	assert_true(ledger_mapped(&l, c, 0x30000, G_PAGE, H_RW));
+	ledger_commit(&l, &(struct ledger_completion){ .index = 3, .seq = 4 });
+	l.recs[0].live = ~0u - 2;
+	l.recs[8].live = 1;
+	l.hdr->generation = ~0u - 2;
+	l.hdr->renumbering = 1;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), 0);
+	assert_int_equal(again.hdr->generation, 1);
+	assert_int_equal(again.hdr->renumbering, 0);
+	assert_int_equal(live_records(&again), 2);
+	ledger_destroy(&again);
 	ledger_destroy(&l);
 }
 
@@ -766,6 +831,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ledger_rollback),
 		cmocka_unit_test(test_release_then_map_rolled_back),
+		cmocka_unit_test(test_generation_wrap),
 		cmocka_unit_test(test_walk_reads_written_pages_only),
 		cmocka_unit_test(test_killed_anywhere_in_a_slot),
 		cmocka_unit_test(test_killed_after_commit),
