@@ -65,6 +65,8 @@
  * pvdmad restarted under its keeper (run-restart.sh):
  *   client window  --socket S --dma-socket D --ram FILE --control C
  *                  (killed with a completion unsignalled, a ring unserved)
+ *   client unbind --socket S --dma-socket D --ram FILE
+ *                  (a split DMA command rebound, its companion gone: run-attack)
  *   client cut-copy --socket S --dma-socket D --ram FILE --control C
  *                  (killed in the middle of an overlapping COPY)
  *
@@ -2764,6 +2766,78 @@ static int run_window(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+#define UNBIND_LEN	(32ull << 20)	/* run-attack unbind: --dma-max-len 32M */
+#define UNBIND_GPA	(16ull << 20)
+
+/* A FILL of UNBIND_LEN rung; once its first bytes show, @cut is done. */
+static bool unbind_round(struct dma *m, u64 bus, u8 *p, u8 pattern,
+			 void (*cut)(void *ctx), void *ctx, const char *what)
+{
+	struct pvdma_dev_cmd *cmd;
+	bool ok;
+
+	memset(p, 0, UNBIND_LEN);
+	cmd = dma_queue(m, PVDMA_DEV_FILL, 0, bus, UNBIND_LEN, pattern);
+	if (!window_ring(&m->dev))
+		return false;
+	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != pattern &&
+	       __atomic_load_n(&cmd->done_seq, __ATOMIC_ACQUIRE) != cmd->seq)
+		;
+	cut(ctx);
+	ok = ivs_wait_done(&m->dev, &cmd->done_seq, cmd->seq,
+			   IRQ_TIMEOUT_MS) == IVS_DONE;
+	printf("unbind: %s: status %u, last byte %#x\n", what,
+	       ok ? cmd->status : ~0u, p[UNBIND_LEN - 1]);
+	return ok && cmd->status == PVDMA_DEV_ST_NOT_BOUND &&
+	       !p[UNBIND_LEN - 1];
+}
+
+static void unbind_rebind(void *ctx)
+{
+	((struct dma *)ctx)->hdr->domain_peer = 0xdead;	/* nobody's */
+}
+
+static void unbind_hang_up(void *ctx)
+{
+	ivs_close(&((struct companion *)ctx)->dev);
+}
+
+/*
+ * A DMA command moved across slices reads its binding again each slice:
+ * its guest rebinds the device to a domain it may not use, or its
+ * companion hangs up, once the first bytes moved. The rest is not bound
+ * and writes nothing; the domain of the first slice (the companion's
+ * IOMMU and RAM mapping, freed at its hang-up) is never used again.
+ */
+static int run_unbind(const struct opts *o)
+{
+	struct companion c;
+	struct dma m;
+	struct ram r;
+	u64 bus = 0;
+	u8 *p;
+
+	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
+	    dma_open(&m, o->dma_socket, 0)) {
+		check(false, "unbind: connect");
+		return 1;
+	}
+	m.hdr->domain_peer = (u32)c.dev.id;
+	p = ram_at(&r, UNBIND_GPA);
+	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
+	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, UNBIND_GPA,
+			    UNBIND_LEN, 0, &bus) == PVDMA_ST_OK,
+	      "unbind: HELLO, 32 MiB mapped");
+	check(unbind_round(&m, bus, p, 0x5a, unbind_rebind, &m, "rebound"),
+	      "unbind: a FILL rebound to nobody's domain after its first slice: not bound, its rest unwritten");
+	m.hdr->domain_peer = (u32)c.dev.id;
+	check(unbind_round(&m, bus, p, 0x6b, unbind_hang_up, &c, "hung up"),
+	      "unbind: a FILL whose companion hung up after its first slice: not bound, its rest unwritten");
+	ivs_close(&m.dev);
+	munmap(r.base, r.size);
+	return failures ? 1 : 0;
+}
+
 #define CUT_LEN		(4ull << 20)	/* pvdmad's --dma-max-len */
 #define CUT_SHIFT	100		/* dst = src + this: chunks overlap */
 #define CUT_GPA		(16ull << 20)	/* the command's buffer */
@@ -2965,6 +3039,8 @@ int main(int argc, char **argv)
 		return run_ram_gate(&o);
 	if (!strcmp(mode, "hello-io") && o.control)
 		return run_hello_io(&o);
+	if (!strcmp(mode, "unbind") && o.dma_socket && o.ram)
+		return run_unbind(&o);
 	if (!strcmp(mode, "cut-copy") && o.dma_socket && o.ram && o.control)
 		return run_cut_copy(&o);
 	if (!strcmp(mode, "window") && o.dma_socket && o.ram && o.control)

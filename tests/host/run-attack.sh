@@ -851,6 +851,14 @@ case_bigcmd() {	# a long DMA command split across slices
 	check "bigcmd: pvdmad exits cleanly" stop
 }
 
+case_unbind() {	# a split DMA command reads its binding again each slice
+	start unbind --dma-max-len 32M
+	check "a split FILL rebound to nobody's domain, then one whose companion hung up: the rest not bound, unwritten" \
+		"$CLIENT" unbind $(C) --ram "$w/ram"
+	grep "^unbind:" "$check_out"
+	check "unbind: pvdmad exits cleanly (no sanitizer report)" stop
+}
+
 case_faulty() {	# DMA slices charge the pages checked, not only bytes moved
 	start faulty --dma-queue 4096 --dma-max-len 64M
 	check "a guest's small command is served while another's queue of 4096 faulting 64 MiB FILLs runs" \
@@ -1716,7 +1724,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups wideresets faulty bigcmd lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done

@@ -503,6 +503,44 @@ static bool all_equal(const u8 *p, u64 len, u8 v)
 }
 
 /*
+ * A command split across slices reads the binding again each slice (the
+ * guest's to change, its companion free to go): the rest moves only
+ * through a domain the device may use now. A domain kept from the first
+ * slice was one whose companion, IOMMU and RAM mapping were freed.
+ */
+static void test_split_command_loses_its_domain(void **state)
+{
+	struct harness *h = *state;
+	u64 page = h->cfg.iommu.page_size, len = 8 * page;
+	u64 bus = map_ok(h, 0x100000, len, H_RW);
+	struct pvdma_dev_header *dh = harness_dhdr(h);
+	struct pvdma_dev_cmd *cmd;
+	bool more;
+
+	memset(h->ram + 0x100000, 0, len);
+	/* rebound to a domain it may not use: not bound from there on */
+	cmd = post_cmd(h, PVDMA_DEV_FILL, 0, bus, len);
+	cmd->pattern = 0x77;
+	dmadev_process_slice(&h->dev, 1, &more);
+	assert_true(more);
+	dh->domain_peer = 12345;
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
+	assert_true(all_equal(h->ram + 0x100000, page, 0x77));
+	assert_true(all_equal(h->ram + 0x100000 + page, len - page, 0));
+	/* its companion gone between two slices (QEMU closed it) */
+	cmd = post_cmd(h, PVDMA_DEV_FILL, 0, bus, len);
+	cmd->pattern = 0x66;
+	dmadev_process_slice(&h->dev, 1, &more);
+	assert_true(more);
+	companion_destroy(&h->c);
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_NOT_BOUND);
+	assert_true(all_equal(h->ram + 0x100000 + page, len - page, 0));
+	assert_int_equal(h->dev.stats.not_bound, 2);
+}
+
+/*
  * A guest CPU rewrites a command (longer, elsewhere, another op), the
  * queue tail and the binding while the device is translating it: the
  * device acts on its snapshot and touches only the bytes first asked for.
@@ -729,6 +767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_companion_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_command_loses_its_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resumes_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_inside_a_chunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_forged_progress, setup, teardown),
