@@ -649,6 +649,17 @@ static u64 cut_setup(struct harness *h, u64 len)
 	return bus;
 }
 
+/* pvdmad restarted under the cut COPY @cmd: it goes on from where it was
+ * cut, once, and ends as the reference run did. */
+static void cut_restart(struct harness *h, struct pvdma_dev_cmd *cmd, u64 len)
+{
+	dev_restart(h);
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
+	assert_int_equal(h->dev.resumed, 1);
+	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+}
+
 /*
  * pvdmad killed between two chunks of an overlapping COPY: the next one
  * goes on from the ledger's progress. Run again from its start (as it
@@ -668,11 +679,7 @@ static void test_restart_resumes_copy(void **state)
 	dmadev_process_slice(&h->dev, 1, &more);
 	assert_true(more);
 	assert_int_not_equal(cmd->done_seq, cmd->seq);
-	dev_restart(h);
-	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
-	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
-	assert_int_equal(h->dev.resumed, 1);
-	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	cut_restart(h, cmd, len);
 	ledger_leave(l);
 }
 
@@ -704,17 +711,13 @@ static void test_restart_inside_a_chunk(void **state)
 	memcpy(stage, s, n);
 	ledger_progress(l, &(struct ledger_progress){ .moved = page, .staged = n });
 	memmove(d, s, n / 2);
-	dev_restart(h);
-	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
-	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
-	assert_int_equal(h->dev.resumed, 1);
-	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	cut_restart(h, cmd, len);
 	ledger_leave(l);
 }
 
 /*
  * A progress the command can't have (past its end, more staged than is
- * left, a stage for a FILL) is refused, not trusted: the command runs
+ * left of it) is refused, not trusted: the command runs
  * again from its start, and moves what it names.
  */
 static void test_restart_forged_progress(void **state)
