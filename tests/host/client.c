@@ -2842,7 +2842,7 @@ static int run_unbind(const struct opts *o)
 #define CUT_SHIFT	100		/* dst = src + this: chunks overlap */
 #define CUT_GPA		(16ull << 20)	/* the command's buffer */
 #define CUT_REF_GPA	(24ull << 20)	/* the same bytes, run without a kill */
-#define CUT_TRIES	10
+#define CUT_TRIES	30
 
 static void cut_pattern(u8 *p, u64 len)
 {
@@ -2858,7 +2858,8 @@ static void cut_pattern(u8 *p, u64 len)
  * the bytes of a run without the kill, made first on a second buffer.
  * Run again from its start (as it was), it read bytes it had written
  * already. The kill comes once the command's first chunk shows, before
- * its answer: tried until one lands so (10 tries).
+ * its answer: tried until one lands so (CUT_TRIES; without ASan a kill
+ * comes after the answer as often as not).
  */
 static int run_cut_copy(const struct opts *o)
 {
