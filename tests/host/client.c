@@ -471,17 +471,31 @@ static int basic_session(struct companion *c, struct dma *m, struct ram *r)
 	return failures ? 1 : 0;
 }
 
+/*
+ * A guest as QEMU connects it: its RAM file, its companion and its DMA
+ * device, the device bound to the companion's domain. false (checked,
+ * named @what) if any of them is refused.
+ */
+static bool guest_connect(const struct opts *o, struct ram *r,
+			  struct companion *c, struct dma *m, const char *what)
+{
+	if (ram_open(r, o->ram, o->below_4g) || companion_open(c, o->socket) ||
+	    dma_open(m, o->dma_socket, 0)) {
+		check(false, what);
+		return false;
+	}
+	m->hdr->domain_peer = (u32)c->dev.id;
+	return true;
+}
+
 static int run_basic(const struct opts *o)
 {
 	struct companion c;
 	struct dma m;
 	struct ram r;
 
-	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
-	    dma_open(&m, o->dma_socket, 0)) {
-		check(false, "connect to pvdmad as QEMU");
+	if (!guest_connect(o, &r, &c, &m, "connect to pvdmad as QEMU"))
 		return 1;
-	}
 	return basic_session(&c, &m, &r);
 }
 
@@ -535,12 +549,8 @@ static int run_loop(const struct opts *o)
 	u64 bus, gpa, iter = 0, bad = 0;
 	u8 *p;
 
-	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
-	    dma_open(&m, o->dma_socket, 0)) {
-		check(false, "loop: connect");
+	if (!guest_connect(o, &r, &c, &m, "loop: connect"))
 		return 1;
-	}
-	m.hdr->domain_peer = (u32)c.dev.id;
 	if (companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK)
 		bad++;
 	while (time(NULL) < end) {
@@ -2681,12 +2691,8 @@ static int run_window(const struct opts *o)
 	bool ok;
 	int i;
 
-	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
-	    dma_open(&m, o->dma_socket, 0)) {
-		check(false, "window: connect");
+	if (!guest_connect(o, &r, &c, &m, "window: connect"))
 		return 1;
-	}
-	m.hdr->domain_peer = (u32)c.dev.id;
 	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
 	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, WINDOW_GPA, PAGE,
 			    0, &bus[0]) == PVDMA_ST_OK,
@@ -2817,12 +2823,8 @@ static int run_unbind(const struct opts *o)
 	u64 bus = 0;
 	u8 *p;
 
-	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
-	    dma_open(&m, o->dma_socket, 0)) {
-		check(false, "unbind: connect");
+	if (!guest_connect(o, &r, &c, &m, "unbind: connect"))
 		return 1;
-	}
-	m.hdr->domain_peer = (u32)c.dev.id;
 	p = ram_at(&r, UNBIND_GPA);
 	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
 	      companion_one(&c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, UNBIND_GPA,
@@ -2872,12 +2874,8 @@ static int run_cut_copy(const struct opts *o)
 	int tries, cut = 0, right = 0;
 	pid_t pid;
 
-	if (ram_open(&r, o->ram, o->below_4g) || companion_open(&c, o->socket) ||
-	    dma_open(&m, o->dma_socket, 0)) {
-		check(false, "cut-copy: connect");
+	if (!guest_connect(o, &r, &c, &m, "cut-copy: connect"))
 		return 1;
-	}
-	m.hdr->domain_peer = (u32)c.dev.id;
 	a = ram_at(&r, CUT_GPA);
 	b = ram_at(&r, CUT_REF_GPA);
 	check(companion_one(&c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) == PVDMA_ST_OK &&
