@@ -494,6 +494,9 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 	ledger_recover(ledger);
 	ledger_stats(ledger, &d->stats, sizeof(d->stats));
 	dmadev_resume_point(d, ledger);
+	/* staged pages the previous process left that no command needs */
+	if (!d->resume.staged)
+		ledger_stage_release(ledger);
 	d->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&h->sq_head, d->sq_head);
 	if (!ledger->hdr->done || last->index >= d->queue_entries)

@@ -216,6 +216,8 @@ int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 	}
 	if (l->hdr->renumbering)
 		ledger_renumber_finish(l);
+	/* the previous process may have staged and died before its punch */
+	l->stage_dirty = true;
 	return 0;
 }
 
@@ -249,6 +251,8 @@ void ledger_commit(struct ledger *l, const struct ledger_completion *c)
 		h->stats_len = c->stats_len;
 	}
 	ledger_publish(&h->done, h->done + 1);
+	/* the progress that named the stage is retired now */
+	ledger_stage_release(l);
 }
 
 void ledger_cmd(struct ledger *l, const void *cmd, u32 len,
@@ -270,9 +274,23 @@ void ledger_progress(struct ledger *l, const struct ledger_progress *p)
 	struct ledger_hdr *h = l->hdr;
 	u32 next = !h->progress_cur;
 
+	if (p->staged)
+		l->stage_dirty = true;
 	h->progress[next] = *p;
 	h->progress[next].slot = h->executing;
 	ledger_publish(&h->progress_cur, next);
+}
+
+void ledger_stage_release(struct ledger *l)
+{
+	u64 len = ledger_stage_bytes(&l->hdr->geo);
+
+	if (!l->stage_dirty || !len)
+		return;
+	l->stage_dirty = false;
+	if (!fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)(l->stage - (u8 *)l->hdr), (off_t)len))
+		l->stage_releases++;
 }
 
 bool ledger_resume_point(const struct ledger *l, void *cmd, u32 len,

@@ -169,6 +169,8 @@ struct ledger {
 	struct ledger_rec *recs;
 	u64 size;
 	u64 renumbers;	/* ledger_renumber() walks (tests) */
+	bool stage_dirty;	/* the stage may hold pages (ledger_stage_release()) */
+	u64 stage_releases;	/* punches of the stage (tests) */
 	u64 records_read;	/* by ledger_for_each()'s walks (tests) */
 };
 
@@ -202,6 +204,14 @@ static inline u8 *ledger_stage(const struct ledger *l, u64 *len)
 	*len = l->hdr->geo.kind == LEDGER_DMADEV ? l->hdr->geo.page_size : 0;
 	return *len ? l->stage : NULL;
 }
+/*
+ * No command needs the stage: its pages (up to geo.page_size) go back to
+ * the system, the file's size kept. ledger_commit() does it once the
+ * command that staged is committed (its progress retired), and the owner
+ * after a restart whose resume point stages nothing: a kill before or
+ * inside the punch leaves a stage no progress names.
+ */
+void ledger_stage_release(struct ledger *l);
 /*
  * After ledger_recover(): the command the previous process died in, into
  * @cmd (@len bytes), and how far it moved. false if none was kept (it

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include <pvdma/prng.h>
 #include "harness.h"
@@ -651,6 +652,17 @@ static u64 cut_setup(struct harness *h, u64 len)
 
 /* pvdmad restarted under the cut COPY @cmd: it goes on from where it was
  * cut, once, and ends as the reference run did. */
+/* Bytes of @l's memfd that hold memory: the header page, and the stage's
+ * pages while a command needs them. */
+static u64 ledger_allocated(const struct ledger *l)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(l->fd, &st), 0);
+	return (u64)st.st_blocks * 512;
+}
+
+/* ... and once the command is committed, the stage's pages are given back. */
 static void cut_restart(struct harness *h, struct pvdma_dev_cmd *cmd, u64 len)
 {
 	dev_restart(h);
@@ -658,6 +670,7 @@ static void cut_restart(struct harness *h, struct pvdma_dev_cmd *cmd, u64 len)
 	assert_int_equal(cmd->status, PVDMA_DEV_ST_OK);
 	assert_int_equal(h->dev.resumed, 1);
 	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	assert_true(ledger_allocated(h->dev.ledger) <= 4096);
 }
 
 /*
@@ -711,6 +724,7 @@ static void test_restart_inside_a_chunk(void **state)
 	memcpy(stage, s, n);
 	ledger_progress(l, &(struct ledger_progress){ .moved = page, .staged = n });
 	memmove(d, s, n / 2);
+	assert_true(ledger_allocated(l) >= 4096 + n);
 	cut_restart(h, cmd, len);
 	ledger_leave(l);
 }
