@@ -136,11 +136,17 @@ static int pvdmad_take_ledger(struct pvdmad *d, struct ivshmem_client *cl,
 		pvdmad_log(PVDMAD_LOG_ERR, "%s: ledger of client %u: %s",
 			   cl->server->name, cl->id,
 			   err == -ESTALE ? "made with other limits (restart with the same options)" :
-			   err == -EPROTO ? "written by an incompatible pvdmad (another ledger version)" :
+			   err == -EPROTONOSUPPORT ? "of a ledger version this pvdmad can't read (older than 3, or newer than its own): its devices are lost" :
+			   err == -EPROTO ? "not a ledger, or a corrupt one" :
 			   strerror(-err));
 		fdstore_remove(&d->store, name);
+		return err;
 	}
-	return err;
+	if ((*out)->carried_from)
+		pvdmad_log(PVDMAD_LOG_INFO, "%s: ledger of client %u carried from version %u to %u",
+			   cl->server->name, cl->id, (*out)->carried_from,
+			   LEDGER_VERSION);
+	return 0;
 }
 
 static void pvdmad_forget_ledger(struct pvdmad *d, struct ivshmem_client *cl,

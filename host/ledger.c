@@ -5,6 +5,7 @@
  * the compiler can't move them before what they commit.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,15 +190,128 @@ static bool ledger_wrap_near(const struct ledger_hdr *h)
 	return h->generation >= ~0u - h->geo.batch - 1;
 }
 
+/*
+ * Version 3, the one before the DMA device's stage and the command's
+ * progress: the same header up to the counters, the rest of its page
+ * never written (zero); the same undo log and records; no stage, so a DMA
+ * device's geometry had no page size and its file was the header page.
+ */
+#define LEDGER_V3		3
+#define LEDGER_V3_HDR_END	offsetof(struct ledger_hdr, cmd_len)
+
+/* What @geo's ledger was under version 3. */
+static struct ledger_geometry ledger_v3_geometry(const struct ledger_geometry *geo)
+{
+	struct ledger_geometry old = *geo;
+
+	if (old.kind == LEDGER_DMADEV)
+		old.page_size = 0;
+	return old;
+}
+
+static u64 ledger_v3_bytes(const struct ledger_geometry *geo)
+{
+	struct ledger_geometry old = ledger_v3_geometry(geo);
+
+	return ledger_bytes(&old);
+}
+
+static bool ledger_zero(const u8 *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/*
+ * Is @h (the header page of a @size-byte file) a version 3 ledger of
+ * @geo, checked as a version 4 one is? A carry to version 4 cut by a kill
+ * (ledger_carry_v3()) left it grown, and then maybe with its page size:
+ * those two states are taken too, and no other. -ESTALE: of other limits.
+ */
+static int ledger_v3_check(const struct ledger_hdr *h, u64 size,
+			   const struct ledger_geometry *geo)
+{
+	struct ledger_geometry old = ledger_v3_geometry(geo);
+	bool grown = size != ledger_v3_bytes(geo);
+
+	if (grown && size != ledger_bytes(geo))
+		return -ESTALE;
+	if (grown && h->geo.page_size == geo->page_size)
+		old.page_size = geo->page_size;
+	if (memcmp(&h->geo, &old, sizeof(old)))
+		return -ESTALE;
+	if (h->undo_count > geo->batch || !h->generation ||
+	    !ledger_zero((const u8 *)h + LEDGER_V3_HDR_END,
+			 LEDGER_HDR_BYTES - LEDGER_V3_HDR_END))
+		return -EPROTO;
+	return 0;
+}
+
+/*
+ * A version 3 ledger becomes a version 4 one in place, so that an upgrade
+ * keeps the guest's devices: a DMA device's file grown by the stage (a
+ * hole), its page size written, and the version last. What version 4
+ * added reads as nothing kept (zero): a command the kill cut runs again
+ * from its start, as it did under version 3. A kill inside leaves a state
+ * ledger_v3_check() takes. 0 if @fd is (now) of this version; -EPROTO if
+ * it is no ledger or a corrupt one, -EPROTONOSUPPORT of another version.
+ */
+static int ledger_carry_v3(int fd, const struct ledger_geometry *geo,
+			   u64 *size, u32 *from)
+{
+	static const u32 version = LEDGER_VERSION;
+	union {
+		struct ledger_hdr h;
+		u8 page[LEDGER_HDR_BYTES];
+	} old;
+	int err;
+
+	if (*size < LEDGER_HDR_BYTES ||
+	    pread(fd, &old, sizeof(old), 0) != (ssize_t)sizeof(old) ||
+	    old.h.magic != LEDGER_MAGIC)
+		return -EPROTO;
+	if (old.h.version == LEDGER_VERSION)
+		return 0;
+	if (old.h.version != LEDGER_V3)
+		return -EPROTONOSUPPORT;
+	err = ledger_v3_check(&old.h, *size, geo);
+	if (err)
+		return err;
+	if (*size != ledger_bytes(geo) &&
+	    ftruncate(fd, (off_t)ledger_bytes(geo)) < 0)
+		return -errno;
+	*size = ledger_bytes(geo);
+	if (pwrite(fd, &geo->page_size, sizeof(geo->page_size),
+		   offsetof(struct ledger_hdr, geo.page_size)) !=
+		    (ssize_t)sizeof(geo->page_size) ||
+	    pwrite(fd, &version, sizeof(version),
+		   offsetof(struct ledger_hdr, version)) != (ssize_t)sizeof(version))
+		return -EIO;
+	*from = LEDGER_V3;
+	return 0;
+}
+
 int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 {
 	struct stat st;
+	u64 size;
+	u32 from = 0;
 	int err;
 
 	*l = (struct ledger){ .fd = -1 };
-	if (fstat(fd, &st) < 0 || (u64)st.st_size != ledger_bytes(geo)) {
+	if (fstat(fd, &st) < 0) {
 		close(fd);
 		return -ESTALE;
+	}
+	size = (u64)st.st_size;
+	err = ledger_carry_v3(fd, geo, &size, &from);
+	if (!err && size != ledger_bytes(geo))
+		err = -ESTALE;
+	if (err) {
+		close(fd);
+		return err;
 	}
 	err = ledger_map(l, fd, geo);
 	if (err) {
@@ -218,6 +332,7 @@ int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo)
 		ledger_renumber_finish(l);
 	/* the previous process may have staged and died before its punch */
 	l->stage_dirty = true;
+	l->carried_from = from;
 	return 0;
 }
 
@@ -489,6 +604,10 @@ int ledger_take(struct fdstore *st, const char *name,
 	if (fd < 0)
 		return fd;
 	err = fdstore_check_memfd(fd, name, ledger_bytes(geo), LEDGER_SEALS);
+	/* one of version 3 has its size (ledger_adopt() carries it) */
+	if (err == -ESTALE)
+		err = fdstore_check_memfd(fd, name, ledger_v3_bytes(geo),
+					  LEDGER_SEALS);
 	if (err) {
 		close(fd);
 		return err;

@@ -43,6 +43,10 @@
  * bounds them); a departing device's go off the loop (ledger_forget()).
  * A restart reads only the pages written (SEEK_DATA): reading a hole
  * would allocate it.
+ *
+ * A ledger of version 3 (no stage, no progress) is carried to this
+ * version in place when taken back (ledger_adopt()), so an upgrade keeps
+ * the guest's devices; one of any other version is refused.
  */
 #ifndef PVDMAD_LEDGER_H
 #define PVDMAD_LEDGER_H
@@ -171,6 +175,7 @@ struct ledger {
 	u64 renumbers;	/* ledger_renumber() walks (tests) */
 	bool stage_dirty;	/* the stage may hold pages (ledger_stage_release()) */
 	u64 stage_releases;	/* punches of the stage (tests) */
+	u32 carried_from;	/* the version it was adopted at, if older */
 	u64 records_read;	/* by ledger_for_each()'s walks (tests) */
 };
 
@@ -178,7 +183,9 @@ struct ledger {
 int ledger_create(struct ledger *l, const struct ledger_geometry *geo);
 
 /* Map a ledger handed back by the fd store (takes @fd). -EPROTO if it is
- * not one, -ESTALE if its geometry differs from @geo. */
+ * not one (or a corrupt one), -EPROTONOSUPPORT if it is of a version this
+ * pvdmad doesn't read, -ESTALE if its geometry differs from @geo. One of
+ * version 3 is carried to this version first, in place (@carried_from). */
 int ledger_adopt(struct ledger *l, int fd, const struct ledger_geometry *geo);
 
 void ledger_destroy(struct ledger *l);

@@ -826,6 +826,286 @@ static void test_take_checks_the_memfd(void **state)
 	ledger_destroy(&l);
 }
 
+/* ---- a ledger of version 3, as the pvdmad before the stage wrote it ---- */
+
+/* Its header (host/ledger.h at 05cc54c~1); the rest of the page unwritten. */
+struct v3_hdr {
+	u32 magic;
+	u32 version;
+	struct ledger_geometry geo;
+	u64 done;
+	u64 executing;
+	struct ledger_completion last;
+	u32 ready;
+	u32 features;
+	u32 undo_count;
+	u32 generation;
+	u32 begun_generation;
+	u32 stats_len;
+	u8 stats[1024];
+};
+
+#define V3_PAGE		4096u
+
+static u64 v3_undo_bytes(const struct ledger_geometry *geo)
+{
+	return ((u64)geo->batch * sizeof(struct ledger_rec) + V3_PAGE - 1) &
+	       ~(u64)(V3_PAGE - 1);
+}
+
+/* Version 3 had no stage: header page, undo log, records. */
+static u64 v3_bytes(const struct ledger_geometry *geo)
+{
+	return V3_PAGE + v3_undo_bytes(geo) +
+	       (u64)geo->records * sizeof(struct ledger_rec);
+}
+
+struct v3_writer {
+	int fd;
+	const struct ledger *from;
+	u64 recs_at;
+};
+
+static int v3_put_rec(void *ctx, const struct ledger_rec *r)
+{
+	struct v3_writer *w = ctx;
+	u64 i = (u64)(r - w->from->recs);
+
+	assert_int_equal(pwrite(w->fd, r, sizeof(*r),
+				(off_t)(w->recs_at + i * sizeof(*r))),
+			 (ssize_t)sizeof(*r));
+	return 0;
+}
+
+/*
+ * A memfd laid out as version 3, holding what @from (today's) holds: its
+ * header's version 3 fields, its undo log and its live records. A DMA
+ * device's geometry had no page size then.
+ */
+static int v3_ledger(const struct ledger *from)
+{
+	const struct ledger_hdr *h = from->hdr;
+	struct v3_hdr v3 = {
+		.magic = LEDGER_MAGIC, .version = 3, .geo = h->geo,
+		.done = h->done, .executing = h->executing, .last = h->last,
+		.ready = h->ready, .features = h->features,
+		.undo_count = h->undo_count, .generation = h->generation,
+		.begun_generation = h->begun_generation,
+		.stats_len = h->stats_len,
+	};
+	struct v3_writer w = { .from = from };
+	u64 undo = (u64)h->geo.batch * sizeof(struct ledger_rec);
+
+	if (v3.geo.kind == LEDGER_DMADEV)
+		v3.geo.page_size = 0;
+	memcpy(v3.stats, h->stats, sizeof(v3.stats));
+	w.fd = memfd_create("pvdmad-ledger", MFD_CLOEXEC);
+	assert_true(w.fd >= 0);
+	assert_int_equal(ftruncate(w.fd, (off_t)v3_bytes(&v3.geo)), 0);
+	assert_int_equal(pwrite(w.fd, &v3, sizeof(v3), 0), (ssize_t)sizeof(v3));
+	if (undo)
+		assert_int_equal(pwrite(w.fd, from->undo, undo, V3_PAGE),
+				 (ssize_t)undo);
+	w.recs_at = V3_PAGE + v3_undo_bytes(&v3.geo);
+	assert_int_equal(ledger_for_each((struct ledger *)from, v3_put_rec, &w), 0);
+	return w.fd;
+}
+
+/* ledger_take() of @fd (a dup: @fd stays), as pvdmad takes it at start. */
+static int take_fd(int fd, const struct ledger_geometry *geo,
+		   struct ledger **out)
+{
+	struct fdstore_fd kept = { .name = "ledger", .fd = dup(fd) };
+	struct fdstore st = { .sock = -1, .inherited = &kept, .ninherited = 1 };
+
+	assert_true(kept.fd >= 0);
+	*out = NULL;
+	return ledger_take(&st, kept.name, geo, out);
+}
+
+static u32 v3_version_of(int fd)
+{
+	u32 v;
+
+	assert_int_equal(pread(fd, &v, sizeof(v), offsetof(struct v3_hdr, version)),
+			 (ssize_t)sizeof(v));
+	return v;
+}
+
+/*
+ * An upgrade across version 4 keeps the guest's devices: a companion's
+ * ledger of version 3, cut inside a slot, is carried to version 4 and
+ * resumed, its mappings re-created and the slot run again.
+ */
+static void test_v3_companion_carried(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct ledger_geometry geo;
+	struct pvdma_slot_hdr *slot;
+	struct ledger *l;
+	bool died;
+	int fd;
+
+	assert_non_null(r);
+	run_setup(r);
+	slot = run_post_work(r, 3, true, &died);
+	assert_true(died);
+	geo = r->ledger.hdr->geo;
+	fd = v3_ledger(&r->ledger);
+	ledger_destroy(&r->ledger);
+	assert_int_equal(take_fd(fd, &geo, &l), 0);
+	assert_int_equal(l->carried_from, 3);
+	assert_int_equal(l->hdr->version, LEDGER_VERSION);
+	assert_int_equal(v3_version_of(fd), LEDGER_VERSION);
+	r->ledger = *l;
+	free(l);
+	run_restart(r);
+	assert_int_equal(companion_process(&r->h.c), 1);
+	run_check_final(r, slot);
+	run_teardown(r);
+	close(fd);
+	free(r);
+}
+
+static const struct ledger_geometry dma_geo = {
+	.kind = LEDGER_DMADEV, .id = 9, .queue = 16, .page_size = 1u << 20,
+};
+
+/* A DMA device's ledger of version 3 with a command cut: done 3, the 4th
+ * executing, counters kept. */
+static int v3_dma_ledger(void)
+{
+	struct ledger l;
+	u8 stats[40] = { 7, 7, 7 };
+	int fd;
+
+	assert_int_equal(ledger_create(&l, &dma_geo), 0);
+	ledger_begin(&l);
+	ledger_commit(&l, &(struct ledger_completion){
+		.index = 0, .seq = 1, .stats = stats, .stats_len = sizeof(stats) });
+	ledger_begin(&l);
+	fd = v3_ledger(&l);
+	ledger_destroy(&l);
+	return fd;
+}
+
+static void test_v3_dmadev_carried(void **state)
+{
+	struct ledger_progress p;
+	struct stat st;
+	struct ledger *l;
+	u8 stats[40], cmd[40];
+	int fd = v3_dma_ledger();
+
+	assert_int_equal(take_fd(fd, &dma_geo, &l), 0);
+	assert_int_equal(l->carried_from, 3);
+	assert_memory_equal(&l->hdr->geo, &dma_geo, sizeof(dma_geo));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, l->size);
+	/* the stage is a hole; nothing of it was kept under version 3 */
+	assert_true((u64)st.st_blocks * 512 <= V3_PAGE);
+	assert_int_equal(l->hdr->done, 1);
+	assert_true(ledger_stats(l, stats, sizeof(stats)));
+	assert_int_equal(stats[2], 7);
+	/* the command cut runs again from its start, as under version 3 */
+	assert_true(ledger_recover(l));
+	assert_false(ledger_resume_point(l, cmd, sizeof(cmd), &p));
+	ledger_leave(l);
+	/* and taken again, it is one of today's */
+	assert_int_equal(take_fd(fd, &dma_geo, &l), 0);
+	assert_int_equal(l->carried_from, 0);
+	ledger_leave(l);
+	close(fd);
+}
+
+/* A carry cut by a kill after it grew the file, or after it wrote the
+ * page size too: the next pvdmad finishes it. */
+static void test_v3_carry_cut(void **state)
+{
+	const u64 ps = dma_geo.page_size;
+	struct ledger *l;
+	int cut, fd;
+
+	for (cut = 0; cut < 2; cut++) {
+		fd = v3_dma_ledger();
+		assert_int_equal(ftruncate(fd, (off_t)(V3_PAGE + ps)), 0);
+		if (cut)
+			assert_int_equal(pwrite(fd, &ps, sizeof(ps),
+						offsetof(struct v3_hdr, geo.page_size)),
+					 (ssize_t)sizeof(ps));
+		assert_int_equal(take_fd(fd, &dma_geo, &l), 0);
+		assert_int_equal(l->carried_from, 3);
+		assert_int_equal(l->hdr->done, 1);
+		ledger_leave(l);
+		close(fd);
+	}
+}
+
+enum v3_corruption {
+	V3_TAIL,	/* a byte past version 3's header written */
+	V3_UNDO,	/* more undo records than the batch holds */
+	V3_GENERATION,	/* generation 0 */
+	V3_PAGE_SIZE,	/* a page size without the grown file */
+	V3_OLDER,	/* version 2 */
+	V3_NEWER,	/* version 5 */
+	V3_LIMITS,	/* another queue size */
+	V3_CORRUPTIONS
+};
+
+/*
+ * A version 3 ledger is as untrusted as today's: one that can't be what
+ * version 3 wrote is refused, untouched; one of an older or newer version
+ * is refused as such.
+ */
+static void test_v3_corrupt_refused(void **state)
+{
+	static const int want[V3_CORRUPTIONS] = {
+		-EPROTO, -EPROTO, -EPROTO, -ESTALE, -EPROTONOSUPPORT,
+		-EPROTONOSUPPORT, -ESTALE,
+	};
+	const u64 ps = dma_geo.page_size;
+	const u32 one = 1, zero = 0, big = 1000;
+	const u32 versions[2] = { 2, 5 };
+	struct ledger_geometry geo = small_geo;
+	struct ledger src, *l;
+	int how, fd;
+
+	for (how = 0; how < V3_CORRUPTIONS; how++) {
+		assert_int_equal(ledger_create(&src, how == V3_PAGE_SIZE ?
+						     &dma_geo : &small_geo), 0);
+		fd = v3_ledger(&src);
+		geo = *(how == V3_PAGE_SIZE ? &dma_geo : &small_geo);
+		ledger_destroy(&src);
+		switch (how) {
+		case V3_TAIL:
+			assert_int_equal(pwrite(fd, &one, 1, V3_PAGE - 1), 1);
+			break;
+		case V3_UNDO:
+			assert_int_equal(pwrite(fd, &big, 4, offsetof(struct v3_hdr, undo_count)), 4);
+			break;
+		case V3_GENERATION:
+			assert_int_equal(pwrite(fd, &zero, 4, offsetof(struct v3_hdr, generation)), 4);
+			break;
+		case V3_PAGE_SIZE:
+			assert_int_equal(pwrite(fd, &ps, 8, offsetof(struct v3_hdr, geo.page_size)), 8);
+			break;
+		case V3_OLDER:
+		case V3_NEWER:
+			assert_int_equal(pwrite(fd, &versions[how - V3_OLDER], 4,
+						offsetof(struct v3_hdr, version)), 4);
+			break;
+		default:
+			geo.queue++;
+			break;
+		}
+		assert_int_equal(take_fd(fd, &geo, &l), want[how]);
+		assert_null(l);
+		if (how < V3_OLDER)
+			assert_int_equal(v3_version_of(fd), 3);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +1121,10 @@ int main(void)
 		cmocka_unit_test(test_resume_rechecks_ram),
 		cmocka_unit_test(test_take_checks_the_memfd),
 		cmocka_unit_test(test_forget_hands_the_memory_over),
+		cmocka_unit_test(test_v3_companion_carried),
+		cmocka_unit_test(test_v3_dmadev_carried),
+		cmocka_unit_test(test_v3_carry_cut),
+		cmocka_unit_test(test_v3_corrupt_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
