@@ -80,6 +80,23 @@ check "the companion's domain was re-created from the ledger and checked" \
 	grep -q "companion [0-9]*: resumed at slot [0-9]*, [0-9]* mappings" "$dir/log"
 sleep 2
 
+# 1b. An upgrade from a pvdmad of ledger version 3 (before the DMA
+# device's stage): pvdmad stopped, the ledgers the keeper holds rewritten
+# as version 3 wrote them, then killed. The next one carries them to
+# version 4 and takes the companion and the DMA device back.
+old=$(child)
+n=$(ready_count)
+kill -STOP "$old"
+v3=$(python3 "$(dirname "$0")/ledger-v3.py" "$sup" 2>&1)
+kill -9 "$old"
+check "the ledgers rewritten as version 3 ($v3)" [ "$v3" = 2 ]
+check "a new pvdmad after the version 3 ledgers" wait_ready "$n"
+check "it carried both to version 4" \
+	sh -c "[ \$(grep -c 'ledger of client [0-9]* carried from version 3 to 4' '$dir/log') -eq 2 ]"
+check "and took the companion and the DMA device back" \
+	sh -c "[ \$(grep -c 'restart: 1 companions and 1 DMA devices taken back' '$dir/log') -ge 2 ]"
+sleep 1
+
 # 2. An upgrade: another binary installed at the path (a rename, as
 # install(1) and dpkg do), then SIGUSR2: the running one exits for it.
 cp "$PVDMAD" "$dir/pvdmad.new"
