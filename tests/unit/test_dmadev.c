@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pvdma/prng.h>
 #include "harness.h"
@@ -730,6 +731,39 @@ static void test_restart_inside_a_chunk(void **state)
 }
 
 /*
+ * Killed after the commit of an overlapping COPY, before the stage was
+ * punched (the stage still holds the last chunk's source): the next
+ * pvdmad, taking the ledger back, gives its pages back; the command is
+ * not run again.
+ */
+static void test_restart_gives_the_stage_back(void **state)
+{
+	struct harness *h = *state;
+	struct ledger *l = dev_ledger(h), *again = calloc(1, sizeof(*again));
+	u64 len = 2 * h->cfg.iommu.page_size, bus = cut_setup(h, len), stage_len;
+	struct ledger_geometry geo;
+	struct pvdma_dev_cmd *cmd;
+	u8 *stage = ledger_stage(l, &stage_len);
+
+	assert_non_null(again);
+	cmd = post_cmd(h, PVDMA_DEV_COPY, bus, bus + CUT_SHIFT, len);
+	assert_int_equal(slices_until_done(h, cmd, ~0ull), 1);
+	assert_true(ledger_allocated(l) <= 4096);
+	memset(stage, 0xa5, stage_len);
+	assert_true(ledger_allocated(l) >= 4096 + stage_len);
+	dmadev_ledger_geometry(&h->dcfg, h->dev.id, &geo);
+	assert_int_equal(ledger_adopt(again, dup(l->fd), &geo), 0);
+	h->dev.ledger = again;
+	dev_restart(h);
+	assert_true(ledger_allocated(again) <= 4096);
+	assert_int_equal(h->dev.resumed, 0);
+	assert_int_equal(cmd->done_seq, cmd->seq);
+	assert_memory_equal(h->ram + CUT_SRC, h->ram + CUT_REF, len + CUT_SHIFT);
+	ledger_leave(again);
+	ledger_leave(l);
+}
+
+/*
  * A progress the command can't have (past its end, more staged than is
  * left of it) is refused, not trusted: the command runs
  * again from its start, and moves what it names.
@@ -787,6 +821,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_split_command_loses_its_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resumes_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_inside_a_chunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_gives_the_stage_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_forged_progress, setup, teardown),
 	};
 
