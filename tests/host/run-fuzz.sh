@@ -19,7 +19,7 @@
 set -u
 BUILD=${BUILD:-build}
 FUZZ_TIME=${FUZZ_TIME:-15}
-FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_ring fuzz_dmadev fuzz_control fuzz_guest_ram fuzz_qemu_args fuzz_trace}
+FUZZ_TARGETS=${FUZZ_TARGETS:-fuzz_ring fuzz_dmadev fuzz_ledger fuzz_control fuzz_guest_ram fuzz_qemu_args fuzz_trace}
 out=$BUILD/fuzz
 mode=run
 [ "${1:-}" = "--merge" ] && mode=merge
