@@ -1106,6 +1106,33 @@ static void test_v3_corrupt_refused(void **state)
 	}
 }
 
+/*
+ * A header no version 4 pvdmad wrote, in a file of the right size: each
+ * refused before a record is read (an undo count above the batch would
+ * have the rollback copy records from past the undo log).
+ */
+static void test_adopt_refuses_forged_header(void **state)
+{
+	struct ledger l, again;
+
+	assert_int_equal(ledger_create(&l, &small_geo), 0);
+	l.hdr->version = LEDGER_VERSION + 1;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo),
+			 -EPROTONOSUPPORT);
+	l.hdr->version = LEDGER_VERSION;
+	l.hdr->undo_count = small_geo.batch + 1;
+	l.hdr->executing = l.hdr->done + 1;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), -EPROTO);
+	l.hdr->undo_count = small_geo.batch;
+	l.hdr->generation = 0;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), -EPROTO);
+	/* the control: the same header as written is taken */
+	l.hdr->generation = 1;
+	assert_int_equal(ledger_adopt(&again, dup(l.fd), &small_geo), 0);
+	ledger_destroy(&again);
+	ledger_destroy(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1125,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_v3_dmadev_carried),
 		cmocka_unit_test(test_v3_carry_cut),
 		cmocka_unit_test(test_v3_corrupt_refused),
+		cmocka_unit_test(test_adopt_refuses_forged_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
