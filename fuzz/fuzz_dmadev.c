@@ -15,32 +15,14 @@
 #define H_RAM_SIZE	(1ull << 20)	/* small: restored and compared per input */
 #include "harness.h"
 #include "host/log.h"
+#include "fuzz_maps.h"
 
-#define RW_GPA	0x40000ull
-#define RO_GPA	0x80000ull
-#define WO_GPA	0xc0000ull
-#define MAP_LEN	(4 * H_PAGE)
-
-static u8 *reference;
-
+/* A fresh companion and DMA device, and the three mappings. */
 static void fuzz_setup(struct harness *h)
 {
-	if (harness_reset(h) || harness_hello(h) != PVDMA_ST_OK ||
-	    harness_map(h, RW_GPA, MAP_LEN, H_RW, NULL) != PVDMA_ST_OK ||
-	    harness_map(h, RO_GPA, MAP_LEN, PVDMA_MAP_READ, NULL) != PVDMA_ST_OK ||
-	    harness_map(h, WO_GPA, MAP_LEN, PVDMA_MAP_WRITE, NULL) != PVDMA_ST_OK)
+	if (harness_reset(h))
 		abort();
-}
-
-/* Bytes outside [RW_GPA, +MAP_LEN) and [WO_GPA, +MAP_LEN) are untouched. */
-static void check_ram(const struct harness *h)
-{
-	if (memcmp(h->ram, reference, RW_GPA) ||
-	    memcmp(h->ram + RW_GPA + MAP_LEN, reference + RW_GPA + MAP_LEN,
-		   WO_GPA - RW_GPA - MAP_LEN) ||
-	    memcmp(h->ram + WO_GPA + MAP_LEN, reference + WO_GPA + MAP_LEN,
-		   H_RAM_SIZE - WO_GPA - MAP_LEN))
-		abort();
+	fuzz_map_three(h);
 }
 
 /* pvdmad restarted: the device taken back from its ledger. */
@@ -62,24 +44,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ledger_geometry geo;
 	struct ledger *l;
 	bool more;
-	u64 i;
 	u8 ctl;
 
 	/* One harness and one reference image for the whole run. */
-	if (!reference) {
+	if (!fuzz_reference) {
 		pvdmad_log_set_level(PVDMAD_LOG_ERR);
-		reference = malloc(H_RAM_SIZE);
-		if (!reference || harness_init(&h))
-			abort();
-		for (i = 0; i < H_RAM_SIZE; i++)
-			reference[i] = (u8)(i ^ (i >> 9));
+		fuzz_reference_init(&h);
 	}
 	fuzz_setup(&h);
 	dmadev_ledger_geometry(&h.dcfg, h.dev.id, &geo);
 	if (ledger_keep(NULL, "fuzz", &geo, &l))
 		abort();
 	h.dev.ledger = l;
-	memcpy(h.ram, reference, H_RAM_SIZE);
+	memcpy(h.ram, fuzz_reference, H_RAM_SIZE);
 	dh = harness_dhdr(&h);
 	q = (struct pvdma_dev_cmd *)((u8 *)h.dshm + DMADEV_QUEUE_OFFSET);
 	dh->domain_peer = h.c.id;
@@ -99,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			dmadev_process(&h.dev);
 	}
-	check_ram(&h);
+	fuzz_check_ram(&h);
 	ledger_leave(l);
 	return 0;
 }

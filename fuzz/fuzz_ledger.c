@@ -22,27 +22,10 @@
 #include "harness.h"
 #include "host/ledger.h"
 #include "host/log.h"
-
-#define RW_GPA	0x40000ull
-#define RO_GPA	0x80000ull
-#define WO_GPA	0xc0000ull
-#define MAP_LEN	(4 * H_PAGE)
+#include "fuzz_maps.h"
 
 #define FUZZ_DMADEV	0x01	/* else a companion's ledger */
 #define FUZZ_V3_SIZE	0x02	/* the file has version 3's size */
-
-static u8 *reference;
-
-/* Bytes outside [RW_GPA, +MAP_LEN) and [WO_GPA, +MAP_LEN) are untouched. */
-static void check_ram(const struct harness *h)
-{
-	if (memcmp(h->ram, reference, RW_GPA) ||
-	    memcmp(h->ram + RW_GPA + MAP_LEN, reference + RW_GPA + MAP_LEN,
-		   WO_GPA - RW_GPA - MAP_LEN) ||
-	    memcmp(h->ram + WO_GPA + MAP_LEN, reference + WO_GPA + MAP_LEN,
-		   H_RAM_SIZE - WO_GPA - MAP_LEN))
-		abort();
-}
 
 /* What the file must be for @geo: version 4's size, or version 3's. */
 static u64 fuzz_file_size(const struct ledger_geometry *geo, bool v3)
@@ -92,11 +75,7 @@ static void fuzz_dmadev(struct harness *h, struct ledger *l)
 {
 	struct pvdma_dev_header *dh = harness_dhdr(h);
 
-	if (harness_hello(h) != PVDMA_ST_OK ||
-	    harness_map(h, RW_GPA, MAP_LEN, H_RW, NULL) != PVDMA_ST_OK ||
-	    harness_map(h, RO_GPA, MAP_LEN, PVDMA_MAP_READ, NULL) != PVDMA_ST_OK ||
-	    harness_map(h, WO_GPA, MAP_LEN, PVDMA_MAP_WRITE, NULL) != PVDMA_ST_OK)
-		abort();
+	fuzz_map_three(h);
 	/* the guest's binding outlives pvdmad (it is in the shared region) */
 	dh->domain_peer = h->c.id;
 	dmadev_resume(&h->dev, l);
@@ -115,15 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	u64 file;
 	u8 how;
 	int fd, err;
-	u64 i;
 
-	if (!reference) {
+	if (!fuzz_reference) {
 		pvdmad_log_set_level(PVDMAD_LOG_ERR);
-		reference = malloc(H_RAM_SIZE);
-		if (!reference || harness_init(&h))
-			abort();
-		for (i = 0; i < H_RAM_SIZE; i++)
-			reference[i] = (u8)(i ^ (i >> 9));
+		fuzz_reference_init(&h);
 	}
 	if (!size)
 		return 0;
@@ -131,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	if (harness_reset(&h))
 		abort();
-	memcpy(h.ram, reference, H_RAM_SIZE);
+	memcpy(h.ram, fuzz_reference, H_RAM_SIZE);
 	if (how & FUZZ_DMADEV)
 		dmadev_ledger_geometry(&h.dcfg, h.dev.id, &geo);
 	else
@@ -154,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		fuzz_companion(&h, l);
 	h.c.ledger = NULL;
-	check_ram(&h);
+	fuzz_check_ram(&h);
 	ledger_leave(l);
 	return 0;
 }
