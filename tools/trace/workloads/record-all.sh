@@ -12,7 +12,7 @@
 # and glvnd libraries: .deb files in .gl/ are unpacked into / first, and
 # the program itself is taken from .gl/vkstream when present (build it with
 # "cc -O2 -o .gl/vkstream tools/trace/workloads/vkstream.c -lvulkan"); so
-# are vkframes (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
+# are vkframes and vklevels (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
 # .c files here when .gl/ lacks them (the lent GPU machine has no Vulkan
 # or EGL headers: build them into .gl/ where the headers are).
 # The CUDA C++ workloads (uvmadvise, hostpool) are taken from .gl/NAME
@@ -204,6 +204,13 @@ for w in $all; do
 		;;
 	uvmadvise | hostpool)
 		record "$w" 100 "$(cu_program "$w")"
+		;;
+	vklevels)
+		setup_vulkan
+		record vklevels 120 "$(gl_program vklevels -lvulkan)" 250
+		;;
+	actorlearner | modelswap)
+		record "$w" 120 python3 "$wl/$w.py"
 		;;
 	*)
 		say "unknown workload $w"
