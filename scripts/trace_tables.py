@@ -57,6 +57,9 @@ WORKLOADS = {
     "shmring": "shared-memory ring, two GPU consumers",
     "numbahost": "Numba pinned and mapped arrays, batched frees",
     "jaxhost": "JAX arrays in pinned_host memory",
+    "vklevels": "Vulkan level streamer, VMA-style blocks",
+    "modelswap": "multi-model server, pinned weights over the aperture",
+    "actorlearner": "RL actor-learner, actors restarted, registered rollouts",
 }
 
 
