@@ -624,16 +624,17 @@ static int companion_resume_rec(void *ctx, const struct ledger_rec *r)
 /* The last completed slot, exactly as the guest should find it. */
 static void companion_republish(struct pvdma_companion *c)
 {
-	const struct ledger_completion *last = &c->ledger->hdr->last;
+	/* a copy: the index is checked, then used (ledger.h, struct ledger) */
+	const struct ledger_completion last = ledger_last(c->ledger);
 	struct pvdma_slot_hdr *slot;
 
-	if (!c->ledger->hdr->done || last->index >= c->ring_slots)
+	if (!c->ledger->hdr->done || last.index >= c->ring_slots)
 		return;
 	slot = (struct pvdma_slot_hdr *)((u8 *)c->shm + COMPANION_RING_OFFSET +
-					 (u64)last->index * c->slot_size);
-	shm_write32(&slot->status, last->status);
-	shm_write32(&slot->completed, last->completed);
-	shm_store_release32(&slot->done_seq, last->seq);
+					 (u64)last.index * c->slot_size);
+	shm_write32(&slot->status, last.status);
+	shm_write32(&slot->completed, last.completed);
+	shm_store_release32(&slot->done_seq, last.seq);
 }
 
 int companion_resume(struct pvdma_companion *c, struct ledger *ledger)

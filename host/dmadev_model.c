@@ -486,7 +486,8 @@ static void dmadev_resume_point(struct pvdma_dmadev *d, struct ledger *l)
 
 void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 {
-	const struct ledger_completion *last = &ledger->hdr->last;
+	/* a copy: the index is checked, then used (ledger.h, struct ledger) */
+	const struct ledger_completion last = ledger_last(ledger);
 	struct pvdma_dev_header *h = d->shm;
 	struct pvdma_dev_cmd *w;
 
@@ -499,14 +500,14 @@ void dmadev_resume(struct pvdma_dmadev *d, struct ledger *ledger)
 		ledger_stage_release(ledger);
 	d->sq_head = (u32)ledger->hdr->done;
 	shm_store_release32(&h->sq_head, d->sq_head);
-	if (!ledger->hdr->done || last->index >= d->queue_entries)
+	if (!ledger->hdr->done || last.index >= d->queue_entries)
 		return;
 	w = (struct pvdma_dev_cmd *)((u8 *)d->shm + DMADEV_QUEUE_OFFSET) +
-	    last->index;
-	shm_write64(&w->result, last->result);
-	shm_write64(&w->fault_bus, last->fault_bus);
-	shm_write32(&w->status, last->status);
-	shm_store_release32(&w->done_seq, last->seq);
+	    last.index;
+	shm_write64(&w->result, last.result);
+	shm_write64(&w->fault_bus, last.fault_bus);
+	shm_write32(&w->status, last.status);
+	shm_store_release32(&w->done_seq, last.seq);
 }
 
 /*

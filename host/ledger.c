@@ -59,6 +59,7 @@ static int ledger_map(struct ledger *l, int fd, const struct ledger_geometry *ge
 		return -errno;
 	l->fd = fd;
 	l->hdr = p;
+	l->geo = *geo;
 	l->undo = (struct ledger_rec *)((u8 *)p + LEDGER_HDR_BYTES);
 	l->stage = (u8 *)l->undo + ledger_undo_bytes(geo);
 	l->recs = (struct ledger_rec *)(l->stage + ledger_stage_bytes(geo));
@@ -109,11 +110,11 @@ static bool ledger_next_written(const struct ledger *l, u32 i, u32 *first,
 {
 	const u64 rec = sizeof(struct ledger_rec);
 	u64 base = (u64)((const u8 *)l->recs - (const u8 *)l->hdr);
-	u64 top = base + (u64)l->hdr->geo.records * rec;
+	u64 top = base + (u64)l->geo.records * rec;
 	off_t data, hole;
 
 	*first = i;
-	*end = l->hdr->geo.records;
+	*end = l->geo.records;
 	if (i >= *end)
 		return false;
 	data = lseek(l->fd, (off_t)(base + (u64)i * rec), SEEK_DATA);
@@ -185,9 +186,9 @@ static void ledger_renumber(struct ledger *l)
 }
 
 /* Could the slot about to begin make the generation come round? */
-static bool ledger_wrap_near(const struct ledger_hdr *h)
+static bool ledger_wrap_near(const struct ledger *l)
 {
-	return h->generation >= ~0u - h->geo.batch - 1;
+	return l->hdr->generation >= ~0u - l->geo.batch - 1;
 }
 
 /*
@@ -347,7 +348,7 @@ void ledger_destroy(struct ledger *l)
 
 void ledger_begin(struct ledger *l)
 {
-	if (ledger_wrap_near(l->hdr))
+	if (ledger_wrap_near(l))
 		ledger_renumber(l);
 	l->hdr->undo_count = 0;
 	l->hdr->begun_generation = l->hdr->generation;
@@ -398,7 +399,7 @@ void ledger_progress(struct ledger *l, const struct ledger_progress *p)
 
 void ledger_stage_release(struct ledger *l)
 {
-	u64 len = ledger_stage_bytes(&l->hdr->geo);
+	u64 len = ledger_stage_bytes(&l->geo);
 
 	if (!l->stage_dirty || !len)
 		return;
@@ -412,11 +413,13 @@ bool ledger_resume_point(const struct ledger *l, void *cmd, u32 len,
 			 struct ledger_progress *p)
 {
 	const struct ledger_hdr *h = l->hdr;
+	/* read once: the index is checked, then used */
+	u32 cur = READ_ONCE(h->progress_cur);
 	u64 stage;
 
-	if (h->progress_cur > 1 || h->cmd_len != len || len > LEDGER_CMD_MAX)
+	if (cur > 1 || h->cmd_len != len || len > LEDGER_CMD_MAX)
 		return false;
-	*p = h->progress[h->progress_cur];
+	*p = h->progress[cur];
 	if (p->slot != h->done + 1 || !ledger_stage(l, &stage) ||
 	    p->staged > stage)
 		return false;
@@ -434,7 +437,7 @@ bool ledger_stats(const struct ledger *l, void *out, u32 len)
 
 static struct ledger_rec *ledger_rec_of(struct ledger *l, u64 bus)
 {
-	const struct ledger_geometry *geo = &l->hdr->geo;
+	const struct ledger_geometry *geo = &l->geo;
 	u64 page;
 
 	if (bus < geo->bus_base || (bus - geo->bus_base) & (geo->page_size - 1))
@@ -472,7 +475,7 @@ static bool ledger_save_undo(struct ledger *l, const struct ledger_rec *r)
 
 	if (!ledger_rec_needs_undo(l, r))
 		return true;
-	if (n >= l->hdr->geo.batch)
+	if (n >= l->geo.batch)
 		return false;
 	l->undo[n] = *r;
 	ledger_publish(&l->hdr->undo_count, n + 1);
@@ -529,7 +532,7 @@ bool ledger_recover(struct ledger *l)
 {
 	struct ledger_hdr *h = l->hdr;
 	struct ledger_rec *r;
-	u32 i, first, end;
+	u32 i, first, end, undo;
 
 	if (h->executing != h->done + 1)
 		return false;
@@ -545,7 +548,11 @@ bool ledger_recover(struct ledger *l)
 		for (i = first; i < end; i++)
 			if (l->recs[i].serial == h->done)
 				l->recs[i].live = 0;
-	for (i = 0; i < h->undo_count; i++) {
+	/* read once, within the log's size: the file's count was checked at
+	 * adopt, but the file is not pvdmad's alone */
+	undo = READ_ONCE(h->undo_count);
+	undo = PVDMA_MIN(undo, l->geo.batch);
+	for (i = 0; i < undo; i++) {
 		r = ledger_rec_of(l, l->undo[i].bus);
 		if (r)
 			*r = l->undo[i];

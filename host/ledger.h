@@ -164,10 +164,14 @@ struct ledger_hdr {
  * @stage:	a chunk's source bytes (DMA device: geo.page_size)
  * @recs:	the mapping records (geo.records)
  * @size:	bytes mapped
+ * @geo:	the geometry it was mapped with, kept privately: the file's copy
+ *		may change under pvdmad (anyone holding the fd can write it),
+ *		so nothing is bounded by what the file says after adopt
  */
 struct ledger {
 	int fd;
 	struct ledger_hdr *hdr;
+	struct ledger_geometry geo;
 	struct ledger_rec *undo;
 	u8 *stage;
 	struct ledger_rec *recs;
@@ -208,7 +212,7 @@ void ledger_progress(struct ledger *l, const struct ledger_progress *p);
 /* The stage, geo.page_size bytes for a DMA device (else none: NULL). */
 static inline u8 *ledger_stage(const struct ledger *l, u64 *len)
 {
-	*len = l->hdr->geo.kind == LEDGER_DMADEV ? l->hdr->geo.page_size : 0;
+	*len = l->geo.kind == LEDGER_DMADEV ? l->geo.page_size : 0;
 	return *len ? l->stage : NULL;
 }
 /*
@@ -241,6 +245,24 @@ static inline bool ledger_rec_live(const struct ledger *l,
 	return r->live && r->live == l->hdr->generation;
 }
 void ledger_set_session(struct ledger *l, bool ready, u32 features);
+
+/*
+ * The last completion, copied out: what is checked in it (the index) must
+ * be what is used, and the file can change between two reads of it.
+ */
+static inline struct ledger_completion ledger_last(const struct ledger *l)
+{
+	const struct ledger_completion *f = &l->hdr->last;
+
+	return (struct ledger_completion){
+		.index = READ_ONCE(f->index),
+		.seq = READ_ONCE(f->seq),
+		.status = READ_ONCE(f->status),
+		.completed = READ_ONCE(f->completed),
+		.result = READ_ONCE(f->result),
+		.fault_bus = READ_ONCE(f->fault_bus),
+	};
+}
 
 /*
  * ledger_recover - roll back a slot the previous process died in.

@@ -1133,6 +1133,56 @@ static void test_adopt_refuses_forged_header(void **state)
 	ledger_destroy(&l);
 }
 
+/*
+ * The file changed by another holder of its fd after adopt checked it: an
+ * undo count above the batch, a geometry with more records or a larger
+ * stage. Nothing is bounded by the file's copy any more (struct ledger's
+ * geo): the rollback restores no record from past the undo log, no record
+ * is written past the ones adopt mapped, the stage keeps its size.
+ */
+static void test_file_changed_after_adopt(void **state)
+{
+	struct ledger writer, l, dma;
+	struct ledger_rec forged = {
+		.bus = 2 * G_PAGE, .host_addr = 0, .len = G_PAGE,
+		.serial = 77, .perm = 1, .live = 1,
+	};
+	u32 live = 0;
+	u64 len;
+
+	assert_int_equal(ledger_create(&writer, &small_geo), 0);
+	assert_int_equal(ledger_adopt(&l, dup(writer.fd), &small_geo), 0);
+	/* a slot caught executing, its log's count raised past the log
+	 * onto a record placed just after it (same page) */
+	writer.undo[small_geo.batch] = forged;
+	writer.hdr->executing = writer.hdr->done + 1;
+	writer.hdr->undo_count = small_geo.batch + 1;
+	assert_true(ledger_recover(&l));
+	assert_int_equal(ledger_for_each(&l, count_rec, &live), 0);
+	assert_int_equal(live, 0);
+	/* a count that would read far past the mapping */
+	writer.hdr->executing = writer.hdr->done + 1;
+	writer.hdr->undo_count = ~0u;
+	assert_true(ledger_recover(&l));
+
+	/* more records than the file has: the page just past them refused */
+	writer.hdr->geo.records = ~0u;
+	assert_false(ledger_mapped(&l, small_geo.bus_base +
+				   (u64)small_geo.records * G_PAGE, 0, G_PAGE, 1));
+	assert_true(ledger_mapped(&l, small_geo.bus_base, 0, G_PAGE, 1));
+	ledger_destroy(&l);
+	ledger_destroy(&writer);
+
+	/* a DMA device's stage: as large as its geometry said at adopt */
+	assert_int_equal(ledger_create(&writer, &dma_geo), 0);
+	assert_int_equal(ledger_adopt(&dma, dup(writer.fd), &dma_geo), 0);
+	writer.hdr->geo.page_size = 1ull << 40;
+	assert_non_null(ledger_stage(&dma, &len));
+	assert_int_equal(len, dma_geo.page_size);
+	ledger_destroy(&dma);
+	ledger_destroy(&writer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1153,6 +1203,7 @@ int main(void)
 		cmocka_unit_test(test_v3_carry_cut),
 		cmocka_unit_test(test_v3_corrupt_refused),
 		cmocka_unit_test(test_adopt_refuses_forged_header),
+		cmocka_unit_test(test_file_changed_after_adopt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
