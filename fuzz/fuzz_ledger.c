@@ -4,7 +4,10 @@
  * (a torn write, another build, a local attacker holding the fd). The
  * first byte picks the owner (companion or DMA device) and the file's
  * size (version 4's, or version 3's, which ledger_adopt() carries); the
- * rest are the file's first bytes, the file sparse past them. Then what
+ * rest are the file's first bytes, the file sparse past them. With
+ * FUZZ_PLACE they are split: two little-endian u32s, how many bytes go at
+ * the file's start and where in the file (modulo its size) the rest go,
+ * so the records, past the first 16 KiB, are reached too. Then what
  * a restart does: ledger_adopt(), the owner's resume (ledger_recover(),
  * ledger_for_each(), ledger_resume_point(), ledger_stats()) and, for a DMA
  * device, the next command run, which is the kept one if the ledger
@@ -26,6 +29,8 @@
 
 #define FUZZ_DMADEV	0x01	/* else a companion's ledger */
 #define FUZZ_V3_SIZE	0x02	/* the file has version 3's size */
+#define FUZZ_PLACE	0x04	/* a split: some bytes at the start, the
+				   rest at an offset the input gives */
 
 /* What the file must be for @geo: version 4's size, or version 3's. */
 static u64 fuzz_file_size(const struct ledger_geometry *geo, bool v3)
@@ -37,17 +42,44 @@ static u64 fuzz_file_size(const struct ledger_geometry *geo, bool v3)
 	return 4096 + undo + stage + (u64)geo->records * rec;
 }
 
-/* A memfd of @size bytes holding @data at its start. */
-static int fuzz_memfd(const u8 *data, size_t len, u64 size)
+/* @len bytes of @data at @off of @fd (a @size-byte file), cut at its end. */
+static void fuzz_place(int fd, const u8 *data, size_t len, u64 off, u64 size)
+{
+	if (off >= size)
+		return;
+	if (len > size - off)
+		len = size - off;
+	if (len && pwrite(fd, data, len, (off_t)off) != (ssize_t)len)
+		abort();
+}
+
+static u32 fuzz_le32(const u8 *p)
+{
+	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+/*
+ * A memfd of @size bytes holding @data at its start, or (@place) split
+ * as the two u32s leading @data say.
+ */
+static int fuzz_memfd(const u8 *data, size_t len, u64 size, bool place)
 {
 	int fd = memfd_create("fuzz-ledger", MFD_CLOEXEC);
+	size_t head = len;
+	u64 off = 0;
 
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
 		abort();
-	if (len > size)
-		len = size;
-	if (len && pwrite(fd, data, len, 0) != (ssize_t)len)
-		abort();
+	if (place && len >= 8) {
+		head = fuzz_le32(data);
+		off = size ? fuzz_le32(data + 4) % size : 0;
+		data += 8;
+		len -= 8;
+		if (head > len)
+			head = len;
+	}
+	fuzz_place(fd, data, head, 0, size);
+	fuzz_place(fd, data + head, len - head, off, size);
 	return fd;
 }
 
@@ -111,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		companion_ledger_geometry(&h.cfg, h.c.id, &geo);
 	file = fuzz_file_size(&geo, how & FUZZ_V3_SIZE);
-	fd = fuzz_memfd(data, size, file);
+	fd = fuzz_memfd(data, size, file, how & FUZZ_PLACE);
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		abort();

@@ -5,7 +5,8 @@
  * three maps, and cut in a slot (executing, its undo log written); a DMA
  * device's with a COPY cut mid-way (progress kept, a chunk staged); each
  * also as version 3 wrote it (version 3, no page size, the tail of the
- * header page zero). Not part of any build: run by hand when the layout
+ * header page zero); the cut companion's also with its records placed at
+ * their offset (SEED_PLACE). Not part of any build: run by hand when the layout
  * changes, the same flags as tests/host/run-fuzz.sh without the fuzzer,
  *   clang ... -o ledger_seeds fuzz/ledger_seeds.c $SRCS && ./ledger_seeds DIR
  * (its output committed as fuzz/corpus/fuzz_ledger/).
@@ -21,6 +22,7 @@
 
 #define SEED_DMADEV	0x01	/* fuzz_ledger.c's mode byte */
 #define SEED_V3_SIZE	0x02
+#define SEED_PLACE	0x04
 #define SEED_MAX	(16u << 10)	/* the file's first bytes: no stage */
 
 static const char *seed_dir;
@@ -55,6 +57,39 @@ static void seed_write(const char *name, struct ledger *l, u8 mode)
 	free(buf);
 }
 
+static void seed_put32(FILE *f, u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		if (fputc((v >> (8 * i)) & 0xff, f) == EOF)
+			abort();
+}
+
+/*
+ * @l split as fuzz_ledger's SEED_PLACE reads it: the header page and
+ * undo log at the start, the first records (up to SEED_MAX) at theirs.
+ */
+static void seed_write_placed(const char *name, struct ledger *l)
+{
+	u64 recs = (u64)((u8 *)l->recs - (u8 *)l->hdr);
+	u64 len = l->size - recs < SEED_MAX ? l->size - recs : SEED_MAX;
+	char path[512];
+	u8 *buf;
+	FILE *f;
+
+	buf = malloc(recs + len);
+	if (!buf || pread(l->fd, buf, recs + len, 0) != (ssize_t)(recs + len))
+		abort();
+	snprintf(path, sizeof(path), "%s/%s", seed_dir, name);
+	f = fopen(path, "wb");
+	if (!f || fputc(SEED_PLACE, f) == EOF)
+		abort();
+	seed_put32(f, (u32)recs);
+	seed_put32(f, (u32)recs);
+	if (fwrite(buf, 1, recs + len, f) != recs + len || fclose(f))
+		abort();
+	free(buf);
+}
+
 static void seed_companion(struct harness *h)
 {
 	struct ledger_geometry geo;
@@ -76,6 +111,7 @@ static void seed_companion(struct harness *h)
 	ledger_begin(&l);
 	ledger_unmapped(&l, bus);
 	seed_write("companion-cut-v4", &l, 0);
+	seed_write_placed("companion-cut-placed-v4", &l);
 	h->c.ledger = NULL;
 	ledger_destroy(&l);
 }
