@@ -307,6 +307,20 @@ static void log_syslog(int level, const struct tm *tm, const char *msg)
 	log_state.dropped++;
 }
 
+/*
+ * A message is one line of text whatever its arguments hold: a peer's
+ * bytes reach some of them (QEMU's command line in a refusal, names), and
+ * a newline there would forge a line of pvdmad's own in the log file or
+ * on stderr, an escape sequence drive the terminal. Control bytes become
+ * '?'; bytes above ASCII (UTF-8) are left alone.
+ */
+static void log_flatten(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			*msg = '?';
+}
+
 static void log_emit(int level, const char *fmt, va_list ap)
 {
 	char msg[512], line[600];
@@ -315,6 +329,7 @@ static void log_emit(int level, const char *fmt, va_list ap)
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_flatten(msg);
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	if (log_state.syslog)

@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "race_iommu.h"
+#include "host/log.h"
 
 static int setup(void **state)
 {
@@ -1473,6 +1474,41 @@ static void test_ram_refused_once_a_slot(void **state)
 	unlink(path);
 }
 
+/*
+ * QEMU's command line is the peer's to write, and a refusal or a note
+ * quotes pieces of it: logged, each message stays one line of text. A
+ * newline in a -machine value forged a line of pvdmad's own in the log
+ * file (an escape byte drove a terminal).
+ */
+static void test_peer_bytes_logged_as_one_line(void **state)
+{
+	static const char args[] = "qemu\0-machine\0q35\n2026 pvdmad[1]: \x1b[2Jforged\0-m\0" "512M";
+	struct guest_ram_config q35 = { .machine = GUEST_RAM_Q35 };
+	char dir[] = "/tmp/pvdma-log-XXXXXX", path[64], buf[1024], why[256];
+	ssize_t n, i;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log", dir);
+	assert_int_equal(qemu_check(&q35, 512ull << 20, args, sizeof(args), why), 0);
+	assert_non_null(strchr(why, '\n'));	/* the peer's bytes, as given */
+	assert_int_equal(pvdmad_log_open(path, false), 0);
+	pvdmad_log(PVDMAD_LOG_ERR, "companion: pid %d: QEMU's RAM layout %s", 1, why);
+	pvdmad_log_close();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	assert_true(n > 0);
+	assert_int_equal(buf[n - 1], '\n');
+	for (i = 0; i < n - 1; i++)
+		assert_false((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f);
+	buf[n - 1] = '\0';
+	assert_non_null(strstr(buf, "pvdmad[1]: ?[2Jforged"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1499,6 +1535,7 @@ int main(void)
 		cmocka_unit_test(test_ram_path_stays_on_its_fs),
 		cmocka_unit_test(test_ram_dir_others_can_write),
 		cmocka_unit_test(test_qemu_args),
+		cmocka_unit_test(test_peer_bytes_logged_as_one_line),
 		cmocka_unit_test(test_qemu_args_spellings),
 		cmocka_unit_test_setup_teardown(test_map_keeps_gpa_alignment, setup,
 						teardown),
