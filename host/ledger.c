@@ -532,12 +532,13 @@ bool ledger_recover(struct ledger *l)
 {
 	struct ledger_hdr *h = l->hdr;
 	struct ledger_rec *r;
-	u32 i, first, end, undo;
+	u32 i, first, end, undo, begun;
 
 	if (h->executing != h->done + 1)
 		return false;
-	/* a release the slot made is undone with it */
-	h->generation = h->begun_generation ? h->begun_generation : 1;
+	/* a release the slot made is undone with it (read once: never 0) */
+	begun = READ_ONCE(h->begun_generation);
+	h->generation = begun ? begun : 1;
 	/*
 	 * What the slot made goes, in every generation it reached: a record
 	 * made after a release in it would come back to life at the next
