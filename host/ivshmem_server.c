@@ -787,22 +787,28 @@ static int ivshmem_client_adopt(struct ivshmem_server *srv, uint32_t id)
 	return 0;
 }
 
+/* Close and forget the stored fd named @n. */
+static void ivshmem_drop_one(struct ivshmem_server *srv, const char *n)
+{
+	char name[FDSTORE_NAME_MAX + 1];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s", n);
+	pvdmad_log(PVDMAD_LOG_WARN, "%s: fd %s in the store has no use, dropped",
+		   srv->name, name);
+	fd = fdstore_take(srv->store, name);
+	if (fd >= 0)
+		close(fd);
+	fdstore_remove(srv->store, name);
+}
+
 /* Close and forget every stored fd whose name starts with @prefix. */
 static void ivshmem_drop_kept(struct ivshmem_server *srv, const char *prefix)
 {
-	char name[FDSTORE_NAME_MAX + 1];
 	const char *n;
-	int fd;
 
-	while ((n = fdstore_next_untaken(srv->store, prefix))) {
-		snprintf(name, sizeof(name), "%s", n);
-		pvdmad_log(PVDMAD_LOG_WARN, "%s: fd %s in the store has no use, dropped",
-			   srv->name, name);
-		fd = fdstore_take(srv->store, name);
-		if (fd >= 0)
-			close(fd);
-		fdstore_remove(srv->store, name);
-	}
+	while ((n = fdstore_next_untaken(srv->store, prefix)))
+		ivshmem_drop_one(srv, n);
 }
 
 int ivshmem_server_adopt(struct ivshmem_server *srv)
@@ -818,13 +824,19 @@ int ivshmem_server_adopt(struct ivshmem_server *srv)
 	while ((name = fdstore_next_untaken(srv->store, prefix))) {
 		errno = 0;
 		id = strtoul(name + strlen(prefix), &end, 10);
-		if (errno || *end != '.' || !id || id > IVSHMEM_MAX_PEER_ID) {
-			/* Not a client's fd: only this one goes. */
-			snprintf(client, sizeof(client), "%s", name);
-			ivshmem_drop_kept(srv, client);
+		snprintf(client, sizeof(client), "%s%lu.", prefix, id);
+		/*
+		 * Not a client's fd, or its id not written as pvdmad writes
+		 * it ("01", "+1", " 1": strtoul takes them, the client's
+		 * prefix below never matched it, and the loop found it again
+		 * for ever): only this one goes, by its whole name (as a
+		 * prefix, "companion.1" named clients 1, 10 to 19, ...).
+		 */
+		if (errno || *end != '.' || !id || id > IVSHMEM_MAX_PEER_ID ||
+		    strncmp(name, client, strlen(client))) {
+			ivshmem_drop_one(srv, name);
 			continue;
 		}
-		snprintf(client, sizeof(client), "%s%lu.", prefix, id);
 		if (!ivshmem_server_find(srv, (uint32_t)id) &&
 		    !ivshmem_client_adopt(srv, (uint32_t)id))
 			adopted++;

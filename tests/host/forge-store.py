@@ -8,6 +8,8 @@ Usage: forge-store.py KIND PVDMAD [ARGS...]. KIND says which fd is off:
   sealed     none: the region sealed as pvdmad seals it (the control)
   pipe       the doorbell, a pipe instead of an eventfd
   listener   the connection, a listening socket instead of a connection
+  stray      none, but a stray fd named "companion.1" (no role) first
+  zeroid     none, but every name says client "01" (not as pvdmad writes 1)
 The region has SIZE bytes ($FORGE_SIZE, default 1 MiB). pvdmad then runs
 with the fds from 3 on and LISTEN_PID its own (exec keeps the pid).
 """
@@ -40,8 +42,11 @@ if kind == "pipe":
 irq = os.eventfd(0, os.EFD_NONBLOCK)
 
 fds = [sock.fileno(), shm, bell, irq]
-names = ["companion.1.sock", "companion.1.shm", "companion.1.bell0",
-         "companion.1.irq0"]
+client = "companion.01." if kind == "zeroid" else "companion.1."
+names = [client + role for role in ("sock", "shm", "bell0", "irq0")]
+if kind == "stray":
+    fds.insert(0, os.eventfd(0, os.EFD_NONBLOCK))
+    names.insert(0, "companion.1")
 # Out of the way first, so that dup2 onto 3.. overwrites none of them.
 fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in fds]
 for i, fd in enumerate(fds):

@@ -272,13 +272,20 @@ forge() {	# KIND: run pvdmad with that set of fds until it serves
 	fpid=$!
 	wait_socket "$f/ctl" 10
 	kill -TERM "$fpid"
+	# one stuck in the store's names answers no SIGTERM: bounded
+	i=0
+	while kill -0 "$fpid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$fpid" 2>/dev/null
 	wait "$fpid"
 }
 forge sealed
 size=$(sed -n "s/.*companion.1.shm: [0-9]* bytes, this pvdmad's regions are \([0-9]*\).*/\1/p" "$f/log-sealed")
 check "a region of another size: refused, its size and the wanted one logged ($size)" [ -n "$size" ]
 export FORGE_SIZE="${size:-131072}"
-for k in sealed unsealed pipe listener; do forge "$k"; done
+for k in sealed unsealed pipe listener stray zeroid; do forge "$k"; done
 unset FORGE_SIZE
 check "a region sealed as pvdmad seals it: every fd passes (refused for its missing ledger only)" \
 	sh -c "grep -q 'ledger of client 1' '$f/log-sealed' && ! grep -q 'not what pvdmad made' '$f/log-sealed'"
@@ -291,5 +298,16 @@ check "a pipe as the doorbell: not taken back (logged: not an eventfd)" \
 check "a listening socket as the connection: not taken back (logged)" \
 	sh -c "grep -q 'companion.1.sock is not what pvdmad made: a listening socket' '$f/log-listener' &&
 		grep -q 'client 1 can.t be taken back' '$f/log-listener'"
+# Names in the store no pvdmad writes: each dropped alone. Before: a
+# stray "companion.1" was a prefix that dropped client 1's every fd (and
+# 10 to 19's ...), and names of client "01" (strtoul's 1, not pvdmad's
+# spelling) were found again for ever: pvdmad spun, SIGTERM unanswered.
+check "a stray fd named companion.1: dropped alone, client 1 still taken up (refused for its missing ledger only)" \
+	sh -c "grep -q 'fd companion.1 in the store has no use' '$f/log-stray' &&
+		grep -q 'ledger of client 1' '$f/log-stray' &&
+		! grep -q 'companion.1.sock in the store has no use' '$f/log-stray'"
+check "fds named for client 01: dropped, pvdmad serves and stops on SIGTERM" \
+	sh -c "grep -q 'fd companion.01.sock in the store has no use' '$f/log-zeroid' &&
+		grep -q 'shutting down' '$f/log-zeroid'"
 
 finish
