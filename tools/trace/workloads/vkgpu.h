@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The Vulkan set-up the headless workloads share (vkframes, vklevels): an
- * instance, the first device, a queue of a graphics family and a command
+ * The Vulkan set-up the headless workloads share (vkframes, vklevels,
+ * vknaive, vkimport): an instance, the first device (with the device
+ * extensions a workload names), a queue of a graphics family and a command
  * pool; memory types by the flags wanted; a buffer with an allocation of
  * its own, mapped when host-visible; a command buffer begun and
  * submitted with the barriers its transfers need. Static functions in a
@@ -45,7 +46,9 @@ struct buffer {
 	VkDeviceSize size;
 };
 
-static void gpu_open(struct gpu *g, const char *name)
+/* Open the first device with the device extensions named (none: NULL, 0). */
+static void gpu_open_with(struct gpu *g, const char *name,
+			  const char *const *extensions, uint32_t nextensions)
 {
 	VkApplicationInfo app = {
 		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -68,6 +71,8 @@ static void gpu_open(struct gpu *g, const char *name)
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qci,
+		.enabledExtensionCount = nextensions,
+		.ppEnabledExtensionNames = extensions,
 	};
 	VkCommandPoolCreateInfo pci = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -98,6 +103,11 @@ static void gpu_open(struct gpu *g, const char *name)
 	vkGetDeviceQueue(g->dev, g->family, 0, &g->queue);
 	pci.queueFamilyIndex = g->family;
 	VK(vkCreateCommandPool(g->dev, &pci, NULL, &g->pool));
+}
+
+static inline void gpu_open(struct gpu *g, const char *name)
+{
+	gpu_open_with(g, name, NULL, 0);
 }
 
 /* A memory type allowed by bits with all of want and none of avoid. */
@@ -168,7 +178,7 @@ static void buffer_free(struct gpu *g, struct buffer *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static void to_general(VkCommandBuffer cmd, VkImage img)
+static inline void to_general(VkCommandBuffer cmd, VkImage img)
 {
 	VkImageMemoryBarrier b = {
 		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
