@@ -12,7 +12,8 @@
 # and glvnd libraries: .deb files in .gl/ are unpacked into / first, and
 # the program itself is taken from .gl/vkstream when present (build it with
 # "cc -O2 -o .gl/vkstream tools/trace/workloads/vkstream.c -lvulkan"); so
-# are vkframes and vklevels (-lvulkan) and eglrender (-lEGL -lGLESv2), built from their
+# are vkframes, vklevels, vknaive and vkimport (-lvulkan) and eglrender
+# (-lEGL -lGLESv2), built from their
 # .c files here when .gl/ lacks them (the lent GPU machine has no Vulkan
 # or EGL headers: build them into .gl/ where the headers are).
 # The CUDA C++ workloads (uvmadvise, hostpool) are taken from .gl/NAME
@@ -211,6 +212,17 @@ for w in $all; do
 		;;
 	actorlearner | modelswap)
 		record "$w" 120 python3 "$wl/$w.py"
+		;;
+	vknaive)
+		setup_vulkan
+		record vknaive 120 "$(gl_program vknaive -lvulkan)" 1200
+		;;
+	vkimport)
+		setup_vulkan
+		record vkimport 120 "$(gl_program vkimport -lvulkan)" 1500
+		;;
+	zerocopy)
+		record zerocopy 120 python3 "$wl/zerocopy.py"
 		;;
 	*)
 		say "unknown workload $w"
