@@ -60,6 +60,9 @@ WORKLOADS = {
     "vklevels": "Vulkan level streamer, VMA-style blocks",
     "modelswap": "multi-model server, pinned weights over the aperture",
     "actorlearner": "RL actor-learner, actors restarted, registered rollouts",
+    "vknaive": "Vulkan engine, an allocation per asset, over the aperture",
+    "vkimport": "Vulkan imports of host memory, overlapping",
+    "zerocopy": "zero-copy mapped pinned memory read by kernels",
 }
 
 
