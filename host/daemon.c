@@ -446,6 +446,17 @@ static int companion_client_doorbell(void *ctx, struct ivshmem_client *cl)
 	return busy_doorbell(ctx, cl);
 }
 
+/*
+ * A departing companion's guest RAM, unmapped and closed on the closer
+ * thread: the mapping has a page table entry for every page its DMA
+ * devices moved (a munmap of tens of ms a GiB at 4 KiB pages), and an
+ * epoll batch of hang-ups on the loop was one turn of them all.
+ */
+static void companion_ram_aside(struct pvdma_companion *c)
+{
+	guest_ram_close_with(&c->ram, fdcloser_unmap_close);
+}
+
 static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 {
 	struct pvdmad *d = ctx;
@@ -456,6 +467,7 @@ static void companion_client_fini(void *ctx, struct ivshmem_client *cl)
 	/* the ledger first, so that the release doesn't punch what goes */
 	pvdmad_forget_ledger(d, cl, c->ledger);
 	c->ledger = NULL;
+	companion_ram_aside(c);
 	companion_destroy(c);
 	d->totals.released += c->stats.released - before;
 	pvdmad_log_ratelimited(PVDMAD_LOG_INFO, "companion %u: released %llu mappings",
@@ -483,6 +495,7 @@ static int companion_client_adopt(void *ctx, struct ivshmem_client *cl)
 	}
 	err = companion_resume(c, l);
 	if (err) {
+		companion_ram_aside(c);
 		companion_destroy(c);
 		pvdmad_forget_ledger(d, cl, l);
 		free(c);
@@ -499,6 +512,7 @@ static void companion_client_detach(void *ctx, struct ivshmem_client *cl)
 
 	busy_remove(ctx, cl);
 	ledger_leave(c->ledger);
+	companion_ram_aside(c);
 	companion_detach(c);
 	free(c);
 }

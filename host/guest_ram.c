@@ -690,13 +690,23 @@ const char *guest_ram_strerror(const struct guest_ram *ram, int err)
 	return ram->why[0] ? ram->why : strerror(-err);
 }
 
+static void guest_ram_unmap_close(void *addr, size_t len, int fd)
+{
+	if (addr)
+		munmap(addr, len);
+	close(fd);
+}
+
+void guest_ram_close_with(struct guest_ram *ram, guest_ram_unmap_fn unmap_close)
+{
+	if (ram->mapped)
+		unmap_close(ram->base, ram->size, ram->fd);
+	*ram = (struct guest_ram){ 0 };
+}
+
 void guest_ram_close(struct guest_ram *ram)
 {
-	if (ram->mapped && ram->base)
-		munmap(ram->base, ram->size);
-	if (ram->mapped)
-		close(ram->fd);
-	*ram = (struct guest_ram){ 0 };
+	guest_ram_close_with(ram, guest_ram_unmap_close);
 }
 
 int guest_ram_check(const struct guest_ram *ram)

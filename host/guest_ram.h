@@ -232,6 +232,15 @@ int guest_ram_init_buffer(struct guest_ram *ram, void *buf, u64 size,
 void guest_ram_close(struct guest_ram *ram);
 
 /*
+ * guest_ram_close_with - close, the mapping and the file handed to
+ * @unmap_close (fdcloser_unmap_close() in pvdmad: off the loop). Every
+ * page the DMA model touched has a page table entry in this mapping, so
+ * its munmap takes as long as the guest RAM it moved: tens of ms a GiB.
+ */
+typedef void (*guest_ram_unmap_fn)(void *addr, size_t len, int fd);
+void guest_ram_close_with(struct guest_ram *ram, guest_ram_unmap_fn unmap_close);
+
+/*
  * guest_ram_check - is the RAM file still as long as when it was mapped?
  * Someone on the host truncating it would make the daemon's next access
  * to the lost pages SIGBUS. Returns 0 (always for a buffer), -ESTALE if it

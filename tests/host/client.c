@@ -2483,6 +2483,64 @@ static int run_spread(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * What a guest's hang-up gives back can be the page tables of pvdmad's
+ * mapping of its RAM: each companion maps the RAM file itself, and the
+ * DMA model faults in there every page it moves. @o->count guests each
+ * map the same RAMTOUCH_LEN of RAM and FILL all of it through their DMA
+ * device (a RAM file on tmpfs: RAMTOUCH_LEN of memory in all); then, pvdmad stopped between turns (--pid), all hang up, so
+ * their hang-ups land in one epoll batch.
+ */
+#define RAMTOUCH_GPA	(16ull << 20)
+#define RAMTOUCH_LEN	(512ull << 20)
+static bool ramtouch_one(const struct opts *o, struct companion *c,
+			 struct dma *m)
+{
+	u64 bus = 0, off, len;
+
+	if (companion_open(c, o->socket) ||
+	    dma_open(m, o->dma_socket, (u32)c->dev.id) ||
+	    companion_one(c, PVDMA_OP_HELLO, 0, 0, 0, 0, NULL) != PVDMA_ST_OK ||
+	    companion_one(c, PVDMA_OP_MAP, PVDMA_MAP_WRITE, RAMTOUCH_GPA,
+			  RAMTOUCH_LEN, 0, &bus) != PVDMA_ST_OK)
+		return false;
+	len = m->hdr->max_len;
+	for (off = 0; off < RAMTOUCH_LEN; off += len)
+		if (dma_run(m, PVDMA_DEV_FILL, 0, bus + off,
+			    PVDMA_MIN(len, RAMTOUCH_LEN - off), 0x5a, NULL) !=
+		    PVDMA_DEV_ST_OK)
+			return false;
+	return true;
+}
+
+static int run_ramtouch(const struct opts *o)
+{
+	struct companion *c = calloc(o->count, sizeof(*c));
+	struct dma *m = calloc(o->count, sizeof(*m));
+	bool ok = c && m;
+	u64 t0 = now_ns();
+	int i;
+
+	for (i = 0; i < o->count && ok; i++)
+		ok = ramtouch_one(o, &c[i], &m[i]);
+	printf("ramtouch: %d guests moved %llu MiB of RAM each in %.1f ms\n",
+	       o->count, (unsigned long long)(RAMTOUCH_LEN >> 20),
+	       (now_ns() - t0) / 1e6);
+	check(ok, "ramtouch: every MAP and CHECKSUM ok");
+	if (!ok)
+		return 1;	/* what was opened goes at exit */
+	print_longest_turn(o, "ramtouch", "before the hang-ups");
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
+	for (i = 0; i < o->count; i++) {
+		ivs_close(&m[i].dev);
+		ivs_close(&c[i].dev);
+	}
+	kill(o->pid, SIGCONT);
+	free(c);
+	free(m);
+	return failures ? 1 : 0;
+}
+
 /* ---- what a restart must recover (run-restart.sh) ---- */
 
 #define WINDOW_QUEUE	16		/* commands cut by the third kill */
@@ -3027,6 +3085,9 @@ int main(int argc, char **argv)
 		return run_dear(&o);
 	if (!strcmp(mode, "spread") && o.count && o.control)
 		return run_spread(&o);
+	if (!strcmp(mode, "ramtouch") && o.dma_socket && o.count && o.pid &&
+	    o.control)
+		return run_ramtouch(&o);
 	if (!strcmp(mode, "cmdline-hold") && o.dir)
 		return stallfs_cmdline_hold(o.socket, o.dir, o.seconds,
 					    o.count ? o.count : 1, o.uid);

@@ -9,6 +9,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 scratch_dir attack pid
 mounted=
+ramshm=		# case ramhangups: its RAM file's directory, on tmpfs
 # runs pvdmad as on a kernel without a socket option (a seccomp filter):
 # pvdmad itself has no test switch for it
 OLDKERNEL=${OLDKERNEL:-$BUILD/tests/host/oldkernel}
@@ -17,6 +18,7 @@ old=
 # after pvdmad is stopped, before $dir goes (scratch_dir)
 at_exit() {
 	[ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+	[ -n "$ramshm" ] && rm -rf "$ramshm"
 }
 
 # start CASE [pvdmad options]: a fresh pvdmad in $dir/CASE (sockets c, d,
@@ -822,6 +824,32 @@ case_hangups() {	# a departing guest's ledger freed off the loop
 	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
 	turn_check "  no loop turn of 100 ms CPU or more, the hang-ups' included" longest_turn_under 100000
 	check "hangups: pvdmad exits cleanly" stop
+}
+
+# The other thing a guest's hang-up gives back that it made large: each
+# companion maps the guest RAM file itself, and the DMA model faults in
+# there every page it moves, so unmapping it takes as long as the RAM its
+# DMA devices touched (tens of ms a GiB at 4 KiB pages). 8 guests each
+# FILL the same 512 MiB of a 1 GiB RAM file on tmpfs (512 MiB of memory),
+# then hang up in one epoll batch (pvdmad stopped meanwhile): on the loop,
+# that was one turn of 8 munmaps.
+case_ramhangups() {	# a departing guest's RAM mapping freed off the loop
+	ramshm=$(mktemp -d /dev/shm/pvdma-attack.XXXXXX) || {
+		check "a directory on /dev/shm for the RAM file" false
+		return
+	}
+	truncate -s 1G "$ramshm/ram"
+	start ramhangups --guest-ram "$ramshm/ram" --dma-queue 16 --dma-max-len 64M
+	"$CLIENT" ramtouch $(C) --pid "$pid" --count 8 >"$w/ramtouch.out" 2>&1
+	rc=$?
+	grep "^ramtouch:" "$w/ramtouch.out"
+	check "8 guests moved 512 MiB of RAM each, then hung up at once" \
+		sh -c "cat '$w/ramtouch.out'; exit $rc"
+	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
+	turn_check "  no loop turn of 100 ms CPU or more, the hang-ups' included" longest_turn_under 100000
+	check "ramhangups: pvdmad exits cleanly" stop
+	rm -rf "$ramshm"
+	ramshm=
 }
 
 # The same ledgers released by a RESET each, rung in one epoll batch: a
@@ -1724,7 +1752,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups ramhangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
