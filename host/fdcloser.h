@@ -42,9 +42,11 @@ void fdcloser_close(int fd);
 void fdcloser_close_socket(int fd);
 
 /*
- * Unmap @addr (@len bytes) and close @fd, a memory file of pvdmad's own:
- * on the thread, or here when it is not running or can't take more (no
- * peer's file: that only takes time, and its memory must come back).
+ * Unmap @addr (@len bytes) and close @fd, a memory file of pvdmad's own
+ * or the guest RAM file (a regular file, never looked up on a peer's file
+ * system): on the thread, or here when it is not running or can't take
+ * more (no peer's file: that only takes time, and its memory must come
+ * back).
  */
 void fdcloser_unmap_close(void *addr, size_t len, int fd);
 

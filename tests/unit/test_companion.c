@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1365,6 +1366,55 @@ static void test_ram_shrunk(void **state)
 	unlink(path);
 }
 
+/* What guest_ram_close_with() handed over, and how often. */
+static struct {
+	int calls;
+	void *addr;
+	size_t len;
+	int fd;
+} ram_handed;
+
+static void ram_hand_record(void *addr, size_t len, int fd)
+{
+	ram_handed.calls++;
+	ram_handed.addr = addr;
+	ram_handed.len = len;
+	ram_handed.fd = fd;
+	munmap(addr, len);
+	close(fd);
+}
+
+/*
+ * A companion's guest RAM mapping goes to the release whole, once, and
+ * the companion holds none after (pvdmad's release is the closer
+ * thread: the mapping's page tables are as large as the RAM its DMA
+ * moved); closing again finds nothing to release.
+ */
+static void test_ram_close_hands_the_mapping_over(void **state)
+{
+	char path[] = "/tmp/pvdma-ram.XXXXXX";
+	struct companion_config cfg;
+	struct pvdma_companion c;
+	void *shm, *base;
+	int fd = ram_file_companion(&c, path, &cfg, &shm), ram_fd;
+
+	assert_int_equal(ring_one_op(&c, PVDMA_OP_HELLO), PVDMA_ST_OK);
+	base = c.ram.base;
+	ram_fd = c.ram.fd;
+	guest_ram_close_with(&c.ram, ram_hand_record);
+	assert_int_equal(ram_handed.calls, 1);
+	assert_ptr_equal(ram_handed.addr, base);
+	assert_int_equal(ram_handed.len, 4 << 20);
+	assert_int_equal(ram_handed.fd, ram_fd);
+	assert_false(guest_ram_is_open(&c.ram));
+	guest_ram_close_with(&c.ram, ram_hand_record);
+	assert_int_equal(ram_handed.calls, 1);
+	companion_destroy(&c);
+	free(shm);
+	close(fd);
+	unlink(path);
+}
+
 /* A slot of 8 HELLOs at the ring's tail (4 slots), published: the slot. */
 static struct pvdma_slot_hdr *post_hellos(const struct pvdma_companion *c,
 					  void *shm)
@@ -1547,6 +1597,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_bus_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race_ring, setup, teardown),
 		cmocka_unit_test(test_ram_shrunk),
+		cmocka_unit_test(test_ram_close_hands_the_mapping_over),
 		cmocka_unit_test(test_hello_checks_once_a_slot),
 		cmocka_unit_test(test_ram_refused_once_a_slot),
 	};
