@@ -832,7 +832,7 @@ case_hangups() {	# a departing guest's ledger freed off the loop
 # DMA devices touched (tens of ms a GiB at 4 KiB pages). 8 guests each
 # FILL the same 512 MiB of a 1 GiB RAM file on tmpfs (512 MiB of memory),
 # then hang up in one epoll batch (pvdmad stopped meanwhile): on the loop,
-# that was one turn of 8 munmaps.
+# that was one turn of 8 munmaps (142 to 167 ms CPU; 2 to 3 ms off it).
 case_ramhangups() {	# a departing guest's RAM mapping freed off the loop
 	ramshm=$(mktemp -d /dev/shm/pvdma-attack.XXXXXX) || {
 		check "a directory on /dev/shm for the RAM file" false
@@ -846,7 +846,7 @@ case_ramhangups() {	# a departing guest's RAM mapping freed off the loop
 	check "8 guests moved 512 MiB of RAM each, then hung up at once" \
 		sh -c "cat '$w/ramtouch.out'; exit $rc"
 	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
-	turn_check "  no loop turn of 100 ms CPU or more, the hang-ups' included" longest_turn_under 100000
+	turn_check "  no loop turn of 60 ms CPU or more, the hang-ups' included" longest_turn_under 60000
 	check "ramhangups: pvdmad exits cleanly" stop
 	rm -rf "$ramshm"
 	ramshm=
