@@ -233,10 +233,13 @@ static void ivshmem_client_release(struct ivshmem_client *cl)
 		close_fd(&cl->host_efd[v]);
 		close_fd(&cl->guest_efd[v]);
 	}
-	if (cl->shm)
-		munmap(cl->shm, cl->shm_size);
+	/* The region's pages are the guest's to fill (64 MiB at the largest
+	 * ring), and this close is often their last holder: freeing them
+	 * takes as long as they are many, so it happens off the loop. */
+	if (cl->shm || cl->shm_fd >= 0)
+		fdcloser_unmap_close(cl->shm, cl->shm_size, cl->shm_fd);
 	cl->shm = NULL;
-	close_fd(&cl->shm_fd);
+	cl->shm_fd = -1;
 	host_pin_release(&cl->pin);
 	/* fds a peer sent may wait in its queue (kernels without
 	 * SO_PASSRIGHTS): their release must not run on the loop. Detaching

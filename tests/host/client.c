@@ -2541,6 +2541,37 @@ static int run_ramtouch(const struct opts *o)
 	return failures ? 1 : 0;
 }
 
+/*
+ * The region a companion shares is the guest's to write whole (its BAR):
+ * @o->count guests each fill every page of theirs and let go of their
+ * own mapping and fd, so pvdmad's close is the pages' last holder; then,
+ * pvdmad stopped between turns, all hang up: one epoll batch.
+ */
+static int run_regionfill(const struct opts *o)
+{
+	struct companion *c = calloc(o->count, sizeof(*c));
+	bool ok = c;
+	int i;
+
+	for (i = 0; i < o->count && ok; i++) {
+		ok = !companion_open(&c[i], o->socket);
+		if (ok)	/* past the header: the host's fields stay */
+			memset(c[i].dev.shm + 4096, 0x5a, c[i].dev.shm_size - 4096);
+	}
+	check(ok, "regionfill: every guest connected, its region filled");
+	if (!ok)
+		return 1;	/* what was opened goes at exit */
+	printf("regionfill: %d guests filled %zu MiB regions\n", o->count,
+	       c[0].dev.shm_size >> 20);
+	print_longest_turn(o, "regionfill", "before the hang-ups");
+	check(stop_idle(o->pid), "pvdmad stopped between turns");
+	for (i = 0; i < o->count; i++)
+		ivs_close(&c[i].dev);
+	kill(o->pid, SIGCONT);
+	free(c);
+	return failures ? 1 : 0;
+}
+
 /* ---- what a restart must recover (run-restart.sh) ---- */
 
 #define WINDOW_QUEUE	16		/* commands cut by the third kill */
@@ -3085,6 +3116,8 @@ int main(int argc, char **argv)
 		return run_dear(&o);
 	if (!strcmp(mode, "spread") && o.count && o.control)
 		return run_spread(&o);
+	if (!strcmp(mode, "regionfill") && o.count && o.pid && o.control)
+		return run_regionfill(&o);
 	if (!strcmp(mode, "ramtouch") && o.dma_socket && o.count && o.pid &&
 	    o.control)
 		return run_ramtouch(&o);

@@ -852,6 +852,24 @@ case_ramhangups() {	# a departing guest's RAM mapping freed off the loop
 	ramshm=
 }
 
+# And the shared region, the guest's to fill through its BAR: at the
+# largest ring (--ring-slots 1024 --max-batch 1024) 64 MiB a companion.
+# QEMU gone, pvdmad's close is its pages' last holder, and freeing them
+# takes as long as they are many. 16 guests fill theirs whole, let go of
+# them and hang up in one epoll batch (pvdmad stopped meanwhile): 1 GiB
+# freed; on the loop, one turn of it.
+case_regionhangups() {	# a departing guest's region freed off the loop
+	start regionhangups --ring-slots 1024 --max-batch 1024
+	"$CLIENT" regionfill $(C) --pid "$pid" --count 16 >"$w/regionfill.out" 2>&1
+	rc=$?
+	grep "^regionfill:" "$w/regionfill.out"
+	check "16 guests filled their 64 MiB regions, then hung up at once" \
+		sh -c "cat '$w/regionfill.out'; exit $rc"
+	check "  every guest gone within 10 s of the hang-ups" guests_gone 10
+	turn_check "  no loop turn of 60 ms CPU or more, the hang-ups' included" longest_turn_under 60000
+	check "regionhangups: pvdmad exits cleanly" stop
+}
+
 # The same ledgers released by a RESET each, rung in one epoll batch: a
 # release that freed the records' pages (a hole punch as long as they are
 # many) made that turn all 32 of them.
@@ -1752,7 +1770,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups ramhangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups ramhangups regionhangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
