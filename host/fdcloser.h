@@ -14,10 +14,12 @@
  * If the thread can't take more (it is itself stuck and its pipe full),
  * the fd is kept open, counted, rather than closed on the loop.
  *
- * pvdmad's own memory files a guest wrote across (its ledger: a record per
- * bus page, tens of MiB) go to the same thread on every kernel: freeing
- * their pages takes as long as they are many, and a batch of guests
- * hanging up at once made that one loop turn.
+ * pvdmad's own memory a guest wrote across (its ledger: a record per bus
+ * page, tens of MiB; its shared region; the mapping of its RAM, with a page
+ * table entry for every page DMA moved) goes to a second thread on every
+ * kernel: freeing it takes as long as its pages are many, and a batch of
+ * guests hanging up at once made that one loop turn. A thread of its own,
+ * so that a peer's fd stuck in the first never keeps that memory.
  */
 #ifndef PVDMAD_FDCLOSER_H
 #define PVDMAD_FDCLOSER_H
@@ -25,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Start the helper thread; @peer_fds: fds of peers reach pvdmad (no
+/* Start the helper threads; @peer_fds: fds of peers reach pvdmad (no
  * SO_PASSRIGHTS), so they and connection sockets are closed there too.
  * 0 or -errno. */
 int fdcloser_start(bool peer_fds);
@@ -44,9 +46,9 @@ void fdcloser_close_socket(int fd);
 /*
  * Unmap @addr (@len bytes) and close @fd, a memory file of pvdmad's own
  * or the guest RAM file (a regular file, never looked up on a peer's file
- * system): on the thread, or here when it is not running or can't take
- * more (no peer's file: that only takes time, and its memory must come
- * back).
+ * system): on the memory thread, never behind a peer's fd, or here when
+ * it is not running or can't take more (no peer's file: that only takes
+ * time, and its memory must come back).
  */
 void fdcloser_unmap_close(void *addr, size_t len, int fd);
 

@@ -20,11 +20,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "host/fdcloser.h"
 #include "host/fdpass.h"
 
 static int fd_count(void)
@@ -190,12 +194,73 @@ static void test_urgent_byte(void **state)
 	close_releases(sv, p);
 }
 
+/*
+ * A TCP socket whose close waits @secs: unsent data, SO_LINGER, a peer
+ * that never reads (the listener never accepts). Its listener in *@l.
+ */
+static int lingering_socket(int secs, int *l)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct linger lg = { .l_onoff = 1, .l_linger = secs };
+	socklen_t alen = sizeof(a);
+	static char junk[65536];
+	int small = 4096, s;
+
+	*l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(*l >= 0);
+	setsockopt(*l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	assert_int_equal(bind(*l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(*l, 1), 0);
+	assert_int_equal(getsockname(*l, (struct sockaddr *)&a, &alen), 0);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	while (send(s, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	return s;
+}
+
+static bool mapped(void *addr)
+{
+	unsigned char v;
+
+	return mincore(addr, 4096, &v) == 0;
+}
+
+/*
+ * Memory handed to the closer (a departing guest's ledger, region, RAM
+ * mapping) is released while a peer's fd before it still lingers in its
+ * close: one lane never waits for the other.
+ */
+static void test_memory_not_behind_a_stuck_fd(void **state)
+{
+	struct timespec ms = { 0, 10 * 1000 * 1000 };
+	int listener, stuck = lingering_socket(3, &listener), i;
+	void *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_true(mem != MAP_FAILED);
+	memset(mem, 1, 1 << 20);
+	assert_int_equal(fdcloser_start(true), 0);
+	fdcloser_close(stuck);		/* its close waits 3 s */
+	nanosleep(&ms, NULL);		/* the closer is in it */
+	fdcloser_unmap_close(mem, 1 << 20, -1);
+	for (i = 0; i < 100 && mapped(mem); i++)
+		nanosleep(&ms, NULL);
+	assert_false(mapped(mem));	/* within 1 s, not after 3 */
+	fdcloser_stop();
+	close(listener);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bytes_then_fds),
 		cmocka_unit_test(test_full_table),
 		cmocka_unit_test(test_urgent_byte),
+		cmocka_unit_test(test_memory_not_behind_a_stuck_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
