@@ -249,7 +249,7 @@ static void win_share(struct pvdma_planner *p, struct pvdma_window *w,
 	}
 	if (w->refs && !(whole && w->refs == 1))
 		return;
-	pvdma_chunks_attach(p, w);
+	pvdma_chunks_attach(p, w, true);
 	if (!w->chunks)
 		return;
 	w->need_only = 1;
@@ -687,7 +687,7 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	w->len = hi - lo;
 	w->grown = 1;
 	if (p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
-		pvdma_chunks_attach(p, w);
+		pvdma_chunks_attach(p, w, false);
 	w->used_hi = m->hi - lo;
 	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
 	pvdma_gpa_insert_near(p, w, prev, next);
@@ -818,7 +818,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->returned = !shared && request_returned(p, lo, hi - lo);
 	/* large enough for its holes to matter: know where its pages are */
 	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * ps)
-		pvdma_chunks_attach(p, w);
+		pvdma_chunks_attach(p, w, true);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;

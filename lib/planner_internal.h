@@ -84,7 +84,8 @@ extern const struct pvdma_policy_ops pvdma_policy_pool;
 /* Window records */
 struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p);
 void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w);
-void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_chunks_attach(struct pvdma_planner *p, struct pvdma_window *w,
+			 bool reclaim);
 struct pvdma_chunk_map *pvdma_chunks_take(struct pvdma_planner *p,
 					  struct pvdma_window *w);
 void pvdma_chunks_detach(struct pvdma_planner *p, struct pvdma_window *w);

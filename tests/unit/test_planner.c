@@ -969,6 +969,56 @@ static void test_pvdma_share_trims(void **state)
 }
 
 /*
+ * The pool's only chunk map, held by an idle window, goes to the exact
+ * window another call maps inside (pvdma_chunks_attach() with reclaim):
+ * the idle window has no live page to count. Then a map that needs the
+ * room trims the exact window to the page still in use. Without it the
+ * window pins all its pages while that page lives, and the map fails
+ * where --strict (exact windows, nothing kept) fits.
+ */
+static void test_pvdma_chunks_from_idle(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 1);
+	struct pvdma_seg d = seg(0x280000000ull, PAGE), big, b, c;
+	struct pvdma_seg a = seg(0x200000000ull, 2 * MIB);
+	const struct pvdma_window *wd, *w;
+
+	/* a grown window with the pool's map, idle once its buffer goes */
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wd = pvdma_window_by_bus(&h->p, d.bus);
+	assert_non_null(wd->chunks);
+	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
+	big = seg(0x100000000ull, 56 * MIB - wd->len);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* near full: A's window is exact */
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, a.bus);
+	assert_int_equal(w->len, 2 * MIB);
+	assert_null(w->chunks);
+	assert_int_equal(wd->state, PVDMA_WIN_IDLE);
+	assert_non_null(wd->chunks);
+	/* another call's page inside it takes the idle window's map */
+	b = seg(a.gpa + MIB + 512, 1024);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_ptr_equal(pvdma_window_by_bus(&h->p, b.bus), w);
+	assert_non_null(w->chunks);
+	assert_null(wd->chunks);
+	assert_int_equal(pvdma_unmap(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* a MiB more than evicting every idle window frees */
+	c = seg(0x300000000ull, h->p.cfg.aperture_bytes -
+	    h->p.stats.pinned_aperture + MIB);
+	assert_int_equal(pvdma_map(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, b.bus)->len, PAGE);
+	assert_int_equal(h->p.stats.failed_maps, 0);
+	assert_translates(h, &b, 1);
+	assert_translates(h, &big, 1);
+	assert_translates(h, &c, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A window grown around a list's first page, shrunk at the commit to the
  * range the list's entries span (its speculation did not fit beside the
  * list's large entry), keeps the chunk counts of those entries: the hole
@@ -3663,6 +3713,7 @@ int main(void)
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_share_trims),
+		planner_test(test_pvdma_chunks_from_idle),
 		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_exact_pass_bound),
