@@ -278,6 +278,14 @@ static __always_inline void win_hold(struct pvdma_planner *p,
 	if (w->state == PVDMA_WIN_IDLE) {
 		pvdma_list_del(&w->lru);
 		w->state = PVDMA_WIN_LIVE;
+		/* its map went to a window in use while it idled
+		 * (pvdma_chunks_attach()): no mapping is in it yet, so one
+		 * from the pool counts from here (not taken from another idle
+		 * window: that would only move the holes)
+		 */
+		if (w->grown && !w->chunks && p->cfg.trim &&
+		    w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+			pvdma_chunks_attach(p, w, false);
 		spec_list_add(p, w);
 	}
 	if (!w->refs++ && win_accounted(w)) {

@@ -1019,6 +1019,34 @@ static void test_pvdma_chunks_from_idle(void **state)
 }
 
 /*
+ * A grown window whose map went while it idled takes one from the pool
+ * when a mapping holds it again: none of its pages is in use, so the
+ * counts start there and its holes can be trimmed again.
+ */
+static void test_pvdma_chunks_back_from_idle(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 1);
+	struct pvdma_seg d = seg(0x280000000ull, PAGE);
+	struct pvdma_window *wd;
+
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
+	wd = (struct pvdma_window *)pvdma_window_by_bus(&h->p, d.bus);
+	assert_true(wd->grown && wd->state == PVDMA_WIN_IDLE);
+	/* as pvdma_chunks_attach() takes it for a window in use */
+	pvdma_chunks_detach(&h->p, wd);
+	d = seg(d.gpa + PAGE, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_ptr_equal(pvdma_window_by_bus(&h->p, d.bus), wd);
+	assert_non_null(wd->chunks);
+	assert_int_equal(wd->chunks->free_bytes, wd->len - PAGE);
+	assert_translates(h, &d, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A window grown around a list's first page, shrunk at the commit to the
  * range the list's entries span (its speculation did not fit beside the
  * list's large entry), keeps the chunk counts of those entries: the hole
@@ -3714,6 +3742,7 @@ int main(void)
 		planner_test(test_pvdma_trim_after_unmap),
 		planner_test(test_pvdma_share_trims),
 		planner_test(test_pvdma_chunks_from_idle),
+		planner_test(test_pvdma_chunks_back_from_idle),
 		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_exact_pass_bound),
