@@ -1019,6 +1019,41 @@ static void test_pvdma_chunks_from_idle(void **state)
 }
 
 /*
+ * Where maps fail often the live set does not fit, and a map taken from
+ * an idle window only changes which window pins its holes: with more
+ * than one map call in CHUNKS_RECLAIM_RATE (64) so far refused for want
+ * of aperture, the exact window of test_pvdma_chunks_from_idle() gets
+ * none and the idle window keeps its own.
+ */
+static void test_pvdma_chunks_not_where_maps_fail(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 1);
+	struct pvdma_seg d = seg(0x280000000ull, PAGE), big, b;
+	struct pvdma_seg a = seg(0x200000000ull, 2 * MIB);
+	const struct pvdma_window *wd, *w;
+
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	wd = pvdma_window_by_bus(&h->p, d.bus);
+	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
+	big = seg(0x100000000ull, 56 * MIB - wd->len);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, a.bus);
+	assert_null(w->chunks);
+	/* one map call in 32 refused so far: over the rate */
+	h->p.aperture_refusals = h->p.stats.map_requests / 32 + 1;
+	b = seg(a.gpa + MIB + 512, 1024);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_ptr_equal(pvdma_window_by_bus(&h->p, b.bus), w);
+	assert_null(w->chunks);
+	assert_non_null(wd->chunks);
+	assert_translates(h, &b, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A grown window whose map went while it idled takes one from the pool
  * when a mapping holds it again: none of its pages is in use, so the
  * counts start there and its holes can be trimmed again.
@@ -3743,6 +3778,7 @@ int main(void)
 		planner_test(test_pvdma_share_trims),
 		planner_test(test_pvdma_chunks_from_idle),
 		planner_test(test_pvdma_chunks_back_from_idle),
+		planner_test(test_pvdma_chunks_not_where_maps_fail),
 		planner_test(test_pvdma_shrink_keeps_chunks),
 		planner_test(test_pvdma_exact_retry),
 		planner_test(test_pvdma_exact_pass_bound),
