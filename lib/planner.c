@@ -238,6 +238,7 @@ void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w)
 	pvdma_avl_link(&w->gpa_node, parent, link);
 	pvdma_avl_insert_fixup(&p->by_gpa, &w->gpa_node, NULL);
 	w->shared = 1;
+	p->gpa_cursor = NULL; /* @w may lie between it and its next */
 }
 
 /*
@@ -252,6 +253,7 @@ void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
 	struct pvdma_window *prev = gpa_entry(pvdma_avl_prev(&w->gpa_node));
 	struct pvdma_window *next = gpa_entry(pvdma_avl_next(&w->gpa_node));
 
+	p->gpa_cursor = NULL; /* a key changes, @w may move */
 	if ((prev && !gpa_key_less(prev->gpa, prev->len, gpa, len)) ||
 	    (next && !gpa_key_less(gpa, len, next->gpa, next->len))) {
 		pvdma_gpa_remove(p, w);
@@ -267,18 +269,21 @@ void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
 /*
  * Insert @w between @prev and @next, neighbours in the index (either NULL
  * at an end) that a miss's lookup found: a link and a fix-up, no descent,
- * unless they are not neighbours after all.
+ * unless they are not neighbours after all. True if it went between them
+ * (@next follows it).
  */
-void pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
+bool pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
 			   struct pvdma_window *prev, struct pvdma_window *next)
 {
+	p->gpa_cursor = NULL; /* the caller may set it to @w */
 	if (!pvdma_avl_insert_between(&p->by_gpa, &w->gpa_node,
 				      prev ? &prev->gpa_node : NULL,
 				      next ? &next->gpa_node : NULL, NULL)) {
 		pvdma_gpa_insert(p, w);
-		return;
+		return false;
 	}
 	w->shared = 1;
+	return true;
 }
 
 void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
@@ -287,6 +292,7 @@ void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	pvdma_avl_erase(&p->by_gpa, &w->gpa_node, NULL);
 	w->shared = 0;
+	p->gpa_cursor = NULL; /* @w may be it or its next */
 }
 
 struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
@@ -783,6 +789,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	u32 i;
 
 	p->by_gpa.node = NULL;
+	p->gpa_cursor = NULL; /* no window is left in the index */
 	p->by_bus.node = NULL;
 	pvdma_list_init(&p->idle);
 	pvdma_list_init(&p->dead);

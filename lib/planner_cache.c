@@ -79,7 +79,7 @@ static struct pvdma_window *cache_lookup(struct pvdma_planner *p, u64 gpa,
 					 u64 len, u16 perm,
 					 struct pvdma_window **prev)
 {
-	struct pvdma_window *w = pvdma_gpa_floor(p, gpa);
+	struct pvdma_window *w = pvdma_gpa_floor_cursor(p, gpa);
 
 	*prev = w;
 	if (!w || !win_covers(w, gpa, len, perm))
@@ -790,7 +790,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	*reason = cache_admit(p, m.hi - m.lo);
 	if (*reason)
 		return NULL;
-	next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
+	if (prev && prev == p->gpa_cursor)
+		next = p->gpa_cursor_next;	/* still its neighbour */
+	else
+		next = prev ? pvdma_gpa_next(prev) : pvdma_gpa_first(p);
 	m.next = next;
 	lo = m.lo;
 	hi = m.hi;
@@ -834,10 +837,11 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		/* the neighbours the lookup found, unless an eviction for
 		 * the record took one out
 		 */
-		if (near && evictions == p->stats.evictions)
-			pvdma_gpa_insert_near(p, w, prev, next);
-		else
+		if (!near || evictions != p->stats.evictions) {
 			pvdma_gpa_insert(p, w);
+		} else if (pvdma_gpa_insert_near(p, w, prev, next)) {
+			pvdma_gpa_cursor_set(p, w, next);
+		}
 		p->hint[hint_bucket(seg->gpa)] = w;
 	}
 	pvdma_win_account_map(p, w);
@@ -1781,6 +1785,7 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_over_idle = 0;
 	p->call_failed = 0;
 	p->call_ahead = NULL;
+	p->gpa_cursor = NULL; /* trims and unmaps moved windows since */
 }
 
 /* The call of @bytes is refused as a whole: what its new windows need

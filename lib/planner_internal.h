@@ -97,12 +97,42 @@ static inline u32 pvdma_win_index(const struct pvdma_planner *p,
 
 /* Indexes */
 void pvdma_gpa_insert(struct pvdma_planner *p, struct pvdma_window *w);
-void pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
+bool pvdma_gpa_insert_near(struct pvdma_planner *p, struct pvdma_window *w,
 			   struct pvdma_window *prev, struct pvdma_window *next);
 void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
 		      u64 gpa, u64 len);
 struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa);
+
+/*
+ * @w, in the index, is followed there by @next (NULL: nothing): until the
+ * index changes (every insert, removal or shrink clears it), a floor
+ * between them needs no descent.
+ */
+static inline void pvdma_gpa_cursor_set(struct pvdma_planner *p,
+					struct pvdma_window *w,
+					struct pvdma_window *next)
+{
+	p->gpa_cursor = w;
+	p->gpa_cursor_next = next;
+}
+
+/*
+ * pvdma_gpa_floor(), with no descent where @gpa lies between the cursor
+ * and the window after it: in a list of misses the next mostly lies just
+ * past the window the last one got (planner_cache.c). Keys are ordered by
+ * (gpa, len), so nothing between two neighbours starts at or below @gpa
+ * but the first.
+ */
+static inline struct pvdma_window *
+pvdma_gpa_floor_cursor(const struct pvdma_planner *p, u64 gpa)
+{
+	const struct pvdma_window *c = p->gpa_cursor, *next = p->gpa_cursor_next;
+
+	if (c && c->gpa <= gpa && (!next || gpa < next->gpa))
+		return p->gpa_cursor;
+	return pvdma_gpa_floor(p, gpa);
+}
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,

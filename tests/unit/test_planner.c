@@ -3742,6 +3742,105 @@ static void test_gpa_shrink(void **state)
 	free(h);
 }
 
+/*
+ * The floor cursor (pvdma_gpa_floor_cursor()): a floor between the cursor
+ * and its next is the cursor, taken on its word with no descent (a cursor
+ * that lies is believed: that is the descent saved); outside them the
+ * descent answers. Every change to the index clears it - an insert, an
+ * insert between neighbours, a removal, a shrink - else a window put
+ * between the two, or the cursor itself gone, would be missed.
+ */
+static void test_gpa_cursor(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 << 20, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_planner *p = &h->p;
+	struct pvdma_window *a = pvdma_win_alloc(p), *b = pvdma_win_alloc(p);
+	struct pvdma_window *c = pvdma_win_alloc(p), *x = pvdma_win_alloc(p);
+	struct pvdma_window *y = pvdma_win_alloc(p);
+
+	(void)state;
+	a->gpa = 0;
+	a->len = 4 * PAGE;
+	b->gpa = 8 * PAGE;
+	b->len = 4 * PAGE;
+	c->gpa = 16 * PAGE;
+	c->len = 4 * PAGE;
+	x->gpa = 6 * PAGE;
+	x->len = PAGE;
+	y->gpa = 4 * PAGE;
+	y->len = PAGE;
+	pvdma_gpa_insert(p, a);
+	pvdma_gpa_insert(p, b);
+	pvdma_gpa_insert(p, c);
+	assert_null(p->gpa_cursor);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 0), a);
+	pvdma_gpa_cursor_set(p, a, b);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 5 * PAGE), a);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 10 * PAGE), b);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 30 * PAGE), c);
+	/* taken on its word: c is not a's next, b lies between */
+	pvdma_gpa_cursor_set(p, a, c);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 10 * PAGE), a);
+	assert_ptr_equal(pvdma_gpa_floor(p, 10 * PAGE), b);
+	/* an insert between them clears it */
+	pvdma_gpa_cursor_set(p, a, b);
+	pvdma_gpa_insert(p, x);
+	assert_null(p->gpa_cursor);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 6 * PAGE), x);
+	/* so does one between known neighbours */
+	pvdma_gpa_cursor_set(p, a, x);
+	assert_true(pvdma_gpa_insert_near(p, y, a, x));
+	assert_null(p->gpa_cursor);
+	assert_ptr_equal(pvdma_gpa_floor_cursor(p, 4 * PAGE), y);
+	/* the cursor itself gone */
+	pvdma_gpa_cursor_set(p, a, y);
+	pvdma_gpa_remove(p, a);
+	assert_null(p->gpa_cursor);
+	assert_null(pvdma_gpa_floor_cursor(p, PAGE));
+	/* a shrink */
+	pvdma_gpa_cursor_set(p, y, x);
+	pvdma_gpa_shrink(p, c, 17 * PAGE, PAGE);
+	assert_null(p->gpa_cursor);
+	free(h);
+}
+
+/*
+ * A list's misses, each in a gap of the index: each new window goes in
+ * between the neighbours its lookup found and becomes the cursor, so the
+ * next miss past it finds its floor with no descent; after the call the
+ * cursor is the last one's window, followed by the window past them all.
+ * The windows are where a descent finds them, the index in order.
+ */
+static void test_gpa_cursor_list(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 base = 0x400000000ull;
+	struct pvdma_seg far = seg(base + 1024 * MIB, PAGE), l[3];
+	struct pvdma_window *w[3], *after;
+	u32 i;
+
+	(void)state;
+	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	after = (struct pvdma_window *)pvdma_window_by_bus(&h->p, far.bus);
+	for (i = 0; i < 3; i++)
+		l[i] = seg(base + i * 128 * MIB, PAGE);
+	assert_int_equal(pvdma_map(&h->p, l, 3, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct pvdma_window *)pvdma_window_by_bus(&h->p, l[i].bus);
+		assert_non_null(w[i]);
+		assert_ptr_equal(pvdma_gpa_floor(&h->p, l[i].gpa), w[i]);
+	}
+	assert_true(w[0] != w[1] && w[1] != w[2]);
+	assert_ptr_equal(h->p.gpa_cursor, w[2]);
+	assert_ptr_equal(h->p.gpa_cursor_next, after);
+	assert_ptr_equal(pvdma_gpa_next(w[2]), after);
+	assert_translates(h, l, 3);
+	assert_indexes_ordered(h);
+	free(h);
+}
+
 /* Every test fails on a lib warning (PVDMA_WARN_ON), whatever it checks. */
 static int no_warnings(void **state)
 {
@@ -3759,6 +3858,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		planner_test(test_pvdma_lazy_and_hits),
 		planner_test(test_gpa_shrink),
+		planner_test(test_gpa_cursor),
+		planner_test(test_gpa_cursor_list),
 		planner_test(test_pvdma_one_call_per_sg),
 		planner_test(test_pvdma_first_windows),
 		planner_test(test_pvdma_first_windows_unproven),

@@ -501,6 +501,12 @@ struct pvdma_planner {
 	 * here without a tree descent (validated on use).
 	 */
 	struct pvdma_window *hint[PVDMA_HINT_BUCKETS];
+	/* The window a miss of this call put in the index last and the one
+	 * after it there (NULL: none), while the index has not changed
+	 * since (NULL: it has): the list's next miss that lies between them
+	 * needs no descent to find its floor (planner_cache.c).
+	 */
+	struct pvdma_window *gpa_cursor, *gpa_cursor_next;
 	/* Unshared windows waiting on the dead list to go with the next
 	 * host call, by first page: the same request back before then
 	 * takes its window again (validated on use).
