@@ -313,6 +313,34 @@ struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
 	return best;
 }
 
+/*
+ * pvdma_gpa_floor(), and the window after it in the index (or the first,
+ * if none starts at or below @gpa) in *@next: the last node the descent
+ * turned left at, no walk of its own. Both become the cursor.
+ */
+struct pvdma_window *pvdma_gpa_floor_next(struct pvdma_planner *p, u64 gpa,
+					  struct pvdma_window **next)
+{
+	struct pvdma_avl_node *n = p->by_gpa.node;
+	struct pvdma_window *best = NULL, *after = NULL;
+
+	while (n) {
+		struct pvdma_window *w = gpa_entry(n);
+
+		if (w->gpa <= gpa) {
+			best = w;
+			n = n->right;
+		} else {
+			after = w;
+			n = n->left;
+		}
+	}
+	*next = after;
+	if (best)
+		pvdma_gpa_cursor_set(p, best, after);
+	return best;
+}
+
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w)
 {
 	return gpa_entry(pvdma_avl_next(&w->gpa_node));

@@ -1785,7 +1785,6 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_over_idle = 0;
 	p->call_failed = 0;
 	p->call_ahead = NULL;
-	p->gpa_cursor = NULL; /* trims and unmaps moved windows since */
 }
 
 /* The call of @bytes is refused as a whole: what its new windows need
@@ -1887,12 +1886,14 @@ static bool cache_map_hit(struct pvdma_planner *p, struct pvdma_seg *seg,
 			  enum pvdma_dir dir, struct pvdma_window **floor)
 {
 	u16 perm = pvdma_dir_perm(dir);
-	struct pvdma_window *w;
+	struct pvdma_window *w, *next;
 
 	w = cache_hinted(p, seg->gpa, seg->len, perm);
 	if (!w) {
-		/* win_holds(), not win_covers(): it checks the entry too */
-		w = pvdma_gpa_floor(p, seg->gpa);
+		/* win_holds(), not win_covers(): it checks the entry too;
+		 * a miss's pass finds the floor's next in the cursor
+		 */
+		w = pvdma_gpa_floor_next(p, seg->gpa, &next);
 		*floor = w;
 		if (!w || !win_holds(w, seg->gpa, seg->len, perm))
 			return false;

@@ -103,11 +103,15 @@ void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_gpa_shrink(struct pvdma_planner *p, struct pvdma_window *w,
 		      u64 gpa, u64 len);
 struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa);
+struct pvdma_window *pvdma_gpa_floor_next(struct pvdma_planner *p, u64 gpa,
+					  struct pvdma_window **next);
 
 /*
  * @w, in the index, is followed there by @next (NULL: nothing): until the
  * index changes (every insert, removal or shrink clears it), a floor
- * between them needs no descent.
+ * between them needs no descent, and @w's next no walk. A key changed in
+ * place (a trim's pieces keep the index's order) leaves it true: the
+ * test below reads the keys as they are now.
  */
 static inline void pvdma_gpa_cursor_set(struct pvdma_planner *p,
 					struct pvdma_window *w,
@@ -120,18 +124,20 @@ static inline void pvdma_gpa_cursor_set(struct pvdma_planner *p,
 /*
  * pvdma_gpa_floor(), with no descent where @gpa lies between the cursor
  * and the window after it: in a list of misses the next mostly lies just
- * past the window the last one got (planner_cache.c). Keys are ordered by
- * (gpa, len), so nothing between two neighbours starts at or below @gpa
- * but the first.
+ * past the window the last one got, or in the gap the last descent found
+ * (planner_cache.c). Keys are ordered by (gpa, len), so nothing between
+ * two neighbours starts at or below @gpa but the first. Else a descent,
+ * which leaves its floor and next as the cursor.
  */
 static inline struct pvdma_window *
-pvdma_gpa_floor_cursor(const struct pvdma_planner *p, u64 gpa)
+pvdma_gpa_floor_cursor(struct pvdma_planner *p, u64 gpa)
 {
 	const struct pvdma_window *c = p->gpa_cursor, *next = p->gpa_cursor_next;
+	struct pvdma_window *after;
 
 	if (c && c->gpa <= gpa && (!next || gpa < next->gpa))
 		return p->gpa_cursor;
-	return pvdma_gpa_floor(p, gpa);
+	return pvdma_gpa_floor_next(p, gpa, &after);
 }
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);

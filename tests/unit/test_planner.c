@@ -3746,9 +3746,11 @@ static void test_gpa_shrink(void **state)
  * The floor cursor (pvdma_gpa_floor_cursor()): a floor between the cursor
  * and its next is the cursor, taken on its word with no descent (a cursor
  * that lies is believed: that is the descent saved); outside them the
- * descent answers. Every change to the index clears it - an insert, an
- * insert between neighbours, a removal, a shrink - else a window put
- * between the two, or the cursor itself gone, would be missed.
+ * descent answers, and leaves its floor and the floor's next (the last
+ * node it turned left at) as the cursor. Every change to the index clears
+ * it - an insert, an insert between neighbours, a removal, a shrink - else
+ * a window put between the two, or the cursor itself gone, would be
+ * missed.
  */
 static void test_gpa_cursor(void **state)
 {
@@ -3757,7 +3759,7 @@ static void test_gpa_cursor(void **state)
 	struct pvdma_planner *p = &h->p;
 	struct pvdma_window *a = pvdma_win_alloc(p), *b = pvdma_win_alloc(p);
 	struct pvdma_window *c = pvdma_win_alloc(p), *x = pvdma_win_alloc(p);
-	struct pvdma_window *y = pvdma_win_alloc(p);
+	struct pvdma_window *y = pvdma_win_alloc(p), *next;
 
 	(void)state;
 	a->gpa = 0;
@@ -3802,6 +3804,20 @@ static void test_gpa_cursor(void **state)
 	pvdma_gpa_cursor_set(p, y, x);
 	pvdma_gpa_shrink(p, c, 17 * PAGE, PAGE);
 	assert_null(p->gpa_cursor);
+	/* a descent finds the floor's next too, and leaves both the cursor:
+	 * y, x, b, c in the index now
+	 */
+	assert_ptr_equal(pvdma_gpa_floor_next(p, 7 * PAGE, &next), x);
+	assert_ptr_equal(next, b);
+	assert_ptr_equal(p->gpa_cursor, x);
+	assert_ptr_equal(p->gpa_cursor_next, b);
+	assert_null(pvdma_gpa_floor_next(p, 2 * PAGE, &next));
+	assert_ptr_equal(next, y);
+	assert_ptr_equal(p->gpa_cursor, x);	/* no floor: kept */
+	assert_ptr_equal(pvdma_gpa_floor_next(p, 30 * PAGE, &next), c);
+	assert_null(next);
+	assert_ptr_equal(p->gpa_cursor, c);
+	assert_null(p->gpa_cursor_next);
 	free(h);
 }
 
