@@ -837,11 +837,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		/* the neighbours the lookup found, unless an eviction for
 		 * the record took one out
 		 */
-		if (!near || evictions != p->stats.evictions) {
+		if (!near || evictions != p->stats.evictions)
 			pvdma_gpa_insert(p, w);
-		} else if (pvdma_gpa_insert_near(p, w, prev, next)) {
+		else if (pvdma_gpa_insert_near(p, w, prev, next))
 			pvdma_gpa_cursor_set(p, w, next);
-		}
 		p->hint[hint_bucket(seg->gpa)] = w;
 	}
 	pvdma_win_account_map(p, w);

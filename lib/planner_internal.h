@@ -139,6 +139,7 @@ pvdma_gpa_floor_cursor(struct pvdma_planner *p, u64 gpa)
 		return p->gpa_cursor;
 	return pvdma_gpa_floor_next(p, gpa, &after);
 }
+
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
