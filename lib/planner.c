@@ -295,7 +295,14 @@ void pvdma_gpa_remove(struct pvdma_planner *p, struct pvdma_window *w)
 	p->gpa_cursor = NULL; /* @w may be it or its next */
 }
 
-struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
+/*
+ * The last window of the index starting at or below @gpa (NULL: none),
+ * and in *@after (if asked) the window after it there: the last node the
+ * descent turned left at (NULL: none), no walk of its own.
+ */
+static __always_inline struct pvdma_window *
+gpa_descend(const struct pvdma_planner *p, u64 gpa,
+	    struct pvdma_window **after)
 {
 	struct pvdma_avl_node *n = p->by_gpa.node;
 	struct pvdma_window *best = NULL;
@@ -307,34 +314,29 @@ struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
 			best = w;
 			n = n->right;
 		} else {
+			if (after)
+				*after = w;
 			n = n->left;
 		}
 	}
 	return best;
 }
 
+struct pvdma_window *pvdma_gpa_floor(const struct pvdma_planner *p, u64 gpa)
+{
+	return gpa_descend(p, gpa, NULL);
+}
+
 /*
  * pvdma_gpa_floor(), and the window after it in the index (or the first,
- * if none starts at or below @gpa) in *@next: the last node the descent
- * turned left at, no walk of its own. Both become the cursor.
+ * if none starts at or below @gpa) in *@next. Both become the cursor.
  */
 struct pvdma_window *pvdma_gpa_floor_next(struct pvdma_planner *p, u64 gpa,
 					  struct pvdma_window **next)
 {
-	struct pvdma_avl_node *n = p->by_gpa.node;
-	struct pvdma_window *best = NULL, *after = NULL;
+	struct pvdma_window *best, *after = NULL;
 
-	while (n) {
-		struct pvdma_window *w = gpa_entry(n);
-
-		if (w->gpa <= gpa) {
-			best = w;
-			n = n->right;
-		} else {
-			after = w;
-			n = n->left;
-		}
-	}
+	best = gpa_descend(p, gpa, &after);
 	*next = after;
 	if (best)
 		pvdma_gpa_cursor_set(p, best, after);
