@@ -969,6 +969,35 @@ static void test_pvdma_share_trims(void **state)
 }
 
 /*
+ * The scene of the two tests below, on a 64 MiB aperture with one chunk
+ * map: a grown window (*@wd) holds the map and idles, a big buffer fills
+ * the aperture to near full, and buffer @a then gets an exact window with
+ * none (returned).
+ */
+static const struct pvdma_window *
+chunks_on_idle_window(struct harness *h, struct pvdma_seg *big,
+		      struct pvdma_seg *a, const struct pvdma_window **wd)
+{
+	struct pvdma_seg d = seg(0x280000000ull, PAGE);
+	const struct pvdma_window *w;
+
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	*wd = pvdma_window_by_bus(&h->p, d.bus);
+	assert_non_null((*wd)->chunks);
+	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
+	*big = seg(0x100000000ull, 56 * MIB - (*wd)->len);
+	assert_int_equal(pvdma_map(&h->p, big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	*a = seg(0x200000000ull, 2 * MIB);
+	assert_int_equal(pvdma_map(&h->p, a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, a->bus);
+	assert_int_equal(w->len, 2 * MIB);
+	assert_null(w->chunks);
+	assert_int_equal((*wd)->state, PVDMA_WIN_IDLE);
+	assert_non_null((*wd)->chunks);
+	return w;
+}
+
+/*
  * The pool's only chunk map, held by an idle window, goes to the exact
  * window another call maps inside (pvdma_chunks_attach() with reclaim):
  * the idle window has no live page to count. Then a map that needs the
@@ -980,24 +1009,10 @@ static void test_pvdma_chunks_from_idle(void **state)
 {
 	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
 					 PVDMA_BOUNCE_OFF, false, 1);
-	struct pvdma_seg d = seg(0x280000000ull, PAGE), big, b, c;
-	struct pvdma_seg a = seg(0x200000000ull, 2 * MIB);
+	struct pvdma_seg big, a, b, c;
 	const struct pvdma_window *wd, *w;
 
-	/* a grown window with the pool's map, idle once its buffer goes */
-	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	wd = pvdma_window_by_bus(&h->p, d.bus);
-	assert_non_null(wd->chunks);
-	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
-	big = seg(0x100000000ull, 56 * MIB - wd->len);
-	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	/* near full: A's window is exact */
-	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	w = pvdma_window_by_bus(&h->p, a.bus);
-	assert_int_equal(w->len, 2 * MIB);
-	assert_null(w->chunks);
-	assert_int_equal(wd->state, PVDMA_WIN_IDLE);
-	assert_non_null(wd->chunks);
+	w = chunks_on_idle_window(h, &big, &a, &wd);
 	/* another call's page inside it takes the idle window's map */
 	b = seg(a.gpa + MIB + 512, 1024);
 	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
@@ -1029,18 +1044,10 @@ static void test_pvdma_chunks_not_where_maps_fail(void **state)
 {
 	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
 					 PVDMA_BOUNCE_OFF, false, 1);
-	struct pvdma_seg d = seg(0x280000000ull, PAGE), big, b;
-	struct pvdma_seg a = seg(0x200000000ull, 2 * MIB);
+	struct pvdma_seg big, a, b;
 	const struct pvdma_window *wd, *w;
 
-	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	wd = pvdma_window_by_bus(&h->p, d.bus);
-	assert_int_equal(pvdma_unmap(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE), 0);
-	big = seg(0x100000000ull, 56 * MIB - wd->len);
-	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	w = pvdma_window_by_bus(&h->p, a.bus);
-	assert_null(w->chunks);
+	w = chunks_on_idle_window(h, &big, &a, &wd);
 	/* one map call in 32 refused so far: over the rate */
 	h->p.aperture_refusals = h->p.stats.map_requests / 32 + 1;
 	b = seg(a.gpa + MIB + 512, 1024);
