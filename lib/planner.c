@@ -67,9 +67,9 @@ struct pvdma_chunk_map *pvdma_chunks_take(struct pvdma_planner *p,
  * about a live page is lost; a window in use that finds no map pins its
  * holes until its last mapping goes instead (modelswap at 2320 MiB: the
  * pool empty from map 1372 on, up to a third of it on idle windows; 42
- * maps failed where --strict fits). False if no such window holds one.
+ * maps failed where --strict fits). Nothing if no such window holds one.
  */
-static bool chunks_from_unused(struct pvdma_planner *p)
+static void chunks_from_unused(struct pvdma_planner *p)
 {
 	struct pvdma_list *lists[2] = { &p->dead, &p->idle }, *pos;
 	u32 i;
@@ -81,11 +81,10 @@ static bool chunks_from_unused(struct pvdma_planner *p)
 
 			if (w->chunks) {
 				pvdma_chunks_detach(p, w);
-				return true;
+				return;
 			}
 		}
 	}
-	return false;
 }
 
 /*

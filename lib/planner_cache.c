@@ -272,6 +272,18 @@ static bool spec_hit_counts(const struct pvdma_planner *p,
 	return w->grown && w->state != PVDMA_WIN_PENDING && !p->call_exact;
 }
 
+/*
+ * Is @w a grown window large enough for its holes to matter, one that
+ * should know where its pages are (a chunk map) so that a trim can give
+ * them back?
+ */
+static bool win_grown_wants_chunks(const struct pvdma_planner *p,
+				   const struct pvdma_window *w)
+{
+	return w->grown && p->cfg.trim &&
+	       w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size;
+}
+
 static __always_inline void win_hold(struct pvdma_planner *p,
 				     struct pvdma_window *w)
 {
@@ -283,8 +295,7 @@ static __always_inline void win_hold(struct pvdma_planner *p,
 		 * from the pool counts from here (not taken from another idle
 		 * window: that would only move the holes)
 		 */
-		if (w->grown && !w->chunks && p->cfg.trim &&
-		    w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+		if (!w->chunks && win_grown_wants_chunks(p, w))
 			pvdma_chunks_attach(p, w, false);
 		spec_list_add(p, w);
 	}
@@ -694,7 +705,7 @@ static void plan_ahead(struct pvdma_planner *p, const struct pvdma_miss *m,
 	w->gpa = lo;
 	w->len = hi - lo;
 	w->grown = 1;
-	if (p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size)
+	if (win_grown_wants_chunks(p, w))
 		pvdma_chunks_attach(p, w, false);
 	w->used_hi = m->hi - lo;
 	w->perm = PVDMA_MAP_READ | PVDMA_MAP_WRITE;
@@ -827,8 +838,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->len = hi - lo;
 	w->grown = w->len > m.hi - m.lo;
 	w->returned = !shared && request_returned(p, lo, hi - lo);
-	/* large enough for its holes to matter: know where its pages are */
-	if (w->grown && p->cfg.trim && w->len >= PVDMA_CHUNK_MIN_PAGES * ps)
+	if (win_grown_wants_chunks(p, w))
 		pvdma_chunks_attach(p, w, true);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;
