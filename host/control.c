@@ -190,6 +190,7 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "fd_store_waiting", d->store.waiting);
 	jsonw_u64(w, "fd_store_waited", d->store.stats.waited);
 	jsonw_u64(w, "fd_store_cancelled", d->store.stats.cancelled);
+	jsonw_u64(w, "fd_store_unheld", d->store.stats.unheld);
 	jsonw_u64(w, "fd_store_dropped", d->store.stats.dropped);
 	jsonw_u64(w, "cmdline_reads_running",
 		  d->procread ? procread_running(d->procread) : 0);

@@ -20,10 +20,25 @@
 #include "size.h"
 
 /**
+ * struct fdstore_held - a name the keeper holds, or will once its push
+ * waiting in the outbox is sent
+ * @next:
+ * @sent:	an fd under this name reached the keeper (or was inherited):
+ *		a remove must be sent
+ * @name:
+ */
+struct fdstore_held {
+	struct fdstore_held *next;
+	bool sent;
+	char name[FDSTORE_NAME_MAX + 1];
+};
+
+/**
  * struct fdstore_msg - one message waiting for room in the keeper's queue
  * @next:	the next younger one
  * @fd:		a dup of the fd it carries, or -1
  * @push:	FDSTORE=1 (a remove of @name may take it back)
+ * @held:	a push's name, marked sent when it goes
  * @name:	its FDNAME, "" for a state line
  * @text:	the datagram
  */
@@ -31,6 +46,7 @@ struct fdstore_msg {
 	struct fdstore_msg *next;
 	int fd;
 	bool push;
+	struct fdstore_held *held;
 	char name[FDSTORE_NAME_MAX + 1];
 	char text[FDSTORE_NAME_MAX + 32];
 };
@@ -75,9 +91,52 @@ static int fdstore_connect(struct fdstore *st, const char *path)
 	return 0;
 }
 
+static struct fdstore_held *fdstore_held_find(const struct fdstore *st,
+					      const char *name)
+{
+	struct fdstore_held *h;
+
+	for (h = st->held; h; h = h->next)
+		if (!strcmp(h->name, name))
+			return h;
+	return NULL;
+}
+
+/* @name, found or added (not yet sent); NULL: no memory. */
+static struct fdstore_held *fdstore_hold(struct fdstore *st, const char *name)
+{
+	struct fdstore_held *h = fdstore_held_find(st, name);
+
+	if (h)
+		return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->next = st->held;
+	st->held = h;
+	st->nheld++;
+	return h;
+}
+
+/* Forget @h; no waiting message may point at it. Was it ever sent? */
+static bool fdstore_unhold(struct fdstore *st, struct fdstore_held *h)
+{
+	struct fdstore_held **pp;
+	bool sent = h->sent;
+
+	for (pp = &st->held; *pp != h; pp = &(*pp)->next)
+		;
+	*pp = h->next;
+	st->nheld--;
+	free(h);
+	return sent;
+}
+
 /* Split LISTEN_FDNAMES ("a:b:c") over @n fds; missing names: "unknown". */
 static int fdstore_adopt(struct fdstore *st, unsigned int n, const char *names)
 {
+	struct fdstore_held *h;
 	const char *p = names;
 	unsigned int i;
 	size_t len;
@@ -93,6 +152,11 @@ static int fdstore_adopt(struct fdstore *st, unsigned int n, const char *names)
 		st->inherited[i].name = len ? strndup(p, len) : strdup("unknown");
 		if (!st->inherited[i].name)
 			return -ENOMEM;
+		/* the keeper holds it until a remove, taken or not */
+		h = fdstore_hold(st, st->inherited[i].name);
+		if (!h)
+			return -ENOMEM;
+		h->sent = true;
 		if (p)
 			p = p[len] == ':' ? p + len + 1 : NULL;
 	}
@@ -310,6 +374,8 @@ unsigned int fdstore_flush(struct fdstore *st)
 			fdstore_log_lost(strerror(-err), m->text);
 		} else {
 			st->stats.waited++;
+			if (m->held)
+				m->held->sent = true;
 		}
 		st->outbox = m->next;
 		if (!st->outbox)
@@ -325,13 +391,17 @@ bool fdstore_backlog(const struct fdstore *st)
 	return st->waiting;
 }
 
-/* Wait in the outbox; with a dup of @fd (the caller may close its own). */
+/*
+ * Wait in the outbox; with a dup of @fd (the caller may close its own).
+ * A push names its @held entry; without one (a remove, a state line) it is
+ * a remove if @uncapped: that waits whatever the outbox holds.
+ */
 static int fdstore_queue(struct fdstore *st, const char *text, const char *name,
-			 int fd)
+			 int fd, struct fdstore_held *held, bool uncapped)
 {
 	struct fdstore_msg *m;
 
-	if (st->waiting >= FDSTORE_OUTBOX_MAX) {
+	if (!uncapped && st->waiting >= FDSTORE_OUTBOX_MAX) {
 		st->stats.dropped++;
 		fdstore_log_lost("not sent: the keeper takes nothing and the outbox is full",
 				 text);
@@ -347,6 +417,7 @@ static int fdstore_queue(struct fdstore *st, const char *text, const char *name,
 	}
 	m->next = NULL;
 	m->push = fd >= 0;
+	m->held = held;
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->text, sizeof(m->text), "%s", text);
 	*st->outbox_tail = m;
@@ -357,71 +428,110 @@ static int fdstore_queue(struct fdstore *st, const char *text, const char *name,
 
 /*
  * @text now if the keeper's queue takes it and nothing waits before it;
- * else in the outbox. 0, or a negative errno: the message is lost.
+ * else in the outbox (see fdstore_queue() for @held and @uncapped). 0, or
+ * a negative errno: the message is lost.
  */
 static int fdstore_send(struct fdstore *st, const char *text, const char *name,
-			int fd)
+			int fd, struct fdstore_held *held, bool uncapped)
 {
 	int err = fdstore_flush(st) ? -EAGAIN : fdstore_send_now(st, text, fd);
 
 	if (err == -EAGAIN)
-		return fdstore_queue(st, text, name, fd);
+		return fdstore_queue(st, text, name, fd, held, uncapped);
 	if (err) {
 		st->stats.dropped++;
 		fdstore_log_lost(strerror(-err), text);
+	} else if (held) {
+		held->sent = true;
 	}
 	return err;
+}
+
+/* Does a push of @h wait in the outbox? */
+static bool fdstore_push_waiting(const struct fdstore *st,
+				 const struct fdstore_held *h)
+{
+	const struct fdstore_msg *m;
+
+	for (m = st->outbox; m; m = m->next)
+		if (m->held == h)
+			return true;
+	return false;
 }
 
 int fdstore_push(struct fdstore *st, const char *name, int fd)
 {
 	char text[FDSTORE_NAME_MAX + 32];
+	struct fdstore_held *h;
+	int err;
 
 	if (!fdstore_kept(st))
 		return 0;
 	if (!fdstore_name_ok(name) || fd < 0)
 		return -EINVAL;
+	h = fdstore_hold(st, name);
+	if (!h)
+		return -ENOMEM;
 	snprintf(text, sizeof(text), "FDSTORE=1\nFDNAME=%s", name);
-	return fdstore_send(st, text, name, fd);
+	err = fdstore_send(st, text, name, fd, h, false);
+	/* neither sent nor waiting: nothing of it to remove */
+	if (err && !h->sent && !fdstore_push_waiting(st, h))
+		fdstore_unhold(st, h);
+	return err;
 }
 
-/* Take back the latest message about @name if it is a push still waiting. */
-static bool fdstore_cancel_push(struct fdstore *st, const char *name)
+/*
+ * Take back every push of @name still waiting: a remove would close their
+ * fds anyway. None waits before a remove of @name (that remove took it
+ * back), so after this no message points at @name's held entry.
+ */
+static void fdstore_cancel_push(struct fdstore *st, const char *name)
 {
-	struct fdstore_msg **pp, **last = NULL, *m;
+	struct fdstore_msg **pp = &st->outbox, *m;
 
-	for (pp = &st->outbox; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->name, name))
-			last = pp;
-	if (!last || !(*last)->push)
-		return false;
-	m = *last;
-	*last = m->next;
-	if (!m->next)
-		st->outbox_tail = last;
-	st->waiting--;
-	st->stats.cancelled++;
-	fdstore_msg_free(m);
-	return true;
+	while ((m = *pp)) {
+		if (!m->push || strcmp(m->name, name)) {
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		st->waiting--;
+		st->stats.cancelled++;
+		fdstore_msg_free(m);
+	}
+	for (st->outbox_tail = &st->outbox; *st->outbox_tail;
+	     st->outbox_tail = &(*st->outbox_tail)->next)
+		;
 }
 
 int fdstore_remove(struct fdstore *st, const char *name)
 {
 	char text[FDSTORE_NAME_MAX + 32];
+	struct fdstore_held *h;
 
 	if (!fdstore_kept(st))
 		return 0;
 	if (!fdstore_name_ok(name))
 		return -EINVAL;
-	if (fdstore_cancel_push(st, name))
+	h = fdstore_held_find(st, name);
+	if (!h) {		/* never pushed: the keeper has no such fd */
+		st->stats.unheld++;
 		return 0;
+	}
+	fdstore_cancel_push(st, name);
+	if (!fdstore_unhold(st, h))
+		return 0;	/* never sent: taking back its pushes was all */
+	/*
+	 * Uncapped: one per name the keeper was sent, so at most what was
+	 * held when the outbox last emptied (pushes wait behind removes).
+	 */
 	snprintf(text, sizeof(text), "FDSTOREREMOVE=1\nFDNAME=%s", name);
-	return fdstore_send(st, text, name, -1);
+	return fdstore_send(st, text, name, -1, NULL, true);
 }
 
 int fdstore_notify(struct fdstore *st, const char *state)
 {
-	return fdstore_kept(st) ? fdstore_send(st, state, "", -1) : 0;
+	return fdstore_kept(st) ? fdstore_send(st, state, "", -1, NULL, false) : 0;
 }
 
 void fdstore_drop_untaken(struct fdstore *st)
@@ -490,4 +600,6 @@ void fdstore_close(struct fdstore *st)
 	if (st->sock >= 0)
 		close(st->sock);
 	st->sock = -1;
+	while (st->held)
+		fdstore_unhold(st, st->held);
 }

@@ -40,22 +40,28 @@ struct fdstore_fd {
 /*
  * Messages the keeper had no room for wait here, in order, at most this
  * many: every fd of 64 companions and 64 DMA devices (5 each) and the
- * listeners, twice over.
+ * listeners, twice over. FDSTOREREMOVE is not counted: a lost one leaves a
+ * departed guest's fd in the store for the next start, so it always
+ * waits. It is bounded all the same: one per name the keeper was sent
+ * (struct fdstore_held), and in order, so no push passes a remove.
  */
 #define FDSTORE_OUTBOX_MAX	2048
 
 struct fdstore_msg;
+struct fdstore_held;
 
 /**
  * struct fdstore_stats - what became of the messages to the keeper
  * @waited:	sent late: the keeper's queue was full at first
  * @cancelled:	FDSTORE=1 still waiting when its fd was removed: neither sent
+ * @unheld:	FDSTOREREMOVE of a name the keeper was never sent: not sent
  * @dropped:	never sent: the outbox was full, the keeper gone, or still
  *		waiting at exit
  */
 struct fdstore_stats {
 	unsigned long long waited;
 	unsigned long long cancelled;
+	unsigned long long unheld;
 	unsigned long long dropped;
 };
 
@@ -67,6 +73,9 @@ struct fdstore_stats {
  * @outbox:	messages waiting for room in the keeper's queue, oldest first
  * @outbox_tail: where the next one goes
  * @waiting:	how many
+ * @held:	names the keeper may hold (inherited, or sent with an fd and
+ *		no remove since): the only names a remove is sent for
+ * @nheld:	how many
  * @stats:
  */
 struct fdstore {
@@ -76,6 +85,8 @@ struct fdstore {
 	struct fdstore_msg *outbox;
 	struct fdstore_msg **outbox_tail;
 	unsigned int waiting;
+	struct fdstore_held *held;
+	unsigned int nheld;
 	struct fdstore_stats stats;
 };
 
@@ -132,7 +143,8 @@ const char *fdstore_next_untaken(const struct fdstore *st, const char *prefix);
 int fdstore_push(struct fdstore *st, const char *name, int fd);
 
 /* Ask the keeper to close every fd it holds as @name; a push of @name
- * still waiting is taken back instead. */
+ * still waiting is taken back instead. Never refused for a full outbox:
+ * sent or waiting (0), unless the keeper is gone. */
 int fdstore_remove(struct fdstore *st, const char *name);
 
 /* Send a state line such as "READY=1" or "STOPPING=1" (no-op without a

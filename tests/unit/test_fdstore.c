@@ -152,6 +152,18 @@ static int keeper_drain(struct keeper *k)
 	return n;
 }
 
+/* Take every message the keeper holds, counting those that are @want. */
+static void keeper_drain_into(struct keeper *k, const char *want, int *count)
+{
+	char text[512];
+	ssize_t n;
+
+	while ((n = recv(k->sock, text, sizeof(text) - 1, MSG_DONTWAIT)) > 0) {
+		text[n] = '\0';
+		*count += !strcmp(text, want);
+	}
+}
+
 static int open_fds(void)
 {
 	struct dirent *e;
@@ -236,6 +248,69 @@ static void test_keeper_full(void **state)
 	assert_int_equal(st.stats.dropped, 1 + FDSTORE_OUTBOX_MAX);
 	close(p[1]);
 	close(keep);
+	keeper_close(&k);
+}
+
+/*
+ * A remove lost leaves a departed guest's fd in the store, handed back at
+ * the next start: a full outbox refuses pushes and state lines, never a
+ * remove. Bounded all the same: one per name the keeper was sent, none
+ * for a name it never got.
+ */
+static void test_remove_never_dropped(void **state)
+{
+	struct keeper k;
+	struct fdstore st;
+	char text[512];
+	int i, p[2], removes = 0, fd;
+
+	keeper_open(&k);
+	setenv("NOTIFY_SOCKET", k.path, 1);
+	unsetenv("LISTEN_PID");
+	assert_int_equal(fdstore_open(&st), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fdstore_push(&st, "companion.5.shm", p[0]), 0);
+	close(keeper_recv(&k, text, sizeof(text)));	/* the keeper holds it */
+	assert_int_equal(st.nheld, 1);
+
+	keeper_fill(&k);
+	for (i = 0; i < FDSTORE_OUTBOX_MAX; i++)
+		assert_int_equal(fdstore_notify(&st, "X=2"), 0);
+	assert_int_equal(fdstore_push(&st, "companion.6.shm", p[1]), -ENOBUFS);
+	assert_int_equal(st.nheld, 1);		/* refused: not held */
+
+	/* the guest leaves while the outbox is full: its remove waits */
+	assert_int_equal(fdstore_remove(&st, "companion.5.shm"), 0);
+	assert_int_equal(st.waiting, FDSTORE_OUTBOX_MAX + 1);
+	/* a remove twice, of a refused push, of a name never pushed: none
+	 * sent, so removes can't grow the outbox past what the keeper got */
+	assert_int_equal(fdstore_remove(&st, "companion.5.shm"), 0);
+	assert_int_equal(fdstore_remove(&st, "companion.6.shm"), 0);
+	assert_int_equal(fdstore_remove(&st, "companion.7.shm"), 0);
+	assert_int_equal(st.waiting, FDSTORE_OUTBOX_MAX + 1);
+	assert_int_equal(st.stats.unheld, 3);
+	assert_int_equal(st.nheld, 0);
+
+	/* the socket drains: the remove arrives, last, once */
+	do {
+		keeper_drain_into(&k, "FDSTOREREMOVE=1\nFDNAME=companion.5.shm",
+				  &removes);
+	} while (fdstore_flush(&st));
+	keeper_drain_into(&k, "FDSTOREREMOVE=1\nFDNAME=companion.5.shm",
+			  &removes);
+	assert_int_equal(removes, 1);
+	assert_int_equal(st.stats.dropped, 1);	/* the push, said so */
+
+	/* a push refused, then sent: its name is held again, removed once */
+	assert_int_equal(fdstore_push(&st, "companion.6.shm", p[1]), 0);
+	fd = keeper_recv(&k, text, sizeof(text));
+	close(fd);
+	assert_int_equal(fdstore_remove(&st, "companion.6.shm"), 0);
+	assert_int_equal(keeper_recv(&k, text, sizeof(text)), -1);
+	assert_string_equal(text, "FDSTOREREMOVE=1\nFDNAME=companion.6.shm");
+	fdstore_close(&st);
+	close(p[0]);
+	close(p[1]);
 	keeper_close(&k);
 }
 
@@ -457,6 +532,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_messages),
 		cmocka_unit_test(test_keeper_full),
+		cmocka_unit_test(test_remove_never_dropped),
 		cmocka_unit_test(test_no_keeper),
 		cmocka_unit_test(test_listen_fds),
 		cmocka_unit_test(test_taken_fds_checked),
