@@ -16,7 +16,7 @@
  *
  * pvdmad's own memory a guest wrote across (its ledger: a record per bus
  * page, tens of MiB; its shared region; the mapping of its RAM, with a page
- * table entry for every page DMA moved) goes to a second thread on every
+ * table entry for every page DMA moved; its DART records) goes to a second thread on every
  * kernel: freeing it takes as long as its pages are many, and a batch of
  * guests hanging up at once made that one loop turn. A thread of its own,
  * so that a peer's fd stuck in the first never keeps that memory.

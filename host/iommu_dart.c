@@ -4,6 +4,7 @@
  * The model never allocates; this file owns its mapping records.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <pvdma/dart.h>
 
@@ -13,13 +14,32 @@
  * struct iommu_dart - a DART domain
  * @iommu:	the generic part, handed to callers
  * @dart:	the model
- * @records:	one record per possible mapping (cfg.max_mappings)
+ * @records:	one record per possible mapping (cfg.max_mappings), a
+ *		mapping of its own: pages come as the guest uses records
+ * @records_len: its bytes
  */
 struct iommu_dart {
 	struct pvdma_iommu iommu;
 	struct pvdma_dart dart;
 	struct pvdma_dart_mapping *records;
+	size_t records_len;
 };
+
+static pvdma_iommu_unmap_fn iommu_dart_unmap_close;
+
+void pvdma_iommu_dart_unmap_with(pvdma_iommu_unmap_fn unmap_close)
+{
+	iommu_dart_unmap_close = unmap_close;
+}
+
+static void iommu_dart_free_records(struct iommu_dart *d)
+{
+	if (iommu_dart_unmap_close)
+		iommu_dart_unmap_close(d->records, d->records_len, -1);
+	else
+		munmap(d->records, d->records_len);
+	d->records = NULL;
+}
 
 static struct pvdma_dart *to_dart(struct pvdma_iommu *iommu)
 {
@@ -115,7 +135,7 @@ static void iommu_dart_destroy(struct pvdma_iommu *iommu)
 	struct iommu_dart *d = container_of(iommu, struct iommu_dart, iommu);
 
 	pvdma_dart_reset(&d->dart);
-	free(d->records);
+	iommu_dart_free_records(d);
 	free(d);
 }
 
@@ -149,8 +169,10 @@ struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	d->records = calloc(cfg->max_mappings, sizeof(*d->records));
-	if (!d->records)
+	d->records_len = (size_t)cfg->max_mappings * sizeof(*d->records);
+	d->records = mmap(NULL, d->records_len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d->records == MAP_FAILED)
 		goto err_free;
 	if (pvdma_dart_init(&d->dart, &dc, d->records, cfg->max_mappings))
 		goto err_free_records;
@@ -159,7 +181,7 @@ struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg
 	return &d->iommu;
 
 err_free_records:
-	free(d->records);
+	munmap(d->records, d->records_len);
 err_free:
 	free(d);
 	return NULL;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pvdma/dart.h>
 #include <pvdma/prng.h>
 
 #include "harness.h"
@@ -1381,7 +1382,8 @@ static void ram_hand_record(void *addr, size_t len, int fd)
 	ram_handed.len = len;
 	ram_handed.fd = fd;
 	munmap(addr, len);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -1413,6 +1415,33 @@ static void test_ram_close_hands_the_mapping_over(void **state)
 	free(shm);
 	close(fd);
 	unlink(path);
+}
+
+/*
+ * A domain's DART records (80 bytes for each mapping the guest may hold:
+ * 80 MiB at --max-mappings 1048576, 5 ms to unmap) go to the same release
+ * at destroy, whole, once, not freed by whoever destroys it (the loop).
+ */
+static void test_dart_records_handed_over(void **state)
+{
+	struct pvdma_iommu_config cfg;
+	struct pvdma_iommu *iommu;
+	u64 bus;
+
+	pvdma_iommu_default_config(&cfg);
+	cfg.max_mappings = 1024;
+	iommu = pvdma_iommu_dart_create(&cfg);
+	assert_non_null(iommu);
+	assert_int_equal(iommu->ops->map(iommu, 0x100000, 16384, PVDMA_MAP_READ,
+					 0x100000, &bus), 0);
+	memset(&ram_handed, 0, sizeof(ram_handed));
+	pvdma_iommu_dart_unmap_with(ram_hand_record);
+	pvdma_iommu_destroy(iommu);
+	pvdma_iommu_dart_unmap_with(NULL);
+	assert_int_equal(ram_handed.calls, 1);
+	assert_non_null(ram_handed.addr);
+	assert_int_equal(ram_handed.len, 1024 * sizeof(struct pvdma_dart_mapping));
+	assert_int_equal(ram_handed.fd, -1);
 }
 
 /* A slot of 8 HELLOs at the ring's tail (4 slots), published: the slot. */
@@ -1598,6 +1627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_race_ring, setup, teardown),
 		cmocka_unit_test(test_ram_shrunk),
 		cmocka_unit_test(test_ram_close_hands_the_mapping_over),
+		cmocka_unit_test(test_dart_records_handed_over),
 		cmocka_unit_test(test_hello_checks_once_a_slot),
 		cmocka_unit_test(test_ram_refused_once_a_slot),
 	};
