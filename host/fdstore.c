@@ -91,12 +91,22 @@ static int fdstore_connect(struct fdstore *st, const char *path)
 	return 0;
 }
 
-static struct fdstore_held *fdstore_held_find(const struct fdstore *st,
+/* FNV-1a: names differ in their last characters (companion.3.bell1). */
+static struct fdstore_held **fdstore_bucket(struct fdstore *st, const char *name)
+{
+	uint32_t hash = 2166136261u;
+
+	while (*name)
+		hash = (hash ^ (unsigned char)*name++) * 16777619u;
+	return &st->held[hash % FDSTORE_HELD_BUCKETS];
+}
+
+static struct fdstore_held *fdstore_held_find(struct fdstore *st,
 					      const char *name)
 {
 	struct fdstore_held *h;
 
-	for (h = st->held; h; h = h->next)
+	for (h = *fdstore_bucket(st, name); h; h = h->next)
 		if (!strcmp(h->name, name))
 			return h;
 	return NULL;
@@ -113,8 +123,8 @@ static struct fdstore_held *fdstore_hold(struct fdstore *st, const char *name)
 	if (!h)
 		return NULL;
 	snprintf(h->name, sizeof(h->name), "%s", name);
-	h->next = st->held;
-	st->held = h;
+	h->next = *fdstore_bucket(st, name);
+	*fdstore_bucket(st, name) = h;
 	st->nheld++;
 	return h;
 }
@@ -125,7 +135,7 @@ static bool fdstore_unhold(struct fdstore *st, struct fdstore_held *h)
 	struct fdstore_held **pp;
 	bool sent = h->sent;
 
-	for (pp = &st->held; *pp != h; pp = &(*pp)->next)
+	for (pp = fdstore_bucket(st, h->name); *pp != h; pp = &(*pp)->next)
 		;
 	*pp = h->next;
 	st->nheld--;
@@ -600,6 +610,7 @@ void fdstore_close(struct fdstore *st)
 	if (st->sock >= 0)
 		close(st->sock);
 	st->sock = -1;
-	while (st->held)
-		fdstore_unhold(st, st->held);
+	for (i = 0; i < FDSTORE_HELD_BUCKETS; i++)
+		while (st->held[i])
+			fdstore_unhold(st, st->held[i]);
 }
