@@ -203,6 +203,9 @@ static int companion_new(struct pvdmad *d, struct ivshmem_client *cl,
 	if (!c)
 		return -ENOMEM;
 	iommu = pvdma_iommu_dart_create(&d->cfg.companion.iommu);
+	/* its records, like the guest's RAM mapping, freed off the loop */
+	if (iommu)
+		pvdma_iommu_dart_unmap_with(iommu, fdcloser_unmap_close);
 	if (d->cfg.fault.enabled)
 		iommu = pvdma_iommu_fault_create(iommu, &d->cfg.fault, cl->id);
 	err = companion_init(c, cl->shm, cl->shm_size, &d->cfg.companion, iommu,

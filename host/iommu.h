@@ -122,14 +122,15 @@ void pvdma_iommu_default_config(struct pvdma_iommu_config *cfg);
 struct pvdma_iommu *pvdma_iommu_dart_create(const struct pvdma_iommu_config *cfg);
 
 /*
- * How a DART domain's record array (a mapping of its own, 80 bytes a
- * record the guest used: up to 80 MiB at --max-mappings 1048576, 5 ms to
- * unmap) goes at destroy: by @unmap_close(addr, len, -1), which pvdmad
- * points at its closer's memory lane so no loop turn pays it; NULL (the
- * default): munmap() here.
+ * How @iommu's record array (a mapping of its own, 80 bytes a record the
+ * guest used: up to 80 MiB at --max-mappings 1048576, 5 ms to unmap) goes
+ * at destroy: by @unmap_close(addr, len, -1), which pvdmad points at its
+ * closer's memory lane so no loop turn pays it; without (the default):
+ * munmap() there. @iommu: a domain of pvdma_iommu_dart_create().
  */
 typedef void (*pvdma_iommu_unmap_fn)(void *addr, size_t len, int fd);
-void pvdma_iommu_dart_unmap_with(pvdma_iommu_unmap_fn unmap_close);
+void pvdma_iommu_dart_unmap_with(struct pvdma_iommu *iommu,
+				 pvdma_iommu_unmap_fn unmap_close);
 
 /**
  * struct pvdma_iommu_fault_config - fault injection (pvdmad --inject-map-fail)

@@ -17,25 +17,26 @@
  * @records:	one record per possible mapping (cfg.max_mappings), a
  *		mapping of its own: pages come as the guest uses records
  * @records_len: its bytes
+ * @unmap_close: how it goes at destroy, or NULL: munmap() there
  */
 struct iommu_dart {
 	struct pvdma_iommu iommu;
 	struct pvdma_dart dart;
 	struct pvdma_dart_mapping *records;
 	size_t records_len;
+	pvdma_iommu_unmap_fn unmap_close;
 };
 
-static pvdma_iommu_unmap_fn iommu_dart_unmap_close;
-
-void pvdma_iommu_dart_unmap_with(pvdma_iommu_unmap_fn unmap_close)
+void pvdma_iommu_dart_unmap_with(struct pvdma_iommu *iommu,
+				 pvdma_iommu_unmap_fn unmap_close)
 {
-	iommu_dart_unmap_close = unmap_close;
+	container_of(iommu, struct iommu_dart, iommu)->unmap_close = unmap_close;
 }
 
 static void iommu_dart_free_records(struct iommu_dart *d)
 {
-	if (iommu_dart_unmap_close)
-		iommu_dart_unmap_close(d->records, d->records_len, -1);
+	if (d->unmap_close)
+		d->unmap_close(d->records, d->records_len, -1);
 	else
 		munmap(d->records, d->records_len);
 	d->records = NULL;

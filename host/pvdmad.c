@@ -604,8 +604,6 @@ static int prepare_process(void)
 	err = fdcloser_start(!host_passrights_supported());
 	if (err)
 		pr_err("closer thread: %s", strerror(-err));
-	/* a departing guest's DART records, like its RAM mapping: aside */
-	pvdma_iommu_dart_unmap_with(fdcloser_unmap_close);
 	return err;
 }
 

@@ -1435,9 +1435,8 @@ static void test_dart_records_handed_over(void **state)
 	assert_int_equal(iommu->ops->map(iommu, 0x100000, 16384, PVDMA_MAP_READ,
 					 0x100000, &bus), 0);
 	memset(&ram_handed, 0, sizeof(ram_handed));
-	pvdma_iommu_dart_unmap_with(ram_hand_record);
+	pvdma_iommu_dart_unmap_with(iommu, ram_hand_record);
 	pvdma_iommu_destroy(iommu);
-	pvdma_iommu_dart_unmap_with(NULL);
 	assert_int_equal(ram_handed.calls, 1);
 	assert_non_null(ram_handed.addr);
 	assert_int_equal(ram_handed.len, 1024 * sizeof(struct pvdma_dart_mapping));
