@@ -533,7 +533,8 @@ int fdstore_remove(struct fdstore *st, const char *name)
 		return 0;	/* never sent: taking back its pushes was all */
 	/*
 	 * Uncapped: one per name the keeper was sent, so at most what was
-	 * held when the outbox last emptied (pushes wait behind removes).
+	 * held when a push last reached it (every remove queued before that
+	 * push went before it: no name was added since).
 	 */
 	snprintf(text, sizeof(text), "FDSTOREREMOVE=1\nFDNAME=%s", name);
 	return fdstore_send(st, text, name, -1, NULL, true);
