@@ -594,6 +594,27 @@ static bool win_supersede_costs(const struct pvdma_planner *p,
 }
 
 /*
+ * May a miss supersede the windows it overlaps (@a, @b, NULL if not
+ * one) under pressure too, [@ulo, @uhi) holding them all? Where they
+ * are idle: nothing is mapped twice while users hold it (they go with
+ * this call's batch), so it costs only the bytes beyond the miss, which
+ * the next map of that memory cut at other boundaries hits (imports of
+ * one host region overlapping at other cuts, vkimport: a private window
+ * and a host call every time). Not where they lie inside the miss: it
+ * gains nothing beyond its own window. Not once a map was refused for
+ * want of aperture (refused_len): there what a window holds beyond its
+ * buffers may be the room a later map lacks.
+ */
+static bool win_supersede_idle(const struct pvdma_planner *p,
+			       const struct pvdma_miss *m,
+			       const struct pvdma_window *a,
+			       const struct pvdma_window *b, u64 ulo, u64 uhi)
+{
+	return (!a || !a->refs) && (!b || !b->refs) && !p->refused_len &&
+	       (ulo < m->lo || uhi > m->hi);
+}
+
+/*
  * A miss that overlaps the shared windows beside it (@a before it, @b
  * after it: @m's neighbours) would get a private exact window, gone
  * with the next host call, and pay again the next time the driver maps
@@ -601,7 +622,8 @@ static bool win_supersede_costs(const struct pvdma_planner *p,
  * slices of an array). While the aperture is mostly free, a window
  * holding the miss and the windows it overlaps may take their place in
  * the index instead, if what it maps twice is not too much
- * (win_supersede_costs()): then what they held and the miss are hits
+ * (win_supersede_costs()); under pressure too where those are idle
+ * (win_supersede_idle()): then what they held and the miss are hits
  * from now on. Only mapped windows give way, not this call's own (still
  * pending).
  */
@@ -629,8 +651,11 @@ static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
 		if (win_overlaps(after, ulo, uhi))
 			return false;	/* a third window: leave it */
 	}
-	if (win_supersede_costs(p, m, uhi - ulo) || !pvdma_cache_mostly_free(p) ||
-	    uhi - ulo > m->room || bus_refused(p, uhi - ulo) ||
+	if (!win_supersede_idle(p, m, a, b, ulo, uhi) &&
+	    (win_supersede_costs(p, m, uhi - ulo) ||
+	     !pvdma_cache_mostly_free(p)))
+		return false;
+	if (uhi - ulo > m->room || bus_refused(p, uhi - ulo) ||
 	    cache_admit(p, uhi - ulo))
 		return false;
 	if (a)
