@@ -623,6 +623,62 @@ static void test_pvdma_supersede_large(void **state)
 }
 
 /*
+ * Under pressure (most of the aperture pinned), a miss across the end of
+ * an idle window (imports of one host region overlapping at other cuts)
+ * supersedes it with one holding both, as while the aperture is mostly
+ * free: mapped again after a host call it is a hit, not a private window
+ * and a host call every time (win_supersede_idle()). Not once a map was
+ * refused for want of aperture, nor over an idle window that lies inside
+ * the miss (@within: nothing beyond the miss to gain).
+ */
+static void supersede_idle_scene(bool refused, bool within)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s, far;
+	u64 x = 0x500000000ull, a_len, calls;
+
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_false(pvdma_cache_mostly_free(&h->p));
+	if (refused)
+		h->p.refused_len = GIB;
+	s = seg(x, 2 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	a_len = pvdma_window_by_bus(&h->p, s.bus)->len;
+	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* across the idle window's end, beyond it; or over all of it */
+	s = within ? seg(x - 64 * 1024, a_len + 128 * 1024) :
+		     seg(x + a_len - MIB, 2 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_translates(h, &s, 1);
+	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+	/* another host call: a private window would go with it */
+	far = seg(0x900000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	calls = h->p.stats.host_calls;
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + (refused || within));
+	assert_translates(h, &s, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_supersede_idle(void **state)
+{
+	supersede_idle_scene(false, false);
+}
+
+static void test_pvdma_supersede_idle_not_refused(void **state)
+{
+	supersede_idle_scene(true, false);
+}
+
+static void test_pvdma_supersede_idle_not_within(void **state)
+{
+	supersede_idle_scene(false, true);
+}
+
+/*
  * Under pressure too, speculation that pays is recycled: with most of
  * the aperture held by a buffer, a driver that walks region by region
  * and comes back to each keeps getting windows there (the oldest
@@ -3896,6 +3952,9 @@ int main(void)
 		planner_test(test_pvdma_recycle_paying),
 		planner_test(test_pvdma_supersede),
 		planner_test(test_pvdma_supersede_large),
+		planner_test(test_pvdma_supersede_idle),
+		planner_test(test_pvdma_supersede_idle_not_refused),
+		planner_test(test_pvdma_supersede_idle_not_within),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
