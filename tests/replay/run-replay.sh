@@ -230,11 +230,12 @@ KNOWN_MISSES = {
         "aperture pressure from imports of the same pages: guest-RAM "
         "windows imported over each other hold the live set at 0.92x the "
         "aperture (1.38 GiB), and admitting the fresh host buffers "
-        "imported every frame costs pvdma 1324 trims and 1031 evictions "
-        "of kept windows (2188 misses), where a fixed 64M block keeps its "
-        "blocks; pvdma 1461 calls, rfc 35540 (24.3x), block 64M 879 "
-        "(40.4x), oracle 2. With a 2G aperture pvdma makes 753 (47x), "
-        "with 4G 110",
+        "imported every frame costs pvdma 1178 trims and 703 evictions "
+        "of kept windows (1877 misses), where a fixed 64M block keeps its "
+        "blocks; pvdma 1221 calls (idle windows an import overlaps "
+        "superseded: 1461 without), rfc 35540 (29.1x), block 64M 879 "
+        "(40.4x), oracle 2. With a 2G aperture pvdma makes 707 (50x), "
+        "with 4G 109",
 }
 
 # Every trace's and class's row of the fixed block at each size.
