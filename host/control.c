@@ -186,6 +186,8 @@ static void json_loop(struct jsonw *w, const struct pvdmad *d)
 	jsonw_u64(w, "accept_out_of_fds", d->fd_reserve.out_of_fds);
 	jsonw_u64(w, "fds_closed_aside", fdcloser_handed());
 	jsonw_u64(w, "fds_kept_open", fdcloser_leaked());
+	jsonw_u64(w, "mappings_unmapped_aside", fdcloser_unmapped());
+	jsonw_u64(w, "bytes_unmapped_aside", fdcloser_unmapped_bytes());
 	jsonw_u64(w, "control_refused", d->control_refused);
 	jsonw_u64(w, "fd_store_waiting", d->store.waiting);
 	jsonw_u64(w, "fd_store_waited", d->store.stats.waited);

@@ -43,6 +43,8 @@ static struct {
 	struct fdcloser_lane mem;
 	unsigned long long handed;
 	unsigned long long leaked;
+	unsigned long long mem_handed;
+	unsigned long long mem_handed_bytes;
 } fdcloser = {
 	.fds = { .pipe_w = -1, .pipe_r = -1 },
 	.mem = { .pipe_w = -1, .pipe_r = -1 },
@@ -161,8 +163,13 @@ void fdcloser_unmap_close(void *addr, size_t len, int fd)
 {
 	const struct fdcloser_job job = { .fd = fd, .addr = addr, .len = len };
 
-	if (fdcloser_hand(&fdcloser.mem, &job))
+	if (fdcloser_hand(&fdcloser.mem, &job)) {
+		if (addr) {
+			fdcloser.mem_handed++;
+			fdcloser.mem_handed_bytes += len;
+		}
 		return;
+	}
 	if (addr)
 		munmap(addr, len);
 	if (fd >= 0)
@@ -177,6 +184,16 @@ unsigned long long fdcloser_handed(void)
 unsigned long long fdcloser_leaked(void)
 {
 	return fdcloser.leaked;
+}
+
+unsigned long long fdcloser_unmapped(void)
+{
+	return fdcloser.mem_handed;
+}
+
+unsigned long long fdcloser_unmapped_bytes(void)
+{
+	return fdcloser.mem_handed_bytes;
 }
 
 void fdcloser_stop(void)

@@ -56,6 +56,11 @@ void fdcloser_unmap_close(void *addr, size_t len, int fd);
 unsigned long long fdcloser_handed(void);
 unsigned long long fdcloser_leaked(void);
 
+/* Mappings, and their bytes, handed to the memory thread to unmap: what
+ * shows a departing guest's memory went aside (stats, run-attack). */
+unsigned long long fdcloser_unmapped(void);
+unsigned long long fdcloser_unmapped_bytes(void);
+
 /* Stop the thread after what it was given (at exit). */
 void fdcloser_stop(void);
 

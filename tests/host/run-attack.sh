@@ -870,6 +870,35 @@ case_regionhangups() {	# a departing guest's region freed off the loop
 	check "regionhangups: pvdmad exits cleanly" stop
 }
 
+# And its DART records: an array of 80 bytes a mapping it may hold, a
+# mapping of its own that pvdmad hands to the closer's memory lane with
+# the rest (filling it takes a million MAPs: what is checked here is that
+# it goes aside, not a turn's time). One guest maps a little and hangs up,
+# to a pvdmad of --max-mappings 1048576, then the same to one of 65536:
+# the bytes unmapped aside differ by exactly the arrays' difference.
+# records_aside NAME MAX: $aside, bytes_unmapped_aside once NAME's guest
+# is gone (empty if it did not go)
+records_aside() {
+	start "$1" --max-mappings "$2" --ring-slots 4 --max-batch 1024 -p 4096 --aperture $((4 * 1024 * 1024 * 1024 - 16384))
+	"$CLIENT" spread $(C) --count 1 >"$w/spread.out" 2>&1
+	rc=$?
+	check "$1: a guest's MAPs to a pvdmad of --max-mappings $2 answered" \
+		sh -c "cat '$w/spread.out'; exit $rc"
+	aside=
+	guests_gone 10 &&
+		aside=$(sed -n 's/.*"bytes_unmapped_aside": \([0-9]*\).*/\1/p' "$w/stats.json")
+	check "$1: pvdmad exits cleanly" stop
+}
+
+case_recordhangups() {	# a departing guest's DART records freed off the loop
+	records_aside recordhangups 1048576
+	big=$aside
+	records_aside recordhangups_small 65536
+	echo "recordhangups: bytes unmapped aside: ${big:-none} at 1048576 mappings, ${aside:-none} at 65536"
+	check "  a guest gone: its DART records (80 bytes x --max-mappings) unmapped aside" \
+		test "$(( ${big:-0} - ${aside:-0} ))" -eq $(( (1048576 - 65536) * 80 ))
+}
+
 # The same ledgers released by a RESET each, rung in one epoll batch: a
 # release that freed the records' pages (a hole punch as long as they are
 # many) made that turn all 32 of them.
@@ -1770,7 +1799,7 @@ case_pvdmactl() {	# a squatted or silent control socket
 }
 
 need "$PVDMAD" "$PVDMACTL" "$CLIENT" "$OLDKERNEL"
-cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups ramhangups regionhangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
+cases=${*:-uaf linger oldkernel linger_compat linger_emfile linger_oob eventfd flagrace access pidns second sigbus hidden emfile logs logs_fallback memory fair wide storm release ramless resets hellos dear hangups ramhangups regionhangups recordhangups wideresets faulty bigcmd unbind lease ramfs ramdir syslog notify cmdline cmdline_users pidreuse pidreuse_nopidfd bindreuse bindreuse_nopidfd logfile ramacl ramfuse pvdmactl}
 for c in $cases; do
 	"case_$c"
 done
