@@ -179,7 +179,7 @@ int fdstore_open(struct fdstore *st)
 	uint64_t pid, n;
 	int err = 0;
 
-	*st = (struct fdstore){ .sock = -1 };
+	*st = (struct fdstore){ .sock = -1, .flush_max = FDSTORE_FLUSH_MAX };
 	if (notify && *notify) {
 		err = fdstore_connect(st, notify);
 		if (err)
@@ -373,9 +373,11 @@ static void fdstore_log_lost(const char *what, const char *text)
 unsigned int fdstore_flush(struct fdstore *st)
 {
 	struct fdstore_msg *m;
+	unsigned int sent = 0;
 	int err;
 
-	while ((m = st->outbox)) {
+	/* a bounded turn: the rest on the next, the socket still writable */
+	while ((m = st->outbox) && sent++ < st->flush_max) {
 		err = fdstore_send_now(st, m->text, m->fd);
 		if (err == -EAGAIN)
 			break;
