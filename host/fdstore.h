@@ -49,12 +49,14 @@ struct fdstore_fd {
 
 /*
  * At most this many waiting messages go in one flush (a loop turn): a
- * sendmsg with an fd took 4-5 us CPU here (test_fdstore:test_flush_time),
- * so a keeper that reads as fast as pvdmad sends (or a 512-deep queue,
- * systemd's net.unix.max_dgram_qlen) made the whole outbox one turn of
- * about 10 ms. The rest goes on the next turns, the socket still writable.
+ * sendmsg with an fd took 4-8 us CPU here, waking the keeper included
+ * (test_fdstore:test_flush_time prints it), so a keeper that reads as fast
+ * as pvdmad sends (or a 512-deep queue, systemd's net.unix.max_dgram_qlen)
+ * made the whole outbox one turn of 10 ms or more; 128 a flush measured
+ * up to 1.5 ms. The rest goes on the next turns, the socket still
+ * writable.
  */
-#define FDSTORE_FLUSH_MAX	128
+#define FDSTORE_FLUSH_MAX	64
 
 struct fdstore_msg;
 struct fdstore_held;
