@@ -139,6 +139,22 @@ struct churn_buf {
 	u32 nents;	/* 0: a single map */
 };
 
+/*
+ * What a script builder scales by and where it writes. A workload of its
+ * own: the whole aperture, the run's seed, the script from buffer 0. A
+ * phase of mix: its share of the aperture, its own seed, the buffers from
+ * where it begins in the shared script; the sizes a class fixes for
+ * itself (not scaled with the aperture) are then scaled as they would be
+ * at the default aperture, so that a phase keeps its shape at any share.
+ * A phase is built at BASE and moved to its place afterwards (mix_move()).
+ */
+struct synth_frame {
+	u64 size;		/* the bytes the builder's sizes scale with */
+	u64 seed;
+	u32 buf0;		/* the builder's first buffer in the script */
+	bool phase;		/* a phase of mix */
+};
+
 struct synth {
 	const struct synth_workload *wl;
 	struct synth_params p;
@@ -156,6 +172,7 @@ struct synth {
 	u32 nlive;
 	/* the classes */
 	struct script sc;
+	struct synth_frame fr;
 	bool oom;
 };
 
@@ -396,6 +413,23 @@ static void sc_unmap_all(struct synth *s, u32 from)
 		sc_step(s, b, SCRIPT_UNMAP);
 }
 
+/* A count the class fixes for itself, scaled in a phase of mix; at least 1. */
+static u64 fr_count(const struct synth *s, u64 n)
+{
+	if (!s->fr.phase)
+		return n;
+	return PVDMA_MAX(n * s->fr.size / PVDMA_DART_DEFAULT_APERTURE, 1);
+}
+
+/* Likewise bytes: a multiple of 2 MiB (a huge page), at least one. */
+static u64 fr_fixed(const struct synth *s, u64 bytes)
+{
+	if (!s->fr.phase)
+		return bytes;
+	return PVDMA_MAX(bytes / (2 * MIB) * s->fr.size /
+			 PVDMA_DART_DEFAULT_APERTURE * (2 * MIB), 2 * MIB);
+}
+
 static u64 rnd_below(struct synth *s, u64 n)
 {
 	return pvdma_prng_below(&s->rng, n);
@@ -413,21 +447,21 @@ static void build_a(struct synth *s, int how)
 	u64 chunk = 2 * MIB, n, i;
 
 	if (how == 2) {		/* scattered, 1.6x the aperture */
-		n = s->p.aperture / chunk * 8 / 5;
+		n = s->fr.size / chunk * 8 / 5;
 		for (i = 0; i < n; i++) {
 			/* slot i of 4n, shuffled by a bijection: distinct */
-			u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+			u64 slot = (i * 2654435761ull + s->fr.seed) % (4 * n);
 
 			sc_single(s, BASE + slot * chunk, chunk,
 				  TRACE_DIR_BIDIRECTIONAL);
 		}
 	} else {
-		n = s->p.aperture / chunk * 3 / 4;
+		n = s->fr.size / chunk * 3 / 4;
 		for (i = 0; i < n; i++)
 			sc_single(s, BASE + (how ? n - 1 - i : i) * chunk, chunk,
 				  TRACE_DIR_BIDIRECTIONAL);
 	}
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 static void build_a_stream(struct synth *s)
@@ -454,7 +488,7 @@ static void build_context(struct synth *s, u64 salt, u32 singles, u32 lists);
 
 static void build_a_fill(struct synth *s)
 {
-	u64 chunk = 2 * MIB, n = s->p.aperture / chunk * 8 / 5, i;
+	u64 chunk = 2 * MIB, n = s->fr.size / chunk * 8 / 5, i;
 	u64 at = BASE + 16 * GIB + PAGE;
 
 	build_context(s, 3, 540, 36);
@@ -472,13 +506,13 @@ static void build_a_fill(struct synth *s)
 		sc_ent(s, at + cut, chunk - cut);
 		sc_step(s, b, SCRIPT_MAP);
 	}
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 /* B: 4 MiB steps walking down, every other pair swapped (zig-zag). */
 static void build_b(struct synth *s)
 {
-	u64 step = 4 * MIB, nsteps = s->p.aperture * 3 / 8 / step;
+	u64 step = 4 * MIB, nsteps = s->fr.size * 3 / 8 / step;
 	u64 top = BASE + 64 * GIB, i;
 
 	for (i = 0; i < nsteps; i++) {
@@ -500,13 +534,13 @@ static void build_b(struct synth *s)
 			sc_step(s, b, SCRIPT_MAP);
 		}
 	}
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 /* Six 32 MiB clusters scattered over an 8 GiB span. */
 static u64 cluster_addr(struct synth *s, u64 salt, u32 cluster)
 {
-	struct pvdma_prng r = { s->p.seed * 31 + salt * 7 + cluster };
+	struct pvdma_prng r = { s->fr.seed * 31 + salt * 7 + cluster };
 
 	return BASE + pvdma_prng_below(&r, 8 * GIB / (32 * MIB)) * 32 * MIB;
 }
@@ -539,7 +573,7 @@ static void build_context(struct synth *s, u64 salt, u32 singles, u32 lists)
 static void build_c(struct synth *s)
 {
 	build_context(s, 1, 540, 36);
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 /* A list of scattered pageable pages: runs of 1-8 16 KiB pages at random
@@ -563,7 +597,7 @@ static void pageable_list(struct synth *s, u64 span_base, u64 bytes16k)
 
 static void build_d(struct synth *s)
 {
-	u64 target = s->p.aperture / 8 * 7, per = 32 * MIB, done = 0;
+	u64 target = s->fr.size / 8 * 7, per = 32 * MIB, done = 0;
 	u32 p;
 
 	for (p = 0; p < 4; p++)
@@ -574,14 +608,15 @@ static void build_d(struct synth *s)
 		pageable_list(s, BASE + 32 * GIB, per);
 		done += per;
 	}
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 /* E: heaps of 112 MiB in runs of 4-16 pages; a transient list a frame. */
 static void build_e(struct synth *s)
 {
-	u64 heap = 112 * MIB, nheaps = s->p.aperture * 7 / 5 / heap + 1, h;
-	u32 frame, heaps_done = 0, first_frame = 0;
+	u64 heap = fr_fixed(s, 112 * MIB), nheaps = s->fr.size * 7 / 5 / heap + 1;
+	u32 frame, heaps_done = 0;
+	u64 h;
 
 	for (frame = 0; frame < 3 * nheaps + 8 && !s->oom; frame++) {
 		u32 b = sc_buf(s, true, TRACE_DIR_TO_DEVICE), e;
@@ -608,7 +643,7 @@ static void build_e(struct synth *s)
 		sc_step(s, b, SCRIPT_UNMAP);
 	}
 	/* the heaps stay until exit */
-	for (h = first_frame; h < s->sc.nbufs; h++)
+	for (h = s->fr.buf0; h < s->sc.nbufs; h++)
 		if (s->sc.bufs[h].nents > 64)
 			sc_step(s, (u32)h, SCRIPT_UNMAP);
 }
@@ -616,7 +651,7 @@ static void build_e(struct synth *s)
 /* F: long lists over a 64 MiB pool, each unmapped four calls later. */
 static void build_f(struct synth *s)
 {
-	u32 i, e, n = 2000;
+	u32 i, e, n = (u32)fr_count(s, 2000);
 
 	for (i = 0; i < n && !s->oom; i++) {
 		u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
@@ -629,16 +664,16 @@ static void build_f(struct synth *s)
 			sc_step(s, b - 4, SCRIPT_UNMAP);
 	}
 	for (i = n > 4 ? n - 4 : 0; i < n; i++)
-		sc_step(s, i, SCRIPT_UNMAP);
+		sc_step(s, s->fr.buf0 + i, SCRIPT_UNMAP);
 }
 
 /* G: ~1 MiB pinned buffers, 1.6x the aperture, at scattered 4 MiB slots. */
 static void build_g(struct synth *s)
 {
-	u64 n = s->p.aperture / MIB * 8 / 5, i, round;
+	u64 n = s->fr.size / MIB * 8 / 5, i, round;
 
 	for (i = 0; i < n && !s->oom; i++) {
-		u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+		u64 slot = (i * 2654435761ull + s->fr.seed) % (4 * n);
 		u64 at = BASE + slot * 4 * MIB, left = MIB;
 		u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
 		u32 e, ne = 2 + (u32)rnd_below(s, 3);
@@ -653,9 +688,9 @@ static void build_g(struct synth *s)
 		sc_step(s, b, SCRIPT_MAP);
 	}
 	for (round = 0; round < 2; round++)
-		for (i = 0; i < s->sc.nbufs; i++)
+		for (i = s->fr.buf0; i < s->sc.nbufs; i++)
 			sc_step(s, (u32)i, SCRIPT_SYNC);
-	sc_unmap_all(s, 0);
+	sc_unmap_all(s, s->fr.buf0);
 }
 
 /* A log-uniform page multiple in [lo, hi] (lo a page multiple, at
@@ -676,14 +711,14 @@ static u64 rnd_log(struct synth *s, u64 lo, u64 hi)
  */
 static void build_keep(struct synth *s, bool lists)
 {
-	u64 total = 0, n = 2 * s->p.aperture / MIB, i;
+	u64 total = 0, n = 2 * s->fr.size / MIB, i;
 	/* the largest: 96 and 128 MiB of 1.5 GiB, as the aperture scales */
-	u64 top = PVDMA_MAX(s->p.aperture / 16, MIB);
+	u64 top = PVDMA_MAX(s->fr.size / 16, MIB);
 	u32 b, top_lists = (u32)(64 - __builtin_clzll(
-				PVDMA_MAX(s->p.aperture / 12, MIB) / MIB));
+				PVDMA_MAX(s->fr.size / 12, MIB) / MIB));
 
-	for (i = 0; total < 2 * s->p.aperture && !s->oom; i++) {
-		u64 slot = (i * 2654435761ull + s->p.seed) % (4 * n);
+	for (i = 0; total < 2 * s->fr.size && !s->oom; i++) {
+		u64 slot = (i * 2654435761ull + s->fr.seed) % (4 * n);
 		u64 at = BASE + slot * 512 * MIB, len, piece, left;
 		u32 ne = 1;
 
@@ -713,7 +748,7 @@ static void build_keep(struct synth *s, bool lists)
 		}
 		sc_step(s, b, SCRIPT_MAP);
 	}
-	sc_unmap_all(s, 0);	/* the pool emptied */
+	sc_unmap_all(s, s->fr.buf0);	/* the pool emptied */
 }
 
 static void build_h_keep(struct synth *s)
@@ -822,7 +857,7 @@ static void build_i(struct synth *s)
 		live[w] = true;
 	}
 	/* at exit: what is still mapped */
-	for (r = 0; r < nctx; r++)
+	for (r = s->fr.buf0; r < nctx; r++)
 		sc_step(s, r, SCRIPT_UNMAP);
 	for (c = 0; c < INFER_CLASSES; c++) {
 		for (w = 0; w < 2; w++)
@@ -848,7 +883,7 @@ static void build_i(struct synth *s)
  */
 static void build_j(struct synth *s)
 {
-	u64 target = s->p.aperture / 5 * 4, top = PVDMA_MAX(s->p.aperture / 6,
+	u64 target = s->fr.size / 5 * 4, top = PVDMA_MAX(s->fr.size / 6,
 							   8 * MIB);
 	u64 at = BASE + 64 * GIB, live_bytes = 0, cap = 0, fcap = 0;
 	u64 *freed = NULL;
@@ -948,9 +983,9 @@ static void js_stage(struct synth *s, const u64 *run_at, u64 nruns,
 
 static void build_j_stream(struct synth *s)
 {
-	u64 target = s->p.aperture / 5 * 4, top = PVDMA_MAX(s->p.aperture / 6,
+	u64 target = s->fr.size / 5 * 4, top = PVDMA_MAX(s->fr.size / 6,
 							   64 * MIB);
-	u64 region = PVDMA_MAX(s->p.aperture / 3 * 2, 2 * top) / PAGE;
+	u64 region = PVDMA_MAX(s->fr.size / 3 * 2, 2 * top) / PAGE;
 	u64 at = BASE + 2 * GIB, live = 0, phys = BASE + 24 * GIB;
 	u64 *run_at = NULL, cap = 0, fcap = 0, rcap = 0, i, nruns = 0;
 	u32 *res = NULL, *freed = NULL, nres = 0, nfreed = 0, round, e;
@@ -1103,7 +1138,7 @@ static void rb_page(struct synth *s, struct regbatch *rb)
 static u32 rb_batch(struct synth *s, struct regbatch *rb)
 {
 	u32 b = sc_buf(s, true, TRACE_DIR_BIDIRECTIONAL);
-	u64 pages = (4 + rnd_below(s, 45)) * MIB / PAGE, i;
+	u64 pages = fr_fixed(s, (4 + rnd_below(s, 45)) * MIB) / PAGE, i;
 
 	while (pages && !s->oom) {
 		if (pages >= HUGE / PAGE && rnd_below(s, 10)) {
@@ -1141,7 +1176,7 @@ static void build_k(struct synth *s)
 	struct regbatch rb = { .frontier = 0 };
 	u32 kept[REG_KEEP], nkept = 0, i, b;
 
-	for (i = 0; i < REG_BATCHES && !s->oom; i++) {
+	for (i = 0; i < fr_count(s, REG_BATCHES) && !s->oom; i++) {
 		b = rb_batch(s, &rb);
 		if (rnd_below(s, 7)) {
 			rb_release(s, &rb, b);
@@ -1255,7 +1290,7 @@ static void build_l(struct synth *s)
 {
 	static const u32 first[] = { 1, 4, 16, 32, 48 };
 	static const u32 again[] = { 1, 2, 8 };
-	u64 npages = REREG_BYTES / HUGE, at, n;
+	u64 npages = fr_fixed(s, REREG_BYTES) / HUGE, at, n;
 	u64 *phys = rr_layout(s, npages);
 	struct rr_reg *reg = NULL, r;
 	u64 nreg = 0, cap = 0, k;
@@ -1302,6 +1337,7 @@ static int script_rewind(struct synth *s)
 	s->sc.nents = s->sc.nbufs = 0;
 	s->sc.nsteps = s->sc.next = 0;
 	s->oom = false;
+	s->fr = (struct synth_frame){ .size = s->p.aperture, .seed = s->p.seed };
 	s->wl->build(s);
 	return s->oom ? -1 : 0;
 }
