@@ -74,6 +74,32 @@
  * l-rereg	re-registration: a 2.5 GiB buffer of scattered 2 MiB huge
  *		pages registered in pieces of 2-96 MiB (lists), kept; then
  *		pieces registered again in pieces of 2-16 MiB, 60 times
+ *
+ * mix: what real traces are, a mixture of those shapes. From the seed,
+ * 2-5 phases, each one of the scripted classes above built by its own
+ * builder into the one shared script (struct synth_frame: the phase's
+ * share of the aperture, its own seed and random stream, its first
+ * buffer; the sizes a class fixes for itself scaled as at the default
+ * aperture). Each phase draws:
+ *	a share	1/16 to all of the aperture (what its class scales with)
+ *	a place	disjoint: above every earlier phase, 0-15 GiB apart; or
+ *		overlapping: one of its entries put at a page of an entry of
+ *		an earlier phase (pages of both then share 16 KiB pages)
+ *	a time	sequential: after every step of the phases before it; or
+ *		interleaved: beside the phase(s) before it, from a random
+ *		point of theirs on, the steps merged in runs of 1 to a
+ *		random length (up to 64), each phase weighted by its steps
+ *		left: each phase keeps its own order, so every unmap still
+ *		follows its map
+ * Bounds (mix_build()): the phases' peak live bytes together at most 2x
+ * the aperture (so the mixture's live bytes too), at most 100,000 events
+ * and 1,000,000 list entries carried by them; a phase that would break
+ * one is built again at half its share, up to four times, then left
+ * out. The source's name lists the phases: "+" beside the one before,
+ * "|" after it, "~" moved onto another. "mix:LIST" (mix:0,2) emits only
+ * the phases listed, every phase drawn and placed as before and the
+ * others' order among themselves kept: a reproducer reduced to the
+ * fewest phases (bench/planner_fuzz.py --reduce).
  */
 #include "synth.h"
 
@@ -155,10 +181,29 @@ struct synth_frame {
 	bool phase;		/* a phase of mix */
 };
 
+/*
+ * One phase of mix: a class's script at a share of the aperture, moved to
+ * its addresses, merged with the others by mix_merge().
+ */
+struct mix_phase {
+	const struct synth_workload *wl;
+	u64 size;		/* the frame's size: the phase's share */
+	u32 buf0, buf1;		/* its buffers */
+	u64 ent0, ent1;		/* its entries */
+	u64 step0, step1;	/* its steps as built, in script order */
+	u64 lo, hi;		/* the addresses it names, once moved */
+	u64 start;		/* interleaved: its group's steps before it */
+	u64 cur;		/* mix_merge(): its next step */
+	bool sequential;	/* after every phase before it; else beside */
+	bool overlap;		/* moved onto an earlier phase's addresses */
+};
+
+#define MIX_PHASES	5u
+
 struct synth {
 	const struct synth_workload *wl;
 	struct synth_params p;
-	char name[48];
+	char name[256];
 	struct pvdma_prng rng;
 	/* over-aperture and storm4k */
 	u64 nbufs;
@@ -174,6 +219,11 @@ struct synth {
 	struct script sc;
 	struct synth_frame fr;
 	bool oom;
+	/* mix */
+	struct mix_phase mix[MIX_PHASES];
+	u32 nmix;
+	u32 mix_keep;		/* the phases emitted, a bit each */
+	u8 *mix_of;		/* the phase of each step, once merged */
 };
 
 /* A value fixed by (seed, i): buffer i looks the same every time. */
@@ -1417,6 +1467,8 @@ static int churn_rewind(struct synth *s)
 	return s->live ? 0 : -1;
 }
 
+static int mix_rewind(struct synth *s);
+
 /* --help lists these in this order, each with its summary. */
 static const struct synth_workload synth_workloads[] = {
 	{ "over-aperture",
@@ -1479,6 +1531,9 @@ static const struct synth_workload synth_workloads[] = {
 	{ "l-rereg",
 	  "class L: a 2.5 GiB huge-page buffer registered, re-registered",
 	  script_rewind, script_next, build_l },
+	{ "mix",
+	  "2-5 phases of the classes, scaled, moved, interleaved (mix:0,2)",
+	  mix_rewind, script_next, NULL },
 };
 
 #define SYNTH_NWORKLOADS \
@@ -1494,6 +1549,308 @@ const char *synth_summary(unsigned int i)
 {
 	return i < SYNTH_NWORKLOADS ?
 	       synth_workloads[i].summary : NULL;
+}
+
+/* ---- mix: phases of the classes in one script ---- */
+
+#define MIX_LIVE_TIMES	2ull		/* live bytes at most this x the aperture */
+#define MIX_MAX_STEPS	100000ull	/* events at most */
+#define MIX_MAX_ENTS	1000000ull	/* list entries the events carry, at most */
+#define MIX_TRIES	4u		/* halvings of a share over the bounds */
+#define MIX_BURST	64u		/* longest run of one phase's steps */
+
+/* A scripted class, drawn: every workload with a builder. */
+static const struct synth_workload *mix_pick(struct synth *s)
+{
+	u32 n = 0, i, k;
+
+	for (i = 0; i < SYNTH_NWORKLOADS; i++)
+		n += synth_workloads[i].build != NULL;
+	k = (u32)rnd_below(s, n);
+	for (i = 0; i < SYNTH_NWORKLOADS; i++)
+		if (synth_workloads[i].build && !k--)
+			break;
+	return &synth_workloads[i];
+}
+
+/* The bytes of buffer @b's entries. */
+static u64 sc_bytes(const struct synth *s, u32 b)
+{
+	const struct script_buf *buf = &s->sc.bufs[b];
+	u64 bytes = 0;
+	u32 e;
+
+	for (e = 0; e < buf->nents; e++)
+		bytes += s->sc.ents[buf->first + e].len;
+	return bytes;
+}
+
+/*
+ * Build phase @ph at its size into the script with the phase's own random
+ * stream @seed (the same phase whatever the others drew), and measure it:
+ * its peak live bytes, its steps and the list entries they carry must fit
+ * what @used left of the bounds. If they do not, the script is as before
+ * and false.
+ */
+static bool mix_build(struct synth *s, struct mix_phase *ph, u64 seed,
+		      const u64 used[3])
+{
+	struct pvdma_prng saved = s->rng;
+	u64 nents0 = s->sc.nents, live = 0, peak = 0, ents = 0, i;
+
+	pvdma_prng_seed(&s->rng, seed);
+	s->fr = (struct synth_frame){ .size = ph->size, .seed = seed,
+				      .buf0 = s->sc.nbufs, .phase = true };
+	ph->buf0 = s->sc.nbufs;
+	ph->ent0 = nents0;
+	ph->step0 = s->sc.nsteps;
+	ph->wl->build(s);
+	ph->buf1 = s->sc.nbufs;
+	ph->ent1 = s->sc.nents;
+	ph->step1 = s->sc.nsteps;
+	s->rng = saved;
+	for (i = ph->step0; i < ph->step1 && !s->oom; i++) {
+		const struct script_step *st = &s->sc.steps[i];
+
+		if (s->sc.bufs[st->buf].list)
+			ents += s->sc.bufs[st->buf].nents;
+		if (st->op == SCRIPT_MAP)
+			live += sc_bytes(s, st->buf);
+		else if (st->op == SCRIPT_UNMAP)
+			live -= sc_bytes(s, st->buf);
+		peak = PVDMA_MAX(peak, live);
+	}
+	if (!s->oom && used[0] + peak <= MIX_LIVE_TIMES * s->p.aperture &&
+	    used[1] + ph->step1 - ph->step0 <= MIX_MAX_STEPS &&
+	    used[2] + ents <= MIX_MAX_ENTS) {
+		ph->lo = ph->hi = 0;
+		for (i = nents0; i < s->sc.nents; i++) {
+			const struct trace_sg_entry *e = &s->sc.ents[i];
+
+			ph->lo = i == nents0 ? e->phys : PVDMA_MIN(ph->lo, e->phys);
+			ph->hi = PVDMA_MAX(ph->hi, e->phys + e->len);
+		}
+		((u64 *)used)[0] += peak;
+		((u64 *)used)[1] += ph->step1 - ph->step0;
+		((u64 *)used)[2] += ents;
+		return true;
+	}
+	s->sc.nbufs = ph->buf0;
+	s->sc.nsteps = ph->step0;
+	s->sc.nents = nents0;
+	return false;
+}
+
+/* A random entry of phase @ph (it has one). */
+static const struct trace_sg_entry *mix_some_ent(struct synth *s,
+						 const struct mix_phase *ph)
+{
+	return &s->sc.ents[ph->ent0 + rnd_below(s, ph->ent1 - ph->ent0)];
+}
+
+/*
+ * Move the last phase built to its place: disjoint, above every earlier
+ * phase with a gap of 0-15 GiB, or overlapping one of them: a random entry
+ * of it put at a random page of a random entry of the other (its lowest
+ * entry where that would take it under 1 GiB).
+ */
+static void mix_move(struct synth *s, struct mix_phase *ph)
+{
+	u64 top = 0, delta, i, at, from;
+	u32 k, other = 0, with = 0;
+
+	if (ph->ent1 == ph->ent0)
+		return;		/* no entries */
+	for (k = 0; k < s->nmix; k++) {
+		top = PVDMA_MAX(top, s->mix[k].hi);
+		with += s->mix[k].ent1 > s->mix[k].ent0;
+	}
+	ph->overlap = ph->overlap && with;
+	if (ph->overlap) {
+		for (k = 0, other = (u32)rnd_below(s, with); ; k++)
+			if (s->mix[k].ent1 > s->mix[k].ent0 && !other--)
+				break;
+		{
+			const struct trace_sg_entry *e = mix_some_ent(s, &s->mix[k]);
+
+			at = e->phys + rnd_below(s, (e->len + PAGE - 1) / PAGE) *
+				       PAGE;
+		}
+		from = mix_some_ent(s, ph)->phys;
+		if (at < GIB + (from - ph->lo))
+			from = ph->lo;
+		delta = at - from;
+	} else {
+		top = (top + GIB - 1) / GIB * GIB;
+		delta = PVDMA_MAX(top, BASE) + rnd_below(s, 16) * GIB - ph->lo;
+	}
+	for (i = ph->ent0; i < s->sc.nents; i++) {
+		s->sc.ents[i].phys += delta;
+		s->sc.ents[i].dma += delta;
+	}
+	ph->lo += delta;
+	ph->hi += delta;
+}
+
+/*
+ * The phases' steps in one order. A sequential phase begins a group that
+ * starts once every step before it was emitted; an interleaved one joins
+ * the group before it, eligible once a random number of the group's steps
+ * went out. A group's steps are drawn phase by phase in runs of 1 to a
+ * random length, the phase weighted by its steps left: each phase keeps
+ * its own order, so every unmap still follows its map. Phases left out
+ * (mix:LIST) take part in the draw and are not emitted, so the others
+ * keep their order among themselves.
+ */
+static int mix_merge(struct synth *s)
+{
+	struct script_step *out;
+	u64 n = 0, i;
+	u32 g0, g1, k;
+
+	out = malloc((s->sc.nsteps + 1) * sizeof(*out));
+	free(s->mix_of);
+	s->mix_of = malloc(s->sc.nsteps + 1);
+	if (!out || !s->mix_of) {
+		free(out);
+		return -1;
+	}
+	for (g0 = 0; g0 < s->nmix; g0 = g1) {
+		u64 emitted = 0, before = 0, left = 0, run = 0;
+		u32 burst = rnd_below(s, 2) ? 1 : 1 + (u32)rnd_below(s, MIX_BURST);
+		u32 cur = ~0u;
+
+		for (g1 = g0; g1 < s->nmix; g1++) {
+			struct mix_phase *ph = &s->mix[g1];
+
+			if (g1 > g0 && ph->sequential)
+				break;
+			ph->cur = ph->step0;
+			ph->start = g1 == g0 ? 0 : rnd_below(s, before + 1);
+			before += ph->step1 - ph->step0;
+		}
+		left = before;
+		while (left) {
+			u64 weight = 0, pick;
+
+			if (cur == ~0u || !run ||
+			    s->mix[cur].cur == s->mix[cur].step1) {
+				for (k = g0; k < g1; k++)
+					if (s->mix[k].start <= emitted)
+						weight += s->mix[k].step1 -
+							  s->mix[k].cur;
+				if (!weight) {	/* the next to start, now */
+					for (k = g0; k < g1; k++)
+						if (s->mix[k].cur < s->mix[k].step1)
+							break;
+					s->mix[k].start = emitted;
+					continue;
+				}
+				pick = rnd_below(s, weight);
+				for (k = g0; k < g1; k++) {
+					u64 w = s->mix[k].start <= emitted ?
+						s->mix[k].step1 - s->mix[k].cur : 0;
+
+					if (pick < w)
+						break;
+					pick -= w;
+				}
+				cur = k;
+				run = 1 + rnd_below(s, burst);
+			}
+			i = s->mix[cur].cur++;
+			if (s->mix_keep & (1u << cur)) {
+				s->mix_of[n] = (u8)cur;
+				out[n++] = s->sc.steps[i];
+			}
+			emitted++;
+			left--;
+			run--;
+		}
+	}
+	free(s->sc.steps);
+	s->sc.steps = out;
+	s->sc.steps_cap = s->sc.nsteps + 1;
+	s->sc.nsteps = n;
+	return 0;
+}
+
+/* The source's name: the phases, "+" beside the one before, "|" after it. */
+static void mix_name(struct synth *s)
+{
+	size_t at;
+	u32 k;
+
+	at = (size_t)snprintf(s->name, sizeof(s->name), "synthetic:mix");
+	for (k = 0; k < s->nmix && at < sizeof(s->name); k++) {
+		const struct mix_phase *ph = &s->mix[k];
+
+		at += (size_t)snprintf(s->name + at, sizeof(s->name) - at,
+				       "%s%s%s %lluM%s",
+				       k ? (ph->sequential ? " | " : " + ") : " ",
+				       s->mix_keep & (1u << k) ? "" : "-",
+				       ph->wl->name,
+				       (unsigned long long)(ph->size / MIB),
+				       ph->overlap ? "~" : "");
+	}
+}
+
+/*
+ * mix: 2-5 phases, each a scripted class at a share of 1/16 to the whole
+ * aperture (halved while it would break a bound, left out after
+ * MIX_TRIES halvings), moved disjoint or overlapping, sequential or
+ * interleaved (mix_move(), mix_merge()).
+ */
+static int mix_rewind(struct synth *s)
+{
+	u64 used[3] = { 0, 0, 0 };
+	u32 n, k, t;
+
+	s->sc.nents = s->sc.nbufs = 0;
+	s->sc.nsteps = s->sc.next = 0;
+	s->oom = false;
+	s->nmix = 0;
+	n = 2 + (u32)rnd_below(s, MIX_PHASES - 1);
+	for (k = 0; k < n && !s->oom; k++) {
+		struct mix_phase *ph = &s->mix[s->nmix];
+		u64 seed = pvdma_prng_next(&s->rng);
+
+		memset(ph, 0, sizeof(*ph));
+		ph->wl = mix_pick(s);
+		ph->size = s->p.aperture / 16 * (1 + rnd_below(s, 16));
+		ph->sequential = rnd_below(s, 2);
+		ph->overlap = rnd_below(s, 2);
+		for (t = 0; t <= MIX_TRIES; t++, ph->size /= 2) {
+			ph->size = PVDMA_MAX(ph->size / (2 * MIB) * 2 * MIB,
+					     2 * MIB);
+			if (mix_build(s, ph, seed, used))
+				break;
+		}
+		if (t > MIX_TRIES || s->oom)
+			continue;	/* left out */
+		mix_move(s, ph);
+		s->nmix++;
+	}
+	mix_name(s);
+	if (s->oom || mix_merge(s))
+		return -1;
+	return 0;
+}
+
+#define synth_mix	(&synth_workloads[SYNTH_NWORKLOADS - 1])
+
+/* mix:LIST: the phases to emit, a comma list of indices (0 the first). */
+static bool mix_parse_keep(const char *list, u32 *keep)
+{
+	*keep = 0;
+	while (*list >= '0' && *list < '0' + (int)MIX_PHASES) {
+		*keep |= 1u << (*list++ - '0');
+		if (!*list)
+			return true;
+		if (*list++ != ',')
+			break;
+	}
+	return false;
 }
 
 static int synth_rewind(struct replay_source *src, bool report)
@@ -1515,28 +1872,60 @@ static void synth_close(struct replay_source *src)
 
 	if (s) {
 		free(s->live);
+		free(s->mix_of);
 		script_free(&s->sc);
 	}
 	free(s);
 	src->ctx = NULL;
 }
 
+int synth_mix_phase(const struct replay_source *src)
+{
+	const struct synth *s = src->ctx;
+
+	if (src->next != synth_next || s->wl != synth_mix || !s->sc.next ||
+	    !s->mix_of)
+		return -1;
+	return s->mix_of[s->sc.next - 1];
+}
+
+unsigned int synth_mix_phases(const struct replay_source *src,
+			      struct synth_mix_phase *out, unsigned int max)
+{
+	const struct synth *s = src->ctx;
+	unsigned int k;
+
+	if (src->next != synth_next || s->wl != synth_mix)
+		return 0;
+	for (k = 0; k < s->nmix && k < max; k++)
+		out[k] = (struct synth_mix_phase){
+			.name = s->mix[k].wl->name, .size = s->mix[k].size,
+			.sequential = s->mix[k].sequential,
+			.overlap = s->mix[k].overlap,
+			.emitted = !!(s->mix_keep & (1u << k)) };
+	return k;
+}
+
 int synth_source(struct replay_source *src, const char *name,
 		 const struct synth_params *params)
 {
 	const struct synth_workload *wl = NULL;
+	u32 keep = ~0u;
 	struct synth *s;
 	size_t i;
 
 	for (i = 0; i < SYNTH_NWORKLOADS && !wl; i++)
 		if (!strcmp(name, synth_workloads[i].name))
 			wl = &synth_workloads[i];
+	if (!wl && !strncmp(name, "mix:", 4) && mix_parse_keep(name + 4, &keep))
+		wl = synth_mix;
 	if (!wl)
 		return -1;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;
 	s->wl = wl;
+	s->mix_keep = keep;
 	s->p = *params;
 	if (!s->p.aperture)
 		s->p.aperture = PVDMA_DART_DEFAULT_APERTURE;

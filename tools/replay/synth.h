@@ -7,7 +7,8 @@
  * and the workload classes A-L of docs/performance.md (a-stream, a-descend,
  * a-scatter, a-fill, b-pinned, c-context, d-multictx, e-upload,
  * f-longlists, g-pool, h-keep, h-lists, i-infer, j-texture, k-regbatch,
- * j-stream, l-rereg).
+ * j-stream, l-rereg), and mix: 2-5 phases of those classes in one stream,
+ * "mix:LIST" (say mix:0,2) only the phases listed.
  * synth.c and docs/performance.md describe each. Every generator is
  * deterministic for a given seed and replays identically for every policy.
  */
@@ -35,5 +36,22 @@ int synth_source(struct replay_source *src, const char *name,
  */
 const char *synth_name(unsigned int i);
 const char *synth_summary(unsigned int i);
+
+/* One phase of a mix source, as its last rewind drew it. */
+struct synth_mix_phase {
+	const char *name;	/* the class */
+	u64 size;		/* its share of the aperture, bytes */
+	bool sequential;	/* after every phase before it, not beside */
+	bool overlap;		/* moved onto an earlier phase's addresses */
+	bool emitted;		/* in mix:LIST (or plain mix) */
+};
+
+/*
+ * A mix source's phases (at most @max), 0 for any other source; and the
+ * phase of the event its next() returned last, -1 for any other source.
+ */
+unsigned int synth_mix_phases(const struct replay_source *src,
+			      struct synth_mix_phase *out, unsigned int max);
+int synth_mix_phase(const struct replay_source *src);
 
 #endif /* PVDMA_SYNTH_H */
