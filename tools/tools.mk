@@ -35,3 +35,14 @@ $(BUILD)/fuzz/fuzz_trace: fuzz/fuzz_trace.c tools/replay/trace.c tools/replay/tr
 fuzz-trace: $(BUILD)/fuzz/fuzz_trace
 
 .PHONY: fuzz-trace
+
+# mix (tools/replay/synth.c): deterministic, bounded, phases placed and
+# interleaved as drawn
+TESTS += $(BUILD)/tests/test_synth
+
+$(BUILD)/tests/test_synth: $(BUILD)/obj/tests/unit/test_synth.o \
+		$(REPLAY_LIB_OBJS) $(LIBPVDMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -llzma
+
+$(BUILD)/obj/tests/unit/test_synth.o: CFLAGS += -Itools/replay
