@@ -122,9 +122,10 @@ def main():
         range(args.first, args.first + args.seeds)
     blocks = () if args.quick else BLOCKS
     work = [(seed, apert) for seed in seeds for apert in APERTURES]
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(
-            lambda w: measure(args.replay, w[0], w[1], blocks), work))
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    # in order, each row as soon as it and those before it are done
+    results = pool.map(lambda w: measure(args.replay, w[0], w[1], blocks),
+                       work)
     kinds = {k: 0 for k in HARD + ("block",)}
     worst, over = None, 0
     out = open(args.json, "w") if args.json else None
@@ -169,7 +170,10 @@ def main():
                         "peak_live_mappings", "admission_refusals")}
                    for p in ("pvdma", "rfc", "oracle") if p in rows}})
                 + "\n")
+            out.flush()
         kinds["hard_rows"] = kinds.get("hard_rows", 0) + bool(bad)
+        sys.stdout.flush()
+    pool.shutdown()
     if out:
         out.close()
     nbad = kinds.pop("hard_rows", 0)
