@@ -22,10 +22,12 @@ bench/hindsight.py's BLOCKS, and checks what docs/planner.md promises:
 
 Usage: planner_fuzz.py REPLAY [--seeds N] [--first S] [--quick]
                        [--jobs N] [--enforce-block] [--json OUT]
+                       [--md OUT]
 Prints every violation with the commands that reproduce it, then one
 summary line; exit 1 on any violation of the hard guarantees (all but
 block). --quick (tests/replay/run-fuzz.sh): the seeds of QUICK_SEEDS,
-no block sizes.
+no block sizes. --md: the same as a report for docs/perf/ (make bench
+writes docs/perf/planner-fuzz.md with it).
 """
 import argparse
 import json
@@ -104,6 +106,46 @@ def reduce(binary, seed, aperture, rows, kinds):
     return None
 
 
+def cell(rows, policy):
+    """calls / failed maps of @policy's row, or - where it has none."""
+    r = rows.get(policy)
+    return "%d / %d" % (r["host_calls"], r["failed_maps"]) if r else "-"
+
+
+def write_md(path, binary, seeds, summary, flagged):
+    """The run as docs/perf/planner-fuzz.md: what was run, the summary,
+    a row per (seed, aperture) with a finding and the command that
+    replays it."""
+    with open(path, "w") as md:
+        md.write("# The planner's guarantees on mixtures (fuzz)\n\n"
+                 "Written by bench/planner_fuzz.py --md: pvdma-replay "
+                 "--synthetic mix, seeds %d-%d (none of the tables'), at "
+                 "%s, under rfc, pvdma, the oracle and every fixed block "
+                 "size; the guarantees and the kinds of finding are in "
+                 "the script's header. Hard kinds (all but block) are "
+                 "violations of what docs/planner.md promises.\n\n"
+                 % (seeds[0], seeds[-1], ", ".join(APERTURES)))
+        md.write("%s.\n\n" % summary)
+        if not flagged:
+            return
+        md.write("| seed | aperture | mix | findings | pvdma calls / "
+                 "failed | rfc | oracle | pvdma / best block |\n"
+                 "|---:|---|---|---|---:|---:|---:|---:|\n")
+        for seed, apert, got, rows, ratio in flagged:
+            plan = rows.get("pvdma", rows.get("oracle", {})).get("trace",
+                                                                 "")
+            md.write("| %d | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                seed, apert, plan.replace("|", "\\|"),
+                "; ".join(g.replace("|", "\\|") for g in got),
+                cell(rows, "pvdma"), cell(rows, "rfc"),
+                cell(rows, "oracle"),
+                "%.2f" % ratio if ratio is not None else "-"))
+        md.write("\nReplay one: `%s --policy rfc,pvdma --aperture A "
+                 "--synthetic mix --seed S` (`--policy oracle` alone for "
+                 "the oracle; `mix:0,2` for some of its phases).\n"
+                 % binary)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=20)
@@ -116,6 +158,7 @@ def main():
     ap.add_argument("--reduce", action="store_true",
                     help="each violation: the fewest phases that break it")
     ap.add_argument("--json")
+    ap.add_argument("--md")
     ap.add_argument("replay")
     args = ap.parse_args()
     seeds = QUICK_SEEDS if args.quick else \
@@ -129,6 +172,7 @@ def main():
     kinds = {k: 0 for k in HARD + ("block",)}
     worst, over = None, 0
     out = open(args.json, "w") if args.json else None
+    flagged = []
     for (seed, apert), (rows, crashes) in zip(work, results):
         got = crashes + flags("mix", rows)
         # where the oracle fails more maps than rfc too, the count is
@@ -149,6 +193,7 @@ def main():
             kind = msg.split(":")[0].split()[0]
             kinds[kind if kind in kinds else "crash"] += 1
         if got:
+            flagged.append((seed, apert, got, rows, ratio))
             plan = rows.get("pvdma", rows.get("oracle", {})).get("trace", "")
             for msg in got:
                 print("seed %d %5s %s  %s" % (
@@ -182,12 +227,15 @@ def main():
     if out:
         out.close()
     nbad = kinds.pop("hard_rows", 0)
-    print("%d seeds, %d rows, %d rows violating; by kind: %s; "
-          "pvdma/best block: worst %s, %d rows over %dx"
-          % (len(seeds), len(work), nbad,
-             ", ".join("%s %d" % kv for kv in kinds.items()),
-             "%.2f (seed %d %s, block %s)" % worst if worst else "n/a",
-             over, TIMES_BEST_BLOCK))
+    summary = ("%d seeds, %d rows, %d rows violating; by kind: %s; "
+               "pvdma/best block: worst %s, %d rows over %dx"
+               % (len(seeds), len(work), nbad,
+                  ", ".join("%s %d" % kv for kv in kinds.items()),
+                  "%.2f (seed %d %s, block %s)" % worst if worst else "n/a",
+                  over, TIMES_BEST_BLOCK))
+    print(summary)
+    if args.md:
+        write_md(args.md, args.replay, seeds, summary, flagged)
     return 1 if nbad else 0
 
 

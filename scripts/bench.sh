@@ -77,6 +77,14 @@ step "planner at the edge: the smallest aperture each workload fits"
 # shellcheck disable=SC2086
 python3 bench/planner_edge.py "$REPLAY" docs/perf/planner-edge.md $traces
 
+step "planner fuzz: mixtures of the classes, 40 seeds (bench/planner_fuzz.py)"
+# exits 1 when it finds a violation: a finding for the report, not a
+# reason to stop (docs/perf/planner-fuzz.md lists each with its command)
+python3 bench/planner_fuzz.py --seeds 40 --first 1000 \
+	--md docs/perf/planner-fuzz.md "$REPLAY" >"$out/fuzz.log" 2>&1 ||
+	echo "bench: planner_fuzz.py found violations (docs/perf/planner-fuzz.md)" >&2
+tail -n 1 "$out/fuzz.log" >&2
+
 step "planner cost: ns per op, every policy in one process"
 $BENCH --json >"$out/planner.json"
 
