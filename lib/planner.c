@@ -829,6 +829,9 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	p->spec_pinned = 0;
 	p->spec_windows = 0;
 	p->spec_hits = 0;
+	memset(p->excess_trimmed, 0, sizeof(p->excess_trimmed));
+	p->excess_trims = 0;
+	p->excess_regrets = 0;
 	for (i = 0; i < p->mem.nwindows; i++) {
 		p->mem.windows[i].trimmable = 0;
 		pvdma_win_free(p, &p->mem.windows[i]);	/* its map cleared */

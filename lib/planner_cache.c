@@ -889,6 +889,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		pvdma_spec_note(p, true);
 	if (!p->call_exact)	/* the refused pass noted it */
 		pvdma_cache_note_miss(p, seg->gpa, m.hi - m.lo);
+	pvdma_trim_note_miss(p, seg->gpa);
 	if (!shared && evictions == p->stats.evictions)
 		plan_ahead(p, &m, prev, next);
 	return w;

@@ -85,6 +85,7 @@ static inline u64 pvdma_win_reclaimable(const struct pvdma_window *w)
 }
 
 void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa);
 
 /* ---- trims (planner_trim.c) ------------------------------------------ */
 

@@ -440,6 +440,14 @@ struct pvdma_planner {
 	 */
 	u32 spec_windows;
 	u32 spec_hits;
+	/* speculation trim_excess() took back, and how much a later miss
+	 * needed again (pvdma_trim_excess())
+	 */
+	struct { u64 gpa, end; } excess_trimmed[8];	/* EXCESS_RANGES */
+	u32 excess_next;
+	u32 excess_trims;
+	u32 excess_regrets;
+	u64 excess_evictions;
 	struct pvdma_iova pool;		/* bounce pool offsets */
 	struct pvdma_bounce_slot *free_slots;
 	struct pvdma_window *pool_window;	/* NULL until first bounce */
