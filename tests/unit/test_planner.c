@@ -679,6 +679,61 @@ static void test_pvdma_supersede_idle_not_within(void **state)
 }
 
 /*
+ * Under pressure, speculation over its cap goes back with the next host
+ * call (pvdma_trim_excess()), unless excess trims lately gave back what
+ * later misses needed again while idle windows were being evicted: then
+ * it stays until a map needs the room. A miss where such a trim took
+ * speculation back counts as a regret (pvdma_trim_note_miss()).
+ */
+static void excess_regret_scene(bool regretted)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s, far, back;
+	u64 x = 0x500000000ull, a_len;
+
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_false(pvdma_cache_mostly_free(&h->p));
+	s = seg(x, 64 * 1024);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	a_len = pvdma_window_by_bus(&h->p, s.bus)->len;
+	assert_true(a_len >= 4 * MIB);
+	/* its speculation now over the cap */
+	h->p.cfg.spec_shift = 20;
+	if (regretted) {
+		h->p.excess_trims = 8;
+		h->p.excess_regrets = 8;
+		h->p.excess_evictions = h->p.stats.evictions + 1;
+	}
+	far = seg(0x900000000ull, 4096);
+	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	if (regretted) {
+		assert_int_equal(pvdma_window_by_bus(&h->p, s.bus)->len, a_len);
+	} else {
+		assert_true(pvdma_window_by_bus(&h->p, s.bus)->len < a_len);
+		assert_int_equal(h->p.excess_trims, 1);
+		/* a miss where it was trimmed back: a regret */
+		back = seg(x + a_len - 4096, 4096);
+		assert_int_equal(pvdma_map(&h->p, &back, 1,
+					   PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(h->p.excess_regrets, 1);
+	}
+	assert_translates(h, &s, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+static void test_pvdma_excess_trim(void **state)
+{
+	excess_regret_scene(false);
+}
+
+static void test_pvdma_excess_trim_regretted(void **state)
+{
+	excess_regret_scene(true);
+}
+
+/*
  * Under pressure too, speculation that pays is recycled: with most of
  * the aperture held by a buffer, a driver that walks region by region
  * and comes back to each keeps getting windows there (the oldest
@@ -3955,6 +4010,8 @@ int main(void)
 		planner_test(test_pvdma_supersede_idle),
 		planner_test(test_pvdma_supersede_idle_not_refused),
 		planner_test(test_pvdma_supersede_idle_not_within),
+		planner_test(test_pvdma_excess_trim),
+		planner_test(test_pvdma_excess_trim_regretted),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
