@@ -435,6 +435,7 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.retry_exact	= true,
 	.spec_gives_way	= true,
 	.growth_evicts	= true,
+	.excess_regrets	= true,
 	.keeps_returned	= true,
 	.keeps_room	= true,
 	.read_ahead	= pvdma_read_ahead,

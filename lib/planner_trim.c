@@ -330,7 +330,8 @@ void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa)
  */
 static bool excess_regretted(const struct pvdma_planner *p)
 {
-	return 4 * p->excess_regrets > p->excess_trims &&
+	return p->policy->excess_regrets &&
+	       4 * p->excess_regrets > p->excess_trims &&
 	       !pvdma_cache_mostly_free(p) &&
 	       p->stats.evictions != p->excess_evictions;
 }

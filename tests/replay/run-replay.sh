@@ -226,16 +226,6 @@ KNOWN_MISSES = {
         "aperture, past the hit-scaled budget a list's misses get exact "
         "windows, where a fixed block keeps every block the trace touches "
         "(docs/performance.md)",
-    ("h200/vkimport", "30x"):
-        "aperture pressure from imports of the same pages: guest-RAM "
-        "windows imported over each other hold the live set at 0.92x the "
-        "aperture (1.38 GiB), and admitting the fresh host buffers "
-        "imported every frame costs pvdma 1178 trims and 703 evictions "
-        "of kept windows (1877 misses), where a fixed 64M block keeps its "
-        "blocks; pvdma 1221 calls (idle windows an import overlaps "
-        "superseded: 1461 without), rfc 35540 (29.1x), block 64M 879 "
-        "(40.4x), oracle 2. With a 2G aperture pvdma makes 707 (50x), "
-        "with 4G 109",
 }
 
 # Every trace's and class's row of the fixed block at each size.
