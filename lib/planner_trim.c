@@ -324,7 +324,7 @@ void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa)
  * more than a quarter of them give back speculation a later miss needed
  * again? Then the excess stays until a map needs the room
  * (pvdma_trim_needed()) instead of going back and forth every frame
- * (vkimport at 1536 MiB: 1221 host calls, 1140 with this). Where nothing
+ * (vkimport: imports re-cut every frame). Where nothing
  * is evicted the excess trim is what keeps speculation for new areas
  * (shmring, server-heavy at 3 GiB), so it stays.
  */

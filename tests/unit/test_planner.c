@@ -685,7 +685,13 @@ static void test_pvdma_supersede_idle_not_within(void **state)
  * it stays until a map needs the room. A miss where such a trim took
  * speculation back counts as a regret (pvdma_trim_note_miss()).
  */
-static void excess_regret_scene(bool regretted)
+enum excess_scene {
+	EXCESS_TRIMMED,		/* no regrets: trimmed, a miss there regrets */
+	EXCESS_REGRETTED,	/* regrets, pressure, evictions: kept */
+	EXCESS_NOT_EVICTING,	/* regrets, pressure, nothing evicted: trimmed */
+};
+
+static void excess_regret_scene(enum excess_scene scene)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
@@ -700,17 +706,20 @@ static void excess_regret_scene(bool regretted)
 	assert_true(a_len >= 4 * MIB);
 	/* its speculation now over the cap */
 	h->p.cfg.spec_shift = 20;
-	if (regretted) {
+	if (scene != EXCESS_TRIMMED) {
 		h->p.excess_trims = 8;
 		h->p.excess_regrets = 8;
-		h->p.excess_evictions = h->p.stats.evictions + 1;
+		h->p.excess_evictions = h->p.stats.evictions +
+					(scene != EXCESS_NOT_EVICTING);
 	}
 	far = seg(0x900000000ull, 4096);
 	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
-	if (regretted) {
+	if (scene == EXCESS_REGRETTED) {
 		assert_int_equal(pvdma_window_by_bus(&h->p, s.bus)->len, a_len);
 	} else {
 		assert_true(pvdma_window_by_bus(&h->p, s.bus)->len < a_len);
+	}
+	if (scene == EXCESS_TRIMMED) {
 		assert_int_equal(h->p.excess_trims, 1);
 		/* a miss where it was trimmed back: a regret */
 		back = seg(x + a_len / 2, 4096);
@@ -725,12 +734,49 @@ static void excess_regret_scene(bool regretted)
 
 static void test_pvdma_excess_trim(void **state)
 {
-	excess_regret_scene(false);
+	excess_regret_scene(EXCESS_TRIMMED);
 }
 
 static void test_pvdma_excess_trim_regretted(void **state)
 {
-	excess_regret_scene(true);
+	excess_regret_scene(EXCESS_REGRETTED);
+}
+
+/* Regrets alone keep nothing where no idle window is being evicted. */
+static void test_pvdma_excess_trim_not_evicting(void **state)
+{
+	excess_regret_scene(EXCESS_NOT_EVICTING);
+}
+
+/*
+ * ... nor while the aperture is mostly free, where the cap is what is
+ * left of half of it: a window's speculation over that goes back.
+ */
+static void test_pvdma_excess_trim_mostly_free(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg big;
+	u64 spec, trims;
+	u32 i;
+
+	/* areas far apart, each a first window: speculation over a quarter */
+	for (i = 0; i < 64 && h->p.stats.spec_aperture <= 448 * MIB; i++)
+		assert_int_equal(map1(h, 0x500000000ull + (u64)i * GIB,
+				      64 * 1024), 0);
+	spec = h->p.stats.spec_aperture;
+	assert_true(spec > 448 * MIB);
+	h->p.excess_trims = 8;
+	h->p.excess_regrets = 8;
+	h->p.excess_evictions = h->p.stats.evictions + 1;
+	trims = h->p.stats.trims;
+	/* the rest under a quarter, all held over half of it */
+	big = seg(0x100000000ull, 768 * MIB - spec + 32 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_cache_mostly_free(&h->p));
+	assert_true(h->p.stats.trims > trims);
+	assert_in_sync(h);
+	free(h);
 }
 
 /*
@@ -4012,6 +4058,8 @@ int main(void)
 		planner_test(test_pvdma_supersede_idle_not_within),
 		planner_test(test_pvdma_excess_trim),
 		planner_test(test_pvdma_excess_trim_regretted),
+		planner_test(test_pvdma_excess_trim_not_evicting),
+		planner_test(test_pvdma_excess_trim_mostly_free),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),
