@@ -571,7 +571,7 @@ static void test_pvdma_supersede(void **state)
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
 	u64 x = 0x100000000ull, a_len, calls;
-	struct pvdma_seg s, far;
+	struct pvdma_seg s;
 
 	a_len = window_len_at(h, x, 4096);
 	s = seg(x + a_len / 2, a_len);
@@ -579,8 +579,7 @@ static void test_pvdma_supersede(void **state)
 	assert_translates(h, &s, 1);
 	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
 	/* another host call: a private window would go with it */
-	far = seg(0x900000000ull, 4096);
-	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, 0x900000000ull, 4096), 0);
 	calls = h->p.stats.host_calls;
 	s = seg(x + a_len / 2, a_len);
 	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
@@ -603,7 +602,7 @@ static void test_pvdma_supersede_large(void **state)
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
 	u64 x = 0x100000000ull, a_len, calls;
-	struct pvdma_seg s, far;
+	struct pvdma_seg s;
 
 	a_len = window_len_at(h, x, 4096);
 	assert_true(a_len >= 16 * MIB);
@@ -612,8 +611,7 @@ static void test_pvdma_supersede_large(void **state)
 	assert_true(pvdma_window_by_bus(&h->p, s.bus)->len >= a_len);
 	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
 	/* another host call: a private window would go with it */
-	far = seg(0x900000000ull, 4096);
-	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, 0x900000000ull, 4096), 0);
 	calls = h->p.stats.host_calls;
 	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->p.stats.host_calls, calls);
@@ -635,7 +633,7 @@ static void supersede_idle_scene(bool refused, bool within)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s, far;
+	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s;
 	u64 x = 0x500000000ull, a_len, calls;
 
 	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
@@ -653,8 +651,7 @@ static void supersede_idle_scene(bool refused, bool within)
 	assert_translates(h, &s, 1);
 	assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
 	/* another host call: a private window would go with it */
-	far = seg(0x900000000ull, 4096);
-	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, 0x900000000ull, 4096), 0);
 	calls = h->p.stats.host_calls;
 	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_int_equal(h->p.stats.host_calls, calls + (refused || within));
@@ -695,7 +692,7 @@ static void excess_regret_scene(enum excess_scene scene)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
-	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s, far, back;
+	struct pvdma_seg big = seg(0x100000000ull, 800 * MIB), s, back;
 	u64 x = 0x500000000ull, a_len;
 
 	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
@@ -712,8 +709,7 @@ static void excess_regret_scene(enum excess_scene scene)
 		h->p.excess_evictions = h->p.stats.evictions +
 					(scene != EXCESS_NOT_EVICTING);
 	}
-	far = seg(0x900000000ull, 4096);
-	assert_int_equal(pvdma_map(&h->p, &far, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(map1(h, 0x900000000ull, 4096), 0);
 	if (scene == EXCESS_REGRETTED) {
 		assert_int_equal(pvdma_window_by_bus(&h->p, s.bus)->len, a_len);
 	} else {
