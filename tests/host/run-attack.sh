@@ -1403,23 +1403,27 @@ s.connect(sys.argv[1])
 print(os.getpid(), flush=True)
 if os.fork() == 0:
     os.dup2(os.open(\"/dev/null\", os.O_WRONLY), 1)
-    time.sleep(4)
+    time.sleep(60)
 os._exit(0)" "$w/c.sock")
 			echo $((peer - 1)) >/proc/sys/kernel/ns_last_pid
-			python3 -c "import time; time.sleep(4)" -machine virt &
+			# alive until pvdmad judged the peer, however slow: the
+			# namespace ends them when this shell exits
+			python3 -c "import time; time.sleep(60)" -machine virt &
 			echo "$peer $!" >"$w/pids"
-			# its command line says so before pvdmad reads it (an
-			# unpinned read of the pid, without pidfds, would find
-			# the shell not yet gone to exec python)
+			# it is python before pvdmad reads it (an unpinned read
+			# of the pid, without pidfds, would find the shell not
+			# yet gone to exec python: its own command line, this
+			# script, says "machine" too, so argv[0] is compared)
 			i=0
-			while ! grep -q machine /proc/$!/cmdline 2>/dev/null && [ $i -lt 50 ]; do
+			while [ "$(tr "\0" "\n" </proc/$!/cmdline 2>/dev/null | head -n 1)" != python3 ] &&
+			    [ $i -lt 50 ]; do
 				sleep 0.1; i=$((i + 1)); done
 			kill -CONT $d
-			# until pvdmad has judged the peer (5 s at most: a
+			# until pvdmad has judged the peer (30 s at most: a
 			# loaded machine, a sanitizer build), not a fixed second
 			i=0
 			while ! grep -q -e "lays out" -e "refused" "$w/log" 2>/dev/null &&
-			    [ $i -lt 50 ]; do
+			    [ $i -lt 300 ]; do
 				sleep 0.1; i=$((i + 1)); done
 			kill -TERM $d
 			wait $d
