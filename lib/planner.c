@@ -636,10 +636,30 @@ void pvdma_win_release(struct pvdma_planner *p, struct pvdma_window *w)
 
 /* ---- failures -------------------------------------------------------- */
 
+/*
+ * The bytes of the call's new windows still counted as mapped: one the
+ * host refused was taken out of the figures already (win_host_result()).
+ */
+static u64 call_new_counted(const struct pvdma_planner *p)
+{
+	const struct pvdma_list *pos;
+	u64 bytes = 0;
+
+	for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next) {
+		const struct pvdma_window *w =
+			pvdma_list_entry(pos, struct pvdma_window, lru);
+
+		if (w->state != PVDMA_WIN_FAILED)
+			bytes += w->len;
+	}
+	return bytes;
+}
+
 void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
 		     u32 host_status)
 {
 	struct pvdma_fail_info *f = &p->last_failure;
+	u64 call_new = call_new_counted(p);
 
 	f->reason = reason;
 	f->host_status = host_status;
@@ -648,9 +668,9 @@ void pvdma_plan_fail(struct pvdma_planner *p, u32 reason, u64 len,
 	 * they are what it needed. A policy that keeps nothing idle (no
 	 * reclaim) maps only what live mappings use.
 	 */
-	f->aperture_live = p->stats.live_aperture - p->call_new_bytes;
+	f->aperture_live = p->stats.live_aperture - call_new;
 	f->aperture_pinned = p->policy->reclaim ?
-			     p->stats.pinned_aperture - p->call_new_bytes :
+			     p->stats.pinned_aperture - call_new :
 			     f->aperture_live;
 	f->aperture_need = p->call_need + len;
 	f->aperture_peak = PVDMA_MAX(p->stats.peak_aperture, f->aperture_live);

@@ -1832,6 +1832,33 @@ static void test_pvdma_bus_space_refused(void **state)
 	free(h);
 }
 
+/*
+ * A failure the host gave: the call's windows it refused are out of the
+ * figures already, so the failure reports what stayed mapped (not the
+ * mapped bytes less the refused ones, wrapped below zero).
+ */
+static void test_fail_figures_after_host_refusal(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_dart_config dcfg = h->dart.cfg;
+	struct pvdma_seg big = seg(0, 4 * MIB);
+	const struct pvdma_fail_info *f = &h->p.last_failure;
+
+	/* 256 KiB of bus space beside a 4 MiB map: a 1 MiB map can't fit */
+	dcfg.bus_limit = dcfg.bus_base + 4 * MIB + 256 * 1024;
+	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_not_equal(map1(h, 256 * MIB, MIB), 0);
+	assert_true(h->dart.stats.map_errors > 0);
+	assert_int_equal(f->reason, PVDMA_FAIL_BUS_SPACE);
+	assert_int_equal(f->aperture_live, 4 * MIB);
+	assert_int_equal(f->aperture_pinned, 4 * MIB);
+	assert_true(f->aperture_peak <= f->aperture_max);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A map the mapping count has no room for is refused before any host call. */
 static void test_pvdma_count_admission(void **state)
 {
@@ -4083,6 +4110,7 @@ int main(void)
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
 		planner_test(test_pvdma_bus_space_refused),
+		planner_test(test_fail_figures_after_host_refusal),
 		planner_test(test_pvdma_count_admission),
 		planner_test(test_pvdma_admission_bounces),
 		planner_test(test_pvdma_list_run),
