@@ -55,6 +55,15 @@ def replay(binary, args):
     return rows, out.stderr, out.returncode
 
 
+def rfc_context(rows):
+    """The oracle's failures and rfc's id collisions beside an rfc row."""
+    said = "oracle %d" % rows["oracle"]["failed_maps"]
+    collided = rows["rfc"].get("fail_reasons", {}).get("host refused", 0)
+    if collided:
+        said += ", rfc %d by id collision" % collided
+    return said
+
+
 def commands(binary, seed, aperture, mix="mix"):
     """The commands that reproduce a row's judgement."""
     base = "%s --aperture %s --synthetic %s --seed %d" % (binary, aperture,
@@ -179,8 +188,10 @@ def main():
     for (seed, apert), (rows, crashes) in zip(work, results):
         got = crashes + flags("mix", rows)
         # where the oracle fails more maps than rfc too, the count is
-        # about which maps took the last room: said, still a violation
-        got = ["%s (oracle %d)" % (g, rows["oracle"]["failed_maps"])
+        # about which maps took the last room; where rfc's own failures
+        # are id collisions (lib/planner_rfc.c), it dropped maps whose
+        # room served later ones: both said, still a violation
+        got = ["%s (%s)" % (g, rfc_context(rows))
                if g.startswith("rfc:") and "oracle" in rows else g
                for g in got]
         best = best_block(rows) if "rfc" in rows and blocks else None
