@@ -58,7 +58,7 @@ def replay(binary, args):
 def rfc_context(rows):
     """The oracle's failures and rfc's id collisions beside an rfc row."""
     said = "oracle %d" % rows["oracle"]["failed_maps"]
-    collided = rows["rfc"].get("fail_reasons", {}).get("host refused", 0)
+    collided = rows["rfc"]["id_collisions"]
     if collided:
         said += ", rfc %d by id collision" % collided
     return said

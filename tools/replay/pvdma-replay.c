@@ -368,6 +368,7 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_u64(&w, "trims", r->trims);
 	jsonw_u64(&w, "trimmed_bytes", r->trimmed_bytes);
 	jsonw_u64(&w, "admission_refusals", r->admission_refusals);
+	jsonw_u64(&w, "id_collisions", r->id_collisions);
 	jsonw_u64(&w, "fast_lookups", r->fast_lookups);
 	jsonw_u64(&w, "fast_maps", r->fast_maps);
 	jsonw_u64(&w, "fast_refusals", r->fast_refusals);

@@ -438,6 +438,7 @@ static void collect(struct replay *rp)
 	res->trims = ps->trims;
 	res->trimmed_bytes = ps->trimmed_bytes;
 	res->admission_refusals = ps->admission_refusals;
+	res->id_collisions = ps->id_collisions;
 	res->fast_lookups = ps->fast_lookups;
 	res->fast_maps = ps->fast_maps;
 	res->fast_refusals = ps->fast_refusals;

@@ -140,6 +140,7 @@ struct replay_result {
 	u64 trims;		/* partial unmaps (PVDMA_OP_TRIM) */
 	u64 trimmed_bytes;
 	u64 admission_refusals;	/* maps refused before any host call */
+	u64 id_collisions;	/* rfc: refused as a duplicate host id */
 	u64 fast_lookups;	/* hits found without a tree descent */
 	u64 fast_maps;		/* single maps the hit path served */
 	u64 fast_refusals;	/* single misses refused with no pass */
