@@ -28,6 +28,7 @@ struct pvdma_window *pvdma_win_alloc(struct pvdma_planner *p)
 	w->refs = 0;
 	w->shared = 0;
 	w->grown = 0;
+	w->holes = 0;
 	w->whole = 0;
 	w->need_only = 0;
 	w->returned = 0;
@@ -847,6 +848,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	pvdma_list_init(&p->spec_live);
 	pvdma_list_init(&p->need_live);
 	p->spec_pinned = 0;
+	p->hole_pinned = 0;
 	p->spec_windows = 0;
 	p->spec_hits = 0;
 	memset(p->excess_trimmed, 0, sizeof(p->excess_trimmed));

@@ -139,6 +139,28 @@ static void run_sums_start(struct hit_run *r)
 }
 
 /*
+ * spec_pinned moves by @bytes for @w, on a trim list; hole_pinned too
+ * for a window grown over its list's holes (holes_crowd() reads it).
+ */
+static __always_inline void spec_pinned_add(struct pvdma_planner *p,
+					    const struct pvdma_window *w,
+					    u64 bytes)
+{
+	p->spec_pinned += bytes;
+	if (w->holes)
+		p->hole_pinned += bytes;
+}
+
+static __always_inline void spec_pinned_sub(struct pvdma_planner *p,
+					    const struct pvdma_window *w,
+					    u64 bytes)
+{
+	p->spec_pinned -= bytes;
+	if (w->holes)
+		p->hole_pinned -= bytes;
+}
+
+/*
  * Mappings in [lo, hi) of @w (page-rounded window offsets), @live bytes
  * of them counted each on its own, now use it: widen its used range (what
  * an end trim keeps) and its live bytes (what speculation has paid off);
@@ -165,7 +187,7 @@ static __always_inline void win_use(struct pvdma_planner *p,
 			p->stats.spec_aperture -= paid;
 	}
 	if (w->trimmable)
-		p->spec_pinned -= taken;
+		spec_pinned_sub(p, w, taken);
 }
 
 /* The mapping at [off, off + len) of @w went. */
@@ -179,7 +201,7 @@ static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
 	w->live -= PVDMA_MIN(w->live, page_bytes(p, off, len));
 	freed = w->chunks ? pvdma_chunks_remove(w, off, len) : 0;
 	if (w->trimmable)
-		p->spec_pinned += freed;
+		spec_pinned_add(p, w, freed);
 }
 
 /* A mapped window in use with parts a trim may give back. */
@@ -189,7 +211,7 @@ static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	pvdma_list_add_tail(&w->lru, pvdma_trim_list_of(p, w));
 	w->trimmable = 1;
-	p->spec_pinned += pvdma_win_reclaimable(w);
+	spec_pinned_add(p, w, pvdma_win_reclaimable(w));
 }
 
 void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
@@ -198,7 +220,7 @@ void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w)
 		return;
 	pvdma_list_del(&w->lru);
 	w->trimmable = 0;
-	p->spec_pinned -= pvdma_win_reclaimable(w);
+	spec_pinned_sub(p, w, pvdma_win_reclaimable(w));
 }
 
 /*
@@ -282,6 +304,44 @@ static bool win_grown_wants_chunks(const struct pvdma_planner *p,
 {
 	return w->grown && p->cfg.trim &&
 	       w->len >= PVDMA_CHUNK_MIN_PAGES * p->cfg.page_size;
+}
+
+/*
+ * Do the entries after @m's in its list that fall in [@lo, @hi), the
+ * window grown for @m, leave a hole of a page or more between them (a
+ * buffer of pieces with gaps: class G's 64 KiB)? Then the window,
+ * however small, should know where its pages are: else a trim can cut
+ * only its ends and the holes stay pinned until the buffer goes. The
+ * scan stops at the first entry outside the window, and those it reads
+ * hit the window after: each entry is read about once a call.
+ */
+static bool list_leaves_holes(const struct pvdma_planner *p,
+			      const struct pvdma_miss *m, u64 lo, u64 hi)
+{
+	u64 ps = p->cfg.page_size, end = m->hi, a, b;
+	u32 j;
+
+	for (j = m->i + 1; j < m->n; j++) {
+		a = PVDMA_ALIGN_DOWN(m->segs[j].gpa, ps);
+		b = PVDMA_ALIGN_UP(m->segs[j].gpa + m->segs[j].len, ps);
+		if (a < lo || b > hi)
+			return false;
+		if (a > end)
+			return true;
+		end = PVDMA_MAX(end, b);
+	}
+	return false;
+}
+
+/*
+ * A chunk map for @w, grown over its list's holes, so that a trim may
+ * punch them (win_punch()); from the pool only, not taken from an
+ * unused window: a large grown window needs it more.
+ */
+static void win_holes_attach(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	pvdma_chunks_attach(p, w, false);
+	w->holes = !!w->chunks;
 }
 
 static __always_inline void win_hold(struct pvdma_planner *p,
@@ -865,6 +925,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->returned = !shared && request_returned(p, lo, hi - lo);
 	if (win_grown_wants_chunks(p, w))
 		pvdma_chunks_attach(p, w, true);
+	else if (w->grown && p->cfg.trim &&
+		 w->len >= PVDMA_CHUNK_SHARED_PAGES * ps &&
+		 list_leaves_holes(p, &m, lo, hi))
+		win_holes_attach(p, w);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;
@@ -1350,17 +1414,22 @@ static void note_call_need(struct pvdma_planner *p)
 		p->crowd_released = p->released_bytes;
 }
 
+/* What recent calls typically needed: 2^(mean log2), its fraction
+ * interpolated.
+ */
+static u64 typical_need(const struct pvdma_planner *p)
+{
+	return ((16 + (p->need_log_mean & 15)) << (p->need_log_mean >> 4)) >> 4;
+}
+
 static bool crowds_typical(const struct pvdma_planner *p, u64 room)
 {
-	u64 need = p->call_need, budget = pvdma_cache_budget(p), typical;
+	u64 need = p->call_need, budget = pvdma_cache_budget(p);
 
 	if (p->need_calls < KEEP_SEEN || 2 * room >= budget ||
 	    p->released_bytes - p->crowd_released >= need)
 		return false;
-	/* 2^(mean log2), its fraction interpolated */
-	typical = ((16 + (p->need_log_mean & 15)) << (p->need_log_mean >> 4))
-		  >> 4;
-	return 2 * need > typical;
+	return 2 * need > typical_need(p);
 }
 
 /*
@@ -1430,16 +1499,39 @@ static bool call_crowds(const struct pvdma_planner *p, u64 room)
 	return p->call_need <= room && room - p->call_need < p->call_need;
 }
 
+/*
+ * Before any refusal: does the call fit only by punching the holes of
+ * windows grown over their lists' holes (hole_pinned), and is it big
+ * beside the typical call (more than twice it)? The holes hold room
+ * that a window without them could not give back: it goes to the maps
+ * the workload usually makes, not to one big map that fills the
+ * aperture for the many smaller ones after it (h-keep at 512 MiB: its
+ * 32 MiB map #79 admitted on punched holes, then every map failed
+ * until the pool went, 76 failed where rfc fails 66).
+ */
+static bool holes_crowd(const struct pvdma_planner *p, u64 room)
+{
+	u64 need = p->call_need;
+
+	if (p->need_calls < KEEP_SEEN || room >= need + p->hole_pinned)
+		return false;
+	return need > 2 * typical_need(p);
+}
+
 /* @room: call_room(), reckoned once by the pass for this and the probe. */
 static bool keeps_room(const struct pvdma_planner *p, u64 room)
 {
 	u64 need = p->call_need, budget = pvdma_cache_budget(p);
 
 	/* with a bounce pool, maps that find no room bounce instead */
-	if (!p->policy->keeps_room || !p->refused_len ||
-	    p->cfg.bounce != PVDMA_BOUNCE_OFF || p->crowd_tally > 0)
+	if (!p->policy->keeps_room || p->cfg.bounce != PVDMA_BOUNCE_OFF ||
+	    p->crowd_tally > 0)
 		return false;
 	if (!call_crowds(p, room))
+		return false;
+	if (holes_crowd(p, room))
+		return true;
+	if (!p->refused_len)
 		return false;
 	if (need / 2 > p->refused_len &&
 	    p->released_bytes - p->refused_released < budget)
@@ -2123,7 +2215,7 @@ static __always_inline void unmap_run_end(struct pvdma_planner *p,
 	if (win_counts_use(w)) {
 		w->live -= PVDMA_MIN(w->live, r->pages);
 		if (w->trimmable)
-			p->spec_pinned += r->freed;
+			spec_pinned_add(p, w, r->freed);
 		else if (r->freed && w->state == PVDMA_WIN_LIVE)
 			spec_list_add(p, w);	/* a trim passed it */
 	}

@@ -29,6 +29,7 @@ static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
 	w->used_lo = 0;
 	w->used_hi = w->len;
 	w->grown = 0;
+	w->holes = 0;
 }
 
 /* Give back what lies outside the used range of @w. */

@@ -2334,6 +2334,59 @@ static void test_pvdma_trim_holes(void **state)
 }
 
 /*
+ * A buffer of pieces with 64 KiB gaps (class G): a window grown for one
+ * piece holds the later ones and the holes between them. Too small for
+ * a chunk map of its own size, it takes one because its list leaves
+ * holes in it, and under pressure gives them back, not only its ends
+ * (without, the holes stayed pinned and the map that needs them failed).
+ */
+static void test_pvdma_trim_list_holes(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 4);
+	u64 at = 0x40000000ull, live = 0, gap = 64 * 1024;
+	u64 lens[4] = { 512 * 1024, 256 * 1024, 128 * 1024, 128 * 1024 };
+	struct pvdma_seg l[4], big, fill;
+	const struct pvdma_window *w = NULL;
+	u32 i;
+
+	/* most of the aperture taken: the window grows by little */
+	fill = seg(0x80000000ull, 60 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &fill, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 4; i++) {
+		l[i] = seg(at, lens[i]);
+		at += lens[i] + gap;
+		live += lens[i];
+	}
+	assert_int_equal(pvdma_map(&h->p, l, 4, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* some window of the list holds a later piece beyond a hole */
+	for (i = 0; i < 3; i++) {
+		w = pvdma_window_by_bus(&h->p, l[i].bus);
+		if (w->gpa + w->len >= l[i + 1].gpa + l[i + 1].len)
+			break;
+	}
+	assert_true(i < 3);
+	assert_true(w->len < PVDMA_CHUNK_MIN_PAGES * PAGE);
+	assert_non_null(w->chunks);
+	/* all the rest of the aperture: only with the holes given back
+	 * (the list's windows hold none beyond its last piece)
+	 */
+	big = seg(0xc0000000ull, 4 * MIB - live);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.pinned_aperture, 64 * MIB);
+	assert_translates(h, l, 4);
+	assert_translates(h, &big, 1);
+	assert_in_sync(h);
+	assert_int_equal(pvdma_unmap(&h->p, l, 4, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &fill, 1, PVDMA_DIR_TO_DEVICE), 0);
+	pvdma_reclaim(&h->p);
+	assert_int_equal(h->dart.stats.live_mappings, 0);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A list that hits both ends of a window, splits it with a trim, then
  * fails (the host, with less room than the planner thinks, refuses its
  * new window). Its cookies name the window's record, which keeps only
@@ -4122,6 +4175,7 @@ int main(void)
 		planner_test(test_pvdma_keeps_room_transient),
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
+		planner_test(test_pvdma_trim_list_holes),
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
 		planner_test(test_chunks_move_long),

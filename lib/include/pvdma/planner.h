@@ -289,6 +289,7 @@ struct pvdma_window {
 	u8 whole;
 	u8 need_only;
 	u8 returned;
+	u8 holes;	/* grown over its list's holes (hole_pinned) */
 	u32 host_status;
 };
 
@@ -433,6 +434,7 @@ struct pvdma_planner {
 					 * (@need_only)
 					 */
 	u64 spec_pinned;		/* bytes of those parts, both lists */
+	u64 hole_pinned;		/* of those, in windows with @holes */
 	struct pvdma_chunk_map *free_chunk_maps;
 	/* Does speculation pay? Grown windows made, and hits on them from
 	 * later calls, both halved now and then so that the recent past
