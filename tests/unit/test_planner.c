@@ -2386,6 +2386,49 @@ static void test_pvdma_trim_list_holes(void **state)
 	free(h);
 }
 
+/* A class G buffer at @at: 1 MiB in four pieces, 64 KiB apart. */
+static int map_pieces(struct harness *h, u64 at, struct pvdma_seg *l)
+{
+	u64 lens[4] = { 512 * 1024, 256 * 1024, 128 * 1024, 128 * 1024 };
+	u32 i;
+
+	for (i = 0; i < 4; i++) {
+		l[i] = seg(at, lens[i]);
+		at += lens[i] + 64 * 1024;
+	}
+	return pvdma_map(&h->p, l, 4, PVDMA_DIR_TO_DEVICE, 0);
+}
+
+/*
+ * Before any refusal, a map several times the typical one that fits only
+ * on the holes of windows grown over their lists' holes is refused to
+ * keep the room (no host call): the holes go to the typical maps.
+ */
+static void test_pvdma_holes_keep_room(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 64);
+	struct pvdma_seg l[4], big;
+	u64 budget = h->p.window_budget, room, calls;
+	int i;
+
+	for (i = 0; i < 24; i++)
+		assert_int_equal(map_pieces(h, (u64)(i + 1) * GIB, l), 0);
+	/* all the room there is, some of it on those windows */
+	room = budget - h->p.stats.pinned_aperture + h->p.spec_pinned;
+	assert_true(h->p.hole_pinned > 0);
+	calls = h->p.stats.host_calls;
+	big = seg(50 * GIB, PVDMA_ALIGN_DOWN(room, PAGE));
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0),
+			 -ENOSPC);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_ROOM_KEPT);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	/* a typical map still takes what it needs */
+	assert_int_equal(map_pieces(h, 60 * GIB, l), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
 /*
  * A list that hits both ends of a window, splits it with a trim, then
  * fails (the host, with less room than the planner thinks, refuses its
@@ -4176,6 +4219,7 @@ int main(void)
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_trim_list_holes),
+		planner_test(test_pvdma_holes_keep_room),
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
 		planner_test(test_chunks_move_long),
