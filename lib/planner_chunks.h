@@ -293,14 +293,18 @@ static __always_inline u64 pvdma_chunks_flush(struct pvdma_window *w,
 {
 	struct pvdma_chunk_map *c = w->chunks;
 	u32 i = b->chunk;
-	u64 bytes;
+	u64 bytes, org;
 
 	if (!b->n)
 		return 0;
 	if (step > 0) {
-		pvdma_chunks_ends_add(c, i, pvdma_chunk_lo(c, b->lo), i,
-				      pvdma_chunk_hi(c, b->lo, b->hi - b->lo, i),
-				      b->n);
+		/* where the chunk starts on the grid, a window offset (the
+		 * skew may put it below 0: it wraps): pvdma_chunk_lo() and
+		 * pvdma_chunk_hi() are offsets less it
+		 */
+		org = b->to - c->chunk;
+		pvdma_chunks_ends_add(c, i, (u32)(b->lo - org), i,
+				      (u32)(b->hi - org), b->n);
 	} else {
 		c->starts[i] -= b->n;
 		c->ends[i] -= b->n;
