@@ -1117,11 +1117,14 @@ static __always_inline u32 run_extend_counted(struct pvdma_planner *p,
 	struct pvdma_chunk_batch b = { .n = 0 };
 	u64 base = w->gpa, wlen = w->len, bus = w->bus, ps = p->cfg.page_size;
 	u64 lo = r->lo, hi = r->hi, live = r->live, taken = 0, sum = 0;
+	struct pvdma_seg *seg, *end = &segs[n];
 
 	if (chunks)
 		b = r->batch;
-	for (; i < n; i++) {
-		struct pvdma_seg *seg = &segs[i];
+	/* by pointer, the index worked out once at the end: one value
+	 * less for a loop short of registers
+	 */
+	for (seg = &segs[i]; seg < end; seg++) {
 		u64 off = seg->gpa - base, len = seg->len, elo, ehi;
 
 		if (!run_holds(off, len, wlen))
@@ -1143,7 +1146,7 @@ static __always_inline u32 run_extend_counted(struct pvdma_planner *p,
 	r->live = live;
 	r->taken += taken;
 	*bytes += sum;
-	return i;
+	return (u32)(seg - segs);
 }
 
 /*
