@@ -1887,20 +1887,24 @@ static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 /* Bus addresses of the segments whose window or slot was new. */
 static void cache_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
 {
-	struct pvdma_window *w = NULL;
+	struct pvdma_window *w;
 	u32 i, cookie = 0;
+	u64 delta = 0;	/* bus less gpa in the run's window */
 
 	for (i = 0; i < n; i++) {
 		if (segs[i].bounced) {
 			pvdma_bounce_finish(p, &segs[i]);
 			continue;
 		}
-		/* the entries of a run share a window: look it up once */
+		/* the entries of a run share a window: look it up once,
+		 * and read it once (a store to an entry might alias it)
+		 */
 		if (segs[i].cookie != cookie) {
 			cookie = segs[i].cookie;
 			w = seg_window(p, &segs[i]);
+			delta = w->bus - w->gpa;
 		}
-		segs[i].bus = w->bus + (segs[i].gpa - w->gpa);
+		segs[i].bus = segs[i].gpa + delta;
 	}
 }
 
