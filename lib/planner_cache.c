@@ -1096,7 +1096,12 @@ static __always_inline void run_join_seg(struct pvdma_seg *seg, u32 cookie,
  */
 static __always_inline bool run_holds(u64 off, u64 len, u64 wlen)
 {
-	return off < wlen && len - 1 < wlen - off;
+	u64 end = off + len;
+
+	/* an entry below the window, or of no bytes, ends at or before
+	 * its start (wrapped)
+	 */
+	return end - 1 < wlen && off < end;
 }
 
 /*
