@@ -4,7 +4,8 @@
 # Smoke test: stock QEMU connects to pvdmad's two ivshmem-doorbell servers
 # and a busybox guest sees both devices (1af4:1110) on its PCI bus, the
 # companion's shared region starting with the pvdma magic and the DMA
-# device's with its own. Prints "N passed, N failed".
+# device's with its own; a guest kernel that dies before its /init is
+# booted once more (vm_boot), and only once. Prints "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/vm.sh
@@ -44,6 +45,17 @@ grep -q "^pvdma-bar2: .* 0x4D445650" "$wd/console.log"
 check_rc "companion BAR2 holds PVDMA_MAGIC" $?
 grep -q "^pvdma-bar2: .* 0x44445650" "$wd/console.log"
 check_rc "DMA device BAR2 holds PVDMA_DEV_MAGIC" $?
+
+# A kernel that dies before /init (here: told to run one that is not
+# there) is booted exactly once more, and the first console is kept.
+VM_APPEND=rdinit=/pvdma-no-such-init
+vm_boot "$wd/initrd.gz" "$wd/ram" "$wd/companion.sock" "$wd/dma.sock" \
+	"$wd/dead.log" 120 2>"$wd/dead.err"
+unset VM_APPEND
+n=$(grep -c "booting it once more" "$wd/dead.err")
+[ "$n" -eq 1 ] && vm_died_in_boot "$wd/dead.log.first" &&
+	vm_died_in_boot "$wd/dead.log"
+check_rc "a kernel dead before /init is booted once more ($n), not again" $?
 vm_pvdmad_stop
 check_rc "pvdmad exits cleanly on SIGTERM" $?
 if [ "$failed" -ne 0 ]; then
