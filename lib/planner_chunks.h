@@ -284,11 +284,13 @@ static inline void pvdma_chunk_batch_start(const struct pvdma_window *w,
 }
 
 /*
- * Apply the mappings of @b to @w, coming (@step 1) or going (-1), and
- * empty it; the bytes of the chunk if they took it or freed it.
+ * Apply the mappings of @b to @w, coming (@step 1) or going (-1); the
+ * bytes of the chunk if they took it or freed it. @b is left as it was:
+ * its caller empties it or starts the next (pvdma_chunks_flush(), the
+ * run's entry that lies elsewhere), not both.
  */
-static __always_inline u64 pvdma_chunks_flush(struct pvdma_window *w,
-					      struct pvdma_chunk_batch *b,
+static __always_inline u64 pvdma_chunks_apply(struct pvdma_window *w,
+					      const struct pvdma_chunk_batch *b,
 					      int step)
 {
 	struct pvdma_chunk_map *c = w->chunks;
@@ -314,6 +316,16 @@ static __always_inline u64 pvdma_chunks_flush(struct pvdma_window *w,
 		c->free_bytes -= bytes;
 	else
 		c->free_bytes += bytes;
+	return bytes;
+}
+
+/* Apply @b to @w as pvdma_chunks_apply() and empty it. */
+static __always_inline u64 pvdma_chunks_flush(struct pvdma_window *w,
+					      struct pvdma_chunk_batch *b,
+					      int step)
+{
+	u64 bytes = pvdma_chunks_apply(w, b, step);
+
 	pvdma_chunk_batch_init(b);
 	return bytes;
 }
@@ -338,13 +350,17 @@ static __always_inline u64 pvdma_chunks_add_run(struct pvdma_window *w,
 		b->hi = PVDMA_MAX(b->hi, off + len);
 		return 0;
 	}
-	taken = pvdma_chunks_flush(w, b, 1);
-	if (!pvdma_chunks_span(w, off, len, &first, &last))
+	/* applied, not emptied: a batch starts here or it is emptied */
+	taken = pvdma_chunks_apply(w, b, 1);
+	if (!pvdma_chunks_span(w, off, len, &first, &last)) {
+		pvdma_chunk_batch_init(b);
 		return taken;
+	}
 	if (first == last) {
 		pvdma_chunk_batch_start(w, b, first, off, len);
 		return taken;
 	}
+	pvdma_chunk_batch_init(b);
 	return taken + pvdma_chunks_add_span(w, first, pvdma_chunk_lo(c, off),
 					     last,
 					     pvdma_chunk_hi(c, off, len, last));
@@ -362,13 +378,16 @@ static __always_inline u64 pvdma_chunks_remove_run(struct pvdma_window *w,
 		b->n++;
 		return 0;
 	}
-	freed = pvdma_chunks_flush(w, b, -1);
-	if (!pvdma_chunks_span(w, off, len, &first, &last))
+	freed = pvdma_chunks_apply(w, b, -1);
+	if (!pvdma_chunks_span(w, off, len, &first, &last)) {
+		pvdma_chunk_batch_init(b);
 		return freed;
+	}
 	if (first == last) {
 		pvdma_chunk_batch_start(w, b, first, off, len);
 		return freed;
 	}
+	pvdma_chunk_batch_init(b);
 	return freed + pvdma_chunks_remove_span(w, first, last);
 }
 
