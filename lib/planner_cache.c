@@ -1171,8 +1171,13 @@ static u32 run_extend(struct pvdma_planner *p, struct hit_run *r,
 	bool mapped;
 
 	mapped = w->state != PVDMA_WIN_PENDING;
-	if (w->chunks) {
-		i = run_extend_counted(p, r, segs, i, n, mapped, true, bytes);
+	/* the longest loop (a chunk map's) takes @mapped as a constant: one
+	 * loop for each, no test per entry
+	 */
+	if (w->chunks && mapped) {
+		i = run_extend_counted(p, r, segs, i, n, true, true, bytes);
+	} else if (w->chunks) {
+		i = run_extend_counted(p, r, segs, i, n, false, true, bytes);
 	} else if (w->grown) {
 		i = run_extend_counted(p, r, segs, i, n, mapped, false, bytes);
 	} else {
