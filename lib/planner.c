@@ -534,6 +534,7 @@ void pvdma_batch_queue_map(struct pvdma_planner *p, struct pvdma_window *w)
 	op->gpa = w->gpa;
 	op->len = w->len;
 	w->state = PVDMA_WIN_PENDING;
+	w->map_call = p->call_seq;	/* its bus comes in this call */
 }
 
 void pvdma_batch_queue_unmap(struct pvdma_planner *p, u64 bus, u64 len)

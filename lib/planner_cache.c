@@ -1894,32 +1894,44 @@ static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 	return pvdma_batch_submit(p) ? -EIO : 0;
 }
 
+/*
+ * From segs[@i] on, the entries of one run (one cookie): their bus
+ * addresses if their window was mapped in this call; one that was mapped
+ * before gave them theirs when they were planned. The first after them.
+ */
+static u32 finish_run(struct pvdma_planner *p, struct pvdma_seg *segs,
+		      u32 i, u32 n)
+{
+	u32 cookie = segs[i].cookie;
+	struct pvdma_window *w = seg_window(p, &segs[i]);
+	u64 delta = w->bus - w->gpa;
+
+	if (w->map_call != p->call_seq) {
+		while (++i < n && segs[i].cookie == cookie)
+			;
+		return i;
+	}
+	for (; i < n && segs[i].cookie == cookie; i++)
+		segs[i].bus = segs[i].gpa + delta;
+	return i;
+}
+
 /* Bus addresses of the segments whose window or slot was new. */
 static void cache_finish(struct pvdma_planner *p, struct pvdma_seg *segs, u32 n)
 {
-	struct pvdma_window *w;
-	u32 i, cookie = 0;
-	u64 delta = 0;	/* bus less gpa in the run's window */
+	u32 i = 0;
 
-	for (i = 0; i < n; i++) {
-		if (segs[i].bounced) {
-			pvdma_bounce_finish(p, &segs[i]);
-			continue;
-		}
-		/* the entries of a run share a window: look it up once,
-		 * and read it once (a store to an entry might alias it)
-		 */
-		if (segs[i].cookie != cookie) {
-			cookie = segs[i].cookie;
-			w = seg_window(p, &segs[i]);
-			delta = w->bus - w->gpa;
-		}
-		segs[i].bus = segs[i].gpa + delta;
+	while (i < n) {
+		if (segs[i].bounced)	/* cookie 0: in no run */
+			pvdma_bounce_finish(p, &segs[i++]);
+		else
+			i = finish_run(p, segs, i, n);
 	}
 }
 
 static void call_begin(struct pvdma_planner *p)
 {
+	p->call_seq++;
 	pvdma_list_init(&p->call_new);
 	p->call_new_bytes = 0;
 	p->call_need = 0;

@@ -195,6 +195,38 @@ static void test_pvdma_one_call_per_sg(void **state)
 	free(h);
 }
 
+/*
+ * A list whose entries hit a window mapped before and miss into one the
+ * call maps: the hits got their bus addresses when they were planned
+ * (the call's finish leaves them), the misses get theirs from the host's
+ * answer; every one translates.
+ */
+static void test_pvdma_finish_new_only(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536ull << 20, 65536,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg a = seg(0x100000, 4096), s[6];
+	u64 calls;
+	u32 i;
+
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	calls = h->p.stats.host_calls;
+	s[0] = seg(0x101000, 4096);
+	s[1] = seg(0x102000, 4096);
+	s[2] = seg(0x40000000ull, 4096);	/* a miss: a new window */
+	s[3] = seg(0x40001000ull, 4096);
+	s[4] = seg(0x103000, 4096);
+	s[5] = seg(0x80000000ull, 4096);	/* another */
+	for (i = 0; i < 6; i++)
+		s[i].bus = ~0ull;	/* what the planner did not write */
+	assert_int_equal(pvdma_map(&h->p, s, 6, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_translates(h, s, 6);
+	assert_int_equal(pvdma_unmap(&h->p, s, 6, PVDMA_DIR_TO_DEVICE), 0);
+	assert_in_sync(h);
+	free(h);
+}
+
 #define GIB	(1ull << 30)
 #define MIB	(1ull << 20)
 
@@ -4160,6 +4192,7 @@ int main(void)
 		planner_test(test_gpa_cursor),
 		planner_test(test_gpa_cursor_list),
 		planner_test(test_pvdma_one_call_per_sg),
+		planner_test(test_pvdma_finish_new_only),
 		planner_test(test_pvdma_first_windows),
 		planner_test(test_pvdma_first_windows_unproven),
 		planner_test(test_pvdma_spec_half_free),

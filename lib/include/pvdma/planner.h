@@ -290,6 +290,10 @@ struct pvdma_window {
 	u8 need_only;
 	u8 returned;
 	u8 holes;	/* grown over its list's holes (hole_pinned) */
+	/* the call that last queued its map (call_seq); wraps: a stamp
+	 * 2^16 calls old that matches costs a rewrite, nothing more
+	 */
+	u16 map_call;
 	u32 host_status;
 };
 
@@ -462,6 +466,7 @@ struct pvdma_planner {
 					 * keeps between the entries it serves
 					 */
 	u32 call_new_count;
+	u16 call_seq;			/* counts map calls (map_call) */
 	u32 call_grown;			/* of which grown */
 	/* windows of this call a stream grew over idle windows (evicted
 	 * for them at the commit), and whether the miss planned now is one
