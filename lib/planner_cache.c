@@ -1821,6 +1821,26 @@ static bool retry_exact(const struct pvdma_window *w)
 }
 
 /*
+ * The host had no bus range for @w even at its used range, @w longer than
+ * the entry @seg that failed: one window per entry may still fit, where
+ * the bus space is cut into runs shorter than the call's (trims and mixed
+ * lifetimes fragment it; rfc's region per entry would fit there). The
+ * call is planned once more exact (cache_map_call()).
+ */
+static void bus_refused_split(struct pvdma_planner *p,
+			      const struct pvdma_window *w,
+			      const struct pvdma_seg *seg)
+{
+	u64 ps = p->cfg.page_size;
+
+	if (p->policy->retry_exact && !p->call_exact &&
+	    w->host_status == PVDMA_ST_NO_BUS_SPACE &&
+	    w->len > PVDMA_ALIGN_UP(seg->gpa + seg->len, ps) -
+		     PVDMA_ALIGN_DOWN(seg->gpa, ps))
+		p->call_exact = CALL_EXACT_WORTH;
+}
+
+/*
  * Any failed window of the call worth asking for again: there are idle
  * windows to drop first, or a grown one the bus space had no room for.
  */
@@ -1876,6 +1896,7 @@ static int cache_retry_failed(struct pvdma_planner *p, struct pvdma_seg *segs,
 			continue;
 		status = w->host_status;
 		if (!pvdma_bounce_allowed(p, segs[i].len, attrs)) {
+			bus_refused_split(p, w, &segs[i]);
 			pvdma_plan_fail(p, pvdma_fail_reason_from_status(status),
 					segs[i].len, status);
 			return -EIO;

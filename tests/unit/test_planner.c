@@ -1865,6 +1865,42 @@ static void test_pvdma_bus_space_refused(void **state)
 }
 
 /*
+ * The bus space is cut into runs shorter than a list's window (trims and
+ * mixed lifetimes leave such holes), though each entry would fit one: the
+ * call is planned once more with a window per entry, as rfc's region per
+ * entry would fit, instead of failing.
+ */
+static void test_pvdma_bus_space_split(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	static struct pvdma_iova_node fence[8];
+	struct pvdma_dart_config dcfg = h->dart.cfg;
+	struct pvdma_seg list[4];
+	u64 base = dcfg.bus_base;
+	u32 i;
+
+	/* 8 MiB of bus space, a page taken at the end of every MiB */
+	dcfg.bus_limit = base + 8 * MIB;
+	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(pvdma_iova_reserve(&h->dart.bus, &fence[i],
+						    base + (i + 1) * MIB - PAGE,
+						    PAGE), 0);
+	for (i = 0; i < 4; i++)
+		list[i] = seg(i * 512 * 1024, 512 * 1024);
+	assert_int_equal(pvdma_map(&h->p, list, 4, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.exact_passes, 1);
+	assert_true(h->dart.stats.map_errors >= 1);
+	assert_translates(h, list, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pvdma_window_by_bus(&h->p, list[i].bus)->len,
+				 512 * 1024);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A failure the host gave: the call's windows it refused are out of the
  * figures already, so the failure reports what stayed mapped (not the
  * mapped bytes less the refused ones, wrapped below zero).
@@ -4239,6 +4275,7 @@ int main(void)
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
 		planner_test(test_pvdma_bus_space_refused),
+		planner_test(test_pvdma_bus_space_split),
 		planner_test(test_fail_figures_after_host_refusal),
 		planner_test(test_pvdma_count_admission),
 		planner_test(test_pvdma_admission_bounces),
