@@ -855,6 +855,8 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 	memset(p->excess_trimmed, 0, sizeof(p->excess_trimmed));
 	p->excess_trims = 0;
 	p->excess_regrets = 0;
+	p->spec_starved = 0;
+	p->idle_reuse = 0;
 	for (i = 0; i < p->mem.nwindows; i++) {
 		p->mem.windows[i].trimmable = 0;
 		pvdma_win_free(p, &p->mem.windows[i]);	/* its map cleared */

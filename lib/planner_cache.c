@@ -344,10 +344,26 @@ static void win_holes_attach(struct pvdma_planner *p, struct pvdma_window *w)
 	w->holes = !!w->chunks;
 }
 
+/*
+ * A map uses idle @w again: how long it lay idle, in map requests. The
+ * longest such wait lately (decaying by 1/64 a reuse) tells an idle
+ * window the driver may still come back to from a dead one
+ * (spec_dead_evict()).
+ */
+static void idle_reuse_note(struct pvdma_planner *p,
+			    const struct pvdma_window *w)
+{
+	u64 waited = p->stats.map_requests - w->idle_at;
+
+	p->idle_reuse -= p->idle_reuse >> 6;
+	p->idle_reuse = PVDMA_MAX(p->idle_reuse, waited);
+}
+
 static __always_inline void win_hold(struct pvdma_planner *p,
 				     struct pvdma_window *w)
 {
 	if (w->state == PVDMA_WIN_IDLE) {
+		idle_reuse_note(p, w);
 		pvdma_list_del(&w->lru);
 		w->state = PVDMA_WIN_LIVE;
 		/* its map went to a window in use while it idled
@@ -476,6 +492,7 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 	 * request comes back first (dead_revive()).
 	 */
 	w->state = PVDMA_WIN_IDLE;
+	w->idle_at = p->stats.map_requests;
 	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
 	if (!w->shared)
 		dead_note(p, w);
@@ -526,6 +543,61 @@ static bool evict_one(struct pvdma_planner *p)
 	pvdma_win_release(p, w);
 	p->stats.evictions++;
 	return true;
+}
+
+/*
+ * Idle windows a new area's speculation may take the place of: grown,
+ * holding speculation, idle for more than twice the longest wait after
+ * which a map used an idle window again (idle_reuse_note()). The idle
+ * list is in the order windows went idle, oldest first.
+ */
+#define SPEC_DEAD_SCAN	64
+
+static bool spec_dead(const struct pvdma_planner *p,
+		      const struct pvdma_window *w)
+{
+	return p->stats.map_requests - w->idle_at > 2 * p->idle_reuse;
+}
+
+/*
+ * A new area found speculation's budget spent (pvdma_cache_spec_starved())
+ * while idle windows no map came back to for long hold it: a driver's
+ * old phase (a buffer registered, used and let go) would otherwise keep
+ * every later area's windows exact for as long as nothing needs the
+ * room (l-rereg then c-context: a host call per 4 KiB page). The dead
+ * ones go, oldest first, until the budget holds the window the area
+ * wanted, with this call's host call; at most SPEC_DEAD_SCAN looked at.
+ * Not once a map was refused for want of aperture (refused_len): the
+ * live set presses on the aperture then, and the room idle windows hold
+ * may be what a later map lacks.
+ */
+static void spec_dead_evict(struct pvdma_planner *p)
+{
+	struct pvdma_list *pos = p->idle.next, *next;
+	u64 want = p->spec_starved;
+	u32 scan = SPEC_DEAD_SCAN;
+
+	p->spec_starved = 0;
+	if (p->refused_len)
+		return;
+	while (pos != &p->idle && scan-- && pvdma_cache_spec_left(p) < want) {
+		struct pvdma_window *w = pvdma_list_entry(pos,
+						struct pvdma_window, lru);
+
+		if (!spec_dead(p, w))
+			break;
+		next = pos->next;
+		if (w->grown && pvdma_win_unused(w)) {
+			pvdma_win_release(p, w);
+			p->stats.evictions++;
+		}
+		pos = next;
+	}
+}
+
+void pvdma_cache_spec_starved(struct pvdma_planner *p, u64 want)
+{
+	p->spec_starved = PVDMA_MAX(p->spec_starved, want);
 }
 
 /* ---- planning a miss ------------------------------------------------- */
@@ -1698,6 +1770,8 @@ static u32 cache_commit(struct pvdma_planner *p)
 	held = pvdma_cache_bytes(p);
 	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
 		pvdma_trim_needed(p, held - budget);
+	if (p->spec_starved)
+		spec_dead_evict(p);
 	pvdma_trim_excess(p);
 	if (cache_over(p))
 		return pvdma_cache_bytes(p) > budget ? PVDMA_FAIL_APERTURE :

@@ -16,7 +16,6 @@
 
 /* ---- budgets and speculation (planner_spec.c) ------------------------ */
 
-u64 pvdma_cache_spec_cap(const struct pvdma_planner *p);
 void pvdma_cache_note_miss(struct pvdma_planner *p, u64 gpa, u64 bytes);
 
 /* grown windows remembered, about */

@@ -243,8 +243,10 @@ static inline u64 pvdma_cache_bytes(const struct pvdma_planner *p)
 }
 
 /* Speculation and the miss history (planner_spec.c) */
+u64 pvdma_cache_spec_cap(const struct pvdma_planner *p);
 u64 pvdma_cache_spec_left(const struct pvdma_planner *p);
 void pvdma_cache_over_idle(struct pvdma_planner *p);
+void pvdma_cache_spec_starved(struct pvdma_planner *p, u64 want);
 u64 pvdma_cache_spec_fresh(const struct pvdma_planner *p);
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p);
 bool pvdma_cache_spec_recycled(const struct pvdma_planner *p);

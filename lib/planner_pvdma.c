@@ -285,6 +285,21 @@ static bool first_taken_back(const struct pvdma_planner *p, u64 g)
 }
 
 /*
+ * A new area's miss got no speculation: its budget is spent. What the
+ * whole budget would have let it take is noted, so that idle windows no
+ * map came back to give way with this call (spec_dead_evict()) and the
+ * area's next miss speculates.
+ */
+static void spec_starved(struct pvdma_planner *p, const struct pvdma_miss *m)
+{
+	u64 limit = spec_window(p, pvdma_cache_spec_cap(p), m->room);
+	u64 g = limit >> p->cfg.headroom_shift;
+
+	if (g > m->hi - m->lo && first_taken_back(p, g))
+		pvdma_cache_spec_starved(p, limit);
+}
+
+/*
  * No clue yet: a miss speculates on the aligned block around it, if that
  * is larger than itself; what it does not use, a trim gives back.
  * A single map, or a list's first miss in a call, starts a new area:
@@ -306,11 +321,13 @@ static void grow_first(struct pvdma_planner *p, const struct pvdma_miss *m,
 	if (!later)
 		limit = spec_window(p, pvdma_cache_spec_fresh(p), m->room);
 	g = limit >> p->cfg.headroom_shift;
-	if (g <= m->hi - m->lo)		/* first: the cheapest to ask */
+	/* first: the cheapest to ask */
+	if (g <= m->hi - m->lo || !first_taken_back(p, g)) {
+		if (!later)
+			spec_starved(p, m);
 		return;
+	}
 	if (later && !near_earlier_window(m, g) && !list_speculates(p, m))
-		return;
-	if (!first_taken_back(p, g))
 		return;
 	consider(m, PVDMA_ALIGN_DOWN(m->lo, g), PVDMA_ALIGN_DOWN(m->lo, g) + g,
 		 lo, hi);

@@ -2498,6 +2498,79 @@ static void test_pvdma_holes_keep_room(void **state)
 }
 
 /*
+ * A driver's old phase leaves idle grown windows that hold speculation's
+ * budget, and no map comes back to them; beside a live buffer over half
+ * the aperture (not mostly free: speculation is not recycled).
+ */
+static void spec_dead_old_phase(struct harness *h)
+{
+	struct pvdma_seg live = seg(100 * GIB, 600 * MIB), s;
+	int i;
+
+	assert_int_equal(pvdma_map(&h->p, &live, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 64; i++) {
+		s = seg((u64)(i + 1) * GIB, 4096);
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		assert_int_equal(pvdma_unmap(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE), 0);
+	}
+}
+
+/* A new area, page by page: 32 pages 256 KiB apart. */
+static void spec_dead_new_area(struct harness *h)
+{
+	struct pvdma_seg s;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		s = seg(50 * GIB + (u64)i * 16 * PAGE, 4096);
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	}
+}
+
+/*
+ * A new area's first page gets no window beyond itself. The call that maps
+ * it gives the dead windows' room back, so the area's next miss
+ * speculates and its later pages hit: a few host calls for the area's 32
+ * pages, not one each (31 with spec_dead_evict() off).
+ */
+static void test_pvdma_spec_dead_idle(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, GIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	u64 calls, evictions;
+
+	spec_dead_old_phase(h);
+	calls = h->p.stats.host_calls;
+	evictions = h->p.stats.evictions;
+	spec_dead_new_area(h);
+	assert_true(h->p.stats.host_calls - calls <= 4);
+	assert_true(h->p.stats.evictions > evictions);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * Once a map was refused for want of aperture, the live set presses on
+ * it: the room idle windows hold may be what a later map lacks, so no
+ * new area's speculation evicts them.
+ */
+static void test_pvdma_spec_dead_after_refusal(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, GIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg big = seg(200 * GIB, 600 * MIB);
+	u64 evictions;
+
+	spec_dead_old_phase(h);
+	assert_int_not_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	evictions = h->p.stats.evictions;
+	spec_dead_new_area(h);
+	assert_int_equal(h->p.stats.evictions, evictions);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A list that hits both ends of a window, splits it with a trim, then
  * fails (the host, with less room than the planner thinks, refuses its
  * new window). Its cookies name the window's record, which keeps only
@@ -4290,6 +4363,8 @@ int main(void)
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_trim_list_holes),
 		planner_test(test_pvdma_holes_keep_room),
+		planner_test(test_pvdma_spec_dead_idle),
+		planner_test(test_pvdma_spec_dead_after_refusal),
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
 		planner_test(test_chunks_move_long),

@@ -295,6 +295,7 @@ struct pvdma_window {
 	 */
 	u16 map_call;
 	u32 host_status;
+	u64 idle_at;	/* map_requests when it last went idle */
 };
 
 /* The range of a private window that went with a host call. */
@@ -454,6 +455,13 @@ struct pvdma_planner {
 	u32 excess_trims;
 	u32 excess_regrets;
 	u64 excess_evictions;
+	/* the largest window a new area wanted this call and speculation's
+	 * budget could not give (pvdma_cache_spec_starved()), and how long
+	 * (in map requests) idle windows lay before a map used them again,
+	 * the longest lately (spec_dead())
+	 */
+	u64 spec_starved;
+	u64 idle_reuse;
 	struct pvdma_iova pool;		/* bounce pool offsets */
 	struct pvdma_bounce_slot *free_slots;
 	struct pvdma_window *pool_window;	/* NULL until first bounce */
