@@ -1905,12 +1905,9 @@ static void bus_refused_split(struct pvdma_planner *p,
 			      const struct pvdma_window *w,
 			      const struct pvdma_seg *seg)
 {
-	u64 ps = p->cfg.page_size;
-
 	if (p->policy->retry_exact && !p->call_exact &&
 	    w->host_status == PVDMA_ST_NO_BUS_SPACE &&
-	    w->len > PVDMA_ALIGN_UP(seg->gpa + seg->len, ps) -
-		     PVDMA_ALIGN_DOWN(seg->gpa, ps))
+	    w->len > page_bytes(p, seg->gpa, seg->len))
 		p->call_exact = CALL_EXACT_WORTH;
 }
 
