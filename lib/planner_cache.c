@@ -532,16 +532,20 @@ dead_revive(struct pvdma_planner *p, u64 gpa, u64 len, u16 perm)
 	return dead_probe(p, gpa, len, perm);
 }
 
+/* Idle @w goes: unmapped with the next host call. */
+static void win_evict(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	pvdma_win_release(p, w);
+	p->stats.evictions++;
+}
+
 static bool evict_one(struct pvdma_planner *p)
 {
 	struct pvdma_list *list = pvdma_list_empty(&p->dead) ? &p->idle : &p->dead;
-	struct pvdma_window *w;
 
 	if (pvdma_list_empty(list))
 		return false;
-	w = pvdma_list_entry(list->next, struct pvdma_window, lru);
-	pvdma_win_release(p, w);
-	p->stats.evictions++;
+	win_evict(p, pvdma_list_entry(list->next, struct pvdma_window, lru));
 	return true;
 }
 
@@ -587,10 +591,8 @@ static void spec_dead_evict(struct pvdma_planner *p)
 		if (!spec_dead(p, w))
 			break;
 		next = pos->next;
-		if (w->grown && pvdma_win_unused(w)) {
-			pvdma_win_release(p, w);
-			p->stats.evictions++;
-		}
+		if (w->grown && pvdma_win_unused(w))
+			win_evict(p, w);
 		pos = next;
 	}
 }
