@@ -359,22 +359,31 @@ static void idle_reuse_note(struct pvdma_planner *p,
 	p->idle_reuse = PVDMA_MAX(p->idle_reuse, waited);
 }
 
+/*
+ * A map uses idle @w again: it leaves its idle list. Out of line: a hit
+ * on a live window is the common case, and this kept inline costs the
+ * hit loop its registers.
+ */
+static noinline void win_wake(struct pvdma_planner *p, struct pvdma_window *w)
+{
+	idle_reuse_note(p, w);
+	pvdma_list_del(&w->lru);
+	w->state = PVDMA_WIN_LIVE;
+	/* its map went to a window in use while it idled
+	 * (pvdma_chunks_attach()): no mapping is in it yet, so one
+	 * from the pool counts from here (not taken from another idle
+	 * window: that would only move the holes)
+	 */
+	if (!w->chunks && win_grown_wants_chunks(p, w))
+		pvdma_chunks_attach(p, w, false);
+	spec_list_add(p, w);
+}
+
 static __always_inline void win_hold(struct pvdma_planner *p,
 				     struct pvdma_window *w)
 {
-	if (w->state == PVDMA_WIN_IDLE) {
-		idle_reuse_note(p, w);
-		pvdma_list_del(&w->lru);
-		w->state = PVDMA_WIN_LIVE;
-		/* its map went to a window in use while it idled
-		 * (pvdma_chunks_attach()): no mapping is in it yet, so one
-		 * from the pool counts from here (not taken from another idle
-		 * window: that would only move the holes)
-		 */
-		if (!w->chunks && win_grown_wants_chunks(p, w))
-			pvdma_chunks_attach(p, w, false);
-		spec_list_add(p, w);
-	}
+	if (w->state == PVDMA_WIN_IDLE)
+		win_wake(p, w);
 	if (!w->refs++ && win_accounted(w)) {
 		p->stats.pinned_aperture += w->len;
 		p->stats.pinned_windows++;
