@@ -353,7 +353,7 @@ static void win_holes_attach(struct pvdma_planner *p, struct pvdma_window *w)
 static void idle_reuse_note(struct pvdma_planner *p,
 			    const struct pvdma_window *w)
 {
-	u64 waited = p->stats.map_requests - w->idle_at;
+	u64 waited = (u32)(p->stats.map_requests - w->idle_at);
 
 	p->idle_reuse -= p->idle_reuse >> 6;
 	p->idle_reuse = PVDMA_MAX(p->idle_reuse, waited);
@@ -501,7 +501,7 @@ static void win_put(struct pvdma_planner *p, struct pvdma_window *w)
 	 * request comes back first (dead_revive()).
 	 */
 	w->state = PVDMA_WIN_IDLE;
-	w->idle_at = p->stats.map_requests;
+	w->idle_at = (u32)p->stats.map_requests;
 	pvdma_list_add_tail(&w->lru, w->shared ? &p->idle : &p->dead);
 	if (!w->shared)
 		dead_note(p, w);
@@ -569,7 +569,7 @@ static bool evict_one(struct pvdma_planner *p)
 static bool spec_dead(const struct pvdma_planner *p,
 		      const struct pvdma_window *w)
 {
-	return p->stats.map_requests - w->idle_at > 2 * p->idle_reuse;
+	return (u32)(p->stats.map_requests - w->idle_at) > 2 * p->idle_reuse;
 }
 
 /*
