@@ -581,8 +581,7 @@ static bool spec_dead(const struct pvdma_planner *p,
  * ones go, oldest first, until the budget holds the window the area
  * wanted, with this call's host call; at most SPEC_DEAD_SCAN looked at.
  * Not once a map was refused for want of aperture (refused_len): the
- * live set presses on the aperture then, and the room idle windows hold
- * may be what a later map lacks.
+ * live set presses on the aperture then (pvdma_cache_spec_dead_off()).
  */
 static void spec_dead_evict(struct pvdma_planner *p)
 {
@@ -591,7 +590,7 @@ static void spec_dead_evict(struct pvdma_planner *p)
 	u32 scan = SPEC_DEAD_SCAN;
 
 	p->spec_starved = 0;
-	if (p->refused_len)
+	if (pvdma_cache_spec_dead_off(p))
 		return;
 	while (pos != &p->idle && scan-- && pvdma_cache_spec_left(p) < want) {
 		struct pvdma_window *w = pvdma_list_entry(pos,

@@ -252,6 +252,17 @@ bool pvdma_cache_mostly_free(const struct pvdma_planner *p);
 bool pvdma_cache_spec_recycled(const struct pvdma_planner *p);
 u64 pvdma_cache_miss_bytes(const struct pvdma_planner *p, u32 level, u64 gpa);
 
+/*
+ * Dead idle speculation gives way to a new area (spec_dead_evict())
+ * only until a map is refused for want of aperture (refused_len, cleared
+ * by a forget alone): the room idle windows hold may then be what a
+ * later map lacks.
+ */
+static inline bool pvdma_cache_spec_dead_off(const struct pvdma_planner *p)
+{
+	return p->refused_len != 0;
+}
+
 /* Bounce pool service (bounce.c) */
 void pvdma_bounce_init(struct pvdma_planner *p);
 bool pvdma_bounce_allowed_slow(const struct pvdma_planner *p, u64 len,

@@ -292,9 +292,12 @@ static bool first_taken_back(const struct pvdma_planner *p, u64 g)
  */
 static void spec_starved(struct pvdma_planner *p, const struct pvdma_miss *m)
 {
-	u64 limit = spec_window(p, pvdma_cache_spec_cap(p), m->room);
-	u64 g = limit >> p->cfg.headroom_shift;
+	u64 limit, g;
 
+	if (pvdma_cache_spec_dead_off(p))	/* nothing would give way */
+		return;
+	limit = spec_window(p, pvdma_cache_spec_cap(p), m->room);
+	g = limit >> p->cfg.headroom_shift;
 	if (g > m->hi - m->lo && first_taken_back(p, g))
 		pvdma_cache_spec_starved(p, limit);
 }
