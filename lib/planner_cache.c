@@ -207,7 +207,7 @@ static void win_unuse(struct pvdma_planner *p, struct pvdma_window *w,
 /* A mapped window in use with parts a trim may give back. */
 static void spec_list_add(struct pvdma_planner *p, struct pvdma_window *w)
 {
-	if ((!w->grown && !w->chunks) || w->trimmable)
+	if ((!w->grown && !w->chunks && !w->need_only) || w->trimmable)
 		return;
 	pvdma_list_add_tail(&w->lru, pvdma_trim_list_of(p, w));
 	w->trimmable = 1;
@@ -539,6 +539,31 @@ dead_revive(struct pvdma_planner *p, u64 gpa, u64 len, u16 perm)
 	if (pvdma_list_empty(&p->dead))
 		return NULL;
 	return dead_probe(p, gpa, len, perm);
+}
+
+/*
+ * A request takes dead window @w back (dead_revive()). Where it uses only
+ * part of it - a registration let go and registered again in smaller
+ * pieces, the first at its first page - the rest would stay pinned while
+ * that piece lives, beside the windows the later pieces make (l-rereg).
+ * So its used range starts again at the request's pages, and the rest is
+ * what an end trim gives back once a map needs the room (the need_live
+ * list: it holds no speculation, so nothing goes before it is needed).
+ */
+static struct pvdma_window *dead_take_back(struct pvdma_planner *p,
+					   const struct pvdma_seg *seg,
+					   u16 perm)
+{
+	struct pvdma_window *w = dead_revive(p, seg->gpa, seg->len, perm);
+	u64 ps = p->cfg.page_size;
+
+	if (!w || !p->cfg.trim || w->grown || w->chunks)
+		return w;
+	w->used_lo = PVDMA_ALIGN_DOWN(seg->gpa, ps) - w->gpa;
+	w->used_hi = PVDMA_ALIGN_UP(seg->gpa + seg->len, ps) - w->gpa;
+	if (w->used_hi - w->used_lo < w->len)
+		w->need_only = 1;
+	return w;
 }
 
 /* Idle @w goes: unmapped with the next host call. */
@@ -1408,7 +1433,7 @@ static int cache_plan_seg(struct pvdma_planner *p, struct pvdma_seg *segs,
 			w = cache_lookup(p, seg->gpa, seg->len, perm, &prev);
 	}
 	if (!w) {
-		w = dead_revive(p, seg->gpa, seg->len, perm);
+		w = dead_take_back(p, seg, perm);
 		open = false;	/* unshared */
 	}
 	if (w) {

@@ -80,7 +80,8 @@ static inline u64 pvdma_win_reclaimable(const struct pvdma_window *w)
 {
 	if (w->chunks)
 		return w->chunks->free_bytes;
-	return w->grown ? w->len - (w->used_hi - w->used_lo) : 0;
+	return w->grown || w->need_only ?
+	       w->len - (w->used_hi - w->used_lo) : 0;
 }
 
 void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w);

@@ -2155,6 +2155,55 @@ static void test_pvdma_dead_returned(void **state)
 }
 
 /*
+ * A registration let go and registered again in smaller pieces: the
+ * first piece takes the old private window back (no host call), and the
+ * rest of it, which only the old registration used, is what an end trim
+ * gives back when a map needs the room (dead_take_back()); a map that
+ * fits only with it is served, the piece's bus address unchanged.
+ */
+static void test_pvdma_dead_taken_back_trims(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, 32 * MIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	struct pvdma_seg old = straddler(h), piece, big;
+	const struct pvdma_window *w;
+	u64 calls, spec, room, used;
+
+	/* over half the aperture in use: no window supersedes the shared
+	 * one, the registration gets a private window
+	 */
+	assert_int_equal(map1(h, 1ull << 33, 17 * MIB), 0);
+	old.len = 8 * MIB;
+	assert_int_equal(pvdma_map(&h->p, &old, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_unmap(&h->p, &old, 1, PVDMA_DIR_TO_DEVICE), 0);
+	spec = h->p.spec_pinned;
+	calls = h->p.stats.host_calls;
+	piece = seg(old.gpa, 8192);	/* across a page boundary */
+	used = PVDMA_ALIGN_UP(piece.gpa + piece.len, PAGE) -
+	       PVDMA_ALIGN_DOWN(piece.gpa, PAGE);
+	assert_int_equal(pvdma_map(&h->p, &piece, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(piece.bus, old.bus);
+	w = pvdma_window_by_bus(&h->p, piece.bus);
+	assert_non_null(w);
+	assert_false(w->shared);
+	assert_int_equal(h->p.spec_pinned, spec + w->len - used);
+	/* a map that fits only on the old registration's unused pages */
+	room = pvdma_cache_budget(&h->p) - h->p.stats.pinned_aperture;
+	big = seg(1ull << 34, room + spec + 4 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	w = pvdma_window_by_bus(&h->p, piece.bus);
+	assert_non_null(w);
+	assert_int_equal(w->len, used);
+	assert_int_equal(w->bus + (piece.gpa - w->gpa), piece.bus);
+	assert_translates(h, &piece, 1);
+	assert_translates(h, &big, 1);
+	assert_true(h->p.stats.pinned_aperture <= pvdma_cache_budget(&h->p));
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * Room kept for smaller maps: once a map was refused for want of
  * aperture, a map that would take the room of two or more like it,
  * leaving less than it takes, is refused at admission (no host call),
@@ -4356,6 +4405,7 @@ int main(void)
 		planner_test(test_pvdma_dead_rides_along),
 		planner_test(test_pvdma_dead_revive),
 		planner_test(test_pvdma_dead_returned),
+		planner_test(test_pvdma_dead_taken_back_trims),
 		planner_test(test_pvdma_keeps_room),
 		planner_test(test_pvdma_keeps_room_typical),
 		planner_test(test_pvdma_keeps_room_transient),
