@@ -311,12 +311,13 @@ static bool win_grown_wants_chunks(const struct pvdma_planner *p,
  * window grown for @m, leave a hole of a page or more between them (a
  * buffer of pieces with gaps: class G's 64 KiB)? Then the window,
  * however small, should know where its pages are: else a trim can cut
- * only its ends and the holes stay pinned until the buffer goes. The
- * scan stops at the first entry outside the window, and those it reads
- * hit the window after: each entry is read about once a call.
+ * only its ends and the holes stay pinned until the buffer goes. Where
+ * the first hole begins (page-aligned), or 0 if there is none. The scan
+ * stops at the first entry outside the window, and those it reads hit
+ * the window after: each entry is read about once a call.
  */
-static bool list_leaves_holes(const struct pvdma_planner *p,
-			      const struct pvdma_miss *m, u64 lo, u64 hi)
+static u64 list_hole_at(const struct pvdma_planner *p,
+			const struct pvdma_miss *m, u64 lo, u64 hi)
 {
 	u64 ps = p->cfg.page_size, end = m->hi, a, b;
 	u32 j;
@@ -325,23 +326,37 @@ static bool list_leaves_holes(const struct pvdma_planner *p,
 		a = PVDMA_ALIGN_DOWN(m->segs[j].gpa, ps);
 		b = PVDMA_ALIGN_UP(m->segs[j].gpa + m->segs[j].len, ps);
 		if (a < lo || b > hi)
-			return false;
+			return 0;
 		if (a > end)
-			return true;
+			return end;
 		end = PVDMA_MAX(end, b);
 	}
-	return false;
+	return 0;
 }
 
 /*
- * A chunk map for @w, grown over its list's holes, so that a trim may
- * punch them (win_punch()); from the pool only, not taken from an
- * unused window: a large grown window needs it more.
+ * A chunk map for @w if it is grown over its list's holes, so that a
+ * trim may punch them (win_punch()); from the pool only, not taken from
+ * an unused window: a large grown window needs it more. With
+ * the pool spent (thousands of such buffers live, class G), the window
+ * stops where the first hole begins: holes no trim can reach would stay
+ * pinned while the buffer lives, and on a full aperture that is the
+ * room the next buffers lack. The entries past it get windows of their
+ * own in the same call.
  */
-static void win_holes_attach(struct pvdma_planner *p, struct pvdma_window *w)
+static void win_holes_attach(struct pvdma_planner *p, struct pvdma_window *w,
+			     const struct pvdma_miss *m)
 {
+	u64 hole = list_hole_at(p, m, w->gpa, w->gpa + w->len);
+
+	if (!hole)
+		return;
 	pvdma_chunks_attach(p, w, false);
 	w->holes = !!w->chunks;
+	if (w->chunks)
+		return;
+	w->len = hole - w->gpa;
+	w->grown = w->len > m->hi - m->lo;
 }
 
 /*
@@ -1029,13 +1044,12 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	w->gpa = lo;
 	w->len = hi - lo;
 	w->grown = w->len > m.hi - m.lo;
-	w->returned = !shared && request_returned(p, lo, hi - lo);
 	if (win_grown_wants_chunks(p, w))
 		pvdma_chunks_attach(p, w, true);
 	else if (w->grown && p->cfg.trim &&
-		 w->len >= PVDMA_CHUNK_SHARED_PAGES * ps &&
-		 list_leaves_holes(p, &m, lo, hi))
-		win_holes_attach(p, w);
+		 w->len >= PVDMA_CHUNK_SHARED_PAGES * ps)
+		win_holes_attach(p, w, &m);
+	w->returned = !shared && request_returned(p, lo, w->len);
 	w->used_lo = m.lo - lo;
 	w->used_hi = m.hi - lo;
 	w->perm = p->cfg.strict ? perm : PVDMA_MAP_READ | PVDMA_MAP_WRITE;

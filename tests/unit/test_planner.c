@@ -2503,6 +2503,47 @@ static void test_pvdma_trim_list_holes(void **state)
 	free(h);
 }
 
+/*
+ * The same with the pool of chunk maps spent (none here): the window
+ * grown for a piece stops where the list's first hole begins
+ * (win_holes_attach()), no window holds a hole, and the rest of the
+ * aperture is there for the next map.
+ */
+static void test_pvdma_list_holes_no_chunk_map(void **state)
+{
+	struct harness *h = setup_chunks(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+					 PVDMA_BOUNCE_OFF, false, 0);
+	u64 at = 0x40000000ull, live = 0, gap = 64 * 1024;
+	u64 lens[4] = { 512 * 1024, 256 * 1024, 128 * 1024, 128 * 1024 };
+	struct pvdma_seg l[4], big, fill;
+	const struct pvdma_window *w;
+	u32 i, j;
+
+	fill = seg(0x80000000ull, 60 * MIB);
+	assert_int_equal(pvdma_map(&h->p, &fill, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	for (i = 0; i < 4; i++) {
+		l[i] = seg(at, lens[i]);
+		at += lens[i] + gap;
+		live += lens[i];
+	}
+	assert_int_equal(pvdma_map(&h->p, l, 4, PVDMA_DIR_TO_DEVICE, 0), 0);
+	/* no window of the list reaches over a hole to a later piece */
+	for (i = 0; i < 4; i++) {
+		w = pvdma_window_by_bus(&h->p, l[i].bus);
+		assert_non_null(w);
+		assert_null(w->chunks);
+		for (j = i + 1; j < 4; j++)
+			assert_true(w->gpa + w->len <= l[j].gpa);
+	}
+	big = seg(0xc0000000ull, 4 * MIB - live);
+	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.pinned_aperture, 64 * MIB);
+	assert_translates(h, l, 4);
+	assert_translates(h, &big, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
 /* A class G buffer at @at: 1 MiB in four pieces, 64 KiB apart. */
 static int map_pieces(struct harness *h, u64 at, struct pvdma_seg *l)
 {
@@ -4412,6 +4453,7 @@ int main(void)
 		planner_test(test_pvdma_trim),
 		planner_test(test_pvdma_trim_holes),
 		planner_test(test_pvdma_trim_list_holes),
+		planner_test(test_pvdma_list_holes_no_chunk_map),
 		planner_test(test_pvdma_holes_keep_room),
 		planner_test(test_pvdma_spec_dead_idle),
 		planner_test(test_pvdma_spec_dead_after_refusal),
