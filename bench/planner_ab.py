@@ -3,12 +3,13 @@
 """A change to the planner's decisions, judged row by row against the old.
 
 Where planner_same.py asks that nothing change, this asks what did: every
-trace and every synthetic class at several apertures, under rfc and pvdma,
-and per pvdma row the host calls and failed maps before and after. A
-change that saves calls on the traces it was made for often costs failed
-maps or calls elsewhere (an over-aperture trace, another aperture): this
-shows every row that moved, the totals, and the rows where pvdma fails
-more maps than rfc (the planner's first guarantee, docs/planner.md).
+trace and every synthetic class (planner_report.py's) at several
+apertures, under rfc and pvdma, and per pvdma row the host calls and
+failed maps before and after. A change that saves calls on the traces it
+was made for often costs failed maps or calls elsewhere (an
+over-aperture trace, another aperture): this shows every row that moved,
+the totals, and the rows where pvdma fails more maps than rfc (the
+planner's first guarantee, docs/planner.md).
 
 Usage:
   planner_ab.py dump REPLAY OUT.jsonl TRACE...   replay everything at the
@@ -19,35 +20,23 @@ Usage:
                                                  anywhere
 """
 import json
-import subprocess
 import sys
 
+from planner_report import CLASSES
+from planner_sweep import replay
+
 APERTURES = ("512M", "1G", "1536M", "3G")
-SYNTHETIC = ("a-stream", "a-descend", "a-scatter", "a-fill", "b-pinned",
-             "c-context", "d-multictx", "e-upload", "f-longlists", "g-pool",
-             "h-keep", "h-lists", "i-infer", "j-texture", "k-regbatch",
-             "j-stream", "l-rereg")
-# the replay takes a few --synthetic at once
-SYNTH_AT_ONCE = 6
 KEPT = ("host_calls", "failed_maps", "verify_errors")
 
 
-def replay(prog, args):
-    out = subprocess.run([prog, "--json", "--quiet", "--policy", "rfc,pvdma"]
-                         + args, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line]
-
-
 def dump(prog, out, traces):
-    synth = [SYNTHETIC[i:i + SYNTH_AT_ONCE]
-             for i in range(0, len(SYNTHETIC), SYNTH_AT_ONCE)]
+    inputs = [list(traces)] + [["--synthetic", c] for c in CLASSES]
     with open(out, "w") as f:
         for ap in APERTURES:
-            inputs = [list(traces)] + [
-                [a for s in group for a in ("--synthetic", s)]
-                for group in synth]
             for inp in inputs:
-                for row in replay(prog, ["--aperture", ap] + inp):
+                rows, _ = replay(prog, ["--policy", "rfc,pvdma",
+                                        "--aperture", ap] + inp)
+                for row in rows:
                     kept = {k: row[k] for k in KEPT}
                     kept.update(trace=row["trace"], policy=row["policy"],
                                 aperture=ap)
