@@ -67,9 +67,10 @@ struct pvdma_policy_ops {
 	 * more of the maps being refused is refused (keeps_room())
 	 */
 	bool keeps_room;
-	/* under eviction pressure, excess trims that later misses keep
-	 * needing again stop (excess_regretted()); not for the fixed
-	 * block, a reference that must not adapt
+	/* excess trims that later misses keep needing again widen
+	 * speculation's share to the whole window space
+	 * (pvdma_trim_regretted()); not for the fixed block, a reference
+	 * that must not adapt
 	 */
 	bool excess_regrets;
 	/* a single map that straddles the top of a stream's last window:

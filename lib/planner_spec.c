@@ -21,16 +21,25 @@
 
 /*
  * What speculation may hold: a share of the window space (>> spec_shift)
- * or, while the aperture is mostly free, what is left of half of it
+ * or, while the aperture is mostly free, what is left of a larger share
  * beside the windows mappings use; as those grow, the excess is trimmed
- * back (pvdma_trim_excess()).
+ * back (pvdma_trim_excess()). That share is half the window space, so
+ * that a growing live set seldom waits for a trim - or the whole of it
+ * once later misses keep needing what excess trims gave back
+ * (pvdma_trim_regretted()): a driver that comes back to its older areas
+ * (llm-prefill-decode, vulkan-streaming: windows of 32-64 MiB over
+ * several GiB, revisited) misses each one again after its trim, while
+ * the aperture it was trimmed for stays empty. Speculation then gives
+ * way only when a map needs the room (pvdma_trim_needed()).
  */
 static u64 spec_free_share(const struct pvdma_planner *p)
 {
-	u64 held = pvdma_cache_bytes(p), half = pvdma_cache_budget(p) >> 1;
+	u64 held = pvdma_cache_bytes(p), share = pvdma_cache_budget(p);
 	u64 rest = held - PVDMA_MIN(held, p->stats.spec_aperture);
 
-	return half > rest ? half - rest : 0;
+	if (!pvdma_trim_regretted(p))
+		share >>= 1;
+	return share > rest ? share - rest : 0;
 }
 
 u64 pvdma_cache_spec_cap(const struct pvdma_planner *p)
@@ -65,8 +74,8 @@ u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 }
 
 /*
- * Is the aperture mostly free: does the free half beside the windows
- * mappings use exceed the fixed share? Then speculation is cheap to take
+ * Is the aperture mostly free: does the free share beside the windows
+ * mappings use (spec_free_share()) exceed the fixed one? Then speculation is cheap to take
  * back and may be recycled; under pressure it may not.
  */
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p)

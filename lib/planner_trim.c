@@ -299,7 +299,6 @@ static void excess_note(struct pvdma_planner *p, const struct pvdma_window *w)
 	p->excess_trimmed[i].gpa = w->gpa;
 	p->excess_trimmed[i].end = w->gpa + w->len;
 	p->excess_trims++;
-	p->excess_evictions = p->stats.evictions;
 	excess_halve(p);
 }
 
@@ -320,21 +319,17 @@ void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa)
 }
 
 /*
- * Do excess trims cost more than they save: under pressure (the aperture
- * not mostly free, idle windows evicted since the last such trim), did
- * more than a quarter of them give back speculation a later miss needed
- * again? Then the excess stays until a map needs the room
- * (pvdma_trim_needed()) instead of going back and forth every frame
- * (vkimport: imports re-cut every frame). Where nothing
- * is evicted the excess trim is what keeps speculation for new areas
- * (shmring, server-heavy at 3 GiB), so it stays.
+ * Did more than a quarter of the excess trims give back speculation a
+ * later miss needed again? Then speculation's share is the whole window
+ * space (spec_free_share()), which leaves no excess to trim: it stays
+ * until a map needs the room (pvdma_trim_needed()) instead of going back
+ * and forth every frame (vkimport: imports re-cut every frame). Not for
+ * a policy that must not adapt.
  */
-static bool excess_regretted(const struct pvdma_planner *p)
+bool pvdma_trim_regretted(const struct pvdma_planner *p)
 {
 	return p->policy->excess_regrets &&
-	       4 * p->excess_regrets > p->excess_trims &&
-	       !pvdma_cache_mostly_free(p) &&
-	       p->stats.evictions != p->excess_evictions;
+	       4 * p->excess_regrets > p->excess_trims;
 }
 
 /* Take unused parts back from the windows in use on @list, least
@@ -401,7 +396,6 @@ void pvdma_trim_excess(struct pvdma_planner *p)
 {
 	u64 cap = pvdma_cache_spec_cap(p), spec = p->stats.spec_aperture;
 
-	if (p->cfg.trim && !pvdma_bounce_reserved(p) && spec > cap &&
-	    !excess_regretted(p))
+	if (p->cfg.trim && !pvdma_bounce_reserved(p) && spec > cap)
 		trim_list(p, &p->spec_live, spec - cap, true);
 }

@@ -710,17 +710,11 @@ static void test_pvdma_supersede_idle_not_within(void **state)
 /*
  * Under pressure, speculation over its cap goes back with the next host
  * call (pvdma_trim_excess()), unless excess trims lately gave back what
- * later misses needed again while idle windows were being evicted: then
- * it stays until a map needs the room. A miss where such a trim took
- * speculation back counts as a regret (pvdma_trim_note_miss()).
+ * later misses needed again: then speculation's share is the whole
+ * aperture and it stays until a map needs the room. A miss where such a
+ * trim took speculation back counts as a regret (pvdma_trim_note_miss()).
  */
-enum excess_scene {
-	EXCESS_TRIMMED,		/* no regrets: trimmed, a miss there regrets */
-	EXCESS_REGRETTED,	/* regrets, pressure, evictions: kept */
-	EXCESS_NOT_EVICTING,	/* regrets, pressure, nothing evicted: trimmed */
-};
-
-static void excess_regret_scene(enum excess_scene scene)
+static void excess_regret_scene(bool regretted)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
@@ -735,19 +729,15 @@ static void excess_regret_scene(enum excess_scene scene)
 	assert_true(a_len >= 4 * MIB);
 	/* its speculation now over the cap */
 	h->p.cfg.spec_shift = 20;
-	if (scene != EXCESS_TRIMMED) {
+	if (regretted) {
 		h->p.excess_trims = 8;
 		h->p.excess_regrets = 8;
-		h->p.excess_evictions = h->p.stats.evictions +
-					(scene != EXCESS_NOT_EVICTING);
 	}
 	assert_int_equal(map1(h, 0x900000000ull, 4096), 0);
-	if (scene == EXCESS_REGRETTED) {
+	if (regretted) {
 		assert_int_equal(pvdma_window_by_bus(&h->p, s.bus)->len, a_len);
 	} else {
 		assert_true(pvdma_window_by_bus(&h->p, s.bus)->len < a_len);
-	}
-	if (scene == EXCESS_TRIMMED) {
 		assert_int_equal(h->p.excess_trims, 1);
 		/* a miss where it was trimmed back: a regret */
 		back = seg(x + a_len / 2, 4096);
@@ -762,25 +752,21 @@ static void excess_regret_scene(enum excess_scene scene)
 
 static void test_pvdma_excess_trim(void **state)
 {
-	excess_regret_scene(EXCESS_TRIMMED);
+	excess_regret_scene(false);
 }
 
 static void test_pvdma_excess_trim_regretted(void **state)
 {
-	excess_regret_scene(EXCESS_REGRETTED);
-}
-
-/* Regrets alone keep nothing where no idle window is being evicted. */
-static void test_pvdma_excess_trim_not_evicting(void **state)
-{
-	excess_regret_scene(EXCESS_NOT_EVICTING);
+	excess_regret_scene(true);
 }
 
 /*
- * ... nor while the aperture is mostly free, where the cap is what is
- * left of half of it: a window's speculation over that goes back.
+ * While the aperture is mostly free the cap is what is left of half of
+ * it, and a window's speculation over that goes back - unless excess
+ * trims are regretted: then the share is the whole aperture and it
+ * stays (spec_free_share()).
  */
-static void test_pvdma_excess_trim_mostly_free(void **state)
+static void excess_mostly_free_scene(bool regretted)
 {
 	struct harness *h = setup(PVDMA_POLICY_PVDMA, 1536 * MIB, 65536,
 				  PVDMA_BOUNCE_OFF, false);
@@ -795,16 +781,30 @@ static void test_pvdma_excess_trim_mostly_free(void **state)
 	spec = h->p.stats.spec_aperture;
 	assert_true(spec > 448 * MIB);
 	h->p.excess_trims = 8;
-	h->p.excess_regrets = 8;
-	h->p.excess_evictions = h->p.stats.evictions + 1;
+	h->p.excess_regrets = regretted ? 8 : 1;
 	trims = h->p.stats.trims;
 	/* the rest under a quarter, all held over half of it */
 	big = seg(0x100000000ull, 768 * MIB - spec + 32 * MIB);
 	assert_int_equal(pvdma_map(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
 	assert_true(pvdma_cache_mostly_free(&h->p));
-	assert_true(h->p.stats.trims > trims);
+	if (regretted) {
+		assert_int_equal(h->p.stats.trims, trims);
+		assert_int_equal(h->p.stats.spec_aperture, spec);
+	} else {
+		assert_true(h->p.stats.trims > trims);
+	}
 	assert_in_sync(h);
 	free(h);
+}
+
+static void test_pvdma_excess_trim_mostly_free(void **state)
+{
+	excess_mostly_free_scene(false);
+}
+
+static void test_pvdma_excess_regret_widens(void **state)
+{
+	excess_mostly_free_scene(true);
 }
 
 /*
@@ -4409,8 +4409,8 @@ int main(void)
 		planner_test(test_pvdma_supersede_idle_not_within),
 		planner_test(test_pvdma_excess_trim),
 		planner_test(test_pvdma_excess_trim_regretted),
-		planner_test(test_pvdma_excess_trim_not_evicting),
 		planner_test(test_pvdma_excess_trim_mostly_free),
+		planner_test(test_pvdma_excess_regret_widens),
 		planner_test(test_pvdma_trim_least_hit),
 		planner_test(test_pvdma_first_small_pressure),
 		planner_test(test_pvdma_trim_after_unmap),

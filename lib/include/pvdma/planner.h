@@ -459,7 +459,6 @@ struct pvdma_planner {
 	u32 excess_next;
 	u32 excess_trims;
 	u32 excess_regrets;
-	u64 excess_evictions;
 	/* the largest window a new area wanted this call and speculation's
 	 * budget could not give (pvdma_cache_spec_starved()), and how long
 	 * (in map requests) idle windows lay before a map used them again,
