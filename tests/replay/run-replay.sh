@@ -221,11 +221,6 @@ KNOWN_MISSES = {
         "upload heaps as rfc, each a host call saved; pvdma fails about "
         "half as many and pays a call or more for each heap it maps "
         "(docs/performance.md)",
-    ("h200/llm-prefill-decode", "30x"):
-        "speculation's cap: grown windows hold at most half the free "
-        "aperture, past the hit-scaled budget a list's misses get exact "
-        "windows, where a fixed block keeps every block the trace touches "
-        "(docs/performance.md)",
 }
 
 # Every trace's and class's row of the fixed block at each size.
