@@ -75,8 +75,9 @@ u64 pvdma_cache_spec_left(const struct pvdma_planner *p)
 
 /*
  * Is the aperture mostly free: does the free share beside the windows
- * mappings use (spec_free_share()) exceed the fixed one? Then speculation is cheap to take
- * back and may be recycled; under pressure it may not.
+ * mappings use (spec_free_share()) exceed the fixed one? Then
+ * speculation is cheap to take back and may be recycled; under pressure
+ * it may not.
  */
 bool pvdma_cache_mostly_free(const struct pvdma_planner *p)
 {
