@@ -85,11 +85,11 @@ static inline u64 pvdma_win_reclaimable(const struct pvdma_window *w)
 }
 
 void pvdma_spec_list_del(struct pvdma_planner *p, struct pvdma_window *w);
-void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa);
-bool pvdma_trim_regretted(const struct pvdma_planner *p);
 
 /* ---- trims (planner_trim.c) ------------------------------------------ */
 
+void pvdma_trim_note_miss(struct pvdma_planner *p, u64 gpa);
+bool pvdma_trim_regretted(const struct pvdma_planner *p);
 void pvdma_trim_needed(struct pvdma_planner *p, u64 bytes);
 void pvdma_trim_excess(struct pvdma_planner *p);
 u64 pvdma_trim_spec(struct pvdma_planner *p, u64 bytes);
