@@ -11,8 +11,9 @@
 # fails unmutated (twice: once may be the machine's load) cannot judge, and
 # the next suite of the list is asked. Each suite's unmutated run happens
 # once, the first time a mutation reaches it. Writes
-# build/mutate/report.md and, on a run of every mutation, the table
-# between the mutate markers of docs/testing.md.
+# build/mutate/report.md and merges its rows into the table between the
+# mutate markers of docs/testing.md (scripts/mutate_table.py: each row
+# names the commit it was judged at, so a run of a few keeps the rest).
 #
 # Every anchor (the text a mutation replaces) must occur exactly once in
 # its file: one found twice is refused, not guessed at. --check only
@@ -281,22 +282,9 @@ other=$((total - caught - missed - notrun))
 	done <"$results"
 } >"$work/report.md"
 cat "$work/report.md"
-if [ -z "$ids" ] && [ "${MUTATE_DOC:-1}" != 0 ]; then
-	python3 - "$work/report.md" docs/testing.md <<'PY'
-import sys
-
-report, doc = sys.argv[1:3]
-begin, end = "<!-- mutate:begin -->\n", "<!-- mutate:end -->\n"
-with open(doc) as f:
-    text = f.read()
-if begin not in text or end not in text:
-    sys.exit("docs/testing.md has no mutate markers")
-with open(report) as f:
-    table = f.read()
-head, rest = text.split(begin, 1)
-with open(doc, "w") as f:
-    f.write(head + begin + table + end + rest.split(end, 1)[1])
-PY
-	say "docs/testing.md: the table written"
+if [ "${MUTATE_DOC:-1}" != 0 ]; then
+	python3 scripts/mutate_table.py "$results" "$table" docs/testing.md \
+		"$rev" "$(date -u +%Y-%m-%d)" || exit 2
+	say "docs/testing.md: the table merged (rows of this run at $rev)"
 fi
 [ "$missed" -eq 0 ] && [ "$other" -eq 0 ]
