@@ -10,8 +10,12 @@ and aperture this replays it under rfc and pvdma, under the oracle (run
 alone) and, unless --quick, under the fixed block at every size of
 bench/hindsight.py's BLOCKS, and checks what docs/planner.md promises:
 
-  rfc       pvdma fails no more maps than rfc
-  fits      pvdma fails no map when the oracle fails none
+  rfc       pvdma fails no more maps than rfc (beside it: the oracle's
+            failures, rfc's id collisions and the MiB each policy's failed
+            maps asked for - more maps but fewer bytes is room that went
+            to larger maps, not room wasted)
+  fits      pvdma fails no map when the oracle fails none (beside it: the
+            live set's peak share of the aperture, the oracle's peak)
   host      every failed map was refused at admission: none cost a call
   limits    peak aperture and mappings within the limits, every mapping
             verified, no planner warning
@@ -36,7 +40,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from hindsight import BLOCKS, TIMES_BEST_BLOCK, best_block
-from planner_sweep import flags
+from planner_sweep import MIB, flags
 
 APERTURES = ("512M", "1536M", "3G")
 # --quick's seeds: none of the tables' (1-3), those of 100-130 that keep
@@ -56,12 +60,24 @@ def replay(binary, args):
 
 
 def rfc_context(rows):
-    """The oracle's failures and rfc's id collisions beside an rfc row."""
+    """The oracle's failures, rfc's id collisions and the bytes each
+    policy's failed maps asked for, beside an rfc row: more maps failed
+    but fewer bytes is room given to larger maps, not room wasted."""
     said = "oracle %d" % rows["oracle"]["failed_maps"]
     collided = rows["rfc"]["id_collisions"]
     if collided:
         said += ", rfc %d by id collision" % collided
+    said += "; failed MiB: pvdma %d, rfc %d, oracle %d" % tuple(
+        rows[p]["failed_bytes"] // MIB for p in ("pvdma", "rfc", "oracle"))
     return said
+
+
+def fits_context(rows):
+    """How full the live set gets, beside a fits row: the oracle maps
+    exactly the live 16 KiB pages, so its peak is the live set's."""
+    o = rows["oracle"]
+    return "live set's peak %.1f%% of the aperture" % (
+        100.0 * o["peak_aperture_bytes"] / o["aperture"])
 
 
 def commands(binary, seed, aperture, mix="mix"):
@@ -192,7 +208,9 @@ def main():
         # are id collisions (lib/planner_rfc.c), it dropped maps whose
         # room served later ones: both said, still a violation
         got = ["%s (%s)" % (g, rfc_context(rows))
-               if g.startswith("rfc:") and "oracle" in rows else g
+               if g.startswith("rfc:") and "oracle" in rows else
+               "%s (%s)" % (g, fits_context(rows))
+               if g.startswith("fits:") and "oracle" in rows else g
                for g in got]
         best = best_block(rows) if "rfc" in rows and blocks else None
         ratio = None

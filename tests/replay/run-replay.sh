@@ -541,6 +541,24 @@ def refused_first(name, label, bound):
 
 refused_first("a-scatter", "a-scatter at 3G", 2)
 refused_first("e-upload", "e-upload at 1G", 1000)
+
+# failed_bytes: what the failed maps asked for. a-scatter's maps are all
+# 2 MiB and some fail whatever the policy, the oracle's too; the
+# oracle's peak is the live set's in 16 KiB pages, within its aperture.
+scatter = dict(load(sys.argv[9]).get("synthetic:a-scatter", {}))
+scatter.update({"oracle": r for p, r in
+                classes.get("synthetic:a-scatter", {}).items()
+                if p == "oracle"})
+for pol in ("rfc", "pvdma", "oracle"):
+    r = scatter.get(pol)
+    check(r and r["failed_maps"] and
+          r["failed_bytes"] == r["failed_maps"] * (2 << 20),
+          "a-scatter: %s failed_bytes %s == failed_maps %s x 2 MiB"
+          % (pol, r and r["failed_bytes"], r and r["failed_maps"]))
+orc = scatter.get("oracle")
+check(orc and 0 < orc["peak_aperture_bytes"] <= orc["aperture"],
+      "a-scatter: the oracle's peak_aperture_bytes %s within its aperture"
+      % (orc and orc["peak_aperture_bytes"]))
 st3 = load(sys.argv[9]).get("synthetic:storm4k", {}).get("pvdma")
 if st3:
     check(st3["peak_aperture_bytes"] * 8 <= st3["aperture"] * 5 and

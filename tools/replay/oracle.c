@@ -41,7 +41,7 @@ static int cmp_u64(const void *a, const void *b)
 void oracle_log_map(struct oracle_log *log, const struct pvdma_seg *segs,
 		    u32 n)
 {
-	u64 first, i, j, k;
+	u64 first, i, j, k, bytes = 0;
 
 	if (!log)
 		return;
@@ -51,6 +51,7 @@ void oracle_log_map(struct oracle_log *log, const struct pvdma_seg *segs,
 		u64 hi = (segs[i].gpa + segs[i].len - 1) /
 			 PVDMA_DART_PAGE_SIZE;
 
+		bytes += segs[i].len;
 		for (j = lo; j <= hi && !log->oom; j++)
 			log->oom |= !log_push(&log->pages, &log->npages,
 					      &log->pages_cap, j);
@@ -62,6 +63,7 @@ void oracle_log_map(struct oracle_log *log, const struct pvdma_seg *segs,
 			log->pages[k++] = log->pages[i];
 	log->npages = k;
 	log->oom |= !log_push(&log->maps, &log->nmaps, &log->maps_cap, first);
+	log->oom |= !log_push(&log->bytes, &log->nbytes, &log->bytes_cap, bytes);
 	log->oom |= !log_push(&log->events, &log->nevents, &log->events_cap,
 			      (log->nmaps - 1) << 1);
 }
@@ -92,6 +94,7 @@ struct oracle {
 	struct oracle_page *tab;
 	u64 mask;
 	u64 live, mapped, limit;	/* pages */
+	u64 peak;			/* most pages live at once */
 	u32 call;
 };
 
@@ -173,6 +176,7 @@ static void oracle_live(struct oracle *o, const struct oracle_log *log, u64 m,
 		if (delta > 0 && !p->live++) {
 			p->live_since = o->call;
 			o->live++;
+			o->peak = PVDMA_MAX(o->peak, o->live);
 		} else if (delta < 0 && p->live == 1) {
 			/* its mapping outlives it until the next call */
 			if (oracle_is_mapped(o, p))
@@ -223,6 +227,7 @@ int oracle_run(const struct oracle_log *log, u64 aperture,
 			if (o.live + extra > o.limit) {
 				failed[m] = true;
 				res->failed_maps++;
+				res->failed_bytes += log->bytes[m];
 				continue;
 			}
 		}
@@ -231,6 +236,8 @@ int oracle_run(const struct oracle_log *log, u64 aperture,
 		res->host_maps++;
 		oracle_live(&o, log, m, 1);
 	}
+	/* it maps exactly the live pages: its peak is the live set's */
+	res->peak_aperture_bytes = o.peak * PVDMA_DART_PAGE_SIZE;
 	free(o.tab);
 	free(failed);
 	return 0;
@@ -240,5 +247,6 @@ void oracle_log_free(struct oracle_log *log)
 {
 	free(log->pages);
 	free(log->maps);
+	free(log->bytes);
 	free(log->events);
 }

@@ -24,6 +24,8 @@ struct oracle_log {
 	u64 npages, pages_cap;
 	u64 *maps;		/* map i's pages: [maps[i], maps[i + 1]) */
 	u64 nmaps, maps_cap;
+	u64 *bytes;		/* map i's bytes, as the driver asked */
+	u64 nbytes, bytes_cap;
 	u64 *events;		/* map i: i << 1; unmap of map i: i << 1 | 1 */
 	u64 nevents, events_cap;
 	bool oom;

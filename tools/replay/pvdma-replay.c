@@ -362,6 +362,7 @@ static void print_json(const char *trace, const struct replay_options *opt,
 	jsonw_u64(&w, "peak_aperture_bytes", r->peak_aperture_bytes);
 	jsonw_u64(&w, "peak_live_bytes", r->peak_live_bytes);
 	jsonw_u64(&w, "failed_maps", r->failed_maps);
+	jsonw_u64(&w, "failed_bytes", r->failed_bytes);
 	jsonw_u64(&w, "bounced_bytes", r->bounced_bytes);
 	jsonw_u64(&w, "spec_waste_peak_bytes", r->spec_waste_peak);
 	jsonw_u64(&w, "spec_waste_end_bytes", r->spec_waste_end);

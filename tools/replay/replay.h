@@ -116,6 +116,7 @@ struct replay_result {
 	u64 hidden_invented;	/* hidden entries at invented addresses */
 	u64 fills_refused;	/* lay->fills_refused */
 	u64 failed_maps;
+	u64 failed_bytes;	/* what the failed maps asked for */
 	u64 invalid_maps;	/* events the replay could not form a map of */
 	u64 unmatched_unmaps;
 	u64 implied_unmaps;	/* unrecordable unmaps of re-mapped long lists */

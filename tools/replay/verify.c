@@ -51,6 +51,7 @@ void replay_record_failure(struct replay *rp, u64 bytes, u32 nsegs)
 	char sz[32], live[32], pinned[32], need[32], max[32], peak[32];
 
 	res->failed_maps++;
+	res->failed_bytes += bytes;
 	if (f->reason < PVDMA_FAIL_COUNT)
 		res->fail_by_reason[f->reason]++;
 	if (res->first_failure[0])
