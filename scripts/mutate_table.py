@@ -19,6 +19,7 @@ Usage: mutate_table.py RESULTS TABLE DOC REV DATE
   REV      the commit the results were judged at
   DATE     the day of the run (YYYY-MM-DD)
 """
+import re
 import sys
 
 BEGIN, END = "<!-- mutate:begin -->\n", "<!-- mutate:end -->\n"
@@ -40,8 +41,14 @@ def table_ids(path):
 
 
 def cells(line):
-    """The cells of a markdown table row."""
-    return [c.strip() for c in line.strip().strip("|").split("|")]
+    """The cells of a markdown table row (a cell's own "|" is "\\|")."""
+    return [c.strip() for c in
+            re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+
+
+def cell(text):
+    """@text as a table cell."""
+    return text.replace("|", "\\|")
 
 
 def old_rows(block):
@@ -76,8 +83,8 @@ def new_rows(path, rev):
             mid, file, suites, what, result = line.rstrip("\n").split("\t")
             if result == "MISSED":
                 result = "**MISSED**"
-            rows[mid] = [mid, file, what, suites.replace(",", ", "), result,
-                         rev]
+            rows[mid] = [mid, file, cell(what), suites.replace(",", ", "),
+                         cell(result), rev]
     return rows
 
 
@@ -113,7 +120,7 @@ def merge(block, results, table, rev, date):
         elif mid in old:
             rows.append(old[mid])
         else:
-            rows.append([mid, file, what, suites.replace(",", ", "),
+            rows.append([mid, file, cell(what), suites.replace(",", ", "),
                          NOT_YET, "-"])
     lines = [summary(rows, rev, date), "", HEAD, "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

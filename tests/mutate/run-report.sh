@@ -35,6 +35,7 @@ EOF
 	echo "rerun${tab}lib/a.c${tab}unit:a,replay${tab}a new text${tab}x${tab}y"
 	echo "vm${tab}lib/b.c${tab}e2e${tab}one a VM judges${tab}x${tab}y"
 	echo "new${tab}lib/c.c${tab}unit:c${tab}an added one${tab}x${tab}y"
+	echo "pipe${tab}lib/c.c${tab}unit:c${tab}a | in its text${tab}x${tab}y"
 } >"$t/table.tsv"
 {
 	echo "rerun${tab}lib/a.c${tab}unit:a,replay${tab}a new text${tab}MISSED"
@@ -56,12 +57,14 @@ expect "a mutation gone from the table loses its row" '! grep -q "^| gone |" "$d
 expect "a new mutation says it was not run" \
 	'grep -qxF "| new | lib/c.c | an added one | unit:c | not run since it was added | - |" "$d"'
 expect "the summary is counted from the rows" \
-	'grep -qF "(aaaaaaa (2), bbbbbbb (1); the last run on 2026-02-02, at bbbbbbb): 2 of 4 caught, 1 missed, 1 not run, 0 not judged" "$d"'
+	'grep -qF "(aaaaaaa (2), bbbbbbb (1); the last run on 2026-02-02, at bbbbbbb): 2 of 5 caught, 1 missed, 2 not run, 0 not judged" "$d"'
+expect "a | in a cell is escaped" \
+	'grep -qxF "| pipe | lib/c.c | a \\| in its text | unit:c | not run since it was added | - |" "$d"'
 cp "$d" "$t/before.md"
 : >"$t/none"
 check "merging nothing" python3 scripts/mutate_table.py "$t/none" \
 	"$t/table.tsv" "$d" ccccccc 2026-03-03
-expect "merging nothing changes no row" \
+expect "merging nothing changes no row (an escaped | read back)" \
 	'[ "$(grep "^| " "$d")" = "$(grep "^| " "$t/before.md")" ]'
 printf 'no markers\n' >"$t/bare.md"
 check_exit "a file without the markers is refused" 1 \
