@@ -348,6 +348,11 @@ struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w)
 	return gpa_entry(pvdma_avl_next(&w->gpa_node));
 }
 
+struct pvdma_window *pvdma_gpa_prev(struct pvdma_window *w)
+{
+	return gpa_entry(pvdma_avl_prev(&w->gpa_node));
+}
+
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p)
 {
 	return gpa_entry(pvdma_avl_first(&p->by_gpa));

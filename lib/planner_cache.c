@@ -849,6 +849,71 @@ static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
 	return true;
 }
 
+/*
+ * Idle windows wholly inside a miss's grown range [@lo, @hi), beside it,
+ * give way to it rather than cut it: the grown window serves every page
+ * they held, so the hits they were kept for still hit, and a new area
+ * laid over an old phase's small windows (a context's pages among the
+ * pages of heaps since let go) gets the window its speculation sized,
+ * not one cut to each gap between them. Those nearest the miss first,
+ * at most SWALLOW_MAX a side; not once a map was refused for want of
+ * aperture (refused_len), as win_supersede_idle(). Here only looked
+ * at: @m's neighbours become the first windows that stay, and
+ * swallow_commit() takes the others out once the range is kept.
+ */
+#define SWALLOW_MAX	64
+
+static bool swallowed(const struct pvdma_window *w, u64 lo, u64 hi)
+{
+	return w && w->state == PVDMA_WIN_IDLE && w->gpa >= lo &&
+	       w->gpa + w->len <= hi;
+}
+
+static void swallow_idle(struct pvdma_planner *p, struct pvdma_miss *m,
+			 u64 lo, u64 hi)
+{
+	struct pvdma_window *a = (struct pvdma_window *)m->prev;
+	struct pvdma_window *b = (struct pvdma_window *)m->next;
+	u32 n;
+
+	if (p->refused_len || (lo == m->lo && hi == m->hi))
+		return;
+	for (n = 0; n < SWALLOW_MAX && swallowed(a, lo, m->lo); n++)
+		a = pvdma_gpa_prev(a);
+	for (n = 0; n < SWALLOW_MAX && swallowed(b, m->hi, hi); n++)
+		b = pvdma_gpa_next(b);
+	m->prev = a;
+	m->next = b;
+}
+
+/*
+ * The window [@lo, @hi) is kept: the idle windows between @m's old
+ * neighbours (@prev, @next as the lookup found them) and its new ones
+ * leave the index. True if any did.
+ */
+static bool swallow_commit(struct pvdma_planner *p,
+			   const struct pvdma_miss *m,
+			   struct pvdma_window *prev,
+			   struct pvdma_window *next)
+{
+	struct pvdma_window *x;
+	bool any = false;
+
+	while (prev && prev != m->prev) {
+		x = pvdma_gpa_prev(prev);
+		win_unshare(p, prev);
+		prev = x;
+		any = true;
+	}
+	while (next && next != m->next) {
+		x = pvdma_gpa_next(next);
+		win_unshare(p, next);
+		next = x;
+		any = true;
+	}
+	return any;
+}
+
 /* A record for a new window; idle windows give theirs up if need be. */
 static struct pvdma_window *cache_win_alloc(struct pvdma_planner *p)
 {
@@ -1028,6 +1093,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 		}
 	}
 	room = p->miss_over_idle ? m.idle_room : m.room;
+	swallow_idle(p, &m, lo, hi);
 	shared = clip_extent(p, &m, seg->gpa, &lo, &hi);
 	if (!shared && win_supersede(p, &m, prev, next, &lo, &hi)) {
 		shared = true;
@@ -1035,6 +1101,10 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	} else if (!shared || hi - lo > room || bus_refused(p, hi - lo)) {
 		lo = m.lo;
 		hi = m.hi;
+		m.prev = prev;	/* none gave way */
+		m.next = next;
+	} else if (swallow_commit(p, &m, prev, next)) {
+		near = false;	/* its neighbours left the index */
 	}
 	w = cache_win_alloc(p);
 	if (!w) {

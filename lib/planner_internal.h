@@ -147,6 +147,7 @@ pvdma_gpa_floor_cursor(struct pvdma_planner *p, u64 gpa)
 }
 
 struct pvdma_window *pvdma_gpa_next(struct pvdma_window *w);
+struct pvdma_window *pvdma_gpa_prev(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 					  u64 gpa, u64 len);

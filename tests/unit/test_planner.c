@@ -2661,6 +2661,48 @@ static void test_pvdma_spec_dead_after_refusal(void **state)
 }
 
 /*
+ * A new area laid over an old phase's small idle windows (a long list's
+ * scattered pages, let go): the miss's grown window takes their place
+ * rather than being cut to the gap between two of them, so the pages
+ * between them hit it too, and so do theirs (swallow_idle()). Cut to the
+ * gap, every page between them was a host call of its own.
+ */
+static void test_pvdma_grown_swallows_idle(void **state)
+{
+	struct harness *h = setup(PVDMA_POLICY_PVDMA, GIB, 1024,
+				  PVDMA_BOUNCE_OFF, false);
+	static struct pvdma_seg l[128];
+	const u64 area = 50 * GIB, step = MIB;
+	struct pvdma_seg s;
+	u64 calls;
+	int i;
+
+	/* its first miss speculates far away, the others get exact windows
+	 * (a long list's later misses do not speculate)
+	 */
+	l[0] = seg(10 * GIB, 4096);
+	for (i = 1; i < 128; i++)
+		l[i] = seg(area + (u64)i * step, 4096);
+	assert_int_equal(pvdma_map(&h->p, l, 128, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_window_by_bus(&h->p, l[64].bus)->len, PAGE);
+	assert_int_equal(pvdma_unmap(&h->p, l, 128, PVDMA_DIR_TO_DEVICE), 0);
+
+	s = seg(area + 64 * step + step / 2, 4096);
+	assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_true(pvdma_window_by_bus(&h->p, s.bus)->len >= 32 * step);
+	calls = h->p.stats.host_calls;
+	for (i = 65; i < 81; i++) {	/* its window is 32 MiB or more */
+		s = seg(area + (u64)i * step + step / 2, 4096);
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+		s = seg(area + (u64)i * step, 4096);
+		assert_int_equal(pvdma_map(&h->p, &s, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	}
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
  * A list that hits both ends of a window, splits it with a trim, then
  * fails (the host, with less room than the planner thinks, refuses its
  * new window). Its cookies name the window's record, which keeps only
@@ -4456,6 +4498,7 @@ int main(void)
 		planner_test(test_pvdma_list_holes_no_chunk_map),
 		planner_test(test_pvdma_holes_keep_room),
 		planner_test(test_pvdma_spec_dead_idle),
+		planner_test(test_pvdma_grown_swallows_idle),
 		planner_test(test_pvdma_spec_dead_after_refusal),
 		planner_test(test_pvdma_undo_split_window),
 		planner_test(test_dart_trim),
