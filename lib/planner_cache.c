@@ -857,7 +857,8 @@ static bool win_supersede(struct pvdma_planner *p, const struct pvdma_miss *m,
  * pages of heaps since let go) gets the window its speculation sized,
  * not one cut to each gap between them. Those nearest the miss first,
  * at most SWALLOW_MAX a side; not once a map was refused for want of
- * aperture (refused_len), as win_supersede_idle(). Here only looked
+ * aperture (refused_len), as win_supersede_idle(), nor for a policy
+ * that must not adapt (the fixed block). Here only looked
  * at: @m's neighbours become the first windows that stay, and
  * swallow_commit() takes the others out once the range is kept.
  */
@@ -876,7 +877,8 @@ static void swallow_idle(struct pvdma_planner *p, struct pvdma_miss *m,
 	struct pvdma_window *b = (struct pvdma_window *)m->next;
 	u32 n;
 
-	if (p->refused_len || (lo == m->lo && hi == m->hi))
+	if (!p->policy->swallows_idle || p->refused_len ||
+	    (lo == m->lo && hi == m->hi))
 		return;
 	for (n = 0; n < SWALLOW_MAX && swallowed(a, lo, m->lo); n++)
 		a = pvdma_gpa_prev(a);

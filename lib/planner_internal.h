@@ -73,6 +73,11 @@ struct pvdma_policy_ops {
 	 * that must not adapt
 	 */
 	bool excess_regrets;
+	/* idle windows inside a miss's grown range give way to it
+	 * (swallow_idle()); not for the fixed block, whose blocks are the
+	 * reference as they fall
+	 */
+	bool swallows_idle;
 	/* a single map that straddles the top of a stream's last window:
 	 * the stream's next window, [*lo, *hi) from m->lo (that window's
 	 * end), mapped with it in one host call (optional; empty: none)

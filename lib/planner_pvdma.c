@@ -456,6 +456,7 @@ const struct pvdma_policy_ops pvdma_policy_pvdma = {
 	.spec_gives_way	= true,
 	.growth_evicts	= true,
 	.excess_regrets	= true,
+	.swallows_idle	= true,
 	.keeps_returned	= true,
 	.keeps_room	= true,
 	.read_ahead	= pvdma_read_ahead,
