@@ -22,7 +22,8 @@ Usage: mutate_table.py RESULTS TABLE DOC REV DATE
 import re
 import sys
 
-BEGIN, END = "<!-- mutate:begin -->\n", "<!-- mutate:end -->\n"
+from docblocks import prose_and_blocks, splice
+
 HEAD = ("| mutation | file | what it switches off or breaks | suites run "
         "| result | judged at |")
 NOT_YET = "not run since it was added"
@@ -52,17 +53,17 @@ def cell(text):
 
 
 def old_rows(block):
-    """id -> row cells of the table in @block, each with its commit.
+    """id -> row cells of the table in @block (its lines), each with its
+    commit.
 
     A block written before rows named their commit (five cells) takes
     the commit of its summary line ("Mutations of commit X, ...").
     """
     commit = "-"
-    first = block.split("\n", 1)[0]
-    if first.startswith("Mutations of commit "):
-        commit = first.split()[3].rstrip(",")
+    if block and block[0].startswith("Mutations of commit "):
+        commit = block[0].split()[3].rstrip(",")
     rows = {}
-    for line in block.splitlines():
+    for line in block:
         if not line.startswith("| ") or line.startswith("| mutation |"):
             continue
         c = cells(line)
@@ -109,7 +110,8 @@ def summary(rows, rev, date):
 
 
 def merge(block, results, table, rev, date):
-    """The mutate block @block with @results (this run) merged in."""
+    """The lines of the mutate block @block with @results (this run)
+    merged in."""
     old = old_rows(block)
     rows = []
     for mid, (file, suites, what) in table.items():
@@ -123,8 +125,7 @@ def merge(block, results, table, rev, date):
             rows.append([mid, file, cell(what), suites.replace(",", ", "),
                          NOT_YET, "-"])
     lines = [summary(rows, rev, date), "", HEAD, "|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def main(argv):
@@ -133,14 +134,15 @@ def main(argv):
     results_path, table_path, doc, rev, date = argv[1:]
     with open(doc) as f:
         text = f.read()
-    if BEGIN not in text or END not in text:
+    block = next((body for name, _, _, body in prose_and_blocks(text)[1]
+                  if name == "mutate"), None)
+    new = None if block is None else splice(
+        text, "mutate", merge(block, new_rows(results_path, rev),
+                              table_ids(table_path), rev, date))
+    if new is None:
         sys.exit("mutate_table.py: %s has no mutate markers" % doc)
-    head, rest = text.split(BEGIN, 1)
-    block, tail = rest.split(END, 1)
-    block = merge(block, new_rows(results_path, rev), table_ids(table_path),
-                  rev, date)
     with open(doc, "w") as f:
-        f.write(head + BEGIN + block + END + tail)
+        f.write(new)
 
 
 if __name__ == "__main__":
