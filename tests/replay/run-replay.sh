@@ -523,10 +523,13 @@ for name, by in sorted(load(sys.argv[8]).items()):
 
 # Other apertures: a-scatter at 3G (the host's bus space fragments) and
 # e-upload at 1G (heaps of scattered pages, most over the aperture).
+wide = load(sys.argv[9])
+
+
 def refused_first(name, label, bound):
     """At a non-default aperture: failures no more than rfc's, every one
     refused at admission (none reaching the host), calls within bound."""
-    rows = load(sys.argv[9]).get("synthetic:" + name, {})
+    rows = wide.get("synthetic:" + name, {})
     if not all(p in rows for p in ("rfc", "pvdma")):
         check(False, "%s: rfc and pvdma rows present" % label)
         return
@@ -545,21 +548,19 @@ refused_first("e-upload", "e-upload at 1G", 1000)
 # failed_bytes: what the failed maps asked for. a-scatter's maps are all
 # 2 MiB and some fail whatever the policy, the oracle's too; the
 # oracle's peak is the live set's in 16 KiB pages, within its aperture.
-scatter = dict(load(sys.argv[9]).get("synthetic:a-scatter", {}))
-scatter.update({"oracle": r for p, r in
-                classes.get("synthetic:a-scatter", {}).items()
-                if p == "oracle"})
+scatter = dict(wide.get("synthetic:a-scatter", {}))
+scatter["oracle"] = classes.get("synthetic:a-scatter", {}).get("oracle")
 for pol in ("rfc", "pvdma", "oracle"):
     r = scatter.get(pol)
     check(r and r["failed_maps"] and
           r["failed_bytes"] == r["failed_maps"] * (2 << 20),
           "a-scatter: %s failed_bytes %s == failed_maps %s x 2 MiB"
           % (pol, r and r["failed_bytes"], r and r["failed_maps"]))
-orc = scatter.get("oracle")
+orc = scatter["oracle"]
 check(orc and 0 < orc["peak_aperture_bytes"] <= orc["aperture"],
       "a-scatter: the oracle's peak_aperture_bytes %s within its aperture"
       % (orc and orc["peak_aperture_bytes"]))
-st3 = load(sys.argv[9]).get("synthetic:storm4k", {}).get("pvdma")
+st3 = wide.get("synthetic:storm4k", {}).get("pvdma")
 if st3:
     check(st3["peak_aperture_bytes"] * 8 <= st3["aperture"] * 5 and
           st3["failed_maps"] == 0,
