@@ -71,6 +71,8 @@ static struct bench *bench_new(enum pvdma_policy policy, u64 aperture,
 		abort();
 	pvdma_planner_default_config(&cfg, policy, PAGE, aperture, max_mappings);
 	cfg.max_window = max_window;
+	cfg.bus_base = dcfg.bus_base;
+	cfg.bus_limit = dcfg.bus_limit;
 	mem.windows = b->windows;
 	mem.nwindows = MAX_WINDOWS;
 	mem.ops = b->ops;

@@ -268,6 +268,15 @@ static int pvdma_domain_config(struct pvdma_domain *d,
 	cfg->spec_shift = pvdma_params.spec_shift;
 	cfg->max_window = pvdma_params.max_window;
 	cfg->bounce = pvdma_params.bounce;
+	/* where the host places windows: the planner asks for none that no
+	 * free range of it holds (nonsense bounds: learned from refusals)
+	 */
+	cfg->bus_base = pvdma_le64(READ_ONCE(hdr->bus_base));
+	cfg->bus_limit = pvdma_le64(READ_ONCE(hdr->bus_limit));
+	if (cfg->bus_base >= cfg->bus_limit) {
+		cfg->bus_base = 0;
+		cfg->bus_limit = 0;
+	}
 	/* partial unmaps, if the host took them at HELLO */
 	cfg->trim = pvdma_le32(READ_ONCE(hdr->guest_features)) &
 		    PVDMA_FEAT_TRIM;

@@ -201,16 +201,11 @@ void pvdma_win_free(struct pvdma_planner *p, struct pvdma_window *w)
 		pvdma_chunks_detach(p, w);
 }
 
-/* ---- indexes: by guest-physical start, by bus address ---------------- */
+/* ---- the index by guest-physical start -------------------------------- */
 
 static inline struct pvdma_window *gpa_entry(struct pvdma_avl_node *n)
 {
 	return n ? container_of(n, struct pvdma_window, gpa_node) : NULL;
-}
-
-static inline struct pvdma_window *bus_entry(struct pvdma_avl_node *n)
-{
-	return n ? container_of(n, struct pvdma_window, bus_node) : NULL;
 }
 
 /* Ordered by (gpa, len): unique for pvdma's disjoint windows and for
@@ -376,95 +371,6 @@ struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 	return NULL;
 }
 
-/*
- * Where a host call's last window went in the bus index: the host hands
- * out bus ranges lowest first, so a batch's windows often lie one after
- * the other, and the next one then goes between @last and @next (its
- * successor, known from @last's own insert) with no descent.
- */
-struct bus_hint {
-	struct pvdma_window *last, *next;
-};
-
-static void bus_insert_hinted(struct pvdma_planner *p, struct pvdma_window *w,
-			      struct bus_hint *h)
-{
-	struct pvdma_avl_node **link = &p->by_bus.node, *parent = NULL;
-	struct pvdma_window *after = NULL;
-
-	if (h->last && h->last->bus < w->bus &&
-	    (!h->next || w->bus < h->next->bus) &&
-	    pvdma_avl_insert_between(&p->by_bus, &w->bus_node,
-				     &h->last->bus_node,
-				     h->next ? &h->next->bus_node : NULL,
-				     NULL)) {
-		h->last = w;
-		return;
-	}
-	while (*link) {
-		parent = *link;
-		if (w->bus < bus_entry(parent)->bus) {
-			after = bus_entry(parent);
-			link = &parent->left;
-		} else {
-			link = &parent->right;
-		}
-	}
-	pvdma_avl_link(&w->bus_node, parent, link);
-	pvdma_avl_insert_fixup(&p->by_bus, &w->bus_node, NULL);
-	h->last = w;
-	h->next = after;
-}
-
-void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w)
-{
-	struct bus_hint none = { NULL, NULL };
-
-	bus_insert_hinted(p, w, &none);
-}
-
-/*
- * @w just after @last in the bus index, before @next (NULL: none), as
- * pvdma_gpa_insert_near(): a link and a fix-up, unless they are not
- * neighbours after all.
- */
-void pvdma_bus_insert_after(struct pvdma_planner *p, struct pvdma_window *w,
-			    struct pvdma_window *last, struct pvdma_window *next)
-{
-	if (!pvdma_avl_insert_between(&p->by_bus, &w->bus_node,
-				      &last->bus_node,
-				      next ? &next->bus_node : NULL, NULL))
-		pvdma_bus_insert(p, w);
-}
-
-struct pvdma_window *pvdma_bus_next(struct pvdma_window *w)
-{
-	return bus_entry(pvdma_avl_next(&w->bus_node));
-}
-
-struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus)
-{
-	struct pvdma_avl_node *n = p->by_bus.node;
-
-	while (n) {
-		struct pvdma_window *w = bus_entry(n);
-
-		if (bus < w->bus)
-			n = n->left;
-		else if (bus - w->bus >= w->len)
-			n = n->right;
-		else
-			return w;
-	}
-	return NULL;
-}
-
-const struct pvdma_window *pvdma_window_by_bus(const struct pvdma_planner *p,
-					       u64 bus)
-{
-	return pvdma_bus_find(p, bus);
-}
-
 /* ---- accounting ------------------------------------------------------ */
 
 /* The bounce pool is held for ever: it is not a window anyone pins. */
@@ -565,11 +471,11 @@ void pvdma_batch_queue_trim(struct pvdma_planner *p, u64 bus, u64 len)
 /* The host answered a MAP for @w. */
 static void batch_resolve_map(struct pvdma_planner *p, struct pvdma_window *w,
 			      const struct pvdma_request *op, int ret,
-			      struct bus_hint *h)
+			      struct pvdma_bus_hint *h)
 {
 	if (!ret && op->status == PVDMA_ST_OK) {
 		w->bus = op->bus;
-		bus_insert_hinted(p, w, h);
+		pvdma_bus_insert_hinted(p, w, h);
 		w->state = PVDMA_WIN_LIVE;
 		win_account_peak(p);
 		return;
@@ -602,7 +508,7 @@ static void release_dead(struct pvdma_planner *p)
 /* Send a non-empty batch (pvdma_batch_submit()). */
 int pvdma_batch_send(struct pvdma_planner *p)
 {
-	struct bus_hint hint = { NULL, NULL };
+	struct pvdma_bus_hint hint = { NULL, NULL };
 	u32 i, n;
 	int ret;
 
@@ -635,7 +541,7 @@ void pvdma_win_release(struct pvdma_planner *p, struct pvdma_window *w)
 	if (w->state == PVDMA_WIN_IDLE)
 		pvdma_list_del(&w->lru);
 	pvdma_gpa_remove(p, w);
-	pvdma_avl_erase(&p->by_bus, &w->bus_node, NULL);
+	pvdma_bus_remove(p, w);
 	pvdma_batch_queue_unmap(p, w->bus, w->len);
 	pvdma_win_account_unmap(p, w);
 	pvdma_win_free(p, w);
@@ -768,6 +674,10 @@ int pvdma_planner_init(struct pvdma_planner *p,
 	p->ctx = ctx;
 	p->mem = *mem;
 	p->policy = policies[cfg->policy];
+	if (!cfg->bus_limit) {		/* not known: all of it */
+		p->cfg.bus_base = 0;
+		p->cfg.bus_limit = ~0ull;
+	}
 	pvdma_list_init(&p->idle);
 	pvdma_list_init(&p->dead);
 	pvdma_list_init(&p->free_windows);
@@ -846,7 +756,7 @@ void pvdma_planner_forget(struct pvdma_planner *p)
 
 	p->by_gpa.node = NULL;
 	p->gpa_cursor = NULL; /* no window is left in the index */
-	p->by_bus.node = NULL;
+	pvdma_bus_forget(p);
 	pvdma_list_init(&p->idle);
 	pvdma_list_init(&p->dead);
 	pvdma_list_init(&p->free_windows);

@@ -682,15 +682,49 @@ static bool cache_fits(const struct pvdma_planner *p, u64 extra)
 }
 
 /*
- * Would the host refuse a window of @len for bus space? It refused one
+ * Would the host refuse a window of @len for bus space? No free range
+ * of it holds @len, not even were every idle window unmapped (the
+ * commit evicts them for it: call_bus_short()); or the host refused one
  * no longer, nothing was released since and no idle window is left to
- * evict (the retry after a refusal would): a map that could only fail
- * there costs no host call.
+ * evict (a host that did not say its bounds, or whose space holds more
+ * than this guest's windows). A map that could only fail there costs no
+ * host call.
  */
-static bool bus_refused(const struct pvdma_planner *p, u64 len)
+static bool bus_refused_slow(struct pvdma_planner *p, u64 len)
 {
-	return p->bus_refused_len && len >= p->bus_refused_len &&
-	       pvdma_list_empty(&p->idle) && pvdma_list_empty(&p->dead);
+	bool none_idle = pvdma_list_empty(&p->idle) &&
+			 pvdma_list_empty(&p->dead);
+
+	if (p->bus_refused_len && len >= p->bus_refused_len && none_idle)
+		return true;
+	if (pvdma_bus_holds(p, len))
+		return false;
+	return none_idle || !pvdma_bus_holds_unpinned(p, len);
+}
+
+static __always_inline bool bus_refused(struct pvdma_planner *p, u64 len)
+{
+	return (p->bus_refused_len || !pvdma_bus_holds(p, len)) &&
+	       bus_refused_slow(p, len);
+}
+
+/*
+ * Is a window of the call longer than any free bus range? Admission let
+ * it in as evicting idle windows frees one (bus_refused()).
+ */
+static bool call_bus_short(struct pvdma_planner *p)
+{
+	struct pvdma_list *pos;
+
+	for (pos = p->call_new.next; pos != &p->call_new; pos = pos->next) {
+		struct pvdma_window *w = pvdma_list_entry(pos,
+							  struct pvdma_window,
+							  lru);
+
+		if (!pvdma_bus_holds(p, w->len))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -1138,6 +1172,7 @@ static struct pvdma_window *cache_new_window(struct pvdma_planner *p,
 	pvdma_win_account_map(p, w);
 	pvdma_list_add_tail(&w->lru, &p->call_new);
 	p->call_new_bytes += w->len;
+	p->call_longest = PVDMA_MAX(p->call_longest, w->len);
 	p->call_need += m.hi - m.lo;
 	p->call_new_count++;
 	p->call_grown += w->grown;
@@ -1254,9 +1289,9 @@ static __always_inline void seg_use(struct pvdma_planner *p,
  * until the run ends, so the entries that join need not ask again; if
  * not, none may join.
  */
-static void run_begin(struct pvdma_planner *p, struct hit_run *r,
-		      struct pvdma_window *w, const struct pvdma_seg *seg,
-		      bool open)
+static __always_inline void run_begin(struct pvdma_planner *p,
+				      struct hit_run *r, struct pvdma_window *w,
+				      const struct pvdma_seg *seg, bool open)
 {
 	win_hold(p, w);
 	r->w = open ? w : NULL;
@@ -1888,6 +1923,9 @@ static u32 cache_commit(struct pvdma_planner *p)
 		pvdma_trim_needed(p, need - budget);
 	while (cache_over(p) && evict_one(p))
 		;
+	if (!pvdma_bus_holds(p, p->call_longest))
+		while (call_bus_short(p) && evict_one(p))
+			;
 	held = pvdma_cache_bytes(p);
 	if (p->cfg.trim && held > budget && held - budget <= p->spec_pinned)
 		pvdma_trim_needed(p, held - budget);
@@ -1941,6 +1979,7 @@ static void call_over(struct pvdma_planner *p)
 {
 	pvdma_list_init(&p->call_new);
 	p->call_new_bytes = 0;
+	p->call_longest = 0;
 	p->call_need = 0;
 	p->call_span_need = 0;
 }
@@ -2147,6 +2186,7 @@ static void call_begin(struct pvdma_planner *p)
 	p->call_seq++;
 	pvdma_list_init(&p->call_new);
 	p->call_new_bytes = 0;
+	p->call_longest = 0;
 	p->call_need = 0;
 	p->call_span_need = 0;
 	p->call_new_count = 0;
@@ -2306,7 +2346,7 @@ static bool cache_map_refused(struct pvdma_planner *p, struct pvdma_seg *seg,
 	 */
 	if (p->stats.pinned_aperture + len <= pvdma_cache_budget(p) &&
 	    p->stats.pinned_windows < pvdma_cache_count_budget(p) &&
-	    !p->bus_refused_len)
+	    !p->bus_refused_len && pvdma_bus_holds(p, len))
 		return false;
 	reason = cache_admit(p, len);
 	if (!reason || !pvdma_seg_valid(p, seg) ||

@@ -156,11 +156,37 @@ struct pvdma_window *pvdma_gpa_prev(struct pvdma_window *w);
 struct pvdma_window *pvdma_gpa_first(const struct pvdma_planner *p);
 struct pvdma_window *pvdma_gpa_find_exact(const struct pvdma_planner *p,
 					  u64 gpa, u64 len);
+
+/* The bus index and its free ranges (planner_bus.c) */
+struct pvdma_bus_hint {
+	struct pvdma_window *last, *next;
+};
+
 struct pvdma_window *pvdma_bus_find(const struct pvdma_planner *p, u64 bus);
+void pvdma_bus_insert_hinted(struct pvdma_planner *p, struct pvdma_window *w,
+			     struct pvdma_bus_hint *h);
 void pvdma_bus_insert(struct pvdma_planner *p, struct pvdma_window *w);
 void pvdma_bus_insert_after(struct pvdma_planner *p, struct pvdma_window *w,
 			    struct pvdma_window *last, struct pvdma_window *next);
+void pvdma_bus_remove(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_bus_shrunk(struct pvdma_planner *p, struct pvdma_window *w);
+void pvdma_bus_forget(struct pvdma_planner *p);
 struct pvdma_window *pvdma_bus_next(struct pvdma_window *w);
+bool pvdma_bus_holds_inner(struct pvdma_planner *p, u64 len);
+bool pvdma_bus_holds_unpinned(const struct pvdma_planner *p, u64 len);
+
+/*
+ * Could the host place a window of @len now? Past the highest window
+ * nearly always (planner_bus.c); else a free range between windows must.
+ */
+static inline bool pvdma_bus_holds(struct pvdma_planner *p, u64 len)
+{
+	const struct pvdma_window *last = p->bus_last;
+	u64 from = last ? last->bus + last->len : p->cfg.bus_base;
+
+	return len <= p->cfg.bus_limit - from ||
+	       pvdma_bus_holds_inner(p, len);
+}
 
 /* Accounting of mapped (or pending) windows */
 void pvdma_win_account_map(struct pvdma_planner *p, struct pvdma_window *w);

@@ -21,7 +21,8 @@ static void queue_release(struct pvdma_planner *p, struct pvdma_window *w,
 }
 
 /* @w becomes [lo, hi) of itself, exact; both indexes stay in order. */
-static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
+static void win_shrink(struct pvdma_planner *p, struct pvdma_window *w,
+		       u64 lo, u64 hi)
 {
 	w->gpa += lo;
 	w->bus += lo;
@@ -30,6 +31,7 @@ static void win_shrink(struct pvdma_window *w, u64 lo, u64 hi)
 	w->used_hi = w->len;
 	w->grown = 0;
 	w->holes = 0;
+	pvdma_bus_shrunk(p, w);
 }
 
 /* Give back what lies outside the used range of @w. */
@@ -40,7 +42,7 @@ static u64 win_trim_ends(struct pvdma_planner *p, struct pvdma_window *w)
 	pvdma_win_account_unmap(p, w);
 	queue_release(p, w, 0, lo);
 	queue_release(p, w, hi, w->len - hi);
-	win_shrink(w, lo, hi);
+	win_shrink(p, w, lo, hi);
 	pvdma_win_account_map(p, w);
 	return freed;
 }
@@ -199,7 +201,7 @@ static void piece_window(struct pvdma_planner *p, const struct pvdma_window *bas
 	bool first = x->state == PVDMA_WIN_LIVE;
 
 	if (first) {
-		win_shrink(x, r->lo, r->hi);
+		win_shrink(p, x, r->lo, r->hi);
 	} else {
 		x->gpa = base->gpa + r->lo;
 		x->bus = base->bus + r->lo;

@@ -176,6 +176,8 @@ static int churn_init(struct churn *c, u64 aperture, u64 seed, u32 cap)
 		return -ENOMEM;
 	pvdma_planner_default_config(&pc, PVDMA_POLICY_PVDMA, dc.page_size,
 				     dc.aperture_bytes, dc.max_mappings);
+	pc.bus_base = dc.bus_base;
+	pc.bus_limit = dc.bus_limit;
 	c->mem.nwindows = dc.max_mappings + 64;
 	c->mem.windows = calloc(c->mem.nwindows, sizeof(*c->mem.windows));
 	c->mem.nops = 2032;

@@ -64,10 +64,14 @@ static const struct pvdma_planner_ops h_ops = {
 	.copy = h_copy,
 };
 
-static struct harness *setup_chunks(enum pvdma_policy policy, u64 aperture,
-				    u32 max_mappings,
-				    enum pvdma_bounce_mode bounce, bool strict,
-				    u32 nchunk_maps)
+/*
+ * @bus_bytes: 0, the DART's default bus space, of which the planner is
+ * not told (it learns from refusals); else that much, and told.
+ */
+static struct harness *setup_all(enum pvdma_policy policy, u64 aperture,
+				 u32 max_mappings,
+				 enum pvdma_bounce_mode bounce, bool strict,
+				 u32 nchunk_maps, u64 bus_bytes)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct pvdma_dart_config dcfg;
@@ -83,8 +87,14 @@ static struct harness *setup_chunks(enum pvdma_policy policy, u64 aperture,
 	pvdma_dart_default_config(&dcfg);
 	dcfg.aperture_bytes = aperture;
 	dcfg.max_mappings = max_mappings;
+	if (bus_bytes)
+		dcfg.bus_limit = dcfg.bus_base + bus_bytes;
 	assert_int_equal(pvdma_dart_init(&h->dart, &dcfg, h->dslots, 65536), 0);
 	pvdma_planner_default_config(&cfg, policy, PAGE, aperture, max_mappings);
+	if (bus_bytes) {
+		cfg.bus_base = dcfg.bus_base;
+		cfg.bus_limit = dcfg.bus_limit;
+	}
 	cfg.strict = strict;
 	cfg.trim = true;	/* the DART model takes PVDMA_OP_TRIM */
 	cfg.bounce = bounce;
@@ -92,6 +102,15 @@ static struct harness *setup_chunks(enum pvdma_policy policy, u64 aperture,
 	cfg.bounce_bytes = 1ull << 20;
 	assert_int_equal(pvdma_planner_init(&h->p, &cfg, &h_ops, h, &mem), 0);
 	return h;
+}
+
+static struct harness *setup_chunks(enum pvdma_policy policy, u64 aperture,
+				    u32 max_mappings,
+				    enum pvdma_bounce_mode bounce, bool strict,
+				    u32 nchunk_maps)
+{
+	return setup_all(policy, aperture, max_mappings, bounce, strict,
+			 nchunk_maps, 0);
 }
 
 static struct harness *setup(enum pvdma_policy policy, u64 aperture,
@@ -1860,6 +1879,110 @@ static void test_pvdma_bus_space_refused(void **state)
 	assert_int_equal(pvdma_unmap(&h->p, &big, 1, PVDMA_DIR_TO_DEVICE), 0);
 	assert_int_equal(map1(h, 256 * MIB, 2 * MIB), 0);
 	assert_true(h->p.stats.host_calls > calls);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * The planner knows the host's bus space (its bounds, and its windows in
+ * it): a map no free range holds fails at admission, with no host call;
+ * a range freed between two windows holds one again; one that evicting
+ * an idle window makes room for goes in one call, the host refusing
+ * nothing.
+ */
+static void test_pvdma_bus_space_known(void **state)
+{
+	struct harness *h = setup_all(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				      PVDMA_BOUNCE_OFF, false, 0,
+				      3 * MIB + 256 * 1024);
+	/* a page past each MiB: the host keeps that alignment, the bus
+	 * space's base has it, so the ranges lie one after the other
+	 */
+	struct pvdma_seg a = seg(PAGE, MIB), b = seg(16 * MIB + PAGE, MIB);
+	struct pvdma_seg c = seg(32 * MIB + PAGE, MIB);
+	struct pvdma_seg d = seg(48 * MIB + PAGE, MIB);
+	u64 calls, b_bus;
+
+	h->p.cfg.max_window = MIB;	/* a window per map, none grown */
+	assert_int_equal(pvdma_map(&h->p, &a, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(pvdma_map(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(h->p.stats.live_aperture, 3 * MIB);
+	b_bus = b.bus;
+	/* 256 KiB left past the last: a 1 MiB map fits nowhere */
+	calls = h->p.stats.host_calls;
+	assert_int_not_equal(map1(h, 64 * MIB + PAGE, MIB), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_BUS_SPACE);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	assert_int_equal(h->p.stats.admission_refusals, 1);
+	/* b's range, given back, holds one between a and c */
+	assert_int_equal(pvdma_unmap(&h->p, &b, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(pvdma_reclaim(&h->p), 1);
+	assert_int_equal(pvdma_map(&h->p, &d, 1, PVDMA_DIR_TO_DEVICE, 0), 0);
+	assert_int_equal(d.bus, b_bus);
+	/* and none of 2 MiB */
+	calls = h->p.stats.host_calls;
+	assert_int_not_equal(map1(h, 80 * MIB + PAGE, 2 * MIB), 0);
+	assert_int_equal(h->p.last_failure.reason, PVDMA_FAIL_BUS_SPACE);
+	assert_int_equal(h->p.stats.host_calls, calls);
+	/* c idle: evicted, its range and the tail hold 1.25 MiB */
+	assert_int_equal(pvdma_unmap(&h->p, &c, 1, PVDMA_DIR_TO_DEVICE), 0);
+	assert_int_equal(map1(h, 80 * MIB + PAGE, MIB + 256 * 1024), 0);
+	assert_int_equal(h->p.stats.host_calls, calls + 1);
+	assert_int_equal(h->dart.stats.map_errors, 0);
+	assert_translates(h, &a, 1);
+	assert_translates(h, &d, 1);
+	assert_in_sync(h);
+	free(h);
+}
+
+/*
+ * The planner's free bus ranges are the host's, whatever comes and goes:
+ * after every map, unmap, trim and eviction of a random run (grown
+ * windows, lists, pieces a trim leaves), the longest window it says the
+ * host could place is the host's own largest free range, page for page.
+ */
+static void test_pvdma_bus_room_random(void **state)
+{
+	struct harness *h = setup_all(PVDMA_POLICY_PVDMA, 64 * MIB, 1024,
+				      PVDMA_BOUNCE_OFF, false, 16, 48 * MIB);
+	static struct pvdma_seg live[64][4];
+	static u32 nlive[64];
+	u32 round, i, slot;
+
+	(void)state;
+	h->no_data = 1;
+	pvdma_prng_seed(&rng, 21);
+	for (round = 0; round < 4000; round++) {
+		u64 room;
+
+		slot = pvdma_prng_below(&rng, 64);
+		if (nlive[slot]) {
+			assert_int_equal(pvdma_unmap(&h->p, live[slot],
+						     nlive[slot],
+						     PVDMA_DIR_TO_DEVICE), 0);
+			nlive[slot] = 0;
+		} else {
+			u32 n = 1 + pvdma_prng_below(&rng, 4);
+
+			for (i = 0; i < n; i++)
+				live[slot][i] = seg(
+					pvdma_prng_below(&rng, 4096) * 64 * 1024 +
+					pvdma_prng_below(&rng, 4) * 4096,
+					4096 + pvdma_prng_below(&rng, 64) *
+					       (pvdma_prng_below(&rng, 2) ?
+						4096 : 64 * 1024));
+			if (!pvdma_map(&h->p, live[slot], n,
+				       PVDMA_DIR_TO_DEVICE, 0))
+				nlive[slot] = n;
+		}
+		if (!pvdma_prng_below(&rng, 50))
+			pvdma_reclaim(&h->p);
+		room = pvdma_iova_largest_gap(&h->dart.bus);
+		assert_true(pvdma_bus_holds(&h->p, room));
+		assert_false(pvdma_bus_holds(&h->p, room + PAGE));
+	}
+	assert_true(h->p.stats.trims > 0);
 	assert_in_sync(h);
 	free(h);
 }
@@ -4480,6 +4603,8 @@ int main(void)
 		planner_test(test_pvdma_admission_whole_call),
 		planner_test(test_pvdma_retry_after_refusal),
 		planner_test(test_pvdma_bus_space_refused),
+		planner_test(test_pvdma_bus_space_known),
+		planner_test(test_pvdma_bus_room_random),
 		planner_test(test_pvdma_bus_space_split),
 		planner_test(test_fail_figures_after_host_refusal),
 		planner_test(test_pvdma_count_admission),

@@ -363,6 +363,8 @@ static int setup(struct replay *rp)
 				     opt->aperture, opt->max_mappings);
 	pcfg.strict = opt->strict;
 	pcfg.trim = true;	/* the DART model takes PVDMA_OP_TRIM */
+	pcfg.bus_base = rp->dart.cfg.bus_base;	/* as pvdmad's header says */
+	pcfg.bus_limit = rp->dart.cfg.bus_limit;
 	if (opt->max_window)
 		pcfg.max_window = opt->max_window;
 	if (opt->spec_shift)

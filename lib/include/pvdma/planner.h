@@ -133,6 +133,12 @@ struct pvdma_planner_config {
 	u64 page_size;
 	u64 aperture_bytes;
 	u32 max_mappings;
+	/* The host's bus space [bus_base, bus_limit): no window is asked for
+	 * that no free range of it can hold (0, 0: not known; the planner
+	 * then learns it from refusals).
+	 */
+	u64 bus_base;
+	u64 bus_limit;
 	/* pvdma window sizing (docs/planner.md): speculation may hold
 	 * aperture >> spec_shift in pages no mapping has used yet (more
 	 * while the aperture is mostly free: up to half of it with the
@@ -430,6 +436,11 @@ struct pvdma_planner {
 	u64 window_count_budget;
 	struct pvdma_avl_root by_gpa;
 	struct pvdma_avl_root by_bus;
+	struct pvdma_window *bus_last;	/* highest in by_bus */
+	/* the widest free bus range below it, while known (planner_bus.c) */
+	u64 bus_gap_start;
+	u64 bus_gap_len;
+	bool bus_gap_known;
 	struct pvdma_list idle;		/* LRU: oldest first */
 	struct pvdma_list dead;		/* unshared, unused: unmapped with
 					 * the next batch that goes out
@@ -473,6 +484,7 @@ struct pvdma_planner {
 	/* The current map call (cache policies). */
 	struct pvdma_list call_new;	/* windows this call created */
 	u64 call_new_bytes;		/* their bytes, as grown */
+	u64 call_longest;		/* the longest of them, as grown */
 	u64 call_need;			/* their bytes, as requested */
 	u64 call_span_need;		/* of which the ranges a new window
 					 * keeps between the entries it serves
