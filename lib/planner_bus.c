@@ -44,7 +44,7 @@ static __always_inline void bus_linked(struct pvdma_planner *p,
 {
 	if (!p->bus_last || w->bus > p->bus_last->bus) {
 		/* the tail's part below it is a range between windows now */
-		u64 tail = p->bus_last ? bus_end(p->bus_last) : p->cfg.bus_base;
+		u64 tail = pvdma_bus_tail_start(p);
 
 		if (p->bus_gap_known)
 			bus_gap_seen(p, tail, w->bus);

@@ -175,16 +175,21 @@ struct pvdma_window *pvdma_bus_next(struct pvdma_window *w);
 bool pvdma_bus_holds_inner(struct pvdma_planner *p, u64 len);
 bool pvdma_bus_holds_unpinned(const struct pvdma_planner *p, u64 len);
 
+/* Where the free bus space past the highest window (the tail) begins. */
+static inline u64 pvdma_bus_tail_start(const struct pvdma_planner *p)
+{
+	const struct pvdma_window *last = p->bus_last;
+
+	return last ? last->bus + last->len : p->cfg.bus_base;
+}
+
 /*
  * Could the host place a window of @len now? Past the highest window
  * nearly always (planner_bus.c); else a free range between windows must.
  */
 static inline bool pvdma_bus_holds(struct pvdma_planner *p, u64 len)
 {
-	const struct pvdma_window *last = p->bus_last;
-	u64 from = last ? last->bus + last->len : p->cfg.bus_base;
-
-	return len <= p->cfg.bus_limit - from ||
+	return len <= p->cfg.bus_limit - pvdma_bus_tail_start(p) ||
 	       pvdma_bus_holds_inner(p, len);
 }
 
